@@ -1,0 +1,74 @@
+"""Settings from ``OLLY_*`` environment variables. The defaults need nothing installed."""
+
+from __future__ import annotations
+
+import uuid
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+#: The single tenant of the embedded default; installations serving several payers add more.
+DEFAULT_TENANT_ID = uuid.UUID("00000000-0000-7000-8000-000000000001")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OLLY_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = Field(
+        "development", description="production refuses unsafe defaults"
+    )
+    data_dir: Path = Field(Path("./var"), description="where the embedded database, keys and documents live")
+    database_url: str = Field(
+        "sqlite:///./var/olly.db", description="SQLAlchemy URL: sqlite:///… or postgresql+psycopg://…"
+    )
+    database_pool_size: int = Field(10, description="PostgreSQL connection pool size per process")
+    host: str = Field("127.0.0.1", description="address `olly serve` binds")
+    port: int = Field(8000, description="port `olly serve` binds")
+    default_tenant_id: uuid.UUID = Field(DEFAULT_TENANT_ID, description="tenant used when a request names none")
+    master_key: SecretStr | None = Field(
+        None, description="base64 32-byte master key; without it a key file is created under data_dir/keys"
+    )
+    master_key_previous: SecretStr | None = Field(
+        None, description="comma-separated base64 master keys that may still unwrap data keys during a rotation"
+    )
+    audit_chains: int = Field(8, ge=1, le=64, description="parallel hash chains in the audit trail")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_format: Literal["json", "console"] = Field("json", description="json for machines, console for people")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    def masked(self) -> dict[str, Any]:
+        """Every effective setting, with secrets and database passwords masked."""
+        shown: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "********" if value.get_secret_value() else ""
+            elif name.endswith("_url") and isinstance(value, str) and value:
+                value = _mask_url(value)
+            shown[f"OLLY_{name.upper()}"] = "" if value is None else str(value)
+        return shown
+
+
+def _mask_url(url: str) -> str:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:  # not an SQLAlchemy URL (e.g. a broker list): show it without credentials
+        return url.split("@")[-1]
+    return parsed.render_as_string(hide_password=True)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

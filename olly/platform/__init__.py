@@ -1,0 +1,1 @@
+"""Infrastructure every domain uses (database, crypto, audit, logging, HTTP). No business rules."""

@@ -1,0 +1,322 @@
+"""Engines, the unit of work and tenant isolation, for SQLite (embedded default) and PostgreSQL.
+
+* Every domain owns a PostgreSQL schema named after it. SQLite has no schemas, so the same models
+  run there through a schema-translate map onto the main database; table names are therefore
+  unique across domains (a test enforces it).
+* The unit of work opens at the boundary (request, consumer message, CLI command) for one tenant
+  and commits once. Services never commit: a ``before_commit`` guard refuses any other commit.
+* Tenant isolation is automatic: every ORM SELECT/UPDATE/DELETE gets ``tenant_id = :tenant`` for
+  each ``TenantScoped`` entity, and a flush refuses rows of another tenant.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event, text
+from sqlalchemy.engine import Connection, Dialect, make_url
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    sessionmaker,
+    with_loader_criteria,
+)
+from sqlalchemy.types import TypeDecorator, Uuid
+
+from olly.config import Settings
+from olly.kernel.clock import Clock, SystemClock
+from olly.kernel.errors import ConfigurationError, TenantViolation
+from olly.kernel.ids import uuid7
+
+#: One PostgreSQL schema per bounded context; every table names one of these.
+SCHEMAS: Final[tuple[str, ...]] = (
+    "platform",
+    "policy_admin",
+    "plans",
+    "enrollment",
+    "eligibility",
+    "claims",
+    "billing",
+    "provider",
+    "consent",
+    "notifications",
+    "edi",
+)
+
+#: Modules holding mapped tables; importing them registers the tables on ``Base.metadata``.
+#: Domain packages add their ``models`` module here when they arrive.
+MODEL_MODULES: Final[tuple[str, ...]] = (
+    "olly.platform.tenancy",
+    "olly.platform.crypto",
+    "olly.platform.audit",
+)
+
+_NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC timestamps on both engines (SQLite stores them naive, in UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass a timezone-aware UTC value")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=_NAMING)
+    type_annotation_map = {datetime: UtcDateTime, uuid.UUID: Uuid(as_uuid=True)}
+
+
+class TenantScoped:
+    """Mixin for every domain row: a tenant id that the unit of work fills in and filters on."""
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid(as_uuid=True), index=True, nullable=False)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a mapped class, typed as a ``Table`` (for Core inserts and updates)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def import_all_models() -> None:
+    """Import every module that maps tables (platform and whichever domains are installed)."""
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
+    for schema in SCHEMAS:
+        module = f"olly.{schema}.models"
+        if schema != "platform" and importlib.util.find_spec(f"olly.{schema}") and importlib.util.find_spec(module):
+            importlib.import_module(module)
+
+
+def sqlite_schema_map() -> dict[str | None, str | None]:
+    return dict.fromkeys(SCHEMAS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Engines
+# ---------------------------------------------------------------------------------------------
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` and ``postgres://`` and use psycopg 3 for them."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            from pathlib import Path
+
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, echo=echo, hide_parameters=True, connect_args={"timeout": 30, "check_same_thread": False}
+        )
+        _configure_sqlite(engine)
+        return engine.execution_options(schema_translate_map=sqlite_schema_map())
+    if parsed.get_backend_name() == "postgresql":
+        # hide_parameters: a failed statement must not carry PHI values into an exception or a log.
+        return create_engine(
+            url, echo=echo, hide_parameters=True, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        )
+    raise ConfigurationError("OLLY_DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver so BEGIN can be IMMEDIATE for writers: a deferred
+        # transaction that later writes can fail with SQLITE_BUSY instead of waiting its turn.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get("olly_begin", "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Sessions and the unit of work
+# ---------------------------------------------------------------------------------------------
+class OllySession(Session):
+    """A session that belongs to one unit of work (see ``session.info``)."""
+
+
+@event.listens_for(OllySession, "do_orm_execute")
+def _filter_by_tenant(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.session.info.get("all_tenants") or state.execution_options.get("all_tenants"):
+        return
+    tenant_id = state.session.info.get("tenant_id")
+    if tenant_id is None:
+        raise TenantViolation("a query ran outside a tenant's unit of work")
+    state.statement = state.statement.options(
+        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
+    )
+
+
+@event.listens_for(OllySession, "before_flush")
+def _stamp_tenant(session: Session, _context: Any, _instances: Any) -> None:
+    if session.info.get("all_tenants"):
+        return
+    tenant_id = session.info.get("tenant_id")
+    for obj in session.new:
+        if isinstance(obj, TenantScoped):
+            if getattr(obj, "tenant_id", None) is None:
+                obj.tenant_id = tenant_id  # type: ignore[assignment]
+            elif obj.tenant_id != tenant_id:
+                raise TenantViolation("a row of another tenant was added to this unit of work")
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, TenantScoped) and obj.tenant_id != tenant_id:
+            raise TenantViolation("a row of another tenant was changed in this unit of work")
+
+
+@event.listens_for(OllySession, "before_commit")
+def _only_the_boundary_commits(session: Session) -> None:
+    if not session.info.get("committing"):
+        raise RuntimeError("services never commit: the unit of work commits once at the boundary")
+
+
+class UnitOfWork:
+    """One transaction for one tenant. Use as a context manager; it commits on a clean exit."""
+
+    def __init__(self, session: OllySession, tenant_id: uuid.UUID | None, clock: Clock) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+        self.clock = clock
+        self._after_commit: list[Callable[[], None]] = []
+        self._closed = False
+
+    def require_tenant(self) -> uuid.UUID:
+        if self.tenant_id is None:
+            raise TenantViolation("this operation needs a tenant's unit of work")
+        return self.tenant_id
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the transaction has committed (e.g. to wake the outbox relay)."""
+        self._after_commit.append(callback)
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    def commit(self) -> None:
+        if self._closed:
+            raise RuntimeError("this unit of work is already closed")
+        self.session.info["committing"] = True
+        try:
+            self.session.commit()
+        finally:
+            self.session.info["committing"] = False
+        self._closed = True
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+        self._after_commit.clear()
+        self._closed = True
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        try:
+            if exc_type is None and not self._closed:
+                self.commit()
+            elif not self._closed:
+                self.rollback()
+        finally:
+            self.session.close()
+
+
+class Database:
+    """Engines and unit-of-work factory for one configured database."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.url = normalise_url(settings.database_url)
+        self.engine = build_engine(self.url, pool_size=settings.database_pool_size)
+        self.dialect = self.engine.dialect.name
+        if self.dialect == "sqlite":
+            self._read_engine = self.engine.execution_options(olly_begin="DEFERRED")
+        else:
+            self._read_engine = self.engine.execution_options(postgresql_readonly=True)
+        self._sessions = sessionmaker(bind=self.engine, class_=OllySession, expire_on_commit=False)
+        self.session_info: dict[str, Any] = {}
+        """Shared context every session carries (``crypto`` is placed here at start-up)."""
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def unit_of_work(
+        self, tenant_id: uuid.UUID | None, *, read_only: bool = False, all_tenants: bool = False
+    ) -> UnitOfWork:
+        if tenant_id is None and not all_tenants:
+            raise TenantViolation("open a unit of work for a tenant, or explicitly for all tenants")
+        bind = self._read_engine if read_only else self.engine
+        session = self._sessions(bind=bind)
+        session.info.update(self.session_info)
+        session.info["tenant_id"] = tenant_id
+        session.info["all_tenants"] = all_tenants
+        session.info["database"] = self
+        return UnitOfWork(session, tenant_id, self.clock)
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A plain connection in its own transaction, for platform plumbing (never domain rows)."""
+        with self.engine.begin() as connection:
+            yield connection
+
+    def ping(self) -> None:
+        with self._read_engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def new_id() -> uuid.UUID:
+    return uuid7()
