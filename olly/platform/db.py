@@ -35,7 +35,11 @@ from sqlalchemy.types import TypeDecorator, Uuid
 from olly.config import Settings
 from olly.kernel.clock import Clock, SystemClock
 from olly.kernel.errors import ConfigurationError, TenantViolation
+from olly.kernel.events import EventPayload, OutgoingEvent
 from olly.kernel.ids import uuid7
+
+#: Writes a unit of work's pending events into the outbox, inside its transaction, just before commit.
+OutboxWriter = Callable[["UnitOfWork", list[OutgoingEvent]], None]
 
 #: One PostgreSQL schema per bounded context; every table names one of these.
 SCHEMAS: Final[tuple[str, ...]] = (
@@ -220,12 +224,42 @@ def _only_the_boundary_commits(session: Session) -> None:
 class UnitOfWork:
     """One transaction for one tenant. Use as a context manager; it commits on a clean exit."""
 
-    def __init__(self, session: OllySession, tenant_id: uuid.UUID | None, clock: Clock) -> None:
+    def __init__(
+        self,
+        session: OllySession,
+        tenant_id: uuid.UUID | None,
+        clock: Clock,
+        outbox_writer: OutboxWriter | None = None,
+        correlation_id: uuid.UUID | None = None,
+        causation_id: uuid.UUID | None = None,
+    ) -> None:
         self.session = session
         self.tenant_id = tenant_id
         self.clock = clock
+        self.outbox_writer = outbox_writer
+        self.correlation_id = correlation_id
+        """The saga this work belongs to (the first request's or event's id); new events inherit it."""
+        self.causation_id = causation_id
+        """The request or event that caused this work."""
+        self.pending_events: list[OutgoingEvent] = []
         self._after_commit: list[Callable[[], None]] = []
         self._closed = False
+
+    def publish(self, payload: EventPayload, *, key: str | uuid.UUID) -> OutgoingEvent:
+        """Queue an event; it is written to the outbox in this transaction and leaves only if it commits."""
+        event_id = uuid7()
+        outgoing = OutgoingEvent(
+            topic=payload.TOPIC,
+            key=str(key),
+            payload=payload.wire(),
+            event_id=event_id,
+            occurred_at=self.clock.now(),
+            tenant_id=self.tenant_id,
+            correlation_id=self.correlation_id or event_id,
+            causation_id=self.causation_id,
+        )
+        self.pending_events.append(outgoing)
+        return outgoing
 
     def require_tenant(self) -> uuid.UUID:
         if self.tenant_id is None:
@@ -242,6 +276,11 @@ class UnitOfWork:
     def commit(self) -> None:
         if self._closed:
             raise RuntimeError("this unit of work is already closed")
+        if self.pending_events:
+            if self.outbox_writer is None:
+                raise ConfigurationError("events were published but no outbox is configured")
+            self.outbox_writer(self, self.pending_events)
+            self.pending_events = []
         self.session.info["committing"] = True
         try:
             self.session.commit()
@@ -255,6 +294,7 @@ class UnitOfWork:
     def rollback(self) -> None:
         self.session.rollback()
         self._after_commit.clear()
+        self.pending_events.clear()
         self._closed = True
 
     def __enter__(self) -> UnitOfWork:
@@ -286,13 +326,21 @@ class Database:
         self._sessions = sessionmaker(bind=self.engine, class_=OllySession, expire_on_commit=False)
         self.session_info: dict[str, Any] = {}
         """Shared context every session carries (``crypto`` is placed here at start-up)."""
+        self.outbox_writer: OutboxWriter | None = None
+        """Installed by the event backbone at start-up."""
 
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
 
     def unit_of_work(
-        self, tenant_id: uuid.UUID | None, *, read_only: bool = False, all_tenants: bool = False
+        self,
+        tenant_id: uuid.UUID | None,
+        *,
+        read_only: bool = False,
+        all_tenants: bool = False,
+        correlation_id: uuid.UUID | None = None,
+        causation_id: uuid.UUID | None = None,
     ) -> UnitOfWork:
         if tenant_id is None and not all_tenants:
             raise TenantViolation("open a unit of work for a tenant, or explicitly for all tenants")
@@ -302,7 +350,7 @@ class Database:
         session.info["tenant_id"] = tenant_id
         session.info["all_tenants"] = all_tenants
         session.info["database"] = self
-        return UnitOfWork(session, tenant_id, self.clock)
+        return UnitOfWork(session, tenant_id, self.clock, self.outbox_writer, correlation_id, causation_id)
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
