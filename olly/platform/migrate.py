@@ -11,6 +11,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData
+from sqlalchemy.schema import BLANK_SCHEMA
 
 from olly.platform.db import SCHEMAS, Base, Database, import_all_models
 
@@ -53,7 +54,11 @@ def target_metadata(db: Database) -> MetaData:
         return Base.metadata
     flat = MetaData(naming_convention=Base.metadata.naming_convention)
     for table in Base.metadata.sorted_tables:
-        table.to_metadata(flat, schema=None)  # type: ignore[arg-type]  # None drops the schema at run time
+        table.to_metadata(
+            flat,
+            schema=None,  # type: ignore[arg-type]  # None drops the schema at run time
+            referred_schema_fn=lambda *_args: BLANK_SCHEMA,  # type: ignore[arg-type]
+        )
     return flat
 
 

@@ -1,0 +1,1 @@
+"""People and accounts: Party, PartyRole and Account (billing entity: a group or a household)."""

@@ -1,0 +1,30 @@
+"""Read functions other domains may call synchronously; results are frozen."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from olly.platform.db import UnitOfWork
+from olly.policy_admin.repository import PolicyAdminRepository
+
+
+@dataclass(frozen=True, slots=True)
+class PersonSummary:
+    party_id: uuid.UUID
+    display_name: str
+    birth_date: date | None
+
+
+def person(uow: UnitOfWork, party_id: uuid.UUID) -> PersonSummary | None:
+    party = PolicyAdminRepository(uow).party(party_id)
+    if party is None or party.kind != "INDIVIDUAL":
+        return None
+    return PersonSummary(party.id, party.display_name, party.birth_date)
+
+
+def find_people(uow: UnitOfWork, *, family_name: str, birth_date: date) -> list[PersonSummary]:
+    """Exact match on family name (case-insensitive) and date of birth, through blind indexes."""
+    parties = PolicyAdminRepository(uow).parties_by_family_name_and_birth_date(family_name, birth_date)
+    return [PersonSummary(p.id, p.display_name, p.birth_date) for p in parties]

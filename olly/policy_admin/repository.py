@@ -1,0 +1,56 @@
+"""Every query of the policy_admin domain."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import select
+
+from olly.platform.crypto import NORMALISERS, FieldCrypto, blind_index_label
+from olly.platform.db import UnitOfWork
+from olly.policy_admin.models import Account, Party, PartyRole
+
+
+class PolicyAdminRepository:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
+
+    def add(self, row: Party | Account | PartyRole) -> None:
+        self.session.add(row)
+
+    def party(self, party_id: uuid.UUID) -> Party | None:
+        return self.session.get(Party, party_id)
+
+    def account(self, account_id: uuid.UUID) -> Account | None:
+        return self.session.get(Account, account_id)
+
+    def account_by_number(self, number: str) -> Account | None:
+        return self.session.scalars(select(Account).where(Account.account_number == number)).first()
+
+    def _index(self, source: str, normaliser: str, value: object) -> bytes:
+        """The blind index of ``value`` exactly as the write path computes it."""
+        crypto: FieldCrypto = self.session.info["crypto"]
+        return crypto.blind_index(
+            self.session.connection(),
+            self.uow.require_tenant(),
+            blind_index_label(Party.__tablename__, source),
+            NORMALISERS[normaliser](value),
+        )
+
+    def parties_by_ssn(self, ssn: str) -> list[Party]:
+        return list(self.session.scalars(select(Party).where(Party.ssn_index == self._index("ssn", "digits", ssn))))
+
+    def parties_by_family_name_and_birth_date(self, family_name: str, birth_date: date) -> list[Party]:
+        return list(
+            self.session.scalars(
+                select(Party).where(
+                    Party.family_name_index == self._index("family_name", "casefold", family_name),
+                    Party.birth_date_index == self._index("birth_date", "date", birth_date),
+                )
+            )
+        )
+
+    def roles_of(self, party_id: uuid.UUID) -> list[PartyRole]:
+        return list(self.session.scalars(select(PartyRole).where(PartyRole.party_id == party_id)))

@@ -1,0 +1,127 @@
+"""Use cases of the policy_admin domain. Services never commit: the unit of work does."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import date
+
+from olly.kernel.errors import BusinessRuleViolation, Conflict, FieldError, NotFound, ValidationFailed
+from olly.kernel.ids import uuid7
+from olly.kernel.money import exponent
+from olly.platform.db import UnitOfWork
+from olly.policy_admin.models import Account, Party, PartyRole
+from olly.policy_admin.repository import PolicyAdminRepository
+from olly.policy_admin.schemas import IndividualCreate, OrganisationCreate
+
+ACCOUNT_KINDS = frozenset({"GROUP", "HOUSEHOLD"})
+BILLING_LEVELS = frozenset({"ACCOUNT", "MEMBER"})
+ROLES = frozenset({"SPONSOR", "ADMINISTRATOR", "SUBSCRIBER", "PAYER", "BROKER"})
+
+
+def register_individual(uow: UnitOfWork, data: IndividualCreate) -> Party:
+    if data.birth_date > uow.clock.today():
+        raise ValidationFailed([FieldError("birth_date", "cannot be in the future", "future_date")])
+    repo = PolicyAdminRepository(uow)
+    if data.ssn is not None and repo.parties_by_ssn(data.ssn):
+        # Say which field collides, never whose record it is.
+        raise Conflict("a person with this SSN is already registered", extra={"field": "ssn"})
+    party = Party(
+        id=uuid7(),
+        kind="INDIVIDUAL",
+        display_name=f"{data.given_name} {data.family_name}",
+        given_name=data.given_name,
+        family_name=data.family_name,
+        birth_date=data.birth_date,
+        ssn=data.ssn,
+        national_id_scheme=data.national_id_scheme or ("SSN" if data.ssn else None),
+        address=data.address.model_dump() if data.address else None,
+        phone=data.phone,
+        email=str(data.email) if data.email else None,
+        created_at=uow.clock.now(),
+    )
+    repo.add(party)
+    uow.flush()
+    return party
+
+
+def register_organisation(uow: UnitOfWork, data: OrganisationCreate) -> Party:
+    party = Party(
+        id=uuid7(),
+        kind="ORGANISATION",
+        display_name=data.name,
+        address=data.address.model_dump() if data.address else None,
+        phone=data.phone,
+        email=str(data.email) if data.email else None,
+        created_at=uow.clock.now(),
+    )
+    PolicyAdminRepository(uow).add(party)
+    uow.flush()
+    return party
+
+
+def open_account(
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    name: str,
+    currency: str,
+    billing_level: str | None = None,
+    party_id: uuid.UUID | None = None,
+    account_number: str | None = None,
+) -> Account:
+    errors = []
+    if kind not in ACCOUNT_KINDS:
+        errors.append(FieldError("kind", f"must be one of {sorted(ACCOUNT_KINDS)}"))
+    level = billing_level or ("ACCOUNT" if kind == "GROUP" else "MEMBER")
+    if level not in BILLING_LEVELS:
+        errors.append(FieldError("billing_level", f"must be one of {sorted(BILLING_LEVELS)}"))
+    try:
+        exponent(currency)
+    except ValidationFailed:
+        errors.append(FieldError("currency", "not a supported ISO 4217 currency code", "unknown_currency"))
+    if errors:
+        raise ValidationFailed(errors)
+    repo = PolicyAdminRepository(uow)
+    if party_id is not None and repo.party(party_id) is None:
+        raise NotFound("party not found")
+    number = account_number or _new_account_number(kind)
+    if repo.account_by_number(number) is not None:
+        raise Conflict("an account with this number exists", extra={"field": "account_number"})
+    account = Account(
+        id=uuid7(),
+        kind=kind,
+        account_number=number,
+        # A household is never named after its people: its name is its number.
+        name=name if kind == "GROUP" else number,
+        billing_level=level,
+        currency=currency,
+        party_id=party_id,
+        created_at=uow.clock.now(),
+    )
+    repo.add(account)
+    uow.flush()
+    return account
+
+
+def assign_role(
+    uow: UnitOfWork, *, party_id: uuid.UUID, account_id: uuid.UUID, role: str, effective_from: date
+) -> PartyRole:
+    if role not in ROLES:
+        raise ValidationFailed([FieldError("role", f"must be one of {sorted(ROLES)}")])
+    repo = PolicyAdminRepository(uow)
+    if repo.party(party_id) is None or repo.account(account_id) is None:
+        raise NotFound("party or account not found")
+    if any(r.account_id == account_id and r.role == role and r.effective_to is None for r in repo.roles_of(party_id)):
+        raise BusinessRuleViolation("the party already holds this role on the account")
+    party_role = PartyRole(
+        id=uuid7(), party_id=party_id, account_id=account_id, role=role, effective_from=effective_from
+    )
+    repo.add(party_role)
+    uow.flush()
+    return party_role
+
+
+def _new_account_number(kind: str) -> str:
+    prefix = "GRP" if kind == "GROUP" else "HH"
+    return f"{prefix}-{secrets.randbelow(10**8):08d}"
