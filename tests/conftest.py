@@ -91,8 +91,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield from make_database_url(request.param, request, tmp_path)
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def make_settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         env="test",
         database_url=database_url,
@@ -102,13 +101,33 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     )
 
 
-@pytest.fixture
-def platform(settings: Settings, clock: FixedClock) -> Iterator[Platform]:
+def start_platform(settings: Settings, clock: FixedClock) -> Platform:
     built = build_platform(settings, clock)
     with built.db.connect() as connection:
         built.crypto.ensure_tenant_keys(connection, DEFAULT_TENANT_ID)
+    return built
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path)
+
+
+@pytest.fixture
+def platform(settings: Settings, clock: FixedClock) -> Iterator[Platform]:
+    """A running platform on a fresh database, once on SQLite and once on PostgreSQL."""
+    built = start_platform(settings, clock)
     yield built
     built.close()
+
+
+@pytest.fixture
+def sqlite_platform(request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock) -> Iterator[Platform]:
+    """For the few tests about SQLite itself (its files on disk)."""
+    for url in make_database_url("sqlite", request, tmp_path):
+        built = start_platform(make_settings(url, tmp_path), clock)
+        yield built
+        built.close()
 
 
 @pytest.fixture

@@ -176,6 +176,8 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get("olly_begin", "IMMEDIATE")
+        # A read-only unit of work is read-only on SQLite too (set both ways: pooled connections are reused).
+        connection.exec_driver_sql(f"PRAGMA query_only={'ON' if mode == 'DEFERRED' else 'OFF'}")
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any, Final
@@ -46,6 +47,7 @@ class RequestContextMiddleware:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                status_holder["started"] = 1
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
                 message["headers"] = headers
@@ -53,6 +55,12 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Last resort: log the failure (scrubbed) and answer with a problem that reveals nothing.
+            log.exception("unhandled error")
+            if status_holder.get("started"):
+                raise
+            await _send_internal_error(send_with_id, request_id, scope.get("path", ""))
         finally:
             log.info(
                 "request",
@@ -62,6 +70,23 @@ class RequestContextMiddleware:
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
             structlog.contextvars.clear_contextvars()
+
+
+async def _send_internal_error(send: Send, request_id: str, path: str) -> None:
+    body = json.dumps(
+        {
+            "type": "https://olly.dev/problems/internal_error",
+            "title": "Internal server error",
+            "status": 500,
+            "code": "internal_error",
+            "detail": "The server could not complete the request. Quote the request id to support.",
+            "instance": path,
+            "requestId": request_id,
+        }
+    ).encode()
+    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def request_id_of(request: Request) -> str | None:
@@ -128,14 +153,3 @@ def install_error_handlers(app: FastAPI) -> None:
             "errors": errors,
         }
         return problem_response(request, 422, body)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled error", error_type=type(exc).__name__)
-        body = {
-            "type": "https://olly.dev/problems/internal_error",
-            "title": "Internal server error",
-            "code": "internal_error",
-            "detail": "The server could not complete the request. Quote the request id to support.",
-        }
-        return problem_response(request, 500, body)

@@ -1,0 +1,230 @@
+"""PHI envelope encryption, end to end through the ORM and on raw ciphertexts."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import StatementError
+
+from olly.kernel.errors import CryptoError
+from olly.platform.crypto import (
+    DataKey,
+    PlaintextPHIError,
+    key_id_of,
+    reencrypt,
+    rotate_master_key,
+    row_aad,
+    start_data_key_rotation,
+)
+from olly.platform.db import table_of
+from olly.platform.runtime import Platform
+from olly.policy_admin import public, service
+from olly.policy_admin.models import Party
+from olly.policy_admin.repository import PolicyAdminRepository
+from olly.policy_admin.schemas import IndividualCreate
+
+SSN = "219-09-9999"
+SSN_DIGITS = "219099999"
+
+
+def person(**overrides: object) -> IndividualCreate:
+    data: dict[str, object] = {
+        "given_name": "Maria",
+        "family_name": "Okafor",
+        "birth_date": date(1984, 7, 2),
+        "ssn": SSN,
+        "address": {"line1": "12 Elm St", "city": "Dayton", "region": "OH", "postal_code": "45402"},
+        "phone": "937-555-0142",
+        "email": "maria.okafor@example.org",
+    }
+    data.update(overrides)
+    return IndividualCreate.model_validate(data)
+
+
+def add_person(platform: Platform, tenant_id: uuid.UUID, **overrides: object) -> uuid.UUID:
+    with platform.db.unit_of_work(tenant_id) as uow:
+        return service.register_individual(uow, person(**overrides)).id
+
+
+def raw_row(platform: Platform, party_id: uuid.UUID) -> dict[str, object]:
+    parties = table_of(Party)
+    with platform.db.connect() as connection:
+        return dict(connection.execute(select(parties).where(parties.c.id == party_id)).mappings().one())
+
+
+def test_round_trip_through_the_orm(platform: Platform, tenant_id: uuid.UUID) -> None:
+    party_id = add_person(platform, tenant_id)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        party = PolicyAdminRepository(uow).party(party_id)
+        assert party is not None
+        assert (party.given_name, party.family_name, party.birth_date) == ("Maria", "Okafor", date(1984, 7, 2))
+        assert party.ssn == SSN_DIGITS
+        assert party.address == {
+            "line1": "12 Elm St",
+            "line2": None,
+            "city": "Dayton",
+            "region": "OH",
+            "postal_code": "45402",
+            "country": "US",
+        }
+        assert party.email == "maria.okafor@example.org"
+        # exact-match search through blind indexes, never through plaintext
+        assert [p.id for p in PolicyAdminRepository(uow).parties_by_ssn("219 09 9999")] == [party_id]
+        assert [p.party_id for p in public.find_people(uow, family_name="OKAFOR", birth_date=date(1984, 7, 2))] == [
+            party_id
+        ]
+        assert public.find_people(uow, family_name="Okafor", birth_date=date(1984, 7, 3)) == []
+    stored = raw_row(platform, party_id)
+    for column in ("display_name", "given_name", "family_name", "birth_date", "ssn", "address", "phone", "email"):
+        blob = stored[column]
+        assert isinstance(blob, bytes) and blob[:1] == b"\x01"
+        assert b"Okafor" not in blob and SSN_DIGITS.encode() not in blob
+
+
+def test_an_update_re_seals_only_what_changed(platform: Platform, tenant_id: uuid.UUID) -> None:
+    party_id = add_person(platform, tenant_id)
+    before = raw_row(platform, party_id)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        party = PolicyAdminRepository(uow).party(party_id)
+        assert party is not None
+        party.phone = "937-555-0199"
+    after = raw_row(platform, party_id)
+    assert after["phone"] != before["phone"]
+    assert after["ssn"] == before["ssn"] and after["ssn_index"] == before["ssn_index"]
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        party = PolicyAdminRepository(uow).party(party_id)
+        assert party is not None and party.phone == "937-555-0199" and party.ssn == SSN_DIGITS
+
+
+def test_every_single_bit_flip_is_rejected(platform: Platform, tenant_id: uuid.UUID) -> None:
+    aad = row_aad(tenant_id, "parties", "ssn", "row-1")
+    with platform.db.connect() as connection:
+        blob = platform.crypto.encrypt(connection, tenant_id, SSN_DIGITS.encode(), aad)
+        assert platform.crypto.decrypt(connection, tenant_id, blob, aad) == SSN_DIGITS.encode()
+        rejected = 0
+        for bit in range(len(blob) * 8):
+            tampered = bytearray(blob)
+            tampered[bit // 8] ^= 1 << (bit % 8)
+            with pytest.raises(CryptoError):
+                platform.crypto.decrypt(connection, tenant_id, bytes(tampered), aad)
+            rejected += 1
+    assert rejected == len(blob) * 8
+
+
+def test_a_ciphertext_moved_to_another_row_or_column_is_rejected(platform: Platform, tenant_id: uuid.UUID) -> None:
+    first = add_person(platform, tenant_id)
+    second = add_person(platform, tenant_id, ssn="078-05-1120", given_name="Ade")
+    parties = table_of(Party)
+    moved = raw_row(platform, first)["ssn"]
+    with platform.db.connect() as connection:
+        connection.execute(update(parties).where(parties.c.id == second).values(ssn=moved))
+    with pytest.raises(CryptoError), platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        PolicyAdminRepository(uow).party(second)
+    # the same bytes in another column of the original row fail too
+    with platform.db.connect() as connection:
+        connection.execute(update(parties).where(parties.c.id == first).values(phone=moved))
+    with pytest.raises(CryptoError), platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        PolicyAdminRepository(uow).party(first)
+
+
+def test_plaintext_never_reaches_a_phi_column_through_core(platform: Platform, tenant_id: uuid.UUID) -> None:
+    party_id = add_person(platform, tenant_id)
+    parties = table_of(Party)
+    with pytest.raises(StatementError) as info, platform.db.connect() as connection:
+        connection.execute(update(parties).where(parties.c.id == party_id).values(ssn=SSN_DIGITS))
+    assert isinstance(info.value.orig, PlaintextPHIError)
+    assert key_id_of(raw_row(platform, party_id)["ssn"])  # type: ignore[arg-type]
+
+
+def test_100k_encryptions_never_repeat_a_nonce(platform: Platform, tenant_id: uuid.UUID) -> None:
+    nonces = set()
+    with platform.db.connect() as connection:
+        for i in range(100_000):
+            blob = platform.crypto.encrypt(connection, tenant_id, b"x", b"aad")
+            nonces.add(blob[17:29])
+            assert len(nonces) == i + 1
+
+
+def test_master_key_rotation_rewraps_keys_and_old_rows_still_open(platform: Platform, tenant_id: uuid.UUID) -> None:
+    party_id = add_person(platform, tenant_id)
+    sealed_before = raw_row(platform, party_id)["ssn"]
+    from olly.platform.crypto import LocalKeyProvider
+
+    ring = LocalKeyProvider.create_file(platform.settings.keys_dir / "rotation.json")
+    ring._keys.update(platform.keys._keys)  # the old master keys stay readable during the rotation
+    old_master = platform.keys.active_key_id()
+    new_master = ring.add_new_active_key()
+    assert rotate_master_key(platform.db, ring, platform.crypto) == 2  # PHI key + blind-index key
+    with platform.db.connect() as connection:
+        masters = set(connection.execute(select(table_of(DataKey).c.master_key_id)).scalars())
+    assert masters == {new_master} and old_master not in masters
+    assert raw_row(platform, party_id)["ssn"] == sealed_before  # data untouched
+    platform.db.session_info["crypto"].provider = ring
+    platform.crypto.forget_cached_keys()
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        party = PolicyAdminRepository(uow).party(party_id)
+        assert party is not None and party.ssn == SSN_DIGITS
+
+
+def test_data_key_rotation_re_encrypts_in_resumable_batches(platform: Platform, tenant_id: uuid.UUID) -> None:
+    ids = [add_person(platform, tenant_id, ssn=f"219-09-{1000 + i:04d}") for i in range(7)]
+    old_key = key_id_of(raw_row(platform, ids[0])["ssn"])  # type: ignore[arg-type]
+    assert start_data_key_rotation(platform.db, platform.crypto) == 1
+
+    class Interrupted(Exception):
+        pass
+
+    def stop_after_first_batch(_table: str, _count: int) -> None:
+        raise Interrupted
+
+    with pytest.raises(Interrupted):
+        reencrypt(platform.db, platform.crypto, batch_size=3, on_batch=stop_after_first_batch)
+    moved = [key_id_of(raw_row(platform, i)["ssn"]) != old_key for i in ids]  # type: ignore[arg-type]
+    assert sum(moved) == 3  # the first batch committed, the rest still under the old key
+    assert reencrypt(platform.db, platform.crypto, batch_size=3) == 4
+    assert all(key_id_of(raw_row(platform, i)["ssn"]) != old_key for i in ids)  # type: ignore[arg-type]
+    with platform.db.connect() as connection:
+        statuses = dict(
+            connection.execute(
+                select(table_of(DataKey).c.id, table_of(DataKey).c.status).where(table_of(DataKey).c.purpose == "phi")
+            ).all()
+        )
+    assert statuses[old_key] == "retired"
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert [PolicyAdminRepository(uow).party(i).ssn for i in ids] == [f"21909{1000 + i:04d}" for i in range(7)]  # type: ignore[union-attr]
+
+
+def test_another_tenants_key_cannot_open_a_value(platform: Platform, tenant_id: uuid.UUID) -> None:
+    other = uuid.uuid4()
+    aad = row_aad(tenant_id, "parties", "ssn", "r")
+    with platform.db.connect() as connection:
+        blob = platform.crypto.encrypt(connection, tenant_id, b"secret", aad)
+        with pytest.raises(CryptoError):
+            platform.crypto.decrypt(connection, other, blob, aad)
+
+
+def test_plaintext_ssn_is_nowhere_on_disk_or_in_logs(
+    sqlite_platform: Platform, tenant_id: uuid.UUID, caplog: pytest.LogCaptureFixture
+) -> None:
+    platform = sqlite_platform
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO, logger="sqlalchemy.engine")  # every statement is logged
+    party_id = add_person(platform, tenant_id)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert PolicyAdminRepository(uow).party(party_id).ssn == SSN_DIGITS  # type: ignore[union-attr]
+    database = Path(platform.db.engine.url.database or "")
+    files = [database, Path(f"{database}-wal")]
+    with platform.db.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    haystacks = [f.read_bytes() for f in files if f.exists()]
+    sealed = raw_row(platform, party_id)["ssn"]
+    assert any(sealed in h for h in haystacks)  # the row is on disk: the search below is not vacuous
+    for needle in (SSN.encode(), SSN_DIGITS.encode(), b"Okafor", b"maria.okafor@example.org"):
+        assert all(needle not in h for h in haystacks)
+    assert "INSERT INTO" in caplog.text and "parties" in caplog.text
+    assert SSN_DIGITS not in caplog.text and SSN not in caplog.text and "Okafor" not in caplog.text
