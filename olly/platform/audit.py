@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
 import random
+import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,6 +32,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from olly.kernel.ids import uuid7
 from olly.platform.db import Base, Database, table_of
+from olly.platform.logging import get_logger
+
+log = get_logger("olly.audit")
 
 GENESIS: Final = "0" * 64
 MAX_CHAINS: Final = 64
@@ -115,10 +121,87 @@ def record_hash(row: dict[str, Any]) -> str:
 
 
 class AuditTrail:
-    def __init__(self, db: Database, chains: int | None = None) -> None:
+    """Appends records. ``record`` writes at once in its own transaction; ``append`` writes inside the
+    caller's; ``submit`` hands records to a background writer that commits them in batches (group
+    commit), for hot read paths where a commit per request would cost more than the work itself."""
+
+    def __init__(
+        self, db: Database, chains: int | None = None, *, batch_size: int = 500, flush_interval: float = 0.02
+    ) -> None:
         self.db = db
         self.chains = min(chains or db.settings.audit_chains, MAX_CHAINS)
         self._random = random.Random()  # noqa: S311 - spreads appends over chains; not a secret
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self._queue: queue.Queue[AuditRecord | threading.Event] = queue.Queue()
+        self._writer: threading.Thread | None = None
+        self._writer_lock = threading.Lock()
+        self._stopping = False
+
+    # -- buffered writer -------------------------------------------------------------------------
+    def submit(self, *records: AuditRecord) -> None:
+        """Queue records for the background writer; they are committed within ``flush_interval``."""
+        self._ensure_writer()
+        for item in records:
+            self._queue.put(item)
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Block until every record submitted so far is committed."""
+        if self._writer is None:
+            return
+        done = threading.Event()
+        self._queue.put(done)
+        if not done.wait(timeout):
+            raise TimeoutError("audit records were not written in time")
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self.flush()
+            self._stopping = True
+            self._queue.put(threading.Event())
+            self._writer.join(timeout=10)
+            self._writer = None
+            self._stopping = False
+
+    def _ensure_writer(self) -> None:
+        if self._writer is None:
+            with self._writer_lock:
+                if self._writer is None:
+                    self._writer = threading.Thread(target=self._run, name="olly-audit-writer", daemon=True)
+                    self._writer.start()
+
+    def _run(self) -> None:
+        while not self._stopping:
+            batch: list[AuditRecord] = []
+            waiters: list[threading.Event] = []
+            first = self._queue.get()
+            deadline = time.monotonic() + self.flush_interval
+            item: AuditRecord | threading.Event | None = first
+            while item is not None:
+                if isinstance(item, threading.Event):
+                    waiters.append(item)
+                    break  # a flush request: write what we have now
+                batch.append(item)
+                if len(batch) >= self.batch_size:
+                    break
+                try:
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    item = None
+            self._write_with_retry(batch)
+            for waiter in waiters:
+                waiter.set()
+
+    def _write_with_retry(self, batch: list[AuditRecord]) -> None:
+        delay = 0.05
+        while batch:
+            try:
+                self.record(*batch)
+                return
+            except Exception:  # the trail must not drop records: keep them and try again
+                log.exception("audit batch not written; retrying", records=len(batch))
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     def record(self, *records: AuditRecord) -> list[uuid.UUID]:
         """Append in a transaction of its own, so a refusal is kept even when the request fails."""

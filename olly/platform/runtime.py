@@ -21,6 +21,7 @@ class Platform:
     audit: AuditTrail
 
     def close(self) -> None:
+        self.audit.close()
         self.db.dispose()
 
 

@@ -171,3 +171,20 @@ def test_concurrent_appends_keep_every_chain_intact(platform: Platform, tenant_i
     assert errors == []
     report = verify(platform.db)
     assert report.ok and report.records == 150
+
+
+def test_the_group_commit_writer_loses_nothing_and_keeps_chains_intact(
+    platform: Platform, tenant_id: uuid.UUID
+) -> None:
+    trail = AuditTrail(platform.db, chains=4, batch_size=64)
+    try:
+        for record in records(1_000, tenant_id):
+            trail.submit(record)
+        trail.flush()
+        report = verify(platform.db)
+        assert report.ok and report.records == 1_000
+        with platform.db.connect() as connection:
+            subjects = sorted(connection.execute(select(EVENTS.c.subject)).scalars())
+        assert subjects == sorted(f"user-{i}" for i in range(1_000))
+    finally:
+        trail.close()
