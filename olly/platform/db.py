@@ -63,6 +63,7 @@ MODEL_MODULES: Final[tuple[str, ...]] = (
     "olly.platform.crypto",
     "olly.platform.audit",
     "olly.policy_admin.models",
+    "olly.enrollment.models",
 )
 
 _NAMING = {

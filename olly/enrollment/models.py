@@ -1,0 +1,115 @@
+"""Tables of the enrollment domain (seed 004: Policy, PolicyTerm, PolicyElement, PolicyTransaction).
+
+Coverage is recorded as **spans** that are never updated in place: a change closes the knowledge of
+the old span (``superseded_at``) and records new spans, so "who was covered on date D" has one answer
+for what is known now and can still be asked "as it stood" at any earlier moment.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from olly.platform.crypto import blind_index_column, phi_column
+from olly.platform.db import Base, TenantScoped
+
+
+class Policy(TenantScoped, Base):
+    """The insurance contract of one subscriber (and their dependents) on one account."""
+
+    __tablename__ = "policies"
+    __table_args__ = (UniqueConstraint("tenant_id", "policy_number"), {"schema": "enrollment"})
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    policy_number: Mapped[str] = mapped_column(String(32))
+    market: Mapped[str] = mapped_column(String(16))
+    account_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    """policy_admin account (employer group or household); a reference, not a foreign key across domains."""
+    subscriber_party_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(24))
+    """SUBMITTED → ACTIVE → TERMINATED, or ACTIVATION_FAILED / CANCELLED."""
+    status_reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class PolicyTerm(TenantScoped, Base):
+    """One coverage period of a policy under one plan (a plan change mid-year starts a new term)."""
+
+    __tablename__ = "policy_terms"
+    __table_args__ = {"schema": "enrollment"}
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    policy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enrollment.policies.id"), index=True)
+    plan_id: Mapped[uuid.UUID]
+    """The plan version in force (plans domain)."""
+    plan_code: Mapped[str] = mapped_column(String(40))
+    coverage_type: Mapped[str] = mapped_column(String(16))
+    tier_code: Mapped[str] = mapped_column(String(16))
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    currency: Mapped[str] = mapped_column(String(3))
+    total_premium_minor: Mapped[int] = mapped_column(BigInteger)
+    member_premium_minor: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+
+class PolicyElement(TenantScoped, Base):
+    """One covered person on a policy: the subscriber (``employee``) or a ``dependent``."""
+
+    __tablename__ = "policy_elements"
+    __table_args__ = {"schema": "enrollment"}
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    policy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enrollment.policies.id"), index=True)
+    party_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    element_type: Mapped[str] = mapped_column(String(16))
+    relationship: Mapped[str] = mapped_column(String(24))
+    member_number: Mapped[str] = phi_column("text", nullable=False)
+    """The number on the member's ID card: a health plan beneficiary number, so PHI."""
+    member_number_index: Mapped[bytes | None] = blind_index_column("member_number", "alnum")
+    coverage_terms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The benefit schedule reference of this person (plan code and version, tier, cover options)."""
+    created_at: Mapped[datetime]
+
+
+class CoverageSpan(TenantScoped, Base):
+    """A person covered under a term from ``valid_from`` to ``valid_to`` (inclusive; open when null),
+    as recorded at ``recorded_at`` and believed until ``superseded_at``."""
+
+    __tablename__ = "coverage_spans"
+    __table_args__ = (
+        Index("ix_coverage_spans_current", "tenant_id", "party_id", "superseded_at"),
+        {"schema": "enrollment"},
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    element_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enrollment.policy_elements.id"), index=True)
+    term_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enrollment.policy_terms.id"), index=True)
+    policy_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    party_id: Mapped[uuid.UUID]
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]
+    recorded_at: Mapped[datetime]
+    superseded_at: Mapped[datetime | None]
+    transaction_id: Mapped[uuid.UUID]
+
+
+class PolicyTransaction(TenantScoped, Base):
+    """Every change to a policy, in the order it was made (seed 004)."""
+
+    __tablename__ = "policy_transactions"
+    __table_args__ = {"schema": "enrollment"}
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    policy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enrollment.policies.id"), index=True)
+    transaction_type: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    event_date: Mapped[date | None]
+    effective_date: Mapped[date]
+    recorded_at: Mapped[datetime]
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """Ids and codes only; never personal data."""

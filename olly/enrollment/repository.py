@@ -1,0 +1,104 @@
+"""Every query of the enrollment domain."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import and_, or_, select
+
+from olly.enrollment.models import CoverageSpan, Policy, PolicyElement, PolicyTerm, PolicyTransaction
+from olly.platform.crypto import NORMALISERS, FieldCrypto, blind_index_label
+from olly.platform.db import UnitOfWork
+
+Row = Policy | PolicyTerm | PolicyElement | CoverageSpan | PolicyTransaction
+
+
+class EnrollmentRepository:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
+
+    def add(self, *rows: Row) -> None:
+        self.session.add_all(rows)
+
+    def policy(self, policy_id: uuid.UUID, *, for_update: bool = False) -> Policy | None:
+        return self.session.get(Policy, policy_id, with_for_update=for_update)
+
+    def policy_by_number(self, number: str) -> Policy | None:
+        return self.session.scalars(select(Policy).where(Policy.policy_number == number)).first()
+
+    def term(self, term_id: uuid.UUID) -> PolicyTerm | None:
+        return self.session.get(PolicyTerm, term_id)
+
+    def terms(self, policy_id: uuid.UUID) -> list[PolicyTerm]:
+        return list(
+            self.session.scalars(
+                select(PolicyTerm).where(PolicyTerm.policy_id == policy_id).order_by(PolicyTerm.period_start)
+            )
+        )
+
+    def elements(self, policy_id: uuid.UUID) -> list[PolicyElement]:
+        return list(
+            self.session.scalars(
+                select(PolicyElement).where(PolicyElement.policy_id == policy_id).order_by(PolicyElement.created_at)
+            )
+        )
+
+    def element_by_member_number(self, member_number: str) -> PolicyElement | None:
+        crypto: FieldCrypto = self.session.info["crypto"]
+        digest = crypto.blind_index(
+            self.session.connection(),
+            self.uow.require_tenant(),
+            blind_index_label(PolicyElement.__tablename__, "member_number"),
+            NORMALISERS["alnum"](member_number),
+        )
+        return self.session.scalars(select(PolicyElement).where(PolicyElement.member_number_index == digest)).first()
+
+    def elements_of_party(self, party_id: uuid.UUID) -> list[PolicyElement]:
+        return list(self.session.scalars(select(PolicyElement).where(PolicyElement.party_id == party_id)))
+
+    def current_spans(self, policy_id: uuid.UUID) -> list[CoverageSpan]:
+        return list(
+            self.session.scalars(
+                select(CoverageSpan)
+                .where(CoverageSpan.policy_id == policy_id, CoverageSpan.superseded_at.is_(None))
+                .order_by(CoverageSpan.valid_from)
+            )
+        )
+
+    def spans_on(self, party_id: uuid.UUID, on: date, as_known_at: datetime | None = None) -> list[CoverageSpan]:
+        """The spans covering ``party_id`` on ``on``, as now known or as known at ``as_known_at``."""
+        believed = (
+            CoverageSpan.superseded_at.is_(None)
+            if as_known_at is None
+            else and_(
+                CoverageSpan.recorded_at <= as_known_at,
+                or_(CoverageSpan.superseded_at.is_(None), CoverageSpan.superseded_at > as_known_at),
+            )
+        )
+        return list(
+            self.session.scalars(
+                select(CoverageSpan).where(
+                    CoverageSpan.party_id == party_id,
+                    believed,
+                    CoverageSpan.valid_from <= on,
+                    or_(CoverageSpan.valid_to.is_(None), CoverageSpan.valid_to >= on),
+                )
+            )
+        )
+
+    def transactions(self, policy_id: uuid.UUID) -> list[PolicyTransaction]:
+        return list(
+            self.session.scalars(
+                select(PolicyTransaction)
+                .where(PolicyTransaction.policy_id == policy_id)
+                .order_by(PolicyTransaction.recorded_at, PolicyTransaction.id)
+            )
+        )
+
+    def policies_due_for_activation(self, on: date) -> list[Policy]:
+        first_start = select(PolicyTerm.policy_id).where(PolicyTerm.period_start <= on).scalar_subquery()
+        return list(
+            self.session.scalars(select(Policy).where(Policy.status == "SUBMITTED", Policy.id.in_(first_start)))
+        )

@@ -1,0 +1,185 @@
+"""Pure enrollment rules: who may be covered, from when, and which changes are allowed.
+
+Every function takes plain values and frozen dataclasses and returns a decision; nothing here reads
+the clock or the database. "Today" is always an argument.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from olly.kernel.errors import BusinessRuleViolation, FieldError, ValidationFailed
+from olly.kernel.periods import add_months, age_on, end_of_month
+
+
+class Market(StrEnum):
+    GROUP = "GROUP"
+    """Employer group cover."""
+    INDIVIDUAL = "INDIVIDUAL"
+    """ACA individual market."""
+    SUM_INSURED = "SUM_INSURED"
+    """Sum-insured products (family floaters and individual covers)."""
+
+
+class Relationship(StrEnum):
+    SELF = "SELF"
+    SPOUSE = "SPOUSE"
+    DOMESTIC_PARTNER = "DOMESTIC_PARTNER"
+    CHILD = "CHILD"
+    PARENT = "PARENT"
+    PARENT_IN_LAW = "PARENT_IN_LAW"
+    SIBLING = "SIBLING"
+
+
+class TransactionType(StrEnum):
+    NEW = "NEW"
+    ADD_DEPENDENT = "ADD_DEPENDENT"
+    REMOVE_DEPENDENT = "REMOVE_DEPENDENT"
+    PLAN_CHANGE = "PLAN_CHANGE"
+    TERMINATION = "TERMINATION"
+    REINSTATEMENT = "REINSTATEMENT"
+    RENEWAL = "RENEWAL"
+
+
+class QualifyingEvent(StrEnum):
+    OPEN_ENROLLMENT = "OPEN_ENROLLMENT"
+    NEW_HIRE = "NEW_HIRE"
+    BIRTH = "BIRTH"
+    ADOPTION = "ADOPTION"
+    MARRIAGE = "MARRIAGE"
+    LOSS_OF_OTHER_COVERAGE = "LOSS_OF_OTHER_COVERAGE"
+    DIVORCE = "DIVORCE"
+    DEATH = "DEATH"
+    AGED_OUT = "AGED_OUT"
+    MOVE = "MOVE"
+    VOLUNTARY = "VOLUNTARY"
+
+
+class TerminationReason(StrEnum):
+    VOLUNTARY = "VOLUNTARY"
+    EMPLOYMENT_ENDED = "EMPLOYMENT_ENDED"
+    NON_PAYMENT = "NON_PAYMENT"
+    FRAUD = "FRAUD"
+    DEATH = "DEATH"
+    AGED_OUT = "AGED_OUT"
+    DIVORCE = "DIVORCE"
+
+
+#: Who may be a dependent, per market. Sum-insured family products (seed 002) also cover parents,
+#: parents-in-law and siblings.
+ALLOWED_DEPENDENTS: dict[Market, frozenset[Relationship]] = {
+    Market.GROUP: frozenset({Relationship.SPOUSE, Relationship.DOMESTIC_PARTNER, Relationship.CHILD}),
+    Market.INDIVIDUAL: frozenset({Relationship.SPOUSE, Relationship.DOMESTIC_PARTNER, Relationship.CHILD}),
+    Market.SUM_INSURED: frozenset(
+        {
+            Relationship.SPOUSE,
+            Relationship.CHILD,
+            Relationship.PARENT,
+            Relationship.PARENT_IN_LAW,
+            Relationship.SIBLING,
+        }
+    ),
+}
+
+#: ACA: dependent children may stay on a parent's plan until they turn 26.
+CHILD_AGE_LIMIT = 26
+#: Days after a qualifying life event to request a special enrollment (DOMAIN.md).
+SPECIAL_ENROLLMENT_DAYS = {Market.GROUP: 30, Market.INDIVIDUAL: 60, Market.SUM_INSURED: 30}
+#: Reasons that allow a termination dated in the past.
+RETROACTIVE_REASONS = frozenset({TerminationReason.NON_PAYMENT, TerminationReason.FRAUD})
+#: Events whose coverage starts on the event date itself, not the first of the next month.
+EVENT_DATE_EFFECTIVE = frozenset({QualifyingEvent.BIRTH, QualifyingEvent.ADOPTION})
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    relationship: Relationship
+    birth_date: date
+
+
+def dependent_problems(market: Market, dependent: Person, on: date) -> list[FieldError]:
+    """Why ``dependent`` cannot be covered under a subscriber on ``on`` (empty when they can)."""
+    problems: list[FieldError] = []
+    if dependent.relationship == Relationship.SELF:
+        problems.append(FieldError("relationship", "a dependent cannot be the subscriber", "invalid_relationship"))
+    elif dependent.relationship not in ALLOWED_DEPENDENTS[market]:
+        problems.append(
+            FieldError(
+                "relationship",
+                f"{dependent.relationship.value} cannot be covered in the {market.value} market",
+                "relationship_not_covered",
+            )
+        )
+    if dependent.birth_date > on:
+        problems.append(FieldError("birth_date", "is after the coverage date", "born_after_coverage"))
+    if (
+        market != Market.SUM_INSURED
+        and dependent.relationship == Relationship.CHILD
+        and age_on(dependent.birth_date, on) >= CHILD_AGE_LIMIT
+    ):
+        problems.append(FieldError("birth_date", f"a child is covered until age {CHILD_AGE_LIMIT}", "aged_out"))
+    return problems
+
+
+def child_coverage_end(birth_date: date) -> date:
+    """Last day a child is covered: the end of the month in which they turn 26 (a common plan rule)."""
+    return end_of_month(add_months(birth_date, CHILD_AGE_LIMIT * 12))
+
+
+def special_enrollment_effective_date(
+    market: Market, event: QualifyingEvent, event_date: date, requested_on: date
+) -> date:
+    """The coverage start for a change requested after a qualifying life event.
+
+    Birth and adoption cover from the event date itself, even when reported late, as long as the
+    request is inside the window. Other events start on the first of the month after the request.
+    """
+    window = SPECIAL_ENROLLMENT_DAYS[market]
+    if event != QualifyingEvent.OPEN_ENROLLMENT and requested_on > event_date + timedelta(days=window):
+        raise BusinessRuleViolation(
+            f"the special enrollment window of {window} days after the {event.value.lower()} has closed",
+            extra={"code_detail": "special_enrollment_window_closed"},
+        )
+    if requested_on < event_date and event not in {QualifyingEvent.OPEN_ENROLLMENT, QualifyingEvent.NEW_HIRE}:
+        raise ValidationFailed([FieldError("event_date", "is in the future", "future_event")])
+    if event in EVENT_DATE_EFFECTIVE:
+        return event_date
+    return first_of_next_month(max(requested_on, event_date))
+
+
+def first_of_next_month(day: date) -> date:
+    return end_of_month(day) + timedelta(days=1)
+
+
+def termination_date(requested: date | None, reason: TerminationReason, today: date) -> date:
+    """The last covered day of a termination.
+
+    Terminations take effect at the end of a month (the requested date's month, or this month when
+    none is given). A date in the past is refused unless the reason is non-payment or fraud, the only
+    grounds on which the ACA allows a retroactive termination (rescission).
+    """
+    if requested is None:
+        return end_of_month(today)
+    if requested < today and reason not in RETROACTIVE_REASONS:
+        raise BusinessRuleViolation(
+            "a termination cannot be dated in the past unless it is for non-payment or fraud",
+            extra={"field": "termination_date"},
+        )
+    if reason in RETROACTIVE_REASONS:
+        return requested  # non-payment terminations are dated exactly (e.g. end of a grace month)
+    return end_of_month(requested)
+
+
+def tier_code(relationships: list[Relationship]) -> str:
+    """The group tier for a family: EE, EE+SP, EE+CH or EE+FAM."""
+    spouse = any(r in {Relationship.SPOUSE, Relationship.DOMESTIC_PARTNER} for r in relationships)
+    child = any(r == Relationship.CHILD for r in relationships)
+    if spouse and child:
+        return "EE+FAM"
+    if spouse:
+        return "EE+SP"
+    if child:
+        return "EE+CH"
+    return "EE"

@@ -1,0 +1,84 @@
+"""Request and response models of the enrollment domain."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from olly.enrollment.rules import Market, QualifyingEvent, Relationship, TerminationReason
+
+
+class DependentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    party_id: uuid.UUID
+    relationship: Relationship
+
+
+class EnrollmentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    market: Market
+    account_id: uuid.UUID
+    subscriber_party_id: uuid.UUID
+    plan_id: uuid.UUID = Field(description="the plan version chosen")
+    effective_date: date
+    qualifying_event: QualifyingEvent = QualifyingEvent.OPEN_ENROLLMENT
+    event_date: date | None = Field(None, description="date of the qualifying event, when there is one")
+    dependents: list[DependentCreate] = Field(default_factory=list, max_length=20)
+
+
+class DependentAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    party_id: uuid.UUID
+    relationship: Relationship
+    qualifying_event: QualifyingEvent
+    event_date: date
+
+
+class DependentRemove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    party_id: uuid.UUID
+    reason: TerminationReason
+    termination_date: date | None = None
+
+
+class PlanChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    plan_id: uuid.UUID
+    qualifying_event: QualifyingEvent
+    event_date: date
+
+
+class Termination(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: TerminationReason
+    termination_date: date | None = Field(None, description="last covered day; end of this month when omitted")
+
+
+class CoveredPerson(BaseModel):
+    party_id: uuid.UUID
+    member_number: str
+    relationship: Relationship
+    valid_from: date
+    valid_to: date | None
+
+
+class PolicyRead(BaseModel):
+    id: uuid.UUID
+    policy_number: str
+    market: Market
+    status: str
+    plan_id: uuid.UUID
+    plan_code: str
+    tier_code: str
+    currency: str
+    total_premium: str
+    member_premium: str
+    covered: list[CoveredPerson]

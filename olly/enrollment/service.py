@@ -1,0 +1,519 @@
+"""Enrollment use cases. Every change is a PolicyTransaction; coverage spans are never edited in
+place (see models). Services never commit: the unit of work does."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+from olly.enrollment import rules
+from olly.enrollment.models import CoverageSpan, Policy, PolicyElement, PolicyTerm, PolicyTransaction
+from olly.enrollment.repository import EnrollmentRepository
+from olly.enrollment.rules import Market, QualifyingEvent, Relationship, TransactionType
+from olly.enrollment.schemas import DependentAdd, DependentRemove, EnrollmentCreate, PlanChange, Termination
+from olly.kernel.errors import BusinessRuleViolation, FieldError, NotFound, ValidationFailed
+from olly.kernel.ids import uuid7
+from olly.platform.db import UnitOfWork
+from olly.policy_admin import public as people
+
+
+@dataclass(frozen=True, slots=True)
+class RatedMember:
+    relationship: Relationship
+    birth_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class PlanChoice:
+    """What enrollment needs to know of a plan version for one family on one date."""
+
+    plan_id: uuid.UUID
+    plan_code: str
+    coverage_type: str
+    currency: str
+    period_start: date
+    period_end: date
+    total_premium_minor: int
+    member_premium_minor: int
+
+
+class PlanCatalog(Protocol):
+    """The plans domain, as enrollment sees it (implemented over ``olly.plans.public``)."""
+
+    def choose(
+        self, uow: UnitOfWork, plan_id: uuid.UUID, on: date, market: Market, tier_code: str, members: list[RatedMember]
+    ) -> PlanChoice: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """One answer to "is this person covered on this date"."""
+
+    policy: Policy
+    term: PolicyTerm
+    element: PolicyElement
+    span: CoverageSpan
+
+
+# ---------------------------------------------------------------------------------------------
+def enroll(uow: UnitOfWork, data: EnrollmentCreate, plans: PlanCatalog) -> Policy:
+    """A new policy for a subscriber and their dependents (status SUBMITTED until activated)."""
+    repo = EnrollmentRepository(uow)
+    today = uow.clock.today()
+    if data.qualifying_event == QualifyingEvent.OPEN_ENROLLMENT:
+        effective = data.effective_date
+    else:
+        if data.event_date is None:
+            raise ValidationFailed([FieldError("event_date", "is required with a qualifying event", "required")])
+        effective = rules.special_enrollment_effective_date(data.market, data.qualifying_event, data.event_date, today)
+    if effective < today - timedelta(days=rules.SPECIAL_ENROLLMENT_DAYS[data.market]):
+        raise BusinessRuleViolation("coverage cannot start that far in the past", extra={"field": "effective_date"})
+    subscriber_born = _birth_date(uow, data.subscriber_party_id, "subscriber_party_id")
+    if any(repo.spans_on(data.subscriber_party_id, effective)):
+        raise BusinessRuleViolation(
+            "the subscriber already has coverage on this date", extra={"field": "effective_date"}
+        )
+    members = [RatedMember(Relationship.SELF, subscriber_born)]
+    errors: list[FieldError] = []
+    seen = {data.subscriber_party_id}
+    for index, dependent in enumerate(data.dependents):
+        if dependent.party_id in seen:
+            errors.append(FieldError(f"dependents.{index}.party_id", "appears twice", "duplicate"))
+            continue
+        seen.add(dependent.party_id)
+        try:
+            born = _birth_date(uow, dependent.party_id, f"dependents.{index}.party_id")
+        except ValidationFailed as missing:
+            errors.extend(missing.errors)
+            continue
+        for problem in rules.dependent_problems(data.market, rules.Person(dependent.relationship, born), effective):
+            errors.append(FieldError(f"dependents.{index}.{problem.field}", problem.message, problem.code))
+        members.append(RatedMember(dependent.relationship, born))
+    if errors:
+        raise ValidationFailed(errors)
+    tier = rules.tier_code([d.relationship for d in data.dependents])
+    plan = plans.choose(uow, data.plan_id, effective, data.market, tier, members)
+    now = uow.clock.now()
+    policy = Policy(
+        id=uuid7(),
+        policy_number=_number("POL"),
+        market=data.market.value,
+        account_id=data.account_id,
+        subscriber_party_id=data.subscriber_party_id,
+        status="SUBMITTED",
+        created_at=now,
+    )
+    term = _term(policy.id, plan, tier, effective, now)
+    transaction = _transaction(
+        policy.id,
+        TransactionType.NEW,
+        effective,
+        now,
+        reason=data.qualifying_event.value,
+        event_date=data.event_date,
+        detail={"planId": str(plan.plan_id), "tierCode": tier, "dependentCount": len(data.dependents)},
+    )
+    repo.add(policy, term, transaction)
+    uow.flush()
+    for party_id, relationship in [(data.subscriber_party_id, Relationship.SELF)] + [
+        (d.party_id, d.relationship) for d in data.dependents
+    ]:
+        _cover(repo, policy, term, party_id, relationship, effective, transaction.id, now)
+    uow.flush()
+    return policy
+
+
+def activate(uow: UnitOfWork, policy_id: uuid.UUID) -> Policy:
+    policy = _policy(uow, policy_id)
+    if policy.status != "SUBMITTED":
+        raise BusinessRuleViolation(f"a {policy.status.lower()} policy cannot be activated")
+    policy.status = "ACTIVE"
+    policy.status_reason = None
+    return policy
+
+
+def fail_activation(uow: UnitOfWork, policy_id: uuid.UUID, reason: str) -> Policy:
+    """Compensate a failed activation: the submitted coverage is withdrawn and the reason kept."""
+    policy = _policy(uow, policy_id)
+    if policy.status != "SUBMITTED":
+        raise BusinessRuleViolation(f"a {policy.status.lower()} policy cannot fail activation")
+    now = uow.clock.now()
+    repo = EnrollmentRepository(uow)
+    for span in repo.current_spans(policy.id):
+        span.superseded_at = now
+    policy.status = "ACTIVATION_FAILED"
+    policy.status_reason = reason[:200]
+    repo.add(
+        _transaction(
+            policy.id, TransactionType.TERMINATION, uow.clock.today(), now, reason="ACTIVATION_FAILED", detail={}
+        )
+    )
+    return policy
+
+
+def activate_due(uow: UnitOfWork) -> list[Policy]:
+    """Group policies activate on their effective date (the saga's group branch)."""
+    activated = []
+    for policy in EnrollmentRepository(uow).policies_due_for_activation(uow.clock.today()):
+        if policy.market == Market.GROUP.value:
+            activated.append(activate(uow, policy.id))
+    return activated
+
+
+def add_dependent(uow: UnitOfWork, policy_id: uuid.UUID, data: DependentAdd) -> PolicyTransaction:
+    policy = _live_policy(uow, policy_id)
+    repo = EnrollmentRepository(uow)
+    market = Market(policy.market)
+    effective = rules.special_enrollment_effective_date(
+        market, data.qualifying_event, data.event_date, uow.clock.today()
+    )
+    born = _birth_date(uow, data.party_id, "party_id")
+    problems = rules.dependent_problems(market, rules.Person(data.relationship, born), effective)
+    if problems:
+        raise ValidationFailed(problems)
+    if any(s.party_id == data.party_id for s in repo.current_spans(policy.id) if _open_after(s, effective)):
+        raise BusinessRuleViolation("this person is already covered on the policy", extra={"field": "party_id"})
+    term = _term_on(repo, policy.id, effective)
+    now = uow.clock.now()
+    transaction = _transaction(
+        policy.id,
+        TransactionType.ADD_DEPENDENT,
+        effective,
+        now,
+        reason=data.qualifying_event.value,
+        event_date=data.event_date,
+        detail={"partyId": str(data.party_id), "relationship": data.relationship.value},
+    )
+    repo.add(transaction)
+    uow.flush()
+    _cover(repo, policy, term, data.party_id, data.relationship, effective, transaction.id, now, until=term.period_end)
+    return transaction
+
+
+def remove_dependent(uow: UnitOfWork, policy_id: uuid.UUID, data: DependentRemove) -> PolicyTransaction:
+    policy = _live_policy(uow, policy_id)
+    if data.party_id == policy.subscriber_party_id:
+        raise BusinessRuleViolation("the subscriber is removed by terminating the policy", extra={"field": "party_id"})
+    last_day = rules.termination_date(data.termination_date, data.reason, uow.clock.today())
+    repo = EnrollmentRepository(uow)
+    now = uow.clock.now()
+    transaction = _transaction(
+        policy.id,
+        TransactionType.REMOVE_DEPENDENT,
+        last_day,
+        now,
+        reason=data.reason.value,
+        detail={"partyId": str(data.party_id)},
+    )
+    repo.add(transaction)
+    uow.flush()
+    if not _end_spans(repo, policy.id, last_day, transaction.id, now, party_id=data.party_id):
+        raise NotFound("this person is not covered on the policy after that date")
+    return transaction
+
+
+def change_plan(uow: UnitOfWork, policy_id: uuid.UUID, data: PlanChange, plans: PlanCatalog) -> PolicyTransaction:
+    policy = _live_policy(uow, policy_id)
+    market = Market(policy.market)
+    repo = EnrollmentRepository(uow)
+    effective = rules.special_enrollment_effective_date(
+        market, data.qualifying_event, data.event_date, uow.clock.today()
+    )
+    current_term = _term_on(repo, policy.id, effective)
+    spans = [s for s in repo.current_spans(policy.id) if _open_after(s, effective)]
+    members = [
+        RatedMember(Relationship(e.relationship), _birth_date(uow, e.party_id, "party_id"))
+        for e in repo.elements(policy.id)
+        if any(s.element_id == e.id for s in spans)
+    ]
+    plan = plans.choose(uow, data.plan_id, effective, market, current_term.tier_code, members)
+    now = uow.clock.now()
+    new_term = _term(policy.id, plan, current_term.tier_code, effective, now)
+    new_term.period_end = min(plan.period_end, current_term.period_end)
+    transaction = _transaction(
+        policy.id,
+        TransactionType.PLAN_CHANGE,
+        effective,
+        now,
+        reason=data.qualifying_event.value,
+        event_date=data.event_date,
+        detail={"fromPlanId": str(current_term.plan_id), "toPlanId": str(plan.plan_id)},
+    )
+    repo.add(new_term, transaction)
+    uow.flush()
+    for span in spans:
+        span.superseded_at = now
+        if span.valid_from < effective:
+            repo.add(_span_like(span, valid_to=effective - timedelta(days=1), transaction_id=transaction.id, now=now))
+        repo.add(
+            _span_like(
+                span,
+                valid_from=max(span.valid_from, effective),
+                term_id=new_term.id,
+                transaction_id=transaction.id,
+                now=now,
+            )
+        )
+    return transaction
+
+
+def terminate(uow: UnitOfWork, policy_id: uuid.UUID, data: Termination) -> PolicyTransaction:
+    policy = _live_policy(uow, policy_id)
+    last_day = rules.termination_date(data.termination_date, data.reason, uow.clock.today())
+    repo = EnrollmentRepository(uow)
+    now = uow.clock.now()
+    transaction = _transaction(
+        policy.id, TransactionType.TERMINATION, last_day, now, reason=data.reason.value, detail={}
+    )
+    repo.add(transaction)
+    uow.flush()
+    _end_spans(repo, policy.id, last_day, transaction.id, now)
+    policy.status = "TERMINATED"
+    policy.status_reason = data.reason.value
+    return transaction
+
+
+def reinstate(uow: UnitOfWork, policy_id: uuid.UUID) -> PolicyTransaction:
+    """Undo the last termination of a policy with no gap in coverage (e.g. premium paid late)."""
+    policy = _policy(uow, policy_id)
+    repo = EnrollmentRepository(uow)
+    if policy.status != "TERMINATED":
+        raise BusinessRuleViolation("only a terminated policy can be reinstated")
+    history = repo.transactions(policy.id)
+    last = next((t for t in reversed(history) if t.transaction_type == TransactionType.TERMINATION.value), None)
+    if last is None:
+        raise BusinessRuleViolation("the policy has no termination to undo")
+    now = uow.clock.now()
+    transaction = _transaction(
+        policy.id, TransactionType.REINSTATEMENT, last.effective_date + timedelta(days=1), now, detail={}
+    )
+    repo.add(transaction)
+    uow.flush()
+    for span in repo.current_spans(policy.id):
+        if span.transaction_id == last.id:
+            span.superseded_at = now
+            term = repo.term(span.term_id)
+            repo.add(
+                _span_like(span, valid_to=term.period_end if term else None, transaction_id=transaction.id, now=now)
+            )
+    policy.status = "ACTIVE"
+    policy.status_reason = None
+    return transaction
+
+
+def renew(uow: UnitOfWork, policy_id: uuid.UUID, plan_id: uuid.UUID, plans: PlanCatalog) -> PolicyTerm:
+    """Open the next plan year's term for everyone covered at the end of the current one."""
+    policy = _live_policy(uow, policy_id)
+    repo = EnrollmentRepository(uow)
+    terms = repo.terms(policy.id)
+    current = terms[-1]
+    start = current.period_end + timedelta(days=1)
+    spans = [s for s in repo.current_spans(policy.id) if s.term_id == current.id and _open_after(s, current.period_end)]
+    elements = {e.id: e for e in repo.elements(policy.id)}
+    members = [
+        RatedMember(Relationship(elements[s.element_id].relationship), _birth_date(uow, s.party_id, "party_id"))
+        for s in spans
+    ]
+    plan = plans.choose(uow, plan_id, start, Market(policy.market), current.tier_code, members)
+    now = uow.clock.now()
+    term = _term(policy.id, plan, current.tier_code, start, now)
+    transaction = _transaction(policy.id, TransactionType.RENEWAL, start, now, detail={"planId": str(plan.plan_id)})
+    repo.add(term, transaction)
+    uow.flush()
+    for span in spans:
+        repo.add(
+            CoverageSpan(
+                id=uuid7(),
+                element_id=span.element_id,
+                term_id=term.id,
+                policy_id=policy.id,
+                party_id=span.party_id,
+                valid_from=start,
+                valid_to=term.period_end,
+                recorded_at=now,
+                superseded_at=None,
+                transaction_id=transaction.id,
+            )
+        )
+    return term
+
+
+def coverage_on(
+    uow: UnitOfWork, party_id: uuid.UUID, on: date, *, as_known_at: datetime | None = None
+) -> list[Coverage]:
+    """Who covers ``party_id`` on ``on``: as known now, or as it stood at ``as_known_at``."""
+    repo = EnrollmentRepository(uow)
+    answers = []
+    for span in repo.spans_on(party_id, on, as_known_at):
+        policy, term = repo.policy(span.policy_id), repo.term(span.term_id)
+        element = uow.session.get(PolicyElement, span.element_id)
+        if policy is not None and term is not None and element is not None:
+            answers.append(Coverage(policy, term, element, span))
+    return answers
+
+
+# ---------------------------------------------------------------------------------------------
+def _birth_date(uow: UnitOfWork, party_id: uuid.UUID, field: str) -> date:
+    """The date of birth enrollment rules and rating need; an unknown person is a field error."""
+    person = people.person(uow, party_id)
+    if person is None:
+        raise ValidationFailed([FieldError(field, "no such person", "unknown_party")])
+    if person.birth_date is None:
+        raise ValidationFailed([FieldError(field, "the person has no date of birth on file", "missing_birth_date")])
+    return person.birth_date
+
+
+def _policy(uow: UnitOfWork, policy_id: uuid.UUID) -> Policy:
+    policy = EnrollmentRepository(uow).policy(policy_id, for_update=True)
+    if policy is None:
+        raise NotFound("policy not found")
+    return policy
+
+
+def _live_policy(uow: UnitOfWork, policy_id: uuid.UUID) -> Policy:
+    policy = _policy(uow, policy_id)
+    if policy.status not in {"SUBMITTED", "ACTIVE"}:
+        raise BusinessRuleViolation(f"a {policy.status.lower()} policy cannot be changed")
+    return policy
+
+
+def _term(policy_id: uuid.UUID, plan: PlanChoice, tier: str, start: date, now: datetime) -> PolicyTerm:
+    return PolicyTerm(
+        id=uuid7(),
+        policy_id=policy_id,
+        plan_id=plan.plan_id,
+        plan_code=plan.plan_code,
+        coverage_type=plan.coverage_type,
+        tier_code=tier,
+        period_start=start,
+        period_end=plan.period_end,
+        currency=plan.currency,
+        total_premium_minor=plan.total_premium_minor,
+        member_premium_minor=plan.member_premium_minor,
+        created_at=now,
+    )
+
+
+def _term_on(repo: EnrollmentRepository, policy_id: uuid.UUID, on: date) -> PolicyTerm:
+    for term in reversed(repo.terms(policy_id)):
+        if term.period_start <= on <= term.period_end:
+            return term
+    raise BusinessRuleViolation("the policy has no coverage term on that date", extra={"field": "event_date"})
+
+
+def _transaction(
+    policy_id: uuid.UUID,
+    kind: TransactionType,
+    effective: date,
+    now: datetime,
+    *,
+    reason: str | None = None,
+    event_date: date | None = None,
+    detail: dict[str, object],
+) -> PolicyTransaction:
+    return PolicyTransaction(
+        id=uuid7(),
+        policy_id=policy_id,
+        transaction_type=kind.value,
+        reason=reason,
+        event_date=event_date,
+        effective_date=effective,
+        recorded_at=now,
+        detail=detail,
+    )
+
+
+def _cover(
+    repo: EnrollmentRepository,
+    policy: Policy,
+    term: PolicyTerm,
+    party_id: uuid.UUID,
+    relationship: Relationship,
+    start: date,
+    transaction_id: uuid.UUID,
+    now: datetime,
+    *,
+    until: date | None = None,
+) -> None:
+    element = next((e for e in repo.elements(policy.id) if e.party_id == party_id), None)
+    if element is None:
+        element = PolicyElement(
+            id=uuid7(),
+            policy_id=policy.id,
+            party_id=party_id,
+            element_type="employee" if relationship == Relationship.SELF else "dependent",
+            relationship=relationship.value,
+            member_number=_member_number(repo),
+            coverage_terms={"planId": str(term.plan_id), "planCode": term.plan_code, "tierCode": term.tier_code},
+            created_at=now,
+        )
+        repo.add(element)
+        repo.uow.flush()
+    repo.add(
+        CoverageSpan(
+            id=uuid7(),
+            element_id=element.id,
+            term_id=term.id,
+            policy_id=policy.id,
+            party_id=party_id,
+            valid_from=start,
+            valid_to=until if until is not None else term.period_end,
+            recorded_at=now,
+            superseded_at=None,
+            transaction_id=transaction_id,
+        )
+    )
+
+
+def _end_spans(
+    repo: EnrollmentRepository,
+    policy_id: uuid.UUID,
+    last_day: date,
+    transaction_id: uuid.UUID,
+    now: datetime,
+    *,
+    party_id: uuid.UUID | None = None,
+) -> int:
+    ended = 0
+    for span in repo.current_spans(policy_id):
+        if party_id is not None and span.party_id != party_id:
+            continue
+        if not _open_after(span, last_day + timedelta(days=1)):
+            continue
+        span.superseded_at = now
+        ended += 1
+        if span.valid_from <= last_day:
+            repo.add(_span_like(span, valid_to=last_day, transaction_id=transaction_id, now=now))
+    return ended
+
+
+def _open_after(span: CoverageSpan, day: date) -> bool:
+    """Whether the span still covers ``day`` or later."""
+    return span.valid_to is None or span.valid_to >= day
+
+
+def _span_like(span: CoverageSpan, *, transaction_id: uuid.UUID, now: datetime, **changes: object) -> CoverageSpan:
+    values: dict[str, object] = {
+        "element_id": span.element_id,
+        "term_id": span.term_id,
+        "policy_id": span.policy_id,
+        "party_id": span.party_id,
+        "valid_from": span.valid_from,
+        "valid_to": span.valid_to,
+    }
+    values.update(changes)
+    return CoverageSpan(id=uuid7(), recorded_at=now, superseded_at=None, transaction_id=transaction_id, **values)
+
+
+def _number(prefix: str) -> str:
+    return f"{prefix}-{secrets.randbelow(10**10):010d}"
+
+
+def _member_number(repo: EnrollmentRepository) -> str:
+    while True:
+        candidate = f"M{secrets.randbelow(10**9):09d}"
+        if repo.element_by_member_number(candidate) is None:
+            return candidate
