@@ -22,7 +22,11 @@ class Policy(TenantScoped, Base):
     """The insurance contract of one subscriber (and their dependents) on one account."""
 
     __tablename__ = "policies"
-    __table_args__ = (UniqueConstraint("tenant_id", "policy_number"), {"schema": "enrollment"})
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "policy_number"),
+        UniqueConstraint("tenant_id", "account_id", "subscriber_external_id"),
+        {"schema": "enrollment"},
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     policy_number: Mapped[str] = mapped_column(String(32))
@@ -30,6 +34,8 @@ class Policy(TenantScoped, Base):
     account_id: Mapped[uuid.UUID] = mapped_column(index=True)
     """policy_admin account (employer group or household); a reference, not a foreign key across domains."""
     subscriber_party_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    subscriber_external_id: Mapped[str | None] = mapped_column(String(64))
+    """The employer's id for the employee (from a roster or an 834), unique within the account."""
     status: Mapped[str] = mapped_column(String(24))
     """SUBMITTED → ACTIVE → TERMINATED, or ACTIVATION_FAILED / CANCELLED."""
     status_reason: Mapped[str | None] = mapped_column(String(200))

@@ -28,6 +28,11 @@ class EnrollmentRepository:
     def policy_by_number(self, number: str) -> Policy | None:
         return self.session.scalars(select(Policy).where(Policy.policy_number == number)).first()
 
+    def policy_for_employee(self, account_id: uuid.UUID, employee_id: str) -> Policy | None:
+        return self.session.scalars(
+            select(Policy).where(Policy.account_id == account_id, Policy.subscriber_external_id == employee_id)
+        ).first()
+
     def term(self, term_id: uuid.UUID) -> PolicyTerm | None:
         return self.session.get(PolicyTerm, term_id)
 

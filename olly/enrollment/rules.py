@@ -131,22 +131,30 @@ def child_coverage_end(birth_date: date) -> date:
 def special_enrollment_effective_date(
     market: Market, event: QualifyingEvent, event_date: date, requested_on: date
 ) -> date:
-    """The coverage start for a change requested after a qualifying life event.
+    """The coverage start for a change requested on ``requested_on``.
 
-    Birth and adoption cover from the event date itself, even when reported late, as long as the
-    request is inside the window. Other events start on the first of the month after the request.
+    * Open enrollment and a new hire: the date given is the coverage start (the plan year's first day,
+      or the employer's eligibility date after any waiting period); a new hire must still be reported
+      within the window.
+    * Birth and adoption cover from the event date itself, even when reported late, as long as the
+      request is inside the window.
+    * Other qualifying events start on the first of the month after the request.
     """
+    if event == QualifyingEvent.OPEN_ENROLLMENT:
+        return event_date
     window = SPECIAL_ENROLLMENT_DAYS[market]
-    if event != QualifyingEvent.OPEN_ENROLLMENT and requested_on > event_date + timedelta(days=window):
+    if requested_on > event_date + timedelta(days=window):
         raise BusinessRuleViolation(
             f"the special enrollment window of {window} days after the {event.value.lower()} has closed",
-            extra={"code_detail": "special_enrollment_window_closed"},
+            extra={"field": "event_date"},
         )
-    if requested_on < event_date and event not in {QualifyingEvent.OPEN_ENROLLMENT, QualifyingEvent.NEW_HIRE}:
+    if event == QualifyingEvent.NEW_HIRE:
+        return event_date
+    if requested_on < event_date:
         raise ValidationFailed([FieldError("event_date", "is in the future", "future_event")])
     if event in EVENT_DATE_EFFECTIVE:
         return event_date
-    return first_of_next_month(max(requested_on, event_date))
+    return first_of_next_month(requested_on)
 
 
 def first_of_next_month(day: date) -> date:

@@ -24,6 +24,12 @@ def person(uow: UnitOfWork, party_id: uuid.UUID) -> PersonSummary | None:
     return PersonSummary(party.id, party.display_name, party.birth_date)
 
 
+def find_by_ssn(uow: UnitOfWork, ssn: str) -> uuid.UUID | None:
+    """The party registered with this SSN, if any (exact match through the blind index)."""
+    found = PolicyAdminRepository(uow).parties_by_ssn(ssn)
+    return found[0].id if found else None
+
+
 def find_people(uow: UnitOfWork, *, family_name: str, birth_date: date) -> list[PersonSummary]:
     """Exact match on family name (case-insensitive) and date of birth, through blind indexes."""
     parties = PolicyAdminRepository(uow).parties_by_family_name_and_birth_date(family_name, birth_date)

@@ -26,12 +26,19 @@ def upgrade() -> None:
         sa.Column("market", sa.String(length=16), nullable=False),
         sa.Column("account_id", sa.Uuid(), nullable=False),
         sa.Column("subscriber_party_id", sa.Uuid(), nullable=False),
+        sa.Column("subscriber_external_id", sa.String(length=64), nullable=True),
         sa.Column("status", sa.String(length=24), nullable=False),
         sa.Column("status_reason", sa.String(length=200), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_policies")),
         sa.UniqueConstraint("tenant_id", "policy_number", name=op.f("uq_policies_tenant_id_policy_number")),
+        sa.UniqueConstraint(
+            "tenant_id",
+            "account_id",
+            "subscriber_external_id",
+            name=op.f("uq_policies_tenant_id_account_id_subscriber_external_id"),
+        ),
         schema="enrollment",
     )
     op.create_index(op.f("ix_policies_account_id"), "policies", ["account_id"], unique=False, schema="enrollment")
