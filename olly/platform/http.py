@@ -153,3 +153,14 @@ def install_error_handlers(app: FastAPI) -> None:
             "errors": errors,
         }
         return problem_response(request, 422, body)
+
+
+def platform_of(request: Request) -> Any:
+    """The running ``Platform`` (typed loosely here to keep http free of the runtime module)."""
+    return request.app.state.platform
+
+
+def tenant_of(request: Request) -> Any:
+    """The tenant a request acts for: set by authentication, else the installation's default tenant."""
+    tenant = getattr(request.state, "tenant_id", None)
+    return tenant if tenant is not None else request.app.state.platform.settings.default_tenant_id

@@ -1,0 +1,231 @@
+"""HTTP routes of the enrollment domain: one per enrollment operation, the roster import, coverage."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+
+from olly.enrollment import service
+from olly.enrollment.models import Policy
+from olly.enrollment.repository import EnrollmentRepository
+from olly.enrollment.rules import Relationship
+from olly.enrollment.schemas import (
+    CoveredPerson,
+    DependentAdd,
+    DependentRemove,
+    EnrollmentCreate,
+    PlanChange,
+    PolicyRead,
+    Termination,
+)
+from olly.kernel.errors import FieldError, NotFound, ValidationFailed
+from olly.kernel.money import Money
+from olly.platform.db import UnitOfWork
+from olly.platform.http import platform_of, tenant_of
+
+router = APIRouter(prefix="/api/v1", tags=["enrollment"])
+
+
+class TransactionRead(BaseModel):
+    id: uuid.UUID
+    transaction_type: str
+    reason: str | None
+    event_date: date | None
+    effective_date: date
+    recorded_at: datetime
+
+
+class RenewalCreate(BaseModel):
+    plan_id: uuid.UUID
+
+
+class CoverageRead(BaseModel):
+    policy_id: uuid.UUID
+    policy_number: str
+    policy_status: str
+    plan_id: uuid.UUID
+    plan_code: str
+    relationship: Relationship
+    member_number: str
+    valid_from: date
+    valid_to: date | None
+
+
+def plans(request: Request) -> service.PlanCatalog:
+    catalog: service.PlanCatalog = request.app.state.plan_catalog
+    return catalog
+
+
+def _read(uow: UnitOfWork, policy: Policy) -> PolicyRead:
+    repo = EnrollmentRepository(uow)
+    on = uow.clock.today()
+    spans = repo.current_spans(policy.id)
+    terms = repo.terms(policy.id)
+    term = next((t for t in reversed(terms) if t.period_start <= on), terms[0])
+    elements = {e.id: e for e in repo.elements(policy.id)}
+    covered = [
+        CoveredPerson(
+            party_id=s.party_id,
+            member_number=elements[s.element_id].member_number,
+            relationship=Relationship(elements[s.element_id].relationship),
+            valid_from=s.valid_from,
+            valid_to=s.valid_to,
+        )
+        for s in spans
+        if s.term_id == term.id
+    ]
+    return PolicyRead(
+        id=policy.id,
+        policy_number=policy.policy_number,
+        market=policy.market,
+        status=policy.status,
+        plan_id=term.plan_id,
+        plan_code=term.plan_code,
+        tier_code=term.tier_code,
+        currency=term.currency,
+        total_premium=Money(term.total_premium_minor, term.currency).to_decimal_string(),
+        member_premium=Money(term.member_premium_minor, term.currency).to_decimal_string(),
+        covered=covered,
+    )
+
+
+def _policy(uow: UnitOfWork, policy_id: uuid.UUID) -> Policy:
+    policy = EnrollmentRepository(uow).policy(policy_id)
+    if policy is None:
+        raise NotFound("policy not found")
+    return policy
+
+
+@router.post("/enrollments", status_code=201, response_model=PolicyRead, summary="Enrol a subscriber and dependents")
+def enroll(body: EnrollmentCreate, request: Request) -> PolicyRead:
+    with platform_of(request).db.unit_of_work(tenant_of(request)) as uow:
+        return _read(uow, service.enroll(uow, body, plans(request)))
+
+
+@router.get("/enrollments/{policy_id}", response_model=PolicyRead, summary="A policy with its covered people")
+def read(policy_id: uuid.UUID, request: Request) -> PolicyRead:
+    with platform_of(request).db.unit_of_work(tenant_of(request), read_only=True) as uow:
+        return _read(uow, _policy(uow, policy_id))
+
+
+@router.get("/enrollments/{policy_id}/transactions", response_model=list[TransactionRead], summary="Change history")
+def transactions(policy_id: uuid.UUID, request: Request) -> list[TransactionRead]:
+    with platform_of(request).db.unit_of_work(tenant_of(request), read_only=True) as uow:
+        _policy(uow, policy_id)
+        return [
+            TransactionRead.model_validate(t, from_attributes=True)
+            for t in EnrollmentRepository(uow).transactions(policy_id)
+        ]
+
+
+@router.post("/enrollments/{policy_id}/dependents", response_model=PolicyRead, summary="Add a dependent")
+def add_dependent(policy_id: uuid.UUID, body: DependentAdd, request: Request) -> PolicyRead:
+    with platform_of(request).db.unit_of_work(tenant_of(request)) as uow:
+        service.add_dependent(uow, policy_id, body)
+        return _read(uow, _policy(uow, policy_id))
+
+
+@router.post("/enrollments/{policy_id}/dependent-removals", response_model=PolicyRead, summary="Remove a dependent")
+def remove_dependent(policy_id: uuid.UUID, body: DependentRemove, request: Request) -> PolicyRead:
+    with platform_of(request).db.unit_of_work(tenant_of(request)) as uow:
+        service.remove_dependent(uow, policy_id, body)
+        return _read(uow, _policy(uow, policy_id))
+
+
+@router.post("/enrollments/{policy_id}/plan-changes", response_model=PolicyRead, summary="Change plan")
+def change_plan(policy_id: uuid.UUID, body: PlanChange, request: Request) -> PolicyRead:
+    with platform_of(request).db.unit_of_work(tenant_of(request)) as uow:
+        service.change_plan(uow, policy_id, body, plans(request))
+        return _read(uow, _policy(uow, policy_id))
+
+
+@router.post("/enrollments/{policy_id}/termination", response_model=PolicyRead, summary="Terminate the policy")
+def terminate(policy_id: uuid.UUID, body: Termination, request: Request) -> PolicyRead:
+    with platform_of(request).db.unit_of_work(tenant_of(request)) as uow:
+        service.terminate(uow, policy_id, body)
+        return _read(uow, _policy(uow, policy_id))
+
+
+@router.post("/enrollments/{policy_id}/reinstatement", response_model=PolicyRead, summary="Undo the last termination")
+def reinstate(policy_id: uuid.UUID, request: Request) -> PolicyRead:
+    with platform_of(request).db.unit_of_work(tenant_of(request)) as uow:
+        service.reinstate(uow, policy_id)
+        return _read(uow, _policy(uow, policy_id))
+
+
+@router.post("/enrollments/{policy_id}/renewal", response_model=PolicyRead, summary="Open the next plan year")
+def renew(policy_id: uuid.UUID, body: RenewalCreate, request: Request) -> PolicyRead:
+    with platform_of(request).db.unit_of_work(tenant_of(request)) as uow:
+        service.renew(uow, policy_id, body.plan_id, plans(request))
+        return _read(uow, _policy(uow, policy_id))
+
+
+@router.get("/members/{party_id}/coverage", response_model=list[CoverageRead], summary="Coverage on a date")
+def coverage(
+    party_id: uuid.UUID,
+    request: Request,
+    on: Annotated[date, Query(description="the date of interest")],
+    as_known_at: Annotated[datetime | None, Query(alias="asKnownAt", description="answer as it stood then")] = None,
+) -> list[CoverageRead]:
+    with platform_of(request).db.unit_of_work(tenant_of(request), read_only=True) as uow:
+        return [
+            CoverageRead(
+                policy_id=c.policy.id,
+                policy_number=c.policy.policy_number,
+                policy_status=c.policy.status,
+                plan_id=c.term.plan_id,
+                plan_code=c.term.plan_code,
+                relationship=Relationship(c.element.relationship),
+                member_number=c.element.member_number,
+                valid_from=c.span.valid_from,
+                valid_to=c.span.valid_to,
+            )
+            for c in service.coverage_on(uow, party_id, on, as_known_at=as_known_at)
+        ]
+
+
+MAX_ROSTER_BYTES = 20 * 1024 * 1024
+
+
+@router.post(
+    "/accounts/{account_id}/roster",
+    summary="Import an employer roster (CSV); each row is atomic",
+    openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
+    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+)
+async def import_roster(account_id: uuid.UUID, request: Request) -> Response:
+    body = await request.body()
+    if len(body) > MAX_ROSTER_BYTES:
+        raise ValidationFailed([FieldError("body", "a roster may be at most 20 MB", "too_large")])
+    try:
+        csv_text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed([FieldError("body", "must be UTF-8 text", "invalid_encoding")]) from None
+    platform = platform_of(request)
+    tenant = tenant_of(request)
+    report = await run_in_threadpool(
+        service.import_roster, lambda: platform.db.unit_of_work(tenant), account_id, csv_text, plans(request)
+    )
+    if "text/csv" in request.headers.get("accept", ""):
+        return Response(
+            report.failures_csv(),
+            media_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="roster-failures.csv"'},
+        )
+    return JSONResponse(
+        {
+            "rows": report.rows,
+            "enrolledEmployees": report.enrolled_employees,
+            "addedDependents": report.added_dependents,
+            "failures": [
+                {"row": f.row, "employeeId": f.employee_id, "errors": [e.as_dict() for e in f.errors]}
+                for f in report.failures
+            ],
+        }
+    )
