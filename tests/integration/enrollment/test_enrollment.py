@@ -338,3 +338,23 @@ def test_spans_are_never_rewritten(
         after = {s.id: (s.valid_from, s.valid_to) for s in uow.session.scalars(select(CoverageSpan))}
     assert all(after[k] == v for k, v in before.items())  # old spans kept exactly, only superseded
     assert len(after) == len(before) * 2
+
+
+def test_billable_terms_prorate_to_the_covered_days(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID], clock: FixedClock
+) -> None:
+    from olly.enrollment import public
+    from olly.kernel.periods import month_period
+
+    policy_id = enroll(platform, tenant_id, plans, family)
+    clock.set(datetime(2026, 3, 10, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.terminate(
+            uow, policy_id, Termination(reason=TerminationReason.VOLUNTARY, termination_date=date(2026, 3, 20))
+        )
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        (march,) = public.billable_terms(uow, month_period(2026, 3))
+        assert (march.covered_from, march.covered_to, march.covered_people) == (date(2026, 3, 1), date(2026, 3, 31), 3)
+        assert (march.total_premium_minor, march.member_premium_minor, march.tier_code) == (160000, 64000, "EE+FAM")
+        assert public.billable_terms(uow, month_period(2026, 4)) == []
+        assert public.policy(uow, policy_id).status == "TERMINATED"  # type: ignore[union-attr]

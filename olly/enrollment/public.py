@@ -1,0 +1,103 @@
+"""Read functions other domains may call synchronously; results are frozen."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import or_, select
+
+from olly.enrollment.models import CoverageSpan, Policy, PolicyTerm
+from olly.enrollment.repository import EnrollmentRepository
+from olly.kernel.periods import DatePeriod
+from olly.platform.db import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class BillableTerm:
+    """One policy term's premium and the days it is in force within a billing period."""
+
+    policy_id: uuid.UUID
+    policy_number: str
+    account_id: uuid.UUID
+    subscriber_party_id: uuid.UUID
+    market: str
+    policy_status: str
+    term_id: uuid.UUID
+    plan_id: uuid.UUID
+    plan_code: str
+    tier_code: str
+    currency: str
+    total_premium_minor: int
+    """Monthly premium for the whole family."""
+    member_premium_minor: int
+    """The subscriber's share of ``total_premium_minor`` (the rest is the employer's)."""
+    covered_from: date
+    covered_to: date
+    """The part of the billing period the subscriber is covered under this term (inclusive)."""
+    covered_people: int
+
+
+def billable_terms(uow: UnitOfWork, period: DatePeriod) -> list[BillableTerm]:
+    """Every term with the subscriber covered for at least one day of ``period`` (as now known)."""
+    assert period.end is not None
+    rows = uow.session.execute(
+        select(Policy, PolicyTerm, CoverageSpan)
+        .join(PolicyTerm, PolicyTerm.policy_id == Policy.id)
+        .join(CoverageSpan, CoverageSpan.term_id == PolicyTerm.id)
+        .where(
+            CoverageSpan.superseded_at.is_(None),
+            CoverageSpan.party_id == Policy.subscriber_party_id,
+            CoverageSpan.valid_from <= period.end,
+            or_(CoverageSpan.valid_to.is_(None), CoverageSpan.valid_to >= period.start),
+            Policy.status.in_(["SUBMITTED", "ACTIVE", "TERMINATED"]),
+        )
+        .order_by(Policy.policy_number, CoverageSpan.valid_from)
+    ).all()
+    repo = EnrollmentRepository(uow)
+    result = []
+    for policy, term, span in rows:
+        start = max(span.valid_from, period.start)
+        end = min(span.valid_to or period.end, period.end)
+        people = {s.party_id for s in repo.current_spans(policy.id) if s.term_id == term.id}
+        result.append(
+            BillableTerm(
+                policy_id=policy.id,
+                policy_number=policy.policy_number,
+                account_id=policy.account_id,
+                subscriber_party_id=policy.subscriber_party_id,
+                market=policy.market,
+                policy_status=policy.status,
+                term_id=term.id,
+                plan_id=term.plan_id,
+                plan_code=term.plan_code,
+                tier_code=term.tier_code,
+                currency=term.currency,
+                total_premium_minor=term.total_premium_minor,
+                member_premium_minor=term.member_premium_minor,
+                covered_from=start,
+                covered_to=end,
+                covered_people=len(people),
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySummary:
+    policy_id: uuid.UUID
+    policy_number: str
+    market: str
+    status: str
+    account_id: uuid.UUID
+    subscriber_party_id: uuid.UUID
+
+
+def policy(uow: UnitOfWork, policy_id: uuid.UUID) -> PolicySummary | None:
+    found = EnrollmentRepository(uow).policy(policy_id)
+    if found is None:
+        return None
+    return PolicySummary(
+        found.id, found.policy_number, found.market, found.status, found.account_id, found.subscriber_party_id
+    )
