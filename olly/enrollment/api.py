@@ -42,7 +42,7 @@ class TransactionRead(BaseModel):
 
 
 class RenewalCreate(BaseModel):
-    plan_id: uuid.UUID
+    plan_code: str
 
 
 class CoverageRead(BaseModel):
@@ -162,7 +162,7 @@ def reinstate(policy_id: uuid.UUID, request: Request) -> PolicyRead:
 @router.post("/enrollments/{policy_id}/renewal", response_model=PolicyRead, summary="Open the next plan year")
 def renew(policy_id: uuid.UUID, body: RenewalCreate, request: Request) -> PolicyRead:
     with platform_of(request).db.unit_of_work(tenant_of(request)) as uow:
-        service.renew(uow, policy_id, body.plan_id, plans(request))
+        service.renew(uow, policy_id, body.plan_code, plans(request))
         return _read(uow, _policy(uow, policy_id))
 
 

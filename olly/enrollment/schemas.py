@@ -23,7 +23,7 @@ class EnrollmentCreate(BaseModel):
     market: Market
     account_id: uuid.UUID
     subscriber_party_id: uuid.UUID
-    plan_id: uuid.UUID = Field(description="the plan version chosen")
+    plan_code: str = Field(min_length=1, max_length=40, description="the plan chosen; its version in force applies")
     effective_date: date
     qualifying_event: QualifyingEvent = QualifyingEvent.OPEN_ENROLLMENT
     event_date: date | None = Field(None, description="date of the qualifying event, when there is one")
@@ -50,7 +50,7 @@ class DependentRemove(BaseModel):
 class PlanChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    plan_id: uuid.UUID
+    plan_code: str = Field(min_length=1, max_length=40)
     qualifying_event: QualifyingEvent
     event_date: date
 

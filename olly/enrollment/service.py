@@ -49,8 +49,10 @@ class PlanCatalog(Protocol):
     """The plans domain, as enrollment sees it (implemented over ``olly.plans.public``)."""
 
     def choose(
-        self, uow: UnitOfWork, plan_id: uuid.UUID, on: date, market: Market, tier_code: str, members: list[RatedMember]
-    ) -> PlanChoice: ...
+        self, uow: UnitOfWork, plan_code: str, on: date, market: Market, tier_code: str, members: list[RatedMember]
+    ) -> PlanChoice:
+        """The version of ``plan_code`` in force on ``on`` and its premium for these members."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +102,7 @@ def enroll(uow: UnitOfWork, data: EnrollmentCreate, plans: PlanCatalog) -> Polic
     if errors:
         raise ValidationFailed(errors)
     tier = rules.tier_code([d.relationship for d in data.dependents])
-    plan = plans.choose(uow, data.plan_id, effective, data.market, tier, members)
+    plan = plans.choose(uow, data.plan_code, effective, data.market, tier, members)
     now = uow.clock.now()
     policy = Policy(
         id=uuid7(),
@@ -234,7 +236,7 @@ def change_plan(uow: UnitOfWork, policy_id: uuid.UUID, data: PlanChange, plans: 
         for e in repo.elements(policy.id)
         if any(s.element_id == e.id for s in spans)
     ]
-    plan = plans.choose(uow, data.plan_id, effective, market, current_term.tier_code, members)
+    plan = plans.choose(uow, data.plan_code, effective, market, current_term.tier_code, members)
     now = uow.clock.now()
     new_term = _term(policy.id, plan, current_term.tier_code, effective, now)
     new_term.period_end = min(plan.period_end, current_term.period_end)
@@ -309,7 +311,7 @@ def reinstate(uow: UnitOfWork, policy_id: uuid.UUID) -> PolicyTransaction:
     return transaction
 
 
-def renew(uow: UnitOfWork, policy_id: uuid.UUID, plan_id: uuid.UUID, plans: PlanCatalog) -> PolicyTerm:
+def renew(uow: UnitOfWork, policy_id: uuid.UUID, plan_code: str, plans: PlanCatalog) -> PolicyTerm:
     """Open the next plan year's term for everyone covered at the end of the current one."""
     policy = _live_policy(uow, policy_id)
     repo = EnrollmentRepository(uow)
@@ -322,7 +324,7 @@ def renew(uow: UnitOfWork, policy_id: uuid.UUID, plan_id: uuid.UUID, plans: Plan
         RatedMember(Relationship(elements[s.element_id].relationship), _birth_date(uow, s.party_id, "party_id"))
         for s in spans
     ]
-    plan = plans.choose(uow, plan_id, start, Market(policy.market), current.tier_code, members)
+    plan = plans.choose(uow, plan_code, start, Market(policy.market), current.tier_code, members)
     now = uow.clock.now()
     term = _term(policy.id, plan, current.tier_code, start, now)
     transaction = _transaction(policy.id, TransactionType.RENEWAL, start, now, detail={"planId": str(plan.plan_id)})
@@ -536,7 +538,7 @@ ROSTER_COLUMNS = (
     "ssn",
     "email",
     "phone",
-    "plan_id",
+    "plan_code",
     "effective_date",
     "qualifying_event",
     "event_date",
@@ -611,7 +613,7 @@ def import_roster(
             with open_uow() as uow:
                 party_id = _find_or_register(uow, person)
                 if relationship == Relationship.SELF:
-                    plan_id = _parse_uuid(raw["plan_id"], "plan_id")
+                    plan_code = _required(raw["plan_code"], "plan_code")
                     if EnrollmentRepository(uow).policy_for_employee(account_id, employee_id) is not None:
                         raise BusinessRuleViolation("this employee is already enrolled", extra={"field": "employee_id"})
                     policy = enroll(
@@ -620,7 +622,7 @@ def import_roster(
                             market=Market.GROUP,
                             account_id=account_id,
                             subscriber_party_id=party_id,
-                            plan_id=plan_id,
+                            plan_code=plan_code,
                             effective_date=effective,
                         ),
                         plans,
@@ -674,13 +676,6 @@ def _required(value: str, field: str) -> str:
     if not value:
         raise ValidationFailed([FieldError(field, "is required", "required")])
     return value
-
-
-def _parse_uuid(value: str, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(_required(value, field))
-    except ValueError:
-        raise ValidationFailed([FieldError(field, "must be a UUID", "invalid_uuid")]) from None
 
 
 def _parse_date(value: str, field: str) -> date:

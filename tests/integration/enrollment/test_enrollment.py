@@ -20,8 +20,12 @@ from olly.platform.runtime import Platform
 from olly.policy_admin import service as people
 from olly.policy_admin.schemas import IndividualCreate
 
-PPO = uuid.UUID("00000000-0000-7000-8000-00000000a001")
-HMO = uuid.UUID("00000000-0000-7000-8000-00000000a002")
+PPO = "PPO-2026"
+HMO = "HMO-2026"
+PLAN_IDS = {
+    PPO: uuid.UUID("00000000-0000-7000-8000-00000000a001"),
+    HMO: uuid.UUID("00000000-0000-7000-8000-00000000a002"),
+}
 
 
 class FakePlans:
@@ -30,16 +34,16 @@ class FakePlans:
     PREMIUMS = {"EE": 50000, "EE+SP": 100000, "EE+CH": 90000, "EE+FAM": 150000}
 
     def __init__(self) -> None:
-        self.calls: list[tuple[uuid.UUID, date, str, int]] = []
+        self.calls: list[tuple[str, date, str, int]] = []
 
     def choose(
-        self, uow: UnitOfWork, plan_id: uuid.UUID, on: date, market: Market, tier_code: str, members: list[RatedMember]
+        self, uow: UnitOfWork, plan_code: str, on: date, market: Market, tier_code: str, members: list[RatedMember]
     ) -> PlanChoice:
-        self.calls.append((plan_id, on, tier_code, len(members)))
-        total = self.PREMIUMS[tier_code] + (10000 if plan_id == PPO else 0)
+        self.calls.append((plan_code, on, tier_code, len(members)))
+        total = self.PREMIUMS[tier_code] + (10000 if plan_code == PPO else 0)
         return PlanChoice(
-            plan_id=plan_id,
-            plan_code="PPO-2026" if plan_id == PPO else "HMO-2026",
+            plan_id=PLAN_IDS[plan_code],
+            plan_code=plan_code,
             coverage_type="MEDICAL",
             currency="USD",
             period_start=date(on.year, 1, 1),
@@ -83,7 +87,7 @@ def enroll(platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: d
                 market=Market.GROUP,
                 account_id=ACCOUNT,
                 subscriber_party_id=family["ana"],
-                plan_id=PPO,
+                plan_code=PPO,
                 effective_date=date(2026, 1, 1),
                 dependents=[
                     {"party_id": family["ben"], "relationship": "SPOUSE"},
@@ -132,7 +136,7 @@ def test_group_policies_activate_on_their_effective_date(
                 market=Market.GROUP,
                 account_id=ACCOUNT,
                 subscriber_party_id=family["grandma"],
-                plan_id=HMO,
+                plan_code=HMO,
                 effective_date=date(2026, 2, 1),
             ),
             plans,
@@ -217,7 +221,7 @@ def test_plan_change_splits_coverage_on_the_change_date(
         service.change_plan(
             uow,
             policy_id,
-            PlanChange(plan_id=HMO, qualifying_event=QualifyingEvent.MOVE, event_date=date(2026, 3, 5)),
+            PlanChange(plan_code=HMO, qualifying_event=QualifyingEvent.MOVE, event_date=date(2026, 3, 5)),
             plans,
         )
     for who in ("ana", "ben", "cy"):
@@ -305,7 +309,7 @@ def test_enrollment_refuses_bad_families_and_writes_nothing(
                 market=Market.GROUP,
                 account_id=ACCOUNT,
                 subscriber_party_id=family["ana"],
-                plan_id=PPO,
+                plan_code=PPO,
                 effective_date=date(2026, 1, 1),
                 dependents=[
                     {"party_id": family["grandma"], "relationship": "PARENT"},

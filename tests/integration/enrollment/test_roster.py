@@ -18,7 +18,7 @@ ROSTER = f"""\ufeff{HEADER}
 E1,CHILD,Kim,Ngo,2012-04-01,,,,,2026-01-01,,
 E1,SELF,Lan,Ngo,1980-02-02,219-09-1111,lan@example.org,,{PPO},2026-01-01,,
 E1,SPOUSE,Minh,Ngo,1979-03-03,219-09-2222,,,,2026-01-01,,
-E2,SELF,Oli,Park,1990-07-07,219-09-3333,,,not-a-uuid,2026-01-01,,
+E2,SELF,Oli,Park,1990-07-07,219-09-3333,,,,2026-01-01,,
 E2,CHILD,Pat,Park,2020-01-01,,,,,2026-01-01,,
 E3,SELF,Quinn,Ruiz,2031-01-01,,,,{PPO},2026-01-01,,
 E4,SELF,Rae,Sato,1970-01-01,123-45-678,,,{PPO},2026-01-01,,
@@ -31,7 +31,7 @@ def test_roster_import_is_atomic_per_row_with_a_report(platform: Platform, tenan
     report = service.import_roster(lambda: platform.db.unit_of_work(tenant_id), ACCOUNT, ROSTER, FakePlans())
     assert (report.rows, report.enrolled_employees, report.added_dependents) == (9, 1, 2)
     assert [(f.row, f.employee_id, [(e.field, e.code) for e in f.errors]) for f in report.failures] == [
-        (4, "E2", [("plan_id", "invalid_uuid")]),
+        (4, "E2", [("plan_code", "required")]),
         (5, "E2", [("employee_id", "unknown_employee")]),
         (6, "E3", [("birth_date", "future_date")]),
         (7, "E4", [("ssn", "value_error")]),
