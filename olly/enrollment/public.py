@@ -101,3 +101,61 @@ def policy(uow: UnitOfWork, policy_id: uuid.UUID) -> PolicySummary | None:
     return PolicySummary(
         found.id, found.policy_number, found.market, found.status, found.account_id, found.subscriber_party_id
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageFact:
+    """One current coverage span of one person, with what eligibility needs to answer about it."""
+
+    policy_id: uuid.UUID
+    account_id: uuid.UUID
+    market: str
+    policy_status: str
+    party_id: uuid.UUID
+    subscriber_party_id: uuid.UUID
+    relationship: str
+    member_number: str
+    plan_id: uuid.UUID
+    plan_code: str
+    coverage_type: str
+    tier_code: str
+    valid_from: date
+    valid_to: date | None
+
+
+def coverage_facts(uow: UnitOfWork, policy_id: uuid.UUID, party_id: uuid.UUID | None = None) -> list[CoverageFact]:
+    """The current coverage spans of a policy (or of one person on it), as now known."""
+    repo = EnrollmentRepository(uow)
+    found = repo.policy(policy_id)
+    if found is None:
+        return []
+    elements = {e.id: e for e in repo.elements(policy_id)}
+    terms = {t.id: t for t in repo.terms(policy_id)}
+    facts = []
+    for span in repo.current_spans(policy_id):
+        if party_id is not None and span.party_id != party_id:
+            continue
+        element, term = elements[span.element_id], terms[span.term_id]
+        facts.append(
+            CoverageFact(
+                policy_id=found.id,
+                account_id=found.account_id,
+                market=found.market,
+                policy_status=found.status,
+                party_id=span.party_id,
+                subscriber_party_id=found.subscriber_party_id,
+                relationship=element.relationship,
+                member_number=element.member_number,
+                plan_id=term.plan_id,
+                plan_code=term.plan_code,
+                coverage_type=term.coverage_type,
+                tier_code=term.tier_code,
+                valid_from=span.valid_from,
+                valid_to=span.valid_to,
+            )
+        )
+    return facts
+
+
+def policies_of_account(uow: UnitOfWork, account_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(uow.session.scalars(select(Policy.id).where(Policy.account_id == account_id)))

@@ -64,6 +64,7 @@ MODEL_MODULES: Final[tuple[str, ...]] = (
     "olly.platform.audit",
     "olly.policy_admin.models",
     "olly.enrollment.models",
+    "olly.eligibility.models",
 )
 
 _NAMING = {

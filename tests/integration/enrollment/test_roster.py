@@ -11,7 +11,7 @@ from olly.enrollment import service
 from olly.enrollment.models import CoverageSpan, Policy
 from olly.platform.runtime import Platform
 from olly.policy_admin.models import Party
-from tests.integration.enrollment.test_enrollment import ACCOUNT, PPO, FakePlans
+from tests.factories import ACCOUNT, PPO, FakePlans
 
 HEADER = ",".join(service.ROSTER_COLUMNS)
 ROSTER = f"""\ufeff{HEADER}

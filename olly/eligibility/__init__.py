@@ -1,0 +1,1 @@
+"""Eligibility: the fast path. Its own coverage read model, kept current from enrollment events."""

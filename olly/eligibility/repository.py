@@ -1,0 +1,37 @@
+"""Every query of the eligibility domain."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, select
+
+from olly.eligibility.models import CoverageRecord
+from olly.platform.crypto import NORMALISERS, FieldCrypto, blind_index_label
+from olly.platform.db import UnitOfWork
+
+
+class EligibilityRepository:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
+
+    def records_of(self, party_id: uuid.UUID) -> list[CoverageRecord]:
+        return list(self.session.scalars(select(CoverageRecord).where(CoverageRecord.party_id == party_id)))
+
+    def records_of_policy(self, policy_id: uuid.UUID) -> list[CoverageRecord]:
+        return list(self.session.scalars(select(CoverageRecord).where(CoverageRecord.policy_id == policy_id)))
+
+    def records_by_member_number(self, member_number: str) -> list[CoverageRecord]:
+        crypto: FieldCrypto = self.session.info["crypto"]
+        digest = crypto.blind_index(
+            self.session.connection(),
+            self.uow.require_tenant(),
+            blind_index_label(CoverageRecord.__tablename__, "member_number"),
+            NORMALISERS["alnum"](member_number),
+        )
+        return list(self.session.scalars(select(CoverageRecord).where(CoverageRecord.member_number_index == digest)))
+
+    def replace_policy(self, policy_id: uuid.UUID, records: list[CoverageRecord]) -> None:
+        self.session.execute(delete(CoverageRecord).where(CoverageRecord.policy_id == policy_id))
+        self.session.add_all(records)

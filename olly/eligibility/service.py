@@ -1,0 +1,204 @@
+"""Eligibility use cases: keep the read model in step with enrollment, and answer the fast path."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any, Protocol
+
+from olly.eligibility import rules
+from olly.eligibility.models import CoverageRecord
+from olly.eligibility.repository import EligibilityRepository
+from olly.enrollment import public as enrollment
+from olly.kernel.ids import uuid7
+from olly.platform.cache import Cache
+from olly.platform.db import UnitOfWork
+from olly.policy_admin import public as people
+
+#: How long an answer may be served from the cache (the transaction seed suggests 30 s to 2 min).
+ANSWER_TTL_SECONDS = 60.0
+
+
+class BenefitSource(Protocol):
+    """The plans domain as eligibility sees it (implemented over ``olly.plans.public``)."""
+
+    def benefits(
+        self, uow: UnitOfWork, plan_code: str, on: date, row: rules.CoverageRow
+    ) -> rules.PlanBenefits | None: ...
+
+
+def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID, cache: Cache | None = None) -> set[uuid.UUID]:
+    """Copy a policy's current coverage from enrollment into the read model; returns the people touched.
+
+    Replaying the same event, or events out of order, converges on the same rows: the copy is of
+    enrollment's current knowledge, not of the event's contents.
+    """
+    repo = EligibilityRepository(uow)
+    before = {r.party_id for r in repo.records_of_policy(policy_id)}
+    now = uow.clock.now()
+    records = [
+        CoverageRecord(
+            id=uuid7(),
+            party_id=f.party_id,
+            policy_id=f.policy_id,
+            account_id=f.account_id,
+            subscriber_party_id=f.subscriber_party_id,
+            market=f.market,
+            policy_status=f.policy_status,
+            relationship=f.relationship,
+            member_number=f.member_number,
+            plan_id=f.plan_id,
+            plan_code=f.plan_code,
+            coverage_type=f.coverage_type,
+            tier_code=f.tier_code,
+            valid_from=f.valid_from,
+            valid_to=f.valid_to,
+            synced_at=now,
+        )
+        for f in enrollment.coverage_facts(uow, policy_id)
+    ]
+    repo.replace_policy(policy_id, records)
+    touched = before | {r.party_id for r in records}
+    if cache is not None:
+        tenant = uow.require_tenant()
+
+        def invalidate() -> None:
+            for party in touched:
+                cache.invalidate(_subject(tenant, party))
+
+        uow.after_commit(invalidate)
+    return touched
+
+
+def _subject(tenant_id: uuid.UUID, party_id: uuid.UUID) -> str:
+    return f"elig:{tenant_id}:{party_id}"
+
+
+def _row(record: CoverageRecord) -> rules.CoverageRow:
+    return rules.CoverageRow(
+        policy_id=record.policy_id,
+        account_id=record.account_id,
+        party_id=record.party_id,
+        subscriber_party_id=record.subscriber_party_id,
+        market=record.market,
+        policy_status=record.policy_status,
+        relationship=record.relationship,
+        member_number=record.member_number,
+        plan_id=record.plan_id,
+        plan_code=record.plan_code,
+        coverage_type=record.coverage_type,
+        valid_from=record.valid_from,
+        valid_to=record.valid_to,
+    )
+
+
+def check(
+    uow: UnitOfWork,
+    party_id: uuid.UUID,
+    on: date,
+    service_type: str,
+    benefits: BenefitSource,
+    cache: Cache | None = None,
+) -> dict[str, Any]:
+    """The eligibility answer for one person, date and service type, as a JSON-ready document."""
+    tenant = uow.require_tenant()
+    key = None
+    if cache is not None:
+        subject = _subject(tenant, party_id)
+        key = f"{subject}:{cache.generation(subject)}:{on.isoformat()}:{service_type.upper()}"
+        cached = cache.get(key)
+        if cached is not None:
+            return dict(cached)
+    rows = [_row(r) for r in EligibilityRepository(uow).records_of(party_id)]
+    decision = rules.decide(rows, on)
+    answer = _render(uow, decision, party_id, on, service_type, benefits)
+    if cache is not None and key is not None:
+        cache.set(key, answer, ANSWER_TTL_SECONDS)
+    return answer
+
+
+def find_member(uow: UnitOfWork, member_number: str, birth_date: date, family_name: str) -> uuid.UUID | None:
+    """The person a provider describes by member number, date of birth and family name (all three
+    must match, through blind indexes; a partial match is no match)."""
+    candidates = {r.party_id for r in EligibilityRepository(uow).records_by_member_number(member_number)}
+    if not candidates:
+        return None
+    matching = {p.party_id for p in people.find_people(uow, family_name=family_name, birth_date=birth_date)}
+    found = candidates & matching
+    return next(iter(found)) if len(found) == 1 else None
+
+
+def _money(value: Any) -> str:
+    return str(value.to_decimal_string())
+
+
+def _render(
+    uow: UnitOfWork,
+    decision: rules.Decision,
+    party_id: uuid.UUID,
+    on: date,
+    service_type: str,
+    benefits: BenefitSource,
+) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "member_id": str(party_id),
+        "service_date": on.isoformat(),
+        "service_type": service_type.upper(),
+        "covered": decision.covered,
+        "status": decision.reason,
+    }
+    row = decision.row
+    if row is None:
+        return answer
+    answer.update(
+        {
+            "member_number": row.member_number,
+            "relationship": row.relationship,
+            "policy_id": str(row.policy_id),
+            "group_id": str(row.account_id) if row.market == "GROUP" else None,
+            "plan_id": str(row.plan_id),
+            "plan_code": row.plan_code,
+            "coverage_type": row.coverage_type,
+            "coverage_start": row.valid_from.isoformat(),
+            "coverage_end": row.valid_to.isoformat() if row.valid_to else None,
+        }
+    )
+    if not decision.covered:
+        return answer
+    plan = benefits.benefits(uow, row.plan_code, on, row)
+    if plan is None:
+        return answer
+    service = rules.service_benefit(plan, service_type)
+    answer["plan_name"] = plan.plan_name
+    answer["plan_type"] = plan.plan_type
+    answer["network_tier"] = "IN_NETWORK"
+    answer["service"] = {
+        "category": service.category,
+        "covered": service.covered,
+        "requires_prior_auth": service.requires_prior_auth,
+        "in_network": _share(service.in_network),
+        "out_of_network": _share(service.out_of_network),
+    }
+    answer["deductible"] = [_accumulator(a) for a in plan.deductibles]
+    answer["out_of_pocket"] = [_accumulator(a) for a in plan.out_of_pocket]
+    return answer
+
+
+def _share(share: rules.CostShareView | None) -> dict[str, Any] | None:
+    if share is None:
+        return None
+    return {
+        "copay": _money(share.copay),
+        "coinsurance_percent": str(share.coinsurance_percent),
+        "deductible_applies": share.deductible_applies,
+    }
+
+
+def _accumulator(value: rules.Accumulator) -> dict[str, Any]:
+    return {
+        "network": value.network,
+        "individual": _money(value.individual),
+        "individual_remaining": _money(value.individual_remaining),
+        "family": _money(value.family),
+        "family_remaining": _money(value.family_remaining),
+    }

@@ -1,0 +1,137 @@
+"""The eligibility read model follows enrollment; the fast path answers from it and its cache."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from olly.eligibility import rules, service
+from olly.enrollment import service as enrollment
+from olly.enrollment.rules import TerminationReason
+from olly.enrollment.schemas import Termination
+from olly.kernel.clock import FixedClock
+from olly.kernel.money import Money
+from olly.platform.cache import MemoryCache
+from olly.platform.db import UnitOfWork
+from olly.platform.runtime import Platform
+from tests.factories import FakePlans, enroll
+
+
+class FakeBenefits:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def benefits(self, uow: UnitOfWork, plan_code: str, on: date, row: rules.CoverageRow) -> rules.PlanBenefits:
+        self.calls += 1
+        usd = lambda text: Money.parse(text, "USD")  # noqa: E731
+        return rules.PlanBenefits(
+            plan_name=f"{plan_code} plan",
+            plan_type="PPO",
+            services={
+                "office_visit": rules.ServiceBenefit(
+                    "office_visit",
+                    True,
+                    rules.CostShareView(usd("25.00"), Decimal("0"), False),
+                    rules.CostShareView(usd("0.00"), Decimal("40"), True),
+                    False,
+                )
+            },
+            deductibles=[
+                rules.Accumulator("IN_NETWORK", usd("1000.00"), usd("1000.00"), usd("2000.00"), usd("2000.00"))
+            ],
+            out_of_pocket=[
+                rules.Accumulator("IN_NETWORK", usd("4000.00"), usd("4000.00"), usd("8000.00"), usd("8000.00"))
+            ],
+        )
+
+
+@pytest.fixture
+def active_family(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID]
+) -> uuid.UUID:
+    policy_id = enroll(platform, tenant_id, plans, family)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment.activate(uow, policy_id)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        assert service.sync_policy(uow, policy_id) == {family["ana"], family["ben"], family["cy"]}
+    return policy_id
+
+
+def test_a_covered_member_gets_plan_cost_sharing_and_accumulators(
+    platform: Platform, tenant_id: uuid.UUID, active_family: uuid.UUID, family: dict[str, uuid.UUID]
+) -> None:
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        answer = service.check(uow, family["cy"], date(2026, 2, 10), "98", FakeBenefits())
+    assert answer["covered"] is True and answer["status"] == "COVERED"
+    assert (answer["plan_code"], answer["relationship"], answer["coverage_start"], answer["coverage_end"]) == (
+        "PPO-2026",
+        "CHILD",
+        "2026-01-01",
+        "2026-12-31",
+    )
+    assert answer["service"]["in_network"] == {
+        "copay": "25.00",
+        "coinsurance_percent": "0",
+        "deductible_applies": False,
+    }
+    assert answer["service"]["out_of_network"]["coinsurance_percent"] == "40"
+    assert answer["deductible"][0]["individual_remaining"] == "1000.00"
+    assert answer["out_of_pocket"][0]["family"] == "8000.00"
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        not_covered = service.check(uow, family["cy"], date(2025, 12, 1), "98", FakeBenefits())
+        unknown = service.check(uow, uuid.uuid4(), date(2026, 2, 10), "98", FakeBenefits())
+    assert (not_covered["covered"], not_covered["status"]) == (False, "NOT_COVERED_ON_DATE")
+    assert unknown == {
+        "member_id": unknown["member_id"],
+        "service_date": "2026-02-10",
+        "service_type": "98",
+        "covered": False,
+        "status": "NOT_FOUND",
+    }
+
+
+def test_the_cache_serves_repeats_and_a_termination_invalidates_it(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    active_family: uuid.UUID,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+) -> None:
+    cache, benefits = MemoryCache(), FakeBenefits()
+    for _ in range(3):
+        with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+            assert service.check(uow, family["ben"], date(2026, 6, 1), "98", benefits, cache)["covered"]
+    assert benefits.calls == 1  # two of the three answers came from the cache
+    clock.set(datetime(2026, 3, 3, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment.terminate(uow, active_family, Termination(reason=TerminationReason.VOLUNTARY))
+        service.sync_policy(uow, active_family, cache)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        after = service.check(uow, family["ben"], date(2026, 6, 1), "98", benefits, cache)
+    assert (after["covered"], after["status"], after["coverage_end"]) == (False, "TERMINATED", "2026-03-31")
+
+
+def test_find_member_needs_number_birth_date_and_name_to_agree(
+    platform: Platform, tenant_id: uuid.UUID, active_family: uuid.UUID, family: dict[str, uuid.UUID]
+) -> None:
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        number = service.check(uow, family["cy"], date(2026, 2, 1), "30", FakeBenefits())["member_number"]
+        assert service.find_member(uow, number.lower(), date(2015, 9, 1), "RIVERA") == family["cy"]
+        assert service.find_member(uow, number, date(2015, 9, 2), "Rivera") is None
+        assert service.find_member(uow, number, date(2015, 9, 1), "Rivers") is None
+        assert service.find_member(uow, "M000000000", date(2015, 9, 1), "Rivera") is None
+
+
+def test_sync_is_idempotent(
+    platform: Platform, tenant_id: uuid.UUID, active_family: uuid.UUID, family: dict[str, uuid.UUID]
+) -> None:
+    for _ in range(2):
+        with platform.db.unit_of_work(tenant_id) as uow:
+            service.sync_policy(uow, active_family)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        from olly.eligibility.repository import EligibilityRepository
+
+        assert len(EligibilityRepository(uow).records_of_policy(active_family)) == 3
