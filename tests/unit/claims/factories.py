@@ -117,9 +117,7 @@ PPO_CATEGORIES: Mapping[str, BenefitCategory] = {
             out_of_network=_share(coinsurance=40),
             limit=BenefitLimit(unit=LimitUnit.AMOUNT, maximum=150000),
         ),
-        BenefitCategory(
-            code="mental_health", in_network=_share(coinsurance=10), out_of_network=_share(coinsurance=40)
-        ),
+        BenefitCategory(code="mental_health", in_network=_share(coinsurance=10), out_of_network=_share(coinsurance=40)),
         BenefitCategory(code="cosmetic", covered=False),
         BenefitCategory(code="medical", in_network=_share(coinsurance=20), out_of_network=_share(coinsurance=40)),
     )
@@ -296,7 +294,9 @@ def request(the_claim: Claim, **overrides: Any) -> AdjudicationRequest:
 SI_CATEGORIES: Mapping[str, BenefitCategory] = {
     c.code: c
     for c in (
-        BenefitCategory(code="hospitalisation", in_network=_share(currency="INR"), out_of_network=_share(currency="INR")),
+        BenefitCategory(
+            code="hospitalisation", in_network=_share(currency="INR"), out_of_network=_share(currency="INR")
+        ),
         BenefitCategory(code="opd", in_network=_share(currency="INR"), out_of_network=_share(currency="INR")),
     )
 }

@@ -603,7 +603,9 @@ scenario(
 # Line 2 points at E11, a category that is not billable → CO-16 with M76; line 1 is paid.
 scenario(
     "invalid ICD-10-CM diagnosis on one line",
-    request(claim(line("99213", "150.00"), line("80053", "45.00", diagnosis_pointers=(2,)), diagnoses=("J06.9", "E11"))),
+    request(
+        claim(line("99213", "150.00"), line("80053", "45.00", diagnosis_pointers=(2,)), diagnoses=("J06.9", "E11"))
+    ),
     ClaimStatus.PARTIALLY_APPROVED,
     Line(A, "92.00", "67.00", "CO-45 58.00; PR-3 25.00", copay="25.00"),
     Line(D, "0.00", "0.00", "CO-16 45.00 M76"),
@@ -827,9 +829,7 @@ scenario(
             bill(ChargeType.DOCTOR_FEES, "9000.00"),
             bill(ChargeType.PHARMACY, "2000.00"),
         ),
-        schedule=f.sum_insured_schedule(
-            sum_insured=f.sum_insured_terms(sum_insured=f.inr("300000.00"), floater=True)
-        ),
+        schedule=f.sum_insured_schedule(sum_insured=f.sum_insured_terms(sum_insured=f.inr("300000.00"), floater=True)),
         coverage=f.si_coverage(family_id=FAMILY),
         accumulators=AccumulatorSnapshot({si_key(FAM): 29000000}),
     ),
@@ -1072,9 +1072,7 @@ def test_scenario(case: Scenario) -> None:
     if result.reversal is not None:
         state = state.apply(result.reversal.movements)
     state = state.apply(result.movements)
-    expected_state = {
-        k: (Money.parse(v, currency).amount if isinstance(v, str) else v) for k, v in case.after.items()
-    }
+    expected_state = {k: (Money.parse(v, currency).amount if isinstance(v, str) else v) for k, v in case.after.items()}
     assert dict(state.values) == expected_state
 
 
