@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from types import MappingProxyType
+from typing import NamedTuple
 
 
 class AccumulatorKind(StrEnum):
@@ -40,8 +41,9 @@ class NetworkScope(StrEnum):
     """Accumulators that do not depend on the network (benefit limits, sum insured)."""
 
 
-@dataclass(frozen=True, slots=True)
-class AccumulatorKey:
+class AccumulatorKey(NamedTuple):
+    """Which accumulator. A named tuple rather than a dataclass: it is hashed on every ledger lookup."""
+
     kind: AccumulatorKind
     level: AccumulatorLevel
     holder_id: str
@@ -53,8 +55,7 @@ class AccumulatorKey:
     """Benefit category, for benefit limits."""
 
 
-@dataclass(frozen=True, slots=True)
-class AccumulatorMovement:
+class AccumulatorMovement(NamedTuple):
     key: AccumulatorKey
     delta: int
     """Minor units for money kinds, a count for visits and units; negative in a reversal."""

@@ -314,18 +314,22 @@ class _ClaimState:
 
     __slots__ = (
         "auth_units_used",
+        "billable",
         "claim",
         "copay_left",
         "coverage",
         "currency",
+        "diagnoses",
         "duplicates",
         "ledger",
+        "moneys",
         "plan_years",
         "request",
         "room_ratio",
         "room_trace",
         "schedule",
         "sub_limit_used",
+        "valid_npis",
         "visit_decisions",
     )
 
@@ -343,6 +347,10 @@ class _ClaimState:
         self.auth_units_used: dict[str, int] = {}
         self.sub_limit_used: dict[ChargeType, int] = {}
         self.plan_years: dict[date, date] = {}
+        self.valid_npis: dict[str, bool] = {}
+        self.moneys: dict[int, Money] = {}
+        self.diagnoses = tuple(normalise(code) for code in self.claim.diagnoses)
+        self.billable: dict[tuple[str, date], bool] = {}
         self.duplicates: dict[tuple[str, date, str | None, str | None], list[AdjudicatedLine]] = {}
         member = self.claim.member_id
         billing = self.claim.billing_npi
@@ -357,6 +365,26 @@ class _ClaimState:
         self.room_trace: TraceStep | None = None
         if self.schedule.sum_insured is not None:
             self._room_rent(self.schedule.sum_insured)
+
+    def money(self, amount: int) -> Money:
+        """``Money`` in the plan's currency; instances are shared (they are immutable) to save allocations."""
+        money = self.moneys.get(amount)
+        if money is None:
+            money = self.moneys[amount] = Money(amount, self.currency)
+        return money
+
+    def is_valid_npi(self, npi: str) -> bool:
+        valid = self.valid_npis.get(npi)
+        if valid is None:
+            valid = self.valid_npis[npi] = is_valid_npi(npi)
+        return valid
+
+    def is_billable(self, diagnosis: str, service_date: date) -> bool:
+        key = (diagnosis, service_date)
+        billable = self.billable.get(key)
+        if billable is None:
+            billable = self.billable[key] = is_billable_diagnosis(diagnosis, service_date)
+        return billable
 
     def plan_year(self, service_date: date) -> date:
         year = self.plan_years.get(service_date)
@@ -472,7 +500,7 @@ class _Line:
 
     def pend(self, step: Step, reason: PendReason, note: str, inputs: tuple[tuple[str, TraceValue], ...] = ()) -> None:
         self.pends.append(reason)
-        self.trace.append(TraceStep(step, Outcome.PENDED, note, inputs, (("pend_reason", reason.value),)))
+        self.trace.append(TraceStep(step, Outcome.PENDED, note, inputs, (("pend_reason", reason),)))
 
 
 def _adjudicate_line(line: ClaimLine, state: _ClaimState) -> LineResult:
@@ -517,7 +545,7 @@ def _eligibility(work: _Line, state: _ClaimState) -> bool:
 def _provider(work: _Line, state: _ClaimState) -> bool:
     claim = state.claim
     billing = claim.billing_npi
-    if not is_valid_npi(billing):
+    if not state.is_valid_npi(billing):
         return work.deny(
             Step.PROVIDER,
             _CO,
@@ -526,7 +554,7 @@ def _provider(work: _Line, state: _ClaimState) -> bool:
             rarcs=(Rarc.INVALID_BILLING_PROVIDER_ID,),
         )
     rendering = work.line.rendering_npi or claim.rendering_npi
-    if rendering is not None and not is_valid_npi(rendering):
+    if rendering is not None and not state.is_valid_npi(rendering):
         return work.deny(
             Step.PROVIDER,
             _CO,
@@ -535,6 +563,7 @@ def _provider(work: _Line, state: _ClaimState) -> bool:
             rarcs=(Rarc.INVALID_RENDERING_PROVIDER_ID,),
         )
     provider = state.request.providers.get(billing)
+    credentialing: CredentialingStatus | None
     if provider is None:
         network = NetworkStatus.OUT_OF_NETWORK
         note = "The billing provider is not known to the plan: out of network."
@@ -545,17 +574,17 @@ def _provider(work: _Line, state: _ClaimState) -> bool:
             _CO,
             Carc.PROVIDER_NOT_ELIGIBLE,
             "The billing provider's credentialing is suspended.",
-            (("billing_npi", billing), ("credentialing", provider.credentialing.value)),
+            (("billing_npi", billing), ("credentialing", provider.credentialing)),
         )
     elif provider.credentialing is not CredentialingStatus.APPROVED:
         network = NetworkStatus.OUT_OF_NETWORK
         note = "The billing provider's credentialing is not current: treated as out of network."
-        credentialing = provider.credentialing.value
+        credentialing = provider.credentialing
     else:
         network = provider.network_status
         work.tier = provider.tier
         note = "The billing provider is credentialed; network status from the provider directory."
-        credentialing = provider.credentialing.value
+        credentialing = provider.credentialing
     work.network = network
     plan_type = state.coverage.plan_type
     if network is NetworkStatus.IN_NETWORK:
@@ -572,8 +601,8 @@ def _provider(work: _Line, state: _ClaimState) -> bool:
             Step.PROVIDER,
             _CO,
             Carc.OUT_OF_NETWORK,
-            f"An {plan_type.value} plan does not pay out-of-network care outside an emergency.",
-            (("billing_npi", billing), ("plan_type", plan_type.value)),
+            f"An {plan_type} plan does not pay out-of-network care outside an emergency.",
+            (("billing_npi", billing), ("plan_type", plan_type)),
         )
     else:
         work.level = BenefitLevel.OUT_OF_NETWORK
@@ -583,7 +612,7 @@ def _provider(work: _Line, state: _ClaimState) -> bool:
             Outcome.PASSED,
             note,
             (("billing_npi", billing), ("rendering_npi", rendering), ("credentialing", credentialing)),
-            (("network", network.value), ("benefit_level", work.level.value), ("tier", work.tier)),
+            (("network", network), ("benefit_level", work.level), ("tier", work.tier)),
         )
     )
     return True
@@ -595,8 +624,8 @@ def _codes(work: _Line, state: _ClaimState) -> bool:
     service_date = line.service_date_from
     diagnoses: list[str] = []
     for pointer in line.diagnosis_pointers or (1,):
-        if 1 <= pointer <= len(claim.diagnoses):
-            diagnoses.append(normalise(claim.diagnoses[pointer - 1]))
+        if 1 <= pointer <= len(state.diagnoses):
+            diagnoses.append(state.diagnoses[pointer - 1])
         else:
             return work.deny(
                 Step.CODES,
@@ -607,7 +636,7 @@ def _codes(work: _Line, state: _ClaimState) -> bool:
                 (Rarc.INVALID_DIAGNOSIS,),
             )
     for diagnosis in diagnoses:
-        if not is_billable_diagnosis(diagnosis, service_date):
+        if not state.is_billable(diagnosis, service_date):
             return work.deny(
                 Step.CODES,
                 _CO,
@@ -900,10 +929,10 @@ def _pricing(work: _Line, state: _ClaimState) -> bool:
             "Allowed amount is the lower of billed and the rate.",
             (("method", method), ("rate", rate), ("units", line.units), ("billed", line.charge)),
             (
-                ("rate_amount", Money(amount, state.currency)),
-                ("allowed", Money(allowed, state.currency)),
-                ("above_allowed", Money(work.pricing_excess, state.currency)),
-                ("above_allowed_group", work.pricing_group.value),
+                ("rate_amount", state.money(amount)),
+                ("allowed", state.money(allowed)),
+                ("above_allowed", state.money(work.pricing_excess)),
+                ("above_allowed_group", work.pricing_group),
             ),
         )
     )
@@ -939,7 +968,7 @@ def _benefits(work: _Line, state: _ClaimState) -> bool:
         cost_share = cost_share or category.in_network
     else:
         cost_share = category.out_of_network
-    inputs: tuple[tuple[str, TraceValue], ...] = (("category", code), ("benefit_level", work.level.value))
+    inputs: tuple[tuple[str, TraceValue], ...] = (("category", code), ("benefit_level", work.level))
     if not category.covered or cost_share is None:
         return work.deny(
             Step.BENEFITS,
@@ -964,7 +993,7 @@ def _benefits(work: _Line, state: _ClaimState) -> bool:
             + (" (preventive)." if category.is_preventive else ".")
             + (" Reduced by a limit." if work.reductions else ""),
             inputs,
-            (("allowed_after_limits", Money(work.allowed, state.currency)),),
+            (("allowed_after_limits", state.money(work.allowed)),),
         )
     )
     return True
@@ -1044,7 +1073,7 @@ def _benefit_limit(work: _Line, state: _ClaimState, category: BenefitCategory, g
     used = state.ledger.get(key)
     remaining = max(0, limit.maximum - used)
     inputs: tuple[tuple[str, TraceValue], ...] = (
-        ("limit_unit", limit.unit.value),
+        ("limit_unit", limit.unit),
         ("maximum", limit.maximum),
         ("used_before", used),
     )
@@ -1102,11 +1131,11 @@ def _sub_limits(work: _Line, state: _ClaimState, terms: SumInsuredTerms) -> None
                     Outcome.APPLIED,
                     "The charge is above its sub-limit; the excess is not payable.",
                     (
-                        ("charge_type", charge_type.value),
-                        ("per", sub_limit.per.value),
-                        ("sub_limit", Money(cap, state.currency)),
+                        ("charge_type", charge_type),
+                        ("per", sub_limit.per),
+                        ("sub_limit", state.money(cap)),
                     ),
-                    (("reduction", Money(work.allowed - cap, state.currency)),),
+                    (("reduction", state.money(work.allowed - cap)),),
                 )
             )
             work.allowed = cap
@@ -1123,11 +1152,11 @@ def _sub_limits(work: _Line, state: _ClaimState, terms: SumInsuredTerms) -> None
                 Outcome.APPLIED,
                 "An associated charge is cut in the proportion of eligible to billed room rent.",
                 (
-                    ("charge_type", charge_type.value),
-                    ("room_eligible", Money(eligible, state.currency)),
-                    ("room_billed", Money(billed, state.currency)),
+                    ("charge_type", charge_type),
+                    ("room_eligible", state.money(eligible)),
+                    ("room_billed", state.money(billed)),
                 ),
-                (("before", Money(work.allowed, state.currency)), ("after", Money(kept, state.currency))),
+                (("before", state.money(work.allowed)), ("after", state.money(kept))),
             )
         )
         work.allowed = kept
@@ -1146,7 +1175,6 @@ def _cost_sharing(work: _Line, state: _ClaimState) -> bool:
     cost_share = work.cost_share
     assert category is not None
     assert cost_share is not None
-    currency = state.currency
     allowed = work.allowed
     if category.is_preventive and work.level is not BenefitLevel.OUT_OF_NETWORK:
         work.trace.append(
@@ -1154,8 +1182,8 @@ def _cost_sharing(work: _Line, state: _ClaimState) -> bool:
                 Step.COST_SHARING,
                 Outcome.APPLIED,
                 "In-network preventive care: the member pays nothing.",
-                (("allowed", Money(allowed, currency)),),
-                (("member_share", Money(0, currency)),),
+                (("allowed", state.money(allowed)),),
+                (("member_share", state.money(0)),),
             )
         )
         return True
@@ -1209,22 +1237,22 @@ def _cost_sharing(work: _Line, state: _ClaimState) -> bool:
             Outcome.APPLIED,
             "Copay, then deductible, then coinsurance, capped by the out-of-pocket maximum.",
             (
-                ("allowed", Money(allowed, currency)),
-                ("accumulators", scope.value),
-                ("copay_due", Money(copay_left, currency)),
-                ("deductible_remaining", Money(deductible_left, currency)),
+                ("allowed", state.money(allowed)),
+                ("accumulators", scope),
+                ("copay_due", state.money(copay_left)),
+                ("deductible_remaining", state.money(deductible_left)),
                 ("deductible_applies", cost_share.deductible_applies),
                 ("coinsurance_percent", cost_share.coinsurance_percent),
                 (
                     "out_of_pocket_remaining",
-                    None if oop_left + share >= _NO_LIMIT else Money(oop_left + share, currency),
+                    None if oop_left + share >= _NO_LIMIT else state.money(oop_left + share),
                 ),
             ),
             (
-                ("copay", Money(copay, currency)),
-                ("deductible", Money(deductible, currency)),
-                ("coinsurance", Money(coinsurance, currency)),
-                ("paid", Money(allowed - share, currency)),
+                ("copay", state.money(copay)),
+                ("deductible", state.money(deductible)),
+                ("coinsurance", state.money(coinsurance)),
+                ("paid", state.money(allowed - share)),
             ),
         )
     )
@@ -1268,7 +1296,6 @@ def _sum_insured(work: _Line, state: _ClaimState, terms: SumInsuredTerms) -> boo
     line = work.line
     claim = state.claim
     schedule = state.schedule
-    currency = state.currency
     service_date = line.service_date_from
     percent = terms.copay_percent
     age = None
@@ -1300,17 +1327,17 @@ def _sum_insured(work: _Line, state: _ClaimState, terms: SumInsuredTerms) -> boo
             Outcome.APPLIED,
             "Co-pay percentage on the admissible amount, then payment up to the sum insured left.",
             (
-                ("admissible", Money(allowed, currency)),
+                ("admissible", state.money(allowed)),
                 ("copay_percent", percent),
                 ("age", age),
                 ("floater", floater),
                 ("sum_insured", terms.sum_insured),
-                ("sum_insured_left", Money(left, currency)),
+                ("sum_insured_left", state.money(left)),
             ),
             (
-                ("copay", Money(copay, currency)),
-                ("paid", Money(paid, currency)),
-                ("beyond_sum_insured", Money(work.shortfall, currency)),
+                ("copay", state.money(copay)),
+                ("paid", state.money(paid)),
+                ("beyond_sum_insured", state.money(work.shortfall)),
             ),
         )
     )
@@ -1318,11 +1345,10 @@ def _sum_insured(work: _Line, state: _ClaimState, terms: SumInsuredTerms) -> boo
 
 
 def _balance(work: _Line, state: _ClaimState) -> LineResult:
-    currency = state.currency
     line = work.line
     billed = work.billed
     adjustments: list[Adjustment]
-    zero = Money(0, currency)
+    zero = state.money(0)
     if work.denial is not None:
         group, carc, rarcs = work.denial
         adjustments = [Adjustment(group, carc, line.charge, rarcs)]
@@ -1347,19 +1373,19 @@ def _balance(work: _Line, state: _ClaimState) -> LineResult:
     adjustments = []
     if work.pricing_excess:
         adjustments.append(
-            Adjustment(work.pricing_group, Carc.EXCEEDS_MAXIMUM_ALLOWABLE, Money(work.pricing_excess, currency))
+            Adjustment(work.pricing_group, Carc.EXCEEDS_MAXIMUM_ALLOWABLE, state.money(work.pricing_excess))
         )
     for group, carc, amount, rarcs in work.reductions:
         if amount:
-            adjustments.append(Adjustment(group, carc, Money(amount, currency), rarcs))
+            adjustments.append(Adjustment(group, carc, state.money(amount), rarcs))
     if work.deductible:
-        adjustments.append(Adjustment(_PR, Carc.DEDUCTIBLE, Money(work.deductible, currency)))
+        adjustments.append(Adjustment(_PR, Carc.DEDUCTIBLE, state.money(work.deductible)))
     if work.coinsurance:
-        adjustments.append(Adjustment(_PR, Carc.COINSURANCE, Money(work.coinsurance, currency)))
+        adjustments.append(Adjustment(_PR, Carc.COINSURANCE, state.money(work.coinsurance)))
     if work.copay:
-        adjustments.append(Adjustment(_PR, Carc.COPAY, Money(work.copay, currency)))
+        adjustments.append(Adjustment(_PR, Carc.COPAY, state.money(work.copay)))
     if work.shortfall:
-        adjustments.append(Adjustment(_PR, Carc.BENEFIT_MAXIMUM_REACHED, Money(work.shortfall, currency)))
+        adjustments.append(Adjustment(_PR, Carc.BENEFIT_MAXIMUM_REACHED, state.money(work.shortfall)))
     share = work.copay + work.deductible + work.coinsurance
     paid = work.allowed - share - work.shortfall
     if share > work.allowed or paid < 0:
@@ -1374,18 +1400,18 @@ def _balance(work: _Line, state: _ClaimState) -> LineResult:
             Outcome.PASSED,
             "Billed equals paid plus adjustments.",
             (("billed", line.charge),),
-            (("paid", Money(paid, currency)), ("adjustments", len(adjustments))),
+            (("paid", state.money(paid)), ("adjustments", len(adjustments))),
         )
     )
     return LineResult(
         line_number=line.line_number,
         status=status,
         billed=line.charge,
-        allowed=Money(work.allowed, currency),
-        paid=Money(paid, currency),
-        deductible=Money(work.deductible, currency),
-        coinsurance=Money(work.coinsurance, currency),
-        copay=Money(work.copay, currency),
+        allowed=state.money(work.allowed),
+        paid=state.money(paid),
+        deductible=state.money(work.deductible),
+        coinsurance=state.money(work.coinsurance),
+        copay=state.money(work.copay),
         adjustments=tuple(adjustments),
         movements=tuple(work.movements),
         trace=tuple(work.trace),

@@ -265,21 +265,28 @@ class CategoryRule:
     emergency: bool | None = None
 
     def matches(self, line: ClaimLine, place_of_service: str | None, claim: Claim) -> bool:
-        if self.procedure_codes or self.procedure_ranges or self.revenue_codes or self.charge_types:
-            code = line.procedure_code
-            by_code = code is not None and (
-                code in self.procedure_codes
-                or any(len(low) == len(code) and low <= code <= high for low, high in self.procedure_ranges)
-            )
-            by_revenue = line.revenue_code is not None and line.revenue_code in self.revenue_codes
-            by_charge = line.charge_type is not None and line.charge_type in self.charge_types
-            if not (by_code or by_revenue or by_charge):
-                return False
+        if (self.procedure_codes or self.procedure_ranges or self.revenue_codes or self.charge_types) and not (
+            self._matches_service(line)
+        ):
+            return False
         if self.places_of_service and place_of_service not in self.places_of_service:
             return False
         if self.care_settings and claim.care_setting not in self.care_settings:
             return False
         return self.emergency is None or self.emergency == claim.is_emergency
+
+    def _matches_service(self, line: ClaimLine) -> bool:
+        code = line.procedure_code
+        if code is not None:
+            if code in self.procedure_codes:
+                return True
+            for low, high in self.procedure_ranges:
+                if low <= code <= high and len(low) == len(code):
+                    return True
+        revenue = line.revenue_code
+        if revenue is not None and revenue in self.revenue_codes:
+            return True
+        return line.charge_type is not None and line.charge_type in self.charge_types
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

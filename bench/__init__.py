@@ -1,0 +1,1 @@
+"""Benchmarks: modules run with ``python -m bench.<name>``; each prints its figures. Not tests."""
