@@ -207,9 +207,8 @@ def main() -> None:
     print(f"rounds (wall): {', '.join(f'{t:.3f}' for t in timings)} s")
     print(f"rounds (cpu):  {', '.join(f'{t:.3f}' for t in cpu_timings)} s")
     print(f"engine: {line_count / min(timings):,.0f} lines/s best, {line_count / median:,.0f} lines/s median (wall)")
-    print(
-        f"        {line_count / median_cpu:,.0f} lines/s per core median (cpu); {median_cpu / line_count * 1e6:.1f} µs/line"
-    )
+    per_line = median_cpu / line_count * 1e6
+    print(f"        {line_count / median_cpu:,.0f} lines/s per core median (cpu); {per_line:.1f} µs/line")
     print(f"        {len(requests) / median_cpu:,.0f} claims/s per core median (cpu)")
     target = 20_000
     print(f"target ≥ {target:,} lines/s per core: {'met' if line_count / median_cpu >= target else 'NOT met'}")

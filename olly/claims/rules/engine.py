@@ -361,7 +361,7 @@ class _ClaimState:
                 continue
             key = (member, previous.service_date, previous.procedure_code, previous.revenue_code)
             self.duplicates.setdefault(key, []).append(previous)
-        self.room_ratio: tuple[int, int] | None = None
+        self.room_ratio: tuple[ChargeType, int, int] | None = None
         self.room_trace: TraceStep | None = None
         if self.schedule.sum_insured is not None:
             self._room_rent(self.schedule.sum_insured)
@@ -407,7 +407,7 @@ class _ClaimState:
             billed = sum(line.charge.amount for line in rooms)
             eligible = per_day * days
             if billed > eligible:
-                self.room_ratio = (eligible, billed)
+                self.room_ratio = (sub_limit.charge_type, eligible, billed)
             self.room_trace = TraceStep(
                 Step.BENEFITS,
                 Outcome.APPLIED if billed > eligible else Outcome.PASSED,
@@ -1142,8 +1142,13 @@ def _sub_limits(work: _Line, state: _ClaimState, terms: SumInsuredTerms) -> None
         if sub_limit.per is SubLimitPer.CLAIM:
             state.sub_limit_used[charge_type] = state.sub_limit_used.get(charge_type, 0) + work.allowed
     ratio = state.room_ratio
-    if ratio is not None and charge_type in terms.proportional_deduction_charge_types and work.allowed:
-        eligible, billed = ratio
+    if (
+        ratio is not None
+        and charge_type is not ratio[0]  # the room line was already cut to its own sub-limit
+        and charge_type in terms.proportional_deduction_charge_types
+        and work.allowed
+    ):
+        _, eligible, billed = ratio
         kept = scale(work.allowed, eligible, billed, rounding)
         work.reductions.append((_PR, Carc.BENEFIT_MAXIMUM_REACHED, work.allowed - kept, ()))
         work.trace.append(

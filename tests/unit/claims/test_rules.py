@@ -210,3 +210,19 @@ def test_schedule_refuses_an_unknown_default_category_and_bad_plan_year() -> Non
         f.ppo_schedule(default_category="nothing")
     with pytest.raises(ValueError, match="day is out of range"):
         f.ppo_schedule(plan_year_start_month=2, plan_year_start_day=29)
+
+
+def test_room_rent_is_not_cut_twice_when_listed_as_associated() -> None:
+    terms = f.sum_insured_terms(
+        proportional_deduction_charge_types=frozenset({f.ChargeType.ROOM_RENT, f.ChargeType.NURSING})
+    )
+    result = adjudicate(
+        f.si_request(
+            f.hospital_claim(
+                f.bill(f.ChargeType.ROOM_RENT, "32000.00", units=4), f.bill(f.ChargeType.NURSING, "8000.00")
+            ),
+            schedule=f.sum_insured_schedule(sum_insured=terms),
+        )
+    )
+    # Room capped at 4 × 5,000 = 20,000 once; nursing × 20,000/32,000 = 5,000.
+    assert [line.paid for line in result.lines] == [f.inr("20000.00"), f.inr("5000.00")]
