@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from olly.claims.rules.accumulators import AccumulatorMovement
 from olly.codesets.carc import Carc, GroupCode
@@ -82,8 +83,9 @@ class BenefitLevel(StrEnum):
 TraceValue = Money | int | str | bool | date | Decimal | None
 
 
-@dataclass(frozen=True, slots=True)
-class TraceStep:
+class TraceStep(NamedTuple):
+    """One step that ran on a line (or the claim). A named tuple: a claim line makes about ten."""
+
     step: Step
     outcome: Outcome
     note: str
@@ -109,8 +111,9 @@ def render_value(value: TraceValue) -> str | int | bool | None:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class Adjustment:
+class Adjustment(NamedTuple):
+    """One CAS adjustment: group code, reason code, amount, and remark codes qualifying it."""
+
     group: GroupCode
     carc: Carc
     amount: Money
