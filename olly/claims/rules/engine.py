@@ -13,7 +13,7 @@ every percentage and proportion is computed exactly and rounded once (``arithmet
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -505,17 +505,9 @@ class _Line:
 
 def _adjudicate_line(line: ClaimLine, state: _ClaimState) -> LineResult:
     work = _Line(line)
-    sum_insured = state.schedule.sum_insured
-    _ = (
-        _eligibility(work, state)
-        and _provider(work, state)
-        and _codes(work, state)
-        and _edits(work, state)
-        and _prior_authorization(work, state)
-        and _pricing(work, state)
-        and _benefits(work, state)
-        and (_sum_insured(work, state, sum_insured) if sum_insured is not None else _cost_sharing(work, state))
-    )
+    for step in _SUM_INSURED_STEPS if state.schedule.sum_insured is not None else _US_STEPS:
+        if not step(work, state):
+            break  # denied: the remaining steps do not run
     return _balance(work, state)
 
 
@@ -1297,7 +1289,9 @@ def _oop_left(
     return left
 
 
-def _sum_insured(work: _Line, state: _ClaimState, terms: SumInsuredTerms) -> bool:
+def _sum_insured(work: _Line, state: _ClaimState) -> bool:
+    terms = state.schedule.sum_insured
+    assert terms is not None
     line = work.line
     claim = state.claim
     schedule = state.schedule
@@ -1347,6 +1341,20 @@ def _sum_insured(work: _Line, state: _ClaimState, terms: SumInsuredTerms) -> boo
         )
     )
     return True
+
+
+_LineStep = Callable[[_Line, _ClaimState], bool]
+_US_STEPS: tuple[_LineStep, ...] = (
+    _eligibility,
+    _provider,
+    _codes,
+    _edits,
+    _prior_authorization,
+    _pricing,
+    _benefits,
+    _cost_sharing,
+)
+_SUM_INSURED_STEPS: tuple[_LineStep, ...] = (*_US_STEPS[:-1], _sum_insured)
 
 
 def _balance(work: _Line, state: _ClaimState) -> LineResult:
