@@ -444,6 +444,7 @@ scenario(
     after={key(DED, network=OUT): "80.00", key(OOP, network=OUT): "80.00"},
 )
 
+# Credentialing suspended: the line is denied before pricing; the whole 150.00 is CO-B7.
 scenario(
     "suspended provider denied",
     request(claim(line("99213", "150.00"), billing_npi=SUSPENDED_NPI)),
@@ -469,6 +470,8 @@ def auth(**overrides: object) -> PriorAuthorization:
     return replace(base, **overrides)  # type: ignore[arg-type]
 
 
+# 70551 is on the plan's authorisation list and no authorisation is on file; the plan denies:
+# the whole 1,800.00 is CO-197, nothing allowed, no accumulator moves.
 scenario(
     "missing authorisation denied",
     request(MRI_CLAIM),
@@ -491,6 +494,8 @@ scenario(
     pends=(PendReason.PRIOR_AUTH_REQUIRED,),
 )
 
+# The approval covers code, date and 1 unit: priced as usual — fee 400.00, CO-45 1,400.00,
+# deductible met, 20% = 80.00, paid 320.00.
 scenario(
     "approved authorisation on file",
     request(MRI_CLAIM, prior_authorizations=(auth(),), accumulators=acc(MET)),
@@ -510,6 +515,7 @@ scenario(
     pends=(PendReason.PRIOR_AUTH_PENDING,),
 )
 
+# An approval exists but for April; the March service is not covered by it: CO-197 with N54.
 scenario(
     "authorisation for other dates",
     request(MRI_CLAIM, prior_authorizations=(auth(period=DatePeriod(date(2026, 4, 1), date(2026, 4, 30))),)),
@@ -566,6 +572,7 @@ def earlier(charge: str = "150.00", *, denied: bool = False) -> AdjudicatedLine:
     )
 
 
+# An earlier claim already has 99213, same member, provider, day, units and 150.00: CO-18 150.00.
 scenario(
     "exact duplicate",
     request(claim(line("99213", "150.00")), history=(earlier(),)),
@@ -583,6 +590,7 @@ scenario(
     pends=(PendReason.SUSPECTED_DUPLICATE,),
 )
 
+# The earlier identical line was denied, so this one is adjudicated normally (copay-only visit).
 scenario(
     "a denied earlier line is not a duplicate",
     request(claim(line("99213", "150.00")), history=(earlier(denied=True),)),
@@ -591,6 +599,7 @@ scenario(
     after={key(OOP): "25.00"},
 )
 
+# 97110 allows 4 units per line; 6 are billed: the whole 270.00 is CO-151 with N362.
 scenario(
     "units above the medically unlikely edit",
     request(claim(line("97110", "270.00", units=6))),
@@ -612,6 +621,7 @@ scenario(
     after={key(OOP): "25.00"},
 )
 
+# The line points at diagnosis 3 of a one-diagnosis claim: CO-16 150.00 with M76.
 scenario(
     "diagnosis pointer to nothing",
     request(claim(line("99213", "150.00", diagnosis_pointers=(3,)))),
@@ -619,6 +629,7 @@ scenario(
     Line(D, "0.00", "0.00", "CO-16 150.00 M76"),
 )
 
+# J0000 has the Level II shape but is not in the CMS file: CO-16 80.00 with M51.
 scenario(
     "unknown HCPCS code",
     request(claim(line("J0000", "80.00"))),
@@ -637,6 +648,7 @@ scenario(
     Line(D, "0.00", "0.00", "CO-181 80.00"),
 )
 
+# Place of service 30 is unassigned: CO-16 150.00 with M77.
 scenario(
     "invalid place of service",
     request(claim(line("99213", "150.00"), place_of_service="30")),
@@ -644,6 +656,7 @@ scenario(
     Line(D, "0.00", "0.00", "CO-16 150.00 M77"),
 )
 
+# ZZ is neither a two-digit CPT modifier nor a HCPCS modifier: CO-4 150.00.
 scenario(
     "invalid modifier",
     request(claim(line("99213", "150.00", modifiers=("ZZ",)))),
@@ -660,6 +673,7 @@ scenario(
     after={key(DED): "1000.00", key(OOP): "1002.40"},
 )
 
+# 1234567890 fails the Luhn check over 80840 (the check digit is 3): CO-16 150.00 with N257.
 scenario(
     "invalid billing NPI",
     request(claim(line("99213", "150.00"), billing_npi=BAD_NPI)),
@@ -667,6 +681,7 @@ scenario(
     Line(D, "0.00", "0.00", "CO-16 150.00 N257"),
 )
 
+# Coverage starts 2026-01-01; service 2025-12-20: CO-26 150.00.
 scenario(
     "service before coverage",
     request(claim(line("99213", "150.00", day=date(2025, 12, 20)), received_on=date(2026, 1, 10))),
@@ -674,6 +689,7 @@ scenario(
     Line(D, "0.00", "0.00", "CO-26 150.00"),
 )
 
+# Coverage ended 2026-03-31; service 2026-04-02: CO-27 150.00.
 scenario(
     "service after termination",
     request(
@@ -686,6 +702,7 @@ scenario(
 
 # -- benefits and limits ---------------------------------------------------------------------
 
+# 15780 maps to the cosmetic category, which the plan does not cover: CO-96 900.00 with N130.
 scenario(
     "category not covered",
     request(claim(line("15780", "900.00"))),
@@ -693,6 +710,7 @@ scenario(
     Line(D, "0.00", "0.00", "CO-96 900.00 N130"),
 )
 
+# Physical therapy has no out-of-network benefit (PPO): CO-96 90.00 with N130.
 scenario(
     "category not covered out of network",
     request(claim(line("97110", "90.00", units=2), billing_npi=OON_NPI)),
@@ -700,6 +718,7 @@ scenario(
     Line(D, "0.00", "0.00", "CO-96 90.00 N130"),
 )
 
+# 20 of 20 therapy visits used this plan year: CO-119 90.00; the count stays at 20.
 scenario(
     "visit limit reached",
     request(
@@ -850,6 +869,7 @@ scenario(
     Line(D, "0.00", "0.00", "PR-204 10000.00"),
 )
 
+# Same dates, but an accident (fracture): the initial wait does not apply; pharmacy 10,000 paid in full.
 scenario(
     "accidents are exempt from the initial waiting period",
     si_request(
@@ -920,6 +940,7 @@ scenario(
     after={si_key(): "9000.00"},
 )
 
+# The policy has no OPD cover: the 1,500 consultation is the member's, PR-96.
 scenario(
     "out-patient care not covered by the policy",
     si_request(hospital_claim(bill(ChargeType.CONSULTATION, "1500.00"), care_setting=CareSetting.OPD)),
@@ -927,6 +948,7 @@ scenario(
     Line(D, "0.00", "0.00", "PR-96 1500.00"),
 )
 
+# 10 hours in hospital and not a listed day-care procedure: not a covered hospitalisation, PR-96.
 scenario(
     "in-patient stay under 24 hours",
     si_request(hospital_claim(bill(ChargeType.OPERATION_THEATRE, "20000.00"), inpatient_hours=10)),
@@ -934,6 +956,7 @@ scenario(
     Line(D, "0.00", "0.00", "PR-96 20000.00"),
 )
 
+# The same 10-hour stay for a listed day-care procedure is covered: paid 20,000 (age 45, no co-pay).
 scenario(
     "day-care procedure under 24 hours",
     si_request(hospital_claim(bill(ChargeType.OPERATION_THEATRE, "20000.00"), inpatient_hours=10, is_day_care=True)),
