@@ -227,6 +227,10 @@ class CostShare:
     """Member's percentage of what remains after copay and deductible."""
     deductible_applies: bool = True
 
+    def __post_init__(self) -> None:
+        if self.copay.amount < 0 or not 0 <= self.coinsurance_percent <= 100:
+            raise ValueError("a copay is never negative and coinsurance is a percentage from 0 to 100")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BenefitLimit:
@@ -332,6 +336,12 @@ class SumInsuredTerms:
     """Charges "associated" with the room (pharmacy, consumables, implants and diagnostics never are)."""
     opd_covered: bool = False
     ipd_covered: bool = True
+
+    def __post_init__(self) -> None:
+        percents = [self.copay_percent, self.senior_copay_percent or 0]
+        percents += [limit.percent_of_sum_insured or 0 for limit in self.sub_limits]
+        if self.sum_insured.amount < 0 or not all(0 <= percent <= 100 for percent in percents):
+            raise ValueError("the sum insured is never negative and percentages run from 0 to 100")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -226,3 +226,12 @@ def test_room_rent_is_not_cut_twice_when_listed_as_associated() -> None:
     )
     # Room capped at 4 × 5,000 = 20,000 once; nursing × 20,000/32,000 = 5,000.
     assert [line.paid for line in result.lines] == [f.inr("20000.00"), f.inr("5000.00")]
+
+
+def test_plan_terms_refuse_impossible_percentages() -> None:
+    with pytest.raises(ValueError, match="coinsurance"):
+        f.CostShare(copay=usd("0.00"), coinsurance_percent=Decimal(101))
+    with pytest.raises(ValueError, match="copay"):
+        f.CostShare(copay=usd("-1.00"))
+    with pytest.raises(ValueError, match="percentages"):
+        f.sum_insured_terms(copay_percent=Decimal(-5))
