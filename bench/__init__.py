@@ -1,1 +1,1 @@
-"""Benchmarks: they print figures; they are not tests. Run all with `make bench`."""
+"""Benchmarks: they print figures; they are not tests. `make bench` runs them all, `python -m bench.<name>` one."""

@@ -1,4 +1,4 @@
-"""HTTP routes of the enrollment domain: one per enrollment operation, the roster import, coverage."""
+"""HTTP routes of the enrollment domain: one per enrollment operation, and coverage on a date."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from olly.enrollment import service
@@ -24,7 +22,7 @@ from olly.enrollment.schemas import (
     PolicyRead,
     Termination,
 )
-from olly.kernel.errors import FieldError, NotFound, ValidationFailed
+from olly.kernel.errors import NotFound
 from olly.kernel.money import Money
 from olly.platform.db import UnitOfWork
 from olly.platform.http import platform_of, tenant_of
@@ -188,44 +186,3 @@ def coverage(
             )
             for c in service.coverage_on(uow, party_id, on, as_known_at=as_known_at)
         ]
-
-
-MAX_ROSTER_BYTES = 20 * 1024 * 1024
-
-
-@router.post(
-    "/accounts/{account_id}/roster",
-    summary="Import an employer roster (CSV); each row is atomic",
-    openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
-    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
-)
-async def import_roster(account_id: uuid.UUID, request: Request) -> Response:
-    body = await request.body()
-    if len(body) > MAX_ROSTER_BYTES:
-        raise ValidationFailed([FieldError("body", "a roster may be at most 20 MB", "too_large")])
-    try:
-        csv_text = body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationFailed([FieldError("body", "must be UTF-8 text", "invalid_encoding")]) from None
-    platform = platform_of(request)
-    tenant = tenant_of(request)
-    report = await run_in_threadpool(
-        service.import_roster, lambda: platform.db.unit_of_work(tenant), account_id, csv_text, plans(request)
-    )
-    if "text/csv" in request.headers.get("accept", ""):
-        return Response(
-            report.failures_csv(),
-            media_type="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="roster-failures.csv"'},
-        )
-    return JSONResponse(
-        {
-            "rows": report.rows,
-            "enrolledEmployees": report.enrolled_employees,
-            "addedDependents": report.added_dependents,
-            "failures": [
-                {"row": f.row, "employeeId": f.employee_id, "errors": [e.as_dict() for e in f.errors]}
-                for f in report.failures
-            ],
-        }
-    )

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from olly.enrollment import rules
 from olly.enrollment.models import CoverageSpan, Policy, PolicyElement, PolicyTerm, PolicyTransaction
@@ -20,9 +18,6 @@ from olly.kernel.errors import BusinessRuleViolation, FieldError, NotFound, Vali
 from olly.kernel.ids import uuid7
 from olly.platform.db import UnitOfWork
 from olly.policy_admin import public as people
-from olly.policy_admin.schemas import IndividualCreate
-
-E = TypeVar("E", bound=StrEnum)
 
 
 @dataclass(frozen=True, slots=True)
@@ -524,180 +519,3 @@ def _member_number(repo: EnrollmentRepository) -> str:
         candidate = f"M{secrets.randbelow(10**9):09d}"
         if repo.element_by_member_number(candidate) is None:
             return candidate
-
-
-# ---------------------------------------------------------------------------------------------
-# Employer roster import
-# ---------------------------------------------------------------------------------------------
-ROSTER_COLUMNS = (
-    "employee_id",
-    "relationship",
-    "given_name",
-    "family_name",
-    "birth_date",
-    "ssn",
-    "email",
-    "phone",
-    "plan_code",
-    "effective_date",
-    "qualifying_event",
-    "event_date",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class RosterFailure:
-    row: int
-    """1-based data row number (the header is row 0)."""
-    employee_id: str
-    errors: tuple[FieldError, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class RosterReport:
-    rows: int
-    enrolled_employees: int
-    added_dependents: int
-    failures: tuple[RosterFailure, ...]
-
-    def failures_csv(self) -> str:
-        """The rows that failed and why: row number, employee id, field and message — never values."""
-        import csv
-        import io
-
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["row", "employee_id", "field", "problem"])
-        for failure in self.failures:
-            for error in failure.errors:
-                writer.writerow([failure.row, failure.employee_id, error.field, error.message])
-        return out.getvalue()
-
-
-def import_roster(
-    open_uow: Callable[[], UnitOfWork], account_id: uuid.UUID, csv_text: str, plans: PlanCatalog
-) -> RosterReport:
-    """Enrol an employer's roster. Each row commits on its own or not at all; employees come before
-    their dependents (a dependent row whose employee failed fails too, saying so)."""
-    import csv
-    import io
-
-    from olly.kernel.errors import OllyError
-
-    reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")))
-    missing = [c for c in ROSTER_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ValidationFailed([FieldError("header", f"missing column(s): {', '.join(missing)}", "missing_columns")])
-    rows = list(reader)
-    order = sorted(range(len(rows)), key=lambda i: (rows[i]["relationship"].strip().upper() != "SELF", i))
-    failures: list[RosterFailure] = []
-    enrolled = added = 0
-    for index in order:
-        raw = {k: (v or "").strip() for k, v in rows[index].items() if k is not None}
-        employee_id = raw["employee_id"]
-        try:
-            relationship = _parse(Relationship, raw["relationship"], "relationship")
-            effective = _parse_date(raw["effective_date"], "effective_date")
-            person = IndividualCreate.model_validate(
-                {
-                    "given_name": raw["given_name"],
-                    "family_name": raw["family_name"],
-                    "birth_date": raw["birth_date"],
-                    "ssn": raw["ssn"] or None,
-                    "email": raw["email"] or None,
-                    "phone": raw["phone"] or None,
-                }
-            )
-            if not employee_id:
-                raise ValidationFailed([FieldError("employee_id", "is required", "required")])
-            with open_uow() as uow:
-                party_id = _find_or_register(uow, person)
-                if relationship == Relationship.SELF:
-                    plan_code = _required(raw["plan_code"], "plan_code")
-                    if EnrollmentRepository(uow).policy_for_employee(account_id, employee_id) is not None:
-                        raise BusinessRuleViolation("this employee is already enrolled", extra={"field": "employee_id"})
-                    policy = enroll(
-                        uow,
-                        EnrollmentCreate(
-                            market=Market.GROUP,
-                            account_id=account_id,
-                            subscriber_party_id=party_id,
-                            plan_code=plan_code,
-                            effective_date=effective,
-                        ),
-                        plans,
-                    )
-                    policy.subscriber_external_id = employee_id
-                    enrolled += 1
-                else:
-                    existing = EnrollmentRepository(uow).policy_for_employee(account_id, employee_id)
-                    if existing is None:
-                        raise ValidationFailed(
-                            [
-                                FieldError(
-                                    "employee_id",
-                                    "no enrolled employee with this id (see that row)",
-                                    "unknown_employee",
-                                )
-                            ]
-                        )
-                    event = _parse(QualifyingEvent, raw["qualifying_event"] or "OPEN_ENROLLMENT", "qualifying_event")
-                    event_date = _parse_date(raw["event_date"], "event_date") if raw["event_date"] else effective
-                    add_dependent(
-                        uow,
-                        existing.id,
-                        DependentAdd(
-                            party_id=party_id, relationship=relationship, qualifying_event=event, event_date=event_date
-                        ),
-                    )
-                    added += 1
-        except ValidationFailed as exc:
-            failures.append(RosterFailure(index + 1, employee_id, tuple(exc.errors)))
-        except OllyError as exc:
-            field = str(exc.extra.get("field", "row"))
-            failures.append(RosterFailure(index + 1, employee_id, (FieldError(field, exc.detail, exc.code),)))
-        except ValueError as exc:  # pydantic's errors name fields; their inputs are not echoed
-            failures.append(RosterFailure(index + 1, employee_id, _pydantic_errors(exc)))
-    failures.sort(key=lambda f: f.row)
-    return RosterReport(len(rows), enrolled, added, tuple(failures))
-
-
-def _find_or_register(uow: UnitOfWork, person: IndividualCreate) -> uuid.UUID:
-    from olly.policy_admin import service as policy_admin
-
-    if person.ssn:
-        known = people.find_by_ssn(uow, person.ssn)
-        if known is not None:
-            return known
-    return policy_admin.register_individual(uow, person).id
-
-
-def _required(value: str, field: str) -> str:
-    if not value:
-        raise ValidationFailed([FieldError(field, "is required", "required")])
-    return value
-
-
-def _parse_date(value: str, field: str) -> date:
-    try:
-        return date.fromisoformat(_required(value, field))
-    except ValueError:
-        raise ValidationFailed([FieldError(field, "must be a date as YYYY-MM-DD", "invalid_date")]) from None
-
-
-def _parse(kind: type[E], value: str, field: str) -> E:
-    try:
-        return kind(value.upper())
-    except ValueError:
-        allowed = ", ".join(m.value for m in kind)
-        raise ValidationFailed([FieldError(field, f"must be one of {allowed}", "invalid_choice")]) from None
-
-
-def _pydantic_errors(exc: ValueError) -> tuple[FieldError, ...]:
-    from pydantic import ValidationError
-
-    if isinstance(exc, ValidationError):
-        return tuple(
-            FieldError(".".join(str(p) for p in e["loc"]), str(e["msg"]), str(e["type"])) for e in exc.errors()
-        )
-    return (FieldError("row", "could not be read", "invalid_row"),)

@@ -7,7 +7,8 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from olly.enrollment import service
+from olly import roster as service
+from olly.enrollment import service as enrollment
 from olly.enrollment.models import CoverageSpan, Policy
 from olly.platform.runtime import Platform
 from olly.policy_admin.models import Party
@@ -47,7 +48,9 @@ def test_roster_import_is_atomic_per_row_with_a_report(platform: Platform, tenan
         assert uow.session.scalar(select(func.count()).select_from(CoverageSpan)) == 3
         # failed rows left nothing behind: only the three Ngo family members exist
         assert uow.session.scalar(select(func.count()).select_from(Party)) == 3
-        kim = [c for p in uow.session.scalars(select(Party)) for c in service.coverage_on(uow, p.id, date(2026, 1, 1))]
+        kim = [
+            c for p in uow.session.scalars(select(Party)) for c in enrollment.coverage_on(uow, p.id, date(2026, 1, 1))
+        ]
         assert sorted(c.element.relationship for c in kim) == ["CHILD", "SELF", "SPOUSE"]
 
 

@@ -1,0 +1,1 @@
+"""Claims: intake, adjudication, accumulators, prior authorisation, review and appeals."""
