@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData
+from sqlalchemy import BLANK_SCHEMA, MetaData
 
 from olly.platform.db import SCHEMAS, Base, Database, import_all_models
 
@@ -53,7 +53,12 @@ def target_metadata(db: Database) -> MetaData:
         return Base.metadata
     flat = MetaData(naming_convention=Base.metadata.naming_convention)
     for table in Base.metadata.sorted_tables:
-        table.to_metadata(flat, schema=None)  # type: ignore[arg-type]  # None drops the schema at run time
+        # None drops the schema at run time; foreign keys must lose theirs too, or they point nowhere.
+        table.to_metadata(
+            flat,
+            schema=None,  # type: ignore[arg-type]
+            referred_schema_fn=lambda _table, _to_schema, _constraint, _referred_schema: BLANK_SCHEMA,  # type: ignore[arg-type,return-value]
+        )
     return flat
 
 
