@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from itertools import pairwise
 from typing import Final
 
 from olly.kernel.errors import FieldError, ValidationFailed
@@ -987,25 +986,17 @@ def _check_tier_table(plan: PlanVersion, table: TierRateTable, problems: _Proble
             rate = table.rates.get(tier)
             if rate is not None and amount > rate:
                 problems.add(
-                    f"rating.employer_contribution.fixed.{tier.value}",
-                    f"exceeds the tier premium ({rate.to_decimal_string()})",
+                    "rating.employer_contribution",
+                    f"pays {amount.to_decimal_string()} for {tier.value}, more than its premium "
+                    f"({rate.to_decimal_string()})",
                     "contribution_above_premium",
                 )
-    for tier in _contribution_tiers(contribution):
+    tiers = contribution.percents if isinstance(contribution, PercentContribution) else contribution.amounts
+    for tier in tiers:
         if tier not in table.rates:
             problems.add(
-                f"rating.employer_contribution.{_contribution_kind(contribution)}.{tier.value}",
-                "names a tier without a premium",
-                "unknown_tier",
+                "rating.employer_contribution", f"names tier {tier.value}, which has no premium", "unknown_tier"
             )
-
-
-def _contribution_tiers(contribution: EmployerContribution) -> Iterable[Tier]:
-    return contribution.percents if isinstance(contribution, PercentContribution) else contribution.amounts
-
-
-def _contribution_kind(contribution: EmployerContribution) -> str:
-    return "percent" if isinstance(contribution, PercentContribution) else "fixed"
 
 
 def check_age_rated_table(table: AgeRatedTable, errors: list[FieldError]) -> None:
@@ -1057,25 +1048,23 @@ def check_age_rated_table(table: AgeRatedTable, errors: list[FieldError]) -> Non
 def _check_bands_contiguous(
     path: str, bands: list[AgeBand], *, first_age: int | None, errors: list[FieldError]
 ) -> None:
+    """Bands must not overlap or leave gaps (and must start at ``first_age`` when one is given)."""
     if not bands:
         errors.append(FieldError(path, "must have at least one age band", "required"))
         return
     ordered = sorted(bands, key=lambda b: b.min_age)
     if first_age is not None and ordered[0].min_age != first_age:
         errors.append(FieldError(path, f"must start at age {first_age}", "age_bands_gap"))
-    for previous, current in pairwise(ordered):
-        if previous.max_age is None or previous.max_age >= current.min_age:
-            errors.append(
-                FieldError(path, f"bands {previous.label()} and {current.label()} overlap", "age_bands_overlap")
-            )
-        elif previous.max_age + 1 != current.min_age:
-            errors.append(
-                FieldError(
-                    path,
-                    f"ages {previous.max_age + 1} to {current.min_age - 1} have no band",
-                    "age_bands_gap",
-                )
-            )
+    reach = ordered[0]  # the band reaching the oldest age so far
+    for current in ordered[1:]:
+        if reach.max_age is None or reach.max_age >= current.min_age:
+            errors.append(FieldError(path, f"bands {reach.label()} and {current.label()} overlap", "age_bands_overlap"))
+        elif reach.max_age + 1 != current.min_age:
+            first, last = reach.max_age + 1, current.min_age - 1
+            missing = f"age {first} has" if first == last else f"ages {first} to {last} have"
+            errors.append(FieldError(path, f"{missing} no band", "age_bands_gap"))
+        if reach.max_age is not None and (current.max_age is None or current.max_age > reach.max_age):
+            reach = current
 
 
 def _check_age_band_table(plan: PlanVersion, table: AgeBandTable, basis: SumInsuredBasis, problems: _Problems) -> None:

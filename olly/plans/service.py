@@ -102,10 +102,10 @@ def check_text(
     raw: bytes | str, fmt: document.DocumentFormat, limits: rules.RegulatoryLimits
 ) -> list[rules.PlanVersion]:
     """Validate a document without storing it (``olly plans check``)."""
-    return _checked(document.read_documents(raw, fmt), limits)
+    return check_documents(document.read_documents(raw, fmt), limits)
 
 
-def _checked(docs: Sequence[document.PlanDocument], limits: rules.RegulatoryLimits) -> list[rules.PlanVersion]:
+def check_documents(docs: Sequence[document.PlanDocument], limits: rules.RegulatoryLimits) -> list[rules.PlanVersion]:
     plans: list[rules.PlanVersion] = []
     errors: list[FieldError] = []
     bundle = len(docs) > 1
@@ -126,7 +126,7 @@ def load_documents(
     *,
     source: str | None = None,
 ) -> list[LoadOutcome]:
-    plans = _checked(docs, limits)
+    plans = check_documents(docs, limits)
     session = uow.session
     today = uow.clock.today()
     now = uow.clock.now()
