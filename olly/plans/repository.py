@@ -83,7 +83,7 @@ def latest_versions(session: Session) -> dict[uuid.UUID, int]:
     statement = select(PlanVersionRecord.plan_id, func.max(PlanVersionRecord.version)).group_by(
         PlanVersionRecord.plan_id
     )
-    return dict(session.execute(statement).tuples().all())
+    return {row[0]: row[1] for row in session.execute(statement)}
 
 
 def add_version(session: Session, record: PlanVersionRecord, benefits: Iterable[BenefitRecord]) -> None:
