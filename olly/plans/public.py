@@ -7,6 +7,7 @@ the benefit schedule. They import this module only (never ``models``, ``reposito
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -166,13 +167,14 @@ def benefit_schedule(uow: UnitOfWork, plan_code: str, on: date) -> BenefitSchedu
     return None if stored is None else stored.plan.schedule
 
 
-def benefit_schedule_document(uow: UnitOfWork, plan_code: str, on: date) -> Mapping[str, Any] | None:
+def benefit_schedule_document(uow: UnitOfWork, plan_code: str, on: date) -> dict[str, Any] | None:
     """The canonical plan document in force on ``on`` (JSON-ready; money as decimal strings).
 
-    This is the form a future ``plans`` event would carry for a claims read model.
+    This is the form a future ``plans`` event would carry for a claims read model. The caller
+    gets its own copy.
     """
     stored = service.find_version_in_force(uow, plan_code, on)
-    return None if stored is None else stored.document
+    return None if stored is None else copy.deepcopy(dict(stored.document))
 
 
 def quote_premium(uow: UnitOfWork, plan_code: str, on: date, request: QuoteRequest) -> PremiumQuote:

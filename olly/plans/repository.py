@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from olly.plans.models import BenefitRecord, Plan, PlanVersionRecord
 
@@ -57,6 +58,31 @@ def version_in_force(session: Session, plan_id: uuid.UUID, on: date) -> PlanVers
     if record is None or (record.effective_to is not None and record.effective_to < on):
         return None
     return record
+
+
+def version_in_force_by_code(session: Session, code: str, on: date) -> PlanVersionRecord | None:
+    """``version_in_force`` in one query from the plan code, without loading the document.
+
+    The hot path of claims and eligibility: the parsed document is cached by version id, so only
+    a cache miss reads it (``document_of``). Touching ``document`` on the returned row raises.
+    """
+    statement = (
+        select(PlanVersionRecord)
+        .join(Plan, Plan.id == PlanVersionRecord.plan_id)
+        .where(Plan.code == code, PlanVersionRecord.effective_from <= on)
+        .order_by(PlanVersionRecord.effective_from.desc())
+        .limit(1)
+        .options(defer(PlanVersionRecord.document, raiseload=True))
+    )
+    record = session.scalars(statement).one_or_none()
+    if record is None or (record.effective_to is not None and record.effective_to < on):
+        return None
+    return record
+
+
+def document_of(session: Session, version_id: uuid.UUID) -> dict[str, Any]:
+    statement = select(PlanVersionRecord.document).where(PlanVersionRecord.id == version_id)
+    return dict(session.scalars(statement).one())
 
 
 def versions_in_force(session: Session, on: date) -> dict[uuid.UUID, PlanVersionRecord]:

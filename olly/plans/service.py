@@ -13,7 +13,7 @@ import json
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,6 +21,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
 from olly.config import Settings
@@ -277,11 +278,13 @@ class _ParsedCache:
     """Versions never change, so a parsed version is kept by id (bounded, least recently used)."""
 
     def __init__(self, size: int = 256) -> None:
-        self._items: OrderedDict[tuple[uuid.UUID, str], rules.PlanVersion] = OrderedDict()
+        self._items: OrderedDict[tuple[uuid.UUID, str], tuple[rules.PlanVersion, Mapping[str, Any]]] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, record: PlanVersionRecord) -> rules.PlanVersion:
+    def get(
+        self, record: PlanVersionRecord, load_document: Callable[[], dict[str, Any]]
+    ) -> tuple[rules.PlanVersion, Mapping[str, Any]]:
         key = (record.id, record.document_sha256)
         with self._lock:
             found = self._items.get(key)
@@ -290,22 +293,27 @@ class _ParsedCache:
                 return found
         # Stored documents passed every check when loaded; they are read back without the
         # regulatory checks so a later change of the yearly limits cannot make them unreadable.
-        plan = document.to_plan_version(document.validate_plan(record.document))
+        raw = load_document()
+        entry = (document.to_plan_version(document.validate_plan(raw)), MappingProxyType(raw))
         with self._lock:
-            self._items[key] = plan
+            self._items[key] = entry
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
-        return plan
+        return entry
 
 
 _parsed = _ParsedCache()
 
 
-def _stored(record: PlanVersionRecord) -> StoredVersion:
+def _stored(uow: UnitOfWork, record: PlanVersionRecord) -> StoredVersion:
+    if "document" in inspect(record).unloaded:
+        plan, doc = _parsed.get(record, lambda: repository.document_of(uow.session, record.id))
+    else:
+        plan, doc = _parsed.get(record, lambda: dict(record.document))
     return StoredVersion(
         id=record.id,
-        plan=_parsed.get(record),
-        document=MappingProxyType(record.document),
+        plan=plan,
+        document=doc,
         document_sha256=record.document_sha256,
         source=record.source,
         loaded_at=record.loaded_at,
@@ -321,19 +329,16 @@ def _plan_or_404(uow: UnitOfWork, code: str) -> Plan:
 
 def find_version_in_force(uow: UnitOfWork, code: str, on: date) -> StoredVersion | None:
     """The version of ``code`` in force on ``on``; None when the plan is unknown or not in force."""
-    plan = repository.plan_by_code(uow.session, code)
-    if plan is None:
-        return None
-    record = repository.version_in_force(uow.session, plan.id, on)
-    return None if record is None else _stored(record)
+    record = repository.version_in_force_by_code(uow.session, code, on)
+    return None if record is None else _stored(uow, record)
 
 
 def version_in_force(uow: UnitOfWork, code: str, on: date) -> StoredVersion:
-    plan = _plan_or_404(uow, code)
-    record = repository.version_in_force(uow.session, plan.id, on)
-    if record is None:
+    stored = find_version_in_force(uow, code, on)
+    if stored is None:
+        _plan_or_404(uow, code)
         raise NotFound(f"plan {code} has no version in force on {on.isoformat()}")
-    return _stored(record)
+    return stored
 
 
 def get_version(uow: UnitOfWork, code: str, version: int) -> StoredVersion:
@@ -341,12 +346,12 @@ def get_version(uow: UnitOfWork, code: str, version: int) -> StoredVersion:
     record = repository.version_of(uow.session, plan.id, version)
     if record is None:
         raise NotFound(f"plan {code} has no version {version}")
-    return _stored(record)
+    return _stored(uow, record)
 
 
 def list_versions(uow: UnitOfWork, code: str) -> list[StoredVersion]:
     plan = _plan_or_404(uow, code)
-    return [_stored(record) for record in repository.versions_of(uow.session, plan.id)]
+    return [_stored(uow, record) for record in repository.versions_of(uow.session, plan.id)]
 
 
 def list_plans(uow: UnitOfWork, on: date) -> list[PlanListing]:
@@ -357,13 +362,13 @@ def list_plans(uow: UnitOfWork, on: date) -> list[PlanListing]:
     listings: list[PlanListing] = []
     for plan in repository.all_plans(session):
         record = in_force.get(plan.id)
-        listings.append(PlanListing(plan.code, latest.get(plan.id, 0), _stored(record) if record else None))
+        listings.append(PlanListing(plan.code, latest.get(plan.id, 0), _stored(uow, record) if record else None))
     return listings
 
 
 def list_in_force(uow: UnitOfWork, on: date) -> list[StoredVersion]:
     records = repository.versions_in_force(uow.session, on).values()
-    return sorted((_stored(record) for record in records), key=lambda stored: stored.plan.code)
+    return sorted((_stored(uow, record) for record in records), key=lambda stored: stored.plan.code)
 
 
 # ---------------------------------------------------------------------------------------------

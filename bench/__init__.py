@@ -1,0 +1,1 @@
+"""Benchmarks: modules runnable as ``python -m bench.<name>`` that print figures (not tests)."""
