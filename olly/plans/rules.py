@@ -598,6 +598,14 @@ def default_limits_2026() -> RegulatoryLimits:
 # ---------------------------------------------------------------------------------------------
 # Checks a plan must pass before it is stored
 # ---------------------------------------------------------------------------------------------
+def is_aca_plan(plan: PlanVersion) -> bool:
+    """US-style, in dollars and not grandfathered: the ACA's cost-sharing and coverage rules apply.
+
+    A copay-and-deductible plan in another currency (a UK plan with a GP copay in GBP) is not.
+    """
+    return plan.plan_type.is_us_style and plan.currency == "USD" and not plan.grandfathered
+
+
 class _Problems:
     def __init__(self) -> None:
         self.errors: list[FieldError] = []
@@ -617,7 +625,7 @@ def check_plan(plan: PlanVersion, limits: RegulatoryLimits) -> list[FieldError]:
         if terms is not None:
             _check_accumulator(name, terms, schedule.out_of_network_covered, problems)
     _check_oop_covers_deductible(schedule, problems)
-    if plan.plan_type.is_us_style and not plan.grandfathered:
+    if is_aca_plan(plan):
         _check_aca_cost_sharing(plan, limits, problems)
     if plan.plan_type is PlanType.HDHP:
         _check_hdhp(plan, limits, problems)
@@ -690,9 +698,6 @@ def _check_oop_covers_deductible(schedule: BenefitSchedule, problems: _Problems)
 def _check_aca_cost_sharing(plan: PlanVersion, limits: RegulatoryLimits, problems: _Problems) -> None:
     oop = plan.schedule.out_of_pocket_max
     if oop is None:
-        return
-    if plan.currency != limits.aca_max_oop_self_only.currency:
-        problems.add("currency", "must be USD for a US-style plan subject to the ACA", "currency_mismatch")
         return
     self_only, family = limits.aca_max_oop_self_only, limits.aca_max_oop_family
     if oop.in_network.individual > self_only:
@@ -778,7 +783,7 @@ def _check_hdhp(plan: PlanVersion, limits: RegulatoryLimits, problems: _Problems
 def _check_benefits(plan: PlanVersion, problems: _Problems) -> None:
     schedule = plan.schedule
     benefits = schedule.benefits
-    if plan.plan_type.is_us_style:
+    if is_aca_plan(plan):
         for required in (BenefitCategory.PREVENTIVE, BenefitCategory.EMERGENCY):
             benefit = benefits.get(required)
             if benefit is None or not benefit.covered:
@@ -861,7 +866,7 @@ def _check_administration(plan: PlanVersion, problems: _Problems) -> None:
                 "aca_grace_period",
             )
     appeal_days = plan.schedule.administration.appeal_window_days
-    if plan.plan_type.is_us_style and not plan.grandfathered and appeal_days < ACA_MIN_APPEAL_DAYS:
+    if is_aca_plan(plan) and appeal_days < ACA_MIN_APPEAL_DAYS:
         problems.add(
             "administration.appeal_window_days",
             f"must be at least {ACA_MIN_APPEAL_DAYS} (ACA internal appeals, 29 CFR 2560.503-1)",
@@ -881,7 +886,11 @@ def _check_dependents(plan: PlanVersion, problems: _Problems) -> None:
                 f"{relationship.value} is a dependent of sum-insured plans only",
                 "not_allowed",
             )
-        if Relationship.CHILD in rules.relationships and rules.child_max_age < ACA_CHILD_AGE_LIMIT:
+        if (
+            is_aca_plan(plan)
+            and Relationship.CHILD in rules.relationships
+            and rules.child_max_age < ACA_CHILD_AGE_LIMIT
+        ):
             problems.add(
                 "dependents.child_max_age",
                 f"must be at least {ACA_CHILD_AGE_LIMIT}: children are covered until they turn 26",

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from olly.kernel.errors import Conflict, NotFound, ValidationFailed
 from olly.kernel.ids import uuid7
 from olly.kernel.money import Money
-from olly.plans import public, service
+from olly.plans import public, rules, service
 from olly.plans.models import BenefitRecord, Plan, PlanVersionRecord
 from olly.plans.rules import BenefitCategory, Network, QuotedMember, QuoteRequest, Relationship, Tier
 from olly.platform.db import UnitOfWork
@@ -22,7 +22,7 @@ from olly.platform.runtime import Platform
 from tests.factories.plans import changed, demo_data, demo_version
 
 
-def limits(platform: Platform) -> service.rules.RegulatoryLimits:
+def limits(platform: Platform) -> rules.RegulatoryLimits:
     return service.limits_from_settings(platform.settings)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from olly.kernel.errors import ValidationFailed
+from olly.kernel.money import Money
 from olly.plans import document, rules, service
 from olly.plans.rules import BenefitCategory
 from tests.factories.plans import DELETE, changed, demo_data
@@ -742,8 +743,8 @@ def test_the_error_summary_lists_field_and_problem() -> None:
 def test_the_installation_sets_the_aca_limit() -> None:
     # A plan year with a lower limit (2025: 9,200.00) refuses what 2026 accepts.
     limits_2025 = rules.RegulatoryLimits(
-        aca_max_oop_self_only=LIMITS.aca_max_oop_self_only.__class__(920_000, "USD"),
-        aca_max_oop_family=LIMITS.aca_max_oop_family.__class__(1_840_000, "USD"),
+        aca_max_oop_self_only=Money(920_000, "USD"),
+        aca_max_oop_family=Money(1_840_000, "USD"),
         hdhp_min_deductible_self_only=LIMITS.hdhp_min_deductible_self_only,
         hdhp_min_deductible_family=LIMITS.hdhp_min_deductible_family,
         hdhp_max_oop_self_only=LIMITS.hdhp_max_oop_self_only,
@@ -768,3 +769,26 @@ def test_a_grandfathered_plan_is_not_held_to_the_aca_limit() -> None:
         },
     )
     assert problems(data) == []
+
+
+def test_a_copay_plan_outside_the_us_is_not_held_to_the_aca() -> None:
+    # The same design in pounds (a UK employer plan): no dollar limits, no ACA preventive rule.
+    data = _with(
+        PPO,
+        {
+            "currency": "GBP",
+            "out_of_pocket_max.in_network.individual": "20000.00",
+            "out_of_pocket_max.in_network.family": "40000.00",
+            "benefits.preventive.in_network": {"copay": "20.00"},
+        },
+    )
+    assert problems(data) == []
+    # In dollars the same document is refused on all three counts.
+    assert problems(changed(data, "currency", "USD")) == [
+        ("out_of_pocket_max.in_network.individual", "exceeds the ACA self-only limit of 10600.00"),
+        ("out_of_pocket_max.in_network.family", "exceeds the ACA limit of 21200.00 for other than self-only coverage"),
+        (
+            "benefits.preventive.in_network",
+            "must cost the member nothing in network: no copay, no coinsurance, no deductible",
+        ),
+    ]
