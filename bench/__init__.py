@@ -1,1 +1,1 @@
-"""Benchmarks: modules runnable as ``python -m bench.<name>`` that print figures (not tests)."""
+"""Benchmarks: they print figures; they are not tests. `make bench` runs them all, `python -m bench.<name>` one."""

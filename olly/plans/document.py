@@ -588,6 +588,7 @@ class AgeRatedIn(_RatingBase):
     tobacco_factor: Factor = Decimal(1)
     tobacco_min_age: Annotated[int, _between(0, 120)] = 21
     rating_areas: dict[AreaKey, Factor]
+    default_rating_area: AreaKey | None = None
 
 
 class AgeBandPremiumIn(_Model):
@@ -928,6 +929,7 @@ def _rating(rating: TierRatingIn | AgeRatedIn | AgeBandRatingIn) -> rules.RateTa
             tobacco_factor=rating.tobacco_factor,
             tobacco_min_age=rating.tobacco_min_age,
             rating_areas=MappingProxyType(dict(rating.rating_areas)),
+            default_rating_area=rating.default_rating_area,
         )
     return rules.AgeBandTable(
         period=rating.period,
@@ -958,6 +960,7 @@ def to_plan_version(doc: PlanDocument) -> rules.PlanVersion:
     schedule = rules.BenefitSchedule(
         plan_code=doc.code,
         plan_version=doc.version,
+        plan_name=doc.name,
         plan_type=doc.plan_type,
         market=doc.market,
         currency=currency,

@@ -427,6 +427,7 @@ class BenefitSchedule:
 
     plan_code: str
     plan_version: int
+    plan_name: str
     plan_type: PlanType
     market: Market
     currency: str
@@ -509,6 +510,8 @@ class AgeRatedTable:
     tobacco_factor: Decimal
     tobacco_min_age: int
     rating_areas: Mapping[str, Decimal]
+    default_rating_area: str | None = None
+    """Used when a quote names no area (a plan sold in one area, or callers that do not know it)."""
     method: RatingMethod = RatingMethod.AGE_RATED
 
     def age_factor(self, age: int) -> Decimal | None:
@@ -1047,6 +1050,8 @@ def check_age_rated_table(table: AgeRatedTable, errors: list[FieldError]) -> Non
         )
     if not table.rating_areas:
         errors.append(FieldError("rating.rating_areas", "must name at least one rating area", "required"))
+    if table.default_rating_area is not None and table.default_rating_area not in table.rating_areas:
+        errors.append(FieldError("rating.default_rating_area", "is not one of rating_areas", "unknown_rating_area"))
     for area, factor in table.rating_areas.items():
         if factor <= 0:
             errors.append(FieldError(f"rating.rating_areas.{area}", "must be greater than 0", "invalid"))
@@ -1289,9 +1294,10 @@ def quote_tier(plan: PlanVersion, table: TierRateTable, request: QuoteRequest) -
 def quote_age_rated(plan: PlanVersion, table: AgeRatedTable, request: QuoteRequest) -> PremiumQuote:
     """ACA: each member's base × age × area × tobacco factor, rounded half-up to the cent once;
     the family premium is the sum, counting at most the three oldest children under 21."""
-    if request.rating_area is None:
+    area = request.rating_area or table.default_rating_area
+    if area is None:
         raise ValidationFailed([FieldError("rating_area", "is required for an age-rated plan", "required")])
-    area_factor = table.rating_areas.get(request.rating_area)
+    area_factor = table.rating_areas.get(area)
     if area_factor is None:
         raise ValidationFailed([FieldError("rating_area", "is not a rating area of this plan", "unknown_rating_area")])
     members = request.members
@@ -1302,9 +1308,8 @@ def quote_age_rated(plan: PlanVersion, table: AgeRatedTable, request: QuoteReque
     young_children.sort(key=lambda i: (-members[i].age, i))
     unrated = set(young_children[ACA_MAX_RATED_CHILDREN:])
     lines: list[MemberPremium] = []
-    steps: list[str] = [
-        f"base rate {table.base_rate.to_decimal_string()}, area {request.rating_area} factor {area_factor}"
-    ]
+    default = "" if request.rating_area else " (the plan's default area)"
+    steps: list[str] = [f"base rate {table.base_rate.to_decimal_string()}, area {area}{default} factor {area_factor}"]
     for index, member in enumerate(members):
         age_factor = table.age_factor(member.age)
         if age_factor is None:  # check_age_rated_table guarantees a band for every age

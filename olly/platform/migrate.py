@@ -10,7 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import BLANK_SCHEMA, MetaData
+from sqlalchemy import MetaData
+from sqlalchemy.schema import BLANK_SCHEMA
 
 from olly.platform.db import SCHEMAS, Base, Database, import_all_models
 
@@ -53,11 +54,10 @@ def target_metadata(db: Database) -> MetaData:
         return Base.metadata
     flat = MetaData(naming_convention=Base.metadata.naming_convention)
     for table in Base.metadata.sorted_tables:
-        # None drops the schema at run time; foreign keys must lose theirs too, or they point nowhere.
         table.to_metadata(
             flat,
-            schema=None,  # type: ignore[arg-type]
-            referred_schema_fn=lambda _table, _to_schema, _constraint, _referred_schema: BLANK_SCHEMA,  # type: ignore[arg-type,return-value]
+            schema=None,  # type: ignore[arg-type]  # None drops the schema at run time
+            referred_schema_fn=lambda *_args: BLANK_SCHEMA,  # type: ignore[arg-type]
         )
     return flat
 

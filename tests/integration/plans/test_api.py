@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from olly.app import create_app
 from olly.plans import document
 from olly.platform.runtime import Platform
-from tests.factories.plans import changed, demo_data, demo_text, demo_version
+from tests.plan_documents import changed, demo_data, demo_text, demo_version
 
 PROBLEM = "application/problem+json"
 
@@ -211,13 +211,14 @@ def test_quote_an_aca_household(client: TestClient) -> None:
 
 def test_a_quote_the_plan_cannot_price_names_the_request_field(client: TestClient) -> None:
     post_plan(client, demo_data("OLLY-ACA-SILVER"))
-    no_area = client.post(
-        "/api/v1/plans/OLLY-ACA-SILVER/quote", json={"members": [{"relationship": "subscriber", "age": 40}]}
+    unknown_area = client.post(
+        "/api/v1/plans/OLLY-ACA-SILVER/quote",
+        json={"ratingArea": "9", "members": [{"relationship": "subscriber", "age": 40}]},
     )
-    assert no_area.status_code == 422
-    assert no_area.headers["content-type"] == PROBLEM
-    assert no_area.json()["errors"] == [
-        {"field": "body.ratingArea", "message": "is required for an age-rated plan", "code": "required"}
+    assert unknown_area.status_code == 422
+    assert unknown_area.headers["content-type"] == PROBLEM
+    assert unknown_area.json()["errors"] == [
+        {"field": "body.ratingArea", "message": "is not a rating area of this plan", "code": "unknown_rating_area"}
     ]
     old_child = client.post(
         "/api/v1/plans/OLLY-ACA-SILVER/quote",

@@ -14,7 +14,7 @@ from olly.config import Settings, get_settings
 from olly.plans import document
 from olly.platform.runtime import Platform
 from tests.conftest import TEST_MASTER_KEY
-from tests.factories.plans import changed, demo_data, demo_text
+from tests.plan_documents import changed, demo_data, demo_text
 
 runner = CliRunner()
 

@@ -19,7 +19,7 @@ from olly.plans.models import BenefitRecord, Plan, PlanVersionRecord
 from olly.plans.rules import BenefitCategory, Network, QuotedMember, QuoteRequest, Relationship, Tier
 from olly.platform.db import UnitOfWork
 from olly.platform.runtime import Platform
-from tests.factories.plans import changed, demo_data, demo_version
+from tests.plan_documents import changed, demo_data, demo_version
 
 
 def limits(platform: Platform) -> rules.RegulatoryLimits:

@@ -16,7 +16,7 @@ from olly.kernel.errors import ValidationFailed
 from olly.kernel.money import Money
 from olly.plans import document, rules, service
 from olly.plans.rules import BenefitCategory
-from tests.factories.plans import DELETE, changed, demo_data
+from tests.plan_documents import DELETE, changed, demo_data
 
 LIMITS = rules.default_limits_2026()
 PPO, HMO, HDHP, ACA, FLOATER = "OLLY-PPO-1000", "OLLY-HMO-250", "OLLY-HDHP-3400", "OLLY-ACA-SILVER", "OLLY-FLOATER-5L"
@@ -511,7 +511,10 @@ CASES: list[tuple[str, str, dict[str, Any], list[tuple[str, str]]]] = [
         "no rating areas",
         ACA,
         {"rating.rating_areas": {}},
-        [("rating.rating_areas", "must name at least one rating area")],
+        [
+            ("rating.rating_areas", "must name at least one rating area"),
+            ("rating.default_rating_area", "is not one of rating_areas"),
+        ],
     ),
     ("zero area factor", ACA, {"rating.rating_areas.2": "0"}, [("rating.rating_areas.2", "must be greater than 0")]),
     ("free base rate", ACA, {"rating.base_rate": "0.00"}, [("rating.base_rate", "must be greater than 0")]),

@@ -12,7 +12,7 @@ from olly.kernel.errors import ValidationFailed
 from olly.kernel.money import Money
 from olly.plans import document, rules, service
 from olly.plans.rules import BenefitCategory, CopayApplies, Network
-from tests.factories.plans import DEMO_FILES, changed, demo_data, demo_text
+from tests.plan_documents import DEMO_FILES, changed, demo_data, demo_text
 
 LIMITS = rules.default_limits_2026()
 

@@ -15,7 +15,7 @@ from olly.kernel.errors import ValidationFailed
 from olly.kernel.money import Money
 from olly.plans import document, rules
 from olly.plans.rules import QuotedMember, QuoteRequest, Relationship, Tier
-from tests.factories.plans import DELETE, changed, demo_data
+from tests.plan_documents import DELETE, changed, demo_data
 
 SUBSCRIBER, SPOUSE, CHILD = Relationship.SUBSCRIBER, Relationship.SPOUSE, Relationship.CHILD
 PARENT, PARENT_IN_LAW, SIBLING = Relationship.PARENT, Relationship.PARENT_IN_LAW, Relationship.SIBLING
@@ -237,7 +237,6 @@ def test_aca_tobacco_is_not_rated_below_the_legal_age() -> None:
 @pytest.mark.parametrize(
     ("members", "area", "expected"),
     [
-        (household((SUBSCRIBER, 40)), None, [("rating_area", "is required for an age-rated plan")]),
         (household((SUBSCRIBER, 40)), "9", [("rating_area", "is not a rating area of this plan")]),
         (
             household((SUBSCRIBER, 50), (CHILD, 26)),
@@ -257,7 +256,7 @@ def test_aca_tobacco_is_not_rated_below_the_legal_age() -> None:
         ),
         ((), "1", [("members", "must list the people to cover")]),
     ],
-    ids=["no-area", "unknown-area", "child-26", "parent", "no-subscriber", "two-partners", "nobody"],
+    ids=["unknown-area", "child-26", "parent", "no-subscriber", "two-partners", "nobody"],
 )
 def test_aca_quotes_refuse_households_the_plan_cannot_cover(
     members: tuple[QuotedMember, ...], area: str | None, expected: list[tuple[str, str]]
@@ -265,6 +264,21 @@ def test_aca_quotes_refuse_households_the_plan_cannot_cover(
     with pytest.raises(ValidationFailed) as caught:
         aca(members, area)  # type: ignore[arg-type]
     assert [(e.field, e.message) for e in caught.value.errors] == expected
+
+
+def test_aca_quote_without_an_area_uses_the_plans_default_area() -> None:
+    # The demo plan names area 1 as its default: 385.47 x 1.278 x 1.0000 = 492.63066 -> 492.63
+    quote = aca(household((SUBSCRIBER, 40)), None)  # type: ignore[arg-type]
+    assert quote.total_premium == usd("492.63")
+    assert quote.steps[0] == "base rate 385.47, area 1 (the plan's default area) factor 1.0000"
+
+
+def test_aca_quote_needs_an_area_when_the_plan_has_no_default() -> None:
+    data = changed(demo_data("OLLY-ACA-SILVER"), "rating.default_rating_area", DELETE)
+    plan = document.to_plan_version(document.validate_plan(data))
+    with pytest.raises(ValidationFailed) as caught:
+        rules.quote_premium(plan, QuoteRequest(members=household((SUBSCRIBER, 40))))
+    assert [(e.field, e.message) for e in caught.value.errors] == [("rating_area", "is required for an age-rated plan")]
 
 
 def test_aca_plans_take_no_employer_contribution() -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from olly.kernel.money import Money
 from olly.plans import document, rules
 from olly.plans.rules import BenefitCategory, CopayApplies, LimitKind, LimitPeriod, Network
-from tests.factories.plans import demo_data
+from tests.plan_documents import demo_data
 
 
 def demo_plan(code: str) -> rules.PlanVersion:
