@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 import olly
+from olly.plans.api import router as plans_router
 from olly.platform import migrate
 from olly.platform.http import RequestContextMiddleware, install_error_handlers, problem_response
 from olly.platform.logging import configure_logging, get_logger
@@ -69,5 +70,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
                 {"title": "Not ready", "code": "migrations_pending", "detail": "run `olly db upgrade`"},
             )
         return JSONResponse({"status": "ready", "database": current.db.dialect})
+
+    app.include_router(plans_router)
 
     return app

@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError
 
 #: The single tenant of the embedded default; installations serving several payers add more.
 DEFAULT_TENANT_ID = uuid.UUID("00000000-0000-7000-8000-000000000001")
+_USD = r"^\d+(\.\d{1,2})?$"
 
 
 class Settings(BaseSettings):
@@ -39,6 +40,26 @@ class Settings(BaseSettings):
     audit_chains: int = Field(8, ge=1, le=64, description="parallel hash chains in the audit trail")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: Literal["json", "console"] = Field("json", description="json for machines, console for people")
+
+    # Plans: the year's regulatory dollar limits (USD) a plan document is checked against when loaded.
+    plans_aca_max_oop_self_only: str = Field(
+        "10600.00", pattern=_USD, description="ACA maximum out-of-pocket limit, self-only (2026: 10600.00)"
+    )
+    plans_aca_max_oop_family: str = Field(
+        "21200.00", pattern=_USD, description="ACA maximum out-of-pocket limit, other than self-only (2026: 21200.00)"
+    )
+    plans_hdhp_min_deductible_self_only: str = Field(
+        "1700.00", pattern=_USD, description="HSA-qualified HDHP minimum deductible, self-only (2026: 1700.00)"
+    )
+    plans_hdhp_min_deductible_family: str = Field(
+        "3400.00", pattern=_USD, description="HSA-qualified HDHP minimum deductible, family (2026: 3400.00)"
+    )
+    plans_hdhp_max_oop_self_only: str = Field(
+        "8500.00", pattern=_USD, description="HSA-qualified HDHP out-of-pocket maximum, self-only (2026: 8500.00)"
+    )
+    plans_hdhp_max_oop_family: str = Field(
+        "17000.00", pattern=_USD, description="HSA-qualified HDHP out-of-pocket maximum, family (2026: 17000.00)"
+    )
 
     @property
     def is_sqlite(self) -> bool:

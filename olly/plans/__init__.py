@@ -1,0 +1,1 @@
+"""Plans: versioned, effective-dated benefit schedules and premium rate tables (see docs/plans.md)."""
