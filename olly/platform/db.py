@@ -62,6 +62,7 @@ MODEL_MODULES: Final[tuple[str, ...]] = (
     "olly.platform.tenancy",
     "olly.platform.crypto",
     "olly.platform.audit",
+    "olly.platform.bus.models",
 )
 
 _NAMING = {
