@@ -1,0 +1,1 @@
+"""Claims: intake, adjudication, prior authorization and appeals."""

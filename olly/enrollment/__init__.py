@@ -1,0 +1,1 @@
+"""Enrollment: elections, dependents, plan changes, terminations and COBRA continuation."""
