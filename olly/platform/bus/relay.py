@@ -62,6 +62,9 @@ def release_named_lease(connection: Connection, name: str, owner: str) -> None:
 
 
 class Publisher(Protocol):
+    full_rows: bool
+    """Whether ``publish`` needs every column (Kafka) or only id, topic and partition (embedded)."""
+
     def publish(self, connection: Connection, rows: Sequence[Row[Any]], now: datetime) -> None:
         """Publish ``rows`` (in id order) and mark them relayed, inside ``connection``'s transaction."""
 
@@ -71,6 +74,8 @@ class Publisher(Protocol):
 
 class LogSequencer:
     """Embedded transport: number the rows of each topic partition densely, in the order read."""
+
+    full_rows = False
 
     def __init__(self) -> None:
         self._next: dict[tuple[str, int], int] = {}
@@ -142,8 +147,9 @@ class Relay:
                 if not self._leader:
                     self.publisher.reset()
                     self._leader = True
+                columns = list(OUTBOX.c) if self.publisher.full_rows else [OUTBOX.c.id, OUTBOX.c.topic, OUTBOX.c.partition]
                 query = (
-                    select(OUTBOX.c.id, OUTBOX.c.topic, OUTBOX.c.partition)
+                    select(*columns)
                     .where(OUTBOX.c.relayed_at.is_(None))
                     .order_by(OUTBOX.c.id)
                     .limit(self.batch_size)
