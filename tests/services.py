@@ -133,13 +133,10 @@ class TansuBroker:
         raise RuntimeError(f"the Tansu broker did not start (log: {log_path})")
 
     def stop(self) -> None:
+        # Memory storage holds nothing worth a graceful shutdown (and SIGTERM waits for clients).
         if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except Exception:
-                self.process.kill()
-                self.process.wait(5)
+            self.process.kill()
+            self.process.wait(5)
         self._log.close()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import sys
 from functools import cache
 
 from olly.kernel.events import EventPayload
@@ -39,7 +40,9 @@ def payload_classes() -> dict[str, tuple[type[EventPayload], ...]]:
     modules = set(load_event_modules())
     by_topic: dict[str, list[type[EventPayload]]] = {}
     for cls in _subclasses(EventPayload):
-        if cls.__module__ in modules and "TOPIC" in vars(cls):
+        # Only classes a domain's events module defines by name (not look-alikes made elsewhere).
+        home = sys.modules.get(cls.__module__)
+        if cls.__module__ in modules and "TOPIC" in vars(cls) and getattr(home, cls.__name__, None) is cls:
             by_topic.setdefault(cls.TOPIC, []).append(cls)
     return {topic: tuple(classes) for topic, classes in by_topic.items()}
 
