@@ -246,7 +246,11 @@ def raw_kafka(bootstrap: str) -> dict[str, float]:
         while True:
             try:
                 producer.produce(
-                    topic, value, key.encode(), partition=partition_for(key, 12), headers=[("t", str(time.time()).encode())]
+                    topic,
+                    value,
+                    key.encode(),
+                    partition=partition_for(key, 12),
+                    headers=[("t", str(time.time()).encode())],
                 )
                 break
             except BufferError:
@@ -296,7 +300,11 @@ def main() -> None:
             try:
                 with postgres_database() as url:
                     kafka = run_transport(
-                        "kafka / PostgreSQL", url, bus="kafka", kafka_bootstrap=broker.bootstrap, kafka_session_timeout_ms=2000
+                        "kafka / PostgreSQL",
+                        url,
+                        bus="kafka",
+                        kafka_bootstrap=broker.bootstrap,
+                        kafka_session_timeout_ms=2000,
                     )
                 raw = raw_kafka(broker.bootstrap)
             finally:

@@ -109,7 +109,9 @@ def worker(
     runtime = BusRuntime(platform.db, platform.settings, registry, platform.outbox, run_relay=relay, groups=group)
     signal.signal(signal.SIGTERM, lambda *_: runtime.request_stop())
     runtime.start()
-    err.print(f"worker {runtime.member_id}: {platform.settings.bus} bus, groups {', '.join(registry.groups()) or 'none'}")
+    err.print(
+        f"worker {runtime.member_id}: {platform.settings.bus} bus, groups {', '.join(registry.groups()) or 'none'}"
+    )
     try:
         runtime.wait()
     except KeyboardInterrupt:
@@ -231,7 +233,9 @@ def _dead_letter_id(value: str):  # type: ignore[no-untyped-def]
 
 
 @dlq_app.command("show")
-def dlq_show(dead_letter_id: Annotated[str, typer.Argument(help="the dead letter's id (from `olly dlq list`)")]) -> None:
+def dlq_show(
+    dead_letter_id: Annotated[str, typer.Argument(help="the dead letter's id (from `olly dlq list`)")],
+) -> None:
     """Print one dead letter: its dlqMetadata and the original payload."""
     import json
 

@@ -306,9 +306,7 @@ def _dlq_of(spec: TopicSpec) -> TopicSpec:
 
 
 #: Every topic, the dead-letter twins included, by name.
-TOPICS: Final[dict[str, TopicSpec]] = {
-    spec.name: spec for source in _SOURCE for spec in (source, _dlq_of(source))
-}
+TOPICS: Final[dict[str, TopicSpec]] = {spec.name: spec for source in _SOURCE for spec in (source, _dlq_of(source))}
 
 #: The domains that publish topics (each has an ``events.py`` with the payload models).
 DOMAINS: Final[tuple[str, ...]] = tuple(dict.fromkeys(spec.domain for spec in _SOURCE))

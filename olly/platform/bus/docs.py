@@ -28,7 +28,14 @@ def _type_name(annotation: Any) -> str:
     if origin in (typing.Union, types.UnionType):
         members = [a for a in typing.get_args(annotation) if a is not type(None)]
         return " or ".join(_type_name(m) for m in members) + " or null"
-    names = {uuid.UUID: "uuid", date: "date", datetime: "timestamp (UTC)", bool: "boolean", int: "integer", str: "string"}
+    names = {
+        uuid.UUID: "uuid",
+        date: "date",
+        datetime: "timestamp (UTC)",
+        bool: "boolean",
+        int: "integer",
+        str: "string",
+    }
     return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
 

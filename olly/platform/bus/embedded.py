@@ -52,7 +52,7 @@ class _Guard:
         self.owned = owned
 
     def advance(self, session: Session, offset: int) -> None:
-        moved = session.execute(
+        result: Any = session.execute(
             update(PARTITIONS)
             .where(
                 PARTITIONS.c.consumer_group == self.consumer.group,
@@ -62,8 +62,8 @@ class _Guard:
                 PARTITIONS.c.owner == self.consumer.member_id,
             )
             .values(committed_offset=offset, updated_at=self.consumer.clock.now())
-        ).rowcount
-        if moved != 1:
+        )
+        if result.rowcount != 1:
             raise LostPartition(f"{self.owned.topic}[{self.owned.partition}]")
 
     def committed(self, offset: int) -> None:
@@ -258,7 +258,7 @@ class EmbeddedGroupConsumer:
                     self.rebalance()
                     last_rebalance = time.monotonic()
                 handled = self.poll_once(stop)
-            except Exception:  # noqa: BLE001 - a failed round is logged and retried; the consumer never dies
+            except Exception:
                 log.exception("consumer round failed", group=self.group)
                 self._reset_positions()
                 stop.wait(min(1.0, self.lease_ttl.total_seconds() / 4))
@@ -275,6 +275,4 @@ class EmbeddedGroupConsumer:
 def expire_now(db: Database, group: str, now: datetime) -> None:
     """Expire every lease of ``group`` (operators: hand partitions over without waiting)."""
     with db.connect() as connection:
-        connection.execute(
-            update(PARTITIONS).where(PARTITIONS.c.consumer_group == group).values(lease_expires_at=now)
-        )
+        connection.execute(update(PARTITIONS).where(PARTITIONS.c.consumer_group == group).values(lease_expires_at=now))

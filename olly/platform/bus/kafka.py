@@ -90,7 +90,7 @@ class KafkaPublisher:
                         value=value,
                         key=row.key.encode(),
                         partition=row.partition,
-                        headers=kafka_headers(row),
+                        headers=kafka_headers(row),  # type: ignore[arg-type]
                         on_delivery=delivered,
                     )
                     break
@@ -154,7 +154,7 @@ class KafkaGroupConsumer:
         from confluent_kafka import KafkaException, TopicPartition
 
         raws = self.consumer.consume(num_messages=self.fetch_size, timeout=self.poll)
-        batches: dict[tuple[str, int], list[Any]] = {}
+        batches: dict[tuple[Any, Any], list[Any]] = {}
         for raw in raws:
             if raw.error():
                 log.warning("kafka consumer error", group=self.group, error=str(raw.error()))
@@ -195,7 +195,7 @@ class KafkaGroupConsumer:
         while not stop.is_set():
             try:
                 self.poll_once(stop)
-            except Exception:  # noqa: BLE001 - a failed round is logged and retried; the consumer never dies
+            except Exception:
                 log.exception("kafka consumer round failed", group=self.group)
                 stop.wait(1.0)
 
@@ -219,7 +219,7 @@ class KafkaTransport:
     def ensure_topics(self, timeout: float = 30.0) -> list[str]:
         """Create every catalog topic (and its DLQ) the cluster lacks; return those created."""
         from confluent_kafka import KafkaException
-        from confluent_kafka.admin import NewTopic
+        from confluent_kafka.admin import NewTopic  # type: ignore[attr-defined]
 
         admin = self.admin()
         metadata = admin.list_topics(timeout=timeout)

@@ -147,12 +147,11 @@ class Relay:
                 if not self._leader:
                     self.publisher.reset()
                     self._leader = True
-                columns = list(OUTBOX.c) if self.publisher.full_rows else [OUTBOX.c.id, OUTBOX.c.topic, OUTBOX.c.partition]
+                columns = (
+                    list(OUTBOX.c) if self.publisher.full_rows else [OUTBOX.c.id, OUTBOX.c.topic, OUTBOX.c.partition]
+                )
                 query = (
-                    select(*columns)
-                    .where(OUTBOX.c.relayed_at.is_(None))
-                    .order_by(OUTBOX.c.id)
-                    .limit(self.batch_size)
+                    select(*columns).where(OUTBOX.c.relayed_at.is_(None)).order_by(OUTBOX.c.id).limit(self.batch_size)
                 )
                 rows = connection.execute(query).all()
                 if rows:
@@ -171,7 +170,7 @@ class Relay:
         while not stop.is_set():
             try:
                 moved = self.run_once()
-            except Exception:  # noqa: BLE001 - a failed round is logged and retried; the relay never dies
+            except Exception:
                 log.exception("relay round failed")
                 stop.wait(min(1.0, self.lease_ttl.total_seconds() / 2))
                 continue

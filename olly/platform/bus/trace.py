@@ -56,12 +56,21 @@ def trace(db: Database, correlation_id: uuid.UUID, redis: Any = None) -> list[Tr
         if row.topic.endswith(catalog.DLQ_SUFFIX):
             meta = json.loads(row.payload).get("dlqMetadata", {})
             if row.causation_id is not None:
-                letters[(row.causation_id, str(meta.get("consumerGroup")))] = (row.created_at, meta.get("failureReason"))
+                letters[(row.causation_id, str(meta.get("consumerGroup")))] = (
+                    row.created_at,
+                    meta.get("failureReason"),
+                )
             continue
         if row.event_id in events:  # a redriven copy: same event
             continue
         traced = TracedEvent(
-            row.event_id, row.topic, row.event_type, row.key, row.occurred_at, row.causation_id, row.relayed_at is not None
+            row.event_id,
+            row.topic,
+            row.event_type,
+            row.key,
+            row.occurred_at,
+            row.causation_id,
+            row.relayed_at is not None,
         )
         events[row.event_id] = traced
         order.append(traced)
@@ -80,7 +89,7 @@ def trace(db: Database, correlation_id: uuid.UUID, redis: Any = None) -> list[Tr
                 traced.outcomes.append(Outcome(group, "handled", at, int(found["attempts"])))
             else:
                 traced.outcomes.append(Outcome(group, "pending"))
-    roots = []
+    roots: list[TracedEvent] = []
     for traced in order:
         parent = events.get(traced.causation_id) if traced.causation_id else None
         (parent.caused if parent else roots).append(traced)

@@ -99,7 +99,9 @@ def test_sigkilled_workers_lose_nothing_and_apply_nothing_twice(
     db = platform.db
     serial = "INTEGER PRIMARY KEY AUTOINCREMENT" if db.is_sqlite else "BIGSERIAL PRIMARY KEY"
     with db.connect() as connection:
-        connection.execute(text(f"CREATE TABLE crash_applied (id {serial}, event_id VARCHAR(36), k VARCHAR(20), seq INTEGER)"))
+        connection.execute(
+            text(f"CREATE TABLE crash_applied (id {serial}, event_id VARCHAR(36), k VARCHAR(20), seq INTEGER)")
+        )
 
     rng = random.Random(seed)
     log = tmp_path / "workers.log"

@@ -69,9 +69,7 @@ def test_events_a_handler_publishes_join_the_saga(platform: Platform, tenant_id:
     assert rows[1].causation_id == first.event_id
 
 
-def test_a_poison_message_reaches_the_dlq_after_exactly_three_retries(
-    platform: Platform, tenant_id: uuid.UUID
-) -> None:
+def test_a_poison_message_reaches_the_dlq_after_exactly_three_retries(platform: Platform, tenant_id: uuid.UUID) -> None:
     calls: list[uuid.UUID] = []
     registry = HandlerRegistry()
 
@@ -156,7 +154,8 @@ def test_a_redriven_message_is_processed_once_by_the_failed_group_only(
     [event] = _publish(platform, tenant_id, 1)
     bus = runtime(platform, registry)
     bus.drain()
-    assert billing == [] and notifications == [event]
+    assert billing == []
+    assert notifications == [event]
     [letter] = dlq.list_dead_letters(platform.db)
 
     broken.clear()
@@ -217,7 +216,8 @@ def test_two_workers_share_a_group_and_one_takes_over_when_the_other_dies(
         consumer.heartbeat()
     for consumer in (ca, cb, ca):
         consumer.rebalance()
-    assert len(ca.owned) == 6 and len(cb.owned) == 6
+    assert len(ca.owned) == 6
+    assert len(cb.owned) == 6
     assert not set(ca.owned) & set(cb.owned)
     # b dies: it stops heartbeating. Once its leases expire a takes everything over.
     clock = FixedClock(datetime.now(UTC))

@@ -29,14 +29,20 @@ def kafka_settings(bootstrap: str, **extra: object) -> dict[str, object]:
 
 def raw_messages(bootstrap: str, topic: str, count: int, timeout: float = 20.0) -> list:
     consumer = Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": f"probe-{uuid.uuid4().hex[:6]}", "auto.offset.reset": "earliest",
-         "session.timeout.ms": 2000, "heartbeat.interval.ms": 400}
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"probe-{uuid.uuid4().hex[:6]}",
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": 2000,
+            "heartbeat.interval.ms": 400,
+        }
     )
     consumer.subscribe([topic])
     found: list = []
     try:
-        wait_until(lambda: found.extend(m for m in consumer.consume(100, 0.2) if not m.error()) or len(found) >= count,
-                   timeout)
+        wait_until(
+            lambda: found.extend(m for m in consumer.consume(100, 0.2) if not m.error()) or len(found) >= count, timeout
+        )
     finally:
         consumer.close()
     return found
@@ -78,12 +84,17 @@ def test_events_flow_through_kafka_once_each_in_order_per_key(
     for key in "0123":
         assert [m.event_id for m in seen if m.key == key] == [i for n, i in enumerate(ids) if str(n % 4) == key]
     first = seen[0]
-    assert first.tenant_id == tenant_id and first.correlation_id == first.event_id
+    assert first.tenant_id == tenant_id
+    assert first.correlation_id == first.event_id
     with platform.db.engine.connect() as connection:
         assert connection.execute(select(func.count()).where(OUTBOX.c.relayed_at.is_(None))).scalar() == 0
         assert connection.execute(select(func.count()).select_from(PROCESSED)).scalar() == 40
     # The same record is on the broker, in the partition the outbox chose, with Olly's headers.
-    [raw] = [m for m in raw_messages(kafka_bootstrap, TOPIC, 40) if dict(m.headers())["olly-event-id"] == str(ids[0]).encode()]
+    [raw] = [
+        m
+        for m in raw_messages(kafka_bootstrap, TOPIC, 40)
+        if dict(m.headers())["olly-event-id"] == str(ids[0]).encode()
+    ]
     assert raw.partition() == seen[[m.event_id for m in seen].index(ids[0])].partition
     assert json.loads(raw.value())["eventType"] == "CLAIM_SUBMITTED"
 

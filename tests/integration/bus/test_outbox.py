@@ -39,7 +39,8 @@ def test_publish_writes_one_row_with_identity_key_and_partition(platform: Platfo
     assert row.tenant_id == tenant_id
     assert row.correlation_id == outgoing.event_id  # the first event of a saga starts it
     assert row.causation_id is None
-    assert row.log_offset is None and row.relayed_at is None
+    assert row.log_offset is None
+    assert row.relayed_at is None
     body = json.loads(row.payload)
     assert body["eventType"] == "CLAIM_SUBMITTED"
     assert body["totalBilledAmount"] == "250.00"
@@ -58,9 +59,13 @@ def test_correlation_and_causation_come_from_the_unit_of_work(platform: Platform
 
 
 def test_a_rolled_back_unit_of_work_leaves_no_outbox_row(platform: Platform, tenant_id: uuid.UUID) -> None:
-    with pytest.raises(RuntimeError), platform.db.unit_of_work(tenant_id) as uow:
-        uow.publish(claim_submitted(), key="k")
-        raise RuntimeError("the domain change failed")
+    def fail_after_publishing() -> None:
+        with platform.db.unit_of_work(tenant_id) as uow:
+            uow.publish(claim_submitted(), key="k")
+            raise RuntimeError("the domain change failed")
+
+    with pytest.raises(RuntimeError):
+        fail_after_publishing()
     assert _rows(platform) == []
 
 

@@ -44,7 +44,8 @@ def test_the_committed_schemas_are_current_and_compatible_with_every_earlier_ver
 def test_schema_maps_types_and_optional_fields() -> None:
     schema = current()
     types = {f["name"]: f["type"] for f in schema["fields"]}
-    assert schema["name"] == "ClaimSubmitted" and schema["namespace"] == "olly.claims"
+    assert schema["name"] == "ClaimSubmitted"
+    assert schema["namespace"] == "olly.claims"
     assert types["claimId"] == {"type": "string", "logicalType": "uuid"}
     assert types["serviceDate"] == {"type": "int", "logicalType": "date"}
     assert types["submittedAt"] == {"type": "long", "logicalType": "timestamp-micros"}
@@ -52,7 +53,8 @@ def test_schema_maps_types_and_optional_fields() -> None:
     assert types["requiresPriorAuth"] == "boolean"
     assert types["priorAuthId"] == ["null", {"type": "string", "logicalType": "uuid"}]
     defaults = {f["name"]: f.get("default", "—") for f in schema["fields"]}
-    assert defaults["priorAuthId"] is None and defaults["currency"] == "USD"
+    assert defaults["priorAuthId"] is None
+    assert defaults["currency"] == "USD"
     assert defaults["claimId"] == "—"
 
 
@@ -100,7 +102,9 @@ def test_a_new_version_is_appended_to_the_history_and_checked_against_the_old(tm
     old["fields"].append({"name": "legacyCode", "type": "string"})
     (subject / "v1.avsc").write_text(avro.dumps(old))
     problems = [p for p in avro.check_history(tmp_path) if p.startswith("claims.claim.submitted-value (models)")]
-    assert problems == ["claims.claim.submitted-value (models) vs v1: olly.claims.ClaimSubmitted.legacyCode: field removed"]
+    assert problems == [
+        "claims.claim.submitted-value (models) vs v1: olly.claims.ClaimSubmitted.legacyCode: field removed"
+    ]
 
 
 def test_avro_round_trip_of_a_payload() -> None:

@@ -113,7 +113,7 @@ def test_payload_models_resolve_by_topic_and_event_type() -> None:
     assert payload_for("claims.claim.adjudicated", "CLAIM_TELEPORTED") is None
     for topic, classes in payload_classes().items():
         for cls in classes:
-            assert cls.TOPIC == topic
+            assert topic == cls.TOPIC
             assert set(cls.event_types()) <= set(catalog.topic(topic).event_types)
 
 
