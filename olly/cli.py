@@ -190,7 +190,7 @@ def events_trace(correlation_id: Annotated[str, typer.Argument(help="the saga's 
     if not roots:
         raise fail("no events with this correlation id (they may be past their retention)")
     for line in trace.render(roots):
-        out.print(line, highlight=False, markup=False)
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 @dlq_app.command("list")
