@@ -167,6 +167,11 @@ class EmbeddedGroupConsumer:
                             )
                     except IntegrityError:
                         pass
+            # Forget partitions another member has taken over (our lease ran out while we were away).
+            for position in list(self.owned):
+                row = existing.get(position)
+                if row is None or row.owner != self.member_id:
+                    self.owned.pop(position, None)
             # Let go of what is not ours any more.
             for position in list(self.owned):
                 if position not in share:
@@ -230,12 +235,36 @@ class EmbeddedGroupConsumer:
             ).all()
         return [message_from_row(row) for row in rows]
 
+    def waiting(self) -> set[tuple[str, int]]:
+        """The owned partitions with messages past the committed offset: one query for all of them."""
+        if not self.owned:
+            return set()
+        with self._reader.connect() as connection:
+            rows = connection.execute(
+                select(OUTBOX.c.topic, OUTBOX.c.partition)
+                .join(
+                    PARTITIONS,
+                    and_(
+                        PARTITIONS.c.topic == OUTBOX.c.topic,
+                        PARTITIONS.c.partition == OUTBOX.c.partition,
+                        PARTITIONS.c.consumer_group == self.group,
+                        PARTITIONS.c.owner == self.member_id,
+                    ),
+                )
+                .where(OUTBOX.c.log_offset > PARTITIONS.c.committed_offset)
+                .distinct()
+            ).all()
+        return {(row.topic, row.partition) for row in rows}
+
     def poll_once(self, stop: threading.Event) -> int:
         """Handle what is waiting in the partitions this member owns; return how many messages."""
         total = 0
+        waiting = self.waiting()
         for position, owned in list(self.owned.items()):
             if stop.is_set():
                 break
+            if position not in waiting:
+                continue
             batch = self.fetch(owned, self.fetch_size)
             if not batch:
                 continue
