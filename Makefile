@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint bench format clean
+.PHONY: run test lint bench crash format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ format: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench
+
+# The event-backbone crash test over more seeds than CI runs (CI: one seed per transport).
+crash: $(VENV)/.installed-dev
+	OLLY_CRASH_SEEDS=1,2,3,4,5 $(BIN)/python -m pytest -q tests/integration/bus/test_crash.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import olly
 from olly.plans.api import router as plans_router
 from olly.platform import migrate
+from olly.platform.bus.api import router as bus_admin_router
 from olly.platform.http import RequestContextMiddleware, install_error_handlers, problem_response
 from olly.platform.logging import configure_logging, get_logger
 from olly.platform.runtime import Platform, build_platform
@@ -21,8 +22,13 @@ from olly.policy_admin import api as policy_admin_api
 log = get_logger("olly.app")
 
 
-def create_app(platform: Platform | None = None) -> FastAPI:
-    """Build the app. Without ``platform`` one is built from the environment at start-up."""
+def create_app(platform: Platform | None = None, *, run_bus: bool | None = None) -> FastAPI:
+    """Build the app. Without ``platform`` one is built from the environment at start-up.
+
+    ``run_bus``: run the event relay and every consumer group in this process. By default it does
+    when the app builds its own platform (``olly serve``) with the embedded bus and
+    ``OLLY_BUS_IN_PROCESS`` on; with Kafka, run ``olly worker`` processes instead.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -31,10 +37,21 @@ def create_app(platform: Platform | None = None) -> FastAPI:
             built = build_platform()
             configure_logging(built.settings.log_level, built.settings.log_format)
             app.state.platform = built
-        log.info("olly started", version=olly.__version__)
+        current: Platform = app.state.platform
+        bus = None
+        in_process = current.settings.bus == "embedded" and current.settings.bus_in_process
+        if run_bus if run_bus is not None else (owned and in_process):
+            from olly.platform.bus.runtime import BusRuntime, default_registry
+
+            bus = BusRuntime(current.db, current.settings, default_registry(), current.outbox)
+            bus.start()
+        app.state.bus = bus
+        log.info("olly started", version=olly.__version__, bus_in_process=bus is not None)
         try:
             yield
         finally:
+            if bus is not None:
+                bus.stop()
             if owned:
                 app.state.platform.close()
 
@@ -48,6 +65,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     app.include_router(policy_admin_api.router)
+    app.include_router(bus_admin_router)
 
     @app.get("/health", tags=["operations"], summary="Liveness: the process is up")
     async def health() -> dict[str, str]:

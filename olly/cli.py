@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,7 +20,11 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="PHI encryption keys.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 config_app = typer.Typer(help="Effective configuration.", no_args_is_help=True)
+events_app = typer.Typer(help="The event catalog: docs, Avro schemas, saga traces.", no_args_is_help=True)
+dlq_app = typer.Typer(help="Dead letters: list, show and redrive.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(events_app, name="events")
+app.add_typer(dlq_app, name="dlq")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(config_app, name="config")
@@ -81,6 +86,189 @@ def serve(
         log_config=None,
         access_log=False,
     )
+
+
+@app.command()
+def worker(
+    group: Annotated[
+        list[str] | None, typer.Option("--group", "-g", help="consumer group(s) to run (default: all)")
+    ] = None,
+    relay: Annotated[bool, typer.Option(help="also run the outbox relay (one relay is active at a time)")] = True,
+) -> None:
+    """Run the event backbone: the outbox relay and consumer groups, until interrupted."""
+    import signal
+
+    from olly.platform.bus.runtime import BusRuntime, default_registry
+    from olly.platform.logging import configure_logging
+
+    platform = _platform()
+    configure_logging(platform.settings.log_level, platform.settings.log_format)
+    registry = default_registry()
+    unknown = sorted(set(group or ()) - set(registry.groups()))
+    if unknown:
+        platform.close()
+        raise fail(f"no handlers registered for group(s): {', '.join(unknown)}")
+    runtime = BusRuntime(platform.db, platform.settings, registry, platform.outbox, run_relay=relay, groups=group)
+    signal.signal(signal.SIGTERM, lambda *_: runtime.request_stop())
+    runtime.start()
+    err.print(
+        f"worker {runtime.member_id}: {platform.settings.bus} bus, groups {', '.join(registry.groups()) or 'none'}"
+    )
+    try:
+        runtime.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.stop()
+        platform.close()
+
+
+@events_app.command("docs")
+def events_docs(
+    output: Annotated[Path, typer.Option(help="where to write the catalog")] = Path("docs/events.md"),
+    check: Annotated[bool, typer.Option(help="only report whether the file is current")] = False,
+) -> None:
+    """Generate docs/events.md from the catalog and the payload models."""
+    from olly.platform.bus import docs
+
+    text = docs.render()
+    if check:
+        if not output.exists() or output.read_text() != text:
+            raise fail(f"{output} is stale; run `olly events docs`")
+        out.print(f"{output} is current")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+    out.print(f"wrote {output}")
+
+
+@events_app.command("schemas")
+def events_schemas(
+    root: Annotated[Path, typer.Option(help="the committed schema history")] = Path("schemas"),
+    check: Annotated[bool, typer.Option(help="only check compatibility; write nothing")] = False,
+) -> None:
+    """Write a new Avro schema version for every topic whose models changed; refuse breaking changes."""
+    from olly.platform.bus import avro
+
+    problems = [p for p in avro.check_history(root) if "run `olly events schemas`" not in p]
+    if problems:
+        for problem in problems:
+            err.print(f"[bold red]incompatible:[/] {problem}")
+        raise typer.Exit(1)
+    if check:
+        stale = avro.check_history(root)
+        if stale:
+            raise fail("; ".join(stale))
+        out.print("schemas are current and compatible")
+        return
+    written = avro.write_schemas(root)
+    for path in written:
+        out.print(f"wrote {path}")
+    if not written:
+        out.print("schemas are current")
+
+
+@events_app.command("trace")
+def events_trace(correlation_id: Annotated[str, typer.Argument(help="the saga's correlation id")]) -> None:
+    """Print the chain of events of one saga and what each consumer group did with them."""
+    import uuid
+
+    from olly.platform.bus import trace
+
+    try:
+        wanted = uuid.UUID(correlation_id)
+    except ValueError:
+        raise fail("CORRELATION_ID must be a UUID") from None
+    platform = _platform(create_keys=False)
+    try:
+        redis = None
+        if platform.settings.redis_url:
+            from olly.platform.bus.idempotency import RedisIdempotency
+
+            redis = RedisIdempotency(platform.settings.redis_url, platform.clock)
+        roots = trace.trace(platform.db, wanted, redis)
+    finally:
+        platform.close()
+    if not roots:
+        raise fail("no events with this correlation id (they may be past their retention)")
+    for line in trace.render(roots):
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+@dlq_app.command("list")
+def dlq_list(
+    topic: Annotated[str | None, typer.Option(help="only this topic (or its .dlq)")] = None,
+    include_redriven: Annotated[bool, typer.Option(help="also show dead letters already redriven")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=10000)] = 100,
+) -> None:
+    """List dead letters, newest first."""
+    from olly.platform.bus import dlq
+
+    platform = _platform(create_keys=False)
+    try:
+        letters = dlq.list_dead_letters(platform.db, topic=topic, include_redriven=include_redriven, limit=limit)
+    finally:
+        platform.close()
+    table = Table("id", "topic", "group", "retries", "failed at", "reason", "redriven")
+    for letter in letters:
+        meta = letter.metadata
+        table.add_row(
+            str(letter.id),
+            str(meta.get("originalTopic")),
+            str(meta.get("consumerGroup")),
+            str(meta.get("retryCount")),
+            str(meta.get("failedAt")),
+            str(meta.get("failureReason")),
+            letter.redriven_at.isoformat() if letter.redriven_at else "",
+        )
+    out.print(table)
+    out.print(f"{len(letters)} dead letter(s)")
+
+
+def _dead_letter_id(value: str):  # type: ignore[no-untyped-def]
+    import uuid
+
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise fail("the dead letter id must be a UUID") from None
+
+
+@dlq_app.command("show")
+def dlq_show(
+    dead_letter_id: Annotated[str, typer.Argument(help="the dead letter's id (from `olly dlq list`)")],
+) -> None:
+    """Print one dead letter: its dlqMetadata and the original payload."""
+    import json
+
+    from olly.platform.bus import dlq
+
+    wanted = _dead_letter_id(dead_letter_id)
+    platform = _platform(create_keys=False)
+    try:
+        letter = dlq.get_dead_letter(platform.db, wanted)
+    except OllyError as exc:
+        raise fail(exc.detail) from None
+    finally:
+        platform.close()
+    out.print_json(json.dumps(letter.detail()))
+
+
+@dlq_app.command("redrive")
+def dlq_redrive(dead_letter_id: Annotated[str, typer.Argument(help="the dead letter's id")]) -> None:
+    """Send a dead letter's event back to its topic, for the consumer group that failed it."""
+    from olly.kernel.clock import SystemClock
+    from olly.platform.bus import dlq
+
+    wanted = _dead_letter_id(dead_letter_id)
+    platform = _platform(create_keys=False)
+    try:
+        event_id = dlq.redrive(platform.db, SystemClock(), wanted)
+    except OllyError as exc:
+        raise fail(exc.detail) from None
+    finally:
+        platform.close()
+    out.print(f"redriven: event {event_id} is back on its topic for the group that failed it")
 
 
 @db_app.command("upgrade")

@@ -60,6 +60,34 @@ class Settings(BaseSettings):
     plans_hdhp_max_oop_family: str = Field(
         "17000.00", pattern=_USD, description="HSA-qualified HDHP out-of-pocket maximum, family (2026: 17000.00)"
     )
+    # The event backbone (docs/event-backbone.md).
+    bus: Literal["embedded", "kafka"] = Field(
+        "embedded", description="event transport: embedded (the database is the log) or kafka"
+    )
+    bus_in_process: bool = Field(
+        True, description="embedded bus: `olly serve` also runs the relay and every consumer in its own process"
+    )
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers (OLLY_BUS=kafka)")
+    kafka_session_timeout_ms: int = Field(
+        10000, ge=1000, description="Kafka consumer session timeout: how soon a dead worker's partitions move"
+    )
+    schema_registry_url: str | None = Field(
+        None, description="Confluent Schema Registry URL; when set Kafka values are Avro in the Confluent wire format"
+    )
+    redis_url: str | None = Field(
+        None, description="Redis/Valkey URL; when set consumers keep processed event ids there (24 h TTL)"
+    )
+    bus_retry_delays_ms: list[int] = Field(
+        [1000, 2000, 4000], description="backoff before each retry of a retryable handler failure (JSON list)"
+    )
+    bus_idempotency_ttl_seconds: int = Field(86400, ge=60, description="how long Redis remembers a processed id")
+    bus_lease_ttl_ms: int = Field(
+        10000, ge=200, description="embedded bus: a partition lease not renewed for this long may be taken over"
+    )
+    bus_heartbeat_ms: int = Field(2000, ge=50, description="embedded bus: how often a worker renews its leases")
+    bus_poll_ms: int = Field(100, ge=1, description="how long an idle relay or consumer waits before looking again")
+    bus_batch_size: int = Field(200, ge=1, le=5000, description="messages a consumer handles in one transaction")
+    bus_relay_batch_size: int = Field(2000, ge=1, le=20000, description="outbox rows the relay moves per round")
 
     @property
     def is_sqlite(self) -> bool:

@@ -133,3 +133,18 @@ def sqlite_platform(request: pytest.FixtureRequest, tmp_path: Path, clock: Fixed
 @pytest.fixture
 def tenant_id() -> uuid.UUID:
     return DEFAULT_TENANT_ID
+
+
+@pytest.fixture
+def kafka_bootstrap(tmp_path: Path) -> Iterator[str]:
+    """A fresh Kafka-protocol broker (Tansu, memory storage) on loopback for one test."""
+    from tests.services import TansuBroker, start_kafka
+
+    broker = start_kafka(str(tmp_path / "tansu.log"))
+    if isinstance(broker, TansuBroker):
+        try:
+            yield broker.bootstrap
+        finally:
+            broker.stop()
+    else:
+        yield broker

@@ -7,13 +7,21 @@ money as decimal strings, and carry no PHI beyond opaque ids.
 
 from __future__ import annotations
 
+import typing
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints
 from pydantic.alias_generators import to_camel
+
+#: Money on the wire: a decimal string in major units with the currency's minor digits ("250.00"), as the catalog shows.
+#: Inside Olly it is ``Money`` (integer minor units); ``Money.to_decimal_string()`` makes this form.
+Amount = Annotated[str, StringConstraints(pattern=r"^-?(0|[1-9][0-9]*)(\.[0-9]{1,4})?$")]
+
+#: An ISO 4217 currency code.
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
 class EventPayload(BaseModel):
@@ -23,11 +31,20 @@ class EventPayload(BaseModel):
     """The catalog topic, ``{domain}.{entity}.{event}``."""
 
     event_type: str
+    """Narrowed by each subclass to a ``Literal`` of the catalog's event types it carries."""
     schema_version: str = "1.0"
 
     def wire(self) -> dict[str, Any]:
         """The JSON-ready body with the catalog's field names."""
         return self.model_dump(by_alias=True, mode="json")
+
+    @classmethod
+    def event_types(cls) -> tuple[str, ...]:
+        """The catalog event types this model carries (the values its ``event_type`` may take)."""
+        annotation = cls.model_fields["event_type"].annotation
+        if typing.get_origin(annotation) is typing.Literal:
+            return tuple(str(value) for value in typing.get_args(annotation))
+        return ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,7 @@ MODEL_MODULES: Final[tuple[str, ...]] = (
     "olly.policy_admin.models",
     "olly.enrollment.models",
     "olly.eligibility.models",
+    "olly.platform.bus.models",
 )
 
 _NAMING = {

@@ -1,4 +1,4 @@
-"""The running platform: settings, clock, database, keys, field crypto and the audit trail."""
+"""The running platform: settings, clock, database, keys, field crypto, the audit trail and the outbox."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from olly.config import Settings, get_settings
 from olly.kernel.clock import Clock, SystemClock
 from olly.platform.audit import AuditTrail
+from olly.platform.bus.outbox import Outbox, install_outbox
 from olly.platform.crypto import FieldCrypto, LocalKeyProvider
 from olly.platform.db import Database
 
@@ -19,6 +20,8 @@ class Platform:
     keys: LocalKeyProvider
     crypto: FieldCrypto
     audit: AuditTrail
+    outbox: Outbox
+    """``uow.publish`` writes here, in the publishing transaction (installed at start-up)."""
 
     def close(self) -> None:
         self.audit.close()
@@ -35,4 +38,5 @@ def build_platform(
     keys = LocalKeyProvider.from_settings(settings, create=create_keys)
     crypto = FieldCrypto(keys, clock)
     db.session_info["crypto"] = crypto
-    return Platform(settings, clock, db, keys, crypto, AuditTrail(db))
+    outbox = install_outbox(db)
+    return Platform(settings, clock, db, keys, crypto, AuditTrail(db), outbox)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Packages that are not bounded contexts: shared vocabulary, infrastructure, reference data, and the
-#: composition layers (portals, FHIR façade) that sit on top of the domains.
-NOT_DOMAINS = {"kernel", "platform", "codesets", "web", "fhir"}
+#: adapters and composition layers (X12 gateway, portals, FHIR façade) that sit on top of the domains.
+NOT_DOMAINS = {"kernel", "platform", "codesets", "edi", "web", "fhir"}
 
 
 def contracts() -> list[dict[str, object]]:

@@ -1,0 +1,1 @@
+"""Billing: premium invoices, payments, grace periods and claim payments."""

@@ -1,0 +1,73 @@
+"""Events the billing domain publishes (see docs/events.md).
+
+``premiumCents`` on ``billing.payment.missed`` stays an integer of minor units, as the catalog has it;
+every other amount is a decimal string with its currency.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import ClassVar, Literal
+
+from olly.kernel.events import Amount, Currency, EventPayload
+
+
+class InvoiceGenerated(EventPayload):
+    """A premium invoice was generated for a billing account (a group or a household)."""
+
+    TOPIC: ClassVar[str] = "billing.invoice.generated"
+
+    event_type: Literal["INVOICE_GENERATED"] = "INVOICE_GENERATED"
+    invoice_id: uuid.UUID
+    account_id: uuid.UUID
+    period_start: date
+    period_end: date
+    due_date: date
+    total_amount: Amount
+    currency: Currency = "USD"
+    generated_at: datetime
+
+
+class PaymentReceived(EventPayload):
+    """A premium payment was received and applied."""
+
+    TOPIC: ClassVar[str] = "billing.payment.received"
+
+    event_type: Literal["PAYMENT_RECEIVED"] = "PAYMENT_RECEIVED"
+    payment_id: uuid.UUID
+    account_id: uuid.UUID
+    invoice_id: uuid.UUID | None = None
+    amount: Amount
+    currency: Currency = "USD"
+    method: Literal["ACH", "CARD", "CHECK", "WIRE", "OTHER"]
+    received_at: datetime
+
+
+class PaymentMissed(EventPayload):
+    """A premium went unpaid: the payment was missed, a grace period started, or it expired."""
+
+    TOPIC: ClassVar[str] = "billing.payment.missed"
+
+    event_type: Literal["PAYMENT_MISSED", "GRACE_PERIOD_STARTED", "GRACE_PERIOD_EXPIRED"]
+    member_id: uuid.UUID
+    invoice_id: uuid.UUID
+    grace_period_end_date: date
+    premium_cents: int
+    currency: Currency = "USD"
+    missed_at: datetime
+
+
+class PaymentCompleted(EventPayload):
+    """An outgoing payment (a claim payment to a provider or a member) completed."""
+
+    TOPIC: ClassVar[str] = "billing.payment.completed"
+
+    event_type: Literal["PAYMENT_COMPLETED"] = "PAYMENT_COMPLETED"
+    payment_id: uuid.UUID
+    claim_id: uuid.UUID | None = None
+    payee: Literal["PROVIDER", "MEMBER"]
+    payee_id: uuid.UUID
+    amount: Amount
+    currency: Currency = "USD"
+    completed_at: datetime

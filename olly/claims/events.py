@@ -1,0 +1,116 @@
+"""Events the claims domain publishes (see docs/events.md for the generated catalog).
+
+Ids are opaque UUIDs; money is a decimal string with its ISO currency; no names, diagnoses or
+other PHI travel in these payloads: a consumer that needs more asks the claims domain's public API.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import ClassVar, Literal
+
+from olly.kernel.events import Amount, Currency, EventPayload
+
+
+class ClaimSubmitted(EventPayload):
+    """A claim was received and accepted for adjudication."""
+
+    TOPIC: ClassVar[str] = "claims.claim.submitted"
+
+    event_type: Literal["CLAIM_SUBMITTED"] = "CLAIM_SUBMITTED"
+    claim_id: uuid.UUID
+    member_id: uuid.UUID
+    provider_id: uuid.UUID
+    plan_id: uuid.UUID
+    claim_type: Literal["PROFESSIONAL", "INSTITUTIONAL", "DENTAL", "PHARMACY"]
+    total_billed_amount: Amount
+    currency: Currency = "USD"
+    service_date: date
+    submitted_at: datetime
+    requires_prior_auth: bool
+    prior_auth_id: uuid.UUID | None = None
+
+
+class ClaimApproved(EventPayload):
+    """A claim was approved, in full or in part; the amounts are the claim's totals over its lines."""
+
+    TOPIC: ClassVar[str] = "claims.claim.adjudicated"
+
+    event_type: Literal["CLAIM_APPROVED"] = "CLAIM_APPROVED"
+    claim_id: uuid.UUID
+    member_id: uuid.UUID
+    provider_id: uuid.UUID
+    status: Literal["APPROVED", "PARTIALLY_APPROVED"]
+    total_billed_amount: Amount
+    allowed_amount: Amount
+    paid_amount: Amount
+    member_responsibility: Amount
+    deductible_applied: Amount
+    copay_applied: Amount
+    coinsurance_applied: Amount
+    currency: Currency = "USD"
+    adjudicated_at: datetime
+    eob_s3_key: str | None = None
+    """Object-store key of the explanation of benefits document (the document itself is encrypted)."""
+
+
+class ClaimDenied(EventPayload):
+    """A claim was denied; the reason is a CARC with its group code (``CO-197``)."""
+
+    TOPIC: ClassVar[str] = "claims.claim.adjudicated"
+
+    event_type: Literal["CLAIM_DENIED"] = "CLAIM_DENIED"
+    claim_id: uuid.UUID
+    member_id: uuid.UUID
+    provider_id: uuid.UUID
+    denial_reason_code: str
+    denial_reason_text: str
+    appeal_deadline: date
+    adjudicated_at: datetime
+
+
+class ClaimPaid(EventPayload):
+    """Payment for an adjudicated claim was issued (billing publishes; claims mirrors it for audit)."""
+
+    TOPIC: ClassVar[str] = "claims.claim.paid"
+
+    event_type: Literal["CLAIM_PAID"] = "CLAIM_PAID"
+    claim_id: uuid.UUID
+    member_id: uuid.UUID
+    provider_id: uuid.UUID
+    payment_id: uuid.UUID
+    paid_amount: Amount
+    currency: Currency = "USD"
+    payee: Literal["PROVIDER", "MEMBER"]
+    paid_at: datetime
+
+
+class PriorAuthDecided(EventPayload):
+    """A prior authorization was approved, denied or pended; a denial carries a specific reason code."""
+
+    TOPIC: ClassVar[str] = "claims.prior_auth.decision"
+
+    event_type: Literal["PRIOR_AUTH_APPROVED", "PRIOR_AUTH_DENIED", "PRIOR_AUTH_PENDED"]
+    prior_auth_id: uuid.UUID
+    member_id: uuid.UUID
+    provider_id: uuid.UUID
+    expedited: bool
+    approved_units: int | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    reason_code: str | None = None
+    decided_at: datetime
+
+
+class AppealResolved(EventPayload):
+    """An appeal was resolved: the adverse determination upheld or overturned."""
+
+    TOPIC: ClassVar[str] = "claims.appeal.resolved"
+
+    event_type: Literal["APPEAL_UPHELD", "APPEAL_OVERTURNED"]
+    appeal_id: uuid.UUID
+    claim_id: uuid.UUID
+    member_id: uuid.UUID
+    level: Literal["INTERNAL", "EXTERNAL"] = "INTERNAL"
+    resolved_at: datetime

@@ -1,0 +1,1 @@
+"""EDI: X12 5010 interchanges in and out."""

@@ -1,0 +1,115 @@
+"""Events the enrollment domain publishes (see docs/events.md)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import ClassVar, Literal
+
+from olly.kernel.events import Amount, Currency, EventPayload
+
+CoverageType = Literal["MEDICAL", "DENTAL", "VISION", "PHARMACY"]
+TierCode = Literal["EE", "EE+SP", "EE+CH", "EE+FAM"]
+
+
+class EnrollmentSubmitted(EventPayload):
+    """An enrollment election was submitted (through the API or an 834)."""
+
+    TOPIC: ClassVar[str] = "enrollment.enrollment.submitted"
+
+    event_type: Literal["ENROLLMENT_SUBMITTED"] = "ENROLLMENT_SUBMITTED"
+    enrollment_id: uuid.UUID
+    member_id: uuid.UUID
+    group_id: uuid.UUID | None = None
+    plan_id: uuid.UUID
+    coverage_type: CoverageType = "MEDICAL"
+    election_type: Literal["NEW", "ADD_DEPENDENT", "REMOVE_DEPENDENT", "PLAN_CHANGE", "REINSTATEMENT", "COBRA"]
+    effective_date: date
+    tier_code: TierCode
+    member_premium: Amount
+    total_premium: Amount
+    currency: Currency = "USD"
+    dependent_count: int
+    submitted_at: datetime
+
+
+class EnrollmentActivated(EventPayload):
+    """An enrollment became active coverage from ``effectiveDate``."""
+
+    TOPIC: ClassVar[str] = "enrollment.enrollment.activated"
+
+    event_type: Literal["ENROLLMENT_ACTIVATED"] = "ENROLLMENT_ACTIVATED"
+    enrollment_id: uuid.UUID
+    member_id: uuid.UUID
+    group_id: uuid.UUID | None = None
+    plan_id: uuid.UUID
+    coverage_type: CoverageType = "MEDICAL"
+    effective_date: date
+    tier_code: TierCode
+    activated_at: datetime
+
+
+class EnrollmentTerminated(EventPayload):
+    """An enrollment ends on ``terminationDate`` (the last covered day)."""
+
+    TOPIC: ClassVar[str] = "enrollment.enrollment.terminated"
+
+    event_type: Literal["ENROLLMENT_TERMINATED"] = "ENROLLMENT_TERMINATED"
+    enrollment_id: uuid.UUID
+    member_id: uuid.UUID
+    plan_id: uuid.UUID
+    coverage_type: CoverageType = "MEDICAL"
+    termination_date: date
+    reason: Literal["VOLUNTARY", "NON_PAYMENT", "LOSS_OF_ELIGIBILITY", "FRAUD", "OTHER"]
+    terminated_at: datetime
+
+
+class EnrollmentPlanChanged(EventPayload):
+    """An enrolled member moved to another plan or coverage tier from ``effectiveDate``."""
+
+    TOPIC: ClassVar[str] = "enrollment.enrollment.plan_changed"
+
+    event_type: Literal["PLAN_CHANGED"] = "PLAN_CHANGED"
+    enrollment_id: uuid.UUID
+    member_id: uuid.UUID
+    previous_plan_id: uuid.UUID
+    plan_id: uuid.UUID
+    effective_date: date
+    tier_code: TierCode
+    member_premium: Amount
+    total_premium: Amount
+    currency: Currency = "USD"
+    changed_at: datetime
+
+
+class CobraNoticeSent(EventPayload):
+    """A COBRA election notice went out; the election window closes on ``electionDeadline``."""
+
+    TOPIC: ClassVar[str] = "enrollment.cobra.notice_sent"
+
+    event_type: Literal["COBRA_NOTICE_SENT"] = "COBRA_NOTICE_SENT"
+    cobra_case_id: uuid.UUID
+    member_id: uuid.UUID
+    qualifying_event: Literal[
+        "TERMINATION", "REDUCED_HOURS", "DIVORCE", "DEATH", "MEDICARE_ENTITLEMENT", "LOSS_OF_DEPENDENT_STATUS"
+    ]
+    qualifying_event_date: date
+    election_deadline: date
+    notice_sent_at: datetime
+
+
+class CobraElected(EventPayload):
+    """A qualified beneficiary elected COBRA continuation coverage."""
+
+    TOPIC: ClassVar[str] = "enrollment.cobra.elected"
+
+    event_type: Literal["COBRA_ELECTED"] = "COBRA_ELECTED"
+    cobra_case_id: uuid.UUID
+    member_id: uuid.UUID
+    plan_id: uuid.UUID
+    coverage_start_date: date
+    coverage_end_date: date
+    first_premium_due_date: date
+    monthly_premium: Amount
+    currency: Currency = "USD"
+    elected_at: datetime
