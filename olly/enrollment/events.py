@@ -23,7 +23,9 @@ class EnrollmentSubmitted(EventPayload):
     group_id: uuid.UUID | None = None
     plan_id: uuid.UUID
     coverage_type: CoverageType = "MEDICAL"
-    election_type: Literal["NEW", "ADD_DEPENDENT", "REMOVE_DEPENDENT", "PLAN_CHANGE", "REINSTATEMENT", "COBRA"]
+    election_type: Literal[
+        "NEW", "ADD_DEPENDENT", "REMOVE_DEPENDENT", "PLAN_CHANGE", "REINSTATEMENT", "RENEWAL", "COBRA"
+    ]
     effective_date: date
     tier_code: TierCode
     member_premium: Amount

@@ -10,12 +10,19 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from olly.enrollment import rules
+from olly.enrollment.events import (
+    EnrollmentActivated,
+    EnrollmentPlanChanged,
+    EnrollmentSubmitted,
+    EnrollmentTerminated,
+)
 from olly.enrollment.models import CoverageSpan, Policy, PolicyElement, PolicyTerm, PolicyTransaction
 from olly.enrollment.repository import EnrollmentRepository
-from olly.enrollment.rules import Market, QualifyingEvent, Relationship, TransactionType
+from olly.enrollment.rules import Market, QualifyingEvent, Relationship, TerminationReason, TransactionType
 from olly.enrollment.schemas import DependentAdd, DependentRemove, EnrollmentCreate, PlanChange, Termination
 from olly.kernel.errors import BusinessRuleViolation, FieldError, NotFound, ValidationFailed
 from olly.kernel.ids import uuid7
+from olly.kernel.money import Money
 from olly.platform.db import UnitOfWork
 from olly.policy_admin import public as people
 
@@ -125,6 +132,7 @@ def enroll(uow: UnitOfWork, data: EnrollmentCreate, plans: PlanCatalog) -> Polic
     ]:
         _cover(repo, policy, term, party_id, relationship, effective, transaction.id, now)
     uow.flush()
+    _submitted(uow, policy, term, policy.subscriber_party_id, "NEW", effective, len(data.dependents))
     return policy
 
 
@@ -134,6 +142,7 @@ def activate(uow: UnitOfWork, policy_id: uuid.UUID) -> Policy:
         raise BusinessRuleViolation(f"a {policy.status.lower()} policy cannot be activated")
     policy.status = "ACTIVE"
     policy.status_reason = None
+    _activated(uow, policy)
     return policy
 
 
@@ -192,6 +201,7 @@ def add_dependent(uow: UnitOfWork, policy_id: uuid.UUID, data: DependentAdd) -> 
     repo.add(transaction)
     uow.flush()
     _cover(repo, policy, term, data.party_id, data.relationship, effective, transaction.id, now, until=term.period_end)
+    _submitted(uow, policy, term, data.party_id, "ADD_DEPENDENT", effective, None)
     return transaction
 
 
@@ -214,6 +224,7 @@ def remove_dependent(uow: UnitOfWork, policy_id: uuid.UUID, data: DependentRemov
     uow.flush()
     if not _end_spans(repo, policy.id, last_day, transaction.id, now, party_id=data.party_id):
         raise NotFound("this person is not covered on the policy after that date")
+    _terminated(uow, policy, _term_on(repo, policy.id, last_day), data.party_id, last_day, _reason(data.reason))
     return transaction
 
 
@@ -259,6 +270,21 @@ def change_plan(uow: UnitOfWork, policy_id: uuid.UUID, data: PlanChange, plans: 
                 now=now,
             )
         )
+    uow.publish(
+        EnrollmentPlanChanged(
+            enrollment_id=policy.id,
+            member_id=policy.subscriber_party_id,
+            previous_plan_id=current_term.plan_id,
+            plan_id=new_term.plan_id,
+            effective_date=effective,
+            tier_code=new_term.tier_code,
+            member_premium=_amount(new_term.member_premium_minor, new_term.currency),
+            total_premium=_amount(new_term.total_premium_minor, new_term.currency),
+            currency=new_term.currency,
+            changed_at=now,
+        ),
+        key=policy.id,
+    )
     return transaction
 
 
@@ -275,6 +301,8 @@ def terminate(uow: UnitOfWork, policy_id: uuid.UUID, data: Termination) -> Polic
     _end_spans(repo, policy.id, last_day, transaction.id, now)
     policy.status = "TERMINATED"
     policy.status_reason = data.reason.value
+    terms = [t for t in repo.terms(policy.id) if t.period_start <= last_day] or repo.terms(policy.id)
+    _terminated(uow, policy, terms[-1], policy.subscriber_party_id, last_day, _reason(data.reason))
     return transaction
 
 
@@ -303,6 +331,7 @@ def reinstate(uow: UnitOfWork, policy_id: uuid.UUID) -> PolicyTransaction:
             )
     policy.status = "ACTIVE"
     policy.status_reason = None
+    _activated(uow, policy)
     return transaction
 
 
@@ -340,6 +369,7 @@ def renew(uow: UnitOfWork, policy_id: uuid.UUID, plan_code: str, plans: PlanCata
                 transaction_id=transaction.id,
             )
         )
+    _submitted(uow, policy, term, policy.subscriber_party_id, "RENEWAL", start, len(spans) - 1)
     return term
 
 
@@ -358,6 +388,89 @@ def coverage_on(
 
 
 # ---------------------------------------------------------------------------------------------
+# Events: keyed by policy, so one policy's changes are consumed in the order they were made.
+_TERMINATION_REASONS = {
+    TerminationReason.VOLUNTARY: "VOLUNTARY",
+    TerminationReason.NON_PAYMENT: "NON_PAYMENT",
+    TerminationReason.FRAUD: "FRAUD",
+    TerminationReason.EMPLOYMENT_ENDED: "LOSS_OF_ELIGIBILITY",
+    TerminationReason.AGED_OUT: "LOSS_OF_ELIGIBILITY",
+    TerminationReason.DIVORCE: "LOSS_OF_ELIGIBILITY",
+    TerminationReason.DEATH: "OTHER",
+}
+
+
+def _reason(reason: TerminationReason) -> str:
+    return _TERMINATION_REASONS[reason]
+
+
+def _amount(minor: int, currency: str) -> str:
+    return Money(minor, currency).to_decimal_string()
+
+
+def _submitted(
+    uow: UnitOfWork,
+    policy: Policy,
+    term: PolicyTerm,
+    member_id: uuid.UUID,
+    election: str,
+    effective: date,
+    dependents: int | None,
+) -> None:
+    covered = {s.party_id for s in EnrollmentRepository(uow).current_spans(policy.id) if s.term_id == term.id}
+    uow.publish(
+        EnrollmentSubmitted(
+            enrollment_id=policy.id,
+            member_id=member_id,
+            group_id=policy.account_id if policy.market == Market.GROUP.value else None,
+            plan_id=term.plan_id,
+            election_type=election,
+            effective_date=effective,
+            tier_code=term.tier_code,
+            member_premium=_amount(term.member_premium_minor, term.currency),
+            total_premium=_amount(term.total_premium_minor, term.currency),
+            currency=term.currency,
+            dependent_count=dependents if dependents is not None else max(0, len(covered) - 1),
+            submitted_at=uow.clock.now(),
+        ),
+        key=policy.id,
+    )
+
+
+def _activated(uow: UnitOfWork, policy: Policy) -> None:
+    terms = EnrollmentRepository(uow).terms(policy.id)
+    today = uow.clock.today()
+    term = next((t for t in reversed(terms) if t.period_start <= today), terms[0])
+    uow.publish(
+        EnrollmentActivated(
+            enrollment_id=policy.id,
+            member_id=policy.subscriber_party_id,
+            group_id=policy.account_id if policy.market == Market.GROUP.value else None,
+            plan_id=term.plan_id,
+            effective_date=term.period_start,
+            tier_code=term.tier_code,
+            activated_at=uow.clock.now(),
+        ),
+        key=policy.id,
+    )
+
+
+def _terminated(
+    uow: UnitOfWork, policy: Policy, term: PolicyTerm, member_id: uuid.UUID, last_day: date, reason: str
+) -> None:
+    uow.publish(
+        EnrollmentTerminated(
+            enrollment_id=policy.id,
+            member_id=member_id,
+            plan_id=term.plan_id,
+            termination_date=last_day,
+            reason=reason,
+            terminated_at=uow.clock.now(),
+        ),
+        key=policy.id,
+    )
+
+
 def _birth_date(uow: UnitOfWork, party_id: uuid.UUID, field: str) -> date:
     """The date of birth enrollment rules and rating need; an unknown person is a field error."""
     person = people.person(uow, party_id)
