@@ -21,6 +21,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed-run
 	$(BIN)/olly db upgrade
+	$(BIN)/olly demo seed --if-empty
 	$(BIN)/olly serve
 
 test: $(VENV)/.installed-dev

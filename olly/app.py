@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,9 +12,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 import olly
+from olly import roster
+from olly.eligibility import api as eligibility_api
+from olly.eligibility.plan_benefits import PlanBenefitSource
+from olly.enrollment import api as enrollment_api
+from olly.enrollment.plan_catalog import PlansCatalog
 from olly.plans.api import router as plans_router
 from olly.platform import migrate
 from olly.platform.bus.api import router as bus_admin_router
+from olly.platform.bus.buffered import BufferedPublisher
+from olly.platform.cache import shared_cache
 from olly.platform.http import RequestContextMiddleware, install_error_handlers, problem_response
 from olly.platform.logging import configure_logging, get_logger
 from olly.platform.runtime import Platform, build_platform
@@ -38,18 +46,27 @@ def create_app(platform: Platform | None = None, *, run_bus: bool | None = None)
             configure_logging(built.settings.log_level, built.settings.log_format)
             app.state.platform = built
         current: Platform = app.state.platform
+        app.state.eligibility_cache = shared_cache(current.settings.redis_url)
+        app.state.verified_events = BufferedPublisher(current.db)
         bus = None
+        stop_jobs = threading.Event()
         in_process = current.settings.bus == "embedded" and current.settings.bus_in_process
         if run_bus if run_bus is not None else (owned and in_process):
             from olly.platform.bus.runtime import BusRuntime, default_registry
+            from olly.platform.jobs import JobScheduler, discover_jobs
 
             bus = BusRuntime(current.db, current.settings, default_registry(), current.outbox)
             bus.start()
+            scheduler = JobScheduler(current.db, bus.member_id)
+            discover_jobs(scheduler)
+            threading.Thread(target=scheduler.run, args=(stop_jobs,), name="olly-jobs", daemon=True).start()
         app.state.bus = bus
         log.info("olly started", version=olly.__version__, bus_in_process=bus is not None)
         try:
             yield
         finally:
+            stop_jobs.set()
+            app.state.verified_events.close()
             if bus is not None:
                 bus.stop()
             if owned:
@@ -62,9 +79,15 @@ def create_app(platform: Platform | None = None, *, run_bus: bool | None = None)
         lifespan=lifespan,
     )
     app.state.platform = platform
+    # The adapters through which one domain reads another's public functions.
+    app.state.plan_catalog = PlansCatalog()
+    app.state.benefit_source = PlanBenefitSource()
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     app.include_router(policy_admin_api.router)
+    app.include_router(enrollment_api.router)
+    app.include_router(roster.router)
+    app.include_router(eligibility_api.router)
     app.include_router(bus_admin_router)
 
     @app.get("/health", tags=["operations"], summary="Liveness: the process is up")

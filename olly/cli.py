@@ -20,6 +20,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="PHI encryption keys.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 config_app = typer.Typer(help="Effective configuration.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Periodic jobs (deadlines and timers).", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo health plan.", no_args_is_help=True)
 events_app = typer.Typer(help="The event catalog: docs, Avro schemas, saga traces.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead letters: list, show and redrive.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -28,6 +30,8 @@ app.add_typer(dlq_app, name="dlq")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(config_app, name="config")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(demo_app, name="demo")
 app.add_typer(plans_cli.app, name="plans")
 
 out = Console()
@@ -94,11 +98,14 @@ def worker(
         list[str] | None, typer.Option("--group", "-g", help="consumer group(s) to run (default: all)")
     ] = None,
     relay: Annotated[bool, typer.Option(help="also run the outbox relay (one relay is active at a time)")] = True,
+    jobs: Annotated[bool, typer.Option(help="also run periodic jobs (one process runs each job at a time)")] = True,
 ) -> None:
-    """Run the event backbone: the outbox relay and consumer groups, until interrupted."""
+    """Run the event backbone (relay and consumer groups) and periodic jobs, until interrupted."""
     import signal
+    import threading
 
     from olly.platform.bus.runtime import BusRuntime, default_registry
+    from olly.platform.jobs import JobScheduler, discover_jobs
     from olly.platform.logging import configure_logging
 
     platform = _platform()
@@ -111,6 +118,11 @@ def worker(
     runtime = BusRuntime(platform.db, platform.settings, registry, platform.outbox, run_relay=relay, groups=group)
     signal.signal(signal.SIGTERM, lambda *_: runtime.request_stop())
     runtime.start()
+    stop_jobs = threading.Event()
+    if jobs:
+        scheduler = JobScheduler(platform.db, runtime.member_id)
+        discover_jobs(scheduler)
+        threading.Thread(target=scheduler.run, args=(stop_jobs,), name="olly-jobs", daemon=True).start()
     err.print(
         f"worker {runtime.member_id}: {platform.settings.bus} bus, groups {', '.join(registry.groups()) or 'none'}"
     )
@@ -119,8 +131,25 @@ def worker(
     except KeyboardInterrupt:
         pass
     finally:
+        stop_jobs.set()
         runtime.stop()
         platform.close()
+
+
+@jobs_app.command("run")
+def jobs_run() -> None:
+    """Run every periodic job once, now (for cron, or to catch up after downtime)."""
+    from olly.platform.bus.runtime import member_name
+    from olly.platform.jobs import JobScheduler, discover_jobs
+
+    platform = _platform()
+    try:
+        scheduler = JobScheduler(platform.db, member_name())
+        discover_jobs(scheduler)
+        ran = scheduler.run_all_once()
+    finally:
+        platform.close()
+    out.print(f"ran {len(ran)} job(s): {', '.join(ran) or 'none (another process holds their leases)'}")
 
 
 @events_app.command("docs")
@@ -400,6 +429,73 @@ def audit_verify() -> None:
             f"({link.explanation}){' record ' + link.record_id if link.record_id else ''}"
         )
     raise typer.Exit(1)
+
+
+@demo_app.command("seed")
+def demo_seed(
+    if_empty: Annotated[bool, typer.Option(help="do nothing when the database already has policies")] = False,
+    employees: Annotated[int, typer.Option(min=1, max=5000, help="employees in the demo group")] = 50,
+) -> None:
+    """Load the demo plans and a demo population (an employer group, individuals, a family floater)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from olly import demo
+    from olly.config import get_settings
+    from olly.enrollment import service as enrollment
+    from olly.enrollment.models import Policy
+    from olly.enrollment.plan_catalog import PlansCatalog
+    from olly.kernel.clock import FixedClock
+    from olly.plans import public as plans_public
+    from olly.plans import service as plans_service
+    from olly.platform.runtime import build_platform
+
+    settings = get_settings()
+    live = _platform()
+    tenant = settings.default_tenant_id
+    try:
+        with live.db.unit_of_work(tenant) as uow:
+            outcomes = plans_service.load_demo_plans(uow, plans_service.limits_from_settings(settings))
+        with live.db.unit_of_work(tenant, read_only=True) as uow:
+            existing = uow.session.scalar(select(func.count()).select_from(Policy)) or 0
+            ppo = plans_public.plan_version_in_force(
+                uow, plans_public.DEMO_PLAN_CODES["employer_ppo"], live.clock.today()
+            )
+    finally:
+        live.close()
+    out.print(f"demo plans: {len(outcomes)} loaded or already present")
+    if existing and if_empty:
+        out.print(f"{existing} policies exist: demo population not added")
+        return
+    if ppo is None:
+        raise fail("the demo plans are not in force today; load newer plan versions first")
+    # People enrol during open enrollment, for cover from the plan year's first day.
+    start = max(ppo.effective_from, live.clock.today().replace(month=1, day=1))
+    seeding = build_platform(settings, FixedClock(datetime(start.year, start.month, start.day, 9, tzinfo=UTC)))
+    codes = plans_public.DEMO_PLAN_CODES
+    try:
+        with err.status("creating the demo population"):
+            summary = demo.seed(
+                lambda: seeding.db.unit_of_work(tenant),
+                PlansCatalog(),
+                demo.DemoPlans(
+                    employer=(codes["employer_ppo"], codes["employer_hmo"], codes["employer_hdhp"]),
+                    individual=codes["aca_silver"],
+                    floater=codes["family_floater"],
+                ),
+                start,
+                employees=employees,
+            )
+        with seeding.db.unit_of_work(tenant) as uow:
+            activated = len(enrollment.activate_due(uow))
+    finally:
+        seeding.close()
+    out.print(
+        f"demo population from {start}: {summary.employees} employees with {summary.dependents} dependents, "
+        f"{summary.individual_members} individual members, a {summary.floater_members}-person family floater; "
+        f"{activated} group policies active"
+    )
 
 
 def main() -> None:

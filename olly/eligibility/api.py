@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from olly.eligibility import service
+from olly.eligibility.events import CoverageVerified
 from olly.platform.audit import AuditRecord
 from olly.platform.http import platform_of, request_id_of, tenant_of
 
@@ -44,6 +45,9 @@ def _answer(request: Request, party_id: uuid.UUID | None, on: date, service_type
             answer = service.check(
                 uow, party_id, on, service_type, request.app.state.benefit_source, request.app.state.eligibility_cache
             )
+    request.app.state.verified_events.publish(
+        tenant, _verified_event(answer, platform.clock.now()), key=party_id or "unknown"
+    )
     principal = getattr(request.state, "principal", None)
     platform.audit.submit(
         AuditRecord(
@@ -59,6 +63,25 @@ def _answer(request: Request, party_id: uuid.UUID | None, on: date, service_type
         )
     )
     return answer
+
+
+def _verified_event(answer: dict[str, Any], now: datetime) -> CoverageVerified:
+    covered = answer["covered"]
+    deductible = next((a for a in answer.get("deductible", []) if a["network"] == "IN_NETWORK"), None)
+    oop = next((a for a in answer.get("out_of_pocket", []) if a["network"] == "IN_NETWORK"), None)
+    return CoverageVerified(
+        event_type="COVERAGE_VERIFIED" if covered else "COVERAGE_NOT_FOUND",
+        member_id=answer["member_id"] or uuid.UUID(int=0),
+        plan_id=answer.get("plan_id") if covered else None,
+        group_number=answer.get("group_id"),
+        effective_date=answer.get("coverage_start") if covered else None,
+        termination_date=answer.get("coverage_end") if covered else None,
+        network_tier="IN_NETWORK" if covered else None,
+        deductible_remaining=deductible["individual_remaining"] if deductible else None,
+        oop_max_remaining=oop["individual_remaining"] if oop else None,
+        currency=answer.get("currency", "USD"),
+        verified_at=now,
+    )
 
 
 @router.get("", summary="Is this member covered on this date, and for this service?")

@@ -105,6 +105,7 @@ class PlanBenefits:
 
     plan_name: str
     plan_type: str
+    currency: str
     services: Mapping[str, ServiceBenefit]
     deductibles: Sequence[Accumulator]
     out_of_pocket: Sequence[Accumulator]

@@ -171,6 +171,7 @@ def _render(
     service = rules.service_benefit(plan, service_type)
     answer["plan_name"] = plan.plan_name
     answer["plan_type"] = plan.plan_type
+    answer["currency"] = plan.currency
     answer["network_tier"] = "IN_NETWORK"
     answer["service"] = {
         "category": service.category,

@@ -60,6 +60,8 @@ class PolicyTerm(TenantScoped, Base):
     currency: Mapped[str] = mapped_column(String(3))
     total_premium_minor: Mapped[int] = mapped_column(BigInteger)
     member_premium_minor: Mapped[int] = mapped_column(BigInteger)
+    premium_period: Mapped[str] = mapped_column(String(8))
+    """``MONTHLY`` or ``ANNUAL``: what the two premium amounts above are per."""
     created_at: Mapped[datetime]
 
 

@@ -30,9 +30,11 @@ class BillableTerm:
     tier_code: str
     currency: str
     total_premium_minor: int
-    """Monthly premium for the whole family."""
+    """The whole family's premium per ``premium_period``."""
     member_premium_minor: int
     """The subscriber's share of ``total_premium_minor`` (the rest is the employer's)."""
+    premium_period: str
+    """``MONTHLY`` or ``ANNUAL``."""
     covered_from: date
     covered_to: date
     """The part of the billing period the subscriber is covered under this term (inclusive)."""
@@ -76,6 +78,7 @@ def billable_terms(uow: UnitOfWork, period: DatePeriod) -> list[BillableTerm]:
                 currency=term.currency,
                 total_premium_minor=term.total_premium_minor,
                 member_premium_minor=term.member_premium_minor,
+                premium_period=term.premium_period,
                 covered_from=start,
                 covered_to=end,
                 covered_people=len(people),

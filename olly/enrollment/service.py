@@ -45,6 +45,8 @@ class PlanChoice:
     period_end: date
     total_premium_minor: int
     member_premium_minor: int
+    premium_period: str = "MONTHLY"
+    """``MONTHLY`` or ``ANNUAL`` (sum-insured products are usually priced by the year)."""
 
 
 class PlanCatalog(Protocol):
@@ -508,6 +510,7 @@ def _term(policy_id: uuid.UUID, plan: PlanChoice, tier: str, start: date, now: d
         currency=plan.currency,
         total_premium_minor=plan.total_premium_minor,
         member_premium_minor=plan.member_premium_minor,
+        premium_period=plan.premium_period,
         created_at=now,
     )
 

@@ -107,3 +107,16 @@ class RedisCache:
 
 def build_cache(redis_url: str | None) -> Cache:
     return RedisCache(redis_url) if redis_url else MemoryCache()
+
+
+_shared: dict[str | None, Cache] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_cache(redis_url: str | None) -> Cache:
+    """One cache per process and backend, so a consumer's invalidation reaches the API's reads."""
+    with _shared_lock:
+        cache = _shared.get(redis_url)
+        if cache is None:
+            cache = _shared[redis_url] = build_cache(redis_url)
+        return cache

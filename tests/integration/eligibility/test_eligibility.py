@@ -30,6 +30,7 @@ class FakeBenefits:
         return rules.PlanBenefits(
             plan_name=f"{plan_code} plan",
             plan_type="PPO",
+            currency="USD",
             services={
                 "office_visit": rules.ServiceBenefit(
                     "office_visit",

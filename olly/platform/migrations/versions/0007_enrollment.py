@@ -93,6 +93,7 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("total_premium_minor", sa.BigInteger(), nullable=False),
         sa.Column("member_premium_minor", sa.BigInteger(), nullable=False),
+        sa.Column("premium_period", sa.String(length=8), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(

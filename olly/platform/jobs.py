@@ -1,0 +1,95 @@
+"""Periodic jobs: deadlines and timers that the clock, not a request, sets off.
+
+A domain's ``jobs.py`` exposes ``register(scheduler)`` and adds jobs such as "activate group
+policies whose effective date has come" or "fire due credentialing timers". ``olly worker`` and
+``olly serve`` (embedded default) run them. Each job runs under a named lease so that, however many
+processes run, one runs it at a time; each run opens one unit of work per tenant. Jobs must be
+idempotent: a run interrupted by a crash is simply run again.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from olly.platform.bus.relay import release_named_lease, take_named_lease
+from olly.platform.db import SCHEMAS, Database, UnitOfWork
+from olly.platform.logging import get_logger
+from olly.platform.tenancy import Tenant
+
+log = get_logger("olly.jobs")
+
+Job = Callable[[UnitOfWork], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    name: str
+    every_seconds: float
+    run: Job
+
+
+@dataclass
+class JobScheduler:
+    db: Database
+    owner: str
+    jobs: dict[str, JobSpec] = field(default_factory=dict)
+
+    def add(self, name: str, every_seconds: float, run: Job) -> None:
+        self.jobs[name] = JobSpec(name, every_seconds, run)
+
+    def run_job(self, spec: JobSpec) -> bool:
+        """Run ``spec`` once for every tenant if this process gets its lease; True when it ran."""
+        now = self.db.clock.now()
+        ttl = timedelta(seconds=max(30.0, spec.every_seconds * 2))
+        with self.db.connect() as connection:
+            if not take_named_lease(connection, f"job:{spec.name}", self.owner, now, ttl):
+                return False
+            tenants = list(connection.execute(select(Tenant.__table__.c.id)).scalars())
+        try:
+            for tenant_id in tenants:
+                with self.db.unit_of_work(tenant_id) as uow:
+                    spec.run(uow)
+        finally:
+            with self.db.connect() as connection:
+                release_named_lease(connection, f"job:{spec.name}", self.owner)
+        return True
+
+    def run_all_once(self) -> list[str]:
+        return [spec.name for spec in self.jobs.values() if self.run_job(spec)]
+
+    def run(self, stop: threading.Event) -> None:
+        due = dict.fromkeys(self.jobs, 0.0)
+        while not stop.is_set():
+            for name, spec in self.jobs.items():
+                if time.monotonic() >= due[name]:
+                    try:
+                        self.run_job(spec)
+                    except Exception:  # one failing job must not stop the others; it runs again next time
+                        log.exception("job failed", job=name)
+                    due[name] = time.monotonic() + spec.every_seconds
+            stop.wait(1.0)
+
+
+def discover_jobs(scheduler: JobScheduler) -> list[str]:
+    """Call ``register(scheduler)`` of every installed domain's ``jobs`` module."""
+    found = []
+    for domain in SCHEMAS:
+        name = f"olly.{domain}.jobs"
+        if domain == "platform" or not importlib.util.find_spec(f"olly.{domain}"):
+            continue
+        if importlib.util.find_spec(name) is None:
+            continue
+        register = getattr(importlib.import_module(name), "register", None)
+        if callable(register):
+            register(scheduler)
+            found.append(name)
+    return found

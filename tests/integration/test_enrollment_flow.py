@@ -1,0 +1,160 @@
+"""End to end over HTTP and the event backbone: enrol → events → eligibility read model → fast path."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from olly.app import create_app
+from olly.kernel.clock import FixedClock
+from olly.plans import service as plans_service
+from olly.platform.bus.models import OutboxRecord
+from olly.platform.bus.runtime import BusRuntime, default_registry
+from olly.platform.runtime import Platform
+
+PPO = "OLLY-PPO-1000"
+
+
+@pytest.fixture
+def client(platform: Platform, tenant_id: uuid.UUID, clock: FixedClock) -> Iterator[TestClient]:
+    clock.set(datetime(2025, 12, 10, 9, 0, tzinfo=UTC))  # open enrollment for 2026
+    with platform.db.unit_of_work(tenant_id) as uow:
+        plans_service.load_demo_plans(uow, plans_service.limits_from_settings(platform.settings))
+    with TestClient(create_app(platform, run_bus=False)) as test_client:
+        yield test_client
+
+
+_runtimes: dict[int, BusRuntime] = {}
+
+
+def drain(platform: Platform) -> int:
+    """Relay and consume everything pending, with one bus member per platform (as one worker would)."""
+    runtime = _runtimes.get(id(platform))
+    if runtime is None:
+        runtime = _runtimes[id(platform)] = BusRuntime(
+            platform.db, platform.settings, default_registry(), platform.outbox, clock=platform.clock
+        )
+    return runtime.drain()
+
+
+def person(client: TestClient, given: str, family: str, born: str) -> str:
+    response = client.post(
+        "/api/v1/parties/individuals", json={"given_name": given, "family_name": family, "birth_date": born}
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def test_enrol_then_check_eligibility(client: TestClient, platform: Platform, clock: FixedClock) -> None:
+    account = client.post("/api/v1/accounts", json={"kind": "GROUP", "name": "Acme Tools", "currency": "USD"})
+    assert account.status_code == 201
+    subscriber = person(client, "Nia", "Brooks", "1988-03-14")
+    spouse = person(client, "Theo", "Brooks", "1987-07-01")
+    enrolled = client.post(
+        "/api/v1/enrollments",
+        json={
+            "market": "GROUP",
+            "account_id": account.json()["id"],
+            "subscriber_party_id": subscriber,
+            "plan_code": PPO,
+            "effective_date": "2026-01-01",
+            "dependents": [{"party_id": spouse, "relationship": "SPOUSE"}],
+        },
+    )
+    assert enrolled.status_code == 201, enrolled.text
+    policy = enrolled.json()
+    assert (policy["status"], policy["tier_code"], policy["plan_code"]) == ("SUBMITTED", "EE+SP", PPO)
+    assert sorted(c["relationship"] for c in policy["covered"]) == ["SELF", "SPOUSE"]
+    with platform.db.unit_of_work(None, all_tenants=True, read_only=True) as uow:
+        topics = list(uow.session.scalars(select(OutboxRecord.topic).order_by(OutboxRecord.id)))
+    assert topics == ["enrollment.enrollment.submitted"]
+
+    # the read model follows the events; before activation the answer is "pending"
+    assert drain(platform) == 1
+    pending = client.get(
+        "/api/v1/eligibility", params={"memberId": spouse, "serviceDate": "2026-02-03", "serviceType": "98"}
+    )
+    assert pending.status_code == 200
+    assert (pending.json()["covered"], pending.json()["status"]) == (False, "PENDING_ACTIVATION")
+
+    # the group's effective date arrives: the job activates, the event flows, the member is covered
+    clock.set(datetime(2026, 1, 1, 0, 1, tzinfo=UTC))
+    from olly.platform.jobs import JobScheduler, discover_jobs
+
+    scheduler = JobScheduler(platform.db, "test")
+    discover_jobs(scheduler)
+    assert "enrollment.activate-due-groups" in scheduler.run_all_once()
+    assert drain(platform) == 1
+    answer = client.get(
+        "/api/v1/eligibility", params={"memberId": spouse, "serviceDate": "2026-02-03", "serviceType": "98"}
+    )
+    body = answer.json()
+    assert (body["covered"], body["status"], body["plan_code"], body["relationship"]) == (
+        True,
+        "COVERED",
+        PPO,
+        "SPOUSE",
+    )
+    assert body["service"]["in_network"] == {"copay": "25.00", "coinsurance_percent": "0", "deductible_applies": False}
+    assert (body["coverage_start"], body["coverage_end"]) == ("2026-01-01", "2026-12-31")
+
+    # a provider finds the member by number, birth date and name
+    search = client.post(
+        "/api/v1/eligibility/search",
+        json={
+            "member_number": body["member_number"],
+            "birth_date": "1987-07-01",
+            "family_name": "brooks",
+            "service_date": "2026-02-03",
+            "service_type": "98",
+        },
+    )
+    assert search.json()["member_id"] == spouse and search.json()["covered"] is True
+    wrong = client.post(
+        "/api/v1/eligibility/search",
+        json={
+            "member_number": body["member_number"],
+            "birth_date": "1987-07-02",
+            "family_name": "Brooks",
+            "service_date": "2026-02-03",
+        },
+    )
+    assert (wrong.json()["covered"], wrong.json()["status"], wrong.json()["member_id"]) == (False, "NOT_FOUND", None)
+
+    # a termination reaches the fast path through the bus (the cache is invalidated)
+    clock.set(datetime(2026, 4, 10, 9, 0, tzinfo=UTC))
+    ended = client.post(f"/api/v1/enrollments/{policy['id']}/termination", json={"reason": "VOLUNTARY"})
+    assert ended.status_code == 200 and ended.json()["status"] == "TERMINATED"
+    drain(platform)
+    after = client.get("/api/v1/eligibility", params={"memberId": spouse, "serviceDate": "2026-05-01"}).json()
+    assert (after["covered"], after["status"], after["coverage_end"]) == (False, "TERMINATED", "2026-04-30")
+    client.app.state.verified_events.flush()  # type: ignore[attr-defined]
+    with platform.db.unit_of_work(None, all_tenants=True, read_only=True) as uow:
+        topics = list(uow.session.scalars(select(OutboxRecord.topic).order_by(OutboxRecord.id)))
+    assert topics.count("eligibility.coverage.terminated") == 2  # subscriber and spouse
+    assert "eligibility.coverage.verified" in topics
+
+
+def test_refusals_are_problems(client: TestClient) -> None:
+    unknown_plan = client.post(
+        "/api/v1/enrollments",
+        json={
+            "market": "GROUP",
+            "account_id": str(uuid.uuid4()),
+            "subscriber_party_id": person(client, "A", "B", "1990-01-01"),
+            "plan_code": "NOPE",
+            "effective_date": "2026-01-01",
+        },
+    )
+    assert unknown_plan.status_code == 422
+    assert unknown_plan.json()["errors"] == [
+        {"field": "plan_code", "message": "no such plan in force on that date", "code": "unknown_plan"}
+    ]
+    assert client.get(f"/api/v1/enrollments/{uuid.uuid4()}").status_code == 404
+    bad = client.get("/api/v1/eligibility", params={"memberId": "not-a-uuid", "serviceDate": "2026-01-01"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.memberId"
