@@ -1,0 +1,170 @@
+"""Eligibility fast path: latency at a steady 1,000 requests/s and saturation throughput.
+
+The server is a separate `olly serve` process on a demo database (SQLite; PostgreSQL with Redis as
+the cache when both are reachable). The load generator is open-loop at a fixed rate, so latency is
+measured from when each request was due. The peer in the same run is a bare FastAPI endpoint doing
+one primary-key lookup on the same database (bench/eligibility_peer.py).
+
+BENCH_ELIGIBILITY_SECONDS shortens the fixed-rate phase (default 60).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psycopg
+from psycopg import sql
+from sqlalchemy import select
+
+from bench._load import LoadResult, fixed_rate, saturate
+from bench._support import BENCH_KEY, POSTGRES_URL, percentile, postgres_available
+
+REDIS_URL = os.environ.get("OLLY_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+SERVICE_DATE = "2026-06-01"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def redis_available() -> bool:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+        return True
+    except Exception:
+        return False
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def member_ids(env: dict[str, str]) -> list[str]:
+    from olly.config import Settings
+    from olly.enrollment.models import CoverageSpan
+    from olly.platform.runtime import build_platform
+
+    platform = build_platform(
+        Settings(database_url=env["OLLY_DATABASE_URL"], data_dir=Path(env["OLLY_DATA_DIR"]), master_key=BENCH_KEY)
+    )  # type: ignore[arg-type]
+    try:
+        with platform.db.unit_of_work(platform.settings.default_tenant_id, read_only=True) as uow:
+            return [str(p) for p in uow.session.scalars(select(CoverageSpan.party_id).distinct())]
+    finally:
+        platform.close()
+
+
+def report(label: str, result: LoadResult) -> str:
+    return (
+        f"{label}: {result.rate:,.0f} req/s, p50 {percentile(result.latencies_ms, 50):.2f} ms, "
+        f"p99 {percentile(result.latencies_ms, 99):.2f} ms, errors {result.errors}"
+    )
+
+
+def run(engine: str, seconds: float) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        name = f"olly_bench_{uuid.uuid4().hex[:10]}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OLLY_")}
+        env.update(OLLY_DATA_DIR=str(Path(tmp) / "var"), OLLY_MASTER_KEY=BENCH_KEY, OLLY_LOG_LEVEL="WARNING")
+        if engine == "sqlite":
+            env["OLLY_DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'olly.db'}"
+            label = "SQLite"
+        else:
+            with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            env["OLLY_DATABASE_URL"] = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+            env["OLLY_REDIS_URL"] = REDIS_URL
+            label = "PostgreSQL + Redis"
+        olly = [sys.executable, "-m", "olly.cli"]
+        processes: list[subprocess.Popen[bytes]] = []
+        try:
+            subprocess.run([*olly, "db", "upgrade"], env=env, check=True, capture_output=True)
+            subprocess.run([*olly, "demo", "seed", "--employees", "300"], env=env, check=True, capture_output=True)
+            members = member_ids(env)
+            port, peer_port = free_port(), free_port()
+            processes.append(
+                subprocess.Popen(
+                    [*olly, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
+            )
+            processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "uvicorn",
+                        "bench.eligibility_peer:app",
+                        "--port",
+                        str(peer_port),
+                        "--log-level",
+                        "warning",
+                        "--no-access-log",
+                    ],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            base = f"http://127.0.0.1:{port}"
+            wait_http(f"{base}/health")
+            wait_http(f"http://127.0.0.1:{peer_port}/peer?memberId={members[0]}")
+            # the in-process bus builds the read model from the seed's events; wait until it has
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                answer = httpx.get(
+                    f"{base}/api/v1/eligibility", params={"memberId": members[-1], "serviceDate": SERVICE_DATE}
+                ).json()
+                if answer.get("covered"):
+                    break
+                time.sleep(0.5)
+            paths = [f"/api/v1/eligibility?memberId={m}&serviceDate={SERVICE_DATE}&serviceType=98" for m in members]
+            peer_paths = [f"/peer?memberId={m}" for m in members]
+            saturate("127.0.0.1", port, paths, 32, 3)  # warm the cache and the pools
+            steady = fixed_rate("127.0.0.1", port, paths, 1000, seconds)
+            olly_sat = saturate("127.0.0.1", port, paths, 64, 10)
+            peer_sat = saturate("127.0.0.1", peer_port, peer_paths, 64, 10)
+            print(f"  [{label}] {len(members)} members")
+            print(f"  [{label}] {report(f'steady 1,000 req/s for {seconds:.0f} s', steady)}")
+            print(f"  [{label}] {report('saturation, olly /api/v1/eligibility', olly_sat)}")
+            print(f"  [{label}] {report('saturation, peer (one primary-key lookup)', peer_sat)}")
+            print(f"  [{label}] saturation ratio olly/peer: {olly_sat.rate / peer_sat.rate:.2f}")
+        finally:
+            for process in processes:
+                process.terminate()
+                process.wait(timeout=20)
+            if engine != "sqlite":
+                with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def main() -> None:
+    seconds = float(os.environ.get("BENCH_ELIGIBILITY_SECONDS", "60"))
+    run("sqlite", seconds)
+    if postgres_available() and redis_available():
+        run("postgresql", seconds)
+    else:
+        print("  PostgreSQL or Redis not reachable: skipped that configuration")
+
+
+if __name__ == "__main__":
+    main()
