@@ -6,12 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 import olly
 from olly.platform import migrate
+from olly.platform.auth import public
+from olly.platform.auth.install import install_access_control
 from olly.platform.http import RequestContextMiddleware, install_error_handlers, problem_response
 from olly.platform.logging import configure_logging, get_logger
 from olly.platform.runtime import Platform, build_platform
@@ -29,6 +31,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
             built = build_platform()
             configure_logging(built.settings.log_level, built.settings.log_format)
             app.state.platform = built
+            app.state.access.bind(built)
         log.info("olly started", version=olly.__version__)
         try:
             yield
@@ -43,14 +46,26 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.platform = platform
+    install_access_control(app, platform)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
 
-    @app.get("/health", tags=["operations"], summary="Liveness: the process is up")
+    @app.get(
+        "/health",
+        tags=["operations"],
+        summary="Liveness: the process is up",
+        dependencies=[Depends(public("liveness probe", rate=None))],
+    )
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/ready", tags=["operations"], summary="Readiness: database reachable and migrations current")
+    @app.get(
+        "/ready",
+        tags=["operations"],
+        summary="Readiness: database reachable and migrations current",
+        dependencies=[Depends(public("readiness probe", rate=None))],
+        responses={503: {"description": "not ready"}},
+    )
     def ready(request: Request) -> Any:
         current: Platform = request.app.state.platform
         try:
@@ -68,4 +83,13 @@ def create_app(platform: Platform | None = None) -> FastAPI:
             )
         return JSONResponse({"status": "ready", "database": current.db.dialect})
 
+    _mount_domains(app)
     return app
+
+
+def _mount_domains(app: FastAPI) -> None:
+    """Every domain's router, and its resolvers and personal-data handler on the access control."""
+    from olly.consent import api as consent_api
+
+    consent_api.install(app.state.access)
+    app.include_router(consent_api.router)

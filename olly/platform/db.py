@@ -44,6 +44,7 @@ OutboxWriter = Callable[["UnitOfWork", list[OutgoingEvent]], None]
 #: One PostgreSQL schema per bounded context; every table names one of these.
 SCHEMAS: Final[tuple[str, ...]] = (
     "platform",
+    "identity",
     "policy_admin",
     "plans",
     "enrollment",
@@ -62,6 +63,7 @@ MODEL_MODULES: Final[tuple[str, ...]] = (
     "olly.platform.tenancy",
     "olly.platform.crypto",
     "olly.platform.audit",
+    "olly.platform.auth.models",
 )
 
 _NAMING = {
