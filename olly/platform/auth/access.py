@@ -9,9 +9,10 @@ Order of a decision, so that nothing leaks through the order itself:
 1. authenticate (bearer token, else session cookie) — 401 when missing or invalid;
 2. a session still awaiting its second factor may only reach the MFA routes — 401;
 3. unsafe methods on a cookie session need the session's CSRF token — 403;
-4. step-up routes need a recent sign-in — 401 ``reauthentication_required``;
-5. no role of the caller may ever do the action — 403, without looking the resource up;
-6. the resource is looked up: unknown, or someone else's — 404 either way (existence is hidden);
+4. no role of the caller may ever do the action — 403, without looking the resource up;
+5. the resource is looked up: unknown, or someone else's — 404 either way (existence is hidden);
+6. session-only routes refuse bearer tokens — 403; step-up routes need a sign-in within the last
+   few minutes (sessions only) — 401 ``reauthentication_required``;
 7. allowed. Refusals are always audited; allowed access to PHI kinds is audited with its purpose.
 """
 
@@ -266,14 +267,6 @@ class AccessControl:
                 self._audit_denial(request, principal, declared, "csrf", None)
                 raise CsrfRejected(f"send the {CSRF_HEADER} header from the sign-in response")
         now = self.clock.now()
-        if declared.fresh_auth_seconds is not None:
-            fresh = principal.authenticated_at is not None and now - principal.authenticated_at <= timedelta(
-                seconds=declared.fresh_auth_seconds
-            )
-            if not fresh:
-                self._audit_denial(request, principal, declared, "reauthentication_required", None)
-                raise ReauthenticationRequired("confirm your password first: POST /auth/reauthenticate")
-
         context = ResolveContext(principal.tenant_id, now.date(), self.db)
         subject = self.subject_facts(principal, context)
         if not grants_for(principal.roles, action) and not subject.break_glass:
@@ -305,6 +298,16 @@ class AccessControl:
             if decision.status == 404:
                 raise _not_found()
             raise AccessDenied("your role does not allow this")
+        if declared.session_only and principal.auth_method != "session":
+            self._audit_denial(request, principal, declared, "session_only", resource_id)
+            raise AccessDenied("this action belongs to a portal session (cookie), not a bearer token")
+        if declared.fresh_auth_seconds is not None:
+            fresh = principal.authenticated_at is not None and now - principal.authenticated_at <= timedelta(
+                seconds=declared.fresh_auth_seconds
+            )
+            if not fresh:
+                self._audit_denial(request, principal, declared, "reauthentication_required", resource_id)
+                raise ReauthenticationRequired("confirm your password first: POST /auth/reauthenticate")
         purpose = self._purpose(declared, decision)
         access = Access(
             principal=principal,

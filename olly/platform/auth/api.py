@@ -154,7 +154,7 @@ def mfa_verify(
     body: MfaVerifyRequest,
     request: Request,
     response: Response,
-    access: Access = Depends(policy("session.write", resource=SELF, allow_pending_mfa=True)),
+    access: Access = Depends(policy("session.write", resource=SELF, allow_pending_mfa=True, session_only=True)),
 ) -> SessionResponse:
     control = control_of(request)
     session = _session_required(control, request)
@@ -248,7 +248,7 @@ def recovery_codes(
 def reauthenticate(
     body: ReauthenticateRequest,
     request: Request,
-    access: Access = Depends(policy("session.write", resource=SELF)),
+    access: Access = Depends(policy("session.write", resource=SELF, session_only=True)),
 ) -> Response:
     control = control_of(request)
     session = _session_required(control, request)
@@ -316,7 +316,9 @@ def password_reset_confirm(body: PasswordResetConfirm, request: Request) -> Resp
     summary="Exchange this portal session for a short-lived bearer token (mobile app, API calls)",
 )
 def session_token(
-    request: Request, response: Response, access: Access = Depends(policy("session.write", resource=SELF))
+    request: Request,
+    response: Response,
+    access: Access = Depends(policy("session.write", resource=SELF, session_only=True)),
 ) -> AccessTokenResponse:
     control = control_of(request)
     session = _session_required(control, request)

@@ -120,6 +120,7 @@ class PolicyDependency:
         purpose: str | None = None,
         allow_pending_mfa: bool = False,
         fresh_auth_seconds: int | None = None,
+        session_only: bool = False,
     ) -> None:
         self.action = parse_action(action)
         self.resource = resource
@@ -129,6 +130,7 @@ class PolicyDependency:
         self.purpose = purpose
         self.allow_pending_mfa = allow_pending_mfa
         self.fresh_auth_seconds = fresh_auth_seconds
+        self.session_only = session_only or fresh_auth_seconds is not None
 
     def __repr__(self) -> str:
         return f"policy({self.action.name!r}, resource={self.resource!r})"
@@ -169,16 +171,23 @@ def policy(
     purpose: str | None = None,
     allow_pending_mfa: bool = False,
     fresh_auth_seconds: int | None = None,
+    session_only: bool = False,
 ) -> PolicyDependency:
     """Declare what a route does: ``action`` is ``<kind>.<verb>`` from ``catalog.py``; ``resource``
     says where the request names the object (``None`` for collections and creations: the endpoint
-    then narrows what it returns with ``access.scope``)."""
+    then narrows what it returns with ``access.scope``).
+
+    ``allow_pending_mfa`` lets a session that still owes its second factor in (the MFA routes);
+    ``fresh_auth_seconds`` demands a sign-in or re-authentication that recent (step-up, portal
+    sessions only); ``session_only`` refuses bearer tokens (routes about the session itself).
+    """
     return PolicyDependency(
         action,
         resource,
         purpose=purpose,
         allow_pending_mfa=allow_pending_mfa,
         fresh_auth_seconds=fresh_auth_seconds,
+        session_only=session_only,
     )
 
 

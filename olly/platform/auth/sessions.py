@@ -101,7 +101,7 @@ class SessionStore:
         now = self.clock.now()
         with reading(self.db) as connection:
             row = connection.execute(
-                select(sessions, *[accounts.c[c].label(f"account_{c}") for c in ACCOUNT_COLUMNS])
+                select(sessions, *[accounts.c[c].label(f"acct__{c}") for c in ACCOUNT_COLUMNS])
                 .join(accounts, accounts.c.id == sessions.c.account_id)
                 .where(sessions.c.token_hash == digest(token))
             ).first()
@@ -188,8 +188,8 @@ class SessionStore:
 
 
 class _AccountRow:
-    """Presents the ``account_*`` labelled columns of a join as an account row."""
+    """Presents the ``acct__*`` labelled columns of a join as an account row."""
 
     def __init__(self, row: object) -> None:
         mapping = row._mapping  # type: ignore[attr-defined]
-        self._mapping = {c: mapping[f"account_{c}"] for c in ACCOUNT_COLUMNS}
+        self._mapping = {c: mapping[f"acct__{c}"] for c in ACCOUNT_COLUMNS}
