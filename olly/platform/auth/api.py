@@ -331,6 +331,19 @@ def session_token(
     )
 
 
+_OAUTH_ERROR: dict[str, Any] = {
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+            }
+        }
+    }
+}
+
+
 def _oauth_error(status: int, error: str, description: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(
         {"error": error, "error_description": description}, status_code=status, headers={**NO_STORE, **(headers or {})}
@@ -354,9 +367,28 @@ def _basic_credentials(header: str | None) -> tuple[str, str] | None:
     summary="OAuth 2.0 client-credentials grant for trading partners (HTTP Basic or form credentials)",
     dependencies=[Depends(public("OAuth token endpoint: the client authenticates in the request", rate=None))],
     responses={
-        400: {"description": "RFC 6749 error: invalid_request or unsupported_grant_type"},
-        401: {"description": "RFC 6749 error: invalid_client"},
-        429: {"description": "slow down"},
+        400: _OAUTH_ERROR | {"description": "RFC 6749 error: invalid_request or unsupported_grant_type"},
+        401: _OAUTH_ERROR | {"description": "RFC 6749 error: invalid_client"},
+        429: _OAUTH_ERROR | {"description": "RFC 6749 error: slow_down"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["grant_type"],
+                        "properties": {
+                            "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                            "client_id": {"type": "string", "maxLength": 128},
+                            "client_secret": {"type": "string", "maxLength": 256},
+                            "scope": {"type": "string", "maxLength": 512},
+                        },
+                    }
+                }
+            },
+        }
     },
 )
 def client_credentials(

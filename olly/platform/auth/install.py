@@ -46,9 +46,11 @@ PROBLEM_SCHEMA: Final[dict[str, Any]] = {
 }
 _PROBLEM_REF: Final = {"$ref": "#/components/schemas/Problem"}
 _STANDARD: Final = {
+    "400": "the body is not well-formed JSON",
     "401": "not signed in, or the session or token is no longer valid",
     "403": "the caller's role may not do this (or the CSRF token is missing)",
     "404": "no such resource, or it is someone else's",
+    "409": "the request conflicts with the resource's current state",
     "422": "the request is not valid",
     "429": "too many requests",
 }
@@ -101,6 +103,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             if "422" in responses or operation.get("requestBody") or operation.get("parameters"):
                 responses["422"] = _problem(_STANDARD["422"])
+            if operation.get("requestBody"):
+                responses.setdefault("400", _problem(_STANDARD["400"]))
             if isinstance(declared, PolicyDependency):
                 operation["security"] = [{"bearerAuth": []}, {"sessionCookie": []}]
                 operation["x-olly-policy"] = {
@@ -108,7 +112,10 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     "resource": declared.resource_kind,
                     "locator": declared.resource.source if declared.resource else None,
                 }
-                for status in ("401", "403", "404", "429"):
+                statuses = ["401", "403", "404", "429"] + (
+                    ["409"] if method in ("post", "put", "patch", "delete") else []
+                )
+                for status in statuses:
                     responses.setdefault(status, _problem(_STANDARD[status]))
                     responses[status] = _as_problem(responses[status], _STANDARD[status])
             elif isinstance(declared, PublicDependency):
