@@ -10,7 +10,8 @@ under a **relation** that must hold between the caller and the resource (ABAC):
 * examiners see the claims in their queues; auditors read everything and change nothing.
 
 Two invariants hold whatever the table says (and tests check the table does not try): auditors
-never change anything, employers never see a clinical kind. Staff without a grant may read PHI
+change nothing (beyond signing out and managing their own second factor), employers never see a
+clinical kind. Staff without a grant may read PHI
 during an open break-glass grant; every such read is flagged.
 """
 
@@ -243,8 +244,8 @@ def grants_for(roles: frozenset[Role], action: Action) -> tuple[Grant, ...]:
     for grant in GRANTS:
         if grant.role not in roles or grant.kind != action.kind.name or action.verb not in grant.verbs:
             continue
-        if grant.role is Role.COMPLIANCE_AUDITOR and not action.is_read:
-            continue
+        if grant.role is Role.COMPLIANCE_AUDITOR and not action.is_read and grant.relation is not Relation.SELF:
+            continue  # auditors change nothing but their own session and sign-in settings
         if grant.role is Role.EMPLOYER_ADMIN and action.kind.clinical:
             continue
         found.append(grant)

@@ -24,7 +24,7 @@ from olly.kernel.clock import Clock
 
 ISSUER = "https://idp.example.test/realms/olly"
 CLIENT_ID = "olly-portal"
-CLIENT_SECRET = "idp-client-secret"  # noqa: S105 - test data
+CLIENT_SECRET = "idp-client-secret"
 REDIRECT_URI = "https://olly.example.test/auth/oidc/callback"
 
 
@@ -99,13 +99,19 @@ class FakeIssuer:
         if request.headers.get("authorization") != expected:
             return httpx.Response(401, json={"error": "invalid_client"})
         grant = self.grants.pop(form.get("code", ""), None)  # single use
-        if grant is None or form.get("grant_type") != "authorization_code" or form.get("redirect_uri") != grant.redirect_uri:
+        if (
+            grant is None
+            or form.get("grant_type") != "authorization_code"
+            or form.get("redirect_uri") != grant.redirect_uri
+        ):
             return httpx.Response(400, json={"error": "invalid_grant"})
         verifier = form.get("code_verifier", "")
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
         if challenge != grant.challenge:
             return httpx.Response(400, json={"error": "invalid_grant", "error_description": "PKCE verification failed"})
-        return httpx.Response(200, json={"access_token": "at", "token_type": "Bearer", "id_token": self.id_token(grant)})
+        return httpx.Response(
+            200, json={"access_token": "at", "token_type": "Bearer", "id_token": self.id_token(grant)}
+        )
 
     def id_token(self, grant: Grant) -> str:
         now = int(self.clock.now().timestamp())
@@ -121,7 +127,9 @@ class FakeIssuer:
             header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "kid": self.kid}).encode()).rstrip(b"=")
             body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=")
             return f"{header.decode()}.{body.decode()}."
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048) if "foreign_key" in self.defects else self.key
+        key = (
+            rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            if "foreign_key" in self.defects
+            else self.key
+        )
         return jwt.encode(claims, key, algorithm="RS256", headers={"kid": self.kid})
-
-

@@ -15,7 +15,7 @@ from olly.platform.auth.roles import AccountKind, Role
 from olly.platform.auth.service import NewAccount
 from tests.support.identity import create_account
 
-STAFF_PASSWORD = "a long staff passphrase for olly"  # noqa: S105 - test data
+STAFF_PASSWORD = "a long staff passphrase for olly"
 
 
 def _login(client: TestClient) -> dict:  # type: ignore[type-arg]
@@ -29,7 +29,9 @@ def test_staff_passwords_need_15_characters(control, tenant_id) -> None:  # type
         create_account(
             control,
             tenant_id,
-            NewAccount(AccountKind.STAFF, "x@plan.example.org", password="twelve chars", roles=frozenset({Role.BILLING})),
+            NewAccount(
+                AccountKind.STAFF, "x@plan.example.org", password="twelve chars", roles=frozenset({Role.BILLING})
+            ),
         )
     assert [e.code for e in refused.value.errors] == ["too_short"]
 
@@ -39,7 +41,10 @@ def test_staff_enrol_then_verify_with_totp_and_recovery_codes(client, control, c
         control,
         tenant_id,
         NewAccount(
-            AccountKind.STAFF, "examiner@plan.example.org", password=STAFF_PASSWORD, roles=frozenset({Role.CLAIMS_EXAMINER})
+            AccountKind.STAFF,
+            "examiner@plan.example.org",
+            password=STAFF_PASSWORD,
+            roles=frozenset({Role.CLAIMS_EXAMINER}),
         ),
     )
     first = _login(client)
@@ -80,7 +85,9 @@ def test_staff_enrol_then_verify_with_totp_and_recovery_codes(client, control, c
     assert client.post("/auth/mfa/verify", json={"recoveryCode": codes[0].lower()}, headers=csrf).status_code == 200
     client.post("/auth/logout", headers={"X-CSRF-Token": client.cookies.get("__Host-olly_csrf")})
     fourth = _login(client)
-    reused = client.post("/auth/mfa/verify", json={"recoveryCode": codes[0]}, headers={"X-CSRF-Token": fourth["csrfToken"]})
+    reused = client.post(
+        "/auth/mfa/verify", json={"recoveryCode": codes[0]}, headers={"X-CSRF-Token": fourth["csrfToken"]}
+    )
     assert reused.status_code == 401
 
 

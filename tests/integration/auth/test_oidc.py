@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from pydantic import SecretStr
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from olly.kernel.clock import FixedClock
 from olly.platform.runtime import Platform

@@ -9,21 +9,22 @@ persona of every role and anonymously, each example as the next role in turn.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
+from schemathesis.generation import GenerationMode
+from schemathesis.python import asgi
 
 from olly.config import DEFAULT_TENANT_ID, Settings
 from olly.kernel.clock import FixedClock
-from olly.platform.runtime import build_platform
-from schemathesis.generation import GenerationMode
-from schemathesis.python import asgi
-from tests.conftest import ENGINES, START, TEST_MASTER_KEY, make_database_url
 from olly.platform.auth.roles import Role
+from olly.platform.runtime import build_platform
+from tests.conftest import ENGINES, START, TEST_MASTER_KEY, make_database_url
 from tests.support.identity import Persona, World, build_app, build_world, fast_settings
 
 
@@ -76,6 +77,33 @@ def _one_persona_per_role(world: World) -> list[Persona | None]:
     return [*chosen.values(), None]  # None: anonymous
 
 
+def _fuzz(
+    operation: Any,
+    mode: GenerationMode,
+    personas: list[Persona | None],
+    call: Callable[[schemathesis.Case, Persona | None], None],
+) -> None:
+    """Each example goes out as the next role in turn; roles an operation with a small input space
+    never reached are then sent its last example, so every role sees every operation."""
+    sent: list[schemathesis.Case] = []
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=len(personas),
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case: schemathesis.Case) -> None:
+        call(case, personas[len(sent) % len(personas)])
+        sent.append(case)
+
+    run()
+    for persona in personas[len(sent) :]:
+        call(sent[-1], persona)
+
+
 def test_every_operation_as_every_role(fuzz_world: World) -> None:
     schema = _schema(fuzz_world)
     personas = _one_persona_per_role(fuzz_world)
@@ -99,29 +127,8 @@ def test_every_operation_as_every_role(fuzz_world: World) -> None:
         operation = result.ok()
         operations += 1
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            # Each example goes out as the next role in turn; roles an operation with a small input
-            # space never reached are then sent its last example, so every role sees every operation.
-            turn = 0
-            last: list[schemathesis.Case] = []
-
-            @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(
-                max_examples=len(personas),
-                deadline=None,
-                derandomize=True,
-                database=None,
-                suppress_health_check=list(HealthCheck),
-            )
-            def run(case: schemathesis.Case) -> None:
-                nonlocal turn
-                last[:] = [case]
-                call(case, personas[turn % len(personas)])
-                turn += 1
-
             try:
-                run()
-                for persona in personas[turn:]:
-                    call(last[0], persona)
+                _fuzz(operation, mode, personas, call)
             except Unsatisfiable:
                 continue  # nothing to make invalid: the operation takes no input
             except (Exception, BaseExceptionGroup) as exc:  # one operation's failure must not hide the others'

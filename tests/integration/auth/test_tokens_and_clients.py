@@ -18,8 +18,12 @@ from olly.platform.db import table_of
 from tests.support.identity import STRONG_PASSWORD, audit_rows, create_account
 
 
-def test_a_disabled_account_s_tokens_stop_within_the_revocation_window(client, control, platform, clock: FixedClock, tenant_id) -> None:  # type: ignore[no-untyped-def]
-    account_id = create_account(control, tenant_id, NewAccount(AccountKind.MEMBER, "t@example.org", party_id=uuid.uuid4()))
+def test_a_disabled_account_s_tokens_stop_within_the_revocation_window(
+    client, control, platform, clock: FixedClock, tenant_id
+) -> None:  # type: ignore[no-untyped-def]
+    account_id = create_account(
+        control, tenant_id, NewAccount(AccountKind.MEMBER, "t@example.org", party_id=uuid.uuid4())
+    )
     token, _ = control.tokens.issue(f"account:{account_id}", tenant_id, clock.now())
     bearer = {"Authorization": f"Bearer {token}"}
     assert client.get("/me", headers=bearer).status_code == 200
@@ -36,7 +40,9 @@ def test_a_disabled_account_s_tokens_stop_within_the_revocation_window(client, c
     assert control.settings.revocation_cache_seconds <= 60
 
 
-def test_disabling_through_the_api_stops_tokens_at_once_in_this_process(client, control, world, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+def test_disabling_through_the_api_stops_tokens_at_once_in_this_process(
+    client, control, world, clock: FixedClock
+) -> None:  # type: ignore[no-untyped-def]
     member = world.persona("member_b")
     admin = world.persona("administrator")
     assert client.get("/me", headers=member.headers).status_code == 200
@@ -53,7 +59,9 @@ def test_disabling_through_the_api_stops_tokens_at_once_in_this_process(client, 
 
 def test_a_token_from_a_session_dies_with_the_session(client, control, clock: FixedClock, tenant_id) -> None:  # type: ignore[no-untyped-def]
     create_account(
-        control, tenant_id, NewAccount(AccountKind.MEMBER, "s@example.org", password=STRONG_PASSWORD, party_id=uuid.uuid4())
+        control,
+        tenant_id,
+        NewAccount(AccountKind.MEMBER, "s@example.org", password=STRONG_PASSWORD, party_id=uuid.uuid4()),
     )
     csrf = client.post("/auth/login", json={"email": "s@example.org", "password": STRONG_PASSWORD}).json()["csrfToken"]
     minted = client.post("/auth/token", headers={"X-CSRF-Token": csrf})
@@ -78,7 +86,9 @@ def test_client_credentials_grant(client, control, world, platform, clock: Fixed
     client_id, secret = created.json()["clientId"], created.json()["clientSecret"]
     basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
 
-    granted = client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"})
+    granted = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"}
+    )
     assert granted.status_code == 200
     assert granted.headers["cache-control"] == "no-store"
     body = granted.json()
@@ -93,15 +103,25 @@ def test_client_credentials_grant(client, control, world, platform, clock: Fixed
     assert client.get("/me", headers=token).status_code in (403, 404)
     assert client.get(f"/members/{world.parties['A']}/consents", headers=token).status_code == 403
 
-    wrong = client.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": "guess"})
+    wrong = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": "guess"}
+    )
     assert (wrong.status_code, wrong.json()["error"]) == (401, "invalid_client")
     assert wrong.headers["www-authenticate"] == "Basic"
-    unsupported = client.post("/oauth/token", data={"grant_type": "password"}, headers={"Authorization": f"Basic {basic}"})
+    unsupported = client.post(
+        "/oauth/token", data={"grant_type": "password"}, headers={"Authorization": f"Basic {basic}"}
+    )
     assert (unsupported.status_code, unsupported.json()["error"]) == (400, "unsupported_grant_type")
-    assert [r["outcome"] for r in audit_rows(platform, action="auth.client_credentials")] == ["allowed", "allowed", "denied"]
+    assert [r["outcome"] for r in audit_rows(platform, action="auth.client_credentials")] == [
+        "allowed",
+        "allowed",
+        "denied",
+    ]
 
     # Disabling the client refuses its tokens and its credentials.
     assert client.post(f"/admin/api-clients/{client_id}/disable", headers=admin.headers).status_code == 200
     assert client.get(f"/members/{world.parties['A']}/consents", headers=token).status_code == 401
-    again = client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"})
+    again = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"}
+    )
     assert again.status_code == 401

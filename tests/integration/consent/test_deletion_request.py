@@ -61,15 +61,26 @@ def test_deletion_request_end_to_end(client, control, world, platform, outbox, c
     account_id = create_account(
         control,
         tenant_id,
-        NewAccount(AccountKind.MEMBER, "erase.me@example.org", password=STRONG_PASSWORD, party_id=party, display_name="Erin Ease"),
+        NewAccount(
+            AccountKind.MEMBER,
+            "erase.me@example.org",
+            password=STRONG_PASSWORD,
+            party_id=party,
+            display_name="Erin Ease",
+        ),
     )
     claims = DomainDouble(
         "claims",
         "claim",
         RecordCategory.CLAIM,
-        [Row("clm-2018", party, "Erin Ease", date(2018, 3, 2)), Row("clm-2025", party, "Erin Ease", date(2025, 11, 20))],
+        [
+            Row("clm-2018", party, "Erin Ease", date(2018, 3, 2)),
+            Row("clm-2025", party, "Erin Ease", date(2025, 11, 20)),
+        ],
     )
-    enrollment = DomainDouble("enrollment", "policy_element", RecordCategory.ENROLLMENT, [Row("pe-1", party, "Erin Ease", date(2024, 1, 1))])
+    enrollment = DomainDouble(
+        "enrollment", "policy_element", RecordCategory.ENROLLMENT, [Row("pe-1", party, "Erin Ease", date(2024, 1, 1))]
+    )
     billing = DomainDouble("billing", "invoice", RecordCategory.BILLING, [Row("inv-7", party, None, date(2019, 12, 1))])
     for double in (claims, enrollment, billing):
         control.personal_data.register(double)
@@ -78,17 +89,32 @@ def test_deletion_request_end_to_end(client, control, world, platform, outbox, c
 
     login = client.post("/auth/login", json={"email": "erase.me@example.org", "password": STRONG_PASSWORD}).json()
     csrf = {"X-CSRF-Token": login["csrfToken"]}
-    assert client.put(f"/members/{party}/consents/communication", json={"channels": {"email": True}}, headers=csrf).status_code == 200
-    assert client.post(
-        f"/members/{party}/consents/app-sharing",
-        json={"appClientId": "pocket-health", "appName": "Pocket Health", "scopes": ["patient/*.read"]},
-        headers=csrf,
-    ).status_code == 201
-    assert client.put(f"/members/{party}/consents/confidential-communication", json={"address": ADDRESS}, headers=csrf).status_code == 200
+    assert (
+        client.put(
+            f"/members/{party}/consents/communication", json={"channels": {"email": True}}, headers=csrf
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            f"/members/{party}/consents/app-sharing",
+            json={"appClientId": "pocket-health", "appName": "Pocket Health", "scopes": ["patient/*.read"]},
+            headers=csrf,
+        ).status_code
+        == 201
+    )
+    assert (
+        client.put(
+            f"/members/{party}/consents/confidential-communication", json={"address": ADDRESS}, headers=csrf
+        ).status_code
+        == 200
+    )
     examiner = world.persona("claims_examiner")
     with platform.db.unit_of_work(tenant_id) as uow:
         assert examiner.account_id is not None
-        grant_id = control.identity.open_break_glass(uow, examiner.account_id, "Urgent: ER asked for member records", party, 20).id
+        grant_id = control.identity.open_break_glass(
+            uow, examiner.account_id, "Urgent: ER asked for member records", party, 20
+        ).id
 
     # Identity is verified by signing in again shortly before asking.
     clock.advance(timedelta(minutes=6))
@@ -115,7 +141,13 @@ def test_deletion_request_end_to_end(client, control, world, platform, outbox, c
     report = done.json()["report"]
     assert done.json()["status"] == "completed"
 
-    actions = {(i["domain"], i["recordType"], i["recordId"] if i["domain"] != "consent" else i["recordType"]): (i["action"], i["retainUntil"]) for i in report["items"]}
+    actions = {
+        (i["domain"], i["recordType"], i["recordId"] if i["domain"] != "consent" else i["recordType"]): (
+            i["action"],
+            i["retainUntil"],
+        )
+        for i in report["items"]
+    }
     assert actions == {
         ("billing", "invoice", "inv-7"): ("pseudonymised", "2026-12-01"),
         ("claims", "claim", "clm-2018"): ("deleted", "2024-03-02"),
@@ -176,7 +208,14 @@ def test_staff_file_a_request_after_checking_documents(client, world) -> None:  
     assert filed.status_code == 201
     assert filed.json()["requestedVia"] == "staff"
     # Member B sees their own request; member A does not, even knowing its id.
-    assert [r["id"] for r in client.get("/me/deletion-requests", headers=world.persona("member_b").headers).json()] == [filed.json()["id"]]
-    assert client.get(f"/deletion-requests/{filed.json()['id']}", headers=world.persona("member_a").headers).status_code == 404
-    rejected = client.post(f"/deletion-requests/{filed.json()['id']}/reject", json={"reason": "legal hold"}, headers=admin.headers)
+    assert [r["id"] for r in client.get("/me/deletion-requests", headers=world.persona("member_b").headers).json()] == [
+        filed.json()["id"]
+    ]
+    assert (
+        client.get(f"/deletion-requests/{filed.json()['id']}", headers=world.persona("member_a").headers).status_code
+        == 404
+    )
+    rejected = client.post(
+        f"/deletion-requests/{filed.json()['id']}/reject", json={"reason": "legal hold"}, headers=admin.headers
+    )
     assert (rejected.status_code, rejected.json()["status"]) == (200, "rejected")
