@@ -18,10 +18,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="PHI encryption keys.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 config_app = typer.Typer(help="Effective configuration.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Sign-in accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(config_app, name="config")
+app.add_typer(accounts_app, name="accounts")
 
 out = Console()
 err = Console(stderr=True)
@@ -210,6 +212,39 @@ def audit_verify() -> None:
             f"({link.explanation}){' record ' + link.record_id if link.record_id else ''}"
         )
     raise typer.Exit(1)
+
+
+@accounts_app.command("create-staff")
+def accounts_create_staff(
+    email: Annotated[str, typer.Option(help="the staff member's e-mail address (sign-in name)")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="at least 15 characters")
+    ],
+    role: Annotated[list[str], typer.Option(help="staff role; repeat for several")] = ["administrator"],  # noqa: B006
+) -> None:
+    """Create a staff account (the first administrator, say); TOTP enrolment follows at first sign-in."""
+    from olly.platform.auth.access import AccessControl
+    from olly.platform.auth.roles import AccountKind, Role, parse_staff_roles
+    from olly.platform.auth.service import NewAccount
+
+    roles = parse_staff_roles(role)
+    if len(roles) != len(set(role)):
+        raise fail(f"unknown role; choose from {', '.join(sorted(r.value for r in Role))}")
+    platform = _platform()
+    try:
+        control = AccessControl()
+        control.bind(platform)
+        with platform.db.unit_of_work(platform.settings.default_tenant_id) as uow:
+            account = control.identity.create_account(
+                uow, NewAccount(AccountKind.STAFF, email, password=password, roles=roles)
+            )
+            account_id = account.id
+    except OllyError as exc:
+        details = "; ".join(f"{e['field']}: {e['message']}" for e in exc.extra.get("errors", []))
+        raise fail(details or exc.detail) from None
+    finally:
+        platform.close()
+    out.print(f"staff account {account_id} created with roles {', '.join(sorted(roles))}")
 
 
 def main() -> None:
