@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from olly.kernel.clock import Clock
+from olly.platform.logging import get_logger
+
+log = get_logger("olly.ratelimit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +110,18 @@ class RedisRateLimiter:
         return cls(redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2), clock)
 
     def hit(self, bucket: str, key: str, rate: Rate) -> RateDecision:
+        import redis
+
         now = self.clock.now().timestamp()
         ttl = max(1, math.ceil(rate.period_seconds * 2))
-        allowed, tokens = self._script(
-            keys=[f"{self.prefix}:{bucket}:{key}"], args=[rate.capacity, rate.per_second, now, ttl]
-        )
+        try:
+            allowed, tokens = self._script(
+                keys=[f"{self.prefix}:{bucket}:{key}"], args=[rate.capacity, rate.per_second, now, ttl]
+            )
+        except redis.RedisError:
+            # Fail open: a Redis outage must not lock everyone out; lockout still guards accounts.
+            log.warning("rate limiter unavailable; request allowed", bucket=bucket)
+            return RateDecision(True)
         if int(allowed) == 1:
             return RateDecision(True)
         return RateDecision(False, _retry_after(float(tokens), rate))

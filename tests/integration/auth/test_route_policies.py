@@ -72,3 +72,10 @@ def test_unknown_actions_and_kinds_fail_when_the_route_is_declared() -> None:
 
     with pytest.raises(ValueError, match="unknown resource kind"):
         policy("claim.read", resource=path("x", kind="nothing"))
+
+
+def test_public_endpoints_are_rate_limited_per_client_address(client) -> None:  # type: ignore[no-untyped-def]
+    statuses = [client.get("/.well-known/jwks.json").status_code for _ in range(121)]
+    assert statuses[:120] == [200] * 120
+    assert statuses[120] == 429
+    assert client.get("/health").status_code == 200  # probes are never limited

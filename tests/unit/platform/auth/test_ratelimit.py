@@ -42,3 +42,11 @@ def test_redis_token_bucket_is_shared_between_limiters() -> None:
     finally:
         for key in client.scan_iter(f"{prefix}:*"):
             client.delete(key)
+
+
+def test_redis_outage_fails_open() -> None:
+    import redis
+
+    clock = FixedClock(datetime(2026, 1, 15, 9, tzinfo=UTC))
+    limiter = RedisRateLimiter(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2), clock)
+    assert limiter.hit("login", "client-a", RATE).allowed
