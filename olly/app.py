@@ -7,25 +7,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 import olly
-from olly import roster
-from olly.eligibility import api as eligibility_api
-from olly.eligibility.plan_benefits import PlanBenefitSource
-from olly.enrollment import api as enrollment_api
-from olly.enrollment.plan_catalog import PlansCatalog
-from olly.plans.api import router as plans_router
 from olly.platform import migrate
-from olly.platform.bus.api import router as bus_admin_router
+from olly.platform.auth import public
+from olly.platform.auth.install import install_access_control
 from olly.platform.bus.buffered import BufferedPublisher
 from olly.platform.cache import shared_cache
 from olly.platform.http import RequestContextMiddleware, install_error_handlers, problem_response
 from olly.platform.logging import configure_logging, get_logger
 from olly.platform.runtime import Platform, build_platform
-from olly.policy_admin import api as policy_admin_api
 
 log = get_logger("olly.app")
 
@@ -33,8 +27,8 @@ log = get_logger("olly.app")
 def create_app(platform: Platform | None = None, *, run_bus: bool | None = None) -> FastAPI:
     """Build the app. Without ``platform`` one is built from the environment at start-up.
 
-    ``run_bus``: run the event relay and every consumer group in this process. By default it does
-    when the app builds its own platform (``olly serve``) with the embedded bus and
+    ``run_bus``: run the event relay, every consumer group and the periodic jobs in this process. By
+    default it does when the app builds its own platform (``olly serve``) with the embedded bus and
     ``OLLY_BUS_IN_PROCESS`` on; with Kafka, run ``olly worker`` processes instead.
     """
 
@@ -45,6 +39,7 @@ def create_app(platform: Platform | None = None, *, run_bus: bool | None = None)
             built = build_platform()
             configure_logging(built.settings.log_level, built.settings.log_format)
             app.state.platform = built
+            app.state.access.bind(built)
         current: Platform = app.state.platform
         app.state.eligibility_cache = shared_cache(current.settings.redis_url)
         app.state.verified_events = BufferedPublisher(current.db)
@@ -79,22 +74,26 @@ def create_app(platform: Platform | None = None, *, run_bus: bool | None = None)
         lifespan=lifespan,
     )
     app.state.platform = platform
-    # The adapters through which one domain reads another's public functions.
-    app.state.plan_catalog = PlansCatalog()
-    app.state.benefit_source = PlanBenefitSource()
+    install_access_control(app, platform)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
-    app.include_router(policy_admin_api.router)
-    app.include_router(enrollment_api.router)
-    app.include_router(roster.router)
-    app.include_router(eligibility_api.router)
-    app.include_router(bus_admin_router)
 
-    @app.get("/health", tags=["operations"], summary="Liveness: the process is up")
+    @app.get(
+        "/health",
+        tags=["operations"],
+        summary="Liveness: the process is up",
+        dependencies=[Depends(public("liveness probe", rate=None))],
+    )
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/ready", tags=["operations"], summary="Readiness: database reachable and migrations current")
+    @app.get(
+        "/ready",
+        tags=["operations"],
+        summary="Readiness: database reachable and migrations current",
+        dependencies=[Depends(public("readiness probe", rate=None))],
+        responses={503: {"description": "not ready"}},
+    )
     def ready(request: Request) -> Any:
         current: Platform = request.app.state.platform
         try:
@@ -112,6 +111,33 @@ def create_app(platform: Platform | None = None, *, run_bus: bool | None = None)
             )
         return JSONResponse({"status": "ready", "database": current.db.dialect})
 
-    app.include_router(plans_router)
-
+    _mount_domains(app)
     return app
+
+
+def _mount_domains(app: FastAPI) -> None:
+    """Every domain's router, the adapters through which one domain reads another's public
+    functions, and each domain's resolvers and personal-data handler on the access control."""
+    from olly import roster
+    from olly.consent import api as consent_api
+    from olly.eligibility import api as eligibility_api
+    from olly.eligibility.plan_benefits import PlanBenefitSource
+    from olly.enrollment import api as enrollment_api
+    from olly.enrollment.plan_catalog import PlansCatalog
+    from olly.plans import api as plans_api
+    from olly.platform.bus import api as bus_api
+    from olly.policy_admin import api as policy_admin_api
+
+    app.state.plan_catalog = PlansCatalog()
+    app.state.benefit_source = PlanBenefitSource()
+    consent_api.install(app.state.access)
+    for router in (
+        consent_api.router,
+        policy_admin_api.router,
+        enrollment_api.router,
+        roster.router,
+        eligibility_api.router,
+        plans_api.router,
+        bus_api.router,
+    ):
+        app.include_router(router)

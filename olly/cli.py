@@ -24,6 +24,7 @@ jobs_app = typer.Typer(help="Periodic jobs (deadlines and timers).", no_args_is_
 demo_app = typer.Typer(help="The demo health plan.", no_args_is_help=True)
 events_app = typer.Typer(help="The event catalog: docs, Avro schemas, saga traces.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead letters: list, show and redrive.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Sign-in accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(events_app, name="events")
 app.add_typer(dlq_app, name="dlq")
@@ -33,6 +34,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(demo_app, name="demo")
 app.add_typer(plans_cli.app, name="plans")
+app.add_typer(accounts_app, name="accounts")
 
 out = Console()
 err = Console(stderr=True)
@@ -496,6 +498,39 @@ def demo_seed(
         f"{summary.individual_members} individual members, a {summary.floater_members}-person family floater; "
         f"{activated} group policies active"
     )
+
+
+@accounts_app.command("create-staff")
+def accounts_create_staff(
+    email: Annotated[str, typer.Option(help="the staff member's e-mail address (sign-in name)")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="at least 15 characters")
+    ],
+    role: Annotated[list[str], typer.Option(help="staff role; repeat for several")] = ["administrator"],  # noqa: B006
+) -> None:
+    """Create a staff account (the first administrator, say); TOTP enrolment follows at first sign-in."""
+    from olly.platform.auth.access import AccessControl
+    from olly.platform.auth.roles import AccountKind, Role, parse_staff_roles
+    from olly.platform.auth.service import NewAccount
+
+    roles = parse_staff_roles(role)
+    if len(roles) != len(set(role)):
+        raise fail(f"unknown role; choose from {', '.join(sorted(r.value for r in Role))}")
+    platform = _platform()
+    try:
+        control = AccessControl()
+        control.bind(platform)
+        with platform.db.unit_of_work(platform.settings.default_tenant_id) as uow:
+            account = control.identity.create_account(
+                uow, NewAccount(AccountKind.STAFF, email, password=password, roles=roles)
+            )
+            account_id = account.id
+    except OllyError as exc:
+        details = "; ".join(f"{e['field']}: {e['message']}" for e in exc.extra.get("errors", []))
+        raise fail(details or exc.detail) from None
+    finally:
+        platform.close()
+    out.print(f"staff account {account_id} created with roles {', '.join(sorted(roles))}")
 
 
 def main() -> None:

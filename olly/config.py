@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -75,7 +75,8 @@ class Settings(BaseSettings):
         None, description="Confluent Schema Registry URL; when set Kafka values are Avro in the Confluent wire format"
     )
     redis_url: str | None = Field(
-        None, description="Redis/Valkey URL; when set consumers keep processed event ids there (24 h TTL)"
+        None,
+        description="Redis/Valkey URL: processed event ids (24 h TTL), eligibility cache and shared rate limits",
     )
     bus_retry_delays_ms: list[int] = Field(
         [1000, 2000, 4000], description="backoff before each retry of a retryable handler failure (JSON list)"
@@ -88,6 +89,53 @@ class Settings(BaseSettings):
     bus_poll_ms: int = Field(100, ge=1, description="how long an idle relay or consumer waits before looking again")
     bus_batch_size: int = Field(200, ge=1, le=5000, description="messages a consumer handles in one transaction")
     bus_relay_batch_size: int = Field(2000, ge=1, le=20000, description="outbox rows the relay moves per round")
+    # -- identity and access (olly.platform.auth; see docs/security.md) ---------------------------
+    session_cookie_secure: bool = Field(True, description="mark session cookies Secure (production refuses false)")
+    session_idle_minutes: int = Field(
+        30, ge=1, le=720, description="portal session idle timeout (members, employers, providers)"
+    )
+    session_idle_minutes_staff: int = Field(15, ge=1, le=120, description="portal session idle timeout for staff")
+    session_absolute_hours: int = Field(12, ge=1, le=24, description="portal session absolute lifetime")
+    access_token_ttl_seconds: int = Field(600, ge=60, le=3600, description="lifetime of signed bearer tokens")
+    token_issuer: str = Field("olly", description="iss of the bearer tokens Olly signs")
+    token_audience: str = Field("olly-api", description="aud of the bearer tokens Olly signs and accepts")
+    token_signing_key: SecretStr | None = Field(
+        None, description="PEM Ed25519 private key for bearer tokens; without it data_dir/keys/token-signing.json"
+    )
+    revocation_cache_seconds: int = Field(
+        30, ge=0, le=60, description="how long a disabled account's tokens may still pass (account state cache)"
+    )
+    password_min_length: int = Field(
+        8, ge=8, le=64, description="minimum password length (members, employers, providers)"
+    )
+    password_min_length_staff: int = Field(15, ge=8, le=64, description="minimum password length for staff")
+    argon2_memory_kib: int = Field(65536, ge=19456, description="argon2id memory per password hash (KiB)")
+    argon2_time_cost: int = Field(3, ge=2, description="argon2id passes per password hash")
+    lockout_threshold: int = Field(5, ge=1, le=100, description="failed sign-ins before the first lockout")
+    lockout_base_seconds: int = Field(60, ge=1, description="first lockout; doubles with each further failure")
+    lockout_max_seconds: int = Field(3600, ge=1, description="longest single lockout")
+    login_rate_per_minute: int = Field(10, ge=1, description="sign-in attempts per client address and per account")
+    password_reset_rate_per_hour: int = Field(5, ge=1, description="password-reset requests per address and account")
+    public_rate_per_minute: int = Field(120, ge=1, description="requests per client address to public endpoints")
+    break_glass_max_minutes: int = Field(60, ge=5, le=480, description="longest break-glass grant")
+    oidc_issuer: str | None = Field(None, description="staff OpenID Connect issuer URL (Keycloak realm URL)")
+    oidc_client_id: str | None = Field(None, description="this installation's client id at the OIDC provider")
+    oidc_client_secret: SecretStr | None = Field(None, description="client secret at the OIDC provider")
+    oidc_redirect_uri: str | None = Field(
+        None, description="https://…/auth/oidc/callback as registered at the provider"
+    )
+    oidc_scopes: str = Field("openid email profile", description="scopes requested at staff sign-in")
+    oidc_roles_claim: str = Field("realm_access.roles", description="dotted path of the staff roles in the ID token")
+    oidc_mfa_acr_values: str = Field(
+        "", description="comma-separated acr values that prove MFA at the provider (amr mfa/otp also counts)"
+    )
+    oidc_post_login_redirect: str = Field("/", description="where the browser goes after an OIDC sign-in")
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env == "production" and not self.session_cookie_secure:
+            raise ValueError("OLLY_SESSION_COOKIE_SECURE=false is refused in production")
+        return self
 
     @property
     def is_sqlite(self) -> bool:

@@ -44,6 +44,7 @@ OutboxWriter = Callable[["UnitOfWork", list[OutgoingEvent]], None]
 #: One PostgreSQL schema per bounded context; every table names one of these.
 SCHEMAS: Final[tuple[str, ...]] = (
     "platform",
+    "identity",
     "policy_admin",
     "plans",
     "enrollment",
@@ -66,6 +67,7 @@ MODEL_MODULES: Final[tuple[str, ...]] = (
     "olly.enrollment.models",
     "olly.eligibility.models",
     "olly.platform.bus.models",
+    "olly.platform.auth.models",
 )
 
 _NAMING = {

@@ -124,7 +124,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _olly_error(request: Request, exc: OllyError) -> JSONResponse:
         if exc.status >= 500:
             log.error("request failed", code=exc.code)
-        return problem_response(request, exc.status, exc.problem())
+        return problem_response(request, exc.status, exc.problem(), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

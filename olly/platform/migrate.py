@@ -10,8 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData
-from sqlalchemy.schema import BLANK_SCHEMA
+from sqlalchemy import BLANK_SCHEMA, MetaData
 
 from olly.platform.db import SCHEMAS, Base, Database, import_all_models
 
@@ -54,12 +53,13 @@ def target_metadata(db: Database) -> MetaData:
         return Base.metadata
     flat = MetaData(naming_convention=Base.metadata.naming_convention)
     for table in Base.metadata.sorted_tables:
-        table.to_metadata(
-            flat,
-            schema=None,  # type: ignore[arg-type]  # None drops the schema at run time
-            referred_schema_fn=lambda *_args: BLANK_SCHEMA,  # type: ignore[arg-type]
-        )
+        # None drops the schema at run time, of the table and of the tables its foreign keys name.
+        table.to_metadata(flat, schema=None, referred_schema_fn=_no_schema)  # type: ignore[arg-type]
     return flat
+
+
+def _no_schema(_table: Any, _to_schema: Any, _constraint: Any, _referred_schema: Any) -> Any:
+    return BLANK_SCHEMA
 
 
 def pending_model_changes(db: Database) -> list[Any]:

@@ -1,0 +1,87 @@
+"""The resource kinds routes act on, and the actions on them (``<kind>.<verb>``).
+
+Every policy a route declares names one of these actions; an unknown action fails at import time,
+so a typo can never become an unguarded route. A domain that needs a new kind adds it here and
+grants it in ``rules.GRANTS`` — the one place that says who may do what.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+READ: Final = "read"
+WRITE: Final = "write"
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceKind:
+    name: str
+    description: str
+    phi: bool
+    """Holds PHI (or personal data treated like it): every allowed access is audited, not only refusals."""
+    clinical: bool = False
+    """Reveals care received (claims, diagnoses, authorisations): never visible to employers."""
+    verbs: tuple[str, ...] = (READ, WRITE)
+
+
+_KINDS: Final[tuple[ResourceKind, ...]] = (
+    ResourceKind("party", "a person's demographics and contact details", phi=True),
+    ResourceKind("member", "a covered person's membership (subscriber or dependent)", phi=True),
+    ResourceKind("eligibility", "coverage on a date: eligibility and benefits answers", phi=True),
+    ResourceKind("enrollment", "enrollment transactions and coverage elections", phi=True),
+    ResourceKind("roster", "an employer group's list of covered employees and dependents", phi=True),
+    ResourceKind("id_card", "a member's ID card", phi=True),
+    ResourceKind("accumulator", "deductible and out-of-pocket totals of a member", phi=True, clinical=True),
+    ResourceKind("claim", "a claim, its lines, diagnoses and adjudication", phi=True, clinical=True),
+    ResourceKind("remittance", "payment advice to a provider (835)", phi=True, clinical=True),
+    ResourceKind("prior_auth", "a prior authorisation request and decision", phi=True, clinical=True),
+    ResourceKind("eob", "an explanation of benefits", phi=True, clinical=True),
+    ResourceKind("edi_file", "an X12 interchange received or sent", phi=True, clinical=True),
+    ResourceKind("transaction", "the status of an asynchronous submission", phi=True),
+    ResourceKind("invoice", "a premium invoice of a group or household", phi=True),
+    ResourceKind("payment", "a premium payment", phi=True),
+    ResourceKind("plan", "a benefit plan and its schedule", phi=False),
+    ResourceKind("provider", "a provider's directory and network record", phi=False),
+    ResourceKind("credentialing", "a practitioner's credentialing file", phi=True),
+    ResourceKind("contract", "a provider contract and fee schedule", phi=False),
+    ResourceKind("consent", "consent records: communications, app sharing, confidential communications", phi=True),
+    ResourceKind(
+        "deletion_request",
+        "a request to erase a person's data, and its report",
+        phi=True,
+        verbs=(READ, WRITE, "process"),
+    ),
+    ResourceKind("account", "a sign-in account (e-mail, phone, MFA)", phi=True, verbs=(READ, WRITE, "manage")),
+    ResourceKind("session", "the caller's own session and tokens", phi=False),
+    ResourceKind("api_client", "a trading partner's API client", phi=False),
+    ResourceKind("break_glass", "emergency access grants and their review", phi=True, verbs=(READ, WRITE, "review")),
+    ResourceKind("audit_log", "the audit trail", phi=True, verbs=(READ,)),
+)
+
+RESOURCE_KINDS: Final[dict[str, ResourceKind]] = {k.name: k for k in _KINDS}
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    kind: ResourceKind
+    verb: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind.name}.{self.verb}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.verb == READ
+
+
+def parse_action(action: str) -> Action:
+    """``"claim.read"`` → the claim kind and the read verb; anything unknown raises ``ValueError``."""
+    kind_name, _, verb = action.partition(".")
+    kind = RESOURCE_KINDS.get(kind_name)
+    if kind is None:
+        raise ValueError(f"unknown resource kind in action {action!r}; declare it in olly/platform/auth/catalog.py")
+    if verb not in kind.verbs:
+        raise ValueError(f"unknown verb in action {action!r}; {kind.name} allows {', '.join(kind.verbs)}")
+    return Action(kind, verb)
