@@ -484,14 +484,19 @@ def _eligibility_guide(response: bool) -> Loop:
 def _status_guide(response: bool) -> Loop:
     def claim_loop(loop_id: str, line_id: str) -> Loop:
         if response:
-            line = loop(line_id, S, UN, [seg("SVC", R), seg("STC", R, UN), seg("REF", S), seg("DTP", S)])
+            line = loop(
+                line_id,
+                S,
+                UN,
+                [seg("SVC", R), seg("STC", R, UN, not_used=(3, 4, 5, 6, 7, 8, 9, 12)), seg("REF", S), seg("DTP", S)],
+            )
             return loop(
                 loop_id,
                 R,
                 UN,
                 [
                     seg("TRN", R, q=(1, "2")),
-                    seg("STC", R, UN),
+                    seg("STC", R, UN, not_used=(3, 7, 12)),
                     seg("REF", S, 6, q=(1, "1K BLT EA EJ XZ VV D9")),
                     seg("DTP", S, q=(1, "472")),
                     line,
