@@ -371,7 +371,7 @@ def write_835(
         raise ValidationFailed(errors, "the remittance does not balance")
     out = SegmentBuilder(settings.delimiters)
     _remittance_body(remittance, out)
-    body = TransactionSetText("835", REMITTANCE_VERSION, tuple(out.segments))
+    body = TransactionSetText("835", REMITTANCE_VERSION, tuple(out.segments), reference_in_header=False)
     return build_interchange(settings, "HP", REMITTANCE_VERSION, [body], control_numbers=control_numbers, now=now)
 
 

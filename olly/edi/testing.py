@@ -9,7 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import BinaryIO
+
+from olly.edi.remittance import (
+    Adjustment,
+    PayeeInfo,
+    PayerInfo,
+    Payment,
+    Remittance,
+    RemittanceClaim,
+    RemittanceLine,
+)
+from olly.kernel.money import Money
 
 BILLING_NPI = "1234567893"
 RENDERING_NPI = "1245319599"
@@ -123,3 +136,71 @@ def write_professional_claims(target: BinaryIO, claims: int, **options: object) 
 
 def professional_claims_text(claims: int, **options: object) -> str:
     return "".join(professional_claims(claims, **options))  # type: ignore[arg-type]
+
+
+def sample_remittance(payee_npi: str = BILLING_NPI, *, method: str = "CHK") -> Remittance:
+    """A balanced remittance of two claims: one paid with cost sharing, one denied (CO-197)."""
+    usd = "USD"
+
+    def money(text: str) -> Money:
+        return Money.parse(text, usd)
+
+    paid_claim = RemittanceClaim(
+        claim_id="C000000000",
+        charge=money("111.00"),
+        paid=money("52.80"),
+        payer_claim_number="OLLY-1",
+        patient_member_id="M000000000",
+        patient_last_name="DOE",
+        patient_first_name="JANE",
+        lines=(
+            RemittanceLine(
+                procedure_code="99214",
+                modifiers=("25",),
+                charge=money("50.00"),
+                paid=money("24.00"),
+                allowed=money("40.00"),
+                units_paid=Decimal(1),
+                service_date_from=date(2026, 1, 2),
+                line_control_number="1",
+                adjustments=(
+                    Adjustment("CO", "45", money("10.00")),
+                    Adjustment("PR", "3", money("10.00")),
+                    Adjustment("PR", "2", money("6.00")),
+                ),
+            ),
+            RemittanceLine(
+                procedure_code="85025",
+                charge=money("61.00"),
+                paid=money("28.80"),
+                allowed=money("36.00"),
+                units_paid=Decimal(1),
+                service_date_from=date(2026, 1, 3),
+                adjustments=(Adjustment("CO", "45", money("25.00")), Adjustment("PR", "2", money("7.20"))),
+                remarks=("N130",),
+            ),
+        ),
+    )
+    denied_claim = RemittanceClaim(
+        claim_id="C000000001",
+        charge=money("111.74"),
+        paid=money("0.00"),
+        payer_claim_number="OLLY-2",
+        status="4",
+        patient_member_id="M000000001",
+        patient_last_name="ROE",
+        patient_first_name="RICHARD",
+        adjustments=(Adjustment("CO", "197", money("111.74")),),
+    )
+    return Remittance(
+        payer=PayerInfo("OLLY HEALTH", "123456789", "1 PAYER WAY", "HARRISBURG", "PA", "17101", "8005550100"),
+        payee=PayeeInfo("GOOD CLINIC", payee_npi, "987654321", "10 CLINIC RD", "ANYTOWN", "PA", "171110000"),
+        payment=Payment(
+            method,
+            "CHK0001",
+            date(2026, 1, 20),
+            *(("011000015", "12345678", "021000021", "87654321") if method == "ACH" else ()),
+        ),
+        claims=(paid_claim, denied_claim),
+        production_date=date(2026, 1, 19),
+    )

@@ -145,6 +145,8 @@ class TransactionSetText:
     set_id: str
     reference: str
     segments: tuple[str, ...]
+    reference_in_header: bool = True
+    """Write ST03; the 835 guide (X221A1) marks it not used."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +191,10 @@ def build_interchange(
     for index, transaction in enumerate(sets, start=1):
         control = f"{index:04d}"
         set_numbers.append(control)
-        out.append(d.element.join(["ST", transaction.set_id, control, transaction.reference]))
+        header = ["ST", transaction.set_id, control]
+        if transaction.reference_in_header:
+            header.append(transaction.reference)
+        out.append(d.element.join(header))
         out.extend(transaction.segments)
         out.append(d.element.join(["SE", str(len(transaction.segments) + 2), control]))
     out.append(d.element.join(["GE", str(len(sets)), str(gs_number)]))

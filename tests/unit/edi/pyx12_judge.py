@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import shutil
 import tempfile
 from functools import cache
@@ -49,8 +50,27 @@ def _collect(node: Any, found: list[str]) -> None:
             _collect(item, found)
 
 
+class _Collector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def judge(text: str, *, register_x212: bool = False) -> list[str]:
     """Every error pyx12 finds in ``text`` (an empty list means it validates clean)."""
+    collector = _Collector()
+    logger = logging.getLogger("pyx12")
+    logger.addHandler(collector)
+    try:
+        return _judge(text, register_x212, collector)
+    finally:
+        logger.removeHandler(collector)
+
+
+def _judge(text: str, register_x212: bool, collector: _Collector) -> list[str]:
     param = pyx12.params.params()
     map_path = None
     if register_x212:
@@ -60,7 +80,7 @@ def judge(text: str, *, register_x212: bool = False) -> list[str]:
     ok = pyx12.x12n_document.x12n_document(
         param=param, src_file=io.StringIO(text), fd_997=None, fd_html=None, fd_json=report, map_path=map_path
     )
-    found: list[str] = []
+    found: list[str] = list(collector.messages)
     raw = report.getvalue()
     if raw.strip():
         _collect(json.loads(raw), found)
