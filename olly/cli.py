@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import olly
+from olly.edi import cli as edi_cli
 from olly.kernel.errors import OllyError
 
 app = typer.Typer(help="Olly: self-hostable health insurance platform.", no_args_is_help=True, add_completion=False)
@@ -22,6 +23,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(config_app, name="config")
+app.add_typer(edi_cli.app, name="edi")
 
 out = Console()
 err = Console(stderr=True)

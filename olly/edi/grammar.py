@@ -98,6 +98,59 @@ def parse_date(value: str) -> date | None:
     return None
 
 
+def _simple_pattern(rule: ElementRule, forbidden: str) -> str:
+    kind = rule.kind
+    if (rule.codes is not None and kind in ("ID", "AN")) or (rule.codes is not None and kind[0] == "N"):
+        return "(?:" + "|".join(re.escape(code) for code in sorted(rule.codes, key=len, reverse=True)) + ")"
+    if kind in ("AN", "ID"):
+        return f"[^{forbidden}\ufffd]{{{rule.minimum},{rule.maximum}}}"
+    if kind == "R":
+        return f"-?(?:\\d{{1,{rule.maximum}}}|(?=\\.?\\d)(?=[\\d.]{{2,{rule.maximum + 1}}}(?![\\d.]))\\d*\\.\\d*)"
+    if kind[0] == "N":
+        return f"-?\\d{{{rule.minimum},{rule.maximum}}}"
+    if kind == "DT":
+        return "\\d{8}" if rule.minimum == 8 else "\\d{6}"
+    if kind == "TM":
+        return "(?:[01]\\d|2[0-3])[0-5]\\d(?:[0-5]\\d(?:\\d{1,2})?)?"
+    raise ValueError(kind)
+
+
+def _element_pattern(rule: ElementRule, component: str, repetition: str | None, forbidden: str) -> str:
+    if rule.not_used:
+        return ""
+    if rule.kind == "C":
+        comp = re.escape(component)
+        tail = ""
+        for comp_rule in reversed(rule.components):
+            body = "" if comp_rule.not_used else _simple_pattern(comp_rule, forbidden)
+            piece = body if comp_rule.required else f"(?:{body})?"
+            tail = f"{piece}(?:{comp}{tail})?" if tail else piece
+        single = tail
+    else:
+        single = _simple_pattern(rule, forbidden)
+    if rule.repeat > 1 and repetition:
+        single = f"{single}(?:{re.escape(repetition)}{single}){{0,{rule.repeat - 1}}}"
+    return single if rule.required else f"(?:{single})?"
+
+
+def compile_segment_pattern(
+    segment_id: str, rules: tuple[ElementRule, ...], element: str, component: str, repetition: str | None
+) -> re.Pattern[str]:
+    """One regular expression accepting exactly the clean forms of a segment (the validator's fast path).
+
+    A segment that does not match is re-checked element by element, which names the problem; so the
+    pattern may be stricter than the rules (then a clean segment just takes the slow path), never looser.
+    """
+    forbidden = re.escape(element + component + (repetition or ""))
+    sep = re.escape(element)
+    tail = ""
+    for rule in reversed(rules):
+        body = _element_pattern(rule, component, repetition, forbidden)
+        group = f"{sep}{body}{tail}"
+        tail = group if rule.required else f"(?:{group})?"
+    return re.compile(re.escape(segment_id) + tail)
+
+
 @dataclass(frozen=True, slots=True)
 class ElementProblem:
     position: int
@@ -186,6 +239,26 @@ class Seg:
     not_used: tuple[int, ...] = ()
     rules: tuple[ElementRule, ...] = ()
     """Filled by ``compile_guide`` from the dictionary and the overrides above."""
+    date_positions: tuple[int, ...] = ()
+    patterns: dict[tuple[str, str, str | None], re.Pattern[str]] = field(default_factory=dict)
+    """Fast-path patterns per delimiter set, compiled on first use."""
+
+    def problems(self, segment: Segment, element: str, component: str, repetition: str | None) -> list[ElementProblem]:
+        key = (element, component, repetition)
+        pattern = self.patterns.get(key)
+        if pattern is None:
+            pattern = compile_segment_pattern(self.id, self.rules, element, component, repetition)
+            self.patterns[key] = pattern
+        if pattern.fullmatch(segment.text) is not None:
+            if not self.date_positions:
+                return []
+            elements = segment.elements
+            if all(
+                position >= len(elements) or not elements[position] or parse_date(elements[position]) is not None
+                for position in self.date_positions
+            ):
+                return []
+        return check_elements(segment.elements, self.rules, component, repetition)
 
     def matches(self, segment: Segment) -> bool:
         if self.qualifier is None:
@@ -201,6 +274,10 @@ class Loop:
     max_repeat: int
     children: list[Seg | Loop]
     index: dict[str, list[tuple[int, Seg | Loop]]] = field(default_factory=dict)
+    required: tuple[int, ...] = ()
+    """Indices of required children (filled by ``compile_guide``)."""
+    fast: dict[str, list[tuple[int, Seg | Loop, Seg | None, int, frozenset[str]]]] = field(default_factory=dict)
+    """``index`` flattened for the walker: (child index, node, trigger if a loop, qualifier position, values)."""
 
     @property
     def trigger(self) -> Seg:
@@ -249,6 +326,7 @@ def compile_guide(name: str, root: Loop, dictionary: Mapping[str, tuple[ElementR
 
     def visit(node: Loop) -> None:
         node.index = {}
+        node.required = tuple(i for i, c in enumerate(node.children) if c.usage == REQUIRED)
         for position, child in enumerate(node.children):
             if isinstance(child, Loop):
                 visit(child)
@@ -287,9 +365,25 @@ def compile_guide(name: str, root: Loop, dictionary: Mapping[str, tuple[ElementR
                         rule.kind, rule.minimum, rule.maximum, False, rule.codes, rule.components, rule.repeat, True
                     )
                 child.rules = tuple(rules)
+                child.date_positions = tuple(i for i, r in enumerate(rules, start=1) if r.kind == "DT")
                 node.index.setdefault(child.id, []).append((position, child))
 
+    def flatten(node: Loop) -> None:
+        node.fast = {}
+        for segment_id, entries in node.index.items():
+            flat = []
+            for child_index, child in entries:
+                trigger = child.trigger if isinstance(child, Loop) else None
+                qualifier = (trigger or child).qualifier  # type: ignore[union-attr]
+                position, values = qualifier if qualifier else (0, frozenset())
+                flat.append((child_index, child, trigger, position, values))
+            node.fast[segment_id] = flat
+        for child in node.children:
+            if isinstance(child, Loop):
+                flatten(child)
+
     visit(root)
+    flatten(root)
     return Guide(name, root, frozenset(ids))
 
 
@@ -323,18 +417,21 @@ class _Frame:
 class Walker:
     """Follows one transaction set through a guide. Feed every segment from ST to SE to ``step``."""
 
-    __slots__ = ("component", "guide", "problems", "repetition", "stack")
+    __slots__ = ("component", "current", "element", "guide", "problems", "repetition", "stack")
 
-    def __init__(self, guide: Guide, component: str, repetition: str | None) -> None:
+    def __init__(self, guide: Guide, component: str, repetition: str | None, element: str = "*") -> None:
         self.guide = guide
+        self.element = element
         self.component = component
         self.repetition = repetition
         self.stack: list[_Frame] = [_Frame(guide.root, 1)]
         self.problems: list[SegmentProblem] = []
+        self.current: Segment | None = None
+        """The segment being placed: where a missing required segment was noticed."""
 
     def start(self, header: Segment) -> None:
         """Check the ST segment itself (the root loop's trigger)."""
-        problems = check_elements(header.elements, self.guide.root.trigger.rules, self.component, self.repetition)
+        problems = self.guide.root.trigger.problems(header, self.element, self.component, self.repetition)
         if problems:
             self._report(header, 1, SegmentError.HAS_ELEMENT_ERRORS, problems)
 
@@ -346,29 +443,31 @@ class Walker:
         """Place ``segment`` (``position`` counts from ST = 1); returns the guide node it matched."""
         stack = self.stack
         segment_id = segment.id
-        depth = len(stack) - 1
+        elements = segment.elements
+        size = len(elements)
+        self.current = segment
+        top = len(stack) - 1
+        depth = top
         fallback: tuple[int, int, Seg] | None = None
         while depth >= 0:
             frame = stack[depth]
-            candidates = frame.loop.index.get(segment_id)
+            candidates = frame.loop.fast.get(segment_id)
             if candidates is not None:
-                for child_index, node in candidates:
+                current = frame.current
+                for child_index, node, trigger, qualifier_at, qualifiers in candidates:
                     # index 0 is the frame's own trigger: seeing it again starts a new loop instance
-                    if child_index < frame.current or (child_index == 0 and depth > 0):
+                    if child_index < current or (child_index == 0 and depth > 0):
                         continue
-                    if isinstance(node, Seg):
-                        if node.matches(segment):
+                    if qualifier_at == 0 or (elements[qualifier_at] if qualifier_at < size else "") in qualifiers:
+                        if depth != top:
                             self._close_to(depth, position)
-                            return self._enter_segment(frame, child_index, node, segment, position)
-                        if fallback is None:
-                            fallback = (depth, child_index, node)
-                    elif node.trigger.matches(segment):
-                        self._close_to(depth, position)
-                        return self._enter_loop(frame, child_index, node, segment, position)
-                    elif fallback is None:
-                        fallback = (depth, child_index, node.trigger)
+                        if trigger is None:
+                            return self._enter_segment(frame, child_index, node, segment, position)  # type: ignore[arg-type]
+                        return self._enter_loop(frame, child_index, node, segment, position)  # type: ignore[arg-type]
+                    if fallback is None:
+                        fallback = (depth, child_index, trigger or node)  # type: ignore[assignment]
             depth -= 1
-        if fallback is not None and fallback[0] == len(stack) - 1:
+        if fallback is not None and fallback[0] == top:
             # The right segment with a qualifier no guide branch takes: an invalid code, not a lost segment.
             _, _, node = fallback
             problems = check_elements(segment.elements, node.rules, self.component, self.repetition)
@@ -397,12 +496,24 @@ class Walker:
     def _missing_in(self, frame: _Frame, position: int, upto: int | None = None) -> None:
         children = frame.loop.children
         end = len(children) if upto is None else upto
-        for index in range(frame.current + 1, end):
+        current = frame.current
+        for index in frame.loop.required:
+            if index <= current or index >= end:
+                continue
             child = children[index]
-            if child.usage == REQUIRED and index not in frame.counts:
+            if index not in frame.counts:
                 seg_id = child.id if isinstance(child, Seg) else child.trigger.id
+                at = self.current
                 self.problems.append(
-                    SegmentProblem(seg_id, position, frame.loop.id, SegmentError.REQUIRED_SEGMENT_MISSING)
+                    SegmentProblem(
+                        seg_id,
+                        position,
+                        frame.loop.id,
+                        SegmentError.REQUIRED_SEGMENT_MISSING,
+                        (),
+                        at.number if at is not None else 0,
+                        at.offset if at is not None else 0,
+                    )
                 )
 
     def _close_to(self, depth: int, position: int) -> None:
@@ -423,7 +534,7 @@ class Walker:
         if node.usage == NOT_USED:
             self._report(segment, position, SegmentError.NOT_USED_SEGMENT_PRESENT, [])
             return node
-        problems = check_elements(segment.elements, node.rules, self.component, self.repetition)
+        problems = node.problems(segment, self.element, self.component, self.repetition)
         if problems:
             self._report(segment, position, SegmentError.HAS_ELEMENT_ERRORS, problems)
         return node
@@ -440,7 +551,7 @@ class Walker:
         if used > node.max_repeat:
             self._report(segment, position, SegmentError.LOOP_OVER_MAXIMUM, [])
             return trigger
-        problems = check_elements(segment.elements, trigger.rules, self.component, self.repetition)
+        problems = trigger.problems(segment, self.element, self.component, self.repetition)
         if problems:
             self._report(segment, position, SegmentError.HAS_ELEMENT_ERRORS, problems)
         return trigger

@@ -47,7 +47,7 @@ def check(
     on_progress: Callable[[int], None] | None = None,
 ) -> ValidationReport:
     """Pass 1: validate the whole file (never raises on bad content)."""
-    return validate(source, store=store, receiver_ids=receiver_ids, on_progress=on_progress)  # type: ignore[arg-type]
+    return validate(source, store=store, receiver_ids=receiver_ids, on_progress=on_progress)
 
 
 def _handler_factory(

@@ -82,10 +82,12 @@ class Delimiters:
 class Segment:
     """One segment: ``elements[0]`` is the segment id, so ``seg[1]`` is XX01 as the guides number it."""
 
-    __slots__ = ("elements", "id", "number", "offset", "raw_length")
+    __slots__ = ("elements", "id", "number", "offset", "raw_length", "text")
 
-    def __init__(self, elements: list[str], number: int, offset: int, raw_length: int) -> None:
+    def __init__(self, elements: list[str], number: int, offset: int, raw_length: int, text: str = "") -> None:
         self.elements = elements
+        self.text = text
+        """The segment as received, without its terminator (for the validator's fast path)."""
         self.id = elements[0]
         self.number = number
         """1-based position in the file (ISA is 1)."""
@@ -236,7 +238,7 @@ class SegmentReader:
             self.delimiters = delimiters
             number += 1
             self.segments_read = number
-            yield Segment(["ISA", *isa_elements], number, offset, ISA_LENGTH)
+            yield Segment(["ISA", *isa_elements], number, offset, ISA_LENGTH, buffer[: ISA_LENGTH - 1].decode("ascii"))
             buffer = buffer[ISA_LENGTH:]
             offset += ISA_LENGTH
             # -- segments until IEA -------------------------------------------------------------
@@ -263,7 +265,7 @@ class SegmentReader:
                         text = body.decode("utf-8", "replace")
                     number += 1
                     elements = text.split(separator)
-                    yield Segment(elements, number, start, len(body))
+                    yield Segment(elements, number, start, len(body), text)
                     if elements[0] == "IEA":
                         # The rest may be another interchange with other delimiters: re-scan it.
                         rest = terminator.join(parts[index + 1 :])
@@ -285,7 +287,7 @@ class SegmentReader:
                         number += 1
                         self.segments_read = number
                         text = tail.decode("utf-8", "replace")
-                        yield Segment(text.split(separator), number, start, len(tail))
+                        yield Segment(text.split(separator), number, start, len(tail), text)
                     return
                 if len(carry) > max_segment:
                     raise X12SyntaxError(

@@ -12,6 +12,7 @@ they see every segment with the loop the guide placed it in.
 
 from __future__ import annotations
 
+import os
 import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator
@@ -501,7 +502,7 @@ class Validator:
             report.errors.append(SetError.NOT_SUPPORTED)
             return
         delimiters = self._delimiters()
-        self._walker = Walker(guide, delimiters.component, delimiters.repetition)
+        self._walker = Walker(guide, delimiters.component, delimiters.repetition, delimiters.element)
         self._walker.start(segment)
         if version.kind not in (TransactionKind.ENROLLMENT,):
             self._hierarchy = _HierarchyCheck()
@@ -593,7 +594,7 @@ def _valid_time(value: str) -> bool:
 
 
 def validate(
-    source: str | bytes | BinaryIO,
+    source: str | os.PathLike[str] | bytes | BinaryIO,
     *,
     store: InterchangeStore | None = None,
     receiver_ids: Iterable[str] | None = None,
@@ -624,11 +625,11 @@ def validate(
     return validator.report
 
 
-def _peek_header(source: str | bytes | BinaryIO) -> bytes:
+def _peek_header(source: str | os.PathLike[str] | bytes | BinaryIO) -> bytes:
     """The first bytes of an unreadable file, for a best-effort TA1 (control number, parties)."""
     if isinstance(source, bytes):
         return source[:512]
-    if isinstance(source, str):
+    if isinstance(source, str | os.PathLike):
         with open(source, "rb") as handle:
             return handle.read(512)
     return b""
