@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from olly.edi.claims import ClaimSubmission
 from olly.edi.writer import (
     ControlNumbers,
     EnvelopeSettings,
@@ -417,3 +418,64 @@ def write_payment_run(
             )
         )
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class LineOutcome:
+    """What adjudication decided for one submitted line: the 835 renders it as SVC + CAS."""
+
+    paid: Money
+    adjustments: tuple[Adjustment, ...]
+    allowed: Money | None = None
+    remarks: tuple[str, ...] = ()
+
+
+def remittance_claim(
+    claim: ClaimSubmission,
+    *,
+    payer_claim_number: str,
+    outcomes: Sequence[LineOutcome],
+    claim_adjustments: tuple[Adjustment, ...] = (),
+    status: str = "1",
+    filing_indicator: str = "12",
+) -> RemittanceClaim:
+    """The CLP of a submitted claim from its adjudicated lines (one outcome per line, in order)."""
+    if len(outcomes) != len(claim.lines):
+        raise ValidationFailed([FieldError("outcomes", "one outcome per submitted line is required", "line_count")])
+    paid = Money.zero(claim.total_charge.currency)
+    lines = []
+    for line, outcome in zip(claim.lines, outcomes, strict=True):
+        paid = paid + outcome.paid
+        lines.append(
+            RemittanceLine(
+                procedure_code=line.procedure_code,
+                procedure_qualifier=line.procedure_qualifier or "HC",
+                modifiers=line.modifiers,
+                revenue_code=line.revenue_code,
+                charge=line.charge,
+                paid=outcome.paid,
+                adjustments=outcome.adjustments,
+                units_paid=line.units,
+                service_date_from=line.service_date_from,
+                service_date_to=line.service_date_to,
+                allowed=outcome.allowed,
+                line_control_number=line.line_control_number,
+                remarks=outcome.remarks,
+            )
+        )
+    return RemittanceClaim(
+        claim_id=claim.claim_id,
+        charge=claim.total_charge,
+        paid=paid,
+        payer_claim_number=payer_claim_number,
+        lines=tuple(lines),
+        adjustments=claim_adjustments,
+        status=status,
+        filing_indicator=filing_indicator,
+        frequency_code=claim.frequency_code or None,
+        facility_code=claim.facility_code or None,
+        patient_member_id=claim.subscriber_member_id or None,
+        patient_last_name=claim.patient_last_name,
+        patient_first_name=claim.patient_first_name,
+        rendering_npi=claim.rendering_npi,
+    )
