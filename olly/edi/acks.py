@@ -16,7 +16,7 @@ from datetime import datetime
 
 from olly.edi.codes import Acknowledgment, InterchangeNote
 from olly.edi.syntax import Delimiters
-from olly.edi.validate import GroupReport, InterchangeReport, ValidationReport
+from olly.edi.validate import UNREADABLE_NOTES, GroupReport, InterchangeReport, ValidationReport
 from olly.edi.writer import (
     ControlNumbers,
     EnvelopeSettings,
@@ -29,17 +29,30 @@ from olly.edi.writer import (
 )
 
 IMPLEMENTATION_ACK_VERSION = "005010X231A1"
-_UNREADABLE_NOTES = {
-    "isa_missing": InterchangeNote.INVALID_CONTROL_STRUCTURE,
-    "isa_invalid": InterchangeNote.INVALID_CONTROL_STRUCTURE,
-    "invalid_element_separator": InterchangeNote.INVALID_ELEMENT_SEPARATOR,
-    "invalid_component": InterchangeNote.INVALID_COMPONENT_SEPARATOR,
-    "invalid_terminator": InterchangeNote.INVALID_SEGMENT_TERMINATOR,
-    "segment_too_long": InterchangeNote.INVALID_SEGMENT_TERMINATOR,
-}
 _ISA_GUESS = re.compile(
     rb"ISA.(.{2}).(.{10}).(.{2}).(.{10}).(.{2}).(.{15}).(.{2}).(.{15}).(\d{6}).(\d{4}).+?(\d{9})", re.S
 )
+
+
+_PRINTABLE = re.compile(r"[^\x20-\x7e]")
+
+
+def _echo(value: str, maximum: int, minimum: int = 1, *, digits: bool = False, fill: str = "0") -> str:
+    """A received value echoed back, made safe for the element it goes into.
+
+    Acknowledgements repeat ids from the sender's file, which may be corrupt: control characters
+    are dropped and the length clamped, so the 999 itself always validates.
+    """
+    cleaned = _PRINTABLE.sub("", value).strip()
+    if digits:
+        cleaned = "".join(c for c in cleaned if c.isdigit())
+    cleaned = cleaned[:maximum]
+    return cleaned.ljust(minimum, fill) if len(cleaned) < minimum else cleaned
+
+
+def _segment_id(value: str) -> str:
+    cleaned = "".join(c for c in value.upper() if c.isalnum())[:3]
+    return cleaned if len(cleaned) >= 2 and cleaned[0].isalpha() else "ZZZ"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +66,23 @@ class Acknowledgments:
         return [i.text for i in (*self.ta1, *self.implementation)]
 
 
+_QUALIFIERS = frozenset(["01", "14", "20", "27", "28", "29", "30", "33", "ZZ"])
+
+
+def _party(qualifier: str, identifier: str) -> Party:
+    qualifier = qualifier.strip()
+    cleaned = _echo(identifier, 15)
+    if qualifier not in _QUALIFIERS or not cleaned:
+        return Party("ZZ", cleaned or "UNKNOWN")
+    return Party(qualifier, cleaned)
+
+
 def _reply_settings(
     interchange: InterchangeReport, delimiters: Delimiters | None, usage: str | None
 ) -> EnvelopeSettings:
     return EnvelopeSettings(
-        sender=Party(interchange.receiver_qualifier.strip() or "ZZ", interchange.receiver_id.strip() or "UNKNOWN"),
-        receiver=Party(interchange.sender_qualifier.strip() or "ZZ", interchange.sender_id.strip() or "UNKNOWN"),
+        sender=_party(interchange.receiver_qualifier, interchange.receiver_id),
+        receiver=_party(interchange.sender_qualifier, interchange.sender_id),
         usage=usage or (interchange.usage if interchange.usage in ("P", "T") else "P"),
         delimiters=delimiters or Delimiters.default(),
     )
@@ -117,17 +141,27 @@ def _ak9_counts(group: GroupReport) -> tuple[str, str, str]:
 def implementation_acknowledgment(group: GroupReport, delimiters: Delimiters | None = None) -> TransactionSetText:
     """The body of one 999 transaction set acknowledging ``group``."""
     out = SegmentBuilder(delimiters)
-    out.add("AK1", group.functional_id, group.control_number, group.version)
+    out.add(
+        "AK1",
+        _echo(group.functional_id, 2, 2, fill="X"),
+        _echo(group.control_number, 9, digits=True),
+        _echo(group.version, 12) or None,
+    )
     # A group refused as a whole (unknown version or functional id) gets no AK2 loops: its sets
     # were never read, and AK9 says why.
     refused_whole = any(e.value in ("1", "2") for e in group.errors)
     if not refused_whole:
         for report in group.sets:
-            out.add("AK2", report.set_id, report.control_number, report.reference if report.reference else None)
+            out.add(
+                "AK2",
+                _echo(report.set_id, 3, 3),
+                _echo(report.control_number, 9, 4),
+                _echo(report.reference, 35) or None,
+            )
             for problem in report.problems:
                 out.add(
                     "IK3",
-                    problem.segment_id,
+                    _segment_id(problem.segment_id),
                     str(problem.position),
                     problem.loop_id[:4] or None,
                     problem.error.value,
@@ -160,7 +194,7 @@ def acknowledge(
     acks: list[Interchange] = []
     if report.unreadable is not None and not report.interchanges:
         guessed, control, date, time = _guess_header(report.unreadable_header)
-        note = _UNREADABLE_NOTES.get(report.unreadable.reason, InterchangeNote.INVALID_CONTROL_STRUCTURE)
+        note = UNREADABLE_NOTES.get(report.unreadable.reason, InterchangeNote.INVALID_CONTROL_STRUCTURE)
         if guessed is None:
             guessed = InterchangeReport(
                 "ZZ", "UNKNOWN", "ZZ", "UNKNOWN", "", "", control, "", False, "P", Delimiters.default(), 1, 0

@@ -244,6 +244,7 @@ class SegmentReader:
             # -- segments until IEA -------------------------------------------------------------
             terminator = delimiters.segment.encode("ascii")
             separator = delimiters.element
+            separator_byte = separator.encode("ascii")
             max_segment = self._max_segment
             finished_interchange = False
             while not finished_interchange:
@@ -258,6 +259,15 @@ class SegmentReader:
                         continue
                     if body[-1] in b"\r\n":
                         body = body.rstrip(b"\r\n")
+                    if body.startswith(b"ISA") and len(body) > 3 and body[3:4] == separator_byte:
+                        # A new interchange before this one's IEA: re-read it as a fixed-width header
+                        # (its delimiters may differ); the validator reports the missing IEA.
+                        rest = terminator.join(parts[index + 1 :])
+                        head = part.lstrip(_WHITESPACE)
+                        buffer = head + terminator + (rest + terminator + carry if index + 1 < len(parts) else carry)
+                        offset = start
+                        finished_interchange = True
+                        break
                     try:
                         text = body.decode("utf-8")
                     except UnicodeDecodeError:

@@ -40,6 +40,15 @@ from olly.edi.syntax import Delimiters, Segment, SegmentReader, X12SyntaxError
 MAX_PROBLEMS_PER_SET: Final = 100
 _CONTROL = re.compile(r"^\d{1,9}$")
 _ISA_QUALIFIERS: Final = frozenset(["01", "14", "20", "27", "28", "29", "30", "33", "ZZ"])
+#: TA105 for each reason the tokenizer can give up.
+UNREADABLE_NOTES: Final = {
+    "isa_missing": InterchangeNote.INVALID_CONTROL_STRUCTURE,
+    "isa_invalid": InterchangeNote.INVALID_CONTROL_STRUCTURE,
+    "invalid_element_separator": InterchangeNote.INVALID_ELEMENT_SEPARATOR,
+    "invalid_component": InterchangeNote.INVALID_COMPONENT_SEPARATOR,
+    "invalid_terminator": InterchangeNote.INVALID_SEGMENT_TERMINATOR,
+    "segment_too_long": InterchangeNote.INVALID_SEGMENT_TERMINATOR,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +310,7 @@ class Validator:
             for segment in reader:
                 self.feed(segment)
         except X12SyntaxError as error:
-            self.report.unreadable = error
+            self.fail(error)
         self.report.bytes = reader.bytes_read
         self.finish()
         return self.report
@@ -328,6 +337,15 @@ class Validator:
             # A segment between envelopes (outside any ST…SE): the interchange's structure is broken.
             self._note(InterchangeNote.INVALID_CONTENT)
 
+    def fail(self, error: X12SyntaxError) -> None:
+        """The tokenizer gave up: the interchange it was in (or the last one) is rejected with the reason."""
+        self.report.unreadable = error
+        target = self._interchange or (self.report.interchanges[-1] if self.report.interchanges else None)
+        if target is not None:
+            note = UNREADABLE_NOTES.get(error.reason, InterchangeNote.INVALID_CONTROL_STRUCTURE)
+            if note not in target.notes:
+                target.notes.append(note)
+
     def finish(self) -> None:
         if self._set is not None:
             self._set.errors.append(SetError.TRAILER_MISSING)
@@ -347,7 +365,7 @@ class Validator:
     def _start_interchange(self, segment: Segment) -> None:
         if self._interchange is not None:
             self.finish()
-        e = segment.elements
+        e = segment.elements + [""] * (17 - len(segment.elements))
         interchange = InterchangeReport(
             sender_qualifier=e[5],
             sender_id=e[6],
@@ -615,7 +633,7 @@ def validate(
             if on_progress is not None and segment.number % 4096 == 0:
                 on_progress(reader.bytes_read)
     except X12SyntaxError as error:
-        validator.report.unreadable = error
+        validator.fail(error)
         if not validator.report.interchanges:
             validator.report.unreadable_header = _peek_header(source)
     validator.report.bytes = reader.bytes_read
