@@ -14,7 +14,15 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 
 from olly.edi.acks import acknowledge
@@ -93,7 +101,11 @@ def validate_files(
             transient=True,
         ) as progress:
             task = progress.add_task(path.name, total=size)
-            report = validate(path, on_progress=lambda done: progress.update(task, completed=done))
+
+            def advance(done: int, task: TaskID = task) -> None:
+                progress.update(task, completed=done)
+
+            report = validate(path, on_progress=advance)
         ok = report.accepted
         rejected += 0 if ok else 1
         table.add_row(str(path), f"{size / 1e6:.2f}", str(report.segments), "accepted" if ok else "[red]rejected[/]")

@@ -83,7 +83,8 @@ def test_interchange_error_gets_a_ta1_and_no_999() -> None:
     [
         (b"not x12 at all, not even close to being an interchange header" * 3, "022"),
         (
-            b"ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *260114*1200*^*00501*000000007*0*P**~",
+            b"ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       "
+            b"*260114*1200*^*00501*000000007*0*P**~",
             "027",
         ),
     ],

@@ -61,7 +61,9 @@ def test_837i_sample_maps_every_field_and_flags_icd9() -> None:
     assert second.claim_id == "756049Q"
     assert second.total_charge == usd("50.00")
     assert (second.subscriber_last_name, second.subscriber_first_name) == ("SMITH", "JOE")
-    assert "SMITH" not in repr(second) and "3669" not in repr(first)  # no PHI in representations
+    # no PHI in representations
+    assert "SMITH" not in repr(second)
+    assert "3669" not in repr(first)
 
 
 def test_generated_837p_maps_to_exact_claims() -> None:
@@ -71,7 +73,7 @@ def test_generated_837p_maps_to_exact_claims() -> None:
     first = claims[0]
     assert first.accepted
     assert first.kind is TransactionKind.CLAIM_PROFESSIONAL
-    assert first.billing_npi == BILLING_NPI and first.rendering_npi == RENDERING_NPI
+    assert (first.billing_npi, first.rendering_npi) == (BILLING_NPI, RENDERING_NPI)
     assert first.prior_authorization == "PA0000000"
     assert first.total_charge == usd("111.00")
     assert [(d.qualifier, d.code) for d in first.diagnoses] == [("ABK", "E119"), ("ABF", "I10")]

@@ -71,7 +71,9 @@ def assert_every_rejection_is_acknowledged(report: ValidationReport) -> None:
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.sampled_from(SEEDS), edits=st.lists(mutation, min_size=1, max_size=6))
-def test_mutated_samples_never_raise_and_are_always_answered(seed: bytes, edits: list[tuple[str, float, bytes]]) -> None:
+def test_mutated_samples_never_raise_and_are_always_answered(
+    seed: bytes, edits: list[tuple[str, float, bytes]]
+) -> None:
     data = mutate(seed, edits)
     started = time.perf_counter()
     report = validate(data)
@@ -82,7 +84,9 @@ def test_mutated_samples_never_raise_and_are_always_answered(seed: bytes, edits:
 
 @settings(max_examples=15, deadline=None)
 @given(seed=st.sampled_from(SEEDS[:3]), edits=st.lists(mutation, min_size=1, max_size=3))
-def test_999s_written_for_mutated_input_still_validate_with_pyx12(seed: bytes, edits: list[tuple[str, float, bytes]]) -> None:
+def test_999s_written_for_mutated_input_still_validate_with_pyx12(
+    seed: bytes, edits: list[tuple[str, float, bytes]]
+) -> None:
     report = validate(mutate(seed, edits))
     for interchange in acknowledge(report, control_numbers=InMemoryControlNumbers(), now=NOW).implementation:
         assert judge(interchange.text) == []

@@ -8,7 +8,10 @@ from olly.edi.syntax import Delimiters, SegmentReader, X12SyntaxError, parse_isa
 from tests.unit.edi.conftest import fixture_bytes
 
 ISA = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *260114*1200*^*00501*000000001*0*P*:~"
-BODY = "GS*HC*S*R*20260114*1200*1*X*005010X222A1~ST*837*0001*005010X222A1~BHT*0019*00*1*20260114*1200*CH~SE*3*0001~GE*1*1~IEA*1*000000001~"
+BODY = (
+    "GS*HC*S*R*20260114*1200*1*X*005010X222A1~ST*837*0001*005010X222A1~BHT*0019*00*1*20260114*1200*CH~"
+    "SE*3*0001~GE*1*1~IEA*1*000000001~"
+)
 
 
 def test_delimiters_come_from_the_fixed_width_isa() -> None:
@@ -94,3 +97,13 @@ def test_a_runaway_segment_is_refused_with_its_position_instead_of_growing_memor
 def test_a_last_segment_without_terminator_is_still_handed_on() -> None:
     segments = list(read_segments((ISA + BODY[:-1]).encode()))
     assert segments[-1].elements == ["IEA", "1", "000000001"]
+
+
+def test_an_isa_before_the_previous_iea_starts_a_new_interchange() -> None:
+    # found by fuzzing: the second ISA must be read as a fixed-width header, not as a data segment
+    first = ISA + BODY.replace("GE*1*1~IEA*1*000000001~", "")
+    second = (ISA + BODY).replace("000000001", "000000002")
+    segments = list(read_segments((first + "\n" + second).encode()))
+    isa = [s for s in segments if s.id == "ISA"]
+    assert [s.elements[13] for s in isa] == ["000000001", "000000002"]
+    assert all(len(s.elements) == 17 for s in isa)

@@ -24,7 +24,8 @@ def usd(text: str) -> Money:
 def guide_problems(text: str) -> list[tuple[str, int, str, str]]:
     """Olly's table-driven implementation-guide check of a file it wrote (there is no pyx12 map)."""
     report = validate(text.encode())
-    assert report.interchanges and report.interchanges[0].notes == []
+    assert report.interchanges
+    assert report.interchanges[0].notes == []
     found = []
     for _, group, transaction in report.transaction_sets():
         assert group.errors == []

@@ -132,3 +132,13 @@ def test_segment_not_in_the_transaction_is_reported() -> None:
     text = fixture_bytes("enroll-employee-multiple-products.834").decode().replace("DTP*356", "ZZZ*356")
     (_, _, report), *_ = list(validate(text.encode()).transaction_sets())
     assert [(p.segment_id, p.error) for p in report.problems] == [("ZZZ", SegmentError.NOT_IN_TRANSACTION_SET)]
+
+
+def test_missing_iea_before_the_next_interchange_rejects_only_the_first() -> None:
+    data = fixture_bytes("enroll-employee-multiple-products.834")
+    second = data.replace(b"000010216", b"000010217")
+    report = validate(data.replace(b"IEA*1*000010216~", b"") + second)
+    assert [i.control_number for i in report.interchanges] == ["000010216", "000010217"]
+    assert report.interchanges[0].notes == [InterchangeNote.PREMATURE_END_OF_FILE]
+    assert report.interchanges[1].notes == []
+    assert report.accepted_sets() == {("000010217", "20213", "0001")}
