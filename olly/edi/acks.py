@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from olly.edi.codes import Acknowledgment, InterchangeNote
+from olly.edi.codes import VERSIONS, Acknowledgment, InterchangeNote
 from olly.edi.syntax import Delimiters
-from olly.edi.validate import UNREADABLE_NOTES, GroupReport, InterchangeReport, ValidationReport
+from olly.edi.validate import UNREADABLE_NOTES, GroupReport, InterchangeReport, ValidationReport, expected_set_ids
 from olly.edi.writer import (
     ControlNumbers,
     EnvelopeSettings,
@@ -34,6 +34,8 @@ _ISA_GUESS = re.compile(
 )
 
 
+_KNOWN_SET_IDS = frozenset(v.set_id for v in VERSIONS.values())
+_NOT_SEGMENT_ID = re.compile(r"[^A-Z0-9]")
 _PRINTABLE = re.compile(r"[^\x20-\x7e]")
 
 
@@ -51,7 +53,7 @@ def _echo(value: str, maximum: int, minimum: int = 1, *, digits: bool = False, f
 
 
 def _segment_id(value: str) -> str:
-    cleaned = "".join(c for c in value.upper() if c.isalnum())[:3]
+    cleaned = "".join(_NOT_SEGMENT_ID.sub("", value.upper()))[:3]
     return cleaned if len(cleaned) >= 2 and cleaned[0].isalpha() else "ZZZ"
 
 
@@ -152,9 +154,14 @@ def implementation_acknowledgment(group: GroupReport, delimiters: Delimiters | N
     refused_whole = any(e.value in ("1", "2") for e in group.errors)
     if not refused_whole:
         for report in group.sets:
+            set_id = report.set_id
+            if set_id not in _KNOWN_SET_IDS:
+                # AK201 must be a real transaction set id: a corrupt ST01 is answered with the id the
+                # group calls for, and IK5 says the identifier was invalid.
+                set_id = min(expected_set_ids(group) or {"999"})
             out.add(
                 "AK2",
-                _echo(report.set_id, 3, 3),
+                set_id,
                 _echo(report.control_number, 9, 4),
                 _echo(report.reference, 35) or None,
             )
@@ -231,8 +238,13 @@ def acknowledge(
         if not interchange.accepted or not interchange.groups:
             continue
         sets = [implementation_acknowledgment(group, settings.delimiters) for group in interchange.groups]
-        group_sender = Party(settings.sender.qualifier, settings.sender.id, interchange.groups[0].receiver_code)
-        group_receiver = Party(settings.receiver.qualifier, settings.receiver.id, interchange.groups[0].sender_code)
+        # GS02/GS03 echo the sender's group codes, cleaned like every other echoed value (AN 2-15)
+        group_sender = Party(
+            settings.sender.qualifier, settings.sender.id, _echo(interchange.groups[0].receiver_code, 15, 2, fill="X")
+        )
+        group_receiver = Party(
+            settings.receiver.qualifier, settings.receiver.id, _echo(interchange.groups[0].sender_code, 15, 2, fill="X")
+        )
         group_settings = EnvelopeSettings(group_sender, group_receiver, settings.usage, False, settings.delimiters)
         acks.append(
             build_interchange(

@@ -243,11 +243,13 @@ class Seg:
     patterns: dict[tuple[str, str, str | None], re.Pattern[str]] = field(default_factory=dict)
     """Fast-path patterns per delimiter set, compiled on first use."""
 
-    def problems(self, segment: Segment, element: str, component: str, repetition: str | None) -> list[ElementProblem]:
-        key = (element, component, repetition)
+    def problems(
+        self, segment: Segment, key: tuple[str, str, str | None], component: str, repetition: str | None
+    ) -> list[ElementProblem]:
+        """Element problems of ``segment`` here; ``key`` is the (element, component, repetition) delimiters."""
         pattern = self.patterns.get(key)
         if pattern is None:
-            pattern = compile_segment_pattern(self.id, self.rules, element, component, repetition)
+            pattern = compile_segment_pattern(self.id, self.rules, key[0], component, repetition)
             self.patterns[key] = pattern
         if pattern.fullmatch(segment.text) is not None:
             if not self.date_positions:
@@ -417,11 +419,12 @@ class _Frame:
 class Walker:
     """Follows one transaction set through a guide. Feed every segment from ST to SE to ``step``."""
 
-    __slots__ = ("component", "current", "element", "guide", "problems", "repetition", "stack")
+    __slots__ = ("component", "current", "element", "guide", "key", "problems", "repetition", "stack")
 
     def __init__(self, guide: Guide, component: str, repetition: str | None, element: str = "*") -> None:
         self.guide = guide
         self.element = element
+        self.key = (element, component, repetition)
         self.component = component
         self.repetition = repetition
         self.stack: list[_Frame] = [_Frame(guide.root, 1)]
@@ -431,7 +434,7 @@ class Walker:
 
     def start(self, header: Segment) -> None:
         """Check the ST segment itself (the root loop's trigger)."""
-        problems = self.guide.root.trigger.problems(header, self.element, self.component, self.repetition)
+        problems = self.guide.root.trigger.problems(header, self.key, self.component, self.repetition)
         if problems:
             self._report(header, 1, SegmentError.HAS_ELEMENT_ERRORS, problems)
 
@@ -526,15 +529,16 @@ class Walker:
         if index != frame.current:
             self._missing_in(frame, position, index)
             frame.current = index
-        used = frame.counts.get(index, 0) + 1
-        frame.counts[index] = used
+        counts = frame.counts
+        used = counts[index] + 1 if index in counts else 1
+        counts[index] = used
         if used > node.max_use:
             self._report(segment, position, SegmentError.SEGMENT_OVER_MAXIMUM_USE, [])
             return node
         if node.usage == NOT_USED:
             self._report(segment, position, SegmentError.NOT_USED_SEGMENT_PRESENT, [])
             return node
-        problems = node.problems(segment, self.element, self.component, self.repetition)
+        problems = node.problems(segment, self.key, self.component, self.repetition)
         if problems:
             self._report(segment, position, SegmentError.HAS_ELEMENT_ERRORS, problems)
         return node
@@ -551,7 +555,7 @@ class Walker:
         if used > node.max_repeat:
             self._report(segment, position, SegmentError.LOOP_OVER_MAXIMUM, [])
             return trigger
-        problems = trigger.problems(segment, self.element, self.component, self.repetition)
+        problems = trigger.problems(segment, self.key, self.component, self.repetition)
         if problems:
             self._report(segment, position, SegmentError.HAS_ELEMENT_ERRORS, problems)
         return trigger

@@ -189,6 +189,15 @@ class ValidationReport:
                     yield interchange, group, report
 
 
+def expected_set_ids(group: GroupReport) -> set[str]:
+    """The transaction set ids a group's functional id and version call for (ST01)."""
+    return {
+        v.set_id
+        for (reference, _), v in VERSIONS.items()
+        if reference == group.version and v.functional_id == group.functional_id
+    }
+
+
 class InterchangeStore(Protocol):
     """Interchange control numbers already received, per sender (duplicate detection)."""
 
@@ -508,6 +517,10 @@ class Validator:
         elif control in self._set_controls:
             report.errors.append(SetError.CONTROL_NUMBER_NOT_UNIQUE)
         self._set_controls.add(control)
+        expected = expected_set_ids(group)
+        if segment[1] not in expected:
+            report.errors.append(SetError.INVALID_SET_IDENTIFIER)
+            return
         version = version_for(reference, segment[1])
         if version is None or version.functional_id != group.functional_id:
             report.errors.append(SetError.INVALID_IMPLEMENTATION_REFERENCE if segment[3] else SetError.NOT_SUPPORTED)
