@@ -110,3 +110,12 @@ def test_the_pyx12_judge_does_find_errors() -> None:
     found = judge(fixture_bytes("x12_complex.txt").decode())
     assert any("HI01-02" in message for message in found)
     assert any("GE count" in message for message in found)
+
+
+def test_a_corrupt_transaction_set_id_is_answered_with_the_groups_id_and_ik5_6() -> None:
+    data = fixture_bytes("enroll-employee-multiple-products.834").replace(b"ST*834*0001", b"ST*370*0001")
+    (ack,) = acknowledge(validate(data), control_numbers=InMemoryControlNumbers(), now=NOW).implementation
+    lines = ack.text.splitlines()
+    assert "AK2*834*0001*005010X220A1~" in lines
+    assert "IK5*R*6~" in lines
+    assert judge(ack.text) == []
