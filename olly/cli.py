@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import olly
+from olly.edi import cli as edi_cli
 from olly.kernel.errors import OllyError
 from olly.plans import cli as plans_cli
 
@@ -35,6 +36,7 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(demo_app, name="demo")
 app.add_typer(plans_cli.app, name="plans")
 app.add_typer(accounts_app, name="accounts")
+app.add_typer(edi_cli.app, name="edi")
 
 out = Console()
 err = Console(stderr=True)

@@ -1,0 +1,214 @@
+"""X12 benchmark: ``python -m bench.edi [--size-mb 100] [--peer-mb 1] [--rss-mb 1024] [--e2e-claims 100000]``.
+
+Prints, for a generated clean 837P (005010X222A1):
+* Olly's parse + structural validation and its tokenizer alone on a ``--size-mb`` file (wall and
+  CPU MB/s; CPU time is the figure to compare on a shared machine);
+* pyx12 (full implementation-guide validation) and x12sdk (parse into its typed models) on a
+  ``--peer-mb`` slice made by the same generator: both are far too slow to run 100 MB in a
+  benchmark, so their rate is measured per MB on the slice and the ratio says so;
+* Olly's peak RSS validating a ``--rss-mb`` file (in a child process, so nothing else counts);
+* the EDI side of 837 → 835 for ``--e2e-claims`` claims (no database): parse into
+  ``ClaimSubmission``, a fixed 80%/20% adjudication, one 835.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from olly.edi.claims import ClaimSubmission
+from olly.edi.inbound import check, transactions
+from olly.edi.remittance import (
+    Adjustment,
+    LineOutcome,
+    PayeeInfo,
+    PayerInfo,
+    Payment,
+    Remittance,
+    remittance_claim,
+    write_payment_run,
+)
+from olly.edi.syntax import SegmentReader
+from olly.edi.testing import BILLING_NPI, write_professional_claims
+from olly.edi.writer import InMemoryControlNumbers, Party
+
+CLAIM_BYTES = 410  # one generated claim with two lines, measured
+
+
+def generate(path: Path, megabytes: float) -> int:
+    claims = max(1, int(megabytes * 1_000_000 / CLAIM_BYTES))
+    with path.open("wb") as handle:
+        write_professional_claims(handle, claims)
+    return claims
+
+
+def generate_claims(path: Path, claims: int) -> None:
+    with path.open("wb") as handle:
+        write_professional_claims(handle, claims)
+
+
+def timed(action: Callable[[], object]) -> tuple[float, float, object]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = action()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
+def olly_validate(path: Path) -> bool:
+    return check(path).accepted
+
+
+def olly_tokenize(path: Path) -> int:
+    return sum(1 for _ in SegmentReader(path))
+
+
+def pyx12_validate(path: Path) -> bool:
+    import pyx12.params
+    import pyx12.x12n_document
+
+    logging.getLogger("pyx12").setLevel(logging.CRITICAL)
+    return bool(
+        pyx12.x12n_document.x12n_document(
+            param=pyx12.params.params(), src_file=str(path), fd_997=io.StringIO(), fd_html=None
+        )
+    )
+
+
+def x12sdk_parse(path: Path) -> int:
+    from x12sdk.io import X12ModelReader
+
+    with X12ModelReader(str(path)) as reader:
+        return sum(1 for _ in reader.models())
+
+
+def peak_rss_kb() -> int:
+    """This process image's peak RSS. ``ru_maxrss`` would do, except that Linux carries it across
+    fork + exec, so a child started by a big parent reports the parent's peak: VmHWM does not."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def rss_child(path: Path) -> None:
+    ok = olly_validate(path)
+    print(f"{peak_rss_kb()} {ok}")
+
+
+def row(name: str, size_mb: float, wall: float, cpu: float, note: str = "") -> float:
+    rate = size_mb / cpu if cpu else float("inf")
+    print(
+        f"  {name:<36} {size_mb:8.2f} MB  wall {wall:8.2f} s ({size_mb / wall:7.2f} MB/s)"
+        f"  cpu {cpu:8.2f} s ({rate:7.2f} MB/s) {note}"
+    )
+    return rate
+
+
+def end_to_end(path: Path, claims: int) -> None:
+    def run() -> int:
+        report = check(path)
+        remittance_claims = []
+        for n, item in enumerate(transactions(path, report)):
+            if not isinstance(item, ClaimSubmission):
+                continue
+            outcomes = []
+            for line in item.lines:
+                allowed = line.charge.percent(80)
+                share = allowed.percent(20)
+                adjustments = (Adjustment("CO", "45", line.charge - allowed), Adjustment("PR", "2", share))
+                outcomes.append(LineOutcome(allowed - share, adjustments, allowed))
+            remittance_claims.append(remittance_claim(item, payer_claim_number=f"P{n}", outcomes=outcomes))
+        remittance = Remittance(
+            PayerInfo("OLLY HEALTH", "123456789", "1 PAYER WAY", "HARRISBURG", "PA", "17101", "8005550100"),
+            PayeeInfo("GOOD CLINIC", BILLING_NPI),
+            Payment("CHK", "CHK1", date(2026, 1, 20)),
+            tuple(remittance_claims),
+            date(2026, 1, 19),
+        )
+        (written,) = write_payment_run(
+            [remittance], sender=Party("ZZ", "OLLY"), control_numbers=InMemoryControlNumbers(), now=datetime.now(UTC)
+        )
+        return len(written.interchange.text)
+
+    wall, cpu, size = timed(run)
+    print(
+        f"  837 → ClaimSubmission → 835, EDI side only (no database): {claims} claims,"
+        f" wall {wall:.2f} s, cpu {cpu:.2f} s; the 835 is {int(size) / 1e6:.1f} MB"  # type: ignore[call-overload]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="X12 benchmark")
+    parser.add_argument("--size-mb", type=float, default=100)
+    parser.add_argument("--peer-mb", type=float, default=1)
+    parser.add_argument("--rss-mb", type=float, default=1024)
+    parser.add_argument("--e2e-claims", type=int, default=100_000)
+    parser.add_argument("--rss-child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.rss_child:
+        rss_child(Path(args.rss_child))
+        return
+    with tempfile.TemporaryDirectory(prefix="olly-bench-edi-") as folder:
+        work = Path(folder)
+        big, small = work / "big.837", work / "peer.837"
+        claims = generate(big, args.size_mb)
+        generate(small, args.peer_mb)
+        big_mb, small_mb = big.stat().st_size / 1e6, small.stat().st_size / 1e6
+        print(f"generated 837P: {big_mb:.1f} MB ({claims} claims); peer slice {small_mb:.2f} MB, same generator")
+        wall, cpu, ok = timed(lambda: olly_validate(big))
+        if not ok:
+            raise SystemExit("the generated file did not validate clean")
+        olly_rate = row("olly parse + structural validation", big_mb, wall, cpu)
+        wall, cpu, _ = timed(lambda: olly_tokenize(big))
+        row("olly tokenizer alone", big_mb, wall, cpu)
+        wall, cpu, _ = timed(lambda: olly_validate(small))
+        olly_small = row("olly on the peer slice", small_mb, wall, cpu)
+        peers: dict[str, float] = {}
+        for name, action in (
+            ("pyx12 4.0 full validation", pyx12_validate),
+            ("x12sdk 2.2 parse to models", x12sdk_parse),
+        ):
+            try:
+                wall, cpu, result = timed(lambda action=action: action(small))  # type: ignore[misc]
+                peers[name] = row(name, small_mb, wall, cpu, f"(returned {result})")
+            except Exception as error:
+                print(f"  {name:<36} FAILED on the file: {type(error).__name__}: {str(error)[:200]}")
+        for name, rate in peers.items():
+            print(
+                f"  olly ÷ {name}: {olly_rate / rate:.0f}× (olly on {big_mb:.0f} MB vs peer on the slice, CPU MB/s);"
+                f" {olly_small / rate:.0f}× on the same slice"
+            )
+        if args.rss_mb:
+            huge = work / "huge.837"
+            generate(huge, args.rss_mb)
+            huge_mb = huge.stat().st_size / 1e6
+            started = time.perf_counter()
+            output = subprocess.run(
+                [sys.executable, "-m", "bench.edi", "--rss-child", str(huge)],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+            elapsed = time.perf_counter() - started
+            print(
+                f"  peak RSS validating {huge_mb:.0f} MB: {int(output[0]) / 1024:.0f} MB"
+                f" (accepted={output[1]}, {elapsed:.0f} s wall)"
+            )
+        e2e = work / "e2e.837"
+        generate_claims(e2e, args.e2e_claims)
+        end_to_end(e2e, args.e2e_claims)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""277CA (005010X214): the claim acknowledgement that accepts or rejects each claim of an 837.
+
+Sent after the 999 accepted the transaction set: every claim of it appears once, accepted into
+adjudication (STC A2:20, action WQ) with the payer's claim number (REF*1K), or rejected (action U)
+with one STC per problem. The hierarchy is payer → submitter → billing provider → patient, with
+counts and amounts of accepted and rejected claims at the submitter and provider levels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from olly.edi import codes
+from olly.edi.claims import ClaimProblem, ClaimSubmission
+from olly.edi.writer import (
+    ControlNumbers,
+    EnvelopeSettings,
+    Interchange,
+    SegmentBuilder,
+    TransactionSetText,
+    build_interchange,
+)
+from olly.kernel.money import Money
+
+CLAIM_ACK_VERSION = "005010X214"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimAcknowledgment:
+    claim: ClaimSubmission
+    payer_claim_number: str | None = None
+    """The number the intake gave the claim (REF*1K), for accepted claims."""
+    extra_problems: tuple[ClaimProblem, ...] = ()
+    """Rejections found by the intake itself (e.g. an unknown member), added to the claim's own."""
+
+    @property
+    def problems(self) -> tuple[ClaimProblem, ...]:
+        return self.claim.problems + self.extra_problems
+
+    @property
+    def accepted(self) -> bool:
+        return not self.problems
+
+
+def _d8(day: date) -> str:
+    return day.strftime("%Y%m%d")
+
+
+def _sum(items: Sequence[ClaimAcknowledgment], currency: str) -> Money:
+    total = Money.zero(currency)
+    for item in items:
+        total = total + item.claim.total_charge
+    return total
+
+
+def _counts(
+    out: SegmentBuilder, items: Sequence[ClaimAcknowledgment], accepted_q: str, rejected_q: str, currency: str
+) -> None:
+    accepted = [i for i in items if i.accepted]
+    rejected = [i for i in items if not i.accepted]
+    if accepted:
+        out.add("QTY", accepted_q, str(len(accepted)))
+    if rejected:
+        out.add("QTY", rejected_q, str(len(rejected)))
+    if accepted:
+        out.add("AMT", "YU", _sum(accepted, currency).to_decimal_string())
+    if rejected:
+        out.add("AMT", "YY", _sum(rejected, currency).to_decimal_string())
+
+
+def write_277ca(
+    acknowledgments: Sequence[ClaimAcknowledgment],
+    *,
+    payer_name: str,
+    payer_id: str,
+    received: date,
+    settings: EnvelopeSettings,
+    control_numbers: ControlNumbers,
+    now: datetime,
+    reference: str = "1",
+) -> Interchange:
+    """One 277CA for the claims of one inbound 837 (one submitter), in the order given."""
+    if not acknowledgments:
+        raise ValueError("a 277CA acknowledges at least one claim")
+    currency = acknowledgments[0].claim.total_charge.currency
+    today = _d8(now.date())
+    out = SegmentBuilder(settings.delimiters)
+    out.add("BHT", "0085", "08", reference, today, now.strftime("%H%M"), "TH")
+    out.add("HL", "1", None, "20", "1")
+    out.add("NM1", "PR", "2", payer_name, None, None, None, None, "PI", payer_id)
+    out.add("TRN", "1", reference)
+    out.add("DTP", "050", "D8", _d8(received))
+    out.add("DTP", "009", "D8", today)
+    first = acknowledgments[0].claim
+    out.add("HL", "2", "1", "21", "1")
+    out.add(
+        "NM1",
+        "41",
+        "2",
+        first.submitter_name or "SUBMITTER",
+        None,
+        None,
+        None,
+        None,
+        "46",
+        first.submitter_id or "UNKNOWN",
+    )
+    out.add("TRN", "2", first.origin.set_control_number)
+    out.add(
+        "STC",
+        [codes.CATEGORY_RECEIVED, codes.STATUS_RECEIVED, "PR"],
+        today,
+        "WQ",
+        _sum(acknowledgments, currency).to_decimal_string(),
+    )
+    _counts(out, acknowledgments, "90", "AA", currency)
+    # Billing providers in order of first appearance; claims keep their order within each.
+    providers: dict[tuple[str, str, str], list[ClaimAcknowledgment]] = {}
+    for item in acknowledgments:
+        claim = item.claim
+        key = (claim.billing_npi or "", claim.billing_tax_id or "", claim.billing_name)
+        providers.setdefault(key, []).append(item)
+    hl = 2
+    for (npi, tax_id, name), items in providers.items():
+        hl += 1
+        provider_hl = hl
+        out.add("HL", str(provider_hl), "2", "19", "1")
+        if npi:
+            out.add("NM1", "85", "2", name or "PROVIDER", None, None, None, None, "XX", npi)
+        else:
+            out.add("NM1", "85", "2", name or "PROVIDER", None, None, None, None, "FI", tax_id or "UNKNOWN")
+        out.add("TRN", "1", f"{provider_hl}")
+        out.add(
+            "STC",
+            [codes.CATEGORY_RECEIVED, codes.STATUS_RECEIVED],
+            None,
+            "WQ",
+            _sum(items, currency).to_decimal_string(),
+        )
+        if tax_id and npi:
+            out.add("REF", "TJ", tax_id)
+        _counts(out, items, "QA", "QC", currency)
+        for item in items:
+            claim = item.claim
+            hl += 1
+            out.add("HL", str(hl), str(provider_hl), "PT")
+            out.add(
+                "NM1",
+                "QC",
+                "1",
+                claim.patient_last_name or claim.subscriber_last_name or "UNKNOWN",
+                claim.patient_first_name or None,
+                None,
+                None,
+                None,
+                "MI",
+                claim.subscriber_member_id or "UNKNOWN",
+            )
+            out.add("TRN", "2", claim.claim_id)
+            charge = claim.total_charge.to_decimal_string()
+            if item.accepted:
+                out.add("STC", [codes.CATEGORY_ACCEPTED, codes.STATUS_ACCEPTED_FOR_PROCESSING], today, "WQ", charge)
+            else:
+                for problem in item.problems:
+                    out.add("STC", [problem.category, problem.status, problem.entity or ""], today, "U", charge)
+            if item.accepted and item.payer_claim_number:
+                out.add("REF", "1K", item.payer_claim_number)
+            start = claim.service_date_from or received
+            end = claim.service_date_to or start
+            if end != start:
+                out.add("DTP", "472", "RD8", f"{_d8(start)}-{_d8(end)}")
+            else:
+                out.add("DTP", "472", "D8", _d8(start))
+    body = TransactionSetText("277", CLAIM_ACK_VERSION, tuple(out.segments))
+    return build_interchange(settings, "HN", CLAIM_ACK_VERSION, [body], control_numbers=control_numbers, now=now)

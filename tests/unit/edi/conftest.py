@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from olly.edi.writer import EnvelopeSettings, InMemoryControlNumbers, Party
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "x12"
+NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture
+def control_numbers() -> InMemoryControlNumbers:
+    return InMemoryControlNumbers()
+
+
+@pytest.fixture
+def olly_to_partner() -> EnvelopeSettings:
+    return EnvelopeSettings(Party("ZZ", "OLLY", "OLLY"), Party("ZZ", "PARTNER", "PARTNER"))

@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from decimal import Decimal
+
+from olly.edi import codes
+from olly.edi.claim_ack import ClaimAcknowledgment, write_277ca
+from olly.edi.claims import ClaimProblem, ClaimSubmission, is_valid_npi
+from olly.edi.codes import TransactionKind
+from olly.edi.inbound import read_all, transactions
+from olly.edi.testing import BILLING_NPI, RENDERING_NPI, professional_claims_text
+from olly.edi.writer import EnvelopeSettings, InMemoryControlNumbers
+from olly.kernel.money import Money
+from tests.unit.edi.conftest import NOW, fixture_bytes
+from tests.unit.edi.pyx12_judge import judge
+
+
+def usd(text: str) -> Money:
+    return Money.parse(text, "USD")
+
+
+def test_npi_check_digit() -> None:
+    assert is_valid_npi("1234567893")
+    assert not is_valid_npi("1234567890")
+    assert not is_valid_npi("123456789")
+    assert not is_valid_npi("12345678a3")
+
+
+def test_837i_sample_maps_every_field_and_flags_icd9() -> None:
+    result = read_all(fixture_bytes("two-claims-single-provider.837i"))
+    first, second = result.of_type(ClaimSubmission)
+    assert first.kind is TransactionKind.CLAIM_INSTITUTIONAL
+    assert (first.claim_id, first.total_charge, first.frequency_code, first.facility_code) == (
+        "756048Q",
+        usd("89.95"),
+        "1",
+        "13",
+    )
+    assert (first.billing_npi, first.billing_tax_id, first.payer_id, first.subscriber_member_id) == (
+        "1234567890",
+        "123456789",
+        "99999",
+        "030005074",
+    )
+    assert first.attending_npi == "1122334455"
+    assert first.statement_from == first.statement_to == date(2005, 3, 15)
+    assert [(d.qualifier, d.code) for d in first.diagnoses] == [("BK", "3669"), ("BF", "4019"), ("BF", "79431")]
+    assert [(line.revenue_code, line.procedure_code, line.charge, line.units) for line in first.lines] == [
+        ("0305", "85025", usd("13.39"), Decimal("1.00")),
+        ("0730", "93005", usd("76.56"), Decimal("3.00")),
+    ]
+    assert first.origin.segment_number == 21
+    assert first.origin.set_key == ("000000907", "1", "987654")
+    assert [(p.category, p.status, p.field) for p in first.problems] == [
+        ("A7", "254", "diagnoses.0.qualifier"),
+        ("A7", "255", "diagnoses.1.qualifier"),
+        ("A7", "255", "diagnoses.2.qualifier"),
+        ("A7", "562", "billing_npi"),
+    ]
+    assert second.claim_id == "756049Q"
+    assert second.total_charge == usd("50.00")
+    assert (second.subscriber_last_name, second.subscriber_first_name) == ("SMITH", "JOE")
+    # no PHI in representations
+    assert "SMITH" not in repr(second)
+    assert "3669" not in repr(first)
+
+
+def test_generated_837p_maps_to_exact_claims() -> None:
+    text = professional_claims_text(3, claims_per_set=2)
+    claims = read_all(text.encode()).of_type(ClaimSubmission)
+    assert [c.claim_id for c in claims] == ["C000000000", "C000000001", "C000000002"]
+    first = claims[0]
+    assert first.accepted
+    assert first.kind is TransactionKind.CLAIM_PROFESSIONAL
+    assert (first.billing_npi, first.rendering_npi) == (BILLING_NPI, RENDERING_NPI)
+    assert first.prior_authorization == "PA0000000"
+    assert first.total_charge == usd("111.00")
+    assert [(d.qualifier, d.code) for d in first.diagnoses] == [("ABK", "E119"), ("ABF", "I10")]
+    assert [
+        (
+            line.line_number,
+            line.procedure_code,
+            line.modifiers,
+            line.charge,
+            line.diagnosis_pointers,
+            line.service_date_from,
+        )
+        for line in first.lines
+    ] == [
+        (1, "99214", ("25",), usd("50.00"), (1, 2), date(2026, 1, 2)),
+        (2, "85025", ("25",), usd("61.00"), (1, 2), date(2026, 1, 3)),
+    ]
+    assert claims[2].origin.set_control_number == "0002"
+    assert (first.patient_is_subscriber, first.relationship_code, first.subscriber_member_id) == (
+        True,
+        "18",
+        "M000000000",
+    )
+
+
+def test_claims_of_rejected_sets_are_not_handed_to_intake() -> None:
+    result = read_all(fixture_bytes("x12_complex.txt"))
+    assert result.transactions == ()
+    everything = list(transactions(fixture_bytes("x12_complex.txt"), result.report, accepted_only=False))
+    assert [c.claim_id for c in everything if isinstance(c, ClaimSubmission)] == [
+        "A37YH556",
+        "A37YH667",
+        "A37YH668",
+        "A37YH556",
+        "A37YH667",
+        "A37YH668",
+    ]
+    icd9 = [p for c in everything if isinstance(c, ClaimSubmission) for p in c.problems if p.field.startswith("diag")]
+    assert {(p.category, p.status) for p in icd9} == {("A7", "255")}
+
+
+def test_charges_that_do_not_add_up_reject_the_claim() -> None:
+    text = professional_claims_text(1).replace("CLM*C000000000*111.00", "CLM*C000000000*112.00")
+    (claim,) = read_all(text.encode()).of_type(ClaimSubmission)
+    assert [(p.category, p.status, p.field) for p in claim.problems] == [("A7", "178", "total_charge")]
+
+
+def test_277ca_accepts_and_rejects_each_claim_and_validates_with_pyx12(olly_to_partner: EnvelopeSettings) -> None:
+    good = read_all(professional_claims_text(2).encode()).of_type(ClaimSubmission)
+    bad = read_all(fixture_bytes("two-claims-single-provider.837i")).of_type(ClaimSubmission)[1]
+    unknown_member = ClaimProblem(codes.CATEGORY_REJECTED_INVALID, codes.STATUS_SUBSCRIBER_ID, "member", "IL")
+    interchange = write_277ca(
+        [
+            ClaimAcknowledgment(good[0], payer_claim_number="OLLY-1"),
+            ClaimAcknowledgment(good[1], extra_problems=(unknown_member,)),
+            ClaimAcknowledgment(dataclasses.replace(bad, billing_npi=BILLING_NPI, billing_name="GOOD CLINIC")),
+        ],
+        payer_name="OLLY HEALTH",
+        payer_id="OLLY1",
+        received=date(2026, 1, 14),
+        settings=olly_to_partner,
+        control_numbers=InMemoryControlNumbers(),
+        now=NOW,
+    )
+    assert judge(interchange.text) == []
+    lines = interchange.text.splitlines()
+    assert "STC*A1:19:PR*20260115*WQ*272.74~" in lines
+    assert lines[
+        lines.index("STC*A1:19:PR*20260115*WQ*272.74~") + 1 : lines.index("STC*A1:19:PR*20260115*WQ*272.74~") + 5
+    ] == [
+        "QTY*90*1~",
+        "QTY*AA*2~",
+        "AMT*YU*111.00~",
+        "AMT*YY*161.74~",
+    ]
+    claim_statuses = [line for line in lines if line.startswith(("TRN*2*C", "TRN*2*7", "STC*A2", "STC*A7", "REF*1K"))]
+    assert claim_statuses == [
+        "TRN*2*C000000000~",
+        "STC*A2:20*20260115*WQ*111.00~",
+        "REF*1K*OLLY-1~",
+        "TRN*2*C000000001~",
+        "STC*A7:164:IL*20260115*U*111.74~",
+        "TRN*2*756049Q~",
+        "STC*A7:254*20260115*U*50.00~",
+        "STC*A7:562:85*20260115*U*50.00~",
+    ]
