@@ -62,6 +62,7 @@ MODEL_MODULES: Final[tuple[str, ...]] = (
     "olly.platform.tenancy",
     "olly.platform.crypto",
     "olly.platform.audit",
+    "olly.provider.models",
 )
 
 _NAMING = {
