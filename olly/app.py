@@ -15,6 +15,7 @@ from olly.platform import migrate
 from olly.platform.http import RequestContextMiddleware, install_error_handlers, problem_response
 from olly.platform.logging import configure_logging, get_logger
 from olly.platform.runtime import Platform, build_platform
+from olly.provider.api import router as provider_router
 
 log = get_logger("olly.app")
 
@@ -45,6 +46,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.state.platform = platform
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
+    app.include_router(provider_router)
 
     @app.get("/health", tags=["operations"], summary="Liveness: the process is up")
     async def health() -> dict[str, str]:

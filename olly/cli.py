@@ -12,6 +12,7 @@ from rich.table import Table
 
 import olly
 from olly.kernel.errors import OllyError
+from olly.provider import cli as provider_cli
 
 app = typer.Typer(help="Olly: self-hostable health insurance platform.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -22,6 +23,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(config_app, name="config")
+app.add_typer(provider_cli.app, name="provider")
 
 out = Console()
 err = Console(stderr=True)

@@ -1081,14 +1081,14 @@ def _change_status(
     )
     uow.session.flush()
     repository.set_directory_credentialing_status(uow.session, uow.require_tenant(), provider.id, status.value)
-    network = _network_decision(uow, provider, now.date())
+    network = network_decision(uow, provider, now.date())
     uow.publish(
         CredentialingStatusChanged(
             event_type=f"CREDENTIALING_{status.value}",
             provider_id=provider.id,
             npi=provider.npi,
-            provider_name=_provider_name(provider),
-            specialty=_primary_specialty(uow, provider.id),
+            provider_name=provider_name(provider),
+            specialty=primary_specialty(uow, provider.id),
             credentialing_status=status.value,
             network_status=network.status.value,
             effective_date=provider.credentialing_effective_on
@@ -1103,7 +1103,7 @@ def _change_status(
     )
 
 
-def _provider_name(provider: m.Provider) -> str:
+def provider_name(provider: m.Provider) -> str:
     return r.display_name(
         r.ProviderKind(provider.kind),
         first_name=provider.first_name,
@@ -1114,7 +1114,7 @@ def _provider_name(provider: m.Provider) -> str:
     )
 
 
-def _primary_specialty(uow: UnitOfWork, provider_id: uuid.UUID) -> str | None:
+def primary_specialty(uow: UnitOfWork, provider_id: uuid.UUID) -> str | None:
     taxonomies = repository.taxonomies_of(uow.session, provider_id)
     if not taxonomies:
         return None
@@ -1480,7 +1480,7 @@ def memberships(uow: UnitOfWork, provider_id: uuid.UUID) -> list[r.Membership]:
     ]
 
 
-def _network_decision(uow: UnitOfWork, provider: m.Provider, on: date, network: str | None = None) -> r.NetworkDecision:
+def network_decision(uow: UnitOfWork, provider: m.Provider, on: date, network: str | None = None) -> r.NetworkDecision:
     return r.decide_network_status(
         memberships(uow, provider.id), r.CredentialingStatus(provider.credentialing_status), on, network
     )
@@ -1664,7 +1664,7 @@ def quote_price(
     uow: UnitOfWork, provider_id: uuid.UUID, on: date, service: r.ServiceToPrice, *, network: str | None = None
 ) -> PriceQuote:
     provider = _require_provider(uow, provider_id)
-    decision = _network_decision(uow, provider, on, network)
+    decision = network_decision(uow, provider, on, network)
     membership = decision.membership
     if decision.status is not r.NetworkStatus.IN_NETWORK or membership is None:
         return PriceQuote(
@@ -1694,3 +1694,129 @@ def quote_price(
         schedule.code if schedule else None,
         pricing,
     )
+
+
+# =============================================================================================
+# Reads for the API and CLI
+# =============================================================================================
+@dataclass(frozen=True, slots=True)
+class ProviderDetails:
+    provider: m.Provider
+    taxonomies: list[m.ProviderTaxonomy]
+    languages: list[str]
+    locations: list[m.ProviderLocation]
+    licences: list[m.ProviderLicence]
+    affiliations: list[m.ProviderAffiliation]
+
+
+def provider_details(uow: UnitOfWork, provider_id: uuid.UUID) -> ProviderDetails:
+    provider = _require_provider(uow, provider_id)
+    session = uow.session
+    return ProviderDetails(
+        provider,
+        repository.taxonomies_of(session, provider.id),
+        repository.languages_of(session, provider.id),
+        repository.locations_of(session, provider.id),
+        repository.licences_of(session, provider.id),
+        repository.affiliations_of(session, provider.id),
+    )
+
+
+def find_provider_id(uow: UnitOfWork, npi: str) -> uuid.UUID:
+    provider = repository.get_provider_by_npi(uow.session, npi)
+    if provider is None:
+        raise NotFound("no provider has this NPI", extra={"resource": "provider"})
+    return provider.id
+
+
+@dataclass(frozen=True, slots=True)
+class RequestDetails:
+    request: m.CredentialingRequest
+    documents: list[m.CredentialingDocument]
+    verifications: list[m.CredentialingVerification]
+
+
+def request_details(uow: UnitOfWork, request_id: uuid.UUID) -> RequestDetails:
+    request = repository.get_request(uow.session, request_id)
+    if request is None:
+        raise NotFound("no such credentialing request", extra={"resource": "credentialing_request"})
+    return RequestDetails(
+        request, repository.documents_of(uow.session, request.id), repository.verifications_of(uow.session, request.id)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialingTimeline:
+    provider: m.Provider
+    status_changes: list[m.CredentialingStatusChange]
+    reminders: list[m.CredentialingReminder]
+    timers: list[m.CredentialingTimer]
+    requests: list[RequestDetails]
+    sanctions: list[m.ProviderSanction]
+
+
+def credentialing_timeline(uow: UnitOfWork, provider_id: uuid.UUID) -> CredentialingTimeline:
+    provider = _require_provider(uow, provider_id)
+    session = uow.session
+    return CredentialingTimeline(
+        provider,
+        repository.status_changes_of(session, provider.id),
+        repository.reminders_of(session, provider.id),
+        repository.timers_of(session, provider.id),
+        [request_details(uow, req.id) for req in repository.requests_of(session, provider.id)],
+        repository.sanctions_of(session, provider.id),
+    )
+
+
+def contracts_of(uow: UnitOfWork, provider_id: uuid.UUID) -> list[m.Contract]:
+    _require_provider(uow, provider_id)
+    return repository.contracts_of(uow.session, provider_id)
+
+
+def fee_schedule_code_of(uow: UnitOfWork, schedule_id: uuid.UUID | None) -> str | None:
+    if schedule_id is None:
+        return None
+    schedule = repository.get_fee_schedule(uow.session, schedule_id)
+    return schedule.code if schedule else None
+
+
+@dataclass(frozen=True, slots=True)
+class FeeScheduleDetails:
+    schedule: m.FeeSchedule
+    base_code: str | None
+    rates: list[m.FeeScheduleRate]
+
+
+def fee_schedule_details(uow: UnitOfWork, code: str, *, with_rates: bool = True) -> FeeScheduleDetails:
+    schedule = repository.get_fee_schedule_by_code(uow.session, code.strip().upper())
+    if schedule is None:
+        raise NotFound("no fee schedule has this code", extra={"resource": "fee_schedule"})
+    rates = repository.rates_of(uow.session, schedule.id) if with_rates else []
+    return FeeScheduleDetails(schedule, fee_schedule_code_of(uow, schedule.base_schedule_id), rates)
+
+
+def list_fee_schedules(uow: UnitOfWork) -> list[FeeScheduleDetails]:
+    return [
+        FeeScheduleDetails(s, fee_schedule_code_of(uow, s.base_schedule_id), [])
+        for s in repository.list_fee_schedules(uow.session)
+    ]
+
+
+def taxonomy_of(code: str) -> r.Taxonomy | None:
+    return reference.taxonomies().get(code)
+
+
+def search_taxonomies(text: str | None, *, section: str | None = None, limit: int = 50) -> list[r.Taxonomy]:
+    """NUCC taxonomy look-up by code or words (all words must appear), for forms and reviewers."""
+    words = [w.lower() for w in _WORD_RE.findall(text or "")]
+    found = []
+    for taxonomy in reference.taxonomies().values():
+        if section and taxonomy.section != section:
+            continue
+        haystack = " ".join(
+            (taxonomy.code, taxonomy.grouping, taxonomy.classification, taxonomy.specialization, taxonomy.display_name)
+        ).lower()
+        if all(w in haystack for w in words):
+            found.append(taxonomy)
+    found.sort(key=lambda t: (t.code.lower() != (text or "").strip().lower(), t.display_name))
+    return found[:limit]
