@@ -218,6 +218,9 @@ def _stamp_tenant(session: Session, _context: Any, _instances: Any) -> None:
 
 @event.listens_for(OllySession, "before_commit")
 def _only_the_boundary_commits(session: Session) -> None:
+    # Releasing a savepoint (``begin_nested``, e.g. one row of a bulk import) commits nothing durable.
+    if session.in_nested_transaction():
+        return
     if not session.info.get("committing"):
         raise RuntimeError("services never commit: the unit of work commits once at the boundary")
 

@@ -252,8 +252,8 @@ class CredentialingTimer(TenantScoped, Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.providers.id"), index=True)
-    request_id: Mapped[uuid.UUID | None]
-    licence_id: Mapped[uuid.UUID | None]
+    request_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    licence_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     kind: Mapped[str] = mapped_column(String(40))
     days_before: Mapped[int | None] = mapped_column(Integer)
     due_at: Mapped[datetime]

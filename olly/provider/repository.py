@@ -415,6 +415,16 @@ def replace_directory_entries(
         )
 
 
+def insert_directory_entries(
+    session: Session, tenant_id: uuid.UUID, provider_id: uuid.UUID, entries: Sequence[dict[str, Any]]
+) -> None:
+    """Listings of a provider that has none yet."""
+    if entries:
+        session.execute(
+            insert(_directory), [{**e, "tenant_id": tenant_id, "provider_id": provider_id} for e in entries]
+        )
+
+
 def bulk_insert_directory_entries(session: Session, entries: Sequence[dict[str, Any]]) -> None:
     """Insert many listings at once (benchmark and demo loaders)."""
     if entries:

@@ -75,7 +75,11 @@ def register_provider(uow: UnitOfWork, draft: r.ProviderDraft) -> m.Provider:
         created_at=now,
         updated_at=now,
     )
+    # No ORM relationships, so the unit of work cannot order parent before child: the provider
+    # row goes first on its own.
     repository.add(session, provider)
+    session.flush()
+    locations = [_location_row(provider.id, location, now) for location in draft.locations]
     repository.add(
         session,
         *(
@@ -83,12 +87,10 @@ def register_provider(uow: UnitOfWork, draft: r.ProviderDraft) -> m.Provider:
             for index, code in enumerate(draft.taxonomy_codes)
         ),
         *(m.ProviderLanguage(provider_id=provider.id, language=code) for code in draft.languages),
+        *locations,
     )
-    for location in draft.locations:
-        repository.add(session, _location_row(provider.id, location, now))
     for licence in draft.licences:
         _add_licence_row(uow, provider.id, licence, now)
-    session.flush()
     if organisation is not None:
         repository.add(
             session,
@@ -101,9 +103,19 @@ def register_provider(uow: UnitOfWork, draft: r.ProviderDraft) -> m.Provider:
                 created_at=now,
             ),
         )
-        session.flush()
+    session.flush()
+    if organisation is not None:
         _refresh_memberships(uow, [provider.id])
-    rebuild_directory(uow, provider.id)
+    # A new provider's listings are built from what was just written, without reading it back.
+    entries = directory_entries_for(
+        provider,
+        taxonomy_codes=draft.taxonomy_codes,
+        languages=draft.languages,
+        locations=locations,
+        organisation_names=[organisation.organisation_name or ""] if organisation is not None else [],
+        now=now,
+    )
+    repository.insert_directory_entries(session, uow.require_tenant(), provider.id, entries)
     return provider
 
 
@@ -152,12 +164,15 @@ def _add_licence_row(
         updated_at=now,
     )
     repository.add(uow.session, row)
-    _schedule_licence_timer(uow, row, now)
+    _schedule_licence_timer(uow, row, now, replacing=False)  # a new licence has no timer yet
     return row
 
 
-def _schedule_licence_timer(uow: UnitOfWork, licence: m.ProviderLicence, now: datetime) -> None:
-    repository.cancel_pending_timers(uow.session, licence_id=licence.id, outcome="replaced by a new expiry date")
+def _schedule_licence_timer(
+    uow: UnitOfWork, licence: m.ProviderLicence, now: datetime, *, replacing: bool = True
+) -> None:
+    if replacing:
+        repository.cancel_pending_timers(uow.session, licence_id=licence.id, outcome="replaced by a new expiry date")
     repository.add(
         uow.session,
         _timer(
@@ -512,19 +527,20 @@ def import_providers(uow: UnitOfWork, rows: Iterable[tuple[int, Mapping[str, str
     """Import a batch of rows. Each row is atomic (a savepoint): a bad row leaves nothing behind and
     the good rows of the batch are kept. A row whose NPI is already registered is skipped."""
     report = ImportReport()
-    for line, row in rows:
+    batch = list(rows)
+    registered = repository.npis_registered(uow.session, (row.get("npi", "") for _, row in batch))
+    for line, row in batch:
         draft, errors = draft_from_row(row)
         if draft is None:
             report.failed += 1
             report.errors += [RowError(line, e.field, e.message, e.code) for e in errors]
             continue
-        if repository.get_provider_by_npi(uow.session, draft.npi) is not None:
+        if draft.npi in registered:
             report.skipped += 1
             continue
         savepoint = uow.session.begin_nested()
         try:
             provider = register_provider(uow, draft)
-            uow.session.flush()
         except ValidationFailed as exc:
             savepoint.rollback()
             report.failed += 1
@@ -536,6 +552,7 @@ def import_providers(uow: UnitOfWork, rows: Iterable[tuple[int, Mapping[str, str
             report.errors.append(RowError(line, str(exc.extra.get("field", "row")), exc.detail, exc.code))
             continue
         savepoint.commit()
+        registered.add(draft.npi)
         report.imported += 1
         report.provider_ids.append(provider.id)
     return report

@@ -216,6 +216,8 @@ def upgrade() -> None:
         _fk("credentialing_timers", "provider_id", "providers"),
     )
     _index("credentialing_timers", "provider_id")
+    _index("credentialing_timers", "request_id")
+    _index("credentialing_timers", "licence_id")
     _index("credentialing_timers", "status", "due_at", name="ix_credentialing_timers_due")
     _table(
         "provider_sanctions",
