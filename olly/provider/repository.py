@@ -485,13 +485,31 @@ def _distance(lat: float, lon: float) -> ColumnElement[float]:
 
 
 def search_directory(session: Session, query: DirectoryFilter, *, sqlite: bool) -> tuple[list[DirectoryRow], int]:
-    """One page of listings and the number of matches (counted up to ``count_cap``)."""
+    """One page of listings and the number of matches (counted up to ``count_cap``).
+
+    On PostgreSQL a text query that matches nothing is retried as a trigram similarity search on
+    names (pg_trgm), so a misspelt name still finds the provider. SQLite's FTS5 has no such
+    fallback; every query that matches on full text returns the same listings on both engines.
+    """
+    rows, total = _search(session, query, sqlite=sqlite, fuzzy=False)
+    if total == 0 and not sqlite and query.raw_text:
+        rows, total = _search(session, query, sqlite=sqlite, fuzzy=True)
+    return rows, total
+
+
+def _search(
+    session: Session, query: DirectoryFilter, *, sqlite: bool, fuzzy: bool
+) -> tuple[list[DirectoryRow], int]:
     e = _directory.c
     conditions: list[ColumnElement[bool]] = [e.tenant_id == query.tenant_id]
     score: ColumnElement[Any] | None = None
     source: Any = _directory
     text_search = query.fts_query if sqlite else query.ts_query
-    if text_search:
+    if fuzzy and query.raw_text:
+        conditions.append(e.sort_name.op("%")(query.raw_text))
+        # Higher is better on PostgreSQL; negated so that ascending order is best-first on both.
+        score = -func.similarity(e.sort_name, query.raw_text)
+    elif text_search:
         if sqlite:
             source = _directory.join(_fts, _fts.c.rowid == e.id)
             conditions.append(literal_column("provider_directory_fts").op("MATCH")(text_search))
@@ -499,14 +517,8 @@ def search_directory(session: Session, query: DirectoryFilter, *, sqlite: bool) 
         else:
             vector: ColumnElement[Any] = literal_column("provider_directory_entries.search_vector")
             tsquery = func.to_tsquery(literal_column("'english'::regconfig"), text_search)
-            match: ColumnElement[bool] = vector.op("@@")(tsquery)
-            if query.raw_text:
-                match = or_(match, e.sort_name.op("%")(query.raw_text))
-                # Higher is better on PostgreSQL; negated so that ascending order is best-first on both.
-                score = -(func.ts_rank(vector, tsquery) + func.similarity(e.sort_name, query.raw_text))
-            else:
-                score = -func.ts_rank(vector, tsquery)
-            conditions.append(match)
+            conditions.append(vector.op("@@")(tsquery))
+            score = -func.ts_rank(vector, tsquery)
     distance: ColumnElement[float] | None = None
     if query.latitude is not None and query.longitude is not None and query.box is not None:
         min_lat, max_lat, min_lon, max_lon = query.box
