@@ -497,9 +497,7 @@ def search_directory(session: Session, query: DirectoryFilter, *, sqlite: bool) 
     return rows, total
 
 
-def _search(
-    session: Session, query: DirectoryFilter, *, sqlite: bool, fuzzy: bool
-) -> tuple[list[DirectoryRow], int]:
+def _search(session: Session, query: DirectoryFilter, *, sqlite: bool, fuzzy: bool) -> tuple[list[DirectoryRow], int]:
     e = _directory.c
     conditions: list[ColumnElement[bool]] = [e.tenant_id == query.tenant_id]
     score: ColumnElement[Any] | None = None

@@ -35,12 +35,20 @@ def directory(work):  # type: ignore[no-untyped-def]
     """Seven listings around Manhattan and one in Boston."""
     ids: dict[str, object] = {}
     with work() as uow:
-        smith_clinic = service.register_provider(uow, factories.organisation(name="Smith Family Clinic", zip_code="10025"))
-        hudson = service.register_provider(uow, factories.organisation(name="Hudson Orthopaedic Group", zip_code="10016"))
+        smith_clinic = service.register_provider(
+            uow, factories.organisation(name="Smith Family Clinic", zip_code="10025")
+        )
+        hudson = service.register_provider(
+            uow, factories.organisation(name="Hudson Orthopaedic Group", zip_code="10016")
+        )
         ids["smith_clinic"], ids["hudson"] = smith_clinic.id, hudson.id
         people = {
             "jane": factories.individual(
-                first_name="Jane", last_name="Smith", taxonomy_codes=("207X00000X",), languages=("en", "es"), zip_code="10001"
+                first_name="Jane",
+                last_name="Smith",
+                taxonomy_codes=("207X00000X",),
+                languages=("en", "es"),
+                zip_code="10001",
             ),
             "john": factories.individual(
                 first_name="John",
@@ -60,7 +68,11 @@ def directory(work):  # type: ignore[no-untyped-def]
                 city="Boston",
             ),
             "maria": factories.individual(
-                first_name="Maria", last_name="Garcia", taxonomy_codes=("208000000X",), languages=("es", "en"), zip_code="10451"
+                first_name="Maria",
+                last_name="Garcia",
+                taxonomy_codes=("208000000X",),
+                languages=("es", "en"),
+                zip_code="10451",
             ),
             "paul": factories.individual(
                 first_name="Paul",
@@ -76,7 +88,8 @@ def directory(work):  # type: ignore[no-untyped-def]
             factories.credential(uow, ids[key])  # type: ignore[arg-type]
         for key in ("jane", "wei", "maria"):
             service.create_contract(
-                uow, service.ContractDraft(ids[key], f"K-{key}", "PPO", "TIER_1", date(2026, 1, 1))  # type: ignore[arg-type]
+                uow,
+                service.ContractDraft(ids[key], f"K-{key}", "PPO", "TIER_1", date(2026, 1, 1)),  # type: ignore[arg-type]
             )
     return ids
 
