@@ -80,7 +80,11 @@ def test_register_read_update_and_refusals(client: TestClient) -> None:
 
 def test_csv_import_endpoint(client: TestClient) -> None:
     good = factories.next_npi()
-    csv_text = f"npi,kind,first_name,last_name,taxonomy_codes\n{good},INDIVIDUAL,Ann,Lee,207Q00000X\n1234567890,INDIVIDUAL,B,C,207Q00000X\n"
+    csv_text = (
+        "npi,kind,first_name,last_name,taxonomy_codes\n"
+        f"{good},INDIVIDUAL,Ann,Lee,207Q00000X\n"
+        "1234567890,INDIVIDUAL,B,C,207Q00000X\n"
+    )
     response = client.post("/providers/import", content=csv_text, headers={"content-type": "text/csv"})
     assert response.status_code == 200
     assert response.json() == {
@@ -118,7 +122,7 @@ def test_credentialing_contract_pricing_and_directory_over_http(client: TestClie
         assert client.post(f"/credentialing-requests/{request_id}/documents", json=document).status_code == 201
     submitted = client.post(f"/credentialing-requests/{request_id}/submission").json()
     assert submitted["state"] == "VERIFICATION"
-    assert [(c["item"], c["dueOn"], c["overdue"]) for c in submitted["checklist"]][0] == (
+    assert next((c["item"], c["dueOn"], c["overdue"]) for c in submitted["checklist"]) == (
         "EXCLUSION_CHECK",
         "2026-01-22",
         False,

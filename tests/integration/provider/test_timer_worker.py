@@ -71,7 +71,7 @@ def test_worker_killed_mid_step_resumes_without_loss_or_duplicates(
 
     marker = tmp_path / "worker.marker"
     env = {**os.environ, "OLLY_MASTER_KEY": TEST_MASTER_KEY}
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",
