@@ -335,10 +335,15 @@ class NetworkMembership(TenantScoped, Base):
     """Derived: how a provider is in a network (own contract, or an affiliated organisation's)."""
 
     __tablename__ = "provider_network_memberships"
-    __table_args__ = _args(Index("ix_provider_network_memberships_network", "tenant_id", "network", "provider_id"))
+    # The directory's network filter probes this once per candidate listing: the lookup index
+    # answers it from the index alone.
+    __table_args__ = _args(
+        Index("ix_provider_network_memberships_network", "tenant_id", "network", "provider_id"),
+        Index("ix_provider_network_memberships_lookup", "provider_id", "network", "effective_from", "effective_to"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.providers.id"), index=True)
+    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.providers.id"))
     contract_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(f"{SCHEMA}.provider_contracts.id"), index=True)
     via_organisation_id: Mapped[uuid.UUID | None]
     network: Mapped[str] = mapped_column(String(40))
@@ -352,8 +357,10 @@ class NetworkMembership(TenantScoped, Base):
 # ---------------------------------------------------------------------------------------------
 #: Objects of ``provider_directory_entries`` that only the migration manages (engine-specific search).
 DIRECTORY_ENGINE_ONLY = (
+    "name_vector",
     "search_vector",
-    "ix_provider_directory_entries_search_vector",
+    "facet_vector",
+    "ix_provider_directory_entries_search",
     "ix_provider_directory_entries_sort_name_trgm",
 )
 
@@ -366,10 +373,29 @@ class DirectoryEntry(TenantScoped, Base):
     """
 
     __tablename__ = "provider_directory_entries"
+    # Both search indexes carry every filter column, so a search reads index entries only and
+    # touches a (wide) row just for the page it returns.
     __table_args__ = _args(
-        Index("ix_provider_directory_entries_sort", "tenant_id", "sort_name"),
-        Index("ix_provider_directory_entries_geo", "tenant_id", "latitude", "longitude"),
-        Index("ix_provider_directory_entries_zip", "tenant_id", "zip"),
+        Index(
+            "ix_provider_directory_entries_sort",
+            "tenant_id",
+            "sort_name",
+            "accepting_new_patients",
+            "kind",
+            "credentialing_status",
+            "languages",
+        ),
+        Index(
+            "ix_provider_directory_entries_geo",
+            "tenant_id",
+            "latitude",
+            "longitude",
+            "accepting_new_patients",
+            "kind",
+            "credentialing_status",
+            "languages",
+            "sort_name",
+        ),
         info={"engine_only": DIRECTORY_ENGINE_ONLY},
     )
 
@@ -385,6 +411,8 @@ class DirectoryEntry(TenantScoped, Base):
     specialties: Mapped[str] = mapped_column(Text)
     taxonomy_text: Mapped[str] = mapped_column(Text)
     organisation_names: Mapped[str] = mapped_column(Text)
+    facets: Mapped[str] = mapped_column(Text)
+    """Machine tokens for the full-text index: tenant, kind, new patients, languages, geo cells."""
     languages: Mapped[str] = mapped_column(String(200))
     """Space-padded language codes (" en es "), so one code matches with LIKE '% es %'."""
     accepting_new_patients: Mapped[bool] = mapped_column(Boolean)

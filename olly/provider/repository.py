@@ -19,10 +19,8 @@ from sqlalchemy import (
     Float,
     Integer,
     MetaData,
-    Select,
     Table,
     Text,
-    and_,
     delete,
     exists,
     func,
@@ -30,6 +28,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session
@@ -441,127 +440,323 @@ def set_directory_credentialing_status(
     )
 
 
+# -- directory search ----------------------------------------------------------------------------
+#
+# Three plans, chosen by the query's shape, each reading index entries (or full-text postings) and
+# touching full rows only for the page it returns:
+#
+# * near a place: rings of growing radius (1, 3, 9 … miles) until one holds a full page, ordered
+#   by distance. With words, the full-text index narrows to the ring's geo cells, the words and
+#   the facet filters at once; without words, the covering geo index does.
+# * words, no place: listings whose name matches first, then the others, each alphabetical. A
+#   large tier is walked in the name index (SQLite) or left to PostgreSQL's planner.
+# * neither: the covering name index, alphabetical.
+#
+# Counts stop at ``count_cap`` (the result window): "1,000+" is all a person paging needs.
+
+_TEXT_COLUMNS = "{display_name specialties taxonomy_text organisation_names}"
+#: The last word matches as a prefix once it has this many letters ("car" finds cardiology); a
+#: shorter one matches whole words only, or "s" would match half the directory.
+MIN_PREFIX = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Ring:
+    radius_miles: float
+    box: tuple[float, float, float, float]
+    """min latitude, max latitude, min longitude, max longitude"""
+    cells: tuple[str, ...]
+    """Geo cell tokens covering the box."""
+
+
 @dataclass(frozen=True, slots=True)
 class DirectoryFilter:
-    """A directory query in database terms (the service turns the API query into this)."""
+    """A directory query in database terms (the service derives it from the API query)."""
 
     tenant_id: uuid.UUID
     on: date
-    fts_query: str | None = None
-    """SQLite FTS5 MATCH expression."""
-    ts_query: str | None = None
-    """PostgreSQL to_tsquery expression."""
-    raw_text: str | None = None
-    """The user's words, for trigram name similarity on PostgreSQL."""
+    words: tuple[str, ...] = ()
+    """Lower-case letters and digits only; the last one matches as a prefix."""
+    facets: tuple[str, ...] = ()
+    """Facet tokens every match must carry (tenant, language, new patients, kind)."""
     latitude: float | None = None
     longitude: float | None = None
-    radius_miles: float | None = None
-    box: tuple[float, float, float, float] | None = None
+    rings: tuple[Ring, ...] = ()
+    """Nearest-first search rings; the last one is the requested radius."""
     language: str | None = None
     accepting_new_patients: bool | None = None
-    network: str | None = None
     kind: str | None = None
+    network: str | None = None
+    miles_per_degree: float = 69.09
     limit: int = 20
     offset: int = 0
-    count_cap: int = 10_000
+    count_cap: int = 1_000
+
+    @property
+    def need(self) -> int:
+        return self.offset + self.limit
 
 
 @dataclass(frozen=True, slots=True)
 class DirectoryRow:
     entry: dict[str, Any]
-    distance_miles: float | None
-    score: float | None
 
 
-def _distance(lat: float, lon: float) -> ColumnElement[float]:
-    """Haversine distance in miles from (lat, lon) to each entry, in SQL (SQLite math functions or PostgreSQL)."""
-    e = _directory.c
-    d_lat = func.radians(e.latitude - lat) / 2
-    d_lon = func.radians(e.longitude - lon) / 2
-    a = func.sin(d_lat) * func.sin(d_lat) + func.cos(func.radians(lat)) * func.cos(func.radians(e.latitude)) * func.sin(
-        d_lon
-    ) * func.sin(d_lon)
-    return (2 * _EARTH_RADIUS_MILES * func.asin(func.sqrt(a))).cast(Float)
+class _Plan:
+    """Builds the SQL of one search on one engine."""
+
+    def __init__(self, query: DirectoryFilter, *, sqlite: bool) -> None:
+        self.q = query
+        self.sqlite = sqlite
+        self.e = _directory.c
+
+    # -- conditions ---------------------------------------------------------------------------
+    def base(self) -> list[ColumnElement[bool]]:
+        q, e = self.q, self.e
+        conditions: list[ColumnElement[bool]] = [e.tenant_id == q.tenant_id]
+        if q.network:
+            ms = table_of(m.NetworkMembership).c
+            conditions.append(e.credentialing_status == "APPROVED")
+            conditions.append(
+                exists().where(
+                    ms.tenant_id == q.tenant_id,
+                    ms.provider_id == e.provider_id,
+                    ms.network == q.network,
+                    ms.effective_from <= q.on,
+                    or_(ms.effective_to.is_(None), ms.effective_to >= q.on),
+                )
+            )
+        return conditions
+
+    def columns_filter(self) -> list[ColumnElement[bool]]:
+        """The facet filters as plain column conditions (for the plans that read the covering indexes)."""
+        q, e = self.q, self.e
+        conditions: list[ColumnElement[bool]] = []
+        if q.language:
+            conditions.append(e.languages.like(f"% {q.language} %"))
+        if q.accepting_new_patients is not None:
+            conditions.append(e.accepting_new_patients.is_(q.accepting_new_patients))
+        if q.kind:
+            conditions.append(e.kind == q.kind)
+        return conditions
+
+    def squared_degrees(self) -> ColumnElement[float]:
+        """Squared distance in degrees on the local flat projection (see rules.flat_distance_miles)."""
+        q, e = self.q, self.e
+        assert q.latitude is not None
+        assert q.longitude is not None
+        d_lat = e.latitude - q.latitude
+        d_lon = (e.longitude - q.longitude) * func.cos(func.radians((e.latitude + q.latitude) / 2))
+        return (d_lat * d_lat + d_lon * d_lon).cast(Float)
+
+    def in_ring(self, ring: Ring, *, box: bool = True) -> list[ColumnElement[bool]]:
+        """Within the ring's radius; ``box`` adds the bounding box that lets the geo index help.
+
+        PostgreSQL's worded searches leave the box out: the geo cells in the GIN index already
+        narrow them, and a third bitmap over the box would only slow the intersection down.
+        """
+        e = self.e
+        min_lat, max_lat, min_lon, max_lon = ring.box
+        within = self.squared_degrees() <= (ring.radius_miles / self.q.miles_per_degree) ** 2
+        if not box:
+            return [within]
+        return [e.latitude.between(min_lat, max_lat), e.longitude.between(min_lon, max_lon), within]
+
+    # -- full-text expressions ------------------------------------------------------------------
+    def fts(self, *, names_only: bool = False, not_names: bool = False, cells: tuple[str, ...] = ()) -> str:
+        """An FTS5 MATCH expression: words in the text columns AND facets AND one of the cells."""
+        words = " ".join(
+            f'"{w}"' + ("*" if i == len(self.q.words) - 1 and len(w) >= MIN_PREFIX else "")
+            for i, w in enumerate(self.q.words)
+        )
+        parts: list[str] = []
+        if words:
+            columns = "{display_name}" if names_only else _TEXT_COLUMNS
+            parts.append(f"({columns} : ({words}))")
+        if self.q.facets:
+            parts.append("({facets} : (" + " AND ".join(f'"{t}"' for t in self.q.facets) + "))")
+        if cells:
+            parts.append("({facets} : (" + " OR ".join(f'"{t}"' for t in cells) + "))")
+        expression = " AND ".join(parts)
+        if not_names and words:
+            expression = f"({expression}) NOT ({{display_name}} : ({words}))"
+        return expression
+
+    def tsquery(self) -> str:
+        """The words as a PostgreSQL to_tsquery expression (all of them; the last as a prefix)."""
+        words = list(self.q.words)
+        last = words[-1] + (":*" if len(words[-1]) >= MIN_PREFIX else "")
+        return " & ".join([*words[:-1], last])
+
+    def pg_facets(self, cells: tuple[str, ...]) -> list[ColumnElement[bool]]:
+        """PostgreSQL: the selective facets (place, language) through the facet GIN index, the
+        others as columns: a GIN posting list of a token most rows carry costs more than it saves."""
+        q, e = self.q, self.e
+        tokens = []
+        if cells:
+            tokens.append("(" + " | ".join(cells) + ")")
+        if q.language:
+            tokens.append(f"lang{q.language}0")
+        conditions: list[ColumnElement[bool]] = []
+        if tokens:
+            vector: ColumnElement[Any] = literal_column("provider_directory_entries.facet_vector")
+            tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), " & ".join(tokens))
+            conditions.append(vector.op("@@")(tsquery))
+        if q.accepting_new_patients is not None:
+            conditions.append(e.accepting_new_patients.is_(q.accepting_new_patients))
+        if q.kind:
+            conditions.append(e.kind == q.kind)
+        return conditions
+
+    def text_source(self, **kw: Any) -> tuple[Any, list[ColumnElement[bool]]]:
+        """FROM clause and conditions that apply the words, facets and cells on this engine."""
+        if self.sqlite:
+            source = _directory.join(_fts, _fts.c.rowid == self.e.id)
+            return source, [literal_column("provider_directory_fts").op("MATCH")(self.fts(**kw))]
+        conditions: list[ColumnElement[bool]] = []
+        if self.q.words:
+            tsquery = func.to_tsquery(literal_column("'english'::regconfig"), self.tsquery())
+            names = literal_column("provider_directory_entries.name_vector").op("@@")(tsquery)
+            anywhere = literal_column("provider_directory_entries.search_vector").op("@@")(tsquery)
+            if kw.get("names_only"):
+                conditions.append(names)
+            elif kw.get("not_names"):
+                conditions += [anywhere, ~names]
+            else:
+                conditions.append(anywhere)
+        return _directory, conditions + self.pg_facets(kw.get("cells", ()))
+
+    # -- statements -----------------------------------------------------------------------------
+    def ids(self, source: Any, conditions: list[ColumnElement[bool]], order: list[Any], limit: int) -> list[int]:
+        stmt = select(self.e.id).select_from(source).where(*conditions).order_by(*order, self.e.id).limit(limit)
+        return list(self.session.scalars(stmt))
+
+    def count(self, source: Any, conditions: list[ColumnElement[bool]]) -> int:
+        capped = select(literal_column("1")).select_from(source).where(*conditions).limit(self.q.count_cap).subquery()
+        return int(self.session.scalar(select(func.count()).select_from(capped)) or 0)
+
+    session: Session
 
 
 def search_directory(session: Session, query: DirectoryFilter, *, sqlite: bool) -> tuple[list[DirectoryRow], int]:
-    """One page of listings and the number of matches (counted up to ``count_cap``).
+    """One page of listings (in order) and the number of matches, counted up to ``count_cap``."""
+    plan = _Plan(query, sqlite=sqlite)
+    plan.session = session
+    if not sqlite:
+        # These are short index-driven queries: starting parallel workers costs more than it saves.
+        session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    if query.latitude is not None and query.rings:
+        ids, total = _near(plan)
+    elif query.words:
+        ids, total = _by_words(plan)
+        if total == 0 and not sqlite and len(query.words) == 1 and len(query.words[0]) >= 4:
+            ids, total = _similar_names(plan)
+    else:
+        ids, total = _alphabetical(plan)
+    return _rows(session, query.tenant_id, ids), total
 
-    On PostgreSQL a text query that matches nothing is retried as a trigram similarity search on
-    names (pg_trgm), so a misspelt name still finds the provider. SQLite's FTS5 has no such
-    fallback; every query that matches on full text returns the same listings on both engines.
-    """
-    rows, total = _search(session, query, sqlite=sqlite, fuzzy=False)
-    if total == 0 and not sqlite and query.raw_text:
-        rows, total = _search(session, query, sqlite=sqlite, fuzzy=True)
-    return rows, total
 
-
-def _search(session: Session, query: DirectoryFilter, *, sqlite: bool, fuzzy: bool) -> tuple[list[DirectoryRow], int]:
-    e = _directory.c
-    conditions: list[ColumnElement[bool]] = [e.tenant_id == query.tenant_id]
-    score: ColumnElement[Any] | None = None
-    source: Any = _directory
-    text_search = query.fts_query if sqlite else query.ts_query
-    if fuzzy and query.raw_text:
-        conditions.append(e.sort_name.op("%")(query.raw_text))
-        # Higher is better on PostgreSQL; negated so that ascending order is best-first on both.
-        score = -func.similarity(e.sort_name, query.raw_text)
-    elif text_search:
-        if sqlite:
-            source = _directory.join(_fts, _fts.c.rowid == e.id)
-            conditions.append(literal_column("provider_directory_fts").op("MATCH")(text_search))
-            score = literal_column(f"bm25(provider_directory_fts, {_BM25_WEIGHTS})")
+def _near(plan: _Plan) -> tuple[list[int], int]:
+    q, e = plan.q, plan.e
+    found: list[int] = []
+    for ring in q.rings:
+        if q.words:
+            source, matching = plan.text_source(cells=ring.cells)
+            conditions = plan.base() + matching + plan.in_ring(ring, box=plan.sqlite)
         else:
-            vector: ColumnElement[Any] = literal_column("provider_directory_entries.search_vector")
-            tsquery = func.to_tsquery(literal_column("'english'::regconfig"), text_search)
-            conditions.append(vector.op("@@")(tsquery))
-            score = -func.ts_rank(vector, tsquery)
-    distance: ColumnElement[float] | None = None
-    if query.latitude is not None and query.longitude is not None and query.box is not None:
-        min_lat, max_lat, min_lon, max_lon = query.box
-        conditions += [e.latitude.between(min_lat, max_lat), e.longitude.between(min_lon, max_lon)]
-        distance = _distance(query.latitude, query.longitude)
-        conditions.append(distance <= query.radius_miles)
-    if query.language:
-        conditions.append(e.languages.like(f"% {query.language} %"))
-    if query.accepting_new_patients is not None:
-        conditions.append(e.accepting_new_patients.is_(query.accepting_new_patients))
-    if query.kind:
-        conditions.append(e.kind == query.kind)
-    if query.network:
-        ms = table_of(m.NetworkMembership).c
-        conditions.append(e.credentialing_status == "APPROVED")
-        conditions.append(
-            exists().where(
-                ms.tenant_id == query.tenant_id,
-                ms.provider_id == e.provider_id,
-                ms.network == query.network,
-                ms.effective_from <= query.on,
-                or_(ms.effective_to.is_(None), ms.effective_to >= query.on),
-            )
+            source, conditions = _directory, plan.base() + plan.columns_filter() + plan.in_ring(ring)
+        found = plan.ids(source, conditions, [plan.squared_degrees(), e.sort_name], q.need)
+        if len(found) >= q.need:
+            break
+    if len(found) < q.need:  # the last ring is the whole radius: everything was found
+        return found[q.offset :], len(found)
+    if ring is not q.rings[-1]:  # the total covers the whole radius, not just the ring that filled the page
+        ring = q.rings[-1]
+        if q.words:
+            source, matching = plan.text_source(cells=ring.cells)
+            conditions = plan.base() + matching + plan.in_ring(ring, box=plan.sqlite)
+        else:
+            conditions = plan.base() + plan.columns_filter() + plan.in_ring(ring)
+    return found[q.offset :], plan.count(source, conditions)
+
+
+def _by_words(plan: _Plan) -> tuple[list[int], int]:
+    """Listings whose names match the words first, then listings matching elsewhere.
+
+    How a tier's page is read matters more than anything else here. Name matches cluster in
+    alphabetical order (every "Torres" sits together), so walking the name index until a page is
+    full can mean walking almost all of it; they are collected first and sorted instead. A large
+    second tier (a specialty) is spread evenly, so walking the name index finds a page at once.
+    """
+    q = plan.q
+    found: list[int] = []
+    total = 0
+    tiers: tuple[dict[str, Any], ...] = ({"names_only": True}, {"not_names": True})
+    for tier in tiers:
+        source, matching = plan.text_source(**tier)
+        conditions = plan.base() + matching
+        in_tier = plan.count(source, conditions)
+        skip = max(0, q.offset - total)  # this tier's listings that fall before the page
+        if len(found) < q.limit and skip < in_tier:
+            take = min(q.limit - len(found), in_tier - skip)
+            walk = "not_names" in tier and in_tier >= q.count_cap
+            found += _alphabetical_page(plan, tier, source, conditions, skip, take, walk=walk)
+        total += in_tier
+    return found, min(total, q.count_cap)
+
+
+def _alphabetical_page(
+    plan: _Plan,
+    tier: dict[str, Any],
+    source: Any,
+    conditions: list[ColumnElement[bool]],
+    skip: int,
+    take: int,
+    *,
+    walk: bool,
+) -> list[int]:
+    e = plan.e
+    if walk and plan.sqlite:
+        members = select(_fts.c.rowid).where(literal_column("provider_directory_fts").op("MATCH")(plan.fts(**tier)))
+        # "id + 0" keeps SQLite from driving the query through the membership list, so it walks
+        # ix_provider_directory_entries_sort in order and stops after the page.
+        stmt = (
+            select(e.id)
+            .where(*plan.base(), (e.id + 0).in_(members))
+            .order_by(e.sort_name, e.id)
+            .offset(skip)
+            .limit(take)
         )
-    where = and_(*conditions)
-    columns: list[Any] = [_directory]
-    order: list[Any] = []
-    if score is not None:
-        columns.append(score.label("score"))
-        order.append(literal_column("score"))
-    if distance is not None:
-        columns.append(distance.label("distance"))
-        order.append(literal_column("distance"))
-    order += [e.sort_name, e.id]
-    page: Select[Any] = (
-        select(*columns).select_from(source).where(where).order_by(*order).limit(query.limit).offset(query.offset)
+        return list(plan.session.scalars(stmt))
+    if walk or plan.sqlite:  # PostgreSQL's planner walks the name index itself; SQLite's FTS drives
+        return plan.ids(source, conditions, [e.sort_name], skip + take)[skip:]
+    # PostgreSQL: collect the matches first (a GIN bitmap scan), then sort them.
+    matches = (
+        select(e.id, e.sort_name).select_from(source).where(*conditions).cte("matches").prefix_with("MATERIALIZED")
     )
-    rows = [
-        DirectoryRow(
-            {c.name: row._mapping[c.name] for c in _directory.columns},
-            row._mapping.get("distance"),
-            row._mapping.get("score"),
-        )
-        for row in session.execute(page)
-    ]
-    capped = select(literal_column("1")).select_from(source).where(where).limit(query.count_cap).subquery()
-    total = int(session.scalar(select(func.count()).select_from(capped)) or 0)
-    return rows, total
+    stmt = select(matches.c.id).order_by(matches.c.sort_name, matches.c.id).offset(skip).limit(take)
+    return list(plan.session.scalars(stmt))
+
+
+def _similar_names(plan: _Plan) -> tuple[list[int], int]:
+    """PostgreSQL only: a single misspelt name, matched by trigram similarity (pg_trgm)."""
+    q, e = plan.q, plan.e
+    word = q.words[0]
+    conditions = plan.base() + plan.columns_filter() + [e.sort_name.op("%")(word)]
+    ids = plan.ids(_directory, conditions, [func.similarity(e.sort_name, word).desc(), e.sort_name], q.need)
+    return ids[q.offset :], plan.count(_directory, conditions)
+
+
+def _alphabetical(plan: _Plan) -> tuple[list[int], int]:
+    q, e = plan.q, plan.e
+    conditions = plan.base() + plan.columns_filter()
+    ids = plan.ids(_directory, conditions, [e.sort_name], q.need)
+    return ids[q.offset :], plan.count(_directory, conditions)
+
+
+def _rows(session: Session, tenant_id: uuid.UUID, ids: list[int]) -> list[DirectoryRow]:
+    if not ids:
+        return []
+    stmt = select(_directory).where(_directory.c.tenant_id == tenant_id, _directory.c.id.in_(ids))
+    by_id = {row.id: dict(row._mapping) for row in session.execute(stmt)}
+    return [DirectoryRow(by_id[i]) for i in ids if i in by_id]

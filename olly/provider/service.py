@@ -109,6 +109,7 @@ def register_provider(uow: UnitOfWork, draft: r.ProviderDraft) -> m.Provider:
     # A new provider's listings are built from what was just written, without reading it back.
     entries = directory_entries_for(
         provider,
+        tenant_id=uow.require_tenant(),
         taxonomy_codes=draft.taxonomy_codes,
         languages=draft.languages,
         locations=locations,
@@ -567,6 +568,7 @@ def rebuild_directory(uow: UnitOfWork, provider_id: uuid.UUID) -> None:
     provider = _require_provider(uow, provider_id)
     entries = directory_entries_for(
         provider,
+        tenant_id=uow.require_tenant(),
         taxonomy_codes=[t.code for t in repository.taxonomies_of(session, provider.id)],
         languages=repository.languages_of(session, provider.id),
         locations=repository.locations_of(session, provider.id),
@@ -590,6 +592,7 @@ def _current_organisation_names(uow: UnitOfWork, provider_id: uuid.UUID) -> list
 def directory_entries_for(
     provider: m.Provider,
     *,
+    tenant_id: uuid.UUID,
     taxonomy_codes: Sequence[str],
     languages: Sequence[str],
     locations: Sequence[m.ProviderLocation],
@@ -630,10 +633,17 @@ def directory_entries_for(
         "credentialing_status": provider.credentialing_status,
         "updated_at": now,
     }
+
+    def facets(latitude: float | None, longitude: float | None) -> str:
+        return r.directory_facets(
+            tenant_id, provider.kind, languages, provider.accepting_new_patients, latitude, longitude
+        )
+
     if not locations:
         return [
             {
                 **base,
+                "facets": facets(None, None),
                 "location_id": None,
                 "location_name": None,
                 "address_line1": None,
@@ -648,6 +658,7 @@ def directory_entries_for(
     return [
         {
             **base,
+            "facets": facets(loc.latitude, loc.longitude),
             "location_id": loc.id,
             "location_name": loc.name,
             "address_line1": loc.address_line1,
@@ -663,8 +674,9 @@ def directory_entries_for(
 
 
 MAX_PAGE_SIZE: Final = 50
-MAX_RESULT_WINDOW: Final = 1_000
-COUNT_CAP: Final = 10_000
+#: Pages reach the first 500 results (25 pages of 20); counts stop there too ("500+").
+MAX_RESULT_WINDOW: Final = 500
+COUNT_CAP: Final = MAX_RESULT_WINDOW
 _WORD_RE: Final = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ÿ]+")
 
 
@@ -707,7 +719,6 @@ class DirectoryListing:
     latitude: float | None
     longitude: float | None
     distance_miles: float | None
-    score: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -719,18 +730,10 @@ class DirectoryPage:
     page_size: int
 
 
-def text_queries(text: str) -> tuple[str | None, str | None, str | None]:
-    """The user's words as (FTS5 MATCH, PostgreSQL tsquery, plain words) expressions.
-
-    Words are matched together (AND); the last word also matches as a prefix, so "card" finds
-    cardiology while the user is still typing. Only letters and digits reach either engine.
-    """
-    words = [w.lower() for w in _WORD_RE.findall(text or "")][:8]
-    if not words:
-        return None, None, None
-    fts = " ".join(f'"{w}"' for w in words[:-1]) + (" " if len(words) > 1 else "") + f'"{words[-1]}"*'
-    ts = " & ".join([*words[:-1], f"{words[-1]}:*"])
-    return fts, ts, " ".join(words)
+def query_words(text: str) -> tuple[str, ...]:
+    """The user's words, lower-cased, letters and digits only (at most eight): nothing else reaches
+    either full-text engine, so no query syntax can be injected."""
+    return tuple(w.lower() for w in _WORD_RE.findall(text or ""))[:8]
 
 
 def search_directory(uow: UnitOfWork, query: DirectoryQuery) -> DirectoryPage:
@@ -764,32 +767,51 @@ def search_directory(uow: UnitOfWork, query: DirectoryQuery) -> DirectoryPage:
         errors.append(FieldError("q", "is longer than 200 characters", "too_long"))
     if errors:
         raise ValidationFailed(errors)
-    fts, ts, words = text_queries(query.text or "")
+    tenant = uow.require_tenant()
     on = query.on or uow.clock.today()
-    box = None
+    facets = [r.tenant_token(tenant)]
+    if query.language:
+        facets.append(r.language_token(query.language))
+    if query.accepting_new_patients is not None:
+        facets.append(r.accepting_token(query.accepting_new_patients))
+    if query.kind:
+        facets.append(r.kind_token(query.kind))
+    rings: list[repository.Ring] = []
     if latitude is not None and longitude is not None:
-        b = r.bounding_box(latitude, longitude, radius)
-        box = (b.min_latitude, b.max_latitude, b.min_longitude, b.max_longitude)
+        for ring_radius in r.search_rings(radius):
+            b = r.bounding_box(latitude, longitude, ring_radius)
+            rings.append(
+                repository.Ring(
+                    ring_radius,
+                    (b.min_latitude, b.max_latitude, b.min_longitude, b.max_longitude),
+                    tuple(r.geo_cells_covering(b)),
+                )
+            )
     database_filter = repository.DirectoryFilter(
-        tenant_id=uow.require_tenant(),
+        tenant_id=tenant,
         on=on,
-        fts_query=fts,
-        ts_query=ts,
-        raw_text=words,
+        words=query_words(query.text or ""),
+        facets=tuple(facets),
         latitude=latitude,
         longitude=longitude,
-        radius_miles=radius if box else None,
-        box=box,
+        rings=tuple(rings),
         language=query.language,
         accepting_new_patients=query.accepting_new_patients,
-        network=query.network,
         kind=query.kind.value if query.kind else None,
+        network=query.network,
+        miles_per_degree=r.MILES_PER_DEGREE,
         limit=query.page_size,
         offset=(query.page - 1) * query.page_size,
         count_cap=COUNT_CAP,
     )
     sqlite = uow.session.get_bind().dialect.name == "sqlite"
     rows, total = repository.search_directory(uow.session, database_filter, sqlite=sqlite)
+
+    def distance(entry: Mapping[str, Any]) -> float | None:
+        if latitude is None or longitude is None or entry["latitude"] is None or entry["longitude"] is None:
+            return None
+        return round(r.flat_distance_miles(latitude, longitude, entry["latitude"], entry["longitude"]), 2)
+
     approved = [
         row.entry["provider_id"] for row in rows if row.entry["credentialing_status"] == r.CredentialingStatus.APPROVED
     ]
@@ -814,8 +836,7 @@ def search_directory(uow: UnitOfWork, query: DirectoryQuery) -> DirectoryPage:
             phone=row.entry["phone"],
             latitude=row.entry["latitude"],
             longitude=row.entry["longitude"],
-            distance_miles=round(row.distance_miles, 2) if row.distance_miles is not None else None,
-            score=row.score,
+            distance_miles=distance(row.entry),
         )
         for row in rows
     )

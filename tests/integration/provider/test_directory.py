@@ -216,3 +216,14 @@ def test_misspelt_names_fall_back_to_trigrams_on_postgresql_only(work, directory
     else:
         assert found == {"Jane Smith MD", "John Smithers DO"}
     assert names(search(work, text="smith orthopaedic")) == ["Jane Smith MD"]  # a real match never falls back
+
+
+def test_the_total_counts_the_whole_radius_when_a_near_ring_fills_the_page(work, directory) -> None:  # type: ignore[no-untyped-def]
+    # Jane (10001) alone fills a one-listing page within the first 1-mile ring; the total still
+    # counts everything within 5 miles, with and without words.
+    page = search(work, zip="10001", radius_miles=5, page_size=1)
+    assert (names(page), page.total) == (["Jane Smith MD"], 5)
+    worded = search(work, text="smith", zip="10001", radius_miles=5, page_size=1)
+    assert (names(worded), worded.total) == (["Jane Smith MD"], 4)
+    second = search(work, text="smith", zip="10001", radius_miles=5, page=2, page_size=1)
+    assert names(second) == ["Paul Jones MD"]
