@@ -175,6 +175,9 @@ def test_directory_follows_registry_changes(work, directory) -> None:  # type: i
         [location] = service.provider_details(uow, directory["wei"]).locations  # type: ignore[arg-type]
         service.remove_location(uow, directory["wei"], location.id)  # type: ignore[arg-type]
     assert search(work, accepting_new_patients=False).total == 0
+    # the full-text facets follow too (a worded search filters through them)
+    assert names(search(work, text="smithers", accepting_new_patients=True)) == ["John Smithers DO"]
+    assert search(work, text="smithers", accepting_new_patients=False).total == 0
     assert names(search(work, zip="02108", radius_miles=50)) == []
     # still listed, without a location
     [listing] = search(work, text="cardiovascular").results

@@ -449,3 +449,45 @@ def test_schedule_header_rules() -> None:
         ("baseSchedule", "not_allowed"),
     ]
     assert fields(K.PERCENT_OF_BILLED, None, None, None, "USD", None) == [("percent", "required")]
+
+
+# -- directory facets and geometry --------------------------------------------------------------------
+def test_flat_distance_agrees_with_the_great_circle_within_the_search_limit() -> None:
+    assert r.flat_distance_miles(40.0, -74.0, 40.0, -74.0) == 0.0
+    assert r.MILES_PER_DEGREE == pytest.approx(69.0940, abs=1e-4)
+    for lat2, lon2 in ((40.36, -74.0), (40.0, -73.53), (41.2, -75.6), (41.8, -72.0), (38.5, -75.5)):
+        great_circle = r.distance_miles(40.0, -74.0, lat2, lon2)
+        assert great_circle < 200
+        assert r.flat_distance_miles(40.0, -74.0, lat2, lon2) == pytest.approx(great_circle, rel=1e-3)
+
+
+def test_search_rings_grow_to_the_radius() -> None:
+    assert r.search_rings(25.0) == [1.0, 3.0, 9.0, 25.0]
+    assert r.search_rings(2.0) == [1.0, 2.0]
+    assert r.search_rings(0.5) == [0.5]
+    assert r.search_rings(200.0) == [1.0, 3.0, 9.0, 27.0, 81.0, 200.0]
+
+
+def test_geo_cells_cover_the_box_at_the_finest_level_that_fits() -> None:
+    # 10001's centre point: level-0 cells are 0.05 degrees
+    assert r.geo_cell_tokens_of(40.7506, -73.9972) == ["geo0y2615x2120", "geo1y653x530", "geo2y130x106"]
+    one_mile = r.geo_cells_covering(r.bounding_box(40.7506, -73.9972, 1.0))
+    assert one_mile == ["geo0y2614x2119", "geo0y2614x2120", "geo0y2615x2119", "geo0y2615x2120"]
+    assert "geo0y2615x2120" in one_mile
+    wide = r.geo_cells_covering(r.bounding_box(40.7506, -73.9972, 25.0))
+    assert all(token.startswith("geo1") for token in wide)
+    assert len(wide) <= r.MAX_CELLS_PER_QUERY
+    assert "geo1y653x530" in wide
+    continent = r.geo_cells_covering(r.bounding_box(40.0, -100.0, 200.0))
+    assert all(token.startswith("geo2") for token in continent)
+
+
+def test_facet_tokens_end_with_a_digit_so_no_stemmer_changes_them() -> None:
+    tenant = uuid.UUID("00000000-0000-7000-8000-000000000001")
+    facets = r.directory_facets(tenant, "INDIVIDUAL", ["es", "en"], True, 40.7506, -73.9972)
+    assert facets == (
+        "tnt000000000000700080000000000000010 kindind1 acceptnew1 langen0 langes0 "
+        "geo0y2615x2120 geo1y653x530 geo2y130x106"
+    )
+    assert all(token[-1].isdigit() for token in facets.split())
+    assert r.directory_facets(tenant, "ORGANISATION", [], False, None, None).split()[1:] == ["kindorg1", "acceptnew0"]
