@@ -37,7 +37,7 @@ def test_savepoints_release_and_roll_back_inside_a_unit_of_work(platform: Platfo
 
 
 def test_a_commit_inside_a_savepoint_is_still_refused(platform: Platform, tenant_id: uuid.UUID) -> None:
-    with pytest.raises(RuntimeError, match="services never commit"), platform.db.unit_of_work(tenant_id) as uow:
+    with pytest.raises(RuntimeError, match="services never commit"), platform.db.unit_of_work(tenant_id) as uow:  # noqa: PT012
         uow.session.begin_nested()
         uow.session.add(_tenant("sneaky"))
         uow.session.commit()
