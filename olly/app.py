@@ -20,6 +20,7 @@ from olly.platform.cache import shared_cache
 from olly.platform.http import RequestContextMiddleware, install_error_handlers, problem_response
 from olly.platform.logging import configure_logging, get_logger
 from olly.platform.runtime import Platform, build_platform
+from olly.provider.api import router as provider_router
 
 log = get_logger("olly.app")
 
@@ -77,6 +78,7 @@ def create_app(platform: Platform | None = None, *, run_bus: bool | None = None)
     install_access_control(app, platform)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
+    app.include_router(provider_router)
 
     @app.get(
         "/health",

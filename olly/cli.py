@@ -15,6 +15,7 @@ import olly
 from olly.edi import cli as edi_cli
 from olly.kernel.errors import OllyError
 from olly.plans import cli as plans_cli
+from olly.provider import cli as provider_cli
 
 app = typer.Typer(help="Olly: self-hostable health insurance platform.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -37,6 +38,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(plans_cli.app, name="plans")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(edi_cli.app, name="edi")
+app.add_typer(provider_cli.app, name="provider")
 
 out = Console()
 err = Console(stderr=True)

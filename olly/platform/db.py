@@ -68,6 +68,7 @@ MODEL_MODULES: Final[tuple[str, ...]] = (
     "olly.eligibility.models",
     "olly.platform.bus.models",
     "olly.platform.auth.models",
+    "olly.provider.models",
 )
 
 _NAMING = {
@@ -176,6 +177,10 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Index look-ups (directory search, fast-path reads) should hit memory, not read() calls:
+        # a 32 MiB page cache per connection and memory-mapped reads of up to 256 MiB.
+        cursor.execute("PRAGMA cache_size=-32768")
+        cursor.execute("PRAGMA mmap_size=268435456")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -225,6 +230,9 @@ def _stamp_tenant(session: Session, _context: Any, _instances: Any) -> None:
 
 @event.listens_for(OllySession, "before_commit")
 def _only_the_boundary_commits(session: Session) -> None:
+    # Releasing a savepoint (``begin_nested``, e.g. one row of a bulk import) commits nothing durable.
+    if session.in_nested_transaction():
+        return
     if not session.info.get("committing"):
         raise RuntimeError("services never commit: the unit of work commits once at the boundary")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -11,6 +11,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import BLANK_SCHEMA, MetaData
+from sqlalchemy.engine import Connection
 
 from olly.platform.db import SCHEMAS, Base, Database, import_all_models
 
@@ -53,20 +54,40 @@ def target_metadata(db: Database) -> MetaData:
         return Base.metadata
     flat = MetaData(naming_convention=Base.metadata.naming_convention)
     for table in Base.metadata.sorted_tables:
-        # None drops the schema at run time, of the table and of the tables its foreign keys name.
-        table.to_metadata(flat, schema=None, referred_schema_fn=_no_schema)  # type: ignore[arg-type]
+        # Foreign keys must drop their schema too, or they point at "provider.x" tables the flat
+        # metadata does not have.
+        table.to_metadata(
+            flat,
+            schema=None,  # type: ignore[arg-type]  # None drops the schema at run time
+            referred_schema_fn=_no_schema,
+        )
     return flat
 
 
-def _no_schema(_table: Any, _to_schema: Any, _constraint: Any, _referred_schema: Any) -> Any:
-    return BLANK_SCHEMA
+def _no_schema(_table: Any, _to_schema: Any, _constraint: Any, _referred_schema: Any) -> str | None:
+    # BLANK_SCHEMA (not None, which means "keep") tells SQLAlchemy to drop the referred schema.
+    return cast("str | None", BLANK_SCHEMA)
 
 
 def pending_model_changes(db: Database) -> list[Any]:
-    """Differences between the models and the migrated database; empty when they agree."""
+    """Differences between the models and the migrated database; empty when they agree.
+
+    Two kinds of database objects are outside the ORM by design and left out of the comparison:
+
+    * SQLite virtual tables and their shadow tables (an FTS5 index and its ``_data``/``_idx``/…
+      tables), recognised by SQLite itself (``PRAGMA table_list`` types ``virtual`` and ``shadow``);
+    * engine-specific columns and indexes a migration adds for one engine only (a PostgreSQL
+      generated ``tsvector`` column, GIN indexes), which the owning model lists by name in its
+      table's ``info["engine_only"]``.
+    """
     metadata = target_metadata(db)
     with db.engine.connect() as connection:
-        opts: dict[str, Any] = {"compare_type": True, "target_metadata": metadata}
+        outside_orm = sqlite_virtual_tables(connection) if db.is_sqlite else set()
+        opts: dict[str, Any] = {
+            "compare_type": True,
+            "target_metadata": metadata,
+            "include_name": lambda name, type_, _parent: not (type_ == "table" and name in outside_orm),
+        }
         if not db.is_sqlite:
             opts.update(
                 include_schemas=True,
@@ -75,9 +96,31 @@ def pending_model_changes(db: Database) -> list[Any]:
             )
         context = MigrationContext.configure(connection, opts=opts)
         diffs = compare_metadata(context, metadata)
-    return [d for d in diffs if not _ignorable(d)]
+    engine_only = engine_only_objects(metadata)
+    return [d for d in diffs if not _ignorable(d, engine_only)]
 
 
-def _ignorable(diff: Any) -> bool:
+def sqlite_virtual_tables(connection: Connection) -> set[str]:
+    """Names of SQLite virtual tables and the shadow tables that back them."""
+    rows = connection.exec_driver_sql("PRAGMA table_list").mappings()
+    return {row["name"] for row in rows if row["type"] in ("virtual", "shadow")}
+
+
+def engine_only_objects(metadata: MetaData) -> set[tuple[str, str]]:
+    """(table, object name) pairs that models declare as managed by migrations only."""
+    return {(table.name, name) for table in metadata.tables.values() for name in table.info.get("engine_only", ())}
+
+
+def _ignorable(diff: Any, engine_only: set[tuple[str, str]]) -> bool:
+    if not isinstance(diff, tuple):
+        return False
+    kind = diff[0]
     # The alembic version table is Alembic's own.
-    return isinstance(diff, tuple) and diff[0] == "remove_table" and diff[1].name == "alembic_version"
+    if kind == "remove_table" and diff[1].name == "alembic_version":
+        return True
+    if kind == "remove_column":  # ("remove_column", schema, table name, Column)
+        return (diff[2], diff[3].name) in engine_only
+    if kind == "remove_index":  # ("remove_index", Index)
+        index = diff[1]
+        return index.table is not None and (index.table.name, index.name) in engine_only
+    return False

@@ -268,7 +268,7 @@ _SOURCE: Final[tuple[TopicSpec, ...]] = (
         "provider.network.updated",
         producer="provider",
         consumers=("claims", "eligibility"),
-        event_types=("NETWORK_UPDATED",),
+        event_types=("NETWORK_CONTRACT_ADDED", "NETWORK_CONTRACT_AMENDED", "NETWORK_CONTRACT_REMOVED"),
         description="A provider's network participation changed.",
     ),
     # --- edi ------------------------------------------------------------------------------------

@@ -12,35 +12,9 @@ from olly.platform.bus.payloads import missing_payloads, payload_classes, payloa
 
 ROOT = Path(__file__).resolve().parents[4]
 
-# TEMPORARY, removed by the lead when the provider branch merges: olly/provider/events.py (owned by
-# the provider work) will define CredentialingStatusChanged and NetworkUpdated. Until then these two
-# topics may lack payload models; any other gap fails the test below.
-AWAITING_PROVIDER_BRANCH = {
-    "provider.credentialing.status_changed": [
-        "CREDENTIALING_APPROVED",
-        "CREDENTIALING_DENIED",
-        "CREDENTIALING_EXPIRED",
-        "CREDENTIALING_SUSPENDED",
-    ],
-    "provider.network.updated": ["NETWORK_UPDATED"],
-}
-
 
 def test_every_catalog_event_type_has_a_payload_model() -> None:
-    missing = missing_payloads()
-    unexpected = {topic: types for topic, types in missing.items() if AWAITING_PROVIDER_BRANCH.get(topic) != types}
-    assert unexpected == {}
-
-
-def test_the_temporary_allow_list_is_removed_once_provider_models_exist() -> None:
-    missing = missing_payloads()
-    stale = [topic for topic in AWAITING_PROVIDER_BRANCH if topic not in missing]
-    assert stale == [], "provider payload models exist: delete AWAITING_PROVIDER_BRANCH and its uses"
-
-
-def test_the_provider_topics_are_expected_with_their_seed_event_types() -> None:
-    for topic, event_types in AWAITING_PROVIDER_BRANCH.items():
-        assert list(catalog.topic(topic).event_types) == event_types
+    assert missing_payloads() == {}
 
 
 def test_topics_partitions_and_retention_follow_the_seed() -> None:

@@ -1,0 +1,762 @@
+"""Every query of the provider domain.
+
+ORM statements are tenant-filtered by the unit of work; the Core statements used for the directory
+name ``tenant_id`` explicitly. Rows that a use case will change are read ``FOR UPDATE`` (PostgreSQL;
+SQLite's single writer already serialises them).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Float,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from olly.platform.db import table_of
+from olly.provider import models as m
+
+# ---------------------------------------------------------------------------------------------
+# Registry
+# ---------------------------------------------------------------------------------------------
+
+
+def get_provider(session: Session, provider_id: uuid.UUID, *, for_update: bool = False) -> m.Provider | None:
+    stmt = select(m.Provider).where(m.Provider.id == provider_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+def get_provider_by_npi(session: Session, npi: str) -> m.Provider | None:
+    return session.scalars(select(m.Provider).where(m.Provider.npi == npi)).one_or_none()
+
+
+def npis_registered(session: Session, npis: Iterable[str]) -> set[str]:
+    wanted = list(set(npis))
+    if not wanted:
+        return set()
+    return set(session.scalars(select(m.Provider.npi).where(m.Provider.npi.in_(wanted))))
+
+
+def add(session: Session, *rows: Any) -> None:
+    session.add_all(rows)
+
+
+def taxonomies_of(session: Session, provider_id: uuid.UUID) -> list[m.ProviderTaxonomy]:
+    stmt = (
+        select(m.ProviderTaxonomy)
+        .where(m.ProviderTaxonomy.provider_id == provider_id)
+        .order_by(m.ProviderTaxonomy.is_primary.desc(), m.ProviderTaxonomy.code)
+    )
+    return list(session.scalars(stmt))
+
+
+def languages_of(session: Session, provider_id: uuid.UUID) -> list[str]:
+    stmt = (
+        select(m.ProviderLanguage.language)
+        .where(m.ProviderLanguage.provider_id == provider_id)
+        .order_by(m.ProviderLanguage.language)
+    )
+    return list(session.scalars(stmt))
+
+
+def replace_languages(session: Session, provider_id: uuid.UUID, languages: Sequence[str]) -> None:
+    session.execute(delete(m.ProviderLanguage).where(m.ProviderLanguage.provider_id == provider_id))
+    session.add_all(m.ProviderLanguage(provider_id=provider_id, language=code) for code in languages)
+
+
+def locations_of(session: Session, provider_id: uuid.UUID) -> list[m.ProviderLocation]:
+    stmt = (
+        select(m.ProviderLocation)
+        .where(m.ProviderLocation.provider_id == provider_id)
+        .order_by(m.ProviderLocation.created_at, m.ProviderLocation.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def get_location(session: Session, location_id: uuid.UUID) -> m.ProviderLocation | None:
+    return session.get(m.ProviderLocation, location_id)
+
+
+def delete_location(session: Session, location: m.ProviderLocation) -> None:
+    session.delete(location)
+
+
+def licences_of(session: Session, provider_id: uuid.UUID) -> list[m.ProviderLicence]:
+    stmt = (
+        select(m.ProviderLicence)
+        .where(m.ProviderLicence.provider_id == provider_id)
+        .order_by(m.ProviderLicence.state, m.ProviderLicence.expires_on)
+    )
+    return list(session.scalars(stmt))
+
+
+def get_licence(session: Session, licence_id: uuid.UUID, *, for_update: bool = False) -> m.ProviderLicence | None:
+    stmt = select(m.ProviderLicence).where(m.ProviderLicence.id == licence_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+def affiliations_of(session: Session, provider_id: uuid.UUID) -> list[m.ProviderAffiliation]:
+    stmt = (
+        select(m.ProviderAffiliation)
+        .where(m.ProviderAffiliation.provider_id == provider_id)
+        .order_by(m.ProviderAffiliation.start_on, m.ProviderAffiliation.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def affiliates_of(session: Session, organisation_id: uuid.UUID) -> list[uuid.UUID]:
+    """Ids of the individuals ever affiliated with an organisation."""
+    stmt = (
+        select(m.ProviderAffiliation.provider_id)
+        .where(m.ProviderAffiliation.organisation_id == organisation_id)
+        .distinct()
+    )
+    return sorted(session.scalars(stmt), key=str)
+
+
+def get_affiliation(session: Session, affiliation_id: uuid.UUID) -> m.ProviderAffiliation | None:
+    return session.get(m.ProviderAffiliation, affiliation_id)
+
+
+def organisation_names(session: Session, organisation_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not organisation_ids:
+        return {}
+    stmt = select(m.Provider.id, m.Provider.organisation_name).where(m.Provider.id.in_(organisation_ids))
+    return {row.id: row.organisation_name or "" for row in session.execute(stmt)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Credentialing
+# ---------------------------------------------------------------------------------------------
+def get_request(session: Session, request_id: uuid.UUID, *, for_update: bool = False) -> m.CredentialingRequest | None:
+    stmt = select(m.CredentialingRequest).where(m.CredentialingRequest.id == request_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+def requests_of(session: Session, provider_id: uuid.UUID) -> list[m.CredentialingRequest]:
+    stmt = (
+        select(m.CredentialingRequest)
+        .where(m.CredentialingRequest.provider_id == provider_id)
+        .order_by(m.CredentialingRequest.opened_at, m.CredentialingRequest.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def open_request_of(
+    session: Session, provider_id: uuid.UUID, open_states: Iterable[str]
+) -> m.CredentialingRequest | None:
+    stmt = (
+        select(m.CredentialingRequest)
+        .where(m.CredentialingRequest.provider_id == provider_id, m.CredentialingRequest.state.in_(list(open_states)))
+        .order_by(m.CredentialingRequest.opened_at.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def documents_of(session: Session, request_id: uuid.UUID) -> list[m.CredentialingDocument]:
+    stmt = (
+        select(m.CredentialingDocument)
+        .where(m.CredentialingDocument.request_id == request_id)
+        .order_by(m.CredentialingDocument.received_at, m.CredentialingDocument.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def verifications_of(session: Session, request_id: uuid.UUID) -> list[m.CredentialingVerification]:
+    stmt = (
+        select(m.CredentialingVerification)
+        .where(m.CredentialingVerification.request_id == request_id)
+        .order_by(m.CredentialingVerification.due_on, m.CredentialingVerification.item)
+    )
+    return list(session.scalars(stmt))
+
+
+def status_changes_of(session: Session, provider_id: uuid.UUID) -> list[m.CredentialingStatusChange]:
+    stmt = (
+        select(m.CredentialingStatusChange)
+        .where(m.CredentialingStatusChange.provider_id == provider_id)
+        .order_by(m.CredentialingStatusChange.changed_at, m.CredentialingStatusChange.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def reminders_of(session: Session, provider_id: uuid.UUID) -> list[m.CredentialingReminder]:
+    stmt = (
+        select(m.CredentialingReminder)
+        .where(m.CredentialingReminder.provider_id == provider_id)
+        .order_by(m.CredentialingReminder.sent_at, m.CredentialingReminder.days_before.desc())
+    )
+    return list(session.scalars(stmt))
+
+
+def reminder_exists(session: Session, request_id: uuid.UUID, days_before: int) -> bool:
+    stmt = select(
+        exists().where(
+            m.CredentialingReminder.request_id == request_id, m.CredentialingReminder.days_before == days_before
+        )
+    )
+    return bool(session.scalar(stmt))
+
+
+def timers_of(session: Session, provider_id: uuid.UUID) -> list[m.CredentialingTimer]:
+    stmt = (
+        select(m.CredentialingTimer)
+        .where(m.CredentialingTimer.provider_id == provider_id)
+        .order_by(m.CredentialingTimer.due_at, m.CredentialingTimer.kind)
+    )
+    return list(session.scalars(stmt))
+
+
+def claim_due_timers(session: Session, now: datetime, limit: int) -> list[m.CredentialingTimer]:
+    """Pending timers due by ``now``, oldest first, locked for this worker.
+
+    SKIP LOCKED lets several workers share the queue on PostgreSQL without firing a timer twice;
+    SQLite has a single writer, so the clause is simply not rendered there.
+    """
+    stmt = (
+        select(m.CredentialingTimer)
+        .where(m.CredentialingTimer.status == "PENDING", m.CredentialingTimer.due_at <= now)
+        .order_by(m.CredentialingTimer.due_at, m.CredentialingTimer.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(stmt))
+
+
+def cancel_pending_timers(
+    session: Session,
+    *,
+    request_id: uuid.UUID | None = None,
+    licence_id: uuid.UUID | None = None,
+    outcome: str,
+) -> int:
+    conditions: list[ColumnElement[bool]] = [m.CredentialingTimer.status == "PENDING"]
+    if request_id is not None:
+        conditions.append(m.CredentialingTimer.request_id == request_id)
+    if licence_id is not None:
+        conditions.append(m.CredentialingTimer.licence_id == licence_id)
+    if request_id is None and licence_id is None:
+        raise ValueError("name the request or the licence whose timers to cancel")
+    stmt = (
+        update(m.CredentialingTimer)
+        .where(*conditions)
+        .values(status="CANCELLED", outcome=outcome)
+        .execution_options(synchronize_session="fetch")
+    )
+    result = session.execute(stmt)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def sanctions_of(session: Session, provider_id: uuid.UUID) -> list[m.ProviderSanction]:
+    stmt = (
+        select(m.ProviderSanction)
+        .where(m.ProviderSanction.provider_id == provider_id)
+        .order_by(m.ProviderSanction.effective_on, m.ProviderSanction.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def get_sanction(session: Session, sanction_id: uuid.UUID) -> m.ProviderSanction | None:
+    return session.get(m.ProviderSanction, sanction_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Contracts, memberships, fee schedules
+# ---------------------------------------------------------------------------------------------
+def get_contract(session: Session, contract_id: uuid.UUID, *, for_update: bool = False) -> m.Contract | None:
+    stmt = select(m.Contract).where(m.Contract.id == contract_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+def get_contract_by_number(session: Session, number: str) -> m.Contract | None:
+    return session.scalars(select(m.Contract).where(m.Contract.contract_number == number)).one_or_none()
+
+
+def contracts_of(session: Session, provider_id: uuid.UUID) -> list[m.Contract]:
+    stmt = (
+        select(m.Contract)
+        .where(m.Contract.provider_id == provider_id)
+        .order_by(m.Contract.effective_from, m.Contract.contract_number)
+    )
+    return list(session.scalars(stmt))
+
+
+def contracts_by_ids(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, m.Contract]:
+    if not ids:
+        return {}
+    return {c.id: c for c in session.scalars(select(m.Contract).where(m.Contract.id.in_(list(ids))))}
+
+
+def memberships_of(session: Session, provider_id: uuid.UUID) -> list[m.NetworkMembership]:
+    stmt = (
+        select(m.NetworkMembership)
+        .where(m.NetworkMembership.provider_id == provider_id)
+        .order_by(m.NetworkMembership.network, m.NetworkMembership.effective_from)
+    )
+    return list(session.scalars(stmt))
+
+
+def replace_memberships(session: Session, provider_id: uuid.UUID, rows: Sequence[m.NetworkMembership]) -> None:
+    session.execute(delete(m.NetworkMembership).where(m.NetworkMembership.provider_id == provider_id))
+    session.add_all(rows)
+
+
+def networks_on(
+    session: Session, provider_ids: Sequence[uuid.UUID], on: date
+) -> dict[uuid.UUID, list[tuple[str, str]]]:
+    """(network, tier) pairs in effect on ``on`` for each provider (for directory results)."""
+    if not provider_ids:
+        return {}
+    stmt = (
+        select(m.NetworkMembership.provider_id, m.NetworkMembership.network, m.NetworkMembership.tier)
+        .where(
+            m.NetworkMembership.provider_id.in_(list(provider_ids)),
+            m.NetworkMembership.effective_from <= on,
+            or_(m.NetworkMembership.effective_to.is_(None), m.NetworkMembership.effective_to >= on),
+        )
+        .order_by(m.NetworkMembership.network, m.NetworkMembership.tier)
+    )
+    result: dict[uuid.UUID, list[tuple[str, str]]] = {}
+    for row in session.execute(stmt):
+        pairs = result.setdefault(row.provider_id, [])
+        if (row.network, row.tier) not in pairs:
+            pairs.append((row.network, row.tier))
+    return result
+
+
+def get_fee_schedule(session: Session, schedule_id: uuid.UUID) -> m.FeeSchedule | None:
+    return session.get(m.FeeSchedule, schedule_id)
+
+
+def get_fee_schedule_by_code(session: Session, code: str) -> m.FeeSchedule | None:
+    return session.scalars(select(m.FeeSchedule).where(m.FeeSchedule.code == code)).one_or_none()
+
+
+def list_fee_schedules(session: Session) -> list[m.FeeSchedule]:
+    return list(session.scalars(select(m.FeeSchedule).order_by(m.FeeSchedule.code)))
+
+
+def rates_of(session: Session, schedule_id: uuid.UUID, codes: Sequence[str] | None = None) -> list[m.FeeScheduleRate]:
+    """A schedule's rates; only those of ``codes`` when given (pricing reads a handful of rows)."""
+    stmt = select(m.FeeScheduleRate).where(m.FeeScheduleRate.schedule_id == schedule_id)
+    if codes is not None:
+        stmt = stmt.where(m.FeeScheduleRate.code.in_(list(codes)))
+    stmt = stmt.order_by(m.FeeScheduleRate.code, m.FeeScheduleRate.modifier)
+    return list(session.scalars(stmt))
+
+
+def insert_rates(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk insert of fee-schedule rates (a schedule may hold tens of thousands)."""
+    if rows:
+        session.execute(insert(m.FeeScheduleRate), list(rows))
+
+
+# ---------------------------------------------------------------------------------------------
+# Directory
+# ---------------------------------------------------------------------------------------------
+_directory = table_of(m.DirectoryEntry)
+
+#: The SQLite FTS5 index over the directory (created by the migration, not by the models).
+_fts = Table(
+    "provider_directory_fts",
+    MetaData(),
+    Column("rowid", Integer),
+    Column("display_name", Text),
+    Column("specialties", Text),
+    Column("taxonomy_text", Text),
+    Column("organisation_names", Text),
+)
+
+#: bm25 column weights: a name hit outranks a specialty hit, which outranks taxonomy and organisation.
+_BM25_WEIGHTS = "10.0, 5.0, 2.0, 1.0"
+_EARTH_RADIUS_MILES = 3958.8
+
+
+def replace_directory_entries(
+    session: Session, tenant_id: uuid.UUID, provider_id: uuid.UUID, entries: Sequence[dict[str, Any]]
+) -> None:
+    """Swap a provider's listings (the FTS index follows through triggers / the generated column)."""
+    session.execute(
+        delete(_directory).where(_directory.c.tenant_id == tenant_id, _directory.c.provider_id == provider_id)
+    )
+    if entries:
+        session.execute(
+            insert(_directory), [{**e, "tenant_id": tenant_id, "provider_id": provider_id} for e in entries]
+        )
+
+
+def insert_directory_entries(
+    session: Session, tenant_id: uuid.UUID, provider_id: uuid.UUID, entries: Sequence[dict[str, Any]]
+) -> None:
+    """Listings of a provider that has none yet."""
+    if entries:
+        session.execute(
+            insert(_directory), [{**e, "tenant_id": tenant_id, "provider_id": provider_id} for e in entries]
+        )
+
+
+def bulk_insert_directory_entries(session: Session, entries: Sequence[dict[str, Any]]) -> None:
+    """Insert many listings at once (benchmark and demo loaders)."""
+    if entries:
+        session.execute(insert(_directory), list(entries))
+
+
+def set_directory_credentialing_status(
+    session: Session, tenant_id: uuid.UUID, provider_id: uuid.UUID, status: str
+) -> None:
+    session.execute(
+        update(_directory)
+        .where(_directory.c.tenant_id == tenant_id, _directory.c.provider_id == provider_id)
+        .values(credentialing_status=status)
+    )
+
+
+# -- directory search ----------------------------------------------------------------------------
+#
+# Three plans, chosen by the query's shape, each reading index entries (or full-text postings) and
+# touching full rows only for the page it returns:
+#
+# * near a place: rings of growing radius (1, 3, 9 … miles) until one holds a full page, ordered
+#   by distance. With words, the full-text index narrows to the ring's geo cells, the words and
+#   the facet filters at once; without words, the covering geo index does.
+# * words, no place: listings whose name matches first, then the others, each alphabetical. A
+#   large tier is walked in the name index (SQLite) or left to PostgreSQL's planner.
+# * neither: the covering name index, alphabetical.
+#
+# Counts stop at ``count_cap`` (the result window): "1,000+" is all a person paging needs.
+
+_TEXT_COLUMNS = "{display_name specialties taxonomy_text organisation_names}"
+#: The last word matches as a prefix once it has this many letters ("car" finds cardiology); a
+#: shorter one matches whole words only, or "s" would match half the directory.
+MIN_PREFIX = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Ring:
+    radius_miles: float
+    box: tuple[float, float, float, float]
+    """min latitude, max latitude, min longitude, max longitude"""
+    cells: tuple[str, ...]
+    """Geo cell tokens covering the box."""
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryFilter:
+    """A directory query in database terms (the service derives it from the API query)."""
+
+    tenant_id: uuid.UUID
+    on: date
+    words: tuple[str, ...] = ()
+    """Lower-case letters and digits only; the last one matches as a prefix."""
+    facets: tuple[str, ...] = ()
+    """Facet tokens every match must carry (tenant, language, new patients, kind)."""
+    latitude: float | None = None
+    longitude: float | None = None
+    rings: tuple[Ring, ...] = ()
+    """Nearest-first search rings; the last one is the requested radius."""
+    language: str | None = None
+    accepting_new_patients: bool | None = None
+    kind: str | None = None
+    network: str | None = None
+    miles_per_degree: float = 69.09
+    limit: int = 20
+    offset: int = 0
+    count_cap: int = 1_000
+
+    @property
+    def need(self) -> int:
+        return self.offset + self.limit
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryRow:
+    entry: dict[str, Any]
+
+
+class _Plan:
+    """Builds the SQL of one search on one engine."""
+
+    def __init__(self, query: DirectoryFilter, *, sqlite: bool) -> None:
+        self.q = query
+        self.sqlite = sqlite
+        self.e = _directory.c
+
+    # -- conditions ---------------------------------------------------------------------------
+    def base(self) -> list[ColumnElement[bool]]:
+        q, e = self.q, self.e
+        conditions: list[ColumnElement[bool]] = [e.tenant_id == q.tenant_id]
+        if q.network:
+            ms = table_of(m.NetworkMembership).c
+            conditions.append(e.credentialing_status == "APPROVED")
+            conditions.append(
+                exists().where(
+                    ms.tenant_id == q.tenant_id,
+                    ms.provider_id == e.provider_id,
+                    ms.network == q.network,
+                    ms.effective_from <= q.on,
+                    or_(ms.effective_to.is_(None), ms.effective_to >= q.on),
+                )
+            )
+        return conditions
+
+    def columns_filter(self) -> list[ColumnElement[bool]]:
+        """The facet filters as plain column conditions (for the plans that read the covering indexes)."""
+        q, e = self.q, self.e
+        conditions: list[ColumnElement[bool]] = []
+        if q.language:
+            conditions.append(e.languages.like(f"% {q.language} %"))
+        if q.accepting_new_patients is not None:
+            conditions.append(e.accepting_new_patients.is_(q.accepting_new_patients))
+        if q.kind:
+            conditions.append(e.kind == q.kind)
+        return conditions
+
+    def squared_degrees(self) -> ColumnElement[float]:
+        """Squared distance in degrees on the local flat projection (see rules.flat_distance_miles)."""
+        q, e = self.q, self.e
+        assert q.latitude is not None
+        assert q.longitude is not None
+        d_lat = e.latitude - q.latitude
+        d_lon = (e.longitude - q.longitude) * func.cos(func.radians((e.latitude + q.latitude) / 2))
+        return (d_lat * d_lat + d_lon * d_lon).cast(Float)
+
+    def in_ring(self, ring: Ring, *, box: bool = True) -> list[ColumnElement[bool]]:
+        """Within the ring's radius; ``box`` adds the bounding box that lets the geo index help.
+
+        PostgreSQL's worded searches leave the box out: the geo cells in the GIN index already
+        narrow them, and a third bitmap over the box would only slow the intersection down.
+        """
+        e = self.e
+        min_lat, max_lat, min_lon, max_lon = ring.box
+        within = self.squared_degrees() <= (ring.radius_miles / self.q.miles_per_degree) ** 2
+        if not box:
+            return [within]
+        return [e.latitude.between(min_lat, max_lat), e.longitude.between(min_lon, max_lon), within]
+
+    # -- full-text expressions ------------------------------------------------------------------
+    def fts(self, *, names_only: bool = False, not_names: bool = False, cells: tuple[str, ...] = ()) -> str:
+        """An FTS5 MATCH expression: words in the text columns AND facets AND one of the cells."""
+        words = " ".join(
+            f'"{w}"' + ("*" if i == len(self.q.words) - 1 and len(w) >= MIN_PREFIX else "")
+            for i, w in enumerate(self.q.words)
+        )
+        parts: list[str] = []
+        if words:
+            columns = "{display_name}" if names_only else _TEXT_COLUMNS
+            parts.append(f"({columns} : ({words}))")
+        if self.q.facets:
+            parts.append("({facets} : (" + " AND ".join(f'"{t}"' for t in self.q.facets) + "))")
+        if cells:
+            parts.append("({facets} : (" + " OR ".join(f'"{t}"' for t in cells) + "))")
+        expression = " AND ".join(parts)
+        if not_names and words:
+            expression = f"({expression}) NOT ({{display_name}} : ({words}))"
+        return expression
+
+    def tsquery(self) -> str:
+        """The words as a PostgreSQL to_tsquery expression (all of them; the last as a prefix)."""
+        words = list(self.q.words)
+        last = words[-1] + (":*" if len(words[-1]) >= MIN_PREFIX else "")
+        return " & ".join([*words[:-1], last])
+
+    def pg_facets(self, cells: tuple[str, ...]) -> list[ColumnElement[bool]]:
+        """PostgreSQL: the selective facets (place, language) through the facet GIN index, the
+        others as columns: a GIN posting list of a token most rows carry costs more than it saves."""
+        q, e = self.q, self.e
+        tokens = []
+        if cells:
+            tokens.append("(" + " | ".join(cells) + ")")
+        if q.language:
+            tokens.append(f"lang{q.language}0")
+        conditions: list[ColumnElement[bool]] = []
+        if tokens:
+            vector: ColumnElement[Any] = literal_column("provider_directory_entries.facet_vector")
+            tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), " & ".join(tokens))
+            conditions.append(vector.op("@@")(tsquery))
+        if q.accepting_new_patients is not None:
+            conditions.append(e.accepting_new_patients.is_(q.accepting_new_patients))
+        if q.kind:
+            conditions.append(e.kind == q.kind)
+        return conditions
+
+    def text_source(self, **kw: Any) -> tuple[Any, list[ColumnElement[bool]]]:
+        """FROM clause and conditions that apply the words, facets and cells on this engine."""
+        if self.sqlite:
+            source = _directory.join(_fts, _fts.c.rowid == self.e.id)
+            return source, [literal_column("provider_directory_fts").op("MATCH")(self.fts(**kw))]
+        conditions: list[ColumnElement[bool]] = []
+        if self.q.words:
+            tsquery = func.to_tsquery(literal_column("'english'::regconfig"), self.tsquery())
+            names = literal_column("provider_directory_entries.name_vector").op("@@")(tsquery)
+            anywhere = literal_column("provider_directory_entries.search_vector").op("@@")(tsquery)
+            if kw.get("names_only"):
+                conditions.append(names)
+            elif kw.get("not_names"):
+                conditions += [anywhere, ~names]
+            else:
+                conditions.append(anywhere)
+        return _directory, conditions + self.pg_facets(kw.get("cells", ()))
+
+    # -- statements -----------------------------------------------------------------------------
+    def ids(self, source: Any, conditions: list[ColumnElement[bool]], order: list[Any], limit: int) -> list[int]:
+        stmt = select(self.e.id).select_from(source).where(*conditions).order_by(*order, self.e.id).limit(limit)
+        return list(self.session.scalars(stmt))
+
+    def count(self, source: Any, conditions: list[ColumnElement[bool]]) -> int:
+        capped = select(literal_column("1")).select_from(source).where(*conditions).limit(self.q.count_cap).subquery()
+        return int(self.session.scalar(select(func.count()).select_from(capped)) or 0)
+
+    session: Session
+
+
+def search_directory(session: Session, query: DirectoryFilter, *, sqlite: bool) -> tuple[list[DirectoryRow], int]:
+    """One page of listings (in order) and the number of matches, counted up to ``count_cap``."""
+    plan = _Plan(query, sqlite=sqlite)
+    plan.session = session
+    if not sqlite:
+        # These are short index-driven queries: starting parallel workers costs more than it saves.
+        session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    if query.latitude is not None and query.rings:
+        ids, total = _near(plan)
+    elif query.words:
+        ids, total = _by_words(plan)
+        if total == 0 and not sqlite and len(query.words) == 1 and len(query.words[0]) >= 4:
+            ids, total = _similar_names(plan)
+    else:
+        ids, total = _alphabetical(plan)
+    return _rows(session, query.tenant_id, ids), total
+
+
+def _near(plan: _Plan) -> tuple[list[int], int]:
+    q, e = plan.q, plan.e
+    found: list[int] = []
+    for ring in q.rings:
+        if q.words:
+            source, matching = plan.text_source(cells=ring.cells)
+            conditions = plan.base() + matching + plan.in_ring(ring, box=plan.sqlite)
+        else:
+            source, conditions = _directory, plan.base() + plan.columns_filter() + plan.in_ring(ring)
+        found = plan.ids(source, conditions, [plan.squared_degrees(), e.sort_name], q.need)
+        if len(found) >= q.need:
+            break
+    if len(found) < q.need:  # the last ring is the whole radius: everything was found
+        return found[q.offset :], len(found)
+    if ring is not q.rings[-1]:  # the total covers the whole radius, not just the ring that filled the page
+        ring = q.rings[-1]
+        if q.words:
+            source, matching = plan.text_source(cells=ring.cells)
+            conditions = plan.base() + matching + plan.in_ring(ring, box=plan.sqlite)
+        else:
+            conditions = plan.base() + plan.columns_filter() + plan.in_ring(ring)
+    return found[q.offset :], plan.count(source, conditions)
+
+
+def _by_words(plan: _Plan) -> tuple[list[int], int]:
+    """Listings whose names match the words first, then listings matching elsewhere.
+
+    How a tier's page is read matters more than anything else here. Name matches cluster in
+    alphabetical order (every "Torres" sits together), so walking the name index until a page is
+    full can mean walking almost all of it; they are collected first and sorted instead. A large
+    second tier (a specialty) is spread evenly, so walking the name index finds a page at once.
+    """
+    q = plan.q
+    found: list[int] = []
+    total = 0
+    tiers: tuple[dict[str, Any], ...] = ({"names_only": True}, {"not_names": True})
+    for tier in tiers:
+        source, matching = plan.text_source(**tier)
+        conditions = plan.base() + matching
+        in_tier = plan.count(source, conditions)
+        skip = max(0, q.offset - total)  # this tier's listings that fall before the page
+        if len(found) < q.limit and skip < in_tier:
+            take = min(q.limit - len(found), in_tier - skip)
+            walk = "not_names" in tier and in_tier >= q.count_cap
+            found += _alphabetical_page(plan, tier, source, conditions, skip, take, walk=walk)
+        total += in_tier
+    return found, min(total, q.count_cap)
+
+
+def _alphabetical_page(
+    plan: _Plan,
+    tier: dict[str, Any],
+    source: Any,
+    conditions: list[ColumnElement[bool]],
+    skip: int,
+    take: int,
+    *,
+    walk: bool,
+) -> list[int]:
+    e = plan.e
+    if walk and plan.sqlite:
+        members = select(_fts.c.rowid).where(literal_column("provider_directory_fts").op("MATCH")(plan.fts(**tier)))
+        # "id + 0" keeps SQLite from driving the query through the membership list, so it walks
+        # ix_provider_directory_entries_sort in order and stops after the page.
+        stmt = (
+            select(e.id)
+            .where(*plan.base(), (e.id + 0).in_(members))
+            .order_by(e.sort_name, e.id)
+            .offset(skip)
+            .limit(take)
+        )
+        return list(plan.session.scalars(stmt))
+    if walk or plan.sqlite:  # PostgreSQL's planner walks the name index itself; SQLite's FTS drives
+        return plan.ids(source, conditions, [e.sort_name], skip + take)[skip:]
+    # PostgreSQL: collect the matches first (a GIN bitmap scan), then sort them.
+    matches = (
+        select(e.id, e.sort_name).select_from(source).where(*conditions).cte("matches").prefix_with("MATERIALIZED")
+    )
+    stmt = select(matches.c.id).order_by(matches.c.sort_name, matches.c.id).offset(skip).limit(take)
+    return list(plan.session.scalars(stmt))
+
+
+def _similar_names(plan: _Plan) -> tuple[list[int], int]:
+    """PostgreSQL only: a single misspelt name, matched by trigram similarity (pg_trgm)."""
+    q, e = plan.q, plan.e
+    word = q.words[0]
+    conditions = plan.base() + plan.columns_filter() + [e.sort_name.op("%")(word)]
+    ids = plan.ids(_directory, conditions, [func.similarity(e.sort_name, word).desc(), e.sort_name], q.need)
+    return ids[q.offset :], plan.count(_directory, conditions)
+
+
+def _alphabetical(plan: _Plan) -> tuple[list[int], int]:
+    q, e = plan.q, plan.e
+    conditions = plan.base() + plan.columns_filter()
+    ids = plan.ids(_directory, conditions, [e.sort_name], q.need)
+    return ids[q.offset :], plan.count(_directory, conditions)
+
+
+def _rows(session: Session, tenant_id: uuid.UUID, ids: list[int]) -> list[DirectoryRow]:
+    if not ids:
+        return []
+    stmt = select(_directory).where(_directory.c.tenant_id == tenant_id, _directory.c.id.in_(ids))
+    by_id = {row.id: dict(row._mapping) for row in session.execute(stmt)}
+    return [DirectoryRow(by_id[i]) for i in ids if i in by_id]
