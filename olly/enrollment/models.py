@@ -121,3 +121,45 @@ class PolicyTransaction(TenantScoped, Base):
     recorded_at: Mapped[datetime]
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     """Ids and codes only; never personal data."""
+
+
+class Quote(TenantScoped, Base):
+    """A premium quote for a household or tier on one plan version, kept so an enrollment can refer
+    to the price a person was shown (seed 004: Quote)."""
+
+    __tablename__ = "quotes"
+    __table_args__ = {"schema": "enrollment"}
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    market: Mapped[str] = mapped_column(String(16))
+    plan_id: Mapped[uuid.UUID]
+    plan_code: Mapped[str] = mapped_column(String(40))
+    effective_date: Mapped[date]
+    tier_code: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    total_premium_minor: Mapped[int] = mapped_column(BigInteger)
+    member_premium_minor: Mapped[int] = mapped_column(BigInteger)
+    premium_period: Mapped[str] = mapped_column(String(8))
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    """One line per rated person: relationship, age and premium (ages, not birth dates)."""
+    valid_until: Mapped[date]
+    created_at: Mapped[datetime]
+
+
+class UnderwritingFlag(TenantScoped, Base):
+    """A medical-underwriting finding on one person (seed 004): only where the market allows it —
+    never in ACA individual or group markets, which rate on age, tobacco, area and family size only."""
+
+    __tablename__ = "underwriting_flags"
+    __table_args__ = {"schema": "enrollment"}
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    policy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enrollment.policies.id"), index=True)
+    party_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    flag: Mapped[str] = mapped_column(String(32))
+    """PRE_EXISTING_DISEASE, NAMED_ILLNESS, LOADING or EXCLUSION."""
+    waiting_period_months: Mapped[int | None]
+    loading_percent: Mapped[int | None]
+    detail: Mapped[str | None] = phi_column("text")
+    """The condition, in the underwriter's words: clinical, so PHI."""
+    recorded_at: Mapped[datetime]

@@ -7,11 +7,19 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, or_, select
 
-from olly.enrollment.models import CoverageSpan, Policy, PolicyElement, PolicyTerm, PolicyTransaction
+from olly.enrollment.models import (
+    CoverageSpan,
+    Policy,
+    PolicyElement,
+    PolicyTerm,
+    PolicyTransaction,
+    Quote,
+    UnderwritingFlag,
+)
 from olly.platform.crypto import NORMALISERS, FieldCrypto, blind_index_label
 from olly.platform.db import UnitOfWork
 
-Row = Policy | PolicyTerm | PolicyElement | CoverageSpan | PolicyTransaction
+Row = Policy | PolicyTerm | PolicyElement | CoverageSpan | PolicyTransaction | Quote | UnderwritingFlag
 
 
 class EnrollmentRepository:
@@ -92,6 +100,9 @@ class EnrollmentRepository:
                 )
             )
         )
+
+    def underwriting_flags(self, policy_id: uuid.UUID) -> list[UnderwritingFlag]:
+        return list(self.session.scalars(select(UnderwritingFlag).where(UnderwritingFlag.policy_id == policy_id)))
 
     def transactions(self, policy_id: uuid.UUID) -> list[PolicyTransaction]:
         return list(

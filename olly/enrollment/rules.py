@@ -180,6 +180,33 @@ def termination_date(requested: date | None, reason: TerminationReason, today: d
     return end_of_month(requested)
 
 
+#: Markets where medical underwriting is allowed. ACA individual and small-group markets (and, in
+#: practice, employer groups under HIPAA's non-discrimination rules) rate without health status.
+UNDERWRITTEN_MARKETS = frozenset({Market.SUM_INSURED})
+UNDERWRITING_FLAGS = frozenset({"PRE_EXISTING_DISEASE", "NAMED_ILLNESS", "LOADING", "EXCLUSION"})
+#: Pre-existing disease waiting periods allowed for sum-insured products (DOMAIN.md: 2-4 years).
+PRE_EXISTING_WAIT_MONTHS = (24, 48)
+
+
+def underwriting_problems(
+    market: Market, flag: str, waiting_period_months: int | None, loading_percent: int | None
+) -> list[FieldError]:
+    """Why an underwriting flag may not be recorded (empty when it may)."""
+    problems: list[FieldError] = []
+    if market not in UNDERWRITTEN_MARKETS:
+        problems.append(
+            FieldError("flag", f"medical underwriting is not allowed in the {market.value} market", "not_allowed")
+        )
+    if flag not in UNDERWRITING_FLAGS:
+        problems.append(FieldError("flag", f"must be one of {', '.join(sorted(UNDERWRITING_FLAGS))}", "invalid_choice"))
+    low, high = PRE_EXISTING_WAIT_MONTHS
+    if flag == "PRE_EXISTING_DISEASE" and not (waiting_period_months and low <= waiting_period_months <= high):
+        problems.append(FieldError("waiting_period_months", f"must be between {low} and {high} months", "out_of_range"))
+    if flag == "LOADING" and not (loading_percent and 0 < loading_percent <= 100):
+        problems.append(FieldError("loading_percent", "must be between 1 and 100", "out_of_range"))
+    return problems
+
+
 def tier_code(relationships: list[Relationship]) -> str:
     """The group tier for a family: EE, EE+SP, EE+CH or EE+FAM."""
     spouse = any(r in {Relationship.SPOUSE, Relationship.DOMESTIC_PARTNER} for r in relationships)

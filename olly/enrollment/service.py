@@ -16,13 +16,22 @@ from olly.enrollment.events import (
     EnrollmentSubmitted,
     EnrollmentTerminated,
 )
-from olly.enrollment.models import CoverageSpan, Policy, PolicyElement, PolicyTerm, PolicyTransaction
+from olly.enrollment.models import (
+    CoverageSpan,
+    Policy,
+    PolicyElement,
+    PolicyTerm,
+    PolicyTransaction,
+    Quote,
+    UnderwritingFlag,
+)
 from olly.enrollment.repository import EnrollmentRepository
 from olly.enrollment.rules import Market, QualifyingEvent, Relationship, TerminationReason, TransactionType
 from olly.enrollment.schemas import DependentAdd, DependentRemove, EnrollmentCreate, PlanChange, Termination
 from olly.kernel.errors import BusinessRuleViolation, FieldError, NotFound, ValidationFailed
 from olly.kernel.ids import uuid7
 from olly.kernel.money import Money
+from olly.kernel.periods import age_on
 from olly.platform.db import UnitOfWork
 from olly.policy_admin import public as people
 
@@ -387,6 +396,81 @@ def coverage_on(
         if policy is not None and term is not None and element is not None:
             answers.append(Coverage(policy, term, element, span))
     return answers
+
+
+# ---------------------------------------------------------------------------------------------
+#: How long a quote's price holds.
+QUOTE_VALID_DAYS = 30
+
+
+def quote(
+    uow: UnitOfWork,
+    plans: PlanCatalog,
+    *,
+    market: Market,
+    plan_code: str,
+    effective_date: date,
+    members: list[RatedMember],
+) -> Quote:
+    """Price a household on a plan and keep the quote (valid for 30 days)."""
+    if not members or members[0].relationship != Relationship.SELF:
+        raise ValidationFailed([FieldError("members", "the first member must be the subscriber (SELF)", "invalid")])
+    errors = [
+        FieldError(f"members.{i}.{p.field}", p.message, p.code)
+        for i, m in enumerate(members[1:], start=1)
+        for p in rules.dependent_problems(market, rules.Person(m.relationship, m.birth_date), effective_date)
+    ]
+    if errors:
+        raise ValidationFailed(errors)
+    tier = rules.tier_code([m.relationship for m in members[1:]])
+    plan = plans.choose(uow, plan_code, effective_date, market, tier, members)
+    row = Quote(
+        id=uuid7(),
+        market=market.value,
+        plan_id=plan.plan_id,
+        plan_code=plan.plan_code,
+        effective_date=effective_date,
+        tier_code=tier,
+        currency=plan.currency,
+        total_premium_minor=plan.total_premium_minor,
+        member_premium_minor=plan.member_premium_minor,
+        premium_period=plan.premium_period,
+        lines=[{"relationship": m.relationship.value, "age": age_on(m.birth_date, effective_date)} for m in members],
+        valid_until=uow.clock.today() + timedelta(days=QUOTE_VALID_DAYS),
+        created_at=uow.clock.now(),
+    )
+    EnrollmentRepository(uow).add(row)
+    return row
+
+
+def flag_underwriting(
+    uow: UnitOfWork,
+    policy_id: uuid.UUID,
+    *,
+    party_id: uuid.UUID,
+    flag: str,
+    waiting_period_months: int | None = None,
+    loading_percent: int | None = None,
+    detail: str | None = None,
+) -> UnderwritingFlag:
+    policy = _live_policy(uow, policy_id)
+    problems = rules.underwriting_problems(Market(policy.market), flag, waiting_period_months, loading_percent)
+    if problems:
+        raise ValidationFailed(problems)
+    if not any(e.party_id == party_id for e in EnrollmentRepository(uow).elements(policy.id)):
+        raise ValidationFailed([FieldError("party_id", "is not covered on this policy", "not_covered")])
+    row = UnderwritingFlag(
+        id=uuid7(),
+        policy_id=policy.id,
+        party_id=party_id,
+        flag=flag,
+        waiting_period_months=waiting_period_months,
+        loading_percent=loading_percent,
+        detail=detail,
+        recorded_at=uow.clock.now(),
+    )
+    EnrollmentRepository(uow).add(row)
+    return row
 
 
 # ---------------------------------------------------------------------------------------------
