@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -27,8 +27,10 @@ class LoadResult:
         return self.ok / self.seconds if self.seconds else 0.0
 
 
-async def _request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, path: str) -> int:
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: keep-alive\r\n\r\n".encode())
+async def _request(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, path: str, extra: str = ""
+) -> int:
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: keep-alive\r\n{extra}\r\n".encode())
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
@@ -41,7 +43,13 @@ async def _request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, h
     return status
 
 
-async def _fixed_rate(host: str, port: int, paths: Sequence[str], rate: float, seconds: float) -> LoadResult:
+def _header_lines(headers: Mapping[str, str] | None) -> str:
+    return "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+
+
+async def _fixed_rate(
+    host: str, port: int, paths: Sequence[str], rate: float, seconds: float, extra: str = ""
+) -> LoadResult:
     idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
     opened = 0
     latencies: list[float] = []
@@ -58,7 +66,7 @@ async def _fixed_rate(host: str, port: int, paths: Sequence[str], rate: float, s
         else:
             conn = await idle.get()
         try:
-            status = await _request(*conn, host, path)
+            status = await _request(*conn, host, path, extra)
             latencies.append((time.perf_counter() - due) * 1000)
             counts["ok" if status == 200 else "errors"] += 1
             idle.put_nowait(conn)
@@ -80,7 +88,9 @@ async def _fixed_rate(host: str, port: int, paths: Sequence[str], rate: float, s
     return LoadResult(total, counts["ok"], counts["errors"], elapsed, latencies)
 
 
-async def _saturate(host: str, port: int, paths: Sequence[str], connections: int, seconds: float) -> LoadResult:
+async def _saturate(
+    host: str, port: int, paths: Sequence[str], connections: int, seconds: float, extra: str = ""
+) -> LoadResult:
     latencies: list[float] = []
     counts = {"ok": 0, "errors": 0}
     stop_at = time.perf_counter() + seconds
@@ -91,7 +101,7 @@ async def _saturate(host: str, port: int, paths: Sequence[str], connections: int
         try:
             while time.perf_counter() < stop_at:
                 began = time.perf_counter()
-                status = await _request(reader, writer, host, rng.choice(paths))
+                status = await _request(reader, writer, host, rng.choice(paths), extra)
                 latencies.append((time.perf_counter() - began) * 1000)
                 counts["ok" if status == 200 else "errors"] += 1
         finally:
@@ -103,9 +113,23 @@ async def _saturate(host: str, port: int, paths: Sequence[str], connections: int
     return LoadResult(counts["ok"] + counts["errors"], counts["ok"], counts["errors"], elapsed, latencies)
 
 
-def fixed_rate(host: str, port: int, paths: Sequence[str], rate: float, seconds: float) -> LoadResult:
-    return asyncio.run(_fixed_rate(host, port, paths, rate, seconds))
+def fixed_rate(
+    host: str,
+    port: int,
+    paths: Sequence[str],
+    rate: float,
+    seconds: float,
+    headers: Mapping[str, str] | None = None,
+) -> LoadResult:
+    return asyncio.run(_fixed_rate(host, port, paths, rate, seconds, _header_lines(headers)))
 
 
-def saturate(host: str, port: int, paths: Sequence[str], connections: int, seconds: float) -> LoadResult:
-    return asyncio.run(_saturate(host, port, paths, connections, seconds))
+def saturate(
+    host: str,
+    port: int,
+    paths: Sequence[str],
+    connections: int,
+    seconds: float,
+    headers: Mapping[str, str] | None = None,
+) -> LoadResult:
+    return asyncio.run(_saturate(host, port, paths, connections, seconds, _header_lines(headers)))

@@ -5,6 +5,9 @@ the cache when both are reachable). The load generator is open-loop at a fixed r
 measured from when each request was due. The peer in the same run is a bare FastAPI endpoint doing
 one primary-key lookup on the same database (bench/eligibility_peer.py).
 
+Requests are a claims examiner's (bearer token): each one goes through the policy decision point
+(token check, role, the eligibility resolver, the audit record) as in production.
+
 BENCH_ELIGIBILITY_SECONDS shortens the fixed-rate phase (default 60).
 """
 
@@ -74,6 +77,36 @@ def member_ids(env: dict[str, str]) -> list[str]:
         platform.close()
 
 
+def examiner_headers(env: dict[str, str]) -> dict[str, str]:
+    """A claims examiner's bearer token, signed with the server's key (same data directory)."""
+    from olly.config import Settings
+    from olly.platform.auth.access import AccessControl
+    from olly.platform.auth.roles import AccountKind, Role
+    from olly.platform.auth.service import NewAccount
+    from olly.platform.runtime import build_platform
+
+    platform = build_platform(
+        Settings(database_url=env["OLLY_DATABASE_URL"], data_dir=Path(env["OLLY_DATA_DIR"]), master_key=BENCH_KEY)
+    )  # type: ignore[arg-type]
+    try:
+        control = AccessControl()
+        control.bind(platform)
+        tenant = platform.settings.default_tenant_id
+        with platform.db.unit_of_work(tenant) as uow:
+            account = control.identity.create_account(
+                uow,
+                NewAccount(
+                    AccountKind.STAFF,
+                    f"bench.{uuid.uuid4().hex[:8]}@example.org",
+                    roles=frozenset({Role.CLAIMS_EXAMINER}),
+                ),
+            )
+        token, _ = control.tokens.issue(f"account:{account.id}", tenant, platform.clock.now())
+        return {"Authorization": f"Bearer {token}"}
+    finally:
+        platform.close()
+
+
 def report(label: str, result: LoadResult) -> str:
     return (
         f"{label}: {result.rate:,.0f} req/s, p50 {percentile(result.latencies_ms, 50):.2f} ms, "
@@ -101,6 +134,7 @@ def run(engine: str, seconds: float) -> None:
             subprocess.run([*olly, "db", "upgrade"], env=env, check=True, capture_output=True)
             subprocess.run([*olly, "demo", "seed", "--employees", "300"], env=env, check=True, capture_output=True)
             members = member_ids(env)
+            headers = examiner_headers(env)
             port, peer_port = free_port(), free_port()
             processes.append(
                 subprocess.Popen(
@@ -132,16 +166,18 @@ def run(engine: str, seconds: float) -> None:
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
                 answer = httpx.get(
-                    f"{base}/api/v1/eligibility", params={"memberId": members[-1], "serviceDate": SERVICE_DATE}
+                    f"{base}/api/v1/eligibility",
+                    params={"memberId": members[-1], "serviceDate": SERVICE_DATE},
+                    headers=headers,
                 ).json()
                 if answer.get("covered"):
                     break
                 time.sleep(0.5)
             paths = [f"/api/v1/eligibility?memberId={m}&serviceDate={SERVICE_DATE}&serviceType=98" for m in members]
             peer_paths = [f"/peer?memberId={m}" for m in members]
-            saturate("127.0.0.1", port, paths, 32, 3)  # warm the cache and the pools
-            steady = fixed_rate("127.0.0.1", port, paths, 1000, seconds)
-            olly_sat = saturate("127.0.0.1", port, paths, 64, 10)
+            saturate("127.0.0.1", port, paths, 32, 3, headers)  # warm the cache and the pools
+            steady = fixed_rate("127.0.0.1", port, paths, 1000, seconds, headers)
+            olly_sat = saturate("127.0.0.1", port, paths, 64, 10, headers)
             peer_sat = saturate("127.0.0.1", peer_port, peer_paths, 64, 10)
             print(f"  [{label}] {len(members)} members")
             print(f"  [{label}] {report(f'steady 1,000 req/s for {seconds:.0f} s', steady)}")

@@ -132,7 +132,15 @@ def _mount_domains(app: FastAPI) -> None:
 
     app.state.plan_catalog = PlansCatalog()
     app.state.benefit_source = PlanBenefitSource()
-    consent_api.install(app.state.access)
+    control = app.state.access
+    for install in (
+        consent_api.install,
+        policy_admin_api.install,
+        enrollment_api.install,
+        eligibility_api.install,
+        bus_api.install,
+    ):
+        install(control)
     for router in (
         consent_api.router,
         policy_admin_api.router,

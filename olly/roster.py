@@ -15,7 +15,7 @@ from datetime import date
 from enum import StrEnum
 from typing import TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
@@ -25,8 +25,9 @@ from olly.enrollment.repository import EnrollmentRepository
 from olly.enrollment.rules import Market, QualifyingEvent, Relationship
 from olly.enrollment.schemas import DependentAdd, EnrollmentCreate
 from olly.kernel.errors import BusinessRuleViolation, FieldError, OllyError, ValidationFailed
+from olly.platform.auth import Access, path, policy
 from olly.platform.db import UnitOfWork
-from olly.platform.http import platform_of, tenant_of
+from olly.platform.http import platform_of
 from olly.policy_admin import public as people
 from olly.policy_admin import service as policy_admin
 from olly.policy_admin.schemas import IndividualCreate
@@ -205,7 +206,13 @@ MAX_ROSTER_BYTES = 20 * 1024 * 1024
     openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
     responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
 )
-async def upload_roster(account_id: uuid.UUID, request: Request) -> Response:
+async def upload_roster(
+    account_id: uuid.UUID,
+    request: Request,
+    access: Access = Depends(policy("roster.write", resource=path("account_id"))),
+) -> Response:
+    """Enrollment specialists for any group, employer administrators for their own (a household
+    account has no roster: 404)."""
     body = await request.body()
     if len(body) > MAX_ROSTER_BYTES:
         raise ValidationFailed([FieldError("body", "a roster may be at most 20 MB", "too_large")])
@@ -214,7 +221,7 @@ async def upload_roster(account_id: uuid.UUID, request: Request) -> Response:
     except UnicodeDecodeError:
         raise ValidationFailed([FieldError("body", "must be UTF-8 text", "invalid_encoding")]) from None
     platform = platform_of(request)
-    tenant = tenant_of(request)
+    tenant = access.principal.tenant_id
     report = await run_in_threadpool(
         import_roster, lambda: platform.db.unit_of_work(tenant), account_id, csv_text, request.app.state.plan_catalog
     )

@@ -1,4 +1,9 @@
-"""The eligibility fast path: no queue, the read model and a cache, milliseconds."""
+"""The eligibility fast path: no queue, the read model and a cache, milliseconds.
+
+Access: ``eligibility.read`` of the person asked about. By member id for members (themselves and
+minor dependents), employer administrators (their group) and staff; by search — member number,
+date of birth and family name — for providers and trading partners too (see ``access.py``).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,22 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from olly.eligibility import service
+from olly.eligibility.access import SEARCH_EVIDENCE, EligibilityFacts
 from olly.eligibility.events import CoverageVerified
 from olly.platform.audit import AuditRecord
-from olly.platform.http import platform_of, request_id_of, tenant_of
+from olly.platform.auth import Access, body, policy, query
+from olly.platform.auth.access import AccessControl
+from olly.platform.http import platform_of
 
 router = APIRouter(prefix="/api/v1/eligibility", tags=["eligibility"])
+
+
+def install(control: AccessControl) -> None:
+    control.resolvers.register("eligibility", EligibilityFacts())
 
 
 class EligibilitySearch(BaseModel):
@@ -29,9 +41,11 @@ class EligibilitySearch(BaseModel):
     service_type: str = Field("30", min_length=1, max_length=40)
 
 
-def _answer(request: Request, party_id: uuid.UUID | None, on: date, service_type: str) -> dict[str, Any]:
+def _answer(
+    request: Request, access: Access, party_id: uuid.UUID | None, on: date, service_type: str
+) -> dict[str, Any]:
     platform = platform_of(request)
-    tenant = tenant_of(request)
+    tenant = access.principal.tenant_id
     if party_id is None:
         answer: dict[str, Any] = {
             "member_id": None,
@@ -48,16 +62,15 @@ def _answer(request: Request, party_id: uuid.UUID | None, on: date, service_type
     request.app.state.verified_events.publish(
         tenant, _verified_event(answer, platform.clock.now()), key=party_id or "unknown"
     )
-    principal = getattr(request.state, "principal", None)
     platform.audit.submit(
         AuditRecord(
-            subject=getattr(principal, "subject", "anonymous"),
-            role=getattr(principal, "role", "anonymous"),
+            subject=access.principal.subject,
+            role=access.principal.role_label,
             action="eligibility.check",
             resource_type="member",
             resource_id=str(party_id) if party_id else None,
-            purpose="eligibility",
-            request_id=request_id_of(request),
+            purpose=access.purpose,
+            request_id=access.request_id,
             tenant_id=tenant,
             detail={"status": answer["status"]},
         )
@@ -90,12 +103,18 @@ def check(
     member_id: Annotated[uuid.UUID, Query(alias="memberId")],
     service_date: Annotated[date, Query(alias="serviceDate")],
     service_type: Annotated[str, Query(alias="serviceType", min_length=1, max_length=40)] = "30",
+    access: Access = Depends(policy("eligibility.read", resource=query("memberId"))),
 ) -> dict[str, Any]:
-    return _answer(request, member_id, service_date, service_type)
+    return _answer(request, access, member_id, service_date, service_type)
 
 
 @router.post("/search", summary="Find the member by number, date of birth and name, then check")
-def search(body: EligibilitySearch, request: Request) -> dict[str, Any]:
-    with platform_of(request).db.unit_of_work(tenant_of(request), read_only=True) as uow:
-        party_id = service.find_member(uow, body.member_number, body.birth_date, body.family_name)
-    return _answer(request, party_id, body.service_date, body.service_type)
+def search(
+    inquiry: EligibilitySearch,
+    request: Request,
+    access: Access = Depends(policy("eligibility.read", resource=body("member_number", evidence=SEARCH_EVIDENCE))),
+) -> dict[str, Any]:
+    # The decision point already matched number, birth date and name (all three, one person):
+    # the answer is about that person or nobody.
+    party_id = next(iter(access.facts.party_ids), None) if access.facts is not None else None
+    return _answer(request, access, party_id, inquiry.service_date, inquiry.service_type)

@@ -1,18 +1,26 @@
-"""HTTP routes of the enrollment domain: one per enrollment operation, and coverage on a date."""
+"""HTTP routes of the enrollment domain: one per enrollment operation, and coverage on a date.
+
+Access: ``enrollment.read``/``enrollment.write`` of the policy named in the path (its people are
+everyone it covers; its group is its account in the group market), ``enrollment.write`` for a new
+policy (an employer administrator only on its own group's account), ``member.read`` of the person
+for coverage on a date. The resolvers are in ``access.py``.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from olly.enrollment import service
+from olly.enrollment.access import Households, MemberFacts, PolicyFacts
 from olly.enrollment.models import Policy
 from olly.enrollment.repository import EnrollmentRepository
-from olly.enrollment.rules import Relationship
+from olly.enrollment.rules import Market, Relationship
 from olly.enrollment.schemas import (
     CoveredPerson,
     DependentAdd,
@@ -22,12 +30,23 @@ from olly.enrollment.schemas import (
     PolicyRead,
     Termination,
 )
-from olly.kernel.errors import NotFound
+from olly.kernel.errors import FieldError, NotFound, ValidationFailed
 from olly.kernel.money import Money
+from olly.platform.auth import Access, path, policy
+from olly.platform.auth.access import AccessControl
 from olly.platform.db import UnitOfWork
-from olly.platform.http import platform_of, tenant_of
+from olly.platform.http import platform_of
 
 router = APIRouter(prefix="/api/v1", tags=["enrollment"])
+
+READ_POLICY = policy("enrollment.read", resource=path("policy_id"))
+WRITE_POLICY = policy("enrollment.write", resource=path("policy_id"))
+
+
+def install(control: AccessControl) -> None:
+    control.resolvers.register("enrollment", PolicyFacts())
+    control.resolvers.register("member", MemberFacts())
+    control.resolvers.set_household(Households())
 
 
 class TransactionRead(BaseModel):
@@ -101,20 +120,37 @@ def _policy(uow: UnitOfWork, policy_id: uuid.UUID) -> Policy:
 
 
 @router.post("/enrollments", status_code=201, response_model=PolicyRead, summary="Enrol a subscriber and dependents")
-def enroll(body: EnrollmentCreate, request: Request) -> PolicyRead:
-    with platform_of(request).db.unit_of_work(tenant_of(request)) as uow:
-        return _read(uow, service.enroll(uow, body, plans(request)))
+def enroll(
+    body: EnrollmentCreate, request: Request, access: Access = Depends(policy("enrollment.write"))
+) -> PolicyRead:
+    scope = access.scope
+    if not scope.everything:
+        # An employer administrator enrols into its own group's account, in the group market.
+        if body.account_id not in scope.group_account_ids:
+            refusal = access.audit_record(resource_id=str(body.account_id), detail={"reason": "not_related"})
+            platform_of(request).audit.record(replace(refusal, outcome="denied", purpose=None))
+            raise NotFound("no such resource")
+        if body.market != Market.GROUP:
+            raise ValidationFailed([FieldError("market", "an employer enrols in the GROUP market", "group_only")])
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
+        policy_row = service.enroll(uow, body, plans(request))
+        platform_of(request).audit.append(
+            uow.session.connection(), [access.audit_record(resource_id=str(policy_row.id))]
+        )
+        return _read(uow, policy_row)
 
 
 @router.get("/enrollments/{policy_id}", response_model=PolicyRead, summary="A policy with its covered people")
-def read(policy_id: uuid.UUID, request: Request) -> PolicyRead:
-    with platform_of(request).db.unit_of_work(tenant_of(request), read_only=True) as uow:
+def read(policy_id: uuid.UUID, request: Request, access: Access = Depends(READ_POLICY)) -> PolicyRead:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
         return _read(uow, _policy(uow, policy_id))
 
 
 @router.get("/enrollments/{policy_id}/transactions", response_model=list[TransactionRead], summary="Change history")
-def transactions(policy_id: uuid.UUID, request: Request) -> list[TransactionRead]:
-    with platform_of(request).db.unit_of_work(tenant_of(request), read_only=True) as uow:
+def transactions(
+    policy_id: uuid.UUID, request: Request, access: Access = Depends(READ_POLICY)
+) -> list[TransactionRead]:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
         _policy(uow, policy_id)
         return [
             TransactionRead.model_validate(t, from_attributes=True)
@@ -123,43 +159,53 @@ def transactions(policy_id: uuid.UUID, request: Request) -> list[TransactionRead
 
 
 @router.post("/enrollments/{policy_id}/dependents", response_model=PolicyRead, summary="Add a dependent")
-def add_dependent(policy_id: uuid.UUID, body: DependentAdd, request: Request) -> PolicyRead:
-    with platform_of(request).db.unit_of_work(tenant_of(request)) as uow:
+def add_dependent(
+    policy_id: uuid.UUID, body: DependentAdd, request: Request, access: Access = Depends(WRITE_POLICY)
+) -> PolicyRead:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
         service.add_dependent(uow, policy_id, body)
         return _read(uow, _policy(uow, policy_id))
 
 
 @router.post("/enrollments/{policy_id}/dependent-removals", response_model=PolicyRead, summary="Remove a dependent")
-def remove_dependent(policy_id: uuid.UUID, body: DependentRemove, request: Request) -> PolicyRead:
-    with platform_of(request).db.unit_of_work(tenant_of(request)) as uow:
+def remove_dependent(
+    policy_id: uuid.UUID, body: DependentRemove, request: Request, access: Access = Depends(WRITE_POLICY)
+) -> PolicyRead:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
         service.remove_dependent(uow, policy_id, body)
         return _read(uow, _policy(uow, policy_id))
 
 
 @router.post("/enrollments/{policy_id}/plan-changes", response_model=PolicyRead, summary="Change plan")
-def change_plan(policy_id: uuid.UUID, body: PlanChange, request: Request) -> PolicyRead:
-    with platform_of(request).db.unit_of_work(tenant_of(request)) as uow:
+def change_plan(
+    policy_id: uuid.UUID, body: PlanChange, request: Request, access: Access = Depends(WRITE_POLICY)
+) -> PolicyRead:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
         service.change_plan(uow, policy_id, body, plans(request))
         return _read(uow, _policy(uow, policy_id))
 
 
 @router.post("/enrollments/{policy_id}/termination", response_model=PolicyRead, summary="Terminate the policy")
-def terminate(policy_id: uuid.UUID, body: Termination, request: Request) -> PolicyRead:
-    with platform_of(request).db.unit_of_work(tenant_of(request)) as uow:
+def terminate(
+    policy_id: uuid.UUID, body: Termination, request: Request, access: Access = Depends(WRITE_POLICY)
+) -> PolicyRead:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
         service.terminate(uow, policy_id, body)
         return _read(uow, _policy(uow, policy_id))
 
 
 @router.post("/enrollments/{policy_id}/reinstatement", response_model=PolicyRead, summary="Undo the last termination")
-def reinstate(policy_id: uuid.UUID, request: Request) -> PolicyRead:
-    with platform_of(request).db.unit_of_work(tenant_of(request)) as uow:
+def reinstate(policy_id: uuid.UUID, request: Request, access: Access = Depends(WRITE_POLICY)) -> PolicyRead:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
         service.reinstate(uow, policy_id)
         return _read(uow, _policy(uow, policy_id))
 
 
 @router.post("/enrollments/{policy_id}/renewal", response_model=PolicyRead, summary="Open the next plan year")
-def renew(policy_id: uuid.UUID, body: RenewalCreate, request: Request) -> PolicyRead:
-    with platform_of(request).db.unit_of_work(tenant_of(request)) as uow:
+def renew(
+    policy_id: uuid.UUID, body: RenewalCreate, request: Request, access: Access = Depends(WRITE_POLICY)
+) -> PolicyRead:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
         service.renew(uow, policy_id, body.plan_code, plans(request))
         return _read(uow, _policy(uow, policy_id))
 
@@ -170,8 +216,9 @@ def coverage(
     request: Request,
     on: Annotated[date, Query(description="the date of interest")],
     as_known_at: Annotated[datetime | None, Query(alias="asKnownAt", description="answer as it stood then")] = None,
+    access: Access = Depends(policy("member.read", resource=path("party_id"))),
 ) -> list[CoverageRead]:
-    with platform_of(request).db.unit_of_work(tenant_of(request), read_only=True) as uow:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
         return [
             CoverageRead(
                 policy_id=c.policy.id,

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import or_, select
 
-from olly.enrollment.models import CoverageSpan, Policy, PolicyTerm
+from olly.enrollment.models import CoverageSpan, Policy, PolicyElement, PolicyTerm
 from olly.enrollment.repository import EnrollmentRepository
 from olly.kernel.periods import DatePeriod
 from olly.platform.db import UnitOfWork
@@ -162,3 +162,38 @@ def coverage_facts(uow: UnitOfWork, policy_id: uuid.UUID, party_id: uuid.UUID | 
 
 def policies_of_account(uow: UnitOfWork, account_id: uuid.UUID) -> list[uuid.UUID]:
     return list(uow.session.scalars(select(Policy.id).where(Policy.account_id == account_id)))
+
+
+def group_accounts_of(uow: UnitOfWork, party_id: uuid.UUID) -> frozenset[uuid.UUID]:
+    """The accounts of the group-market policies that cover (or covered) this person, as now known."""
+    rows = uow.session.execute(
+        select(Policy.account_id)
+        .join(CoverageSpan, CoverageSpan.policy_id == Policy.id)
+        .where(
+            CoverageSpan.party_id == party_id,
+            CoverageSpan.superseded_at.is_(None),
+            Policy.market == "GROUP",
+        )
+        .distinct()
+    )
+    return frozenset(rows.scalars())
+
+
+def dependents_of(uow: UnitOfWork, subscriber_party_id: uuid.UUID) -> frozenset[uuid.UUID]:
+    """Everyone covered (or once covered, as now known) on this subscriber's policies but the subscriber."""
+    rows = uow.session.execute(
+        select(CoverageSpan.party_id)
+        .join(Policy, Policy.id == CoverageSpan.policy_id)
+        .where(
+            Policy.subscriber_party_id == subscriber_party_id,
+            CoverageSpan.superseded_at.is_(None),
+            CoverageSpan.party_id != subscriber_party_id,
+        )
+        .distinct()
+    )
+    return frozenset(rows.scalars())
+
+
+def is_member(uow: UnitOfWork, party_id: uuid.UUID) -> bool:
+    """Whether this person has ever been on a policy (as subscriber or dependent)."""
+    return uow.session.scalar(select(PolicyElement.id).where(PolicyElement.party_id == party_id).limit(1)) is not None

@@ -1,16 +1,17 @@
 """The plans API: list plans, read the version in force on a date, load a plan document, quote.
 
-Routes stay thin: parse, open the unit of work, call the service, render. Authorization arrives
-with the identity work; until then requests act for the installation's default tenant.
+Routes stay thin: parse, open the unit of work, call the service, render. Plans are not personal
+data, but group rates are a sponsor's commercial terms: reading plans and quoting (``plan.read``)
+needs a sign-in in any role; loading a plan document (``plan.write``) is for administrators.
+Requests act for the caller's tenant.
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic.alias_generators import to_camel
 
@@ -25,6 +26,7 @@ from olly.plans.schemas import (
     QuoteCreate,
     QuoteRead,
 )
+from olly.platform.auth import Access, policy
 from olly.platform.runtime import Platform
 
 router = APIRouter(prefix="/api/v1/plans", tags=["plans"])
@@ -51,15 +53,14 @@ def _platform(request: Request) -> Platform:
     return platform
 
 
-def _tenant(platform: Platform) -> uuid.UUID:
-    return platform.settings.default_tenant_id
+READ = policy("plan.read")
 
 
 @router.get("", summary="Every plan, with the version in force on a date", response_model=PlanListRead)
-def list_plans(request: Request, on: OnQuery = None) -> PlanListRead:
+def list_plans(request: Request, on: OnQuery = None, access: Access = Depends(READ)) -> PlanListRead:
     platform = _platform(request)
     day = on or platform.clock.today()
-    with platform.db.unit_of_work(_tenant(platform), read_only=True) as uow:
+    with platform.db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
         listings = service.list_plans(uow, day)
         items = [
             PlanListItemRead(
@@ -92,7 +93,9 @@ _DOCUMENT_BODY: Final[dict[str, Any]] = {
     openapi_extra=_DOCUMENT_BODY,
     responses={200: {"description": "Every version in the document was already loaded, unchanged"}},
 )
-async def load_plan_document(request: Request, response: Response) -> LoadResultRead:
+async def load_plan_document(
+    request: Request, response: Response, access: Access = Depends(policy("plan.write"))
+) -> LoadResultRead:
     content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if content_type == "application/json" or content_type.endswith("+json"):
         fmt: document.DocumentFormat = "json"
@@ -105,7 +108,7 @@ async def load_plan_document(request: Request, response: Response) -> LoadResult
 
     def load() -> list[service.LoadOutcome]:
         limits = service.limits_from_settings(platform.settings)
-        with platform.db.unit_of_work(_tenant(platform)) as uow:
+        with platform.db.unit_of_work(access.principal.tenant_id) as uow:
             return service.load_text(uow, raw, fmt, limits, source="api")
 
     outcomes = await run_in_threadpool(load)
@@ -129,34 +132,41 @@ async def _read_body(request: Request) -> bytes:
 
 
 @router.get("/{code}", summary="The version of a plan in force on a date", response_model=PlanVersionRead)
-def get_plan_in_force(request: Request, code: PlanCodePath, on: OnQuery = None) -> PlanVersionRead:
+def get_plan_in_force(
+    request: Request, code: PlanCodePath, on: OnQuery = None, access: Access = Depends(READ)
+) -> PlanVersionRead:
     platform = _platform(request)
-    with platform.db.unit_of_work(_tenant(platform), read_only=True) as uow:
+    with platform.db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
         return PlanVersionRead.of(service.version_in_force(uow, code, on or platform.clock.today()))
 
 
 @router.get("/{code}/versions", summary="Every version of a plan", response_model=list[PlanVersionSummaryRead])
-def list_plan_versions(request: Request, code: PlanCodePath) -> list[PlanVersionSummaryRead]:
+def list_plan_versions(
+    request: Request, code: PlanCodePath, access: Access = Depends(READ)
+) -> list[PlanVersionSummaryRead]:
     platform = _platform(request)
-    with platform.db.unit_of_work(_tenant(platform), read_only=True) as uow:
+    with platform.db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
         return [PlanVersionSummaryRead.of(stored) for stored in service.list_versions(uow, code)]
 
 
 @router.get("/{code}/versions/{version}", summary="One version of a plan", response_model=PlanVersionRead)
 def get_plan_version(
-    request: Request, code: PlanCodePath, version: Annotated[int, Path(ge=1, le=1_000_000)]
+    request: Request,
+    code: PlanCodePath,
+    version: Annotated[int, Path(ge=1, le=1_000_000)],
+    access: Access = Depends(READ),
 ) -> PlanVersionRead:
     platform = _platform(request)
-    with platform.db.unit_of_work(_tenant(platform), read_only=True) as uow:
+    with platform.db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
         return PlanVersionRead.of(service.get_version(uow, code, version))
 
 
 @router.post("/{code}/quote", summary="Quote the premium for a tier or a household", response_model=QuoteRead)
-def quote_plan(request: Request, code: PlanCodePath, body: QuoteCreate) -> QuoteRead:
+def quote_plan(request: Request, code: PlanCodePath, body: QuoteCreate, access: Access = Depends(READ)) -> QuoteRead:
     platform = _platform(request)
     day = body.on or platform.clock.today()
     contribution = body.employer_contribution
-    with platform.db.unit_of_work(_tenant(platform), read_only=True) as uow:
+    with platform.db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
         try:
             quote = service.quote(
                 uow,

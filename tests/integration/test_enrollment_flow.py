@@ -1,4 +1,8 @@
-"""End to end over HTTP and the event backbone: enrol → events → eligibility read model → fast path."""
+"""End to end over HTTP and the event backbone: enrol → events → eligibility read model → fast path.
+
+An enrollment specialist registers, enrols and terminates; a claims examiner checks eligibility by
+member id; a provider finds the member by number, birth date and name.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,11 @@ from sqlalchemy import select
 from olly.app import create_app
 from olly.kernel.clock import FixedClock
 from olly.plans import service as plans_service
+from olly.platform.auth.roles import Role
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.bus.runtime import BusRuntime, default_registry
 from olly.platform.runtime import Platform
+from tests.support.identity import NPI_1, Caller, sign_in_as
 
 PPO = "OLLY-PPO-1000"
 
@@ -27,6 +33,21 @@ def client(platform: Platform, tenant_id: uuid.UUID, clock: FixedClock) -> Itera
         plans_service.load_demo_plans(uow, plans_service.limits_from_settings(platform.settings))
     with TestClient(create_app(platform, run_bus=False)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def specialist(client: TestClient, tenant_id: uuid.UUID) -> Caller:
+    return sign_in_as(client.app, tenant_id, Role.ENROLLMENT_SPECIALIST)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def examiner(client: TestClient, tenant_id: uuid.UUID) -> Caller:
+    return sign_in_as(client.app, tenant_id, Role.CLAIMS_EXAMINER)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def provider(client: TestClient, tenant_id: uuid.UUID) -> Caller:
+    return sign_in_as(client.app, tenant_id, Role.PROVIDER, npi=NPI_1)  # type: ignore[arg-type]
 
 
 _runtimes: dict[int, BusRuntime] = {}
@@ -42,19 +63,32 @@ def drain(platform: Platform) -> int:
     return runtime.drain()
 
 
-def person(client: TestClient, given: str, family: str, born: str) -> str:
+def person(client: TestClient, caller: Caller, given: str, family: str, born: str) -> str:
     response = client.post(
-        "/api/v1/parties/individuals", json={"given_name": given, "family_name": family, "birth_date": born}
+        "/api/v1/parties/individuals",
+        json={"given_name": given, "family_name": family, "birth_date": born},
+        headers=caller.headers,
     )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
 
 
-def test_enrol_then_check_eligibility(client: TestClient, platform: Platform, clock: FixedClock) -> None:
-    account = client.post("/api/v1/accounts", json={"kind": "GROUP", "name": "Acme Tools", "currency": "USD"})
+def test_enrol_then_check_eligibility(
+    client: TestClient,
+    platform: Platform,
+    clock: FixedClock,
+    specialist: Caller,
+    examiner: Caller,
+    provider: Caller,
+) -> None:
+    account = client.post(
+        "/api/v1/accounts",
+        json={"kind": "GROUP", "name": "Acme Tools", "currency": "USD"},
+        headers=specialist.headers,
+    )
     assert account.status_code == 201
-    subscriber = person(client, "Nia", "Brooks", "1988-03-14")
-    spouse = person(client, "Theo", "Brooks", "1987-07-01")
+    subscriber = person(client, specialist, "Nia", "Brooks", "1988-03-14")
+    spouse = person(client, specialist, "Theo", "Brooks", "1987-07-01")
     enrolled = client.post(
         "/api/v1/enrollments",
         json={
@@ -65,6 +99,7 @@ def test_enrol_then_check_eligibility(client: TestClient, platform: Platform, cl
             "effective_date": "2026-01-01",
             "dependents": [{"party_id": spouse, "relationship": "SPOUSE"}],
         },
+        headers=specialist.headers,
     )
     assert enrolled.status_code == 201, enrolled.text
     policy = enrolled.json()
@@ -77,7 +112,9 @@ def test_enrol_then_check_eligibility(client: TestClient, platform: Platform, cl
     # the read model follows the events; before activation the answer is "pending"
     assert drain(platform) == 1
     pending = client.get(
-        "/api/v1/eligibility", params={"memberId": spouse, "serviceDate": "2026-02-03", "serviceType": "98"}
+        "/api/v1/eligibility",
+        params={"memberId": spouse, "serviceDate": "2026-02-03", "serviceType": "98"},
+        headers=examiner.headers,
     )
     assert pending.status_code == 200
     assert (pending.json()["covered"], pending.json()["status"]) == (False, "PENDING_ACTIVATION")
@@ -91,7 +128,9 @@ def test_enrol_then_check_eligibility(client: TestClient, platform: Platform, cl
     assert "enrollment.activate-due-groups" in scheduler.run_all_once()
     assert drain(platform) == 1
     answer = client.get(
-        "/api/v1/eligibility", params={"memberId": spouse, "serviceDate": "2026-02-03", "serviceType": "98"}
+        "/api/v1/eligibility",
+        params={"memberId": spouse, "serviceDate": "2026-02-03", "serviceType": "98"},
+        headers=examiner.headers,
     )
     body = answer.json()
     assert (body["covered"], body["status"], body["plan_code"], body["relationship"]) == (
@@ -113,6 +152,7 @@ def test_enrol_then_check_eligibility(client: TestClient, platform: Platform, cl
             "service_date": "2026-02-03",
             "service_type": "98",
         },
+        headers=provider.headers,
     )
     assert search.json()["member_id"] == spouse and search.json()["covered"] is True
     wrong = client.post(
@@ -123,15 +163,37 @@ def test_enrol_then_check_eligibility(client: TestClient, platform: Platform, cl
             "family_name": "Brooks",
             "service_date": "2026-02-03",
         },
+        headers=examiner.headers,
     )
     assert (wrong.json()["covered"], wrong.json()["status"], wrong.json()["member_id"]) == (False, "NOT_FOUND", None)
+    # A provider who does not identify the patient learns nothing: neither by a wrong birth date nor
+    # by member id alone (staff with access to every member get the "not found" answer above).
+    missed = client.post(
+        "/api/v1/eligibility/search",
+        json={
+            "member_number": body["member_number"],
+            "birth_date": "1987-07-02",
+            "family_name": "Brooks",
+            "service_date": "2026-02-03",
+        },
+        headers=provider.headers,
+    )
+    by_id = client.get(
+        "/api/v1/eligibility", params={"memberId": spouse, "serviceDate": "2026-02-03"}, headers=provider.headers
+    )
+    assert (missed.status_code, by_id.status_code) == (404, 404)
+    assert body["member_number"] not in missed.text + by_id.text
 
     # a termination reaches the fast path through the bus (the cache is invalidated)
     clock.set(datetime(2026, 4, 10, 9, 0, tzinfo=UTC))
-    ended = client.post(f"/api/v1/enrollments/{policy['id']}/termination", json={"reason": "VOLUNTARY"})
+    ended = client.post(
+        f"/api/v1/enrollments/{policy['id']}/termination", json={"reason": "VOLUNTARY"}, headers=specialist.headers
+    )
     assert ended.status_code == 200 and ended.json()["status"] == "TERMINATED"
     drain(platform)
-    after = client.get("/api/v1/eligibility", params={"memberId": spouse, "serviceDate": "2026-05-01"}).json()
+    after = client.get(
+        "/api/v1/eligibility", params={"memberId": spouse, "serviceDate": "2026-05-01"}, headers=examiner.headers
+    ).json()
     assert (after["covered"], after["status"], after["coverage_end"]) == (False, "TERMINATED", "2026-04-30")
     client.app.state.verified_events.flush()  # type: ignore[attr-defined]
     with platform.db.unit_of_work(None, all_tenants=True, read_only=True) as uow:
@@ -140,21 +202,26 @@ def test_enrol_then_check_eligibility(client: TestClient, platform: Platform, cl
     assert "eligibility.coverage.verified" in topics
 
 
-def test_refusals_are_problems(client: TestClient) -> None:
+def test_refusals_are_problems(client: TestClient, specialist: Caller) -> None:
     unknown_plan = client.post(
         "/api/v1/enrollments",
         json={
             "market": "GROUP",
             "account_id": str(uuid.uuid4()),
-            "subscriber_party_id": person(client, "A", "B", "1990-01-01"),
+            "subscriber_party_id": person(client, specialist, "A", "B", "1990-01-01"),
             "plan_code": "NOPE",
             "effective_date": "2026-01-01",
         },
+        headers=specialist.headers,
     )
     assert unknown_plan.status_code == 422
     assert unknown_plan.json()["errors"] == [
         {"field": "plan_code", "message": "no such plan in force on that date", "code": "unknown_plan"}
     ]
-    assert client.get(f"/api/v1/enrollments/{uuid.uuid4()}").status_code == 404
-    bad = client.get("/api/v1/eligibility", params={"memberId": "not-a-uuid", "serviceDate": "2026-01-01"})
+    assert client.get(f"/api/v1/enrollments/{uuid.uuid4()}", headers=specialist.headers).status_code == 404
+    bad = client.get(
+        "/api/v1/eligibility",
+        params={"memberId": "not-a-uuid", "serviceDate": "2026-01-01"},
+        headers=specialist.headers,
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.memberId"

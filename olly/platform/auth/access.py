@@ -255,6 +255,7 @@ class AccessControl:
         if principal is None:
             self._audit_denial(request, None, declared, "unauthenticated", None)
             raise NotAuthenticated()
+        request.state.tenant_id = principal.tenant_id  # what ``olly.platform.http.tenant_of`` answers
         if principal.session_stage != ACTIVE and not declared.allow_pending_mfa:
             self._audit_denial(request, principal, declared, principal.session_stage, None)
             if principal.session_stage == MFA_ENROLMENT_REQUIRED:
@@ -290,8 +291,12 @@ class AccessControl:
                     raise AccessDenied("access to this kind of resource is not configured")
                 facts = resolver.resolve(context, ref) if ref.resource_id is not None else ResourceFacts(kind)
                 if facts is None:
-                    self._audit_denial(request, principal, declared, "not_found", resource_id)
+                    named = None if declared.resource.evidence else resource_id  # evidence: a search, not an id
+                    self._audit_denial(request, principal, declared, "not_found", named)
                     raise _not_found()
+                # From here the audit names the resource by the resolver's own id: a locator may
+                # itself be personal data (the member number of an eligibility search).
+                resource_id = facts.resource_id
         decision = decide(subject, action, facts, context.today)
         if not decision.allowed:
             self._audit_denial(request, principal, declared, decision.reason.value, resource_id)

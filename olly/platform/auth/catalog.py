@@ -26,11 +26,21 @@ class ResourceKind:
 
 
 _KINDS: Final[tuple[ResourceKind, ...]] = (
-    ResourceKind("party", "a person's demographics and contact details", phi=True),
+    ResourceKind(
+        "party",
+        "a person's (or organisation's) demographics and contact details; ``create`` registers a new one",
+        phi=True,
+        verbs=(READ, WRITE, "create"),
+    ),
     ResourceKind("member", "a covered person's membership (subscriber or dependent)", phi=True),
     ResourceKind("eligibility", "coverage on a date: eligibility and benefits answers", phi=True),
     ResourceKind("enrollment", "enrollment transactions and coverage elections", phi=True),
     ResourceKind("roster", "an employer group's list of covered employees and dependents", phi=True),
+    ResourceKind(
+        "customer_account",
+        "an employer group or household account (the billing entity) and the roles people hold on it",
+        phi=True,
+    ),
     ResourceKind("id_card", "a member's ID card", phi=True),
     ResourceKind("accumulator", "deductible and out-of-pocket totals of a member", phi=True, clinical=True),
     ResourceKind("claim", "a claim, its lines, diagnoses and adjudication", phi=True, clinical=True),
@@ -57,6 +67,13 @@ _KINDS: Final[tuple[ResourceKind, ...]] = (
     ResourceKind("api_client", "a trading partner's API client", phi=False),
     ResourceKind("break_glass", "emergency access grants and their review", phi=True, verbs=(READ, WRITE, "review")),
     ResourceKind("audit_log", "the audit trail", phi=True, verbs=(READ,)),
+    ResourceKind("bus", "the event backbone's status: transport, counters, consumer lag", phi=False, verbs=(READ,)),
+    ResourceKind(
+        "dead_letter",
+        "events no consumer could handle, with their original payloads; ``redrive`` sends one back",
+        phi=True,
+        verbs=(READ, "redrive"),
+    ),
 )
 
 RESOURCE_KINDS: Final[dict[str, ResourceKind]] = {k.name: k for k in _KINDS}

@@ -86,6 +86,11 @@ GRANTS: Final[tuple[Grant, ...]] = (
         for kind in ("party", "member", "eligibility", "roster", "id_card", "invoice", "payment")
     ),
     _g(Role.EMPLOYER_ADMIN, "enrollment", RW, Relation.SAME_GROUP),
+    _g(Role.EMPLOYER_ADMIN, "roster", W, Relation.SAME_GROUP),  # the group's own roster import
+    _g(Role.EMPLOYER_ADMIN, "customer_account", R, Relation.SAME_GROUP),
+    # Registering the people an employer then enrols (a new person belongs to no group yet, so the
+    # role decides; reading them back needs the enrolment).
+    _g(Role.EMPLOYER_ADMIN, "party", ("create",), Relation.SAME_GROUP),
     _g(Role.EMPLOYER_ADMIN, "payment", W, Relation.SAME_GROUP),
     _g(Role.EMPLOYER_ADMIN, "account", RW, Relation.SELF),
     _g(Role.EMPLOYER_ADMIN, "session", RW, Relation.SELF),
@@ -119,11 +124,13 @@ GRANTS: Final[tuple[Grant, ...]] = (
         _g(Role.ENROLLMENT_SPECIALIST, kind, RW)
         for kind in ("party", "member", "eligibility", "enrollment", "roster", "id_card", "consent", "edi_file")
     ),
+    _g(Role.ENROLLMENT_SPECIALIST, "customer_account", RW),
+    _g(Role.ENROLLMENT_SPECIALIST, "party", ("create",)),
     *(_g(Role.ENROLLMENT_SPECIALIST, kind, R) for kind in ("plan", "invoice", "transaction", "deletion_request")),
     *(_g(Role.BILLING, kind, RW) for kind in ("invoice", "payment")),
-    *(_g(Role.BILLING, kind, R) for kind in ("roster", "enrollment", "plan", "party")),
+    *(_g(Role.BILLING, kind, R) for kind in ("roster", "enrollment", "plan", "party", "customer_account")),
     *(_g(Role.CREDENTIALING, kind, RW) for kind in ("provider", "credentialing")),
-    _g(Role.CREDENTIALING, "contract", R),
+    *(_g(Role.CREDENTIALING, kind, R) for kind in ("contract", "plan")),
     *(_g(Role.PROVIDER_RELATIONS, kind, RW) for kind in ("provider", "contract")),
     *(_g(Role.PROVIDER_RELATIONS, kind, R) for kind in ("credentialing", "remittance", "plan")),
     *(_g(Role.COMPLIANCE_AUDITOR, kind, R) for kind in _ALL_READABLE),
@@ -132,6 +139,8 @@ GRANTS: Final[tuple[Grant, ...]] = (
     _g(Role.ADMINISTRATOR, "break_glass", (READ, "review")),
     _g(Role.ADMINISTRATOR, "deletion_request", (READ, WRITE, "process")),
     _g(Role.ADMINISTRATOR, "audit_log", R),
+    _g(Role.ADMINISTRATOR, "bus", R),
+    _g(Role.ADMINISTRATOR, "dead_letter", (READ, "redrive")),
     # Every staff member manages their own session and account, and may open break-glass.
     *(_g(role, "session", RW, Relation.SELF) for role in STAFF_ROLES),
     *(_g(role, "account", RW, Relation.SELF) for role in STAFF_ROLES if role is not Role.ADMINISTRATOR),

@@ -106,9 +106,17 @@ def _dead_letter(row: Any) -> DeadLetter:
 
 
 def list_dead_letters(
-    db: Database, *, topic: str | None = None, include_redriven: bool = False, limit: int = 100
+    db: Database,
+    *,
+    topic: str | None = None,
+    include_redriven: bool = False,
+    limit: int = 100,
+    tenant_id: uuid.UUID | None = None,
 ) -> list[DeadLetter]:
+    """Newest first; one tenant's when ``tenant_id`` is given (the API), every tenant's otherwise (the CLI)."""
     query = select(OUTBOX).where(OUTBOX.c.topic.like("%.dlq"))
+    if tenant_id is not None:
+        query = query.where(OUTBOX.c.tenant_id == tenant_id)
     if topic is not None:
         query = query.where(OUTBOX.c.topic == (topic if topic.endswith(catalog.DLQ_SUFFIX) else topic + ".dlq"))
     if not include_redriven:

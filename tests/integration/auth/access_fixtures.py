@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from olly.consent import service as consent_service
 from olly.platform.auth.roles import Role
+from tests.integration.bus.helpers import dead_letter
 from tests.support.identity import World
 
 
@@ -36,6 +37,7 @@ class Seeded:
     consents: list[Owned] = field(default_factory=list)
     deletion_requests: list[Owned] = field(default_factory=list)
     grants: list[Owned] = field(default_factory=list)
+    dead_letters: list[Owned] = field(default_factory=list)
 
 
 def seed(world: World) -> Seeded:
@@ -70,6 +72,10 @@ def seed(world: World) -> Seeded:
         seeded.markers[letter].append(reason)
     for letter in ("A", "B", "D"):
         seeded.markers[letter].append(f"member.{letter.lower()}@example.org")
+    for letter in world.parties:
+        # The world's people are real: their names and member numbers must never reach anyone else.
+        seeded.markers[letter] += [world.names[letter], world.member_numbers[letter]]
+    seeded.dead_letters.append(Owned("A", str(dead_letter(world.platform, world.tenant_id, world.policies["A"]))))
     return seeded
 
 
@@ -96,6 +102,21 @@ def api_clients(world: World, seeded: Seeded) -> list[Owned]:
     ]
 
 
+def people(world: World, seeded: Seeded) -> list[Owned]:
+    """Members, and the eligibility of members, by party id (A, C, D in G1; B in G2)."""
+    return _with_markers([Owned(letter, str(party)) for letter, party in world.parties.items()], seeded)
+
+
+def policies(world: World, seeded: Seeded) -> list[Owned]:
+    # A's policy covers A, child C and adult spouse D: the subscriber alone may not read it whole.
+    return _with_markers([Owned(letter, str(policy)) for letter, policy in world.policies.items()], seeded)
+
+
+def group_accounts(world: World, seeded: Seeded) -> list[Owned]:
+    # G1 is the group of A, C and D (owner "A" for the matrix); G2 is B's.
+    return [Owned("A", str(world.groups["G1"])), Owned("B", str(world.groups["G2"]))]
+
+
 RESOURCE_FIXTURES: dict[str, Callable[[World, Seeded], list[Owned]]] = {
     "party": parties,
     "account": accounts,
@@ -103,7 +124,17 @@ RESOURCE_FIXTURES: dict[str, Callable[[World, Seeded], list[Owned]]] = {
     "consent": lambda world, seeded: seeded.consents,
     "deletion_request": lambda world, seeded: _with_markers(seeded.deletion_requests, seeded),
     "break_glass": lambda world, seeded: seeded.grants,
+    "member": people,
+    "eligibility": people,
+    "enrollment": policies,
+    "roster": group_accounts,
+    "customer_account": group_accounts,
+    "dead_letter": lambda world, seeded: seeded.dead_letters,
 }
+
+#: Values for path parameters that name no resource of the route's policy (plans are read by any
+#: signed-in role: the plan code selects, the role decides).
+PATH_VALUES: dict[str, str] = {"code": "OLLY-PPO-1000", "version": "1"}
 
 #: Personas checked for cross-person refusals; staff are checked against the rules instead.
 OWN_LETTER: dict[str, str] = {"member_a": "A", "member_b": "B", "member_d": "D"}

@@ -34,6 +34,7 @@ from olly.platform.runtime import Platform
 from tests.integration.auth.access_fixtures import (
     CROSS_CHECKED_ROLES,
     OWN_LETTER,
+    PATH_VALUES,
     RESOURCE_FIXTURES,
     Owned,
     seed,
@@ -99,6 +100,8 @@ def _request(probe: Probe, target: Owned | None) -> tuple[str, dict[str, Any] | 
             for part in parents:
                 node = node.setdefault(part, {})
             node[leaf] = target.resource_id
+    for name, value in PATH_VALUES.items():
+        path = path.replace("{" + name + "}", value)
     assert "{" not in path, f"{probe.path}: a path parameter the fixtures cannot fill"
     return path, body, query
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -13,11 +13,11 @@ from olly.kernel.clock import FixedClock
 from olly.platform.auth.roles import AccountKind
 from olly.platform.auth.service import NewAccount
 from olly.platform.runtime import Platform
-from tests.support.identity import STRONG_PASSWORD, audit_rows, create_account
+from tests.support.identity import STRONG_PASSWORD, audit_rows, create_account, register_person
 
 
 def _signed_in_member(client: TestClient, control, tenant_id) -> tuple[uuid.UUID, str]:  # type: ignore[no-untyped-def]
-    party = uuid.uuid4()
+    party = register_person(control.db, tenant_id, "Mina", "Member", date(1991, 2, 3))
     create_account(
         control, tenant_id, NewAccount(AccountKind.MEMBER, "m@example.org", password=STRONG_PASSWORD, party_id=party)
     )

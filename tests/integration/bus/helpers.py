@@ -52,3 +52,31 @@ def runtime(
     if member_id is not None:
         extra["member_id"] = member_id
     return BusRuntime(platform.db, settings, registry, platform.outbox, run_relay=run_relay, **extra)
+
+
+def dead_letter(platform: Platform, tenant_id: uuid.UUID, policy_id: uuid.UUID) -> uuid.UUID:
+    """A dead letter of ``tenant_id`` (an enrollment event eligibility failed on), written by the
+    dispatcher's own dead-lettering, without running a bus."""
+    from olly.kernel.errors import BusinessRuleViolation
+    from olly.platform.bus.dispatch import DatabaseIdempotency, Dispatcher, RetryPolicy
+    from olly.platform.bus.messages import Message
+
+    now = platform.clock.now()
+    message = Message(
+        topic="enrollment.enrollment.submitted",
+        partition=0,
+        offset=0,
+        key=str(policy_id),
+        event_id=uuid.uuid4(),
+        event_type="ENROLLMENT_SUBMITTED",
+        schema_version="1",
+        tenant_id=tenant_id,
+        correlation_id=uuid.uuid4(),
+        causation_id=None,
+        occurred_at=now,
+        created_at=now,
+        payload={"enrollmentId": str(policy_id)},
+    )
+    dispatcher = Dispatcher(platform.db, platform.clock, RetryPolicy(), DatabaseIdempotency(platform.clock))
+    failure = BusinessRuleViolation("read model unavailable")
+    return dispatcher.dead_letter("eligibility-enrollment-consumer", message, failure, 3, None)

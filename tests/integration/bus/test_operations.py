@@ -11,14 +11,16 @@ from typer.testing import CliRunner
 
 from olly.app import create_app
 from olly.kernel.errors import BusinessRuleViolation
+from olly.platform.auth.roles import Role
 from olly.platform.bus import dlq, trace
 from olly.platform.bus.idempotency import RedisIdempotency, redis_key
 from olly.platform.bus.messages import HandlerRegistry, Message
 from olly.platform.bus.relay import wait_until
 from olly.platform.db import UnitOfWork
 from olly.platform.runtime import Platform
-from tests.integration.bus.helpers import GROUP, TOPIC, claim_submitted, runtime
+from tests.integration.bus.helpers import GROUP, TOPIC, claim_submitted, dead_letter, runtime
 from tests.services import require_redis
+from tests.support.identity import sign_in_as
 
 
 def _fail_once_registry(handled: list[uuid.UUID], broken: list[bool]) -> HandlerRegistry:
@@ -40,7 +42,9 @@ def test_admin_api_lists_shows_and_redrives_a_dead_letter(platform: Platform, te
     with platform.db.unit_of_work(tenant_id) as uow:
         event = uow.publish(claim_submitted(), key="k").event_id
     bus.drain()
-    client = TestClient(create_app(platform))
+    app = create_app(platform)
+    client = TestClient(app)
+    client.headers.update(sign_in_as(app, tenant_id, Role.ADMINISTRATOR).headers)
     listed = client.get("/admin/bus/dlq").json()["items"]
     assert [item["originalEventId"] for item in listed] == [str(event)]
     letter_id = listed[0]["id"]
@@ -62,6 +66,29 @@ def test_admin_api_lists_shows_and_redrives_a_dead_letter(platform: Platform, te
     assert again.headers["content-type"] == "application/problem+json"
     assert client.get(f"/admin/bus/dlq/{uuid.uuid4()}").status_code == 404
     assert client.get("/admin/bus/dlq").json()["items"] == []
+
+
+def test_each_tenant_sees_its_own_dead_letters_and_auditors_only_read(platform: Platform, tenant_id: uuid.UUID) -> None:
+    ours = dead_letter(platform, tenant_id, uuid.uuid4())
+    theirs = dead_letter(platform, uuid.uuid4(), uuid.uuid4())
+    app = create_app(platform)
+    client = TestClient(app)
+    admin = sign_in_as(app, tenant_id, Role.ADMINISTRATOR)
+    auditor = sign_in_as(app, tenant_id, Role.COMPLIANCE_AUDITOR)
+    billing = sign_in_as(app, tenant_id, Role.BILLING)
+
+    assert [i["id"] for i in client.get("/admin/bus/dlq", headers=admin.headers).json()["items"]] == [str(ours)]
+    assert client.get(f"/admin/bus/dlq/{theirs}", headers=admin.headers).status_code == 404
+    assert client.post(f"/admin/bus/dlq/{theirs}/redrive", headers=admin.headers).status_code == 404
+    assert client.get(f"/admin/bus/dlq/{ours}", headers=auditor.headers).json()["id"] == str(ours)
+    assert client.get("/admin/bus/status", headers=auditor.headers).status_code == 200
+    refused = client.post(f"/admin/bus/dlq/{ours}/redrive", headers=auditor.headers)
+    assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
+    for path in ("/admin/bus/status", "/admin/bus/dlq", f"/admin/bus/dlq/{ours}"):
+        assert client.get(path, headers=billing.headers).status_code == 403
+    assert client.get("/admin/bus/dlq").status_code == 401
+    # Nothing was redriven by the refused calls.
+    assert [d.redriven_at for d in dlq.list_dead_letters(platform.db)] == [None, None]
 
 
 def test_cli_lists_shows_and_redrives(

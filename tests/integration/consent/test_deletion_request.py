@@ -14,11 +14,10 @@ from olly.consent.models import ConsentRecord
 from olly.kernel.clock import FixedClock
 from olly.platform.auth.models import Account, BreakGlassGrant
 from olly.platform.auth.roles import AccountKind
-from olly.platform.auth.rules import ResourceFacts
 from olly.platform.auth.service import NewAccount
 from olly.platform.db import UnitOfWork
 from olly.platform.personal_data import DataSubject, PersonalDataItem, RecordCategory
-from tests.support.identity import STRONG_PASSWORD, create_account
+from tests.support.identity import STRONG_PASSWORD, create_account, register_person
 
 ADDRESS = "77 Quiet Street, Apt 4"
 
@@ -56,8 +55,7 @@ class DomainDouble:
 
 
 def test_deletion_request_end_to_end(client, control, world, platform, outbox, clock: FixedClock, tenant_id) -> None:  # type: ignore[no-untyped-def]
-    party = uuid.uuid4()
-    world.party_facts.add(ResourceFacts(kind="party", resource_id=str(party), party_ids=frozenset({party})))
+    party = register_person(platform.db, tenant_id, "Erin", "Ease", date(1990, 6, 1))
     account_id = create_account(
         control,
         tenant_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,15 +12,20 @@ from fastapi.testclient import TestClient
 
 from olly.app import create_app
 from olly.plans import document
+from olly.platform.auth.roles import Role
 from olly.platform.runtime import Platform
 from tests.plan_documents import changed, demo_data, demo_text, demo_version
+from tests.support.identity import sign_in_as
 
 PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
-def client(platform: Platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform)) as test_client:
+def client(platform: Platform, tenant_id: uuid.UUID) -> Iterator[TestClient]:
+    """Signed in as an administrator: the only role that loads plan documents (any role reads)."""
+    app = create_app(platform)
+    with TestClient(app) as test_client:
+        test_client.headers.update(sign_in_as(app, tenant_id, Role.ADMINISTRATOR).headers)
         yield test_client
 
 
@@ -256,3 +262,23 @@ def test_the_openapi_document_lists_the_plans_routes(client: TestClient) -> None
         "/api/v1/plans/{code}/quote",
     }
     assert "application/yaml" in paths["/api/v1/plans"]["post"]["requestBody"]["content"]
+
+
+def test_reading_needs_a_sign_in_and_loading_is_for_administrators(
+    client: TestClient, platform: Platform, tenant_id: uuid.UUID
+) -> None:
+    assert post_plan(client, demo_data("OLLY-PPO-1000")).status_code == 201
+    anonymous = TestClient(client.app).get("/api/v1/plans")
+    assert (anonymous.status_code, anonymous.json()["code"]) == (401, "unauthenticated")
+    member = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=uuid.uuid4())  # type: ignore[arg-type]
+    listed = client.get("/api/v1/plans", params={"on": "2026-03-01"}, headers=member.headers)
+    assert [p["code"] for p in listed.json()["plans"]] == ["OLLY-PPO-1000"]
+    specialist = sign_in_as(client.app, tenant_id, Role.ENROLLMENT_SPECIALIST)  # type: ignore[arg-type]
+    for caller in (member, specialist):
+        refused = client.post(
+            "/api/v1/plans",
+            content=as_json(changed(demo_data("OLLY-PPO-1000"), "name", "Renamed")),
+            headers={"content-type": "application/json", **caller.headers},
+        )
+        assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
+    assert client.get("/api/v1/plans/OLLY-PPO-1000/versions").json()[0]["version"] == 1  # nothing was loaded

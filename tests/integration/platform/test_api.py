@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 
@@ -14,6 +14,7 @@ from olly.app import create_app
 from olly.config import Settings
 from olly.kernel.clock import FixedClock
 from olly.kernel.errors import Conflict
+from olly.platform.auth import public
 from olly.platform.runtime import Platform, build_platform
 
 
@@ -23,17 +24,19 @@ class Probe(BaseModel):
 
 
 def add_probe_routes(app: FastAPI) -> None:
-    """Routes that exercise the error handlers the way domain routers will."""
+    """Routes that exercise the error handlers the way domain routers will (declared public: every
+    route must declare its access policy)."""
+    probe = [Depends(public("error-handling probe", rate=None))]
 
-    @app.post("/_probe/validate")
+    @app.post("/_probe/validate", dependencies=probe)
     def validate(body: Probe) -> dict[str, int]:
         return {"units": body.units}
 
-    @app.post("/_probe/conflict")
+    @app.post("/_probe/conflict", dependencies=probe)
     def conflict() -> None:
         raise Conflict("the claim was already submitted with another body")
 
-    @app.get("/_probe/crash")
+    @app.get("/_probe/crash", dependencies=probe)
     def crash() -> None:
         raise RuntimeError("secret internals: 123-45-6789 /srv/olly/db.py line 7")
 
