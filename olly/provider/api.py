@@ -1,6 +1,7 @@
 """HTTP API of the provider domain. Routes stay thin: validate, open the unit of work, call the
-service, render. Authorization arrives with the identity work; until then every route runs for the
-installation's default tenant."""
+service, render. Every route declares its policy: registry, credentialing and contract work is for
+staff whose role grants it (docs/security.md); the directory search is public. Provider self-service
+(a provider user acting on its own record) needs the provider resolver, which is not built yet."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, status
+from fastapi import APIRouter, Body, Depends, Query, Request, status
 
 from olly.kernel.money import Money
+from olly.platform.auth import policy, public
 from olly.platform.db import UnitOfWork
 from olly.provider import rules as r
 from olly.provider import schemas as s
@@ -144,14 +146,23 @@ def _money(value: Money | None) -> str | None:
 
 
 # -- registry ----------------------------------------------------------------------------------------
-@router.post("/providers", status_code=status.HTTP_201_CREATED, summary="Register a provider")
+@router.post(
+    "/providers",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a provider",
+    dependencies=[Depends(policy("provider.write"))],
+)
 def create_provider(request: Request, body: s.ProviderCreate) -> s.ProviderRead:
     with _unit_of_work(request) as uow:
         provider = service.register_provider(uow, body.draft())
         return _provider(service.provider_details(uow, provider.id))
 
 
-@router.post("/providers/import", summary="Bulk import providers from CSV (each row atomic)")
+@router.post(
+    "/providers/import",
+    summary="Bulk import providers from CSV (each row atomic)",
+    dependencies=[Depends(policy("provider.write"))],
+)
 def import_providers(request: Request, csv_text: Annotated[str, Body(media_type="text/csv")]) -> s.ImportResult:
     rows = list(service.read_import_csv(csv_text))
     report = service.ImportReport()
@@ -167,19 +178,29 @@ def import_providers(request: Request, csv_text: Annotated[str, Body(media_type=
     )
 
 
-@router.get("/providers/by-npi/{npi}", summary="Find a provider by NPI")
+@router.get(
+    "/providers/by-npi/{npi}", summary="Find a provider by NPI", dependencies=[Depends(policy("provider.read"))]
+)
 def get_provider_by_npi(request: Request, npi: str) -> s.ProviderRead:
     with _unit_of_work(request, read_only=True) as uow:
         return _provider(service.provider_details(uow, service.find_provider_id(uow, npi)))
 
 
-@router.get("/providers/{provider_id}", summary="A provider with its registry details")
+@router.get(
+    "/providers/{provider_id}",
+    summary="A provider with its registry details",
+    dependencies=[Depends(policy("provider.read"))],
+)
 def get_provider(request: Request, provider_id: uuid.UUID) -> s.ProviderRead:
     with _unit_of_work(request, read_only=True) as uow:
         return _provider(service.provider_details(uow, provider_id))
 
 
-@router.patch("/providers/{provider_id}", summary="Change new-patient acceptance, languages or credential")
+@router.patch(
+    "/providers/{provider_id}",
+    summary="Change new-patient acceptance, languages or credential",
+    dependencies=[Depends(policy("provider.write"))],
+)
 def update_provider(request: Request, provider_id: uuid.UUID, body: s.ProviderUpdate) -> s.ProviderRead:
     changes = service.ProviderChanges(
         accepting_new_patients=body.accepting_new_patients,
@@ -191,7 +212,12 @@ def update_provider(request: Request, provider_id: uuid.UUID, body: s.ProviderUp
         return _provider(service.provider_details(uow, provider_id))
 
 
-@router.post("/providers/{provider_id}/locations", status_code=status.HTTP_201_CREATED, summary="Add a location")
+@router.post(
+    "/providers/{provider_id}/locations",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a location",
+    dependencies=[Depends(policy("provider.write"))],
+)
 def add_location(request: Request, provider_id: uuid.UUID, body: s.LocationCreate) -> s.LocationRead:
     with _unit_of_work(request) as uow:
         location = service.add_location(uow, provider_id, body.draft())
@@ -202,20 +228,30 @@ def add_location(request: Request, provider_id: uuid.UUID, body: s.LocationCreat
     "/providers/{provider_id}/locations/{location_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a location",
+    dependencies=[Depends(policy("provider.write"))],
 )
 def remove_location(request: Request, provider_id: uuid.UUID, location_id: uuid.UUID) -> None:
     with _unit_of_work(request) as uow:
         service.remove_location(uow, provider_id, location_id)
 
 
-@router.post("/providers/{provider_id}/licences", status_code=status.HTTP_201_CREATED, summary="Add a state licence")
+@router.post(
+    "/providers/{provider_id}/licences",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a state licence",
+    dependencies=[Depends(policy("provider.write"))],
+)
 def add_licence(request: Request, provider_id: uuid.UUID, body: s.LicenceCreate) -> s.LicenceRead:
     with _unit_of_work(request) as uow:
         licence = service.add_licence(uow, provider_id, body.draft())
         return s.LicenceRead.model_validate(licence, from_attributes=True)
 
 
-@router.post("/provider-licences/{licence_id}/renewal", summary="Record a licence's new expiry date")
+@router.post(
+    "/provider-licences/{licence_id}/renewal",
+    summary="Record a licence's new expiry date",
+    dependencies=[Depends(policy("provider.write"))],
+)
 def renew_licence(request: Request, licence_id: uuid.UUID, body: s.LicenceRenew) -> s.LicenceRead:
     with _unit_of_work(request) as uow:
         licence = service.renew_licence(uow, licence_id, body.expires_on)
@@ -226,6 +262,7 @@ def renew_licence(request: Request, licence_id: uuid.UUID, body: s.LicenceRenew)
     "/providers/{provider_id}/affiliations",
     status_code=status.HTTP_201_CREATED,
     summary="Affiliate an individual with an organisation",
+    dependencies=[Depends(policy("provider.write"))],
 )
 def add_affiliation(request: Request, provider_id: uuid.UUID, body: s.AffiliationCreate) -> s.AffiliationRead:
     with _unit_of_work(request) as uow:
@@ -235,14 +272,22 @@ def add_affiliation(request: Request, provider_id: uuid.UUID, body: s.Affiliatio
         return s.AffiliationRead.model_validate(affiliation, from_attributes=True)
 
 
-@router.post("/provider-affiliations/{affiliation_id}/end", summary="End an affiliation")
+@router.post(
+    "/provider-affiliations/{affiliation_id}/end",
+    summary="End an affiliation",
+    dependencies=[Depends(policy("provider.write"))],
+)
 def end_affiliation(request: Request, affiliation_id: uuid.UUID, body: s.AffiliationEnd) -> s.AffiliationRead:
     with _unit_of_work(request) as uow:
         affiliation = service.end_affiliation(uow, affiliation_id, body.end_on)
         return s.AffiliationRead.model_validate(affiliation, from_attributes=True)
 
 
-@router.get("/provider-taxonomies", summary="Look up NUCC taxonomy codes by code or words")
+@router.get(
+    "/provider-taxonomies",
+    summary="Look up NUCC taxonomy codes by code or words",
+    dependencies=[Depends(policy("provider.read"))],
+)
 def search_taxonomies(
     q: Annotated[str | None, Query(max_length=100)] = None,
     section: Annotated[str | None, Query(pattern="^(Individual|Non-Individual)$")] = None,
@@ -256,6 +301,7 @@ def search_taxonomies(
     "/providers/{provider_id}/credentialing-requests",
     status_code=status.HTTP_201_CREATED,
     summary="Open a credentialing application (initial or recredentialing)",
+    dependencies=[Depends(policy("credentialing.write"))],
 )
 def open_credentialing(request: Request, provider_id: uuid.UUID) -> s.CredentialingRequestRead:
     with _unit_of_work(request) as uow:
@@ -263,7 +309,11 @@ def open_credentialing(request: Request, provider_id: uuid.UUID) -> s.Credential
         return _request(service.request_details(uow, req.id), uow.clock.today())
 
 
-@router.get("/credentialing-requests/{request_id}", summary="A credentialing request with documents and checklist")
+@router.get(
+    "/credentialing-requests/{request_id}",
+    summary="A credentialing request with documents and checklist",
+    dependencies=[Depends(policy("credentialing.read"))],
+)
 def get_credentialing_request(request: Request, request_id: uuid.UUID) -> s.CredentialingRequestRead:
     with _unit_of_work(request, read_only=True) as uow:
         return _request(service.request_details(uow, request_id), uow.clock.today())
@@ -273,6 +323,7 @@ def get_credentialing_request(request: Request, request_id: uuid.UUID) -> s.Cred
     "/credentialing-requests/{request_id}/documents",
     status_code=status.HTTP_201_CREATED,
     summary="Record a document received with the application (metadata)",
+    dependencies=[Depends(policy("credentialing.write"))],
 )
 def add_document(request: Request, request_id: uuid.UUID, body: s.DocumentCreate) -> s.DocumentRead:
     metadata = service.DocumentMetadata(body.kind, body.file_name, body.content_type, body.size_bytes, body.sha256)
@@ -281,7 +332,11 @@ def add_document(request: Request, request_id: uuid.UUID, body: s.DocumentCreate
         return s.DocumentRead.model_validate(document, from_attributes=True)
 
 
-@router.post("/credentialing-requests/{request_id}/submission", summary="Submit the application for verification")
+@router.post(
+    "/credentialing-requests/{request_id}/submission",
+    summary="Submit the application for verification",
+    dependencies=[Depends(policy("credentialing.write"))],
+)
 def submit_application(request: Request, request_id: uuid.UUID) -> s.CredentialingRequestRead:
     with _unit_of_work(request) as uow:
         service.submit_application(uow, request_id)
@@ -291,6 +346,7 @@ def submit_application(request: Request, request_id: uuid.UUID) -> s.Credentiali
 @router.put(
     "/credentialing-requests/{request_id}/checklist/{item}",
     summary="Record a primary-source verification result",
+    dependencies=[Depends(policy("credentialing.write"))],
 )
 def record_verification(
     request: Request, request_id: uuid.UUID, item: r.VerificationItem, body: s.VerificationUpdate
@@ -308,7 +364,11 @@ def record_verification(
         return _request(service.request_details(uow, request_id), uow.clock.today())
 
 
-@router.post("/credentialing-requests/{request_id}/decision", summary="The credentialing committee's decision")
+@router.post(
+    "/credentialing-requests/{request_id}/decision",
+    summary="The credentialing committee's decision",
+    dependencies=[Depends(policy("credentialing.write"))],
+)
 def decide(request: Request, request_id: uuid.UUID, body: s.DecisionCreate) -> s.CredentialingRequestRead:
     with _unit_of_work(request) as uow:
         service.decide(
@@ -317,7 +377,11 @@ def decide(request: Request, request_id: uuid.UUID, body: s.DecisionCreate) -> s
         return _request(service.request_details(uow, request_id), uow.clock.today())
 
 
-@router.post("/credentialing-requests/{request_id}/withdrawal", summary="Withdraw an open application")
+@router.post(
+    "/credentialing-requests/{request_id}/withdrawal",
+    summary="Withdraw an open application",
+    dependencies=[Depends(policy("credentialing.write"))],
+)
 def withdraw(request: Request, request_id: uuid.UUID) -> s.CredentialingRequestRead:
     with _unit_of_work(request) as uow:
         service.withdraw_request(uow, request_id)
@@ -328,6 +392,7 @@ def withdraw(request: Request, request_id: uuid.UUID) -> s.CredentialingRequestR
     "/providers/{provider_id}/sanctions",
     status_code=status.HTTP_201_CREATED,
     summary="Record a sanction (suspends an approved provider)",
+    dependencies=[Depends(policy("credentialing.write"))],
 )
 def record_sanction(request: Request, provider_id: uuid.UUID, body: s.SanctionCreate) -> s.SanctionRead:
     with _unit_of_work(request) as uow:
@@ -337,14 +402,22 @@ def record_sanction(request: Request, provider_id: uuid.UUID, body: s.SanctionCr
         return s.SanctionRead.model_validate(sanction, from_attributes=True)
 
 
-@router.post("/provider-sanctions/{sanction_id}/lift", summary="Lift a sanction (reinstatement needs a new decision)")
+@router.post(
+    "/provider-sanctions/{sanction_id}/lift",
+    summary="Lift a sanction (reinstatement needs a new decision)",
+    dependencies=[Depends(policy("credentialing.write"))],
+)
 def lift_sanction(request: Request, sanction_id: uuid.UUID, body: s.SanctionLift) -> s.SanctionRead:
     with _unit_of_work(request) as uow:
         sanction = service.lift_sanction(uow, sanction_id, body.lifted_on)
         return s.SanctionRead.model_validate(sanction, from_attributes=True)
 
 
-@router.get("/providers/{provider_id}/credentialing", summary="Credentialing timeline: changes, reminders, timers")
+@router.get(
+    "/providers/{provider_id}/credentialing",
+    summary="Credentialing timeline: changes, reminders, timers",
+    dependencies=[Depends(policy("credentialing.read"))],
+)
 def credentialing_timeline(request: Request, provider_id: uuid.UUID) -> s.TimelineRead:
     with _unit_of_work(request, read_only=True) as uow:
         timeline = service.credentialing_timeline(uow, provider_id)
@@ -361,7 +434,11 @@ def credentialing_timeline(request: Request, provider_id: uuid.UUID) -> s.Timeli
         )
 
 
-@router.post("/credentialing-timers/run", summary="Fire the credentialing timers that are due (operations)")
+@router.post(
+    "/credentialing-timers/run",
+    summary="Fire the credentialing timers that are due (operations)",
+    dependencies=[Depends(policy("credentialing.write"))],
+)
 def run_timers(request: Request) -> s.TimerRunRead:
     with _unit_of_work(request) as uow:
         report = service.run_due_timers(uow, uow.clock.now())
@@ -376,7 +453,10 @@ def run_timers(request: Request) -> s.TimerRunRead:
 
 # -- contracts, fee schedules, pricing -------------------------------------------------------------------
 @router.post(
-    "/providers/{provider_id}/contracts", status_code=status.HTTP_201_CREATED, summary="Add a network contract"
+    "/providers/{provider_id}/contracts",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a network contract",
+    dependencies=[Depends(policy("contract.write"))],
 )
 def create_contract(request: Request, provider_id: uuid.UUID, body: s.ContractCreate) -> s.ContractRead:
     draft = service.ContractDraft(
@@ -392,26 +472,42 @@ def create_contract(request: Request, provider_id: uuid.UUID, body: s.ContractCr
         return _contract(uow, service.create_contract(uow, draft))
 
 
-@router.get("/providers/{provider_id}/contracts", summary="A provider's contracts")
+@router.get(
+    "/providers/{provider_id}/contracts",
+    summary="A provider's contracts",
+    dependencies=[Depends(policy("contract.read"))],
+)
 def list_contracts(request: Request, provider_id: uuid.UUID) -> list[s.ContractRead]:
     with _unit_of_work(request, read_only=True) as uow:
         return [_contract(uow, c) for c in service.contracts_of(uow, provider_id)]
 
 
-@router.patch("/provider-contracts/{contract_id}", summary="Amend a contract (tier, fee schedule, end date)")
+@router.patch(
+    "/provider-contracts/{contract_id}",
+    summary="Amend a contract (tier, fee schedule, end date)",
+    dependencies=[Depends(policy("contract.write"))],
+)
 def amend_contract(request: Request, contract_id: uuid.UUID, body: s.ContractAmend) -> s.ContractRead:
     amendment = service.ContractAmendment(body.tier, body.fee_schedule_code, body.effective_to, body.clear_effective_to)
     with _unit_of_work(request) as uow:
         return _contract(uow, service.amend_contract(uow, contract_id, amendment))
 
 
-@router.post("/provider-contracts/{contract_id}/termination", summary="Terminate a contract after a last day")
+@router.post(
+    "/provider-contracts/{contract_id}/termination",
+    summary="Terminate a contract after a last day",
+    dependencies=[Depends(policy("contract.write"))],
+)
 def terminate_contract(request: Request, contract_id: uuid.UUID, body: s.ContractTerminate) -> s.ContractRead:
     with _unit_of_work(request) as uow:
         return _contract(uow, service.terminate_contract(uow, contract_id, body.last_day))
 
 
-@router.get("/providers/{provider_id}/network-status", summary="Network standing on a date")
+@router.get(
+    "/providers/{provider_id}/network-status",
+    summary="Network standing on a date",
+    dependencies=[Depends(policy("provider.read"))],
+)
 def get_network_status(
     request: Request, provider_id: uuid.UUID, on: date, network: Annotated[str | None, Query(max_length=40)] = None
 ) -> s.NetworkStatusRead:
@@ -443,7 +539,11 @@ def get_network_status(
         )
 
 
-@router.post("/providers/{provider_id}/price-quote", summary="Price one claim line under the provider's contract")
+@router.post(
+    "/providers/{provider_id}/price-quote",
+    summary="Price one claim line under the provider's contract",
+    dependencies=[Depends(policy("contract.write"))],
+)
 def price_quote(request: Request, provider_id: uuid.UUID, body: s.PriceQuoteRequest) -> s.PriceQuoteRead:
     line = r.ServiceToPrice(
         code=body.code.upper(),
@@ -481,7 +581,10 @@ def price_quote(request: Request, provider_id: uuid.UUID, body: s.PriceQuoteRequ
 
 
 @router.post(
-    "/fee-schedules", status_code=status.HTTP_201_CREATED, summary="Load a fee schedule from CSV (all or nothing)"
+    "/fee-schedules",
+    status_code=status.HTTP_201_CREATED,
+    summary="Load a fee schedule from CSV (all or nothing)",
+    dependencies=[Depends(policy("contract.write"))],
 )
 def load_fee_schedule(
     request: Request,
@@ -508,13 +611,15 @@ def load_fee_schedule(
         return s.FeeScheduleRead(**_schedule(service.fee_schedule_details(uow, loaded.code, with_rates=False)))
 
 
-@router.get("/fee-schedules", summary="Fee schedules (without rates)")
+@router.get("/fee-schedules", summary="Fee schedules (without rates)", dependencies=[Depends(policy("contract.read"))])
 def list_fee_schedules(request: Request) -> list[s.FeeScheduleRead]:
     with _unit_of_work(request, read_only=True) as uow:
         return [s.FeeScheduleRead(**_schedule(d)) for d in service.list_fee_schedules(uow)]
 
 
-@router.get("/fee-schedules/{code}", summary="A fee schedule with its rates")
+@router.get(
+    "/fee-schedules/{code}", summary="A fee schedule with its rates", dependencies=[Depends(policy("contract.read"))]
+)
 def get_fee_schedule(request: Request, code: str) -> s.FeeScheduleDetail:
     with _unit_of_work(request, read_only=True) as uow:
         details = service.fee_schedule_details(uow, code)
@@ -535,7 +640,12 @@ def get_fee_schedule(request: Request, code: str) -> s.FeeScheduleDetail:
 
 
 # -- directory (public, no PHI) ---------------------------------------------------------------------------
-@router.get("/provider-directory", tags=["directory"], summary="Search the public provider directory")
+@router.get(
+    "/provider-directory",
+    tags=["directory"],
+    summary="Search the public provider directory",
+    dependencies=[Depends(public("the public provider directory holds no PHI"))],
+)
 def search_directory(
     request: Request,
     q: Annotated[str | None, Query(max_length=200, description="names, specialties, taxonomy")] = None,

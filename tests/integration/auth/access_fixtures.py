@@ -130,11 +130,25 @@ RESOURCE_FIXTURES: dict[str, Callable[[World, Seeded], list[Owned]]] = {
     "roster": group_accounts,
     "customer_account": group_accounts,
     "dead_letter": lambda world, seeded: seeded.dead_letters,
+    # Credentialing files are practitioners', not the world's members: none is owned by A-D, and the
+    # collection probes check that no member's personal data leaks into a credentialing response.
+    "credentialing": lambda world, seeded: [],
 }
 
 #: Values for path parameters that name no resource of the route's policy (plans are read by any
 #: signed-in role: the plan code selects, the role decides).
-PATH_VALUES: dict[str, str] = {"code": "OLLY-PPO-1000", "version": "1"}
+PATH_VALUES: dict[str, str] = {
+    "code": "OLLY-PPO-1000",
+    "version": "1",
+    # Provider registry, credentialing and contract routes name practitioners' records, not the
+    # world's people: ids that exist nowhere, so an allowed staff role gets 404 and everyone else 403.
+    **dict.fromkeys(
+        ("provider_id", "request_id", "location_id", "licence_id", "affiliation_id", "sanction_id", "contract_id"),
+        "00000000-0000-7000-8000-00000000dead",
+    ),
+    "npi": "1234567893",
+    "item": "LICENCE",
+}
 
 #: Personas checked for cross-person refusals; staff are checked against the rules instead.
 OWN_LETTER: dict[str, str] = {"member_a": "A", "member_b": "B", "member_d": "D"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -11,13 +12,32 @@ from fastapi.testclient import TestClient
 
 from olly.app import create_app
 from olly.kernel.clock import FixedClock
+from olly.platform.auth.roles import AccountKind, Role
+from olly.platform.auth.service import NewAccount
 from olly.platform.runtime import Platform
 from tests.integration.provider import factories
+from tests.support.identity import Caller, control_of, create_account
 
 
 @pytest.fixture
-def client(platform: Platform, outbox) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    with TestClient(create_app(platform)) as test_client:
+def client(platform: Platform, outbox, tenant_id: uuid.UUID) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    """Signed in as staff holding both provider roles: credentialing, and provider relations (contracts)."""
+    app = create_app(platform)
+    with TestClient(app) as test_client:
+        control = control_of(app)
+        staff = NewAccount(
+            AccountKind.STAFF,
+            f"provider.staff.{uuid.uuid4().hex[:8]}@example.org",
+            roles=frozenset({Role.CREDENTIALING, Role.PROVIDER_RELATIONS}),
+        )
+        account = f"account:{create_account(control, tenant_id, staff)}"
+
+        def sign_in() -> None:
+            # Moving the fixed clock by weeks ends any session, as it should: sign in again after.
+            test_client.headers.update(Caller(control, account, tenant_id).headers)
+
+        sign_in()
+        test_client.sign_in = sign_in  # type: ignore[attr-defined]
         yield test_client
 
 
@@ -135,6 +155,7 @@ def test_credentialing_contract_pricing_and_directory_over_http(client: TestClie
         assert result.status_code == 200
     assert result.json()["state"] == "COMMITTEE_REVIEW"
     clock.set(datetime(2026, 1, 28, 10, tzinfo=UTC))
+    client.sign_in()  # type: ignore[attr-defined]
     decided = client.post(
         f"/credentialing-requests/{request_id}/decision", json={"decision": "APPROVE", "decidedBy": "committee"}
     ).json()
