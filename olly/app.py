@@ -121,6 +121,7 @@ def _mount_domains(app: FastAPI) -> None:
     """Every domain's router, the adapters through which one domain reads another's public
     functions, and each domain's resolvers and personal-data handler on the access control."""
     from olly import roster
+    from olly.claims import appeals_api, prior_auth_api
     from olly.consent import api as consent_api
     from olly.eligibility import api as eligibility_api
     from olly.eligibility.plan_benefits import PlanBenefitSource
@@ -139,6 +140,8 @@ def _mount_domains(app: FastAPI) -> None:
         enrollment_api.install,
         eligibility_api.install,
         bus_api.install,
+        prior_auth_api.install,
+        appeals_api.install,
     ):
         install(control)
     for router in (
@@ -149,5 +152,7 @@ def _mount_domains(app: FastAPI) -> None:
         eligibility_api.router,
         plans_api.router,
         bus_api.router,
+        prior_auth_api.router,
+        appeals_api.router,
     ):
         app.include_router(router)

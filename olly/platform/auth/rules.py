@@ -69,9 +69,20 @@ GRANTS: Final[tuple[Grant, ...]] = (
     _g(Role.MEMBER, "party", W, Relation.SELF),
     *(
         _g(Role.MEMBER, kind, R, Relation.SELF_OR_MINOR_DEPENDENT)
-        for kind in ("member", "eligibility", "enrollment", "id_card", "accumulator", "claim", "prior_auth", "eob")
+        for kind in (
+            "member",
+            "eligibility",
+            "enrollment",
+            "id_card",
+            "accumulator",
+            "claim",
+            "prior_auth",
+            "appeal",
+            "eob",
+        )
     ),
     _g(Role.MEMBER, "claim", W, Relation.SELF_OR_MINOR_DEPENDENT),  # reimbursement claims with documents
+    _g(Role.MEMBER, "appeal", W, Relation.SELF_OR_MINOR_DEPENDENT),  # filing an appeal of one's own claim
     _g(Role.MEMBER, "invoice", R, Relation.SELF),
     _g(Role.MEMBER, "payment", RW, Relation.SELF),
     _g(Role.MEMBER, "consent", RW, Relation.SELF_OR_MINOR_DEPENDENT),
@@ -105,6 +116,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
             _g(role, "claim", RW, Relation.SAME_PROVIDER),
             _g(role, "remittance", R, Relation.SAME_PROVIDER),
             _g(role, "prior_auth", RW, Relation.SAME_PROVIDER),
+            _g(role, "appeal", RW, Relation.SAME_PROVIDER),  # a provider appeals on the member's behalf
             _g(role, "edi_file", RW, Relation.SAME_PROVIDER),
             _g(role, "transaction", R, Relation.SAME_PROVIDER),
             _g(role, "plan", R),
@@ -118,7 +130,8 @@ GRANTS: Final[tuple[Grant, ...]] = (
     _g(Role.PROVIDER, "session", RW, Relation.SELF),
     # -- staff -----------------------------------------------------------------------------------
     _g(Role.CLAIMS_EXAMINER, "claim", RW, Relation.IN_QUEUE),
-    _g(Role.CLAIMS_EXAMINER, "prior_auth", RW, Relation.IN_QUEUE),
+    # Utilisation review and appeals are worked from one shared queue, ordered by due time.
+    *(_g(Role.CLAIMS_EXAMINER, kind, (READ, WRITE, "decide")) for kind in ("prior_auth", "appeal")),
     *(_g(Role.CLAIMS_EXAMINER, kind, R) for kind in ("eligibility", "accumulator", "plan", "provider", "contract")),
     *(
         _g(Role.ENROLLMENT_SPECIALIST, kind, RW)

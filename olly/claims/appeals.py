@@ -1,0 +1,197 @@
+"""Appeals of adverse claim determinations.
+
+A member (or the provider, on the member's behalf) may appeal a denied or partly approved claim
+until the appeal deadline: the ``appealDeadline`` of a ``CLAIM_DENIED`` event, otherwise 180 days
+after the adjudication date (the ACA minimum, DOMAIN.md). A claim has at most one open appeal. The
+decision upholds or overturns the determination and publishes ``claims.appeal.resolved``; on an
+overturn the claims core re-adjudicates the claim. Claims are known here only through
+``AppealableClaim``, kept from ``claims.claim.adjudicated`` events.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Final
+
+from sqlalchemy.exc import IntegrityError
+
+from olly.claims import authorization_repository as repository
+from olly.claims.authorization_models import Appeal, AppealableClaim
+from olly.claims.events import AppealResolved, ClaimApproved, ClaimDenied
+from olly.kernel.errors import BusinessRuleViolation, Conflict, NotFound
+from olly.kernel.ids import uuid7
+from olly.platform.db import UnitOfWork
+
+DEFAULT_APPEAL_WINDOW_DAYS: Final = 180
+"""Days after the adverse determination in which an internal appeal may be filed (ACA minimum)."""
+POST_SERVICE_DECISION_DAYS: Final = 60
+"""An internal appeal of a post-service claim is decided within 60 days."""
+APPEALABLE_STATUSES: Final = frozenset({"DENIED", "PARTIALLY_APPROVED"})
+
+
+class AppealStatus(StrEnum):
+    OPEN = "OPEN"
+    UPHELD = "UPHELD"
+    OVERTURNED = "OVERTURNED"
+
+
+class AppealOutcome(StrEnum):
+    UPHELD = "UPHELD"
+    OVERTURNED = "OVERTURNED"
+
+
+class AppealWindowClosed(BusinessRuleViolation):
+    code = "appeal_window_closed"
+    title = "The appeal window has closed"
+
+
+class ClaimNotAppealable(BusinessRuleViolation):
+    code = "claim_not_appealable"
+    title = "This claim cannot be appealed"
+
+
+class AppealAlreadyOpen(Conflict):
+    code = "appeal_already_open"
+    title = "This claim already has an open appeal"
+
+
+@dataclass(frozen=True, slots=True)
+class AppealFiling:
+    claim_id: uuid.UUID
+    filed_by: str
+    reason: str
+    documents_reference: str | None = None
+
+
+# -- pure rules -----------------------------------------------------------------------------------
+def default_appeal_deadline(adjudicated_on: date, window_days: int = DEFAULT_APPEAL_WINDOW_DAYS) -> date:
+    """The last day an appeal may be filed: day ``window_days`` after the determination, inclusive."""
+    return adjudicated_on + timedelta(days=window_days)
+
+
+# -- the read model -------------------------------------------------------------------------------
+def record_adjudication(uow: UnitOfWork, event_id: uuid.UUID, payload: dict[str, Any]) -> AppealableClaim | None:
+    """Keep the latest adjudication of a claim (an older or repeated event changes nothing)."""
+    if payload.get("eventType") == "CLAIM_DENIED":
+        denied = ClaimDenied.model_validate(payload)
+        claim_id, member_id, provider_id = denied.claim_id, denied.member_id, denied.provider_id
+        status, adjudicated_at, reason = "DENIED", denied.adjudicated_at, denied.denial_reason_code
+        deadline = denied.appeal_deadline
+    else:
+        approved = ClaimApproved.model_validate(payload)
+        claim_id, member_id, provider_id = approved.claim_id, approved.member_id, approved.provider_id
+        status, adjudicated_at, reason = approved.status, approved.adjudicated_at, None
+        deadline = default_appeal_deadline(adjudicated_at.date())
+    row = repository.appealable_claim(uow.session, claim_id)
+    if row is not None and row.adjudicated_at > adjudicated_at:
+        return row
+    if row is None:
+        row = AppealableClaim(claim_id=claim_id)
+        uow.session.add(row)
+    row.member_id, row.provider_id, row.status = member_id, provider_id, status
+    row.denial_reason_code, row.adjudicated_at, row.appeal_deadline = reason, adjudicated_at, deadline
+    row.event_id = event_id
+    uow.session.flush()
+    return row
+
+
+# -- use cases ------------------------------------------------------------------------------------
+def appealable_claim(uow: UnitOfWork, claim_id: uuid.UUID) -> AppealableClaim:
+    claim = repository.appealable_claim(uow.session, claim_id)
+    if claim is None:
+        raise NotFound("no adjudicated claim with this id")
+    return claim
+
+
+def file_appeal(uow: UnitOfWork, filing: AppealFiling) -> Appeal:
+    claim = appealable_claim(uow, filing.claim_id)
+    if claim.status not in APPEALABLE_STATUSES:
+        raise ClaimNotAppealable(f"the claim was {claim.status}; only denied or partly approved claims are appealed")
+    today = uow.clock.today()
+    if today > claim.appeal_deadline:
+        raise AppealWindowClosed(
+            f"appeals of this claim were due by {claim.appeal_deadline.isoformat()}",
+            extra={"appealDeadline": claim.appeal_deadline.isoformat()},
+        )
+    if repository.open_appeal_of_claim(uow.session, claim.claim_id) is not None:
+        raise AppealAlreadyOpen("decide the open appeal of this claim before filing another")
+    now = uow.clock.now()
+    appeal = Appeal(
+        id=uuid7(),
+        claim_id=claim.claim_id,
+        open_claim_id=claim.claim_id,
+        member_id=claim.member_id,
+        provider_id=claim.provider_id,
+        level="INTERNAL",
+        status=AppealStatus.OPEN,
+        reason=filing.reason,
+        documents_reference=filing.documents_reference,
+        filed_at=now,
+        filed_by=filing.filed_by,
+        appeal_deadline=claim.appeal_deadline,
+        decision_due_at=now + timedelta(days=POST_SERVICE_DECISION_DAYS),
+    )
+    try:
+        with uow.session.begin_nested():
+            uow.session.add(appeal)
+    except IntegrityError as error:  # another filing for this claim won the race
+        raise AppealAlreadyOpen("decide the open appeal of this claim before filing another") from error
+    return appeal
+
+
+def get(uow: UnitOfWork, appeal_id: uuid.UUID) -> Appeal:
+    appeal = repository.appeal(uow.session, appeal_id)
+    if appeal is None:
+        raise NotFound("appeal not found")
+    return appeal
+
+
+def queue(
+    uow: UnitOfWork,
+    *,
+    status: AppealStatus | None = None,
+    party_ids: frozenset[uuid.UUID] | None = None,
+    provider_ids: frozenset[str] | None = None,
+    limit: int = 200,
+) -> list[Appeal]:
+    return repository.appeal_queue(
+        uow.session,
+        status=status.value if status else None,
+        party_ids=party_ids,
+        provider_ids=provider_ids,
+        limit=limit,
+    )
+
+
+def decide(uow: UnitOfWork, appeal_id: uuid.UUID, outcome: AppealOutcome, note: str, decided_by: str) -> Appeal:
+    appeal = repository.appeal(uow.session, appeal_id, for_update=True)
+    if appeal is None:
+        raise NotFound("appeal not found")
+    if appeal.status != AppealStatus.OPEN:
+        raise Conflict(f"this appeal was already decided ({appeal.status})")
+    now = uow.clock.now()
+    appeal.status = outcome.value
+    appeal.open_claim_id = None
+    appeal.decided_at = now
+    appeal.decided_by = decided_by
+    appeal.decision_note = note
+    uow.session.flush()
+    uow.publish(
+        AppealResolved(
+            event_type="APPEAL_UPHELD" if outcome is AppealOutcome.UPHELD else "APPEAL_OVERTURNED",
+            appeal_id=appeal.id,
+            claim_id=appeal.claim_id,
+            member_id=appeal.member_id,
+            level="INTERNAL",
+            resolved_at=now,
+        ),
+        key=appeal.member_id,
+    )
+    return appeal
+
+
+def is_overdue(appeal: Appeal, now: datetime) -> bool:
+    return appeal.status == AppealStatus.OPEN and now > appeal.decision_due_at
