@@ -14,11 +14,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from olly.claims import appeals as appeals_service
+from olly.claims import prior_auth as prior_auth_service
+from olly.claims.events import ClaimDenied
 from olly.consent import service as consent_service
 from olly.platform.auth.roles import Role
 from tests.integration.bus.helpers import dead_letter
-from tests.support.identity import World
+from tests.support.identity import NPI_1, NPI_2, World
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class Seeded:
     deletion_requests: list[Owned] = field(default_factory=list)
     grants: list[Owned] = field(default_factory=list)
     dead_letters: list[Owned] = field(default_factory=list)
+    prior_auths: list[Owned] = field(default_factory=list)
+    appeals: list[Owned] = field(default_factory=list)
 
 
 def seed(world: World) -> Seeded:
@@ -76,7 +82,50 @@ def seed(world: World) -> Seeded:
         # The world's people are real: their names and member numbers must never reach anyone else.
         seeded.markers[letter] += [world.names[letter], world.member_numbers[letter]]
     seeded.dead_letters.append(Owned("A", str(dead_letter(world.platform, world.tenant_id, world.policies["A"]))))
+    _seed_prior_auths_and_appeals(world, seeded)
     return seeded
+
+
+#: Who requested each owner's prior authorisation: P1 for A, P2 for B, a third practice for C and D
+#: (so provider 1, entitled to A only, has no relation to C's or D's requests).
+REQUESTING_NPI = {"A": NPI_1, "B": NPI_2, "C": "1987654328", "D": "1987654328"}
+
+
+def _seed_prior_auths_and_appeals(world: World, seeded: Seeded) -> None:
+    with world.platform.db.unit_of_work(world.tenant_id) as uow:
+        now = uow.clock.now()
+        for letter, party in world.parties.items():
+            tag = uuid.uuid4().hex[:10]
+            notes = f"Clinical notes {letter} {tag}: knee instability"
+            request = prior_auth_service.submit_request(
+                uow,
+                prior_auth_service.PriorAuthRequestData(
+                    member_id=party,
+                    requesting_provider_id=uuid.uuid4(),
+                    requesting_npi=REQUESTING_NPI[letter],
+                    services=(prior_auth_service.RequestedService("27447", 1),),
+                    service_from=now.date(),
+                    service_to=now.date() + timedelta(days=30),
+                    clinical_notes=notes,
+                ),
+            )
+            seeded.prior_auths.append(Owned(letter, str(request.request.id), (notes,)))
+            claim_id = uuid.uuid4()
+            denial = ClaimDenied(
+                claim_id=claim_id,
+                member_id=party,
+                provider_id=uuid.uuid4(),
+                denial_reason_code="CO-197",
+                denial_reason_text="Required prior authorization not on file",
+                appeal_deadline=now.date() + timedelta(days=180),
+                adjudicated_at=now,
+            )
+            appeals_service.record_adjudication(uow, uuid.uuid4(), denial.wire())
+            reason = f"Appeal reason {letter} {tag}: the surgery was urgent"
+            appeal = appeals_service.file_appeal(
+                uow, appeals_service.AppealFiling(claim_id, "test", reason, f"documents/{tag}.pdf")
+            )
+            seeded.appeals.append(Owned(letter, str(appeal.id), (reason,)))
 
 
 def _with_markers(objects: list[Owned], seeded: Seeded) -> list[Owned]:
@@ -130,6 +179,10 @@ RESOURCE_FIXTURES: dict[str, Callable[[World, Seeded], list[Owned]]] = {
     "roster": group_accounts,
     "customer_account": group_accounts,
     "dead_letter": lambda world, seeded: seeded.dead_letters,
+    "prior_auth": lambda world, seeded: _with_markers(seeded.prior_auths, seeded),
+    # Appeals are filed on a claim's path (``/claims/{claim_id}/appeals``): the appeal resolver
+    # resolves an appeal id there to the same owners as the claim it appeals.
+    "appeal": lambda world, seeded: _with_markers(seeded.appeals, seeded),
     # Credentialing files are practitioners', not the world's members: none is owned by A-D, and the
     # collection probes check that no member's personal data leaks into a credentialing response.
     "credentialing": lambda world, seeded: [],
