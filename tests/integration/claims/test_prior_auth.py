@@ -294,3 +294,26 @@ def test_an_undecided_request_pends_the_line(platform: Platform, tenant_id: uuid
     result = _engine(inputs)
     assert result.status is rules.ClaimStatus.PENDED
     assert result.pend_reasons == (rules.PendReason.PRIOR_AUTH_PENDING,)
+
+
+def test_the_cli_lists_the_queue_and_escalates(
+    platform: Platform, tenant_id: uuid.UUID, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from olly.claims import authorization_cli
+    from olly.cli import app
+
+    monkeypatch.setattr(authorization_cli, "build_platform", lambda: platform)
+    urgent, _ = submit(platform, tenant_id, expedited=True)
+    clock.set(datetime(2026, 3, 6, 8, 0, tzinfo=UTC))
+    runner = CliRunner()
+    listed = runner.invoke(app, ["claims", "prior-auth", "queue", "--overdue"], env={"COLUMNS": "250"})
+    assert listed.exit_code == 0, listed.output
+    assert str(urgent) in listed.output
+    assert "OVERDUE" in listed.output
+    assert "Headaches" not in listed.output
+    escalated = runner.invoke(app, ["claims", "prior-auth", "escalate-overdue"])
+    assert (escalated.exit_code, escalated.output.strip()) == (0, "1 request(s) escalated")
+    appeals = runner.invoke(app, ["claims", "appeals", "queue"], env={"COLUMNS": "250"})
+    assert appeals.exit_code == 0, appeals.output
