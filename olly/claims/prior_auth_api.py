@@ -15,7 +15,8 @@ from olly.claims.authorization_schemas import (
     PriorAuthRead,
     PriorAuthServiceRead,
 )
-from olly.kernel.errors import NotFound
+from olly.enrollment import public as enrollment
+from olly.kernel.errors import FieldError, NotFound, ValidationFailed
 from olly.platform.auth import Access, path, policy
 from olly.platform.auth.access import AccessControl
 from olly.platform.auth.rules import AccessScope
@@ -95,6 +96,8 @@ def request_prior_auth(
     )
     platform = platform_of(request)
     with platform.db.unit_of_work(access.principal.tenant_id) as uow:
+        if not enrollment.is_member(uow, body.member_id):
+            raise ValidationFailed([FieldError("member_id", "no member with this id", "unknown_member")])
         view = service.submit_request(uow, data)
         platform.audit.append(uow.session.connection(), [access.audit_record(resource_id=str(view.request.id))])
         return _read(view)

@@ -91,6 +91,9 @@ def test_a_provider_requests_only_as_itself_and_a_member_not_at_all(client: Test
     assert as_other.status_code == 404
     by_member = client.post("/api/v1/prior-auths", json=pa_body(world), headers=world.persona("member_a").headers)
     assert by_member.status_code == 403
+    stranger = {**pa_body(world), "memberId": str(uuid.uuid4())}
+    unknown = client.post("/api/v1/prior-auths", json=stranger, headers=world.persona("provider_1").headers)
+    assert (unknown.status_code, unknown.json()["errors"][0]["code"]) == (422, "unknown_member")
     backwards = {**pa_body(world), "serviceTo": "2026-01-01"}
     refused = client.post("/api/v1/prior-auths", json=backwards, headers=world.persona("provider_1").headers)
     assert (refused.status_code, [e["field"] for e in refused.json()["errors"]]) == (422, ["service_to"])
