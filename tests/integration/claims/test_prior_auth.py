@@ -317,3 +317,11 @@ def test_the_cli_lists_the_queue_and_escalates(
     assert (escalated.exit_code, escalated.output.strip()) == (0, "1 request(s) escalated")
     appeals = runner.invoke(app, ["claims", "appeals", "queue"], env={"COLUMNS": "250"})
     assert appeals.exit_code == 0, appeals.output
+
+
+def test_the_scheduler_finds_the_overdue_job(platform: Platform) -> None:
+    from olly.platform.jobs import JobScheduler, discover_jobs
+
+    scheduler = JobScheduler(platform.db, "test")
+    assert "olly.claims.jobs" in discover_jobs(scheduler)
+    assert scheduler.jobs[OVERDUE_JOB].every_seconds == 300.0
