@@ -26,6 +26,8 @@ from olly.claims.authorization_models import (
 )
 from olly.claims.events import PriorAuthDecided
 from olly.codesets.carc import Carc
+from olly.codesets.cpt import is_cpt_format
+from olly.codesets.hcpcs import is_level_ii_format
 from olly.kernel.errors import BusinessRuleViolation, Conflict, FieldError, NotFound, ValidationFailed
 from olly.kernel.ids import uuid7
 from olly.platform.db import UnitOfWork
@@ -137,8 +139,8 @@ def submit_request(
     for index, requested in enumerate(data.services):
         if requested.units < 1:
             problems.add(f"services[{index}].units", "units are at least 1", "too_small")
-        if not requested.procedure_code.strip():
-            problems.add(f"services[{index}].procedure_code", "a code is needed", "required")
+        if not (is_cpt_format(codes[index]) or is_level_ii_format(codes[index])):
+            problems.add(f"services[{index}].procedure_code", "not a CPT or HCPCS Level II code", "code_format")
     if data.service_to < data.service_from:
         problems.add("service_to", "the service period cannot end before it starts", "period")
     if not (len(data.requesting_npi) == 10 and data.requesting_npi.isdigit()):

@@ -325,3 +325,21 @@ def test_the_scheduler_finds_the_overdue_job(platform: Platform) -> None:
     scheduler = JobScheduler(platform.db, "test")
     assert "olly.claims.jobs" in discover_jobs(scheduler)
     assert scheduler.jobs[OVERDUE_JOB].every_seconds == 300.0
+
+
+def test_a_request_is_checked_before_anything_is_stored(platform: Platform, tenant_id: uuid.UUID) -> None:
+    bad = request_data(
+        services=(service.RequestedService("7055", 1), service.RequestedService(KNEE, 0)),
+        service_to=date(2026, 3, 1),
+        requesting_npi="12345",
+    )
+    with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(ValidationFailed) as refused:
+        service.submit_request(uow, bad)
+    assert [(e.field, e.code) for e in refused.value.errors] == [
+        ("services[0].procedure_code", "code_format"),
+        ("services[1].units", "too_small"),
+        ("service_to", "period"),
+        ("requesting_npi", "npi"),
+    ]
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert service.queue(uow) == []
