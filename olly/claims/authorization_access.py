@@ -1,14 +1,20 @@
-"""Relationship resolvers for prior authorisations and appeals (the policy decision point asks them)."""
+"""How the platform reaches prior authorisations and appeals: relationship resolvers for the policy
+decision point, and the personal-data handler for deletion requests."""
 
 from __future__ import annotations
 
+import uuid
+from typing import Final
+
 from sqlalchemy import select
 
+from olly.claims import authorization_repository as repository
 from olly.claims.authorization_models import Appeal, AppealableClaim, PriorAuthorizationRequest
 from olly.platform.auth.plumbing import reading
 from olly.platform.auth.resolvers import ResolveContext, ResourceRef, parse_uuid
 from olly.platform.auth.rules import ResourceFacts
-from olly.platform.db import table_of
+from olly.platform.db import UnitOfWork, table_of
+from olly.platform.personal_data import DataSubject, PersonalDataItem, RecordCategory
 
 
 class PriorAuthFacts:
@@ -65,3 +71,66 @@ class AppealFacts:
             party_ids=frozenset({row.member_id}),
             provider_ids=frozenset({str(row.provider_id)}),
         )
+
+
+class AuthorizationPersonalData:
+    """A member's prior authorisations (kept six years as part of the claim record), appeals and
+    the appeals' copy of their adjudicated claims (claim records). Kept items lose the member id
+    for the request's pseudonym; the clinical content stays, as the record the law requires."""
+
+    domain = "claims_authorization"
+
+    _TYPES: Final = {
+        "prior_authorization": "prior_auth",
+        "appeal": "appeal",
+        "appealable_claim": "appealable_claim",
+    }
+
+    def find(self, uow: UnitOfWork, subject: DataSubject) -> list[PersonalDataItem]:
+        session, party = uow.session, subject.party_id
+        found = [
+            PersonalDataItem(
+                self.domain,
+                "prior_authorization",
+                str(r.id),
+                RecordCategory.PRIOR_AUTH,
+                r.received_at.date(),
+                "prior authorisation request and decision",
+            )
+            for r in repository.prior_auths_of_member(session, party)
+        ]
+        found += [
+            PersonalDataItem(
+                self.domain, "appeal", str(a.id), RecordCategory.CLAIM, a.filed_at.date(), "appeal of a claim"
+            )
+            for a in repository.appeals_of_member(session, party)
+        ]
+        found += [
+            PersonalDataItem(
+                self.domain,
+                "appealable_claim",
+                str(c.claim_id),
+                RecordCategory.CLAIM,
+                c.adjudicated_at.date(),
+                "adjudication outcome of a claim (appeals' copy)",
+            )
+            for c in repository.appealable_claims_of_member(session, party)
+        ]
+        return found
+
+    def pseudonymise(self, uow: UnitOfWork, subject: DataSubject, items: list[PersonalDataItem]) -> None:
+        for record_type, ids in self._by_type(items).items():
+            repository.reassign_member(uow.session, self._TYPES[record_type], ids, subject.pseudonym)
+
+    def delete(self, uow: UnitOfWork, subject: DataSubject, items: list[PersonalDataItem]) -> None:
+        for record_type, ids in self._by_type(items).items():
+            repository.delete_records(uow.session, self._TYPES[record_type], ids)
+
+    @staticmethod
+    def _by_type(items: list[PersonalDataItem]) -> dict[str, list[uuid.UUID]]:
+        grouped: dict[str, list[uuid.UUID]] = {}
+        for item in items:
+            record_id = parse_uuid(item.record_id)
+            if record_id is not None:
+                grouped.setdefault(item.record_type, []).append(record_id)
+        return grouped

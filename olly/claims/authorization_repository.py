@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from olly.claims.authorization_models import (
@@ -196,3 +196,41 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# -- one person's records (deletion requests) -----------------------------------------------------
+def appeals_of_member(session: Session, member_id: uuid.UUID) -> list[Appeal]:
+    return list(session.scalars(select(Appeal).where(Appeal.member_id == member_id).order_by(Appeal.filed_at)))
+
+
+def appealable_claims_of_member(session: Session, member_id: uuid.UUID) -> list[AppealableClaim]:
+    return list(session.scalars(select(AppealableClaim).where(AppealableClaim.member_id == member_id)))
+
+
+def reassign_member(session: Session, kind: str, record_ids: Collection[uuid.UUID], member_id: uuid.UUID) -> None:
+    """Point records at another member id (a pseudonym)."""
+    if not record_ids:
+        return
+    ids = list(record_ids)
+    if kind == "prior_auth":
+        statement = update(PriorAuthorizationRequest).where(PriorAuthorizationRequest.id.in_(ids))
+    elif kind == "appeal":
+        statement = update(Appeal).where(Appeal.id.in_(ids))
+    else:
+        statement = update(AppealableClaim).where(AppealableClaim.claim_id.in_(ids))
+    session.execute(statement.values(member_id=member_id))
+
+
+def delete_records(session: Session, kind: str, record_ids: Collection[uuid.UUID]) -> None:
+    if not record_ids:
+        return
+    ids = list(record_ids)
+    if kind == "prior_auth":
+        services = select(PriorAuthorizationService.id).where(PriorAuthorizationService.prior_auth_id.in_(ids))
+        session.execute(delete(PriorAuthorizationUsage).where(PriorAuthorizationUsage.service_id.in_(services)))
+        session.execute(delete(PriorAuthorizationService).where(PriorAuthorizationService.prior_auth_id.in_(ids)))
+        session.execute(delete(PriorAuthorizationRequest).where(PriorAuthorizationRequest.id.in_(ids)))
+    elif kind == "appeal":
+        session.execute(delete(Appeal).where(Appeal.id.in_(ids)))
+    else:
+        session.execute(delete(AppealableClaim).where(AppealableClaim.claim_id.in_(ids)))

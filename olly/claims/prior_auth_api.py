@@ -8,7 +8,7 @@ from dataclasses import replace
 from fastapi import APIRouter, Depends, Query, Request
 
 from olly.claims import prior_auth as service
-from olly.claims.authorization_access import PriorAuthFacts
+from olly.claims.authorization_access import AuthorizationPersonalData, PriorAuthFacts
 from olly.claims.authorization_schemas import (
     PriorAuthCreate,
     PriorAuthDecisionIn,
@@ -27,6 +27,7 @@ router = APIRouter(prefix="/api/v1", tags=["prior authorisation"])
 
 def install(control: AccessControl) -> None:
     control.resolvers.register("prior_auth", PriorAuthFacts())
+    control.personal_data.register(AuthorizationPersonalData())
 
 
 def _read(view: service.PriorAuthView) -> PriorAuthRead:

@@ -158,7 +158,14 @@ def test_deletion_request_end_to_end(client, control, world, platform, outbox, c
         ("identity", "break_glass_grant", str(grant_id)): ("pseudonymised", "2032-01-15"),
     }
     assert report["summary"] == {"found": 9, "deleted": 4, "pseudonymised": 5}
-    assert report["domainsSearched"] == ["billing", "claims", "consent", "enrollment", "identity"]
+    assert report["domainsSearched"] == [
+        "billing",
+        "claims",
+        "claims_authorization",
+        "consent",
+        "enrollment",
+        "identity",
+    ]
     why = {i["recordId"]: (i["reason"], i["legalBasis"]) for i in report["items"]}
     assert why["clm-2025"] == (
         "the law requires it to be kept for 6 years; identifying details removed",
