@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from olly.platform.db import Base, TenantScoped
 
@@ -202,6 +202,9 @@ class LedgerEntry(TenantScoped, Base):
     debit_minor: Mapped[int] = mapped_column(BigInteger)
     credit_minor: Mapped[int] = mapped_column(BigInteger)
     posted_at: Mapped[datetime]
+
+    # Declared only so that a flush inserts the posting before its entries; never loaded.
+    posting: Mapped[LedgerPosting] = relationship(lazy="raise", viewonly=False)
 
 
 class GracePeriod(TenantScoped, Base):

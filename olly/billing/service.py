@@ -91,7 +91,6 @@ def post(
     )
     repo = BillingRepository(uow)
     repo.add(posting)
-    uow.flush()  # the posting row before its entries (no ORM relationship orders them)
     for line in lines:
         repo.add(
             LedgerEntry(
