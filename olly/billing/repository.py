@@ -297,6 +297,9 @@ class BillingRepository:
     def active_grace_policies(self) -> set[uuid.UUID]:
         return set(self.session.scalars(select(GracePeriod.policy_id).where(GracePeriod.status == "ACTIVE")))
 
+    def expired_grace_policies(self) -> set[uuid.UUID]:
+        return set(self.session.scalars(select(GracePeriod.policy_id).where(GracePeriod.status == "EXPIRED")))
+
     def graced_invoices(self) -> set[uuid.UUID]:
         return set(self.session.scalars(select(GracePeriod.invoice_id)))
 

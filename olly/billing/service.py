@@ -10,7 +10,7 @@ import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -31,7 +31,7 @@ from olly.billing.models import (
     PaymentAllocation,
     PaymentRun,
 )
-from olly.billing.repository import OPEN_STATUSES, BillingRepository
+from olly.billing.repository import BillingRepository
 from olly.billing.rules import LedgerAccount, PaymentMethod, PostingKind, PostingLine, Proration
 from olly.claims.events import ClaimPaid
 from olly.enrollment import public as enrollment
@@ -404,8 +404,6 @@ def run_billing(uow: UnitOfWork, period: DatePeriod, *, progress: Progress | Non
 
 
 def _widen(a: enrollment.BillableTerm, b: enrollment.BillableTerm) -> enrollment.BillableTerm:
-    from dataclasses import replace
-
     return replace(a, covered_from=min(a.covered_from, b.covered_from), covered_to=max(a.covered_to, b.covered_to))
 
 
@@ -748,7 +746,7 @@ def check_payments(uow: UnitOfWork) -> DailyOutcome:
     outcome = DailyOutcome()
     accounts = repo.billing_accounts()
     graced = repo.graced_invoices()
-    in_grace = repo.active_grace_policies()
+    in_grace = repo.active_grace_policies() | repo.expired_grace_policies()
     for invoice in repo.overdue_invoices(today):
         lines = repo.lines(invoice.id)
         if invoice.kind == "INITIAL":
@@ -811,6 +809,16 @@ def check_payments(uow: UnitOfWork) -> DailyOutcome:
         grace.status, grace.resolved_at = "EXPIRED", now
         uow.publish(_missed(grace, "GRACE_PERIOD_EXPIRED", now), key=grace.policy_id)
         outcome.graces_expired.append(grace.policy_id)
+        # Months after the coverage ends are not owed: their unpaid household invoices are voided.
+        for invoice in repo.open_invoices(grace.account_id):
+            lines = repo.lines(invoice.id)
+            if (
+                invoice.kind == "INDIVIDUAL"
+                and invoice.paid_minor == 0
+                and invoice.period_start > grace.coverage_end_if_expired
+                and all(line.policy_id == grace.policy_id for line in lines)
+            ):
+                void_invoice(uow, invoice.id, "COVERAGE_TERMINATED_NON_PAYMENT")
     for invoice in repo.unearned_invoices(today):
         if invoice.total_minor > 0:
             post(
@@ -1050,10 +1058,6 @@ def aging(uow: UnitOfWork, as_of: date | None = None) -> list[AgingRow]:
         AgingRow(account, currency, buckets)
         for (account, currency), buckets in sorted(rows.items(), key=lambda kv: str(kv[0][0]))
     ]
-
-
-def open_statuses() -> tuple[str, ...]:
-    return OPEN_STATUSES
 
 
 def daily_claim_payment_run(uow: UnitOfWork) -> PaymentRun | None:

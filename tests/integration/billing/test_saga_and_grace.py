@@ -160,7 +160,7 @@ def _check(platform: Platform, tenant_id: uuid.UUID, clock: FixedClock, day: dat
 def test_aptc_grace_three_months_then_termination_back_dated_to_the_end_of_month_one(
     platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, clock: FixedClock
 ) -> None:
-    _, policy_id, member = _active_and_billed_for_february(platform, tenant_id, plans, clock, aptc=True)
+    household, policy_id, member = _active_and_billed_for_february(platform, tenant_id, plans, clock, aptc=True)
     assert _check(platform, tenant_id, clock, date(2026, 2, 1)).graces_started == []  # due today
     assert _check(platform, tenant_id, clock, date(2026, 2, 2)).graces_started == [policy_id]
     assert _missed_events(platform) == [
@@ -184,6 +184,11 @@ def test_aptc_grace_three_months_then_termination_back_dated_to_the_end_of_month
         assert (february.rule, february.claims_pend, march.claims_pend) == ("APTC_MONTHS", False, True)
         assert (march.grace_period_end_date, march.coverage_end_if_expired) == (date(2026, 4, 30), date(2026, 2, 28))
         assert public.grace_status(uow, uuid.uuid4(), date(2026, 3, 5)) is None
+    for run_day in (date(2026, 2, 15), date(2026, 3, 15)):  # March and April are billed meanwhile
+        clock.set(datetime(run_day.year, run_day.month, run_day.day, 9, 0, tzinfo=UTC))
+        with platform.db.unit_of_work(tenant_id) as uow:
+            assert service.run_due(uow).total_minor == 60000
+    assert _check(platform, tenant_id, clock, date(2026, 3, 2)).graces_started == []  # one grace at a time
     assert _check(platform, tenant_id, clock, date(2026, 4, 30)).graces_expired == []
     assert _status(platform, tenant_id, policy_id)[0] == "ACTIVE"
     assert _check(platform, tenant_id, clock, date(2026, 5, 1)).graces_expired == [policy_id]
@@ -195,6 +200,18 @@ def test_aptc_grace_three_months_then_termination_back_dated_to_the_end_of_month
     }
     assert _status(platform, tenant_id, policy_id) == ("TERMINATED", "NON_PAYMENT")
     assert _last_covered_day(platform, tenant_id, policy_id) == date(2026, 2, 28)
+    # February (month 1, covered) stays owed; March and April, after coverage ended, are voided
+    assert [(i[0], i[1], i[5], i[6]) for i in _invoices(platform, tenant_id, household)] == [
+        ("INITIAL", date(2026, 1, 1), "PAID", None),
+        ("INDIVIDUAL", date(2026, 2, 1), "OPEN", None),
+        ("INDIVIDUAL", date(2026, 3, 1), "VOID", "COVERAGE_TERMINATED_NON_PAYMENT"),
+        ("INDIVIDUAL", date(2026, 4, 1), "VOID", "COVERAGE_TERMINATED_NON_PAYMENT"),
+    ]
+    assert _check(platform, tenant_id, clock, date(2026, 5, 2)).graces_started == []
+    with platform.db.unit_of_work(tenant_id) as uow:
+        assert service.run_due(uow).invoice_count == 0  # nothing billed after the termination
+        report = service.reconcile(uow)
+        assert report.is_clean, report.problems
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         status = public.grace_status(uow, policy_id, date(2026, 3, 5))
         assert status is not None and (status.status, status.claims_pend) == ("EXPIRED", False)
