@@ -10,13 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from olly.billing.rules import PaymentMethod, Proration
 from olly.kernel.events import Amount, Currency
 
-Period = str
-
 
 class BillingRunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    period: Period = Field(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", description="the month billed, YYYY-MM")
+    period: str = Field(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", description="the month billed, YYYY-MM")
 
 
 class BillingRunRead(BaseModel):

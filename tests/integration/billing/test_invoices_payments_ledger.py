@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -20,9 +21,10 @@ from olly.billing.rules import LedgerAccount, PaymentMethod, PostingKind, Prorat
 from olly.enrollment import public as enrollment_public
 from olly.enrollment import service as enrollment
 from olly.enrollment.rules import Market
+from olly.enrollment.service import PlanChoice
 from olly.kernel.errors import BusinessRuleViolation, Conflict, OllyError
 from olly.kernel.money import Money
-from olly.kernel.periods import DatePeriod
+from olly.kernel.periods import DatePeriod, end_of_month
 from olly.platform.db import UnitOfWork
 from olly.platform.runtime import Platform
 from tests.factories import FakePlans
@@ -286,3 +288,38 @@ def test_32_concurrent_payment_writers_lose_no_update(platform: Platform, tenant
             ("UNEARNED_PREMIUM", 0, 400000),
             ("MEMBER_CREDIT", 0, 624000),
         }
+
+
+class AnnualPlans(FakePlans):
+    """A sum-insured product priced by the year: 1,000.00 a year."""
+
+    def choose(self, *args: object, **kwargs: object) -> PlanChoice:
+        choice = super().choose(*args, **kwargs)  # type: ignore[arg-type]
+        return replace(choice, total_premium_minor=100000, member_premium_minor=100000, premium_period="ANNUAL")
+
+
+def test_an_annual_premium_is_billed_in_twelve_exact_installments(platform: Platform, tenant_id: uuid.UUID) -> None:
+    household = uuid.uuid4()
+    policy_id = enrol(
+        platform, tenant_id, AnnualPlans(), market=Market.SUM_INSURED, account_id=household, effective=date(2026, 1, 1)
+    )
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment.activate(uow, policy_id)
+    totals = []
+    for month in range(1, 13):
+        start = date(2026, month, 1)
+        with platform.db.unit_of_work(tenant_id) as uow:
+            totals.append(service.run_billing(uow, DatePeriod(start, end_of_month(start))).total_minor)
+    # 1,000.00 / 12 = 83.33 with 4 cents over, on the first installment
+    assert totals == [8337] + [8333] * 11 and sum(totals) == 100000
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        schedule = BillingRepository(uow).schedule(policy_id, _term_of(uow, policy_id))
+        assert schedule is not None and (schedule.total_minor, schedule.remainder_to) == (100000, "FIRST")
+        assert [i["amountMinor"] for i in schedule.installments] == totals
+        assert [i["dueDate"] for i in schedule.installments][:2] == ["2026-01-01", "2026-02-01"]
+
+
+def _term_of(uow: UnitOfWork, policy_id: uuid.UUID) -> uuid.UUID:
+    (term,) = enrollment_public.billable_terms(uow, DatePeriod(date(2026, 3, 1), date(2026, 3, 31)))
+    assert term.policy_id == policy_id
+    return term.term_id
