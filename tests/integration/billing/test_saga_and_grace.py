@@ -15,10 +15,12 @@ from olly.billing import public, service
 from olly.billing.models import Invoice
 from olly.billing.rules import PaymentMethod
 from olly.enrollment import public as enrollment
+from olly.enrollment import service as enrollment_service
 from olly.enrollment.models import Policy
 from olly.enrollment.rules import Market
 from olly.kernel.clock import FixedClock
 from olly.kernel.money import Money
+from olly.kernel.periods import DatePeriod
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.runtime import Platform
 from tests.factories import FakePlans
@@ -251,3 +253,27 @@ def test_paying_during_grace_cures_it(
         assert report.is_clean, report.problems
         balances = {(b.ledger_account, b.debit_minor, b.credit_minor) for b in report.balances}
         assert ("EARNED_PREMIUM", 0, 120000) in balances and ("UNEARNED_PREMIUM", 120000, 120000) in balances
+
+
+def test_an_unpaid_list_bill_puts_every_employee_in_thirty_day_grace_then_terminates_them(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, clock: FixedClock
+) -> None:
+    group = uuid.uuid4()
+    ana = enrol(platform, tenant_id, plans, market=Market.GROUP, account_id=group, effective=date(2026, 1, 1))
+    ben = enrol(
+        platform, tenant_id, plans, market=Market.GROUP, account_id=group, effective=date(2026, 1, 1), name="Ben"
+    )
+    with platform.db.unit_of_work(tenant_id) as uow:
+        assert service.run_billing(uow, DatePeriod(date(2026, 2, 1), date(2026, 2, 28))).total_minor == 120000
+        enrollment_service.activate_due(uow)
+        service.record_payment(uow, group, Money(50000, "USD"), PaymentMethod.ACH, "part")  # not enough
+    drain(platform)
+    assert sorted(_check(platform, tenant_id, clock, date(2026, 2, 2)).graces_started) == sorted([ana, ben])
+    assert [e["gracePeriodEndDate"] for e in _missed_events(platform)] == ["2026-03-03"] * 4
+    assert sorted(_check(platform, tenant_id, clock, date(2026, 3, 4)).graces_expired) == sorted([ana, ben])
+    for policy_id in (ana, ben):
+        assert _status(platform, tenant_id, policy_id) == ("TERMINATED", "NON_PAYMENT")
+        assert _last_covered_day(platform, tenant_id, policy_id) == date(2026, 1, 31)
+    assert [(i[0], i[4], i[5]) for i in _invoices(platform, tenant_id, group)] == [
+        ("LIST_BILL", 50000, "PARTIALLY_PAID")
+    ]
