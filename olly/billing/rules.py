@@ -182,6 +182,20 @@ def allocate(amount_minor: int, open_invoices: Iterable[OpenInvoice]) -> tuple[l
     return result, left
 
 
+def looks_like_card_number(reference: str) -> bool:
+    """Whether a card payment's reference is a primary account number (13–19 digits passing the
+    Luhn check, separators ignored): Olly keeps the processor's payment id, never card data."""
+    digits = [int(ch) for ch in reference if ch.isdigit()]
+    if not 13 <= len(digits) <= 19 or any(ch.isalpha() for ch in reference):
+        return False
+    total = 0
+    for index, digit in enumerate(reversed(digits)):
+        if index % 2 == 1:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
 # ---------------------------------------------------------------------------------------------
 # Grace periods
 DEFAULT_GRACE_DAYS: Final = 30

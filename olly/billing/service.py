@@ -35,7 +35,7 @@ from olly.billing.repository import BillingRepository
 from olly.billing.rules import LedgerAccount, PaymentMethod, PostingKind, PostingLine, Proration
 from olly.claims.events import ClaimPaid
 from olly.enrollment import public as enrollment
-from olly.kernel.errors import BusinessRuleViolation, Conflict, NotFound
+from olly.kernel.errors import BusinessRuleViolation, Conflict, FieldError, NotFound, ValidationFailed
 from olly.kernel.ids import uuid7
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod, end_of_month
@@ -278,6 +278,8 @@ def run_billing(uow: UnitOfWork, period: DatePeriod, *, progress: Progress | Non
     for done, (account_id, account_terms) in enumerate(by_account.items(), start=1):
         first = account_terms[0]
         account = accounts.get(account_id)
+        if account is not None and account.market != first.market:
+            account.market = first.market  # an account first seen through a payment: now known
         proration = Proration(account.proration) if account is not None else Proration.DAILY
         if account is None:
             new_accounts.append(
@@ -593,6 +595,11 @@ def record_payment(
     """
     if amount.amount <= 0:
         raise BusinessRuleViolation("a payment must be a positive amount", extra={"field": "amount"})
+    if method is PaymentMethod.CARD and rules.looks_like_card_number(reference):
+        # Refused without echoing it: the reference must be the processor's id, not the card.
+        raise ValidationFailed(
+            [FieldError("reference", "must be the card processor's payment id, never the card number", "card_data")]
+        )
     repo = BillingRepository(uow)
     account = repo.billing_account(account_id, for_update=True)
     if account is None:

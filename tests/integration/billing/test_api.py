@@ -92,6 +92,7 @@ def test_staff_bill_and_reconcile_an_employer_sees_and_pays_only_its_own_group(
         {"amount": "12.345"},
         {"amount": "-5.00"},
         {"reference": "4111 1111 1111 1111"},
+        {"reference": "4111111111111111"},
         {"method": "BITCOIN"},
         {"card_number": "4111111111111111"},
     ):

@@ -157,3 +157,13 @@ def test_malformed_lines_are_refused() -> None:
         rules.check_posting(
             [PostingLine(LedgerAccount.CASH, debit_minor=-5), PostingLine(LedgerAccount.CASH, credit_minor=-5)]
         )
+
+
+def test_card_numbers_are_recognised_as_references_to_refuse() -> None:
+    assert rules.looks_like_card_number("4111111111111111")
+    assert rules.looks_like_card_number("4111 1111 1111 1111")
+    assert rules.looks_like_card_number("5500-0000-0000-0004")
+    assert not rules.looks_like_card_number("4111111111111112")  # fails the Luhn check
+    assert not rules.looks_like_card_number("pi_3Nx4111111111111111")
+    assert not rules.looks_like_card_number("CHK-1042")
+    assert not rules.looks_like_card_number("411111111111")  # 12 digits
