@@ -491,6 +491,15 @@ def issue_initial_invoice(uow: UnitOfWork, policy_id: uuid.UUID, effective_date:
     account = billing_account(uow, first.account_id, market=first.market, currency=first.currency)
     proration = Proration(account.proration)
     assert period.end is not None
+    if all(rules.prorate(10**6, period.start, period.end, t.covered_from, t.covered_to, proration) == 0 for t in terms):
+        # Whole-month proration and a start after the 15th: nothing is owed for that month, so the
+        # first premium (the one activation waits for) is the next month's.
+        start = period.end + timedelta(days=1)
+        period = DatePeriod(start, end_of_month(start))
+        terms = [t for t in enrollment.billable_terms(uow, period) if t.policy_id == policy_id]
+        if not terms:
+            return None
+    assert period.end is not None
     today, now = uow.clock.today(), uow.clock.now()
     invoice = Invoice(
         id=uuid7(),

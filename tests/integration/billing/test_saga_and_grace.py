@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from olly.billing import public, service
 from olly.billing.models import Invoice
-from olly.billing.rules import PaymentMethod
+from olly.billing.rules import PaymentMethod, Proration
 from olly.enrollment import public as enrollment
 from olly.enrollment import service as enrollment_service
 from olly.enrollment.models import Policy
@@ -277,3 +277,22 @@ def test_an_unpaid_list_bill_puts_every_employee_in_thirty_day_grace_then_termin
     assert [(i[0], i[4], i[5]) for i in _invoices(platform, tenant_id, group)] == [
         ("LIST_BILL", 50000, "PARTIALLY_PAID")
     ]
+
+
+def test_a_whole_month_household_starting_after_the_15th_first_pays_the_next_month(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, clock: FixedClock
+) -> None:
+    household = uuid.uuid4()
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.configure_account(uow, household, market="INDIVIDUAL", proration=Proration.WHOLE_MONTHS)
+    policy_id = enrol(
+        platform, tenant_id, plans, market=Market.INDIVIDUAL, account_id=household, effective=date(2026, 1, 20)
+    )
+    drain(platform)
+    assert _invoices(platform, tenant_id, household) == [
+        ("INITIAL", date(2026, 2, 1), date(2026, 1, 20), 60000, 0, "OPEN", None)  # due on the effective date
+    ]
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.record_payment(uow, household, Money(60000, "USD"), PaymentMethod.ACH, "first")
+    drain(platform)
+    assert _status(platform, tenant_id, policy_id) == ("ACTIVE", None)
