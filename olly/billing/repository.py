@@ -148,6 +148,14 @@ class BillingRepository:
             query = query.where(Payment.account_id.in_(account_ids))
         return list(self.session.scalars(query))
 
+    def latest_payment_with_credit(self, account_id: uuid.UUID) -> Payment | None:
+        return self.session.scalars(
+            select(Payment)
+            .where(Payment.account_id == account_id, Payment.credit_minor > 0)
+            .order_by(Payment.received_at.desc(), Payment.id.desc())
+            .limit(1)
+        ).first()
+
     def allocations_of_payment(self, payment_id: uuid.UUID) -> list[PaymentAllocation]:
         return list(self.session.scalars(select(PaymentAllocation).where(PaymentAllocation.payment_id == payment_id)))
 

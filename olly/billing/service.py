@@ -719,6 +719,23 @@ def apply_credit(uow: UnitOfWork, account_id: uuid.UUID) -> int:
         return 0
     for allocation in allocations:
         _apply(uow, by_id[allocation.invoice_id], allocation.amount_minor, None)
+        invoice = by_id[allocation.invoice_id]
+        source = repo.latest_payment_with_credit(account_id)
+        if invoice.kind == "INITIAL" and invoice.status == "PAID" and source is not None:
+            # A first premium settled from credit: announce the (earlier) payment as now applied to
+            # it, so the saga's activation does not wait for another payment.
+            uow.publish(
+                PaymentReceived(
+                    payment_id=source.id,
+                    account_id=account_id,
+                    invoice_id=invoice.id,
+                    amount=_money(allocation.amount_minor, account.currency),
+                    currency=account.currency,
+                    method=source.method,
+                    received_at=source.received_at,
+                ),
+                key=account_id,
+            )
     post(
         uow,
         PostingKind.CREDIT_APPLIED,

@@ -121,6 +121,28 @@ def test_individual_saga_a_first_premium_that_never_comes_cancels_the_enrollment
         assert (late.applied_minor, late.credit_minor) == (0, 60000)
     drain(platform)
     assert _status(platform, tenant_id, policy_id)[0] == "ACTIVATION_FAILED"
+    # enrolling again: the first invoice is paid from that credit, and the new policy activates
+    clock.set(datetime(2026, 1, 10, 9, 0, tzinfo=UTC))
+    again = enrol(
+        platform,
+        tenant_id,
+        plans,
+        market=Market.INDIVIDUAL,
+        account_id=household,
+        effective=date(2026, 2, 1),
+        name="Al",
+    )
+    drain(platform)
+    assert _status(platform, tenant_id, again) == ("ACTIVE", None)
+    assert _invoices(platform, tenant_id, household)[-1] == (
+        "INITIAL",
+        date(2026, 2, 1),
+        date(2026, 2, 1),
+        60000,
+        60000,
+        "PAID",
+        None,
+    )
 
 
 def _active_and_billed_for_february(
