@@ -121,6 +121,7 @@ def _mount_domains(app: FastAPI) -> None:
     """Every domain's router, the adapters through which one domain reads another's public
     functions, and each domain's resolvers and personal-data handler on the access control."""
     from olly import roster
+    from olly.billing import api as billing_api
     from olly.claims import appeals_api, prior_auth_api
     from olly.consent import api as consent_api
     from olly.eligibility import api as eligibility_api
@@ -139,6 +140,7 @@ def _mount_domains(app: FastAPI) -> None:
         policy_admin_api.install,
         enrollment_api.install,
         eligibility_api.install,
+        billing_api.install,
         bus_api.install,
         prior_auth_api.install,
         appeals_api.install,
@@ -151,6 +153,7 @@ def _mount_domains(app: FastAPI) -> None:
         roster.router,
         eligibility_api.router,
         plans_api.router,
+        billing_api.router,
         bus_api.router,
         prior_auth_api.router,
         appeals_api.router,

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import olly
+from olly.billing import cli as billing_cli
 from olly.claims import authorization_cli as claims_authorization_cli
 from olly.edi import cli as edi_cli
 from olly.kernel.errors import OllyError
@@ -41,6 +42,7 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(edi_cli.app, name="edi")
 app.add_typer(provider_cli.app, name="provider")
 app.add_typer(claims_authorization_cli.app, name="claims")
+app.add_typer(billing_cli.app, name="billing")
 
 out = Console()
 err = Console(stderr=True)

@@ -56,6 +56,11 @@ class PaymentMissed(EventPayload):
     premium_cents: int
     currency: Currency = "USD"
     missed_at: datetime
+    enrollment_id: uuid.UUID | None = None
+    """The policy concerned (optional, added after 1.0: ids only)."""
+    coverage_end_date: date | None = None
+    """On GRACE_PERIOD_EXPIRED: the last covered day (back-dated to the end of grace month 1 for
+    enrollees with advance premium tax credit; the last paid-through day otherwise)."""
 
 
 class PaymentCompleted(EventPayload):

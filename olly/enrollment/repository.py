@@ -118,3 +118,10 @@ class EnrollmentRepository:
         return list(
             self.session.scalars(select(Policy).where(Policy.status == "SUBMITTED", Policy.id.in_(first_start)))
         )
+
+    def submitted_policies_of_account(self, account_id: uuid.UUID) -> list[Policy]:
+        return list(
+            self.session.scalars(
+                select(Policy).where(Policy.account_id == account_id, Policy.status == "SUBMITTED").order_by(Policy.id)
+            )
+        )

@@ -16,10 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from olly.billing import repository as billing_repository
+from olly.billing import service as billing_service
+from olly.billing.rules import PaymentMethod
 from olly.claims import appeals as appeals_service
 from olly.claims import prior_auth as prior_auth_service
 from olly.claims.events import ClaimDenied
 from olly.consent import service as consent_service
+from olly.kernel.money import Money
+from olly.kernel.periods import DatePeriod, end_of_month
 from olly.platform.auth.roles import Role
 from tests.integration.bus.helpers import dead_letter
 from tests.support.identity import NPI_1, NPI_2, World
@@ -161,6 +166,31 @@ def policies(world: World, seeded: Seeded) -> list[Owned]:
     return _with_markers([Owned(letter, str(policy)) for letter, policy in world.policies.items()], seeded)
 
 
+def invoices(world: World, seeded: Seeded) -> list[Owned]:
+    """This month's list bills: G1's (A's group, owner A) and G2's (B's)."""
+    today = world.platform.clock.today()
+    with world.platform.db.unit_of_work(world.tenant_id) as uow:
+        billing_service.run_billing(uow, DatePeriod(today.replace(day=1), end_of_month(today)))
+        found = {
+            row.account_id: row.id
+            for row in billing_repository.BillingRepository(uow).invoices(list(world.groups.values()))
+        }
+    return _with_markers([Owned(o, str(found[world.groups[g]])) for o, g in (("A", "G1"), ("B", "G2"))], seeded)
+
+
+def payments(world: World, seeded: Seeded) -> list[Owned]:
+    """A premium payment of each group: G1's (owner A) and G2's (owner B)."""
+    owned = []
+    with world.platform.db.unit_of_work(world.tenant_id) as uow:
+        for owner, group in (("A", "G1"), ("B", "G2")):
+            billing_service.billing_account(uow, world.groups[group], market="GROUP")
+            paid = billing_service.record_payment(
+                uow, world.groups[group], Money(12345, "USD"), PaymentMethod.ACH, f"matrix-{uuid.uuid4().hex[:12]}"
+            )
+            owned.append(Owned(owner, str(paid.id)))
+    return _with_markers(owned, seeded)
+
+
 def group_accounts(world: World, seeded: Seeded) -> list[Owned]:
     # G1 is the group of A, C and D (owner "A" for the matrix); G2 is B's.
     return [Owned("A", str(world.groups["G1"])), Owned("B", str(world.groups["G2"]))]
@@ -183,6 +213,8 @@ RESOURCE_FIXTURES: dict[str, Callable[[World, Seeded], list[Owned]]] = {
     # Appeals are filed on a claim's path (``/claims/{claim_id}/appeals``): the appeal resolver
     # resolves an appeal id there to the same owners as the claim it appeals.
     "appeal": lambda world, seeded: _with_markers(seeded.appeals, seeded),
+    "invoice": invoices,
+    "payment": payments,
     # Credentialing files are practitioners', not the world's members: none is owned by A-D, and the
     # collection probes check that no member's personal data leaks into a credentialing response.
     "credentialing": lambda world, seeded: [],
@@ -196,7 +228,16 @@ PATH_VALUES: dict[str, str] = {
     # Provider registry, credentialing and contract routes name practitioners' records, not the
     # world's people: ids that exist nowhere, so an allowed staff role gets 404 and everyone else 403.
     **dict.fromkeys(
-        ("provider_id", "request_id", "location_id", "licence_id", "affiliation_id", "sanction_id", "contract_id"),
+        (
+            "provider_id",
+            "request_id",
+            "location_id",
+            "licence_id",
+            "affiliation_id",
+            "sanction_id",
+            "contract_id",
+            "run_id",  # a claim payment run: billing staff only, not a member's record
+        ),
         "00000000-0000-7000-8000-00000000dead",
     ),
     "npi": "1234567893",

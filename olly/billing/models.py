@@ -1,0 +1,285 @@
+"""Tables of the billing domain (seed 004: Invoice, Payment, LedgerEntry, InstallmentSchedule).
+
+Ledger rows (``ledger_postings`` and ``ledger_entries``) are append-only: the database refuses an
+UPDATE or DELETE of them (triggers on SQLite and PostgreSQL, see migration 0014_billing). A mistake
+is corrected by a reversal posting that names the posting it reverses.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from olly.platform.db import Base, TenantScoped
+
+
+class BillingAccount(TenantScoped, Base):
+    """Billing's view of a policy_admin account (a group or a household): how it is billed.
+
+    The row is also the lock every payment of the account takes first, so concurrent payments of
+    one account apply one after the other (no lost update of invoice balances)."""
+
+    __tablename__ = "billing_accounts"
+    __table_args__ = (UniqueConstraint("tenant_id", "account_id"), {"schema": "billing"})
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    account_id: Mapped[uuid.UUID]
+    market: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    proration: Mapped[str] = mapped_column(String(16))
+    """DAILY or WHOLE_MONTHS."""
+    receives_aptc: Mapped[bool]
+    """The household receives advance premium tax credit (ACA individual market): 3-month grace."""
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class BillingRun(TenantScoped, Base):
+    """One execution of the monthly billing run for a period (reruns add rows, never invoices twice)."""
+
+    __tablename__ = "billing_runs"
+    __table_args__ = {"schema": "billing"}
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    period_start: Mapped[date] = mapped_column(index=True)
+    period_end: Mapped[date]
+    invoice_count: Mapped[int]
+    line_count: Mapped[int]
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime]
+
+
+class Invoice(TenantScoped, Base):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "invoice_number"),
+        Index("ix_invoices_open", "tenant_id", "account_id", "status"),
+        {"schema": "billing"},
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    invoice_number: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[uuid.UUID]
+    run_id: Mapped[uuid.UUID | None]
+    kind: Mapped[str] = mapped_column(String(16))
+    """LIST_BILL (a group), INDIVIDUAL (a household), INITIAL (an individual policy's first premium)
+    or INSTALLMENT."""
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    issued_on: Mapped[date]
+    due_date: Mapped[date]
+    currency: Mapped[str] = mapped_column(String(3))
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    employer_minor: Mapped[int] = mapped_column(BigInteger)
+    member_minor: Mapped[int] = mapped_column(BigInteger)
+    paid_minor: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    """OPEN → PARTIALLY_PAID → PAID; VOID when cancelled (a reversal posting undoes it)."""
+    status_reason: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime]
+
+
+class InvoiceLine(TenantScoped, Base):
+    """One subscriber's premium (their tier, their family) for one period on an invoice.
+
+    The unique constraint makes a billing run idempotent: a policy term is billed once a period."""
+
+    __tablename__ = "invoice_lines"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "policy_id", "term_id", "period_start"),
+        {"schema": "billing"},
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("billing.invoices.id"), index=True)
+    policy_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    term_id: Mapped[uuid.UUID]
+    member_id: Mapped[uuid.UUID]
+    """The subscriber's party id (ids only: names stay in policy_admin)."""
+    plan_code: Mapped[str] = mapped_column(String(40))
+    tier_code: Mapped[str] = mapped_column(String(16))
+    covered_people: Mapped[int]
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    covered_from: Mapped[date]
+    covered_to: Mapped[date]
+    proration: Mapped[str] = mapped_column(String(16))
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    employer_minor: Mapped[int] = mapped_column(BigInteger)
+    member_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class InstallmentSchedule(TenantScoped, Base):
+    """An annual premium split into installments that sum to it exactly."""
+
+    __tablename__ = "installment_schedules"
+    __table_args__ = (UniqueConstraint("tenant_id", "policy_id", "term_id"), {"schema": "billing"})
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    account_id: Mapped[uuid.UUID]
+    policy_id: Mapped[uuid.UUID]
+    term_id: Mapped[uuid.UUID]
+    currency: Mapped[str] = mapped_column(String(3))
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    remainder_to: Mapped[str] = mapped_column(String(8))
+    installments: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    """``[{"number": 1, "dueDate": "2026-01-01", "amountMinor": 8337}, …]``."""
+    created_at: Mapped[datetime]
+
+
+class Payment(TenantScoped, Base):
+    """A premium payment received. Only the method and the bank/processor reference are kept: never
+    a card number, account number or anything else of the payment instrument."""
+
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("tenant_id", "account_id", "method", "reference"), {"schema": "billing"})
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    method: Mapped[str] = mapped_column(String(8))
+    reference: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    applied_minor: Mapped[int] = mapped_column(BigInteger)
+    credit_minor: Mapped[int] = mapped_column(BigInteger)
+    """What was left after paying every open invoice: the account's credit."""
+    received_at: Mapped[datetime]
+
+
+class PaymentAllocation(TenantScoped, Base):
+    """Money applied to an invoice: from a payment, or from the account's credit (payment_id null)."""
+
+    __tablename__ = "payment_allocations"
+    __table_args__ = {"schema": "billing"}
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    payment_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("billing.invoices.id"), index=True)
+    account_id: Mapped[uuid.UUID]
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(8))
+    """PAYMENT or CREDIT."""
+    created_at: Mapped[datetime]
+
+
+class LedgerPosting(TenantScoped, Base):
+    """One balanced journal entry: its lines (``ledger_entries``) debit and credit the same total."""
+
+    __tablename__ = "ledger_postings"
+    __table_args__ = (
+        Index("ix_ledger_postings_reference", "tenant_id", "reference_type", "reference_id"),
+        {"schema": "billing"},
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    account_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    """The billing account (group or household) concerned; null for claim postings."""
+    reference_type: Mapped[str] = mapped_column(String(16))
+    reference_id: Mapped[uuid.UUID]
+    reverses_id: Mapped[uuid.UUID | None]
+    currency: Mapped[str] = mapped_column(String(3))
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    posted_at: Mapped[datetime]
+    effective_date: Mapped[date]
+
+
+class LedgerEntry(TenantScoped, Base):
+    __tablename__ = "ledger_entries"
+    __table_args__ = {"schema": "billing"}
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    posting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("billing.ledger_postings.id"), index=True)
+    ledger_account: Mapped[str] = mapped_column(String(24))
+    account_id: Mapped[uuid.UUID | None]
+    currency: Mapped[str] = mapped_column(String(3))
+    debit_minor: Mapped[int] = mapped_column(BigInteger)
+    credit_minor: Mapped[int] = mapped_column(BigInteger)
+    posted_at: Mapped[datetime]
+
+    # Declared only so that a flush inserts the posting before its entries; never loaded.
+    posting: Mapped[LedgerPosting] = relationship(lazy="raise", viewonly=False)
+
+
+class GracePeriod(TenantScoped, Base):
+    """A policy in grace after its premium on ``invoice_id`` went unpaid."""
+
+    __tablename__ = "grace_periods"
+    __table_args__ = (UniqueConstraint("tenant_id", "invoice_id", "policy_id"), {"schema": "billing"})
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    account_id: Mapped[uuid.UUID]
+    invoice_id: Mapped[uuid.UUID]
+    policy_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    rule: Mapped[str] = mapped_column(String(16))
+    due_date: Mapped[date]
+    started_on: Mapped[date]
+    end_date: Mapped[date]
+    coverage_end_if_expired: Mapped[date]
+    claims_pend_from: Mapped[date]
+    premium_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    """ACTIVE → CURED (paid in full) or EXPIRED (coverage ends for non-payment)."""
+    resolved_at: Mapped[datetime | None]
+
+
+class ClaimPayable(TenantScoped, Base):
+    """An approved claim's payment owed to its payee, until a payment run pays it."""
+
+    __tablename__ = "claim_payables"
+    __table_args__ = (UniqueConstraint("tenant_id", "claim_id"), {"schema": "billing"})
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    claim_id: Mapped[uuid.UUID]
+    member_id: Mapped[uuid.UUID]
+    provider_id: Mapped[uuid.UUID]
+    payee: Mapped[str] = mapped_column(String(8))
+    """PROVIDER or MEMBER (a reimbursement)."""
+    payee_id: Mapped[uuid.UUID]
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    approved_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(8), index=True)
+    """UNPAID or PAID."""
+    claim_payment_id: Mapped[uuid.UUID | None]
+
+
+class PaymentRun(TenantScoped, Base):
+    """One daily claim payment run."""
+
+    __tablename__ = "payment_runs"
+    __table_args__ = {"schema": "billing"}
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    run_date: Mapped[date]
+    payment_count: Mapped[int]
+    claim_count: Mapped[int]
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+
+class ClaimPayment(TenantScoped, Base):
+    """One outgoing payment to one payee in a payment run (an EFT or a cheque), covering claims."""
+
+    __tablename__ = "claim_payments"
+    __table_args__ = (UniqueConstraint("tenant_id", "trace_number"), {"schema": "billing"})
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("billing.payment_runs.id"), index=True)
+    payee: Mapped[str] = mapped_column(String(8))
+    payee_id: Mapped[uuid.UUID]
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(8))
+    """ACH (an EFT to a provider) or CHECK."""
+    trace_number: Mapped[str] = mapped_column(String(32))
+    paid_on: Mapped[date]
+    created_at: Mapped[datetime]

@@ -1,0 +1,122 @@
+"""What other domains may ask billing synchronously. Every result is frozen.
+
+* ``grace_status``: claims asks it while adjudicating a line — a member in a premium grace period
+  has claims pended for the months the rule says (ACA with APTC: months 2–3; others: after the
+  paid-through date), and paid normally once the premium arrives.
+* ``initial_premium_paid``: enrollment asks it when a payment arrives, to activate an individual
+  policy whose first premium is now paid.
+* ``payment_run``: the EDI gateway builds an 835 from it (one per payee payment).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from olly.billing import service
+from olly.billing.repository import BillingRepository
+from olly.platform.db import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class GraceStatus:
+    policy_id: uuid.UUID
+    member_id: uuid.UUID
+    """The subscriber."""
+    rule: str
+    """APTC_MONTHS (three months for enrollees with advance premium tax credit) or DAYS."""
+    status: str
+    """ACTIVE, CURED or EXPIRED."""
+    started_on: date
+    grace_period_end_date: date
+    claims_pend_from: date
+    coverage_end_if_expired: date
+    claims_pend: bool
+    """Whether a claim with a date of service of ``on_date`` must pend (grace still running and
+    the date falls in the pended months)."""
+
+
+def grace_status(uow: UnitOfWork, policy_or_member_id: uuid.UUID, on_date: date) -> GraceStatus | None:
+    """The grace period that concerns ``on_date`` for a policy (by id) or its subscriber (by party
+    id): the running one if any, else the latest that ended; None when there was never one.
+
+    The claims domain pends a line when ``claims_pend`` is true; it denies nothing on this basis
+    (an expired grace ends coverage through enrollment, which claims learns as usual)."""
+    graces = BillingRepository(uow).graces_of(policy_or_member_id)
+    if not graces:
+        return None
+    active = [g for g in graces if g.status == "ACTIVE"]
+    grace = active[-1] if active else graces[-1]
+    return GraceStatus(
+        policy_id=grace.policy_id,
+        member_id=grace.member_id,
+        rule=grace.rule,
+        status=grace.status,
+        started_on=grace.started_on,
+        grace_period_end_date=grace.end_date,
+        claims_pend_from=grace.claims_pend_from,
+        coverage_end_if_expired=grace.coverage_end_if_expired,
+        claims_pend=grace.status == "ACTIVE" and grace.claims_pend_from <= on_date,
+    )
+
+
+def initial_premium_paid(uow: UnitOfWork, policy_id: uuid.UUID) -> bool:
+    """Whether an individual policy's first invoice (the binder payment) is paid in full."""
+    return service.initial_premium_paid(uow, policy_id)
+
+
+@dataclass(frozen=True, slots=True)
+class PaidClaim:
+    claim_id: uuid.UUID
+    member_id: uuid.UUID
+    paid_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class PayeePayment:
+    payment_id: uuid.UUID
+    payee: str
+    """PROVIDER or MEMBER."""
+    payee_id: uuid.UUID
+    currency: str
+    amount_minor: int
+    paid_on: date
+    method: str
+    """ACH (EFT; 835 BPR04 "ACH") or CHECK (BPR04 "CHK")."""
+    trace_number: str
+    """The EFT trace or cheque number (835 TRN02)."""
+    claims: tuple[PaidClaim, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRunAdvice:
+    run_id: uuid.UUID
+    run_date: date
+    payments: tuple[PayeePayment, ...]
+
+
+def payment_run(uow: UnitOfWork, run_id: uuid.UUID) -> PaymentRunAdvice | None:
+    """One claim payment run as the 835 needs it: per payee, the payment and the claims it pays
+    (Σ claim paid amounts = the payment amount)."""
+    repo = BillingRepository(uow)
+    run = repo.payment_run(run_id)
+    if run is None:
+        return None
+    payments = []
+    for payment in repo.claim_payments(run_id):
+        claims = tuple(PaidClaim(c.claim_id, c.member_id, c.amount_minor) for c in repo.claims_of_payment(payment.id))
+        payments.append(
+            PayeePayment(
+                payment.id,
+                payment.payee,
+                payment.payee_id,
+                payment.currency,
+                payment.amount_minor,
+                payment.paid_on,
+                payment.method,
+                payment.trace_number,
+                claims,
+            )
+        )
+    return PaymentRunAdvice(run.id, run.run_date, tuple(payments))

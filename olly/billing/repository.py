@@ -1,0 +1,376 @@
+"""Every query of the billing domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from olly.billing.models import (
+    BillingAccount,
+    ClaimPayable,
+    ClaimPayment,
+    GracePeriod,
+    InstallmentSchedule,
+    Invoice,
+    InvoiceLine,
+    LedgerEntry,
+    LedgerPosting,
+    Payment,
+    PaymentAllocation,
+    PaymentRun,
+)
+from olly.billing.rules import LedgerAccount, PostingKind
+from olly.platform.db import Base, UnitOfWork, table_of
+
+OPEN_STATUSES = ("OPEN", "PARTIALLY_PAID")
+
+
+class BillingRepository:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
+
+    def add(self, *rows: Base) -> None:
+        self.session.add_all(rows)
+
+    def insert_many(self, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
+        """Core bulk insert (the billing run's hot path); the caller fills ``tenant_id``."""
+        if rows:
+            self.session.execute(insert(table_of(model)), list(rows))
+
+    # -- accounts ---------------------------------------------------------------------------------
+    def billing_account(self, account_id: uuid.UUID, *, for_update: bool = False) -> BillingAccount | None:
+        query = select(BillingAccount).where(BillingAccount.account_id == account_id)
+        if for_update:
+            query = query.with_for_update()
+        return self.session.scalars(query).first()
+
+    def billing_accounts(self) -> dict[uuid.UUID, BillingAccount]:
+        return {a.account_id: a for a in self.session.scalars(select(BillingAccount))}
+
+    # -- invoices ---------------------------------------------------------------------------------
+    def invoice(self, invoice_id: uuid.UUID, *, for_update: bool = False) -> Invoice | None:
+        return self.session.get(Invoice, invoice_id, with_for_update=for_update)
+
+    def invoices(
+        self, account_ids: Sequence[uuid.UUID] | None = None, status: str | None = None, limit: int = 100
+    ) -> list[Invoice]:
+        query = select(Invoice).order_by(Invoice.period_start.desc(), Invoice.invoice_number).limit(limit)
+        if account_ids is not None:
+            query = query.where(Invoice.account_id.in_(account_ids))
+        if status is not None:
+            query = query.where(Invoice.status == status)
+        return list(self.session.scalars(query))
+
+    def lines(self, invoice_id: uuid.UUID) -> list[InvoiceLine]:
+        return list(
+            self.session.scalars(
+                select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id).order_by(InvoiceLine.id)
+            )
+        )
+
+    def open_invoices(self, account_id: uuid.UUID) -> list[Invoice]:
+        return list(
+            self.session.scalars(
+                select(Invoice)
+                .where(Invoice.account_id == account_id, Invoice.status.in_(OPEN_STATUSES))
+                .order_by(Invoice.due_date, Invoice.issued_on, Invoice.id)
+            )
+        )
+
+    def all_open_invoices(self) -> list[Invoice]:
+        return list(self.session.scalars(select(Invoice).where(Invoice.status.in_(OPEN_STATUSES))))
+
+    def overdue_invoices(self, today: date) -> list[Invoice]:
+        return list(
+            self.session.scalars(
+                select(Invoice)
+                .where(Invoice.status.in_(OPEN_STATUSES), Invoice.due_date < today)
+                .order_by(Invoice.due_date, Invoice.id)
+            )
+        )
+
+    def billed_terms(self, period_start: date) -> set[tuple[uuid.UUID, uuid.UUID]]:
+        rows = self.session.execute(
+            select(InvoiceLine.policy_id, InvoiceLine.term_id).where(InvoiceLine.period_start == period_start)
+        )
+        return {(row[0], row[1]) for row in rows}
+
+    def lines_of_policy(self, policy_id: uuid.UUID) -> list[InvoiceLine]:
+        return list(self.session.scalars(select(InvoiceLine).where(InvoiceLine.policy_id == policy_id)))
+
+    def initial_invoice(self, policy_id: uuid.UUID) -> Invoice | None:
+        return self.session.scalars(
+            select(Invoice)
+            .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
+            .where(InvoiceLine.policy_id == policy_id, Invoice.kind == "INITIAL")
+        ).first()
+
+    def unearned_invoices(self, today: date) -> list[Invoice]:
+        """Invoices whose period has ended and whose premium is not yet recognised as earned."""
+        earned = select(LedgerPosting.reference_id).where(
+            LedgerPosting.kind == PostingKind.PREMIUM_EARNED.value, LedgerPosting.reference_type == "INVOICE"
+        )
+        return list(
+            self.session.scalars(
+                select(Invoice).where(Invoice.period_end < today, Invoice.status != "VOID", Invoice.id.not_in(earned))
+            )
+        )
+
+    def schedule(self, policy_id: uuid.UUID, term_id: uuid.UUID) -> InstallmentSchedule | None:
+        return self.session.scalars(
+            select(InstallmentSchedule).where(
+                InstallmentSchedule.policy_id == policy_id, InstallmentSchedule.term_id == term_id
+            )
+        ).first()
+
+    def schedules(self) -> dict[tuple[uuid.UUID, uuid.UUID], InstallmentSchedule]:
+        return {(s.policy_id, s.term_id): s for s in self.session.scalars(select(InstallmentSchedule))}
+
+    # -- payments ---------------------------------------------------------------------------------
+    def payment(self, payment_id: uuid.UUID) -> Payment | None:
+        return self.session.get(Payment, payment_id)
+
+    def payment_by_reference(self, account_id: uuid.UUID, method: str, reference: str) -> Payment | None:
+        return self.session.scalars(
+            select(Payment).where(
+                Payment.account_id == account_id, Payment.method == method, Payment.reference == reference
+            )
+        ).first()
+
+    def payments(self, account_ids: Sequence[uuid.UUID] | None = None, limit: int = 100) -> list[Payment]:
+        query = select(Payment).order_by(Payment.received_at.desc(), Payment.id).limit(limit)
+        if account_ids is not None:
+            query = query.where(Payment.account_id.in_(account_ids))
+        return list(self.session.scalars(query))
+
+    def latest_payment_with_credit(self, account_id: uuid.UUID) -> Payment | None:
+        return self.session.scalars(
+            select(Payment)
+            .where(Payment.account_id == account_id, Payment.credit_minor > 0)
+            .order_by(Payment.received_at.desc(), Payment.id.desc())
+            .limit(1)
+        ).first()
+
+    def allocations_of_payment(self, payment_id: uuid.UUID) -> list[PaymentAllocation]:
+        return list(self.session.scalars(select(PaymentAllocation).where(PaymentAllocation.payment_id == payment_id)))
+
+    def allocations_of_invoice(self, invoice_id: uuid.UUID) -> list[PaymentAllocation]:
+        return list(self.session.scalars(select(PaymentAllocation).where(PaymentAllocation.invoice_id == invoice_id)))
+
+    # -- ledger -----------------------------------------------------------------------------------
+    def posting(self, posting_id: uuid.UUID) -> LedgerPosting | None:
+        return self.session.get(LedgerPosting, posting_id)
+
+    def postings_of(self, reference_type: str, reference_id: uuid.UUID) -> list[LedgerPosting]:
+        return list(
+            self.session.scalars(
+                select(LedgerPosting)
+                .where(LedgerPosting.reference_type == reference_type, LedgerPosting.reference_id == reference_id)
+                .order_by(LedgerPosting.posted_at, LedgerPosting.id)
+            )
+        )
+
+    def entries(self, posting_id: uuid.UUID) -> list[LedgerEntry]:
+        return list(
+            self.session.scalars(
+                select(LedgerEntry).where(LedgerEntry.posting_id == posting_id).order_by(LedgerEntry.id)
+            )
+        )
+
+    def reversed_ids(self) -> set[uuid.UUID]:
+        return set(
+            self.session.scalars(select(LedgerPosting.reverses_id).where(LedgerPosting.reverses_id.is_not(None)))
+        )
+
+    def account_balance(self, ledger_account: LedgerAccount, account_id: uuid.UUID) -> tuple[int, int]:
+        """Σ debits and Σ credits of one ledger account for one billing account."""
+        row = self.session.execute(
+            select(
+                func.coalesce(func.sum(LedgerEntry.debit_minor), 0),
+                func.coalesce(func.sum(LedgerEntry.credit_minor), 0),
+            ).where(LedgerEntry.ledger_account == ledger_account.value, LedgerEntry.account_id == account_id)
+        ).one()
+        return int(row[0]), int(row[1])
+
+    def credit_balances(self) -> dict[uuid.UUID, int]:
+        """Each billing account's member credit (credits − debits of MEMBER_CREDIT), where positive."""
+        rows = self.session.execute(
+            select(
+                LedgerEntry.account_id,
+                func.sum(LedgerEntry.credit_minor) - func.sum(LedgerEntry.debit_minor),
+            )
+            .where(LedgerEntry.ledger_account == LedgerAccount.MEMBER_CREDIT.value)
+            .group_by(LedgerEntry.account_id)
+        )
+        return {row[0]: int(row[1]) for row in rows if row[0] is not None and int(row[1]) > 0}
+
+    def totals(self) -> tuple[int, int]:
+        row = self.session.execute(
+            select(
+                func.coalesce(func.sum(LedgerEntry.debit_minor), 0),
+                func.coalesce(func.sum(LedgerEntry.credit_minor), 0),
+            )
+        ).one()
+        return int(row[0]), int(row[1])
+
+    def unbalanced_postings(self) -> list[tuple[uuid.UUID, int, int]]:
+        rows = self.session.execute(
+            select(LedgerEntry.posting_id, func.sum(LedgerEntry.debit_minor), func.sum(LedgerEntry.credit_minor))
+            .group_by(LedgerEntry.posting_id)
+            .having(func.sum(LedgerEntry.debit_minor) != func.sum(LedgerEntry.credit_minor))
+        )
+        return [(row[0], int(row[1]), int(row[2])) for row in rows]
+
+    def per_billing_account(self) -> list[tuple[uuid.UUID | None, int, int]]:
+        rows = self.session.execute(
+            select(
+                LedgerEntry.account_id, func.sum(LedgerEntry.debit_minor), func.sum(LedgerEntry.credit_minor)
+            ).group_by(LedgerEntry.account_id)
+        )
+        return [(row[0], int(row[1]), int(row[2])) for row in rows]
+
+    def per_ledger_account(self) -> list[tuple[str, str, int, int]]:
+        rows = self.session.execute(
+            select(
+                LedgerEntry.ledger_account,
+                LedgerEntry.currency,
+                func.sum(LedgerEntry.debit_minor),
+                func.sum(LedgerEntry.credit_minor),
+            )
+            .group_by(LedgerEntry.ledger_account, LedgerEntry.currency)
+            .order_by(LedgerEntry.ledger_account, LedgerEntry.currency)
+        )
+        return [(row[0], row[1], int(row[2]), int(row[3])) for row in rows]
+
+    def ledger_by_account(self, ledger_account: LedgerAccount) -> dict[uuid.UUID | None, int]:
+        """Debits − credits of one ledger account per billing account."""
+        rows = self.session.execute(
+            select(LedgerEntry.account_id, func.sum(LedgerEntry.debit_minor) - func.sum(LedgerEntry.credit_minor))
+            .where(LedgerEntry.ledger_account == ledger_account.value)
+            .group_by(LedgerEntry.account_id)
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
+    def invoice_balances(self) -> dict[uuid.UUID, int]:
+        """Σ (total − paid) of the invoices that are not void, per account."""
+        rows = self.session.execute(
+            select(Invoice.account_id, func.sum(Invoice.total_minor - Invoice.paid_minor))
+            .where(Invoice.status != "VOID")
+            .group_by(Invoice.account_id)
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
+    def invoice_allocation_mismatches(self) -> list[tuple[uuid.UUID, int, int]]:
+        allocated = (
+            select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount_minor).label("allocated"))
+            .group_by(PaymentAllocation.invoice_id)
+            .subquery()
+        )
+        rows = self.session.execute(
+            select(Invoice.id, Invoice.paid_minor, func.coalesce(allocated.c.allocated, 0))
+            .outerjoin(allocated, allocated.c.invoice_id == Invoice.id)
+            .where(Invoice.paid_minor != func.coalesce(allocated.c.allocated, 0))
+        )
+        return [(row[0], int(row[1]), int(row[2])) for row in rows]
+
+    def payment_allocation_mismatches(self) -> list[tuple[uuid.UUID, int, int]]:
+        allocated = (
+            select(PaymentAllocation.payment_id, func.sum(PaymentAllocation.amount_minor).label("allocated"))
+            .where(PaymentAllocation.payment_id.is_not(None))
+            .group_by(PaymentAllocation.payment_id)
+            .subquery()
+        )
+        rows = self.session.execute(
+            select(Payment.id, Payment.applied_minor, func.coalesce(allocated.c.allocated, 0))
+            .outerjoin(allocated, allocated.c.payment_id == Payment.id)
+            .where(
+                (Payment.applied_minor != func.coalesce(allocated.c.allocated, 0))
+                | (Payment.amount_minor != Payment.applied_minor + Payment.credit_minor)
+            )
+        )
+        return [(row[0], int(row[1]), int(row[2])) for row in rows]
+
+    def payment_count(self) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(Payment)) or 0)
+
+    # -- grace ------------------------------------------------------------------------------------
+    def graces_of_invoice(self, invoice_id: uuid.UUID) -> list[GracePeriod]:
+        return list(self.session.scalars(select(GracePeriod).where(GracePeriod.invoice_id == invoice_id)))
+
+    def active_grace_policies(self) -> set[uuid.UUID]:
+        return set(self.session.scalars(select(GracePeriod.policy_id).where(GracePeriod.status == "ACTIVE")))
+
+    def expired_grace_policies(self) -> set[uuid.UUID]:
+        return set(self.session.scalars(select(GracePeriod.policy_id).where(GracePeriod.status == "EXPIRED")))
+
+    def graced_invoices(self) -> set[uuid.UUID]:
+        return set(self.session.scalars(select(GracePeriod.invoice_id)))
+
+    def expiring_graces(self, today: date) -> list[GracePeriod]:
+        return list(
+            self.session.scalars(
+                select(GracePeriod)
+                .where(GracePeriod.status == "ACTIVE", GracePeriod.end_date < today)
+                .order_by(GracePeriod.end_date, GracePeriod.id)
+            )
+        )
+
+    def graces_of(self, policy_or_member_id: uuid.UUID) -> list[GracePeriod]:
+        return list(
+            self.session.scalars(
+                select(GracePeriod)
+                .where((GracePeriod.policy_id == policy_or_member_id) | (GracePeriod.member_id == policy_or_member_id))
+                .order_by(GracePeriod.started_on, GracePeriod.id)
+            )
+        )
+
+    # -- claims -----------------------------------------------------------------------------------
+    def claim_payable(self, claim_id: uuid.UUID) -> ClaimPayable | None:
+        return self.session.scalars(select(ClaimPayable).where(ClaimPayable.claim_id == claim_id)).first()
+
+    def unpaid_claims(self) -> list[ClaimPayable]:
+        return list(
+            self.session.scalars(
+                select(ClaimPayable)
+                .where(ClaimPayable.status == "UNPAID")
+                .order_by(ClaimPayable.approved_at, ClaimPayable.id)
+                .with_for_update()
+            )
+        )
+
+    def unpaid_claims_total(self) -> dict[str, int]:
+        rows = self.session.execute(
+            select(ClaimPayable.currency, func.sum(ClaimPayable.amount_minor))
+            .where(ClaimPayable.status == "UNPAID")
+            .group_by(ClaimPayable.currency)
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
+    def payment_run(self, run_id: uuid.UUID) -> PaymentRun | None:
+        return self.session.get(PaymentRun, run_id)
+
+    def payment_runs(self, limit: int = 50) -> list[PaymentRun]:
+        return list(
+            self.session.scalars(select(PaymentRun).order_by(PaymentRun.created_at.desc(), PaymentRun.id).limit(limit))
+        )
+
+    def claim_payments(self, run_id: uuid.UUID) -> list[ClaimPayment]:
+        return list(
+            self.session.scalars(
+                select(ClaimPayment).where(ClaimPayment.run_id == run_id).order_by(ClaimPayment.trace_number)
+            )
+        )
+
+    def claims_of_payment(self, claim_payment_id: uuid.UUID) -> list[ClaimPayable]:
+        return list(
+            self.session.scalars(
+                select(ClaimPayable)
+                .where(ClaimPayable.claim_payment_id == claim_payment_id)
+                .order_by(ClaimPayable.approved_at, ClaimPayable.claim_id)
+            )
+        )

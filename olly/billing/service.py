@@ -1,0 +1,1102 @@
+"""Billing use cases: billing runs, payments, the ledger, grace periods and claim payment runs.
+
+Services never commit: the unit of work at the boundary does. Every change of money goes through
+``post`` (or the run's bulk equivalent), which refuses an unbalanced posting before it is written.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from olly.billing import rules
+from olly.billing.events import InvoiceGenerated, PaymentCompleted, PaymentMissed, PaymentReceived
+from olly.billing.models import (
+    BillingAccount,
+    BillingRun,
+    ClaimPayable,
+    ClaimPayment,
+    GracePeriod,
+    InstallmentSchedule,
+    Invoice,
+    InvoiceLine,
+    LedgerEntry,
+    LedgerPosting,
+    Payment,
+    PaymentAllocation,
+    PaymentRun,
+)
+from olly.billing.repository import BillingRepository
+from olly.billing.rules import LedgerAccount, PaymentMethod, PostingKind, PostingLine, Proration
+from olly.claims.events import ClaimPaid
+from olly.enrollment import public as enrollment
+from olly.kernel.errors import BusinessRuleViolation, Conflict, FieldError, NotFound, ValidationFailed
+from olly.kernel.ids import uuid7
+from olly.kernel.money import Money
+from olly.kernel.periods import DatePeriod, end_of_month
+from olly.plans import public as plans
+from olly.platform.db import UnitOfWork
+
+#: Invoices are due on the first day of the period they bill, and never sooner than this many days
+#: after they are issued (an invoice issued late still gives the payer time to pay).
+PAYMENT_TERMS_DAYS = 15
+BATCH = 5_000
+
+
+def _money(minor: int, currency: str) -> str:
+    return Money(minor, currency).to_decimal_string()
+
+
+def due_date(period_start: date, issued_on: date) -> date:
+    return max(period_start, issued_on + timedelta(days=PAYMENT_TERMS_DAYS))
+
+
+def _invoice_number(period_start: date) -> str:
+    return f"INV{period_start:%Y%m}-{secrets.token_hex(6).upper()}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Ledger
+def post(
+    uow: UnitOfWork,
+    kind: PostingKind,
+    lines: list[PostingLine],
+    *,
+    currency: str,
+    reference_type: str,
+    reference_id: uuid.UUID,
+    account_id: uuid.UUID | None,
+    effective_date: date | None = None,
+    reverses_id: uuid.UUID | None = None,
+) -> LedgerPosting:
+    """Write one balanced posting (refused before any row is written when it does not balance)."""
+    rules.check_posting(lines)
+    now = uow.clock.now()
+    posting = LedgerPosting(
+        id=uuid7(),
+        kind=kind.value,
+        account_id=account_id,
+        reference_type=reference_type,
+        reference_id=reference_id,
+        reverses_id=reverses_id,
+        currency=currency,
+        total_minor=sum(line.debit_minor for line in lines),
+        posted_at=now,
+        effective_date=effective_date or uow.clock.today(),
+    )
+    repo = BillingRepository(uow)
+    repo.add(posting)
+    for line in lines:
+        repo.add(
+            LedgerEntry(
+                id=uuid7(),
+                posting_id=posting.id,
+                ledger_account=line.account.value,
+                account_id=account_id,
+                currency=currency,
+                debit_minor=line.debit_minor,
+                credit_minor=line.credit_minor,
+                posted_at=now,
+            )
+        )
+    return posting
+
+
+def reverse(uow: UnitOfWork, posting_id: uuid.UUID) -> LedgerPosting:
+    """Undo a posting with its mirror image; the original stays as it was."""
+    repo = BillingRepository(uow)
+    original = repo.posting(posting_id)
+    if original is None:
+        raise NotFound("no such ledger posting")
+    if original.kind == PostingKind.REVERSAL.value:
+        raise BusinessRuleViolation("a reversal is not itself reversed: post the correction instead")
+    if posting_id in repo.reversed_ids():
+        raise Conflict("this posting is already reversed")
+    lines = [
+        PostingLine(LedgerAccount(e.ledger_account), e.debit_minor, e.credit_minor) for e in repo.entries(posting_id)
+    ]
+    uow.flush()
+    return post(
+        uow,
+        PostingKind.REVERSAL,
+        rules.reversal_of(lines),
+        currency=original.currency,
+        reference_type=original.reference_type,
+        reference_id=original.reference_id,
+        account_id=original.account_id,
+        reverses_id=original.id,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Billing accounts
+def billing_account(
+    uow: UnitOfWork, account_id: uuid.UUID, *, market: str = "INDIVIDUAL", currency: str = "USD"
+) -> BillingAccount:
+    repo = BillingRepository(uow)
+    found = repo.billing_account(account_id)
+    if found is not None:
+        return found
+    now = uow.clock.now()
+    created = BillingAccount(
+        id=uuid7(),
+        account_id=account_id,
+        market=market,
+        currency=currency,
+        proration=Proration.DAILY.value,
+        receives_aptc=False,
+        created_at=now,
+        updated_at=now,
+    )
+    repo.add(created)
+    uow.flush()
+    return created
+
+
+def configure_account(
+    uow: UnitOfWork,
+    account_id: uuid.UUID,
+    *,
+    market: str | None = None,
+    currency: str = "USD",
+    proration: Proration | None = None,
+    receives_aptc: bool | None = None,
+) -> BillingAccount:
+    account = billing_account(uow, account_id, market=market or "INDIVIDUAL", currency=currency)
+    if market is not None:
+        account.market = market
+    if proration is not None:
+        account.proration = proration.value
+    if receives_aptc is not None:
+        account.receives_aptc = receives_aptc
+    account.updated_at = uow.clock.now()
+    return account
+
+
+# ---------------------------------------------------------------------------------------------
+# Billing runs
+@dataclass
+class RunSummary:
+    run_id: uuid.UUID
+    period_start: date
+    period_end: date
+    invoice_count: int = 0
+    line_count: int = 0
+    total_minor: int = 0
+    currency: str = "USD"
+    invoice_ids: list[uuid.UUID] = field(default_factory=list)
+
+
+Progress = Callable[[int, int], None]
+
+
+def _monthly_amounts(
+    term: enrollment.BillableTerm,
+    period: DatePeriod,
+    schedules: dict[tuple[uuid.UUID, uuid.UUID], Any],
+    new: list[dict[str, Any]],
+    tenant: uuid.UUID,
+    now: datetime,
+) -> tuple[int, int]:
+    """The month's total and member premium of a term: as priced when monthly, or this month's
+    installment of an annual premium (a schedule of 12 is made on first billing)."""
+    if term.premium_period != "ANNUAL":
+        return term.total_premium_minor, term.member_premium_minor
+    key = (term.policy_id, term.term_id)
+    schedule = schedules.get(key)
+    if schedule is None:
+        totals = rules.installments(term.total_premium_minor, 12)
+        members = rules.installments(term.member_premium_minor, 12)
+        dues = rules.installment_due_dates(period.start, 12, 1)
+        plan = [
+            {"number": i + 1, "dueDate": d.isoformat(), "amountMinor": t, "memberMinor": m}
+            for i, (d, t, m) in enumerate(zip(dues, totals, members, strict=True))
+        ]
+        row = {
+            "id": uuid7(),
+            "tenant_id": tenant,
+            "account_id": term.account_id,
+            "policy_id": term.policy_id,
+            "term_id": term.term_id,
+            "currency": term.currency,
+            "total_minor": term.total_premium_minor,
+            "remainder_to": rules.RemainderTo.FIRST.value,
+            "installments": plan,
+            "created_at": now,
+        }
+        new.append(row)
+        schedules[key] = row
+        schedule = row
+    plan = schedule["installments"] if isinstance(schedule, dict) else schedule.installments
+    due = period.start.isoformat()
+    for item in plan:
+        if item["dueDate"][:7] == due[:7]:
+            return int(item["amountMinor"]), int(item["memberMinor"])
+    return 0, 0
+
+
+def run_billing(uow: UnitOfWork, period: DatePeriod, *, progress: Progress | None = None) -> RunSummary:
+    """Invoice every billable term of ``period`` not yet billed for it: one list bill per group
+    account (a line per subscriber and tier, with employer and employee shares) and one invoice per
+    household. Running a period again bills only what the earlier runs did not (idempotent)."""
+    assert period.end is not None
+    tenant = uow.require_tenant()
+    today, now = uow.clock.today(), uow.clock.now()
+    repo = BillingRepository(uow)
+    terms = enrollment.billable_terms(uow, period)
+    billed = repo.billed_terms(period.start)
+    accounts = repo.billing_accounts()
+    schedules: dict[tuple[uuid.UUID, uuid.UUID], Any] = dict(repo.schedules())
+    new_schedules: list[dict[str, Any]] = []
+    by_term: dict[tuple[uuid.UUID, uuid.UUID], enrollment.BillableTerm] = {}
+    for term in terms:
+        if (term.policy_id, term.term_id) in billed:
+            continue
+        if term.market != "GROUP" and term.policy_status == "SUBMITTED":
+            continue  # an individual policy's first premium is its INITIAL invoice (the saga)
+        key = (term.policy_id, term.term_id)
+        seen = by_term.get(key)
+        if seen is not None:  # two spans of one term in the period: bill the whole stretch once
+            term = _widen(seen, term)
+        by_term[key] = term
+    by_account: dict[uuid.UUID, list[enrollment.BillableTerm]] = defaultdict(list)
+    for term in by_term.values():
+        by_account[term.account_id].append(term)
+    run_id = uuid7()
+    summary = RunSummary(run_id, period.start, period.end)
+    new_accounts: list[dict[str, Any]] = []
+    invoices: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
+    postings: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
+    total = len(by_account)
+    for done, (account_id, account_terms) in enumerate(by_account.items(), start=1):
+        first = account_terms[0]
+        account = accounts.get(account_id)
+        if account is not None and account.market != first.market:
+            account.market = first.market  # an account first seen through a payment: now known
+        proration = Proration(account.proration) if account is not None else Proration.DAILY
+        if account is None:
+            new_accounts.append(
+                {
+                    "id": uuid7(),
+                    "tenant_id": tenant,
+                    "account_id": account_id,
+                    "market": first.market,
+                    "currency": first.currency,
+                    "proration": Proration.DAILY.value,
+                    "receives_aptc": False,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        invoice_id = uuid7()
+        invoice_lines: list[dict[str, Any]] = []
+        for term in account_terms:
+            monthly_total, monthly_member = _monthly_amounts(term, period, schedules, new_schedules, tenant, now)
+            line_total = rules.prorate(
+                monthly_total, period.start, period.end, term.covered_from, term.covered_to, proration
+            )
+            if term.market == "GROUP":
+                member = rules.prorate(
+                    monthly_member, period.start, period.end, term.covered_from, term.covered_to, proration
+                )
+            else:
+                member = line_total
+            invoice_lines.append(
+                {
+                    "id": uuid7(),
+                    "tenant_id": tenant,
+                    "invoice_id": invoice_id,
+                    "policy_id": term.policy_id,
+                    "term_id": term.term_id,
+                    "member_id": term.subscriber_party_id,
+                    "plan_code": term.plan_code,
+                    "tier_code": term.tier_code,
+                    "covered_people": term.covered_people,
+                    "period_start": period.start,
+                    "period_end": period.end,
+                    "covered_from": term.covered_from,
+                    "covered_to": term.covered_to,
+                    "proration": proration.value,
+                    "total_minor": line_total,
+                    "employer_minor": line_total - member,
+                    "member_minor": member,
+                }
+            )
+        invoice_total = sum(line["total_minor"] for line in invoice_lines)
+        invoice: dict[str, Any] = {
+            "id": invoice_id,
+            "tenant_id": tenant,
+            "invoice_number": _invoice_number(period.start),
+            "account_id": account_id,
+            "run_id": run_id,
+            "kind": "LIST_BILL" if first.market == "GROUP" else "INDIVIDUAL",
+            "period_start": period.start,
+            "period_end": period.end,
+            "issued_on": today,
+            "due_date": due_date(period.start, today),
+            "currency": first.currency,
+            "total_minor": invoice_total,
+            "employer_minor": sum(line["employer_minor"] for line in invoice_lines),
+            "member_minor": sum(line["member_minor"] for line in invoice_lines),
+            "paid_minor": 0,
+            "status": "OPEN" if invoice_total > 0 else "PAID",
+            "status_reason": None,
+            "created_at": now,
+        }
+        invoices.append(invoice)
+        lines.extend(invoice_lines)
+        if invoice_total > 0:
+            _bulk_posting(
+                postings,
+                entries,
+                tenant,
+                now,
+                PostingKind.INVOICE,
+                rules.debit_credit(LedgerAccount.PREMIUM_RECEIVABLE, LedgerAccount.UNEARNED_PREMIUM, invoice_total),
+                currency=first.currency,
+                reference_type="INVOICE",
+                reference_id=invoice_id,
+                account_id=account_id,
+                effective_date=period.start,
+            )
+        summary.invoice_count += 1
+        summary.line_count += len(invoice_lines)
+        summary.total_minor += invoice_total
+        summary.currency = first.currency
+        summary.invoice_ids.append(invoice_id)
+        if progress is not None and (done % 1000 == 0 or done == total):
+            progress(done, total)
+    for model, rows in (
+        (BillingAccount, new_accounts),
+        (InstallmentSchedule, new_schedules),
+        (Invoice, invoices),
+        (InvoiceLine, lines),
+        (LedgerPosting, postings),
+        (LedgerEntry, entries),
+    ):
+        for start in range(0, len(rows), BATCH):
+            repo.insert_many(model, rows[start : start + BATCH])
+    for invoice in invoices:
+        uow.publish(_generated(invoice, now), key=invoice["account_id"])
+    repo.add(
+        BillingRun(
+            id=run_id,
+            period_start=period.start,
+            period_end=period.end,
+            invoice_count=summary.invoice_count,
+            line_count=summary.line_count,
+            total_minor=summary.total_minor,
+            currency=summary.currency,
+            started_at=now,
+            finished_at=uow.clock.now(),
+        )
+    )
+    uow.flush()
+    credits = repo.credit_balances()
+    for account_id in {i["account_id"] for i in invoices if i["total_minor"] > 0} & credits.keys():
+        apply_credit(uow, account_id)
+    return summary
+
+
+def _widen(a: enrollment.BillableTerm, b: enrollment.BillableTerm) -> enrollment.BillableTerm:
+    return replace(a, covered_from=min(a.covered_from, b.covered_from), covered_to=max(a.covered_to, b.covered_to))
+
+
+def _bulk_posting(
+    postings: list[dict[str, Any]],
+    entries: list[dict[str, Any]],
+    tenant: uuid.UUID,
+    now: datetime,
+    kind: PostingKind,
+    lines: list[PostingLine],
+    *,
+    currency: str,
+    reference_type: str,
+    reference_id: uuid.UUID,
+    account_id: uuid.UUID | None,
+    effective_date: date,
+) -> None:
+    rules.check_posting(lines)
+    posting_id = uuid7()
+    postings.append(
+        {
+            "id": posting_id,
+            "tenant_id": tenant,
+            "kind": kind.value,
+            "account_id": account_id,
+            "reference_type": reference_type,
+            "reference_id": reference_id,
+            "reverses_id": None,
+            "currency": currency,
+            "total_minor": sum(line.debit_minor for line in lines),
+            "posted_at": now,
+            "effective_date": effective_date,
+        }
+    )
+    for line in lines:
+        entries.append(
+            {
+                "id": uuid7(),
+                "tenant_id": tenant,
+                "posting_id": posting_id,
+                "ledger_account": line.account.value,
+                "account_id": account_id,
+                "currency": currency,
+                "debit_minor": line.debit_minor,
+                "credit_minor": line.credit_minor,
+                "posted_at": now,
+            }
+        )
+
+
+def _generated(invoice: dict[str, Any] | Invoice, now: datetime) -> InvoiceGenerated:
+    row: dict[str, Any] = (
+        invoice
+        if isinstance(invoice, dict)
+        else {
+            name: getattr(invoice, name)
+            for name in ("id", "account_id", "period_start", "period_end", "due_date", "total_minor", "currency")
+        }
+    )
+    return InvoiceGenerated(
+        invoice_id=row["id"],
+        account_id=row["account_id"],
+        period_start=row["period_start"],
+        period_end=row["period_end"],
+        due_date=row["due_date"],
+        total_amount=_money(row["total_minor"], row["currency"]),
+        currency=row["currency"],
+        generated_at=now,
+    )
+
+
+def issue_initial_invoice(uow: UnitOfWork, policy_id: uuid.UUID, effective_date: date) -> Invoice | None:
+    """The first premium of an individual-market policy (the binder payment): from the effective
+    date to the end of that month, due on the effective date. None when already issued."""
+    repo = BillingRepository(uow)
+    if repo.initial_invoice(policy_id) is not None:
+        return None
+    period = DatePeriod(effective_date.replace(day=1), end_of_month(effective_date))
+    terms = [t for t in enrollment.billable_terms(uow, period) if t.policy_id == policy_id]
+    if not terms:
+        return None
+    first = terms[0]
+    account = billing_account(uow, first.account_id, market=first.market, currency=first.currency)
+    proration = Proration(account.proration)
+    assert period.end is not None
+    if all(rules.prorate(10**6, period.start, period.end, t.covered_from, t.covered_to, proration) == 0 for t in terms):
+        # Whole-month proration and a start after the 15th: nothing is owed for that month, so the
+        # first premium (the one activation waits for) is the next month's.
+        start = period.end + timedelta(days=1)
+        period = DatePeriod(start, end_of_month(start))
+        terms = [t for t in enrollment.billable_terms(uow, period) if t.policy_id == policy_id]
+        if not terms:
+            return None
+    assert period.end is not None
+    today, now = uow.clock.today(), uow.clock.now()
+    invoice = Invoice(
+        id=uuid7(),
+        invoice_number=_invoice_number(period.start),
+        account_id=first.account_id,
+        run_id=None,
+        kind="INITIAL",
+        period_start=period.start,
+        period_end=period.end,
+        issued_on=today,
+        due_date=max(effective_date, today),
+        currency=first.currency,
+        total_minor=0,
+        employer_minor=0,
+        member_minor=0,
+        paid_minor=0,
+        status="OPEN",
+        status_reason=None,
+        created_at=now,
+    )
+    repo.add(invoice)
+    schedules: dict[tuple[uuid.UUID, uuid.UUID], Any] = dict(repo.schedules())
+    new_schedules: list[dict[str, Any]] = []
+    for term in terms:
+        monthly, _ = _monthly_amounts(term, period, schedules, new_schedules, uow.require_tenant(), now)
+        amount = rules.prorate(monthly, period.start, period.end, term.covered_from, term.covered_to, proration)
+        repo.add(
+            InvoiceLine(
+                id=uuid7(),
+                invoice_id=invoice.id,
+                policy_id=term.policy_id,
+                term_id=term.term_id,
+                member_id=term.subscriber_party_id,
+                plan_code=term.plan_code,
+                tier_code=term.tier_code,
+                covered_people=term.covered_people,
+                period_start=period.start,
+                period_end=period.end,
+                covered_from=term.covered_from,
+                covered_to=term.covered_to,
+                proration=proration.value,
+                total_minor=amount,
+                employer_minor=0,
+                member_minor=amount,
+            )
+        )
+        invoice.total_minor += amount
+        invoice.member_minor += amount
+    repo.insert_many(InstallmentSchedule, new_schedules)
+    uow.flush()
+    if invoice.total_minor > 0:
+        post(
+            uow,
+            PostingKind.INVOICE,
+            rules.debit_credit(LedgerAccount.PREMIUM_RECEIVABLE, LedgerAccount.UNEARNED_PREMIUM, invoice.total_minor),
+            currency=invoice.currency,
+            reference_type="INVOICE",
+            reference_id=invoice.id,
+            account_id=invoice.account_id,
+            effective_date=period.start,
+        )
+    else:
+        invoice.status = "PAID"
+    uow.publish(_generated(invoice, now), key=invoice.account_id)
+    uow.flush()
+    apply_credit(uow, invoice.account_id)
+    return invoice
+
+
+def void_invoice(uow: UnitOfWork, invoice_id: uuid.UUID, reason: str) -> Invoice:
+    """Cancel an unpaid invoice: every posting made for it is reversed."""
+    repo = BillingRepository(uow)
+    invoice = repo.invoice(invoice_id, for_update=True)
+    if invoice is None:
+        raise NotFound("no such invoice")
+    if invoice.status == "VOID":
+        return invoice
+    if invoice.paid_minor:
+        raise BusinessRuleViolation("an invoice with money applied to it cannot be voided")
+    reversed_ids = repo.reversed_ids()
+    for posting in repo.postings_of("INVOICE", invoice.id):
+        if posting.kind != PostingKind.REVERSAL.value and posting.id not in reversed_ids:
+            reverse(uow, posting.id)
+    invoice.status = "VOID"
+    invoice.status_reason = reason[:120]
+    return invoice
+
+
+# ---------------------------------------------------------------------------------------------
+# Payments
+def record_payment(
+    uow: UnitOfWork,
+    account_id: uuid.UUID,
+    amount: Money,
+    method: PaymentMethod,
+    reference: str,
+) -> Payment:
+    """Apply a payment to the account's oldest open invoices; what is left is account credit.
+
+    The account's billing row is locked first, so concurrent payments of one account apply one
+    after the other. The same (method, reference) twice is the same payment: returned, not repeated.
+    """
+    if amount.amount <= 0:
+        raise BusinessRuleViolation("a payment must be a positive amount", extra={"field": "amount"})
+    if method is PaymentMethod.CARD and rules.looks_like_card_number(reference):
+        # Refused without echoing it: the reference must be the processor's id, not the card.
+        raise ValidationFailed(
+            [FieldError("reference", "must be the card processor's payment id, never the card number", "card_data")]
+        )
+    repo = BillingRepository(uow)
+    account = repo.billing_account(account_id, for_update=True)
+    if account is None:
+        billing_account(uow, account_id, currency=amount.currency)
+        account = repo.billing_account(account_id, for_update=True)
+        assert account is not None
+    existing = repo.payment_by_reference(account_id, method.value, reference)
+    if existing is not None:
+        if existing.amount_minor != amount.amount or existing.currency != amount.currency:
+            raise Conflict("a different payment with this method and reference is already recorded")
+        return existing
+    if amount.currency != account.currency:
+        raise BusinessRuleViolation(f"this account is billed in {account.currency}", extra={"field": "currency"})
+    now = uow.clock.now()
+    payment = Payment(
+        id=uuid7(),
+        account_id=account_id,
+        method=method.value,
+        reference=reference,
+        currency=amount.currency,
+        amount_minor=amount.amount,
+        applied_minor=0,
+        credit_minor=0,
+        received_at=now,
+    )
+    repo.add(payment)
+    open_invoices = repo.open_invoices(account_id)
+    by_id = {i.id: i for i in open_invoices}
+    allocations, left = rules.allocate(
+        amount.amount,
+        [rules.OpenInvoice(i.id, i.due_date, i.issued_on, i.total_minor - i.paid_minor) for i in open_invoices],
+    )
+    lines = [PostingLine(LedgerAccount.CASH, debit_minor=amount.amount)]
+    applied = sum(a.amount_minor for a in allocations)
+    if applied:
+        lines.append(PostingLine(LedgerAccount.PREMIUM_RECEIVABLE, credit_minor=applied))
+    if left:
+        lines.append(PostingLine(LedgerAccount.MEMBER_CREDIT, credit_minor=left))
+    payment.applied_minor, payment.credit_minor = applied, left
+    uow.flush()
+    for allocation in allocations:
+        _apply(uow, by_id[allocation.invoice_id], allocation.amount_minor, payment.id)
+    post(
+        uow,
+        PostingKind.PAYMENT,
+        lines,
+        currency=amount.currency,
+        reference_type="PAYMENT",
+        reference_id=payment.id,
+        account_id=account_id,
+    )
+    uow.publish(
+        PaymentReceived(
+            payment_id=payment.id,
+            account_id=account_id,
+            invoice_id=allocations[0].invoice_id if allocations else None,
+            amount=amount.to_decimal_string(),
+            currency=amount.currency,
+            method=method.value,
+            received_at=now,
+        ),
+        key=account_id,
+    )
+    return payment
+
+
+def _apply(uow: UnitOfWork, invoice: Invoice, amount_minor: int, payment_id: uuid.UUID | None) -> None:
+    repo = BillingRepository(uow)
+    repo.add(
+        PaymentAllocation(
+            id=uuid7(),
+            payment_id=payment_id,
+            invoice_id=invoice.id,
+            account_id=invoice.account_id,
+            amount_minor=amount_minor,
+            source="PAYMENT" if payment_id else "CREDIT",
+            created_at=uow.clock.now(),
+        )
+    )
+    invoice.paid_minor += amount_minor
+    invoice.status = "PAID" if invoice.paid_minor >= invoice.total_minor else "PARTIALLY_PAID"
+    if invoice.status == "PAID":
+        for grace in repo.graces_of_invoice(invoice.id):
+            if grace.status == "ACTIVE":
+                grace.status, grace.resolved_at = "CURED", uow.clock.now()
+
+
+def apply_credit(uow: UnitOfWork, account_id: uuid.UUID) -> int:
+    """Use the account's credit on its oldest open invoices; returns the amount applied."""
+    repo = BillingRepository(uow)
+    account = repo.billing_account(account_id, for_update=True)
+    if account is None:
+        return 0
+    debits, credits = repo.account_balance(LedgerAccount.MEMBER_CREDIT, account_id)
+    available = credits - debits
+    if available <= 0:
+        return 0
+    open_invoices = repo.open_invoices(account_id)
+    if not open_invoices:
+        return 0
+    by_id = {i.id: i for i in open_invoices}
+    allocations, _ = rules.allocate(
+        available,
+        [rules.OpenInvoice(i.id, i.due_date, i.issued_on, i.total_minor - i.paid_minor) for i in open_invoices],
+    )
+    applied = sum(a.amount_minor for a in allocations)
+    if not applied:
+        return 0
+    for allocation in allocations:
+        _apply(uow, by_id[allocation.invoice_id], allocation.amount_minor, None)
+        invoice = by_id[allocation.invoice_id]
+        source = repo.latest_payment_with_credit(account_id)
+        if invoice.kind == "INITIAL" and invoice.status == "PAID" and source is not None:
+            # A first premium settled from credit: announce the (earlier) payment as now applied to
+            # it, so the saga's activation does not wait for another payment.
+            uow.publish(
+                PaymentReceived(
+                    payment_id=source.id,
+                    account_id=account_id,
+                    invoice_id=invoice.id,
+                    amount=_money(allocation.amount_minor, account.currency),
+                    currency=account.currency,
+                    method=source.method,
+                    received_at=source.received_at,
+                ),
+                key=account_id,
+            )
+    post(
+        uow,
+        PostingKind.CREDIT_APPLIED,
+        rules.debit_credit(LedgerAccount.MEMBER_CREDIT, LedgerAccount.PREMIUM_RECEIVABLE, applied),
+        currency=account.currency,
+        reference_type="ACCOUNT",
+        reference_id=account_id,
+        account_id=account_id,
+    )
+    return applied
+
+
+def initial_premium_paid(uow: UnitOfWork, policy_id: uuid.UUID) -> bool:
+    invoice = BillingRepository(uow).initial_invoice(policy_id)
+    return invoice is not None and invoice.status == "PAID"
+
+
+# ---------------------------------------------------------------------------------------------
+# Grace periods and the daily job
+@dataclass
+class DailyOutcome:
+    cancelled_initial: list[uuid.UUID] = field(default_factory=list)
+    graces_started: list[uuid.UUID] = field(default_factory=list)
+    graces_expired: list[uuid.UUID] = field(default_factory=list)
+    earned_invoices: int = 0
+
+
+def _grace_rule(uow: UnitOfWork, plan_code: str, on: date, market: str) -> tuple[int, int | None]:
+    schedule = plans.benefit_schedule(uow, plan_code, on)
+    if schedule is not None:
+        rule = schedule.administration.grace_period
+        return rule.days, rule.aptc_months
+    return rules.DEFAULT_GRACE_DAYS, rules.ACA_APTC_GRACE_MONTHS if market == "INDIVIDUAL" else None
+
+
+def check_payments(uow: UnitOfWork) -> DailyOutcome:
+    """The daily job: unpaid first premiums cancel the enrollment (compensation), other unpaid
+    premiums start grace periods, unpaid grace periods expire, and ended periods' premium is earned."""
+    repo = BillingRepository(uow)
+    today, now = uow.clock.today(), uow.clock.now()
+    outcome = DailyOutcome()
+    accounts = repo.billing_accounts()
+    graced = repo.graced_invoices()
+    in_grace = repo.active_grace_policies() | repo.expired_grace_policies()
+    for invoice in repo.overdue_invoices(today):
+        lines = repo.lines(invoice.id)
+        if invoice.kind == "INITIAL":
+            void_invoice(uow, invoice.id, "FIRST_PREMIUM_UNPAID")
+            for line in lines:
+                uow.publish(
+                    PaymentMissed(
+                        event_type="PAYMENT_MISSED",
+                        member_id=line.member_id,
+                        invoice_id=invoice.id,
+                        grace_period_end_date=invoice.due_date,
+                        premium_cents=line.total_minor,
+                        currency=invoice.currency,
+                        missed_at=now,
+                        enrollment_id=line.policy_id,
+                    ),
+                    key=line.policy_id,
+                )
+                outcome.cancelled_initial.append(line.policy_id)
+            continue
+        if invoice.id in graced:
+            continue
+        account = accounts.get(invoice.account_id)
+        for line in lines:
+            if line.policy_id in in_grace or line.total_minor == 0:
+                continue
+            days, aptc_months = _grace_rule(uow, line.plan_code, line.period_start, account.market if account else "")
+            aptc = bool(account and account.receives_aptc and account.market == "INDIVIDUAL" and aptc_months)
+            window = rules.grace_window(
+                invoice.due_date,
+                line.period_start - timedelta(days=1),
+                aptc=aptc,
+                days=days,
+                aptc_months=aptc_months,
+            )
+            grace = GracePeriod(
+                id=uuid7(),
+                account_id=invoice.account_id,
+                invoice_id=invoice.id,
+                policy_id=line.policy_id,
+                member_id=line.member_id,
+                rule=window.rule.value,
+                due_date=invoice.due_date,
+                started_on=window.started_on,
+                end_date=window.end_date,
+                coverage_end_if_expired=window.coverage_end_if_expired,
+                claims_pend_from=window.claims_pend_from,
+                premium_minor=line.total_minor,
+                currency=invoice.currency,
+                status="ACTIVE",
+                resolved_at=None,
+            )
+            repo.add(grace)
+            in_grace.add(line.policy_id)
+            for event_type in ("PAYMENT_MISSED", "GRACE_PERIOD_STARTED"):
+                uow.publish(_missed(grace, event_type, now), key=line.policy_id)
+            outcome.graces_started.append(line.policy_id)
+    uow.flush()
+    for grace in repo.expiring_graces(today):
+        grace.status, grace.resolved_at = "EXPIRED", now
+        uow.publish(_missed(grace, "GRACE_PERIOD_EXPIRED", now), key=grace.policy_id)
+        outcome.graces_expired.append(grace.policy_id)
+        # Months after the coverage ends are not owed: their unpaid household invoices are voided.
+        for invoice in repo.open_invoices(grace.account_id):
+            lines = repo.lines(invoice.id)
+            if (
+                invoice.kind == "INDIVIDUAL"
+                and invoice.paid_minor == 0
+                and invoice.period_start > grace.coverage_end_if_expired
+                and all(line.policy_id == grace.policy_id for line in lines)
+            ):
+                void_invoice(uow, invoice.id, "COVERAGE_TERMINATED_NON_PAYMENT")
+    for invoice in repo.unearned_invoices(today):
+        if invoice.total_minor > 0:
+            post(
+                uow,
+                PostingKind.PREMIUM_EARNED,
+                rules.debit_credit(LedgerAccount.UNEARNED_PREMIUM, LedgerAccount.EARNED_PREMIUM, invoice.total_minor),
+                currency=invoice.currency,
+                reference_type="INVOICE",
+                reference_id=invoice.id,
+                account_id=invoice.account_id,
+                effective_date=invoice.period_end,
+            )
+            outcome.earned_invoices += 1
+    return outcome
+
+
+def _missed(grace: GracePeriod, event_type: str, now: datetime) -> PaymentMissed:
+    return PaymentMissed(
+        event_type=event_type,
+        member_id=grace.member_id,
+        invoice_id=grace.invoice_id,
+        grace_period_end_date=grace.end_date,
+        premium_cents=grace.premium_minor,
+        currency=grace.currency,
+        missed_at=now,
+        enrollment_id=grace.policy_id,
+        coverage_end_date=grace.coverage_end_if_expired if event_type == "GRACE_PERIOD_EXPIRED" else None,
+    )
+
+
+def run_due(uow: UnitOfWork) -> RunSummary:
+    """The periodic billing run: this month's period (idempotent, so it catches newly active
+    policies), and from the 15th on next month's too, so invoices go out before they are due."""
+    today = uow.clock.today()
+    current = DatePeriod(today.replace(day=1), end_of_month(today))
+    summary = run_billing(uow, current)
+    if today.day >= 15:
+        start = end_of_month(today) + timedelta(days=1)
+        summary = run_billing(uow, DatePeriod(start, end_of_month(start)))
+    return summary
+
+
+# ---------------------------------------------------------------------------------------------
+# Claims payable and payment runs
+def record_approved_claim(
+    uow: UnitOfWork,
+    *,
+    claim_id: uuid.UUID,
+    member_id: uuid.UUID,
+    provider_id: uuid.UUID,
+    paid: Money,
+    payee: str,
+    approved_at: datetime,
+) -> ClaimPayable | None:
+    """Owe an approved claim's paid amount to its payee (idempotent per claim)."""
+    repo = BillingRepository(uow)
+    if repo.claim_payable(claim_id) is not None or paid.amount <= 0:
+        return None
+    if payee not in ("PROVIDER", "MEMBER"):
+        raise BusinessRuleViolation("payee must be PROVIDER or MEMBER")
+    payable = ClaimPayable(
+        id=uuid7(),
+        claim_id=claim_id,
+        member_id=member_id,
+        provider_id=provider_id,
+        payee=payee,
+        payee_id=provider_id if payee == "PROVIDER" else member_id,
+        currency=paid.currency,
+        amount_minor=paid.amount,
+        approved_at=approved_at,
+        status="UNPAID",
+        claim_payment_id=None,
+    )
+    repo.add(payable)
+    post(
+        uow,
+        PostingKind.CLAIM_APPROVED,
+        rules.debit_credit(LedgerAccount.CLAIMS_EXPENSE, LedgerAccount.CLAIMS_PAYABLE, paid.amount),
+        currency=paid.currency,
+        reference_type="CLAIM",
+        reference_id=claim_id,
+        account_id=None,
+    )
+    return payable
+
+
+def run_claim_payments(uow: UnitOfWork) -> PaymentRun:
+    """Pay every approved, unpaid claim: one payment per payee and currency (an EFT to a provider,
+    a cheque to a member), a posting claims payable → cash for each, and ``claims.claim.paid`` and
+    ``billing.payment.completed`` for each claim."""
+    repo = BillingRepository(uow)
+    today, now = uow.clock.today(), uow.clock.now()
+    run = PaymentRun(id=uuid7(), run_date=today, payment_count=0, claim_count=0, total_minor=0, created_at=now)
+    repo.add(run)
+    uow.flush()
+    groups: dict[tuple[str, uuid.UUID, str], list[ClaimPayable]] = defaultdict(list)
+    for payable in repo.unpaid_claims():
+        groups[(payable.payee, payable.payee_id, payable.currency)].append(payable)
+    for (payee, payee_id, currency), claims in sorted(groups.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
+        amount = sum(c.amount_minor for c in claims)
+        payment = ClaimPayment(
+            id=uuid7(),
+            run_id=run.id,
+            payee=payee,
+            payee_id=payee_id,
+            currency=currency,
+            amount_minor=amount,
+            method="ACH" if payee == "PROVIDER" else "CHECK",
+            trace_number=f"{today:%Y%m%d}{secrets.token_hex(6).upper()}",
+            paid_on=today,
+            created_at=now,
+        )
+        repo.add(payment)
+        uow.flush()
+        post(
+            uow,
+            PostingKind.CLAIM_PAID,
+            rules.debit_credit(LedgerAccount.CLAIMS_PAYABLE, LedgerAccount.CASH, amount),
+            currency=currency,
+            reference_type="CLAIM_PAYMENT",
+            reference_id=payment.id,
+            account_id=None,
+        )
+        for claim in claims:
+            claim.status, claim.claim_payment_id = "PAID", payment.id
+            paid = _money(claim.amount_minor, currency)
+            uow.publish(
+                ClaimPaid(
+                    claim_id=claim.claim_id,
+                    member_id=claim.member_id,
+                    provider_id=claim.provider_id,
+                    payment_id=payment.id,
+                    paid_amount=paid,
+                    currency=currency,
+                    payee=payee,
+                    paid_at=now,
+                ),
+                key=claim.claim_id,
+            )
+            uow.publish(
+                PaymentCompleted(
+                    payment_id=payment.id,
+                    claim_id=claim.claim_id,
+                    payee=payee,
+                    payee_id=payee_id,
+                    amount=paid,
+                    currency=currency,
+                    completed_at=now,
+                ),
+                key=claim.claim_id,
+            )
+        run.payment_count += 1
+        run.claim_count += len(claims)
+        run.total_minor += amount
+    return run
+
+
+# ---------------------------------------------------------------------------------------------
+# Reconciliation and aging
+@dataclass(frozen=True, slots=True)
+class LedgerAccountBalance:
+    ledger_account: str
+    currency: str
+    debit_minor: int
+    credit_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    debit_minor: int
+    credit_minor: int
+    balances: tuple[LedgerAccountBalance, ...]
+    problems: tuple[str, ...]
+    payments_checked: int
+
+    @property
+    def is_clean(self) -> bool:
+        return not self.problems and self.debit_minor == self.credit_minor
+
+
+def reconcile(uow: UnitOfWork) -> Reconciliation:
+    """Prove the books: Σ debits = Σ credits overall, per posting and per billing account; each
+    invoice's paid amount is what was allocated to it; each payment is its allocations plus its
+    credit; receivables and credit per account agree with the invoices and payments; claims payable
+    is the unpaid approved claims."""
+    repo = BillingRepository(uow)
+    problems: list[str] = []
+    debits, credits = repo.totals()
+    if debits != credits:
+        problems.append(f"ledger: debits {debits} ≠ credits {credits}")
+    for posting_id, d, c in repo.unbalanced_postings():
+        problems.append(f"posting {posting_id}: debits {d} ≠ credits {c}")
+    for account_id, d, c in repo.per_billing_account():
+        if d != c:
+            problems.append(f"account {account_id}: debits {d} ≠ credits {c}")
+    for invoice_id, paid, allocated in repo.invoice_allocation_mismatches():
+        problems.append(f"invoice {invoice_id}: paid {paid} ≠ allocated {allocated}")
+    for payment_id, applied, allocated in repo.payment_allocation_mismatches():
+        problems.append(f"payment {payment_id}: applied {applied}, allocated {allocated}, or credit does not add up")
+    receivable = repo.ledger_by_account(LedgerAccount.PREMIUM_RECEIVABLE)
+    owed = repo.invoice_balances()
+    for account_id in set(receivable) | set(owed):
+        if account_id is None:
+            continue
+        if receivable.get(account_id, 0) != owed.get(account_id, 0):
+            problems.append(
+                f"account {account_id}: receivable {receivable.get(account_id, 0)} ≠ open invoices "
+                f"{owed.get(account_id, 0)}"
+            )
+    payable = repo.ledger_by_account(LedgerAccount.CLAIMS_PAYABLE).get(None, 0)
+    unpaid = sum(repo.unpaid_claims_total().values())
+    if -payable != unpaid:
+        problems.append(f"claims payable {-payable} ≠ unpaid approved claims {unpaid}")
+    balances = tuple(LedgerAccountBalance(*row) for row in repo.per_ledger_account())
+    return Reconciliation(debits, credits, balances, tuple(problems), repo.payment_count())
+
+
+@dataclass(frozen=True, slots=True)
+class AgingRow:
+    account_id: uuid.UUID
+    currency: str
+    buckets: dict[str, int]
+
+    @property
+    def total_minor(self) -> int:
+        return sum(self.buckets.values())
+
+
+def aging(uow: UnitOfWork, as_of: date | None = None) -> list[AgingRow]:
+    """Open balances per account in buckets of days past due (0–30, 31–60, 61–90, 90+)."""
+    as_of = as_of or uow.clock.today()
+    rows: dict[tuple[uuid.UUID, str], dict[str, int]] = {}
+    for invoice in BillingRepository(uow).all_open_invoices():
+        buckets = rows.setdefault((invoice.account_id, invoice.currency), dict.fromkeys(rules.AGING_BUCKETS, 0))
+        buckets[rules.aging_bucket(invoice.due_date, as_of)] += invoice.total_minor - invoice.paid_minor
+    return [
+        AgingRow(account, currency, buckets)
+        for (account, currency), buckets in sorted(rows.items(), key=lambda kv: str(kv[0][0]))
+    ]
+
+
+def daily_claim_payment_run(uow: UnitOfWork) -> PaymentRun | None:
+    """The scheduled run: once a day, when approved claims are waiting."""
+    repo = BillingRepository(uow)
+    today = uow.clock.today()
+    if any(run.run_date == today for run in repo.payment_runs(limit=5)) or not repo.unpaid_claims_total():
+        return None
+    return run_claim_payments(uow)

@@ -1,0 +1,58 @@
+"""Helpers of the billing tests: policies of a group and of households, a bus to drain."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from olly.enrollment import service as enrollment
+from olly.enrollment.rules import Market
+from olly.enrollment.schemas import EnrollmentCreate
+from olly.platform.bus.runtime import BusRuntime, default_registry
+from olly.platform.runtime import Platform
+from tests.factories import PPO, FakePlans, person
+
+GROUP_ACCOUNT = uuid.UUID("00000000-0000-7000-8000-00000000c001")
+
+_runtimes: dict[int, BusRuntime] = {}
+
+
+def drain(platform: Platform) -> int:
+    runtime = _runtimes.get(id(platform))
+    if runtime is None:
+        runtime = _runtimes[id(platform)] = BusRuntime(
+            platform.db, platform.settings, default_registry(), platform.outbox, clock=platform.clock
+        )
+    return runtime.drain()
+
+
+def enrol(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    *,
+    market: Market,
+    account_id: uuid.UUID,
+    effective: date,
+    name: str = "Ana",
+    born: date = date(1985, 5, 20),
+    spouse: bool = False,
+    plan_code: str = PPO,
+) -> uuid.UUID:
+    subscriber = person(platform, tenant_id, name, born)
+    dependents = []
+    if spouse:
+        dependents.append({"party_id": person(platform, tenant_id, f"{name}-spouse", born), "relationship": "SPOUSE"})
+    with platform.db.unit_of_work(tenant_id) as uow:
+        return enrollment.enroll(
+            uow,
+            EnrollmentCreate(
+                market=market,
+                account_id=account_id,
+                subscriber_party_id=subscriber,
+                plan_code=plan_code,
+                effective_date=effective,
+                dependents=dependents,
+            ),
+            plans,
+        ).id

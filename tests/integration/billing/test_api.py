@@ -1,0 +1,116 @@
+"""/api/v1/billing over HTTP: billing staff, an employer administrator, and what each may see."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+
+from olly.app import create_app
+from olly.enrollment.rules import Market
+from olly.platform.auth.roles import Role
+from olly.platform.runtime import Platform
+from olly.policy_admin import service as policy_admin
+from tests.factories import FakePlans
+from tests.integration.billing.support import enrol
+from tests.support.identity import Caller, sign_in_as
+
+
+@pytest.fixture
+def client(platform: Platform) -> Iterator[TestClient]:
+    with TestClient(create_app(platform, run_bus=False)) as test_client:
+        yield test_client
+
+
+def _group(platform: Platform, tenant_id: uuid.UUID, name: str) -> uuid.UUID:
+    with platform.db.unit_of_work(tenant_id) as uow:
+        return policy_admin.open_account(uow, kind="GROUP", name=name, currency="USD").id
+
+
+def test_staff_bill_and_reconcile_an_employer_sees_and_pays_only_its_own_group(
+    client: TestClient, platform: Platform, tenant_id: uuid.UUID, plans: FakePlans
+) -> None:
+    mine, theirs = _group(platform, tenant_id, "Acme Tools"), _group(platform, tenant_id, "Birch Bakery")
+    enrol(platform, tenant_id, plans, market=Market.GROUP, account_id=mine, effective=date(2026, 1, 1), spouse=True)
+    enrol(platform, tenant_id, plans, market=Market.GROUP, account_id=theirs, effective=date(2026, 1, 1), name="Bo")
+    staff: Caller = sign_in_as(client.app, tenant_id, Role.BILLING)  # type: ignore[arg-type]
+    employer: Caller = sign_in_as(client.app, tenant_id, Role.EMPLOYER_ADMIN, group_account_id=mine)  # type: ignore[arg-type]
+
+    assert client.post("/api/v1/billing/runs", json={"period": "2026-13"}, headers=staff.headers).status_code == 422
+    assert client.post("/api/v1/billing/runs", json={"period": "2026-02"}, headers=employer.headers).status_code == 403
+    run = client.post("/api/v1/billing/runs", json={"period": "2026-02"}, headers=staff.headers)
+    assert run.status_code == 201, run.text
+    assert {k: run.json()[k] for k in ("invoice_count", "line_count", "total", "currency")} == {
+        "invoice_count": 2,
+        "line_count": 2,
+        "total": "1700.00",
+        "currency": "USD",
+    }
+
+    listed = client.get("/api/v1/billing/invoices", headers=employer.headers)
+    assert listed.status_code == 200
+    (own,) = listed.json()
+    assert (own["account_id"], own["kind"], own["total"], own["employer_share"], own["employee_share"]) == (
+        str(mine),
+        "LIST_BILL",
+        "1100.00",
+        "660.00",
+        "440.00",
+    )
+    detail = client.get(f"/api/v1/billing/invoices/{own['id']}", headers=employer.headers)
+    assert detail.status_code == 200
+    assert [(x["tier_code"], x["covered_people"], x["total"]) for x in detail.json()["lines"]] == [
+        ("EE+SP", 2, "1100.00")
+    ]
+    other = next(
+        i for i in client.get("/api/v1/billing/invoices", headers=staff.headers).json() if i["id"] != own["id"]
+    )
+    assert client.get(f"/api/v1/billing/invoices/{other['id']}", headers=employer.headers).status_code in (403, 404)
+
+    paid = client.post(
+        "/api/v1/billing/payments",
+        json={"account_id": str(mine), "amount": "1200.00", "method": "ACH", "reference": "ACH-20260201-1"},
+        headers=employer.headers,
+    )
+    assert paid.status_code == 201, paid.text
+    body = paid.json()
+    assert (body["applied"], body["credit"], body["allocations"]) == (
+        "1100.00",
+        "100.00",
+        [{"invoice_id": own["id"], "amount": "1100.00"}],
+    )
+    refused = client.post(
+        "/api/v1/billing/payments",
+        json={"account_id": str(theirs), "amount": "5.00", "method": "ACH", "reference": "ACH-x"},
+        headers=employer.headers,
+    )
+    assert refused.status_code == 404
+    for bad in (
+        {"amount": "12.345"},
+        {"amount": "-5.00"},
+        {"reference": "4111 1111 1111 1111"},
+        {"reference": "4111111111111111"},
+        {"method": "BITCOIN"},
+        {"card_number": "4111111111111111"},
+    ):
+        payload = {"account_id": str(mine), "amount": "5.00", "method": "CARD", "reference": "pi_1", **bad}
+        assert client.post("/api/v1/billing/payments", json=payload, headers=staff.headers).status_code == 422, bad
+
+    assert client.get(f"/api/v1/billing/payments/{body['id']}", headers=employer.headers).status_code == 200
+    assert [p["id"] for p in client.get("/api/v1/billing/payments", headers=employer.headers).json()] == [body["id"]]
+    aging = client.get("/api/v1/billing/aging", params={"as_of": "2026-03-15"}, headers=staff.headers).json()
+    assert [(row["account_id"], row["buckets"]["31-60"]) for row in aging] == [(str(theirs), "600.00")]
+    assert client.get("/api/v1/billing/aging", headers=employer.headers).json() == []
+
+    assert client.get("/api/v1/billing/ledger/reconciliation", headers=employer.headers).status_code == 404
+    books = client.get("/api/v1/billing/ledger/reconciliation", headers=staff.headers)
+    assert books.status_code == 200
+    assert (books.json()["clean"], books.json()["total_debits"], books.json()["problems"]) == (True, "2900.00", [])
+
+    run = client.post("/api/v1/billing/payment-runs", headers=staff.headers)
+    assert run.status_code == 201 and run.json()["payments"] == []
+    assert client.get(f"/api/v1/billing/payment-runs/{run.json()['run_id']}", headers=staff.headers).status_code == 200
+    assert client.get(f"/api/v1/billing/payment-runs/{uuid.uuid4()}", headers=staff.headers).status_code == 404
