@@ -251,6 +251,29 @@ _SOURCE: Final[tuple[TopicSpec, ...]] = (
         event_types=("PAYMENT_COMPLETED",),
         description="An outgoing payment (claim payment to a provider or member) completed.",
     ),
+    # --- consent (Olly's own topics; not in seed 003) -------------------------------------------
+    _topic(
+        "consent.consent.recorded",
+        producer="consent",
+        consumers=("notifications",),
+        event_types=("CONSENT_RECORDED",),
+        description="A member recorded a consent (communications, app sharing, confidential communications).",
+    ),
+    _topic(
+        "consent.consent.revoked",
+        producer="consent",
+        consumers=("notifications",),
+        event_types=("CONSENT_REVOKED",),
+        description="A member revoked a consent.",
+    ),
+    _topic(
+        "consent.deletion_request.completed",
+        producer="consent",
+        consumers=(),
+        event_types=("DELETION_REQUEST_COMPLETED",),
+        description="A person's data was erased or pseudonymised; consumers drop their own copies.",
+        retention_days=30,
+    ),
     # --- provider -------------------------------------------------------------------------------
     _topic(
         "provider.credentialing.status_changed",

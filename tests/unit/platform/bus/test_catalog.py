@@ -40,6 +40,10 @@ def test_topics_partitions_and_retention_follow_the_seed() -> None:
         "provider.network.updated": (6, 7),
         "edi.inbound.received": (6, 30),
         "edi.outbound.generated": (6, 30),
+        # Olly's own topics, beyond the seed's:
+        "consent.consent.recorded": (6, 7),
+        "consent.consent.revoked": (6, 7),
+        "consent.deletion_request.completed": (6, 30),
     }
     assert {s.name: (s.partitions, s.retention_days) for s in catalog.source_topics()} == expected
     for name, (partitions, _) in expected.items():
@@ -100,3 +104,30 @@ def test_payload_models_resolve_by_topic_and_event_type() -> None:
 def test_the_committed_event_catalog_doc_is_current() -> None:
     committed = (ROOT / "docs" / "events.md").read_text()
     assert committed == docs.render(), "docs/events.md is stale: run `olly events docs`"
+
+
+def test_every_payload_model_publishes_to_a_catalog_topic() -> None:
+    """A domain that defines an event the catalog does not list could never publish it: the outbox
+    refuses unknown topics at run time, so the gap must show here first."""
+    import importlib
+    import pkgutil
+
+    import olly
+    from olly.kernel.events import EventPayload
+
+    for info in pkgutil.iter_modules(olly.__path__):
+        if info.ispkg:
+            try:
+                importlib.import_module(f"olly.{info.name}.events")
+            except ModuleNotFoundError:
+                continue
+
+    def subclasses(cls: type[EventPayload]) -> list[type[EventPayload]]:
+        return [c for sub in cls.__subclasses__() for c in (sub, *subclasses(sub))]
+
+    topics = {
+        cls.TOPIC
+        for cls in subclasses(EventPayload)
+        if cls.__module__.startswith("olly.") and cls.__module__.endswith(".events") and "TOPIC" in vars(cls)
+    }
+    assert sorted(topics - set(catalog.TOPICS)) == []
