@@ -121,6 +121,7 @@ def _mount_domains(app: FastAPI) -> None:
     """Every domain's router, the adapters through which one domain reads another's public
     functions, and each domain's resolvers and personal-data handler on the access control."""
     from olly import roster
+    from olly.claims import api as claims_api
     from olly.consent import api as consent_api
     from olly.eligibility import api as eligibility_api
     from olly.eligibility.plan_benefits import PlanBenefitSource
@@ -138,6 +139,7 @@ def _mount_domains(app: FastAPI) -> None:
         policy_admin_api.install,
         enrollment_api.install,
         eligibility_api.install,
+        claims_api.install,
         bus_api.install,
     ):
         install(control)
@@ -147,6 +149,7 @@ def _mount_domains(app: FastAPI) -> None:
         enrollment_api.router,
         roster.router,
         eligibility_api.router,
+        claims_api.router,
         plans_api.router,
         bus_api.router,
     ):
