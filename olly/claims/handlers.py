@@ -76,7 +76,8 @@ def sync_schedule(uow: UnitOfWork, plan_code: str, plan_id: uuid.UUID, on: date)
 
 def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID) -> None:
     """Re-copy a policy's coverage (idempotent: the copy is of enrollment's current knowledge)."""
-    facts = enrollment.coverage_facts(uow, policy_id)
+    # Coverage counts for claims once the policy is in force (a submitted group enrolment is not yet).
+    facts = [f for f in enrollment.coverage_facts(uow, policy_id) if f.policy_status in ("ACTIVE", "TERMINATED")]
     repo = ClaimsRepository(uow)
     existing = {row.member_id: row for row in repo.coverage_of_policy(policy_id)}
     people = {fact.party_id for fact in facts}

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from olly.consent import service as consent_service
 from olly.platform.auth.roles import Role
 from tests.integration.bus.helpers import dead_letter
-from tests.support.identity import World
+from tests.support.identity import NPI_1, NPI_2, World
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,31 @@ def policies(world: World, seeded: Seeded) -> list[Owned]:
     return _with_markers([Owned(letter, str(policy)) for letter, policy in world.policies.items()], seeded)
 
 
+def claims(world: World, seeded: Seeded) -> list[Owned]:
+    """One adjudicated claim per person: A's from provider P1, B's from P2, C's and D's from a third NPI
+    (so provider P1 sees only A's). Each has an EOB (nobody's coverage is in claims' read model: denied)."""
+    from olly.claims import service as claims_service
+    from olly.claims.schemas import ClaimCreate
+
+    npis = {"A": NPI_1, "B": NPI_2, "C": "1000000004", "D": "1000000004"}
+    owned = []
+    with world.platform.db.unit_of_work(world.tenant_id) as uow:
+        for letter, party in world.parties.items():
+            body = ClaimCreate.model_validate(
+                {
+                    "claimType": "PROFESSIONAL",
+                    "memberId": str(party),
+                    "billingNpi": npis[letter],
+                    "diagnoses": ["J06.9"],
+                    "lines": [{"procedureCode": "99213", "charge": "150.00", "serviceDateFrom": "2026-01-10"}],
+                }
+            )
+            claim_id = claims_service.submit(uow, body, source="TEST").claim_id
+            claims_service.adjudicate_claim(uow, claim_id)
+            owned.append(Owned(letter, str(claim_id)))
+    return _with_markers(owned, seeded)
+
+
 def group_accounts(world: World, seeded: Seeded) -> list[Owned]:
     # G1 is the group of A, C and D (owner "A" for the matrix); G2 is B's.
     return [Owned("A", str(world.groups["G1"])), Owned("B", str(world.groups["G2"]))]
@@ -133,6 +158,8 @@ RESOURCE_FIXTURES: dict[str, Callable[[World, Seeded], list[Owned]]] = {
     # Credentialing files are practitioners', not the world's members: none is owned by A-D, and the
     # collection probes check that no member's personal data leaks into a credentialing response.
     "credentialing": lambda world, seeded: [],
+    "claim": claims,
+    "eob": claims,
 }
 
 #: Values for path parameters that name no resource of the route's policy (plans are read by any
@@ -148,6 +175,7 @@ PATH_VALUES: dict[str, str] = {
     ),
     "npi": "1234567893",
     "item": "LICENCE",
+    "line_number": "1",
 }
 
 #: Personas checked for cross-person refusals; staff are checked against the rules instead.

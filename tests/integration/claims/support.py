@@ -19,7 +19,7 @@ from olly.platform.runtime import Platform
 
 PPO = "OLLY-PPO-1000"
 NPI_IN = "1234567893"
-"""In network, contracted: 99213 at $100.00, 10060 at $400.00, 29880 at $2,000.00 per unit."""
+"""In network, contracted: 99213 at $100.00, 10060 at $400.00, 29880 at $2,000.00, 29881 at $1,500.00."""
 NPI_OUT = "1245319508"
 """Known to claims, out of network (no contract)."""
 
@@ -58,6 +58,7 @@ def seed(platform: Platform, tenant_id: uuid.UUID) -> ClaimsWorld:
                 ("99213", None): Money(10000, "USD"),
                 ("10060", None): Money(40000, "USD"),
                 ("29880", None): Money(200000, "USD"),
+                ("29881", None): Money(150000, "USD"),
             }
         )
         uow.session.add(

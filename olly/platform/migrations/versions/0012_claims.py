@@ -343,8 +343,44 @@ def upgrade() -> None:
     op.create_index("ix_claims_status", "claims", ["tenant_id", "status", "received_at"], unique=False, schema="claims")
     op.create_index(op.f("ix_claims_tenant_id"), "claims", ["tenant_id"], unique=False, schema="claims")
 
+    op.create_table(
+        "eligibility_accumulators",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("holder_id", sa.Uuid(), nullable=False),
+        sa.Column("level", sa.String(length=8), nullable=False),
+        sa.Column("plan_year", sa.Date(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("deductible_in_network_minor", sa.BigInteger(), nullable=False),
+        sa.Column("deductible_out_of_network_minor", sa.BigInteger(), nullable=False),
+        sa.Column("out_of_pocket_in_network_minor", sa.BigInteger(), nullable=False),
+        sa.Column("out_of_pocket_out_of_network_minor", sa.BigInteger(), nullable=False),
+        sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_eligibility_accumulators")),
+        schema="eligibility",
+    )
+    op.create_index(
+        op.f("ix_eligibility_accumulators_tenant_id"),
+        "eligibility_accumulators",
+        ["tenant_id"],
+        unique=False,
+        schema="eligibility",
+    )
+    op.create_index(
+        "uq_eligibility_accumulators_holder",
+        "eligibility_accumulators",
+        ["tenant_id", "holder_id", "level", "plan_year"],
+        unique=True,
+        schema="eligibility",
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("uq_eligibility_accumulators_holder", table_name="eligibility_accumulators", schema="eligibility")
+    op.drop_index(
+        op.f("ix_eligibility_accumulators_tenant_id"), table_name="eligibility_accumulators", schema="eligibility"
+    )
+    op.drop_table("eligibility_accumulators", schema="eligibility")
     op.drop_index(op.f("ix_claims_tenant_id"), table_name="claims", schema="claims")
     op.drop_index("ix_claims_status", table_name="claims", schema="claims")
     op.drop_index("ix_claims_member", table_name="claims", schema="claims")
