@@ -8,18 +8,23 @@ examiners of its queue), ``eob.read`` for the EOB. Employers never see claims.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
-from olly.claims import repository, service, snapshots
+from olly.claims import documents, repository, service, snapshots
 from olly.claims.access import ClaimFacts
-from olly.claims.schemas import ClaimCreate, LineDecisionCreate
-from olly.kernel.errors import NotFound
+from olly.claims.rules import Submitter
+from olly.claims.schemas import ClaimCreate, LineDecisionCreate, ReimbursementCreate
+from olly.kernel.errors import FieldError, NotFound, ValidationFailed
 from olly.kernel.money import Money
 from olly.platform.auth import Access, body, path, policy
 from olly.platform.auth.access import AccessControl
+from olly.platform.auth.errors import AccessDenied
 from olly.platform.http import platform_of
 from olly.platform.objectstore import object_store_of
 
@@ -125,6 +130,73 @@ def claim_view(uow: Any, claim_id: uuid.UUID, *, with_trace: bool) -> dict[str, 
             },
         }
     return answer
+
+
+@router.post(
+    "/reimbursements", status_code=202, summary="A member claims back what they paid (OPD/IPD), with the bills"
+)
+async def submit_reimbursement(
+    request: Request,
+    claim: Annotated[str, Form(description="the ReimbursementCreate JSON")],
+    bills: Annotated[list[UploadFile], File(description="PDF, JPEG or PNG")],
+    prescriptions: Annotated[list[UploadFile] | None, File()] = None,
+    discharge_summary: Annotated[UploadFile | None, File(alias="dischargeSummary")] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)] = None,
+    access: Access = Depends(policy("claim.write")),
+) -> JSONResponse:
+    try:
+        data = ReimbursementCreate.model_validate_json(claim)
+    except ValidationError as exc:
+        errors = [FieldError("body.claim." + ".".join(map(str, e["loc"])), e["msg"], "invalid") for e in exc.errors()]
+        raise ValidationFailed(errors) from None
+    scope = access.scope
+    if not (
+        scope.everything
+        or data.member_id in scope.party_ids
+        or data.member_id in scope.dependent_party_ids
+        or scope.queues
+    ):
+        refusal = access.audit_record(action="claim.write", resource_id=None, detail={"reason": "not_related"})
+        platform_of(request).audit.record(replace(refusal, outcome="denied"))
+        raise AccessDenied("a member claims reimbursement for themselves or a minor dependent")
+    uploads = [("bills", f) for f in bills] + [("prescriptions", f) for f in prescriptions or []]
+    if discharge_summary is not None:
+        uploads.append(("dischargeSummary", discharge_summary))
+    files: list[tuple[str, str, bytes]] = []
+    total = 0
+    errors = []
+    if len(uploads) > documents.MAX_FILES:
+        errors.append(FieldError("body.bills", f"at most {documents.MAX_FILES} files", "too_many"))
+    for index, (field, upload) in enumerate(uploads):
+        content = await upload.read(documents.MAX_FILE_BYTES + 1)
+        total += len(content)
+        content_type = documents.sniff(content)
+        where = f"body.{field}.{index}"
+        if len(content) > documents.MAX_FILE_BYTES:
+            errors.append(FieldError(where, f"larger than {documents.MAX_FILE_BYTES} bytes", "too_large"))
+        elif content_type is None:
+            errors.append(FieldError(where, "is not a PDF, JPEG or PNG file", "unsupported_type"))
+        else:
+            files.append((documents.KINDS[field], content_type, content))
+    if total > documents.MAX_TOTAL_BYTES:
+        errors.append(FieldError("body", f"files larger than {documents.MAX_TOTAL_BYTES} bytes in all", "too_large"))
+    if errors:
+        raise ValidationFailed(errors)
+    platform = platform_of(request)
+
+    def work() -> service.Submission:
+        with platform.db.unit_of_work(access.principal.tenant_id) as uow:
+            return service.submit(
+                uow,
+                data.as_claim(),
+                source="PORTAL",
+                idempotency_key=idempotency_key,
+                submitter=Submitter.MEMBER_REIMBURSEMENT,
+                documents=files,
+            )
+
+    submission = await run_in_threadpool(work)
+    return JSONResponse(submission.answer(), status_code=202)
 
 
 @router.get("/review", summary="The review queue: pended claims, oldest first")

@@ -85,6 +85,7 @@ class ReimbursementCreate(_Camel):
     billing_npi: str = Field(pattern=r"^[0-9]{10}$")
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
     care_setting: CareSetting
+    place_of_service: str | None = Field(None, pattern=r"^[0-9]{2}$", description="US plans: where the care was given")
     diagnoses: list[str] = Field(min_length=1, max_length=12)
     lines: list[ClaimLineCreate] = Field(min_length=1, max_length=50)
     inpatient_hours: int | None = Field(None, ge=0, le=100000)
@@ -96,6 +97,7 @@ class ReimbursementCreate(_Camel):
             claim_type="INSTITUTIONAL" if self.care_setting is CareSetting.IPD else "PROFESSIONAL",
             member_id=self.member_id,
             billing_npi=self.billing_npi,
+            place_of_service=self.place_of_service,
             currency=self.currency,
             diagnoses=self.diagnoses,
             lines=self.lines,

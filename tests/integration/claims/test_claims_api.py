@@ -119,3 +119,39 @@ def test_review_queue_and_decision(
         headers=examiner.headers,
     )
     assert again.status_code == 422
+
+
+PDF = b"%PDF-1.4\n1 0 obj\n<< >>\nendobj\ntrailer\n<< >>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def test_member_reimbursement_pends_for_documents(
+    client: TestClient, platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    ana = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=world.ana)  # type: ignore[arg-type]
+    ben = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=world.ben)  # type: ignore[arg-type]
+    claim = (
+        '{"memberId": "%s", "billingNpi": "%s", "careSetting": "OPD", "placeOfService": "11", "diagnoses": ["J06.9"],'
+        ' "lines": [{"procedureCode": "99213", "charge": "150.00", "serviceDateFrom": "2026-01-10"}]}'
+    ) % (world.ana, NPI_IN)
+    files = [("bills", ("bill.pdf", PDF, "application/pdf")), ("prescriptions", ("rx.jpg", PNG, "image/jpeg"))]
+    posted = client.post("/api/v1/claims/reimbursements", data={"claim": claim}, files=files, headers=ana.headers)
+    assert posted.status_code == 202, posted.text
+    claim_id = posted.json()["claimId"]
+    drain(platform)
+    seen = client.get(f"/api/v1/claims/{claim_id}", headers=ana.headers).json()
+    assert (seen["status"], seen["submitter"], seen["pendReasons"]) == (
+        "PENDED", "MEMBER_REIMBURSEMENT", ["DOCUMENTS_TO_REVIEW"],
+    )  # fmt: skip
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        from olly.claims.repository import ClaimsRepository
+
+        stored = {(d.kind, d.content_type) for d in ClaimsRepository(uow).documents(uuid.UUID(claim_id))}
+    # the PNG sent as "image/jpeg" is recorded as what its bytes are
+    assert stored == {("RAW_PAYLOAD", "application/json"), ("BILL", "application/pdf"), ("PRESCRIPTION", "image/png")}
+    # a text file named .pdf is refused, and nobody claims for another adult
+    fake = [("bills", ("bill.pdf", b"just text", "application/pdf"))]
+    refused = client.post("/api/v1/claims/reimbursements", data={"claim": claim}, files=fake, headers=ana.headers)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "unsupported_type"
+    other = client.post("/api/v1/claims/reimbursements", data={"claim": claim}, files=files, headers=ben.headers)
+    assert other.status_code == 403

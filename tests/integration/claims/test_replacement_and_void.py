@@ -63,9 +63,15 @@ def test_replace_then_void(platform: Platform, tenant_id: uuid.UUID, world: Clai
     }
     # A claim once replaced cannot be replaced again.
     with pytest.raises(ValidationFailed):
-        submit(platform, tenant_id, claim_body(world.ana, line("10060", "500.00"), frequency="8", originalClaimId=str(original)))
+        submit(
+            platform,
+            tenant_id,
+            claim_body(world.ana, line("10060", "500.00"), frequency="8", originalClaimId=str(original)),
+        )
     void = submit(
-        platform, tenant_id, claim_body(world.ana, line("10060", "500.00"), frequency="8", originalClaimId=str(replacement))
+        platform,
+        tenant_id,
+        claim_body(world.ana, line("10060", "500.00"), frequency="8", originalClaimId=str(replacement)),
     )
     drain(platform)
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:

@@ -46,10 +46,10 @@ class FakeS3:
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], bytes] = {}
 
-    def put_object(self, *, Bucket: str, Key: str, Body: bytes) -> None:  # noqa: N803 - boto3's names
+    def put_object(self, *, Bucket: str, Key: str, Body: bytes) -> None:
         self.objects[(Bucket, Key)] = Body
 
-    def get_object(self, *, Bucket: str, Key: str) -> dict[str, object]:  # noqa: N803
+    def get_object(self, *, Bucket: str, Key: str) -> dict[str, object]:
         if (Bucket, Key) not in self.objects:
             raise FakeS3.NoSuchKey(Key)
         body = self.objects[(Bucket, Key)]
@@ -60,7 +60,7 @@ class FakeS3:
 
         return {"Body": _Body()}
 
-    def delete_object(self, *, Bucket: str, Key: str) -> None:  # noqa: N803
+    def delete_object(self, *, Bucket: str, Key: str) -> None:
         self.objects.pop((Bucket, Key), None)
 
 

@@ -57,7 +57,12 @@ def test_pdf_structure_and_amounts() -> None:
         assert pdf[int(offset) :].startswith(f"{number} 0 obj\n".encode())
     for length, body in re.findall(rb"<< /Length (\d+) >>\nstream\n(.*?)\nendstream", pdf, re.S):
         assert int(length) == len(body)
-    for text in (b"Amount billed: USD 150.00", b"Plan allowed: USD 100.00", b"Plan paid: USD 75.00", b"You owe: USD 25.00"):
+    for text in (
+        b"Amount billed: USD 150.00",
+        b"Plan allowed: USD 100.00",
+        b"Plan paid: USD 75.00",
+        b"You owe: USD 25.00",
+    ):
         assert text in pdf
     assert b"CO-45" in pdf and b"PR-3" in pdf
     assert b"appeal until 2026-07-14" in pdf
