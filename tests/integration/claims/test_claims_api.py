@@ -3,6 +3,7 @@ the review queue with an examiner's decision (audited), and the EOB PDF."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 
@@ -130,10 +131,16 @@ def test_member_reimbursement_pends_for_documents(
 ) -> None:
     ana = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=world.ana)  # type: ignore[arg-type]
     ben = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=world.ben)  # type: ignore[arg-type]
-    claim = (
-        '{"memberId": "%s", "billingNpi": "%s", "careSetting": "OPD", "placeOfService": "11", "diagnoses": ["J06.9"],'
-        ' "lines": [{"procedureCode": "99213", "charge": "150.00", "serviceDateFrom": "2026-01-10"}]}'
-    ) % (world.ana, NPI_IN)
+    claim = json.dumps(
+        {
+            "memberId": str(world.ana),
+            "billingNpi": NPI_IN,
+            "careSetting": "OPD",
+            "placeOfService": "11",
+            "diagnoses": ["J06.9"],
+            "lines": [{"procedureCode": "99213", "charge": "150.00", "serviceDateFrom": "2026-01-10"}],
+        }
+    )
     files = [("bills", ("bill.pdf", PDF, "application/pdf")), ("prescriptions", ("rx.jpg", PNG, "image/jpeg"))]
     posted = client.post("/api/v1/claims/reimbursements", data={"claim": claim}, files=files, headers=ana.headers)
     assert posted.status_code == 202, posted.text
