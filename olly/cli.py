@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import olly
+from olly.claims import cli as claims_cli
 from olly.edi import cli as edi_cli
 from olly.kernel.errors import OllyError
 from olly.plans import cli as plans_cli
@@ -39,6 +40,7 @@ app.add_typer(plans_cli.app, name="plans")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(edi_cli.app, name="edi")
 app.add_typer(provider_cli.app, name="provider")
+app.add_typer(claims_cli.app, name="claims")
 
 out = Console()
 err = Console(stderr=True)
