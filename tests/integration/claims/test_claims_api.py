@@ -162,3 +162,26 @@ def test_member_reimbursement_pends_for_documents(
     assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "unsupported_type"
     other = client.post("/api/v1/claims/reimbursements", data={"claim": claim}, files=files, headers=ben.headers)
     assert other.status_code == 403
+
+
+def test_bad_claims_are_refused_with_the_field_at_fault(
+    client: TestClient, platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    provider = sign_in_as(client.app, tenant_id, Role.PROVIDER, npi=NPI_IN)  # type: ignore[arg-type]
+    pointer = claim_body(world.ana, line("99213", "150.00", diagnosisPointers=[2]))
+    future = claim_body(world.ana, line("99213", "150.00", "2026-02-01"))
+    money = claim_body(world.ana, line("99213", "150.001"))
+    replace = claim_body(world.ana, line("99213", "150.00"), frequency="7", originalClaimId=str(uuid.uuid4()))
+    answers = [
+        client.post("/api/v1/claims", json=body, headers=provider.headers) for body in (pointer, future, money, replace)
+    ]
+    assert [a.status_code for a in answers] == [422, 422, 422, 422]
+    assert all(a.headers["content-type"].startswith("application/problem+json") for a in answers)
+    assert answers[1].json()["errors"][0]["field"] == "body.lines.0.serviceDateFrom"
+    assert answers[3].json()["errors"][0]["field"] == "body.originalClaimId"
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        from sqlalchemy import func, select
+
+        from olly.claims import models as m
+
+        assert uow.session.scalar(select(func.count()).select_from(m.Claim)) == 0
