@@ -123,6 +123,16 @@ def worker(
     if unknown:
         platform.close()
         raise fail(f"no handlers registered for group(s): {', '.join(unknown)}")
+    if group is None or "claims-claims-consumer" in group:
+        # The adjudication worker's code sets load once (about 2 s) and stay for the process's life:
+        # load them before the first claim and keep them out of the cyclic collector's scans.
+        import gc
+
+        from olly.codesets import hcpcs, icd10
+
+        icd10.load()
+        hcpcs.code_count()
+        gc.freeze()
     runtime = BusRuntime(platform.db, platform.settings, registry, platform.outbox, run_relay=relay, groups=group)
     signal.signal(signal.SIGTERM, lambda *_: runtime.request_stop())
     runtime.start()

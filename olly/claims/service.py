@@ -378,7 +378,7 @@ def coverage_snapshot(
         schedule = _no_cover_schedule(currency)
         plan_type = PlanType.PPO
     else:
-        schedule = snapshots.schedule_from_json(view.schedule)
+        schedule = _parsed_schedule(view)
         plan_type = PlanType(coverage.plan_type)
     periods = tuple(
         DatePeriod(date.fromisoformat(start), date.fromisoformat(end) if end else None)
@@ -389,6 +389,20 @@ def coverage_snapshot(
         member_id=str(member_id), plan_type=plan_type, periods=periods, family_id=coverage.family_id
     )
     return snapshot, schedule, coverage, view
+
+
+_SCHEDULES: dict[tuple[uuid.UUID, Any], BenefitSchedule] = {}
+
+
+def _parsed_schedule(view: m.BenefitScheduleView) -> BenefitSchedule:
+    """A schedule row as the engine's frozen object, parsed once per row version (a few per plan)."""
+    key = (view.id, view.synced_at)
+    schedule = _SCHEDULES.get(key)
+    if schedule is None:
+        if len(_SCHEDULES) > 1024:
+            _SCHEDULES.clear()
+        schedule = _SCHEDULES[key] = snapshots.schedule_from_json(view.schedule)
+    return schedule
 
 
 def provider_inputs(uow: UnitOfWork, claim: Claim, on: date) -> tuple[dict[str, ProviderSnapshot], PricingSnapshot]:
