@@ -7,6 +7,7 @@ examiners of its queue), ``eob.read`` for the EOB. Employers never see claims.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import replace
 from typing import Annotated, Any
@@ -45,8 +46,15 @@ def submit(
 ) -> JSONResponse:
     platform = platform_of(request)
     with platform.db.unit_of_work(access.principal.tenant_id) as uow:
-        submission = service.submit(uow, data, source="API", idempotency_key=idempotency_key)
+        submission = service.submit(uow, data, source="API", idempotency_key=_caller_key(access, idempotency_key))
     return JSONResponse(submission.answer(), status_code=202)
+
+
+def _caller_key(access: Access, key: str | None) -> str | None:
+    """Idempotency keys are the caller's own: two callers choosing the same key never meet."""
+    if key is None:
+        return None
+    return hashlib.sha256(f"{access.principal.subject}\x00{key}".encode()).hexdigest()
 
 
 def _money(minor: int | None, currency: str) -> str | None:
@@ -190,7 +198,7 @@ async def submit_reimbursement(
                 uow,
                 data.as_claim(),
                 source="PORTAL",
-                idempotency_key=idempotency_key,
+                idempotency_key=_caller_key(access, idempotency_key),
                 submitter=Submitter.MEMBER_REIMBURSEMENT,
                 documents=files,
             )
