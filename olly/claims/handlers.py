@@ -33,12 +33,9 @@ ENROLLMENT_TOPICS: Final = (
 
 # -- the adjudication worker ------------------------------------------------------------------------
 def on_claim_submitted(uow: UnitOfWork, message: Message) -> None:
-    claim_id = uuid.UUID(message.payload["claimId"])
     # The claim row commits with its event, so an unknown id is an event published without a
     # claim (a replay into another tenant, a synthetic test event): there is nothing to adjudicate.
-    if ClaimsRepository(uow).claim(claim_id) is None:
-        return
-    service.adjudicate_claim(uow, claim_id)
+    service.adjudicate_claim(uow, uuid.UUID(message.payload["claimId"]), missing_ok=True)
 
 
 def on_prior_auth_decision(uow: UnitOfWork, message: Message) -> None:

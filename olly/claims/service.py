@@ -490,12 +490,16 @@ class Outcome:
     result: ClaimResult | None
 
 
-def adjudicate_claim(uow: UnitOfWork, claim_id: uuid.UUID, *, cause: str = "SUBMITTED") -> Outcome:
+def adjudicate_claim(
+    uow: UnitOfWork, claim_id: uuid.UUID, *, cause: str = "SUBMITTED", missing_ok: bool = False
+) -> Outcome | None:
     """Adjudicate a RECEIVED (or re-adjudicate a PENDED) claim: result, accumulators, status and events in
     the caller's transaction. A claim in any other status is left alone (consumers may see a message twice)."""
     repo = ClaimsRepository(uow)
     claim = repo.claim(claim_id, for_update=True)
     if claim is None:
+        if missing_ok:
+            return None
         raise NotFound("no such claim")
     if claim.status not in ("RECEIVED", "PENDED"):
         return Outcome(claim.id, claim.status, None)
@@ -679,7 +683,7 @@ def _store(
 ) -> Outcome:
     repo = ClaimsRepository(uow)
     now = uow.clock.now()
-    previous = repo.results(claim.id)
+    previous = repo.results(claim.id) if claim.status != "RECEIVED" else []
     for record in previous:
         record.is_current = False
     movements: list[AccumulatorMovement] = []
