@@ -122,6 +122,7 @@ def _mount_domains(app: FastAPI) -> None:
     functions, and each domain's resolvers and personal-data handler on the access control."""
     from olly import roster
     from olly.billing import api as billing_api
+    from olly.claims import api as claims_api
     from olly.claims import appeals_api, prior_auth_api
     from olly.consent import api as consent_api
     from olly.eligibility import api as eligibility_api
@@ -141,6 +142,7 @@ def _mount_domains(app: FastAPI) -> None:
         enrollment_api.install,
         eligibility_api.install,
         billing_api.install,
+        claims_api.install,
         bus_api.install,
         prior_auth_api.install,
         appeals_api.install,
@@ -152,6 +154,7 @@ def _mount_domains(app: FastAPI) -> None:
         enrollment_api.router,
         roster.router,
         eligibility_api.router,
+        claims_api.router,
         plans_api.router,
         billing_api.router,
         bus_api.router,

@@ -14,6 +14,7 @@ from rich.table import Table
 import olly
 from olly.billing import cli as billing_cli
 from olly.claims import authorization_cli as claims_authorization_cli
+from olly.claims import cli as claims_cli
 from olly.edi import cli as edi_cli
 from olly.kernel.errors import OllyError
 from olly.plans import cli as plans_cli
@@ -41,7 +42,9 @@ app.add_typer(plans_cli.app, name="plans")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(edi_cli.app, name="edi")
 app.add_typer(provider_cli.app, name="provider")
-app.add_typer(claims_authorization_cli.app, name="claims")
+claims_cli.app.add_typer(claims_authorization_cli.prior_auth_app, name="prior-auth")
+claims_cli.app.add_typer(claims_authorization_cli.appeals_app, name="appeals")
+app.add_typer(claims_cli.app, name="claims")
 app.add_typer(billing_cli.app, name="billing")
 
 out = Console()
@@ -125,6 +128,16 @@ def worker(
     if unknown:
         platform.close()
         raise fail(f"no handlers registered for group(s): {', '.join(unknown)}")
+    if group is None or "claims-claims-consumer" in group:
+        # The adjudication worker's code sets load once (about 2 s) and stay for the process's life:
+        # load them before the first claim and keep them out of the cyclic collector's scans.
+        import gc
+
+        from olly.codesets import hcpcs, icd10
+
+        icd10.load()
+        hcpcs.code_count()
+        gc.freeze()
     runtime = BusRuntime(platform.db, platform.settings, registry, platform.outbox, run_relay=relay, groups=group)
     signal.signal(signal.SIGTERM, lambda *_: runtime.request_stop())
     runtime.start()

@@ -53,6 +53,8 @@ class ClaimApproved(EventPayload):
     adjudicated_at: datetime
     eob_s3_key: str | None = None
     """Object-store key of the explanation of benefits document (the document itself is encrypted)."""
+    payee: Literal["PROVIDER", "MEMBER"] = "PROVIDER"
+    """Who billing pays: the provider, or the member for a member reimbursement claim (schema v2)."""
 
 
 class ClaimDenied(EventPayload):
@@ -114,3 +116,29 @@ class AppealResolved(EventPayload):
     member_id: uuid.UUID
     level: Literal["INTERNAL", "EXTERNAL"] = "INTERNAL"
     resolved_at: datetime
+
+
+class AccumulatorUpdated(EventPayload):
+    """A member's (and family's) deductible and out-of-pocket spending moved (an Olly extension).
+
+    Carries the totals used after the move, per network, for the plan year; ids and amounts only.
+    Family amounts are present when the member is covered with family.
+    """
+
+    TOPIC: ClassVar[str] = "claims.accumulator.updated"
+
+    event_type: Literal["ACCUMULATOR_UPDATED"] = "ACCUMULATOR_UPDATED"
+    member_id: uuid.UUID
+    family_id: uuid.UUID | None = None
+    claim_id: uuid.UUID
+    plan_year: date
+    currency: Currency = "USD"
+    deductible_used_in_network: Amount
+    deductible_used_out_of_network: Amount
+    out_of_pocket_used_in_network: Amount
+    out_of_pocket_used_out_of_network: Amount
+    family_deductible_used_in_network: Amount | None = None
+    family_deductible_used_out_of_network: Amount | None = None
+    family_out_of_pocket_used_in_network: Amount | None = None
+    family_out_of_pocket_used_out_of_network: Amount | None = None
+    updated_at: datetime

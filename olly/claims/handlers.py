@@ -1,10 +1,186 @@
-"""The claims domain's consumers (the bus calls ``register``)."""
+"""Claims' consumers: the adjudication worker, re-adjudication triggers, and the read models it
+adjudicates from (coverage from enrollment, benefit schedules from plans, providers from provider).
+
+Adjudication reads only claims' own tables; these handlers are the only place other domains'
+``public.py`` functions are read, and only to copy what the engine needs.
+"""
 
 from __future__ import annotations
 
-from olly.claims import appeal_handlers
-from olly.platform.bus.messages import HandlerRegistry
+import uuid
+from datetime import date
+from typing import Final
+
+from olly.claims import appeal_handlers, plan_mapping, service, snapshots
+from olly.claims import models as m
+from olly.claims.repository import ClaimsRepository
+from olly.enrollment import public as enrollment
+from olly.plans import public as plans
+from olly.platform.bus.messages import HandlerRegistry, Message
+from olly.platform.db import UnitOfWork
+from olly.provider import public as provider
+
+CLAIMS_GROUP: Final = "claims-claims-consumer"
+ENROLLMENT_GROUP: Final = "claims-enrollment-consumer"
+PROVIDER_GROUP: Final = "claims-provider-consumer"
+ENROLLMENT_TOPICS: Final = (
+    "enrollment.enrollment.submitted",
+    "enrollment.enrollment.activated",
+    "enrollment.enrollment.terminated",
+    "enrollment.enrollment.plan_changed",
+)
+
+
+# -- the adjudication worker ------------------------------------------------------------------------
+def on_claim_submitted(uow: UnitOfWork, message: Message) -> None:
+    # The claim row commits with its event, so an unknown id is an event published without a
+    # claim (a replay into another tenant, a synthetic test event): there is nothing to adjudicate.
+    service.adjudicate_claim(uow, uuid.UUID(message.payload["claimId"]), missing_ok=True)
+
+
+def on_prior_auth_decision(uow: UnitOfWork, message: Message) -> None:
+    if message.payload.get("eventType") == "PRIOR_AUTH_PENDED":
+        return
+    service.readjudicate_pended_for_member(uow, uuid.UUID(message.payload["memberId"]), "PRIOR_AUTH_DECIDED")
+
+
+def on_appeal_resolved(uow: UnitOfWork, message: Message) -> None:
+    if message.payload.get("eventType") != "APPEAL_OVERTURNED":
+        return
+    service.readjudicate_after_overturn(uow, uuid.UUID(message.payload["claimId"]))
+
+
+# -- coverage and benefit schedules --------------------------------------------------------------------
+def sync_schedule(uow: UnitOfWork, plan_code: str, plan_id: uuid.UUID, on: date) -> m.BenefitScheduleView | None:
+    """Copy the plan version in force on ``on`` into claims' schedule read model (once per version)."""
+    info = plans.plan_version_in_force(uow, plan_code, on)
+    schedule = plans.benefit_schedule(uow, plan_code, on)
+    if info is None or schedule is None:
+        return None
+    repo = ClaimsRepository(uow)
+    row = repo.schedule_version(plan_code, info.plan_version)
+    if row is not None:
+        return row
+    engine_schedule = plan_mapping.benefit_schedule(schedule, str(plan_id))
+    row = m.BenefitScheduleView(
+        plan_code=plan_code,
+        plan_version=info.plan_version,
+        effective_from=info.effective_from,
+        effective_to=info.effective_to,
+        appeal_window_days=schedule.administration.appeal_window_days,
+        schedule=snapshots.schedule_to_json(engine_schedule),
+        synced_at=uow.clock.now(),
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    return row
+
+
+def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID) -> None:
+    """Re-copy a policy's coverage (idempotent: the copy is of enrollment's current knowledge)."""
+    # Coverage counts for claims once the policy is in force (a submitted group enrolment is not yet).
+    facts = [f for f in enrollment.coverage_facts(uow, policy_id) if f.policy_status in ("ACTIVE", "TERMINATED")]
+    repo = ClaimsRepository(uow)
+    existing = {row.member_id: row for row in repo.coverage_of_policy(policy_id)}
+    people = {fact.party_id for fact in facts}
+    family_id = str(policy_id) if len(people) > 1 else None
+    by_person: dict[uuid.UUID, list[enrollment.CoverageFact]] = {}
+    for fact in facts:
+        by_person.setdefault(fact.party_id, []).append(fact)
+    for party_id, spans in by_person.items():
+        spans.sort(key=lambda fact: fact.valid_from)
+        latest = spans[-1]
+        info = plans.plan_version_in_force(uow, latest.plan_code, latest.valid_from)
+        plan_type = plan_mapping.engine_plan_type(info.plan_type).value if info else "PPO"
+        for span in spans:
+            sync_schedule(uow, span.plan_code, span.plan_id, span.valid_from)
+        periods: list[list[str | None]] = [
+            [span.valid_from.isoformat(), span.valid_to.isoformat() if span.valid_to else None] for span in spans
+        ]
+        row = existing.pop(party_id, None)
+        if row is None:
+            row = m.CoverageView(member_id=party_id, policy_id=policy_id)
+            uow.session.add(row)
+        row.family_id = family_id
+        row.plan_id = latest.plan_id
+        row.plan_code = latest.plan_code
+        row.plan_type = plan_type
+        row.periods = periods
+        row.synced_at = uow.clock.now()
+    for row in existing.values():
+        row.periods = []
+        row.synced_at = uow.clock.now()
+
+
+def on_enrollment_changed(uow: UnitOfWork, message: Message) -> None:
+    sync_policy(uow, uuid.UUID(message.payload["enrollmentId"]))
+
+
+# -- providers ------------------------------------------------------------------------------------------
+def sync_provider(uow: UnitOfWork, provider_id: uuid.UUID, on: date) -> m.ProviderView | None:
+    """Copy a provider's credentialing, network standing and contract rates into claims' read model."""
+    summary = provider.provider_by_id(uow, provider_id)
+    if summary is None:
+        return None
+    standing = provider.network_status(uow, provider_id, on)
+    repo = ClaimsRepository(uow)
+    row = repo.provider(summary.npi)
+    if row is None:
+        row = m.ProviderView(npi=summary.npi, provider_id=provider_id)
+        uow.session.add(row)
+    row.provider_id = provider_id
+    row.credentialing_status = summary.credentialing_status.value
+    in_network = standing is not None and standing.status is provider.NetworkStatus.IN_NETWORK
+    row.network_status = "IN_NETWORK" if in_network else "OUT_OF_NETWORK"
+    row.tier = standing.tier if standing else None
+    row.contract_id = standing.contract_id if standing else None
+    row.contract = None
+    row.contract_from = None
+    row.contract_to = None
+    if standing is not None and standing.contract_id is not None:
+        terms = provider.contract_fee_schedule(uow, standing.contract_id)
+        contract = plan_mapping.contract(terms) if terms is not None else None
+        if contract is not None and terms is not None:
+            row.contract = snapshots.contract_to_json(contract, terms.currency)
+    row.synced_at = uow.clock.now()
+    return row
+
+
+def on_network_updated(uow: UnitOfWork, message: Message) -> None:
+    payload = message.payload
+    row = sync_provider(uow, uuid.UUID(payload["providerId"]), date.fromisoformat(payload["effectiveDate"]))
+    if row is None:
+        return
+    if payload["networkStatus"] == "IN_NETWORK":
+        row.contract_id = uuid.UUID(payload["contractId"])
+        row.contract_from = date.fromisoformat(payload["effectiveDate"])
+        end = payload.get("terminationDate")
+        row.contract_to = date.fromisoformat(end) if end else None
+        row.network_status = "IN_NETWORK"
+    elif row.contract_id is not None and str(row.contract_id) == payload["contractId"]:
+        row.network_status = "OUT_OF_NETWORK"
+        row.contract = None
+
+
+def on_credentialing_changed(uow: UnitOfWork, message: Message) -> None:
+    payload = message.payload
+    provider_id = uuid.UUID(payload["providerId"])
+    repo = ClaimsRepository(uow)
+    row = repo.provider(payload["npi"])
+    if row is None:
+        row = sync_provider(uow, provider_id, uow.clock.now().date())
+        if row is None:
+            return
+    row.credentialing_status = payload["credentialingStatus"]
+    row.synced_at = uow.clock.now()
 
 
 def register(registry: HandlerRegistry) -> None:
+    registry.subscribe("claims.claim.submitted", CLAIMS_GROUP, on_claim_submitted)
+    registry.subscribe("claims.prior_auth.decision", CLAIMS_GROUP, on_prior_auth_decision)
+    registry.subscribe("claims.appeal.resolved", CLAIMS_GROUP, on_appeal_resolved)
+    for topic in ENROLLMENT_TOPICS:
+        registry.subscribe(topic, ENROLLMENT_GROUP, on_enrollment_changed)
+    registry.subscribe("provider.network.updated", PROVIDER_GROUP, on_network_updated)
+    registry.subscribe("provider.credentialing.status_changed", PROVIDER_GROUP, on_credentialing_changed)
     appeal_handlers.register(registry)

@@ -57,6 +57,13 @@ def on_enrollment_changed(uow: UnitOfWork, message: Message) -> None:
         )
 
 
+def on_accumulator_updated(uow: UnitOfWork, message: Message) -> None:
+    """Keep the member's (and family's) spending for the fast path's "remaining" amounts."""
+    settings = uow.session.info["database"].settings
+    service.record_accumulators(uow, message.payload, shared_cache(settings.redis_url))
+
+
 def register(registry: HandlerRegistry) -> None:
     for topic in TOPICS:
         registry.subscribe(topic, GROUP, on_enrollment_changed)
+    registry.subscribe("claims.accumulator.updated", "eligibility-claims-consumer", on_accumulator_updated)

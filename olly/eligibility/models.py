@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Index, String
+from sqlalchemy import BigInteger, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from olly.platform.crypto import blind_index_column, phi_column
@@ -37,3 +37,26 @@ class CoverageRecord(TenantScoped, Base):
     valid_from: Mapped[date]
     valid_to: Mapped[date | None]
     synced_at: Mapped[datetime]
+
+
+class AccumulatorBalance(TenantScoped, Base):
+    """Deductible and out-of-pocket spending of a member (or a family) in a plan year, from claims'
+    ``claims.accumulator.updated`` events; the answer subtracts it from the plan's amounts."""
+
+    __tablename__ = "eligibility_accumulators"
+    __table_args__ = (
+        Index("uq_eligibility_accumulators_holder", "tenant_id", "holder_id", "level", "plan_year", unique=True),
+        {"schema": "eligibility"},
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    holder_id: Mapped[uuid.UUID]
+    """The member (level MEMBER) or the family, i.e. the policy (level FAMILY)."""
+    level: Mapped[str] = mapped_column(String(8))
+    plan_year: Mapped[date]
+    currency: Mapped[str] = mapped_column(String(3))
+    deductible_in_network_minor: Mapped[int] = mapped_column(BigInteger)
+    deductible_out_of_network_minor: Mapped[int] = mapped_column(BigInteger)
+    out_of_pocket_in_network_minor: Mapped[int] = mapped_column(BigInteger)
+    out_of_pocket_out_of_network_minor: Mapped[int] = mapped_column(BigInteger)
+    as_of: Mapped[datetime]

@@ -1,6 +1,7 @@
 """Eligibility's view of a plan's benefits, over ``olly.plans.public``.
 
-Until claims publish accumulator movements, "remaining" equals the full amount (nothing spent).
+"Remaining" here is the full amount; the answer subtracts what claims reported as spent
+(``claims.accumulator.updated``, kept in ``eligibility_accumulators``).
 """
 
 from __future__ import annotations

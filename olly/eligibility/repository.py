@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from sqlalchemy import delete, select
 
-from olly.eligibility.models import CoverageRecord
+from olly.eligibility.models import AccumulatorBalance, CoverageRecord
 from olly.platform.crypto import NORMALISERS, FieldCrypto, blind_index_label
 from olly.platform.db import UnitOfWork
 
@@ -35,3 +36,17 @@ class EligibilityRepository:
     def replace_policy(self, policy_id: uuid.UUID, records: list[CoverageRecord]) -> None:
         self.session.execute(delete(CoverageRecord).where(CoverageRecord.policy_id == policy_id))
         self.session.add_all(records)
+
+    def balances(self, holder_ids: list[uuid.UUID]) -> list[AccumulatorBalance]:
+        return list(
+            self.session.scalars(select(AccumulatorBalance).where(AccumulatorBalance.holder_id.in_(holder_ids)))
+        )
+
+    def balance(self, holder_id: uuid.UUID, level: str, plan_year: date) -> AccumulatorBalance | None:
+        return self.session.scalars(
+            select(AccumulatorBalance).where(
+                AccumulatorBalance.holder_id == holder_id,
+                AccumulatorBalance.level == level,
+                AccumulatorBalance.plan_year == plan_year,
+            )
+        ).first()

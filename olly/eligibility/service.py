@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from olly.eligibility import rules
-from olly.eligibility.models import CoverageRecord
+from olly.eligibility.models import AccumulatorBalance, CoverageRecord
 from olly.eligibility.repository import EligibilityRepository
 from olly.enrollment import public as enrollment
 from olly.kernel.ids import uuid7
+from olly.kernel.money import Money
 from olly.platform.cache import Cache
 from olly.platform.db import UnitOfWork
 from olly.policy_admin import public as people
@@ -68,6 +69,80 @@ def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID, cache: Cache | None = Non
 
         uow.after_commit(invalidate)
     return touched
+
+
+def record_accumulators(uow: UnitOfWork, payload: dict[str, Any], cache: Cache | None = None) -> None:
+    """Store the totals of a ``claims.accumulator.updated`` event (newer totals replace older ones)."""
+    repo = EligibilityRepository(uow)
+    member_id = uuid.UUID(payload["memberId"])
+    family_id = uuid.UUID(payload["familyId"]) if payload.get("familyId") else None
+    plan_year = date.fromisoformat(payload["planYear"])
+    as_of = datetime.fromisoformat(payload["updatedAt"].replace("Z", "+00:00"))
+    currency = payload.get("currency", "USD")
+    levels: list[tuple[uuid.UUID, str, str]] = [(member_id, "MEMBER", "")]
+    if family_id is not None and payload.get("familyDeductibleUsedInNetwork") is not None:
+        levels.append((family_id, "FAMILY", "family"))
+    for holder, level, prefix in levels:
+
+        def minor(name: str, prefix: str = prefix) -> int:
+            field = prefix + (name[0].upper() + name[1:] if prefix else name)
+            return Money.parse(payload[field], currency).amount
+
+        row = repo.balance(holder, level, plan_year)
+        if row is not None and row.as_of > as_of:
+            continue
+        if row is None:
+            row = AccumulatorBalance(id=uuid7(), holder_id=holder, level=level, plan_year=plan_year)
+            uow.session.add(row)
+        row.currency = currency
+        row.deductible_in_network_minor = minor("deductibleUsedInNetwork")
+        row.deductible_out_of_network_minor = minor("deductibleUsedOutOfNetwork")
+        row.out_of_pocket_in_network_minor = minor("outOfPocketUsedInNetwork")
+        row.out_of_pocket_out_of_network_minor = minor("outOfPocketUsedOutOfNetwork")
+        row.as_of = as_of
+    if cache is not None:
+        tenant = uow.require_tenant()
+        touched = {member_id} | ({r.party_id for r in repo.records_of_policy(family_id)} if family_id else set())
+
+        def invalidate() -> None:
+            for party in touched:
+                cache.invalidate(_subject(tenant, party))
+
+        uow.after_commit(invalidate)
+
+
+def _spent(uow: UnitOfWork, row: rules.CoverageRow, on: date) -> dict[tuple[str, str, str], int]:
+    """Spending by (kind, network, level) in the plan year containing ``on`` (the latest year started)."""
+    balances = EligibilityRepository(uow).balances([row.party_id, row.policy_id])
+    current = [b for b in balances if b.plan_year <= on and on < _year_after(b.plan_year)]
+    spent: dict[tuple[str, str, str], int] = {}
+    for balance in current:
+        level = "family" if balance.level == "FAMILY" else "individual"
+        spent[("deductible", "IN_NETWORK", level)] = balance.deductible_in_network_minor
+        spent[("deductible", "OUT_OF_NETWORK", level)] = balance.deductible_out_of_network_minor
+        spent[("out_of_pocket", "IN_NETWORK", level)] = balance.out_of_pocket_in_network_minor
+        spent[("out_of_pocket", "OUT_OF_NETWORK", level)] = balance.out_of_pocket_out_of_network_minor
+    return spent
+
+
+def _year_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+def _remaining(kind: str, value: rules.Accumulator, spent: dict[tuple[str, str, str], int]) -> rules.Accumulator:
+    individual = value.individual_remaining.amount - spent.get((kind, value.network, "individual"), 0)
+    family = value.family_remaining.amount - spent.get((kind, value.network, "family"), 0)
+    currency = value.individual.currency
+    return rules.Accumulator(
+        value.network,
+        value.individual,
+        Money(max(0, min(individual, family)), currency),
+        value.family,
+        Money(max(0, family), currency),
+    )
 
 
 def _subject(tenant_id: uuid.UUID, party_id: uuid.UUID) -> str:
@@ -180,8 +255,9 @@ def _render(
         "in_network": _share(service.in_network),
         "out_of_network": _share(service.out_of_network),
     }
-    answer["deductible"] = [_accumulator(a) for a in plan.deductibles]
-    answer["out_of_pocket"] = [_accumulator(a) for a in plan.out_of_pocket]
+    spent = _spent(uow, row, on)
+    answer["deductible"] = [_accumulator(_remaining("deductible", a, spent)) for a in plan.deductibles]
+    answer["out_of_pocket"] = [_accumulator(_remaining("out_of_pocket", a, spent)) for a in plan.out_of_pocket]
     return answer
 
 

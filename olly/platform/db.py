@@ -70,6 +70,7 @@ MODEL_MODULES: Final[tuple[str, ...]] = (
     "olly.platform.auth.models",
     "olly.provider.models",
     "olly.claims.authorization_models",
+    "olly.claims.models",
 )
 
 _NAMING = {

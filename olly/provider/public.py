@@ -147,3 +147,17 @@ def price_line(
         quote.fee_schedule_code,
         quote.pricing,
     )
+
+
+FeeScheduleTerms = r.FeeScheduleTerms
+FeeScheduleKind = r.FeeScheduleKind
+ANY_CODE = r.ANY_CODE
+
+
+def contract_fee_schedule(uow: UnitOfWork, contract_id: uuid.UUID) -> FeeScheduleTerms | None:
+    """A contract's whole fee schedule as pure terms (claims keeps it in its own read model)."""
+    contract = repository.get_contract(uow.session, contract_id)
+    if contract is None or contract.fee_schedule_id is None:
+        return None
+    schedule = repository.get_fee_schedule(uow.session, contract.fee_schedule_id)
+    return service.schedule_terms(uow, schedule) if schedule is not None else None

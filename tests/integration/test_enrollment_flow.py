@@ -109,8 +109,9 @@ def test_enrol_then_check_eligibility(
         topics = list(uow.session.scalars(select(OutboxRecord.topic).order_by(OutboxRecord.id)))
     assert topics == ["enrollment.enrollment.submitted"]
 
-    # the read model follows the events; before activation the answer is "pending"
-    assert drain(platform) == 2  # eligibility and billing (a group: no first invoice) consume it
+    # the read models follow the events (eligibility's, claims' and billing's consumers; a group gets
+    # no first invoice); before activation the answer is "pending"
+    assert drain(platform) == 3
     pending = client.get(
         "/api/v1/eligibility",
         params={"memberId": spouse, "serviceDate": "2026-02-03", "serviceType": "98"},
@@ -126,7 +127,7 @@ def test_enrol_then_check_eligibility(
     scheduler = JobScheduler(platform.db, "test")
     discover_jobs(scheduler)
     assert "enrollment.activate-due-groups" in scheduler.run_all_once()
-    assert drain(platform) == 1
+    assert drain(platform) == 2
     answer = client.get(
         "/api/v1/eligibility",
         params={"memberId": spouse, "serviceDate": "2026-02-03", "serviceType": "98"},

@@ -124,7 +124,7 @@ _SOURCE: Final[tuple[TopicSpec, ...]] = (
     _topic(
         "claims.claim.submitted",
         producer="claims",
-        consumers=("billing", "notifications"),
+        consumers=("claims", "billing", "notifications"),
         event_types=("CLAIM_SUBMITTED",),
         description="A claim was received and accepted for adjudication.",
         partitions=HIGH_VOLUME_PARTITIONS,
@@ -151,16 +151,24 @@ _SOURCE: Final[tuple[TopicSpec, ...]] = (
     _topic(
         "claims.prior_auth.decision",
         producer="claims",
-        consumers=("notifications", "eligibility"),
+        consumers=("claims", "notifications", "eligibility"),
         event_types=("PRIOR_AUTH_APPROVED", "PRIOR_AUTH_DENIED", "PRIOR_AUTH_PENDED"),
         description="A prior authorization request was decided (or pended for information).",
     ),
     _topic(
         "claims.appeal.resolved",
         producer="claims",
-        consumers=("notifications", "billing"),
+        consumers=("claims", "notifications", "billing"),
         event_types=("APPEAL_UPHELD", "APPEAL_OVERTURNED"),
         description="An appeal of an adverse determination was resolved.",
+    ),
+    _topic(
+        "claims.accumulator.updated",
+        producer="claims",
+        consumers=("eligibility",),
+        event_types=("ACCUMULATOR_UPDATED",),
+        description="A member's deductible and out-of-pocket totals moved (an Olly extension: ids and amounts).",
+        partitions=HIGH_VOLUME_PARTITIONS,
     ),
     # --- eligibility ----------------------------------------------------------------------------
     _topic(
@@ -181,28 +189,28 @@ _SOURCE: Final[tuple[TopicSpec, ...]] = (
     _topic(
         "enrollment.enrollment.submitted",
         producer="enrollment",
-        consumers=("eligibility", "billing", "notifications"),
+        consumers=("eligibility", "claims", "billing", "notifications"),
         event_types=("ENROLLMENT_SUBMITTED",),
         description="An enrollment election was submitted (API or 834).",
     ),
     _topic(
         "enrollment.enrollment.activated",
         producer="enrollment",
-        consumers=("eligibility", "billing", "notifications"),
+        consumers=("eligibility", "claims", "billing", "notifications"),
         event_types=("ENROLLMENT_ACTIVATED",),
         description="An enrollment became active coverage.",
     ),
     _topic(
         "enrollment.enrollment.terminated",
         producer="enrollment",
-        consumers=("eligibility", "billing", "notifications"),
+        consumers=("eligibility", "claims", "billing", "notifications"),
         event_types=("ENROLLMENT_TERMINATED",),
         description="An enrollment was terminated.",
     ),
     _topic(
         "enrollment.enrollment.plan_changed",
         producer="enrollment",
-        consumers=("eligibility", "billing", "notifications"),
+        consumers=("eligibility", "claims", "billing", "notifications"),
         event_types=("PLAN_CHANGED",),
         description="An enrolled member moved to another plan or tier.",
     ),

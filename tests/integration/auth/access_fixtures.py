@@ -188,6 +188,30 @@ def payments(world: World, seeded: Seeded) -> list[Owned]:
                 uow, world.groups[group], Money(12345, "USD"), PaymentMethod.ACH, f"matrix-{uuid.uuid4().hex[:12]}"
             )
             owned.append(Owned(owner, str(paid.id)))
+
+
+def claims(world: World, seeded: Seeded) -> list[Owned]:
+    """One adjudicated claim per person: A's from provider P1, B's from P2, C's and D's from a third NPI
+    (so provider P1 sees only A's). Each has an EOB (nobody's coverage is in claims' read model: denied)."""
+    from olly.claims import service as claims_service
+    from olly.claims.schemas import ClaimCreate
+
+    npis = {"A": NPI_1, "B": NPI_2, "C": "1000000004", "D": "1000000004"}
+    owned = []
+    with world.platform.db.unit_of_work(world.tenant_id) as uow:
+        for letter, party in world.parties.items():
+            body = ClaimCreate.model_validate(
+                {
+                    "claimType": "PROFESSIONAL",
+                    "memberId": str(party),
+                    "billingNpi": npis[letter],
+                    "diagnoses": ["J06.9"],
+                    "lines": [{"procedureCode": "99213", "charge": "150.00", "serviceDateFrom": "2026-01-10"}],
+                }
+            )
+            claim_id = claims_service.submit(uow, body, source="TEST").claim_id
+            claims_service.adjudicate_claim(uow, claim_id)
+            owned.append(Owned(letter, str(claim_id)))
     return _with_markers(owned, seeded)
 
 
@@ -218,6 +242,8 @@ RESOURCE_FIXTURES: dict[str, Callable[[World, Seeded], list[Owned]]] = {
     # Credentialing files are practitioners', not the world's members: none is owned by A-D, and the
     # collection probes check that no member's personal data leaks into a credentialing response.
     "credentialing": lambda world, seeded: [],
+    "claim": claims,
+    "eob": claims,
 }
 
 #: Values for path parameters that name no resource of the route's policy (plans are read by any
@@ -242,6 +268,7 @@ PATH_VALUES: dict[str, str] = {
     ),
     "npi": "1234567893",
     "item": "LICENCE",
+    "line_number": "1",
 }
 
 #: Personas checked for cross-person refusals; staff are checked against the rules instead.

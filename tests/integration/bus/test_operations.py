@@ -164,6 +164,7 @@ def test_trace_follows_causation_across_topics_and_groups(platform: Platform, te
     assert root.event_id == first.event_id
     assert [(o.group, o.outcome) for o in root.outcomes] == [
         (GROUP, "handled"),
+        ("claims-claims-consumer", "pending"),  # the adjudication worker (not run by this test's bus)
         ("notifications-claims-consumer", "pending"),
     ]
     [child] = root.caused

@@ -24,6 +24,7 @@ def test_topics_partitions_and_retention_follow_the_seed() -> None:
         "claims.claim.paid": (6, 7),
         "claims.prior_auth.decision": (6, 7),
         "claims.appeal.resolved": (6, 7),
+        "claims.accumulator.updated": (12, 7),  # an Olly extension (not in the seed)
         "eligibility.coverage.verified": (6, 7),
         "eligibility.coverage.terminated": (6, 7),
         "enrollment.enrollment.submitted": (6, 7),
@@ -60,6 +61,7 @@ def test_there_is_no_dlq_of_a_dlq() -> None:
 
 def test_consumer_groups_are_named_service_domain_consumer() -> None:
     assert catalog.topic("claims.claim.submitted").consumer_groups == (
+        "claims-claims-consumer",  # the adjudication worker
         "billing-claims-consumer",
         "notifications-claims-consumer",
     )

@@ -49,6 +49,7 @@ def test_claim_approved_matches_the_seed_example() -> None:
         "currency": "USD",
         "adjudicatedAt": "2026-01-17T14:30:00Z",
         "eobS3Key": "eob/2026/01/x.pdf",
+        "payee": "PROVIDER",  # Olly's addition (schema v2): billing pays the provider or the member
     }
     assert ClaimApproved.model_validate(event.wire()) == event
 

@@ -1,0 +1,210 @@
+"""Claims end to end: engine-only lines/s, then API intake → adjudicated and committed through the bus.
+
+    python -m bench claims        (sizes from the environment)
+
+* ``OLLY_BENCH_CLAIMS_ENGINE`` (default 2000): claims in the engine-only mix (``bench.claims_engine``'s).
+* ``OLLY_BENCH_CLAIMS_E2E`` (default 300): claims posted to ``POST /api/v1/claims`` per database engine.
+* ``OLLY_BENCH_CLAIMS_MEMBERS`` (default 200): covered members (families of two) the claims are spread over.
+
+End to end, one thread posts the claims over HTTP (in process, a provider's bearer token) while a
+second runs the embedded bus (relay + every consumer group, ``BusRuntime.drain`` in a loop), as
+``olly serve`` does with one worker. Reported: intake rate, end-to-end claims/s (first post to last
+claim adjudicated and committed), p50/p99 of submit → adjudicated (``received_at`` →
+``adjudicated_at``), and the auto-adjudication rate (final without review) of the demo corpus:
+office visits, labs, surgery, imaging that needs authorisation, out-of-network visits, high-dollar
+stays.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import random
+import statistics
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import date
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from bench._support import engines, fresh_platform, percentile
+from olly.app import create_app
+from olly.claims import handlers, snapshots
+from olly.claims import models as m
+from olly.claims.rules import Contract, adjudicate
+from olly.codesets import hcpcs, icd10
+from olly.config import DEFAULT_TENANT_ID
+from olly.kernel.money import Money
+from olly.plans import service as plans_service
+from olly.platform.auth.roles import Role
+from olly.platform.bus.runtime import BusRuntime, default_registry
+from olly.platform.runtime import Platform
+
+NPI_IN = "1234567893"
+NPI_OUT = "1245319508"
+PPO = "OLLY-PPO-1000"
+
+#: (weight, procedure code, charge range in cents, provider NPI, place of service)
+CORPUS: list[tuple[int, str, tuple[int, int], str, str]] = [
+    (40, "99213", (12000, 18000), NPI_IN, "11"),
+    (15, "99214", (15000, 25000), NPI_IN, "11"),
+    (15, "80053", (3000, 8000), NPI_IN, "81"),
+    (10, "10060", (30000, 60000), NPI_IN, "22"),
+    (5, "29880", (180000, 260000), NPI_IN, "22"),
+    (5, "70551", (90000, 150000), NPI_IN, "22"),  # needs prior authorisation: the PPO pends
+    (5, "99213", (12000, 18000), NPI_OUT, "11"),  # out of network, no maximum allowable: pends
+    (5, "99396", (15000, 25000), NPI_IN, "11"),  # preventive
+]
+FEES = {"99213": 10000, "99214": 14000, "80053": 2500, "10060": 40000, "29880": 200000, "70551": 110000, "99396": 16000}
+
+
+def _env(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def engine_only() -> None:
+    from bench.claims_engine import build_mix
+
+    count = _env("OLLY_BENCH_CLAIMS_ENGINE", 2000)
+    icd10.load()
+    hcpcs.code_count()
+    requests = build_mix(count, 7)
+    lines = sum(len(r.claim.lines) for r in requests)
+    for request in requests[:100]:
+        adjudicate(request)
+    gc.collect()
+    gc.freeze()
+    cpu = []
+    for _ in range(3):
+        begin = time.process_time()
+        for request in requests:
+            adjudicate(request)
+        cpu.append(time.process_time() - begin)
+    median = statistics.median(cpu)
+    print(f"engine only: {count} claims, {lines} lines; {lines / median:,.0f} lines/s per core (median CPU of 3)")
+
+
+def seed(platform: Platform, members: int) -> list[uuid.UUID]:
+    with platform.db.unit_of_work(DEFAULT_TENANT_ID) as uow:
+        plans_service.load_demo_plans(uow, plans_service.limits_from_settings(platform.settings))
+    people = [uuid.uuid4() for _ in range(members)]
+    with platform.db.unit_of_work(DEFAULT_TENANT_ID) as uow:
+        plan_id = uuid.uuid4()
+        handlers.sync_schedule(uow, PPO, plan_id, date(2026, 1, 1))
+        now = uow.clock.now()
+        for index in range(0, members, 2):
+            family = uuid.uuid4()
+            for member in people[index : index + 2]:
+                uow.session.add(
+                    m.CoverageView(
+                        member_id=member,
+                        policy_id=family,
+                        family_id=str(family),
+                        plan_id=plan_id,
+                        plan_code=PPO,
+                        plan_type="PPO",
+                        periods=[["2026-01-01", "2026-12-31"]],
+                        synced_at=now,
+                    )
+                )
+        contract = Contract(fee_schedule={(code, None): Money(fee, "USD") for code, fee in FEES.items()})
+        for npi, status in ((NPI_IN, "IN_NETWORK"), (NPI_OUT, "OUT_OF_NETWORK")):
+            uow.session.add(
+                m.ProviderView(
+                    npi=npi,
+                    provider_id=uuid.uuid4(),
+                    credentialing_status="APPROVED",
+                    network_status=status,
+                    contract_id=uuid.uuid4() if status == "IN_NETWORK" else None,
+                    contract_from=date(2025, 1, 1) if status == "IN_NETWORK" else None,
+                    contract=snapshots.contract_to_json(contract, "USD") if status == "IN_NETWORK" else None,
+                    synced_at=now,
+                )
+            )
+    return people
+
+
+def corpus(people: list[uuid.UUID], count: int, rng: random.Random) -> list[dict[str, object]]:
+    weights = [item[0] for item in CORPUS]
+    bodies = []
+    for number in range(count):
+        _, code, (low, high), npi, place = rng.choices(CORPUS, weights)[0]
+        day = date(2026, 1, 1 + number % 28)
+        bodies.append(
+            {
+                "claimType": "PROFESSIONAL",
+                "memberId": str(people[number % len(people)]),
+                "billingNpi": npi,
+                "placeOfService": place,
+                "diagnoses": ["J06.9"],
+                "lines": [
+                    {
+                        "procedureCode": code,
+                        "charge": Money(rng.randrange(low, high), "USD").to_decimal_string(),
+                        "serviceDateFrom": day.isoformat(),
+                    }
+                ],
+            }
+        )
+    return bodies
+
+
+def end_to_end(engine: str) -> None:
+    count = _env("OLLY_BENCH_CLAIMS_E2E", 300)
+    members = _env("OLLY_BENCH_CLAIMS_MEMBERS", 200)
+    from tests.support.identity import sign_in_as
+
+    with fresh_platform(engine) as platform:
+        people = seed(platform, members)
+        bodies = corpus(people, count, random.Random(11))
+        runtime = BusRuntime(platform.db, platform.settings, default_registry(), platform.outbox, clock=platform.clock)
+        with TestClient(create_app(platform, run_bus=False)) as client:
+            provider = sign_in_as(client.app, DEFAULT_TENANT_ID, Role.PROVIDER, npi=NPI_IN)  # type: ignore[arg-type]
+            provider_out = sign_in_as(client.app, DEFAULT_TENANT_ID, Role.PROVIDER, npi=NPI_OUT)  # type: ignore[arg-type]
+            headers = {NPI_IN: provider.headers, NPI_OUT: provider_out.headers}
+            done = threading.Event()
+
+            def worker() -> None:
+                while not done.is_set():
+                    if runtime.drain() == 0:
+                        time.sleep(0.01)
+
+            thread = threading.Thread(target=worker, daemon=True)
+            begin = time.perf_counter()
+            thread.start()
+            for body in bodies:
+                response = client.post("/api/v1/claims", json=body, headers=headers[str(body["billingNpi"])])
+                assert response.status_code == 202, response.text
+            intake = time.perf_counter() - begin
+            while True:
+                with platform.db.unit_of_work(DEFAULT_TENANT_ID, read_only=True) as uow:
+                    waiting = len(list(uow.session.scalars(select(m.Claim.id).where(m.Claim.status == "RECEIVED"))))
+                if waiting == 0:
+                    break
+                time.sleep(0.05)
+            total = time.perf_counter() - begin
+            done.set()
+            thread.join(timeout=30)
+        with platform.db.unit_of_work(DEFAULT_TENANT_ID, read_only=True) as uow:
+            rows = list(uow.session.execute(select(m.Claim.status, m.Claim.received_at, m.Claim.adjudicated_at)))
+    latencies = [(adjudicated - received).total_seconds() for _, received, adjudicated in rows if adjudicated]
+    statuses = Counter(status for status, _, _ in rows)
+    final = sum(n for status, n in statuses.items() if status != "PENDED")
+    print(
+        f"{engine}: {count} claims; intake {count / intake:,.0f} claims/s; end to end {count / total:,.0f} claims/s "
+        f"({total:.1f} s); submit→adjudicated p50 {percentile(latencies, 50):.2f} s, p99 {percentile(latencies, 99):.2f} s"
+    )
+    print(f"{engine}: statuses {dict(sorted(statuses.items()))}; auto-adjudicated {final / len(rows):.1%}")
+
+
+def main() -> None:
+    engine_only()
+    for engine in engines():
+        end_to_end(engine)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""The explanation of benefits: a member-friendly PDF rendered from the adjudication result.
+
+A small PDF 1.4 writer (Helvetica, text lines, a ruled table; no dependency): the EOB shows what
+was billed, what the plan allows, what it paid and what the member owes, line by line, with a
+plain-language reason for every adjustment and how to appeal before the deadline. The document
+is sealed in the object store like every other claim document; the key goes in the event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+from olly.claims import models as m
+from olly.claims.rules import ClaimResult, LineResult
+from olly.codesets.carc import Carc, GroupCode
+from olly.kernel.money import Money
+from olly.platform.db import UnitOfWork
+from olly.platform.objectstore import object_store_of
+
+PAGE_WIDTH: Final = 612
+PAGE_HEIGHT: Final = 792
+MARGIN: Final = 48
+LINE_HEIGHT: Final = 14
+
+#: What each reason means for the member, in plain words.
+PLAIN_REASONS: Final[dict[Carc, str]] = {
+    Carc.DEDUCTIBLE: "Applied to your deductible: you pay this amount.",
+    Carc.COINSURANCE: "Your coinsurance: your share of the cost after the deductible.",
+    Carc.COPAY: "Your copay for this visit.",
+    Carc.EXCEEDS_MAXIMUM_ALLOWABLE: "The provider charged more than the plan's agreed price; "
+    "an in-network provider may not bill you for the difference.",
+    Carc.AUTHORIZATION_ABSENT: "This service needed approval from the plan before it was given.",
+    Carc.AUTHORIZATION_MISMATCH: "The approval on file does not cover this service, date or number of units.",
+    Carc.DUPLICATE: "This service was already billed on another claim.",
+    Carc.TIMELY_FILING: "The claim reached the plan after the filing deadline; you do not owe this.",
+    Carc.BEFORE_COVERAGE: "The service was before your coverage started.",
+    Carc.AFTER_COVERAGE: "The service was after your coverage ended.",
+    Carc.NOT_OUR_MEMBER: "We could not find coverage for you on the date of service.",
+    Carc.NON_COVERED: "Your plan does not cover this service.",
+    Carc.BENEFIT_MAXIMUM_REACHED: "You have reached the plan's limit for this benefit.",
+    Carc.OUT_OF_NETWORK: "Your plan does not pay for this provider outside its network.",
+    Carc.PROVIDER_NOT_ELIGIBLE: "The provider was not eligible to be paid for this service.",
+    Carc.MISSING_OR_INVALID_INFORMATION: "The claim was missing information or had an error; "
+    "the provider may correct and resubmit it.",
+    Carc.UNITS_NOT_SUPPORTED: "More units were billed than are normally given in one day.",
+    Carc.PRE_EXISTING_CONDITION: "The condition existed before your cover and is still in its waiting period.",
+    Carc.NOT_COVERED_BY_BENEFIT_PLAN: "The service is in a waiting period under your policy.",
+    Carc.NOT_MEDICALLY_NECESSARY: "The plan's reviewer found the service not medically necessary.",
+}
+
+
+def plain_reason(carc: Carc) -> str:
+    return PLAIN_REASONS.get(carc, f"Adjusted by the plan ({carc.label}).")
+
+
+@dataclass(frozen=True, slots=True)
+class EobContent:
+    claim_reference: str
+    service_dates: str
+    provider_npi: str
+    result: ClaimResult
+    appeal_deadline: date
+
+
+def _pdf_text(value: str) -> str:
+    cleaned = value.encode("latin-1", "replace").decode("latin-1")
+    return cleaned.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def _amount(money: Money) -> str:
+    return money.to_decimal_string()
+
+
+def _you_owe(line: LineResult) -> Money:
+    owed = sum(a.amount.amount for a in line.adjustments if a.group is GroupCode.PATIENT_RESPONSIBILITY)
+    return Money(owed, line.billed.currency)
+
+
+def render(content: EobContent) -> bytes:
+    """The EOB as PDF bytes."""
+    result = content.result
+    totals = result.totals
+    owe = totals.patient_responsibility
+    text: list[tuple[int, str, int]] = []  # (x, text, font size); y is assigned by pagination
+    text.append((MARGIN, "Explanation of Benefits", 16))
+    text.append((MARGIN, "This is not a bill.", 10))
+    text.append((MARGIN, f"Claim {content.claim_reference}    Service dates {content.service_dates}", 10))
+    text.append((MARGIN, f"Provider NPI {content.provider_npi}    Status {result.status.value}", 10))
+    text.append((MARGIN, "", 10))
+    text.append((MARGIN, f"Amount billed: {result.currency} {_amount(totals.billed)}", 11))
+    text.append((MARGIN, f"Plan allowed: {result.currency} {_amount(totals.allowed)}", 11))
+    text.append((MARGIN, f"Plan paid: {result.currency} {_amount(totals.paid)}", 11))
+    text.append((MARGIN, f"You owe: {result.currency} {_amount(owe)}", 12))
+    text.append((MARGIN, "", 10))
+    text.append((MARGIN, "Line  Billed      Allowed     Plan paid   You owe     Status", 10))
+    reasons: dict[str, str] = {}
+    for line in result.lines:
+        row = (
+            f"{line.line_number:<5} {_amount(line.billed):<11} {_amount(line.allowed):<11} "
+            f"{_amount(line.paid):<11} {_amount(_you_owe(line)):<11} {line.status.value}"
+        )
+        text.append((MARGIN, row, 10))
+        for adjustment in line.adjustments:
+            reasons.setdefault(adjustment.code, plain_reason(adjustment.carc))
+            who = "you" if adjustment.group is GroupCode.PATIENT_RESPONSIBILITY else "not you"
+            text.append((MARGIN + 24, f"{adjustment.code}  {_amount(adjustment.amount)}  (owed by {who})", 9))
+    text.append((MARGIN, "", 10))
+    text.append((MARGIN, "What the codes mean", 12))
+    for code, meaning in sorted(reasons.items()):
+        text.append((MARGIN, f"{code}: {meaning}", 9))
+    text.append((MARGIN, "", 10))
+    text.append((MARGIN, "How to appeal", 12))
+    text.append(
+        (MARGIN, f"If you disagree with this decision you may appeal until {content.appeal_deadline.isoformat()}.", 10)
+    )
+    text.append((MARGIN, "Write to the plan or use the member portal, quoting the claim above.", 10))
+    return _pdf(text)
+
+
+def _pdf(items: list[tuple[int, str, int]]) -> bytes:
+    per_page = (PAGE_HEIGHT - 2 * MARGIN) // LINE_HEIGHT
+    pages = [items[i : i + per_page] for i in range(0, len(items), per_page)] or [[]]
+    streams = []
+    for page in pages:
+        ops = []
+        y = PAGE_HEIGHT - MARGIN
+        for x, value, size in page:
+            if value:
+                ops.append(f"BT /F1 {size} Tf {x} {y} Td ({_pdf_text(value)}) Tj ET")
+            if value.startswith("Line  Billed"):
+                ops.append(f"{MARGIN} {y - 4} m {PAGE_WIDTH - MARGIN} {y - 4} l S")
+            y -= LINE_HEIGHT
+        streams.append("\n".join(ops).encode("latin-1"))
+    # Objects: 1 catalog, 2 pages, 3 font, then a page and its content stream per page.
+    objects: list[bytes] = []
+    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages)))
+    objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    for index, stream in enumerate(streams):
+        content_id = 5 + 2 * index
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_WIDTH} {PAGE_HEIGHT}] "
+            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {content_id} 0 R >>".encode()
+        )
+        objects.append(f"<< /Length {len(stream)} >>\nstream\n".encode() + stream + b"\nendstream")
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for offset in offsets:
+        out += f"{offset:010d} 00000 n \n".encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def store_eob(uow: UnitOfWork, claim: m.Claim, result: ClaimResult, deadline: date) -> str:
+    """Render, seal and store the claim's EOB; records the document and returns its object key."""
+    dates = claim.service_date_from.isoformat()
+    if claim.service_date_to != claim.service_date_from:
+        dates += f" to {claim.service_date_to.isoformat()}"
+    pdf = render(EobContent(str(claim.id), dates, claim.billing_npi, result, deadline))
+    key = object_store_of(uow).put(uow, "eob", pdf)
+    import hashlib
+
+    uow.session.add(
+        m.ClaimDocument(
+            claim_id=claim.id,
+            kind="EOB",
+            content_type="application/pdf",
+            size_bytes=len(pdf),
+            sha256=hashlib.sha256(pdf).hexdigest(),
+            object_key=key,
+            created_at=uow.clock.now(),
+        )
+    )
+    claim.eob_object_key = key
+    return key

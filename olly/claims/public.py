@@ -1,0 +1,189 @@
+"""What other domains may ask the claims domain synchronously (frozen results, no ORM objects).
+
+* ``submit_claim``: the EDI gateway (837) submits through here, with the API's validation.
+* ``claim_status``: status, totals and pend reasons (a 276/277 answer, a portal).
+* ``remittance_detail``: per-claim and per-line billed/allowed/paid and CAS adjustments, with the
+  reversal of a replaced or voided claim (what an 835 reports).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from olly.claims import service, snapshots
+from olly.claims.repository import ClaimsRepository
+from olly.claims.rules import Submitter
+from olly.claims.schemas import ClaimCreate, ClaimLineCreate
+from olly.kernel.money import Money
+from olly.platform.db import UnitOfWork
+
+__all__ = [
+    "ClaimCreate",
+    "ClaimLineCreate",
+    "ClaimStatusView",
+    "RemittanceAdjustment",
+    "RemittanceClaim",
+    "RemittanceLine",
+    "Submission",
+    "claim_status",
+    "remittance_detail",
+    "submit_claim",
+]
+
+Submission = service.Submission
+
+
+def submit_claim(
+    uow: UnitOfWork,
+    data: ClaimCreate,
+    *,
+    source: str,
+    idempotency_key: str | None = None,
+    origin: str | None = None,
+    raw: bytes | None = None,
+) -> Submission:
+    """Accept a claim for adjudication (RECEIVED, ``claims.claim.submitted`` in this transaction).
+
+    ``source``: ``EDI``, ``API``… ``idempotency_key``: a retry with the same key and body answers the
+    first submission (``Submission.replayed``); another body raises ``IdempotencyConflict`` (409).
+    ``origin``: where it came from (an interchange control number), kept in the claim's detail.
+    ``raw``: the original bytes (an 837 segment run) stored encrypted instead of the JSON form.
+    Raises ``ValidationFailed`` (422) naming each field at fault.
+    """
+    return service.submit(
+        uow, data, source=source, idempotency_key=idempotency_key, origin=origin, raw=raw, submitter=Submitter.PROVIDER
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimStatusView:
+    claim_id: uuid.UUID
+    transaction_id: uuid.UUID
+    member_id: uuid.UUID
+    billing_npi: str
+    status: str
+    pend_reasons: tuple[str, ...]
+    received_at: datetime
+    adjudicated_at: datetime | None
+    billed: Money
+    allowed: Money | None
+    paid: Money | None
+    member_responsibility: Money | None
+
+
+def claim_status(uow: UnitOfWork, claim_id: uuid.UUID) -> ClaimStatusView | None:
+    repo = ClaimsRepository(uow)
+    claim = repo.claim(claim_id)
+    if claim is None:
+        return None
+    record = repo.current_result(claim_id)
+    totals = snapshots.result_from_json(record.result).totals if record is not None else None
+    return ClaimStatusView(
+        claim_id=claim.id,
+        transaction_id=claim.transaction_id,
+        member_id=claim.member_id,
+        billing_npi=claim.billing_npi,
+        status=claim.status,
+        pend_reasons=tuple(claim.pend_reasons or ()),
+        received_at=claim.received_at,
+        adjudicated_at=claim.adjudicated_at,
+        billed=Money(claim.total_billed_minor, claim.currency),
+        allowed=totals.allowed if totals else None,
+        paid=totals.paid if totals else None,
+        member_responsibility=totals.patient_responsibility if totals else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RemittanceAdjustment:
+    group: str
+    """CO, PR, OA…"""
+    carc: str
+    amount: Money
+    rarcs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RemittanceLine:
+    line_number: int
+    procedure_code: str | None
+    modifiers: tuple[str, ...]
+    revenue_code: str | None
+    units: int
+    service_date: date
+    billed: Money
+    allowed: Money
+    paid: Money
+    adjustments: tuple[RemittanceAdjustment, ...]
+    rarcs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RemittanceClaim:
+    claim_id: uuid.UUID
+    member_id: uuid.UUID
+    billing_npi: str
+    status: str
+    """APPROVED, PARTIALLY_APPROVED, DENIED, VOIDED (what the 835 CLP02 reflects)."""
+    payee: str
+    currency: str
+    billed: Money
+    allowed: Money
+    paid: Money
+    patient_responsibility: Money
+    lines: tuple[RemittanceLine, ...]
+    reversal_of: uuid.UUID | None
+    """For a replacement or void: the claim whose payment this remittance takes back first."""
+    reversal_paid: Money | None
+    """Negative: what the reversed claim had paid."""
+
+
+def remittance_detail(uow: UnitOfWork, claim_id: uuid.UUID) -> RemittanceClaim | None:
+    """A final claim's amounts for an 835; None when unknown or not final (received or pended)."""
+    repo = ClaimsRepository(uow)
+    claim = repo.claim(claim_id)
+    record = repo.current_result(claim_id) if claim is not None else None
+    if claim is None or record is None or record.status == "PENDED":
+        return None
+    result = snapshots.result_from_json(record.result)
+    services = {line.line_number: line for line in repo.lines(claim_id)}
+    lines = []
+    for line in result.lines:
+        stored = services[line.line_number]
+        service_detail = stored.service
+        lines.append(
+            RemittanceLine(
+                line_number=line.line_number,
+                procedure_code=service_detail.get("procedureCode"),
+                modifiers=tuple(service_detail.get("modifiers") or ()),
+                revenue_code=service_detail.get("revenueCode"),
+                units=stored.units,
+                service_date=date.fromisoformat(service_detail["serviceDateFrom"]),
+                billed=line.billed,
+                allowed=line.allowed,
+                paid=line.paid,
+                adjustments=tuple(
+                    RemittanceAdjustment(a.group.value, a.carc.value, a.amount, tuple(r.value for r in a.rarcs))
+                    for a in line.adjustments
+                ),
+                rarcs=tuple(sorted({r.value for a in line.adjustments for r in a.rarcs})),
+            )
+        )
+    reversal = record.result.get("reversal")
+    return RemittanceClaim(
+        claim_id=claim.id,
+        member_id=claim.member_id,
+        billing_npi=claim.billing_npi,
+        status=record.status,
+        payee="MEMBER" if claim.submitter == Submitter.MEMBER_REIMBURSEMENT.value else "PROVIDER",
+        currency=claim.currency,
+        billed=result.totals.billed,
+        allowed=result.totals.allowed,
+        paid=result.totals.paid,
+        patient_responsibility=result.totals.patient_responsibility,
+        lines=tuple(lines),
+        reversal_of=uuid.UUID(reversal["reversedClaimId"]) if reversal else None,
+        reversal_paid=Money(reversal["paid"], claim.currency) if reversal else None,
+    )

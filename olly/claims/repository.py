@@ -1,0 +1,181 @@
+"""Every query of the claims domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from olly.claims import models as m
+from olly.platform.db import UnitOfWork, table_of
+
+FINAL_STATUSES = ("APPROVED", "PARTIALLY_APPROVED", "DENIED")
+
+
+class ClaimsRepository:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
+
+    # -- claims ------------------------------------------------------------------------------------
+    def claim(self, claim_id: uuid.UUID, *, for_update: bool = False) -> m.Claim | None:
+        query = select(m.Claim).where(m.Claim.id == claim_id)
+        if for_update and not self._sqlite:
+            query = query.with_for_update()
+        return self.session.scalars(query).first()
+
+    @property
+    def _sqlite(self) -> bool:
+        return self.session.get_bind().dialect.name == "sqlite"
+
+    def lines(self, claim_id: uuid.UUID) -> list[m.ClaimLine]:
+        return list(
+            self.session.scalars(
+                select(m.ClaimLine).where(m.ClaimLine.claim_id == claim_id).order_by(m.ClaimLine.line_number)
+            )
+        )
+
+    def diagnoses(self, claim_id: uuid.UUID) -> list[str]:
+        rows = self.session.scalars(
+            select(m.ClaimDiagnosis).where(m.ClaimDiagnosis.claim_id == claim_id).order_by(m.ClaimDiagnosis.position)
+        )
+        return [row.code for row in rows]
+
+    def current_result(self, claim_id: uuid.UUID) -> m.AdjudicationRecord | None:
+        return self.session.scalars(
+            select(m.AdjudicationRecord).where(
+                m.AdjudicationRecord.claim_id == claim_id, m.AdjudicationRecord.is_current.is_(True)
+            )
+        ).first()
+
+    def results(self, claim_id: uuid.UUID) -> list[m.AdjudicationRecord]:
+        return list(
+            self.session.scalars(
+                select(m.AdjudicationRecord)
+                .where(m.AdjudicationRecord.claim_id == claim_id)
+                .order_by(m.AdjudicationRecord.sequence)
+            )
+        )
+
+    def history_claims(self, member_id: uuid.UUID, exclude: Iterable[uuid.UUID]) -> list[m.Claim]:
+        """The member's other finalised claims (for duplicate edits)."""
+        excluded = list(exclude)
+        return list(
+            self.session.scalars(
+                select(m.Claim).where(
+                    m.Claim.member_id == member_id, m.Claim.status.in_(FINAL_STATUSES), m.Claim.id.not_in(excluded)
+                )
+            )
+        )
+
+    def lines_of(self, claim_ids: Sequence[uuid.UUID]) -> list[m.ClaimLine]:
+        if not claim_ids:
+            return []
+        return list(self.session.scalars(select(m.ClaimLine).where(m.ClaimLine.claim_id.in_(claim_ids))))
+
+    def pended_claims_of_member(self, member_id: uuid.UUID) -> list[m.Claim]:
+        return list(
+            self.session.scalars(
+                select(m.Claim)
+                .where(m.Claim.member_id == member_id, m.Claim.status == "PENDED")
+                .order_by(m.Claim.received_at)
+            )
+        )
+
+    def review_queue(
+        self, *, status: str, pend_reason: str | None, member_id: uuid.UUID | None, limit: int, offset: int
+    ) -> list[m.Claim]:
+        query = select(m.Claim).where(m.Claim.status == status)
+        if member_id is not None:
+            query = query.where(m.Claim.member_id == member_id)
+        rows = list(self.session.scalars(query.order_by(m.Claim.received_at, m.Claim.id)))
+        if pend_reason is not None:
+            rows = [row for row in rows if pend_reason in (row.pend_reasons or [])]
+        return rows[offset : offset + limit]
+
+    def decisions(self, claim_id: uuid.UUID) -> dict[int, m.LineDecision]:
+        rows = self.session.scalars(select(m.LineDecision).where(m.LineDecision.claim_id == claim_id))
+        return {row.line_number: row for row in rows}
+
+    def documents(self, claim_id: uuid.UUID) -> list[m.ClaimDocument]:
+        return list(
+            self.session.scalars(
+                select(m.ClaimDocument).where(m.ClaimDocument.claim_id == claim_id).order_by(m.ClaimDocument.created_at)
+            )
+        )
+
+    def idempotency_key(self, scope: str, key: str) -> m.IdempotencyKey | None:
+        return self.session.scalars(
+            select(m.IdempotencyKey).where(m.IdempotencyKey.scope == scope, m.IdempotencyKey.key == key)
+        ).first()
+
+    # -- read models ---------------------------------------------------------------------------------
+    def coverages(self, member_id: uuid.UUID) -> list[m.CoverageView]:
+        return list(self.session.scalars(select(m.CoverageView).where(m.CoverageView.member_id == member_id)))
+
+    def coverage_of_policy(self, policy_id: uuid.UUID) -> list[m.CoverageView]:
+        return list(self.session.scalars(select(m.CoverageView).where(m.CoverageView.policy_id == policy_id)))
+
+    def schedule_view(self, plan_code: str, on: date) -> m.BenefitScheduleView | None:
+        rows = self.session.scalars(
+            select(m.BenefitScheduleView)
+            .where(m.BenefitScheduleView.plan_code == plan_code, m.BenefitScheduleView.effective_from <= on)
+            .order_by(m.BenefitScheduleView.effective_from.desc())
+        )
+        for row in rows:
+            if row.effective_to is None or row.effective_to >= on:
+                return row
+        return None
+
+    def schedule_version(self, plan_code: str, version: int) -> m.BenefitScheduleView | None:
+        return self.session.scalars(
+            select(m.BenefitScheduleView).where(
+                m.BenefitScheduleView.plan_code == plan_code, m.BenefitScheduleView.plan_version == version
+            )
+        ).first()
+
+    def providers(self, npis: Iterable[str]) -> dict[str, m.ProviderView]:
+        wanted = sorted(set(npis))
+        rows = self.session.scalars(select(m.ProviderView).where(m.ProviderView.npi.in_(wanted)))
+        return {row.npi: row for row in rows}
+
+    def provider(self, npi: str) -> m.ProviderView | None:
+        return self.session.scalars(select(m.ProviderView).where(m.ProviderView.npi == npi)).first()
+
+    def prior_authorizations(self, member_id: uuid.UUID) -> list[m.PriorAuthorizationView]:
+        return list(
+            self.session.scalars(
+                select(m.PriorAuthorizationView).where(m.PriorAuthorizationView.member_id == member_id)
+            )
+        )
+
+    # -- accumulators ------------------------------------------------------------------------------
+    def lock_holder(self, holder_id: str) -> None:
+        """Serialise adjudications touching one family's (or self-only member's) accumulators.
+
+        PostgreSQL: the holder row is created if missing, then locked FOR UPDATE until commit.
+        SQLite: every writing unit of work begins IMMEDIATE, so writers are already serialised.
+        """
+        tenant_id = self.uow.require_tenant()
+        table = table_of(m.AccumulatorHolder)
+        values = {"id": uuid.uuid4(), "tenant_id": tenant_id, "holder_id": holder_id, "adjudications": 0}
+        if self._sqlite:
+            self.session.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
+        else:
+            self.session.execute(pg_insert(table).values(**values).on_conflict_do_nothing())
+        self.session.execute(
+            update(m.AccumulatorHolder)
+            .where(m.AccumulatorHolder.holder_id == holder_id)
+            .values(adjudications=m.AccumulatorHolder.adjudications + 1)
+            .execution_options(synchronize_session=False)
+        )
+
+    def accumulators(self, holder_ids: Iterable[str], plan_years: Iterable[date] | None = None) -> list[m.Accumulator]:
+        query = select(m.Accumulator).where(m.Accumulator.holder_id.in_(sorted(set(holder_ids))))
+        if plan_years is not None:
+            query = query.where(m.Accumulator.plan_year.in_(sorted(set(plan_years))))
+        return list(self.session.scalars(query))

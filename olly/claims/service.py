@@ -1,0 +1,935 @@
+"""Claims use cases: intake, adjudication (with accumulators), re-adjudication and review.
+
+Services never commit: the unit of work at the boundary (request, consumer message, CLI command)
+commits the claim rows, the accumulator rows and the outbox events together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any, Final
+
+from sqlalchemy.exc import IntegrityError
+
+from olly.claims import models as m
+from olly.claims import snapshots
+from olly.claims.events import AccumulatorUpdated, ClaimApproved, ClaimDenied, ClaimSubmitted
+from olly.claims.repository import FINAL_STATUSES, ClaimsRepository
+from olly.claims.rules import (
+    AccumulatorKind,
+    AccumulatorLevel,
+    AccumulatorMovement,
+    AccumulatorSnapshot,
+    AdjudicatedLine,
+    AdjudicationRequest,
+    Adjustment,
+    AuthorizationStatus,
+    BenefitCategory,
+    BenefitSchedule,
+    CareSetting,
+    ChargeType,
+    Claim,
+    ClaimFrequency,
+    ClaimLine,
+    ClaimResult,
+    ClaimStatus,
+    ClaimTotals,
+    ClaimType,
+    CoverageSnapshot,
+    CredentialingStatus,
+    LineResult,
+    LineStatus,
+    NetworkScope,
+    NetworkStatus,
+    PlanType,
+    PricingSnapshot,
+    PriorAuthorization,
+    ProviderSnapshot,
+    Submitter,
+    adjudicate,
+    reverse,
+)
+from olly.claims.schemas import ClaimCreate
+from olly.codesets.carc import Carc, GroupCode
+from olly.kernel.errors import BusinessRuleViolation, Conflict, FieldError, NotFound, ValidationFailed
+from olly.kernel.ids import uuid7
+from olly.kernel.money import Money
+from olly.kernel.periods import DatePeriod
+from olly.platform.db import UnitOfWork
+from olly.platform.objectstore import object_store_of
+
+DEFAULT_QUEUE: Final = "Q1"
+"""Work queue of new claims (examiners see the claims of their queues)."""
+DEFAULT_APPEAL_WINDOW_DAYS: Final = 180
+NO_PLAN: Final = uuid.UUID(int=0)
+"""``planId`` of a submitted claim whose member claims knows no coverage for (adjudication denies it)."""
+PROVIDER_NAMESPACE: Final = uuid.UUID("6f0c1d1e-6a4f-5b0e-9d1c-0c1a10000000")
+"""Namespace of the stable provider ids claims derives from NPIs it has not seen in provider's events."""
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency_key_reused"
+    title = "This Idempotency-Key was used with a different request"
+
+
+# =================================================================================================
+# Intake
+# =================================================================================================
+@dataclass(frozen=True, slots=True)
+class Submission:
+    claim_id: uuid.UUID
+    transaction_id: uuid.UUID
+    replayed: bool = False
+
+    def answer(self) -> dict[str, str]:
+        return {"status": "ACCEPTED", "transactionId": str(self.transaction_id), "claimId": str(self.claim_id)}
+
+
+def request_hash(data: ClaimCreate) -> str:
+    body = json.dumps(data.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def provider_ref(uow: UnitOfWork, npi: str) -> uuid.UUID:
+    """The provider id of an NPI: the registry's when claims knows it, else a stable id derived from the NPI."""
+    view = ClaimsRepository(uow).provider(npi)
+    return view.provider_id if view is not None else uuid.uuid5(PROVIDER_NAMESPACE, f"npi:{npi}")
+
+
+def holder_of(coverage: m.CoverageView | None, member_id: uuid.UUID) -> str:
+    return coverage.family_id if coverage is not None and coverage.family_id else str(member_id)
+
+
+def submit(
+    uow: UnitOfWork,
+    data: ClaimCreate,
+    *,
+    source: str,
+    idempotency_key: str | None = None,
+    origin: str | None = None,
+    submitter: Submitter = Submitter.PROVIDER,
+    raw: bytes | None = None,
+    documents: Sequence[tuple[str, str, bytes]] = (),
+) -> Submission:
+    """Record a claim RECEIVED with its raw payload (encrypted, object store) and ``claims.claim.submitted``.
+
+    ``idempotency_key``: the same key with the same body answers the first submission again; with
+    another body raises ``IdempotencyConflict``. ``origin`` names the submission's source document
+    (an 837 interchange's control number, say) for the status history.
+    """
+    repo = ClaimsRepository(uow)
+    digest = request_hash(data)
+    scope = source[:16]
+    if idempotency_key is not None:
+        known = repo.idempotency_key(scope, idempotency_key)
+        if known is not None:
+            if known.request_hash != digest:
+                raise IdempotencyConflict("the key was first used with another request body")
+            return Submission(known.claim_id, known.transaction_id, replayed=True)
+    now = uow.clock.now()
+    today = now.date()
+    errors = _intake_errors(uow, data, today)
+    if errors:
+        raise ValidationFailed(errors)
+    claim_id, transaction_id = uuid7(), uuid7()
+    if idempotency_key is not None:
+        with uow.session.begin_nested():
+            uow.session.add(
+                m.IdempotencyKey(
+                    scope=scope,
+                    key=idempotency_key,
+                    request_hash=digest,
+                    claim_id=claim_id,
+                    transaction_id=transaction_id,
+                    created_at=now,
+                )
+            )
+            try:
+                uow.session.flush()
+            except IntegrityError:
+                raise Conflict("a request with this Idempotency-Key is in progress; retry") from None
+    coverages = repo.coverages(data.member_id)
+    first_date = min(line.service_date_from for line in data.lines)
+    last_date = max(line.service_date_to or line.service_date_from for line in data.lines)
+    coverage = _coverage_on(coverages, first_date)
+    store = object_store_of(uow)
+    raw_bytes = raw if raw is not None else json.dumps(data.model_dump(mode="json", by_alias=True)).encode()
+    raw_key = store.put(uow, "raw_claim", raw_bytes)
+    total = sum(Money.parse(line.charge, data.currency).amount for line in data.lines)
+    provider_id = provider_ref(uow, data.billing_npi)
+    claim = m.Claim(
+        id=claim_id,
+        transaction_id=transaction_id,
+        member_id=data.member_id,
+        claim_type=data.claim_type,
+        frequency=data.frequency,
+        original_claim_id=data.original_claim_id,
+        submitter=submitter.value,
+        source=scope,
+        billing_npi=data.billing_npi,
+        rendering_npi=data.rendering_npi,
+        provider_id=provider_id,
+        plan_id=coverage.plan_id if coverage else None,
+        currency=data.currency,
+        total_billed_minor=total,
+        service_date_from=first_date,
+        service_date_to=last_date,
+        received_on=today,
+        received_at=now,
+        status="RECEIVED",
+        pend_reasons=[],
+        queue=DEFAULT_QUEUE,
+        detail={
+            "placeOfService": data.place_of_service,
+            "priorAuthReference": data.prior_auth_reference,
+            "isEmergency": data.is_emergency,
+            "isAccident": data.is_accident,
+            "isAncillary": data.is_ancillary,
+            "facilityInNetwork": data.facility_in_network,
+            "careSetting": data.care_setting.value if data.care_setting else None,
+            "inpatientHours": data.inpatient_hours,
+            "isDayCare": data.is_day_care,
+            "origin": origin,
+        },
+        raw_object_key=raw_key,
+        version=1,
+    )
+    uow.session.add(claim)
+    for number, line in enumerate(data.lines, start=1):
+        uow.session.add(
+            m.ClaimLine(
+                claim_id=claim_id,
+                line_number=number,
+                charge_minor=Money.parse(line.charge, data.currency).amount,
+                units=line.units,
+                service={
+                    "procedureCode": line.procedure_code,
+                    "modifiers": list(line.modifiers),
+                    "revenueCode": line.revenue_code,
+                    "chargeType": line.charge_type.value if line.charge_type else None,
+                    "diagnosisPointers": list(line.diagnosis_pointers),
+                    "placeOfService": line.place_of_service,
+                    "serviceDateFrom": line.service_date_from.isoformat(),
+                    "serviceDateTo": line.service_date_to.isoformat() if line.service_date_to else None,
+                    "renderingNpi": line.rendering_npi,
+                },
+                adjustments=[],
+            )
+        )
+    for position, code in enumerate(data.diagnoses, start=1):
+        uow.session.add(m.ClaimDiagnosis(claim_id=claim_id, position=position, code=code.upper()))
+    _document(uow, claim_id, "RAW_PAYLOAD", "application/json", raw_bytes, raw_key)
+    for kind, content_type, content in documents:
+        key = store.put(uow, "claim_document", content)
+        _document(uow, claim_id, kind, content_type, content, key)
+    _history(uow, claim_id, "RECEIVED", f"submitted via {scope.lower()}")
+    requires_auth = _requires_prior_auth(uow, coverage, data, first_date)
+    uow.publish(
+        ClaimSubmitted(
+            claim_id=claim_id,
+            member_id=data.member_id,
+            provider_id=provider_id,
+            plan_id=coverage.plan_id if coverage else NO_PLAN,
+            claim_type=data.claim_type,
+            total_billed_amount=Money(total, data.currency).to_decimal_string(),
+            currency=data.currency,
+            service_date=first_date,
+            submitted_at=now,
+            requires_prior_auth=requires_auth,
+        ),
+        key=holder_of(coverage, data.member_id),
+    )
+    return Submission(claim_id, transaction_id)
+
+
+def _intake_errors(uow: UnitOfWork, data: ClaimCreate, today: date) -> list[FieldError]:
+    errors = []
+    for index, line in enumerate(data.lines):
+        if line.service_date_from > today:
+            errors.append(FieldError(f"body.lines.{index}.serviceDateFrom", "is in the future", "invalid"))
+        if data.claim_type == "PROFESSIONAL" and line.procedure_code is None and line.charge_type is None:
+            errors.append(FieldError(f"body.lines.{index}.procedureCode", "a professional line needs one", "required"))
+        if data.claim_type == "INSTITUTIONAL" and line.revenue_code is None and line.charge_type is None:
+            errors.append(FieldError(f"body.lines.{index}.revenueCode", "an institutional line needs one", "required"))
+    if data.original_claim_id is not None:
+        original = ClaimsRepository(uow).claim(data.original_claim_id)
+        if original is None or original.member_id != data.member_id:
+            errors.append(FieldError("body.originalClaimId", "names no claim of this member", "not_found"))
+        elif original.status in ("REPLACED", "VOIDED"):
+            errors.append(FieldError("body.originalClaimId", "was already replaced or voided", "invalid"))
+    return errors
+
+
+def _coverage_on(coverages: Sequence[m.CoverageView], on: date) -> m.CoverageView | None:
+    best = None
+    for coverage in coverages:
+        for start, end in coverage.periods:
+            if start is not None and date.fromisoformat(start) <= on and (end is None or on <= date.fromisoformat(end)):
+                return coverage
+        best = best or coverage
+    return best
+
+
+def _requires_prior_auth(uow: UnitOfWork, coverage: m.CoverageView | None, data: ClaimCreate, on: date) -> bool:
+    if coverage is None:
+        return False
+    view = ClaimsRepository(uow).schedule_view(coverage.plan_code, on)
+    codes = set(view.schedule["priorAuthCodes"]) if view else set()
+    return any(line.procedure_code in codes for line in data.lines)
+
+
+def _document(
+    uow: UnitOfWork, claim_id: uuid.UUID, kind: str, content_type: str, content: bytes, key: str
+) -> m.ClaimDocument:
+    row = m.ClaimDocument(
+        claim_id=claim_id,
+        kind=kind,
+        content_type=content_type,
+        size_bytes=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        object_key=key,
+        created_at=uow.clock.now(),
+    )
+    uow.session.add(row)
+    return row
+
+
+def _history(uow: UnitOfWork, claim_id: uuid.UUID, status: str, reason: str) -> None:
+    uow.session.add(
+        m.ClaimStatusChange(claim_id=claim_id, status=status, reason=reason[:120], changed_at=uow.clock.now())
+    )
+
+
+# =================================================================================================
+# Loading the engine's inputs from claims' own tables
+# =================================================================================================
+def engine_claim(claim: m.Claim, lines: Sequence[m.ClaimLine], diagnoses: Sequence[str]) -> Claim:
+    detail = claim.detail
+    care = detail.get("careSetting")
+    return Claim(
+        claim_id=str(claim.id),
+        member_id=str(claim.member_id),
+        claim_type=ClaimType(claim.claim_type),
+        lines=tuple(_engine_line(line, claim.currency) for line in lines),
+        diagnoses=tuple(diagnoses),
+        billing_npi=claim.billing_npi,
+        received_on=claim.received_on,
+        frequency=ClaimFrequency(claim.frequency),
+        original_claim_id=str(claim.original_claim_id) if claim.original_claim_id else None,
+        rendering_npi=claim.rendering_npi,
+        place_of_service=detail.get("placeOfService"),
+        prior_auth_reference=detail.get("priorAuthReference"),
+        is_emergency=bool(detail.get("isEmergency")),
+        is_accident=bool(detail.get("isAccident")),
+        is_ancillary=bool(detail.get("isAncillary")),
+        facility_in_network=bool(detail.get("facilityInNetwork")),
+        submitter=Submitter(claim.submitter),
+        care_setting=CareSetting(care) if care else None,
+        inpatient_hours=detail.get("inpatientHours"),
+        is_day_care=bool(detail.get("isDayCare")),
+    )
+
+
+def _engine_line(line: m.ClaimLine, currency: str) -> ClaimLine:
+    service = line.service
+    to = service.get("serviceDateTo")
+    charge_type = service.get("chargeType")
+    return ClaimLine(
+        line_number=line.line_number,
+        charge=Money(line.charge_minor, currency),
+        service_date_from=date.fromisoformat(service["serviceDateFrom"]),
+        service_date_to=date.fromisoformat(to) if to else None,
+        procedure_code=service.get("procedureCode"),
+        modifiers=tuple(service.get("modifiers") or ()),
+        units=line.units,
+        diagnosis_pointers=tuple(service.get("diagnosisPointers") or (1,)),
+        place_of_service=service.get("placeOfService"),
+        revenue_code=service.get("revenueCode"),
+        charge_type=ChargeType(charge_type) if charge_type else None,
+        rendering_npi=service.get("renderingNpi"),
+    )
+
+
+def _no_cover_schedule(currency: str) -> BenefitSchedule:
+    return BenefitSchedule(
+        plan_id=str(NO_PLAN),
+        currency=currency,
+        categories={"none": BenefitCategory(code="none", covered=False)},
+        default_category="none",
+    )
+
+
+def coverage_snapshot(
+    uow: UnitOfWork, member_id: uuid.UUID, on: date, currency: str
+) -> tuple[CoverageSnapshot, BenefitSchedule, m.CoverageView | None, m.BenefitScheduleView | None]:
+    repo = ClaimsRepository(uow)
+    coverage = _coverage_on(repo.coverages(member_id), on)
+    if coverage is None:
+        snapshot = CoverageSnapshot(member_id=str(member_id), plan_type=PlanType.PPO, periods=())
+        return snapshot, _no_cover_schedule(currency), None, None
+    view = repo.schedule_view(coverage.plan_code, on)
+    if view is None:
+        # The plan's schedule has not reached claims: no benefits known, adjudication denies CO-96.
+        schedule = _no_cover_schedule(currency)
+        plan_type = PlanType.PPO
+    else:
+        schedule = _parsed_schedule(view)
+        plan_type = PlanType(coverage.plan_type)
+    periods = tuple(
+        DatePeriod(date.fromisoformat(start), date.fromisoformat(end) if end else None)
+        for start, end in coverage.periods
+        if start is not None
+    )
+    snapshot = CoverageSnapshot(
+        member_id=str(member_id), plan_type=plan_type, periods=periods, family_id=coverage.family_id
+    )
+    return snapshot, schedule, coverage, view
+
+
+_SCHEDULES: dict[tuple[uuid.UUID, Any], BenefitSchedule] = {}
+
+
+def _parsed_schedule(view: m.BenefitScheduleView) -> BenefitSchedule:
+    """A schedule row as the engine's frozen object, parsed once per row version (a few per plan)."""
+    key = (view.id, view.synced_at)
+    schedule = _SCHEDULES.get(key)
+    if schedule is None:
+        if len(_SCHEDULES) > 1024:
+            _SCHEDULES.clear()
+        schedule = _SCHEDULES[key] = snapshots.schedule_from_json(view.schedule)
+    return schedule
+
+
+def provider_inputs(uow: UnitOfWork, claim: Claim, on: date) -> tuple[dict[str, ProviderSnapshot], PricingSnapshot]:
+    npis = {claim.billing_npi} | {n for n in (claim.rendering_npi,) if n}
+    npis |= {line.rendering_npi for line in claim.lines if line.rendering_npi}
+    views = ClaimsRepository(uow).providers(npis)
+    providers = {}
+    contract = None
+    for npi, view in views.items():
+        in_contract = view.contract_from is not None and view.contract_from <= on
+        in_contract = in_contract and (view.contract_to is None or on <= view.contract_to)
+        in_network = view.network_status == "IN_NETWORK" and in_contract
+        providers[npi] = ProviderSnapshot(
+            npi=npi,
+            network_status=NetworkStatus.IN_NETWORK if in_network else NetworkStatus.OUT_OF_NETWORK,
+            credentialing=CredentialingStatus(view.credentialing_status),
+            tier=view.tier,
+        )
+        if npi == claim.billing_npi and in_network and view.contract is not None:
+            contract = snapshots.contract_from_json(view.contract)
+    return providers, PricingSnapshot(contract=contract)
+
+
+def prior_authorizations_of(uow: UnitOfWork, member_id: uuid.UUID) -> tuple[PriorAuthorization, ...]:
+    """The member's authorisations, as the engine reads them (the one hook prior authorisation replaces)."""
+    return tuple(
+        PriorAuthorization(
+            auth_id=str(row.id),
+            member_id=str(row.member_id),
+            status=AuthorizationStatus(row.status),
+            procedure_codes=frozenset(row.procedure_codes),
+            period=DatePeriod(row.valid_from, row.valid_to),
+            reference=row.reference,
+            units_approved=row.units_approved,
+            units_used=row.units_used,
+        )
+        for row in ClaimsRepository(uow).prior_authorizations(member_id)
+    )
+
+
+def _history_lines(uow: UnitOfWork, claim: m.Claim, exclude: set[uuid.UUID]) -> tuple[AdjudicatedLine, ...]:
+    repo = ClaimsRepository(uow)
+    others = repo.history_claims(claim.member_id, exclude)
+    by_id = {other.id: other for other in others}
+    found = []
+    for line in repo.lines_of(list(by_id)):
+        other = by_id[line.claim_id]
+        service = line.service
+        found.append(
+            AdjudicatedLine(
+                claim_id=str(other.id),
+                line_number=line.line_number,
+                member_id=str(other.member_id),
+                billing_npi=other.billing_npi,
+                service_date=date.fromisoformat(service["serviceDateFrom"]),
+                procedure_code=service.get("procedureCode"),
+                modifiers=tuple(service.get("modifiers") or ()),
+                units=line.units,
+                charge=Money(line.charge_minor, other.currency),
+                revenue_code=service.get("revenueCode"),
+                was_denied=line.status == "DENIED",
+            )
+        )
+    return tuple(found)
+
+
+def _accumulator_snapshot(rows: Sequence[m.Accumulator]) -> AccumulatorSnapshot:
+    return AccumulatorSnapshot(
+        {
+            snapshots.key_from_json(
+                [row.kind, row.level, row.holder_id, row.plan_year.isoformat(), row.network, row.category]
+            ): row.used
+            for row in rows
+        }
+    )
+
+
+# =================================================================================================
+# Adjudication
+# =================================================================================================
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    claim_id: uuid.UUID
+    status: str
+    result: ClaimResult | None
+
+
+def adjudicate_claim(
+    uow: UnitOfWork, claim_id: uuid.UUID, *, cause: str = "SUBMITTED", missing_ok: bool = False
+) -> Outcome | None:
+    """Adjudicate a RECEIVED (or re-adjudicate a PENDED) claim: result, accumulators, status and events in
+    the caller's transaction. A claim in any other status is left alone (consumers may see a message twice)."""
+    repo = ClaimsRepository(uow)
+    claim = repo.claim(claim_id, for_update=True)
+    if claim is None:
+        if missing_ok:
+            return None
+        raise NotFound("no such claim")
+    if claim.status not in ("RECEIVED", "PENDED"):
+        return Outcome(claim.id, claim.status, None)
+    return _run(uow, claim, cause=cause)
+
+
+def _run(uow: UnitOfWork, claim: m.Claim, *, cause: str, decisions: dict[int, m.LineDecision] | None = None) -> Outcome:
+    repo = ClaimsRepository(uow)
+    lines = repo.lines(claim.id)
+    engine_input = engine_claim(claim, lines, repo.diagnoses(claim.id))
+    on = claim.service_date_from
+    coverage, schedule, coverage_row, schedule_row = coverage_snapshot(uow, claim.member_id, on, claim.currency)
+    holder = holder_of(coverage_row, claim.member_id)
+    repo.lock_holder(holder)
+    holders = {str(claim.member_id), holder}
+    accumulator_rows = repo.accumulators(holders)
+    accumulators = _accumulator_snapshot(accumulator_rows)
+    providers, pricing = provider_inputs(uow, engine_input, on)
+    original: m.Claim | None = None
+    original_record: m.AdjudicationRecord | None = None
+    replaces: ClaimResult | None = None
+    if claim.original_claim_id is not None:
+        original = repo.claim(claim.original_claim_id, for_update=True)
+        original_record = repo.current_result(claim.original_claim_id) if original else None
+        if original_record is not None and original_record.movements_applied and not original_record.reversed:
+            replaces = snapshots.result_from_json(original_record.result)
+        else:
+            # The original never became final (pended or not yet adjudicated): nothing to reverse.
+            engine_input = replace(engine_input, frequency=ClaimFrequency.ORIGINAL, original_claim_id=None)
+    exclude = {claim.id} | ({claim.original_claim_id} if claim.original_claim_id else set())
+    if engine_input.frequency is ClaimFrequency.ORIGINAL and claim.frequency == "8":
+        result = _void_without_reversal(engine_input, claim, uow.clock.now().date())
+    else:
+        result = adjudicate(
+            AdjudicationRequest(
+                claim=engine_input,
+                coverage=coverage,
+                schedule=schedule,
+                pricing=pricing,
+                accumulators=accumulators,
+                adjudication_date=uow.clock.now().date(),
+                providers=providers,
+                prior_authorizations=prior_authorizations_of(uow, claim.member_id),
+                history=_history_lines(uow, claim, exclude),
+                replaces=replaces,
+            )
+        )
+    if decisions:
+        result = apply_decisions(result, decisions)
+    return _store(
+        uow, claim, lines, result, accumulator_rows, cause=cause, schedule_row=schedule_row, original=original,
+        original_record=original_record, family_id=coverage.family_id,
+    )  # fmt: skip
+
+
+def _void_without_reversal(claim: Claim, row: m.Claim, today: date) -> ClaimResult:
+    zero = Money.zero(row.currency)
+    return ClaimResult(
+        claim_id=claim.claim_id,
+        member_id=claim.member_id,
+        status=ClaimStatus.VOIDED,
+        currency=row.currency,
+        adjudicated_on=today,
+        lines=(),
+        totals=ClaimTotals(zero, zero, zero, zero, zero, zero, zero, zero),
+    )
+
+
+def apply_decisions(result: ClaimResult, decisions: dict[int, m.LineDecision]) -> ClaimResult:
+    """An examiner's decisions over a provisional result: the lines decided are final, the rest unchanged.
+
+    APPROVE keeps the engine's amounts; DENY turns the whole charge into one CO adjustment with the
+    examiner's CARC (no accumulator moves); ADJUST lowers the plan's payment to the given amount, the
+    difference becoming a CO adjustment with the examiner's CARC (the member's share is unchanged).
+    """
+    lines = []
+    for line in result.lines:
+        decision = decisions.get(line.line_number)
+        if decision is None:
+            lines.append(line)
+            continue
+        carc = Carc.from_code(decision.carc) if decision.carc else Carc.NOT_MEDICALLY_NECESSARY
+        if decision.decision == "DENY":
+            zero = Money.zero(result.currency)
+            lines.append(
+                replace(
+                    line,
+                    status=LineStatus.DENIED,
+                    allowed=zero,
+                    paid=zero,
+                    deductible=zero,
+                    coinsurance=zero,
+                    copay=zero,
+                    adjustments=(Adjustment(GroupCode.CONTRACTUAL, carc, line.billed),),
+                    movements=(),
+                    pend_reasons=(),
+                )
+            )
+        elif decision.decision == "ADJUST":
+            new_paid = Money(decision.paid_minor or 0, result.currency)
+            if new_paid > line.paid:
+                raise BusinessRuleViolation("an adjustment may only lower the plan's payment")
+            cut = line.paid - new_paid
+            adjustments = line.adjustments + ((Adjustment(GroupCode.CONTRACTUAL, carc, cut),) if cut else ())
+            lines.append(
+                replace(line, status=LineStatus.REDUCED, paid=new_paid, adjustments=adjustments, pend_reasons=())
+            )
+        else:
+            line_status = LineStatus.APPROVED if line.status is LineStatus.PENDED else line.status
+            lines.append(replace(line, status=line_status, pend_reasons=()))
+    new_lines = tuple(lines)
+    still_pended = any(line.status is LineStatus.PENDED for line in new_lines)
+    claim_pends = result.pend_reasons if not decisions or still_pended else ()
+    status = _claim_status(new_lines, claim_pends)
+    movements = tuple(mv for line in new_lines for mv in line.movements)
+    return replace(
+        result,
+        lines=new_lines,
+        status=status,
+        pend_reasons=claim_pends,
+        totals=snapshots.totals_of(new_lines, result.currency),
+        movements=movements,
+    )
+
+
+def _claim_status(lines: tuple[LineResult, ...], pends: tuple[Any, ...]) -> ClaimStatus:
+    if pends or any(line.status is LineStatus.PENDED for line in lines):
+        return ClaimStatus.PENDED
+    if all(line.status is LineStatus.DENIED for line in lines):
+        return ClaimStatus.DENIED
+    if all(line.status is LineStatus.APPROVED for line in lines):
+        return ClaimStatus.APPROVED
+    return ClaimStatus.PARTIALLY_APPROVED
+
+
+def _apply_movements(
+    uow: UnitOfWork, rows: list[m.Accumulator], movements: Sequence[AccumulatorMovement]
+) -> set[tuple[str, str, date]]:
+    """Move the accumulator rows (the holder lock is held); returns the (holder, level, plan year) touched."""
+    by_key = {(row.kind, row.level, row.holder_id, row.plan_year, row.network, row.category): row for row in rows}
+    touched = set()
+    now = uow.clock.now()
+    for movement in movements:
+        key = movement.key
+        ident = (key.kind.value, key.level.value, key.holder_id, key.plan_year, key.network.value, key.category)
+        row = by_key.get(ident)
+        if row is None:
+            row = m.Accumulator(
+                holder_id=key.holder_id,
+                level=key.level.value,
+                plan_year=key.plan_year,
+                kind=key.kind.value,
+                network=key.network.value,
+                category=key.category,
+                used=0,
+                version=0,
+                updated_at=now,
+            )
+            uow.session.add(row)
+            rows.append(row)
+            by_key[ident] = row
+        row.used = row.used + movement.delta
+        row.version = row.version + 1
+        row.updated_at = now
+        touched.add((key.holder_id, key.level.value, key.plan_year))
+    return touched
+
+
+def _store(
+    uow: UnitOfWork,
+    claim: m.Claim,
+    lines: list[m.ClaimLine],
+    result: ClaimResult,
+    accumulator_rows: list[m.Accumulator],
+    *,
+    cause: str,
+    schedule_row: m.BenefitScheduleView | None,
+    original: m.Claim | None,
+    original_record: m.AdjudicationRecord | None,
+    family_id: str | None,
+) -> Outcome:
+    repo = ClaimsRepository(uow)
+    now = uow.clock.now()
+    previous = repo.results(claim.id) if claim.status != "RECEIVED" else []
+    for record in previous:
+        record.is_current = False
+    movements: list[AccumulatorMovement] = []
+    if result.is_final:
+        if result.reversal is not None:
+            movements.extend(result.reversal.movements)
+        movements.extend(result.movements)
+    touched = _apply_movements(uow, accumulator_rows, movements)
+    record = m.AdjudicationRecord(
+        claim_id=claim.id,
+        sequence=len(previous) + 1,
+        status=result.status.value,
+        is_current=True,
+        billed_minor=result.totals.billed.amount,
+        allowed_minor=result.totals.allowed.amount,
+        paid_minor=result.totals.paid.amount,
+        member_share_minor=result.totals.member_cost_share.amount,
+        movements_applied=result.is_final and result.status is not ClaimStatus.VOIDED,
+        reversed=False,
+        result=snapshots.result_to_json(result),
+        adjudicated_at=now,
+        cause=cause,
+    )
+    uow.session.add(record)
+    by_number = {line.line_number: line for line in result.lines}
+    for row in lines:
+        line = by_number.get(row.line_number)
+        if line is None:
+            continue
+        row.status = line.status.value
+        row.allowed_minor = line.allowed.amount
+        row.paid_minor = line.paid.amount
+        row.deductible_minor = line.deductible.amount
+        row.coinsurance_minor = line.coinsurance.amount
+        row.copay_minor = line.copay.amount
+        row.adjustments = [snapshots.adjustment_to_json(a) for a in line.adjustments]
+    claim.status = result.status.value
+    claim.pend_reasons = sorted(
+        {p.value for p in result.pend_reasons} | {p.value for ln in result.lines for p in ln.pend_reasons}
+    )
+    claim.adjudicated_at = now
+    claim.version = claim.version + 1
+    _history(
+        uow,
+        claim.id,
+        claim.status,
+        cause.lower() + (": " + ", ".join(claim.pend_reasons) if claim.pend_reasons else ""),
+    )
+    if result.is_final and original is not None and claim.frequency in ("7", "8"):
+        original.status = "VOIDED" if claim.frequency == "8" else "REPLACED"
+        original.replaced_by_claim_id = claim.id
+        _history(uow, original.id, original.status, f"by claim {claim.id}")
+        if original_record is not None and result.reversal is not None:
+            original_record.reversed = True
+    if result.is_final and result.status is not ClaimStatus.VOIDED:
+        _publish_adjudicated(uow, claim, result, schedule_row)
+    if touched:
+        _publish_accumulators(uow, claim, accumulator_rows, touched, family_id)
+    return Outcome(claim.id, claim.status, result)
+
+
+def appeal_deadline(adjudicated_on: date, schedule_row: m.BenefitScheduleView | None) -> date:
+    days = schedule_row.appeal_window_days if schedule_row is not None else DEFAULT_APPEAL_WINDOW_DAYS
+    return adjudicated_on + timedelta(days=days)
+
+
+def _publish_adjudicated(
+    uow: UnitOfWork, claim: m.Claim, result: ClaimResult, schedule_row: m.BenefitScheduleView | None
+) -> None:
+    from olly.claims import eob
+
+    provider_id = claim.provider_id or provider_ref(uow, claim.billing_npi)
+    eob_key = eob.store_eob(uow, claim, result, appeal_deadline(result.adjudicated_on, schedule_row))
+    key = str(claim.member_id)
+    if result.status is ClaimStatus.DENIED:
+        denial = next((line.denial for line in result.lines if line.denial is not None), None)
+        code = denial.code if denial else "CO-96"
+        text = denial.carc.label if denial else Carc.NON_COVERED.label
+        uow.publish(
+            ClaimDenied(
+                claim_id=claim.id,
+                member_id=claim.member_id,
+                provider_id=provider_id,
+                denial_reason_code=code,
+                denial_reason_text=text,
+                appeal_deadline=appeal_deadline(result.adjudicated_on, schedule_row),
+                adjudicated_at=uow.clock.now(),
+            ),
+            key=key,
+        )
+        return
+    totals = result.totals
+    uow.publish(
+        ClaimApproved(
+            claim_id=claim.id,
+            member_id=claim.member_id,
+            provider_id=provider_id,
+            status="PARTIALLY_APPROVED" if result.status is ClaimStatus.PARTIALLY_APPROVED else "APPROVED",
+            total_billed_amount=totals.billed.to_decimal_string(),
+            allowed_amount=totals.allowed.to_decimal_string(),
+            paid_amount=totals.paid.to_decimal_string(),
+            member_responsibility=totals.patient_responsibility.to_decimal_string(),
+            deductible_applied=totals.deductible.to_decimal_string(),
+            copay_applied=totals.copay.to_decimal_string(),
+            coinsurance_applied=totals.coinsurance.to_decimal_string(),
+            currency=result.currency,
+            adjudicated_at=uow.clock.now(),
+            eob_s3_key=eob_key,
+            payee="MEMBER" if claim.submitter == Submitter.MEMBER_REIMBURSEMENT.value else "PROVIDER",
+        ),
+        key=key,
+    )
+
+
+def _publish_accumulators(
+    uow: UnitOfWork,
+    claim: m.Claim,
+    rows: list[m.Accumulator],
+    touched: set[tuple[str, str, date]],
+    family_id: str | None,
+) -> None:
+    member = str(claim.member_id)
+    for plan_year in sorted({year for _holder, _level, year in touched}):
+
+        def used(kind: AccumulatorKind, level: AccumulatorLevel, network: NetworkScope, year: date = plan_year) -> str:
+            holder = member if level is AccumulatorLevel.MEMBER else (family_id or "")
+            total = sum(
+                row.used
+                for row in rows
+                if row.holder_id == holder
+                and row.level == level.value
+                and row.kind == kind.value
+                and row.plan_year == year
+                and row.network in (network.value, NetworkScope.COMBINED.value)
+            )
+            return Money(total, claim.currency).to_decimal_string()
+
+        d, o = AccumulatorKind.DEDUCTIBLE, AccumulatorKind.OUT_OF_POCKET
+        mem, fam = AccumulatorLevel.MEMBER, AccumulatorLevel.FAMILY
+        inn, oon = NetworkScope.IN_NETWORK, NetworkScope.OUT_OF_NETWORK
+        uow.publish(
+            AccumulatorUpdated(
+                member_id=claim.member_id,
+                family_id=uuid.UUID(family_id) if family_id else None,
+                claim_id=claim.id,
+                plan_year=plan_year,
+                currency=claim.currency,
+                deductible_used_in_network=used(d, mem, inn),
+                deductible_used_out_of_network=used(d, mem, oon),
+                out_of_pocket_used_in_network=used(o, mem, inn),
+                out_of_pocket_used_out_of_network=used(o, mem, oon),
+                family_deductible_used_in_network=used(d, fam, inn) if family_id else None,
+                family_deductible_used_out_of_network=used(d, fam, oon) if family_id else None,
+                family_out_of_pocket_used_in_network=used(o, fam, inn) if family_id else None,
+                family_out_of_pocket_used_out_of_network=used(o, fam, oon) if family_id else None,
+                updated_at=uow.clock.now(),
+            ),
+            key=member,
+        )
+
+
+# =================================================================================================
+# Re-adjudication
+# =================================================================================================
+def reverse_current(uow: UnitOfWork, claim: m.Claim) -> None:
+    """Undo the current final result's accumulator movements exactly (before a re-adjudication)."""
+    repo = ClaimsRepository(uow)
+    record = repo.current_result(claim.id)
+    if record is None or not record.movements_applied or record.reversed:
+        return
+    result = snapshots.result_from_json(record.result)
+    coverage_rows = repo.coverages(claim.member_id)
+    holder = holder_of(_coverage_on(coverage_rows, claim.service_date_from), claim.member_id)
+    repo.lock_holder(holder)
+    rows = repo.accumulators({str(claim.member_id), holder})
+    _apply_movements(uow, rows, reverse(result).movements)
+    record.reversed = True
+    _history(uow, claim.id, "REVERSED", "result reversed before re-adjudication")
+
+
+def readjudicate_pended_for_member(uow: UnitOfWork, member_id: uuid.UUID, cause: str) -> list[Outcome]:
+    outcomes = []
+    for claim in ClaimsRepository(uow).pended_claims_of_member(member_id):
+        if {"PRIOR_AUTH_PENDING", "PRIOR_AUTH_REQUIRED"} & set(claim.pend_reasons or ()):
+            outcomes.append(_run(uow, claim, cause=cause))
+    return outcomes
+
+
+def readjudicate_after_overturn(uow: UnitOfWork, claim_id: uuid.UUID) -> Outcome | None:
+    repo = ClaimsRepository(uow)
+    claim = repo.claim(claim_id, for_update=True)
+    if claim is None or claim.status not in (*FINAL_STATUSES, "PENDED"):
+        return None
+    reverse_current(uow, claim)
+    return _run(uow, claim, cause="APPEAL_OVERTURNED")
+
+
+# =================================================================================================
+# Review
+# =================================================================================================
+def decide_line(
+    uow: UnitOfWork,
+    claim_id: uuid.UUID,
+    line_number: int,
+    *,
+    decision: str,
+    reason: str,
+    note: str,
+    paid_minor: int | None,
+    decided_by: uuid.UUID | None,
+) -> Outcome:
+    """Record an examiner's decision on a line of a pended claim; once no line is left pended, the claim
+    is re-adjudicated with the decisions applied and becomes final."""
+    repo = ClaimsRepository(uow)
+    claim = repo.claim(claim_id, for_update=True)
+    if claim is None:
+        raise NotFound("no such claim")
+    if claim.status != "PENDED":
+        raise BusinessRuleViolation("only a pended claim is reviewed")
+    if line_number not in {line.line_number for line in repo.lines(claim_id)}:
+        raise NotFound("no such line")
+    try:
+        Carc.from_code(reason)
+    except ValueError:
+        raise ValidationFailed([FieldError("body.reason", "is not a CARC Olly uses", "invalid")]) from None
+    decisions = repo.decisions(claim_id)
+    row = decisions.get(line_number)
+    if row is None:
+        row = m.LineDecision(claim_id=claim_id, line_number=line_number)
+        uow.session.add(row)
+        decisions[line_number] = row
+    row.decision = decision
+    row.carc = reason
+    row.paid_minor = paid_minor
+    row.note = note
+    row.decided_by = decided_by
+    row.decided_at = uow.clock.now()
+    record = repo.current_result(claim_id)
+    pended_lines = set()
+    if record is not None:
+        pended_lines = {line["lineNumber"] for line in record.result["lines"] if line["status"] == "PENDED"}
+    if record is not None and record.result["pendReasons"]:
+        # A claim-level pend (high dollar, documents to review) is resolved by deciding every line.
+        pended_lines = {line["lineNumber"] for line in record.result["lines"]}
+    undecided = pended_lines - set(decisions)
+    if undecided:
+        _history(uow, claim_id, "PENDED", f"line {line_number} decided {decision.lower()}")
+        return Outcome(claim.id, claim.status, None)
+    return _run(uow, claim, cause="REVIEW_DECISION", decisions=decisions)

@@ -1,0 +1,118 @@
+"""Claims' read models seeded for tests: the demo PPO schedule, a family and a self-only member,
+an in-network provider with a fee schedule. (The handlers that fill these from other domains'
+events are tested in ``test_read_models.py``.)"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from olly.claims import handlers, snapshots
+from olly.claims import models as m
+from olly.claims.rules import Contract
+from olly.kernel.money import Money
+from olly.plans import service as plans_service
+from olly.platform.bus.runtime import BusRuntime, default_registry
+from olly.platform.runtime import Platform
+
+PPO = "OLLY-PPO-1000"
+NPI_IN = "1234567893"
+"""In network, contracted: 99213 at $100.00, 10060 at $400.00, 29880 at $2,000.00, 29881 at $1,500.00."""
+NPI_OUT = "1245319508"
+"""Known to claims, out of network (no contract)."""
+
+
+@dataclass(frozen=True)
+class ClaimsWorld:
+    plan_id: uuid.UUID
+    family_id: uuid.UUID
+    ana: uuid.UUID
+    ben: uuid.UUID
+    solo: uuid.UUID
+
+
+def seed(platform: Platform, tenant_id: uuid.UUID) -> ClaimsWorld:
+    world = ClaimsWorld(uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4())
+    with platform.db.unit_of_work(tenant_id) as uow:
+        plans_service.load_demo_plans(uow, plans_service.limits_from_settings(platform.settings))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        handlers.sync_schedule(uow, PPO, world.plan_id, date(2026, 1, 1))
+        now = uow.clock.now()
+        for member, family in ((world.ana, world.family_id), (world.ben, world.family_id), (world.solo, None)):
+            uow.session.add(
+                m.CoverageView(
+                    member_id=member,
+                    policy_id=family or uuid.uuid4(),
+                    family_id=str(family) if family else None,
+                    plan_id=world.plan_id,
+                    plan_code=PPO,
+                    plan_type="PPO",
+                    periods=[["2026-01-01", "2026-12-31"]],
+                    synced_at=now,
+                )
+            )
+        contract = Contract(
+            fee_schedule={
+                ("99213", None): Money(10000, "USD"),
+                ("10060", None): Money(40000, "USD"),
+                ("29880", None): Money(200000, "USD"),
+                ("29881", None): Money(150000, "USD"),
+            }
+        )
+        uow.session.add(
+            m.ProviderView(
+                npi=NPI_IN,
+                provider_id=uuid.uuid4(),
+                credentialing_status="APPROVED",
+                network_status="IN_NETWORK",
+                tier=None,
+                contract_id=uuid.uuid4(),
+                contract_from=date(2025, 1, 1),
+                contract_to=None,
+                contract=snapshots.contract_to_json(contract, "USD"),
+                synced_at=now,
+            )
+        )
+        uow.session.add(
+            m.ProviderView(
+                npi=NPI_OUT,
+                provider_id=uuid.uuid4(),
+                credentialing_status="APPROVED",
+                network_status="OUT_OF_NETWORK",
+                synced_at=now,
+            )
+        )
+    return world
+
+
+def claim_body(member: uuid.UUID, *lines: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "claimType": "PROFESSIONAL",
+        "memberId": str(member),
+        "billingNpi": NPI_IN,
+        "placeOfService": "11",
+        "diagnoses": ["J06.9"],
+        "lines": list(lines),
+    }
+    body.update(extra)
+    return body
+
+
+def line(code: str, charge: str, day: str = "2026-01-10", **extra: Any) -> dict[str, Any]:
+    item: dict[str, Any] = {"procedureCode": code, "charge": charge, "serviceDateFrom": day}
+    item.update(extra)
+    return item
+
+
+_runtimes: dict[int, BusRuntime] = {}
+
+
+def drain(platform: Platform) -> int:
+    runtime = _runtimes.get(id(platform))
+    if runtime is None:
+        runtime = _runtimes[id(platform)] = BusRuntime(
+            platform.db, platform.settings, default_registry(), platform.outbox, clock=platform.clock
+        )
+    return runtime.drain()

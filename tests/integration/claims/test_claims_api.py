@@ -1,0 +1,187 @@
+"""The claims API over HTTP: intake (202), idempotency (409), status and result, who sees what,
+the review queue with an examiner's decision (audited), and the EOB PDF."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from olly.app import create_app
+from olly.platform.auth.roles import Role
+from olly.platform.auth.service import AccountKind, NewAccount
+from olly.platform.runtime import Platform
+from tests.integration.claims.support import NPI_IN, NPI_OUT, ClaimsWorld, claim_body, drain, line, seed
+from tests.support.identity import Caller, audit_rows, control_of, create_account, sign_in_as
+
+
+@pytest.fixture
+def world(platform: Platform, tenant_id: uuid.UUID) -> ClaimsWorld:
+    return seed(platform, tenant_id)
+
+
+@pytest.fixture
+def client(platform: Platform, world: ClaimsWorld) -> Iterator[TestClient]:
+    with TestClient(create_app(platform, run_bus=False)) as test_client:
+        yield test_client
+
+
+def examiner_of_q1(client: TestClient, tenant_id: uuid.UUID) -> Caller:
+    control = control_of(client.app)  # type: ignore[arg-type]
+    new = NewAccount(
+        AccountKind.STAFF, f"examiner.{uuid.uuid4().hex[:8]}@plan.example.org",
+        roles=frozenset({Role.CLAIMS_EXAMINER}), queues=frozenset({"Q1"}),
+    )  # fmt: skip
+    return Caller(control, f"account:{create_account(control, tenant_id, new)}", tenant_id)
+
+
+def test_intake_status_and_eob(
+    client: TestClient, platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    provider = sign_in_as(client.app, tenant_id, Role.PROVIDER, npi=NPI_IN)  # type: ignore[arg-type]
+    other_provider = sign_in_as(client.app, tenant_id, Role.PROVIDER, npi=NPI_OUT)  # type: ignore[arg-type]
+    ana = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=world.ana)  # type: ignore[arg-type]
+    ben = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=world.ben)  # type: ignore[arg-type]
+    body = claim_body(world.ana, line("99213", "150.00"))
+    headers = {**provider.headers, "Idempotency-Key": "visit-1"}
+    first = client.post("/api/v1/claims", json=body, headers=headers)
+    assert first.status_code == 202, first.text
+    answer = first.json()
+    assert answer["status"] == "ACCEPTED" and set(answer) == {"status", "transactionId", "claimId"}
+    again = client.post("/api/v1/claims", json=body, headers=headers)
+    assert (again.status_code, again.json()) == (202, answer)
+    changed = client.post("/api/v1/claims", json=claim_body(world.ana, line("99213", "160.00")), headers=headers)
+    assert changed.status_code == 409
+    assert changed.headers["content-type"].startswith("application/problem+json")
+    assert changed.json()["code"] == "idempotency_key_reused"
+    # a provider may not submit under another provider's NPI
+    foreign = client.post(
+        "/api/v1/claims", json=claim_body(world.ana, line("99213", "1.00")), headers=other_provider.headers
+    )
+    assert foreign.status_code in (403, 404)
+
+    claim_id = answer["claimId"]
+    assert client.get(f"/api/v1/claims/{claim_id}", headers=provider.headers).json()["status"] == "RECEIVED"
+    drain(platform)
+    seen = client.get(f"/api/v1/claims/{claim_id}", headers=ana.headers)
+    assert seen.status_code == 200
+    result = seen.json()["result"]
+    assert (seen.json()["status"], result["billed"], result["allowed"], result["paid"]) == (
+        "APPROVED", "150.00", "100.00", "75.00",
+    )  # fmt: skip
+    assert [a["code"] for a in result["lines"][0]["adjustments"]] == ["CO-45", "PR-3"]
+    assert result["lines"][0]["trace"][0]["step"] == "eligibility"
+    assert client.get(f"/api/v1/claims/{claim_id}", headers=ben.headers).status_code == 404
+    assert client.get(f"/api/v1/claims/{claim_id}", headers=other_provider.headers).status_code == 404
+
+    pdf = client.get(f"/api/v1/claims/{claim_id}/eob.pdf", headers=ana.headers)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-1.4") and pdf.content.rstrip().endswith(b"%%EOF")
+    assert b"Plan paid: USD 75.00" in pdf.content and b"You owe: USD 25.00" in pdf.content
+    assert client.get(f"/api/v1/claims/{claim_id}/eob.pdf", headers=ben.headers).status_code == 404
+
+
+def test_review_queue_and_decision(
+    client: TestClient, platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    provider = sign_in_as(client.app, tenant_id, Role.PROVIDER, npi=NPI_IN)  # type: ignore[arg-type]
+    examiner = examiner_of_q1(client, tenant_id)
+    # 29881 needs prior authorisation and the PPO pends when none is on file.
+    posted = client.post(
+        "/api/v1/claims", json=claim_body(world.ana, line("29881", "1800.00")), headers=provider.headers
+    )
+    claim_id = posted.json()["claimId"]
+    drain(platform)
+    queue = client.get("/api/v1/claims/review", params={"pendReason": "PRIOR_AUTH_REQUIRED"}, headers=examiner.headers)
+    assert queue.status_code == 200
+    assert [item["claimId"] for item in queue.json()["items"]] == [claim_id]
+    detail = client.get(f"/api/v1/claims/{claim_id}", headers=examiner.headers).json()
+    assert detail["status"] == "PENDED" and detail["result"]["lines"][0]["status"] == "PENDED"
+    decided = client.post(
+        f"/api/v1/claims/{claim_id}/lines/1/decision",
+        json={"decision": "APPROVE", "reason": "15", "note": "authorisation confirmed by phone"},
+        headers=examiner.headers,
+    )
+    assert decided.status_code == 200, decided.text
+    body = decided.json()
+    # allowed min(1,800.00, 1,500.00) = 1,500.00; deductible 1,000.00; 20% of 500.00 = 100.00; paid 400.00
+    assert (body["status"], body["result"]["allowed"], body["result"]["paid"]) == ("APPROVED", "1500.00", "400.00")
+    assert [(a["code"], a["amount"]) for a in body["result"]["lines"][0]["adjustments"]] == [
+        ("CO-45", "300.00"), ("PR-1", "1000.00"), ("PR-2", "100.00"),
+    ]  # fmt: skip
+    records = audit_rows(platform, action="claim.line_decision", resource_id=claim_id)
+    assert len(records) == 1
+    again = client.post(
+        f"/api/v1/claims/{claim_id}/lines/1/decision",
+        json={"decision": "DENY", "reason": "50", "note": "late change"},
+        headers=examiner.headers,
+    )
+    assert again.status_code == 422
+
+
+PDF = b"%PDF-1.4\n1 0 obj\n<< >>\nendobj\ntrailer\n<< >>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def test_member_reimbursement_pends_for_documents(
+    client: TestClient, platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    ana = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=world.ana)  # type: ignore[arg-type]
+    ben = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=world.ben)  # type: ignore[arg-type]
+    claim = json.dumps(
+        {
+            "memberId": str(world.ana),
+            "billingNpi": NPI_IN,
+            "careSetting": "OPD",
+            "placeOfService": "11",
+            "diagnoses": ["J06.9"],
+            "lines": [{"procedureCode": "99213", "charge": "150.00", "serviceDateFrom": "2026-01-10"}],
+        }
+    )
+    files = [("bills", ("bill.pdf", PDF, "application/pdf")), ("prescriptions", ("rx.jpg", PNG, "image/jpeg"))]
+    posted = client.post("/api/v1/claims/reimbursements", data={"claim": claim}, files=files, headers=ana.headers)
+    assert posted.status_code == 202, posted.text
+    claim_id = posted.json()["claimId"]
+    drain(platform)
+    seen = client.get(f"/api/v1/claims/{claim_id}", headers=ana.headers).json()
+    assert (seen["status"], seen["submitter"], seen["pendReasons"]) == (
+        "PENDED", "MEMBER_REIMBURSEMENT", ["DOCUMENTS_TO_REVIEW"],
+    )  # fmt: skip
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        from olly.claims.repository import ClaimsRepository
+
+        stored = {(d.kind, d.content_type) for d in ClaimsRepository(uow).documents(uuid.UUID(claim_id))}
+    # the PNG sent as "image/jpeg" is recorded as what its bytes are
+    assert stored == {("RAW_PAYLOAD", "application/json"), ("BILL", "application/pdf"), ("PRESCRIPTION", "image/png")}
+    # a text file named .pdf is refused, and nobody claims for another adult
+    fake = [("bills", ("bill.pdf", b"just text", "application/pdf"))]
+    refused = client.post("/api/v1/claims/reimbursements", data={"claim": claim}, files=fake, headers=ana.headers)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "unsupported_type"
+    other = client.post("/api/v1/claims/reimbursements", data={"claim": claim}, files=files, headers=ben.headers)
+    assert other.status_code == 403
+
+
+def test_bad_claims_are_refused_with_the_field_at_fault(
+    client: TestClient, platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    provider = sign_in_as(client.app, tenant_id, Role.PROVIDER, npi=NPI_IN)  # type: ignore[arg-type]
+    pointer = claim_body(world.ana, line("99213", "150.00", diagnosisPointers=[2]))
+    future = claim_body(world.ana, line("99213", "150.00", "2026-02-01"))
+    money = claim_body(world.ana, line("99213", "150.001"))
+    replace = claim_body(world.ana, line("99213", "150.00"), frequency="7", originalClaimId=str(uuid.uuid4()))
+    answers = [
+        client.post("/api/v1/claims", json=body, headers=provider.headers) for body in (pointer, future, money, replace)
+    ]
+    assert [a.status_code for a in answers] == [422, 422, 422, 422]
+    assert all(a.headers["content-type"].startswith("application/problem+json") for a in answers)
+    assert answers[1].json()["errors"][0]["field"] == "body.lines.0.serviceDateFrom"
+    assert answers[3].json()["errors"][0]["field"] == "body.originalClaimId"
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        from sqlalchemy import func, select
+
+        from olly.claims import models as m
+
+        assert uow.session.scalar(select(func.count()).select_from(m.Claim)) == 0
