@@ -69,6 +69,7 @@ MODEL_MODULES: Final[tuple[str, ...]] = (
     "olly.platform.bus.models",
     "olly.platform.auth.models",
     "olly.provider.models",
+    "olly.edi.models",
 )
 
 _NAMING = {
