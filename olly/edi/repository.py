@@ -61,6 +61,13 @@ class EdiRepository:
             query = query.where(EdiFile.partner_id.in_(partner_ids))
         return self.session.scalars(query).all()
 
+    def remittance_files(self, run_id: str) -> Sequence[EdiFile]:
+        return self.session.scalars(
+            select(EdiFile)
+            .where(EdiFile.direction == "OUT", EdiFile.kind == "835", EdiFile.reference == run_id)
+            .order_by(EdiFile.created_at, EdiFile.id)
+        ).all()
+
     def replies_to(self, file_id: uuid.UUID) -> Sequence[EdiFile]:
         return self.session.scalars(
             select(EdiFile).where(EdiFile.in_reply_to == file_id).order_by(EdiFile.created_at, EdiFile.id)

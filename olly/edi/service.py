@@ -27,7 +27,7 @@ from olly.edi.events import EdiInboundReceived, EdiOutboundGenerated
 from olly.edi.inbound import check, transactions
 from olly.edi.models import EdiFile, InterchangeReceipt, TradingPartner, TransactionSetReceipt
 from olly.edi.ports import EdiOrigin, Links, PartnerInfo, keep_pending, links_of
-from olly.edi.remittance import REMITTANCE_VERSION, write_835
+from olly.edi.remittance import REMITTANCE_VERSION, balance_errors, write_835
 from olly.edi.repository import DatabaseControlNumbers, DatabaseInterchangeStore, EdiRepository
 from olly.edi.status import StatusAnswer, StatusInquiry, write_277
 from olly.edi.syntax import Delimiters
@@ -39,6 +39,8 @@ from olly.platform.db import UnitOfWork
 
 KINDS: Final = ("CLEARINGHOUSE", "PROVIDER", "EMPLOYER")
 INBOUND_KINDS: Final = ("837P", "837I", "834", "270", "276")
+#: ISA05/ISA07 qualifiers of X12 5010.
+ISA_QUALIFIERS: Final = ("01", "14", "20", "27", "28", "29", "30", "33", "ZZ")
 _RECEIVED_EVENT: Final = {"837P": "EDI_837_RECEIVED", "837I": "EDI_837_RECEIVED", "834": "EDI_834_RECEIVED"}
 _RECEIVED_EVENT_270: Final = "EDI_270_RECEIVED"
 
@@ -71,8 +73,8 @@ def _check_partner(settings: PartnerSettings) -> None:
     errors: list[FieldError] = []
     if settings.kind not in KINDS:
         errors.append(FieldError("kind", f"must be one of {', '.join(KINDS)}", "invalid_code"))
-    if not (len(settings.interchange_qualifier) == 2 and settings.interchange_qualifier.isalnum()):
-        errors.append(FieldError("interchangeQualifier", "must be a two-character ISA qualifier", "invalid_code"))
+    if settings.interchange_qualifier not in ISA_QUALIFIERS:
+        errors.append(FieldError("interchangeQualifier", f"must be one of {', '.join(ISA_QUALIFIERS)}", "invalid_code"))
     if not 1 <= len(settings.interchange_id.strip()) <= 15:
         errors.append(FieldError("interchangeId", "must be 1 to 15 characters", "invalid_length"))
     unknown = [k for k in settings.accepted_transactions if k not in INBOUND_KINDS]
@@ -182,7 +184,10 @@ def _delimiters(partner: TradingPartner | None) -> Delimiters:
     if partner is None:
         return Delimiters.default()
     return Delimiters(
-        partner.element_separator, partner.component_separator, partner.repetition_separator, partner.segment_terminator
+        element=partner.element_separator,
+        component=partner.component_separator,
+        segment=partner.segment_terminator,
+        repetition=partner.repetition_separator,
     )
 
 
@@ -733,15 +738,22 @@ def remit(uow: UnitOfWork, run_id: str, links: Links | None = None) -> list[EdiF
     Idempotent per run: a run already remitted returns its files again."""
     links = links or links_of(uow)
     repo = EdiRepository(uow)
-    existing = [f for f in repo.files(direction="OUT", limit=100_000) if f.kind == "835" and f.reference == run_id]
+    existing = repo.remittance_files(run_id[:64])
     if existing:
-        return existing
+        return list(existing)
     remittances = links.remittances.payment_run(uow, run_id)
     if not remittances:
         raise NotFound("no such payment run, or nothing to remit")
     payees = [r.payee.key for r in remittances]
+    problems = [
+        FieldError(f"remittances.{index}.{e.field}", e.message, e.code)
+        for index, remittance in enumerate(remittances)
+        for e in balance_errors(remittance)
+    ]
     if len(set(payees)) != len(payees):
-        raise ValidationFailed([FieldError("payees", "a payee appears twice in one run", "duplicate_payee")])
+        problems.append(FieldError("payees", "a payee appears twice in one run", "duplicate_payee"))
+    if problems:  # refused whole: no payee gets an 835 of a run that does not balance
+        raise ValidationFailed(problems, "the payment run cannot be remitted")
     ours = _our_party(uow)
     partners = repo.partners()
     files = []
@@ -754,7 +766,7 @@ def remit(uow: UnitOfWork, run_id: str, links: Links | None = None) -> list[EdiF
             ),
             None,
         )
-        receiver = _partner_party(partner) if partner else Party("XX", remittance.payee.npi)
+        receiver = _partner_party(partner) if partner else Party("ZZ", remittance.payee.npi)
         settings = EnvelopeSettings(ours, receiver, partner.usage if partner else "P", False, _delimiters(partner))
         interchange = write_835(
             remittance,
