@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from sqlalchemy import select
+
 from olly.edi import service
 from olly.edi.models import EdiFile, PendingTransaction
 from olly.edi.remittance import Remittance
 from olly.platform.db import UnitOfWork
 from olly.platform.runtime import Platform
-from sqlalchemy import select
 
 #: The ISA sender of the X12 sample files from the same source (837I, 270, 276).
 SAMPLE_SENDER = ("30", "000000005")

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from olly.edi import service, storage
+from olly.edi.claims import ClaimProblem, ClaimSubmission
 from olly.edi.models import InterchangeReceipt, TransactionSetReceipt
 from olly.edi.ports import AWAITING_CLAIMS_INTAKE, EdiOrigin, IntakeResult, Links
-from olly.edi.claims import ClaimProblem, ClaimSubmission
 from olly.edi.repository import DatabaseControlNumbers
 from olly.edi.testing import BILLING_NPI, professional_claims_text, sample_remittance
 from olly.edi.writer import Party
