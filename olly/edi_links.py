@@ -121,6 +121,8 @@ class EnrollmentAdapter:
             effective = _begin(change)
             if effective is None:
                 return EnrollmentOutcome(False, "IGNORED", error_code="no_effective_date")
+            event = ADD_REASONS.get(change.maintenance_reason, QualifyingEvent.OPEN_ENROLLMENT)
+            event_date = change.maintenance_effective or effective
             if change.is_subscriber:
                 if policy is not None:
                     return EnrollmentOutcome(True, "ALREADY_ENROLLED", policy.id, policy.subscriber_party_id)
@@ -135,7 +137,8 @@ class EnrollmentAdapter:
                         subscriber_party_id=party_id,
                         plan_code=plan,
                         effective_date=effective,
-                        qualifying_event=ADD_REASONS.get(change.maintenance_reason, QualifyingEvent.OPEN_ENROLLMENT),
+                        qualifying_event=event,
+                        event_date=None if event is QualifyingEvent.OPEN_ENROLLMENT else event_date,
                     ),
                     self.plans,
                 )
@@ -152,8 +155,8 @@ class EnrollmentAdapter:
                 DependentAdd(
                     party_id=party_id,
                     relationship=relationship,
-                    qualifying_event=ADD_REASONS.get(change.maintenance_reason, QualifyingEvent.OPEN_ENROLLMENT),
-                    event_date=effective,
+                    qualifying_event=event,
+                    event_date=event_date,
                 ),
             )
             return EnrollmentOutcome(True, "DEPENDENT_ADDED", policy.id, party_id)

@@ -684,6 +684,7 @@ def _apply_enrollment(
         return
     if outcome.action == "PENDING":
         result.created.append(Created("pending_enrollment", "", origin.set_control_number, origin.segment_number))
+        return
     if outcome.policy_id is not None:
         result.created.append(
             Created("policy", str(outcome.policy_id), origin.set_control_number, origin.segment_number)
