@@ -7,7 +7,7 @@
   X12): ``edi_file.read`` — staff see every file, a partner the files of the partners it acts for.
 * ``/api/v1/edi/partners``: the trading-partner registry, ``api_client.read`` / ``api_client.write``
   (administrators).
-* ``POST /api/v1/edi/remittances/{run_id}``: the 835s of a payment run (``edi_file.write``, staff).
+* ``POST /api/v1/edi/remittances/{run_id}``: the 835s of a payment run (``remittance.write``: billing).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from olly.edi import service
 from olly.edi.models import EdiFile, TradingPartner
 from olly.edi.repository import EdiRepository
-from olly.kernel.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from olly.kernel.errors import FieldError, NotFound, ValidationFailed
 from olly.platform.audit import AuditRecord
 from olly.platform.auth import Access, ResolveContext, ResourceFacts, ResourceRef, path, policy
 from olly.platform.auth.access import AccessControl
@@ -201,9 +201,7 @@ def update_partner(
 
 
 @router.post("/remittances/{run_id}", summary="Write the 835s of a payment run (one per payee)", status_code=201)
-def remit(request: Request, run_id: str, access: Access = Depends(policy("edi_file.write"))) -> dict[str, Any]:
-    if not access.scope.everything:
-        raise Forbidden("only staff generate remittances")
+def remit(request: Request, run_id: str, access: Access = Depends(policy("remittance.write"))) -> dict[str, Any]:
     with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
         files = service.remit(uow, run_id)
         return {"items": [service.file_view(f) for f in files]}

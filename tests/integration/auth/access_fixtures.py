@@ -16,9 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from olly.consent import service as consent_service
+from olly.edi import service as edi_service
+from olly.edi.testing import professional_claims_text
 from olly.platform.auth.roles import Role
 from tests.integration.bus.helpers import dead_letter
-from tests.support.identity import World
+from tests.support.identity import NPI_1, NPI_2, World
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,34 @@ def api_clients(world: World, seeded: Seeded) -> list[Owned]:
     ]
 
 
+def edi_files(world: World, seeded: Seeded) -> list[Owned]:
+    """An 837 from a clearinghouse acting for P1 (the "A side") and one for P2 (the "B side"); the
+    patient's name in each file is its marker (the raw file is downloadable)."""
+    objects = []
+    for side, npi, sender in (("A", NPI_1, "SUBMITTERA"), ("B", NPI_2, "SUBMITTERB")):
+        marker = f"EDI{side}{uuid.uuid4().hex[:8].upper()}"
+        text = (
+            professional_claims_text(1)
+            .replace("ZZ*SUBMITTER      ", f"ZZ*{sender:<15}")
+            .replace("*DOE*", f"*{marker}*")
+        )
+        with world.platform.db.unit_of_work(world.tenant_id) as uow:
+            edi_service.save_partner(
+                uow,
+                edi_service.PartnerSettings(
+                    code=sender,
+                    name=f"Clearinghouse {side}",
+                    kind="CLEARINGHOUSE",
+                    interchange_qualifier="ZZ",
+                    interchange_id=sender,
+                    provider_ids=(npi,),
+                ),
+            )
+            result = edi_service.ingest(uow, text.encode(), source="api")
+        objects.append(Owned(side, str(result.file_id), (marker,)))
+    return objects
+
+
 def people(world: World, seeded: Seeded) -> list[Owned]:
     """Members, and the eligibility of members, by party id (A, C, D in G1; B in G2)."""
     return _with_markers([Owned(letter, str(party)) for letter, party in world.parties.items()], seeded)
@@ -133,6 +163,9 @@ RESOURCE_FIXTURES: dict[str, Callable[[World, Seeded], list[Owned]]] = {
     # Credentialing files are practitioners', not the world's members: none is owned by A-D, and the
     # collection probes check that no member's personal data leaks into a credentialing response.
     "credentialing": lambda world, seeded: [],
+    "edi_file": edi_files,
+    # Remittances are generated per payment run (no route reads one by id yet): nothing owned by A-D.
+    "remittance": lambda world, seeded: [],
 }
 
 #: Values for path parameters that name no resource of the route's policy (plans are read by any
@@ -148,6 +181,8 @@ PATH_VALUES: dict[str, str] = {
     ),
     "npi": "1234567893",
     "item": "LICENCE",
+    # EDI: a payment run no remittance source knows (staff get 404, everyone else 403).
+    "run_id": "RUN-UNKNOWN",
 }
 
 #: Personas checked for cross-person refusals; staff are checked against the rules instead.
