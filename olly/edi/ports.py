@@ -120,20 +120,29 @@ class RemittanceSource(Protocol):
 
 
 # -- defaults: keep what no domain takes ---------------------------------------------------------
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def to_jsonable(value: Any) -> Any:
     """A transaction dataclass as JSON (Money as decimal string + currency, dates ISO)."""
+    if value is None or isinstance(value, (str, bool, int)):  # a StrEnum is a str: JSON writes its value
+        return value
     if isinstance(value, Money):
         return {"amount": value.to_decimal_string(), "currency": value.currency}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    kind = type(value)
+    names = _FIELDS.get(kind)
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
+    if names is not None:
+        return {name: to_jsonable(getattr(value, name)) for name in names}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
     return value
 
 
