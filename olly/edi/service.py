@@ -25,7 +25,7 @@ from olly.edi.eligibility import EligibilityAnswer, EligibilityInquiry, write_27
 from olly.edi.enrollment import EnrollmentChange
 from olly.edi.events import EdiInboundReceived, EdiOutboundGenerated
 from olly.edi.inbound import check, transactions
-from olly.edi.models import EdiFile, InterchangeReceipt, TradingPartner, TransactionSetReceipt
+from olly.edi.models import EdiFile, InterchangeReceipt, PendingTransaction, TradingPartner, TransactionSetReceipt
 from olly.edi.ports import EdiOrigin, Links, PartnerInfo, keep_pending, links_of
 from olly.edi.remittance import REMITTANCE_VERSION, balance_errors, write_835
 from olly.edi.repository import DatabaseControlNumbers, DatabaseInterchangeStore, EdiRepository
@@ -568,7 +568,9 @@ def _dispatch(
     eligibility: dict[str, list[EligibilityAnswer]] = defaultdict(list)
     statuses: dict[str, list[StatusAnswer]] = defaultdict(list)
     file_id = result.file_id
-    for item in transactions(data, report, options=options):
+    for count, item in enumerate(transactions(data, report, options=options), start=1):
+        if count % _FLUSH_EVERY == 0:
+            _release_written(uow)
         interchange = by_control[item.origin.interchange_control_number]
         partner = partners[interchange.sender]
         origin = _origin(file_id, partner, item.origin)
@@ -660,6 +662,16 @@ def _dispatch(
         )
         result.replies.append(Reply(row.id, "277", text.text))
         result.created.append(Created("status_answer", str(row.id), "", 0))
+
+
+#: Kept transactions are flushed and let go of in batches, so a large file does not hold every row.
+_FLUSH_EVERY: Final = 2000
+
+
+def _release_written(uow: UnitOfWork) -> None:
+    uow.session.flush()
+    for row in [o for o in uow.session.identity_map.values() if isinstance(o, PendingTransaction)]:
+        uow.session.expunge(row)
 
 
 def _apply_enrollment(

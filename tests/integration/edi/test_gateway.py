@@ -318,3 +318,15 @@ def test_a_partner_caller_may_submit_only_for_itself(platform: Platform, tenant_
     with platform.db.unit_of_work(tenant_id) as uow:
         allowed = service.ingest(uow, data, source="api", caller_ids=frozenset({"1234567890"}))
     assert allowed.status == "ACCEPTED"
+
+
+def test_large_files_flush_kept_claims_in_batches(
+    platform: Platform, tenant_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "_FLUSH_EVERY", 2)
+    register(platform, tenant_id, qualifier="ZZ", identifier="SUBMITTER")
+    result = ingest(platform, tenant_id, professional_claims_text(5).encode())
+    assert (result.claims_accepted, result.claims_rejected) == (5, 0)
+    kept = pending(platform, tenant_id)
+    assert [p.content["claim_id"] for p in kept] == [f"C00000000{n}" for n in range(5)]
+    assert [s[2] for s in segments(reply(result, "277CA"), "REF") if s[1] == "1K"] == [str(p.id) for p in kept]
