@@ -1,8 +1,9 @@
 """HTTP routes of the EDI gateway.
 
-* ``POST /api/v1/edi``: a raw X12 body; answers with the TA1/999 (and 277CA, 271, 277) and the ids
-  created. ``edi_file.write``; a trading partner or provider may submit only files whose ISA
-  sender is a registered partner it acts for (its provider ids).
+* ``POST /api/v1/edi``: a raw X12 body (any content type; documented as ``text/plain``); answers
+  with the TA1/999 (and 277CA, 271, 277) and the ids created. ``edi_file.write``; a trading
+  partner or provider may submit only files whose ISA sender is a registered partner it acts for
+  (its provider ids).
 * ``GET /api/v1/edi/files`` and ``GET /api/v1/edi/files/{file_id}`` (``?download=true`` for the raw
   X12): ``edi_file.read`` — staff see every file, a partner the files of the partners it acts for.
 * ``/api/v1/edi/partners``: the trading-partner registry, ``api_client.read`` / ``api_client.write``
@@ -76,6 +77,13 @@ def _audit(request: Request, access: Access, action: str, resource_id: str | Non
     "",
     summary="Submit a raw X12 interchange; answered with its acknowledgements and the ids created",
     status_code=200,
+    openapi_extra={"requestBody": {"required": True, "content": {"text/plain": {"schema": {"type": "string"}}}}},
+    responses={
+        422: {
+            "description": "The body is empty or too large (bad X12 is answered with a TA1/999, not refused)",
+            "content": {"application/problem+json": {"schema": {"type": "object"}}},
+        }
+    },
 )
 async def submit(request: Request, access: Access = Depends(policy("edi_file.write"))) -> dict[str, Any]:
     data = await request.body()
