@@ -170,3 +170,17 @@ def test_the_inbox_moves_each_file_with_its_acknowledgements(platform: Platform,
     assert segments((places["failed"] / "claims.837.ta1").read_text(), "TA1")[0][4:] == ["R", "025"]
     assert (places["failed"] / "junk.txt").read_bytes() == b"not x12"
     assert len(pending(platform, tenant_id)) == 2
+
+
+def test_cli_watch_once_and_remit_without_a_source(cli_env: Platform, tenant_id: uuid.UUID) -> None:
+    runner = CliRunner()
+    register(cli_env, tenant_id, qualifier="ZZ", identifier="SUBMITTER")
+    inbox = folders(cli_env.db, tenant_id)["inbox"]
+    inbox.mkdir(parents=True)
+    (inbox / "claims.837").write_bytes(professional_claims_text(1).encode())
+    watched = runner.invoke(cli, ["edi", "watch", "--once"])
+    assert watched.exit_code == 0, watched.output
+    assert "claims.837: ACCEPTED" in watched.output
+    assert (folders(cli_env.db, tenant_id)["processed"] / "claims.837.277ca").exists()
+    remitted = runner.invoke(cli, ["edi", "remit", "RUN-1"])
+    assert remitted.exit_code == 1 and "no such payment run" in remitted.output
