@@ -8,7 +8,13 @@ Prints, for a generated clean 837P (005010X222A1):
   benchmark, so their rate is measured per MB on the slice and the ratio says so;
 * Olly's peak RSS validating a ``--rss-mb`` file (in a child process, so nothing else counts);
 * the EDI side of 837 → 835 for ``--e2e-claims`` claims (no database): parse into
-  ``ClaimSubmission``, a fixed 80%/20% adjudication, one 835.
+  ``ClaimSubmission``, a fixed 80%/20% adjudication, one 835;
+* the gateway 837 → 835 on SQLite for ``--gateway-claims`` claims (env ``OLLY_BENCH_EDI_GATEWAY_CLAIMS``,
+  default 10,000; 0 skips): ``service.ingest`` (encrypted raw file, interchange and set receipts,
+  999 and 277CA stored, each claim kept encrypted as "awaiting claims intake" by the default
+  ``ClaimIntake``), then ``service.remit`` with a ``RemittanceSource`` that reads those kept
+  claims back and applies the fixed adjudication (the claims domain is not in this branch), one
+  balanced 835 stored, in the outbox and announced.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import io
 import logging
+import os
 import resource
 import subprocess
 import sys
@@ -148,16 +155,108 @@ def end_to_end(path: Path, claims: int) -> None:
     )
 
 
+def gateway_end_to_end(path: Path, claims: int) -> None:
+    from collections.abc import Sequence
+    from decimal import Decimal
+
+    from bench._support import fresh_platform
+    from olly.edi import public, service
+    from olly.edi.ports import AWAITING_CLAIMS_INTAKE, Links
+    from olly.edi.remittance import RemittanceClaim, RemittanceLine
+    from olly.kernel.money import Money
+    from olly.platform.db import UnitOfWork
+
+    class KeptClaims:
+        """Reads the claims the gateway kept and pays them with the fixed 80% / 20% adjudication."""
+
+        def payment_run(self, uow: UnitOfWork, run_id: str) -> Sequence[Remittance]:
+            out = []
+            for item in public.pending_items(uow, kind="837P", status=AWAITING_CLAIMS_INTAKE, limit=10**9):
+                claim = item.content
+                lines = []
+                for line in claim["lines"]:
+                    charge = Money.parse(line["charge"]["amount"], "USD")
+                    allowed = charge.percent(80)
+                    share = allowed.percent(20)
+                    lines.append(
+                        RemittanceLine(
+                            procedure_code=line["procedure_code"],
+                            charge=charge,
+                            paid=allowed - share,
+                            adjustments=(Adjustment("CO", "45", charge - allowed), Adjustment("PR", "2", share)),
+                            allowed=allowed,
+                            units_paid=Decimal(line["units"]),
+                            service_date_from=date.fromisoformat(line["service_date_from"]),
+                        )
+                    )
+                paid = Money.zero("USD")
+                for line in lines:
+                    paid = paid + line.paid
+                out.append(
+                    RemittanceClaim(
+                        claim_id=claim["claim_id"],
+                        charge=Money.parse(claim["total_charge"]["amount"], "USD"),
+                        paid=paid,
+                        payer_claim_number=str(item.id),
+                        lines=tuple(lines),
+                        patient_member_id=claim["subscriber_member_id"],
+                    )
+                )
+            return [
+                Remittance(
+                    PayerInfo("OLLY HEALTH", "123456789", "1 PAYER WAY", "HARRISBURG", "PA", "17101", "8005550100"),
+                    PayeeInfo("GOOD CLINIC", BILLING_NPI),
+                    Payment("CHK", "CHK1", date(2026, 1, 20)),
+                    tuple(out),
+                    date(2026, 1, 19),
+                )
+            ]
+
+    with fresh_platform("sqlite") as platform:
+        tenant = platform.settings.default_tenant_id
+        with platform.db.unit_of_work(tenant) as uow:
+            service.save_partner(
+                uow, service.PartnerSettings("CH", "Clearinghouse", "CLEARINGHOUSE", "ZZ", "SUBMITTER")
+            )
+        data = path.read_bytes()
+        started = time.perf_counter(), time.process_time()
+        with platform.db.unit_of_work(tenant) as uow:
+            result = service.ingest(uow, data, source="cli")
+        ingested = time.perf_counter(), time.process_time()
+        with platform.db.unit_of_work(tenant) as uow:
+            (written,) = service.remit(uow, "RUN-1", Links(remittances=KeptClaims()))
+            summary = dict(written.summary)
+        done = time.perf_counter(), time.process_time()
+    assert result.claims_accepted == claims, (result.status, result.claims_accepted)
+    assert summary["claims"] == claims
+    print(
+        f"  gateway 837 → 835 on SQLite, {claims} claims ({len(data) / 1e6:.1f} MB):"
+        f" ingest wall {ingested[0] - started[0]:.2f} s cpu {ingested[1] - started[1]:.2f} s;"
+        f" remit wall {done[0] - ingested[0]:.2f} s cpu {done[1] - ingested[1]:.2f} s;"
+        f" total wall {done[0] - started[0]:.2f} s; paid {summary['paid']} {summary['currency']}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="X12 benchmark")
     parser.add_argument("--size-mb", type=float, default=100)
     parser.add_argument("--peer-mb", type=float, default=1)
     parser.add_argument("--rss-mb", type=float, default=1024)
     parser.add_argument("--e2e-claims", type=int, default=100_000)
+    parser.add_argument(
+        "--gateway-claims", type=int, default=int(os.environ.get("OLLY_BENCH_EDI_GATEWAY_CLAIMS", "10000"))
+    )
+    parser.add_argument("--only-gateway", action="store_true", help="run only the gateway 837 → 835")
     parser.add_argument("--rss-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss_child:
         rss_child(Path(args.rss_child))
+        return
+    if args.only_gateway:
+        with tempfile.TemporaryDirectory(prefix="olly-bench-edi-") as folder:
+            gateway = Path(folder) / "gateway.837"
+            generate_claims(gateway, args.gateway_claims)
+            gateway_end_to_end(gateway, args.gateway_claims)
         return
     with tempfile.TemporaryDirectory(prefix="olly-bench-edi-") as folder:
         work = Path(folder)
@@ -208,6 +307,10 @@ def main() -> None:
         e2e = work / "e2e.837"
         generate_claims(e2e, args.e2e_claims)
         end_to_end(e2e, args.e2e_claims)
+        if args.gateway_claims:
+            gateway = work / "gateway.837"
+            generate_claims(gateway, args.gateway_claims)
+            gateway_end_to_end(gateway, args.gateway_claims)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ def create_app(platform: Platform | None = None, *, run_bus: bool | None = None)
             app.state.platform = built
             app.state.access.bind(built)
         current: Platform = app.state.platform
+        current.db.session_info["edi_links"] = app.state.edi_links
         app.state.eligibility_cache = shared_cache(current.settings.redis_url)
         app.state.verified_events = BufferedPublisher(current.db)
         bus = None
@@ -120,11 +121,12 @@ def create_app(platform: Platform | None = None, *, run_bus: bool | None = None)
 def _mount_domains(app: FastAPI) -> None:
     """Every domain's router, the adapters through which one domain reads another's public
     functions, and each domain's resolvers and personal-data handler on the access control."""
-    from olly import roster
+    from olly import edi_links, roster
     from olly.billing import api as billing_api
     from olly.claims import api as claims_api
     from olly.claims import appeals_api, prior_auth_api
     from olly.consent import api as consent_api
+    from olly.edi import api as edi_api
     from olly.eligibility import api as eligibility_api
     from olly.eligibility.plan_benefits import PlanBenefitSource
     from olly.enrollment import api as enrollment_api
@@ -135,6 +137,7 @@ def _mount_domains(app: FastAPI) -> None:
 
     app.state.plan_catalog = PlansCatalog()
     app.state.benefit_source = PlanBenefitSource()
+    app.state.edi_links = edi_links.build_links(app.state.plan_catalog, app.state.benefit_source)
     control = app.state.access
     for install in (
         consent_api.install,
@@ -146,6 +149,7 @@ def _mount_domains(app: FastAPI) -> None:
         bus_api.install,
         prior_auth_api.install,
         appeals_api.install,
+        edi_api.install,
     ):
         install(control)
     for router in (
@@ -160,5 +164,6 @@ def _mount_domains(app: FastAPI) -> None:
         bus_api.router,
         prior_auth_api.router,
         appeals_api.router,
+        edi_api.router,
     ):
         app.include_router(router)

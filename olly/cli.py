@@ -56,6 +56,16 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _install_edi_links(platform) -> None:  # type: ignore[no-untyped-def]
+    """The EDI gateway's adapters to enrollment and eligibility (composition: ``olly/edi_links.py``)."""
+    from olly import edi_links
+
+    edi_links.install(platform.db)
+
+
+edi_cli.PLATFORM_HOOKS.append(_install_edi_links)
+
+
 def _platform(create_keys: bool = True):  # type: ignore[no-untyped-def]
     from olly.platform.runtime import build_platform
 
@@ -122,6 +132,7 @@ def worker(
     from olly.platform.logging import configure_logging
 
     platform = _platform()
+    _install_edi_links(platform)
     configure_logging(platform.settings.log_level, platform.settings.log_format)
     registry = default_registry()
     unknown = sorted(set(group or ()) - set(registry.groups()))

@@ -28,6 +28,13 @@ class Settings(BaseSettings):
         "sqlite:///./var/olly.db", description="SQLAlchemy URL: sqlite:///… or postgresql+psycopg://…"
     )
     database_pool_size: int = Field(10, description="PostgreSQL connection pool size per process")
+    edi_interchange_qualifier: str = Field("ZZ", description="ISA05/ISA07 qualifier of this payer's X12 id")
+    edi_interchange_id: str = Field("OLLY", description="this payer's X12 interchange id (ISA06 of what it sends)")
+    edi_application_code: str = Field("OLLY", description="this payer's GS02/GS03 application code")
+    edi_receiver_ids: str = Field(
+        "", description="comma-separated ISA08 ids inbound files must name (empty: any; others get TA1 009)"
+    )
+    edi_inbox_interval_seconds: float = Field(30.0, description="how often the EDI inbox folder is polled")
     host: str = Field("127.0.0.1", description="address `olly serve` binds")
     port: int = Field(8000, description="port `olly serve` binds")
     default_tenant_id: uuid.UUID = Field(DEFAULT_TENANT_ID, description="tenant used when a request names none")

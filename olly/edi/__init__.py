@@ -1,7 +1,8 @@
 """X12 5010 EDI: streaming tokenizer, implementation-guide validation, acknowledgements, mappers.
 
-Pure and database-free: frozen dataclasses in and out, only ``olly.kernel`` imported. The entry
-points other packages call:
+The toolkit exported here is pure and database-free: frozen dataclasses in and out, only
+``olly.kernel`` imported. The gateway (``service``, ``api``, ``folders``, ``ports`` …) is in its own
+modules and is not imported by this package. The toolkit's entry points:
 
 * reading a partner file: ``check`` (pass 1: validation report) → ``acknowledge`` (TA1/999) →
   ``transactions`` (pass 2: ``ClaimSubmission``, ``EnrollmentChange``, ``EligibilityInquiry``,

@@ -71,6 +71,7 @@ MODEL_MODULES: Final[tuple[str, ...]] = (
     "olly.provider.models",
     "olly.claims.authorization_models",
     "olly.claims.models",
+    "olly.edi.models",
 )
 
 _NAMING = {

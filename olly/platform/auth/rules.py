@@ -141,6 +141,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
     _g(Role.ENROLLMENT_SPECIALIST, "party", ("create",)),
     *(_g(Role.ENROLLMENT_SPECIALIST, kind, R) for kind in ("plan", "invoice", "transaction", "deletion_request")),
     *(_g(Role.BILLING, kind, RW) for kind in ("invoice", "payment")),
+    _g(Role.BILLING, "remittance", RW),  # payment runs → 835s (``POST /api/v1/edi/remittances/{run_id}``)
     *(_g(Role.BILLING, kind, R) for kind in ("roster", "enrollment", "plan", "party", "customer_account")),
     *(_g(Role.CREDENTIALING, kind, RW) for kind in ("provider", "credentialing")),
     *(_g(Role.CREDENTIALING, kind, R) for kind in ("contract", "plan")),

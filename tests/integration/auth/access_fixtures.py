@@ -23,6 +23,8 @@ from olly.claims import appeals as appeals_service
 from olly.claims import prior_auth as prior_auth_service
 from olly.claims.events import ClaimDenied
 from olly.consent import service as consent_service
+from olly.edi import service as edi_service
+from olly.edi.testing import professional_claims_text
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod, end_of_month
 from olly.platform.auth.roles import Role
@@ -156,6 +158,34 @@ def api_clients(world: World, seeded: Seeded) -> list[Owned]:
     ]
 
 
+def edi_files(world: World, seeded: Seeded) -> list[Owned]:
+    """An 837 from a clearinghouse acting for P1 (the "A side") and one for P2 (the "B side"); the
+    patient's name in each file is its marker (the raw file is downloadable)."""
+    objects = []
+    for side, npi, sender in (("A", NPI_1, "SUBMITTERA"), ("B", NPI_2, "SUBMITTERB")):
+        marker = f"EDI{side}{uuid.uuid4().hex[:8].upper()}"
+        text = (
+            professional_claims_text(1)
+            .replace("ZZ*SUBMITTER      ", f"ZZ*{sender:<15}")
+            .replace("*DOE*", f"*{marker}*")
+        )
+        with world.platform.db.unit_of_work(world.tenant_id) as uow:
+            edi_service.save_partner(
+                uow,
+                edi_service.PartnerSettings(
+                    code=sender,
+                    name=f"Clearinghouse {side}",
+                    kind="CLEARINGHOUSE",
+                    interchange_qualifier="ZZ",
+                    interchange_id=sender,
+                    provider_ids=(npi,),
+                ),
+            )
+            result = edi_service.ingest(uow, text.encode(), source="api")
+        objects.append(Owned(side, str(result.file_id), (marker,)))
+    return objects
+
+
 def people(world: World, seeded: Seeded) -> list[Owned]:
     """Members, and the eligibility of members, by party id (A, C, D in G1; B in G2)."""
     return _with_markers([Owned(letter, str(party)) for letter, party in world.parties.items()], seeded)
@@ -244,6 +274,9 @@ RESOURCE_FIXTURES: dict[str, Callable[[World, Seeded], list[Owned]]] = {
     "credentialing": lambda world, seeded: [],
     "claim": claims,
     "eob": claims,
+    "edi_file": edi_files,
+    # Remittances are generated per payment run (no route reads one by id yet): nothing owned by A-D.
+    "remittance": lambda world, seeded: [],
 }
 
 #: Values for path parameters that name no resource of the route's policy (plans are read by any
@@ -262,7 +295,7 @@ PATH_VALUES: dict[str, str] = {
             "affiliation_id",
             "sanction_id",
             "contract_id",
-            "run_id",  # a claim payment run: billing staff only, not a member's record
+            "run_id",  # a claim payment run (billing, and the EDI 835 of it): staff only, not a member's record
         ),
         "00000000-0000-7000-8000-00000000dead",
     ),

@@ -1,0 +1,78 @@
+"""Read functions other domains and the composition layer may call; results are frozen."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from olly.edi.models import EdiFile, PendingTransaction
+from olly.platform.db import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class PendingItem:
+    """An accepted inbound transaction kept for a domain that was not installed when it arrived."""
+
+    id: uuid.UUID
+    file_id: uuid.UUID
+    kind: str
+    """837P, 837I, 834."""
+    status: str
+    """AWAITING_CLAIMS_INTAKE, AWAITING_ENROLLMENT, FAILED_ENROLLMENT."""
+    segment_number: int
+    set_control_number: str
+    content: dict[str, Any]
+    """The transaction as JSON (``ports.to_jsonable`` of the toolkit's dataclass)."""
+    received_at: datetime
+
+
+def pending_items(
+    uow: UnitOfWork, *, kind: str | None = None, status: str | None = None, limit: int = 1000
+) -> list[PendingItem]:
+    """Kept transactions in arrival order (file, then position), e.g. to hand them to claims intake."""
+    query = select(PendingTransaction).order_by(
+        PendingTransaction.created_at, PendingTransaction.file_id, PendingTransaction.segment_number
+    )
+    if kind is not None:
+        query = query.where(PendingTransaction.kind == kind)
+    if status is not None:
+        query = query.where(PendingTransaction.status == status)
+    return [
+        PendingItem(
+            r.id, r.file_id, r.kind, r.status, r.segment_number, r.set_control_number, dict(r.content), r.created_at
+        )
+        for r in uow.session.scalars(query.limit(limit))
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class FileSummary:
+    id: uuid.UUID
+    direction: str
+    kind: str
+    status: str
+    partner_id: uuid.UUID | None
+    interchange_control_number: str
+    storage_key: str
+    """The encrypted raw file (``olly.edi.storage``)."""
+    created_at: datetime
+
+
+def edi_file(uow: UnitOfWork, file_id: uuid.UUID) -> FileSummary | None:
+    row = uow.session.get(EdiFile, file_id)
+    if row is None:
+        return None
+    return FileSummary(
+        row.id,
+        row.direction,
+        row.kind,
+        row.status,
+        row.partner_id,
+        row.interchange_control_number,
+        row.storage_key,
+        row.created_at,
+    )
