@@ -120,7 +120,7 @@ def create_app(platform: Platform | None = None, *, run_bus: bool | None = None)
 def _mount_domains(app: FastAPI) -> None:
     """Every domain's router, the adapters through which one domain reads another's public
     functions, and each domain's resolvers and personal-data handler on the access control."""
-    from olly import roster
+    from olly import roster, web
     from olly.consent import api as consent_api
     from olly.eligibility import api as eligibility_api
     from olly.eligibility.plan_benefits import PlanBenefitSource
@@ -141,6 +141,7 @@ def _mount_domains(app: FastAPI) -> None:
         bus_api.install,
     ):
         install(control)
+    web.install(app)
     for router in (
         consent_api.router,
         policy_admin_api.router,

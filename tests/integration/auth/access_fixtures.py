@@ -133,6 +133,14 @@ RESOURCE_FIXTURES: dict[str, Callable[[World, Seeded], list[Owned]]] = {
     # Credentialing files are practitioners', not the world's members: none is owned by A-D, and the
     # collection probes check that no member's personal data leaks into a credentialing response.
     "credentialing": lambda world, seeded: [],
+    # The portal's ID card is the member's own (``SELF``): the world's people own it.
+    "id_card": people,
+    # Audit records name subjects and opaque ids, never the world's personal data: no owned object,
+    # and the collection probes check that no marker leaks into a listing.
+    "audit_log": lambda world, seeded: [],
+    # Kinds whose domains are not merged yet: the portal's "not available yet" pages already declare
+    # their final policies. Nothing of these kinds exists, so nothing may leak.
+    **dict.fromkeys(("claim", "prior_auth", "invoice", "remittance", "edi_file"), lambda world, seeded: []),
 }
 
 #: Values for path parameters that name no resource of the route's policy (plans are read by any
