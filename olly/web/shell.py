@@ -8,6 +8,7 @@ redirects are the portal's.
 from __future__ import annotations
 
 from typing import Annotated, Final
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -41,6 +42,16 @@ def portal_of(roles: frozenset[Role]) -> str:
     return "/ops"
 
 
+def same_origin(request: Request) -> bool:
+    """Whether a form post comes from a page of this site. The sign-in form has no session (so no
+    CSRF token) yet: refusing cross-site posts stops login CSRF (being signed in as the attacker)."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == request.headers.get("host", "")
+
+
 def _control(request: Request) -> AccessControl:
     control: AccessControl = request.app.state.access
     return control
@@ -68,6 +79,8 @@ def signin(
     password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
     control = _control(request)
+    if not same_origin(request):
+        raise AccessDenied("sign in from Olly's own sign-in page")
     try:
         control.limit("login", client_address(request))
         control.limit("login", _hashed(email))
