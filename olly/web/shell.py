@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from olly.kernel.errors import ValidationFailed
 from olly.platform.auth import SELF, Access, policy, public
 from olly.platform.auth.access import AccessControl, client_address
 from olly.platform.auth.api import _anonymous_ctx, _clear_session_cookies, _ctx, _hashed, _set_session_cookies, _tenant
@@ -169,10 +170,9 @@ def mfa_setup_confirm(
             promoted = None
             if session is not None and session.stage == MFA_ENROLMENT_REQUIRED:
                 promoted = control.sessions.promote(uow.session.connection(), session, ACTIVE)
-    except InvalidCredentials as exc:
-        return render(
-            request, "mfa_setup.html", {"enrolment": None, "error": exc.detail, "codes": None}, status_code=401
-        )
+    except (InvalidCredentials, ValidationFailed):
+        error = "That code did not match. Start the set-up again and enter the newest code."
+        return render(request, "mfa_setup.html", {"enrolment": None, "error": error, "codes": None}, status_code=422)
     response = render(
         request,
         "mfa_setup.html",
