@@ -14,8 +14,9 @@ from starlette.types import Scope
 from olly.kernel.errors import OllyError
 from olly.platform.auth.policy import mark_public
 from olly.web import employer, member, ops, provider, shell
-from olly.web.rendering import PORTAL_TAG, SECURITY_HEADERS, STATIC, redirect, render
+from olly.web.rendering import PORTAL_TAG, SECURITY_HEADERS, STATIC, redirect, render, wants_fragment
 
+NOT_FOUND_IN_PLACE = "Nothing matches what you entered. Check each detail and try again."
 #: Where an unauthenticated (or half-authenticated) portal request is sent instead of a 401.
 SIGN_IN_STEPS = {
     "mfa_required": "/signin/mfa",
@@ -60,6 +61,10 @@ def _render_errors_as_pages(app: FastAPI) -> None:
             return await api_olly(request, exc)  # type: ignore[no-any-return]
         if exc.status == 401:
             return redirect(SIGN_IN_STEPS.get(exc.code, "/signin"))
+        if wants_fragment(request):
+            # An htmx form's answer: the message takes the answer's place on the page.
+            detail = NOT_FOUND_IN_PLACE if exc.status == 404 else exc.detail
+            return render(request, "_alert.html", {"detail": detail}, status_code=exc.status)
         return render(
             request,
             "error.html",
@@ -82,6 +87,8 @@ def _render_errors_as_pages(app: FastAPI) -> None:
             return await api_validation(request, exc)  # type: ignore[no-any-return]
         fields = sorted({str(e.get("loc", ("", ""))[-1]) for e in exc.errors()})
         detail = "Please check: " + ", ".join(f.replace("_", " ") for f in fields)
+        if wants_fragment(request):
+            return render(request, "_alert.html", {"detail": detail}, status_code=422)
         return render(
             request,
             "error.html",

@@ -30,7 +30,7 @@ from olly.platform.http import platform_of
 from olly.policy_admin import public as people
 from olly.provider import service as provider_service
 from olly.web.pending import PENDING, pending_page
-from olly.web.rendering import PORTAL_TAG, redirect, render
+from olly.web.rendering import PORTAL_TAG, redirect, render, wants_fragment
 
 router = APIRouter(tags=[PORTAL_TAG], include_in_schema=False)
 
@@ -159,7 +159,7 @@ def find_care(
                 page = provider_service.search_directory(uow, query)
         except OllyError as exc:
             error = "; ".join(e["message"] for e in exc.extra.get("errors", [])) or exc.detail
-    template = "member/_providers.html" if request.headers.get("HX-Request") else "member/find_care.html"
+    template = "member/_providers.html" if wants_fragment(request) else "member/find_care.html"
     return render(request, template, {"page": page, "q": q, "zip": zip, "error": error, "portal": "member"})
 
 

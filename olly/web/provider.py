@@ -17,7 +17,7 @@ from olly.platform.http import platform_of
 from olly.provider import public as provider_public
 from olly.web.member import progress_of
 from olly.web.pending import PENDING, pending_page
-from olly.web.rendering import PORTAL_TAG, render
+from olly.web.rendering import PORTAL_TAG, render, wants_fragment
 
 router = APIRouter(prefix="/provider", tags=[PORTAL_TAG], include_in_schema=False)
 
@@ -53,7 +53,7 @@ def check_eligibility(
     progress = progress_of("Deductible", answer.get("deductible", [])) + progress_of(
         "Out-of-pocket maximum", answer.get("out_of_pocket", [])
     )
-    template = "provider/_answer.html" if request.headers.get("HX-Request") else "provider/eligibility.html"
+    template = "provider/_answer.html" if wants_fragment(request) else "provider/eligibility.html"
     return render(
         request,
         template,

@@ -67,6 +67,11 @@ environment: Final = Environment(
 environment.filters["money"] = _money
 
 
+def wants_fragment(request: Request) -> bool:
+    """An htmx request swapping part of a page (a history restore asks for the whole page)."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
+
+
 def csrf_token_of(request: Request) -> str:
     """The signed-in session's CSRF token (every form posts it back); empty when there is no session."""
     session = getattr(request.state, "olly_session", None)

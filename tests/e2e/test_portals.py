@@ -35,15 +35,19 @@ class Visit:
             ),
         )
 
-    def sign_in(self, who: str) -> None:
+    def sign_in(self, who: str, *, check_accessibility: bool = False) -> None:
         seed = self.portal.seed
         self.page.goto(self.portal.url("/"))
         assert self.page.url.endswith("/signin")
+        if check_accessibility:
+            assert self.axe() == []
         self.page.get_by_label("E-mail address").fill(seed["emails"][who])
         self.page.get_by_label("Password").fill(seed["password"])
         self.page.get_by_role("button", name="Sign in").click()
         if who in seed["totp"]:
             self.page.wait_for_url("**/signin/mfa")
+            if check_accessibility:
+                assert self.axe() == []
             code = pyotp.TOTP(seed["totp"][who]).at(datetime.now(UTC))
             self.page.get_by_label("6-digit code").fill(code)
             self.page.get_by_role("button", name="Continue").click()
@@ -86,7 +90,7 @@ def visit(browser: Any, portal: Portal, artifacts: Path, request: pytest.Fixture
 
 def test_member_signs_in_with_mfa_and_sees_the_id_card_and_coverage(visit, portal: Portal) -> None:  # type: ignore[no-untyped-def]
     tab = visit("member")
-    tab.sign_in("member")
+    tab.sign_in("member", check_accessibility=True)
     page = tab.page
     page.wait_for_url(portal.url("/"))
     assert page.get_by_role("heading", level=1).inner_text() == "Your plan"
@@ -110,6 +114,19 @@ def test_member_signs_in_with_mfa_and_sees_the_id_card_and_coverage(visit, porta
     page.goto(portal.url("/claims"))
     assert "Not available yet." in page.locator("main").inner_text()
     assert tab.csp_violations == []
+
+    # Installed as an app: the service worker keeps the shell, so offline the member sees the offline
+    # page — and never a cached copy of a page with their data.
+    scope = page.evaluate("async () => (await navigator.serviceWorker.ready).scope")
+    assert scope == portal.url("/")
+    page.reload()
+    tab.context.set_offline(True)
+    try:
+        page.goto(portal.url("/coverage"))
+        assert page.get_by_role("heading", level=1).inner_text() == "You are offline"
+        assert portal.seed["member"]["child"] not in page.content()
+    finally:
+        tab.context.set_offline(False)
 
 
 def test_employer_adds_a_dependent(visit, portal: Portal) -> None:  # type: ignore[no-untyped-def]
@@ -146,8 +163,14 @@ def test_provider_checks_eligibility(visit, portal: Portal) -> None:  # type: ig
     page.wait_for_url(portal.url("/provider"))
     member = portal.seed["member"]
     page.get_by_label("Member number").fill(member["member_number"])
-    page.get_by_label("Patient's family name").fill(member["family_name"])
+    page.get_by_label("Patient's family name").fill("Someone-Else")
     page.get_by_label("Patient's date of birth").fill(member["birth_date"])
+    page.get_by_role("button", name="Check").click()
+    refusal = page.locator("#answer").get_by_role("alert")
+    refusal.wait_for()
+    assert refusal.inner_text() == "Nothing matches what you entered. Check each detail and try again."
+
+    page.get_by_label("Patient's family name").fill(member["family_name"])
     page.get_by_role("button", name="Check").click()
     answer = page.get_by_test_id("eligibility-answer")
     answer.wait_for()

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 
+from olly.plans import service as plans_service
 from olly.platform.auth import totp
 from olly.platform.auth.roles import AccountKind, Role
 from olly.platform.auth.service import NewAccount
 from olly.platform.runtime import Platform
-from olly.plans import service as plans_service
 from olly.policy_admin import service as policy_admin
 from olly.provider import service as provider_service
 from tests.integration.provider.factories import individual
