@@ -24,7 +24,7 @@ from olly.kernel.errors import NotFound, OllyError
 from olly.plans import api as plans_api
 from olly.plans import public as plans_public
 from olly.plans.schemas import QuoteCreate
-from olly.platform.auth import SELF, Access, policy
+from olly.platform.auth import SELF, Access, path, policy
 from olly.platform.db import UnitOfWork
 from olly.platform.http import platform_of
 from olly.policy_admin import public as people
@@ -110,6 +110,19 @@ def id_card(request: Request, access: Access = Depends(policy("id_card.read", re
     return render(request, "member/card.html", {"answer": answer, "person": person, "portal": "member"})
 
 
+@router.get("/card/{party_id}")
+def dependent_id_card(
+    party_id: uuid.UUID,
+    request: Request,
+    access: Access = Depends(policy("id_card.read", resource=path("party_id", kind="member"))),
+) -> Response:
+    """A family member's card: the member's own, or a minor dependent's (the policy decides)."""
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        answer = _answer(request, uow, party_id)
+        person = people.person(uow, party_id)
+    return render(request, "member/card.html", {"answer": answer, "person": person, "portal": "member"})
+
+
 @router.get("/coverage")
 def coverage(request: Request, access: Access = Depends(policy("member.read", resource=SELF))) -> Response:
     party_id = _own_party(access)
@@ -126,6 +139,7 @@ def coverage(request: Request, access: Access = Depends(policy("member.read", re
                 family.append(
                     {
                         "relationship": fact.relationship,
+                        "party_id": fact.party_id,
                         "name": person.display_name if person else None,
                         "member_number": fact.member_number if shown else None,
                         "valid_from": fact.valid_from,

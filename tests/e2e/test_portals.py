@@ -110,6 +110,8 @@ def test_member_signs_in_with_mfa_and_sees_the_id_card_and_coverage(visit, porta
     assert page.locator("progress").count() >= 2  # deductible and out-of-pocket
     assert tab.axe() == []
     tab.shoot("coverage")
+    page.get_by_role("link", name=f"ID card of {portal.seed['member']['child']}").click()
+    assert page.get_by_test_id("card-name").inner_text() == portal.seed["member"]["child"]
 
     page.goto(portal.url("/claims"))
     assert "Not available yet." in page.locator("main").inner_text()

@@ -40,11 +40,14 @@ def test_a_new_staff_member_sets_up_totp_then_sees_the_credentialing_queue(sqlit
         provider_service.open_credentialing(uow, provider.id)
     app, _ = build_app(platform)
     control = control_of(app)
-    create_account(
+    staff = create_account(
         control,
         tenant,
         NewAccount(
-            AccountKind.STAFF, "creds@example.org", password=STRONG_PASSWORD, roles=frozenset({Role.CREDENTIALING})
+            AccountKind.STAFF,
+            "creds@example.org",
+            password=STRONG_PASSWORD,
+            roles=frozenset({Role.CREDENTIALING, Role.COMPLIANCE_AUDITOR}),
         ),
     )
     with https_client(app) as client:
@@ -68,7 +71,18 @@ def test_a_new_staff_member_sets_up_totp_then_sees_the_credentialing_queue(sqlit
         queue = client.get("/ops/credentialing")
         assert queue.status_code == 200
         assert _cells(queue.text) == [["Ines Duarte MD", "1234567893", "initial", "application", "2026-01-15", "—"]]
-        assert client.get("/ops/dlq").status_code == 403  # credentialing staff do not handle dead letters
+        refused = client.post(f"/ops/dlq/{provider.id}/redrive", data={"csrf_token": _csrf(queue.text)})
+        assert refused.status_code == 403  # neither role redrives dead letters
+        audit = client.get("/ops/audit", params={"action": "credentialing.read"})
+        (entry,) = _cells(audit.text)
+        assert entry[1:] == [
+            f"account:{staff}",
+            "compliance_auditor,credentialing",
+            "credentialing.read",
+            "credentialing",
+            "allowed",
+            "operations",
+        ]
 
 
 def test_an_employer_imports_a_roster_and_reads_its_error_report(sqlite_platform: Platform) -> None:
@@ -106,3 +120,13 @@ def test_an_employer_imports_a_roster_and_reads_its_error_report(sqlite_platform
         assert "1987-13-40" not in report.text  # the report names fields, never echoes values
         listing = client.get("/employer")
         assert [row[0] for row in _cells(listing.text)] == ["Maren Holt"]
+        policy_page = re.search(r'href="(/employer/policies/[0-9a-f-]+)"', listing.text)
+        assert policy_page is not None
+        page = client.get(policy_page.group(1))
+        ended = client.post(
+            policy_page.group(1) + "/termination",
+            data={"csrf_token": _csrf(page.text), "reason": "EMPLOYMENT_ENDED", "termination_date": "2026-03-31"},
+        )
+        assert ended.status_code == 200
+        assert "The policy is terminated." in ended.text
+        assert _cells(ended.text)[0][3] == "2026-02-01 – 2026-03-31"
