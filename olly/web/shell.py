@@ -58,7 +58,7 @@ def _control(request: Request) -> AccessControl:
     return control
 
 
-@router.get("/", dependencies=[])
+@router.get("/")
 def home(request: Request, access: Access = Depends(policy("session.read", resource=SELF))) -> Response:
     roles = access.principal.roles
     if Role.MEMBER not in roles:
