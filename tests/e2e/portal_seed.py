@@ -115,7 +115,6 @@ def main() -> None:
         BusRuntime(live.db, live.settings, default_registry(), live.outbox).drain()
         control = AccessControl()
         control.bind(live)
-        now = live.clock.now()
         secrets: dict[str, str] = {}
 
         def account(name: str, new: NewAccount, *, mfa: bool) -> str:
@@ -126,7 +125,8 @@ def main() -> None:
                     secret = control.identity.begin_totp(uow, account_id).secret
                 with live.db.unit_of_work(tenant) as uow:
                     # Enrolled with the previous step's code, so the journey's current code is fresh.
-                    control.identity.confirm_totp(uow, account_id, totp.code_at(secret, now - timedelta(seconds=30)))
+                    earlier = live.clock.now() - timedelta(seconds=30)
+                    control.identity.confirm_totp(uow, account_id, totp.code_at(secret, earlier))
                 secrets[name] = secret
             return new.email
 
