@@ -23,6 +23,7 @@ class Visit:
 
     def __init__(self, browser: Any, portal: Portal, artifacts: Path, name: str) -> None:
         self.context = browser.new_context(viewport=PHONE)
+        self.context.set_default_timeout(60_000)  # a busy CI machine, not a slow page, is what this absorbs
         self.page = self.context.new_page()
         self.portal = portal
         self.artifacts = artifacts
@@ -94,6 +95,10 @@ def test_member_signs_in_with_mfa_and_sees_the_id_card_and_coverage(visit, porta
     page = tab.page
     page.wait_for_url(portal.url("/"))
     assert page.get_by_role("heading", level=1).inner_text() == "Your plan"
+    page.keyboard.press("Tab")  # the first stop is the skip link, and it moves focus to the content
+    assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
     assert tab.axe() == []
     tab.shoot("home")
 
@@ -122,6 +127,7 @@ def test_member_signs_in_with_mfa_and_sees_the_id_card_and_coverage(visit, porta
     scope = page.evaluate("async () => (await navigator.serviceWorker.ready).scope")
     assert scope == portal.url("/")
     page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
     tab.context.set_offline(True)
     try:
         page.goto(portal.url("/coverage"))

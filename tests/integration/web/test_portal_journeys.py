@@ -30,8 +30,7 @@ def _cells(html: str) -> list[list[str]]:
     ]
 
 
-def test_a_new_staff_member_sets_up_totp_then_sees_the_credentialing_queue(sqlite_platform: Platform) -> None:
-    platform = sqlite_platform
+def test_a_new_staff_member_sets_up_totp_then_sees_the_credentialing_queue(platform: Platform) -> None:
     tenant = platform.settings.default_tenant_id
     with platform.db.unit_of_work(tenant) as uow:
         provider = provider_service.register_provider(
@@ -85,8 +84,7 @@ def test_a_new_staff_member_sets_up_totp_then_sees_the_credentialing_queue(sqlit
         ]
 
 
-def test_an_employer_imports_a_roster_and_reads_its_error_report(sqlite_platform: Platform) -> None:
-    platform = sqlite_platform
+def test_an_employer_imports_a_roster_and_reads_its_error_report(platform: Platform) -> None:
     tenant = platform.settings.default_tenant_id
     with platform.db.unit_of_work(tenant) as uow:
         plans_service.load_demo_plans(uow, plans_service.limits_from_settings(platform.settings))
