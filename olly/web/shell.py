@@ -20,7 +20,8 @@ from olly.platform.auth.api import _anonymous_ctx, _clear_session_cookies, _ctx,
 from olly.platform.auth.errors import AccessDenied, InvalidCredentials, RateLimited
 from olly.platform.auth.roles import Role
 from olly.platform.auth.sessions import ACTIVE, MFA_ENROLMENT_REQUIRED, MFA_REQUIRED
-from olly.web.rendering import PAGE_HEADERS, PORTAL_TAG, SECURITY_HEADERS, STATIC, redirect, render
+from olly.web.member import TILES
+from olly.web.rendering import PORTAL_TAG, SECURITY_HEADERS, STATIC, redirect, render
 
 router = APIRouter(tags=[PORTAL_TAG], include_in_schema=False)
 
@@ -63,8 +64,6 @@ def home(request: Request, access: Access = Depends(policy("session.read", resou
     roles = access.principal.roles
     if Role.MEMBER not in roles:
         return redirect(portal_of(roles))
-    from olly.web.member import TILES
-
     return render(request, "member/home.html", {"tiles": TILES, "portal": "member"})
 
 
@@ -211,6 +210,3 @@ def service_worker() -> Response:
         media_type="text/javascript",
         headers={**SECURITY_HEADERS, "Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
     )
-
-
-__all__ = ["PAGE_HEADERS", "portal_of", "router"]
