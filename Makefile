@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint bench crash format clean
+.PHONY: run test lint bench crash format clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,13 @@ run: $(VENV)/.installed-run
 	$(BIN)/olly demo seed --if-empty
 	$(BIN)/olly serve
 
-test: $(VENV)/.installed-dev
+# The portals' browser journeys drive Debian's chromium through Playwright (which never downloads a
+# browser). Installed here when missing; if it cannot be, they skip — or fail under OLLY_REQUIRE_SERVICES=1.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; } >/dev/null 2>&1 || \
+	  echo "chromium could not be installed: the browser journeys (tests/e2e/test_portals.py) will not run"
+
+test: $(VENV)/.installed-dev browser
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev

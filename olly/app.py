@@ -121,7 +121,7 @@ def create_app(platform: Platform | None = None, *, run_bus: bool | None = None)
 def _mount_domains(app: FastAPI) -> None:
     """Every domain's router, the adapters through which one domain reads another's public
     functions, and each domain's resolvers and personal-data handler on the access control."""
-    from olly import edi_links, roster
+    from olly import edi_links, roster, web
     from olly.billing import api as billing_api
     from olly.claims import api as claims_api
     from olly.claims import appeals_api, prior_auth_api
@@ -152,6 +152,7 @@ def _mount_domains(app: FastAPI) -> None:
         edi_api.install,
     ):
         install(control)
+    web.install(app)
     for router in (
         consent_api.router,
         policy_admin_api.router,

@@ -330,3 +330,58 @@ def verify(db: Database) -> VerifyReport:
             if problem is not None:
                 broken.append(problem)
     return VerifyReport(total, len(chains), tuple(broken))
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One audit record as an operator's search lists it: who, what, which kind, the outcome; no detail
+    field (it may name fields a person changed), and resource ids are opaque identifiers."""
+
+    occurred_at: datetime
+    subject: str
+    role: str
+    action: str
+    resource_type: str
+    resource_id: str | None
+    outcome: str
+    purpose: str | None
+    request_id: str | None
+
+
+def search(
+    db: Database,
+    tenant_id: uuid.UUID,
+    *,
+    subject: str | None = None,
+    action: str | None = None,
+    resource_id: str | None = None,
+    outcome: str | None = None,
+    limit: int = 100,
+) -> list[AuditEntry]:
+    """One tenant's audit records matching every filter given (exact matches), newest first."""
+    events = table_of(AuditEvent)
+    query = select(events).where(events.c.tenant_id == tenant_id)
+    for column, value in (
+        ("subject", subject),
+        ("action", action),
+        ("resource_id", resource_id),
+        ("outcome", outcome),
+    ):
+        if value:
+            query = query.where(events.c[column] == value)
+    with db.engine.connect() as connection:
+        rows = connection.execute(query.order_by(events.c.occurred_at.desc(), events.c.seq.desc()).limit(limit)).all()
+    return [
+        AuditEntry(
+            r.occurred_at,
+            r.subject,
+            r.role,
+            r.action,
+            r.resource_type,
+            r.resource_id,
+            r.outcome,
+            r.purpose,
+            r.request_id,
+        )
+        for r in rows
+    ]

@@ -161,3 +161,39 @@ def contract_fee_schedule(uow: UnitOfWork, contract_id: uuid.UUID) -> FeeSchedul
         return None
     schedule = repository.get_fee_schedule(uow.session, contract.fee_schedule_id)
     return service.schedule_terms(uow, schedule) if schedule is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialingQueueItem:
+    """One open credentialing request as the operations queue lists it."""
+
+    request_id: uuid.UUID
+    provider_id: uuid.UUID
+    npi: str
+    provider_name: str
+    kind: str
+    state: str
+    opened_on: date
+    submitted_on: date | None
+
+
+def credentialing_queue(uow: UnitOfWork, limit: int = 200) -> list[CredentialingQueueItem]:
+    """Open credentialing requests (application, verification, committee review), oldest first."""
+    items = []
+    for request in repository.requests_in_states(uow.session, sorted(s.value for s in r.OPEN_STATES), limit):
+        provider = repository.get_provider(uow.session, request.provider_id)
+        if provider is None:
+            continue
+        items.append(
+            CredentialingQueueItem(
+                request.id,
+                provider.id,
+                provider.npi,
+                service.provider_name(provider),
+                request.kind,
+                request.state,
+                request.opened_at.date(),
+                request.submitted_at.date() if request.submitted_at else None,
+            )
+        )
+    return items

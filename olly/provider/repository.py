@@ -760,3 +760,14 @@ def _rows(session: Session, tenant_id: uuid.UUID, ids: list[int]) -> list[Direct
     stmt = select(_directory).where(_directory.c.tenant_id == tenant_id, _directory.c.id.in_(ids))
     by_id = {row.id: dict(row._mapping) for row in session.execute(stmt)}
     return [DirectoryRow(by_id[i]) for i in ids if i in by_id]
+
+
+def requests_in_states(session: Session, states: Iterable[str], limit: int) -> list[m.CredentialingRequest]:
+    """Credentialing requests in the given states, oldest first (the work queue's order)."""
+    stmt = (
+        select(m.CredentialingRequest)
+        .where(m.CredentialingRequest.state.in_(list(states)))
+        .order_by(m.CredentialingRequest.opened_at, m.CredentialingRequest.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))

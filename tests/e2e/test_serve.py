@@ -46,6 +46,9 @@ def test_upgrade_then_serve_twice_keeps_data(tmp_path: Path) -> None:
         process, base = run_server(env, tmp_path)
         try:
             assert httpx.get(f"{base}/ready", timeout=5).status_code == 200
+            signin = httpx.get(f"{base}/signin", timeout=5)  # the portals are served too
+            assert (signin.status_code, signin.headers["content-type"]) == (200, "text/html; charset=utf-8")
+            assert 'action="/signin"' in signin.text
         finally:
             process.terminate()
             output = process.communicate(timeout=20)[0].decode()

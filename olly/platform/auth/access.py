@@ -8,7 +8,7 @@ Order of a decision, so that nothing leaks through the order itself:
 
 1. authenticate (bearer token, else session cookie) — 401 when missing or invalid;
 2. a session still awaiting its second factor may only reach the MFA routes — 401;
-3. unsafe methods on a cookie session need the session's CSRF token — 403;
+3. unsafe methods on a cookie session need the session's CSRF token (header, or a form's field) — 403;
 4. no role of the caller may ever do the action — 403, without looking the resource up;
 5. the resource is looked up: unknown, or someone else's — 404 either way (existence is hidden);
 6. session-only routes refuse bearer tokens — 403; step-up routes need a sign-in within the last
@@ -263,7 +263,7 @@ class AccessControl:
             raise MfaRequired("enter the code from your authenticator: POST /auth/mfa/verify")
         session = self.session_of(request)
         if principal.auth_method == "session" and request.method not in SAFE_METHODS:
-            presented = request.headers.get(CSRF_HEADER, "")
+            presented = str(request.headers.get(CSRF_HEADER) or getattr(request.state, "olly_form_csrf", ""))
             if session is None or not hmac.compare_digest(presented.encode(), session.csrf_token.encode()):
                 self._audit_denial(request, principal, declared, "csrf", None)
                 raise CsrfRejected(f"send the {CSRF_HEADER} header from the sign-in response")

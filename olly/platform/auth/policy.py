@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 LocatorSource = Literal["path", "query", "body", "self"]
 PUBLIC_ATTRIBUTE: Final = "olly_public"
+CSRF_FIELD: Final = "csrf_token"
+"""The form field that carries the session's CSRF token when a portal form posts without script."""
+FORM_TYPES: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +140,14 @@ class PolicyDependency:
 
     async def __call__(self, request: Request) -> Access:
         payload: Any = None
-        if self.resource is not None and self.resource.source == "body":
+        wants_body = self.resource is not None and self.resource.source == "body"
+        if request.headers.get("content-type", "").startswith(FORM_TYPES):
+            # A portal form: its CSRF token travels as a field, and a body locator names a field.
+            form = await request.form()
+            request.state.olly_form_csrf = str(form.get(CSRF_FIELD) or "")
+            if wants_body:
+                payload = {k: v for k, v in form.items() if isinstance(v, str)}
+        elif wants_body:
             try:
                 payload = await request.json()
             except ValueError:

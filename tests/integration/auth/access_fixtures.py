@@ -277,6 +277,11 @@ RESOURCE_FIXTURES: dict[str, Callable[[World, Seeded], list[Owned]]] = {
     "edi_file": edi_files,
     # Remittances are generated per payment run (no route reads one by id yet): nothing owned by A-D.
     "remittance": lambda world, seeded: [],
+    # The portal's ID card is the member's own (``SELF``): the world's people own it.
+    "id_card": people,
+    # Audit records name subjects and opaque ids, never the world's personal data: no owned object,
+    # and the collection probes check that no marker leaks into a listing.
+    "audit_log": lambda world, seeded: [],
 }
 
 #: Values for path parameters that name no resource of the route's policy (plans are read by any

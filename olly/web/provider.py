@@ -1,0 +1,86 @@
+"""The provider portal: eligibility check and credentialing status. Claim entry, 837 upload,
+remittances and prior authorisation wait for their domains (``pending.py``)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from olly.eligibility import api as eligibility_api
+from olly.eligibility.access import SEARCH_EVIDENCE
+from olly.platform.auth import SELF, Access, body, policy
+from olly.platform.http import platform_of
+from olly.provider import public as provider_public
+from olly.web.member import progress_of
+from olly.web.pending import PENDING, pending_page
+from olly.web.rendering import PORTAL_TAG, render, wants_fragment
+
+router = APIRouter(prefix="/provider", tags=[PORTAL_TAG], include_in_schema=False)
+
+
+@router.get("")
+def home(request: Request, access: Access = Depends(policy("session.read", resource=SELF))) -> Response:
+    today = platform_of(request).clock.today()
+    return render(request, "provider/eligibility.html", {"answer": None, "today": today, "portal": "provider"})
+
+
+@router.post("/eligibility")
+def check_eligibility(
+    request: Request,
+    member_number: Annotated[str, Form(min_length=3, max_length=32)],
+    birth_date: Annotated[date, Form()],
+    family_name: Annotated[str, Form(min_length=1, max_length=80)],
+    service_date: Annotated[date, Form()],
+    service_type: Annotated[str, Form(min_length=1, max_length=40)] = "30",
+    access: Access = Depends(policy("eligibility.read", resource=body("member_number", evidence=SEARCH_EVIDENCE))),
+) -> Response:
+    # The decision point matched number, birth date and name to one person (or refused with 404).
+    try:
+        inquiry = eligibility_api.EligibilitySearch(
+            member_number=member_number,
+            birth_date=birth_date,
+            family_name=family_name,
+            service_date=service_date,
+            service_type=service_type,
+        )
+    except ValidationError:
+        return render(request, "provider/_answer.html", {"answer": None, "progress": []}, status_code=422)
+    answer = eligibility_api.search(inquiry, request, access)
+    progress = progress_of("Deductible", answer.get("deductible", [])) + progress_of(
+        "Out-of-pocket maximum", answer.get("out_of_pocket", [])
+    )
+    template = "provider/_answer.html" if wants_fragment(request) else "provider/eligibility.html"
+    return render(
+        request,
+        template,
+        {"answer": answer, "progress": progress, "today": service_date, "portal": "provider"},
+    )
+
+
+@router.get("/credentialing")
+def credentialing(request: Request, access: Access = Depends(policy("credentialing.read", resource=SELF))) -> Response:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        providers = [
+            found
+            for npi in sorted(access.principal.provider_ids)
+            if (found := provider_public.provider_by_npi(uow, npi)) is not None
+        ]
+    return render(request, "provider/credentialing.html", {"providers": providers, "portal": "provider"})
+
+
+def _pending(key: str, action: str) -> None:
+    spec = PENDING[key]
+
+    @router.get(spec.path.removeprefix("/provider"), name=f"pending_{key}")
+    def page(request: Request, access: Access = Depends(policy(action, resource=SELF))) -> Response:
+        return pending_page(request, spec, "provider")
+
+
+_pending("provider_claims", "claim.read")
+_pending("provider_claims_837", "edi_file.write")
+_pending("provider_remittances", "remittance.read")
+_pending("provider_prior_authorisations", "prior_auth.read")
