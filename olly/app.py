@@ -120,7 +120,7 @@ def create_app(platform: Platform | None = None, *, run_bus: bool | None = None)
 def _mount_domains(app: FastAPI) -> None:
     """Every domain's router, the adapters through which one domain reads another's public
     functions, and each domain's resolvers and personal-data handler on the access control."""
-    from olly import roster
+    from olly import codes, roster
     from olly.consent import api as consent_api
     from olly.eligibility import api as eligibility_api
     from olly.eligibility.plan_benefits import PlanBenefitSource
@@ -149,5 +149,6 @@ def _mount_domains(app: FastAPI) -> None:
         eligibility_api.router,
         plans_api.router,
         bus_api.router,
+        codes.router,
     ):
         app.include_router(router)
