@@ -37,6 +37,13 @@ class CodePage(Generic[T]):
     page_size: int
 
 
+def warm() -> None:
+    """Load both code sets and the ICD-10-CM search index now (seconds of CPU), so that the first
+    look-up does not pay for it; the app runs this in a background thread at start."""
+    icd10._search_index()
+    hcpcs._tables()
+
+
 def words_of(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(text.lower()))
 

@@ -138,6 +138,26 @@ def affiliates_of(session: Session, organisation_id: uuid.UUID) -> list[uuid.UUI
     return sorted(session.scalars(stmt), key=str)
 
 
+def owner_ids(session: Session, provider_id: uuid.UUID, on: date) -> frozenset[str] | None:
+    """Who a provider record belongs to, as provider users name themselves: its NPI, its own id
+    (an organisation user names its organisation by id) and the organisations it is affiliated with
+    on ``on``. ``None`` when there is no such provider."""
+    npi = session.scalar(select(m.Provider.npi).where(m.Provider.id == provider_id))
+    if npi is None:
+        return None
+    a = m.ProviderAffiliation
+    organisations = session.scalars(
+        select(a.organisation_id).where(
+            a.provider_id == provider_id, a.start_on <= on, or_(a.end_on.is_(None), a.end_on >= on)
+        )
+    )
+    return frozenset({npi, str(provider_id), *(str(o) for o in organisations)})
+
+
+def provider_of_request(session: Session, request_id: uuid.UUID) -> uuid.UUID | None:
+    return session.scalar(select(m.CredentialingRequest.provider_id).where(m.CredentialingRequest.id == request_id))
+
+
 def get_affiliation(session: Session, affiliation_id: uuid.UUID) -> m.ProviderAffiliation | None:
     return session.get(m.ProviderAffiliation, affiliation_id)
 

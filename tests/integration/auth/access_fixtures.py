@@ -133,6 +133,9 @@ RESOURCE_FIXTURES: dict[str, Callable[[World, Seeded], list[Owned]]] = {
     # Credentialing files are practitioners', not the world's members: none is owned by A-D, and the
     # collection probes check that no member's personal data leaks into a credentialing response.
     "credentialing": lambda world, seeded: [],
+    # Provider records likewise: their owners are NPIs, not A-D (provider self-service has its own
+    # tests in tests/integration/provider/test_self_service.py).
+    "provider": lambda world, seeded: [],
 }
 
 #: Values for path parameters that name no resource of the route's policy (plans are read by any
