@@ -260,12 +260,20 @@ class PolicyGuard:
     def __init__(self, app: ASGIApp, on_refusal: Callable[[Scope, str], None] | None = None) -> None:
         self.app = app
         self.on_refusal = on_refusal
+        self._expanded: tuple[int, int, list[Any]] | None = None
+
+    def _served(self, routes: list[BaseRoute]) -> list[Any]:
+        """The served routes, expanded once per set of routes (not on every request)."""
+        key = (id(routes), len(routes))
+        if self._expanded is None or self._expanded[:2] != key:
+            self._expanded = (*key, served_routes(routes))
+        return self._expanded[2]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             router_app = scope.get("app")
             routes = getattr(getattr(router_app, "router", None), "routes", [])
-            for route in served_routes(routes):
+            for route in self._served(routes):
                 match, _ = route.matches(scope)
                 if match is not Match.FULL:
                     continue
