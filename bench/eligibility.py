@@ -181,6 +181,7 @@ def run(engine: str, seconds: float) -> None:
                     f"{base}/api/v1/eligibility",
                     params={"memberId": members[-1], "serviceDate": SERVICE_DATE},
                     headers=headers,
+                    timeout=30,
                 ).json()
                 if answer.get("covered"):
                     break
