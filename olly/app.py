@@ -58,6 +58,8 @@ def create_app(platform: Platform | None = None, *, run_bus: bool | None = None)
             discover_jobs(scheduler)
             threading.Thread(target=scheduler.run, args=(stop_jobs,), name="olly-jobs", daemon=True).start()
         app.state.bus = bus
+        # Code look-ups read tables that take seconds to build: build them now, off the request path.
+        threading.Thread(target=_warm_code_sets, name="olly-code-sets", daemon=True).start()
         log.info("olly started", version=olly.__version__, bus_in_process=bus is not None)
         try:
             yield
@@ -118,10 +120,19 @@ def create_app(platform: Platform | None = None, *, run_bus: bool | None = None)
     return app
 
 
+def _warm_code_sets() -> None:
+    from olly.codesets.lookup import warm
+
+    try:
+        warm()
+    except Exception:  # a look-up will try again (and report) on first use
+        log.exception("code sets not loaded at start")
+
+
 def _mount_domains(app: FastAPI) -> None:
     """Every domain's router, the adapters through which one domain reads another's public
     functions, and each domain's resolvers and personal-data handler on the access control."""
-    from olly import edi_links, roster, web
+    from olly import codes, edi_links, roster, web
     from olly.billing import api as billing_api
     from olly.claims import api as claims_api
     from olly.claims import appeals_api, prior_auth_api
@@ -134,6 +145,7 @@ def _mount_domains(app: FastAPI) -> None:
     from olly.plans import api as plans_api
     from olly.platform.bus import api as bus_api
     from olly.policy_admin import api as policy_admin_api
+    from olly.provider import api as provider_api
 
     app.state.plan_catalog = PlansCatalog()
     app.state.benefit_source = PlanBenefitSource()
@@ -150,6 +162,7 @@ def _mount_domains(app: FastAPI) -> None:
         prior_auth_api.install,
         appeals_api.install,
         edi_api.install,
+        provider_api.install,
     ):
         install(control)
     web.install(app)
@@ -166,5 +179,6 @@ def _mount_domains(app: FastAPI) -> None:
         prior_auth_api.router,
         appeals_api.router,
         edi_api.router,
+        codes.router,
     ):
         app.include_router(router)

@@ -46,6 +46,8 @@ claims_cli.app.add_typer(claims_authorization_cli.prior_auth_app, name="prior-au
 claims_cli.app.add_typer(claims_authorization_cli.appeals_app, name="appeals")
 app.add_typer(claims_cli.app, name="claims")
 app.add_typer(billing_cli.app, name="billing")
+codes_app = typer.Typer(help="Look up ICD-10-CM and HCPCS codes by code prefix or words.", no_args_is_help=True)
+app.add_typer(codes_app, name="codes")
 
 out = Console()
 err = Console(stderr=True)
@@ -73,6 +75,62 @@ def _platform(create_keys: bool = True):  # type: ignore[no-untyped-def]
         return build_platform(create_keys=create_keys)
     except OllyError as exc:
         raise fail(exc.detail) from None
+
+
+def _print_codes(rows: list[tuple[str, str]], total: int, page: int, page_size: int) -> None:
+    if not rows:
+        out.print("no matching codes")
+        return
+    for code, description in rows:
+        out.print(f"{code:<9} {description}", highlight=False, markup=False, soft_wrap=True)
+    pages = (total + page_size - 1) // page_size
+    out.print(f"page {page} of {pages} ({total} codes)", highlight=False)
+
+
+CodeQuery = Annotated[str, typer.Argument(help="a code prefix (E11, J12) or words")]
+ValidOnOption = Annotated[str | None, typer.Option("--valid-on", help="date of service, YYYY-MM-DD")]
+PageOption = Annotated[int, typer.Option("--page", min=1)]
+PageSizeOption = Annotated[int, typer.Option("--page-size", min=1, max=100)]
+
+
+def _valid_on(text: str | None):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise fail(f"--valid-on: {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+@codes_app.command("icd10")
+def codes_icd10(
+    query: CodeQuery,
+    valid_on: ValidOnOption = None,
+    billable_only: Annotated[bool, typer.Option("--billable-only", help="leaf codes only")] = False,
+    page: PageOption = 1,
+    page_size: PageSizeOption = 20,
+) -> None:
+    """ICD-10-CM diagnosis codes, best match first."""
+    from olly.codesets.lookup import find_diagnoses
+
+    found = find_diagnoses(
+        query, valid_on=_valid_on(valid_on), billable_only=billable_only, page=page, page_size=page_size
+    )
+    rows = [(c.dotted, c.description + ("" if c.billable else "  (not billable)")) for c in found.results]
+    _print_codes(rows, found.total, page, page_size)
+
+
+@codes_app.command("hcpcs")
+def codes_hcpcs(
+    query: CodeQuery, valid_on: ValidOnOption = None, page: PageOption = 1, page_size: PageSizeOption = 20
+) -> None:
+    """HCPCS Level II codes, best match first."""
+    from olly.codesets.lookup import find_hcpcs
+
+    found = find_hcpcs(query, valid_on=_valid_on(valid_on), page=page, page_size=page_size)
+    _print_codes([(c.code, c.description) for c in found.results], found.total, page, page_size)
 
 
 @app.command()

@@ -40,8 +40,8 @@ class EligibilityFacts:
         party_id = parse_uuid(ref.resource_id)
         if party_id is None:
             return ResourceFacts(kind=ref.kind)
-        with context.db.unit_of_work(context.tenant_id, read_only=True) as uow:
-            groups = _groups(uow, party_id)
+        # Asked on every request by member id: cached, and invalidated with the person's answers.
+        groups = service.group_accounts(context.db, context.tenant_id, party_id, lambda uow: _groups(uow, party_id))
         return ResourceFacts(
             kind=ref.kind, resource_id=str(party_id), party_ids=frozenset({party_id}), group_account_ids=groups
         )

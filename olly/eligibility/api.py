@@ -12,6 +12,8 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from olly.eligibility import service
@@ -20,6 +22,7 @@ from olly.eligibility.events import CoverageVerified
 from olly.platform.audit import AuditRecord
 from olly.platform.auth import Access, body, policy, query
 from olly.platform.auth.access import AccessControl
+from olly.platform.cache import MemoryCache, json_bytes
 from olly.platform.http import platform_of
 
 router = APIRouter(prefix="/api/v1/eligibility", tags=["eligibility"])
@@ -43,24 +46,36 @@ class EligibilitySearch(BaseModel):
 
 def _answer(
     request: Request, access: Access, party_id: uuid.UUID | None, on: date, service_type: str
-) -> dict[str, Any]:
+) -> service.Answer:
+    """The answer, from the cache when it holds it (no unit of work opened), else from the read model."""
     platform = platform_of(request)
     tenant = access.principal.tenant_id
     if party_id is None:
-        answer: dict[str, Any] = {
+        document: dict[str, Any] = {
             "member_id": None,
             "service_date": on.isoformat(),
             "service_type": service_type.upper(),
             "covered": False,
             "status": "NOT_FOUND",
         }
-    else:
-        with platform.db.unit_of_work(tenant, read_only=True) as uow:
-            answer = service.check(
-                uow, party_id, on, service_type, request.app.state.benefit_source, request.app.state.eligibility_cache
-            )
+        return service.Answer(document, json_bytes(document))
+    cache = request.app.state.eligibility_cache
+    key = service.answer_key(cache, tenant, party_id, on, service_type)
+    found = service.cached_answer(cache, key)
+    if found is not None:
+        return found
+    with platform.db.unit_of_work(tenant, read_only=True) as uow:
+        return service.answer(uow, party_id, on, service_type, request.app.state.benefit_source, cache, key)
+
+
+def _respond(request: Request, access: Access, party_id: uuid.UUID | None, found: service.Answer) -> Response:
+    """Send the answer's bytes; the verified event and the check's audit record are queued for the
+    background writers (group commit), so a cached answer costs no database work at all."""
+    platform = platform_of(request)
+    tenant = access.principal.tenant_id
+    document = found.document
     request.app.state.verified_events.publish(
-        tenant, _verified_event(answer, platform.clock.now()), key=party_id or "unknown"
+        tenant, _verified_event(document, platform.clock.now()), key=party_id or "unknown"
     )
     platform.audit.submit(
         AuditRecord(
@@ -72,10 +87,33 @@ def _answer(
             purpose=access.purpose,
             request_id=access.request_id,
             tenant_id=tenant,
-            detail={"status": answer["status"]},
+            detail={"status": document["status"]},
         )
     )
-    return answer
+    return Response(content=found.body, media_type="application/json")
+
+
+async def _check(request: Request, access: Access, party_id: uuid.UUID | None, on: date, service_type: str) -> Response:
+    cache = request.app.state.eligibility_cache
+    if party_id is not None and isinstance(cache, MemoryCache):
+        # An in-process cache answers without leaving the event loop; anything else (Redis, the
+        # read model) runs in the thread pool.
+        found = service.cached_answer(
+            cache, service.answer_key(cache, access.principal.tenant_id, party_id, on, service_type)
+        )
+        if found is not None:
+            return _respond(request, access, party_id, found)
+    found = await run_in_threadpool(_answer, request, access, party_id, on, service_type)
+    return _respond(request, access, party_id, found)
+
+
+def search_document(inquiry: EligibilitySearch, request: Request, access: Access) -> dict[str, Any]:
+    """The search's answer as a document, for the portals that render it (blocking: call it from a
+    synchronous route). The same answer, verified event and audit record as ``POST /search``."""
+    party_id = next(iter(access.facts.party_ids), None) if access.facts is not None else None
+    found = _answer(request, access, party_id, inquiry.service_date, inquiry.service_type)
+    _respond(request, access, party_id, found)
+    return found.document
 
 
 def _verified_event(answer: dict[str, Any], now: datetime) -> CoverageVerified:
@@ -97,24 +135,43 @@ def _verified_event(answer: dict[str, Any], now: datetime) -> CoverageVerified:
     )
 
 
-@router.get("", summary="Is this member covered on this date, and for this service?")
-def check(
+#: The answer is sent as cached bytes; the schema says what it is.
+ANSWER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The eligibility answer",
+        "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}},
+    }
+}
+
+
+@router.get(
+    "",
+    summary="Is this member covered on this date, and for this service?",
+    response_class=Response,
+    responses=ANSWER_RESPONSES,
+)
+async def check(
     request: Request,
     member_id: Annotated[uuid.UUID, Query(alias="memberId")],
     service_date: Annotated[date, Query(alias="serviceDate")],
     service_type: Annotated[str, Query(alias="serviceType", min_length=1, max_length=40)] = "30",
     access: Access = Depends(policy("eligibility.read", resource=query("memberId"))),
-) -> dict[str, Any]:
-    return _answer(request, access, member_id, service_date, service_type)
+) -> Response:
+    return await _check(request, access, member_id, service_date, service_type)
 
 
-@router.post("/search", summary="Find the member by number, date of birth and name, then check")
-def search(
+@router.post(
+    "/search",
+    summary="Find the member by number, date of birth and name, then check",
+    response_class=Response,
+    responses=ANSWER_RESPONSES,
+)
+async def search(
     inquiry: EligibilitySearch,
     request: Request,
     access: Access = Depends(policy("eligibility.read", resource=body("member_number", evidence=SEARCH_EVIDENCE))),
-) -> dict[str, Any]:
+) -> Response:
     # The decision point already matched number, birth date and name (all three, one person):
     # the answer is about that person or nobody.
     party_id = next(iter(access.facts.party_ids), None) if access.facts is not None else None
-    return _answer(request, access, party_id, inquiry.service_date, inquiry.service_type)
+    return await _check(request, access, party_id, inquiry.service_date, inquiry.service_type)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -12,8 +14,8 @@ from olly.eligibility.repository import EligibilityRepository
 from olly.enrollment import public as enrollment
 from olly.kernel.ids import uuid7
 from olly.kernel.money import Money
-from olly.platform.cache import Cache
-from olly.platform.db import UnitOfWork
+from olly.platform.cache import Cache, json_bytes, shared_cache
+from olly.platform.db import Database, UnitOfWork
 from olly.policy_admin import public as people
 
 #: How long an answer may be served from the cache (the transaction seed suggests 30 s to 2 min).
@@ -167,6 +169,44 @@ def _row(record: CoverageRecord) -> rules.CoverageRow:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An eligibility answer: the JSON-ready document and its serialised bytes (what is sent)."""
+
+    document: dict[str, Any]
+    body: bytes
+
+
+def answer_key(cache: Cache, tenant_id: uuid.UUID, party_id: uuid.UUID, on: date, service_type: str) -> str:
+    """The cache key of one answer: the person's current generation, the date and the service type
+    (any coverage change for the person bumps the generation, abandoning every such key)."""
+    subject = _subject(tenant_id, party_id)
+    return f"{subject}:{cache.generation(subject)}:{on.isoformat()}:{service_type.upper()}"
+
+
+def cached_answer(cache: Cache, key: str) -> Answer | None:
+    """The fast path's first step, before any unit of work is opened."""
+    found = cache.get_document(key)
+    return Answer(found[0], found[1]) if found is not None else None
+
+
+def answer(
+    uow: UnitOfWork,
+    party_id: uuid.UUID,
+    on: date,
+    service_type: str,
+    benefits: BenefitSource,
+    cache: Cache | None = None,
+    key: str | None = None,
+) -> Answer:
+    """Compute the answer from the read model and keep it under ``key`` (from ``answer_key``, taken
+    before the read so that an invalidation during the read makes the entry unreachable)."""
+    document = check(uow, party_id, on, service_type, benefits)
+    if cache is not None and key is not None:
+        return Answer(document, cache.set_document(key, document, ANSWER_TTL_SECONDS))
+    return Answer(document, json_bytes(document))
+
+
 def check(
     uow: UnitOfWork,
     party_id: uuid.UUID,
@@ -176,20 +216,35 @@ def check(
     cache: Cache | None = None,
 ) -> dict[str, Any]:
     """The eligibility answer for one person, date and service type, as a JSON-ready document."""
-    tenant = uow.require_tenant()
     key = None
     if cache is not None:
-        subject = _subject(tenant, party_id)
-        key = f"{subject}:{cache.generation(subject)}:{on.isoformat()}:{service_type.upper()}"
-        cached = cache.get(key)
-        if cached is not None:
-            return dict(cached)
+        key = answer_key(cache, uow.require_tenant(), party_id, on, service_type)
+        hit = cached_answer(cache, key)
+        if hit is not None:
+            return dict(hit.document)
     rows = [_row(r) for r in EligibilityRepository(uow).records_of(party_id)]
     decision = rules.decide(rows, on)
-    answer = _render(uow, decision, party_id, on, service_type, benefits)
+    document = _render(uow, decision, party_id, on, service_type, benefits)
     if cache is not None and key is not None:
-        cache.set(key, answer, ANSWER_TTL_SECONDS)
-    return answer
+        cache.set_document(key, document, ANSWER_TTL_SECONDS)
+    return document
+
+
+def group_accounts(
+    db: Database, tenant_id: uuid.UUID, party_id: uuid.UUID, load: Callable[[UnitOfWork], Iterable[uuid.UUID]]
+) -> frozenset[uuid.UUID]:
+    """The person's group accounts for the policy decision point (``access.py`` loads them),
+    cached like the answers and abandoned with them when the person's coverage changes."""
+    cache = shared_cache(db.settings.redis_url)
+    subject = _subject(tenant_id, party_id)
+    key = f"{subject}:{cache.generation(subject)}:groups"
+    hit = cache.get(key)
+    if isinstance(hit, list):
+        return frozenset(uuid.UUID(g) for g in hit)
+    with db.unit_of_work(tenant_id, read_only=True) as uow:
+        groups = frozenset(load(uow))
+    cache.set(key, sorted(str(g) for g in groups), ANSWER_TTL_SECONDS)
+    return groups
 
 
 def find_member(uow: UnitOfWork, member_number: str, birth_date: date, family_name: str) -> uuid.UUID | None:

@@ -19,10 +19,24 @@ from olly.platform.logging import get_logger
 log = get_logger("olly.cache")
 
 
+def json_bytes(value: Any) -> bytes:
+    """``value`` as compact UTF-8 JSON, byte for byte what FastAPI's ``JSONResponse`` would send."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode()
+
+
 class Cache(Protocol):
     def get(self, key: str) -> Any | None: ...
 
     def set(self, key: str, value: Any, ttl_seconds: float) -> None: ...
+
+    def get_document(self, key: str) -> tuple[Any, bytes] | None:
+        """A JSON document stored with ``set_document``: the value and its serialised bytes, so a
+        fast path can send the bytes as they are."""
+        ...
+
+    def set_document(self, key: str, value: Any, ttl_seconds: float) -> bytes:
+        """Store a JSON-ready value with its serialisation; returns the bytes."""
+        ...
 
     def generation(self, subject: str) -> int: ...
 
@@ -58,6 +72,15 @@ class MemoryCache:
             while len(self._data) > self._max:
                 self._data.popitem(last=False)
 
+    def get_document(self, key: str) -> tuple[Any, bytes] | None:
+        found = self.get(key)
+        return found if isinstance(found, tuple) else None
+
+    def set_document(self, key: str, value: Any, ttl_seconds: float) -> bytes:
+        body = json_bytes(value)
+        self.set(key, (value, body), ttl_seconds)
+        return body
+
     def generation(self, subject: str) -> int:
         return self._generations.get(subject, 0)
 
@@ -89,6 +112,25 @@ class RedisCache:
             self._redis.set(self._prefix + key, json.dumps(value), px=max(1, int(ttl_seconds * 1000)))
         except self._failure:
             log.warning("cache set failed")
+
+    def get_document(self, key: str) -> tuple[Any, bytes] | None:
+        try:
+            raw = self._redis.get(self._prefix + key)
+        except self._failure:
+            log.warning("cache get failed")
+            return None
+        if raw is None:
+            return None
+        body = raw if isinstance(raw, bytes) else str(raw).encode()
+        return json.loads(body), body
+
+    def set_document(self, key: str, value: Any, ttl_seconds: float) -> bytes:
+        body = json_bytes(value)
+        try:
+            self._redis.set(self._prefix + key, body, px=max(1, int(ttl_seconds * 1000)))
+        except self._failure:
+            log.warning("cache set failed")
+        return body
 
     def generation(self, subject: str) -> int:
         try:

@@ -1,7 +1,9 @@
 """HTTP API of the provider domain. Routes stay thin: validate, open the unit of work, call the
 service, render. Every route declares its policy: registry, credentialing and contract work is for
-staff whose role grants it (docs/security.md); the directory search is public. Provider self-service
-(a provider user acting on its own record) needs the provider resolver, which is not built yet."""
+staff whose role grants it (docs/security.md); the directory search is public. Provider users serve
+themselves through the provider and credentialing resolvers (``access.py``): their own listing's
+languages, new-patient acceptance and locations, their own credentialing file and application,
+their own contracts."""
 
 from __future__ import annotations
 
@@ -15,15 +17,27 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request, status
 
 from olly.kernel.money import Money
-from olly.platform.auth import policy, public
+from olly.platform.auth import path, policy, public
+from olly.platform.auth.access import AccessControl
 from olly.platform.db import UnitOfWork
 from olly.provider import rules as r
 from olly.provider import schemas as s
 from olly.provider import service
+from olly.provider.access import CredentialingFacts, ProviderFacts
 
 router = APIRouter(tags=["providers"])
 
 IMPORT_BATCH_ROWS = 500
+
+#: A provider record named by the path, for self-service routes (the provider resolver).
+OWN_PROVIDER = path("provider_id", kind="provider")
+#: A credentialing request named by the path (the credentialing resolver).
+OWN_REQUEST = path("request_id")
+
+
+def install(control: AccessControl) -> None:
+    control.resolvers.register("provider", ProviderFacts())
+    control.resolvers.register("credentialing", CredentialingFacts())
 
 
 @contextmanager
@@ -212,11 +226,28 @@ def update_provider(request: Request, provider_id: uuid.UUID, body: s.ProviderUp
         return _provider(service.provider_details(uow, provider_id))
 
 
+@router.patch(
+    "/providers/{provider_id}/directory",
+    summary="Keep a listing current: new-patient acceptance and languages (the provider itself, or staff)",
+    dependencies=[Depends(policy("provider_directory.write", resource=OWN_PROVIDER))],
+)
+def update_directory_listing(
+    request: Request, provider_id: uuid.UUID, body: s.DirectoryListingUpdate
+) -> s.ProviderRead:
+    changes = service.ProviderChanges(
+        accepting_new_patients=body.accepting_new_patients,
+        languages=tuple(c.strip().lower() for c in body.languages) if body.languages is not None else None,
+    )
+    with _unit_of_work(request) as uow:
+        service.update_provider(uow, provider_id, changes)
+        return _provider(service.provider_details(uow, provider_id))
+
+
 @router.post(
     "/providers/{provider_id}/locations",
     status_code=status.HTTP_201_CREATED,
     summary="Add a location",
-    dependencies=[Depends(policy("provider.write"))],
+    dependencies=[Depends(policy("provider_directory.write", resource=OWN_PROVIDER))],
 )
 def add_location(request: Request, provider_id: uuid.UUID, body: s.LocationCreate) -> s.LocationRead:
     with _unit_of_work(request) as uow:
@@ -228,7 +259,7 @@ def add_location(request: Request, provider_id: uuid.UUID, body: s.LocationCreat
     "/providers/{provider_id}/locations/{location_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a location",
-    dependencies=[Depends(policy("provider.write"))],
+    dependencies=[Depends(policy("provider_directory.write", resource=OWN_PROVIDER))],
 )
 def remove_location(request: Request, provider_id: uuid.UUID, location_id: uuid.UUID) -> None:
     with _unit_of_work(request) as uow:
@@ -301,7 +332,7 @@ def search_taxonomies(
     "/providers/{provider_id}/credentialing-requests",
     status_code=status.HTTP_201_CREATED,
     summary="Open a credentialing application (initial or recredentialing)",
-    dependencies=[Depends(policy("credentialing.write"))],
+    dependencies=[Depends(policy("credentialing.apply", resource=OWN_PROVIDER))],
 )
 def open_credentialing(request: Request, provider_id: uuid.UUID) -> s.CredentialingRequestRead:
     with _unit_of_work(request) as uow:
@@ -312,7 +343,7 @@ def open_credentialing(request: Request, provider_id: uuid.UUID) -> s.Credential
 @router.get(
     "/credentialing-requests/{request_id}",
     summary="A credentialing request with documents and checklist",
-    dependencies=[Depends(policy("credentialing.read"))],
+    dependencies=[Depends(policy("credentialing.read", resource=OWN_REQUEST))],
 )
 def get_credentialing_request(request: Request, request_id: uuid.UUID) -> s.CredentialingRequestRead:
     with _unit_of_work(request, read_only=True) as uow:
@@ -323,7 +354,7 @@ def get_credentialing_request(request: Request, request_id: uuid.UUID) -> s.Cred
     "/credentialing-requests/{request_id}/documents",
     status_code=status.HTTP_201_CREATED,
     summary="Record a document received with the application (metadata)",
-    dependencies=[Depends(policy("credentialing.write"))],
+    dependencies=[Depends(policy("credentialing.apply", resource=OWN_REQUEST))],
 )
 def add_document(request: Request, request_id: uuid.UUID, body: s.DocumentCreate) -> s.DocumentRead:
     metadata = service.DocumentMetadata(body.kind, body.file_name, body.content_type, body.size_bytes, body.sha256)
@@ -335,7 +366,7 @@ def add_document(request: Request, request_id: uuid.UUID, body: s.DocumentCreate
 @router.post(
     "/credentialing-requests/{request_id}/submission",
     summary="Submit the application for verification",
-    dependencies=[Depends(policy("credentialing.write"))],
+    dependencies=[Depends(policy("credentialing.apply", resource=OWN_REQUEST))],
 )
 def submit_application(request: Request, request_id: uuid.UUID) -> s.CredentialingRequestRead:
     with _unit_of_work(request) as uow:
@@ -380,7 +411,7 @@ def decide(request: Request, request_id: uuid.UUID, body: s.DecisionCreate) -> s
 @router.post(
     "/credentialing-requests/{request_id}/withdrawal",
     summary="Withdraw an open application",
-    dependencies=[Depends(policy("credentialing.write"))],
+    dependencies=[Depends(policy("credentialing.apply", resource=OWN_REQUEST))],
 )
 def withdraw(request: Request, request_id: uuid.UUID) -> s.CredentialingRequestRead:
     with _unit_of_work(request) as uow:
@@ -416,7 +447,7 @@ def lift_sanction(request: Request, sanction_id: uuid.UUID, body: s.SanctionLift
 @router.get(
     "/providers/{provider_id}/credentialing",
     summary="Credentialing timeline: changes, reminders, timers",
-    dependencies=[Depends(policy("credentialing.read"))],
+    dependencies=[Depends(policy("credentialing.read", resource=OWN_PROVIDER))],
 )
 def credentialing_timeline(request: Request, provider_id: uuid.UUID) -> s.TimelineRead:
     with _unit_of_work(request, read_only=True) as uow:
@@ -475,7 +506,7 @@ def create_contract(request: Request, provider_id: uuid.UUID, body: s.ContractCr
 @router.get(
     "/providers/{provider_id}/contracts",
     summary="A provider's contracts",
-    dependencies=[Depends(policy("contract.read"))],
+    dependencies=[Depends(policy("contract.read", resource=OWN_PROVIDER))],
 )
 def list_contracts(request: Request, provider_id: uuid.UUID) -> list[s.ContractRead]:
     with _unit_of_work(request, read_only=True) as uow:

@@ -7,6 +7,7 @@ SQLite's single writer already serialises them).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -136,6 +137,26 @@ def affiliates_of(session: Session, organisation_id: uuid.UUID) -> list[uuid.UUI
         .distinct()
     )
     return sorted(session.scalars(stmt), key=str)
+
+
+def owner_ids(session: Session, provider_id: uuid.UUID, on: date) -> frozenset[str] | None:
+    """Who a provider record belongs to, as provider users name themselves: its NPI, its own id
+    (an organisation user names its organisation by id) and the organisations it is affiliated with
+    on ``on``. ``None`` when there is no such provider."""
+    npi = session.scalar(select(m.Provider.npi).where(m.Provider.id == provider_id))
+    if npi is None:
+        return None
+    a = m.ProviderAffiliation
+    organisations = session.scalars(
+        select(a.organisation_id).where(
+            a.provider_id == provider_id, a.start_on <= on, or_(a.end_on.is_(None), a.end_on >= on)
+        )
+    )
+    return frozenset({npi, str(provider_id), *(str(o) for o in organisations)})
+
+
+def provider_of_request(session: Session, request_id: uuid.UUID) -> uuid.UUID | None:
+    return session.scalar(select(m.CredentialingRequest.provider_id).where(m.CredentialingRequest.id == request_id))
 
 
 def get_affiliation(session: Session, affiliation_id: uuid.UUID) -> m.ProviderAffiliation | None:
@@ -458,6 +479,8 @@ _TEXT_COLUMNS = "{display_name specialties taxonomy_text organisation_names}"
 #: The last word matches as a prefix once it has this many letters ("car" finds cardiology); a
 #: shorter one matches whole words only, or "s" would match half the directory.
 MIN_PREFIX = 3
+#: PostgreSQL: skip a count when the planner expects this many times the cap (see ``_Plan.count``).
+ESTIMATE_SKIPS_COUNT = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -632,8 +655,22 @@ class _Plan:
         return list(self.session.scalars(stmt))
 
     def count(self, source: Any, conditions: list[ColumnElement[bool]]) -> int:
-        capped = select(literal_column("1")).select_from(source).where(*conditions).limit(self.q.count_cap).subquery()
+        """Matches up to ``count_cap``. On PostgreSQL a tier the planner expects to be far larger
+        than the cap is reported at the cap without counting: counting means rechecking every match
+        on the heap (about 10 ms for 500 specialty matches over 100,000 listings), and "500+" is
+        all the page says anyway."""
+        matches: Any = select(literal_column("1")).select_from(source).where(*conditions)
+        if not self.sqlite and self._estimate(matches) >= ESTIMATE_SKIPS_COUNT * self.q.count_cap:
+            return self.q.count_cap
+        capped = matches.limit(self.q.count_cap).subquery()
         return int(self.session.scalar(select(func.count()).select_from(capped)) or 0)
+
+    def _estimate(self, stmt: Any) -> float:
+        compiled = stmt.compile(dialect=self.session.get_bind().dialect)
+        connection = self.session.connection()
+        plan: Any = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar()
+        document = json.loads(plan) if isinstance(plan, str) else plan
+        return float(document[0]["Plan"]["Plan Rows"])
 
     session: Session
 

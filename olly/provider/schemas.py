@@ -120,6 +120,13 @@ class ProviderUpdate(Schema):
     credential: str | None = Field(None, max_length=20)
 
 
+class DirectoryListingUpdate(Schema):
+    """What a provider user may change on its own listing (locations have their own routes)."""
+
+    accepting_new_patients: bool | None = None
+    languages: list[str] | None = Field(None, max_length=30)
+
+
 class TaxonomyRead(Schema):
     code: str
     display_name: str

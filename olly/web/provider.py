@@ -49,7 +49,7 @@ def check_eligibility(
         )
     except ValidationError:
         return render(request, "provider/_answer.html", {"answer": None, "progress": []}, status_code=422)
-    answer = eligibility_api.search(inquiry, request, access)
+    answer = eligibility_api.search_document(inquiry, request, access)
     progress = progress_of("Deductible", answer.get("deductible", [])) + progress_of(
         "Out-of-pocket maximum", answer.get("out_of_pocket", [])
     )

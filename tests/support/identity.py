@@ -101,6 +101,7 @@ def create_account(control: AccessControl, tenant_id: uuid.UUID, new: NewAccount
 
 
 def audit_rows(platform: Platform, **where: Any) -> list[dict[str, Any]]:
+    platform.audit.flush()  # allowed reads are group-committed by a background writer
     events = table_of(AuditEvent)
     query = select(events)
     for name, value in where.items():

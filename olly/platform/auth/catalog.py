@@ -66,7 +66,19 @@ _KINDS: Final[tuple[ResourceKind, ...]] = (
     ResourceKind("payment", "a premium payment", phi=True),
     ResourceKind("plan", "a benefit plan and its schedule", phi=False),
     ResourceKind("provider", "a provider's directory and network record", phi=False),
-    ResourceKind("credentialing", "a practitioner's credentialing file", phi=True),
+    ResourceKind(
+        "provider_directory",
+        "the fields of a provider's directory listing its own users may keep current: languages, "
+        "accepting new patients, locations",
+        phi=False,
+    ),
+    ResourceKind(
+        "credentialing",
+        "a practitioner's credentialing file; ``apply`` is the practitioner's part (open a request, add "
+        "documents, submit the application), ``write`` the credentialing staff's (verifications, decisions)",
+        phi=True,
+        verbs=(READ, WRITE, "apply"),
+    ),
     ResourceKind("contract", "a provider contract and fee schedule", phi=False),
     ResourceKind("consent", "consent records: communications, app sharing, confidential communications", phi=True),
     ResourceKind(
@@ -77,6 +89,12 @@ _KINDS: Final[tuple[ResourceKind, ...]] = (
     ),
     ResourceKind("account", "a sign-in account (e-mail, phone, MFA)", phi=True, verbs=(READ, WRITE, "manage")),
     ResourceKind("session", "the caller's own session and tokens", phi=False),
+    ResourceKind(
+        "code_set",
+        "reference code sets (ICD-10-CM, HCPCS): public data, read by any signed-in role",
+        phi=False,
+        verbs=(READ,),
+    ),
     ResourceKind("api_client", "a trading partner's API client", phi=False),
     ResourceKind("break_glass", "emergency access grants and their review", phi=True, verbs=(READ, WRITE, "review")),
     ResourceKind("audit_log", "the audit trail", phi=True, verbs=(READ,)),

@@ -18,7 +18,7 @@ from typing import Final
 from sqlalchemy import select
 
 from olly.kernel.clock import Clock
-from olly.platform.auth.models import Account, ApiClient, PortalSession, json_list
+from olly.platform.auth.models import Account, ApiClient, BreakGlassGrant, PortalSession, json_list
 from olly.platform.auth.plumbing import reading
 from olly.platform.auth.roles import ROLE_OF_KIND, AccountKind, Role, parse_staff_roles
 from olly.platform.db import Database, table_of
@@ -93,15 +93,32 @@ class SessionState:
     active: bool
 
 
+@dataclass(frozen=True, slots=True)
+class OpenGrant:
+    """A break-glass grant that was open when read; ``expires_at`` is checked at every use."""
+
+    grant_id: uuid.UUID
+    party_id: uuid.UUID | None
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OpenGrants:
+    grants: tuple[OpenGrant, ...]
+
+
+Cached = SubjectRecord | SessionState | OpenGrants | None
+
+
 class SubjectDirectory:
     def __init__(self, db: Database, clock: Clock, ttl_seconds: int) -> None:
         self.db = db
         self.clock = clock
         self.ttl = float(ttl_seconds)
-        self._cache: dict[str, tuple[float, SubjectRecord | SessionState | None]] = {}
+        self._cache: dict[str, tuple[float, Cached]] = {}
         self._lock = threading.Lock()
 
-    def _cached(self, key: str) -> tuple[bool, SubjectRecord | SessionState | None]:
+    def _cached(self, key: str) -> tuple[bool, Cached]:
         now = self.clock.now().timestamp()
         with self._lock:
             hit = self._cache.get(key)
@@ -109,7 +126,7 @@ class SubjectDirectory:
             return True, hit[1]
         return False, None
 
-    def _store(self, key: str, value: SubjectRecord | SessionState | None) -> None:
+    def _store(self, key: str, value: Cached) -> None:
         if self.ttl <= 0:
             return
         with self._lock:
@@ -147,6 +164,27 @@ class SubjectDirectory:
         active = row is not None and row.revoked_at is None and row.absolute_expires_at > now
         self._store(key, SessionState(active))
         return active
+
+    def open_grants(self, account_id: uuid.UUID, tenant_id: uuid.UUID) -> tuple[OpenGrant, ...]:
+        """The caller's break-glass grants still open now. Read on every staff request, so cached
+        like the account itself: opening or reviewing a grant invalidates it in this process at
+        once, in others within the cache time (a reviewed grant may be honoured that long there)."""
+        key = f"glass:{account_id}"
+        found, value = self._cached(key)
+        if not (found and isinstance(value, OpenGrants)):
+            grants = table_of(BreakGlassGrant)
+            with reading(self.db) as connection:
+                rows = connection.execute(
+                    select(grants.c.id, grants.c.party_id, grants.c.expires_at).where(
+                        grants.c.account_id == account_id,
+                        grants.c.tenant_id == tenant_id,
+                        grants.c.expires_at > self.clock.now(),
+                    )
+                ).all()
+            value = OpenGrants(tuple(OpenGrant(r.id, r.party_id, r.expires_at) for r in rows))
+            self._store(key, value)
+        now = self.clock.now()
+        return tuple(g for g in value.grants if g.expires_at > now)
 
     def _load(self, subject: str) -> SubjectRecord | None:
         prefix, _, ident = subject.partition(":")

@@ -41,6 +41,8 @@ PUBLIC_ATTRIBUTE: Final = "olly_public"
 CSRF_FIELD: Final = "csrf_token"
 """The form field that carries the session's CSRF token when a portal form posts without script."""
 FORM_TYPES: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
+#: How many request paths the route guard remembers its verdict for.
+MAX_REMEMBERED_PATHS: Final = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,21 +272,44 @@ class PolicyGuard:
     def __init__(self, app: ASGIApp, on_refusal: Callable[[Scope, str], None] | None = None) -> None:
         self.app = app
         self.on_refusal = on_refusal
+        self._expanded: tuple[int, int, list[Any]] | None = None
+        self._verdicts: dict[tuple[str, str], str | None] = {}
+        """(method, path) → the label of the undeclared route it reaches, or None (bounded)."""
+
+    def _served(self, routes: list[BaseRoute]) -> list[Any]:
+        """The served routes, expanded once per set of routes (not on every request)."""
+        key = (id(routes), len(routes))
+        if self._expanded is None or self._expanded[:2] != key:
+            self._expanded = (*key, served_routes(routes))
+            self._verdicts = {}
+        return self._expanded[2]
+
+    def _undeclared(self, scope: Scope, routes: list[BaseRoute]) -> str | None:
+        served = self._served(routes)
+        key = (str(scope.get("method")), str(scope.get("path")))
+        if key in self._verdicts:
+            return self._verdicts[key]
+        verdict = None
+        for route in served:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                verdict = route_label(route) if declaration_of(route) is None else None
+                break
+        if len(self._verdicts) >= MAX_REMEMBERED_PATHS:
+            self._verdicts.clear()
+        self._verdicts[key] = verdict
+        return verdict
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             router_app = scope.get("app")
             routes = getattr(getattr(router_app, "router", None), "routes", [])
-            for route in served_routes(routes):
-                match, _ = route.matches(scope)
-                if match is not Match.FULL:
-                    continue
-                if declaration_of(route) is None:
-                    if self.on_refusal is not None:
-                        await run_in_threadpool(self.on_refusal, scope, route_label(route))
-                    await _refuse(send, scope)
-                    return
-                break
+            undeclared = self._undeclared(scope, routes)
+            if undeclared is not None:
+                if self.on_refusal is not None:
+                    await run_in_threadpool(self.on_refusal, scope, undeclared)
+                await _refuse(send, scope)
+                return
         await self.app(scope, receive, send)
 
 

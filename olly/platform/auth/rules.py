@@ -123,8 +123,10 @@ GRANTS: Final[tuple[Grant, ...]] = (
             _g(role, "provider", R),
         )
     ),
-    _g(Role.PROVIDER, "provider", W, Relation.SAME_PROVIDER),
-    _g(Role.PROVIDER, "credentialing", RW, Relation.SAME_PROVIDER),
+    # Self-service: a provider user keeps its own listing current and follows (and applies in) its
+    # own credentialing; the registry record, verifications and decisions stay with staff.
+    _g(Role.PROVIDER, "provider_directory", W, Relation.SAME_PROVIDER),
+    _g(Role.PROVIDER, "credentialing", (READ, "apply"), Relation.SAME_PROVIDER),
     _g(Role.PROVIDER, "contract", R, Relation.SAME_PROVIDER),
     _g(Role.PROVIDER, "account", RW, Relation.SELF),
     _g(Role.PROVIDER, "session", RW, Relation.SELF),
@@ -143,9 +145,10 @@ GRANTS: Final[tuple[Grant, ...]] = (
     *(_g(Role.BILLING, kind, RW) for kind in ("invoice", "payment")),
     _g(Role.BILLING, "remittance", RW),  # payment runs → 835s (``POST /api/v1/edi/remittances/{run_id}``)
     *(_g(Role.BILLING, kind, R) for kind in ("roster", "enrollment", "plan", "party", "customer_account")),
-    *(_g(Role.CREDENTIALING, kind, RW) for kind in ("provider", "credentialing")),
+    *(_g(Role.CREDENTIALING, kind, RW) for kind in ("provider", "provider_directory")),
+    _g(Role.CREDENTIALING, "credentialing", (READ, WRITE, "apply")),
     *(_g(Role.CREDENTIALING, kind, R) for kind in ("contract", "plan")),
-    *(_g(Role.PROVIDER_RELATIONS, kind, RW) for kind in ("provider", "contract")),
+    *(_g(Role.PROVIDER_RELATIONS, kind, RW) for kind in ("provider", "provider_directory", "contract")),
     *(_g(Role.PROVIDER_RELATIONS, kind, R) for kind in ("credentialing", "remittance", "plan")),
     *(_g(Role.COMPLIANCE_AUDITOR, kind, R) for kind in _ALL_READABLE),
     *(_g(Role.ADMINISTRATOR, kind, RW) for kind in ("api_client", "plan")),
@@ -155,6 +158,8 @@ GRANTS: Final[tuple[Grant, ...]] = (
     _g(Role.ADMINISTRATOR, "audit_log", R),
     _g(Role.ADMINISTRATOR, "bus", R),
     _g(Role.ADMINISTRATOR, "dead_letter", (READ, "redrive")),
+    # Reference code sets are public data; any signed-in role looks codes up.
+    *(_g(role, "code_set", R) for role in Role),
     # Every staff member manages their own session and account, and may open break-glass.
     *(_g(role, "session", RW, Relation.SELF) for role in STAFF_ROLES),
     *(_g(role, "account", RW, Relation.SELF) for role in STAFF_ROLES if role is not Role.ADMINISTRATOR),

@@ -612,6 +612,7 @@ class IdentityService:
         )
         uow.session.add(grant)
         uow.flush()
+        uow.after_commit(lambda: self.directory.invalidate(f"glass:{account_id}"))
         return grant
 
     def break_glass_grants(self, uow: UnitOfWork, *, pending_only: bool) -> list[BreakGlassGrant]:
@@ -634,6 +635,8 @@ class IdentityService:
         grant.review_status, grant.reviewed_at, grant.reviewed_by, grant.review_note = outcome, now, reviewer, note
         if grant.expires_at > now:
             grant.expires_at = now  # reviewing closes the grant
+        grantee = grant.account_id
+        uow.after_commit(lambda: self.directory.invalidate(f"glass:{grantee}"))
         return grant
 
     # -- OIDC staff --------------------------------------------------------------------------------

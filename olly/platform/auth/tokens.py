@@ -17,7 +17,9 @@ import base64
 import hashlib
 import json
 import os
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +37,7 @@ from olly.platform.auth.errors import InvalidToken
 ALGORITHM: Final = "EdDSA"
 TOKEN_TYPE: Final = "at+jwt"  # noqa: S105 - the JWT typ header (RFC 9068), not a secret
 LEEWAY: Final = timedelta(seconds=30)
+VERIFIED_TOKENS_KEPT: Final = 10_000
 
 
 def key_id(public: Ed25519PublicKey) -> str:
@@ -119,6 +122,9 @@ class TokenKeyRing:
     def signing_key(self) -> tuple[str, Ed25519PrivateKey]:
         return self.active, self._keys[self.active]
 
+    def has(self, kid: str) -> bool:
+        return kid in self._keys
+
     def public_key(self, kid: str) -> Ed25519PublicKey | None:
         key = self._keys.get(kid)
         return key.public_key() if key is not None else None
@@ -141,6 +147,8 @@ class TokenClaims:
     issued_at: datetime
     expires_at: datetime
     session_id: uuid.UUID | None = None
+    not_before: datetime | None = None
+    """``nbf`` as signed (``issued_at`` when absent)."""
 
 
 class TokenService:
@@ -149,6 +157,12 @@ class TokenService:
         self.issuer = issuer
         self.audience = audience
         self.ttl = timedelta(seconds=ttl_seconds)
+        # Tokens whose signature and claims were verified: a client sends the same token on every
+        # request, and checking an Ed25519 signature costs more than the rest of a cached answer.
+        # Times and the signing key's presence are checked again at every use; whether the subject
+        # and session are still active is the caller's check (``SubjectDirectory``), every request.
+        self._verified: OrderedDict[str, tuple[str, TokenClaims]] = OrderedDict()
+        self._verified_lock = threading.Lock()
 
     def issue(
         self, subject: str, tenant_id: uuid.UUID, now: datetime, *, session_id: uuid.UUID | None = None
@@ -173,6 +187,30 @@ class TokenService:
 
     def verify(self, token: str, now: datetime) -> TokenClaims:
         """The claims of a valid token; any defect raises ``Unauthenticated`` without saying which."""
+        with self._verified_lock:
+            hit = self._verified.get(token)
+        if hit is not None:
+            kid, claims = hit
+            if not self.keys.has(kid):
+                raise _invalid()  # the signing key has been withdrawn since
+            self._check_times(claims, now)
+            return claims
+        kid, claims = self._verify_signed(token)
+        self._check_times(claims, now)
+        with self._verified_lock:
+            self._verified[token] = (kid, claims)
+            if len(self._verified) > VERIFIED_TOKENS_KEPT:
+                self._verified.popitem(last=False)
+        return claims
+
+    def _check_times(self, claims: TokenClaims, now: datetime) -> None:
+        not_before = claims.not_before or claims.issued_at
+        if now >= claims.expires_at + LEEWAY or now + LEEWAY < not_before or now + LEEWAY < claims.issued_at:
+            raise _invalid()
+        if claims.expires_at - claims.issued_at > self.ttl + LEEWAY:
+            raise _invalid()  # a token Olly would never have issued
+
+    def _verify_signed(self, token: str) -> tuple[str, TokenClaims]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -204,11 +242,10 @@ class TokenService:
             session_id = uuid.UUID(str(payload["sid"])) if "sid" in payload else None
         except (jwt.PyJWTError, KeyError, ValueError, TypeError, OverflowError):
             raise _invalid() from None
-        if now >= expires + LEEWAY or now + LEEWAY < not_before or now + LEEWAY < issued:
-            raise _invalid()
-        if expires - issued > self.ttl + LEEWAY:
-            raise _invalid()  # a token Olly would never have issued
-        return TokenClaims(str(payload["sub"]), tenant_id, str(payload["jti"]), issued, expires, session_id)
+        claims = TokenClaims(
+            str(payload["sub"]), tenant_id, str(payload["jti"]), issued, expires, session_id, not_before
+        )
+        return header["kid"], claims
 
 
 def _invalid() -> InvalidToken:

@@ -282,6 +282,9 @@ RESOURCE_FIXTURES: dict[str, Callable[[World, Seeded], list[Owned]]] = {
     # Audit records name subjects and opaque ids, never the world's personal data: no owned object,
     # and the collection probes check that no marker leaks into a listing.
     "audit_log": lambda world, seeded: [],
+    # Provider records likewise: their owners are NPIs, not A-D (provider self-service has its own
+    # tests in tests/integration/provider/test_self_service.py).
+    "provider": lambda world, seeded: [],
 }
 
 #: Values for path parameters that name no resource of the route's policy (plans are read by any

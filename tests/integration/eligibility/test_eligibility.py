@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -136,3 +137,40 @@ def test_sync_is_idempotent(
         from olly.eligibility.repository import EligibilityRepository
 
         assert len(EligibilityRepository(uow).records_of_policy(active_family)) == 3
+
+
+def test_cached_answers_are_the_bytes_sent_and_group_facts_are_invalidated_with_them(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    active_family: uuid.UUID,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+) -> None:
+    from olly.platform.cache import shared_cache
+
+    cache, benefits = MemoryCache(), FakeBenefits()
+    key = service.answer_key(cache, tenant_id, family["ben"], date(2026, 6, 1), "98")
+    assert service.cached_answer(cache, key) is None
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        computed = service.answer(uow, family["ben"], date(2026, 6, 1), "98", benefits, cache, key)
+    hit = service.cached_answer(cache, key)
+    assert hit is not None
+    assert hit.body == computed.body
+    assert json.loads(hit.body) == computed.document == hit.document
+    assert hit.body.startswith(b'{"member_id":"') and b" " not in hit.body[:40]  # compact, as FastAPI sends it
+
+    loads: list[uuid.UUID] = []
+
+    def load(uow: UnitOfWork) -> list[uuid.UUID]:
+        loads.append(family["ben"])
+        return [uuid.UUID(int=7)]
+
+    groups = [service.group_accounts(platform.db, tenant_id, family["ben"], load) for _ in range(3)]
+    assert groups == [frozenset({uuid.UUID(int=7)})] * 3
+    assert len(loads) == 1  # two of the three came from the cache
+    clock.set(datetime(2026, 3, 3, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment.terminate(uow, active_family, Termination(reason=TerminationReason.VOLUNTARY))
+        service.sync_policy(uow, active_family, shared_cache(platform.settings.redis_url))
+    assert service.group_accounts(platform.db, tenant_id, family["ben"], load) == frozenset({uuid.UUID(int=7)})
+    assert len(loads) == 2  # the coverage change abandoned the cached facts

@@ -230,3 +230,18 @@ def test_the_total_counts_the_whole_radius_when_a_near_ring_fills_the_page(work,
     assert (names(worded), worded.total) == (["Jane Smith MD"], 4)
     second = search(work, text="smith", zip="10001", radius_miles=5, page=2, page_size=1)
     assert names(second) == ["Paul Jones MD"]
+
+
+def test_postgresql_reports_a_tier_the_planner_expects_to_be_huge_at_the_cap_without_counting(
+    work, directory, platform, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from olly.provider import repository
+
+    exact = search(work, text="smith")
+    assert (exact.total, exact.total_is_exact) == (4, True)
+    # Any estimate is "huge" now: PostgreSQL skips the count and says "500+"; SQLite always counts.
+    monkeypatch.setattr(repository, "ESTIMATE_SKIPS_COUNT", 0)
+    page = search(work, text="smith")
+    assert names(page) == names(exact)
+    expected = (4, True) if platform.db.dialect == "sqlite" else (service.COUNT_CAP, False)
+    assert (page.total, page.total_is_exact) == expected

@@ -168,3 +168,19 @@ def test_rotated_keys_keep_verifying_old_tokens(tmp_path) -> None:  # type: igno
     assert _parts(reloaded.issue(SUBJECT, TENANT, NOW)[0])[0]["kid"] == ring.active != _parts(old)[0]["kid"]
     assert (tmp_path / "token-signing.json").stat().st_mode & 0o777 == 0o600
     assert {k["kid"] for k in reloaded.keys.jwks()["keys"]} == {_parts(old)[0]["kid"], ring.active}
+
+
+def test_a_verified_token_is_remembered_but_its_times_and_key_are_checked_at_every_use(
+    service: TokenService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token, _ = service.issue(SUBJECT, TENANT, NOW)
+    assert service.verify(token, NOW).subject == SUBJECT
+    signature_checks: list[str] = []
+    monkeypatch.setattr(service, "_verify_signed", lambda t: signature_checks.append(t))  # would break a re-check
+    assert service.verify(token, NOW + timedelta(minutes=5)).subject == SUBJECT
+    assert signature_checks == []  # the remembered verification answered
+    _refused(service, token, NOW + timedelta(minutes=10, seconds=30))  # expired, remembered or not
+    _refused(service, token, NOW - timedelta(minutes=1))  # not yet valid
+    service.keys._keys.pop(service.keys.active)  # the signing key is withdrawn
+    _refused(service, token, NOW + timedelta(minutes=1))
+    assert signature_checks == []
