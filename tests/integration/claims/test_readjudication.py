@@ -21,6 +21,7 @@ from tests.integration.claims.support import (
     line,
     request_auth,
     seed,
+    units_used,
 )
 
 
@@ -57,6 +58,7 @@ def test_prior_auth_decision_releases_the_pended_claim(
     # allowed 1,500.00; deductible 1,000.00; 20% × 500.00 = 100.00; paid 400.00
     assert remittance is not None and (remittance.status, remittance.paid.amount) == ("APPROVED", 40000)
     assert causes == ["SUBMITTED", "PRIOR_AUTH_DECIDED"]
+    assert units_used(platform, tenant_id, auth_id) == [("29881", 1, 1)]
 
 
 def test_overturned_appeal_reverses_before_adjudicating_again(
