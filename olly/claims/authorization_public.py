@@ -9,6 +9,7 @@ when it reverses a claim.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 from olly.claims import authorization_repository as repository
 from olly.claims import rules
@@ -19,7 +20,9 @@ from olly.platform.db import UnitOfWork
 __all__ = ["prior_authorizations_for", "record_units_used", "release_units"]
 
 
-def prior_authorizations_for(uow: UnitOfWork, member_id: uuid.UUID) -> list[rules.PriorAuthorization]:
+def prior_authorizations_for(
+    uow: UnitOfWork, member_id: uuid.UUID, *, excluding_claims: Collection[uuid.UUID] = ()
+) -> list[rules.PriorAuthorization]:
     """One engine input per requested service of every request of the member.
 
     ``auth_id`` is the service's id (what ``record_units_used`` takes), ``reference`` the request's
@@ -27,13 +30,20 @@ def prior_authorizations_for(uow: UnitOfWork, member_id: uuid.UUID) -> list[rule
     over the requested dates (the engine pends such lines); a decided one gives its status over
     the approved dates, with the units approved and used; a code a partial approval left out, or
     a denied request, gives DENIED inputs (the engine then denies CO-197).
+
+    ``excluding_claims``: units these claims hold are not counted as used (the claim being
+    adjudicated again and the original a replacement reverses get their own units back).
     """
     requests = repository.prior_auths_of_member(uow.session, member_id)
     services = repository.services_of(uow.session, [r.id for r in requests])
+    held: dict[uuid.UUID, int] = {}
+    for claim_id in excluding_claims:
+        for usage in repository.usages_of_claim(uow.session, claim_id):
+            held[usage.service_id] = held.get(usage.service_id, 0) + usage.units
     by_request: dict[uuid.UUID, list[tuple[str, int | None, int, uuid.UUID]]] = {}
     for service in services:
         by_request.setdefault(service.prior_auth_id, []).append(
-            (service.procedure_code, service.units_approved, service.units_used, service.id)
+            (service.procedure_code, service.units_approved, service.units_used - held.get(service.id, 0), service.id)
         )
     found = []
     for request in requests:

@@ -269,20 +269,3 @@ class ProviderView(TenantScoped, Base):
     contract: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """The contract's rates in the engine's shape (see ``snapshots.py``)."""
     synced_at: Mapped[datetime]
-
-
-class PriorAuthorizationView(TenantScoped, Base):
-    """Authorisations known to claims (the prior-authorisation workflow replaces how rows arrive)."""
-
-    __tablename__ = "claim_prior_authorizations"
-    __table_args__ = (Index("ix_claim_prior_authorizations_member", "tenant_id", "member_id"), {"schema": SCHEMA})
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    member_id: Mapped[uuid.UUID]
-    status: Mapped[str] = mapped_column(String(24))
-    reference: Mapped[str | None] = mapped_column(String(40))
-    procedure_codes: Mapped[list[str]] = mapped_column(JSON)
-    valid_from: Mapped[date]
-    valid_to: Mapped[date | None]
-    units_approved: Mapped[int | None] = mapped_column(Integer)
-    units_used: Mapped[int] = mapped_column(Integer)

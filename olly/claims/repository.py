@@ -146,13 +146,6 @@ class ClaimsRepository:
     def provider(self, npi: str) -> m.ProviderView | None:
         return self.session.scalars(select(m.ProviderView).where(m.ProviderView.npi == npi)).first()
 
-    def prior_authorizations(self, member_id: uuid.UUID) -> list[m.PriorAuthorizationView]:
-        return list(
-            self.session.scalars(
-                select(m.PriorAuthorizationView).where(m.PriorAuthorizationView.member_id == member_id)
-            )
-        )
-
     # -- accumulators ------------------------------------------------------------------------------
     def lock_holder(self, holder_id: str) -> None:
         """Serialise adjudications touching one family's (or self-only member's) accumulators.

@@ -9,15 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, Final
 
 from sqlalchemy.exc import IntegrityError
 
+from olly.claims import authorization_public, snapshots
 from olly.claims import models as m
-from olly.claims import snapshots
 from olly.claims.events import AccumulatorUpdated, ClaimApproved, ClaimDenied, ClaimSubmitted
 from olly.claims.repository import FINAL_STATUSES, ClaimsRepository
 from olly.claims.rules import (
@@ -28,7 +28,6 @@ from olly.claims.rules import (
     AdjudicatedLine,
     AdjudicationRequest,
     Adjustment,
-    AuthorizationStatus,
     BenefitCategory,
     BenefitSchedule,
     CareSetting,
@@ -426,21 +425,13 @@ def provider_inputs(uow: UnitOfWork, claim: Claim, on: date) -> tuple[dict[str, 
     return providers, PricingSnapshot(contract=contract)
 
 
-def prior_authorizations_of(uow: UnitOfWork, member_id: uuid.UUID) -> tuple[PriorAuthorization, ...]:
-    """The member's authorisations, as the engine reads them (the one hook prior authorisation replaces)."""
-    return tuple(
-        PriorAuthorization(
-            auth_id=str(row.id),
-            member_id=str(row.member_id),
-            status=AuthorizationStatus(row.status),
-            procedure_codes=frozenset(row.procedure_codes),
-            period=DatePeriod(row.valid_from, row.valid_to),
-            reference=row.reference,
-            units_approved=row.units_approved,
-            units_used=row.units_used,
-        )
-        for row in ClaimsRepository(uow).prior_authorizations(member_id)
-    )
+def prior_authorizations_of(
+    uow: UnitOfWork, member_id: uuid.UUID, excluding_claims: Collection[uuid.UUID] = ()
+) -> tuple[PriorAuthorization, ...]:
+    """The member's authorisations as the engine reads them, from the prior-authorisation records;
+    units held by ``excluding_claims`` (the claim itself, the original a replacement reverses) count
+    as unused."""
+    return tuple(authorization_public.prior_authorizations_for(uow, member_id, excluding_claims=excluding_claims))
 
 
 def _history_lines(uow: UnitOfWork, claim: m.Claim, exclude: set[uuid.UUID]) -> tuple[AdjudicatedLine, ...]:
@@ -542,7 +533,7 @@ def _run(uow: UnitOfWork, claim: m.Claim, *, cause: str, decisions: dict[int, m.
                 accumulators=accumulators,
                 adjudication_date=uow.clock.now().date(),
                 providers=providers,
-                prior_authorizations=prior_authorizations_of(uow, claim.member_id),
+                prior_authorizations=prior_authorizations_of(uow, claim.member_id, exclude),
                 history=_history_lines(uow, claim, exclude),
                 replaces=replaces,
             )
@@ -738,11 +729,36 @@ def _store(
         _history(uow, original.id, original.status, f"by claim {claim.id}")
         if original_record is not None and result.reversal is not None:
             original_record.reversed = True
+        authorization_public.release_units(uow, original.id)
     if result.is_final and result.status is not ClaimStatus.VOIDED:
+        _record_authorized_units(uow, claim.id, result, {row.line_number: row.units for row in lines})
         _publish_adjudicated(uow, claim, result, schedule_row)
     if touched:
         _publish_accumulators(uow, claim, accumulator_rows, touched, family_id)
     return Outcome(claim.id, claim.status, result)
+
+
+def _record_authorized_units(
+    uow: UnitOfWork, claim_id: uuid.UUID, result: ClaimResult, line_units: dict[int, int]
+) -> None:
+    """Record the units a final result consumed of each authorised service its lines used.
+
+    A line counts when the engine matched it to an authorisation (``LineResult.prior_auth_id``) and
+    it was not denied; units of several lines on one service are summed (``record_units_used``
+    keeps one count per claim and service). The engine only matches a line to an authorisation with
+    enough units left (otherwise it denies CO-197 with N54), so a refusal here means the
+    authorisation changed under the adjudication; the refusal is checked before anything is
+    written, so the result stands, the units stay unrecorded and the claim's history says so.
+    """
+    units: dict[str, int] = {}
+    for line in result.lines:
+        if line.prior_auth_id is not None and line.status in (LineStatus.APPROVED, LineStatus.REDUCED):
+            units[line.prior_auth_id] = units.get(line.prior_auth_id, 0) + line_units[line.line_number]
+    for auth_id, count in sorted(units.items()):
+        try:
+            authorization_public.record_units_used(uow, auth_id, claim_id, count)
+        except (BusinessRuleViolation, NotFound):
+            _history(uow, claim_id, "AUTH_UNITS_REFUSED", f"units not recorded on authorised service {auth_id}")
 
 
 def appeal_deadline(adjudicated_on: date, schedule_row: m.BenefitScheduleView | None) -> date:
@@ -861,6 +877,7 @@ def reverse_current(uow: UnitOfWork, claim: m.Claim) -> None:
     rows = repo.accumulators({str(claim.member_id), holder})
     _apply_movements(uow, rows, reverse(result).movements)
     record.reversed = True
+    authorization_public.release_units(uow, claim.id)
     _history(uow, claim.id, "REVERSED", "result reversed before re-adjudication")
 
 

@@ -839,7 +839,9 @@ def _prior_authorization(work: _Line, state: _ClaimState) -> bool:
         )
         return True
     mismatch = any(auth.status.is_approved for auth in candidates)
-    if schedule.missing_authorization is MissingAuthorization.PEND:
+    # A denied request for the service is a decision, not a missing authorisation: never pended.
+    refused = any(auth.status is AuthorizationStatus.DENIED and auth.period.contains(start) for auth in candidates)
+    if schedule.missing_authorization is MissingAuthorization.PEND and not refused:
         work.pend(
             Step.PRIOR_AUTHORIZATION,
             PendReason.PRIOR_AUTH_REQUIRED,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from olly.claims import handlers, snapshots
+from olly.claims import handlers, prior_auth, snapshots
 from olly.claims import models as m
 from olly.claims.rules import Contract
 from olly.kernel.money import Money
@@ -116,3 +116,54 @@ def drain(platform: Platform) -> int:
             platform.db, platform.settings, default_registry(), platform.outbox, clock=platform.clock
         )
     return runtime.drain()
+
+
+def request_auth(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    member: uuid.UUID,
+    *,
+    code: str = "29881",
+    units: int = 1,
+    service_from: date = date(2026, 1, 1),
+    service_to: date = date(2026, 3, 31),
+) -> uuid.UUID:
+    """A prior-authorisation request for ``units`` of ``code`` received through the prior-auth service."""
+    with platform.db.unit_of_work(tenant_id) as uow:
+        view = prior_auth.submit_request(
+            uow,
+            prior_auth.PriorAuthRequestData(
+                member_id=member,
+                requesting_provider_id=uuid.uuid4(),
+                requesting_npi=NPI_IN,
+                services=(prior_auth.RequestedService(code, units),),
+                service_from=service_from,
+                service_to=service_to,
+            ),
+        )
+    return view.request.id
+
+
+def decide_auth(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    prior_auth_id: uuid.UUID,
+    outcome: prior_auth.DecisionOutcome = prior_auth.DecisionOutcome.APPROVED,
+    denial_reason_code: str | None = None,
+) -> None:
+    """Decide a request through the prior-auth service (which publishes ``claims.prior_auth.decision``)."""
+    with platform.db.unit_of_work(tenant_id) as uow:
+        prior_auth.decide(
+            uow,
+            prior_auth_id,
+            prior_auth.PriorAuthDecisionData(
+                outcome=outcome, decided_by="account:reviewer", denial_reason_code=denial_reason_code
+            ),
+        )
+
+
+def units_used(platform: Platform, tenant_id: uuid.UUID, prior_auth_id: uuid.UUID) -> list[tuple[str, int, int]]:
+    """(code, units approved, units used) of each service of a request."""
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        view = prior_auth.get(uow, prior_auth_id)
+    return [(s.procedure_code, s.units_approved or 0, s.units_used) for s in view.services]

@@ -4,17 +4,25 @@ reverses the claim's result exactly and adjudicates it again (accumulators never
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 import pytest
 from sqlalchemy import select
 
 from olly.claims import models as m
 from olly.claims import public
-from olly.claims.events import AppealResolved, PriorAuthDecided
+from olly.claims.events import AppealResolved
 from olly.claims.schemas import ClaimCreate
 from olly.platform.runtime import Platform
-from tests.integration.claims.support import ClaimsWorld, claim_body, drain, line, seed
+from tests.integration.claims.support import (
+    ClaimsWorld,
+    claim_body,
+    decide_auth,
+    drain,
+    line,
+    request_auth,
+    seed,
+    units_used,
+)
 
 
 @pytest.fixture
@@ -35,32 +43,12 @@ def test_prior_auth_decision_releases_the_pended_claim(
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         pended = public.claim_status(uow, claim_id)
     assert pended is not None and (pended.status, pended.pend_reasons) == ("PENDED", ("PRIOR_AUTH_REQUIRED",))
-    with platform.db.unit_of_work(tenant_id) as uow:
-        now = uow.clock.now()
-        uow.session.add(
-            m.PriorAuthorizationView(
-                member_id=world.ana,
-                status="APPROVED",
-                reference="PA-1",
-                procedure_codes=["29881"],
-                valid_from=date(2026, 1, 1),
-                valid_to=date(2026, 3, 31),
-                units_approved=1,
-                units_used=0,
-            )
-        )
-        uow.publish(
-            PriorAuthDecided(
-                event_type="PRIOR_AUTH_APPROVED",
-                prior_auth_id=uuid.uuid4(),
-                member_id=world.ana,
-                provider_id=uuid.uuid4(),
-                expedited=False,
-                approved_units=1,
-                decided_at=now,
-            ),
-            key=world.ana,
-        )
+    auth_id = request_auth(platform, tenant_id, world.ana, units=1)
+    drain(platform)  # the request's receipt (PRIOR_AUTH_PENDED) leaves the claim pended
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        still = public.claim_status(uow, claim_id)
+    assert still is not None and still.status == "PENDED"
+    decide_auth(platform, tenant_id, auth_id)  # publishes claims.prior_auth.decision PRIOR_AUTH_APPROVED
     drain(platform)
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         remittance = public.remittance_detail(uow, claim_id)
@@ -70,6 +58,7 @@ def test_prior_auth_decision_releases_the_pended_claim(
     # allowed 1,500.00; deductible 1,000.00; 20% × 500.00 = 100.00; paid 400.00
     assert remittance is not None and (remittance.status, remittance.paid.amount) == ("APPROVED", 40000)
     assert causes == ["SUBMITTED", "PRIOR_AUTH_DECIDED"]
+    assert units_used(platform, tenant_id, auth_id) == [("29881", 1, 1)]
 
 
 def test_overturned_appeal_reverses_before_adjudicating_again(

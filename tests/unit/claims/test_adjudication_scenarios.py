@@ -494,6 +494,19 @@ scenario(
     pends=(PendReason.PRIOR_AUTH_REQUIRED,),
 )
 
+# A denied request for the service is a decision, not a missing authorisation: denied CO-197 even
+# where the plan pends missing ones (no N54: no approval exists).
+scenario(
+    "authorisation denied where the plan pends missing ones",
+    request(
+        MRI_CLAIM,
+        schedule=f.ppo_schedule(missing_authorization=MissingAuthorization.PEND),
+        prior_authorizations=(auth(status=AuthorizationStatus.DENIED, units_approved=0),),
+    ),
+    ClaimStatus.DENIED,
+    Line(D, "0.00", "0.00", "CO-197 1800.00"),
+)
+
 # The approval covers code, date and 1 unit: priced as usual — fee 400.00, CO-45 1,400.00,
 # deductible met, 20% = 80.00, paid 320.00.
 scenario(

@@ -239,35 +239,6 @@ def upgrade() -> None:
     op.create_index(op.f("ix_claim_lines_claim_id"), "claim_lines", ["claim_id"], unique=False, schema="claims")
     op.create_index(op.f("ix_claim_lines_tenant_id"), "claim_lines", ["tenant_id"], unique=False, schema="claims")
     op.create_table(
-        "claim_prior_authorizations",
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("member_id", sa.Uuid(), nullable=False),
-        sa.Column("status", sa.String(length=24), nullable=False),
-        sa.Column("reference", sa.String(length=40), nullable=True),
-        sa.Column("procedure_codes", sa.JSON(), nullable=False),
-        sa.Column("valid_from", sa.Date(), nullable=False),
-        sa.Column("valid_to", sa.Date(), nullable=True),
-        sa.Column("units_approved", sa.Integer(), nullable=True),
-        sa.Column("units_used", sa.Integer(), nullable=False),
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_claim_prior_authorizations")),
-        schema="claims",
-    )
-    op.create_index(
-        "ix_claim_prior_authorizations_member",
-        "claim_prior_authorizations",
-        ["tenant_id", "member_id"],
-        unique=False,
-        schema="claims",
-    )
-    op.create_index(
-        op.f("ix_claim_prior_authorizations_tenant_id"),
-        "claim_prior_authorizations",
-        ["tenant_id"],
-        unique=False,
-        schema="claims",
-    )
-    op.create_table(
         "claim_providers",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("npi", sa.String(length=10), nullable=False),
@@ -391,11 +362,6 @@ def downgrade() -> None:
     op.drop_table("claim_status_history", schema="claims")
     op.drop_index(op.f("ix_claim_providers_tenant_id"), table_name="claim_providers", schema="claims")
     op.drop_table("claim_providers", schema="claims")
-    op.drop_index(
-        op.f("ix_claim_prior_authorizations_tenant_id"), table_name="claim_prior_authorizations", schema="claims"
-    )
-    op.drop_index("ix_claim_prior_authorizations_member", table_name="claim_prior_authorizations", schema="claims")
-    op.drop_table("claim_prior_authorizations", schema="claims")
     op.drop_index(op.f("ix_claim_lines_tenant_id"), table_name="claim_lines", schema="claims")
     op.drop_index(op.f("ix_claim_lines_claim_id"), table_name="claim_lines", schema="claims")
     op.drop_table("claim_lines", schema="claims")
