@@ -603,7 +603,7 @@ class RemittanceAdapter:
 
     def __init__(
         self,
-        payer: PayerInfo,
+        payer: PayerInfo | None = None,
         *,
         payer_bank: tuple[str, str] | None = None,
         payee_banks: BankAccounts | None = None,
@@ -611,6 +611,15 @@ class RemittanceAdapter:
         self.payer = payer
         self.payer_bank = payer_bank
         self.payee_banks = payee_banks
+
+    def _payer(self, uow: UnitOfWork) -> tuple[PayerInfo, tuple[str, str] | None]:
+        if self.payer is not None:
+            return self.payer, self.payer_bank
+        settings = uow.session.info["database"].settings
+        street, city, state, postal = [*settings.edi_payer_address.split("|"), "", "", "", ""][:4]
+        payer = PayerInfo(settings.edi_payer_name, settings.edi_payer_tax_id, street, city, state, postal)
+        routing, _, account = settings.edi_payer_bank.partition("|")
+        return payer, self.payer_bank or ((routing, account) if routing and account else None)
 
     def payment_run(self, uow: UnitOfWork, run_id: str) -> Sequence[Remittance]:
         try:
@@ -620,6 +629,7 @@ class RemittanceAdapter:
         advice = billing.payment_run(uow, run_uuid)
         if advice is None:
             return ()
+        payer, payer_bank = self._payer(uow)
         remittances = []
         for payment in advice.payments:
             if payment.payee != "PROVIDER":
@@ -647,9 +657,9 @@ class RemittanceAdapter:
                 )
             remittances.append(
                 Remittance(
-                    payer=self.payer,
+                    payer=payer,
                     payee=self._payee(uow, payment.payee_id, npi),
-                    payment=self._payment(uow, payment),
+                    payment=self._payment(uow, payment, payer_bank),
                     claims=tuple(clps),
                     production_date=advice.run_date,
                     provider_adjustments=adjustments,
@@ -661,33 +671,29 @@ class RemittanceAdapter:
         known = providers.provider_by_id(uow, payee_id)
         return PayeeInfo(name=known.name if known else f"PROVIDER {npi}", npi=known.npi if known else npi)
 
-    def _payment(self, uow: UnitOfWork, payment: billing.PayeePayment) -> Payment:
+    def _payment(self, uow: UnitOfWork, payment: billing.PayeePayment, payer_bank: tuple[str, str] | None) -> Payment:
         method = METHODS.get(payment.method, "CHK")
         if method == "ACH":
             payee_bank = self.payee_banks(uow, payment.payee_id) if self.payee_banks else None
-            if self.payer_bank is None or payee_bank is None:
+            if payer_bank is None or payee_bank is None:
                 return Payment("NON", payment.trace_number, payment.paid_on)
             return Payment(
                 "ACH",
                 payment.trace_number,
                 payment.paid_on,
-                sender_routing=self.payer_bank[0],
-                sender_account=self.payer_bank[1],
+                sender_routing=payer_bank[0],
+                sender_account=payer_bank[1],
                 receiver_routing=payee_bank[0],
                 receiver_account=payee_bank[1],
             )
         return Payment(method, payment.trace_number, payment.paid_on)
 
 
-#: The payer named in 835s when the settings give none.
-DEFAULT_PAYER = PayerInfo("OLLY HEALTH", "000000000", "1 PAYER WAY", "HARRISBURG", "PA", "17101")
-
-
 def build_links(
     plans: enrollment.PlanCatalog,
     benefits: BenefitSource,
     *,
-    payer: PayerInfo = DEFAULT_PAYER,
+    payer: PayerInfo | None = None,
     payer_bank: tuple[str, str] | None = None,
     payee_banks: BankAccounts | None = None,
 ) -> Links:

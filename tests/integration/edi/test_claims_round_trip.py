@@ -287,3 +287,68 @@ def test_837_to_835_round_trip_through_claims_and_billing(
             uow, status_inquiry("000000103", members["ana"], str(uuid.uuid4()), "PCN-9"), source="api", links=links
         )
     assert segments(reply(unknown, "277"), "STC")[0][1] == "A4:35"
+
+
+def replacement_file(control: str, members: dict[str, str], original: uuid.UUID) -> bytes:
+    """Claim PCN-3 sent again as a replacement (CLM05-3 7, REF*F8 the payer's number) with one more
+    line, and a claim dated after today (the intake refuses it)."""
+    ana = members["ana"]
+    body = [
+        "BHT*0019*00*BATCH2*20260115*0900*CH",
+        "NM1*41*2*GOOD CLINIC*****46*CLINIC1",
+        "PER*IC*BILLING DESK*TE*8005550100",
+        "NM1*40*2*OLLY HEALTH*****46*OLLY",
+        "HL*1**20*1",
+        f"NM1*85*2*GOOD CLINIC*****XX*{NPI_IN}",
+        "N3*10 CLINIC RD",
+        "N4*ANYTOWN*PA*171110000",
+        "REF*EI*123456789",
+        "HL*2*1*22*0",
+        *subscriber(ana, "RIVERA", "ANA", "19850520"),
+    ]
+    replacement = claim("PCN-3", [("29880", "2500.00", "20260107"), ("99213", "150.00", "20260107")], "ABK:M2341")
+    replacement[0] = replacement[0].replace("11:B:1", "11:B:7")
+    body += [replacement[0], f"REF*F8*{original}", *replacement[1:]]
+    body += ["HL*3*1*22*0", *subscriber(ana, "RIVERA", "ANA", "19850520")]
+    body += claim("PCN-7", [("99213", "90.00", "20260301")])
+    st = ["ST*837*0001*005010X222A1", *body]
+    return x12(control, [*st, f"SE*{len(st) + 1}*0001"])
+
+
+def test_a_replacement_is_remitted_with_the_reversal_of_the_claim_it_replaces(
+    platform: Platform, tenant_id: uuid.UUID, members: dict[str, str]
+) -> None:
+    links = edi_links.build_links(PlansCatalog(), PlanBenefitSource())
+    register(platform, tenant_id, "CLINIC", kind="PROVIDER", qualifier="ZZ", identifier=SENDER, provider_ids=[NPI_IN])
+    with platform.db.unit_of_work(tenant_id) as uow:
+        first = service.ingest(uow, claims_file("000000201", members), source="cli", links=links)
+    original = uuid.UUID(first.created[2].id)  # PCN-3: 29880 billed 2,500.00, paid 800.00
+    drain(platform)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        billing.run_claim_payments(uow)
+
+    data = replacement_file("000000202", members, original)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        second = service.ingest(uow, data, source="cli", links=links)
+    assert (second.claims_accepted, second.claims_rejected) == (1, 1)
+    ack = reply(second, "277CA")
+    assert judge(ack) == []
+    assert [s[1] for s in segments(ack, "STC")][-1] == "A7:187"
+    (replacement,) = [uuid.UUID(c.id) for c in second.created]
+    drain(platform)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        run = billing.run_claim_payments(uow)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        (remitted,) = service.remit(uow, str(run.id), links)
+        text = service.file_content(uow, remitted.id)[1].decode()
+    assert judge(text) == []
+    assert [c[1:8] for c in segments(text, "CLP")] == [
+        ["PCN-3", "22", "-2500.00", "-800.00", "-1200.00", "12", str(original)],
+        ["PCN-3", "1", "2650.00", "875.00", "1225.00", "12", str(replacement)],
+    ]
+    # Billing pays the replacement in full (87500) without taking back the 800.00 it paid for the
+    # original: the 835 states the reversal, and a PLB FB (negative: added) makes BPR02 the payment.
+    assert run.total_minor == 87500
+    (bpr,) = segments(text, "BPR")
+    assert bpr[1:5] == ["H", "875.00", "C", "NON"]  # an EFT without bank numbers: announced only
+    assert segments(text, "PLB") == [["PLB", NPI_IN, "20261231", f"FB:{str(run.id)[:50]}", "-800.00"]]
