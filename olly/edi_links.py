@@ -445,11 +445,18 @@ def _field_errors(error: ValidationError) -> list[FieldError]:
     ]
 
 
+MemberFinder = Callable[[UnitOfWork, ClaimSubmission], uuid.UUID | None]
+
+
 class ClaimIntakeAdapter:
-    """``ClaimIntake`` over ``claims.public.submit_claim`` (source ``EDI``)."""
+    """``ClaimIntake`` over ``claims.public.submit_claim`` (source ``EDI``). ``members`` finds the
+    patient (default ``find_patient``)."""
+
+    def __init__(self, members: MemberFinder | None = None) -> None:
+        self.members = members or find_patient
 
     def submit(self, uow: UnitOfWork, claim: ClaimSubmission, origin: EdiOrigin) -> IntakeResult:
-        member_id = find_patient(uow, claim)
+        member_id = self.members(uow, claim)
         if member_id is None:
             entity = "IL" if claim.patient_is_subscriber else "QC"
             problem = ClaimProblem(CATEGORY_UNPROCESSABLE, STATUS_MEMBER_NOT_FOUND, "subscriber.memberId", entity)
