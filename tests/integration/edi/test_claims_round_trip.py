@@ -220,6 +220,13 @@ def test_837_to_835_round_trip_through_claims_and_billing(
     assert (replay.accepted, replay.claim_id) == (True, str(ids[0]))
     assert claim_count(platform, tenant_id) == 5
 
+    # before adjudication a 276 is answered "accepted into adjudication" (A2:20)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        early = service.ingest(
+            uow, status_inquiry("000000104", members["ana"], str(ids[2]), "PCN-3"), source="api", links=links
+        )
+    assert segments(reply(early, "277"), "STC")[0][1:5] == ["A2:20", "20260115", "", "2500.00"]
+
     # adjudication through the bus
     drain(platform)
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
