@@ -319,6 +319,10 @@ def real_gateway_end_to_end(path: Path, claims: int) -> None:
             remittances=links.remittances,
         )
         bus = BusRuntime(platform.db, platform.settings, default_registry(), platform.outbox, clock=clock)
+        from olly.codesets import hcpcs, icd10
+
+        icd10.load()  # as ``olly worker`` does before its first claim: not part of any claim's time
+        hcpcs.code_count()
         data = path.read_bytes()
         marks = [(time.perf_counter(), time.process_time())]
         with platform.db.unit_of_work(tenant) as uow:
