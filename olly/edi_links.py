@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from olly.billing import public as billing
 from olly.claims import public as claims
 from olly.edi import codes
+from olly.edi import public as edi_public
 from olly.edi.claims import ClaimProblem, ClaimSubmission
 from olly.edi.codes import TransactionKind
 from olly.edi.eligibility import Benefit, EligibilityAnswer, EligibilityInquiry, coverage_benefits
@@ -456,6 +457,15 @@ class ClaimIntakeAdapter:
         self.members = members or find_patient
 
     def submit(self, uow: UnitOfWork, claim: ClaimSubmission, origin: EdiOrigin) -> IntakeResult:
+        sender = edi_public.partner(uow, origin.partner_id) if origin.partner_id else None
+        if (
+            sender is not None
+            and sender.kind == "PROVIDER"
+            and sender.provider_ids
+            and claim.billing_npi not in sender.provider_ids
+        ):  # a provider partner bills only under the NPIs it acts for (a clearinghouse for any)
+            problem = ClaimProblem(codes.CATEGORY_REJECTED_INVALID, codes.STATUS_PROVIDER_NPI, "billingNpi", "85")
+            return IntakeResult(accepted=False, problems=(problem,))
         member_id = self.members(uow, claim)
         if member_id is None:
             entity = "IL" if claim.patient_is_subscriber else "QC"

@@ -359,3 +359,19 @@ def test_a_replacement_is_remitted_with_the_reversal_of_the_claim_it_replaces(
     (bpr,) = segments(text, "BPR")
     assert bpr[1:5] == ["H", "875.00", "C", "NON"]  # an EFT without bank numbers: announced only
     assert segments(text, "PLB") == [["PLB", NPI_IN, "20261231", f"FB:{str(run.id)[:50]}", "-800.00"]]
+
+
+def test_a_provider_partner_cannot_bill_under_another_npi(
+    platform: Platform, tenant_id: uuid.UUID, members: dict[str, str]
+) -> None:
+    links = edi_links.build_links(PlansCatalog(), PlanBenefitSource())
+    register(
+        platform, tenant_id, "OTHER", kind="PROVIDER", qualifier="ZZ", identifier=SENDER, provider_ids=["1245319508"]
+    )
+    with platform.db.unit_of_work(tenant_id) as uow:
+        result = service.ingest(uow, claims_file("000000301", members), source="cli", links=links)
+    assert (result.claims_accepted, result.claims_rejected) == (0, 6)
+    ack = reply(result, "277CA")
+    assert judge(ack) == []
+    assert [s[1] for s in segments(ack, "STC") if s[1].startswith("A7")] == ["A7:562:85"] * 6
+    assert claim_count(platform, tenant_id) == 0
