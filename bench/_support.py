@@ -13,6 +13,7 @@ import psycopg
 from psycopg import sql
 
 from olly.config import DEFAULT_TENANT_ID, Settings
+from olly.kernel.clock import Clock
 from olly.platform import migrate
 from olly.platform.runtime import Platform, build_platform
 
@@ -29,7 +30,7 @@ def postgres_available() -> bool:
 
 
 @contextmanager
-def fresh_platform(engine: str, **settings: object) -> Iterator[Platform]:
+def fresh_platform(engine: str, clock: Clock | None = None, **settings: object) -> Iterator[Platform]:
     """A migrated, empty platform on ``engine`` ("sqlite" or "postgresql"), removed afterwards."""
     with tempfile.TemporaryDirectory() as tmp:
         name = f"olly_bench_{uuid.uuid4().hex[:10]}"
@@ -39,7 +40,8 @@ def fresh_platform(engine: str, **settings: object) -> Iterator[Platform]:
             with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
             url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-        platform = build_platform(Settings(database_url=url, data_dir=Path(tmp), master_key=BENCH_KEY, **settings))  # type: ignore[arg-type]
+        config = Settings(database_url=url, data_dir=Path(tmp), master_key=BENCH_KEY, **settings)  # type: ignore[arg-type]
+        platform = build_platform(config, clock)
         try:
             migrate.upgrade(platform.db)
             with platform.db.connect() as connection:

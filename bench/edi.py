@@ -13,8 +13,13 @@ Prints, for a generated clean 837P (005010X222A1):
   default 10,000; 0 skips): ``service.ingest`` (encrypted raw file, interchange and set receipts,
   999 and 277CA stored, each claim kept encrypted as "awaiting claims intake" by the default
   ``ClaimIntake``), then ``service.remit`` with a ``RemittanceSource`` that reads those kept
-  claims back and applies the fixed adjudication (the claims domain is not in this branch), one
-  balanced 835 stored, in the outbox and announced.
+  claims back and applies the fixed adjudication, one balanced 835 stored, in the outbox and
+  announced. With ``OLLY_BENCH_EDI_GATEWAY_REAL=1`` the real adapters (``olly/edi_links.py``) are
+  used instead: each claim is submitted to the claims intake, the bus adjudicates them (demo PPO,
+  an in-network fee schedule for the generated procedures), billing's payment run pays them and
+  ``service.remit`` writes the 835 from it. Only the member lookup is a bench shortcut (a
+  dictionary of member number → member instead of eligibility's blind-index search), as the
+  generated members are written straight into claims' coverage read model.
 """
 
 from __future__ import annotations
@@ -237,6 +242,124 @@ def gateway_end_to_end(path: Path, claims: int) -> None:
     )
 
 
+def real_gateway_end_to_end(path: Path, claims: int) -> None:
+    """837 → claims intake → adjudication on the bus → billing payment run → 835, on SQLite."""
+    import uuid
+
+    from bench._support import fresh_platform
+    from olly import edi_links
+    from olly.billing import service as billing
+    from olly.claims import handlers as claims_handlers
+    from olly.claims import models as claims_models
+    from olly.claims import snapshots
+    from olly.claims.rules import Contract
+    from olly.edi import service
+    from olly.edi.ports import Links
+    from olly.edi.testing import PROCEDURES
+    from olly.eligibility.plan_benefits import PlanBenefitSource
+    from olly.enrollment.plan_catalog import PlansCatalog
+    from olly.kernel.clock import FixedClock
+    from olly.kernel.money import Money
+    from olly.plans import service as plans_service
+    from olly.platform.bus.runtime import BusRuntime, default_registry
+    from olly.platform.db import UnitOfWork
+
+    plan = "OLLY-PPO-1000"
+    clock = FixedClock(datetime(2026, 2, 2, 9, 0, tzinfo=UTC))
+    members = {f"M{index:09d}": uuid.uuid4() for index in range(claims)}
+
+    def member(uow: UnitOfWork, claim: ClaimSubmission) -> uuid.UUID | None:
+        return members.get(claim.subscriber_member_id)
+
+    with fresh_platform("sqlite", clock=clock) as platform:
+        tenant = platform.settings.default_tenant_id
+        with platform.db.unit_of_work(tenant) as uow:
+            plans_service.load_demo_plans(uow, plans_service.limits_from_settings(platform.settings))
+        with platform.db.unit_of_work(tenant) as uow:
+            plan_id = uuid.uuid4()
+            claims_handlers.sync_schedule(uow, plan, plan_id, date(2026, 1, 1))
+            now = uow.clock.now()
+            for member_id in members.values():
+                uow.session.add(
+                    claims_models.CoverageView(
+                        member_id=member_id,
+                        policy_id=uuid.uuid4(),
+                        family_id=None,
+                        plan_id=plan_id,
+                        plan_code=plan,
+                        plan_type="PPO",
+                        periods=[["2026-01-01", "2026-12-31"]],
+                        synced_at=now,
+                    )
+                )
+            contract = Contract(fee_schedule={(code, None): Money(9000, "USD") for code in PROCEDURES})
+            uow.session.add(
+                claims_models.ProviderView(
+                    npi=BILLING_NPI,
+                    provider_id=uuid.uuid4(),
+                    credentialing_status="APPROVED",
+                    network_status="IN_NETWORK",
+                    tier=None,
+                    contract_id=uuid.uuid4(),
+                    contract_from=date(2025, 1, 1),
+                    contract_to=None,
+                    contract=snapshots.contract_to_json(contract, "USD"),
+                    synced_at=now,
+                )
+            )
+            service.save_partner(
+                uow, service.PartnerSettings("CH", "Clearinghouse", "CLEARINGHOUSE", "ZZ", "SUBMITTER")
+            )
+        links = edi_links.build_links(PlansCatalog(), PlanBenefitSource())
+        links = Links(
+            claims=edi_links.ClaimIntakeAdapter(member),
+            status=links.status,
+            enrollment=links.enrollment,
+            eligibility=links.eligibility,
+            remittances=links.remittances,
+        )
+        bus = BusRuntime(platform.db, platform.settings, default_registry(), platform.outbox, clock=clock)
+        from olly.codesets import hcpcs, icd10
+
+        icd10.load()  # as ``olly worker`` does before its first claim: not part of any claim's time
+        hcpcs.code_count()
+        data = path.read_bytes()
+        marks = [(time.perf_counter(), time.process_time())]
+        with platform.db.unit_of_work(tenant) as uow:
+            result = service.ingest(uow, data, source="cli", links=links)
+        marks.append((time.perf_counter(), time.process_time()))
+        bus.drain()
+        marks.append((time.perf_counter(), time.process_time()))
+        with platform.db.unit_of_work(tenant) as uow:
+            run = billing.run_claim_payments(uow)
+            run_id, paid_claims, total = str(run.id), run.claim_count, run.total_minor
+        marks.append((time.perf_counter(), time.process_time()))
+        with platform.db.unit_of_work(tenant) as uow:
+            (written,) = service.remit(uow, run_id, links)
+            summary = dict(written.summary)
+        marks.append((time.perf_counter(), time.process_time()))
+    assert result.claims_accepted == claims, (result.status, result.claims_accepted, result.claims_rejected)
+    assert summary["claims"] == paid_claims
+    steps = ("ingest + intake", "adjudication (bus)", "payment run", "remit 835")
+    timings = "; ".join(
+        f"{name} wall {b[0] - a[0]:.2f} s cpu {b[1] - a[1]:.2f} s"
+        for name, a, b in zip(steps, marks, marks[1:], strict=False)
+    )
+    print(
+        f"  real gateway 837 → claims → billing → 835 on SQLite, {claims} claims ({len(data) / 1e6:.1f} MB):"
+        f" {timings}; total wall {marks[-1][0] - marks[0][0]:.2f} s cpu {marks[-1][1] - marks[0][1]:.2f} s;"
+        f" {paid_claims} claims paid {total / 100:.2f} USD; 835 paid {summary['paid']} {summary['currency']}"
+    )
+
+
+def gateway(path: Path, claims: int) -> None:
+    """The gateway bench: the real adapters when ``OLLY_BENCH_EDI_GATEWAY_REAL=1``, else the kept claims."""
+    if os.environ.get("OLLY_BENCH_EDI_GATEWAY_REAL", "") not in ("", "0"):
+        real_gateway_end_to_end(path, claims)
+    else:
+        gateway_end_to_end(path, claims)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="X12 benchmark")
     parser.add_argument("--size-mb", type=float, default=100)
@@ -254,9 +377,9 @@ def main() -> None:
         return
     if args.only_gateway:
         with tempfile.TemporaryDirectory(prefix="olly-bench-edi-") as folder:
-            gateway = Path(folder) / "gateway.837"
-            generate_claims(gateway, args.gateway_claims)
-            gateway_end_to_end(gateway, args.gateway_claims)
+            gateway_path = Path(folder) / "gateway.837"
+            generate_claims(gateway_path, args.gateway_claims)
+            gateway(gateway_path, args.gateway_claims)
         return
     with tempfile.TemporaryDirectory(prefix="olly-bench-edi-") as folder:
         work = Path(folder)
@@ -308,9 +431,9 @@ def main() -> None:
         generate_claims(e2e, args.e2e_claims)
         end_to_end(e2e, args.e2e_claims)
         if args.gateway_claims:
-            gateway = work / "gateway.837"
-            generate_claims(gateway, args.gateway_claims)
-            gateway_end_to_end(gateway, args.gateway_claims)
+            gateway_path = work / "gateway.837"
+            generate_claims(gateway_path, args.gateway_claims)
+            gateway(gateway_path, args.gateway_claims)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,14 @@ class Settings(BaseSettings):
         "", description="comma-separated ISA08 ids inbound files must name (empty: any; others get TA1 009)"
     )
     edi_inbox_interval_seconds: float = Field(30.0, description="how often the EDI inbox folder is polled")
+    edi_payer_name: str = Field("OLLY HEALTH", description="the payer named in 835s (N1*PR)")
+    edi_payer_tax_id: str = Field("000000000", description="the payer's EIN, nine digits (835 TRN03, BPR10)")
+    edi_payer_address: str = Field(
+        "1 PAYER WAY|HARRISBURG|PA|17101", description="the payer's address in 835s: street|city|state|postal code"
+    )
+    edi_payer_bank: str = Field(
+        "", description="routing|account the payer's EFTs leave from (835 BPR07/09); empty: EFTs are announced only"
+    )
     host: str = Field("127.0.0.1", description="address `olly serve` binds")
     port: int = Field(8000, description="port `olly serve` binds")
     default_tenant_id: uuid.UUID = Field(DEFAULT_TENANT_ID, description="tenant used when a request names none")

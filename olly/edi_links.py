@@ -8,31 +8,67 @@ unit of work of the API, the worker, the jobs and the CLI finds them (``olly.edi
   terminations; other maintenance types are kept for a person (``AWAITING_ENROLLMENT``).
 * 270 → eligibility → 271: the member is found by member number, birth date and family name (all
   three), and the eligibility answer becomes EB segments.
-* 837 and 276 use the gateway's default adapters until the claims domain arrives; payment runs
-  have no source until billing's ``payment_run`` exists.
+* 837 → claims intake (``ClaimIntakeAdapter``): the member is found like a 270's (member number,
+  birth date, family name), the claim mapped to ``ClaimCreate`` and submitted with an idempotency
+  key per sender, envelope control numbers and claim position.
+* 276 → claim status → 277 (``ClaimStatusAdapter``).
+* billing's payment runs → 835 (``RemittanceAdapter``): one remittance per provider payment, built
+  from ``claims.public.remittance_detail`` of each claim it pays.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
+from pydantic import ValidationError
+
+from olly.billing import public as billing
+from olly.claims import public as claims
+from olly.edi import codes
+from olly.edi import public as edi_public
+from olly.edi.claims import ClaimProblem, ClaimSubmission
+from olly.edi.codes import TransactionKind
 from olly.edi.eligibility import Benefit, EligibilityAnswer, EligibilityInquiry, coverage_benefits
 from olly.edi.enrollment import EnrollmentChange, Maintenance
-from olly.edi.ports import AWAITING_ENROLLMENT, EdiOrigin, EnrollmentOutcome, Links, PartnerInfo, keep_pending
+from olly.edi.ports import (
+    AWAITING_ENROLLMENT,
+    EdiOrigin,
+    EnrollmentOutcome,
+    IntakeResult,
+    Links,
+    PartnerInfo,
+    keep_pending,
+)
+from olly.edi.remittance import (
+    Adjustment,
+    PayeeInfo,
+    PayerInfo,
+    Payment,
+    ProviderAdjustment,
+    Remittance,
+    RemittanceClaim,
+    RemittanceLine,
+)
+from olly.edi.status import NOT_FOUND, ClaimStatus, StatusAnswer, StatusInquiry
 from olly.eligibility import service as eligibility
 from olly.eligibility.service import BenefitSource
+from olly.enrollment import public as enrollment_public
 from olly.enrollment import service as enrollment
 from olly.enrollment.repository import EnrollmentRepository
 from olly.enrollment.rules import Market, QualifyingEvent, Relationship, TerminationReason
 from olly.enrollment.schemas import DependentAdd, DependentRemove, EnrollmentCreate, Termination
+from olly.kernel.errors import Conflict, FieldError, ValidationFailed
 from olly.kernel.money import Money
 from olly.platform.db import Database, UnitOfWork
 from olly.policy_admin import public as people
 from olly.policy_admin import service as policy_admin
 from olly.policy_admin.schemas import IndividualCreate
+from olly.provider import public as providers
 
 #: INS02 → Olly's relationship of a dependent.
 RELATIONSHIPS = {
@@ -250,8 +286,441 @@ class EligibilityAdapter:
         )
 
 
-def build_links(plans: enrollment.PlanCatalog, benefits: BenefitSource) -> Links:
-    return Links(enrollment=EnrollmentAdapter(plans), eligibility=EligibilityAdapter(benefits))
+# -- 837 → claims intake ---------------------------------------------------------------------------
+#: 277CA status of a claim whose patient the payer cannot find (507 code 33: subscriber and
+#: subscriber id not found), with entity IL (the subscriber) or QC (a dependent patient).
+STATUS_MEMBER_NOT_FOUND = "33"
+CATEGORY_UNPROCESSABLE = "A3"
+
+
+def _diagnosis(code: str) -> str:
+    """An 837 diagnosis (no period: J069) in the ICD-10-CM form the claims intake keeps (J06.9)."""
+    bare = code.strip().upper().replace(".", "")
+    return f"{bare[:3]}.{bare[3:]}" if len(bare) > 3 else bare
+
+
+def _units(value: Decimal) -> int:
+    return max(1, int(value.to_integral_value(rounding=ROUND_CEILING)))
+
+
+def idempotency_key(claim: ClaimSubmission, origin: EdiOrigin) -> str:
+    """One key per claim of one transmission: sender, ISA13, GS06, ST02 and the CLM's position."""
+    sender = claim.origin.sender_id or (str(origin.partner_id) if origin.partner_id else "")
+    return ":".join(
+        (
+            "837",
+            sender,
+            origin.interchange_control_number,
+            origin.group_control_number,
+            origin.set_control_number,
+            str(origin.segment_number),
+        )
+    )[:200]
+
+
+def claim_origin(claim: ClaimSubmission, origin: EdiOrigin) -> str:
+    """What the claim keeps of its 837 (encrypted with the claim's detail): the envelope, CLM01, and
+    what the 835 echoes back (CLM05, the patient as sent, the line control numbers)."""
+    dependent = not claim.patient_is_subscriber
+    return json.dumps(
+        {
+            "kind": claim.kind.value,
+            "file": str(origin.file_id),
+            "sender": claim.origin.sender_id,
+            "isa": origin.interchange_control_number,
+            "gs": origin.group_control_number,
+            "st": origin.set_control_number,
+            "segment": origin.segment_number,
+            "claim": claim.claim_id,
+            "facility": claim.facility_code,
+            "frequency": claim.frequency_code,
+            "memberNumber": claim.subscriber_member_id,
+            "patient": [
+                claim.patient_last_name if dependent else claim.subscriber_last_name,
+                claim.patient_first_name if dependent else claim.subscriber_first_name,
+            ],
+            "lineControl": [line.line_control_number for line in claim.lines],
+        },
+        separators=(",", ":"),
+    )
+
+
+def find_patient(uow: UnitOfWork, claim: ClaimSubmission) -> uuid.UUID | None:
+    """The member an 837 claim is for: member number (NM1*IL NM109), birth date and family name must
+    all match (eligibility's member search). A dependent without their own member number is looked
+    for among the subscriber's dependents by family name and birth date."""
+    number = claim.subscriber_member_id
+    if not number:
+        return None
+    if claim.patient_is_subscriber:
+        if claim.subscriber_birth_date is None or not claim.subscriber_last_name:
+            return None
+        return eligibility.find_member(uow, number, claim.subscriber_birth_date, claim.subscriber_last_name)
+    if claim.patient_birth_date is None or not claim.patient_last_name:
+        return None
+    found = eligibility.find_member(uow, number, claim.patient_birth_date, claim.patient_last_name)
+    if found is not None or claim.subscriber_birth_date is None or not claim.subscriber_last_name:
+        return found
+    subscriber = eligibility.find_member(uow, number, claim.subscriber_birth_date, claim.subscriber_last_name)
+    if subscriber is None:
+        return None
+    dependents = enrollment_public.dependents_of(uow, subscriber)
+    matches = [
+        p.party_id
+        for p in people.find_people(uow, family_name=claim.patient_last_name, birth_date=claim.patient_birth_date)
+        if p.party_id in dependents
+    ]
+    return matches[0] if len(matches) == 1 else None
+
+
+def claim_create(claim: ClaimSubmission, member_id: uuid.UUID) -> claims.ClaimCreate:
+    """The claims intake's form of an 837P/837I claim (raises pydantic's ``ValidationError``)."""
+    professional = claim.kind is TransactionKind.CLAIM_PROFESSIONAL
+    lines = []
+    for line in claim.lines:
+        procedure = line.procedure_code if line.procedure_qualifier in ("HC", "") and line.procedure_code else None
+        start = line.service_date_from or claim.statement_from
+        end = line.service_date_to or (None if line.service_date_from else claim.statement_to)
+        lines.append(
+            claims.ClaimLineCreate(
+                procedure_code=procedure,
+                modifiers=list(line.modifiers),
+                revenue_code=line.revenue_code,
+                units=_units(line.units),
+                charge=line.charge.to_decimal_string(),
+                diagnosis_pointers=list(line.diagnosis_pointers) or [1],
+                place_of_service=line.place_of_service,
+                service_date_from=start,  # a line without any date fails the schema: a 277CA rejection
+                service_date_to=end if end != start else None,
+                rendering_npi=line.rendering_npi,
+            )
+        )
+    frequency = claim.frequency_code if claim.frequency_code in ("7", "8") else "1"
+    original = None
+    if frequency != "1" and claim.payer_claim_control_number:
+        try:
+            original = uuid.UUID(claim.payer_claim_control_number)
+        except ValueError:
+            original = None
+    prior_auth = claim.prior_authorization or next(
+        (line.prior_authorization for line in claim.lines if line.prior_authorization), None
+    )
+    return claims.ClaimCreate(
+        claim_type="PROFESSIONAL" if professional else "INSTITUTIONAL",
+        member_id=member_id,
+        billing_npi=claim.billing_npi or "",
+        rendering_npi=claim.rendering_npi or (None if professional else claim.attending_npi),
+        place_of_service=claim.facility_code if professional and claim.facility_code else None,
+        currency=claim.total_charge.currency,
+        diagnoses=[_diagnosis(d.code) for d in claim.diagnoses],
+        lines=lines,
+        frequency=frequency,
+        original_claim_id=original,
+        prior_auth_reference=prior_auth,
+    )
+
+
+def _problem(error: FieldError) -> ClaimProblem:
+    """An intake validation error as a 277CA STC (the field path, never the value)."""
+    field = error.field.removeprefix("body.")
+    parts = field.split(".")
+    line = int(parts[1]) + 1 if len(parts) > 1 and parts[0] == "lines" and parts[1].isdigit() else None
+    entity = None
+    if "serviceDate" in field:
+        status = codes.STATUS_LINE_DATE
+    elif "procedureCode" in field:
+        status = codes.STATUS_PROCEDURE
+    elif field.startswith("diagnoses"):
+        status = codes.STATUS_DIAGNOSIS
+    elif field in ("billingNpi", "renderingNpi") or field.endswith("renderingNpi"):
+        status, entity = codes.STATUS_PROVIDER_NPI, "85" if field == "billingNpi" else "82"
+    else:
+        status = codes.STATUS_MISSING_OR_INVALID
+    return ClaimProblem(codes.CATEGORY_REJECTED_INVALID, status, field, entity, line)
+
+
+def _field_errors(error: ValidationError) -> list[FieldError]:
+    return [
+        FieldError(".".join(str(part) for part in item["loc"]) or "claim", item["msg"], item["type"])
+        for item in error.errors(include_url=False, include_input=False)
+    ]
+
+
+MemberFinder = Callable[[UnitOfWork, ClaimSubmission], uuid.UUID | None]
+
+
+class ClaimIntakeAdapter:
+    """``ClaimIntake`` over ``claims.public.submit_claim`` (source ``EDI``). ``members`` finds the
+    patient (default ``find_patient``)."""
+
+    def __init__(self, members: MemberFinder | None = None) -> None:
+        self.members = members or find_patient
+
+    def submit(self, uow: UnitOfWork, claim: ClaimSubmission, origin: EdiOrigin) -> IntakeResult:
+        sender = edi_public.partner(uow, origin.partner_id) if origin.partner_id else None
+        if (
+            sender is not None
+            and sender.kind == "PROVIDER"
+            and sender.provider_ids
+            and claim.billing_npi not in sender.provider_ids
+        ):  # a provider partner bills only under the NPIs it acts for (a clearinghouse for any)
+            problem = ClaimProblem(codes.CATEGORY_REJECTED_INVALID, codes.STATUS_PROVIDER_NPI, "billingNpi", "85")
+            return IntakeResult(accepted=False, problems=(problem,))
+        member_id = self.members(uow, claim)
+        if member_id is None:
+            entity = "IL" if claim.patient_is_subscriber else "QC"
+            problem = ClaimProblem(CATEGORY_UNPROCESSABLE, STATUS_MEMBER_NOT_FOUND, "subscriber.memberId", entity)
+            return IntakeResult(accepted=False, problems=(problem,))
+        try:
+            data = claim_create(claim, member_id)
+        except ValidationError as error:
+            return IntakeResult(accepted=False, problems=tuple(_problem(e) for e in _field_errors(error)))
+        try:
+            with uow.session.begin_nested():
+                submission = claims.submit_claim(
+                    uow,
+                    data,
+                    source="EDI",
+                    idempotency_key=idempotency_key(claim, origin),
+                    origin=claim_origin(claim, origin),
+                )
+        except ValidationFailed as error:
+            return IntakeResult(accepted=False, problems=tuple(_problem(e) for e in error.errors))
+        except Conflict:  # the same position of the same transmission with another content
+            problem = ClaimProblem(codes.CATEGORY_REJECTED_INVALID, codes.STATUS_MISSING_OR_INVALID, "claim")
+            return IntakeResult(accepted=False, problems=(problem,))
+        return IntakeResult(accepted=True, claim_id=str(submission.claim_id), transaction_id=submission.transaction_id)
+
+
+# -- 276 → claim status → 277 ----------------------------------------------------------------------
+#: Claims' status → (STC01-1 category, STC01-2 status) of a 277.
+STATUS_CODES: dict[str, tuple[str, str]] = {
+    "RECEIVED": ("A2", "20"),  # accepted into adjudication
+    "PENDED": ("P2", "20"),  # pending, in review
+    "APPROVED": ("F0", "3"),  # finalized, adjudicated and queued for payment
+    "PARTIALLY_APPROVED": ("F0", "3"),
+    "DENIED": ("F2", "4"),  # finalized, denied
+    "PAID": ("F1", "65"),  # finalized, paid
+    "REPLACED": ("F3", "1"),  # finalized, revised: see the remittance advice
+    "VOIDED": ("F3", "1"),
+}
+
+
+class ClaimStatusAdapter:
+    """``ClaimStatusLookup`` over ``claims.public.claim_status`` and billing's payment of the claim.
+
+    The 276 must name the payer claim number (REF*1K, from the 277CA) and the billing provider's
+    NPI must be the claim's; anything else is "not found" (A4:35), never another provider's claim."""
+
+    def lookup(self, uow: UnitOfWork, inquiry: StatusInquiry, origin: EdiOrigin) -> StatusAnswer:
+        try:
+            claim_id = uuid.UUID(inquiry.payer_claim_number or "")
+        except ValueError:
+            return StatusAnswer(inquiry, (NOT_FOUND,))
+        view = claims.claim_status(uow, claim_id)
+        if view is None or (inquiry.provider_npi and inquiry.provider_npi != view.billing_npi):
+            return StatusAnswer(inquiry, (NOT_FOUND,))
+        status = view.status
+        payment = billing.claim_payment(uow, claim_id) if status in ("APPROVED", "PARTIALLY_APPROVED") else None
+        if payment is not None:
+            status = "PAID"
+        category, code = STATUS_CODES.get(status, ("P1", "20"))
+        effective = (view.adjudicated_at or view.received_at).date()
+        if payment is not None:
+            effective = payment.paid_on
+        final = category.startswith("F")
+        return StatusAnswer(
+            inquiry,
+            (ClaimStatus(category, code, effective=effective),),
+            payer_claim_number=str(view.claim_id),
+            total_charge=view.billed,
+            paid_amount=view.paid if final and view.paid is not None else None,
+            paid_date=payment.paid_on if payment is not None else None,
+            # STC09 holds 16 characters: a longer EFT trace is left to the 835 (TRN02).
+            check_number=payment.trace_number if payment is not None and len(payment.trace_number) <= 16 else None,
+        )
+
+
+# -- payment runs → 835 ----------------------------------------------------------------------------
+#: A payment's method in billing → the 835's BPR04.
+METHODS = {"ACH": "ACH", "CHECK": "CHK"}
+
+BankAccounts = Callable[[UnitOfWork, uuid.UUID], tuple[str, str] | None]
+"""(routing, account) of a payee by its id, for an ACH 835; None when unknown."""
+
+
+def _origin_of(detail: claims.RemittanceClaim) -> dict[str, Any]:
+    if not detail.origin:
+        return {}
+    try:
+        value = json.loads(detail.origin)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _adjustment(item: claims.RemittanceAdjustment, sign: int = 1) -> Adjustment:
+    return Adjustment(item.group, item.carc, Money(sign * item.amount.amount, item.amount.currency))
+
+
+def _clp(detail: claims.RemittanceClaim, sent: dict[str, Any], *, reversal: bool = False) -> RemittanceClaim:
+    """The CLP (with its SVC lines) of one adjudicated claim; ``reversal`` negates every amount
+    (CLP02 22: the earlier payment of a replaced or voided claim is taken back)."""
+    sign = -1 if reversal else 1
+    controls = sent.get("lineControl") or []
+    lines = []
+    for line in detail.lines:
+        control = controls[line.line_number - 1] if line.line_number - 1 < len(controls) else None
+        lines.append(
+            RemittanceLine(
+                procedure_code=line.procedure_code or "",
+                modifiers=line.modifiers,
+                revenue_code=line.revenue_code,
+                charge=Money(sign * line.billed.amount, line.billed.currency),
+                paid=Money(sign * line.paid.amount, line.paid.currency),
+                adjustments=tuple(_adjustment(a, sign) for a in line.adjustments),
+                units_paid=Decimal(line.units),
+                service_date_from=line.service_date,
+                allowed=Money(sign * line.allowed.amount, line.allowed.currency),
+                line_control_number=control,
+                remarks=line.rarcs,
+            )
+        )
+    patient = sent.get("patient") or ["", ""]
+    if reversal:
+        status = "22"
+    elif detail.status == "DENIED":
+        status = "4"
+    else:
+        status = "1"
+    return RemittanceClaim(
+        claim_id=str(sent.get("claim") or detail.claim_id)[:38],
+        charge=Money(sign * detail.billed.amount, detail.currency),
+        paid=Money(sign * detail.paid.amount, detail.currency),
+        payer_claim_number=str(detail.claim_id),
+        lines=tuple(lines),
+        status=status,
+        facility_code=str(sent["facility"]) if sent.get("facility") else None,
+        frequency_code="8" if reversal else (str(sent["frequency"]) if sent.get("frequency") else None),
+        patient_member_id=str(sent["memberNumber"]) if sent.get("memberNumber") else None,
+        patient_last_name=str(patient[0] or ""),
+        patient_first_name=str(patient[1] or ""),
+    )
+
+
+class RemittanceAdapter:
+    """``RemittanceSource`` over ``billing.public.payment_run`` and ``claims.public.remittance_detail``.
+
+    One remittance per provider payment of the run: a CLP per claim it pays (preceded by a reversal
+    CLP when the claim replaced or voided an earlier one), SVC and CAS per line. If the claims'
+    CLP04 do not add up to what billing paid, the difference is a PLB (FB, the run id) so the 835
+    states the payment made. Member payees (reimbursements) get no 835: they are told by their EOB.
+    Without both banks' numbers an EFT is announced as notification only (BPR01 H, BPR04 NON) with
+    its trace number in TRN02."""
+
+    def __init__(
+        self,
+        payer: PayerInfo | None = None,
+        *,
+        payer_bank: tuple[str, str] | None = None,
+        payee_banks: BankAccounts | None = None,
+    ) -> None:
+        self.payer = payer
+        self.payer_bank = payer_bank
+        self.payee_banks = payee_banks
+
+    def _payer(self, uow: UnitOfWork) -> tuple[PayerInfo, tuple[str, str] | None]:
+        if self.payer is not None:
+            return self.payer, self.payer_bank
+        settings = uow.session.info["database"].settings
+        street, city, state, postal = [*settings.edi_payer_address.split("|"), "", "", "", ""][:4]
+        payer = PayerInfo(settings.edi_payer_name, settings.edi_payer_tax_id, street, city, state, postal)
+        routing, _, account = settings.edi_payer_bank.partition("|")
+        return payer, self.payer_bank or ((routing, account) if routing and account else None)
+
+    def payment_run(self, uow: UnitOfWork, run_id: str) -> Sequence[Remittance]:
+        try:
+            run_uuid = uuid.UUID(run_id)
+        except ValueError:
+            return ()
+        advice = billing.payment_run(uow, run_uuid)
+        if advice is None:
+            return ()
+        payer, payer_bank = self._payer(uow)
+        remittances = []
+        for payment in advice.payments:
+            if payment.payee != "PROVIDER":
+                continue
+            clps: list[RemittanceClaim] = []
+            npi = ""
+            for paid in payment.claims:
+                detail = claims.remittance_detail(uow, paid.claim_id)
+                if detail is None:
+                    raise ValidationFailed(
+                        [FieldError(f"claims.{paid.claim_id}", "the paid claim has no final result", "not_final")]
+                    )
+                npi = npi or detail.billing_npi
+                sent = _origin_of(detail)
+                if detail.reversal_of is not None:
+                    original = claims.remittance_detail(uow, detail.reversal_of)
+                    if original is not None:
+                        clps.append(_clp(original, _origin_of(original) or sent, reversal=True))
+                clps.append(_clp(detail, sent))
+            total = sum(c.paid.amount for c in clps)
+            adjustments: tuple[ProviderAdjustment, ...] = ()
+            if total != payment.amount_minor:
+                adjustments = (
+                    ProviderAdjustment("FB", run_id[:50], Money(total - payment.amount_minor, payment.currency)),
+                )
+            remittances.append(
+                Remittance(
+                    payer=payer,
+                    payee=self._payee(uow, payment.payee_id, npi),
+                    payment=self._payment(uow, payment, payer_bank),
+                    claims=tuple(clps),
+                    production_date=advice.run_date,
+                    provider_adjustments=adjustments,
+                )
+            )
+        return remittances
+
+    def _payee(self, uow: UnitOfWork, payee_id: uuid.UUID, npi: str) -> PayeeInfo:
+        known = providers.provider_by_id(uow, payee_id)
+        return PayeeInfo(name=known.name if known else f"PROVIDER {npi}", npi=known.npi if known else npi)
+
+    def _payment(self, uow: UnitOfWork, payment: billing.PayeePayment, payer_bank: tuple[str, str] | None) -> Payment:
+        method = METHODS.get(payment.method, "CHK")
+        if method == "ACH":
+            payee_bank = self.payee_banks(uow, payment.payee_id) if self.payee_banks else None
+            if payer_bank is None or payee_bank is None:
+                return Payment("NON", payment.trace_number, payment.paid_on)
+            return Payment(
+                "ACH",
+                payment.trace_number,
+                payment.paid_on,
+                sender_routing=payer_bank[0],
+                sender_account=payer_bank[1],
+                receiver_routing=payee_bank[0],
+                receiver_account=payee_bank[1],
+            )
+        return Payment(method, payment.trace_number, payment.paid_on)
+
+
+def build_links(
+    plans: enrollment.PlanCatalog,
+    benefits: BenefitSource,
+    *,
+    payer: PayerInfo | None = None,
+    payer_bank: tuple[str, str] | None = None,
+    payee_banks: BankAccounts | None = None,
+) -> Links:
+    return Links(
+        claims=ClaimIntakeAdapter(),
+        status=ClaimStatusAdapter(),
+        enrollment=EnrollmentAdapter(plans),
+        eligibility=EligibilityAdapter(benefits),
+        remittances=RemittanceAdapter(payer, payer_bank=payer_bank, payee_banks=payee_banks),
+    )
 
 
 def install(db: Database, links: Links | None = None) -> Links:

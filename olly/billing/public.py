@@ -6,6 +6,7 @@
 * ``initial_premium_paid``: enrollment asks it when a payment arrives, to activate an individual
   policy whose first premium is now paid.
 * ``payment_run``: the EDI gateway builds an 835 from it (one per payee payment).
+* ``claim_payment``: whether and how one claim was paid (a 276/277 answer).
 """
 
 from __future__ import annotations
@@ -120,3 +121,27 @@ def payment_run(uow: UnitOfWork, run_id: uuid.UUID) -> PaymentRunAdvice | None:
             )
         )
     return PaymentRunAdvice(run.id, run.run_date, tuple(payments))
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimPaymentView:
+    claim_id: uuid.UUID
+    paid_minor: int
+    currency: str
+    paid_on: date
+    method: str
+    trace_number: str
+
+
+def claim_payment(uow: UnitOfWork, claim_id: uuid.UUID) -> ClaimPaymentView | None:
+    """The payment that paid a claim; None while it is unpaid (or owes nothing)."""
+    repo = BillingRepository(uow)
+    payable = repo.claim_payable(claim_id)
+    if payable is None or payable.status != "PAID" or payable.claim_payment_id is None:
+        return None
+    payment = repo.claim_payment(payable.claim_payment_id)
+    if payment is None:
+        return None
+    return ClaimPaymentView(
+        claim_id, payable.amount_minor, payable.currency, payment.paid_on, payment.method, payment.trace_number
+    )

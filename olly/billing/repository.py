@@ -366,6 +366,9 @@ class BillingRepository:
             )
         )
 
+    def claim_payment(self, claim_payment_id: uuid.UUID) -> ClaimPayment | None:
+        return self.session.scalars(select(ClaimPayment).where(ClaimPayment.id == claim_payment_id)).first()
+
     def claims_of_payment(self, claim_payment_id: uuid.UUID) -> list[ClaimPayable]:
         return list(
             self.session.scalars(

@@ -138,6 +138,8 @@ class RemittanceClaim:
     """For a replacement or void: the claim whose payment this remittance takes back first."""
     reversal_paid: Money | None
     """Negative: what the reversed claim had paid."""
+    origin: str | None = None
+    """What the submitter gave as ``origin`` (an 837's envelope and claim references), as given."""
 
 
 def remittance_detail(uow: UnitOfWork, claim_id: uuid.UUID) -> RemittanceClaim | None:
@@ -186,4 +188,5 @@ def remittance_detail(uow: UnitOfWork, claim_id: uuid.UUID) -> RemittanceClaim |
         lines=tuple(lines),
         reversal_of=uuid.UUID(reversal["reversedClaimId"]) if reversal else None,
         reversal_paid=Money(reversal["paid"], claim.currency) if reversal else None,
+        origin=(claim.detail or {}).get("origin"),
     )

@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from olly.edi.models import EdiFile, PendingTransaction
+from olly.edi.models import EdiFile, PendingTransaction, TradingPartner
+from olly.edi.ports import PartnerInfo
 from olly.platform.db import UnitOfWork
 
 
@@ -75,4 +76,14 @@ def edi_file(uow: UnitOfWork, file_id: uuid.UUID) -> FileSummary | None:
         row.interchange_control_number,
         row.storage_key,
         row.created_at,
+    )
+
+
+def partner(uow: UnitOfWork, partner_id: uuid.UUID) -> PartnerInfo | None:
+    """A trading partner as the ports see it (kind, interchange id, the provider ids it acts for)."""
+    row = uow.session.scalars(select(TradingPartner).where(TradingPartner.id == partner_id)).first()
+    if row is None:
+        return None
+    return PartnerInfo(
+        row.id, row.code, row.kind, row.interchange_id, tuple(row.provider_ids or ()), row.group_account_id
     )
