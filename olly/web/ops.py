@@ -1,15 +1,20 @@
-"""The operations console: dashboard, credentialing queue, dead-letter browser with redrive, audit
-search. The pended-claims and prior-authorisation queues and billing runs wait for their domains."""
+"""The operations console: dashboard, pended-claims review, credentialing queue, dead-letter browser
+with redrive, audit search. Pages still waiting to be wired are listed in ``pending.py``."""
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter
-from typing import Annotated
+from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 
+from olly.claims import api as claims_api
+from olly.claims import public as claims_public
+from olly.claims.schemas import LineDecisionCreate
+from olly.kernel.errors import OllyError
 from olly.platform import audit
 from olly.platform.auth import SELF, Access, path, policy
 from olly.platform.bus import api as bus_api
@@ -22,6 +27,8 @@ from olly.web.rendering import PORTAL_TAG, redirect, render
 
 router = APIRouter(prefix="/ops", tags=[PORTAL_TAG], include_in_schema=False)
 DLQ_SCAN_LIMIT = 1000
+CLAIMS_DAYS = 7
+DECISIONS: Final = ("APPROVE", "DENY", "ADJUST")
 
 
 @router.get("")
@@ -34,7 +41,19 @@ def dashboard(request: Request, access: Access = Depends(policy("bus.read"))) ->
     letters = dlq.list_dead_letters(platform_of(request).db, limit=DLQ_SCAN_LIMIT, tenant_id=access.principal.tenant_id)
     depth = Counter(letter.topic.removesuffix(".dlq") for letter in letters)
     status = bus_api.status(request)
+    platform = platform_of(request)
+    with platform.db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        days = claims_public.daily_figures(uow, platform.clock.today(), days=CLAIMS_DAYS)
     charts = [
+        bar_chart("Claims received per day", [(d.day.isoformat(), d.received) for d in days]),
+        bar_chart(
+            "Auto-adjudicated, % of finalised claims, by day received",
+            [(d.day.isoformat(), round(100 * d.auto_finalised / d.finalised)) for d in days if d.finalised],
+        ),
+        bar_chart(
+            "Mean turnaround, minutes from receipt to result",
+            [(d.day.isoformat(), d.turnaround_minutes) for d in days if d.turnaround_minutes is not None],
+        ),
         bar_chart("Dead letters waiting, by topic", sorted(depth.items())),
         bar_chart("Consumer lag, by consumer group", sorted(status["consumerLag"].items())),
     ]
@@ -130,6 +149,68 @@ def credentialing_queue(request: Request, access: Access = Depends(policy("crede
     return render(request, "ops/credentialing.html", {"queue": queue, "portal": "ops"})
 
 
+@router.get("/claims")
+def claims_queue(
+    request: Request,
+    pend_reason: Annotated[str | None, Query(max_length=40)] = None,
+    access: Access = Depends(policy("claim.read")),
+) -> Response:
+    """The pended claims this examiner's queues hold, oldest first (the API's review queue)."""
+    queue = claims_api.review_queue(
+        request, status="PENDED", pend_reason=pend_reason or None, member_id=None, limit=200, offset=0, access=access
+    )
+    return render(
+        request, "ops/claims.html", {"items": queue["items"], "pend_reason": pend_reason or "", "portal": "ops"}
+    )
+
+
+def _claim_page(request: Request, access: Access, claim_id: uuid.UUID, **extra: Any) -> Response:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        claim = claims_api.claim_view(uow, claim_id, with_trace=True)
+    context = {"claim": claim, "decisions": DECISIONS, "error": None, "decided": None, "portal": "ops", **extra}
+    return render(request, "ops/claim.html", context, status_code=422 if context["error"] else 200)
+
+
+@router.get("/claims/{claim_id}")
+def claim_review(
+    claim_id: uuid.UUID,
+    request: Request,
+    access: Access = Depends(policy("claim.read", resource=path("claim_id"))),
+) -> Response:
+    decided = request.query_params.get("decided")
+    return _claim_page(request, access, claim_id, decided=decided if decided and decided.isdigit() else None)
+
+
+@router.post("/claims/{claim_id}/lines/{line_number}/decision")
+def decide_line(
+    claim_id: uuid.UUID,
+    line_number: int,
+    request: Request,
+    decision: Annotated[str, Form(max_length=8)],
+    reason: Annotated[str, Form(max_length=8)],
+    note: Annotated[str, Form(max_length=2000)],
+    paid_amount: Annotated[str, Form(max_length=14)] = "",
+    access: Access = Depends(policy("claim.write", resource=path("claim_id"))),
+) -> Response:
+    """An examiner's decision on one line, through the API's view (same service, same audit record)."""
+    try:
+        data = LineDecisionCreate(
+            decision=decision,
+            reason=reason.strip(),
+            note=note.strip(),
+            paid_amount=paid_amount.strip() or None,
+        )
+        claims_api.decide(claim_id, line_number, data, request, access)
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        return _claim_page(request, access, claim_id, error=problems)
+    except OllyError as exc:
+        if exc.status != 422:
+            raise
+        return _claim_page(request, access, claim_id, error=exc.detail)
+    return redirect(f"/ops/claims/{claim_id}?decided={line_number}")
+
+
 def _pending(key: str, action: str) -> None:
     spec = PENDING[key]
 
@@ -138,6 +219,5 @@ def _pending(key: str, action: str) -> None:
         return pending_page(request, spec, "ops")
 
 
-_pending("ops_claims", "claim.read")
 _pending("ops_prior_authorisations", "prior_auth.read")
 _pending("ops_billing", "invoice.read")

@@ -218,6 +218,7 @@ def payments(world: World, seeded: Seeded) -> list[Owned]:
                 uow, world.groups[group], Money(12345, "USD"), PaymentMethod.ACH, f"matrix-{uuid.uuid4().hex[:12]}"
             )
             owned.append(Owned(owner, str(paid.id)))
+    return _with_markers(owned, seeded)
 
 
 def claims(world: World, seeded: Seeded) -> list[Owned]:
