@@ -17,8 +17,9 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from olly.billing import api as billing_api
 from olly.claims import api as claims_api
-from olly.claims import eob
+from olly.claims import eob, prior_auth_api
 from olly.claims import public as claims_public
 from olly.codesets.carc import Carc
 from olly.consent import api as consent_api
@@ -34,7 +35,6 @@ from olly.platform.db import UnitOfWork
 from olly.platform.http import platform_of
 from olly.policy_admin import public as people
 from olly.provider import service as provider_service
-from olly.web.pending import PENDING, pending_page
 from olly.web.rendering import PORTAL_TAG, redirect, render, wants_fragment
 
 router = APIRouter(tags=[PORTAL_TAG], include_in_schema=False)
@@ -70,8 +70,8 @@ TILES: Final[tuple[Tile, ...]] = (
     Tile("/settings/consents", "Privacy and contact settings"),
     Tile("/claims", "Claims and EOBs"),
     Tile("/claims/reimbursement", "Submit a reimbursement"),
-    Tile("/prior-authorisations", "Prior authorisations", available=False),
-    Tile("/invoices", "Premium invoices and payments", available=False),
+    Tile("/prior-authorisations", "Prior authorisations"),
+    Tile("/invoices", "Premium invoices and payments"),
 )
 
 
@@ -419,13 +419,19 @@ def claim_detail(
     )
 
 
-def _pending(key: str, action: str) -> None:
-    spec = PENDING[key]
+@router.get("/prior-authorisations")
+def prior_authorisations(
+    request: Request, access: Access = Depends(policy("prior_auth.read", resource=SELF))
+) -> Response:
+    """The prior authorisations of the member and their minor dependents (the API's queue, which
+    filters to the caller's scope), soonest decision first; clinical notes stay off this page."""
+    requests = prior_auth_api.prior_auth_queue(request, status=None, overdue=None, limit=200, access=access)
+    return render(request, "member/prior_auths.html", {"requests": requests, "portal": "member"})
 
-    @router.get(spec.path, name=f"pending_{key}")
-    def page(request: Request, access: Access = Depends(policy(action, resource=SELF))) -> Response:
-        return pending_page(request, spec, "member")
 
-
-_pending("prior_authorisations", "prior_auth.read")
-_pending("invoices", "invoice.read")
+@router.get("/invoices")
+def invoices(request: Request, access: Access = Depends(policy("invoice.read", resource=SELF))) -> Response:
+    """The household's premium invoices (the API's list: a member never sees a group's list bill),
+    with what has been paid on each and what is left."""
+    found = billing_api.list_invoices(request, status=None, limit=100, access=access)
+    return render(request, "member/invoices.html", {"invoices": found, "portal": "member"})

@@ -26,11 +26,6 @@ class PendingPage:
 PENDING: Final[dict[str, PendingPage]] = {
     p.path.strip("/").replace("/", "_").replace("-", "_"): p
     for p in (
-        PendingPage(
-            "/prior-authorisations", "Prior authorisations", "the prior-authorisation domain: requests and decisions"
-        ),
-        PendingPage("/invoices", "Premium invoices and payments", "the billing domain: invoices and payment records"),
-        PendingPage("/employer/invoices", "Invoices and payments", "the billing domain: group invoices and payments"),
         PendingPage("/provider/claims", "Claim entry and status", "the claims domain: intake API and claim status"),
         PendingPage(
             "/provider/claims/837", "Upload an 837", "the EDI gateway: 837 intake with 999/277CA acknowledgements"
