@@ -26,10 +26,6 @@ class PendingPage:
 PENDING: Final[dict[str, PendingPage]] = {
     p.path.strip("/").replace("/", "_").replace("-", "_"): p
     for p in (
-        PendingPage("/provider/claims", "Claim entry and status", "the claims domain: intake API and claim status"),
-        PendingPage(
-            "/provider/claims/837", "Upload an 837", "the EDI gateway: 837 intake with 999/277CA acknowledgements"
-        ),
         PendingPage(
             "/provider/remittances", "Remittances (835)", "billing/claims payment runs and the 835 writer wiring"
         ),
