@@ -12,7 +12,9 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from olly.claims import api as claims_api
+from olly.claims import prior_auth_api
 from olly.claims import public as claims_public
+from olly.claims.authorization_schemas import PriorAuthDecisionIn
 from olly.claims.schemas import LineDecisionCreate
 from olly.kernel.errors import OllyError
 from olly.platform import audit
@@ -211,6 +213,52 @@ def decide_line(
     return redirect(f"/ops/claims/{claim_id}?decided={line_number}")
 
 
+@router.get("/prior-authorisations")
+def prior_auth_queue(request: Request, access: Access = Depends(policy("prior_auth.read"))) -> Response:
+    """Undecided requests, soonest decision due first (the API's queue), each with its decision form."""
+    queue = prior_auth_api.prior_auth_queue(request, status=None, overdue=None, limit=200, access=access)
+    waiting = sorted((r for r in queue if r.decided_at is None), key=lambda r: r.decision_due_at)
+    decided = request.query_params.get("decided")
+    context = {"requests": waiting, "decided": decided, "error": None, "portal": "ops"}
+    return render(request, "ops/prior_auths.html", context)
+
+
+@router.post("/prior-authorisations/{prior_auth_id}/decision")
+def decide_prior_auth(
+    prior_auth_id: uuid.UUID,
+    request: Request,
+    outcome: Annotated[str, Form(max_length=20)],
+    denial_reason_code: Annotated[str, Form(max_length=8)] = "",
+    note: Annotated[str, Form(max_length=5000)] = "",
+    access: Access = Depends(policy("prior_auth.decide", resource=path("prior_auth_id"))),
+) -> Response:
+    """Approve every requested unit, or deny with a reason, through the API's decision view (audited)."""
+    try:
+        if outcome == "APPROVED":
+            current = prior_auth_api.read_prior_auth(prior_auth_id, request, access)
+            approved = [{"procedure_code": s.procedure_code, "units": s.units_requested} for s in current.services]
+            body = PriorAuthDecisionIn.model_validate({"outcome": outcome, "approved": approved, "note": note or None})
+        else:
+            body = PriorAuthDecisionIn.model_validate(
+                {"outcome": outcome, "denial_reason_code": denial_reason_code.strip() or None, "note": note or None}
+            )
+        prior_auth_api.decide_prior_auth(prior_auth_id, body, request, access)
+    except ValidationError as exc:
+        return _prior_auth_error(request, access, "; ".join(str(e["msg"]) for e in exc.errors()))
+    except OllyError as exc:
+        if exc.status not in (409, 422):
+            raise
+        return _prior_auth_error(request, access, exc.detail or exc.title)
+    return redirect(f"/ops/prior-authorisations?decided={prior_auth_id}")
+
+
+def _prior_auth_error(request: Request, access: Access, error: str) -> Response:
+    queue = prior_auth_api.prior_auth_queue(request, status=None, overdue=None, limit=200, access=access)
+    waiting = sorted((r for r in queue if r.decided_at is None), key=lambda r: r.decision_due_at)
+    context = {"requests": waiting, "decided": None, "error": error, "portal": "ops"}
+    return render(request, "ops/prior_auths.html", context, status_code=422)
+
+
 def _pending(key: str, action: str) -> None:
     spec = PENDING[key]
 
@@ -219,5 +267,4 @@ def _pending(key: str, action: str) -> None:
         return pending_page(request, spec, "ops")
 
 
-_pending("ops_prior_authorisations", "prior_auth.read")
 _pending("ops_billing", "invoice.read")

@@ -203,3 +203,47 @@ def test_an_examiner_approves_a_pended_line_from_the_review_page(
     (record,) = audit_rows(platform, action="claim.line_decision", resource_id=claim_id)
     assert record["subject"] == subject
     assert client.get("/ops/claims").text.count("No pended claims.") == 1
+
+
+def test_an_examiner_decides_prior_authorisations_soonest_due_first(
+    client: TestClient, platform: Platform, world: ClaimsWorld
+) -> None:
+    from datetime import date
+
+    from olly.claims import prior_auth as prior_auth_service
+
+    ids = []
+    with platform.db.unit_of_work(platform.settings.default_tenant_id) as uow:
+        for expedited, code in ((False, "70551"), (True, "29881")):
+            data = prior_auth_service.PriorAuthRequestData(
+                member_id=world.ana,
+                requesting_provider_id=uuid.uuid4(),
+                requesting_npi=NPI_IN,
+                services=(prior_auth_service.RequestedService(code, 2),),
+                service_from=date(2026, 3, 5),
+                service_to=date(2026, 3, 31),
+                expedited=expedited,
+                diagnosis_codes=("G43.909",),
+            )
+            ids.append(str(prior_auth_service.submit_request(uow, data).request.id))
+    _examiner(client, platform)
+    queue = client.get("/ops/prior-authorisations")
+    assert queue.status_code == 200
+    assert re.findall(r'action="/ops/prior-authorisations/([0-9a-f-]{36})/decision"', queue.text) == ids[::-1]
+    refused = client.post(
+        f"/ops/prior-authorisations/{ids[0]}/decision", data={"csrf_token": _csrf(queue.text), "outcome": "DENIED"}
+    )
+    assert refused.status_code == 422
+    assert "a denial states a specific reason" in refused.text
+    approved = client.post(
+        f"/ops/prior-authorisations/{ids[1]}/decision",
+        data={"csrf_token": _csrf(queue.text), "outcome": "APPROVED", "note": "criteria met"},
+    )
+    assert approved.status_code == 200
+    assert 'data-testid="pa-decided">Decision recorded.' in approved.text
+    assert re.findall(r'action="/ops/prior-authorisations/([0-9a-f-]{36})/decision"', approved.text) == [ids[0]]
+    _member(client, platform, world.ana)
+    mine = client.get("/prior-authorisations")
+    assert mine.text.count('<li class="card">') == 2
+    assert "2 asked, 2 approved, 0 used" in mine.text
+    assert "criteria met" not in mine.text and "G43.909" not in mine.text
