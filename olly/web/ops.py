@@ -11,6 +11,8 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from olly.billing import api as billing_api
+from olly.billing.schemas import BillingRunCreate
 from olly.claims import api as claims_api
 from olly.claims import prior_auth_api
 from olly.claims import public as claims_public
@@ -24,7 +26,6 @@ from olly.platform.bus import dlq
 from olly.platform.http import platform_of
 from olly.provider import public as provider_public
 from olly.web.charts import bar_chart
-from olly.web.pending import PENDING, pending_page
 from olly.web.rendering import PORTAL_TAG, redirect, render
 
 router = APIRouter(prefix="/ops", tags=[PORTAL_TAG], include_in_schema=False)
@@ -259,12 +260,37 @@ def _prior_auth_error(request: Request, access: Access, error: str) -> Response:
     return render(request, "ops/prior_auths.html", context, status_code=422)
 
 
-def _pending(key: str, action: str) -> None:
-    spec = PENDING[key]
+@router.get("/billing")
+def billing(request: Request, access: Access = Depends(policy("invoice.read"))) -> Response:
+    """Invoices (the API's list), a form to run a month's billing and one to pay approved claims."""
+    found = billing_api.list_invoices(request, status=None, limit=200, access=access)
+    context = {
+        "invoices": found,
+        "month": platform_of(request).clock.today().strftime("%Y-%m"),
+        "ran": request.query_params.get("ran"),
+        "error": None,
+        "portal": "ops",
+    }
+    return render(request, "ops/billing.html", context)
 
-    @router.get(spec.path.removeprefix("/ops"), name=f"pending_{key}")
-    def page(request: Request, access: Access = Depends(policy(action))) -> Response:
-        return pending_page(request, spec, "ops")
+
+@router.post("/billing/runs")
+def start_billing_run(
+    request: Request,
+    period: Annotated[str, Form(max_length=7)],
+    access: Access = Depends(policy("invoice.write")),
+) -> Response:
+    try:
+        run = billing_api.create_run(BillingRunCreate(period=period), request, access)
+    except ValidationError:
+        found = billing_api.list_invoices(request, status=None, limit=200, access=access)
+        context = {"invoices": found, "month": period, "ran": None, "error": "The month is YYYY-MM.", "portal": "ops"}
+        return render(request, "ops/billing.html", context, status_code=422)
+    return redirect(f"/ops/billing?ran={run.invoice_count}")
 
 
-_pending("ops_billing", "invoice.read")
+@router.post("/billing/payment-runs")
+def start_payment_run(request: Request, access: Access = Depends(policy("payment.write"))) -> Response:
+    """Pay the approved claims not yet paid (the API's payment run), then show it per payee."""
+    run = billing_api.create_payment_run(request, access)
+    return render(request, "ops/payment_run.html", {"run": run, "portal": "ops"}, status_code=201)

@@ -30,7 +30,6 @@ PENDING: Final[dict[str, PendingPage]] = {
             "/provider/remittances", "Remittances (835)", "billing/claims payment runs and the 835 writer wiring"
         ),
         PendingPage("/provider/prior-authorisations", "Prior-authorisation requests", "the prior-authorisation domain"),
-        PendingPage("/ops/billing", "Billing runs", "the billing domain: invoice runs"),
     )
 }
 

@@ -76,13 +76,13 @@ def _member(client: TestClient, platform: Platform, party: uuid.UUID) -> None:
     assert signed_in.headers["location"] == "/"
 
 
-def _examiner(client: TestClient, platform: Platform) -> str:
+def _examiner(client: TestClient, platform: Platform, role: Role = Role.CLAIMS_EXAMINER) -> str:
+    email = f"{role.value}@plan.example.org"
     new = NewAccount(
-        AccountKind.STAFF, "examiner@plan.example.org", password=STRONG_PASSWORD,
-        roles=frozenset({Role.CLAIMS_EXAMINER}), queues=frozenset({"Q1"}),
+        AccountKind.STAFF, email, password=STRONG_PASSWORD, roles=frozenset({role}), queues=frozenset({"Q1"}),
     )  # fmt: skip
     account = create_account(control_of(client.app), platform.settings.default_tenant_id, new)  # type: ignore[arg-type]
-    client.post("/signin", data={"email": "examiner@plan.example.org", "password": STRONG_PASSWORD})
+    client.post("/signin", data={"email": email, "password": STRONG_PASSWORD})
     setup = client.get("/signin/mfa/setup")
     started = client.post("/signin/mfa/setup", data={"csrf_token": _csrf(setup.text)})
     secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', started.text)
@@ -247,3 +247,22 @@ def test_an_examiner_decides_prior_authorisations_soonest_due_first(
     assert mine.text.count('<li class="card">') == 2
     assert "2 asked, 2 approved, 0 used" in mine.text
     assert "criteria met" not in mine.text and "G43.909" not in mine.text
+
+
+def test_billing_staff_run_a_month_and_pay_approved_claims(
+    client: TestClient, platform: Platform, world: ClaimsWorld
+) -> None:
+    _submit(platform, world.ana, "99213", "150.00")  # approved: the plan pays the clinic 75.00
+    _examiner(client, platform, Role.BILLING)
+    page = client.get("/ops/billing")
+    assert page.status_code == 200
+    assert "No invoices yet." in page.text  # the claims world has no billing accounts
+    ran = client.post("/ops/billing/runs", data={"csrf_token": _csrf(page.text), "period": "2026-01"})
+    assert ran.status_code == 200
+    assert 'data-testid="billing-ran">Billing run done: 0 invoices issued.' in ran.text
+    bad = client.post("/ops/billing/runs", data={"csrf_token": _csrf(page.text), "period": "January"})
+    assert bad.status_code == 422 and "The month is YYYY-MM." in bad.text
+    paid = client.post("/ops/billing/payment-runs", data={"csrf_token": _csrf(page.text)})
+    assert paid.status_code == 201
+    ((payee, amount, _method, day),) = _cells(paid.text)
+    assert (payee.split(" ")[0], amount, day) == ("provider", "75.00 USD", "2026-01-15")
