@@ -29,7 +29,6 @@ PENDING: Final[dict[str, PendingPage]] = {
         PendingPage(
             "/provider/remittances", "Remittances (835)", "billing/claims payment runs and the 835 writer wiring"
         ),
-        PendingPage("/provider/prior-authorisations", "Prior-authorisation requests", "the prior-authorisation domain"),
     )
 }
 

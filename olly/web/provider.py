@@ -1,5 +1,5 @@
 """The provider portal: eligibility check, credentialing status, claim status, 837 upload with its
-acknowledgements. Claim entry, remittances and prior authorisation are still ``pending.py`` pages."""
+acknowledgements, prior-authorisation status. Remittances are still a ``pending.py`` page."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from olly.claims import prior_auth_api
 from olly.claims import public as claims_public
 from olly.edi import api as edi_api
 from olly.edi import service as edi_service
@@ -124,6 +125,15 @@ async def upload_837(
     return render(request, "provider/upload_837.html", {"outcome": answer, "error": None, "portal": "provider"})
 
 
+@router.get("/prior-authorisations")
+def prior_authorisations(
+    request: Request, access: Access = Depends(policy("prior_auth.read", resource=SELF))
+) -> Response:
+    """The requests this provider made (the API's queue, filtered to the caller's NPIs), soonest due first."""
+    requests = prior_auth_api.prior_auth_queue(request, status=None, overdue=None, limit=200, access=access)
+    return render(request, "provider/prior_auths.html", {"requests": requests, "portal": "provider"})
+
+
 def _pending(key: str, action: str) -> None:
     spec = PENDING[key]
 
@@ -133,4 +143,3 @@ def _pending(key: str, action: str) -> None:
 
 
 _pending("provider_remittances", "remittance.read")
-_pending("provider_prior_authorisations", "prior_auth.read")

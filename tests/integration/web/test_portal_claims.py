@@ -247,6 +247,14 @@ def test_an_examiner_decides_prior_authorisations_soonest_due_first(
     assert mine.text.count('<li class="card">') == 2
     assert "2 asked, 2 approved, 0 used" in mine.text
     assert "criteria met" not in mine.text and "G43.909" not in mine.text
+    new = NewAccount(AccountKind.PROVIDER, "desk@clinic.example.org", password=STRONG_PASSWORD, npi=NPI_IN)
+    create_account(control_of(client.app), platform.settings.default_tenant_id, new)  # type: ignore[arg-type]
+    client.post("/signin", data={"email": "desk@clinic.example.org", "password": STRONG_PASSWORD})
+    theirs = _cells(client.get("/provider/prior-authorisations").text)
+    assert [row[:4] for row in theirs] == [
+        [ids[1], "29881 × 2 (2 approved)", "2026-03-05 – 2026-03-31", "approved"],
+        [ids[0], "70551 × 2", "2026-03-05 – 2026-03-31", "pending"],
+    ]
 
 
 def test_billing_staff_run_a_month_and_pay_approved_claims(
