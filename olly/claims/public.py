@@ -9,11 +9,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from olly.claims import service, snapshots
-from olly.claims.repository import ClaimsRepository
+from olly.claims.repository import FINAL_STATUSES, ClaimsRepository
 from olly.claims.rules import Submitter
 from olly.claims.schemas import ClaimCreate, ClaimLineCreate
 from olly.kernel.money import Money
@@ -23,11 +25,15 @@ __all__ = [
     "ClaimCreate",
     "ClaimLineCreate",
     "ClaimStatusView",
+    "ClaimsDay",
     "RemittanceAdjustment",
     "RemittanceClaim",
     "RemittanceLine",
     "Submission",
     "claim_status",
+    "claims_of_members",
+    "claims_of_provider",
+    "daily_figures",
     "remittance_detail",
     "submit_claim",
 ]
@@ -94,6 +100,74 @@ def claim_status(uow: UnitOfWork, claim_id: uuid.UUID) -> ClaimStatusView | None
         paid=totals.paid if totals else None,
         member_responsibility=totals.patient_responsibility if totals else None,
     )
+
+
+def _status_view(repo: ClaimsRepository, claim: Any) -> ClaimStatusView:
+    record = repo.current_result(claim.id)
+    totals = snapshots.result_from_json(record.result).totals if record is not None else None
+    return ClaimStatusView(
+        claim_id=claim.id,
+        transaction_id=claim.transaction_id,
+        member_id=claim.member_id,
+        billing_npi=claim.billing_npi,
+        status=claim.status,
+        pend_reasons=tuple(claim.pend_reasons or ()),
+        received_at=claim.received_at,
+        adjudicated_at=claim.adjudicated_at,
+        billed=Money(claim.total_billed_minor, claim.currency),
+        allowed=totals.allowed if totals else None,
+        paid=totals.paid if totals else None,
+        member_responsibility=totals.patient_responsibility if totals else None,
+    )
+
+
+def claims_of_members(uow: UnitOfWork, member_ids: Iterable[uuid.UUID], *, limit: int = 100) -> list[ClaimStatusView]:
+    """The claims of these members (a member and their minor dependents), newest first."""
+    repo = ClaimsRepository(uow)
+    return [_status_view(repo, claim) for claim in repo.claims_of_members(member_ids, limit=limit)]
+
+
+def claims_of_provider(uow: UnitOfWork, billing_npis: Iterable[str], *, limit: int = 100) -> list[ClaimStatusView]:
+    """The claims billed under these NPIs, newest first."""
+    repo = ClaimsRepository(uow)
+    return [_status_view(repo, claim) for claim in repo.claims_of_provider(billing_npis, limit=limit)]
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimsDay:
+    day: date
+    received: int
+    finalised: int
+    """Of the claims received that day, those with a final result (approved, partly approved, denied)."""
+    auto_finalised: int
+    """Of those, the ones no examiner decided a line of."""
+    turnaround_minutes: int | None
+    """Mean minutes from receipt to the first result of the finalised ones; None when none is."""
+
+
+def daily_figures(uow: UnitOfWork, last_day: date, days: int = 7) -> list[ClaimsDay]:
+    """Claims received per day over ``days`` days ending ``last_day``, with how many were finalised,
+    how many without an examiner, and the mean turnaround (the operations dashboard)."""
+    first = last_day - timedelta(days=days - 1)
+    repo = ClaimsRepository(uow)
+    claims = repo.received_between(first, last_day)
+    decided = repo.claims_with_decisions([c.id for c in claims])
+    result = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        that_day = [c for c in claims if c.received_on == day]
+        final = [c for c in that_day if c.status in FINAL_STATUSES and c.adjudicated_at is not None]
+        waits = [(c.adjudicated_at - c.received_at).total_seconds() for c in final if c.adjudicated_at is not None]
+        result.append(
+            ClaimsDay(
+                day=day,
+                received=len(that_day),
+                finalised=len(final),
+                auto_finalised=sum(1 for c in final if c.id not in decided),
+                turnaround_minutes=round(sum(waits) / len(waits) / 60) if waits else None,
+            )
+        )
+    return result
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,6 +86,31 @@ class ClaimsRepository:
             )
         )
 
+    def claims_of_members(self, member_ids: Iterable[uuid.UUID], *, limit: int) -> list[m.Claim]:
+        """A family's claims, newest first (a member's claims page)."""
+        wanted = list(member_ids)
+        if not wanted:
+            return []
+        query = select(m.Claim).where(m.Claim.member_id.in_(wanted))
+        return list(self.session.scalars(query.order_by(m.Claim.received_at.desc(), m.Claim.id).limit(limit)))
+
+    def claims_of_provider(self, billing_npis: Iterable[str], *, limit: int) -> list[m.Claim]:
+        wanted = list(billing_npis)
+        if not wanted:
+            return []
+        query = select(m.Claim).where(m.Claim.billing_npi.in_(wanted))
+        return list(self.session.scalars(query.order_by(m.Claim.received_at.desc(), m.Claim.id).limit(limit)))
+
+    def received_between(self, first: date, last: date) -> list[m.Claim]:
+        query = select(m.Claim).where(m.Claim.received_on >= first, m.Claim.received_on <= last)
+        return list(self.session.scalars(query))
+
+    def claims_with_decisions(self, claim_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        if not claim_ids:
+            return set()
+        query = select(m.LineDecision.claim_id).where(m.LineDecision.claim_id.in_(list(claim_ids)))
+        return set(self.session.scalars(query))
+
     def review_queue(
         self, *, status: str, pend_reason: str | None, member_id: uuid.UUID | None, limit: int, offset: int
     ) -> list[m.Claim]:

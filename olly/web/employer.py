@@ -1,5 +1,5 @@
 """The employer portal: the group's roster, adding and terminating employees and dependents, the
-CSV import with its error report. Invoices wait for billing (``pending.py``).
+CSV import with its error report, the group's invoices (list bills).
 
 Writes go through the same services the enrollment API and the roster import use, each in one
 unit of work; the access policies are the API's (``roster.*`` of the caller's own group,
@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from olly import roster
+from olly.billing import api as billing_api
 from olly.enrollment import public as enrollment_public
 from olly.enrollment import service as enrollment
 from olly.enrollment.rules import QualifyingEvent, Relationship, TerminationReason
@@ -30,7 +31,6 @@ from olly.platform.http import platform_of
 from olly.policy_admin import public as people
 from olly.policy_admin import service as policy_admin
 from olly.policy_admin.schemas import IndividualCreate
-from olly.web.pending import PENDING, pending_page
 from olly.web.rendering import PORTAL_TAG, redirect, render
 
 router = APIRouter(prefix="/employer", tags=[PORTAL_TAG], include_in_schema=False)
@@ -247,6 +247,9 @@ async def import_roster(
     )
 
 
-@router.get(PENDING["employer_invoices"].path.removeprefix("/employer"))
+@router.get("/invoices")
 def invoices(request: Request, access: Access = Depends(policy("invoice.read", resource=SELF))) -> Response:
-    return pending_page(request, PENDING["employer_invoices"], "employer")
+    """The group's list bills through the billing API's own list (the caller's group only), with what
+    has been paid on each and what is left."""
+    found = billing_api.list_invoices(request, status=None, limit=100, access=access)
+    return render(request, "employer/invoices.html", {"invoices": found, "portal": "employer"})

@@ -1,26 +1,32 @@
 """The member portal (designed for a 375 px phone first).
 
 Each page declares the same action and locator as the API route that serves the same data, and
-reads through the domains' own public functions and services. Pages whose domain has not arrived
-(claims, EOBs, reimbursements, prior authorisation, invoices) render ``pending.html``: an honest
-"not available yet", never sample data.
+reads through the domains' own public functions and services. Pages whose domain is not wired yet
+(listed in ``pending.py``) render ``pending.html``: an honest "not available yet", never sample data.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
+from olly.billing import api as billing_api
+from olly.claims import api as claims_api
+from olly.claims import eob, prior_auth_api
+from olly.claims import public as claims_public
+from olly.codesets.carc import Carc
 from olly.consent import api as consent_api
 from olly.consent.schemas import CommunicationPreferencesUpdate
 from olly.eligibility import service as eligibility
 from olly.enrollment import public as enrollment_public
-from olly.kernel.errors import NotFound, OllyError
+from olly.kernel.errors import NotFound, OllyError, ValidationFailed
 from olly.plans import api as plans_api
 from olly.plans import public as plans_public
 from olly.plans.schemas import QuoteCreate
@@ -29,7 +35,6 @@ from olly.platform.db import UnitOfWork
 from olly.platform.http import platform_of
 from olly.policy_admin import public as people
 from olly.provider import service as provider_service
-from olly.web.pending import PENDING, pending_page
 from olly.web.rendering import PORTAL_TAG, redirect, render, wants_fragment
 
 router = APIRouter(tags=[PORTAL_TAG], include_in_schema=False)
@@ -37,6 +42,15 @@ router = APIRouter(tags=[PORTAL_TAG], include_in_schema=False)
 #: The medical service type asked of eligibility for the card and the coverage page (X12 "30").
 PLAN_COVERAGE: Final = "30"
 CHANNELS: Final = ("email", "sms", "post", "push", "phone")
+#: Where care was given, as the reimbursement form offers it (CMS place-of-service codes).
+PLACES_OF_SERVICE: Final = (
+    ("11", "A doctor's office"),
+    ("20", "An urgent care centre"),
+    ("22", "A hospital outpatient department"),
+    ("23", "A hospital emergency room"),
+    ("21", "A hospital stay"),
+    ("01", "A pharmacy"),
+)
 TOPICS: Final = ("claims", "billing", "plan_updates", "care_reminders", "marketing")
 
 
@@ -54,10 +68,10 @@ TILES: Final[tuple[Tile, ...]] = (
     Tile("/plans", "Compare plans and get a quote"),
     Tile("/notifications", "Notifications"),
     Tile("/settings/consents", "Privacy and contact settings"),
-    Tile("/claims", "Claims and EOBs", available=False),
-    Tile("/claims/reimbursement", "Submit a reimbursement", available=False),
-    Tile("/prior-authorisations", "Prior authorisations", available=False),
-    Tile("/invoices", "Premium invoices and payments", available=False),
+    Tile("/claims", "Claims and EOBs"),
+    Tile("/claims/reimbursement", "Submit a reimbursement"),
+    Tile("/prior-authorisations", "Prior authorisations"),
+    Tile("/invoices", "Premium invoices and payments"),
 )
 
 
@@ -203,8 +217,6 @@ async def save_consents(request: Request, access: Access = Depends(policy("conse
         topics={t: form.get(f"topic_{t}") == "on" for t in TOPICS},
     )
     party_id = _own_party(access)
-    from starlette.concurrency import run_in_threadpool
-
     await run_in_threadpool(consent_api.set_communication, party_id, body, request, access)
     return redirect("/settings/consents?saved=1")
 
@@ -250,15 +262,176 @@ def notifications(request: Request, access: Access = Depends(policy("account.rea
     return render(request, "member/notifications.html", {"portal": "member"})
 
 
-def _pending(key: str, action: str) -> None:
-    spec = PENDING[key]
+def plain_reasons(lines: list[dict[str, Any]]) -> dict[str, str]:
+    """Each adjustment code on a claim, once, with what it means for the member."""
+    reasons: dict[str, str] = {}
+    for line in lines:
+        for adjustment in line["adjustments"]:
+            try:
+                carc = Carc.from_code(adjustment["carc"])
+            except ValueError:
+                reasons.setdefault(adjustment["code"], "Adjusted by the plan.")
+                continue
+            reasons.setdefault(adjustment["code"], eob.plain_reason(carc))
+    return reasons
 
-    @router.get(spec.path, name=f"pending_{key}")
-    def page(request: Request, access: Access = Depends(policy(action, resource=SELF))) -> Response:
-        return pending_page(request, spec, "member")
+
+@router.get("/claims")
+def claims(request: Request, access: Access = Depends(policy("claim.read", resource=SELF))) -> Response:
+    members = access.scope.party_ids | access.scope.dependent_party_ids
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        found = claims_public.claims_of_members(uow, members)
+        names = {
+            member: person.display_name
+            for member in {c.member_id for c in found}
+            if (person := people.person(uow, member)) is not None
+        }
+    return render(request, "member/claims.html", {"claims": found, "names": names, "portal": "member"})
 
 
-_pending("claims", "claim.read")
-_pending("claims_reimbursement", "claim.write")
-_pending("prior_authorisations", "prior_auth.read")
-_pending("invoices", "invoice.read")
+@router.get("/claims/reimbursement")
+def reimbursement_form(request: Request, access: Access = Depends(policy("claim.write", resource=SELF))) -> Response:
+    return render(request, "member/reimbursement.html", _reimbursement_context(request, access, {}, []))
+
+
+def _reimbursement_context(
+    request: Request, access: Access, values: dict[str, str], errors: list[str]
+) -> dict[str, Any]:
+    members = sorted(access.scope.party_ids | access.scope.dependent_party_ids)
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        choices = [(m, p.display_name) for m in members if (p := people.person(uow, m)) is not None]
+    return {
+        "members": choices,
+        "places": PLACES_OF_SERVICE,
+        "values": values,
+        "errors": errors,
+        "today": platform_of(request).clock.today(),
+        "portal": "member",
+    }
+
+
+@router.post("/claims/reimbursement")
+async def submit_reimbursement(
+    request: Request,
+    member_id: Annotated[uuid.UUID, Form()],
+    billing_npi: Annotated[str, Form(max_length=10)],
+    care_setting: Annotated[str, Form(max_length=3)],
+    place_of_service: Annotated[str, Form(max_length=2)],
+    diagnosis: Annotated[str, Form(max_length=8)],
+    procedure_code: Annotated[str, Form(max_length=5)],
+    charge: Annotated[str, Form(max_length=14)],
+    service_date: Annotated[str, Form(max_length=10)],
+    bills: Annotated[list[UploadFile], File()],
+    prescriptions: Annotated[list[UploadFile] | None, File()] = None,
+    access: Access = Depends(policy("claim.write")),
+) -> Response:
+    """The claims API's reimbursement intake, fed from the form (same checks on the files and the person)."""
+    values = {
+        "member_id": str(member_id),
+        "billing_npi": billing_npi,
+        "care_setting": care_setting,
+        "place_of_service": place_of_service,
+        "diagnosis": diagnosis,
+        "procedure_code": procedure_code,
+        "charge": charge,
+        "service_date": service_date,
+    }
+    claim = {
+        "memberId": str(member_id),
+        "billingNpi": billing_npi.strip(),
+        "careSetting": care_setting,
+        "placeOfService": place_of_service,
+        "diagnoses": [diagnosis.strip().upper()],
+        "lines": [{"procedureCode": procedure_code.strip(), "charge": charge.strip(), "serviceDateFrom": service_date}],
+    }
+    sent = [b for b in bills if b.filename]
+    if not sent:
+        errors = ["Add at least one bill (PDF, JPEG or PNG)."]
+        context = await run_in_threadpool(_reimbursement_context, request, access, values, errors)
+        return render(request, "member/reimbursement.html", context, status_code=422)
+    try:
+        answer = await claims_api.submit_reimbursement(
+            request,
+            claim=json.dumps(claim),
+            bills=sent,
+            prescriptions=[p for p in prescriptions or [] if p.filename],
+            discharge_summary=None,
+            idempotency_key=None,
+            access=access,
+        )
+    except ValidationFailed as exc:
+        errors = [_field_message(e) for e in exc.extra.get("errors", [])] or [exc.detail]
+        context = await run_in_threadpool(_reimbursement_context, request, access, values, errors)
+        return render(request, "member/reimbursement.html", context, status_code=422)
+    submitted = json.loads(bytes(answer.body))
+    return render(
+        request,
+        "member/reimbursement_done.html",
+        {"claim_id": submitted["claimId"], "files": len(sent) + len(prescriptions or []), "portal": "member"},
+        status_code=202,
+    )
+
+
+#: What the form calls each field the intake names.
+FORM_FIELDS: Final = {
+    "billingNpi": "Provider NPI",
+    "careSetting": "Type of care",
+    "placeOfService": "Where",
+    "diagnoses": "Diagnosis code",
+    "procedureCode": "Procedure code",
+    "charge": "Amount paid",
+    "serviceDateFrom": "Date of service",
+    "bills": "Bills",
+    "prescriptions": "Prescriptions",
+}
+
+
+def _field_message(error: dict[str, Any]) -> str:
+    parts = str(error.get("field", "")).split(".")
+    label = next((FORM_FIELDS[p] for p in reversed(parts) if p in FORM_FIELDS), "The claim")
+    return f"{label}: {error.get('message', 'is not valid')}"
+
+
+@router.get("/claims/{claim_id}")
+def claim_detail(
+    claim_id: uuid.UUID,
+    request: Request,
+    access: Access = Depends(policy("claim.read", resource=path("claim_id"))),
+) -> Response:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        claim = claims_api.claim_view(uow, claim_id, with_trace=False)
+        person = people.person(uow, uuid.UUID(claim["memberId"]))
+    lines = claim["result"]["lines"] if claim["result"] else []
+    for line in lines:
+        # What the member owes on a line: its adjustments grouped PR (patient responsibility).
+        line["owed"] = str(
+            sum((Decimal(a["amount"]) for a in line["adjustments"] if a["group"] == "PR"), Decimal("0.00"))
+        )
+    return render(
+        request,
+        "member/claim.html",
+        {
+            "claim": claim,
+            "name": person.display_name if person else None,
+            "reasons": plain_reasons(lines),
+            "portal": "member",
+        },
+    )
+
+
+@router.get("/prior-authorisations")
+def prior_authorisations(
+    request: Request, access: Access = Depends(policy("prior_auth.read", resource=SELF))
+) -> Response:
+    """The prior authorisations of the member and their minor dependents (the API's queue, which
+    filters to the caller's scope), soonest decision first; clinical notes stay off this page."""
+    requests = prior_auth_api.prior_auth_queue(request, status=None, overdue=None, limit=200, access=access)
+    return render(request, "member/prior_auths.html", {"requests": requests, "portal": "member"})
+
+
+@router.get("/invoices")
+def invoices(request: Request, access: Access = Depends(policy("invoice.read", resource=SELF))) -> Response:
+    """The household's premium invoices (the API's list: a member never sees a group's list bill),
+    with what has been paid on each and what is left."""
+    found = billing_api.list_invoices(request, status=None, limit=100, access=access)
+    return render(request, "member/invoices.html", {"invoices": found, "portal": "member"})

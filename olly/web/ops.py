@@ -1,15 +1,24 @@
-"""The operations console: dashboard, credentialing queue, dead-letter browser with redrive, audit
-search. The pended-claims and prior-authorisation queues and billing runs wait for their domains."""
+"""The operations console: dashboard, pended-claims review, credentialing queue, dead-letter browser
+with redrive, audit search. Pages still waiting to be wired are listed in ``pending.py``."""
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter
-from typing import Annotated
+from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 
+from olly.billing import api as billing_api
+from olly.billing.schemas import BillingRunCreate
+from olly.claims import api as claims_api
+from olly.claims import prior_auth_api
+from olly.claims import public as claims_public
+from olly.claims.authorization_schemas import PriorAuthDecisionIn
+from olly.claims.schemas import LineDecisionCreate
+from olly.kernel.errors import OllyError
 from olly.platform import audit
 from olly.platform.auth import SELF, Access, path, policy
 from olly.platform.bus import api as bus_api
@@ -17,11 +26,12 @@ from olly.platform.bus import dlq
 from olly.platform.http import platform_of
 from olly.provider import public as provider_public
 from olly.web.charts import bar_chart
-from olly.web.pending import PENDING, pending_page
 from olly.web.rendering import PORTAL_TAG, redirect, render
 
 router = APIRouter(prefix="/ops", tags=[PORTAL_TAG], include_in_schema=False)
 DLQ_SCAN_LIMIT = 1000
+CLAIMS_DAYS = 7
+DECISIONS: Final = ("APPROVE", "DENY", "ADJUST")
 
 
 @router.get("")
@@ -34,7 +44,19 @@ def dashboard(request: Request, access: Access = Depends(policy("bus.read"))) ->
     letters = dlq.list_dead_letters(platform_of(request).db, limit=DLQ_SCAN_LIMIT, tenant_id=access.principal.tenant_id)
     depth = Counter(letter.topic.removesuffix(".dlq") for letter in letters)
     status = bus_api.status(request)
+    platform = platform_of(request)
+    with platform.db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        days = claims_public.daily_figures(uow, platform.clock.today(), days=CLAIMS_DAYS)
     charts = [
+        bar_chart("Claims received per day", [(d.day.isoformat(), d.received) for d in days]),
+        bar_chart(
+            "Auto-adjudicated, % of finalised claims, by day received",
+            [(d.day.isoformat(), round(100 * d.auto_finalised / d.finalised)) for d in days if d.finalised],
+        ),
+        bar_chart(
+            "Mean turnaround, minutes from receipt to result",
+            [(d.day.isoformat(), d.turnaround_minutes) for d in days if d.turnaround_minutes is not None],
+        ),
         bar_chart("Dead letters waiting, by topic", sorted(depth.items())),
         bar_chart("Consumer lag, by consumer group", sorted(status["consumerLag"].items())),
     ]
@@ -130,14 +152,145 @@ def credentialing_queue(request: Request, access: Access = Depends(policy("crede
     return render(request, "ops/credentialing.html", {"queue": queue, "portal": "ops"})
 
 
-def _pending(key: str, action: str) -> None:
-    spec = PENDING[key]
+@router.get("/claims")
+def claims_queue(
+    request: Request,
+    pend_reason: Annotated[str | None, Query(max_length=40)] = None,
+    access: Access = Depends(policy("claim.read")),
+) -> Response:
+    """The pended claims this examiner's queues hold, oldest first (the API's review queue)."""
+    queue = claims_api.review_queue(
+        request, status="PENDED", pend_reason=pend_reason or None, member_id=None, limit=200, offset=0, access=access
+    )
+    return render(
+        request, "ops/claims.html", {"items": queue["items"], "pend_reason": pend_reason or "", "portal": "ops"}
+    )
 
-    @router.get(spec.path.removeprefix("/ops"), name=f"pending_{key}")
-    def page(request: Request, access: Access = Depends(policy(action))) -> Response:
-        return pending_page(request, spec, "ops")
+
+def _claim_page(request: Request, access: Access, claim_id: uuid.UUID, **extra: Any) -> Response:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        claim = claims_api.claim_view(uow, claim_id, with_trace=True)
+    context = {"claim": claim, "decisions": DECISIONS, "error": None, "decided": None, "portal": "ops", **extra}
+    return render(request, "ops/claim.html", context, status_code=422 if context["error"] else 200)
 
 
-_pending("ops_claims", "claim.read")
-_pending("ops_prior_authorisations", "prior_auth.read")
-_pending("ops_billing", "invoice.read")
+@router.get("/claims/{claim_id}")
+def claim_review(
+    claim_id: uuid.UUID,
+    request: Request,
+    access: Access = Depends(policy("claim.read", resource=path("claim_id"))),
+) -> Response:
+    decided = request.query_params.get("decided")
+    return _claim_page(request, access, claim_id, decided=decided if decided and decided.isdigit() else None)
+
+
+@router.post("/claims/{claim_id}/lines/{line_number}/decision")
+def decide_line(
+    claim_id: uuid.UUID,
+    line_number: int,
+    request: Request,
+    decision: Annotated[str, Form(max_length=8)],
+    reason: Annotated[str, Form(max_length=8)],
+    note: Annotated[str, Form(max_length=2000)],
+    paid_amount: Annotated[str, Form(max_length=14)] = "",
+    access: Access = Depends(policy("claim.write", resource=path("claim_id"))),
+) -> Response:
+    """An examiner's decision on one line, through the API's view (same service, same audit record)."""
+    try:
+        data = LineDecisionCreate(
+            decision=decision,
+            reason=reason.strip(),
+            note=note.strip(),
+            paid_amount=paid_amount.strip() or None,
+        )
+        claims_api.decide(claim_id, line_number, data, request, access)
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        return _claim_page(request, access, claim_id, error=problems)
+    except OllyError as exc:
+        if exc.status != 422:
+            raise
+        return _claim_page(request, access, claim_id, error=exc.detail)
+    return redirect(f"/ops/claims/{claim_id}?decided={line_number}")
+
+
+@router.get("/prior-authorisations")
+def prior_auth_queue(request: Request, access: Access = Depends(policy("prior_auth.read"))) -> Response:
+    """Undecided requests, soonest decision due first (the API's queue), each with its decision form."""
+    queue = prior_auth_api.prior_auth_queue(request, status=None, overdue=None, limit=200, access=access)
+    waiting = sorted((r for r in queue if r.decided_at is None), key=lambda r: r.decision_due_at)
+    decided = request.query_params.get("decided")
+    context = {"requests": waiting, "decided": decided, "error": None, "portal": "ops"}
+    return render(request, "ops/prior_auths.html", context)
+
+
+@router.post("/prior-authorisations/{prior_auth_id}/decision")
+def decide_prior_auth(
+    prior_auth_id: uuid.UUID,
+    request: Request,
+    outcome: Annotated[str, Form(max_length=20)],
+    denial_reason_code: Annotated[str, Form(max_length=8)] = "",
+    note: Annotated[str, Form(max_length=5000)] = "",
+    access: Access = Depends(policy("prior_auth.decide", resource=path("prior_auth_id"))),
+) -> Response:
+    """Approve every requested unit, or deny with a reason, through the API's decision view (audited)."""
+    try:
+        if outcome == "APPROVED":
+            current = prior_auth_api.read_prior_auth(prior_auth_id, request, access)
+            approved = [{"procedure_code": s.procedure_code, "units": s.units_requested} for s in current.services]
+            body = PriorAuthDecisionIn.model_validate({"outcome": outcome, "approved": approved, "note": note or None})
+        else:
+            body = PriorAuthDecisionIn.model_validate(
+                {"outcome": outcome, "denial_reason_code": denial_reason_code.strip() or None, "note": note or None}
+            )
+        prior_auth_api.decide_prior_auth(prior_auth_id, body, request, access)
+    except ValidationError as exc:
+        return _prior_auth_error(request, access, "; ".join(str(e["msg"]) for e in exc.errors()))
+    except OllyError as exc:
+        if exc.status not in (409, 422):
+            raise
+        return _prior_auth_error(request, access, exc.detail or exc.title)
+    return redirect(f"/ops/prior-authorisations?decided={prior_auth_id}")
+
+
+def _prior_auth_error(request: Request, access: Access, error: str) -> Response:
+    queue = prior_auth_api.prior_auth_queue(request, status=None, overdue=None, limit=200, access=access)
+    waiting = sorted((r for r in queue if r.decided_at is None), key=lambda r: r.decision_due_at)
+    context = {"requests": waiting, "decided": None, "error": error, "portal": "ops"}
+    return render(request, "ops/prior_auths.html", context, status_code=422)
+
+
+@router.get("/billing")
+def billing(request: Request, access: Access = Depends(policy("invoice.read"))) -> Response:
+    """Invoices (the API's list), a form to run a month's billing and one to pay approved claims."""
+    found = billing_api.list_invoices(request, status=None, limit=200, access=access)
+    context = {
+        "invoices": found,
+        "month": platform_of(request).clock.today().strftime("%Y-%m"),
+        "ran": request.query_params.get("ran"),
+        "error": None,
+        "portal": "ops",
+    }
+    return render(request, "ops/billing.html", context)
+
+
+@router.post("/billing/runs")
+def start_billing_run(
+    request: Request,
+    period: Annotated[str, Form(max_length=7)],
+    access: Access = Depends(policy("invoice.write")),
+) -> Response:
+    try:
+        run = billing_api.create_run(BillingRunCreate(period=period), request, access)
+    except ValidationError:
+        found = billing_api.list_invoices(request, status=None, limit=200, access=access)
+        context = {"invoices": found, "month": period, "ran": None, "error": "The month is YYYY-MM.", "portal": "ops"}
+        return render(request, "ops/billing.html", context, status_code=422)
+    return redirect(f"/ops/billing?ran={run.invoice_count}")
+
+
+@router.post("/billing/payment-runs")
+def start_payment_run(request: Request, access: Access = Depends(policy("payment.write"))) -> Response:
+    """Pay the approved claims not yet paid (the API's payment run), then show it per payee."""
+    run = billing_api.create_payment_run(request, access)
+    return render(request, "ops/payment_run.html", {"run": run, "portal": "ops"}, status_code=201)

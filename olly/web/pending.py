@@ -27,25 +27,8 @@ PENDING: Final[dict[str, PendingPage]] = {
     p.path.strip("/").replace("/", "_").replace("-", "_"): p
     for p in (
         PendingPage(
-            "/claims", "Claims and explanations of benefits", "the claims domain: a member's claims, status and EOB PDF"
-        ),
-        PendingPage("/claims/reimbursement", "Submit a reimbursement", "claims intake with document upload (storage)"),
-        PendingPage(
-            "/prior-authorisations", "Prior authorisations", "the prior-authorisation domain: requests and decisions"
-        ),
-        PendingPage("/invoices", "Premium invoices and payments", "the billing domain: invoices and payment records"),
-        PendingPage("/employer/invoices", "Invoices and payments", "the billing domain: group invoices and payments"),
-        PendingPage("/provider/claims", "Claim entry and status", "the claims domain: intake API and claim status"),
-        PendingPage(
-            "/provider/claims/837", "Upload an 837", "the EDI gateway: 837 intake with 999/277CA acknowledgements"
-        ),
-        PendingPage(
             "/provider/remittances", "Remittances (835)", "billing/claims payment runs and the 835 writer wiring"
         ),
-        PendingPage("/provider/prior-authorisations", "Prior-authorisation requests", "the prior-authorisation domain"),
-        PendingPage("/ops/claims", "Pended-claims review", "the claims domain: pended queue and adjudication traces"),
-        PendingPage("/ops/prior-authorisations", "Prior-authorisation queue", "the prior-authorisation domain"),
-        PendingPage("/ops/billing", "Billing runs", "the billing domain: invoice runs"),
     )
 }
 

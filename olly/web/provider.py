@@ -1,15 +1,20 @@
-"""The provider portal: eligibility check and credentialing status. Claim entry, 837 upload,
-remittances and prior authorisation wait for their domains (``pending.py``)."""
+"""The provider portal: eligibility check, credentialing status, claim status, 837 upload with its
+acknowledgements, prior-authorisation status. Remittances are still a ``pending.py`` page."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from olly.claims import prior_auth_api
+from olly.claims import public as claims_public
+from olly.edi import api as edi_api
+from olly.edi import service as edi_service
 from olly.eligibility import api as eligibility_api
 from olly.eligibility.access import SEARCH_EVIDENCE
 from olly.platform.auth import SELF, Access, body, policy
@@ -72,6 +77,63 @@ def credentialing(request: Request, access: Access = Depends(policy("credentiali
     return render(request, "provider/credentialing.html", {"providers": providers, "portal": "provider"})
 
 
+@router.get("/claims")
+def claims(request: Request, access: Access = Depends(policy("claim.read", resource=SELF))) -> Response:
+    """The claims billed under the provider's own NPIs, newest first."""
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        found = claims_public.claims_of_provider(uow, sorted(access.principal.provider_ids))
+    return render(request, "provider/claims.html", {"claims": found, "portal": "provider"})
+
+
+@router.get("/claims/837")
+def upload_837_form(request: Request, access: Access = Depends(policy("edi_file.write", resource=SELF))) -> Response:
+    return render(request, "provider/upload_837.html", {"outcome": None, "error": None, "portal": "provider"})
+
+
+@router.post("/claims/837")
+async def upload_837(
+    request: Request,
+    file: Annotated[UploadFile, File()],
+    access: Access = Depends(policy("edi_file.write")),
+) -> Response:
+    """The EDI gateway's intake, as ``POST /api/v1/edi`` runs it: the caller submits only for the
+    senders it acts for; bad X12 is answered with a TA1/999, never refused."""
+    data = await file.read(edi_api.MAX_BODY_BYTES + 1)
+    error = None
+    if not data:
+        error = "The file is empty."
+    elif len(data) > edi_api.MAX_BODY_BYTES:
+        error = "The file is too large for the portal: send it through the EDI inbox."
+    if error:
+        return render(
+            request,
+            "provider/upload_837.html",
+            {"outcome": None, "error": error, "portal": "provider"},
+            status_code=422,
+        )
+    caller = None if access.scope.everything else access.scope.provider_ids
+    platform = platform_of(request)
+
+    def run() -> dict[str, Any]:
+        with platform.db.unit_of_work(access.principal.tenant_id) as uow:
+            return edi_service.ingest(uow, data, source="portal", filename=file.filename, caller_ids=caller).view()
+
+    answer = await run_in_threadpool(run)
+    edi_api._audit(
+        request, access, "edi_file.submit", answer["fileId"], {"status": answer["status"], "kind": answer["kind"]}
+    )
+    return render(request, "provider/upload_837.html", {"outcome": answer, "error": None, "portal": "provider"})
+
+
+@router.get("/prior-authorisations")
+def prior_authorisations(
+    request: Request, access: Access = Depends(policy("prior_auth.read", resource=SELF))
+) -> Response:
+    """The requests this provider made (the API's queue, filtered to the caller's NPIs), soonest due first."""
+    requests = prior_auth_api.prior_auth_queue(request, status=None, overdue=None, limit=200, access=access)
+    return render(request, "provider/prior_auths.html", {"requests": requests, "portal": "provider"})
+
+
 def _pending(key: str, action: str) -> None:
     spec = PENDING[key]
 
@@ -80,7 +142,4 @@ def _pending(key: str, action: str) -> None:
         return pending_page(request, spec, "provider")
 
 
-_pending("provider_claims", "claim.read")
-_pending("provider_claims_837", "edi_file.write")
 _pending("provider_remittances", "remittance.read")
-_pending("provider_prior_authorisations", "prior_auth.read")

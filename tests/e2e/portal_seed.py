@@ -146,6 +146,17 @@ def main() -> None:
                 NewAccount(AccountKind.PROVIDER, "clinic@example.org", password=PASSWORD, npi=NPI),
                 mfa=False,
             ),
+            "examiner": account(
+                "examiner",
+                NewAccount(
+                    AccountKind.STAFF,
+                    "examiner@example.org",
+                    password=PASSWORD,
+                    roles=frozenset({Role.CLAIMS_EXAMINER}),
+                    queues=frozenset({"Q1"}),
+                ),
+                mfa=True,
+            ),
             "admin": account(
                 "admin",
                 NewAccount(
@@ -155,6 +166,7 @@ def main() -> None:
             ),
         }
         letter = _dead_letter(live, tenant, employee_policy)
+        claims = _claims(live, tenant, member, today)
     finally:
         live.close()
     print(
@@ -172,9 +184,71 @@ def main() -> None:
                 },
                 "employee_policy": str(employee_policy),
                 "dead_letter": str(letter),
+                "claims": claims,
             }
         )
     )
+
+
+def _claims(platform, tenant: uuid.UUID, member: uuid.UUID, today: date) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """An office visit billed by the clinic (final, with an EOB) and a reimbursement the member
+    sent with a bill (pended for its documents: the examiner's journey approves it)."""
+    from olly.claims import public as claims_public
+    from olly.claims import service as claims_service
+    from olly.claims.rules import Submitter
+    from olly.claims.schemas import ClaimCreate
+
+    day = min(today, date(today.year, 1, 20)).isoformat()
+
+    def body(code: str, charge: str) -> ClaimCreate:
+        return ClaimCreate.model_validate(
+            {
+                "claimType": "PROFESSIONAL",
+                "memberId": str(member),
+                "billingNpi": NPI,
+                "placeOfService": "11",
+                "diagnoses": ["J06.9"],
+                "lines": [{"procedureCode": code, "charge": charge, "serviceDateFrom": day}],
+            }
+        )
+
+    with platform.db.unit_of_work(tenant) as uow:
+        visit = claims_service.submit(uow, body("99213", "150.00"), source="TEST").claim_id
+        pended = claims_service.submit(
+            uow,
+            body("99214", "210.00"),
+            source="PORTAL",
+            submitter=Submitter.MEMBER_REIMBURSEMENT,
+            documents=[("BILL", "application/pdf", b"%PDF-1.4\n%%EOF\n")],
+        ).claim_id
+    runtime = BusRuntime(platform.db, platform.settings, default_registry(), platform.outbox)
+    with platform.db.unit_of_work(tenant) as uow:
+        claims_service.adjudicate_claim(uow, visit)
+        claims_service.adjudicate_claim(uow, pended)
+    # The clinic is not in the claims read model, so its claim pends: an examiner approves it (final, EOB).
+    with platform.db.unit_of_work(tenant) as uow:
+        status = claims_public.claim_status(uow, visit)
+        if status is not None and status.status == "PENDED":
+            claims_service.decide_line(
+                uow, visit, 1, decision="APPROVE", reason="15", note="seeded", paid_minor=None, decided_by=None
+            )
+    runtime.drain()
+    # The clinic sends 837s as the test sender of ``olly.edi.testing`` (the provider journey's upload).
+    from olly.edi import service as edi_service
+
+    with platform.db.unit_of_work(tenant) as uow:
+        edi_service.save_partner(
+            uow,
+            edi_service.PartnerSettings(
+                code="CLINIC",
+                name="Clinic",
+                kind="PROVIDER",
+                interchange_qualifier="ZZ",
+                interchange_id="SUBMITTER",
+                provider_ids=(NPI,),
+            ),
+        )
+    return {"visit": str(visit), "pended": str(pended)}
 
 
 def _dead_letter(platform, tenant: uuid.UUID, policy_id: uuid.UUID) -> uuid.UUID:  # type: ignore[no-untyped-def]
