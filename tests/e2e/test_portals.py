@@ -297,8 +297,20 @@ def test_provider_uploads_an_837(visit, portal: Portal) -> None:  # type: ignore
     page.wait_for_url(portal.url("/provider"))
     page.goto(portal.url("/provider/claims/837"))
     assert tab.axe() == []
+    # The generated claim names the seeded member (number, name, birth date), as claims intake matches
+    # a patient by all three before it accepts a claim.
+    member = portal.seed["member"]
+    given = member["name"].split(" ")[0]
+    text = (
+        professional_claims_text(1)
+        .replace(
+            "NM1*IL*1*DOE*JANE****MI*M000000000",
+            f"NM1*IL*1*{member['family_name'].upper()}*{given.upper()}****MI*{member['member_number']}",
+        )
+        .replace("DMG*D8*19800101*F", f"DMG*D8*{member['birth_date'].replace('-', '')}*F")
+    )
     page.get_by_label("X12 837 file").set_input_files(
-        files=[{"name": "claims.837", "mimeType": "text/plain", "buffer": professional_claims_text(1).encode()}]
+        files=[{"name": "claims.837", "mimeType": "text/plain", "buffer": text.encode()}]
     )
     page.get_by_role("button", name="Send").click()
     outcome = page.get_by_test_id("edi-outcome")
