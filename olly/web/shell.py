@@ -16,7 +16,14 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from olly.kernel.errors import ValidationFailed
 from olly.platform.auth import SELF, Access, policy, public
 from olly.platform.auth.access import AccessControl, client_address
-from olly.platform.auth.api import _anonymous_ctx, _clear_session_cookies, _ctx, _hashed, _set_session_cookies, _tenant
+from olly.platform.auth.api import (
+    anonymous_audit_context,
+    audit_context,
+    clear_session_cookies,
+    hashed_login,
+    set_session_cookies,
+    tenant_by_slug,
+)
 from olly.platform.auth.errors import AccessDenied, InvalidCredentials, RateLimited
 from olly.platform.auth.roles import Role
 from olly.platform.auth.sessions import ACTIVE, MFA_ENROLMENT_REQUIRED, MFA_REQUIRED
@@ -83,11 +90,11 @@ def signin(
         raise AccessDenied("sign in from Olly's own sign-in page")
     try:
         control.limit("login", client_address(request))
-        control.limit("login", _hashed(email))
-        tenant_id = _tenant(control, None)
+        control.limit("login", hashed_login(email))
+        tenant_id = tenant_by_slug(control, None)
         if tenant_id is None:
             raise InvalidCredentials("the e-mail address or password is not correct")
-        outcome = control.identity.login(tenant_id, email, password, _anonymous_ctx(request, tenant_id))
+        outcome = control.identity.login(tenant_id, email, password, anonymous_audit_context(request, tenant_id))
     except (InvalidCredentials, RateLimited) as exc:
         return render(request, "signin.html", {"error": exc.detail, "email": email}, status_code=exc.status)
     with control.db.connect() as connection:
@@ -96,7 +103,7 @@ def signin(
             control.sessions.revoke_token(connection, presented, "replaced_at_login")
         token, session = control.sessions.create(connection, outcome.account, outcome.stage)
     response = RedirectResponse(NEXT_PAGE[outcome.stage], status_code=303)
-    _set_session_cookies(control, response, token, session.csrf_token)
+    set_session_cookies(control, response, token, session.csrf_token)
     return redirect(NEXT_PAGE[outcome.stage], response)
 
 
@@ -123,12 +130,12 @@ def mfa_verify(
     try:
         control.limit("login", f"mfa|{session.id}")
         token, csrf = control.identity.verify_second_factor(
-            session, code.strip() or None, recovery_code.strip() or None, _ctx(request, access)
+            session, code.strip() or None, recovery_code.strip() or None, audit_context(request, access)
         )
     except (InvalidCredentials, RateLimited) as exc:
         return render(request, "mfa.html", {"error": exc.detail}, status_code=exc.status)
     response = RedirectResponse(portal_of(access.principal.roles), status_code=303)
-    _set_session_cookies(control, response, token, csrf)
+    set_session_cookies(control, response, token, csrf)
     return redirect(portal_of(access.principal.roles), response)
 
 
@@ -178,7 +185,7 @@ def mfa_setup_confirm(
         {"enrolment": None, "error": None, "codes": codes, "next": portal_of(access.principal.roles)},
     )
     if promoted is not None:
-        _set_session_cookies(control, response, *promoted)
+        set_session_cookies(control, response, *promoted)
     return response
 
 
@@ -193,7 +200,7 @@ def signout(
             control.sessions.revoke(connection, session.id, "signed_out")
         control.directory.invalidate(f"session:{session.id}")
     response = RedirectResponse("/signin", status_code=303)
-    _clear_session_cookies(control, response)
+    clear_session_cookies(control, response)
     return redirect("/signin", response)
 
 

@@ -61,16 +61,19 @@ def control_of(request: Request) -> AccessControl:
     return control
 
 
-def _anonymous_ctx(request: Request, tenant_id: uuid.UUID | None) -> AuditContext:
+# Helpers the sign-in routes share with the portals' sign-in pages (olly/web/shell.py).
+
+
+def anonymous_audit_context(request: Request, tenant_id: uuid.UUID | None) -> AuditContext:
     return AuditContext("anonymous", "anonymous", request_id_of(request), tenant_id, {"client": "portal"})
 
 
-def _ctx(request: Request, access: Access) -> AuditContext:
+def audit_context(request: Request, access: Access) -> AuditContext:
     p = access.principal
     return AuditContext(p.subject, p.role_label, request_id_of(request), p.tenant_id)
 
 
-def _tenant(control: AccessControl, slug: str | None) -> uuid.UUID | None:
+def tenant_by_slug(control: AccessControl, slug: str | None) -> uuid.UUID | None:
     if slug is None:
         return control.settings.default_tenant_id
     tenants = table_of(Tenant)
@@ -78,13 +81,13 @@ def _tenant(control: AccessControl, slug: str | None) -> uuid.UUID | None:
         return connection.execute(select(tenants.c.id).where(tenants.c.slug == slug)).scalar_one_or_none()
 
 
-def _set_session_cookies(control: AccessControl, response: Response, token: str, csrf: str) -> None:
+def set_session_cookies(control: AccessControl, response: Response, token: str, csrf: str) -> None:
     secure = control.settings.session_cookie_secure
     response.set_cookie(control.session_cookie, token, httponly=True, secure=secure, samesite="lax", path="/")
     response.set_cookie(control.csrf_cookie, csrf, httponly=False, secure=secure, samesite="lax", path="/")
 
 
-def _clear_session_cookies(control: AccessControl, response: Response) -> None:
+def clear_session_cookies(control: AccessControl, response: Response) -> None:
     secure = control.settings.session_cookie_secure
     for name in (control.session_cookie, control.csrf_cookie):
         response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="lax")
@@ -97,7 +100,7 @@ def _session_required(control: AccessControl, request: Request) -> SessionRecord
     return session
 
 
-def _hashed(value: str) -> str:
+def hashed_login(value: str) -> str:
     return digest("login|" + value.strip().casefold())
 
 
@@ -112,19 +115,19 @@ def _hashed(value: str) -> str:
 def login(body: LoginRequest, request: Request, response: Response) -> SessionResponse:
     control = control_of(request)
     control.limit("login", client_address(request))
-    control.limit("login", _hashed(body.email))
-    tenant_id = _tenant(control, body.tenant)
+    control.limit("login", hashed_login(body.email))
+    tenant_id = tenant_by_slug(control, body.tenant)
     if tenant_id is None:
         control.passwords.verify(None, body.password)
         raise InvalidCredentials("the e-mail address or password is not correct")
-    outcome = control.identity.login(tenant_id, body.email, body.password, _anonymous_ctx(request, tenant_id))
+    outcome = control.identity.login(tenant_id, body.email, body.password, anonymous_audit_context(request, tenant_id))
     with control.db.connect() as connection:
         # A session presented at sign-in is ended: the authenticated session always gets a new id.
         presented = request.cookies.get(control.session_cookie)
         if presented:
             control.sessions.revoke_token(connection, presented, "replaced_at_login")
         token, session = control.sessions.create(connection, outcome.account, outcome.stage)
-    _set_session_cookies(control, response, token, session.csrf_token)
+    set_session_cookies(control, response, token, session.csrf_token)
     response.headers.update(NO_STORE)
     return SessionResponse(stage=outcome.stage, csrf_token=session.csrf_token, expires_at=session.idle_expires_at)
 
@@ -145,7 +148,7 @@ def logout(
         with control.db.connect() as connection:
             control.sessions.revoke(connection, session.id, "signed_out")
         control.directory.invalidate(f"session:{session.id}")
-    _clear_session_cookies(control, response)
+    clear_session_cookies(control, response)
     return response
 
 
@@ -161,8 +164,10 @@ def mfa_verify(
     if session.stage != MFA_REQUIRED:
         raise AccessDenied("this session is not waiting for a second factor")
     control.limit("login", f"mfa|{session.id}")
-    token, csrf = control.identity.verify_second_factor(session, body.code, body.recovery_code, _ctx(request, access))
-    _set_session_cookies(control, response, token, csrf)
+    token, csrf = control.identity.verify_second_factor(
+        session, body.code, body.recovery_code, audit_context(request, access)
+    )
+    set_session_cookies(control, response, token, csrf)
     response.headers.update(NO_STORE)
     expires = control.clock.now() + control.sessions.idle_timeout(session.account.kind)
     return SessionResponse(stage=ACTIVE, csrf_token=csrf, expires_at=expires)
@@ -207,7 +212,7 @@ def totp_confirm(
             promoted = control.sessions.promote(uow.session.connection(), session, ACTIVE)
     response.headers.update(NO_STORE)
     if promoted is not None:
-        _set_session_cookies(control, response, *promoted)
+        set_session_cookies(control, response, *promoted)
         return RecoveryCodesResponse(recovery_codes=codes, stage=ACTIVE, csrf_token=promoted[1])
     return RecoveryCodesResponse(recovery_codes=codes)
 
@@ -253,7 +258,7 @@ def reauthenticate(
     control = control_of(request)
     session = _session_required(control, request)
     control.limit("login", f"reauth|{session.id}")
-    control.identity.reauthenticate(session, body.password, body.code, _ctx(request, access))
+    control.identity.reauthenticate(session, body.password, body.code, audit_context(request, access))
     return Response(status_code=204)
 
 
@@ -283,8 +288,8 @@ def change_password(
 def password_reset(body: PasswordResetRequest, request: Request) -> AcceptedResponse:
     control = control_of(request)
     control.limit("password_reset", client_address(request))
-    control.limit("password_reset", _hashed(body.email))
-    tenant_id = _tenant(control, body.tenant)
+    control.limit("password_reset", hashed_login(body.email))
+    tenant_id = tenant_by_slug(control, body.tenant)
     if tenant_id is not None:
         with control.db.unit_of_work(tenant_id) as uow:
             control.identity.request_password_reset(uow, body.email)
@@ -301,7 +306,7 @@ def password_reset(body: PasswordResetRequest, request: Request) -> AcceptedResp
 def password_reset_confirm(body: PasswordResetConfirm, request: Request) -> Response:
     control = control_of(request)
     control.limit("password_reset", client_address(request))
-    tenant_id = _tenant(control, body.tenant)
+    tenant_id = tenant_by_slug(control, body.tenant)
     if tenant_id is None:
         raise InvalidCredentials("the reset link is not valid or has expired")
     with control.db.unit_of_work(tenant_id) as uow:
@@ -418,7 +423,7 @@ def client_credentials(
         return _oauth_error(429, "slow_down", exc.detail, exc.headers)
     except InvalidCredentials:
         control.audit.record(
-            _anonymous_ctx(request, None).record("auth.client_credentials", "api_client", None, "denied")
+            anonymous_audit_context(request, None).record("auth.client_credentials", "api_client", None, "denied")
         )
         return _oauth_error(401, "invalid_client", "client authentication failed", {"WWW-Authenticate": "Basic"})
     token, claims = control.tokens.issue(record.subject, record.tenant_id, control.clock.now())
@@ -518,7 +523,7 @@ def oidc_callback(
     if row is None or control.clock.now() >= row.expires_at or row.browser_hash != digest(browser):
         raise refused
     identity = control.oidc.complete(code, row.code_verifier, row.nonce)
-    ctx = _anonymous_ctx(request, row.tenant_id)
+    ctx = anonymous_audit_context(request, row.tenant_id)
     with control.db.unit_of_work(row.tenant_id) as uow:
         account = control.identity.staff_from_oidc(
             uow, identity.issuer, identity.subject, identity.email, identity.name, identity.roles
@@ -540,7 +545,7 @@ def oidc_callback(
             [ctx.record("auth.oidc_login", "account", str(account.id), "allowed", stage=stage, idpMfa=identity.mfa)],
         )
     response = RedirectResponse(control.settings.oidc_post_login_redirect, status_code=302)
-    _set_session_cookies(control, response, token, session.csrf_token)
+    set_session_cookies(control, response, token, session.csrf_token)
     response.delete_cookie(control.oidc_cookie, path="/", secure=control.settings.session_cookie_secure)
     response.headers.update(NO_STORE)
     return response
@@ -640,7 +645,7 @@ def _status_route(active: bool) -> Any:
         if account_id == access.principal.account_id:
             raise AccessDenied("administrators do not change their own account's status")
         with control.db.unit_of_work(access.principal.tenant_id) as uow:
-            account = control.identity.set_status(uow, account_id, active=active, by=_ctx(request, access))
+            account = control.identity.set_status(uow, account_id, active=active, by=audit_context(request, access))
             return _account_read(account)
 
     return change
