@@ -30,8 +30,10 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; } >/dev/null 2>&1 || \
 	  echo "chromium could not be installed: the browser journeys (tests/e2e/test_portals.py) will not run"
 
+# One worker per core; a test file stays on one worker (its module fixtures, the portal server).
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .

@@ -12,6 +12,7 @@ apart (a code retired in an earlier fiscal year is judged by the current list).
 from __future__ import annotations
 
 import re
+import threading
 import warnings
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +23,11 @@ from typing import Any, Final
 ICD10_CM_EFFECTIVE: Final = date(2015, 10, 1)
 
 _SHAPE: Final = re.compile(r"[A-Z][0-9][0-9A-Z](?:[0-9A-Z]{1,4})?")
+
+# The package builds its own lists lazily and not thread-safely: a look-up racing the application's
+# background warm-up could read them half-built (E11 with no codes under it). Every call into it, and
+# the building of the tables below, holds this lock.
+_LIBRARY_LOCK: Final = threading.RLock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +97,7 @@ def search_diagnoses(text: str, limit: int = 20, billable_only: bool = True) -> 
 
 def _library() -> Any:
     # The package reads its data with a deprecated importlib API; the warning is not ours to act on.
-    with warnings.catch_warnings():
+    with _LIBRARY_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         import simple_icd_10_cm
 
@@ -100,6 +106,11 @@ def _library() -> Any:
 
 @cache
 def _tables() -> _Icd10Tables:
+    with _LIBRARY_LOCK:
+        return _build_tables()
+
+
+def _build_tables() -> _Icd10Tables:
     library = _library()
     valid: set[str] = set()
     billable: set[str] = set()
@@ -113,12 +124,15 @@ def _tables() -> _Icd10Tables:
 
 
 def _description(code: str) -> str:
-    return str(_library().get_description(code))
+    with _LIBRARY_LOCK:
+        return str(_library().get_description(code))
 
 
 @cache
 def _search_index() -> tuple[tuple[str, str], ...]:
-    return tuple(sorted((code, _description(code).lower()) for code in _tables().valid))
+    valid = _tables().valid
+    with _LIBRARY_LOCK:
+        return tuple(sorted((code, _description(code).lower()) for code in valid))
 
 
 def load() -> None:
