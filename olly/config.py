@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     )
     bus_heartbeat_ms: int = Field(2000, ge=50, description="embedded bus: how often a worker renews its leases")
     bus_poll_ms: int = Field(100, ge=1, description="how long an idle relay or consumer waits before looking again")
+    bus_idle_poll_max_ms: int = Field(
+        1000,
+        ge=1,
+        description="embedded bus: an idle relay or consumer doubles its wait up to this (woken at once in-process)",
+    )
     bus_batch_size: int = Field(200, ge=1, le=5000, description="messages a consumer handles in one transaction")
     bus_relay_batch_size: int = Field(2000, ge=1, le=20000, description="outbox rows the relay moves per round")
     # -- identity and access (olly.platform.auth; see docs/security.md) ---------------------------

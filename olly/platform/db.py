@@ -147,6 +147,10 @@ def normalise_url(url: str) -> str:
     return url
 
 
+#: Pooled SQLite connections kept open (the bus alone runs a thread per consumer group).
+SQLITE_POOL_SIZE = 32
+
+
 def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
@@ -156,8 +160,16 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine
             from pathlib import Path
 
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+        # Keep as many connections as the process has threads that use them at once (request
+        # threads, the bus's consumers, the group-commit writers): an overflow connection is closed
+        # when returned, and opening one again costs its PRAGMAs and a fresh page cache.
         engine = create_engine(
-            url, echo=echo, hide_parameters=True, connect_args={"timeout": 30, "check_same_thread": False}
+            url,
+            echo=echo,
+            hide_parameters=True,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            pool_size=max(pool_size, SQLITE_POOL_SIZE),
+            max_overflow=max(pool_size, SQLITE_POOL_SIZE),
         )
         _configure_sqlite(engine)
         return engine.execution_options(schema_translate_map=sqlite_schema_map())
@@ -189,8 +201,13 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get("olly_begin", "IMMEDIATE")
-        # A read-only unit of work is read-only on SQLite too (set both ways: pooled connections are reused).
-        connection.exec_driver_sql(f"PRAGMA query_only={'ON' if mode == 'DEFERRED' else 'OFF'}")
+        # A read-only unit of work is read-only on SQLite too (set both ways: pooled connections are
+        # reused; each connection remembers its setting, so the PRAGMA runs only when it changes).
+        query_only = mode == "DEFERRED"
+        remembered = connection.connection.info
+        if remembered.get("olly_query_only") is not query_only:
+            connection.exec_driver_sql(f"PRAGMA query_only={'ON' if query_only else 'OFF'}")
+            remembered["olly_query_only"] = query_only
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 

@@ -13,6 +13,7 @@ commit on top of its successor.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from olly.platform.bus import catalog
 from olly.platform.bus.dispatch import Dispatcher, LostPartition, Stopping
 from olly.platform.bus.messages import Message, Subscription
 from olly.platform.bus.models import ConsumerPartition, GroupMember, OutboxRecord
+from olly.platform.bus.relay import idle_wait
 from olly.platform.bus.serialization import message_from_row
 from olly.platform.db import Database, table_of
 from olly.platform.logging import get_logger
@@ -84,6 +86,7 @@ class EmbeddedGroupConsumer:
         member_id: str,
         lease_ttl_ms: int = 10000,
         poll_ms: int = 100,
+        idle_poll_max_ms: int = 1000,
         fetch_size: int = 500,
     ) -> None:
         self.db = db
@@ -94,6 +97,7 @@ class EmbeddedGroupConsumer:
         self.member_id = member_id
         self.lease_ttl = timedelta(milliseconds=lease_ttl_ms)
         self.poll = poll_ms / 1000
+        self.idle_poll_max = max(poll_ms, idle_poll_max_ms) / 1000
         self.fetch_size = fetch_size
         self.owned: dict[tuple[str, int], _Owned] = {}
         self._wake = threading.Event()
@@ -105,6 +109,11 @@ class EmbeddedGroupConsumer:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def wake_for(self, topics: frozenset[str]) -> None:
+        """Wake when new rows were placed on a topic this group consumes."""
+        if not topics.isdisjoint(self.subscriptions):
+            self._wake.set()
 
     # -- membership and leases -----------------------------------------------------------------
     def heartbeat(self) -> None:
@@ -279,8 +288,7 @@ class EmbeddedGroupConsumer:
 
     def run(self, stop: threading.Event) -> None:
         last_rebalance = 0.0
-        import time
-
+        idle = self.poll
         while not stop.is_set():
             try:
                 if time.monotonic() - last_rebalance >= self.lease_ttl.total_seconds() / 4:
@@ -292,9 +300,7 @@ class EmbeddedGroupConsumer:
                 self._reset_positions()
                 stop.wait(min(1.0, self.lease_ttl.total_seconds() / 4))
                 continue
-            if not handled:
-                self._wake.wait(self.poll)
-                self._wake.clear()
+            idle = self.poll if handled else idle_wait(self._wake, idle, self.poll, self.idle_poll_max)
 
     def _reset_positions(self) -> None:
         """After an unexpected failure, forget cached offsets; the next rebalance reloads them."""

@@ -104,6 +104,17 @@ class LogSequencer:
         )
 
 
+def idle_wait(wake: threading.Event, waited: float, poll: float, most: float) -> float:
+    """Sleep until woken or ``waited`` has passed; return how long to wait next time if still idle.
+
+    An idle loop doubles its wait, up to ``most``, so that a quiet process costs almost nothing; being
+    woken (in-process, new rows on a topic it cares about) brings it back to ``poll``.
+    """
+    woken = wake.wait(waited)
+    wake.clear()
+    return poll if woken else min(waited * 2, most)
+
+
 class Relay:
     LEASE = "relay"
 
@@ -117,6 +128,7 @@ class Relay:
         batch_size: int = 2000,
         lease_ttl_ms: int = 10000,
         poll_ms: int = 100,
+        idle_poll_max_ms: int = 1000,
         metrics: BusMetrics = METRICS,
     ) -> None:
         self.db = db
@@ -126,11 +138,13 @@ class Relay:
         self.batch_size = batch_size
         self.lease_ttl = timedelta(milliseconds=lease_ttl_ms)
         self.poll = poll_ms / 1000
+        self.idle_poll_max = max(poll_ms, idle_poll_max_ms) / 1000
         self.metrics = metrics
         self._wake = threading.Event()
         self._leader = False
-        self.on_published: list[Callable[[], None]] = []
-        """Called after a round published rows (in-process consumers wake at once)."""
+        self.on_published: list[Callable[[frozenset[str]], None]] = []
+        """Called with the topics of a round that published rows (in-process consumers of those
+        topics wake at once; the others sleep on)."""
 
     def wake(self) -> None:
         self._wake.set()
@@ -162,11 +176,13 @@ class Relay:
             raise
         if rows:
             self.metrics.add(relayed=len(rows))
+            topics = frozenset(row.topic for row in rows)
             for listener in self.on_published:
-                listener()
+                listener(topics)
         return len(rows)
 
     def run(self, stop: threading.Event) -> None:
+        idle = self.poll
         while not stop.is_set():
             try:
                 moved = self.run_once()
@@ -174,8 +190,16 @@ class Relay:
                 log.exception("relay round failed")
                 stop.wait(min(1.0, self.lease_ttl.total_seconds() / 2))
                 continue
-            if moved < self.batch_size:
-                self._wake.wait(self.poll if self._leader else self.lease_ttl.total_seconds() / 2)
+            if not self._leader:
+                self._wake.wait(self.lease_ttl.total_seconds() / 2)
+                self._wake.clear()
+            elif moved == 0:
+                # Rows committed in this process wake the relay at once; another process's rows are
+                # found within ``idle_poll_max``.
+                idle = idle_wait(self._wake, idle, self.poll, self.idle_poll_max)
+            elif moved < self.batch_size:
+                idle = self.poll
+                self._wake.wait(self.poll)
                 self._wake.clear()
 
     def release(self) -> None:

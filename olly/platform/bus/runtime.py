@@ -106,6 +106,7 @@ class BusRuntime:
                         member_id=self.member_id,
                         lease_ttl_ms=self.settings.bus_lease_ttl_ms,
                         poll_ms=self.settings.bus_poll_ms,
+                        idle_poll_max_ms=self.settings.bus_idle_poll_max_ms,
                     )
                 )
         if self.run_relay:
@@ -117,6 +118,7 @@ class BusRuntime:
                 batch_size=self.settings.bus_relay_batch_size,
                 lease_ttl_ms=self.settings.bus_lease_ttl_ms,
                 poll_ms=self.settings.bus_poll_ms,
+                idle_poll_max_ms=self.settings.bus_idle_poll_max_ms,
                 metrics=self.metrics,
             )
             self.outbox.on_commit(self.relay.wake)
@@ -136,8 +138,9 @@ class BusRuntime:
         for consumer in self.consumers:
             self._spawn(f"bus-{consumer.group}", consumer.run)
         if self.relay is not None:
-            # In one process the relay wakes the consumers as soon as it has placed new rows.
-            self.relay.on_published.extend(c.wake for c in embedded)
+            # In one process the relay wakes the consumers of the topics it has just placed rows on
+            # (a busy topic nobody here consumes, such as the eligibility checks, wakes no one).
+            self.relay.on_published.extend(c.wake_for for c in embedded)
         log.info(
             "bus started",
             transport=self.transport,

@@ -17,6 +17,7 @@ FAST_BUS: dict[str, Any] = {
     "bus_lease_ttl_ms": 1500,
     "bus_heartbeat_ms": 200,
     "bus_poll_ms": 10,
+    "bus_idle_poll_max_ms": 50,
 }
 TOPIC = ClaimSubmitted.TOPIC
 GROUP = "billing-claims-consumer"

@@ -236,3 +236,21 @@ def test_two_workers_share_a_group_and_one_takes_over_when_the_other_dies(
     cb.rebalance()
     assert cb.owned == {}
     assert sorted(handled) == sorted(str(k) for k in range(12))
+
+
+def test_the_relay_wakes_only_the_groups_that_consume_what_it_placed(platform: Platform, tenant_id: uuid.UUID) -> None:
+    registry = HandlerRegistry()
+    registry.subscribe(TOPIC, GROUP, lambda uow, m: None)
+    registry.subscribe("eligibility.coverage.verified", "audit-eligibility-consumer", lambda uow, m: None)
+    bus = runtime(platform, registry)
+    placed: list[frozenset[str]] = []
+    assert bus.relay is not None
+    bus.relay.on_published.append(placed.append)
+    _publish(platform, tenant_id, 2)
+    assert bus.relay.run_once() == 2
+    assert placed == [frozenset({TOPIC})]
+    consumers = {c.group: c for c in bus.consumers}
+    for consumer in consumers.values():
+        consumer.wake_for(placed[0])
+    assert consumers[GROUP]._wake.is_set()
+    assert not consumers["audit-eligibility-consumer"]._wake.is_set()
