@@ -263,7 +263,8 @@ def test_olly_worker_runs_until_sigterm(platform: Platform, tenant_id: uuid.UUID
     outbox = table_of(OutboxRecord)
 
     def relayed() -> bool:
-        with platform.db.engine.connect() as connection:
+        # A reader's transaction: the check must not take the write lock the worker's relay needs.
+        with platform.db.engine.execution_options(olly_begin="DEFERRED").connect() as connection:
             return connection.execute(select(func.count()).where(outbox.c.relayed_at.is_(None))).scalar() == 0
 
     worker = subprocess.Popen(
