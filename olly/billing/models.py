@@ -68,8 +68,8 @@ class Invoice(TenantScoped, Base):
     account_id: Mapped[uuid.UUID]
     run_id: Mapped[uuid.UUID | None]
     kind: Mapped[str] = mapped_column(String(16))
-    """LIST_BILL (a group), INDIVIDUAL (a household), INITIAL (an individual policy's first premium)
-    or INSTALLMENT."""
+    """LIST_BILL (a group), INDIVIDUAL (a household), INITIAL (an individual policy's first premium),
+    INSTALLMENT, or REINSTATEMENT (a month voided at a lapse, re-issued when the lapse is paid off)."""
     period_start: Mapped[date]
     period_end: Mapped[date]
     issued_on: Mapped[date]
@@ -88,16 +88,19 @@ class Invoice(TenantScoped, Base):
 class InvoiceLine(TenantScoped, Base):
     """One subscriber's premium (their tier, their family) for one period on an invoice.
 
-    The unique constraint makes a billing run idempotent: a policy term is billed once a period."""
+    The unique constraint makes a billing run idempotent: a policy term is billed once a period
+    (``PREMIUM``); a month voided at a lapse and paid again is re-issued once (``REINSTATEMENT``)."""
 
     __tablename__ = "invoice_lines"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "policy_id", "term_id", "period_start"),
+        UniqueConstraint("tenant_id", "policy_id", "term_id", "period_start", "kind"),
         {"schema": "billing"},
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("billing.invoices.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="PREMIUM", server_default="PREMIUM")
+    """PREMIUM (a billing run or a first invoice) or REINSTATEMENT (a lapsed month paid again)."""
     policy_id: Mapped[uuid.UUID] = mapped_column(index=True)
     term_id: Mapped[uuid.UUID]
     member_id: Mapped[uuid.UUID]
@@ -227,8 +230,12 @@ class GracePeriod(TenantScoped, Base):
     premium_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16))
-    """ACTIVE → CURED (paid in full) or EXPIRED (coverage ends for non-payment)."""
+    """ACTIVE → CURED (paid in full) or EXPIRED (coverage ends for non-payment) → REINSTATED (every
+    premium owed paid by ``reinstate_until``)."""
     resolved_at: Mapped[datetime | None]
+    reinstate_until: Mapped[date | None]
+    """Set at expiry when the plan allows reinstatement: the last day a payment of everything owed
+    reinstates the policy (the grace end date + the plan's ``reinstatement_days``)."""
 
 
 class ClaimPayable(TenantScoped, Base):

@@ -15,7 +15,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from olly.billing import rules
-from olly.billing.events import InvoiceGenerated, PaymentCompleted, PaymentMissed, PaymentReceived
+from olly.billing.events import (
+    InvoiceGenerated,
+    PaymentCompleted,
+    PaymentMissed,
+    PaymentReceived,
+    ReinstatementPaid,
+)
 from olly.billing.models import (
     BillingAccount,
     BillingRun,
@@ -31,7 +37,7 @@ from olly.billing.models import (
     PaymentAllocation,
     PaymentRun,
 )
-from olly.billing.repository import BillingRepository
+from olly.billing.repository import LAPSE_REASON, BillingRepository
 from olly.billing.rules import LedgerAccount, PaymentMethod, PostingKind, PostingLine, Proration
 from olly.claims.events import ClaimPaid
 from olly.enrollment import public as enrollment
@@ -672,6 +678,8 @@ def record_payment(
         ),
         key=account_id,
     )
+    uow.flush()
+    reinstate_paid_lapses(uow, account_id, payment)
     return payment
 
 
@@ -763,6 +771,13 @@ class DailyOutcome:
     earned_invoices: int = 0
 
 
+def _reinstatement_days(uow: UnitOfWork, plan_code: str, on: date) -> int | None:
+    """The plan's reinstatement window after a lapse; None (no reinstatement) when the plan does not
+    allow it or is not in the plans domain."""
+    schedule = plans.benefit_schedule(uow, plan_code, on)
+    return None if schedule is None else schedule.administration.grace_period.reinstatement_days
+
+
 def _grace_rule(uow: UnitOfWork, plan_code: str, on: date, market: str) -> tuple[int, int | None]:
     schedule = plans.benefit_schedule(uow, plan_code, on)
     if schedule is not None:
@@ -840,6 +855,11 @@ def check_payments(uow: UnitOfWork) -> DailyOutcome:
     uow.flush()
     for grace in repo.expiring_graces(today):
         grace.status, grace.resolved_at = "EXPIRED", now
+        lapsed_line = next((line for line in repo.lines(grace.invoice_id) if line.policy_id == grace.policy_id), None)
+        if lapsed_line is not None:
+            allowed_days = _reinstatement_days(uow, lapsed_line.plan_code, lapsed_line.period_start)
+            if allowed_days is not None:
+                grace.reinstate_until = grace.end_date + timedelta(days=allowed_days)
         uow.publish(_missed(grace, "GRACE_PERIOD_EXPIRED", now), key=grace.policy_id)
         outcome.graces_expired.append(grace.policy_id)
         # Months after the coverage ends are not owed: their unpaid household invoices are voided.
@@ -851,7 +871,7 @@ def check_payments(uow: UnitOfWork) -> DailyOutcome:
                 and invoice.period_start > grace.coverage_end_if_expired
                 and all(line.policy_id == grace.policy_id for line in lines)
             ):
-                void_invoice(uow, invoice.id, "COVERAGE_TERMINATED_NON_PAYMENT")
+                void_invoice(uow, invoice.id, LAPSE_REASON)
     for invoice in repo.unearned_invoices(today):
         if invoice.total_minor > 0:
             post(
@@ -866,6 +886,141 @@ def check_payments(uow: UnitOfWork) -> DailyOutcome:
             )
             outcome.earned_invoices += 1
     return outcome
+
+
+def reinstate_paid_lapses(uow: UnitOfWork, account_id: uuid.UUID, payment: Payment | None = None) -> list[uuid.UUID]:
+    """Reinstate the account's lapsed policies whose premiums are now all paid (a payment just
+    arrived), within each plan's reinstatement window; returns the policies reinstated.
+
+    A lapse qualifies when its window (``reinstate_until``) is still open, the policy has no open
+    invoice left and the account's credit covers every month voided at the lapse. Those months are
+    re-issued as REINSTATEMENT invoices (premium receivable / unearned premium) and paid from the
+    credit at once (member credit / premium receivable); ``billing.reinstatement.paid`` tells
+    enrollment to restore the coverage. The grace period becomes REINSTATED, so this happens once.
+    """
+    repo = BillingRepository(uow)
+    today, now = uow.clock.today(), uow.clock.now()
+    graces = repo.reinstatable_graces(account_id, today)
+    if not graces:
+        return []
+    account = repo.billing_account(account_id, for_update=True)
+    if account is None:
+        return []
+    reinstated: list[uuid.UUID] = []
+    for grace in graces:
+        owing = {
+            invoice.id
+            for invoice in repo.open_invoices(account_id)
+            for line in repo.lines(invoice.id)
+            if line.policy_id == grace.policy_id
+        }
+        if owing:
+            continue  # a month the lapse left receivable is still unpaid
+        lapsed = [
+            (invoice, [line for line in repo.lines(invoice.id) if line.kind == "PREMIUM"])
+            for invoice in repo.lapsed_invoices(account_id, grace.policy_id, grace.coverage_end_if_expired)
+        ]
+        owed = sum(line.total_minor for _, lines in lapsed for line in lines)
+        debits, credits = repo.account_balance(LedgerAccount.MEMBER_CREDIT, account_id)
+        if credits - debits < owed:
+            continue
+        for voided, lines in lapsed:
+            _reissue(uow, voided, lines, today, now)
+        if owed:
+            post(
+                uow,
+                PostingKind.CREDIT_APPLIED,
+                rules.debit_credit(LedgerAccount.MEMBER_CREDIT, LedgerAccount.PREMIUM_RECEIVABLE, owed),
+                currency=account.currency,
+                reference_type="ACCOUNT",
+                reference_id=account_id,
+                account_id=account_id,
+            )
+        grace.status, grace.resolved_at = "REINSTATED", now
+        assert grace.reinstate_until is not None
+        uow.publish(
+            ReinstatementPaid(
+                enrollment_id=grace.policy_id,
+                member_id=grace.member_id,
+                account_id=account_id,
+                invoice_id=grace.invoice_id,
+                coverage_end_date=grace.coverage_end_if_expired,
+                reinstated_from=grace.coverage_end_if_expired + timedelta(days=1),
+                reinstate_until=grace.reinstate_until,
+                amount=_money(owed, account.currency),
+                currency=account.currency,
+                payment_id=payment.id if payment is not None else None,
+                paid_at=now,
+            ),
+            key=grace.policy_id,
+        )
+        reinstated.append(grace.policy_id)
+    return reinstated
+
+
+def _reissue(uow: UnitOfWork, voided: Invoice, lines: list[InvoiceLine], today: date, now: datetime) -> Invoice:
+    """A month voided at a lapse, billed again as it was (same lines and amounts) and paid from credit."""
+    repo = BillingRepository(uow)
+    total = sum(line.total_minor for line in lines)
+    invoice = Invoice(
+        id=uuid7(),
+        invoice_number=_invoice_number(voided.period_start),
+        account_id=voided.account_id,
+        run_id=None,
+        kind="REINSTATEMENT",
+        period_start=voided.period_start,
+        period_end=voided.period_end,
+        issued_on=today,
+        due_date=today,
+        currency=voided.currency,
+        total_minor=total,
+        employer_minor=sum(line.employer_minor for line in lines),
+        member_minor=sum(line.member_minor for line in lines),
+        paid_minor=0,
+        status="OPEN",
+        status_reason=None,
+        created_at=now,
+    )
+    repo.add(invoice)
+    uow.flush()
+    for line in lines:
+        repo.add(
+            InvoiceLine(
+                id=uuid7(),
+                invoice_id=invoice.id,
+                kind="REINSTATEMENT",
+                policy_id=line.policy_id,
+                term_id=line.term_id,
+                member_id=line.member_id,
+                plan_code=line.plan_code,
+                tier_code=line.tier_code,
+                covered_people=line.covered_people,
+                period_start=line.period_start,
+                period_end=line.period_end,
+                covered_from=line.covered_from,
+                covered_to=line.covered_to,
+                proration=line.proration,
+                total_minor=line.total_minor,
+                employer_minor=line.employer_minor,
+                member_minor=line.member_minor,
+            )
+        )
+    if total > 0:
+        post(
+            uow,
+            PostingKind.INVOICE,
+            rules.debit_credit(LedgerAccount.PREMIUM_RECEIVABLE, LedgerAccount.UNEARNED_PREMIUM, total),
+            currency=invoice.currency,
+            reference_type="INVOICE",
+            reference_id=invoice.id,
+            account_id=invoice.account_id,
+            effective_date=invoice.period_start,
+        )
+        _apply(uow, invoice, total, None)
+    else:
+        invoice.status = "PAID"
+    uow.publish(_generated(invoice, now), key=invoice.account_id)
+    return invoice
 
 
 def _missed(grace: GracePeriod, event_type: str, now: datetime) -> PaymentMissed:

@@ -317,8 +317,13 @@ def terminate(uow: UnitOfWork, policy_id: uuid.UUID, data: Termination) -> Polic
     return transaction
 
 
-def reinstate(uow: UnitOfWork, policy_id: uuid.UUID) -> PolicyTransaction:
-    """Undo the last termination of a policy with no gap in coverage (e.g. premium paid late)."""
+def reinstate(uow: UnitOfWork, policy_id: uuid.UUID, *, reason: str | None = None) -> PolicyTransaction:
+    """Undo the last termination of a policy with no gap in coverage (e.g. premium paid late).
+
+    Everyone's coverage is restored exactly as it stood before the termination (the spans that the
+    termination superseded are recorded again), so a dependent whose coverage was due to end earlier
+    still ends then. The termination stays in the history: asked "as known at" a moment between the
+    two, coverage still ends on the termination date."""
     policy = _policy(uow, policy_id)
     repo = EnrollmentRepository(uow)
     if policy.status != "TERMINATED":
@@ -328,20 +333,34 @@ def reinstate(uow: UnitOfWork, policy_id: uuid.UUID) -> PolicyTransaction:
     if last is None:
         raise BusinessRuleViolation("the policy has no termination to undo")
     now = uow.clock.now()
+    effective = last.effective_date + timedelta(days=1)
     transaction = _transaction(
-        policy.id, TransactionType.REINSTATEMENT, last.effective_date + timedelta(days=1), now, detail={}
+        policy.id,
+        TransactionType.REINSTATEMENT,
+        effective,
+        now,
+        reason=reason[:40] if reason else None,
+        detail={"reinstates": str(last.id)},
     )
     repo.add(transaction)
     uow.flush()
+    before = repo.spans_superseded_at(policy.id, last.recorded_at)
     for span in repo.current_spans(policy.id):
-        if span.transaction_id == last.id:
-            span.superseded_at = now
+        if span.transaction_id != last.id:
+            continue
+        span.superseded_at = now
+        if not before:  # no record of what the termination replaced: reopen to the term's end
             term = repo.term(span.term_id)
             repo.add(
                 _span_like(span, valid_to=term.period_end if term else None, transaction_id=transaction.id, now=now)
             )
+    for span in before:
+        repo.add(_span_like(span, transaction_id=transaction.id, now=now))
     policy.status = "ACTIVE"
     policy.status_reason = None
+    uow.flush()
+    terms = [t for t in repo.terms(policy.id) if t.period_start <= effective] or repo.terms(policy.id)
+    _submitted(uow, policy, terms[-1], policy.subscriber_party_id, "REINSTATEMENT", effective, None)
     _activated(uow, policy)
     return transaction
 
