@@ -762,6 +762,200 @@ def initial_premium_paid(uow: UnitOfWork, policy_id: uuid.UUID) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
+# Adjustments: changes into months already billed
+@dataclass
+class AdjustmentSummary:
+    policy_id: uuid.UUID
+    currency: str = "USD"
+    invoice_ids: list[uuid.UUID] = field(default_factory=list)
+    line_count: int = 0
+    total_minor: int = 0
+    """The net of every adjustment made (negative: the premium went down)."""
+    credited_minor: int = 0
+    """What the months whose premium went down gave back as account credit."""
+
+
+def has_lapsed(uow: UnitOfWork, policy_id: uuid.UUID) -> bool:
+    """Whether the policy's grace period expired unpaid (and it was not reinstated)."""
+    return any(g.status == "EXPIRED" and g.policy_id == policy_id for g in BillingRepository(uow).graces_of(policy_id))
+
+
+def adjust_policy(uow: UnitOfWork, policy_id: uuid.UUID) -> AdjustmentSummary:
+    """Re-rate every month already billed to a policy as enrollment now knows it (a plan change,
+    an added or removed person, a termination inside the month) and bill the difference.
+
+    Per month and policy term: what the month costs now (prorated by the account's setting, as the
+    run does) minus what the month's invoices that are not void already charged. Each month with a
+    difference gets an ADJUSTMENT invoice with one line per term that changed. A positive invoice is
+    owed like any other (premium receivable / unearned premium; due on the month's first day, and
+    at least 15 days after issue); a negative one is account credit at once (unearned premium /
+    member credit) and is marked paid. Credit is then applied to the account's open invoices.
+    Running it again finds nothing more to adjust."""
+    repo = BillingRepository(uow)
+    tenant, today, now = uow.require_tenant(), uow.clock.today(), uow.clock.now()
+    summary = AdjustmentSummary(policy_id)
+    if has_lapsed(uow, policy_id):
+        raise BusinessRuleViolation(
+            "a policy that lapsed for non-payment is settled by the lapse (and any reinstatement), not adjusted"
+        )
+    billed: dict[date, dict[uuid.UUID, list[InvoiceLine]]] = defaultdict(lambda: defaultdict(list))
+    account_id: uuid.UUID | None = None
+    invoices: dict[uuid.UUID, Invoice | None] = {}
+    for line in repo.lines_of_policy(policy_id):
+        if line.invoice_id not in invoices:
+            invoices[line.invoice_id] = repo.invoice(line.invoice_id)
+        invoice = invoices[line.invoice_id]
+        if invoice is None or invoice.status == "VOID":
+            continue
+        account_id = invoice.account_id
+        billed[line.period_start][line.term_id].append(line)
+    if account_id is None:
+        return summary
+    account = repo.billing_account(account_id, for_update=True)
+    proration = Proration(account.proration) if account is not None else Proration.DAILY
+    schedules: dict[tuple[uuid.UUID, uuid.UUID], Any] = dict(repo.schedules())
+    new_schedules: list[dict[str, Any]] = []
+    for period_start in sorted(billed):
+        by_term = billed[period_start]
+        period = DatePeriod(period_start, end_of_month(period_start))
+        assert period.end is not None
+        expected: dict[uuid.UUID, enrollment.BillableTerm] = {}
+        for found in enrollment.billable_terms(uow, period, [policy_id]):
+            seen = expected.get(found.term_id)
+            expected[found.term_id] = found if seen is None else _widen(seen, found)
+        changes: list[tuple[InvoiceLine | None, enrollment.BillableTerm | None, int, int]] = []
+        for term_id in sorted(expected.keys() | by_term.keys(), key=str):
+            lines, term = by_term.get(term_id, []), expected.get(term_id)
+            now_total = now_member = 0
+            if term is not None:
+                monthly_total, monthly_member = _monthly_amounts(term, period, schedules, new_schedules, tenant, now)
+                now_total = rules.prorate(
+                    monthly_total, period.start, period.end, term.covered_from, term.covered_to, proration
+                )
+                now_member = (
+                    rules.prorate(
+                        monthly_member, period.start, period.end, term.covered_from, term.covered_to, proration
+                    )
+                    if term.market == "GROUP"
+                    else now_total
+                )
+            diff_total = now_total - sum(line.total_minor for line in lines)
+            diff_member = now_member - sum(line.member_minor for line in lines)
+            if diff_total or diff_member:
+                changes.append((lines[0] if lines else None, term, diff_total, diff_member))
+        if changes:
+            invoice = _adjustment_invoice(uow, account_id, period, proration, changes, today, now)
+            summary.invoice_ids.append(invoice.id)
+            summary.line_count += len(changes)
+            summary.total_minor += invoice.total_minor
+            summary.credited_minor += max(0, -invoice.total_minor)
+            summary.currency = invoice.currency
+    repo.insert_many(InstallmentSchedule, new_schedules)
+    if summary.invoice_ids:
+        uow.flush()
+        apply_credit(uow, account_id)
+    return summary
+
+
+def _adjustment_invoice(
+    uow: UnitOfWork,
+    account_id: uuid.UUID,
+    period: DatePeriod,
+    proration: Proration,
+    changes: list[tuple[InvoiceLine | None, enrollment.BillableTerm | None, int, int]],
+    today: date,
+    now: datetime,
+) -> Invoice:
+    assert period.end is not None
+    repo = BillingRepository(uow)
+    first_line, first_term = changes[0][0], changes[0][1]
+    currency = first_term.currency if first_term is not None else "USD"
+    if first_line is not None:
+        billed_on = repo.invoice(first_line.invoice_id)
+        currency = billed_on.currency if billed_on is not None else currency
+    total = sum(change[2] for change in changes)
+    member = sum(change[3] for change in changes)
+    invoice = Invoice(
+        id=uuid7(),
+        invoice_number=_invoice_number(period.start),
+        account_id=account_id,
+        run_id=None,
+        kind="ADJUSTMENT",
+        period_start=period.start,
+        period_end=period.end,
+        issued_on=today,
+        due_date=due_date(period.start, today),
+        currency=currency,
+        total_minor=total,
+        employer_minor=total - member,
+        member_minor=member,
+        paid_minor=0,
+        status="OPEN" if total > 0 else "PAID",
+        status_reason=None,
+        created_at=now,
+    )
+    repo.add(invoice)
+    uow.flush()
+    for line, term, diff_total, diff_member in changes:
+        if term is not None:
+            policy_id, term_id, member_id = term.policy_id, term.term_id, term.subscriber_party_id
+            plan_code, tier_code, people = term.plan_code, term.tier_code, term.covered_people
+            covered_from, covered_to = term.covered_from, term.covered_to
+        else:  # the term no longer covers any day of the month: its charge is taken back
+            assert line is not None
+            policy_id, term_id, member_id = line.policy_id, line.term_id, line.member_id
+            plan_code, tier_code, people = line.plan_code, line.tier_code, 0
+            covered_from, covered_to = period.start, period.start - timedelta(days=1)
+        repo.add(
+            InvoiceLine(
+                id=uuid7(),
+                invoice_id=invoice.id,
+                kind="ADJUSTMENT",
+                policy_id=policy_id,
+                term_id=term_id,
+                member_id=member_id,
+                plan_code=plan_code,
+                tier_code=tier_code,
+                covered_people=people,
+                period_start=period.start,
+                period_end=period.end,
+                covered_from=covered_from,
+                covered_to=covered_to,
+                proration=proration.value,
+                total_minor=diff_total,
+                employer_minor=diff_total - diff_member,
+                member_minor=diff_member,
+            )
+        )
+    uow.flush()
+    if total > 0:
+        post(
+            uow,
+            PostingKind.INVOICE,
+            rules.debit_credit(LedgerAccount.PREMIUM_RECEIVABLE, LedgerAccount.UNEARNED_PREMIUM, total),
+            currency=currency,
+            reference_type="INVOICE",
+            reference_id=invoice.id,
+            account_id=account_id,
+            effective_date=period.start,
+        )
+    elif total < 0:
+        post(
+            uow,
+            PostingKind.ADJUSTMENT,
+            rules.debit_credit(LedgerAccount.UNEARNED_PREMIUM, LedgerAccount.MEMBER_CREDIT, -total),
+            currency=currency,
+            reference_type="INVOICE",
+            reference_id=invoice.id,
+            account_id=account_id,
+            effective_date=period.start,
+        )
+        _apply(uow, invoice, total, None)  # the negative balance moved to credit: settled at once
+    uow.publish(_generated(invoice, now), key=account_id)
+    return invoice
+
+
+# ---------------------------------------------------------------------------------------------
 # Grace periods and the daily job
 @dataclass
 class DailyOutcome:
@@ -873,11 +1067,19 @@ def check_payments(uow: UnitOfWork) -> DailyOutcome:
             ):
                 void_invoice(uow, invoice.id, LAPSE_REASON)
     for invoice in repo.unearned_invoices(today):
-        if invoice.total_minor > 0:
+        if invoice.total_minor != 0:
+            # A negative adjustment takes back premium: earned premium goes down by it.
+            earned = (
+                rules.debit_credit(LedgerAccount.UNEARNED_PREMIUM, LedgerAccount.EARNED_PREMIUM, invoice.total_minor)
+                if invoice.total_minor > 0
+                else rules.debit_credit(
+                    LedgerAccount.EARNED_PREMIUM, LedgerAccount.UNEARNED_PREMIUM, -invoice.total_minor
+                )
+            )
             post(
                 uow,
                 PostingKind.PREMIUM_EARNED,
-                rules.debit_credit(LedgerAccount.UNEARNED_PREMIUM, LedgerAccount.EARNED_PREMIUM, invoice.total_minor),
+                earned,
                 currency=invoice.currency,
                 reference_type="INVOICE",
                 reference_id=invoice.id,

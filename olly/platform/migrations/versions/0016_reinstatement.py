@@ -1,4 +1,5 @@
-"""billing: reinstatement after a lapse (grace_periods.reinstate_until, invoice_lines.kind)
+"""billing: reinstatement after a lapse and adjustment lines (grace_periods.reinstate_until,
+invoice_lines.kind; a line is unique per policy term, period and kind, adjustments excepted)
 
 Revision ID: 0016_reinstatement
 Revises: 0015_edi_gateway
@@ -29,15 +30,21 @@ def upgrade() -> None:
     with op.batch_alter_table("invoice_lines", schema=_schema()) as batch:
         batch.add_column(sa.Column("kind", sa.String(length=16), server_default="PREMIUM", nullable=False))
         batch.drop_constraint("uq_invoice_lines_tenant_id_policy_id_term_id_period_start", type_="unique")
-        batch.create_unique_constraint(
-            batch.f("uq_invoice_lines_tenant_id_policy_id_term_id_period_start_kind"),
-            ["tenant_id", "policy_id", "term_id", "period_start", "kind"],
-        )
+    op.create_index(
+        "uq_invoice_lines_billed_once",
+        "invoice_lines",
+        ["tenant_id", "policy_id", "term_id", "period_start", "kind"],
+        unique=True,
+        schema=_schema(),
+        sqlite_where=sa.text("kind != 'ADJUSTMENT'"),
+        postgresql_where=sa.text("kind != 'ADJUSTMENT'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("uq_invoice_lines_billed_once", table_name="invoice_lines", schema=_schema())
+    # Refused by the database while REINSTATEMENT or ADJUSTMENT lines repeat a billed month.
     with op.batch_alter_table("invoice_lines", schema=_schema()) as batch:
-        batch.drop_constraint("uq_invoice_lines_tenant_id_policy_id_term_id_period_start_kind", type_="unique")
         batch.create_unique_constraint(
             batch.f("uq_invoice_lines_tenant_id_policy_id_term_id_period_start"),
             ["tenant_id", "policy_id", "term_id", "period_start"],

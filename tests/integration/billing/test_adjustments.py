@@ -1,0 +1,201 @@
+"""Changes effective inside a month already billed become ADJUSTMENT invoices, to the cent.
+
+FakePlans: PPO-2026 is 600.00 a month for one person (EE), the employee's share 240.00; HMO-2026 is
+500.00, the employee's share 200.00. February 2026 has 28 days.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from olly.billing import service
+from olly.billing.models import Invoice, InvoiceLine
+from olly.billing.rules import PaymentMethod, Proration
+from olly.cli import app
+from olly.config import get_settings
+from olly.enrollment import service as enrollment_service
+from olly.enrollment.rules import Market, QualifyingEvent
+from olly.enrollment.schemas import PlanChange
+from olly.kernel.clock import FixedClock
+from olly.kernel.money import Money
+from olly.kernel.periods import DatePeriod
+from olly.platform.runtime import Platform
+from tests.factories import HMO, PPO, FakePlans
+from tests.integration.billing.support import drain, enrol
+
+FEBRUARY = DatePeriod(date(2026, 2, 1), date(2026, 2, 28))
+
+
+def _billed_in_february(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, proration: Proration, plan_code: str
+) -> tuple[uuid.UUID, uuid.UUID]:
+    group = uuid.uuid4()
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.configure_account(uow, group, market="GROUP", proration=proration)
+    policy_id = enrol(
+        platform,
+        tenant_id,
+        plans,
+        market=Market.GROUP,
+        account_id=group,
+        effective=date(2026, 1, 1),
+        plan_code=plan_code,
+    )
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.run_billing(uow, FEBRUARY)
+        enrollment_service.activate_due(uow)
+    drain(platform)
+    return group, policy_id
+
+
+def _change_plan(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, clock: FixedClock, policy_id: uuid.UUID, code: str
+) -> None:
+    clock.set(datetime(2026, 2, 12, 9, 0, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment_service.change_plan(
+            uow,
+            policy_id,
+            PlanChange(plan_code=code, qualifying_event=QualifyingEvent.OPEN_ENROLLMENT, event_date=date(2026, 2, 10)),
+            plans,
+        )
+    drain(platform)  # billing consumes enrollment.enrollment.plan_changed and adjusts February
+
+
+def _invoices(platform: Platform, tenant_id: uuid.UUID, account: uuid.UUID) -> list[tuple[object, ...]]:
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        rows = uow.session.scalars(
+            select(Invoice).where(Invoice.account_id == account).order_by(Invoice.period_start, Invoice.created_at)
+        )
+        return [
+            (
+                i.kind,
+                i.period_start,
+                i.due_date,
+                i.total_minor,
+                i.member_minor,
+                i.employer_minor,
+                i.paid_minor,
+                i.status,
+            )
+            for i in rows
+        ]
+
+
+def _adjustment_lines(platform: Platform, tenant_id: uuid.UUID, policy_id: uuid.UUID) -> list[tuple[object, ...]]:
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        rows = uow.session.scalars(
+            select(InvoiceLine)
+            .where(InvoiceLine.policy_id == policy_id, InvoiceLine.kind == "ADJUSTMENT")
+            .order_by(InvoiceLine.covered_from)
+        )
+        return [
+            (r.plan_code, r.covered_from, r.covered_to, r.total_minor, r.member_minor, r.employer_minor) for r in rows
+        ]
+
+
+def _balances(platform: Platform, tenant_id: uuid.UUID) -> set[tuple[str, int, int]]:
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        report = service.reconcile(uow)
+        assert report.is_clean, report.problems
+        return {(b.ledger_account, b.debit_minor, b.credit_minor) for b in report.balances}
+
+
+def test_a_cheaper_plan_from_the_10th_of_a_billed_month_is_prorated_daily_and_credited(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, clock: FixedClock
+) -> None:
+    group, policy_id = _billed_in_february(platform, tenant_id, plans, Proration.DAILY, PPO)
+    _change_plan(platform, tenant_id, plans, clock, policy_id, HMO)
+    # PPO 1–9 February: 600.00 × 9/28 = 192.86 (was 600.00); HMO 10–28: 500.00 × 19/28 = 339.29.
+    # Employee shares: 240.00 × 9/28 = 77.14 and 200.00 × 19/28 = 135.71.
+    assert _adjustment_lines(platform, tenant_id, policy_id) == [
+        (PPO, date(2026, 2, 1), date(2026, 2, 9), 19286 - 60000, 7714 - 24000, 11572 - 36000),
+        (HMO, date(2026, 2, 10), date(2026, 2, 28), 33929, 13571, 20358),
+    ]
+    # Net −67.85: account credit at once, which then goes to the open list bill.
+    assert _invoices(platform, tenant_id, group) == [
+        ("LIST_BILL", date(2026, 2, 1), date(2026, 2, 1), 60000, 24000, 36000, 6785, "PARTIALLY_PAID"),
+        ("ADJUSTMENT", date(2026, 2, 1), date(2026, 2, 27), -6785, -2715, -4070, -6785, "PAID"),
+    ]
+    assert _balances(platform, tenant_id) == {
+        ("PREMIUM_RECEIVABLE", 60000, 6785),
+        ("UNEARNED_PREMIUM", 6785, 60000),
+        ("MEMBER_CREDIT", 6785, 6785),
+    }
+    with platform.db.unit_of_work(tenant_id) as uow:
+        again = service.adjust_policy(uow, policy_id)
+        assert (again.invoice_ids, again.total_minor) == ([], 0)  # nothing more to adjust
+        assert service.run_billing(uow, FEBRUARY).invoice_count == 0  # the HMO days are billed already
+        march = service.run_billing(uow, DatePeriod(date(2026, 3, 1), date(2026, 3, 31)))
+        assert (march.invoice_count, march.total_minor) == (1, 50000)
+        service.record_payment(uow, group, Money(60000 - 6785, "USD"), PaymentMethod.ACH, "feb")
+    clock.set(datetime(2026, 3, 1, 6, 0, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        assert service.check_payments(uow).earned_invoices == 2  # the list bill and the adjustment
+    balances = _balances(platform, tenant_id)
+    assert ("EARNED_PREMIUM", 6785, 60000) in balances  # February earned 532.15 net
+
+
+def test_a_dearer_plan_with_whole_month_proration_bills_the_difference(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, clock: FixedClock
+) -> None:
+    group, policy_id = _billed_in_february(platform, tenant_id, plans, Proration.WHOLE_MONTHS, HMO)
+    _change_plan(platform, tenant_id, plans, clock, policy_id, PPO)
+    # Covered on the 15th: the PPO's whole month is owed, the HMO's not at all.
+    assert _adjustment_lines(platform, tenant_id, policy_id) == [
+        (HMO, date(2026, 2, 1), date(2026, 2, 9), -50000, -20000, -30000),
+        (PPO, date(2026, 2, 10), date(2026, 2, 28), 60000, 24000, 36000),
+    ]
+    assert _invoices(platform, tenant_id, group)[1] == (
+        "ADJUSTMENT",
+        date(2026, 2, 1),
+        date(2026, 2, 27),  # issued 12 February: 15 days to pay
+        10000,
+        4000,
+        6000,
+        0,
+        "OPEN",
+    )
+    assert _balances(platform, tenant_id) == {("PREMIUM_RECEIVABLE", 60000, 0), ("UNEARNED_PREMIUM", 0, 60000)}
+
+
+def test_a_change_before_anything_is_billed_adjusts_nothing(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, clock: FixedClock
+) -> None:
+    group = uuid.uuid4()
+    policy_id = enrol(platform, tenant_id, plans, market=Market.GROUP, account_id=group, effective=date(2026, 1, 1))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment_service.activate_due(uow)
+    _change_plan(platform, tenant_id, plans, clock, policy_id, HMO)
+    assert _invoices(platform, tenant_id, group) == []
+    with platform.db.unit_of_work(tenant_id) as uow:
+        assert service.adjust_policy(uow, policy_id).invoice_ids == []
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("OLLY_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("OLLY_DATABASE_URL", f"sqlite:///{tmp_path / 'var' / 'olly.db'}")
+    monkeypatch.delenv("OLLY_MASTER_KEY", raising=False)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(app, ["keys", "init"]).exit_code == 0
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_the_adjust_command(cli_env: Path) -> None:
+    runner = CliRunner()
+    bad = runner.invoke(app, ["billing", "adjust", "--policy", "nope"])
+    assert bad.exit_code == 2 and "--policy must be a UUID" in bad.output
+    policy = uuid.uuid4()
+    done = runner.invoke(app, ["billing", "adjust", "--policy", str(policy)])
+    assert done.exit_code == 0, done.output
+    assert f"policy {policy}: nothing to adjust" in done.output
