@@ -21,12 +21,12 @@ from olly.cli import app
 from olly.config import get_settings
 from olly.enrollment import service as enrollment_service
 from olly.enrollment.rules import Market, QualifyingEvent
-from olly.enrollment.schemas import PlanChange
+from olly.enrollment.schemas import DependentAdd, PlanChange
 from olly.kernel.clock import FixedClock
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod
 from olly.platform.runtime import Platform
-from tests.factories import HMO, PPO, FakePlans
+from tests.factories import HMO, PPO, FakePlans, person
 from tests.integration.billing.support import drain, enrol
 
 FEBRUARY = DatePeriod(date(2026, 2, 1), date(2026, 2, 28))
@@ -163,6 +163,55 @@ def test_a_dearer_plan_with_whole_month_proration_bills_the_difference(
         "OPEN",
     )
     assert _balances(platform, tenant_id) == {("PREMIUM_RECEIVABLE", 60000, 0), ("UNEARNED_PREMIUM", 0, 60000)}
+
+
+def test_a_newborn_added_from_the_10th_reprices_the_month_and_bills_the_difference(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, clock: FixedClock
+) -> None:
+    group, policy_id = _billed_in_february(platform, tenant_id, plans, Proration.DAILY, PPO)
+    clock.set(datetime(2026, 2, 12, 9, 0, tzinfo=UTC))
+    baby = person(platform, tenant_id, "Tia", date(2026, 2, 10))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment_service.add_dependent(
+            uow,
+            policy_id,
+            DependentAdd(
+                party_id=baby,
+                relationship="CHILD",
+                qualifying_event=QualifyingEvent.BIRTH,
+                event_date=date(2026, 2, 10),
+            ),
+            plans,
+        )
+    drain(platform)
+    # EE (600.00) for 1–9 February: 192.86 (−407.14); EE+CH (1,000.00, employee 400.00) for 10–28:
+    # 678.57, employee 271.43. Net +271.43, of which the employee's +108.57.
+    assert _adjustment_lines(platform, tenant_id, policy_id) == [
+        (PPO, date(2026, 2, 1), date(2026, 2, 9), 19286 - 60000, 7714 - 24000, 11572 - 36000),
+        (PPO, date(2026, 2, 10), date(2026, 2, 28), 67857, 27143, 40714),
+    ]
+    assert _invoices(platform, tenant_id, group)[1] == (
+        "ADJUSTMENT",
+        date(2026, 2, 1),
+        date(2026, 2, 27),
+        27143,
+        10857,
+        16286,
+        0,
+        "OPEN",
+    )
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert [
+            (t.tier_code, t.period_start, t.total_premium_minor)
+            for t in enrollment_service.EnrollmentRepository(uow).terms(policy_id)
+        ] == [
+            ("EE", date(2026, 1, 1), 60000),
+            ("EE+CH", date(2026, 2, 10), 100000),
+        ]
+    with platform.db.unit_of_work(tenant_id) as uow:
+        march = service.run_billing(uow, DatePeriod(date(2026, 3, 1), date(2026, 3, 31)))
+        assert (march.invoice_count, march.total_minor) == (1, 100000)
+    _balances(platform, tenant_id)
 
 
 def test_a_change_before_anything_is_billed_adjusts_nothing(
