@@ -11,23 +11,29 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from olly.app import create_app
 from olly.billing import service
 from olly.billing.models import Invoice, InvoiceLine
 from olly.billing.rules import PaymentMethod, Proration
 from olly.cli import app
 from olly.config import get_settings
 from olly.enrollment import service as enrollment_service
+from olly.enrollment.plan_catalog import PlansCatalog
 from olly.enrollment.rules import Market, QualifyingEvent
 from olly.enrollment.schemas import DependentAdd, PlanChange
 from olly.kernel.clock import FixedClock
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod
+from olly.plans import service as plans_service
+from olly.platform.auth.roles import Role
 from olly.platform.runtime import Platform
 from tests.factories import HMO, PPO, FakePlans, person
 from tests.integration.billing.support import drain, enrol
+from tests.support.identity import sign_in_as
 
 FEBRUARY = DatePeriod(date(2026, 2, 1), date(2026, 2, 28))
 
@@ -248,3 +254,52 @@ def test_the_adjust_command(cli_env: Path) -> None:
     done = runner.invoke(app, ["billing", "adjust", "--policy", str(policy)])
     assert done.exit_code == 0, done.output
     assert f"policy {policy}: nothing to adjust" in done.output
+
+
+def test_a_newborn_added_over_http_reprices_a_demo_group_plan_and_february_is_adjusted(
+    platform: Platform, tenant_id: uuid.UUID, clock: FixedClock
+) -> None:
+    """The enrollment API reprices with the plans domain (OLLY-PPO-1000: EE 612.34, EE+CH 1,045.67)."""
+    clock.set(datetime(2025, 12, 10, 9, 0, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        plans_service.load_demo_plans(uow, plans_service.limits_from_settings(platform.settings))
+    group = uuid.uuid4()
+    policy_id = enrol(
+        platform,
+        tenant_id,
+        PlansCatalog(),
+        market=Market.GROUP,
+        account_id=group,
+        effective=date(2026, 1, 1),
+        plan_code="OLLY-PPO-1000",  # type: ignore[arg-type]
+    )
+    clock.set(datetime(2026, 1, 15, 9, 0, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment_service.activate_due(uow)
+        assert service.run_billing(uow, FEBRUARY).total_minor == 61234
+    drain(platform)
+    clock.set(datetime(2026, 2, 12, 9, 0, tzinfo=UTC))
+    baby = person(platform, tenant_id, "Tia", date(2026, 2, 10))
+    with TestClient(create_app(platform, run_bus=False)) as client:
+        specialist = sign_in_as(client.app, tenant_id, Role.ENROLLMENT_SPECIALIST)  # type: ignore[arg-type]
+        added = client.post(
+            f"/api/v1/enrollments/{policy_id}/dependents",
+            json={
+                "party_id": str(baby),
+                "relationship": "CHILD",
+                "qualifying_event": "BIRTH",
+                "event_date": "2026-02-10",
+            },
+            headers=specialist.headers,
+        )
+    assert added.status_code == 200, added.text
+    assert (added.json()["tier_code"], added.json()["total_premium"]) == ("EE+CH", "1045.67")
+    drain(platform)
+    # 612.34 × 9/28 = 196.82 for 1–9 February (−415.52); 1,045.67 × 19/28 = 709.56 for 10–28.
+    assert [line[:4] for line in _adjustment_lines(platform, tenant_id, policy_id)] == [
+        ("OLLY-PPO-1000", date(2026, 2, 1), date(2026, 2, 9), 19682 - 61234),
+        ("OLLY-PPO-1000", date(2026, 2, 10), date(2026, 2, 28), 70956),
+    ]
+    adjustment = _invoices(platform, tenant_id, group)[1]
+    assert (adjustment[0], adjustment[3], adjustment[7]) == ("ADJUSTMENT", 70956 + 19682 - 61234, "OPEN")
+    _balances(platform, tenant_id)
