@@ -132,6 +132,24 @@ def pay(
     out.print(f"payment {payment_id}: {_money(applied, c)} applied, {_money(credit, c)} to credit")
 
 
+@app.command("adjust")
+def adjust(policy: Annotated[str, typer.Option(help="the policy (enrollment) id")]) -> None:
+    """Re-rate the months already billed to a policy and bill (or credit) the difference."""
+    from olly.billing import service
+
+    policy_id = _uuid(policy, "--policy")
+    with _platform() as platform, platform.db.unit_of_work(platform.settings.default_tenant_id) as uow:
+        summary = service.adjust_policy(uow, policy_id)
+    c = summary.currency
+    if not summary.invoice_ids:
+        out.print(f"policy {policy_id}: nothing to adjust")
+        return
+    out.print(
+        f"policy {policy_id}: {len(summary.invoice_ids)} adjustment invoice(s), {summary.line_count} line(s), "
+        f"net {_money(summary.total_minor, c)} {c}, {_money(summary.credited_minor, c)} {c} to credit"
+    )
+
+
 @app.command("reconcile")
 def reconcile() -> None:
     """Prove the books: Σ debits = Σ credits overall, per posting and per account, and payments

@@ -76,3 +76,31 @@ class PaymentCompleted(EventPayload):
     amount: Amount
     currency: Currency = "USD"
     completed_at: datetime
+
+
+class ReinstatementPaid(EventPayload):
+    """Everything owed for a policy that lapsed for non-payment was paid within the plan's
+    reinstatement window: its voided months are re-issued and paid, and coverage may be restored
+    from ``reinstatedFrom`` with no gap (an Olly topic beyond the seed's catalog: ids and amounts)."""
+
+    TOPIC: ClassVar[str] = "billing.reinstatement.paid"
+
+    event_type: Literal["REINSTATEMENT_PAID"] = "REINSTATEMENT_PAID"
+    enrollment_id: uuid.UUID
+    """The policy to reinstate."""
+    member_id: uuid.UUID
+    """The subscriber (party id)."""
+    account_id: uuid.UUID
+    invoice_id: uuid.UUID
+    """The invoice whose unpaid premium started the grace period that lapsed."""
+    coverage_end_date: date
+    """The last covered day the non-payment termination set (the lapse being undone)."""
+    reinstated_from: date
+    reinstate_until: date
+    """The last day of the plan's reinstatement window."""
+    amount: Amount
+    """What the re-issued months came to (paid from the account's credit)."""
+    currency: Currency = "USD"
+    payment_id: uuid.UUID | None = None
+    """The payment that completed it."""
+    paid_at: datetime

@@ -1,5 +1,5 @@
-"""Billing's consumers: the first premium of a new individual-market enrollment, and approved
-claims becoming claims payable."""
+"""Billing's consumers: the first premium of a new individual-market enrollment, adjustments when
+enrollment changes a month already billed, and approved claims becoming claims payable."""
 
 from __future__ import annotations
 
@@ -18,11 +18,32 @@ CLAIMS_GROUP: Final = "billing-claims-consumer"
 
 def on_enrollment_submitted(uow: UnitOfWork, message: Message) -> None:
     """Individual market, new enrollment: issue the first invoice (the saga's next step: paid →
-    enrollment activates it). Group enrollments are billed by the monthly list bill."""
+    enrollment activates it). Group enrollments are billed by the monthly list bill. An added
+    dependent may change months already billed: they are adjusted."""
     payload = message.payload
+    if payload.get("electionType") == "ADD_DEPENDENT":
+        _adjust(uow, payload)
+        return
     if payload.get("groupId") is not None or payload.get("electionType") != "NEW":
         return
     service.issue_initial_invoice(uow, uuid.UUID(payload["enrollmentId"]), date.fromisoformat(payload["effectiveDate"]))
+
+
+def on_enrollment_changed(uow: UnitOfWork, message: Message) -> None:
+    """A plan change or a termination (of the policy or of one person) effective inside a month
+    already billed: the difference is billed, or credited, at once (``service.adjust_policy``).
+    Terminations for non-payment are billing's own lapses and are left to them."""
+    payload = message.payload
+    if message.topic == "enrollment.enrollment.terminated" and payload.get("reason") == "NON_PAYMENT":
+        return
+    _adjust(uow, payload)
+
+
+def _adjust(uow: UnitOfWork, payload: dict[str, object]) -> None:
+    policy_id = uuid.UUID(str(payload["enrollmentId"]))
+    if service.has_lapsed(uow, policy_id):
+        return
+    service.adjust_policy(uow, policy_id)
 
 
 def on_claim_adjudicated(uow: UnitOfWork, message: Message) -> None:
@@ -42,4 +63,6 @@ def on_claim_adjudicated(uow: UnitOfWork, message: Message) -> None:
 
 def register(registry: HandlerRegistry) -> None:
     registry.subscribe("enrollment.enrollment.submitted", ENROLLMENT_GROUP, on_enrollment_submitted)
+    registry.subscribe("enrollment.enrollment.plan_changed", ENROLLMENT_GROUP, on_enrollment_changed)
+    registry.subscribe("enrollment.enrollment.terminated", ENROLLMENT_GROUP, on_enrollment_changed)
     registry.subscribe("claims.claim.adjudicated", CLAIMS_GROUP, on_claim_adjudicated)

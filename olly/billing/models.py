@@ -11,7 +11,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from olly.platform.db import Base, TenantScoped
@@ -68,8 +68,9 @@ class Invoice(TenantScoped, Base):
     account_id: Mapped[uuid.UUID]
     run_id: Mapped[uuid.UUID | None]
     kind: Mapped[str] = mapped_column(String(16))
-    """LIST_BILL (a group), INDIVIDUAL (a household), INITIAL (an individual policy's first premium)
-    or INSTALLMENT."""
+    """LIST_BILL (a group), INDIVIDUAL (a household), INITIAL (an individual policy's first premium),
+    INSTALLMENT, REINSTATEMENT (a month voided at a lapse, re-issued when the lapse is paid off) or
+    ADJUSTMENT (a change into a month already billed: negative totals become account credit)."""
     period_start: Mapped[date]
     period_end: Mapped[date]
     issued_on: Mapped[date]
@@ -88,16 +89,32 @@ class Invoice(TenantScoped, Base):
 class InvoiceLine(TenantScoped, Base):
     """One subscriber's premium (their tier, their family) for one period on an invoice.
 
-    The unique constraint makes a billing run idempotent: a policy term is billed once a period."""
+    The unique index makes a billing run idempotent: a policy term is billed once a period
+    (``PREMIUM``); a month voided at a lapse and paid again is re-issued once (``REINSTATEMENT``).
+    ``ADJUSTMENT`` lines (a change into a month already billed) may be many."""
 
     __tablename__ = "invoice_lines"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "policy_id", "term_id", "period_start"),
+        Index(
+            "uq_invoice_lines_billed_once",
+            "tenant_id",
+            "policy_id",
+            "term_id",
+            "period_start",
+            "kind",
+            unique=True,
+            sqlite_where=text("kind != 'ADJUSTMENT'"),
+            postgresql_where=text("kind != 'ADJUSTMENT'"),
+        ),
         {"schema": "billing"},
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("billing.invoices.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="PREMIUM", server_default="PREMIUM")
+    """PREMIUM (a billing run or a first invoice), REINSTATEMENT (a lapsed month paid again) or
+    ADJUSTMENT (the difference a change into an already-billed month makes; negative when it lowers
+    the premium)."""
     policy_id: Mapped[uuid.UUID] = mapped_column(index=True)
     term_id: Mapped[uuid.UUID]
     member_id: Mapped[uuid.UUID]
@@ -227,8 +244,12 @@ class GracePeriod(TenantScoped, Base):
     premium_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16))
-    """ACTIVE → CURED (paid in full) or EXPIRED (coverage ends for non-payment)."""
+    """ACTIVE → CURED (paid in full) or EXPIRED (coverage ends for non-payment) → REINSTATED (every
+    premium owed paid by ``reinstate_until``)."""
     resolved_at: Mapped[datetime | None]
+    reinstate_until: Mapped[date | None]
+    """Set at expiry when the plan allows reinstatement: the last day a payment of everything owed
+    reinstates the policy (the grace end date + the plan's ``reinstatement_days``)."""
 
 
 class ClaimPayable(TenantScoped, Base):

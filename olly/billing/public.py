@@ -5,6 +5,8 @@
   paid-through date), and paid normally once the premium arrives.
 * ``initial_premium_paid``: enrollment asks it when a payment arrives, to activate an individual
   policy whose first premium is now paid.
+* ``lapse_reinstated``: enrollment asks it before terminating a lapsed policy, so a reinstatement
+  paid before the termination is processed does not end the coverage anyway.
 * ``payment_run``: the EDI gateway builds an 835 from it (one per payee payment).
 * ``claim_payment``: whether and how one claim was paid (a 276/277 answer).
 """
@@ -28,7 +30,7 @@ class GraceStatus:
     rule: str
     """APTC_MONTHS (three months for enrollees with advance premium tax credit) or DAYS."""
     status: str
-    """ACTIVE, CURED or EXPIRED."""
+    """ACTIVE, CURED, EXPIRED or REINSTATED (lapsed, then paid up within the plan's window)."""
     started_on: date
     grace_period_end_date: date
     claims_pend_from: date
@@ -59,6 +61,15 @@ def grace_status(uow: UnitOfWork, policy_or_member_id: uuid.UUID, on_date: date)
         claims_pend_from=grace.claims_pend_from,
         coverage_end_if_expired=grace.coverage_end_if_expired,
         claims_pend=grace.status == "ACTIVE" and grace.claims_pend_from <= on_date,
+    )
+
+
+def lapse_reinstated(uow: UnitOfWork, invoice_id: uuid.UUID, policy_id: uuid.UUID) -> bool:
+    """Whether the grace period that ``invoice_id`` started for ``policy_id`` lapsed and was then
+    paid up within the plan's reinstatement window (enrollment then keeps or restores the coverage)."""
+    return any(
+        grace.policy_id == policy_id and grace.status == "REINSTATED"
+        for grace in BillingRepository(uow).graces_of_invoice(invoice_id)
     )
 
 

@@ -27,6 +27,8 @@ from olly.billing.rules import LedgerAccount, PostingKind
 from olly.platform.db import Base, UnitOfWork, table_of
 
 OPEN_STATUSES = ("OPEN", "PARTIALLY_PAID")
+LAPSE_REASON = "COVERAGE_TERMINATED_NON_PAYMENT"
+"""Why the job voids a lapsed policy's later months (and what reinstatement re-issues)."""
 
 
 class BillingRepository:
@@ -307,6 +309,38 @@ class BillingRepository:
 
     def expired_grace_policies(self) -> set[uuid.UUID]:
         return set(self.session.scalars(select(GracePeriod.policy_id).where(GracePeriod.status == "EXPIRED")))
+
+    def reinstatable_graces(self, account_id: uuid.UUID, today: date) -> list[GracePeriod]:
+        """The account's lapsed grace periods whose reinstatement window is still open on ``today``."""
+        return list(
+            self.session.scalars(
+                select(GracePeriod)
+                .where(
+                    GracePeriod.account_id == account_id,
+                    GracePeriod.status == "EXPIRED",
+                    GracePeriod.reinstate_until.is_not(None),
+                    GracePeriod.reinstate_until >= today,
+                )
+                .order_by(GracePeriod.end_date, GracePeriod.id)
+                .with_for_update()
+            )
+        )
+
+    def lapsed_invoices(self, account_id: uuid.UUID, policy_id: uuid.UUID, after: date) -> list[Invoice]:
+        """The account's invoices voided when ``policy_id`` lapsed, for months after ``after``."""
+        return list(
+            self.session.scalars(
+                select(Invoice)
+                .where(
+                    Invoice.account_id == account_id,
+                    Invoice.status == "VOID",
+                    Invoice.status_reason == LAPSE_REASON,
+                    Invoice.period_start > after,
+                    Invoice.id.in_(select(InvoiceLine.invoice_id).where(InvoiceLine.policy_id == policy_id)),
+                )
+                .order_by(Invoice.period_start, Invoice.id)
+            )
+        )
 
     def graced_invoices(self) -> set[uuid.UUID]:
         return set(self.session.scalars(select(GracePeriod.invoice_id)))

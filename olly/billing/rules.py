@@ -35,6 +35,8 @@ class PostingKind(StrEnum):
     CLAIM_APPROVED = "CLAIM_APPROVED"
     CLAIM_PAID = "CLAIM_PAID"
     REVERSAL = "REVERSAL"
+    ADJUSTMENT = "ADJUSTMENT"
+    """A change lowered an already-billed month's premium: unearned premium → member credit."""
 
 
 class Proration(StrEnum):

@@ -15,7 +15,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from olly.billing import rules
-from olly.billing.events import InvoiceGenerated, PaymentCompleted, PaymentMissed, PaymentReceived
+from olly.billing.events import (
+    InvoiceGenerated,
+    PaymentCompleted,
+    PaymentMissed,
+    PaymentReceived,
+    ReinstatementPaid,
+)
 from olly.billing.models import (
     BillingAccount,
     BillingRun,
@@ -31,7 +37,7 @@ from olly.billing.models import (
     PaymentAllocation,
     PaymentRun,
 )
-from olly.billing.repository import BillingRepository
+from olly.billing.repository import LAPSE_REASON, BillingRepository
 from olly.billing.rules import LedgerAccount, PaymentMethod, PostingKind, PostingLine, Proration
 from olly.claims.events import ClaimPaid
 from olly.enrollment import public as enrollment
@@ -672,6 +678,8 @@ def record_payment(
         ),
         key=account_id,
     )
+    uow.flush()
+    reinstate_paid_lapses(uow, account_id, payment)
     return payment
 
 
@@ -754,6 +762,200 @@ def initial_premium_paid(uow: UnitOfWork, policy_id: uuid.UUID) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
+# Adjustments: changes into months already billed
+@dataclass
+class AdjustmentSummary:
+    policy_id: uuid.UUID
+    currency: str = "USD"
+    invoice_ids: list[uuid.UUID] = field(default_factory=list)
+    line_count: int = 0
+    total_minor: int = 0
+    """The net of every adjustment made (negative: the premium went down)."""
+    credited_minor: int = 0
+    """What the months whose premium went down gave back as account credit."""
+
+
+def has_lapsed(uow: UnitOfWork, policy_id: uuid.UUID) -> bool:
+    """Whether the policy's grace period expired unpaid (and it was not reinstated)."""
+    return any(g.status == "EXPIRED" and g.policy_id == policy_id for g in BillingRepository(uow).graces_of(policy_id))
+
+
+def adjust_policy(uow: UnitOfWork, policy_id: uuid.UUID) -> AdjustmentSummary:
+    """Re-rate every month already billed to a policy as enrollment now knows it (a plan change,
+    an added or removed person, a termination inside the month) and bill the difference.
+
+    Per month and policy term: what the month costs now (prorated by the account's setting, as the
+    run does) minus what the month's invoices that are not void already charged. Each month with a
+    difference gets an ADJUSTMENT invoice with one line per term that changed. A positive invoice is
+    owed like any other (premium receivable / unearned premium; due on the month's first day, and
+    at least 15 days after issue); a negative one is account credit at once (unearned premium /
+    member credit) and is marked paid. Credit is then applied to the account's open invoices.
+    Running it again finds nothing more to adjust."""
+    repo = BillingRepository(uow)
+    tenant, today, now = uow.require_tenant(), uow.clock.today(), uow.clock.now()
+    summary = AdjustmentSummary(policy_id)
+    if has_lapsed(uow, policy_id):
+        raise BusinessRuleViolation(
+            "a policy that lapsed for non-payment is settled by the lapse (and any reinstatement), not adjusted"
+        )
+    billed: dict[date, dict[uuid.UUID, list[InvoiceLine]]] = defaultdict(lambda: defaultdict(list))
+    account_id: uuid.UUID | None = None
+    invoices: dict[uuid.UUID, Invoice | None] = {}
+    for line in repo.lines_of_policy(policy_id):
+        if line.invoice_id not in invoices:
+            invoices[line.invoice_id] = repo.invoice(line.invoice_id)
+        invoice = invoices[line.invoice_id]
+        if invoice is None or invoice.status == "VOID":
+            continue
+        account_id = invoice.account_id
+        billed[line.period_start][line.term_id].append(line)
+    if account_id is None:
+        return summary
+    account = repo.billing_account(account_id, for_update=True)
+    proration = Proration(account.proration) if account is not None else Proration.DAILY
+    schedules: dict[tuple[uuid.UUID, uuid.UUID], Any] = dict(repo.schedules())
+    new_schedules: list[dict[str, Any]] = []
+    for period_start in sorted(billed):
+        by_term = billed[period_start]
+        period = DatePeriod(period_start, end_of_month(period_start))
+        assert period.end is not None
+        expected: dict[uuid.UUID, enrollment.BillableTerm] = {}
+        for found in enrollment.billable_terms(uow, period, [policy_id]):
+            seen = expected.get(found.term_id)
+            expected[found.term_id] = found if seen is None else _widen(seen, found)
+        changes: list[tuple[InvoiceLine | None, enrollment.BillableTerm | None, int, int]] = []
+        for term_id in sorted(expected.keys() | by_term.keys(), key=str):
+            lines, term = by_term.get(term_id, []), expected.get(term_id)
+            now_total = now_member = 0
+            if term is not None:
+                monthly_total, monthly_member = _monthly_amounts(term, period, schedules, new_schedules, tenant, now)
+                now_total = rules.prorate(
+                    monthly_total, period.start, period.end, term.covered_from, term.covered_to, proration
+                )
+                now_member = (
+                    rules.prorate(
+                        monthly_member, period.start, period.end, term.covered_from, term.covered_to, proration
+                    )
+                    if term.market == "GROUP"
+                    else now_total
+                )
+            diff_total = now_total - sum(line.total_minor for line in lines)
+            diff_member = now_member - sum(line.member_minor for line in lines)
+            if diff_total or diff_member:
+                changes.append((lines[0] if lines else None, term, diff_total, diff_member))
+        if changes:
+            invoice = _adjustment_invoice(uow, account_id, period, proration, changes, today, now)
+            summary.invoice_ids.append(invoice.id)
+            summary.line_count += len(changes)
+            summary.total_minor += invoice.total_minor
+            summary.credited_minor += max(0, -invoice.total_minor)
+            summary.currency = invoice.currency
+    repo.insert_many(InstallmentSchedule, new_schedules)
+    if summary.invoice_ids:
+        uow.flush()
+        apply_credit(uow, account_id)
+    return summary
+
+
+def _adjustment_invoice(
+    uow: UnitOfWork,
+    account_id: uuid.UUID,
+    period: DatePeriod,
+    proration: Proration,
+    changes: list[tuple[InvoiceLine | None, enrollment.BillableTerm | None, int, int]],
+    today: date,
+    now: datetime,
+) -> Invoice:
+    assert period.end is not None
+    repo = BillingRepository(uow)
+    first_line, first_term = changes[0][0], changes[0][1]
+    currency = first_term.currency if first_term is not None else "USD"
+    if first_line is not None:
+        billed_on = repo.invoice(first_line.invoice_id)
+        currency = billed_on.currency if billed_on is not None else currency
+    total = sum(change[2] for change in changes)
+    member = sum(change[3] for change in changes)
+    invoice = Invoice(
+        id=uuid7(),
+        invoice_number=_invoice_number(period.start),
+        account_id=account_id,
+        run_id=None,
+        kind="ADJUSTMENT",
+        period_start=period.start,
+        period_end=period.end,
+        issued_on=today,
+        due_date=due_date(period.start, today),
+        currency=currency,
+        total_minor=total,
+        employer_minor=total - member,
+        member_minor=member,
+        paid_minor=0,
+        status="OPEN" if total > 0 else "PAID",
+        status_reason=None,
+        created_at=now,
+    )
+    repo.add(invoice)
+    uow.flush()
+    for line, term, diff_total, diff_member in changes:
+        if term is not None:
+            policy_id, term_id, member_id = term.policy_id, term.term_id, term.subscriber_party_id
+            plan_code, tier_code, people = term.plan_code, term.tier_code, term.covered_people
+            covered_from, covered_to = term.covered_from, term.covered_to
+        else:  # the term no longer covers any day of the month: its charge is taken back
+            assert line is not None
+            policy_id, term_id, member_id = line.policy_id, line.term_id, line.member_id
+            plan_code, tier_code, people = line.plan_code, line.tier_code, 0
+            covered_from, covered_to = period.start, period.start - timedelta(days=1)
+        repo.add(
+            InvoiceLine(
+                id=uuid7(),
+                invoice_id=invoice.id,
+                kind="ADJUSTMENT",
+                policy_id=policy_id,
+                term_id=term_id,
+                member_id=member_id,
+                plan_code=plan_code,
+                tier_code=tier_code,
+                covered_people=people,
+                period_start=period.start,
+                period_end=period.end,
+                covered_from=covered_from,
+                covered_to=covered_to,
+                proration=proration.value,
+                total_minor=diff_total,
+                employer_minor=diff_total - diff_member,
+                member_minor=diff_member,
+            )
+        )
+    uow.flush()
+    if total > 0:
+        post(
+            uow,
+            PostingKind.INVOICE,
+            rules.debit_credit(LedgerAccount.PREMIUM_RECEIVABLE, LedgerAccount.UNEARNED_PREMIUM, total),
+            currency=currency,
+            reference_type="INVOICE",
+            reference_id=invoice.id,
+            account_id=account_id,
+            effective_date=period.start,
+        )
+    elif total < 0:
+        post(
+            uow,
+            PostingKind.ADJUSTMENT,
+            rules.debit_credit(LedgerAccount.UNEARNED_PREMIUM, LedgerAccount.MEMBER_CREDIT, -total),
+            currency=currency,
+            reference_type="INVOICE",
+            reference_id=invoice.id,
+            account_id=account_id,
+            effective_date=period.start,
+        )
+        _apply(uow, invoice, total, None)  # the negative balance moved to credit: settled at once
+    uow.publish(_generated(invoice, now), key=account_id)
+    return invoice
+
+
+# ---------------------------------------------------------------------------------------------
 # Grace periods and the daily job
 @dataclass
 class DailyOutcome:
@@ -761,6 +963,13 @@ class DailyOutcome:
     graces_started: list[uuid.UUID] = field(default_factory=list)
     graces_expired: list[uuid.UUID] = field(default_factory=list)
     earned_invoices: int = 0
+
+
+def _reinstatement_days(uow: UnitOfWork, plan_code: str, on: date) -> int | None:
+    """The plan's reinstatement window after a lapse; None (no reinstatement) when the plan does not
+    allow it or is not in the plans domain."""
+    schedule = plans.benefit_schedule(uow, plan_code, on)
+    return None if schedule is None else schedule.administration.grace_period.reinstatement_days
 
 
 def _grace_rule(uow: UnitOfWork, plan_code: str, on: date, market: str) -> tuple[int, int | None]:
@@ -840,6 +1049,11 @@ def check_payments(uow: UnitOfWork) -> DailyOutcome:
     uow.flush()
     for grace in repo.expiring_graces(today):
         grace.status, grace.resolved_at = "EXPIRED", now
+        lapsed_line = next((line for line in repo.lines(grace.invoice_id) if line.policy_id == grace.policy_id), None)
+        if lapsed_line is not None:
+            allowed_days = _reinstatement_days(uow, lapsed_line.plan_code, lapsed_line.period_start)
+            if allowed_days is not None:
+                grace.reinstate_until = grace.end_date + timedelta(days=allowed_days)
         uow.publish(_missed(grace, "GRACE_PERIOD_EXPIRED", now), key=grace.policy_id)
         outcome.graces_expired.append(grace.policy_id)
         # Months after the coverage ends are not owed: their unpaid household invoices are voided.
@@ -851,13 +1065,21 @@ def check_payments(uow: UnitOfWork) -> DailyOutcome:
                 and invoice.period_start > grace.coverage_end_if_expired
                 and all(line.policy_id == grace.policy_id for line in lines)
             ):
-                void_invoice(uow, invoice.id, "COVERAGE_TERMINATED_NON_PAYMENT")
+                void_invoice(uow, invoice.id, LAPSE_REASON)
     for invoice in repo.unearned_invoices(today):
-        if invoice.total_minor > 0:
+        if invoice.total_minor != 0:
+            # A negative adjustment takes back premium: earned premium goes down by it.
+            earned = (
+                rules.debit_credit(LedgerAccount.UNEARNED_PREMIUM, LedgerAccount.EARNED_PREMIUM, invoice.total_minor)
+                if invoice.total_minor > 0
+                else rules.debit_credit(
+                    LedgerAccount.EARNED_PREMIUM, LedgerAccount.UNEARNED_PREMIUM, -invoice.total_minor
+                )
+            )
             post(
                 uow,
                 PostingKind.PREMIUM_EARNED,
-                rules.debit_credit(LedgerAccount.UNEARNED_PREMIUM, LedgerAccount.EARNED_PREMIUM, invoice.total_minor),
+                earned,
                 currency=invoice.currency,
                 reference_type="INVOICE",
                 reference_id=invoice.id,
@@ -866,6 +1088,141 @@ def check_payments(uow: UnitOfWork) -> DailyOutcome:
             )
             outcome.earned_invoices += 1
     return outcome
+
+
+def reinstate_paid_lapses(uow: UnitOfWork, account_id: uuid.UUID, payment: Payment | None = None) -> list[uuid.UUID]:
+    """Reinstate the account's lapsed policies whose premiums are now all paid (a payment just
+    arrived), within each plan's reinstatement window; returns the policies reinstated.
+
+    A lapse qualifies when its window (``reinstate_until``) is still open, the policy has no open
+    invoice left and the account's credit covers every month voided at the lapse. Those months are
+    re-issued as REINSTATEMENT invoices (premium receivable / unearned premium) and paid from the
+    credit at once (member credit / premium receivable); ``billing.reinstatement.paid`` tells
+    enrollment to restore the coverage. The grace period becomes REINSTATED, so this happens once.
+    """
+    repo = BillingRepository(uow)
+    today, now = uow.clock.today(), uow.clock.now()
+    graces = repo.reinstatable_graces(account_id, today)
+    if not graces:
+        return []
+    account = repo.billing_account(account_id, for_update=True)
+    if account is None:
+        return []
+    reinstated: list[uuid.UUID] = []
+    for grace in graces:
+        owing = {
+            invoice.id
+            for invoice in repo.open_invoices(account_id)
+            for line in repo.lines(invoice.id)
+            if line.policy_id == grace.policy_id
+        }
+        if owing:
+            continue  # a month the lapse left receivable is still unpaid
+        lapsed = [
+            (invoice, [line for line in repo.lines(invoice.id) if line.kind == "PREMIUM"])
+            for invoice in repo.lapsed_invoices(account_id, grace.policy_id, grace.coverage_end_if_expired)
+        ]
+        owed = sum(line.total_minor for _, lines in lapsed for line in lines)
+        debits, credits = repo.account_balance(LedgerAccount.MEMBER_CREDIT, account_id)
+        if credits - debits < owed:
+            continue
+        for voided, lines in lapsed:
+            _reissue(uow, voided, lines, today, now)
+        if owed:
+            post(
+                uow,
+                PostingKind.CREDIT_APPLIED,
+                rules.debit_credit(LedgerAccount.MEMBER_CREDIT, LedgerAccount.PREMIUM_RECEIVABLE, owed),
+                currency=account.currency,
+                reference_type="ACCOUNT",
+                reference_id=account_id,
+                account_id=account_id,
+            )
+        grace.status, grace.resolved_at = "REINSTATED", now
+        assert grace.reinstate_until is not None
+        uow.publish(
+            ReinstatementPaid(
+                enrollment_id=grace.policy_id,
+                member_id=grace.member_id,
+                account_id=account_id,
+                invoice_id=grace.invoice_id,
+                coverage_end_date=grace.coverage_end_if_expired,
+                reinstated_from=grace.coverage_end_if_expired + timedelta(days=1),
+                reinstate_until=grace.reinstate_until,
+                amount=_money(owed, account.currency),
+                currency=account.currency,
+                payment_id=payment.id if payment is not None else None,
+                paid_at=now,
+            ),
+            key=grace.policy_id,
+        )
+        reinstated.append(grace.policy_id)
+    return reinstated
+
+
+def _reissue(uow: UnitOfWork, voided: Invoice, lines: list[InvoiceLine], today: date, now: datetime) -> Invoice:
+    """A month voided at a lapse, billed again as it was (same lines and amounts) and paid from credit."""
+    repo = BillingRepository(uow)
+    total = sum(line.total_minor for line in lines)
+    invoice = Invoice(
+        id=uuid7(),
+        invoice_number=_invoice_number(voided.period_start),
+        account_id=voided.account_id,
+        run_id=None,
+        kind="REINSTATEMENT",
+        period_start=voided.period_start,
+        period_end=voided.period_end,
+        issued_on=today,
+        due_date=today,
+        currency=voided.currency,
+        total_minor=total,
+        employer_minor=sum(line.employer_minor for line in lines),
+        member_minor=sum(line.member_minor for line in lines),
+        paid_minor=0,
+        status="OPEN",
+        status_reason=None,
+        created_at=now,
+    )
+    repo.add(invoice)
+    uow.flush()
+    for line in lines:
+        repo.add(
+            InvoiceLine(
+                id=uuid7(),
+                invoice_id=invoice.id,
+                kind="REINSTATEMENT",
+                policy_id=line.policy_id,
+                term_id=line.term_id,
+                member_id=line.member_id,
+                plan_code=line.plan_code,
+                tier_code=line.tier_code,
+                covered_people=line.covered_people,
+                period_start=line.period_start,
+                period_end=line.period_end,
+                covered_from=line.covered_from,
+                covered_to=line.covered_to,
+                proration=line.proration,
+                total_minor=line.total_minor,
+                employer_minor=line.employer_minor,
+                member_minor=line.member_minor,
+            )
+        )
+    if total > 0:
+        post(
+            uow,
+            PostingKind.INVOICE,
+            rules.debit_credit(LedgerAccount.PREMIUM_RECEIVABLE, LedgerAccount.UNEARNED_PREMIUM, total),
+            currency=invoice.currency,
+            reference_type="INVOICE",
+            reference_id=invoice.id,
+            account_id=invoice.account_id,
+            effective_date=invoice.period_start,
+        )
+        _apply(uow, invoice, total, None)
+    else:
+        invoice.status = "PAID"
+    uow.publish(_generated(invoice, now), key=invoice.account_id)
+    return invoice
 
 
 def _missed(grace: GracePeriod, event_type: str, now: datetime) -> PaymentMissed:

@@ -163,7 +163,7 @@ def add_dependent(
     policy_id: uuid.UUID, body: DependentAdd, request: Request, access: Access = Depends(WRITE_POLICY)
 ) -> PolicyRead:
     with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
-        service.add_dependent(uow, policy_id, body)
+        service.add_dependent(uow, policy_id, body, plans(request))
         return _read(uow, _policy(uow, policy_id))
 
 
@@ -172,7 +172,7 @@ def remove_dependent(
     policy_id: uuid.UUID, body: DependentRemove, request: Request, access: Access = Depends(WRITE_POLICY)
 ) -> PolicyRead:
     with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
-        service.remove_dependent(uow, policy_id, body)
+        service.remove_dependent(uow, policy_id, body, plans(request))
         return _read(uow, _policy(uow, policy_id))
 
 

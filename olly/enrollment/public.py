@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
@@ -41,9 +42,14 @@ class BillableTerm:
     covered_people: int
 
 
-def billable_terms(uow: UnitOfWork, period: DatePeriod) -> list[BillableTerm]:
-    """Every term with the subscriber covered for at least one day of ``period`` (as now known)."""
+def billable_terms(
+    uow: UnitOfWork, period: DatePeriod, policy_ids: Collection[uuid.UUID] | None = None
+) -> list[BillableTerm]:
+    """Every term with the subscriber covered for at least one day of ``period`` (as now known);
+    only of ``policy_ids`` when given (billing's adjustment of one policy)."""
     assert period.end is not None
+    only = () if policy_ids is None else (Policy.id.in_(list(policy_ids)),)
+    only_spans = () if policy_ids is None else (CoverageSpan.policy_id.in_(list(policy_ids)),)
     # Columns, not entities, and everyone on each term counted in one query: a billing run reads
     # every policy of the period (a query per policy made 100,000 policies quadratic on SQLite).
     rows = uow.session.execute(
@@ -73,12 +79,13 @@ def billable_terms(uow: UnitOfWork, period: DatePeriod) -> list[BillableTerm]:
             CoverageSpan.valid_from <= period.end,
             or_(CoverageSpan.valid_to.is_(None), CoverageSpan.valid_to >= period.start),
             Policy.status.in_(["SUBMITTED", "ACTIVE", "TERMINATED"]),
+            *only,
         )
         .order_by(Policy.policy_number, CoverageSpan.valid_from)
     ).all()
     counted = uow.session.execute(
         select(CoverageSpan.term_id, func.count(distinct(CoverageSpan.party_id)))
-        .where(CoverageSpan.superseded_at.is_(None))
+        .where(CoverageSpan.superseded_at.is_(None), *only_spans)
         .group_by(CoverageSpan.term_id)
     )
     people = {term_id: int(count) for term_id, count in counted}

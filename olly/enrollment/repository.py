@@ -80,6 +80,20 @@ class EnrollmentRepository:
             )
         )
 
+    def spans_superseded_at(self, policy_id: uuid.UUID, at: datetime) -> list[CoverageSpan]:
+        """The policy's spans that a change recorded at ``at`` replaced (recorded before it)."""
+        return list(
+            self.session.scalars(
+                select(CoverageSpan)
+                .where(
+                    CoverageSpan.policy_id == policy_id,
+                    CoverageSpan.superseded_at == at,
+                    CoverageSpan.recorded_at < at,
+                )
+                .order_by(CoverageSpan.valid_from, CoverageSpan.id)
+            )
+        )
+
     def spans_on(self, party_id: uuid.UUID, on: date, as_known_at: datetime | None = None) -> list[CoverageSpan]:
         """The spans covering ``party_id`` on ``on``, as now known or as known at ``as_known_at``."""
         believed = (

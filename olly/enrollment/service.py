@@ -185,7 +185,11 @@ def activate_due(uow: UnitOfWork) -> list[Policy]:
     return activated
 
 
-def add_dependent(uow: UnitOfWork, policy_id: uuid.UUID, data: DependentAdd) -> PolicyTransaction:
+def add_dependent(
+    uow: UnitOfWork, policy_id: uuid.UUID, data: DependentAdd, plans: PlanCatalog | None = None
+) -> PolicyTransaction:
+    """Cover one more person from the qualifying event's effective date. With ``plans`` the policy
+    is priced again from that date for the new household (a new term; see ``_rerate``)."""
     policy = _live_policy(uow, policy_id)
     repo = EnrollmentRepository(uow)
     market = Market(policy.market)
@@ -211,12 +215,18 @@ def add_dependent(uow: UnitOfWork, policy_id: uuid.UUID, data: DependentAdd) -> 
     )
     repo.add(transaction)
     uow.flush()
+    if plans is not None:
+        term = _rerate(uow, policy, term, effective, plans, transaction, now, joining=[(data.relationship, born)])
     _cover(repo, policy, term, data.party_id, data.relationship, effective, transaction.id, now, until=term.period_end)
     _submitted(uow, policy, term, data.party_id, "ADD_DEPENDENT", effective, None)
     return transaction
 
 
-def remove_dependent(uow: UnitOfWork, policy_id: uuid.UUID, data: DependentRemove) -> PolicyTransaction:
+def remove_dependent(
+    uow: UnitOfWork, policy_id: uuid.UUID, data: DependentRemove, plans: PlanCatalog | None = None
+) -> PolicyTransaction:
+    """End one dependent's coverage. With ``plans`` the policy is priced again from the day after
+    for those still covered (a new term; see ``_rerate``)."""
     policy = _live_policy(uow, policy_id)
     if data.party_id == policy.subscriber_party_id:
         raise BusinessRuleViolation("the subscriber is removed by terminating the policy", extra={"field": "party_id"})
@@ -236,7 +246,83 @@ def remove_dependent(uow: UnitOfWork, policy_id: uuid.UUID, data: DependentRemov
     if not _end_spans(repo, policy.id, last_day, transaction.id, now, party_id=data.party_id):
         raise NotFound("this person is not covered on the policy after that date")
     _terminated(uow, policy, _term_on(repo, policy.id, last_day), data.party_id, last_day, _reason(data.reason))
+    day_after = last_day + timedelta(days=1)
+    if plans is not None and any(t.period_start <= day_after <= t.period_end for t in repo.terms(policy.id)):
+        uow.flush()
+        _rerate(uow, policy, _term_on(repo, policy.id, day_after), day_after, plans, transaction, now, joining=[])
     return transaction
+
+
+def _rerate(
+    uow: UnitOfWork,
+    policy: Policy,
+    current: PolicyTerm,
+    effective: date,
+    plans: PlanCatalog,
+    transaction: PolicyTransaction,
+    now: datetime,
+    *,
+    joining: list[tuple[Relationship, date]],
+) -> PolicyTerm:
+    """Price the policy again from ``effective`` for everyone covered then (plus ``joining``): when
+    the tier or the premium changes, a new term of the same plan starts that day and every span open
+    after it moves to it (as a plan change does), with ``enrollment.enrollment.plan_changed``.
+    Returns the term in force from ``effective``."""
+    repo = EnrollmentRepository(uow)
+    spans = [
+        s
+        for s in repo.current_spans(policy.id)
+        if s.term_id == current.id and _open_after(s, effective) and s.valid_from <= current.period_end
+    ]
+    covered_then = [s for s in spans if s.valid_from <= effective]
+    elements = {e.id: e for e in repo.elements(policy.id)}
+    members = [
+        RatedMember(Relationship(elements[s.element_id].relationship), _birth_date(uow, s.party_id, "party_id"))
+        for s in covered_then
+    ] + [RatedMember(relationship, born) for relationship, born in joining]
+    members.sort(key=lambda m: m.relationship != Relationship.SELF)
+    tier = rules.tier_code([m.relationship for m in members if m.relationship != Relationship.SELF])
+    plan = plans.choose(uow, current.plan_code, effective, Market(policy.market), tier, members)
+    if (
+        tier == current.tier_code
+        and plan.total_premium_minor == current.total_premium_minor
+        and plan.member_premium_minor == current.member_premium_minor
+    ):
+        return current
+    new_term = _term(policy.id, plan, tier, effective, now)
+    new_term.period_end = current.period_end
+    repo.add(new_term)
+    uow.flush()
+    for span in spans:
+        span.superseded_at = now
+        if span.valid_from < effective:
+            repo.add(_span_like(span, valid_to=effective - timedelta(days=1), transaction_id=transaction.id, now=now))
+        repo.add(
+            _span_like(
+                span,
+                valid_from=max(span.valid_from, effective),
+                term_id=new_term.id,
+                transaction_id=transaction.id,
+                now=now,
+            )
+        )
+    uow.flush()
+    uow.publish(
+        EnrollmentPlanChanged(
+            enrollment_id=policy.id,
+            member_id=policy.subscriber_party_id,
+            previous_plan_id=current.plan_id,
+            plan_id=new_term.plan_id,
+            effective_date=effective,
+            tier_code=new_term.tier_code,
+            member_premium=_amount(new_term.member_premium_minor, new_term.currency),
+            total_premium=_amount(new_term.total_premium_minor, new_term.currency),
+            currency=new_term.currency,
+            changed_at=now,
+        ),
+        key=policy.id,
+    )
+    return new_term
 
 
 def change_plan(uow: UnitOfWork, policy_id: uuid.UUID, data: PlanChange, plans: PlanCatalog) -> PolicyTransaction:
@@ -317,8 +403,13 @@ def terminate(uow: UnitOfWork, policy_id: uuid.UUID, data: Termination) -> Polic
     return transaction
 
 
-def reinstate(uow: UnitOfWork, policy_id: uuid.UUID) -> PolicyTransaction:
-    """Undo the last termination of a policy with no gap in coverage (e.g. premium paid late)."""
+def reinstate(uow: UnitOfWork, policy_id: uuid.UUID, *, reason: str | None = None) -> PolicyTransaction:
+    """Undo the last termination of a policy with no gap in coverage (e.g. premium paid late).
+
+    Everyone's coverage is restored exactly as it stood before the termination (the spans that the
+    termination superseded are recorded again), so a dependent whose coverage was due to end earlier
+    still ends then. The termination stays in the history: asked "as known at" a moment between the
+    two, coverage still ends on the termination date."""
     policy = _policy(uow, policy_id)
     repo = EnrollmentRepository(uow)
     if policy.status != "TERMINATED":
@@ -328,20 +419,34 @@ def reinstate(uow: UnitOfWork, policy_id: uuid.UUID) -> PolicyTransaction:
     if last is None:
         raise BusinessRuleViolation("the policy has no termination to undo")
     now = uow.clock.now()
+    effective = last.effective_date + timedelta(days=1)
     transaction = _transaction(
-        policy.id, TransactionType.REINSTATEMENT, last.effective_date + timedelta(days=1), now, detail={}
+        policy.id,
+        TransactionType.REINSTATEMENT,
+        effective,
+        now,
+        reason=reason[:40] if reason else None,
+        detail={"reinstates": str(last.id)},
     )
     repo.add(transaction)
     uow.flush()
+    before = repo.spans_superseded_at(policy.id, last.recorded_at)
     for span in repo.current_spans(policy.id):
-        if span.transaction_id == last.id:
-            span.superseded_at = now
+        if span.transaction_id != last.id:
+            continue
+        span.superseded_at = now
+        if not before:  # no record of what the termination replaced: reopen to the term's end
             term = repo.term(span.term_id)
             repo.add(
                 _span_like(span, valid_to=term.period_end if term else None, transaction_id=transaction.id, now=now)
             )
+    for span in before:
+        repo.add(_span_like(span, transaction_id=transaction.id, now=now))
     policy.status = "ACTIVE"
     policy.status_reason = None
+    uow.flush()
+    terms = [t for t in repo.terms(policy.id) if t.period_start <= effective] or repo.terms(policy.id)
+    _submitted(uow, policy, terms[-1], policy.subscriber_party_id, "REINSTATEMENT", effective, None)
     _activated(uow, policy)
     return transaction
 

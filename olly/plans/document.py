@@ -462,6 +462,9 @@ class PriorAuthorizationIn(_Model):
 class GracePeriodIn(_Model):
     days: Annotated[int, _between(1, 90)] = 30
     aptc_months: Annotated[int, _between(1, 12)] | None = None
+    reinstatement_days: Annotated[int, _between(1, 365)] | None = None
+    """Days after an unpaid grace period ends in which paying everything owed reinstates the policy
+    (absent: a lapse for non-payment is final)."""
 
 
 class AdministrationIn(_Model):
@@ -979,7 +982,9 @@ def to_plan_version(doc: PlanDocument) -> rules.PlanVersion:
         administration=rules.Administration(
             timely_filing_days=admin.timely_filing_days,
             appeal_window_days=admin.appeal_window_days,
-            grace_period=rules.GracePeriodRule(admin.grace_period.days, admin.grace_period.aptc_months),
+            grace_period=rules.GracePeriodRule(
+                admin.grace_period.days, admin.grace_period.aptc_months, admin.grace_period.reinstatement_days
+            ),
             high_dollar_pend_threshold=admin.high_dollar_pend_threshold,
             medically_unlikely_edits=MappingProxyType(dict(admin.medically_unlikely_edits)),
         ),

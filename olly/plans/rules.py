@@ -321,6 +321,9 @@ class GracePeriodRule:
     """Premium grace in days for everyone else (30: missed 2026-02-28, grace ends 2026-03-30)."""
     aptc_months: int | None
     """Three consecutive months for enrollees with advance premium tax credits (individual market)."""
+    reinstatement_days: int | None = None
+    """Days after an unpaid grace period ends in which paying every premium owed reinstates the
+    policy with no gap; None when the plan does not allow reinstatement."""
 
 
 @dataclass(frozen=True, slots=True)

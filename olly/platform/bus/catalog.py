@@ -259,6 +259,14 @@ _SOURCE: Final[tuple[TopicSpec, ...]] = (
         event_types=("PAYMENT_COMPLETED",),
         description="An outgoing payment (claim payment to a provider or member) completed.",
     ),
+    _topic(
+        "billing.reinstatement.paid",
+        producer="billing",
+        consumers=("enrollment", "notifications"),
+        event_types=("REINSTATEMENT_PAID",),
+        description="A policy lapsed for non-payment was paid up within its plan's reinstatement window "
+        "(an Olly extension: ids and amounts).",
+    ),
     # --- consent (Olly's own topics; not in seed 003) -------------------------------------------
     _topic(
         "consent.consent.recorded",

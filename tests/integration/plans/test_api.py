@@ -139,7 +139,11 @@ def test_get_the_version_in_force(client: TestClient) -> None:
         "silver",
         "age_rated",
     )
-    assert body["document"]["administration"]["grace_period"] == {"days": 30, "aptc_months": 3}
+    assert body["document"]["administration"]["grace_period"] == {
+        "days": 30,
+        "aptc_months": 3,
+        "reinstatement_days": 30,
+    }
     assert body["document"] == document.canonical(document.validate_plan(demo_data("OLLY-ACA-SILVER")))
 
 

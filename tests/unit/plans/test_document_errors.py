@@ -404,6 +404,24 @@ CASES: list[tuple[str, str, dict[str, Any], list[tuple[str, str]]]] = [
         {"administration.grace_period.aptc_months": 2},
         [("administration.grace_period.aptc_months", "must be 3 (45 CFR 156.270)")],
     ),
+    (
+        "reinstatement window of no days",
+        ACA,
+        {"administration.grace_period.reinstatement_days": 0},
+        [("administration.grace_period.reinstatement_days", "must be between 1 and 365")],
+    ),
+    (
+        "reinstatement window longer than a year",
+        PPO,
+        {"administration.grace_period.reinstatement_days": 366},
+        [("administration.grace_period.reinstatement_days", "must be between 1 and 365")],
+    ),
+    (
+        "reinstatement window that is not a whole number of days",
+        PPO,
+        {"administration.grace_period.reinstatement_days": "a month"},
+        [("administration.grace_period.reinstatement_days", "must be a whole number")],
+    ),
     # -- dependents ---------------------------------------------------------------------------------------
     (
         "parents on a US plan",

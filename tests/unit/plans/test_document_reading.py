@@ -184,6 +184,12 @@ def test_defaults_follow_the_market_and_style() -> None:
     floater = document.canonical(document.validate_plan(changed(demo_data("OLLY-FLOATER-5L"), "dependents", {})))
     # Individual market: the APTC three-month grace is filled in; an HMO covers no out-of-network care.
     assert aca["administration"]["grace_period"] == {"days": 30, "aptc_months": 3}
+    shipped = document.canonical(document.validate_plan(demo_data("OLLY-ACA-SILVER")))
+    assert shipped["administration"]["grace_period"] == {"days": 30, "aptc_months": 3, "reinstatement_days": 30}
+    schedule = document.to_plan_version(document.validate_plan(demo_data("OLLY-ACA-SILVER"))).schedule
+    assert schedule.administration.grace_period.reinstatement_days == 30
+    ppo = document.to_plan_version(document.validate_plan(demo_data("OLLY-PPO-1000"))).schedule
+    assert ppo.administration.grace_period.reinstatement_days is None  # absent: no reinstatement
     assert aca["administration"]["appeal_window_days"] == 180
     assert hmo["out_of_network_covered"] is False
     assert hmo["dependents"] == {"relationships": ["spouse", "domestic_partner", "child"], "child_max_age": 26}

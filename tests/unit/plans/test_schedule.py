@@ -108,7 +108,7 @@ def test_administration_settings_and_defaults() -> None:
     assert hmo.timely_filing_days == 180
     assert (hdhp.timely_filing_days, hdhp.appeal_window_days) == (365, 180)  # defaults
     assert ppo.grace_period == rules.GracePeriodRule(days=30, aptc_months=None)
-    assert aca.grace_period == rules.GracePeriodRule(days=30, aptc_months=3)
+    assert aca.grace_period == rules.GracePeriodRule(days=30, aptc_months=3, reinstatement_days=30)
     assert ppo.high_dollar_pend_threshold == usd("25000.00")
     assert ppo.unit_cap("97110") == 6
     assert ppo.unit_cap("99999") is None

@@ -37,6 +37,7 @@ def test_topics_partitions_and_retention_follow_the_seed() -> None:
         "billing.payment.received": (6, 7),
         "billing.payment.missed": (6, 7),
         "billing.payment.completed": (6, 7),
+        "billing.reinstatement.paid": (6, 7),  # an Olly extension (not in the seed)
         "provider.credentialing.status_changed": (6, 7),
         "provider.network.updated": (6, 7),
         "edi.inbound.received": (6, 30),
