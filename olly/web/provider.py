@@ -176,9 +176,7 @@ def _member(request: Request, access: Access, values: dict[str, str]) -> uuid.UU
         return eligibility_service.find_member(uow, number, born, family)
 
 
-def _form_context(
-    request: Request, access: Access, values: dict[str, str], errors: forms.FormErrors
-) -> dict[str, Any]:
+def _form_context(request: Request, access: Access, values: dict[str, str], errors: forms.FormErrors) -> dict[str, Any]:
     key = values.get("form_key", "")
     return {
         "npis": _npis(access),
@@ -254,9 +252,7 @@ def prior_auth_form(request: Request, access: Access = Depends(policy("prior_aut
 
 
 @router.post("/prior-authorisations/new")
-async def request_prior_auth(
-    request: Request, access: Access = Depends(policy("prior_auth.write"))
-) -> Response:
+async def request_prior_auth(request: Request, access: Access = Depends(policy("prior_auth.write"))) -> Response:
     """A request through the API's own view (the caller asks for itself only; audited as the API
     does); then the status list with the new request in it."""
     values = _posted(await request.form())
@@ -284,9 +280,7 @@ async def request_prior_auth(
         try:
             prior_auth_api.request_prior_auth(data, request, access)
         except ValidationFailed as exc:
-            return False, forms.prior_auth_errors(
-                values, [(forms.path_parts(e.field), e.message) for e in exc.errors]
-            )
+            return False, forms.prior_auth_errors(values, [(forms.path_parts(e.field), e.message) for e in exc.errors])
         return True, errors
 
     sent, errors = await run_in_threadpool(work)

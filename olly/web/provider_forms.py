@@ -78,7 +78,10 @@ _API_PA_FIELDS: Final = {
     "serviceTo": "service_to",
     "diagnosisCodes": "diagnoses",
     "clinicalNotes": "clinical_notes",
-    "services": "services",
+    "service_from": "service_from",
+    "service_to": "service_to",
+    "diagnosis_codes": "diagnoses",
+    "clinical_notes": "clinical_notes",
 }
 
 
@@ -168,11 +171,7 @@ def claim_body(form: Mapping[str, str], member_id: str | None) -> tuple[dict[str
 
 def _line_numbers(form: Mapping[str, str]) -> list[int]:
     """Form line number of each line sent (blank lines are skipped, so API index ≠ form number)."""
-    return [
-        n
-        for n in range(1, CLAIM_LINES + 1)
-        if any(form.get(f"line{n}_{f}", "").strip() for f in LINE_FIELDS)
-    ]
+    return [n for n in range(1, CLAIM_LINES + 1) if any(form.get(f"line{n}_{f}", "").strip() for f in LINE_FIELDS)]
 
 
 def claim_errors(form: Mapping[str, str], locations: Sequence[tuple[Sequence[Any], str]]) -> FormErrors:
