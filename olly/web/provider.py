@@ -225,11 +225,17 @@ async def submit_claim(
             return None, errors
         if errors:
             return None, errors
-        key = hashlib.sha256(f"{access.principal.subject}\x00portal-claim\x00{values['form_key']}".encode())
+        # The form's own key, made the caller's (as the API does with Idempotency-Key): sent twice,
+        # the same form answers the first claim.
+        form_key = values.get("form_key", "")
+        key = f"{access.principal.subject}\x00portal-claim\x00{form_key}" if FORM_KEY.match(form_key) else None
         try:
             with platform.db.unit_of_work(access.principal.tenant_id) as uow:
                 submission = claims_public.submit_claim(
-                    uow, data, source="PORTAL", idempotency_key=key.hexdigest() if values.get("form_key") else None
+                    uow,
+                    data,
+                    source="PORTAL",
+                    idempotency_key=hashlib.sha256(key.encode()).hexdigest() if key else None,
                 )
         except ValidationFailed as exc:
             return None, forms.claim_errors(values, [(forms.path_parts(e.field), e.message) for e in exc.errors])

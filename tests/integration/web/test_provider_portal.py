@@ -220,6 +220,12 @@ def test_a_claim_under_another_providers_npi_is_refused(
     assert client.post("/provider/claims/new", data=no_token).status_code == 403
     with platform.db.unit_of_work(platform.settings.default_tenant_id, read_only=True) as uow:
         assert claims_public.claims_of_provider(uow, [NPI_IN, NPI_OUT]) == []
+    keyless = _claim_form(page.text, ana)
+    del keyless["form_key"]  # no key of its own: accepted, but a resend would be a second claim
+    assert client.post("/provider/claims/new", data=keyless).status_code == 202
+    assert client.post("/provider/claims/new", data=keyless).status_code == 202
+    with platform.db.unit_of_work(platform.settings.default_tenant_id, read_only=True) as uow:
+        assert len(claims_public.claims_of_provider(uow, [NPI_IN])) == 2
 
 
 def test_a_provider_requests_a_prior_authorisation_and_sees_it_pending(
