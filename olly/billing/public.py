@@ -9,11 +9,13 @@
   paid before the termination is processed does not end the coverage anyway.
 * ``payment_run``: the EDI gateway builds an 835 from it (one per payee payment).
 * ``claim_payment``: whether and how one claim was paid (a 276/277 answer).
+* ``provider_payments``: the payments made to providers (a provider portal's remittances).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -156,3 +158,35 @@ def claim_payment(uow: UnitOfWork, claim_id: uuid.UUID) -> ClaimPaymentView | No
     return ClaimPaymentView(
         claim_id, payable.amount_minor, payable.currency, payment.paid_on, payment.method, payment.trace_number
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderPayment:
+    run_id: uuid.UUID
+    payment_id: uuid.UUID
+    payee_id: uuid.UUID
+    currency: str
+    amount_minor: int
+    paid_on: date
+    method: str
+    trace_number: str
+    claim_count: int
+
+
+def provider_payments(uow: UnitOfWork, payee_ids: Iterable[uuid.UUID], *, limit: int = 100) -> list[ProviderPayment]:
+    """The claim payments made to these provider payees (claims' provider ids), newest first."""
+    repo = BillingRepository(uow)
+    return [
+        ProviderPayment(
+            p.run_id,
+            p.id,
+            p.payee_id,
+            p.currency,
+            p.amount_minor,
+            p.paid_on,
+            p.method,
+            p.trace_number,
+            len(repo.claims_of_payment(p.id)),
+        )
+        for p in repo.payments_to("PROVIDER", sorted(set(payee_ids)), limit=limit)
+    ]

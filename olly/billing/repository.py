@@ -400,6 +400,19 @@ class BillingRepository:
             )
         )
 
+    def payments_to(self, payee: str, payee_ids: Sequence[uuid.UUID], limit: int = 100) -> list[ClaimPayment]:
+        """The payments to these payees, newest first."""
+        if not payee_ids:
+            return []
+        return list(
+            self.session.scalars(
+                select(ClaimPayment)
+                .where(ClaimPayment.payee == payee, ClaimPayment.payee_id.in_(payee_ids))
+                .order_by(ClaimPayment.created_at.desc(), ClaimPayment.trace_number)
+                .limit(limit)
+            )
+        )
+
     def claim_payment(self, claim_payment_id: uuid.UUID) -> ClaimPayment | None:
         return self.session.scalars(select(ClaimPayment).where(ClaimPayment.id == claim_payment_id)).first()
 

@@ -34,11 +34,18 @@ __all__ = [
     "claims_of_members",
     "claims_of_provider",
     "daily_figures",
+    "provider_id_of",
     "remittance_detail",
     "submit_claim",
 ]
 
 Submission = service.Submission
+
+
+def provider_id_of(uow: UnitOfWork, npi: str) -> uuid.UUID:
+    """The provider id claims records for an NPI (the registry's when claims knows the NPI, else a
+    stable id derived from it): billing pays claims to this payee id."""
+    return service.provider_ref(uow, npi)
 
 
 def submit_claim(

@@ -21,7 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from olly.edi import service
+from olly.edi import public, service
 from olly.edi.models import EdiFile, TradingPartner
 from olly.edi.repository import EdiRepository
 from olly.kernel.errors import FieldError, NotFound, ValidationFailed
@@ -53,8 +53,25 @@ class EdiFileFacts:
         return ResourceFacts(kind="edi_file", resource_id=str(file_id), provider_ids=providers)
 
 
+class RemittanceFacts:
+    """An 835 by its file id: the payee it was written for relates it (a clearinghouse's other
+    providers do not see it)."""
+
+    def resolve(self, context: ResolveContext, ref: ResourceRef) -> ResourceFacts | None:
+        file_id = parse_uuid(ref.resource_id)
+        if file_id is None:
+            return None
+        with context.db.unit_of_work(context.tenant_id, read_only=True) as uow:
+            found = public.remittance_payee(uow, file_id)
+        if found is None:
+            return None
+        payees = frozenset({found.payee_npi}) if found.payee_npi else frozenset()
+        return ResourceFacts(kind="remittance", resource_id=str(file_id), provider_ids=payees)
+
+
 def install(control: AccessControl) -> None:
     control.resolvers.register("edi_file", EdiFileFacts())
+    control.resolvers.register("remittance", RemittanceFacts())
 
 
 def _audit(request: Request, access: Access, action: str, resource_id: str | None, detail: dict[str, Any]) -> None:

@@ -800,6 +800,8 @@ def remit(uow: UnitOfWork, run_id: str, links: Links | None = None) -> list[EdiF
                 "claims": len(remittance.claims),
                 "paid": remittance.total_paid.to_decimal_string(),
                 "currency": remittance.currency,
+                "payeeNpi": remittance.payee.npi,
+                "traceNumber": remittance.payment.trace_number,
             },
         )
         _announce_outbound(uow, row, "EDI_835_GENERATED", receiver.id)

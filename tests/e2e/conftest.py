@@ -33,6 +33,8 @@ ARTIFACTS = REPO / "test-artifacts"
 class Portal:
     base: str
     seed: dict[str, Any]
+    home: Path | None = None
+    """The server's working directory (its database), for a journey that runs a command there."""
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -98,7 +100,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
             raise AssertionError((home / "server.log").read_text()[-4000:])
         time.sleep(0.2)
     try:
-        yield Portal(base, seed)
+        yield Portal(base, seed, home)
     finally:
         process.terminate()
         process.wait(timeout=20)

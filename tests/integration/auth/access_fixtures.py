@@ -11,6 +11,7 @@ factory, with distinctive markers (names, addresses, diagnosis text) in it.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,11 +25,13 @@ from olly.claims import prior_auth as prior_auth_service
 from olly.claims.events import ClaimDenied
 from olly.consent import service as consent_service
 from olly.edi import service as edi_service
-from olly.edi.testing import professional_claims_text
+from olly.edi.ports import Links
+from olly.edi.testing import professional_claims_text, sample_remittance
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod, end_of_month
 from olly.platform.auth.roles import Role
 from tests.integration.bus.helpers import dead_letter
+from tests.integration.edi.helpers import FakeRemittances
 from tests.support.identity import NPI_1, NPI_2, World
 
 
@@ -186,6 +189,20 @@ def edi_files(world: World, seeded: Seeded) -> list[Owned]:
     return objects
 
 
+def remittances(world: World, seeded: Seeded) -> list[Owned]:
+    """One payment run paying P1 (the "A side") and P2 (the "B side"): an 835 each, the payee's
+    name in each file its marker (the provider portal downloads an 835 by its id)."""
+    run_id = f"RUN-{uuid.uuid4().hex[:12]}"
+    markers = {side: f"PAYEE{side}{uuid.uuid4().hex[:8].upper()}" for side in ("A", "B")}
+    advice = []
+    for side, npi in (("A", NPI_1), ("B", NPI_2)):
+        sample = sample_remittance(npi)
+        advice.append(dataclasses.replace(sample, payee=dataclasses.replace(sample.payee, name=markers[side])))
+    with world.platform.db.unit_of_work(world.tenant_id) as uow:
+        written = edi_service.remit(uow, run_id, Links(remittances=FakeRemittances(run_id, advice)))
+        return [Owned(side, str(f.id), (markers[side],)) for side, f in zip(("A", "B"), written, strict=True)]
+
+
 def people(world: World, seeded: Seeded) -> list[Owned]:
     """Members, and the eligibility of members, by party id (A, C, D in G1; B in G2)."""
     return _with_markers([Owned(letter, str(party)) for letter, party in world.parties.items()], seeded)
@@ -276,8 +293,7 @@ RESOURCE_FIXTURES: dict[str, Callable[[World, Seeded], list[Owned]]] = {
     "claim": claims,
     "eob": claims,
     "edi_file": edi_files,
-    # Remittances are generated per payment run (no route reads one by id yet): nothing owned by A-D.
-    "remittance": lambda world, seeded: [],
+    "remittance": remittances,
     # The portal's ID card is the member's own (``SELF``): the world's people own it.
     "id_card": people,
     # Audit records name subjects and opaque ids, never the world's personal data: no owned object,

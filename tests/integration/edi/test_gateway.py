@@ -267,7 +267,10 @@ def test_a_payment_run_becomes_one_balanced_835_per_payee(platform: Platform, te
         written = service.remit(uow, "RUN-1", Links(remittances=source))
         ids = [w.id for w in written]
     assert [(w.kind, w.partner_id, w.reference) for w in written] == [("835", partner, "RUN-1"), ("835", None, "RUN-1")]
-    assert [w.summary for w in written] == [{"claims": 2, "paid": "52.80", "currency": "USD"}] * 2
+    assert [w.summary for w in written] == [
+        {"claims": 2, "paid": "52.80", "currency": "USD", "payeeNpi": npi, "traceNumber": "CHK0001"}
+        for npi in (BILLING_NPI, other_npi)
+    ]
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         texts = [service.file_content(uow, i)[1].decode() for i in ids]
     for text in texts:
