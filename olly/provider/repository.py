@@ -382,8 +382,85 @@ def get_fee_schedule_by_code(session: Session, code: str) -> m.FeeSchedule | Non
     return session.scalars(select(m.FeeSchedule).where(m.FeeSchedule.code == code)).one_or_none()
 
 
-def list_fee_schedules(session: Session) -> list[m.FeeSchedule]:
-    return list(session.scalars(select(m.FeeSchedule).order_by(m.FeeSchedule.code)))
+def list_fee_schedules(session: Session, schedule_ids: Iterable[uuid.UUID] | None = None) -> list[m.FeeSchedule]:
+    """Every schedule, or only those of ``schedule_ids`` when given."""
+    stmt = select(m.FeeSchedule).order_by(m.FeeSchedule.code)
+    if schedule_ids is not None:
+        stmt = stmt.where(m.FeeSchedule.id.in_(list(schedule_ids)))
+    return list(session.scalars(stmt))
+
+
+def fee_schedule_owner_ids(session: Session, code: str, on: date) -> frozenset[str] | None:
+    """Who may read a fee schedule as its own, in provider users' terms (see ``owner_ids``): every
+    provider a contract pricing with it covers — the contract's holder and the providers that are
+    members through it (an organisation's affiliates) — and, for a base schedule, every provider
+    covered by a contract pricing with a schedule derived from it. ``None`` when there is no such
+    schedule."""
+    schedule_id = session.scalar(select(m.FeeSchedule.id).where(m.FeeSchedule.code == code))
+    if schedule_id is None:
+        return None
+    pricing = select(m.FeeSchedule.id).where(
+        or_(m.FeeSchedule.id == schedule_id, m.FeeSchedule.base_schedule_id == schedule_id)
+    )
+    contracts = select(m.Contract.id).where(m.Contract.fee_schedule_id.in_(pricing))
+    holders = select(m.Contract.provider_id).where(m.Contract.id.in_(contracts))
+    members = select(m.NetworkMembership.provider_id).where(m.NetworkMembership.contract_id.in_(contracts))
+    covered = holders.union(members).subquery()
+    providers = session.execute(select(m.Provider.id, m.Provider.npi).where(m.Provider.id.in_(select(covered))))
+    owners: set[str] = set()
+    provider_ids: list[uuid.UUID] = []
+    for row in providers:
+        owners |= {row.npi, str(row.id)}
+        provider_ids.append(row.id)
+    if provider_ids:
+        a = m.ProviderAffiliation
+        organisations = session.scalars(
+            select(a.organisation_id)
+            .where(a.provider_id.in_(provider_ids), a.start_on <= on, or_(a.end_on.is_(None), a.end_on >= on))
+            .distinct()
+        )
+        owners |= {str(o) for o in organisations}
+    return frozenset(owners)
+
+
+def fee_schedule_ids_of_owners(session: Session, owner_ids: Iterable[str], on: date) -> set[uuid.UUID]:
+    """The fee schedules ``fee_schedule_owner_ids`` gives to any of ``owner_ids`` (NPIs or provider
+    ids): the collection a provider user may list."""
+    keys = list(owner_ids)
+    ids = [u for u in (_uuid_or_none(k) for k in keys) if u is not None]
+    if not keys:
+        return set()
+    a = m.ProviderAffiliation
+    own = select(m.Provider.id).where(or_(m.Provider.npi.in_(keys), m.Provider.id.in_(ids)))
+    affiliates = select(a.provider_id).where(
+        a.organisation_id.in_(ids), a.start_on <= on, or_(a.end_on.is_(None), a.end_on >= on)
+    )
+    providers = own.union(affiliates).subquery()
+    held = select(m.Contract.id).where(m.Contract.provider_id.in_(select(providers)))
+    through = select(m.NetworkMembership.contract_id).where(m.NetworkMembership.provider_id.in_(select(providers)))
+    contracts = held.union(through).subquery()
+    pricing = set(
+        session.scalars(
+            select(m.Contract.fee_schedule_id).where(
+                m.Contract.id.in_(select(contracts)), m.Contract.fee_schedule_id.is_not(None)
+            )
+        )
+    )
+    if not pricing:
+        return set()
+    bases = session.scalars(
+        select(m.FeeSchedule.base_schedule_id).where(
+            m.FeeSchedule.id.in_(list(pricing)), m.FeeSchedule.base_schedule_id.is_not(None)
+        )
+    )
+    return {*(p for p in pricing if p is not None), *(b for b in bases if b is not None)}
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 def rates_of(session: Session, schedule_id: uuid.UUID, codes: Sequence[str] | None = None) -> list[m.FeeScheduleRate]:

@@ -1833,10 +1833,15 @@ def fee_schedule_details(uow: UnitOfWork, code: str, *, with_rates: bool = True)
     return FeeScheduleDetails(schedule, fee_schedule_code_of(uow, schedule.base_schedule_id), rates)
 
 
-def list_fee_schedules(uow: UnitOfWork) -> list[FeeScheduleDetails]:
+def list_fee_schedules(uow: UnitOfWork, owner_ids: Iterable[str] | None = None) -> list[FeeScheduleDetails]:
+    """Every fee schedule, or (``owner_ids``: a provider user's NPIs and organisation ids) only those
+    its contracts price with, and their base schedules."""
+    visible = None
+    if owner_ids is not None:
+        visible = repository.fee_schedule_ids_of_owners(uow.session, owner_ids, uow.clock.today())
     return [
         FeeScheduleDetails(s, fee_schedule_code_of(uow, s.base_schedule_id), [])
-        for s in repository.list_fee_schedules(uow.session)
+        for s in repository.list_fee_schedules(uow.session, visible)
     ]
 
 
