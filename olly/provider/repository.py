@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    and_,
     delete,
     exists,
     func,
@@ -350,29 +351,6 @@ def replace_memberships(session: Session, provider_id: uuid.UUID, rows: Sequence
     session.add_all(rows)
 
 
-def networks_on(
-    session: Session, provider_ids: Sequence[uuid.UUID], on: date
-) -> dict[uuid.UUID, list[tuple[str, str]]]:
-    """(network, tier) pairs in effect on ``on`` for each provider (for directory results)."""
-    if not provider_ids:
-        return {}
-    stmt = (
-        select(m.NetworkMembership.provider_id, m.NetworkMembership.network, m.NetworkMembership.tier)
-        .where(
-            m.NetworkMembership.provider_id.in_(list(provider_ids)),
-            m.NetworkMembership.effective_from <= on,
-            or_(m.NetworkMembership.effective_to.is_(None), m.NetworkMembership.effective_to >= on),
-        )
-        .order_by(m.NetworkMembership.network, m.NetworkMembership.tier)
-    )
-    result: dict[uuid.UUID, list[tuple[str, str]]] = {}
-    for row in session.execute(stmt):
-        pairs = result.setdefault(row.provider_id, [])
-        if (row.network, row.tier) not in pairs:
-            pairs.append((row.network, row.tier))
-    return result
-
-
 def get_fee_schedule(session: Session, schedule_id: uuid.UUID) -> m.FeeSchedule | None:
     return session.get(m.FeeSchedule, schedule_id)
 
@@ -605,6 +583,8 @@ class DirectoryFilter:
 @dataclass(frozen=True, slots=True)
 class DirectoryRow:
     entry: dict[str, Any]
+    networks: tuple[tuple[str, str], ...] = ()
+    """(network, tier) pairs of an approved provider on the query's date, by network then tier."""
 
 
 class _Plan:
@@ -805,7 +785,7 @@ def search_directory(session: Session, query: DirectoryFilter, *, sqlite: bool) 
             ids, total = _similar_names(plan)
     else:
         ids, total = _alphabetical(plan)
-    return _rows(session, query.tenant_id, ids), total
+    return _rows(session, query, ids), total
 
 
 def _near(plan: _Plan) -> tuple[list[int], int]:
@@ -928,12 +908,39 @@ def _alphabetical(plan: _Plan) -> tuple[list[int], int]:
     return ids[q.offset :], plan.count(_directory, conditions)
 
 
-def _rows(session: Session, tenant_id: uuid.UUID, ids: list[int]) -> list[DirectoryRow]:
+def _rows(session: Session, query: DirectoryFilter, ids: list[int]) -> list[DirectoryRow]:
+    """The page's listings with the networks each approved provider belongs to on ``query.on``, in
+    one statement (a listing comes back once per network membership)."""
     if not ids:
         return []
-    stmt = select(_directory).where(_directory.c.tenant_id == tenant_id, _directory.c.id.in_(ids))
-    by_id = {row.id: dict(row._mapping) for row in session.execute(stmt)}
-    return [DirectoryRow(by_id[i]) for i in ids if i in by_id]
+    e, memberships = _directory.c, table_of(m.NetworkMembership)
+    ms = memberships.c
+    joined = _directory.outerjoin(
+        memberships,
+        and_(
+            e.credentialing_status == "APPROVED",
+            ms.tenant_id == query.tenant_id,
+            ms.provider_id == e.provider_id,
+            ms.effective_from <= query.on,
+            or_(ms.effective_to.is_(None), ms.effective_to >= query.on),
+        ),
+    )
+    stmt = (
+        select(_directory, ms.network.label("membership_network"), ms.tier.label("membership_tier"))
+        .select_from(joined)
+        .where(e.tenant_id == query.tenant_id, e.id.in_(ids))
+        .order_by(e.id, ms.network, ms.tier)
+    )
+    entries: dict[int, dict[str, Any]] = {}
+    networks: dict[int, list[tuple[str, str]]] = {}
+    for row in session.execute(stmt):
+        values = dict(row._mapping)
+        pair = (values.pop("membership_network"), values.pop("membership_tier"))
+        entries.setdefault(row.id, values)
+        found = networks.setdefault(row.id, [])
+        if pair[0] is not None and pair not in found:
+            found.append(pair)
+    return [DirectoryRow(entries[i], tuple(networks[i])) for i in ids if i in entries]
 
 
 def requests_in_states(session: Session, states: Iterable[str], limit: int) -> list[m.CredentialingRequest]:

@@ -812,10 +812,6 @@ def search_directory(uow: UnitOfWork, query: DirectoryQuery) -> DirectoryPage:
             return None
         return round(r.flat_distance_miles(latitude, longitude, entry["latitude"], entry["longitude"]), 2)
 
-    approved = [
-        row.entry["provider_id"] for row in rows if row.entry["credentialing_status"] == r.CredentialingStatus.APPROVED
-    ]
-    networks = repository.networks_on(uow.session, approved, on)
     results = tuple(
         DirectoryListing(
             provider_id=row.entry["provider_id"],
@@ -826,7 +822,7 @@ def search_directory(uow: UnitOfWork, query: DirectoryQuery) -> DirectoryPage:
             languages=tuple(row.entry["languages"].split()),
             accepting_new_patients=bool(row.entry["accepting_new_patients"]),
             organisations=tuple(s for s in row.entry["organisation_names"].split("; ") if s),
-            networks=tuple(networks.get(row.entry["provider_id"], ())),
+            networks=row.networks,
             location_id=row.entry["location_id"],
             location_name=row.entry["location_name"],
             address_line1=row.entry["address_line1"],

@@ -148,6 +148,9 @@ def test_filters_language_new_patients_kind_and_network(work, directory) -> None
     assert names(in_ppo) == ["Wei Chen MD", "Jane Smith MD"]
     assert [x.networks for x in in_ppo.results] == [(("PPO", "TIER_1"),), (("PPO", "TIER_1"),)]
     assert search(work, network="PPO", on=date(2025, 12, 31)).total == 0
+    # Listings show the networks of approved providers only: Maria's contract does not show.
+    shown = {x.name: x.networks for x in search(work, page_size=50).results}
+    assert (shown["Maria Garcia MD"], shown["Jane Smith MD"], shown["Paul Jones MD"]) == ((), (("PPO", "TIER_1"),), ())
     assert search(work, network="HMO").total == 0
     combined = search(work, text="smith", zip="10001", radius_miles=10, language="es", network="PPO")
     assert names(combined) == ["Jane Smith MD"]
