@@ -17,13 +17,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request, status
 
 from olly.kernel.money import Money
-from olly.platform.auth import path, policy, public
+from olly.platform.auth import Access, path, policy, public
 from olly.platform.auth.access import AccessControl
 from olly.platform.db import UnitOfWork
 from olly.provider import rules as r
 from olly.provider import schemas as s
 from olly.provider import service
-from olly.provider.access import CredentialingFacts, ProviderFacts
+from olly.provider.access import CredentialingFacts, FeeScheduleFacts, ProviderFacts
 
 router = APIRouter(tags=["providers"])
 
@@ -33,11 +33,14 @@ IMPORT_BATCH_ROWS = 500
 OWN_PROVIDER = path("provider_id", kind="provider")
 #: A credentialing request named by the path (the credentialing resolver).
 OWN_REQUEST = path("request_id")
+#: A fee schedule named by its code in the path (the fee-schedule resolver).
+OWN_SCHEDULE = path("code", kind="fee_schedule")
 
 
 def install(control: AccessControl) -> None:
     control.resolvers.register("provider", ProviderFacts())
     control.resolvers.register("credentialing", CredentialingFacts())
+    control.resolvers.register("fee_schedule", FeeScheduleFacts())
 
 
 @contextmanager
@@ -642,14 +645,17 @@ def load_fee_schedule(
         return s.FeeScheduleRead(**_schedule(service.fee_schedule_details(uow, loaded.code, with_rates=False)))
 
 
-@router.get("/fee-schedules", summary="Fee schedules (without rates)", dependencies=[Depends(policy("contract.read"))])
-def list_fee_schedules(request: Request) -> list[s.FeeScheduleRead]:
+@router.get("/fee-schedules", summary="Fee schedules (without rates): staff see all, a provider its own")
+def list_fee_schedules(request: Request, access: Access = Depends(policy("contract.read"))) -> list[s.FeeScheduleRead]:
+    owners = None if access.scope.everything else access.scope.provider_ids
     with _unit_of_work(request, read_only=True) as uow:
-        return [s.FeeScheduleRead(**_schedule(d)) for d in service.list_fee_schedules(uow)]
+        return [s.FeeScheduleRead(**_schedule(d)) for d in service.list_fee_schedules(uow, owners)]
 
 
 @router.get(
-    "/fee-schedules/{code}", summary="A fee schedule with its rates", dependencies=[Depends(policy("contract.read"))]
+    "/fee-schedules/{code}",
+    summary="A fee schedule with its rates (staff; a provider whose contracts price with it)",
+    dependencies=[Depends(policy("contract.read", resource=OWN_SCHEDULE))],
 )
 def get_fee_schedule(request: Request, code: str) -> s.FeeScheduleDetail:
     with _unit_of_work(request, read_only=True) as uow:

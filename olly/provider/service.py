@@ -812,10 +812,6 @@ def search_directory(uow: UnitOfWork, query: DirectoryQuery) -> DirectoryPage:
             return None
         return round(r.flat_distance_miles(latitude, longitude, entry["latitude"], entry["longitude"]), 2)
 
-    approved = [
-        row.entry["provider_id"] for row in rows if row.entry["credentialing_status"] == r.CredentialingStatus.APPROVED
-    ]
-    networks = repository.networks_on(uow.session, approved, on)
     results = tuple(
         DirectoryListing(
             provider_id=row.entry["provider_id"],
@@ -826,7 +822,7 @@ def search_directory(uow: UnitOfWork, query: DirectoryQuery) -> DirectoryPage:
             languages=tuple(row.entry["languages"].split()),
             accepting_new_patients=bool(row.entry["accepting_new_patients"]),
             organisations=tuple(s for s in row.entry["organisation_names"].split("; ") if s),
-            networks=tuple(networks.get(row.entry["provider_id"], ())),
+            networks=row.networks,
             location_id=row.entry["location_id"],
             location_name=row.entry["location_name"],
             address_line1=row.entry["address_line1"],
@@ -1833,10 +1829,15 @@ def fee_schedule_details(uow: UnitOfWork, code: str, *, with_rates: bool = True)
     return FeeScheduleDetails(schedule, fee_schedule_code_of(uow, schedule.base_schedule_id), rates)
 
 
-def list_fee_schedules(uow: UnitOfWork) -> list[FeeScheduleDetails]:
+def list_fee_schedules(uow: UnitOfWork, owner_ids: Iterable[str] | None = None) -> list[FeeScheduleDetails]:
+    """Every fee schedule, or (``owner_ids``: a provider user's NPIs and organisation ids) only those
+    its contracts price with, and their base schedules."""
+    visible = None
+    if owner_ids is not None:
+        visible = repository.fee_schedule_ids_of_owners(uow.session, owner_ids, uow.clock.today())
     return [
         FeeScheduleDetails(s, fee_schedule_code_of(uow, s.base_schedule_id), [])
-        for s in repository.list_fee_schedules(uow.session)
+        for s in repository.list_fee_schedules(uow.session, visible)
     ]
 
 

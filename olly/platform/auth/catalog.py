@@ -80,6 +80,13 @@ _KINDS: Final[tuple[ResourceKind, ...]] = (
         verbs=(READ, WRITE, "apply"),
     ),
     ResourceKind("contract", "a provider contract and fee schedule", phi=False),
+    ResourceKind(
+        "fee_schedule",
+        "a fee schedule named by its code, as ``contract.*`` routes locate it: it belongs to the providers "
+        "whose contracts price with it",
+        phi=False,
+        verbs=(READ,),
+    ),
     ResourceKind("consent", "consent records: communications, app sharing, confidential communications", phi=True),
     ResourceKind(
         "deletion_request",

@@ -263,6 +263,36 @@ def claims(world: World, seeded: Seeded) -> list[Owned]:
     return _with_markers(owned, seeded)
 
 
+def fee_schedules(world: World, seeded: Seeded) -> list[Owned]:
+    """A fee schedule per provider: P1's contract prices with A's, P2's with B's. Its name and rate
+    are markers (its code names it in the path, so refusals echo it): provider 1 reads A's schedule
+    (200) and gets 404 for B's, and the list shows each provider its own only."""
+    from olly.provider import rules as provider_rules
+    from olly.provider import service as provider_service
+    from tests.integration.provider.factories import individual
+
+    owned = []
+    with world.platform.db.unit_of_work(world.tenant_id) as uow:
+        for letter, npi, amount in (("A", NPI_1, "417.29"), ("B", NPI_2, "523.81")):
+            tag = uuid.uuid4().hex[:8].upper()
+            code, name = f"FS-{letter}-{tag}", f"Matrix schedule {letter} {tag}"
+            provider = provider_service.register_provider(uow, individual(npi=npi, last_name=f"Matrix{letter}"))
+            provider_service.load_fee_schedule(
+                uow,
+                provider_service.FeeScheduleHeader(code, name, provider_rules.FeeScheduleKind.AMOUNT),
+                provider_service.read_rate_csv(f"code,modifier,amount\n99213,,{amount}\n"),
+            )
+            provider_service.create_contract(
+                uow,
+                provider_service.ContractDraft(
+                    provider.id, f"K-{tag}", "PPO", "TIER_1", world.platform.clock.today(), None, code
+                ),
+            )
+            seeded.markers[letter] += [name, amount]
+            owned.append(Owned(letter, code))
+    return _with_markers(owned, seeded)
+
+
 def group_accounts(world: World, seeded: Seeded) -> list[Owned]:
     # G1 is the group of A, C and D (owner "A" for the matrix); G2 is B's.
     return [Owned("A", str(world.groups["G1"])), Owned("B", str(world.groups["G2"]))]
@@ -302,6 +332,8 @@ RESOURCE_FIXTURES: dict[str, Callable[[World, Seeded], list[Owned]]] = {
     # Provider records likewise: their owners are NPIs, not A-D (provider self-service has its own
     # tests in tests/integration/provider/test_self_service.py).
     "provider": lambda world, seeded: [],
+    # Fee schedules by code (``GET /fee-schedules/{code}``): P1's contract prices with A's, P2's with B's.
+    "fee_schedule": fee_schedules,
 }
 
 #: Values for path parameters that name no resource of the route's policy (plans are read by any

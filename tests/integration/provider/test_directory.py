@@ -148,6 +148,9 @@ def test_filters_language_new_patients_kind_and_network(work, directory) -> None
     assert names(in_ppo) == ["Wei Chen MD", "Jane Smith MD"]
     assert [x.networks for x in in_ppo.results] == [(("PPO", "TIER_1"),), (("PPO", "TIER_1"),)]
     assert search(work, network="PPO", on=date(2025, 12, 31)).total == 0
+    # Listings show the networks of approved providers only: Maria's contract does not show.
+    shown = {x.name: x.networks for x in search(work, page_size=50).results}
+    assert (shown["Maria Garcia MD"], shown["Jane Smith MD"], shown["Paul Jones MD"]) == ((), (("PPO", "TIER_1"),), ())
     assert search(work, network="HMO").total == 0
     combined = search(work, text="smith", zip="10001", radius_miles=10, language="es", network="PPO")
     assert names(combined) == ["Jane Smith MD"]
@@ -232,16 +235,37 @@ def test_the_total_counts_the_whole_radius_when_a_near_ring_fills_the_page(work,
     assert names(second) == ["Paul Jones MD"]
 
 
-def test_postgresql_reports_a_tier_the_planner_expects_to_be_huge_at_the_cap_without_counting(
+def test_postgresql_reports_a_walked_tier_the_planner_expects_to_be_huge_at_the_cap_without_counting(
     work, directory, platform, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     from olly.provider import repository
 
     exact = search(work, text="smith")
     assert (exact.total, exact.total_is_exact) == (4, True)
-    # Any estimate is "huge" now: PostgreSQL skips the count and says "500+"; SQLite always counts.
+    # Walk every second tier, and take any estimate for "huge": PostgreSQL skips the count of the
+    # walked tier (Paul Jones, matched through his organisation's name) and says "500+"; the name
+    # tier is still counted with its page. SQLite always counts.
+    monkeypatch.setattr(repository, "WALK_FACTOR", 0)
     monkeypatch.setattr(repository, "ESTIMATE_SKIPS_COUNT", 0)
     page = search(work, text="smith")
     assert names(page) == names(exact)
     expected = (4, True) if platform.db.dialect == "sqlite" else (service.COUNT_CAP, False)
     assert (page.total, page.total_is_exact) == expected
+
+
+@pytest.mark.parametrize("walk_factor", [0, 1e12], ids=["walked", "collected"])
+def test_a_worded_search_pages_the_same_whether_the_second_tier_is_walked_or_collected(
+    work, directory, monkeypatch, walk_factor
+) -> None:  # type: ignore[no-untyped-def]
+    from olly.provider import repository
+
+    # Name matches alphabetically ("smith family clinic", "smith jane", "smithers john"), then the
+    # listing matched through its organisation's name.
+    expected = ["Smith Family Clinic", "Jane Smith MD", "John Smithers DO", "Paul Jones MD"]
+    monkeypatch.setattr(repository, "WALK_FACTOR", walk_factor)
+    pages = [search(work, text="smith", page=n, page_size=1) for n in (1, 2, 3, 4, 5)]
+    assert [names(p) for p in pages] == [[name] for name in expected] + [[]]
+    assert {(p.total, p.total_is_exact) for p in pages} == {(4, True)}
+    two = [search(work, text="smith", page=n, page_size=3) for n in (1, 2)]
+    assert [names(p) for p in two] == [expected[:3], expected[3:]]
+    assert names(search(work, text="family medicine")) == ["Paul Jones MD", "John Smithers DO"]  # by last name

@@ -158,3 +158,152 @@ def test_an_organisation_user_keeps_its_affiliated_practitioners_listings(
     assert app.patch(f"/providers/{practitioner}/directory", json=change, headers=office).status_code == 200
     assert app.patch(f"/providers/{stranger}/directory", json=change, headers=office).status_code == 404
     assert app.get(f"/providers/{stranger}", headers=staff).json()["acceptingNewPatients"] is True
+
+
+def _load_schedule(client: TestClient, staff: dict[str, str], code: str, kind: str, csv: str, **extra: str) -> None:
+    loaded = client.post(
+        "/fee-schedules",
+        params={"code": code, "name": f"{code} rates", "kind": kind, **extra},
+        content=csv,
+        headers={**staff, "content-type": "text/csv"},
+    )
+    assert loaded.status_code == 201, loaded.text
+
+
+def _contract(client: TestClient, staff: dict[str, str], provider_id: str, number: str, schedule: str) -> None:
+    body = {
+        "contractNumber": number,
+        "network": "PPO",
+        "tier": "TIER_1",
+        "effectiveFrom": "2026-01-01",
+        "feeScheduleCode": schedule,
+    }
+    created = client.post(f"/providers/{provider_id}/contracts", json=body, headers=staff)
+    assert created.status_code == 201, created.text
+
+
+def test_a_provider_user_reads_only_the_fee_schedules_its_contracts_price_with(
+    app: TestClient, platform: Platform, tenant_id: uuid.UUID
+) -> None:
+    staff = sign_in_as(app.app, tenant_id, Role.PROVIDER_RELATIONS).headers  # type: ignore[arg-type]
+    own = app.post("/providers", json=provider_body(OWN_NPI), headers=staff).json()["id"]
+    other = app.post("/providers", json=provider_body(OTHER_NPI, lastName="Other"), headers=staff).json()["id"]
+    group = app.post(
+        "/providers",
+        json={
+            "npi": "1003000126",
+            "kind": "ORGANISATION",
+            "organisationName": "Harbour Group Practice",
+            "taxonomyCodes": ["261QM1300X"],
+            "locations": [{"addressLine1": "1 Quay", "city": "Boston", "state": "MA", "zip": "02110"}],
+        },
+        headers=staff,
+    ).json()["id"]
+    affiliated = app.post(
+        f"/providers/{own}/affiliations", json={"organisationId": group, "startOn": "2026-01-01"}, headers=staff
+    )
+    assert affiliated.status_code == 201, affiliated.text
+    _load_schedule(app, staff, "RVU-2026", "RELATIVE_VALUE", "code,modifier,relative_value\n99213,,2.6\n")
+    _load_schedule(
+        app,
+        staff,
+        "OWN-PCT",
+        "PERCENT_OF_BASE",
+        "code,modifier,percent\n",
+        percent="120",
+        conversionFactor="33.2875",
+        baseSchedule="RVU-2026",
+    )
+    _load_schedule(app, staff, "GRP-AMT", "AMOUNT", "code,modifier,amount\n99214,,131.50\n")
+    _load_schedule(app, staff, "OTHER-AMT", "AMOUNT", "code,modifier,amount\n99213,,88.00\n")
+    _load_schedule(app, staff, "UNUSED-AMT", "AMOUNT", "code,modifier,amount\n99213,,70.00\n")
+    _contract(app, staff, own, "K-OWN", "OWN-PCT")
+    _contract(app, staff, group, "K-GRP", "GRP-AMT")  # reaches the practitioner through its affiliation
+    _contract(app, staff, other, "K-OTHER", "OTHER-AMT")
+    me = sign_in_as(app.app, tenant_id, Role.PROVIDER, npi=OWN_NPI).headers  # type: ignore[arg-type]
+    them = sign_in_as(app.app, tenant_id, Role.PROVIDER, npi=OTHER_NPI).headers  # type: ignore[arg-type]
+
+    # Its own contracts' schedules, the base its percentages apply to, and its group's schedule.
+    mine = app.get("/fee-schedules/own-pct", headers=me)
+    assert mine.status_code == 200, mine.text
+    assert (mine.json()["code"], mine.json()["baseScheduleCode"], mine.json()["percent"]) == (
+        "OWN-PCT",
+        "RVU-2026",
+        "120",
+    )
+    assert app.get("/fee-schedules/RVU-2026", headers=me).json()["rates"] == [
+        {"code": "99213", "modifier": "", "amount": None, "relativeValue": "2.6", "percent": None}
+    ]
+    assert app.get("/fee-schedules/GRP-AMT", headers=me).json()["rates"][0]["amount"] == "131.50"
+    assert [x["code"] for x in app.get("/fee-schedules", headers=me).json()] == ["GRP-AMT", "OWN-PCT", "RVU-2026"]
+
+    # Another provider's schedule, or one no contract of its uses: 404 like a missing one, audited.
+    refused = [app.get(f"/fee-schedules/{code}", headers=me) for code in ("OTHER-AMT", "UNUSED-AMT", "NO-SUCH")]
+    assert [(r.status_code, r.json()["code"]) for r in refused] == [(404, "not_found")] * 3
+    assert "88.00" not in refused[0].text
+    assert [r["outcome"] for r in audit_rows(platform, action="contract.read", resource_id="OTHER-AMT")] == ["denied"]
+
+    # The other provider sees its own and nothing of the first one's.
+    assert [x["code"] for x in app.get("/fee-schedules", headers=them).json()] == ["OTHER-AMT"]
+    assert app.get("/fee-schedules/OTHER-AMT", headers=them).json()["rates"][0]["amount"] == "88.00"
+    assert [app.get(f"/fee-schedules/{c}", headers=them).status_code for c in ("OWN-PCT", "RVU-2026", "GRP-AMT")] == [
+        404
+    ] * 3
+
+    # Staff whose role reads contracts read every schedule; a provider never loads one; billing reads none.
+    for role in (Role.PROVIDER_RELATIONS, Role.CLAIMS_EXAMINER, Role.CREDENTIALING):
+        reader = sign_in_as(app.app, tenant_id, role).headers  # type: ignore[arg-type]
+        assert app.get("/fee-schedules/OTHER-AMT", headers=reader).status_code == 200
+        assert len(app.get("/fee-schedules", headers=reader).json()) == 5
+    refused_load = app.post(
+        "/fee-schedules",
+        params={"code": "MINE", "name": "Mine", "kind": "AMOUNT"},
+        content="code,modifier,amount\n99213,,999.00\n",
+        headers={**me, "content-type": "text/csv"},
+    )
+    assert refused_load.status_code == 403
+    billing = sign_in_as(app.app, tenant_id, Role.BILLING).headers  # type: ignore[arg-type]
+    assert [app.get(p, headers=billing).status_code for p in ("/fee-schedules", "/fee-schedules/OWN-PCT")] == [403, 403]
+
+
+def test_an_organisation_user_reads_its_own_and_its_practitioners_fee_schedules(
+    app: TestClient, tenant_id: uuid.UUID
+) -> None:
+    staff = sign_in_as(app.app, tenant_id, Role.PROVIDER_RELATIONS).headers  # type: ignore[arg-type]
+    practitioner = app.post("/providers", json=provider_body(OWN_NPI), headers=staff).json()["id"]
+    stranger = app.post("/providers", json=provider_body(OTHER_NPI), headers=staff).json()["id"]
+    organisation = app.post(
+        "/providers",
+        json={
+            "npi": "1003000126",
+            "kind": "ORGANISATION",
+            "organisationName": "Harbour Group Practice",
+            "taxonomyCodes": ["261QM1300X"],
+            "locations": [{"addressLine1": "1 Quay", "city": "Boston", "state": "MA", "zip": "02110"}],
+        },
+        headers=staff,
+    ).json()["id"]
+    assert (
+        app.post(
+            f"/providers/{practitioner}/affiliations", json={"organisationId": organisation}, headers=staff
+        ).status_code
+        == 201
+    )
+    for code, owner in (("GRP-AMT", organisation), ("DOC-AMT", practitioner), ("STR-AMT", stranger)):
+        _load_schedule(app, staff, code, "AMOUNT", "code,modifier,amount\n99213,,90.00\n")
+        _contract(app, staff, owner, f"K-{code}", code)
+    control = control_of(app.app)  # type: ignore[arg-type]
+    account = create_account(
+        control,
+        tenant_id,
+        NewAccount(
+            AccountKind.PROVIDER, "office@harbour.example.org", provider_organisation_id=uuid.UUID(organisation)
+        ),
+    )
+    office = Caller(control, f"account:{account}", tenant_id).headers
+    assert [x["code"] for x in app.get("/fee-schedules", headers=office).json()] == ["DOC-AMT", "GRP-AMT"]
+    assert [app.get(f"/fee-schedules/{c}", headers=office).status_code for c in ("GRP-AMT", "DOC-AMT", "STR-AMT")] == [
+        200,
+        200,
+        404,
+    ]
