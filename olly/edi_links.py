@@ -59,15 +59,16 @@ from olly.eligibility import service as eligibility
 from olly.eligibility.service import BenefitSource
 from olly.enrollment import public as enrollment_public
 from olly.enrollment import service as enrollment
+from olly.enrollment.models import Policy
 from olly.enrollment.repository import EnrollmentRepository
 from olly.enrollment.rules import Market, QualifyingEvent, Relationship, TerminationReason
-from olly.enrollment.schemas import DependentAdd, DependentRemove, EnrollmentCreate, Termination
+from olly.enrollment.schemas import DependentAdd, DependentRemove, EnrollmentCreate, PlanChange, Termination
 from olly.kernel.errors import Conflict, FieldError, ValidationFailed
 from olly.kernel.money import Money
 from olly.platform.db import Database, UnitOfWork
 from olly.policy_admin import public as people
 from olly.policy_admin import service as policy_admin
-from olly.policy_admin.schemas import IndividualCreate
+from olly.policy_admin.schemas import Address, IndividualCreate
 from olly.provider import public as providers
 
 #: INS02 → Olly's relationship of a dependent.
@@ -147,7 +148,7 @@ class EnrollmentAdapter:
         self, uow: UnitOfWork, change: EnrollmentChange, origin: EdiOrigin, partner: PartnerInfo | None
     ) -> EnrollmentOutcome:
         if partner is None or partner.group_account_id is None:
-            return EnrollmentOutcome(False, "IGNORED", error_code="partner_has_no_group_account")
+            return _refused("partner_has_no_group_account")
         account_id = partner.group_account_id
         repo = EnrollmentRepository(uow)
         policy = repo.policy_for_employee(account_id, change.subscriber_id) if change.subscriber_id else None
@@ -156,7 +157,7 @@ class EnrollmentAdapter:
             party_id = _find_person(uow, change) or policy_admin.register_individual(uow, _person(change)).id
             effective = _begin(change)
             if effective is None:
-                return EnrollmentOutcome(False, "IGNORED", error_code="no_effective_date")
+                return _refused("no_effective_date")
             event = ADD_REASONS.get(change.maintenance_reason, QualifyingEvent.OPEN_ENROLLMENT)
             event_date = change.maintenance_effective or effective
             if change.is_subscriber:
@@ -164,7 +165,7 @@ class EnrollmentAdapter:
                     return EnrollmentOutcome(True, "ALREADY_ENROLLED", policy.id, policy.subscriber_party_id)
                 plan = next((c.plan_description.strip() for c in change.coverages if c.plan_description.strip()), "")
                 if not plan:
-                    return EnrollmentOutcome(False, "IGNORED", error_code="no_plan_code")
+                    return _refused("no_plan_code")
                 created = enrollment.enroll(
                     uow,
                     EnrollmentCreate(
@@ -181,10 +182,10 @@ class EnrollmentAdapter:
                 created.subscriber_external_id = change.subscriber_id
                 return EnrollmentOutcome(True, "ENROLLED", created.id, party_id)
             if policy is None:
-                return EnrollmentOutcome(False, "IGNORED", error_code="unknown_subscriber")
+                return _refused("unknown_subscriber")
             relationship = RELATIONSHIPS.get(change.relationship_code)
             if relationship is None:
-                return EnrollmentOutcome(False, "IGNORED", error_code="unsupported_relationship")
+                return _refused("unsupported_relationship")
             enrollment.add_dependent(
                 uow,
                 policy.id,
@@ -198,21 +199,127 @@ class EnrollmentAdapter:
             return EnrollmentOutcome(True, "DEPENDENT_ADDED", policy.id, party_id)
         if kind is Maintenance.TERMINATION:
             if policy is None:
-                return EnrollmentOutcome(False, "IGNORED", error_code="unknown_subscriber")
+                return _refused("unknown_subscriber")
             reason = TERMINATION_REASONS.get(change.maintenance_reason, TerminationReason.EMPLOYMENT_ENDED)
             if change.is_subscriber:
                 enrollment.terminate(uow, policy.id, Termination(reason=reason, termination_date=_end(change)))
                 return EnrollmentOutcome(True, "TERMINATED", policy.id, policy.subscriber_party_id)
             dependent_id = _find_person(uow, change)
             if dependent_id is None:
-                return EnrollmentOutcome(False, "IGNORED", error_code="unknown_dependent")
+                return _refused("unknown_dependent")
             enrollment.remove_dependent(
                 uow, policy.id, DependentRemove(party_id=dependent_id, reason=reason, termination_date=_end(change))
             )
             return EnrollmentOutcome(True, "DEPENDENT_REMOVED", policy.id, dependent_id)
-        # Changes, reinstatements and audit records need a person's judgement for now: keep them.
+        if kind is Maintenance.CHANGE:
+            return self._change(uow, change, policy)
+        if kind is Maintenance.REINSTATEMENT:
+            return _reinstate(uow, change, policy)
+        # Audit records (030) state what should be in force: comparing a full file needs a person.
         keep_pending(uow, "834", AWAITING_ENROLLMENT, change, origin)
         return EnrollmentOutcome(False, "PENDING", policy.id if policy else None)
+
+    def _change(self, uow: UnitOfWork, change: EnrollmentChange, policy: Policy | None) -> EnrollmentOutcome:
+        """INS 001: the member's name, birth date and address as sent; a plan change on the subscriber's
+        HD (an HD 001/021 naming another plan); an HD 024 ends the member's coverage."""
+        if policy is None:
+            return _refused("unknown_subscriber")
+        party_id = policy.subscriber_party_id if change.is_subscriber else _find_dependent(uow, change, policy)
+        if party_id is None:
+            return _refused("unknown_dependent")
+        ended = [c for c in change.coverages if c.maintenance == Maintenance.TERMINATION.value]
+        wanted = [
+            c
+            for c in change.coverages
+            if c.maintenance in {Maintenance.CHANGE.value, Maintenance.ADDITION.value} and c.plan_description.strip()
+        ]
+        if ended and not wanted:
+            reason = TERMINATION_REASONS.get(change.maintenance_reason, TerminationReason.EMPLOYMENT_ENDED)
+            if change.is_subscriber:
+                enrollment.terminate(uow, policy.id, Termination(reason=reason, termination_date=_end(change)))
+                return EnrollmentOutcome(True, "TERMINATED", policy.id, party_id)
+            enrollment.remove_dependent(
+                uow, policy.id, DependentRemove(party_id=party_id, reason=reason, termination_date=_end(change))
+            )
+            return EnrollmentOutcome(True, "DEPENDENT_REMOVED", policy.id, party_id)
+        try:
+            changed = list(_update_person(uow, party_id, change))
+        except ValidationError:
+            return _refused("bad_identifying_data")
+        if wanted:
+            plan = wanted[0].plan_description.strip()
+            current = {f.plan_code for f in enrollment_public.coverage_facts(uow, policy.id, party_id)}
+            if plan not in current:
+                if not change.is_subscriber:
+                    return _refused("dependent_plan_differs")
+                begin = wanted[0].begin or change.maintenance_effective
+                if begin is None:
+                    return _refused("no_effective_date")
+                event = ADD_REASONS.get(change.maintenance_reason, QualifyingEvent.OPEN_ENROLLMENT)
+                enrollment.change_plan(
+                    uow, policy.id, PlanChange(plan_code=plan, qualifying_event=event, event_date=begin), self.plans
+                )
+                changed.append("plan")
+        return EnrollmentOutcome(True, "CHANGED" if changed else "UNCHANGED", policy.id, party_id)
+
+
+#: Why an 834 member was refused, by code (stable; never a data value).
+REFUSALS = {
+    "partner_has_no_group_account": "the sending employer has no group account to enrol into",
+    "no_effective_date": "no coverage begin date (DTP*348) or maintenance date (DTP*303)",
+    "no_plan_code": "no plan code in HD04",
+    "unknown_subscriber": "no policy of this group has the subscriber id (REF*0F)",
+    "unknown_dependent": "no dependent on the subscriber's policy matches the member (SSN, or name and birth date)",
+    "unsupported_relationship": "the relationship (INS02) is not one Olly covers",
+    "dependent_plan_differs": "a dependent cannot be on another plan than the subscriber's policy",
+    "not_terminated": "only a terminated policy can be reinstated",
+    "dependent_reinstatement_unsupported": "a dependent is reinstated by adding them again (INS03 021)",
+    "bad_identifying_data": "the name, birth date or address sent is not valid",
+}
+
+
+def _refused(code: str) -> EnrollmentOutcome:
+    return EnrollmentOutcome(False, "IGNORED", error_code=code, reason=REFUSALS[code])
+
+
+def _find_dependent(uow: UnitOfWork, change: EnrollmentChange, policy: Policy) -> uuid.UUID | None:
+    found = _find_person(uow, change)
+    if found is None or found == policy.subscriber_party_id:
+        return None
+    covered = {f.party_id for f in enrollment_public.coverage_facts(uow, policy.id)}
+    return found if found in covered else None
+
+
+def _update_person(uow: UnitOfWork, party_id: uuid.UUID, change: EnrollmentChange) -> tuple[str, ...]:
+    address = None
+    if change.address_lines and change.city and change.state and change.postal_code:
+        address = Address(
+            line1=change.address_lines[0],
+            line2=change.address_lines[1] if len(change.address_lines) > 1 else None,
+            city=change.city,
+            region=change.state,
+            postal_code=change.postal_code,
+        )
+    return people.update_individual(
+        uow,
+        party_id,
+        given_name=change.first_name or None,
+        family_name=change.last_name or None,
+        birth_date=change.birth_date,
+        address=address,
+    )
+
+
+def _reinstate(uow: UnitOfWork, change: EnrollmentChange, policy: Policy | None) -> EnrollmentOutcome:
+    """INS 025: undo the policy's last termination (enrollment's reinstatement, no gap in cover)."""
+    if policy is None:
+        return _refused("unknown_subscriber")
+    if not change.is_subscriber:
+        return _refused("dependent_reinstatement_unsupported")
+    if policy.status != "TERMINATED":
+        return _refused("not_terminated")
+    enrollment.reinstate(uow, policy.id)
+    return EnrollmentOutcome(True, "REINSTATED", policy.id, policy.subscriber_party_id)
 
 
 def _remaining(accumulator: dict[str, Any] | None, key: str, currency: str) -> Money | None:

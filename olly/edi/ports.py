@@ -87,11 +87,14 @@ class ClaimStatusLookup(Protocol):
 class EnrollmentOutcome:
     applied: bool
     action: str
-    """What was done: ENROLLED, DEPENDENT_ADDED, TERMINATED, DEPENDENT_REMOVED, PENDING, IGNORED."""
+    """What was done: ENROLLED, DEPENDENT_ADDED, TERMINATED, DEPENDENT_REMOVED, CHANGED, UNCHANGED,
+    REINSTATED, PENDING, IGNORED."""
     policy_id: uuid.UUID | None = None
     party_id: uuid.UUID | None = None
     error_code: str | None = None
     """Stable code of the refusal (never a data value)."""
+    reason: str | None = None
+    """Why it was refused, in words (names fields, never their values)."""
 
 
 class EnrollmentSink(Protocol):

@@ -522,6 +522,8 @@ def ingest(
     # -- the accepted transactions, to the domains ---------------------------------------------------
     if report.accepted_sets():
         _dispatch(uow, data, report, partners, links, result, options, ours)
+        if result.enrollment_failures:
+            inbound.summary = {**inbound.summary, "enrollmentFailures": result.enrollment_failures}
 
     # -- events ------------------------------------------------------------------------------------
     for interchange in report.interchanges:
@@ -687,12 +689,12 @@ def _apply_enrollment(
             outcome = links.enrollment.apply(uow, change, origin, _info(partner))
     except (OllyError, ValueError) as exc:  # one member's refusal must not lose the others: keep it
         code = getattr(exc, "code", type(exc).__name__)
-        keep_pending(uow, "834", "FAILED_ENROLLMENT", change, origin)
-        result.enrollment_failures.append({"segment": origin.segment_number, "code": str(code)})
+        # Domain errors name fields, never values; a ValueError's text is not trusted to.
+        reason = exc.detail if isinstance(exc, OllyError) else "the member's data could not be read"
+        _refuse_enrollment(uow, change, origin, result, str(code), reason)
         return
     if outcome.error_code is not None:
-        keep_pending(uow, "834", "FAILED_ENROLLMENT", change, origin)
-        result.enrollment_failures.append({"segment": origin.segment_number, "code": outcome.error_code})
+        _refuse_enrollment(uow, change, origin, result, outcome.error_code, outcome.reason)
         return
     if outcome.action == "PENDING":
         result.created.append(Created("pending_enrollment", "", origin.set_control_number, origin.segment_number))
@@ -703,6 +705,24 @@ def _apply_enrollment(
         )
     if outcome.party_id is not None:
         result.created.append(Created("party", str(outcome.party_id), origin.set_control_number, origin.segment_number))
+
+
+def _refuse_enrollment(
+    uow: UnitOfWork,
+    change: EnrollmentChange,
+    origin: EdiOrigin,
+    result: IngestResult,
+    code: str,
+    reason: str | None,
+) -> None:
+    """Keep a refused 834 member (``FAILED_ENROLLMENT``) with the code and reason of the refusal; the
+    file's summary lists them (``enrollmentFailures``) once the file is dispatched."""
+    row = keep_pending(uow, "834", "FAILED_ENROLLMENT", change, origin)
+    row.content = {**row.content, "refusal": {"code": code, "reason": reason}}
+    failure: dict[str, Any] = {"segment": origin.segment_number, "code": code}
+    if reason:
+        failure["reason"] = reason
+    result.enrollment_failures.append(failure)
 
 
 def _reply_envelope(

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from olly.platform.db import UnitOfWork
+from olly.policy_admin import service as _service
 from olly.policy_admin.repository import PolicyAdminRepository
+from olly.policy_admin.schemas import Address, IndividualUpdate
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +36,21 @@ def find_people(uow: UnitOfWork, *, family_name: str, birth_date: date) -> list[
     """Exact match on family name (case-insensitive) and date of birth, through blind indexes."""
     parties = PolicyAdminRepository(uow).parties_by_family_name_and_birth_date(family_name, birth_date)
     return [PersonSummary(p.id, p.display_name, p.birth_date) for p in parties]
+
+
+def update_individual(
+    uow: UnitOfWork,
+    party_id: uuid.UUID,
+    *,
+    given_name: str | None = None,
+    family_name: str | None = None,
+    birth_date: date | None = None,
+    address: Address | None = None,
+) -> tuple[str, ...]:
+    """Change a person's identifying data (only what is given); the names of the fields that changed.
+    Raises ``NotFound`` for an unknown person and ``ValidationFailed`` for bad values."""
+    return _service.update_individual(
+        uow,
+        party_id,
+        IndividualUpdate(given_name=given_name, family_name=family_name, birth_date=birth_date, address=address),
+    )
