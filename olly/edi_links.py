@@ -34,7 +34,14 @@ from olly.edi import public as edi_public
 from olly.edi.claims import ClaimProblem, ClaimSubmission
 from olly.edi.codes import TransactionKind
 from olly.edi.eligibility import Benefit, EligibilityAnswer, EligibilityInquiry, coverage_benefits
-from olly.edi.enrollment import EnrollmentChange, Maintenance
+from olly.edi.enrollment import (
+    COVERAGE_LEVELS,
+    EnrollmentChange,
+    EnrollmentFile,
+    EnrollmentMember,
+    Maintenance,
+    MemberCoverage,
+)
 from olly.edi.ports import (
     AWAITING_ENROLLMENT,
     EdiOrigin,
@@ -813,6 +820,79 @@ class RemittanceAdapter:
         return Payment(method, payment.trace_number, payment.paid_on)
 
 
+#: Olly's relationship → INS02 of a written 834.
+INS02_OF = {"SELF": "18", "SPOUSE": "01", "DOMESTIC_PARTNER": "53", "CHILD": "19"}  # others: G8 other relative
+
+
+class MembersAdapter:
+    """``EnrollmentSource``: everyone covered under an employer partner's group account on the as-of
+    date or later, from ``enrollment.public.coverage_facts`` and ``policy_admin.public.individual``;
+    one INS per person (subscriber first), one HD per coverage span (a plan change is two)."""
+
+    def snapshot(self, uow: UnitOfWork, partner: PartnerInfo, as_of: date) -> EnrollmentFile | None:
+        if partner.group_account_id is None:
+            return None
+        account = people.account(uow, partner.group_account_id)
+        if account is None:
+            return None
+        settings = uow.session.info["database"].settings
+        repo = EnrollmentRepository(uow)
+        members: list[EnrollmentMember] = []
+        for policy_id in sorted(enrollment_public.policies_of_account(uow, account.account_id)):
+            policy = repo.policy(policy_id)
+            if policy is None or policy.status not in {"ACTIVE", "TERMINATED"}:
+                continue
+            facts = [
+                f for f in enrollment_public.coverage_facts(uow, policy_id) if f.valid_to is None or f.valid_to >= as_of
+            ]
+            order = sorted({f.party_id for f in facts}, key=lambda p: (p != policy.subscriber_party_id, str(p)))
+            for party_id in order:
+                spans = sorted((f for f in facts if f.party_id == party_id), key=lambda f: f.valid_from)
+                person = people.individual(uow, party_id)
+                if person is None:
+                    continue
+                address = person.address or {}
+                lines = tuple(x for x in (address.get("line1"), address.get("line2")) if x)
+                subscriber = party_id == policy.subscriber_party_id
+                members.append(
+                    EnrollmentMember(
+                        is_subscriber=subscriber,
+                        relationship_code=INS02_OF.get(spans[0].relationship, "G8"),
+                        subscriber_id=policy.subscriber_external_id or spans[0].member_number,
+                        group_policy_number=account.account_number,
+                        member_id=person.ssn,
+                        member_id_qualifier="34" if person.ssn else None,
+                        last_name=person.family_name,
+                        first_name=person.given_name,
+                        birth_date=person.birth_date,
+                        address_lines=lines,
+                        city=address.get("city", ""),
+                        state=address.get("region", ""),
+                        postal_code=address.get("postal_code", ""),
+                        employment_status="FT" if policy.status == "ACTIVE" else "TE",
+                        coverages=tuple(
+                            MemberCoverage(
+                                plan_code=f.plan_code,
+                                coverage_level=COVERAGE_LEVELS.get(f.tier_code, "EMP"),
+                                begin=f.valid_from,
+                                end=f.valid_to,
+                            )
+                            for f in spans
+                        ),
+                    )
+                )
+        return EnrollmentFile(
+            sponsor_name=account.name,
+            sponsor_id=account.account_number,
+            sponsor_qualifier="94",
+            payer_name=settings.edi_payer_name,
+            payer_id=settings.edi_payer_tax_id,
+            reference=f"{partner.code}-{as_of.strftime('%Y%m%d')}"[:50],
+            members=tuple(members),
+            as_of=as_of,
+        )
+
+
 def build_links(
     plans: enrollment.PlanCatalog,
     benefits: BenefitSource,
@@ -827,6 +907,7 @@ def build_links(
         enrollment=EnrollmentAdapter(plans),
         eligibility=EligibilityAdapter(benefits),
         remittances=RemittanceAdapter(payer, payer_bank=payer_bank, payee_banks=payee_banks),
+        members=MembersAdapter(),
     )
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from olly.edi.claims import ClaimProblem, ClaimSubmission
 from olly.edi.eligibility import EligibilityAnswer, EligibilityInquiry
-from olly.edi.enrollment import EnrollmentChange
+from olly.edi.enrollment import EnrollmentChange, EnrollmentFile
 from olly.edi.models import PendingTransaction
 from olly.edi.remittance import Remittance
 from olly.edi.status import NOT_FOUND, ClaimStatus, StatusAnswer, StatusInquiry
@@ -122,6 +122,14 @@ class RemittanceSource(Protocol):
         ...
 
 
+# -- members → 834 -------------------------------------------------------------------------------
+class EnrollmentSource(Protocol):
+    def snapshot(self, uow: UnitOfWork, partner: PartnerInfo, as_of: date) -> EnrollmentFile | None:
+        """Everyone covered under the partner's group on ``as_of`` or later (current and future
+        coverage), as an audit (030) file; ``None`` when the partner has no group to report."""
+        ...
+
+
 # -- defaults: keep what no domain takes ---------------------------------------------------------
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
@@ -219,6 +227,11 @@ class UnavailableEligibility:
         return EligibilityAnswer(inquiry, found=False, rejection_reason="42")
 
 
+class NoEnrollmentSource:
+    def snapshot(self, uow: UnitOfWork, partner: PartnerInfo, as_of: date) -> EnrollmentFile | None:
+        return None
+
+
 class NoRemittances:
     def payment_run(self, uow: UnitOfWork, run_id: str) -> Sequence[Remittance]:
         return ()
@@ -233,6 +246,7 @@ class Links:
     enrollment: EnrollmentSink = field(default_factory=PendingEnrollment)
     eligibility: EligibilityResponder = field(default_factory=UnavailableEligibility)
     remittances: RemittanceSource = field(default_factory=NoRemittances)
+    members: EnrollmentSource = field(default_factory=NoEnrollmentSource)
 
 
 def links_of(uow: UnitOfWork) -> Links:

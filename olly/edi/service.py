@@ -13,6 +13,7 @@ import os
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
@@ -22,7 +23,7 @@ from olly.edi.claim_ack import ClaimAcknowledgment, write_277ca
 from olly.edi.claims import ClaimOptions, ClaimSubmission
 from olly.edi.codes import InterchangeNote, SetError
 from olly.edi.eligibility import EligibilityAnswer, EligibilityInquiry, write_271
-from olly.edi.enrollment import EnrollmentChange
+from olly.edi.enrollment import ENROLLMENT_VERSION, EnrollmentChange, write_834
 from olly.edi.events import EdiInboundReceived, EdiOutboundGenerated
 from olly.edi.inbound import check, transactions
 from olly.edi.models import EdiFile, InterchangeReceipt, PendingTransaction, TradingPartner, TransactionSetReceipt
@@ -760,6 +761,54 @@ def _announce_outbound(uow: UnitOfWork, row: EdiFile, event_type: str, receiver_
         ),
         key=row.partner_id or row.id,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Outbound: members → 834
+# ---------------------------------------------------------------------------------------------
+def send_enrollment(uow: UnitOfWork, partner_code: str, as_of: date, links: Links | None = None) -> EdiFile:
+    """A full-file 834 (every member covered under the partner's group on ``as_of`` or later, INS03
+    030) to a registered partner: stored, in its outbox folder and announced (``EDI_834_GENERATED``)."""
+    links = links or links_of(uow)
+    partner = EdiRepository(uow).partner_by_code(partner_code)
+    if partner is None or not partner.active:
+        raise NotFound("no such active trading partner")
+    info = _info(partner)
+    assert info is not None
+    if info.group_account_id is None:
+        raise ValidationFailed(
+            [FieldError("partner", "the partner has no group account to report", "no_group_account")],
+            "the partner has no members to report",
+        )
+    enrollment_file = links.members.snapshot(uow, info, as_of)
+    if enrollment_file is None or not enrollment_file.members:
+        raise NotFound("nobody is covered under the partner's group on that date")
+    ours = _our_party(uow)
+    receiver = _partner_party(partner)
+    settings = EnvelopeSettings(ours, receiver, partner.usage, False, _delimiters(partner))
+    interchange = write_834(
+        enrollment_file,
+        settings=settings,
+        control_numbers=DatabaseControlNumbers(uow, _sequence_key(receiver)),
+        now=uow.clock.now(),
+    )
+    row = _store_outbound(
+        uow,
+        interchange,
+        kind="834",
+        partner=partner,
+        sender=ours,
+        receiver=receiver,
+        guide=ENROLLMENT_VERSION,
+        reference=f"834:{as_of.isoformat()}",
+        summary={
+            "asOf": as_of.isoformat(),
+            "members": len(enrollment_file.members),
+            "subscribers": sum(1 for m in enrollment_file.members if m.is_subscriber),
+        },
+    )
+    _announce_outbound(uow, row, "EDI_834_GENERATED", receiver.id)
+    return row
 
 
 # ---------------------------------------------------------------------------------------------

@@ -54,3 +54,41 @@ def update_individual(
         party_id,
         IndividualUpdate(given_name=given_name, family_name=family_name, birth_date=birth_date, address=address),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class IndividualRecord:
+    """A person's identifying data, for writing files a partner needs (e.g. an 834). PHI: never log."""
+
+    party_id: uuid.UUID
+    given_name: str
+    family_name: str
+    birth_date: date | None
+    ssn: str | None
+    address: dict[str, str] | None
+
+
+def individual(uow: UnitOfWork, party_id: uuid.UUID) -> IndividualRecord | None:
+    party = PolicyAdminRepository(uow).party(party_id)
+    if party is None or party.kind != "INDIVIDUAL":
+        return None
+    return IndividualRecord(
+        party.id,
+        party.given_name or "",
+        party.family_name or "",
+        party.birth_date,
+        party.ssn,
+        {k: str(v) for k, v in party.address.items() if v is not None} if party.address else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSummary:
+    account_id: uuid.UUID
+    account_number: str
+    name: str
+
+
+def account(uow: UnitOfWork, account_id: uuid.UUID) -> AccountSummary | None:
+    found = PolicyAdminRepository(uow).account(account_id)
+    return AccountSummary(found.id, found.account_number, found.name) if found is not None else None
