@@ -76,3 +76,17 @@ class PaymentCompleted(EventPayload):
     amount: Amount
     currency: Currency = "USD"
     completed_at: datetime
+
+
+class PaymentRunCompleted(EventPayload):
+    """A claim payment run completed: every payment of the run is made (the EDI gateway writes the 835s)."""
+
+    TOPIC: ClassVar[str] = "billing.payment.completed"
+
+    event_type: Literal["PAYMENT_RUN_COMPLETED"] = "PAYMENT_RUN_COMPLETED"
+    payment_run_id: uuid.UUID
+    run_date: date
+    payment_count: int
+    """Payments made by the run (one per payee and currency)."""
+    claim_count: int
+    completed_at: datetime

@@ -15,7 +15,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from olly.billing import rules
-from olly.billing.events import InvoiceGenerated, PaymentCompleted, PaymentMissed, PaymentReceived
+from olly.billing.events import (
+    InvoiceGenerated,
+    PaymentCompleted,
+    PaymentMissed,
+    PaymentReceived,
+    PaymentRunCompleted,
+)
 from olly.billing.models import (
     BillingAccount,
     BillingRun,
@@ -1006,7 +1012,23 @@ def run_claim_payments(uow: UnitOfWork) -> PaymentRun:
         run.payment_count += 1
         run.claim_count += len(claims)
         run.total_minor += amount
+    _announce_run(uow, run)
     return run
+
+
+def _announce_run(uow: UnitOfWork, run: PaymentRun) -> None:
+    """``PAYMENT_RUN_COMPLETED`` once the run's payments are made (the 835s are written from it)."""
+    if run.payment_count:
+        uow.publish(
+            PaymentRunCompleted(
+                payment_run_id=run.id,
+                run_date=run.run_date,
+                payment_count=run.payment_count,
+                claim_count=run.claim_count,
+                completed_at=uow.clock.now(),
+            ),
+            key=run.id,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
