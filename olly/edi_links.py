@@ -659,7 +659,15 @@ class ClaimStatusAdapter:
 #: A payment's method in billing → the 835's BPR04.
 METHODS = {"ACH": "ACH", "CHECK": "CHK"}
 
-BankAccounts = Callable[[UnitOfWork, uuid.UUID], tuple[str, str] | None]
+BankAccounts = Callable[[UnitOfWork, uuid.UUID], "tuple[str, str] | billing.PayeeBank | None"]
+"""A payee's bank: (routing, account) or billing's ``PayeeBank`` (with its account type)."""
+
+
+def billing_bank_accounts(uow: UnitOfWork, payee_id: uuid.UUID) -> billing.PayeeBank | None:
+    """The default payee bank lookup: billing's ``payee_bank_accounts``."""
+    return billing.payee_bank_account(uow, payee_id)
+
+
 """(routing, account) of a payee by its id, for an ACH 835; None when unknown."""
 
 
@@ -729,8 +737,9 @@ class RemittanceAdapter:
     CLP when the claim replaced or voided an earlier one), SVC and CAS per line. If the claims'
     CLP04 do not add up to what billing paid, the difference is a PLB (FB, the run id) so the 835
     states the payment made. Member payees (reimbursements) get no 835: they are told by their EOB.
-    Without both banks' numbers an EFT is announced as notification only (BPR01 H, BPR04 NON) with
-    its trace number in TRN02."""
+    An EFT names both banks (the payer's from ``OLLY_EDI_PAYER_BANK``, the payee's from billing's
+    payee bank accounts); without them it is written as a cheque advice (BPR04 CHK) with the EFT
+    trace in TRN02."""
 
     def __init__(
         self,
@@ -805,9 +814,16 @@ class RemittanceAdapter:
     def _payment(self, uow: UnitOfWork, payment: billing.PayeePayment, payer_bank: tuple[str, str] | None) -> Payment:
         method = METHODS.get(payment.method, "CHK")
         if method == "ACH":
-            payee_bank = self.payee_banks(uow, payment.payee_id) if self.payee_banks else None
+            found = self.payee_banks(uow, payment.payee_id) if self.payee_banks else None
+            payee_bank = (
+                (found.routing_number, found.account_number, found.account_type)
+                if isinstance(found, billing.PayeeBank)
+                else ((found[0], found[1], "DA") if found else None)
+            )
             if payer_bank is None or payee_bank is None:
-                return Payment("NON", payment.trace_number, payment.paid_on)
+                # Without both banks an 835 cannot describe the EFT: it goes out as a cheque advice
+                # (BPR04 CHK) with the EFT trace in TRN02, which every reader can post.
+                return Payment("CHK", payment.trace_number, payment.paid_on)
             return Payment(
                 "ACH",
                 payment.trace_number,
@@ -816,6 +832,7 @@ class RemittanceAdapter:
                 sender_account=payer_bank[1],
                 receiver_routing=payee_bank[0],
                 receiver_account=payee_bank[1],
+                receiver_account_type=payee_bank[2],
             )
         return Payment(method, payment.trace_number, payment.paid_on)
 
@@ -906,7 +923,7 @@ def build_links(
         status=ClaimStatusAdapter(),
         enrollment=EnrollmentAdapter(plans),
         eligibility=EligibilityAdapter(benefits),
-        remittances=RemittanceAdapter(payer, payer_bank=payer_bank, payee_banks=payee_banks),
+        remittances=RemittanceAdapter(payer, payer_bank=payer_bank, payee_banks=payee_banks or billing_bank_accounts),
         members=MembersAdapter(),
     )
 

@@ -12,10 +12,10 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
-from olly.billing import service
+from olly.billing import bank_accounts, service
 from olly.billing.repository import BillingRepository
 from olly.platform.db import UnitOfWork
 
@@ -145,3 +145,18 @@ def claim_payment(uow: UnitOfWork, claim_id: uuid.UUID) -> ClaimPaymentView | No
     return ClaimPaymentView(
         claim_id, payable.amount_minor, payable.currency, payment.paid_on, payment.method, payment.trace_number
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PayeeBank:
+    """A payee's bank for an EFT: ABA routing number, account number, DA checking / SG savings."""
+
+    routing_number: str = field(repr=False)
+    account_number: str = field(repr=False)
+    account_type: str = "DA"
+
+
+def payee_bank_account(uow: UnitOfWork, payee_id: uuid.UUID) -> PayeeBank | None:
+    """The bank account a provider's EFTs go to, if billing has one (the 835's BPR13–BPR15)."""
+    row = bank_accounts.payee_bank(uow, payee_id)
+    return PayeeBank(row.routing_number, row.account_number, row.account_type) if row is not None else None
