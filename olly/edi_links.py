@@ -841,12 +841,29 @@ class RemittanceAdapter:
 INS02_OF = {"SELF": "18", "SPOUSE": "01", "DOMESTIC_PARTNER": "53", "CHILD": "19"}  # others: G8 other relative
 
 
-class MembersAdapter:
-    """``EnrollmentSource``: everyone covered under an employer partner's group account on the as-of
-    date or later, from ``enrollment.public.coverage_facts`` and ``policy_admin.public.individual``;
-    one INS per person (subscriber first), one HD per coverage span (a plan change is two)."""
+#: Enrollment's transaction → (INS03/HD01 maintenance type, INS04 reason) of a change file.
+CHANGE_CODES = {
+    "NEW": (Maintenance.ADDITION.value, "28"),  # initial enrollment
+    "ADD_DEPENDENT": (Maintenance.ADDITION.value, "28"),
+    "REMOVE_DEPENDENT": (Maintenance.TERMINATION.value, "07"),  # termination of benefits
+    "TERMINATION": (Maintenance.TERMINATION.value, "07"),
+    "PLAN_CHANGE": (Maintenance.CHANGE.value, "AI"),  # no reason given
+    "REINSTATEMENT": (Maintenance.REINSTATEMENT.value, "41"),  # re-enrollment
+}
 
-    def snapshot(self, uow: UnitOfWork, partner: PartnerInfo, as_of: date) -> EnrollmentFile | None:
+
+class MembersAdapter:
+    """``EnrollmentSource`` over ``enrollment.public.coverage_facts`` and ``policy_admin.public.individual``.
+
+    A full file: everyone covered under an employer partner's group account on the as-of date or
+    later, one INS per person (subscriber first, INS03 030), one HD per coverage span (a plan change
+    is two). A change file (``since``): one INS per person touched by each enrollment transaction
+    recorded from ``since`` to ``as_of``, in the order recorded, with the maintenance type of the
+    transaction (``CHANGE_CODES``) and the person's coverage spans as now known."""
+
+    def snapshot(
+        self, uow: UnitOfWork, partner: PartnerInfo, as_of: date, since: date | None = None
+    ) -> EnrollmentFile | None:
         if partner.group_account_id is None:
             return None
         account = people.account(uow, partner.group_account_id)
@@ -859,45 +876,31 @@ class MembersAdapter:
             policy = repo.policy(policy_id)
             if policy is None or policy.status not in {"ACTIVE", "TERMINATED"}:
                 continue
-            facts = [
-                f for f in enrollment_public.coverage_facts(uow, policy_id) if f.valid_to is None or f.valid_to >= as_of
-            ]
-            order = sorted({f.party_id for f in facts}, key=lambda p: (p != policy.subscriber_party_id, str(p)))
-            for party_id in order:
-                spans = sorted((f for f in facts if f.party_id == party_id), key=lambda f: f.valid_from)
-                person = people.individual(uow, party_id)
-                if person is None:
+            facts = enrollment_public.coverage_facts(uow, policy_id)
+            if since is None:
+                current = [f for f in facts if f.valid_to is None or f.valid_to >= as_of]
+                order = sorted({f.party_id for f in current}, key=lambda p: (p != policy.subscriber_party_id, str(p)))
+                members += [
+                    m for p in order if (m := self._member(uow, policy, account.account_number, p, current)) is not None
+                ]
+                continue
+            everyone = sorted({f.party_id for f in facts}, key=lambda p: (p != policy.subscriber_party_id, str(p)))
+            added: set[uuid.UUID] = set()  # one 021 per person (a NEW names the dependents added with it)
+            for transaction in repo.transactions(policy_id):
+                recorded = transaction.recorded_at.date()
+                codes = CHANGE_CODES.get(transaction.transaction_type)
+                if codes is None or not since <= recorded <= as_of:
                     continue
-                address = person.address or {}
-                lines = tuple(x for x in (address.get("line1"), address.get("line2")) if x)
-                subscriber = party_id == policy.subscriber_party_id
-                members.append(
-                    EnrollmentMember(
-                        is_subscriber=subscriber,
-                        relationship_code=INS02_OF.get(spans[0].relationship, "G8"),
-                        subscriber_id=policy.subscriber_external_id or spans[0].member_number,
-                        group_policy_number=account.account_number,
-                        member_id=person.ssn,
-                        member_id_qualifier="34" if person.ssn else None,
-                        last_name=person.family_name,
-                        first_name=person.given_name,
-                        birth_date=person.birth_date,
-                        address_lines=lines,
-                        city=address.get("city", ""),
-                        state=address.get("region", ""),
-                        postal_code=address.get("postal_code", ""),
-                        employment_status="FT" if policy.status == "ACTIVE" else "TE",
-                        coverages=tuple(
-                            MemberCoverage(
-                                plan_code=f.plan_code,
-                                coverage_level=COVERAGE_LEVELS.get(f.tier_code, "EMP"),
-                                begin=f.valid_from,
-                                end=f.valid_to,
-                            )
-                            for f in spans
-                        ),
-                    )
-                )
+                named = transaction.detail.get("partyId")
+                touched = [uuid.UUID(named)] if named else everyone
+                for party_id in touched:
+                    if codes[0] == Maintenance.ADDITION.value:
+                        if party_id in added:
+                            continue
+                        added.add(party_id)
+                    member = self._member(uow, policy, account.account_number, party_id, facts, codes)
+                    if member is not None:
+                        members.append(member)
         return EnrollmentFile(
             sponsor_name=account.name,
             sponsor_id=account.account_number,
@@ -907,6 +910,51 @@ class MembersAdapter:
             reference=f"{partner.code}-{as_of.strftime('%Y%m%d')}"[:50],
             members=tuple(members),
             as_of=as_of,
+            full_file=since is None,
+        )
+
+    @staticmethod
+    def _member(
+        uow: UnitOfWork,
+        policy: Policy,
+        group_number: str,
+        party_id: uuid.UUID,
+        facts: Sequence[enrollment_public.CoverageFact],
+        codes: tuple[str, str] = (Maintenance.AUDIT.value, "XN"),
+    ) -> EnrollmentMember | None:
+        spans = sorted((f for f in facts if f.party_id == party_id), key=lambda f: f.valid_from)
+        person = people.individual(uow, party_id)
+        if person is None or not spans:
+            return None
+        address = person.address or {}
+        subscriber = party_id == policy.subscriber_party_id
+        return EnrollmentMember(
+            is_subscriber=subscriber,
+            relationship_code=INS02_OF.get(spans[0].relationship, "G8"),
+            subscriber_id=policy.subscriber_external_id or spans[0].member_number,
+            maintenance=codes[0],
+            maintenance_reason=codes[1],
+            group_policy_number=group_number,
+            member_id=person.ssn,
+            member_id_qualifier="34" if person.ssn else None,
+            last_name=person.family_name,
+            first_name=person.given_name,
+            birth_date=person.birth_date,
+            address_lines=tuple(x for x in (address.get("line1"), address.get("line2")) if x),
+            city=address.get("city", ""),
+            state=address.get("region", ""),
+            postal_code=address.get("postal_code", ""),
+            employment_status="FT" if policy.status == "ACTIVE" else "TE",
+            coverages=tuple(
+                MemberCoverage(
+                    plan_code=f.plan_code,
+                    coverage_level=COVERAGE_LEVELS.get(f.tier_code, "EMP"),
+                    begin=f.valid_from,
+                    end=f.valid_to,
+                    maintenance=codes[0],
+                )
+                for f in spans
+            ),
         )
 
 

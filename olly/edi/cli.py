@@ -373,21 +373,25 @@ def enrollment(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="YYYY-MM-DD: members covered on that day or later (default today)")
     ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="YYYY-MM-DD: only the changes recorded since that day")
+    ] = None,
 ) -> None:
-    """Write a full-file 834 (every member of the partner's group, INS03 030) into its outbox."""
+    """Write an 834 into the partner's outbox: the whole group (INS03 030), or the changes since a day."""
     from datetime import date
 
     from olly.edi import service
 
     try:
         day = date.fromisoformat(as_of) if as_of else None
+        first = date.fromisoformat(since) if since else None
     except ValueError:
-        err.print("--as-of must be a date, YYYY-MM-DD", markup=False, highlight=False)
+        err.print("--as-of and --since must be dates, YYYY-MM-DD", markup=False, highlight=False)
         raise typer.Exit(2) from None
     with _platform() as platform:
         try:
             with platform.db.unit_of_work(platform.settings.default_tenant_id) as uow:
-                row = service.send_enrollment(uow, partner, day or uow.clock.today())
+                row = service.send_enrollment(uow, partner, day or uow.clock.today(), since=first)
                 out.print(
                     f"834 {row.id} to {row.receiver}: {row.summary.get('members')} member(s), "
                     f"{row.summary.get('subscribers')} subscriber(s), as of {row.summary.get('asOf')}",

@@ -124,9 +124,12 @@ class RemittanceSource(Protocol):
 
 # -- members → 834 -------------------------------------------------------------------------------
 class EnrollmentSource(Protocol):
-    def snapshot(self, uow: UnitOfWork, partner: PartnerInfo, as_of: date) -> EnrollmentFile | None:
+    def snapshot(
+        self, uow: UnitOfWork, partner: PartnerInfo, as_of: date, since: date | None = None
+    ) -> EnrollmentFile | None:
         """Everyone covered under the partner's group on ``as_of`` or later (current and future
-        coverage), as an audit (030) file; ``None`` when the partner has no group to report."""
+        coverage), as an audit (030) file; with ``since``, the members changed from that day to
+        ``as_of`` with their own maintenance types (BGN08 2). ``None`` when the partner has no group."""
         ...
 
 
@@ -228,7 +231,9 @@ class UnavailableEligibility:
 
 
 class NoEnrollmentSource:
-    def snapshot(self, uow: UnitOfWork, partner: PartnerInfo, as_of: date) -> EnrollmentFile | None:
+    def snapshot(
+        self, uow: UnitOfWork, partner: PartnerInfo, as_of: date, since: date | None = None
+    ) -> EnrollmentFile | None:
         return None
 
 

@@ -766,9 +766,14 @@ def _announce_outbound(uow: UnitOfWork, row: EdiFile, event_type: str, receiver_
 # ---------------------------------------------------------------------------------------------
 # Outbound: members → 834
 # ---------------------------------------------------------------------------------------------
-def send_enrollment(uow: UnitOfWork, partner_code: str, as_of: date, links: Links | None = None) -> EdiFile:
-    """A full-file 834 (every member covered under the partner's group on ``as_of`` or later, INS03
-    030) to a registered partner: stored, in its outbox folder and announced (``EDI_834_GENERATED``)."""
+def send_enrollment(
+    uow: UnitOfWork, partner_code: str, as_of: date, links: Links | None = None, *, since: date | None = None
+) -> EdiFile:
+    """An 834 to a registered partner: stored, in its outbox folder and announced
+    (``EDI_834_GENERATED``). A full file (every member covered under the partner's group on ``as_of``
+    or later, INS03 030), or with ``since`` the changes recorded from that day to ``as_of``."""
+    if since is not None and since > as_of:
+        raise ValidationFailed([FieldError("since", "must not be after the as-of date", "since_after_as_of")])
     links = links or links_of(uow)
     partner = EdiRepository(uow).partner_by_code(partner_code)
     if partner is None or not partner.active:
@@ -780,8 +785,10 @@ def send_enrollment(uow: UnitOfWork, partner_code: str, as_of: date, links: Link
             [FieldError("partner", "the partner has no group account to report", "no_group_account")],
             "the partner has no members to report",
         )
-    enrollment_file = links.members.snapshot(uow, info, as_of)
+    enrollment_file = links.members.snapshot(uow, info, as_of, since)
     if enrollment_file is None or not enrollment_file.members:
+        if since is not None:
+            raise NotFound("no member of the partner's group changed in that period")
         raise NotFound("nobody is covered under the partner's group on that date")
     ours = _our_party(uow)
     receiver = _partner_party(partner)
@@ -800,9 +807,10 @@ def send_enrollment(uow: UnitOfWork, partner_code: str, as_of: date, links: Link
         sender=ours,
         receiver=receiver,
         guide=ENROLLMENT_VERSION,
-        reference=f"834:{as_of.isoformat()}",
+        reference=f"834:{since.isoformat() + '..' if since else ''}{as_of.isoformat()}",
         summary={
             "asOf": as_of.isoformat(),
+            **({"since": since.isoformat()} if since else {}),
             "members": len(enrollment_file.members),
             "subscribers": sum(1 for m in enrollment_file.members if m.is_subscriber),
         },

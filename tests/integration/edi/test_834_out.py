@@ -4,7 +4,7 @@ back by Olly's own 834 reader, stored, in the outbox and announced (EDI_834_GENE
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -13,12 +13,13 @@ from typer.testing import CliRunner
 from olly.cli import app as cli
 from olly.edi import read_all, service
 from olly.edi.enrollment import EnrollmentChange
+from olly.kernel.clock import FixedClock
 from olly.kernel.errors import NotFound, ValidationFailed
 from olly.platform.runtime import Platform
 from olly.policy_admin.models import Account
 from tests.factories import ACCOUNT, HMO, PPO
 from tests.integration.edi.helpers import register
-from tests.integration.edi.test_834_maintenance import SUBSCRIBER_CHANGE, _family, _links
+from tests.integration.edi.test_834_maintenance import CHILD_COVERAGE_ENDS, SUBSCRIBER_CHANGE, _family, _links
 from tests.integration.edi.test_gateway import events
 from tests.integration.edi.test_links import enrollment_file
 from tests.integration.edi.test_ways_in import cli_env  # noqa: F401  (fixture)
@@ -161,4 +162,55 @@ def test_cli_writes_the_834(cli_env: Platform, tenant_id: uuid.UUID) -> None:  #
     assert written.exit_code == 0, written.output
     assert "2 member(s), 1 subscriber(s), as of 2026-03-01" in written.output
     bad = runner.invoke(cli, ["edi", "enrollment", "ACME", "--as-of", "March"])
-    assert bad.exit_code == 2 and "--as-of must be a date" in bad.output
+    assert bad.exit_code == 2 and "--as-of and --since must be dates" in bad.output
+
+
+def test_834_of_the_changes_since_a_day(platform: Platform, tenant_id: uuid.UUID, clock: FixedClock) -> None:
+    _family_with_a_plan_change(platform, tenant_id)
+    clock.set(datetime(2026, 2, 10, 9, 0, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        ended = service.ingest(uow, enrollment_file("000000003", [CHILD_COVERAGE_ENDS]), source="cli", links=_links())
+    assert ended.enrollment_failures == []
+    with platform.db.unit_of_work(tenant_id) as uow:
+        row = service.send_enrollment(uow, "ACME", date(2026, 2, 10), _links(), since=date(2026, 2, 1))
+        text = service.file_content(uow, row.id)[1].decode()
+    assert (row.reference, row.summary) == (
+        "834:2026-02-01..2026-02-10",
+        {"asOf": "2026-02-10", "since": "2026-02-01", "members": 1, "subscribers": 0},
+    )
+    assert judge(text) == []
+    lines = text.split("~\n")
+    assert lines[3] == "BGN*00*ACME-20260210*20260210*0900****2"
+    assert [line for line in lines if line.startswith(("INS", "HD", "DTP*34"))] == [
+        "INS*N*19*024*07*A",
+        f"HD*024**HLT*{PPO}*EMP",
+        "DTP*348*D8*20260201",
+        "DTP*349*D8*20260228",
+        f"HD*024**HLT*{HMO}*EMP",
+        "DTP*348*D8*20260301",
+        "DTP*349*D8*20260331",
+    ]
+    (change,) = [t for t in read_all(text.encode()).transactions if isinstance(t, EnrollmentChange)]
+    assert (change.maintenance, change.subscriber_id, change.last_name, change.first_name) == (
+        "024",
+        "E100",
+        "NGUYEN",
+        "KIM",
+    )
+    # from the start: the family's additions (once each), the plan change, then the child's end
+    with platform.db.unit_of_work(tenant_id) as uow:
+        everything = service.send_enrollment(uow, "ACME", date(2026, 2, 10), _links(), since=date(2026, 1, 1))
+        full = service.file_content(uow, everything.id)[1].decode()
+    assert judge(full) == []
+    assert [line for line in full.split("~\n") if line.startswith("INS")] == [
+        "INS*Y*18*021*28*A***FT",
+        "INS*N*19*021*28*A",
+        "INS*Y*18*001*AI*A***FT",
+        "INS*N*19*001*AI*A",
+        "INS*N*19*024*07*A",
+    ]
+    with platform.db.unit_of_work(tenant_id) as uow:
+        with pytest.raises(NotFound, match="no member of the partner's group changed"):
+            service.send_enrollment(uow, "ACME", date(2026, 2, 9), _links(), since=date(2026, 2, 1))
+        with pytest.raises(ValidationFailed):
+            service.send_enrollment(uow, "ACME", date(2026, 2, 10), _links(), since=date(2026, 3, 1))
