@@ -14,6 +14,7 @@ from sqlalchemy import select
 from olly.billing.models import PayeeBankAccount
 from olly.kernel.errors import FieldError, NotFound, ValidationFailed
 from olly.kernel.ids import uuid7
+from olly.platform.audit import AuditRecord, AuditTrail
 from olly.platform.db import UnitOfWork
 
 ACCOUNT_TYPES = frozenset({"DA", "SG"})
@@ -44,10 +45,33 @@ def _row(uow: UnitOfWork, payee_id: uuid.UUID) -> PayeeBankAccount | None:
     return uow.session.scalars(select(PayeeBankAccount).where(PayeeBankAccount.payee_id == payee_id)).first()
 
 
+def _audit(uow: UnitOfWork, action: str, payee_id: uuid.UUID, actor: str) -> None:
+    """Who changed where a payee's money goes, in the audit trail, in the same transaction (no numbers)."""
+    AuditTrail(uow.session.info["database"]).append(
+        uow.session.connection(),
+        [
+            AuditRecord(
+                subject=actor,
+                role="operator",
+                action=action,
+                resource_type="payee_bank_account",
+                resource_id=str(payee_id),
+                tenant_id=uow.tenant_id,
+            )
+        ],
+    )
+
+
 def set_payee_bank(
-    uow: UnitOfWork, payee_id: uuid.UUID, *, routing_number: str, account_number: str, account_type: str = "DA"
+    uow: UnitOfWork,
+    payee_id: uuid.UUID,
+    *,
+    routing_number: str,
+    account_number: str,
+    account_type: str = "DA",
+    actor: str = "cli",
 ) -> PayeeBankAccount:
-    """Record (or replace) a payee's bank account; refuses bad numbers before writing anything."""
+    """Record (or replace) a payee's bank account, audited; refuses bad numbers before writing anything."""
     routing, account = routing_number.strip(), account_number.strip().replace(" ", "")
     _check(routing, account, account_type)
     now = uow.clock.now()
@@ -57,6 +81,7 @@ def set_payee_bank(
         uow.session.add(row)
     row.routing_number, row.account_number, row.account_type, row.updated_at = routing, account, account_type, now
     uow.flush()
+    _audit(uow, "payee_bank.write", payee_id, actor)
     return row
 
 
@@ -64,12 +89,13 @@ def payee_bank(uow: UnitOfWork, payee_id: uuid.UUID) -> PayeeBankAccount | None:
     return _row(uow, payee_id)
 
 
-def remove_payee_bank(uow: UnitOfWork, payee_id: uuid.UUID) -> None:
+def remove_payee_bank(uow: UnitOfWork, payee_id: uuid.UUID, *, actor: str = "cli") -> None:
     row = _row(uow, payee_id)
     if row is None:
         raise NotFound("this payee has no bank account")
     uow.session.delete(row)
     uow.flush()
+    _audit(uow, "payee_bank.delete", payee_id, actor)
 
 
 def masked(number: str) -> str:

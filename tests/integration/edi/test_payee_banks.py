@@ -17,6 +17,8 @@ from olly.cli import app as cli
 from olly.edi import service
 from olly.eligibility.plan_benefits import PlanBenefitSource
 from olly.enrollment.plan_catalog import PlansCatalog
+from olly.platform.audit import AuditEvent
+from olly.platform.db import table_of
 from olly.platform.runtime import Platform
 from tests.integration.claims.support import NPI_IN, drain
 from tests.integration.edi.helpers import register, segments
@@ -114,6 +116,18 @@ def test_cli_manages_payee_bank_accounts(cli_env: Platform, tenant_id: uuid.UUID
     gone = runner.invoke(cli, ["billing", "payee-bank", "show", str(clinic)])
     assert gone.exit_code == 1 and "cheque advices (CHK)" in gone.output
     assert runner.invoke(cli, ["billing", "payee-bank", "show", "not-an-id"]).exit_code == 2
+    events = table_of(AuditEvent)
+    with cli_env.db.connect() as connection:
+        rows = connection.execute(
+            select(events.c.subject, events.c.action, events.c.resource_id, events.c.detail)
+            .where(events.c.resource_type == "payee_bank_account")
+            .order_by(events.c.seq)
+        ).all()
+    assert [tuple(r[:3]) for r in rows] == [
+        ("cli", "payee_bank.write", str(clinic)),
+        ("cli", "payee_bank.delete", str(clinic)),
+    ]
+    assert ACCOUNT not in str([r[3] for r in rows])
 
 
 def test_routing_numbers_are_checked() -> None:
