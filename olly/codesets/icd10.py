@@ -12,6 +12,7 @@ apart (a code retired in an earlier fiscal year is judged by the current list).
 from __future__ import annotations
 
 import re
+import threading
 import warnings
 from dataclasses import dataclass
 from datetime import date
@@ -98,8 +99,18 @@ def _library() -> Any:
     return simple_icd_10_cm
 
 
-@cache
+_LOADING: Final = threading.Lock()
+
+
 def _tables() -> _Icd10Tables:
+    # One thread builds the tables; a concurrent caller (the app warms the code sets in a background
+    # thread while the first claim may already be adjudicated) waits for them instead of racing.
+    with _LOADING:
+        return _build_tables()
+
+
+@cache
+def _build_tables() -> _Icd10Tables:
     library = _library()
     valid: set[str] = set()
     billable: set[str] = set()
