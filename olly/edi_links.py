@@ -34,7 +34,14 @@ from olly.edi import public as edi_public
 from olly.edi.claims import ClaimProblem, ClaimSubmission
 from olly.edi.codes import TransactionKind
 from olly.edi.eligibility import Benefit, EligibilityAnswer, EligibilityInquiry, coverage_benefits
-from olly.edi.enrollment import EnrollmentChange, Maintenance
+from olly.edi.enrollment import (
+    COVERAGE_LEVELS,
+    EnrollmentChange,
+    EnrollmentFile,
+    EnrollmentMember,
+    Maintenance,
+    MemberCoverage,
+)
 from olly.edi.ports import (
     AWAITING_ENROLLMENT,
     EdiOrigin,
@@ -59,15 +66,16 @@ from olly.eligibility import service as eligibility
 from olly.eligibility.service import BenefitSource
 from olly.enrollment import public as enrollment_public
 from olly.enrollment import service as enrollment
+from olly.enrollment.models import Policy
 from olly.enrollment.repository import EnrollmentRepository
 from olly.enrollment.rules import Market, QualifyingEvent, Relationship, TerminationReason
-from olly.enrollment.schemas import DependentAdd, DependentRemove, EnrollmentCreate, Termination
+from olly.enrollment.schemas import DependentAdd, DependentRemove, EnrollmentCreate, PlanChange, Termination
 from olly.kernel.errors import Conflict, FieldError, ValidationFailed
 from olly.kernel.money import Money
 from olly.platform.db import Database, UnitOfWork
 from olly.policy_admin import public as people
 from olly.policy_admin import service as policy_admin
-from olly.policy_admin.schemas import IndividualCreate
+from olly.policy_admin.schemas import Address, IndividualCreate
 from olly.provider import public as providers
 
 #: INS02 → Olly's relationship of a dependent.
@@ -147,7 +155,7 @@ class EnrollmentAdapter:
         self, uow: UnitOfWork, change: EnrollmentChange, origin: EdiOrigin, partner: PartnerInfo | None
     ) -> EnrollmentOutcome:
         if partner is None or partner.group_account_id is None:
-            return EnrollmentOutcome(False, "IGNORED", error_code="partner_has_no_group_account")
+            return _refused("partner_has_no_group_account")
         account_id = partner.group_account_id
         repo = EnrollmentRepository(uow)
         policy = repo.policy_for_employee(account_id, change.subscriber_id) if change.subscriber_id else None
@@ -156,7 +164,7 @@ class EnrollmentAdapter:
             party_id = _find_person(uow, change) or policy_admin.register_individual(uow, _person(change)).id
             effective = _begin(change)
             if effective is None:
-                return EnrollmentOutcome(False, "IGNORED", error_code="no_effective_date")
+                return _refused("no_effective_date")
             event = ADD_REASONS.get(change.maintenance_reason, QualifyingEvent.OPEN_ENROLLMENT)
             event_date = change.maintenance_effective or effective
             if change.is_subscriber:
@@ -164,7 +172,7 @@ class EnrollmentAdapter:
                     return EnrollmentOutcome(True, "ALREADY_ENROLLED", policy.id, policy.subscriber_party_id)
                 plan = next((c.plan_description.strip() for c in change.coverages if c.plan_description.strip()), "")
                 if not plan:
-                    return EnrollmentOutcome(False, "IGNORED", error_code="no_plan_code")
+                    return _refused("no_plan_code")
                 created = enrollment.enroll(
                     uow,
                     EnrollmentCreate(
@@ -181,10 +189,10 @@ class EnrollmentAdapter:
                 created.subscriber_external_id = change.subscriber_id
                 return EnrollmentOutcome(True, "ENROLLED", created.id, party_id)
             if policy is None:
-                return EnrollmentOutcome(False, "IGNORED", error_code="unknown_subscriber")
+                return _refused("unknown_subscriber")
             relationship = RELATIONSHIPS.get(change.relationship_code)
             if relationship is None:
-                return EnrollmentOutcome(False, "IGNORED", error_code="unsupported_relationship")
+                return _refused("unsupported_relationship")
             enrollment.add_dependent(
                 uow,
                 policy.id,
@@ -198,21 +206,127 @@ class EnrollmentAdapter:
             return EnrollmentOutcome(True, "DEPENDENT_ADDED", policy.id, party_id)
         if kind is Maintenance.TERMINATION:
             if policy is None:
-                return EnrollmentOutcome(False, "IGNORED", error_code="unknown_subscriber")
+                return _refused("unknown_subscriber")
             reason = TERMINATION_REASONS.get(change.maintenance_reason, TerminationReason.EMPLOYMENT_ENDED)
             if change.is_subscriber:
                 enrollment.terminate(uow, policy.id, Termination(reason=reason, termination_date=_end(change)))
                 return EnrollmentOutcome(True, "TERMINATED", policy.id, policy.subscriber_party_id)
             dependent_id = _find_person(uow, change)
             if dependent_id is None:
-                return EnrollmentOutcome(False, "IGNORED", error_code="unknown_dependent")
+                return _refused("unknown_dependent")
             enrollment.remove_dependent(
                 uow, policy.id, DependentRemove(party_id=dependent_id, reason=reason, termination_date=_end(change))
             )
             return EnrollmentOutcome(True, "DEPENDENT_REMOVED", policy.id, dependent_id)
-        # Changes, reinstatements and audit records need a person's judgement for now: keep them.
+        if kind is Maintenance.CHANGE:
+            return self._change(uow, change, policy)
+        if kind is Maintenance.REINSTATEMENT:
+            return _reinstate(uow, change, policy)
+        # Audit records (030) state what should be in force: comparing a full file needs a person.
         keep_pending(uow, "834", AWAITING_ENROLLMENT, change, origin)
         return EnrollmentOutcome(False, "PENDING", policy.id if policy else None)
+
+    def _change(self, uow: UnitOfWork, change: EnrollmentChange, policy: Policy | None) -> EnrollmentOutcome:
+        """INS 001: the member's name, birth date and address as sent; a plan change on the subscriber's
+        HD (an HD 001/021 naming another plan); an HD 024 ends the member's coverage."""
+        if policy is None:
+            return _refused("unknown_subscriber")
+        party_id = policy.subscriber_party_id if change.is_subscriber else _find_dependent(uow, change, policy)
+        if party_id is None:
+            return _refused("unknown_dependent")
+        ended = [c for c in change.coverages if c.maintenance == Maintenance.TERMINATION.value]
+        wanted = [
+            c
+            for c in change.coverages
+            if c.maintenance in {Maintenance.CHANGE.value, Maintenance.ADDITION.value} and c.plan_description.strip()
+        ]
+        if ended and not wanted:
+            reason = TERMINATION_REASONS.get(change.maintenance_reason, TerminationReason.EMPLOYMENT_ENDED)
+            if change.is_subscriber:
+                enrollment.terminate(uow, policy.id, Termination(reason=reason, termination_date=_end(change)))
+                return EnrollmentOutcome(True, "TERMINATED", policy.id, party_id)
+            enrollment.remove_dependent(
+                uow, policy.id, DependentRemove(party_id=party_id, reason=reason, termination_date=_end(change))
+            )
+            return EnrollmentOutcome(True, "DEPENDENT_REMOVED", policy.id, party_id)
+        try:
+            changed = list(_update_person(uow, party_id, change))
+        except ValidationError:
+            return _refused("bad_identifying_data")
+        if wanted:
+            plan = wanted[0].plan_description.strip()
+            current = {f.plan_code for f in enrollment_public.coverage_facts(uow, policy.id, party_id)}
+            if plan not in current:
+                if not change.is_subscriber:
+                    return _refused("dependent_plan_differs")
+                begin = wanted[0].begin or change.maintenance_effective
+                if begin is None:
+                    return _refused("no_effective_date")
+                event = ADD_REASONS.get(change.maintenance_reason, QualifyingEvent.OPEN_ENROLLMENT)
+                enrollment.change_plan(
+                    uow, policy.id, PlanChange(plan_code=plan, qualifying_event=event, event_date=begin), self.plans
+                )
+                changed.append("plan")
+        return EnrollmentOutcome(True, "CHANGED" if changed else "UNCHANGED", policy.id, party_id)
+
+
+#: Why an 834 member was refused, by code (stable; never a data value).
+REFUSALS = {
+    "partner_has_no_group_account": "the sending employer has no group account to enrol into",
+    "no_effective_date": "no coverage begin date (DTP*348) or maintenance date (DTP*303)",
+    "no_plan_code": "no plan code in HD04",
+    "unknown_subscriber": "no policy of this group has the subscriber id (REF*0F)",
+    "unknown_dependent": "no dependent on the subscriber's policy matches the member (SSN, or name and birth date)",
+    "unsupported_relationship": "the relationship (INS02) is not one Olly covers",
+    "dependent_plan_differs": "a dependent cannot be on another plan than the subscriber's policy",
+    "not_terminated": "only a terminated policy can be reinstated",
+    "dependent_reinstatement_unsupported": "a dependent is reinstated by adding them again (INS03 021)",
+    "bad_identifying_data": "the name, birth date or address sent is not valid",
+}
+
+
+def _refused(code: str) -> EnrollmentOutcome:
+    return EnrollmentOutcome(False, "IGNORED", error_code=code, reason=REFUSALS[code])
+
+
+def _find_dependent(uow: UnitOfWork, change: EnrollmentChange, policy: Policy) -> uuid.UUID | None:
+    found = _find_person(uow, change)
+    if found is None or found == policy.subscriber_party_id:
+        return None
+    covered = {f.party_id for f in enrollment_public.coverage_facts(uow, policy.id)}
+    return found if found in covered else None
+
+
+def _update_person(uow: UnitOfWork, party_id: uuid.UUID, change: EnrollmentChange) -> tuple[str, ...]:
+    address = None
+    if change.address_lines and change.city and change.state and change.postal_code:
+        address = Address(
+            line1=change.address_lines[0],
+            line2=change.address_lines[1] if len(change.address_lines) > 1 else None,
+            city=change.city,
+            region=change.state,
+            postal_code=change.postal_code,
+        )
+    return people.update_individual(
+        uow,
+        party_id,
+        given_name=change.first_name or None,
+        family_name=change.last_name or None,
+        birth_date=change.birth_date,
+        address=address,
+    )
+
+
+def _reinstate(uow: UnitOfWork, change: EnrollmentChange, policy: Policy | None) -> EnrollmentOutcome:
+    """INS 025: undo the policy's last termination (enrollment's reinstatement, no gap in cover)."""
+    if policy is None:
+        return _refused("unknown_subscriber")
+    if not change.is_subscriber:
+        return _refused("dependent_reinstatement_unsupported")
+    if policy.status != "TERMINATED":
+        return _refused("not_terminated")
+    enrollment.reinstate(uow, policy.id)
+    return EnrollmentOutcome(True, "REINSTATED", policy.id, policy.subscriber_party_id)
 
 
 def _remaining(accumulator: dict[str, Any] | None, key: str, currency: str) -> Money | None:
@@ -545,7 +659,15 @@ class ClaimStatusAdapter:
 #: A payment's method in billing → the 835's BPR04.
 METHODS = {"ACH": "ACH", "CHECK": "CHK"}
 
-BankAccounts = Callable[[UnitOfWork, uuid.UUID], tuple[str, str] | None]
+BankAccounts = Callable[[UnitOfWork, uuid.UUID], "tuple[str, str] | billing.PayeeBank | None"]
+"""A payee's bank: (routing, account) or billing's ``PayeeBank`` (with its account type)."""
+
+
+def billing_bank_accounts(uow: UnitOfWork, payee_id: uuid.UUID) -> billing.PayeeBank | None:
+    """The default payee bank lookup: billing's ``payee_bank_accounts``."""
+    return billing.payee_bank_account(uow, payee_id)
+
+
 """(routing, account) of a payee by its id, for an ACH 835; None when unknown."""
 
 
@@ -615,8 +737,9 @@ class RemittanceAdapter:
     CLP when the claim replaced or voided an earlier one), SVC and CAS per line. If the claims'
     CLP04 do not add up to what billing paid, the difference is a PLB (FB, the run id) so the 835
     states the payment made. Member payees (reimbursements) get no 835: they are told by their EOB.
-    Without both banks' numbers an EFT is announced as notification only (BPR01 H, BPR04 NON) with
-    its trace number in TRN02."""
+    An EFT names both banks (the payer's from ``OLLY_EDI_PAYER_BANK``, the payee's from billing's
+    payee bank accounts); without them it is written as a cheque advice (BPR04 CHK) with the EFT
+    trace in TRN02."""
 
     def __init__(
         self,
@@ -691,9 +814,16 @@ class RemittanceAdapter:
     def _payment(self, uow: UnitOfWork, payment: billing.PayeePayment, payer_bank: tuple[str, str] | None) -> Payment:
         method = METHODS.get(payment.method, "CHK")
         if method == "ACH":
-            payee_bank = self.payee_banks(uow, payment.payee_id) if self.payee_banks else None
+            found = self.payee_banks(uow, payment.payee_id) if self.payee_banks else None
+            payee_bank = (
+                (found.routing_number, found.account_number, found.account_type)
+                if isinstance(found, billing.PayeeBank)
+                else ((found[0], found[1], "DA") if found else None)
+            )
             if payer_bank is None or payee_bank is None:
-                return Payment("NON", payment.trace_number, payment.paid_on)
+                # Without both banks an 835 cannot describe the EFT: it goes out as a cheque advice
+                # (BPR04 CHK) with the EFT trace in TRN02, which every reader can post.
+                return Payment("CHK", payment.trace_number, payment.paid_on)
             return Payment(
                 "ACH",
                 payment.trace_number,
@@ -702,8 +832,130 @@ class RemittanceAdapter:
                 sender_account=payer_bank[1],
                 receiver_routing=payee_bank[0],
                 receiver_account=payee_bank[1],
+                receiver_account_type=payee_bank[2],
             )
         return Payment(method, payment.trace_number, payment.paid_on)
+
+
+#: Olly's relationship → INS02 of a written 834.
+INS02_OF = {"SELF": "18", "SPOUSE": "01", "DOMESTIC_PARTNER": "53", "CHILD": "19"}  # others: G8 other relative
+
+
+#: Enrollment's transaction → (INS03/HD01 maintenance type, INS04 reason) of a change file.
+CHANGE_CODES = {
+    "NEW": (Maintenance.ADDITION.value, "28"),  # initial enrollment
+    "ADD_DEPENDENT": (Maintenance.ADDITION.value, "28"),
+    "REMOVE_DEPENDENT": (Maintenance.TERMINATION.value, "07"),  # termination of benefits
+    "TERMINATION": (Maintenance.TERMINATION.value, "07"),
+    "PLAN_CHANGE": (Maintenance.CHANGE.value, "AI"),  # no reason given
+    "REINSTATEMENT": (Maintenance.REINSTATEMENT.value, "41"),  # re-enrollment
+}
+
+
+class MembersAdapter:
+    """``EnrollmentSource`` over ``enrollment.public.coverage_facts`` and ``policy_admin.public.individual``.
+
+    A full file: everyone covered under an employer partner's group account on the as-of date or
+    later, one INS per person (subscriber first, INS03 030), one HD per coverage span (a plan change
+    is two). A change file (``since``): one INS per person touched by each enrollment transaction
+    recorded from ``since`` to ``as_of``, in the order recorded, with the maintenance type of the
+    transaction (``CHANGE_CODES``) and the person's coverage spans as now known."""
+
+    def snapshot(
+        self, uow: UnitOfWork, partner: PartnerInfo, as_of: date, since: date | None = None
+    ) -> EnrollmentFile | None:
+        if partner.group_account_id is None:
+            return None
+        account = people.account(uow, partner.group_account_id)
+        if account is None:
+            return None
+        settings = uow.session.info["database"].settings
+        repo = EnrollmentRepository(uow)
+        members: list[EnrollmentMember] = []
+        for policy_id in sorted(enrollment_public.policies_of_account(uow, account.account_id)):
+            policy = repo.policy(policy_id)
+            if policy is None or policy.status not in {"ACTIVE", "TERMINATED"}:
+                continue
+            facts = enrollment_public.coverage_facts(uow, policy_id)
+            if since is None:
+                current = [f for f in facts if f.valid_to is None or f.valid_to >= as_of]
+                order = sorted({f.party_id for f in current}, key=lambda p: (p != policy.subscriber_party_id, str(p)))
+                members += [
+                    m for p in order if (m := self._member(uow, policy, account.account_number, p, current)) is not None
+                ]
+                continue
+            everyone = sorted({f.party_id for f in facts}, key=lambda p: (p != policy.subscriber_party_id, str(p)))
+            added: set[uuid.UUID] = set()  # one 021 per person (a NEW names the dependents added with it)
+            for transaction in repo.transactions(policy_id):
+                recorded = transaction.recorded_at.date()
+                codes = CHANGE_CODES.get(transaction.transaction_type)
+                if codes is None or not since <= recorded <= as_of:
+                    continue
+                named = transaction.detail.get("partyId")
+                touched = [uuid.UUID(named)] if named else everyone
+                for party_id in touched:
+                    if codes[0] == Maintenance.ADDITION.value:
+                        if party_id in added:
+                            continue
+                        added.add(party_id)
+                    member = self._member(uow, policy, account.account_number, party_id, facts, codes)
+                    if member is not None:
+                        members.append(member)
+        return EnrollmentFile(
+            sponsor_name=account.name,
+            sponsor_id=account.account_number,
+            sponsor_qualifier="94",
+            payer_name=settings.edi_payer_name,
+            payer_id=settings.edi_payer_tax_id,
+            reference=f"{partner.code}-{as_of.strftime('%Y%m%d')}"[:50],
+            members=tuple(members),
+            as_of=as_of,
+            full_file=since is None,
+        )
+
+    @staticmethod
+    def _member(
+        uow: UnitOfWork,
+        policy: Policy,
+        group_number: str,
+        party_id: uuid.UUID,
+        facts: Sequence[enrollment_public.CoverageFact],
+        codes: tuple[str, str] = (Maintenance.AUDIT.value, "XN"),
+    ) -> EnrollmentMember | None:
+        spans = sorted((f for f in facts if f.party_id == party_id), key=lambda f: f.valid_from)
+        person = people.individual(uow, party_id)
+        if person is None or not spans:
+            return None
+        address = person.address or {}
+        subscriber = party_id == policy.subscriber_party_id
+        return EnrollmentMember(
+            is_subscriber=subscriber,
+            relationship_code=INS02_OF.get(spans[0].relationship, "G8"),
+            subscriber_id=policy.subscriber_external_id or spans[0].member_number,
+            maintenance=codes[0],
+            maintenance_reason=codes[1],
+            group_policy_number=group_number,
+            member_id=person.ssn,
+            member_id_qualifier="34" if person.ssn else None,
+            last_name=person.family_name,
+            first_name=person.given_name,
+            birth_date=person.birth_date,
+            address_lines=tuple(x for x in (address.get("line1"), address.get("line2")) if x),
+            city=address.get("city", ""),
+            state=address.get("region", ""),
+            postal_code=address.get("postal_code", ""),
+            employment_status="FT" if policy.status == "ACTIVE" else "TE",
+            coverages=tuple(
+                MemberCoverage(
+                    plan_code=f.plan_code,
+                    coverage_level=COVERAGE_LEVELS.get(f.tier_code, "EMP"),
+                    begin=f.valid_from,
+                    end=f.valid_to,
+                    maintenance=codes[0],
+                )
+                for f in spans
+            ),
+        )
 
 
 def build_links(
@@ -719,7 +971,8 @@ def build_links(
         status=ClaimStatusAdapter(),
         enrollment=EnrollmentAdapter(plans),
         eligibility=EligibilityAdapter(benefits),
-        remittances=RemittanceAdapter(payer, payer_bank=payer_bank, payee_banks=payee_banks),
+        remittances=RemittanceAdapter(payer, payer_bank=payer_bank, payee_banks=payee_banks or billing_bank_accounts),
+        members=MembersAdapter(),
     )
 
 

@@ -220,3 +220,78 @@ def payment_run() -> None:
         )
     out.print(table)
     out.print(f"run {advice.run_id}: {len(advice.payments)} payment(s)")
+
+
+payee_bank_app = typer.Typer(help="Payee bank accounts: where a provider's EFTs go (the 835 names it).")
+app.add_typer(payee_bank_app, name="payee-bank")
+
+
+def _payee(uow: Any, payee: str) -> uuid.UUID:
+    """A provider id, or an NPI (10 digits) looked up in the provider directory."""
+    from olly.kernel.errors import NotFound
+    from olly.provider import public as providers
+
+    if len(payee) == 10 and payee.isdigit():
+        found = providers.provider_by_npi(uow, payee)
+        if found is None:
+            raise NotFound("no provider has this NPI")
+        return found.provider_id
+    try:
+        return uuid.UUID(payee)
+    except ValueError:
+        err.print("[bold red]error:[/] PAYEE must be a provider id or a 10-digit NPI")
+        raise typer.Exit(2) from None
+
+
+@payee_bank_app.command("set")
+def payee_bank_set(
+    payee: Annotated[str, typer.Argument(help="the provider id or NPI")],
+    routing: Annotated[str, typer.Option("--routing", help="ABA routing number (9 digits)")],
+    account: Annotated[str, typer.Option("--account", help="account number (4 to 17 digits)")],
+    account_type: Annotated[str, typer.Option("--type", help="DA checking or SG savings")] = "DA",
+) -> None:
+    """Record (or replace) the bank account a provider's EFTs go to; stored encrypted."""
+    from olly.billing import bank_accounts
+
+    with _platform() as platform, platform.db.unit_of_work(platform.settings.default_tenant_id) as uow:
+        payee_id = _payee(uow, payee)
+        row = bank_accounts.set_payee_bank(
+            uow, payee_id, routing_number=routing, account_number=account, account_type=account_type.upper()
+        )
+        out.print(
+            f"payee {payee_id}: {row.account_type} account {bank_accounts.masked(row.account_number)} saved",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@payee_bank_app.command("show")
+def payee_bank_show(payee: Annotated[str, typer.Argument(help="the provider id or NPI")]) -> None:
+    """The payee's bank account, masked (routing number and the account's last four digits)."""
+    from olly.billing import bank_accounts
+
+    with _platform() as platform, platform.db.unit_of_work(platform.settings.default_tenant_id, read_only=True) as uow:
+        payee_id = _payee(uow, payee)
+        row = bank_accounts.payee_bank(uow, payee_id)
+        if row is None:
+            err.print("no bank account: this payee's EFT 835s are written as cheque advices (CHK)")
+            raise typer.Exit(1)
+        out.print(
+            f"payee {payee_id}: routing {row.routing_number}, {row.account_type} account "
+            f"{bank_accounts.masked(row.account_number)}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@payee_bank_app.command("remove")
+def payee_bank_remove(payee: Annotated[str, typer.Argument(help="the provider id or NPI")]) -> None:
+    """Forget the payee's bank account."""
+    from olly.billing import bank_accounts
+
+    with _platform() as platform, platform.db.unit_of_work(platform.settings.default_tenant_id) as uow:
+        payee_id = _payee(uow, payee)
+        bank_accounts.remove_payee_bank(uow, payee_id)
+        out.print(f"payee {payee_id}: bank account removed", markup=False, highlight=False, soft_wrap=True)

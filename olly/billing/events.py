@@ -104,3 +104,17 @@ class ReinstatementPaid(EventPayload):
     payment_id: uuid.UUID | None = None
     """The payment that completed it."""
     paid_at: datetime
+
+
+class PaymentRunCompleted(EventPayload):
+    """A claim payment run completed: every payment of the run is made (the EDI gateway writes the 835s)."""
+
+    TOPIC: ClassVar[str] = "billing.payment.completed"
+
+    event_type: Literal["PAYMENT_RUN_COMPLETED"] = "PAYMENT_RUN_COMPLETED"
+    payment_run_id: uuid.UUID
+    run_date: date
+    payment_count: int
+    """Payments made by the run (one per payee and currency)."""
+    claim_count: int
+    completed_at: datetime

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Final
+from typing import Any, Final
 
 from olly.billing import service
+from olly.claims import public as claims_public
 from olly.kernel.money import Money
 from olly.platform.bus.messages import HandlerRegistry, Message
 from olly.platform.db import UnitOfWork
@@ -48,6 +49,8 @@ def _adjust(uow: UnitOfWork, payload: dict[str, object]) -> None:
 
 def on_claim_adjudicated(uow: UnitOfWork, message: Message) -> None:
     payload = message.payload
+    if _settled_at_zero(uow, payload):
+        return
     if payload.get("eventType") != "CLAIM_APPROVED":
         return
     service.record_approved_claim(
@@ -59,6 +62,38 @@ def on_claim_adjudicated(uow: UnitOfWork, message: Message) -> None:
         payee=payload.get("payee", "PROVIDER"),
         approved_at=datetime.fromisoformat(payload["adjudicatedAt"]),
     )
+
+
+def _settled_at_zero(uow: UnitOfWork, payload: dict[str, Any]) -> bool:
+    """A provider's claim that pays nothing (denied, or approved at $0) is owed at $0, so the next
+    payment run puts it on the provider's 835. Member reimbursements that pay nothing are not: the
+    member is told by the EOB."""
+    event_type = payload.get("eventType")
+    if event_type == "CLAIM_APPROVED":
+        paid = Money.parse(payload["paidAmount"], payload.get("currency", "USD"))
+        if paid.amount != 0:  # paid now after a $0 settlement (an overturned denial): owe it
+            return service.reopen_zero_payable(
+                uow, uuid.UUID(payload["claimId"]), paid, datetime.fromisoformat(payload["adjudicatedAt"])
+            )
+        if payload.get("payee", "PROVIDER") != "PROVIDER":
+            return True
+        currency, decided = payload.get("currency", "USD"), payload["adjudicatedAt"]
+    elif event_type == "CLAIM_DENIED":
+        found = claims_public.claim_status(uow, uuid.UUID(payload["claimId"]))
+        if found is None or found.payee != "PROVIDER":
+            return True
+        currency, decided = found.billed.currency, payload["adjudicatedAt"]
+    else:
+        return False
+    service.record_unpaid_claim(
+        uow,
+        claim_id=uuid.UUID(payload["claimId"]),
+        member_id=uuid.UUID(payload["memberId"]),
+        provider_id=uuid.UUID(payload["providerId"]),
+        currency=currency,
+        decided_at=datetime.fromisoformat(decided),
+    )
+    return True
 
 
 def register(registry: HandlerRegistry) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from olly.platform.crypto import phi_column
 from olly.platform.db import Base, TenantScoped
 
 
@@ -304,3 +305,23 @@ class ClaimPayment(TenantScoped, Base):
     trace_number: Mapped[str] = mapped_column(String(32))
     paid_on: Mapped[date]
     created_at: Mapped[datetime]
+
+
+class PayeeBankAccount(TenantScoped, Base):
+    """Where a provider's EFT goes: the bank's ABA routing number and the account, both encrypted.
+
+    The 835 of an EFT names both banks (BPR12–BPR15); without this row the gateway writes the 835 as
+    a cheque (see docs/edi.md)."""
+
+    __tablename__ = "payee_bank_accounts"
+    __table_args__ = (UniqueConstraint("tenant_id", "payee_id"), {"schema": "billing"})
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    payee_id: Mapped[uuid.UUID]
+    """The provider's id (the payee id of its claim payments)."""
+    routing_number: Mapped[str] = phi_column("text", nullable=False)
+    account_number: Mapped[str] = phi_column("text", nullable=False)
+    account_type: Mapped[str] = mapped_column(String(2))
+    """DA checking (demand deposit) or SG savings (835 BPR14)."""
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
-from olly.billing import service
+from olly.billing import bank_accounts, service
 from olly.billing.repository import BillingRepository
 from olly.platform.db import UnitOfWork
 
@@ -190,3 +190,18 @@ def provider_payments(uow: UnitOfWork, payee_ids: Iterable[uuid.UUID], *, limit:
         )
         for p in repo.payments_to("PROVIDER", sorted(set(payee_ids)), limit=limit)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class PayeeBank:
+    """A payee's bank for an EFT: ABA routing number, account number, DA checking / SG savings."""
+
+    routing_number: str = field(repr=False)
+    account_number: str = field(repr=False)
+    account_type: str = "DA"
+
+
+def payee_bank_account(uow: UnitOfWork, payee_id: uuid.UUID) -> PayeeBank | None:
+    """The bank account a provider's EFTs go to, if billing has one (the 835's BPR13–BPR15)."""
+    row = bank_accounts.payee_bank(uow, payee_id)
+    return PayeeBank(row.routing_number, row.account_number, row.account_type) if row is not None else None

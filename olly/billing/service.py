@@ -20,6 +20,7 @@ from olly.billing.events import (
     PaymentCompleted,
     PaymentMissed,
     PaymentReceived,
+    PaymentRunCompleted,
     ReinstatementPaid,
 )
 from olly.billing.models import (
@@ -1295,6 +1296,59 @@ def record_approved_claim(
     return payable
 
 
+def record_unpaid_claim(
+    uow: UnitOfWork,
+    *,
+    claim_id: uuid.UUID,
+    member_id: uuid.UUID,
+    provider_id: uuid.UUID,
+    currency: str,
+    decided_at: datetime,
+) -> ClaimPayable | None:
+    """Owe a provider $0 for a claim that pays nothing (denied, or all to the member's share), so the
+    next payment run settles it and the provider's 835 reports it (CLP02 4 for a denial, $0 paid).
+    Idempotent per claim; no ledger posting (nothing is owed)."""
+    repo = BillingRepository(uow)
+    if repo.claim_payable(claim_id) is not None:
+        return None
+    payable = ClaimPayable(
+        id=uuid7(),
+        claim_id=claim_id,
+        member_id=member_id,
+        provider_id=provider_id,
+        payee="PROVIDER",
+        payee_id=provider_id,
+        currency=currency,
+        amount_minor=0,
+        approved_at=decided_at,
+        status="UNPAID",
+        claim_payment_id=None,
+    )
+    repo.add(payable)
+    return payable
+
+
+def reopen_zero_payable(uow: UnitOfWork, claim_id: uuid.UUID, paid: Money, approved_at: datetime) -> bool:
+    """A claim settled at $0 (denied) that is approved later (an appeal overturned): owe its paid
+    amount now, on the same payable, unpaid again, posted claims expense / claims payable. False when
+    the claim has no $0 payable (``record_approved_claim`` applies)."""
+    payable = BillingRepository(uow).claim_payable(claim_id)
+    if payable is None or payable.amount_minor != 0 or paid.amount <= 0:
+        return False
+    payable.amount_minor, payable.currency, payable.approved_at = paid.amount, paid.currency, approved_at
+    payable.status, payable.claim_payment_id = "UNPAID", None
+    post(
+        uow,
+        PostingKind.CLAIM_APPROVED,
+        rules.debit_credit(LedgerAccount.CLAIMS_EXPENSE, LedgerAccount.CLAIMS_PAYABLE, paid.amount),
+        currency=paid.currency,
+        reference_type="CLAIM",
+        reference_id=claim_id,
+        account_id=None,
+    )
+    return True
+
+
 def run_claim_payments(uow: UnitOfWork) -> PaymentRun:
     """Pay every approved, unpaid claim: one payment per payee and currency (an EFT to a provider,
     a cheque to a member), a posting claims payable → cash for each, and ``claims.claim.paid`` and
@@ -1323,17 +1377,20 @@ def run_claim_payments(uow: UnitOfWork) -> PaymentRun:
         )
         repo.add(payment)
         uow.flush()
-        post(
-            uow,
-            PostingKind.CLAIM_PAID,
-            rules.debit_credit(LedgerAccount.CLAIMS_PAYABLE, LedgerAccount.CASH, amount),
-            currency=currency,
-            reference_type="CLAIM_PAYMENT",
-            reference_id=payment.id,
-            account_id=None,
-        )
+        if amount:  # a payee whose claims all pay $0 (denied) gets a $0 remittance, no money moves
+            post(
+                uow,
+                PostingKind.CLAIM_PAID,
+                rules.debit_credit(LedgerAccount.CLAIMS_PAYABLE, LedgerAccount.CASH, amount),
+                currency=currency,
+                reference_type="CLAIM_PAYMENT",
+                reference_id=payment.id,
+                account_id=None,
+            )
         for claim in claims:
             claim.status, claim.claim_payment_id = "PAID", payment.id
+            if not claim.amount_minor:
+                continue  # settled at $0 (see record_unpaid_claim): on the 835, nothing was paid
             paid = _money(claim.amount_minor, currency)
             uow.publish(
                 ClaimPaid(
@@ -1363,7 +1420,23 @@ def run_claim_payments(uow: UnitOfWork) -> PaymentRun:
         run.payment_count += 1
         run.claim_count += len(claims)
         run.total_minor += amount
+    _announce_run(uow, run)
     return run
+
+
+def _announce_run(uow: UnitOfWork, run: PaymentRun) -> None:
+    """``PAYMENT_RUN_COMPLETED`` once the run's payments are made (the 835s are written from it)."""
+    if run.payment_count:
+        uow.publish(
+            PaymentRunCompleted(
+                payment_run_id=run.id,
+                run_date=run.run_date,
+                payment_count=run.payment_count,
+                claim_count=run.claim_count,
+                completed_at=uow.clock.now(),
+            ),
+            key=run.id,
+        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -84,6 +84,8 @@ class ClaimStatusView:
     allowed: Money | None
     paid: Money | None
     member_responsibility: Money | None
+    payee: str = "PROVIDER"
+    """Who is paid for it: MEMBER for a member's reimbursement claim, else PROVIDER."""
 
 
 def claim_status(uow: UnitOfWork, claim_id: uuid.UUID) -> ClaimStatusView | None:
@@ -106,6 +108,7 @@ def claim_status(uow: UnitOfWork, claim_id: uuid.UUID) -> ClaimStatusView | None
         allowed=totals.allowed if totals else None,
         paid=totals.paid if totals else None,
         member_responsibility=totals.patient_responsibility if totals else None,
+        payee="MEMBER" if claim.submitter == Submitter.MEMBER_REIMBURSEMENT.value else "PROVIDER",
     )
 
 
@@ -125,6 +128,7 @@ def _status_view(repo: ClaimsRepository, claim: Any) -> ClaimStatusView:
         allowed=totals.allowed if totals else None,
         paid=totals.paid if totals else None,
         member_responsibility=totals.patient_responsibility if totals else None,
+        payee="MEMBER" if claim.submitter == Submitter.MEMBER_REIMBURSEMENT.value else "PROVIDER",
     )
 
 

@@ -7,7 +7,8 @@ modules and is not imported by this package. The toolkit's entry points:
 * reading a partner file: ``check`` (pass 1: validation report) → ``acknowledge`` (TA1/999) →
   ``transactions`` (pass 2: ``ClaimSubmission``, ``EnrollmentChange``, ``EligibilityInquiry``,
   ``StatusInquiry`` of the accepted sets, in file order, constant memory);
-* answering: ``write_277ca``, ``write_271``, ``write_277``, ``write_835`` / ``write_payment_run``.
+* answering: ``write_277ca``, ``write_271``, ``write_277``, ``write_835`` / ``write_payment_run``;
+  sending: ``write_834``.
 """
 
 from olly.edi.acks import Acknowledgments, acknowledge
@@ -15,7 +16,15 @@ from olly.edi.claim_ack import ClaimAcknowledgment, write_277ca
 from olly.edi.claims import ClaimOptions, ClaimProblem, ClaimSubmission, Diagnosis, ServiceLine, is_valid_npi
 from olly.edi.codes import TransactionKind
 from olly.edi.eligibility import Benefit, EligibilityAnswer, EligibilityInquiry, Person, coverage_benefits, write_271
-from olly.edi.enrollment import CoverageChange, EnrollmentChange, Maintenance
+from olly.edi.enrollment import (
+    CoverageChange,
+    EnrollmentChange,
+    EnrollmentFile,
+    EnrollmentMember,
+    Maintenance,
+    MemberCoverage,
+    write_834,
+)
 from olly.edi.inbound import InboundResult, InboundTransaction, check, read_all, transactions
 from olly.edi.remittance import (
     Adjustment,
@@ -60,6 +69,8 @@ __all__ = [
     "EligibilityAnswer",
     "EligibilityInquiry",
     "EnrollmentChange",
+    "EnrollmentFile",
+    "EnrollmentMember",
     "EnvelopeSettings",
     "InMemoryControlNumbers",
     "InMemoryInterchangeStore",
@@ -69,6 +80,7 @@ __all__ = [
     "InterchangeStore",
     "LineOutcome",
     "Maintenance",
+    "MemberCoverage",
     "Origin",
     "Party",
     "PayeeInfo",
@@ -101,6 +113,7 @@ __all__ = [
     "write_271",
     "write_277",
     "write_277ca",
+    "write_834",
     "write_835",
     "write_payment_run",
 ]

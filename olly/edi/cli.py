@@ -1,6 +1,6 @@
 """``olly edi …``: check partner files, and run the gateway from the command line.
 
-Gateway commands (``ingest``, ``watch``, ``partners``, ``files``, ``remit``) use the configured
+Gateway commands (``ingest``, ``watch``, ``partners``, ``files``, ``remit``, ``enrollment``) use the configured
 database for the default tenant; ``validate`` stays database-free.
 
 ``olly edi validate FILE…`` validates each file (progress bar on stderr), prints a summary, writes
@@ -363,5 +363,41 @@ def remit(run_id: Annotated[str, typer.Argument(help="the payment run to remit")
                         markup=False,
                         highlight=False,
                     )
+        except OllyError as exc:
+            raise _fail(exc) from None
+
+
+@app.command("enrollment")
+def enrollment(
+    partner: Annotated[str, typer.Argument(help="the trading partner's code (an employer with a group account)")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="YYYY-MM-DD: members covered on that day or later (default today)")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="YYYY-MM-DD: only the changes recorded since that day")
+    ] = None,
+) -> None:
+    """Write an 834 into the partner's outbox: the whole group (INS03 030), or the changes since a day."""
+    from datetime import date
+
+    from olly.edi import service
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else None
+        first = date.fromisoformat(since) if since else None
+    except ValueError:
+        err.print("--as-of and --since must be dates, YYYY-MM-DD", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    with _platform() as platform:
+        try:
+            with platform.db.unit_of_work(platform.settings.default_tenant_id) as uow:
+                row = service.send_enrollment(uow, partner, day or uow.clock.today(), since=first)
+                out.print(
+                    f"834 {row.id} to {row.receiver}: {row.summary.get('members')} member(s), "
+                    f"{row.summary.get('subscribers')} subscriber(s), as of {row.summary.get('asOf')}",
+                    markup=False,
+                    highlight=False,
+                    soft_wrap=True,
+                )
         except OllyError as exc:
             raise _fail(exc) from None

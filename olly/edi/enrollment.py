@@ -1,20 +1,34 @@
-"""834 (005010X220A1) → ``EnrollmentChange``: one record per member loop (INS … up to the next INS).
+"""834 (005010X220A1) ↔ Olly: reading (``EnrollmentChange``, one record per member loop, INS … up
+to the next INS) and writing (``write_834``, a sponsor's members as Olly has them).
 
 The enrollment domain decides what a change means for its policies; this module only reads what the
 sponsor sent: who (subscriber id, member, relationship), what (INS03 maintenance type, the HD
-coverages with their own maintenance types), and when (the DTP dates).
+coverages with their own maintenance types), and when (the DTP dates). The writer is the other way
+round: a full-file snapshot (BGN08 4 "verify", every member INS03 030 audit) or a change file
+(BGN08 2, each member's own maintenance type), for a sponsor's reconciliation or a vendor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from olly.edi.grammar import parse_date
 from olly.edi.syntax import Segment
 from olly.edi.validate import Origin, SetContext
+from olly.edi.writer import (
+    ControlNumbers,
+    EnvelopeSettings,
+    Interchange,
+    SegmentBuilder,
+    TransactionSetText,
+    build_interchange,
+)
+from olly.kernel.errors import FieldError, ValidationFailed
+
+ENROLLMENT_VERSION = "005010X220A1"
 
 
 class Maintenance(StrEnum):
@@ -237,3 +251,146 @@ class EnrollmentMapper:
                 postal_code=text("postal"),
             )
         )
+
+
+# -- writing ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class MemberCoverage:
+    """One HD loop of a written member: the plan and its dates."""
+
+    plan_code: str
+    """HD04."""
+    coverage_level: str
+    """HD05: EMP, ESP, ECH, FAM (``COVERAGE_LEVELS`` maps Olly's tiers)."""
+    begin: date
+    end: date | None = None
+    insurance_line: str = "HLT"
+    maintenance: str = Maintenance.AUDIT.value
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollmentMember:
+    """One INS loop to write."""
+
+    is_subscriber: bool
+    relationship_code: str
+    """INS02: 18 self, 01 spouse, 53 domestic partner, 19 child."""
+    subscriber_id: str
+    """REF*0F: the sponsor's id of the subscriber (the employee id)."""
+    coverages: tuple[MemberCoverage, ...]
+    maintenance: str = Maintenance.AUDIT.value
+    maintenance_reason: str = "XN"
+    """INS04: XN notification only (audit), AI no reason given …"""
+    benefit_status: str = "A"
+    employment_status: str = "FT"
+    """INS08 of a subscriber (AC active, FT full-time, TE terminated)."""
+    group_policy_number: str | None = None
+    """REF*1L."""
+    member_id: str | None = field(default=None, repr=False)
+    member_id_qualifier: str | None = None
+    """NM108: 34 SSN, ZZ the sponsor's id."""
+    last_name: str = field(default="", repr=False)
+    first_name: str = field(default="", repr=False)
+    middle_name: str = field(default="", repr=False)
+    birth_date: date | None = field(default=None, repr=False)
+    gender: str = field(default="U", repr=False)
+    """DMG03: F, M, U."""
+    address_lines: tuple[str, ...] = field(default=(), repr=False)
+    city: str = field(default="", repr=False)
+    state: str = field(default="", repr=False)
+    postal_code: str = field(default="", repr=False)
+
+
+#: Olly's tier codes → HD05 coverage level.
+COVERAGE_LEVELS = {"EE": "EMP", "EE+SP": "ESP", "EE+CH": "ECH", "EE+FAM": "FAM"}
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollmentFile:
+    sponsor_name: str
+    sponsor_id: str
+    """N104 of 1000A."""
+    payer_name: str
+    payer_id: str
+    """N104 of 1000B (the payer's tax id, N103 FI)."""
+    reference: str
+    """BGN02: the file's own reference (e.g. the as-of date and partner)."""
+    members: tuple[EnrollmentMember, ...]
+    as_of: date
+    """DTP*007 (the file's effective date)."""
+    sponsor_qualifier: str = "FI"
+    """N103 of 1000A: FI tax id, 24 employer id number, 94 an id the receiver assigned."""
+    full_file: bool = True
+    """BGN08 4 (verify: the whole population) when true, 2 (changes) otherwise."""
+
+
+def _d8(day: date) -> str:
+    return day.strftime("%Y%m%d")
+
+
+def _member_segments(member: EnrollmentMember, out: SegmentBuilder) -> None:
+    out.add(
+        "INS",
+        "Y" if member.is_subscriber else "N",
+        member.relationship_code,
+        member.maintenance,
+        member.maintenance_reason,
+        member.benefit_status,
+        None,
+        None,
+        member.employment_status if member.is_subscriber else None,
+    )
+    out.add("REF", "0F", member.subscriber_id)
+    if member.group_policy_number:
+        out.add("REF", "1L", member.group_policy_number)
+    out.add(
+        "NM1",
+        "IL",
+        "1",
+        member.last_name,
+        member.first_name,
+        member.middle_name,
+        None,
+        None,
+        member.member_id_qualifier if member.member_id else None,
+        member.member_id,
+    )
+    if member.address_lines and member.city and member.state and member.postal_code:
+        out.add("N3", *member.address_lines[:2])
+        out.add("N4", member.city, member.state, member.postal_code)
+    if member.birth_date is not None:
+        out.add("DMG", "D8", _d8(member.birth_date), member.gender or "U")
+    for coverage in member.coverages:
+        out.add("HD", coverage.maintenance, None, coverage.insurance_line, coverage.plan_code, coverage.coverage_level)
+        out.add("DTP", "348", "D8", _d8(coverage.begin))
+        if coverage.end is not None:
+            out.add("DTP", "349", "D8", _d8(coverage.end))
+
+
+def write_834(
+    enrollment: EnrollmentFile, *, settings: EnvelopeSettings, control_numbers: ControlNumbers, now: datetime
+) -> Interchange:
+    """One 834 interchange (one ST) with every member of ``enrollment``, subscribers before their
+    dependents as given. ``now`` dates the BGN and the envelopes. The guide requires at least one
+    member loop, so a file without members is refused (``ValidationFailed``)."""
+    if not enrollment.members:
+        raise ValidationFailed([FieldError("members", "an 834 needs at least one member", "empty")])
+    out = SegmentBuilder(settings.delimiters)
+    out.add(
+        "BGN",
+        "00",
+        enrollment.reference[:50],
+        now.strftime("%Y%m%d"),
+        now.strftime("%H%M"),
+        None,
+        None,
+        None,
+        "4" if enrollment.full_file else "2",
+    )
+    out.add("DTP", "007", "D8", _d8(enrollment.as_of))
+    out.add("N1", "P5", enrollment.sponsor_name[:60], enrollment.sponsor_qualifier, enrollment.sponsor_id)
+    out.add("N1", "IN", enrollment.payer_name[:60], "FI", enrollment.payer_id)
+    for member in enrollment.members:
+        _member_segments(member, out)
+    body = TransactionSetText("834", ENROLLMENT_VERSION, tuple(out.segments))
+    return build_interchange(settings, "BE", ENROLLMENT_VERSION, [body], control_numbers=control_numbers, now=now)

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from olly.edi.claims import ClaimProblem, ClaimSubmission
 from olly.edi.eligibility import EligibilityAnswer, EligibilityInquiry
-from olly.edi.enrollment import EnrollmentChange
+from olly.edi.enrollment import EnrollmentChange, EnrollmentFile
 from olly.edi.models import PendingTransaction
 from olly.edi.remittance import Remittance
 from olly.edi.status import NOT_FOUND, ClaimStatus, StatusAnswer, StatusInquiry
@@ -87,11 +87,14 @@ class ClaimStatusLookup(Protocol):
 class EnrollmentOutcome:
     applied: bool
     action: str
-    """What was done: ENROLLED, DEPENDENT_ADDED, TERMINATED, DEPENDENT_REMOVED, PENDING, IGNORED."""
+    """What was done: ENROLLED, DEPENDENT_ADDED, TERMINATED, DEPENDENT_REMOVED, CHANGED, UNCHANGED,
+    REINSTATED, PENDING, IGNORED."""
     policy_id: uuid.UUID | None = None
     party_id: uuid.UUID | None = None
     error_code: str | None = None
     """Stable code of the refusal (never a data value)."""
+    reason: str | None = None
+    """Why it was refused, in words (names fields, never their values)."""
 
 
 class EnrollmentSink(Protocol):
@@ -116,6 +119,17 @@ class RemittanceSource(Protocol):
         """One balanced ``Remittance`` per payee of the run (payment id = ``Payment.trace_number``,
         amount = Σ CLP04 − Σ PLB, date, and per claim billed/allowed/paid, CAS at claim and line
         level, SVC lines). Empty when the run is unknown."""
+        ...
+
+
+# -- members → 834 -------------------------------------------------------------------------------
+class EnrollmentSource(Protocol):
+    def snapshot(
+        self, uow: UnitOfWork, partner: PartnerInfo, as_of: date, since: date | None = None
+    ) -> EnrollmentFile | None:
+        """Everyone covered under the partner's group on ``as_of`` or later (current and future
+        coverage), as an audit (030) file; with ``since``, the members changed from that day to
+        ``as_of`` with their own maintenance types (BGN08 2). ``None`` when the partner has no group."""
         ...
 
 
@@ -216,6 +230,13 @@ class UnavailableEligibility:
         return EligibilityAnswer(inquiry, found=False, rejection_reason="42")
 
 
+class NoEnrollmentSource:
+    def snapshot(
+        self, uow: UnitOfWork, partner: PartnerInfo, as_of: date, since: date | None = None
+    ) -> EnrollmentFile | None:
+        return None
+
+
 class NoRemittances:
     def payment_run(self, uow: UnitOfWork, run_id: str) -> Sequence[Remittance]:
         return ()
@@ -230,6 +251,7 @@ class Links:
     enrollment: EnrollmentSink = field(default_factory=PendingEnrollment)
     eligibility: EligibilityResponder = field(default_factory=UnavailableEligibility)
     remittances: RemittanceSource = field(default_factory=NoRemittances)
+    members: EnrollmentSource = field(default_factory=NoEnrollmentSource)
 
 
 def links_of(uow: UnitOfWork) -> Links:

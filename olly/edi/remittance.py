@@ -147,6 +147,8 @@ class Payment:
     sender_account: str | None = None
     receiver_routing: str | None = None
     receiver_account: str | None = None
+    receiver_account_type: str = "DA"
+    """BPR14: DA checking, SG savings."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +265,7 @@ def _remittance_body(remittance: Remittance, out: SegmentBuilder) -> None:
             None,
             "01",
             payment.receiver_routing,
-            "DA",
+            payment.receiver_account_type,
             payment.receiver_account,
             _d8(payment.payment_date),
         )

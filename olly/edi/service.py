@@ -13,6 +13,7 @@ import os
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
@@ -22,7 +23,7 @@ from olly.edi.claim_ack import ClaimAcknowledgment, write_277ca
 from olly.edi.claims import ClaimOptions, ClaimSubmission
 from olly.edi.codes import InterchangeNote, SetError
 from olly.edi.eligibility import EligibilityAnswer, EligibilityInquiry, write_271
-from olly.edi.enrollment import EnrollmentChange
+from olly.edi.enrollment import ENROLLMENT_VERSION, EnrollmentChange, write_834
 from olly.edi.events import EdiInboundReceived, EdiOutboundGenerated
 from olly.edi.inbound import check, transactions
 from olly.edi.models import EdiFile, InterchangeReceipt, PendingTransaction, TradingPartner, TransactionSetReceipt
@@ -522,6 +523,8 @@ def ingest(
     # -- the accepted transactions, to the domains ---------------------------------------------------
     if report.accepted_sets():
         _dispatch(uow, data, report, partners, links, result, options, ours)
+        if result.enrollment_failures:
+            inbound.summary = {**inbound.summary, "enrollmentFailures": result.enrollment_failures}
 
     # -- events ------------------------------------------------------------------------------------
     for interchange in report.interchanges:
@@ -687,12 +690,12 @@ def _apply_enrollment(
             outcome = links.enrollment.apply(uow, change, origin, _info(partner))
     except (OllyError, ValueError) as exc:  # one member's refusal must not lose the others: keep it
         code = getattr(exc, "code", type(exc).__name__)
-        keep_pending(uow, "834", "FAILED_ENROLLMENT", change, origin)
-        result.enrollment_failures.append({"segment": origin.segment_number, "code": str(code)})
+        # Domain errors name fields, never values; a ValueError's text is not trusted to.
+        reason = exc.detail if isinstance(exc, OllyError) else "the member's data could not be read"
+        _refuse_enrollment(uow, change, origin, result, str(code), reason)
         return
     if outcome.error_code is not None:
-        keep_pending(uow, "834", "FAILED_ENROLLMENT", change, origin)
-        result.enrollment_failures.append({"segment": origin.segment_number, "code": outcome.error_code})
+        _refuse_enrollment(uow, change, origin, result, outcome.error_code, outcome.reason)
         return
     if outcome.action == "PENDING":
         result.created.append(Created("pending_enrollment", "", origin.set_control_number, origin.segment_number))
@@ -703,6 +706,24 @@ def _apply_enrollment(
         )
     if outcome.party_id is not None:
         result.created.append(Created("party", str(outcome.party_id), origin.set_control_number, origin.segment_number))
+
+
+def _refuse_enrollment(
+    uow: UnitOfWork,
+    change: EnrollmentChange,
+    origin: EdiOrigin,
+    result: IngestResult,
+    code: str,
+    reason: str | None,
+) -> None:
+    """Keep a refused 834 member (``FAILED_ENROLLMENT``) with the code and reason of the refusal; the
+    file's summary lists them (``enrollmentFailures``) once the file is dispatched."""
+    row = keep_pending(uow, "834", "FAILED_ENROLLMENT", change, origin)
+    row.content = {**row.content, "refusal": {"code": code, "reason": reason}}
+    failure: dict[str, Any] = {"segment": origin.segment_number, "code": code}
+    if reason:
+        failure["reason"] = reason
+    result.enrollment_failures.append(failure)
 
 
 def _reply_envelope(
@@ -740,6 +761,62 @@ def _announce_outbound(uow: UnitOfWork, row: EdiFile, event_type: str, receiver_
         ),
         key=row.partner_id or row.id,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Outbound: members → 834
+# ---------------------------------------------------------------------------------------------
+def send_enrollment(
+    uow: UnitOfWork, partner_code: str, as_of: date, links: Links | None = None, *, since: date | None = None
+) -> EdiFile:
+    """An 834 to a registered partner: stored, in its outbox folder and announced
+    (``EDI_834_GENERATED``). A full file (every member covered under the partner's group on ``as_of``
+    or later, INS03 030), or with ``since`` the changes recorded from that day to ``as_of``."""
+    if since is not None and since > as_of:
+        raise ValidationFailed([FieldError("since", "must not be after the as-of date", "since_after_as_of")])
+    links = links or links_of(uow)
+    partner = EdiRepository(uow).partner_by_code(partner_code)
+    if partner is None or not partner.active:
+        raise NotFound("no such active trading partner")
+    info = _info(partner)
+    assert info is not None
+    if info.group_account_id is None:
+        raise ValidationFailed(
+            [FieldError("partner", "the partner has no group account to report", "no_group_account")],
+            "the partner has no members to report",
+        )
+    enrollment_file = links.members.snapshot(uow, info, as_of, since)
+    if enrollment_file is None or not enrollment_file.members:
+        if since is not None:
+            raise NotFound("no member of the partner's group changed in that period")
+        raise NotFound("nobody is covered under the partner's group on that date")
+    ours = _our_party(uow)
+    receiver = _partner_party(partner)
+    settings = EnvelopeSettings(ours, receiver, partner.usage, False, _delimiters(partner))
+    interchange = write_834(
+        enrollment_file,
+        settings=settings,
+        control_numbers=DatabaseControlNumbers(uow, _sequence_key(receiver)),
+        now=uow.clock.now(),
+    )
+    row = _store_outbound(
+        uow,
+        interchange,
+        kind="834",
+        partner=partner,
+        sender=ours,
+        receiver=receiver,
+        guide=ENROLLMENT_VERSION,
+        reference=f"834:{since.isoformat() + '..' if since else ''}{as_of.isoformat()}",
+        summary={
+            "asOf": as_of.isoformat(),
+            **({"since": since.isoformat()} if since else {}),
+            "members": len(enrollment_file.members),
+            "subscribers": sum(1 for m in enrollment_file.members if m.is_subscriber),
+        },
+    )
+    _announce_outbound(uow, row, "EDI_834_GENERATED", receiver.id)
+    return row
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from olly.platform.db import UnitOfWork
+from olly.policy_admin import service as _service
 from olly.policy_admin.repository import PolicyAdminRepository
+from olly.policy_admin.schemas import Address, IndividualUpdate
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +36,59 @@ def find_people(uow: UnitOfWork, *, family_name: str, birth_date: date) -> list[
     """Exact match on family name (case-insensitive) and date of birth, through blind indexes."""
     parties = PolicyAdminRepository(uow).parties_by_family_name_and_birth_date(family_name, birth_date)
     return [PersonSummary(p.id, p.display_name, p.birth_date) for p in parties]
+
+
+def update_individual(
+    uow: UnitOfWork,
+    party_id: uuid.UUID,
+    *,
+    given_name: str | None = None,
+    family_name: str | None = None,
+    birth_date: date | None = None,
+    address: Address | None = None,
+) -> tuple[str, ...]:
+    """Change a person's identifying data (only what is given); the names of the fields that changed.
+    Raises ``NotFound`` for an unknown person and ``ValidationFailed`` for bad values."""
+    return _service.update_individual(
+        uow,
+        party_id,
+        IndividualUpdate(given_name=given_name, family_name=family_name, birth_date=birth_date, address=address),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class IndividualRecord:
+    """A person's identifying data, for writing files a partner needs (e.g. an 834). PHI: never log."""
+
+    party_id: uuid.UUID
+    given_name: str
+    family_name: str
+    birth_date: date | None
+    ssn: str | None
+    address: dict[str, str] | None
+
+
+def individual(uow: UnitOfWork, party_id: uuid.UUID) -> IndividualRecord | None:
+    party = PolicyAdminRepository(uow).party(party_id)
+    if party is None or party.kind != "INDIVIDUAL":
+        return None
+    return IndividualRecord(
+        party.id,
+        party.given_name or "",
+        party.family_name or "",
+        party.birth_date,
+        party.ssn,
+        {k: str(v) for k, v in party.address.items() if v is not None} if party.address else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSummary:
+    account_id: uuid.UUID
+    account_number: str
+    name: str
+
+
+def account(uow: UnitOfWork, account_id: uuid.UUID) -> AccountSummary | None:
+    found = PolicyAdminRepository(uow).account(account_id)
+    return AccountSummary(found.id, found.account_number, found.name) if found is not None else None

@@ -63,3 +63,15 @@ class PartyRead(BaseModel):
     id: uuid.UUID
     kind: str
     display_name: str
+
+
+class IndividualUpdate(BaseModel):
+    """A change of a person's identifying data (e.g. an employer's 834 maintenance): only the fields
+    given change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    given_name: str | None = Field(None, min_length=1, max_length=80)
+    family_name: str | None = Field(None, min_length=1, max_length=80)
+    birth_date: date | None = None
+    address: Address | None = None

@@ -12,7 +12,7 @@ from olly.kernel.money import exponent
 from olly.platform.db import UnitOfWork
 from olly.policy_admin.models import Account, Party, PartyRole
 from olly.policy_admin.repository import PolicyAdminRepository
-from olly.policy_admin.schemas import IndividualCreate, OrganisationCreate
+from olly.policy_admin.schemas import IndividualCreate, IndividualUpdate, OrganisationCreate
 
 ACCOUNT_KINDS = frozenset({"GROUP", "HOUSEHOLD"})
 BILLING_LEVELS = frozenset({"ACCOUNT", "MEMBER"})
@@ -43,6 +43,32 @@ def register_individual(uow: UnitOfWork, data: IndividualCreate) -> Party:
     repo.add(party)
     uow.flush()
     return party
+
+
+def update_individual(uow: UnitOfWork, party_id: uuid.UUID, data: IndividualUpdate) -> tuple[str, ...]:
+    """Change a person's name, birth date or address; returns the names of the fields that changed."""
+    party = PolicyAdminRepository(uow).party(party_id)
+    if party is None or party.kind != "INDIVIDUAL":
+        raise NotFound("person not found")
+    if data.birth_date is not None and data.birth_date > uow.clock.today():
+        raise ValidationFailed([FieldError("birth_date", "cannot be in the future", "future_date")])
+    changed: list[str] = []
+    if data.given_name is not None and data.given_name != party.given_name:
+        party.given_name = data.given_name
+        changed.append("given_name")
+    if data.family_name is not None and data.family_name != party.family_name:
+        party.family_name = data.family_name
+        changed.append("family_name")
+    if data.birth_date is not None and data.birth_date != party.birth_date:
+        party.birth_date = data.birth_date
+        changed.append("birth_date")
+    if data.address is not None and data.address.model_dump() != party.address:
+        party.address = data.address.model_dump()
+        changed.append("address")
+    if "given_name" in changed or "family_name" in changed:
+        party.display_name = f"{party.given_name or ''} {party.family_name or ''}".strip()
+    uow.flush()
+    return tuple(changed)
 
 
 def register_organisation(uow: UnitOfWork, data: OrganisationCreate) -> Party:

@@ -255,8 +255,8 @@ _SOURCE: Final[tuple[TopicSpec, ...]] = (
     _topic(
         "billing.payment.completed",
         producer="billing",
-        consumers=("claims", "notifications"),
-        event_types=("PAYMENT_COMPLETED",),
+        consumers=("claims", "notifications", "edi"),
+        event_types=("PAYMENT_COMPLETED", "PAYMENT_RUN_COMPLETED"),
         description="An outgoing payment (claim payment to a provider or member) completed.",
     ),
     _topic(

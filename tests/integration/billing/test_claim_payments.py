@@ -43,7 +43,7 @@ def test_a_payment_run_pays_each_payee_the_sum_of_its_approved_claims(platform: 
         approved(BEN, CLINIC, "310.05"),
         approved(ANA, LAB, "42.17"),
         approved(BEN, LAB, "80.00"),
-        approved(ANA, CLINIC, "0.00"),  # nothing to pay
+        approved(ANA, CLINIC, "0.00"),  # nothing to pay: settled at $0, on the clinic's 835
     ]
     with platform.db.unit_of_work(tenant_id) as uow:
         for claim in claims:
@@ -77,7 +77,7 @@ def test_a_payment_run_pays_each_payee_the_sum_of_its_approved_claims(platform: 
         assert again is None  # one payable per claim
         run = service.run_claim_payments(uow)
         run_id = run.id
-        assert (run.payment_count, run.claim_count, run.total_minor) == (3, 4, 12540 + 31005 + 4217 + 8000)
+        assert (run.payment_count, run.claim_count, run.total_minor) == (3, 5, 12540 + 31005 + 4217 + 8000)
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         advice = public.payment_run(uow, run_id)
         assert advice is not None
@@ -85,7 +85,7 @@ def test_a_payment_run_pays_each_payee_the_sum_of_its_approved_claims(platform: 
         assert set(by_payee) == {CLINIC, LAB, BEN}
         clinic, lab, ben = by_payee[CLINIC], by_payee[LAB], by_payee[BEN]
         assert (clinic.payee, clinic.amount_minor, clinic.method, clinic.currency) == ("PROVIDER", 43545, "ACH", "USD")
-        assert sorted(c.paid_minor for c in clinic.claims) == [12540, 31005]
+        assert sorted(c.paid_minor for c in clinic.claims) == [0, 12540, 31005]
         assert (lab.amount_minor, [c.paid_minor for c in lab.claims]) == (4217, [4217])
         assert (ben.payee, ben.method, ben.amount_minor, [c.claim_id for c in ben.claims]) == (
             "MEMBER",
@@ -116,3 +116,34 @@ def test_a_payment_run_pays_each_payee_the_sum_of_its_approved_claims(platform: 
         again = service.run_claim_payments(uow)
         assert (again.payment_count, again.total_minor) == (0, 0)
         assert service.daily_claim_payment_run(uow) is None
+
+
+def test_a_claim_settled_at_zero_is_owed_again_when_approved_later(platform: Platform, tenant_id: uuid.UUID) -> None:
+    """A denied provider claim is settled at $0 (it is on the clinic's 835); overturned on appeal and
+    approved at 64.20, it is owed and paid by the next run, the ledger still reconciling."""
+    paid_later = approved(ANA, CLINIC, "64.20")
+    claim_id = paid_later.claim_id
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.record_unpaid_claim(
+            uow,
+            claim_id=claim_id,
+            member_id=ANA,
+            provider_id=CLINIC,
+            currency="USD",
+            decided_at=datetime(2026, 1, 14, tzinfo=UTC),
+        )
+        first = service.run_claim_payments(uow)
+        assert (first.payment_count, first.claim_count, first.total_minor) == (1, 1, 0)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        uow.publish(paid_later, key=claim_id)
+    drain(platform)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        second = service.run_claim_payments(uow)
+        assert (second.payment_count, second.claim_count, second.total_minor) == (1, 1, 6420)
+        report = service.reconcile(uow)
+        assert report.is_clean, report.problems
+        assert {(b.ledger_account, b.debit_minor, b.credit_minor) for b in report.balances} == {
+            ("CLAIMS_EXPENSE", 6420, 0),
+            ("CLAIMS_PAYABLE", 6420, 6420),
+            ("CASH", 0, 6420),
+        }

@@ -357,7 +357,7 @@ def test_a_replacement_is_remitted_with_the_reversal_of_the_claim_it_replaces(
     # original: the 835 states the reversal, and a PLB FB (negative: added) makes BPR02 the payment.
     assert run.total_minor == 87500
     (bpr,) = segments(text, "BPR")
-    assert bpr[1:5] == ["H", "875.00", "C", "NON"]  # an EFT without bank numbers: announced only
+    assert bpr[1:5] == ["I", "875.00", "C", "CHK"]  # an EFT without bank numbers: a cheque advice
     assert segments(text, "PLB") == [["PLB", NPI_IN, "20261231", f"FB:{str(run.id)[:50]}", "-800.00"]]
 
 

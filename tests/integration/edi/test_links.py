@@ -84,7 +84,7 @@ def test_834_adds_a_family_then_terminates_it(platform: Platform, tenant_id: uui
     with platform.db.unit_of_work(tenant_id) as uow:
         added = service.ingest(uow, data, source="cli", links=links)
     assert (added.status, added.enrollment_failures) == ("ACCEPTED", [])
-    assert [c.kind for c in added.created] == ["policy", "party", "policy", "party", "pending_enrollment"]
+    assert [c.kind for c in added.created] == ["policy", "party", "policy", "party", "policy", "party"]
     policy_id = uuid.UUID(added.created[0].id)
     assert added.created[2].id == str(policy_id)
     with platform.db.unit_of_work(tenant_id) as uow:
@@ -101,9 +101,8 @@ def test_834_adds_a_family_then_terminates_it(platform: Platform, tenant_id: uui
             ("CHILD", PPO, "2026-02-01", "2026-12-31"),
             ("SELF", PPO, "2026-02-01", "2026-12-31"),
         ]
-        # the address change is not automated: kept, encrypted, for a person
-        (kept,) = uow.session.scalars(select(PendingTransaction)).all()
-        assert (kept.kind, kept.status, kept.content["maintenance"]) == ("834", "AWAITING_ENROLLMENT", "001")
+        # the address change is applied to the subscriber (nothing is kept for a person)
+        assert uow.session.scalars(select(PendingTransaction)).all() == []
         enrollment.activate(uow, policy_id)
 
     with platform.db.unit_of_work(tenant_id) as uow:
@@ -127,7 +126,13 @@ def test_834_without_a_group_account_is_kept_not_lost(platform: Platform, tenant
     register(platform, tenant_id, "ACME", kind="EMPLOYER", qualifier="ZZ", identifier="EMPLOYER1")
     with platform.db.unit_of_work(tenant_id) as uow:
         result = service.ingest(uow, enrollment_file("000000001", [SUBSCRIBER_ADD]), source="cli", links=links)
-    assert result.enrollment_failures == [{"segment": 7, "code": "partner_has_no_group_account"}]
+    assert result.enrollment_failures == [
+        {
+            "segment": 7,
+            "code": "partner_has_no_group_account",
+            "reason": "the sending employer has no group account to enrol into",
+        }
+    ]
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         (kept,) = uow.session.scalars(select(PendingTransaction)).all()
         assert (kept.status, kept.segment_number) == ("FAILED_ENROLLMENT", 7)

@@ -6,7 +6,7 @@ transaction (one more round trip per search); the table's ``parallel_workers`` s
 says it once. SQLite has no such setting: nothing to do there.
 
 Revision ID: 0017_provider_search
-Revises: 0015_edi_gateway
+Revises: 0016_reinstatement
 Create Date: 2026-11-23 19:30:00
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0017_provider_search"
-down_revision: str | None = "0015_edi_gateway"
+down_revision: str | None = "0016_reinstatement"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

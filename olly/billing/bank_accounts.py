@@ -1,0 +1,103 @@
+"""Payee bank accounts: where a provider's EFT goes (``billing.payee_bank_accounts``).
+
+The routing and account numbers are encrypted at rest (PHI columns under the tenant's data key) and
+never appear in logs, errors or events; what is shown is masked (the last four digits). The EDI
+gateway reads them through ``billing.public.payee_bank_account`` to name the payee's bank in an
+EFT 835 (BPR13/BPR15)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from olly.billing.models import PayeeBankAccount
+from olly.kernel.errors import FieldError, NotFound, ValidationFailed
+from olly.kernel.ids import uuid7
+from olly.platform.audit import AuditRecord, AuditTrail
+from olly.platform.db import UnitOfWork
+
+ACCOUNT_TYPES = frozenset({"DA", "SG"})
+"""DA checking (demand deposit), SG savings: X12 BPR14 codes."""
+
+
+def valid_routing_number(value: str) -> bool:
+    """An ABA routing number: nine digits whose weighted sum (3, 7, 1 …) is a multiple of ten."""
+    if len(value) != 9 or not value.isdigit():
+        return False
+    digits = [int(c) for c in value]
+    return sum(d * w for d, w in zip(digits, (3, 7, 1) * 3, strict=True)) % 10 == 0
+
+
+def _check(routing: str, account: str, account_type: str) -> None:
+    errors = []
+    if not valid_routing_number(routing):
+        errors.append(FieldError("routing_number", "must be a 9-digit ABA routing number", "invalid_routing_number"))
+    if not (4 <= len(account) <= 17 and account.isdigit()):
+        errors.append(FieldError("account_number", "must be 4 to 17 digits", "invalid_account_number"))
+    if account_type not in ACCOUNT_TYPES:
+        errors.append(FieldError("account_type", "must be DA (checking) or SG (savings)", "invalid_account_type"))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _row(uow: UnitOfWork, payee_id: uuid.UUID) -> PayeeBankAccount | None:
+    return uow.session.scalars(select(PayeeBankAccount).where(PayeeBankAccount.payee_id == payee_id)).first()
+
+
+def _audit(uow: UnitOfWork, action: str, payee_id: uuid.UUID, actor: str) -> None:
+    """Who changed where a payee's money goes, in the audit trail, in the same transaction (no numbers)."""
+    AuditTrail(uow.session.info["database"]).append(
+        uow.session.connection(),
+        [
+            AuditRecord(
+                subject=actor,
+                role="operator",
+                action=action,
+                resource_type="payee_bank_account",
+                resource_id=str(payee_id),
+                tenant_id=uow.tenant_id,
+            )
+        ],
+    )
+
+
+def set_payee_bank(
+    uow: UnitOfWork,
+    payee_id: uuid.UUID,
+    *,
+    routing_number: str,
+    account_number: str,
+    account_type: str = "DA",
+    actor: str = "cli",
+) -> PayeeBankAccount:
+    """Record (or replace) a payee's bank account, audited; refuses bad numbers before writing anything."""
+    routing, account = routing_number.strip(), account_number.strip().replace(" ", "")
+    _check(routing, account, account_type)
+    now = uow.clock.now()
+    row = _row(uow, payee_id)
+    if row is None:
+        row = PayeeBankAccount(id=uuid7(), payee_id=payee_id, created_at=now)
+        uow.session.add(row)
+    row.routing_number, row.account_number, row.account_type, row.updated_at = routing, account, account_type, now
+    uow.flush()
+    _audit(uow, "payee_bank.write", payee_id, actor)
+    return row
+
+
+def payee_bank(uow: UnitOfWork, payee_id: uuid.UUID) -> PayeeBankAccount | None:
+    return _row(uow, payee_id)
+
+
+def remove_payee_bank(uow: UnitOfWork, payee_id: uuid.UUID, *, actor: str = "cli") -> None:
+    row = _row(uow, payee_id)
+    if row is None:
+        raise NotFound("this payee has no bank account")
+    uow.session.delete(row)
+    uow.flush()
+    _audit(uow, "payee_bank.delete", payee_id, actor)
+
+
+def masked(number: str) -> str:
+    """``••••6789``: enough to recognise an account, never the number."""
+    return "••••" + number[-4:]
