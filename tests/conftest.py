@@ -9,6 +9,7 @@ collide), and drops it afterwards.
 from __future__ import annotations
 
 import base64
+import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings
 from psycopg import sql
 
 from olly.config import DEFAULT_TENANT_ID, Settings
@@ -25,6 +27,14 @@ from olly.platform import migrate
 from olly.platform.db import Database
 from olly.platform.runtime import Platform, build_platform
 from tests.services import POSTGRES_URL, require_postgres
+
+# Property tests judge results, not speed: on a busy machine (a test worker per core) an example can
+# take longer than hypothesis's 200 ms default without anything being wrong.
+settings.register_profile("olly", deadline=None)
+settings.load_profile("olly")
+# The CLI's tables are as wide as the terminal; test workers have none, so give them a wide one
+# (a narrow table wraps or truncates the values the CLI tests look for).
+os.environ.setdefault("COLUMNS", "200")
 
 TEST_MASTER_KEY = base64.b64encode(b"olly-test-master-key-32-bytes!!!").decode()
 START = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)

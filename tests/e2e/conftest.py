@@ -88,7 +88,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     log = (home / "server.log").open("wb")
     process = subprocess.Popen([*olly, "serve"], cwd=home, env=dict(env, OLLY_PORT=str(port)), stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a migrated, seeded server; slow when every core runs tests
     while True:
         try:
             if httpx.get(f"{base}/health", timeout=1).status_code == 200:
@@ -96,8 +96,12 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
         except httpx.TransportError:
             pass
         if time.monotonic() > deadline or process.poll() is not None:
+            exit_code = process.poll()
             process.kill()
-            raise AssertionError((home / "server.log").read_text()[-4000:])
+            raise AssertionError(
+                f"olly serve did not answer /health (exit code {exit_code}): "
+                + (home / "server.log").read_text()[-4000:]
+            )
         time.sleep(0.2)
     try:
         yield Portal(base, seed, home)

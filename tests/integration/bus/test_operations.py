@@ -272,7 +272,7 @@ def test_olly_worker_runs_until_sigterm(platform: Platform, tenant_id: uuid.UUID
         [sys.executable, "-m", "olly.cli", "worker"], cwd=root, env=env, stderr=subprocess.PIPE, text=True
     )
     try:
-        assert wait_until(relayed, 30), "the worker's relay did not move the outbox row"
+        assert wait_until(relayed, 90), "the worker's relay did not move the outbox row"
     finally:
         worker.send_signal(signal.SIGTERM)
         _, stderr = worker.communicate(timeout=30)
