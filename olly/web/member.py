@@ -27,6 +27,8 @@ from olly.consent.schemas import CommunicationPreferencesUpdate
 from olly.eligibility import service as eligibility
 from olly.enrollment import public as enrollment_public
 from olly.kernel.errors import NotFound, OllyError, ValidationFailed
+from olly.notifications import api as notifications_api
+from olly.notifications import service as notifications_service
 from olly.plans import api as plans_api
 from olly.plans import public as plans_public
 from olly.plans.schemas import QuoteCreate
@@ -257,9 +259,33 @@ def quote(
 
 
 @router.get("/notifications")
-def notifications(request: Request, access: Access = Depends(policy("account.read", resource=SELF))) -> Response:
-    # No notifications domain exists yet: the inbox says so instead of inventing messages.
-    return render(request, "member/notifications.html", {"portal": "member"})
+def notifications(request: Request, access: Access = Depends(policy("notification.read", resource=SELF))) -> Response:
+    """The inbox: the member's and their minor dependents' notifications, newest first (the API's view)."""
+    inbox = notifications_api.inbox(request, access)
+    return render(
+        request,
+        "member/notifications.html",
+        {"inbox": inbox, "marked": request.query_params.get("read") == "1", "portal": "member"},
+    )
+
+
+@router.get("/notifications/unread")
+def unread_badge(request: Request, access: Access = Depends(policy("notification.read", resource=SELF))) -> Response:
+    """The unread count the navigation loads into its inbox link (htmx; empty when nothing is new)."""
+    people = access.scope.party_ids | access.scope.dependent_party_ids
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        count = notifications_service.unread_count(uow, people) if people else 0
+    return render(request, "member/_unread.html", {"count": count})
+
+
+@router.post("/notifications/{notification_id}/read")
+def mark_notification_read(
+    notification_id: uuid.UUID,
+    request: Request,
+    access: Access = Depends(policy("notification.write", resource=path("notification_id"))),
+) -> Response:
+    notifications_api.mark_read(notification_id, request, access)
+    return redirect("/notifications?read=1")
 
 
 def plain_reasons(lines: list[dict[str, Any]]) -> dict[str, str]:

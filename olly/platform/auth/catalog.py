@@ -80,6 +80,7 @@ _KINDS: Final[tuple[ResourceKind, ...]] = (
         verbs=(READ, WRITE, "apply"),
     ),
     ResourceKind("contract", "a provider contract and fee schedule", phi=False),
+    ResourceKind("notification", "a message in a member's in-app inbox (claims, premiums, coverage)", phi=True),
     ResourceKind("consent", "consent records: communications, app sharing, confidential communications", phi=True),
     ResourceKind(
         "deletion_request",
