@@ -12,9 +12,10 @@ from fastapi.testclient import TestClient
 from olly.app import create_app
 from olly.enrollment import public as enrollment_public
 from olly.kernel.money import Money
+from olly.notifications import service as notifications
 from olly.platform.auth.roles import Role
 from olly.platform.runtime import Platform
-from tests.integration.claims.support import ClaimsWorld, seed
+from tests.integration.claims.support import ClaimsWorld, drain, seed
 from tests.integration.web.test_portal_claims import _cells, _csrf, _examiner, _member, _submit
 from tests.integration.web.test_portal_purchase import Household
 from tests.support.identity import https_client
@@ -49,6 +50,9 @@ def test_billing_staff_see_past_billing_runs_and_the_invoices_each_issued(
     assert 'data-testid="billing-ran">Billing run done: 1 invoice issued.' in ran.text
     again = app_client.post("/ops/billing/runs", data={"csrf_token": _csrf(empty.text), "period": "2026-01"})
     assert "Billing run done: 0 invoices issued." in again.text  # a rerun bills nothing twice
+    drain(platform)
+    with platform.db.unit_of_work(platform.settings.default_tenant_id, read_only=True) as uow:
+        assert notifications.inbox(uow, [household.parent]) == []  # a group's list bill is the employer's
 
     history = app_client.get("/ops/billing/runs")
     runs = re.findall(r'href="/ops/billing/runs/([0-9a-f-]{36})"', history.text)
