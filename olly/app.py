@@ -142,6 +142,7 @@ def _mount_domains(app: FastAPI) -> None:
     from olly.eligibility.plan_benefits import PlanBenefitSource
     from olly.enrollment import api as enrollment_api
     from olly.enrollment.plan_catalog import PlansCatalog
+    from olly.notifications import api as notifications_api
     from olly.plans import api as plans_api
     from olly.platform.bus import api as bus_api
     from olly.policy_admin import api as policy_admin_api
@@ -163,6 +164,7 @@ def _mount_domains(app: FastAPI) -> None:
         appeals_api.install,
         edi_api.install,
         provider_api.install,
+        notifications_api.install,
     ):
         install(control)
     web.install(app)
@@ -180,5 +182,6 @@ def _mount_domains(app: FastAPI) -> None:
         appeals_api.router,
         edi_api.router,
         codes.router,
+        notifications_api.router,
     ):
         app.include_router(router)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from olly.billing import public, service
 from olly.billing.access import InvoiceFacts, PaymentFacts, account_facts
-from olly.billing.models import Invoice, Payment
+from olly.billing.models import BillingRun, Invoice, Payment
 from olly.billing.repository import BillingRepository
 from olly.billing.rules import PaymentMethod
 from olly.billing.schemas import (
@@ -26,15 +27,19 @@ from olly.billing.schemas import (
     AgingRowRead,
     AllocationRead,
     BillingRunCreate,
+    BillingRunDetailRead,
     BillingRunRead,
+    BillingRunSummaryRead,
     InvoiceLineRead,
     InvoiceRead,
     LedgerBalanceRead,
+    MoneyTotalRead,
     PaidClaimRead,
     PayeePaymentRead,
     PaymentCreate,
     PaymentRead,
     PaymentRunRead,
+    PaymentRunSummaryRead,
     ReconciliationRead,
 )
 from olly.kernel.errors import NotFound
@@ -161,6 +166,65 @@ def create_run(
             total=_m(summary.total_minor, summary.currency),
             currency=summary.currency,
         )
+
+
+def _run_summary(run: BillingRun) -> dict[str, Any]:
+    return {
+        "run_id": run.id,
+        "period_start": run.period_start,
+        "period_end": run.period_end,
+        "invoice_count": run.invoice_count,
+        "line_count": run.line_count,
+        "total": _m(run.total_minor, run.currency),
+        "currency": run.currency,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+    }
+
+
+@router.get("/runs", response_model=list[BillingRunSummaryRead], summary="Past billing runs, newest first")
+def list_runs(
+    request: Request, limit: int = Query(50, ge=1, le=500), access: Access = Depends(policy("invoice.read"))
+) -> list[BillingRunSummaryRead]:
+    _staff_only(request, access)
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        return [BillingRunSummaryRead(**_run_summary(r)) for r in BillingRepository(uow).billing_runs(limit)]
+
+
+@router.get("/runs/{run_id}", response_model=BillingRunDetailRead, summary="A billing run and its invoices")
+def read_run(
+    run_id: uuid.UUID, request: Request, access: Access = Depends(policy("invoice.read"))
+) -> BillingRunDetailRead:
+    _staff_only(request, access)
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        repo = BillingRepository(uow)
+        run = repo.billing_run(run_id)
+        if run is None:
+            raise NotFound("no such billing run")
+        invoices = [_invoice_read(uow, i, with_lines=False) for i in repo.invoices_of_run(run_id)]
+        return BillingRunDetailRead(**_run_summary(run), invoices=invoices)
+
+
+@router.get("/payment-runs", response_model=list[PaymentRunSummaryRead], summary="Past claim payment runs")
+def list_payment_runs(
+    request: Request, limit: int = Query(50, ge=1, le=500), access: Access = Depends(policy("payment.read"))
+) -> list[PaymentRunSummaryRead]:
+    _staff_only(request, access)
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        repo = BillingRepository(uow)
+        runs = repo.payment_runs(limit)
+        totals = repo.payment_run_totals([r.id for r in runs])
+        return [
+            PaymentRunSummaryRead(
+                run_id=r.id,
+                run_date=r.run_date,
+                payment_count=r.payment_count,
+                claim_count=r.claim_count,
+                totals=[MoneyTotalRead(amount=_m(t, c), currency=c) for c, t in totals.get(r.id, [])],
+                created_at=r.created_at,
+            )
+            for r in runs
+        ]
 
 
 @router.get("/invoices", response_model=list[InvoiceRead], summary="Invoices the caller may see")

@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select
 
 from olly.billing.models import (
     BillingAccount,
+    BillingRun,
     ClaimPayable,
     ClaimPayment,
     GracePeriod,
@@ -385,12 +386,42 @@ class BillingRepository:
         )
         return {row[0]: int(row[1]) for row in rows}
 
+    def billing_runs(self, limit: int = 50) -> list[BillingRun]:
+        return list(
+            self.session.scalars(
+                select(BillingRun).order_by(BillingRun.started_at.desc(), BillingRun.id.desc()).limit(limit)
+            )
+        )
+
+    def billing_run(self, run_id: uuid.UUID) -> BillingRun | None:
+        return self.session.get(BillingRun, run_id)
+
+    def invoices_of_run(self, run_id: uuid.UUID) -> list[Invoice]:
+        return list(
+            self.session.scalars(select(Invoice).where(Invoice.run_id == run_id).order_by(Invoice.invoice_number))
+        )
+
+    def payment_run_totals(self, run_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[tuple[str, int]]]:
+        """Per payment run, its total in each currency paid (a run may pay in several)."""
+        rows = self.session.execute(
+            select(ClaimPayment.run_id, ClaimPayment.currency, func.sum(ClaimPayment.amount_minor))
+            .where(ClaimPayment.run_id.in_(list(run_ids)))
+            .group_by(ClaimPayment.run_id, ClaimPayment.currency)
+            .order_by(ClaimPayment.currency)
+        )
+        totals: dict[uuid.UUID, list[tuple[str, int]]] = {}
+        for run_id, currency, total in rows:
+            totals.setdefault(run_id, []).append((currency, int(total)))
+        return totals
+
     def payment_run(self, run_id: uuid.UUID) -> PaymentRun | None:
         return self.session.get(PaymentRun, run_id)
 
     def payment_runs(self, limit: int = 50) -> list[PaymentRun]:
         return list(
-            self.session.scalars(select(PaymentRun).order_by(PaymentRun.created_at.desc(), PaymentRun.id).limit(limit))
+            self.session.scalars(
+                select(PaymentRun).order_by(PaymentRun.created_at.desc(), PaymentRun.id.desc()).limit(limit)
+            )
         )
 
     def claim_payments(self, run_id: uuid.UUID) -> list[ClaimPayment]:

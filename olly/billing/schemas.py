@@ -27,6 +27,29 @@ class BillingRunRead(BaseModel):
     currency: Currency
 
 
+class BillingRunSummaryRead(BillingRunRead):
+    """A past billing run, as the history lists it."""
+
+    started_at: datetime
+    finished_at: datetime
+
+
+class MoneyTotalRead(BaseModel):
+    amount: Amount
+    currency: Currency
+
+
+class PaymentRunSummaryRead(BaseModel):
+    """A past claim payment run: how many payees and claims it paid, and its total per currency."""
+
+    run_id: uuid.UUID
+    run_date: date
+    payment_count: int
+    claim_count: int
+    totals: list[MoneyTotalRead]
+    created_at: datetime
+
+
 class InvoiceLineRead(BaseModel):
     policy_id: uuid.UUID
     member_id: uuid.UUID
@@ -159,3 +182,7 @@ class PaymentRunRead(BaseModel):
     run_id: uuid.UUID
     run_date: date
     payments: list[PayeePaymentRead]
+
+
+class BillingRunDetailRead(BillingRunSummaryRead):
+    invoices: list[InvoiceRead]

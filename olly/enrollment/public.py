@@ -227,3 +227,74 @@ def dependents_of(uow: UnitOfWork, subscriber_party_id: uuid.UUID) -> frozenset[
 def is_member(uow: UnitOfWork, party_id: uuid.UUID) -> bool:
     """Whether this person has ever been on a policy (as subscriber or dependent)."""
     return uow.session.scalar(select(PolicyElement.id).where(PolicyElement.party_id == party_id).limit(1)) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdMember:
+    party_id: uuid.UUID
+    relationship: str
+    """Their relationship to the subscriber on the latest policy that covered them."""
+
+
+def household_of(uow: UnitOfWork, subscriber_party_id: uuid.UUID) -> list[HouseholdMember]:
+    """The people this subscriber's policies cover (or covered), each once, subscriber excluded."""
+    rows = uow.session.execute(
+        select(PolicyElement.party_id, PolicyElement.relationship)
+        .join(Policy, Policy.id == PolicyElement.policy_id)
+        .where(Policy.subscriber_party_id == subscriber_party_id, PolicyElement.party_id != subscriber_party_id)
+        .order_by(PolicyElement.created_at)
+    )
+    latest: dict[uuid.UUID, str] = {}
+    for party_id, relationship in rows:
+        latest[party_id] = relationship
+    return [HouseholdMember(party_id, relationship) for party_id, relationship in latest.items()]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyTermSummary:
+    policy_id: uuid.UUID
+    policy_number: str
+    market: str
+    status: str
+    account_id: uuid.UUID
+    plan_code: str
+    tier_code: str
+    currency: str
+    total_premium_minor: int
+    member_premium_minor: int
+    premium_period: str
+    period_start: date
+    covered_people: int
+
+
+def policies_of_subscriber(uow: UnitOfWork, subscriber_party_id: uuid.UUID) -> list[PolicyTermSummary]:
+    """The policies this person is the subscriber of, newest first, each with its first term."""
+    repo = EnrollmentRepository(uow)
+    found = []
+    policies = uow.session.scalars(
+        select(Policy).where(Policy.subscriber_party_id == subscriber_party_id).order_by(Policy.created_at.desc())
+    )
+    for policy in policies:
+        terms = repo.terms(policy.id)
+        if not terms:
+            continue
+        term = terms[0]
+        people = {s.party_id for s in repo.current_spans(policy.id) if s.term_id == term.id}
+        found.append(
+            PolicyTermSummary(
+                policy.id,
+                policy.policy_number,
+                policy.market,
+                policy.status,
+                policy.account_id,
+                term.plan_code,
+                term.tier_code,
+                term.currency,
+                term.total_premium_minor,
+                term.member_premium_minor,
+                term.premium_period,
+                term.period_start,
+                len(people),
+            )
+        )
+    return found

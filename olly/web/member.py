@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -26,7 +27,14 @@ from olly.consent import api as consent_api
 from olly.consent.schemas import CommunicationPreferencesUpdate
 from olly.eligibility import service as eligibility
 from olly.enrollment import public as enrollment_public
-from olly.kernel.errors import NotFound, OllyError, ValidationFailed
+from olly.enrollment import service as enrollment_service
+from olly.enrollment.rules import Market, Relationship
+from olly.enrollment.schemas import DependentCreate, EnrollmentCreate
+from olly.kernel.errors import BusinessRuleViolation, NotFound, OllyError, ValidationFailed
+from olly.kernel.money import Money
+from olly.kernel.periods import add_months, age_on
+from olly.notifications import api as notifications_api
+from olly.notifications import service as notifications_service
 from olly.plans import api as plans_api
 from olly.plans import public as plans_public
 from olly.plans.schemas import QuoteCreate
@@ -34,6 +42,7 @@ from olly.platform.auth import SELF, Access, path, policy
 from olly.platform.db import UnitOfWork
 from olly.platform.http import platform_of
 from olly.policy_admin import public as people
+from olly.policy_admin import service as policy_admin
 from olly.provider import service as provider_service
 from olly.web.rendering import PORTAL_TAG, redirect, render, wants_fragment
 
@@ -65,7 +74,7 @@ TILES: Final[tuple[Tile, ...]] = (
     Tile("/card", "ID card"),
     Tile("/coverage", "Coverage and family"),
     Tile("/find-care", "Find a provider"),
-    Tile("/plans", "Compare plans and get a quote"),
+    Tile("/plans", "Compare, quote and buy a plan"),
     Tile("/notifications", "Notifications"),
     Tile("/settings/consents", "Privacy and contact settings"),
     Tile("/claims", "Claims and EOBs"),
@@ -256,10 +265,176 @@ def quote(
     return render(request, "member/_quote.html", {"quote": result, "error": error, "plan_code": plan_code})
 
 
+def _individual_plans(request: Request, uow: UnitOfWork, on: date) -> list[plans_public.PlanVersionInfo]:
+    return [p for p in plans_public.plans_in_force(uow, on) if p.market == plans_public.Market.INDIVIDUAL]
+
+
+def coverage_start(today: date) -> date:
+    """An individual-market purchase starts on the first day of the next month."""
+    return add_months(today.replace(day=1), 1)
+
+
+def _buy_context(
+    request: Request, access: Access, plan_code: str, chosen: frozenset[uuid.UUID], error: str | None
+) -> dict[str, Any]:
+    party_id = _own_party(access)
+    platform = platform_of(request)
+    start = coverage_start(platform.clock.today())
+    with platform.db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        plan = next((p for p in _individual_plans(request, uow, start) if p.plan_code == plan_code), None)
+        if plan is None:
+            raise NotFound("no individual plan with this code is sold for that start date")
+        person = people.person(uow, party_id)
+        household = [
+            (member, person_of.display_name)
+            for member in enrollment_public.household_of(uow, party_id)
+            if (person_of := people.person(uow, member.party_id)) is not None
+        ]
+    quote = None
+    if person is not None and person.birth_date is not None:
+        body = QuoteCreate.model_validate(
+            {"on": start, "members": [{"relationship": "subscriber", "age": age_on(person.birth_date, start)}]}
+        )
+        quote = plans_api.quote_plan(request, plan_code, body, access)
+    return {
+        "plan": plan,
+        "start": start,
+        "quote": quote,
+        "household": household,
+        "chosen": chosen,
+        "error": error,
+        "portal": "member",
+    }
+
+
+@router.get("/plans/buy")
+def buy_form(
+    request: Request,
+    plan_code: Annotated[str, Query(max_length=40)],
+    access: Access = Depends(policy("enrollment.purchase", resource=SELF)),
+) -> Response:
+    """The chosen individual plan, its quote for the member (the plans API), when coverage would start,
+    and the people already covered with the member who may join the new policy."""
+    return render(request, "member/buy.html", _buy_context(request, access, plan_code, frozenset(), None))
+
+
+@router.post("/plans/buy")
+async def buy(
+    request: Request,
+    plan_code: Annotated[str, Form(max_length=40)],
+    dependents: Annotated[list[uuid.UUID] | None, Form()] = None,
+    access: Access = Depends(policy("enrollment.purchase", resource=SELF)),
+) -> Response:
+    """Enrol the member in an individual plan (the enrollment service, then the individual-market saga:
+    first invoice → paid → active). The narrow grant: the member is the subscriber, the market is
+    INDIVIDUAL, the account is their own household's, and dependents are people already covered
+    with them, with the relationship those policies record."""
+    chosen = frozenset(dependents or [])
+    try:
+        policy_id = await run_in_threadpool(_purchase, request, access, plan_code, chosen)
+    except (ValidationFailed, BusinessRuleViolation) as exc:
+        errors = exc.extra.get("errors", [])
+        message = "; ".join(e["message"] for e in errors) if errors else exc.detail
+        context = await run_in_threadpool(_buy_context, request, access, plan_code, chosen, message)
+        return render(request, "member/buy.html", context, status_code=422)
+    return redirect(f"/plans/purchases?bought={policy_id}")
+
+
+def _purchase(request: Request, access: Access, plan_code: str, chosen: frozenset[uuid.UUID]) -> uuid.UUID:
+    party_id = _own_party(access)
+    platform = platform_of(request)
+    start = coverage_start(platform.clock.today())
+    with platform.db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        household = {m.party_id: m.relationship for m in enrollment_public.household_of(uow, party_id)}
+        plan = next((p for p in _individual_plans(request, uow, start) if p.plan_code == plan_code), None)
+    strangers = chosen - household.keys()
+    if strangers:
+        refusal = access.audit_record(resource_id=str(sorted(strangers)[0]), detail={"reason": "not_related"})
+        platform.audit.record(replace(refusal, outcome="denied", purpose=None))
+        raise NotFound("no such person in your household")
+    if plan is None:
+        raise NotFound("no individual plan with this code is sold for that start date")
+    with platform.db.unit_of_work(access.principal.tenant_id) as uow:
+        # The household account of an earlier purchase in the same currency, else a new one.
+        own = [
+            p
+            for p in enrollment_public.policies_of_subscriber(uow, party_id)
+            if p.market != Market.GROUP.value and p.currency == plan.currency
+        ]
+        if own:
+            account_id = own[0].account_id
+        else:
+            account_id = policy_admin.open_account(
+                uow, kind="HOUSEHOLD", name="household", currency=plan.currency, party_id=party_id
+            ).id
+        body = EnrollmentCreate(
+            # A sum-insured family floater (the India seed) is bought in its own market.
+            market=Market.SUM_INSURED if plan.sum_insured_basis is not None else Market.INDIVIDUAL,
+            account_id=account_id,
+            subscriber_party_id=party_id,
+            plan_code=plan_code,
+            effective_date=start,
+            dependents=[
+                DependentCreate(party_id=member, relationship=Relationship(household[member]))
+                for member in sorted(chosen)
+            ],
+        )
+        created = enrollment_service.enroll(uow, body, request.app.state.plan_catalog)
+        platform.audit.append(uow.session.connection(), [access.audit_record(resource_id=str(created.id))])
+        return created.id
+
+
+@router.get("/plans/purchases")
+def purchases(request: Request, access: Access = Depends(policy("invoice.read", resource=SELF))) -> Response:
+    """The member's individual-market policies (waiting for the first premium until paid, then active)
+    and their household's invoices, the first among them."""
+    party_id = _own_party(access)
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        bought = [p for p in enrollment_public.policies_of_subscriber(uow, party_id) if p.market != Market.GROUP.value]
+    found = billing_api.list_invoices(request, status=None, limit=100, access=access)
+    accounts = {p.account_id for p in bought}
+    invoices = [i for i in found if i.account_id in accounts]
+    return render(
+        request,
+        "member/purchases.html",
+        {
+            "policies": bought,
+            "premiums": {p.policy_id: Money(p.total_premium_minor, p.currency).to_decimal_string() for p in bought},
+            "invoices": invoices,
+            "bought": request.query_params.get("bought"),
+            "portal": "member",
+        },
+    )
+
+
 @router.get("/notifications")
-def notifications(request: Request, access: Access = Depends(policy("account.read", resource=SELF))) -> Response:
-    # No notifications domain exists yet: the inbox says so instead of inventing messages.
-    return render(request, "member/notifications.html", {"portal": "member"})
+def notifications(request: Request, access: Access = Depends(policy("notification.read", resource=SELF))) -> Response:
+    """The inbox: the member's and their minor dependents' notifications, newest first (the API's view)."""
+    inbox = notifications_api.inbox(request, access)
+    return render(
+        request,
+        "member/notifications.html",
+        {"inbox": inbox, "marked": request.query_params.get("read") == "1", "portal": "member"},
+    )
+
+
+@router.get("/notifications/unread")
+def unread_badge(request: Request, access: Access = Depends(policy("notification.read", resource=SELF))) -> Response:
+    """The unread count the navigation loads into its inbox link (htmx; empty when nothing is new)."""
+    people = access.scope.party_ids | access.scope.dependent_party_ids
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        count = notifications_service.unread_count(uow, people) if people else 0
+    return render(request, "member/_unread.html", {"count": count})
+
+
+@router.post("/notifications/{notification_id}/read")
+def mark_notification_read(
+    notification_id: uuid.UUID,
+    request: Request,
+    access: Access = Depends(policy("notification.write", resource=path("notification_id"))),
+) -> Response:
+    notifications_api.mark_read(notification_id, request, access)
+    return redirect("/notifications?read=1")
 
 
 def plain_reasons(lines: list[dict[str, Any]]) -> dict[str, str]:

@@ -294,3 +294,31 @@ def start_payment_run(request: Request, access: Access = Depends(policy("payment
     """Pay the approved claims not yet paid (the API's payment run), then show it per payee."""
     run = billing_api.create_payment_run(request, access)
     return render(request, "ops/payment_run.html", {"run": run, "portal": "ops"}, status_code=201)
+
+
+@router.get("/billing/runs")
+def billing_runs(request: Request, access: Access = Depends(policy("invoice.read"))) -> Response:
+    """Past monthly billing runs, newest first (the API's history: staff only)."""
+    runs = billing_api.list_runs(request, limit=100, access=access)
+    return render(request, "ops/billing_runs.html", {"runs": runs, "portal": "ops"})
+
+
+@router.get("/billing/runs/{run_id}")
+def billing_run(run_id: uuid.UUID, request: Request, access: Access = Depends(policy("invoice.read"))) -> Response:
+    """One billing run: its period and totals, and every invoice it issued."""
+    run = billing_api.read_run(run_id, request, access)
+    return render(request, "ops/billing_run.html", {"run": run, "portal": "ops"})
+
+
+@router.get("/billing/payment-runs")
+def payment_runs(request: Request, access: Access = Depends(policy("payment.read"))) -> Response:
+    """Past claim payment runs, newest first, with their totals per currency."""
+    runs = billing_api.list_payment_runs(request, limit=100, access=access)
+    return render(request, "ops/payment_runs.html", {"runs": runs, "portal": "ops"})
+
+
+@router.get("/billing/payment-runs/{run_id}")
+def payment_run(run_id: uuid.UUID, request: Request, access: Access = Depends(policy("payment.read"))) -> Response:
+    """One claim payment run, per payee (the API's view of the run the 835s are written from)."""
+    run = billing_api.read_payment_run(run_id, request, access)
+    return render(request, "ops/payment_run.html", {"run": run, "portal": "ops"})

@@ -37,6 +37,8 @@ NPI = "1234567893"
 MEMBER = {"given": "Robin", "family": "Okonkwo", "birth": date(1988, 4, 2)}
 CHILD = {"given": "Juno", "family": "Okonkwo", "birth": date(2019, 7, 14)}
 EMPLOYEE = {"given": "Sam", "family": "Lindqvist", "birth": date(1979, 2, 11)}
+SHOPPER = {"given": "Ada", "family": "Moreau", "birth": date(1991, 9, 23)}
+"""Signed up but not covered yet: the member journey that buys an individual plan."""
 
 
 def main() -> None:
@@ -103,6 +105,13 @@ def main() -> None:
                 catalog,
             ).id
         with seeding.db.unit_of_work(tenant) as uow:
+            shopper = people.register_individual(
+                uow,
+                IndividualCreate(
+                    given_name=SHOPPER["given"], family_name=SHOPPER["family"], birth_date=SHOPPER["birth"]
+                ),
+            ).id
+        with seeding.db.unit_of_work(tenant) as uow:
             enrollment.activate_due(uow)
             member_number = next(
                 f.member_number for f in enrollment_public.coverage_facts(uow, member_policy) if f.party_id == member
@@ -154,6 +163,18 @@ def main() -> None:
                     password=PASSWORD,
                     roles=frozenset({Role.CLAIMS_EXAMINER}),
                     queues=frozenset({"Q1"}),
+                ),
+                mfa=True,
+            ),
+            "shopper": account(
+                "shopper",
+                NewAccount(AccountKind.MEMBER, "ada@example.org", password=PASSWORD, party_id=shopper),
+                mfa=False,
+            ),
+            "billing": account(
+                "billing",
+                NewAccount(
+                    AccountKind.STAFF, "billing@example.org", password=PASSWORD, roles=frozenset({Role.BILLING})
                 ),
                 mfa=True,
             ),

@@ -34,7 +34,13 @@ _KINDS: Final[tuple[ResourceKind, ...]] = (
     ),
     ResourceKind("member", "a covered person's membership (subscriber or dependent)", phi=True),
     ResourceKind("eligibility", "coverage on a date: eligibility and benefits answers", phi=True),
-    ResourceKind("enrollment", "enrollment transactions and coverage elections", phi=True),
+    ResourceKind(
+        "enrollment",
+        "enrollment transactions and coverage elections; ``purchase`` is a member buying an individual-market "
+        "policy for themselves (and people already covered with them)",
+        phi=True,
+        verbs=(READ, WRITE, "purchase"),
+    ),
     ResourceKind("roster", "an employer group's list of covered employees and dependents", phi=True),
     ResourceKind(
         "customer_account",
@@ -87,6 +93,7 @@ _KINDS: Final[tuple[ResourceKind, ...]] = (
         phi=False,
         verbs=(READ,),
     ),
+    ResourceKind("notification", "a message in a member's in-app inbox (claims, premiums, coverage)", phi=True),
     ResourceKind("consent", "consent records: communications, app sharing, confidential communications", phi=True),
     ResourceKind(
         "deletion_request",

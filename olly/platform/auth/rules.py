@@ -86,6 +86,10 @@ GRANTS: Final[tuple[Grant, ...]] = (
     _g(Role.MEMBER, "invoice", R, Relation.SELF),
     _g(Role.MEMBER, "payment", RW, Relation.SELF),
     _g(Role.MEMBER, "consent", RW, Relation.SELF_OR_MINOR_DEPENDENT),
+    _g(Role.MEMBER, "notification", RW, Relation.SELF_OR_MINOR_DEPENDENT),
+    # Buying a plan online: an individual-market policy with the member as subscriber, their household
+    # account, and only people already covered with them (the portal's purchase view checks each).
+    _g(Role.MEMBER, "enrollment", ("purchase",), Relation.SELF),
     _g(Role.MEMBER, "deletion_request", RW, Relation.SELF),
     _g(Role.MEMBER, "account", RW, Relation.SELF),
     _g(Role.MEMBER, "session", RW, Relation.SELF),

@@ -29,6 +29,8 @@ from olly.edi.ports import Links
 from olly.edi.testing import professional_claims_text, sample_remittance
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod, end_of_month
+from olly.notifications import rules as notifications_rules
+from olly.notifications import service as notifications_service
 from olly.platform.auth.roles import Role
 from tests.integration.bus.helpers import dead_letter
 from tests.integration.edi.helpers import FakeRemittances
@@ -54,6 +56,7 @@ class Seeded:
     dead_letters: list[Owned] = field(default_factory=list)
     prior_auths: list[Owned] = field(default_factory=list)
     appeals: list[Owned] = field(default_factory=list)
+    notifications: list[Owned] = field(default_factory=list)
 
 
 def seed(world: World) -> Seeded:
@@ -93,7 +96,21 @@ def seed(world: World) -> Seeded:
         seeded.markers[letter] += [world.names[letter], world.member_numbers[letter]]
     seeded.dead_letters.append(Owned("A", str(dead_letter(world.platform, world.tenant_id, world.policies["A"]))))
     _seed_prior_auths_and_appeals(world, seeded)
+    _seed_notifications(world, seeded)
     return seeded
+
+
+def _seed_notifications(world: World, seeded: Seeded) -> None:
+    """One inbox message per person, its amount the marker (sealed at rest, shown only to its owner)."""
+    with world.platform.db.unit_of_work(world.tenant_id) as uow:
+        for letter, party in world.parties.items():
+            amount = f"{uuid.uuid4().int % 90000 + 10000}.{letter.encode()[0] % 100:02d}"
+            notice = notifications_rules.Notice("PAYMENT_RECEIVED", {"amount": f"{amount} USD"}, "/invoices")
+            made = notifications_service.notify(
+                uow, party, notice, topic="billing.payment.received", event_id=uuid.uuid4()
+            )
+            assert made is not None
+            seeded.notifications.append(Owned(letter, str(made.id), (amount,)))
 
 
 #: Who requested each owner's prior authorisation: P1 for A, P2 for B, a third practice for C and D
@@ -303,6 +320,7 @@ RESOURCE_FIXTURES: dict[str, Callable[[World, Seeded], list[Owned]]] = {
     "account": accounts,
     "api_client": api_clients,
     "consent": lambda world, seeded: seeded.consents,
+    "notification": lambda world, seeded: _with_markers(seeded.notifications, seeded),
     "deletion_request": lambda world, seeded: _with_markers(seeded.deletion_requests, seeded),
     "break_glass": lambda world, seeded: seeded.grants,
     "member": people,

@@ -1,0 +1,1 @@
+"""Notifications: the member's in-app inbox, filled by consumers of other domains' events."""

@@ -1,0 +1,58 @@
+"""Every query of the notifications domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from olly.notifications.models import Notification
+
+
+def add(session: Session, notification: Notification) -> None:
+    session.add(notification)
+
+
+def exists(session: Session, source_event_id: uuid.UUID, party_id: uuid.UUID) -> bool:
+    found = session.scalar(
+        select(Notification.id)
+        .where(Notification.source_event_id == source_event_id, Notification.party_id == party_id)
+        .limit(1)
+    )
+    return found is not None
+
+
+def get(session: Session, notification_id: uuid.UUID) -> Notification | None:
+    return session.get(Notification, notification_id)
+
+
+def inbox(session: Session, party_ids: Iterable[uuid.UUID], limit: int) -> list[Notification]:
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.party_id.in_(list(party_ids)))
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def unread_count(session: Session, party_ids: Iterable[uuid.UUID]) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.party_id.in_(list(party_ids)), Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def of_party(session: Session, party_id: uuid.UUID) -> list[Notification]:
+    return list(session.scalars(select(Notification).where(Notification.party_id == party_id)))
+
+
+def delete_notifications(session: Session, ids: Iterable[uuid.UUID]) -> None:
+    session.execute(delete(Notification).where(Notification.id.in_(list(ids))))

@@ -1,0 +1,69 @@
+"""What each event becomes in the inbox, word for word."""
+
+from __future__ import annotations
+
+import uuid
+
+from olly.notifications import rules
+
+CLAIM = str(uuid.UUID(int=7))
+
+
+def test_an_approved_claim_says_what_the_plan_paid_and_what_the_member_owes() -> None:
+    notice = rules.claim_notice(
+        {"eventType": "CLAIM_APPROVED", "claimId": CLAIM, "paidAmount": "75.00", "memberResponsibility": "25.00"}
+    )
+    assert notice == rules.Notice("CLAIM_APPROVED", {"paid": "75.00 USD", "owed": "25.00 USD"}, f"/claims/{CLAIM}")
+    assert rules.message_of(notice.kind, notice.parameters) == rules.Message(
+        "Your explanation of benefits is ready",
+        "A claim was processed: the plan pays 75.00 USD and your share is 25.00 USD.",
+    )
+
+
+def test_a_denied_claim_gives_the_appeal_deadline() -> None:
+    notice = rules.claim_notice({"eventType": "CLAIM_DENIED", "claimId": CLAIM, "appealDeadline": "2026-07-09"})
+    assert notice is not None
+    assert (
+        rules.message_of(notice.kind, notice.parameters).body == "A claim was denied. You may appeal until 2026-07-09."
+    )
+
+
+def test_only_a_payment_to_the_member_is_news_to_them() -> None:
+    to_provider = {"payee": "PROVIDER", "claimId": CLAIM, "paidAmount": "75.00", "currency": "USD"}
+    assert rules.claim_paid_notice(to_provider) is None
+    notice = rules.claim_paid_notice({**to_provider, "payee": "MEMBER", "currency": "INR"})
+    assert notice == rules.Notice("REIMBURSEMENT_PAID", {"amount": "75.00 INR"}, f"/claims/{CLAIM}")
+
+
+def test_a_grace_period_notice_turns_premium_cents_into_a_decimal_amount() -> None:
+    notice = rules.missed_payment_notice(
+        {
+            "eventType": "GRACE_PERIOD_STARTED",
+            "premiumCents": 48507,
+            "currency": "USD",
+            "gracePeriodEndDate": "2026-04-30",
+        }
+    )
+    assert notice == rules.Notice(
+        "GRACE_PERIOD_STARTED", {"premium": "485.07 USD", "grace_end": "2026-04-30"}, "/invoices"
+    )
+    assert rules.message_of(notice.kind, notice.parameters).body == (
+        "A premium of 485.07 USD is overdue. Pay it by 2026-04-30 to keep your coverage."
+    )
+    assert rules.missed_payment_notice({"eventType": "SOMETHING_ELSE"}) is None
+
+
+def test_an_invoice_and_a_payment() -> None:
+    invoice = rules.invoice_notice({"totalAmount": "412.30", "currency": "USD", "dueDate": "2026-02-01"})
+    assert rules.message_of(invoice.kind, invoice.parameters).body == "An invoice of 412.30 USD is due on 2026-02-01."
+    payment = rules.payment_notice({"amount": "412.30", "currency": "USD"})
+    assert (
+        rules.message_of(payment.kind, payment.parameters).body == "We received your payment of 412.30 USD. Thank you."
+    )
+
+
+def test_a_template_missing_a_parameter_or_unknown_says_less_but_never_fails() -> None:
+    assert rules.message_of("PRIOR_AUTH_APPROVED", {}) == rules.Message(
+        "A prior authorisation was approved", "Open your account for the details."
+    )
+    assert rules.message_of("NO_SUCH_KIND", {"x": "1"}) == rules.UNKNOWN
