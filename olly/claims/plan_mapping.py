@@ -216,7 +216,7 @@ def benefit_schedule(schedule: plans.BenefitSchedule, plan_id: str) -> BenefitSc
         timely_filing_days=admin.timely_filing_days,
         medically_unlikely_edits=dict(admin.medically_unlikely_edits),
         high_dollar_threshold=admin.high_dollar_pend_threshold,
-        reimbursement_auto_approve_below=None,
+        reimbursement_auto_approve_max=admin.reimbursement_auto_approve_max,
         sum_insured=_sum_insured(schedule.sum_insured) if schedule.sum_insured else None,
     )
 

@@ -140,7 +140,7 @@ def schedule_to_json(schedule: BenefitSchedule) -> Json:
         "timelyFilingDays": schedule.timely_filing_days,
         "medicallyUnlikelyEdits": dict(schedule.medically_unlikely_edits),
         "highDollarThreshold": _minor(schedule.high_dollar_threshold),
-        "reimbursementAutoApproveBelow": _minor(schedule.reimbursement_auto_approve_below),
+        "reimbursementAutoApproveMax": _minor(schedule.reimbursement_auto_approve_max),
         "rounding": schedule.rounding.name,
         "sumInsured": None
         if terms is None
@@ -249,7 +249,7 @@ def schedule_from_json(data: Json) -> BenefitSchedule:
         timely_filing_days=data["timelyFilingDays"],
         medically_unlikely_edits=dict(data["medicallyUnlikelyEdits"]),
         high_dollar_threshold=_money(data["highDollarThreshold"], currency),
-        reimbursement_auto_approve_below=_money(data["reimbursementAutoApproveBelow"], currency),
+        reimbursement_auto_approve_max=_money(data.get("reimbursementAutoApproveMax"), currency),
         sum_insured=terms,
         rounding=Rounding[data["rounding"]],
     )

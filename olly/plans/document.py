@@ -469,6 +469,7 @@ class AdministrationIn(_Model):
     appeal_window_days: Annotated[int, _between(1, 730)] = 180
     grace_period: GracePeriodIn = Field(default_factory=GracePeriodIn)
     high_dollar_pend_threshold: Amount | None = None
+    reimbursement_auto_approve_max: Amount | None = None
     medically_unlikely_edits: dict[ProcedureCode, Annotated[int, _between(1, 9_999)]] = Field(default_factory=dict)
 
 
@@ -982,6 +983,7 @@ def to_plan_version(doc: PlanDocument) -> rules.PlanVersion:
             grace_period=rules.GracePeriodRule(admin.grace_period.days, admin.grace_period.aptc_months),
             high_dollar_pend_threshold=admin.high_dollar_pend_threshold,
             medically_unlikely_edits=MappingProxyType(dict(admin.medically_unlikely_edits)),
+            reimbursement_auto_approve_max=admin.reimbursement_auto_approve_max,
         ),
         sum_insured=_sum_insured(doc.sum_insured),
     )

@@ -331,6 +331,9 @@ class Administration:
     high_dollar_pend_threshold: Money | None
     medically_unlikely_edits: Mapping[str, int]
     """Procedure code → most units payable per member per day (CO-151 above it)."""
+    reimbursement_auto_approve_max: Money | None = None
+    """Member reimbursement claims billing at most this are paid without document review (``None``:
+    every reimbursement claim waits for a reviewer)."""
 
     def unit_cap(self, procedure_code: str) -> int | None:
         return self.medically_unlikely_edits.get(procedure_code.upper())
@@ -878,6 +881,15 @@ def _check_administration(plan: PlanVersion, problems: _Problems) -> None:
     threshold = plan.schedule.administration.high_dollar_pend_threshold
     if threshold is not None and threshold.is_zero:
         problems.add("administration.high_dollar_pend_threshold", "must be greater than 0", "invalid")
+    auto = plan.schedule.administration.reimbursement_auto_approve_max
+    if auto is not None and auto.is_zero:
+        problems.add("administration.reimbursement_auto_approve_max", "must be greater than 0", "invalid")
+    elif auto is not None and threshold is not None and auto.amount >= threshold.amount:
+        problems.add(
+            "administration.reimbursement_auto_approve_max",
+            "must be below high_dollar_pend_threshold (a high-dollar claim is always reviewed)",
+            "above_high_dollar",
+        )
 
 
 def _check_dependents(plan: PlanVersion, problems: _Problems) -> None:

@@ -258,15 +258,34 @@ def _claim_pends(
             )
         )
     if claim.submitter is Submitter.MEMBER_REIMBURSEMENT and anything_payable:
-        auto = schedule.reimbursement_auto_approve_below
-        if auto is None or billed >= auto.amount:
+        auto = schedule.reimbursement_auto_approve_max
+        inputs: tuple[tuple[str, TraceValue], ...] = (
+            ("billed", Money(billed, schedule.currency)),
+            ("auto_approve_max", auto),
+        )
+        if auto is None or billed > auto.amount:
             reasons.append(PendReason.DOCUMENTS_TO_REVIEW)
             trace.append(
                 TraceStep(
                     Step.CLAIM_REVIEW,
                     Outcome.PENDED,
-                    "A member reimbursement claim's documents need review before payment.",
-                    (("billed", Money(billed, schedule.currency)), ("auto_approve_below", auto)),
+                    "A member reimbursement claim's documents need review before payment: "
+                    + (
+                        "the plan sets no auto-approval amount."
+                        if auto is None
+                        else "it bills more than the plan's auto-approval amount."
+                    ),
+                    inputs,
+                )
+            )
+        else:
+            trace.append(
+                TraceStep(
+                    Step.CLAIM_REVIEW,
+                    Outcome.PASSED,
+                    "A member reimbursement claim billing at most the plan's auto-approval amount is paid "
+                    "without document review.",
+                    inputs,
                 )
             )
     return reasons

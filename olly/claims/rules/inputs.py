@@ -364,8 +364,8 @@ class BenefitSchedule:
     """Most units of a procedure one line may carry."""
     high_dollar_threshold: Money | None = None
     """A claim billing at least this much pends for review."""
-    reimbursement_auto_approve_below: Money | None = None
-    """Member reimbursement claims billing less than this skip document review; ``None``: always reviewed."""
+    reimbursement_auto_approve_max: Money | None = None
+    """Member reimbursement claims billing at most this skip document review; ``None``: always reviewed."""
     sum_insured: SumInsuredTerms | None = None
     rounding: Rounding = Rounding.HALF_UP
 

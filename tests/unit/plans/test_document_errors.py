@@ -404,6 +404,23 @@ CASES: list[tuple[str, str, dict[str, Any], list[tuple[str, str]]]] = [
         {"administration.grace_period.aptc_months": 2},
         [("administration.grace_period.aptc_months", "must be 3 (45 CFR 156.270)")],
     ),
+    (
+        "reimbursement auto-approval of zero",
+        PPO,
+        {"administration.reimbursement_auto_approve_max": "0.00"},
+        [("administration.reimbursement_auto_approve_max", "must be greater than 0")],
+    ),
+    (
+        "reimbursement auto-approval at the high-dollar threshold",
+        PPO,
+        {"administration.reimbursement_auto_approve_max": "25000.00"},
+        [
+            (
+                "administration.reimbursement_auto_approve_max",
+                "must be below high_dollar_pend_threshold (a high-dollar claim is always reviewed)",
+            )
+        ],
+    ),
     # -- dependents ---------------------------------------------------------------------------------------
     (
         "parents on a US plan",

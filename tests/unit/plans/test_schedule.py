@@ -110,6 +110,9 @@ def test_administration_settings_and_defaults() -> None:
     assert ppo.grace_period == rules.GracePeriodRule(days=30, aptc_months=None)
     assert aca.grace_period == rules.GracePeriodRule(days=30, aptc_months=3)
     assert ppo.high_dollar_pend_threshold == usd("25000.00")
+    assert ppo.reimbursement_auto_approve_max is None  # every reimbursement is reviewed
+    floater = demo_plan("OLLY-FLOATER-5L").schedule.administration
+    assert floater.reimbursement_auto_approve_max == Money(500000, "INR")
     assert ppo.unit_cap("97110") == 6
     assert ppo.unit_cap("99999") is None
     specialist = demo_plan("OLLY-HMO-250").schedule.benefit(BenefitCategory.SPECIALIST)
