@@ -8,8 +8,9 @@ Adjudication reads only claims' own tables; these handlers are the only place ot
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
-from typing import Final
+from typing import Any, Final
 
 from olly.claims import appeal_handlers, plan_mapping, service, snapshots
 from olly.claims import models as m
@@ -18,6 +19,7 @@ from olly.enrollment import public as enrollment
 from olly.plans import public as plans
 from olly.platform.bus.messages import HandlerRegistry, Message
 from olly.platform.db import UnitOfWork
+from olly.policy_admin import public as parties
 from olly.provider import public as provider
 
 CLAIMS_GROUP: Final = "claims-claims-consumer"
@@ -87,6 +89,9 @@ def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID) -> None:
     by_person: dict[uuid.UUID, list[enrollment.CoverageFact]] = {}
     for fact in facts:
         by_person.setdefault(fact.party_id, []).append(fact)
+    declared: dict[uuid.UUID, list[enrollment.DeclaredCondition]] = {}
+    for condition in enrollment.declared_conditions(uow, policy_id) if facts else ():
+        declared.setdefault(condition.party_id, []).append(condition)
     for party_id, spans in by_person.items():
         spans.sort(key=lambda fact: fact.valid_from)
         latest = spans[-1]
@@ -97,6 +102,7 @@ def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID) -> None:
         periods: list[list[str | None]] = [
             [span.valid_from.isoformat(), span.valid_to.isoformat() if span.valid_to else None] for span in spans
         ]
+        person = parties.person(uow, party_id)  # before the new row exists (a read flushes the session)
         row = existing.pop(party_id, None)
         if row is None:
             row = m.CoverageView(member_id=party_id, policy_id=policy_id)
@@ -106,10 +112,21 @@ def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID) -> None:
         row.plan_code = latest.plan_code
         row.plan_type = plan_type
         row.periods = periods
+        row.birth_date = person.birth_date if person is not None else None
+        row.pre_existing = _pre_existing(declared.get(party_id, ()))
         row.synced_at = uow.clock.now()
     for row in existing.values():
         row.periods = []
         row.synced_at = uow.clock.now()
+
+
+def _pre_existing(conditions: Sequence[enrollment.DeclaredCondition]) -> dict[str, Any] | None:
+    """A member's declared conditions in one entry: every code, and the longest waiting period stated."""
+    if not conditions:
+        return None
+    codes = sorted({code for condition in conditions for code in condition.diagnosis_codes})
+    months = [c.waiting_period_months for c in conditions if c.waiting_period_months is not None]
+    return {"codes": codes, "months": max(months) if months else None}
 
 
 def on_enrollment_changed(uow: UnitOfWork, message: Message) -> None:

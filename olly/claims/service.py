@@ -384,8 +384,15 @@ def coverage_snapshot(
         for start, end in coverage.periods
         if start is not None
     )
+    declared = coverage.pre_existing or {}
     snapshot = CoverageSnapshot(
-        member_id=str(member_id), plan_type=plan_type, periods=periods, family_id=coverage.family_id
+        member_id=str(member_id),
+        plan_type=plan_type,
+        periods=periods,
+        family_id=coverage.family_id,
+        birth_date=coverage.birth_date,
+        pre_existing_diagnoses=tuple(declared.get("codes") or ()),
+        pre_existing_waiting_months=declared.get("months"),
     )
     return snapshot, schedule, coverage, view
 

@@ -1050,7 +1050,8 @@ def _sum_insured_cover(work: _Line, state: _ClaimState, terms: SumInsuredTerms, 
             "The diagnosis is a named illness still within its waiting period.",
             (("covered_since", start), ("waiting_ends", named_end)),
         )
-    pre_existing_end = add_months(start, terms.pre_existing_waiting_months)
+    months = state.coverage.pre_existing_waiting_months
+    pre_existing_end = add_months(start, terms.pre_existing_waiting_months if months is None else months)
     if service_date < pre_existing_end and _matches_any(work.diagnoses, state.coverage.pre_existing_diagnoses):
         return work.deny(
             Step.BENEFITS,

@@ -206,6 +206,8 @@ class CoverageSnapshot:
     birth_date: date | None = None
     pre_existing_diagnoses: tuple[str, ...] = ()
     """ICD-10-CM codes or prefixes declared at enrolment (``"E11"`` covers every E11.x)."""
+    pre_existing_waiting_months: int | None = None
+    """The underwriter's waiting period for this member's declared conditions (the plan's when absent)."""
 
     @property
     def coverage_start(self) -> date:
