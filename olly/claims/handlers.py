@@ -70,7 +70,8 @@ def sync_schedule(uow: UnitOfWork, plan_code: str, plan_id: uuid.UUID, on: date)
         effective_from=info.effective_from,
         effective_to=info.effective_to,
         appeal_window_days=schedule.administration.appeal_window_days,
-        schedule=snapshots.schedule_to_json(engine_schedule),
+        schedule=snapshots.schedule_to_json(engine_schedule)
+        | {"outOfNetworkAllowable": snapshots.out_of_network_to_json(plan_mapping.out_of_network_pricing(schedule))},
         synced_at=uow.clock.now(),
     )
     uow.session.add(row)

@@ -516,6 +516,11 @@ def _run(uow: UnitOfWork, claim: m.Claim, *, cause: str, decisions: dict[int, m.
     accumulator_rows = repo.accumulators(holders)
     accumulators = _accumulator_snapshot(accumulator_rows)
     providers, pricing = provider_inputs(uow, engine_input, on)
+    if schedule_row is not None:
+        out_of_network = snapshots.out_of_network_from_json(
+            schedule_row.schedule.get("outOfNetworkAllowable"), claim.currency
+        )
+        pricing = replace(pricing, out_of_network=out_of_network)
     original: m.Claim | None = None
     original_record: m.AdjudicationRecord | None = None
     replaces: ClaimResult | None = None

@@ -454,3 +454,23 @@ def totals_of(lines: tuple[LineResult, ...], currency: str) -> ClaimTotals:
             currency,
         ),
     )
+
+
+# -- the plan's out-of-network maximum allowable (kept beside the schedule) --------------------------
+
+
+def out_of_network_to_json(pricing: OutOfNetworkPricing) -> Json:
+    return {
+        "fees": {_fee_key(code, mod): amount.amount for (code, mod), amount in pricing.maximum_allowable.items()},
+        "percentOfBilled": None if pricing.percent_of_billed is None else str(pricing.percent_of_billed),
+    }
+
+
+def out_of_network_from_json(data: Json | None, currency: str) -> OutOfNetworkPricing:
+    if not data:
+        return OutOfNetworkPricing()
+    percent = data.get("percentOfBilled")
+    return OutOfNetworkPricing(
+        maximum_allowable={_split_key(key): Money(amount, currency) for key, amount in data["fees"].items()},
+        percent_of_billed=Decimal(percent) if percent is not None else None,
+    )

@@ -473,6 +473,44 @@ class AdministrationIn(_Model):
     medically_unlikely_edits: dict[ProcedureCode, Annotated[int, _between(1, 9_999)]] = Field(default_factory=dict)
 
 
+_FEE_KEY_RE: Final = re.compile(r"^(?P<code>[0-9A-Z]{5})(?:-(?P<modifier>[0-9A-Z]{2}))?$")
+
+
+def _fee_key(value: Any) -> str:
+    text = value.strip().upper() if isinstance(value, str) else value
+    match = _FEE_KEY_RE.match(text) if isinstance(text, str) else None
+    if match is None or not _PROCEDURE_RE.match(match.group("code")):
+        raise _problem("invalid_fee_key", "must be a procedure code, optionally with a modifier: 99213 or 99213-26")
+    return text
+
+
+FeeKey = Annotated[str, PlainValidator(_fee_key), WithJsonSchema({"type": "string", "examples": ["99213-26"]})]
+
+
+class BaseScheduleIn(_Model):
+    conversion_factor: Factor
+    percent: Factor
+    relative_values: dict[FeeKey, Factor] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _sensible_percent(self) -> BaseScheduleIn:
+        if self.percent > 1000:
+            raise _problem("percent_range", "must be at most 1000", field="percent")
+        return self
+
+
+class OutOfNetworkAllowableIn(_Model):
+    amounts: dict[FeeKey, Amount] = Field(default_factory=dict)
+    base_schedule: BaseScheduleIn | None = None
+    percent_of_billed: Percent | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> OutOfNetworkAllowableIn:
+        if not self.amounts and self.base_schedule is None and self.percent_of_billed is None:
+            raise _problem("empty", "needs amounts, a base_schedule or percent_of_billed")
+        return self
+
+
 class DependentsIn(_Model):
     relationships: list[Relationship] | None = None
     child_max_age: Annotated[int, _between(1, 40)] | None = None
@@ -649,6 +687,7 @@ class PlanDocument(_Model):
     prior_authorization: PriorAuthorizationIn = Field(default_factory=PriorAuthorizationIn)
     administration: AdministrationIn = Field(default_factory=AdministrationIn)
     sum_insured: SumInsuredIn | None = None
+    out_of_network_allowable: OutOfNetworkAllowableIn | None = None
     rating: RatingIn
 
     @model_validator(mode="after")
@@ -864,6 +903,19 @@ def _accumulator(terms: AccumulatorIn | None) -> rules.AccumulatorTerms | None:
     )
 
 
+def _out_of_network(terms: OutOfNetworkAllowableIn | None) -> rules.OutOfNetworkAllowable | None:
+    if terms is None:
+        return None
+    base = terms.base_schedule
+    return rules.OutOfNetworkAllowable(
+        amounts=MappingProxyType(dict(terms.amounts)),
+        base_percent=base.percent if base else None,
+        conversion_factor=base.conversion_factor if base else None,
+        relative_values=MappingProxyType(dict(base.relative_values) if base else {}),
+        percent_of_billed=terms.percent_of_billed,
+    )
+
+
 def _sum_insured(terms: SumInsuredIn | None) -> rules.SumInsuredTerms | None:
     if terms is None:
         return None
@@ -986,6 +1038,7 @@ def to_plan_version(doc: PlanDocument) -> rules.PlanVersion:
             reimbursement_auto_approve_max=admin.reimbursement_auto_approve_max,
         ),
         sum_insured=_sum_insured(doc.sum_insured),
+        out_of_network_allowable=_out_of_network(doc.out_of_network_allowable),
     )
     return rules.PlanVersion(
         code=doc.code,

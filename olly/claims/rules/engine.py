@@ -949,6 +949,22 @@ def _pricing(work: _Line, state: _ClaimState) -> bool:
             ),
         )
     )
+    if work.pricing_excess and work.level is not BenefitLevel.IN_NETWORK:
+        balance_billed = work.pricing_group is _PR
+        work.trace.append(
+            TraceStep(
+                Step.PRICING,
+                Outcome.APPLIED,
+                "Out of network the plan recognises at most its maximum allowable amount; the provider may "
+                "bill the member the charge above it (balance billing, PR-45), which counts toward no "
+                "deductible or out-of-pocket maximum."
+                if balance_billed
+                else "The No Surprises Act applies: the provider may not bill the member the charge above "
+                "the allowed amount (CO-45).",
+                (("billed", line.charge), ("allowed", state.money(allowed))),
+                (("balance_bill", state.money(work.pricing_excess if balance_billed else 0)),),
+            )
+        )
     return True
 
 

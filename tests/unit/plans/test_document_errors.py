@@ -421,6 +421,29 @@ CASES: list[tuple[str, str, dict[str, Any], list[tuple[str, str]]]] = [
             )
         ],
     ),
+    (
+        "out-of-network allowable with nothing in it",
+        PPO,
+        {"out_of_network_allowable": {}},
+        [("out_of_network_allowable", "needs amounts, a base_schedule or percent_of_billed")],
+    ),
+    (
+        "out-of-network amount for a malformed code",
+        PPO,
+        {"out_of_network_allowable.amounts": {"9921-3": "80.00"}},
+        [
+            (
+                "out_of_network_allowable.amounts.9921-3",
+                "must be a procedure code, optionally with a modifier: 99213 or 99213-26",
+            )
+        ],
+    ),
+    (
+        "out-of-network base schedule at 1,500 %",
+        PPO,
+        {"out_of_network_allowable.base_schedule.percent": 1500},
+        [("out_of_network_allowable.base_schedule.percent", "must be at most 1000")],
+    ),
     # -- dependents ---------------------------------------------------------------------------------------
     (
         "parents on a US plan",
