@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Final
 
-from olly.billing import service
+from olly.billing import recoveries, service
 from olly.kernel.money import Money
 from olly.platform.bus.messages import HandlerRegistry, Message
 from olly.platform.db import UnitOfWork
@@ -40,6 +40,21 @@ def on_claim_adjudicated(uow: UnitOfWork, message: Message) -> None:
     )
 
 
+def on_claim_reversed(uow: UnitOfWork, message: Message) -> None:
+    payload = message.payload
+    recoveries.record_reversal(
+        uow,
+        claim_id=uuid.UUID(payload["claimId"]),
+        reversing_claim_id=uuid.UUID(payload["reversingClaimId"]),
+        member_id=uuid.UUID(payload["memberId"]),
+        provider_id=uuid.UUID(payload["providerId"]),
+        payee=payload["payee"],
+        amount=Money.parse(payload["reversedAmount"], payload.get("currency", "USD")),
+        reversed_at=datetime.fromisoformat(payload["reversedAt"]),
+    )
+
+
 def register(registry: HandlerRegistry) -> None:
     registry.subscribe("enrollment.enrollment.submitted", ENROLLMENT_GROUP, on_enrollment_submitted)
     registry.subscribe("claims.claim.adjudicated", CLAIMS_GROUP, on_claim_adjudicated)
+    registry.subscribe("claims.claim.reversed", CLAIMS_GROUP, on_claim_reversed)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from olly.billing import rules
+from olly.billing import recoveries, rules
 from olly.billing.events import InvoiceGenerated, PaymentCompleted, PaymentMissed, PaymentReceived
 from olly.billing.models import (
     BillingAccount,
@@ -966,15 +966,17 @@ def run_claim_payments(uow: UnitOfWork) -> PaymentRun:
         )
         repo.add(payment)
         uow.flush()
-        post(
-            uow,
-            PostingKind.CLAIM_PAID,
-            rules.debit_credit(LedgerAccount.CLAIMS_PAYABLE, LedgerAccount.CASH, amount),
-            currency=currency,
-            reference_type="CLAIM_PAYMENT",
-            reference_id=payment.id,
-            account_id=None,
-        )
+        amount -= recoveries.net_against(uow, payment)  # voided/replaced claims' payments taken back
+        if amount:
+            post(
+                uow,
+                PostingKind.CLAIM_PAID,
+                rules.debit_credit(LedgerAccount.CLAIMS_PAYABLE, LedgerAccount.CASH, amount),
+                currency=currency,
+                reference_type="CLAIM_PAYMENT",
+                reference_id=payment.id,
+                account_id=None,
+            )
         for claim in claims:
             claim.status, claim.claim_payment_id = "PAID", payment.id
             paid = _money(claim.amount_minor, currency)
@@ -1062,7 +1064,7 @@ def reconcile(uow: UnitOfWork) -> Reconciliation:
                 f"{owed.get(account_id, 0)}"
             )
     payable = repo.ledger_by_account(LedgerAccount.CLAIMS_PAYABLE).get(None, 0)
-    unpaid = sum(repo.unpaid_claims_total().values())
+    unpaid = sum(repo.unpaid_claims_total().values()) - recoveries.outstanding_total(uow)
     if -payable != unpaid:
         problems.append(f"claims payable {-payable} ≠ unpaid approved claims {unpaid}")
     balances = tuple(LedgerAccountBalance(*row) for row in repo.per_ledger_account())
