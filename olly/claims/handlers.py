@@ -53,34 +53,42 @@ def on_appeal_resolved(uow: UnitOfWork, message: Message) -> None:
 
 
 # -- coverage and benefit schedules --------------------------------------------------------------------
-def sync_schedule(uow: UnitOfWork, plan_code: str, plan_id: uuid.UUID, on: date) -> m.BenefitScheduleView | None:
-    """Copy the plan version in force on ``on`` into claims' schedule read model (once per version)."""
+def sync_schedule(
+    uow: UnitOfWork, plan_code: str, plan_id: uuid.UUID, on: date, *, refresh: bool = False
+) -> m.BenefitScheduleView | None:
+    """Copy the plan version in force on ``on`` into claims' schedule read model (once per version;
+    ``refresh`` re-copies a version already there, for settings claims learned to read since)."""
     info = plans.plan_version_in_force(uow, plan_code, on)
     schedule = plans.benefit_schedule(uow, plan_code, on)
     if info is None or schedule is None:
         return None
     repo = ClaimsRepository(uow)
     row = repo.schedule_version(plan_code, info.plan_version)
-    if row is not None:
+    if row is not None and not refresh:
         return row
     engine_schedule = plan_mapping.benefit_schedule(schedule, str(plan_id))
-    row = m.BenefitScheduleView(
-        plan_code=plan_code,
-        plan_version=info.plan_version,
-        effective_from=info.effective_from,
-        effective_to=info.effective_to,
-        appeal_window_days=schedule.administration.appeal_window_days,
-        schedule=snapshots.schedule_to_json(engine_schedule)
-        | {"outOfNetworkAllowable": snapshots.out_of_network_to_json(plan_mapping.out_of_network_pricing(schedule))},
-        synced_at=uow.clock.now(),
-    )
-    uow.session.add(row)
+    data = snapshots.schedule_to_json(engine_schedule) | {
+        "outOfNetworkAllowable": snapshots.out_of_network_to_json(plan_mapping.out_of_network_pricing(schedule))
+    }
+    if row is None:
+        row = m.BenefitScheduleView(plan_code=plan_code, plan_version=info.plan_version)
+        uow.session.add(row)
+    elif row.schedule.get("planId") and row.schedule["planId"] != data["planId"]:
+        data["planId"] = row.schedule["planId"]  # keep the plan id the first copy recorded
+    row.effective_from = info.effective_from
+    row.effective_to = info.effective_to
+    row.appeal_window_days = schedule.administration.appeal_window_days
+    row.schedule = data
+    row.synced_at = uow.clock.now()
     uow.session.flush()
     return row
 
 
-def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID) -> None:
-    """Re-copy a policy's coverage (idempotent: the copy is of enrollment's current knowledge)."""
+def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID, *, refreshed: set[tuple[str, date]] | None = None) -> None:
+    """Re-copy a policy's coverage (idempotent: the copy is of enrollment's current knowledge).
+
+    ``refreshed``: also re-copy each plan schedule the policy uses, once per (plan, date) in the set
+    the caller keeps across policies (the back-fill)."""
     # Coverage counts for claims once the policy is in force (a submitted group enrolment is not yet).
     facts = [f for f in enrollment.coverage_facts(uow, policy_id) if f.policy_status in ("ACTIVE", "TERMINATED")]
     repo = ClaimsRepository(uow)
@@ -99,7 +107,10 @@ def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID) -> None:
         info = plans.plan_version_in_force(uow, latest.plan_code, latest.valid_from)
         plan_type = plan_mapping.engine_plan_type(info.plan_type).value if info else "PPO"
         for span in spans:
-            sync_schedule(uow, span.plan_code, span.plan_id, span.valid_from)
+            again = refreshed is not None and (span.plan_code, span.valid_from) not in refreshed
+            sync_schedule(uow, span.plan_code, span.plan_id, span.valid_from, refresh=again)
+            if refreshed is not None:
+                refreshed.add((span.plan_code, span.valid_from))
         periods: list[list[str | None]] = [
             [span.valid_from.isoformat(), span.valid_to.isoformat() if span.valid_to else None] for span in spans
         ]

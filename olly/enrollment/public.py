@@ -202,6 +202,12 @@ def declared_conditions(uow: UnitOfWork, policy_id: uuid.UUID) -> list[DeclaredC
     ]
 
 
+def policies_in_force_or_ended(uow: UnitOfWork) -> list[uuid.UUID]:
+    """Every ACTIVE or TERMINATED policy, oldest first (for read models rebuilt from current state)."""
+    query = select(Policy.id).where(Policy.status.in_(("ACTIVE", "TERMINATED"))).order_by(Policy.id)
+    return list(uow.session.scalars(query))
+
+
 def policies_of_account(uow: UnitOfWork, account_id: uuid.UUID) -> list[uuid.UUID]:
     return list(uow.session.scalars(select(Policy.id).where(Policy.account_id == account_id)))
 
