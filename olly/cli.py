@@ -528,7 +528,8 @@ def demo_seed(
     if_empty: Annotated[bool, typer.Option(help="do nothing when the database already has policies")] = False,
     employees: Annotated[int, typer.Option(min=1, max=5000, help="employees in the demo group")] = 50,
 ) -> None:
-    """Load the demo plans and a demo population (an employer group, individuals, a family floater)."""
+    """Load the demo plans, a demo population (an employer group, individuals, a family floater) and a
+    handful of adjudicated claims."""
     from datetime import UTC, datetime
 
     from sqlalchemy import func, select
@@ -566,16 +567,17 @@ def demo_seed(
     start = max(ppo.effective_from, live.clock.today().replace(month=1, day=1))
     seeding = build_platform(settings, FixedClock(datetime(start.year, start.month, start.day, 9, tzinfo=UTC)))
     codes = plans_public.DEMO_PLAN_CODES
+    demo_plans = demo.DemoPlans(
+        employer=(codes["employer_ppo"], codes["employer_hmo"], codes["employer_hdhp"]),
+        individual=codes["aca_silver"],
+        floater=codes["family_floater"],
+    )
     try:
         with err.status("creating the demo population"):
             summary = demo.seed(
                 lambda: seeding.db.unit_of_work(tenant),
                 PlansCatalog(),
-                demo.DemoPlans(
-                    employer=(codes["employer_ppo"], codes["employer_hmo"], codes["employer_hdhp"]),
-                    individual=codes["aca_silver"],
-                    floater=codes["family_floater"],
-                ),
+                demo_plans,
                 start,
                 employees=employees,
             )
@@ -588,6 +590,16 @@ def demo_seed(
         f"{summary.individual_members} individual members, a {summary.floater_members}-person family floater; "
         f"{activated} group policies active"
     )
+    # Claims are received today (the real clock), for services since the cover started.
+    now = _platform()
+    try:
+        with err.status("adjudicating the demo claims"):
+            statuses = demo.seed_claims(
+                lambda: now.db.unit_of_work(tenant), summary, demo_plans, start, now.clock.today()
+            )
+    finally:
+        now.close()
+    out.print("demo claims: " + (", ".join(f"{n} {s.lower()}" for s, n in sorted(statuses.items())) or "none"))
 
 
 @accounts_app.command("create-staff")

@@ -2,8 +2,9 @@
 
 Fake but realistic, and the same every time (fixed random seed): an employer group of about fifty
 employees with spouses and children on the demo PPO/HMO/HDHP, individual-market members on the ACA
-silver plan, and an India-style family-floater household (spouse, children, parents, a parent-in-law).
-Everything goes through the domains' own services, exactly as the API would.
+silver plan, and an India-style family-floater household (spouse, children, parents, a parent-in-law);
+then a handful of claims (paid, pended, denied) for the first group subscribers. Everything goes
+through the domains' own services, exactly as the API would.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from olly.claims import backfill
+from olly.claims import service as claims_service
+from olly.claims.rules import Submitter
+from olly.claims.schemas import ClaimCreate, ReimbursementCreate
 from olly.enrollment import service as enrollment
 from olly.enrollment.rules import Market
 from olly.enrollment.schemas import DependentCreate, EnrollmentCreate
@@ -57,6 +62,8 @@ class DemoSummary:
     individual_members: int
     floater_members: int
     policies: int
+    subscribers: tuple[tuple[str, uuid.UUID], ...] = ()
+    """(plan code, party id) of each employer-group subscriber, in enrolment order."""
 
 
 class _People:
@@ -114,6 +121,7 @@ def seed(
         group = people.open_account(uow, kind="GROUP", name="Buckeye Manufacturing Co.", currency="USD")
         group_id = group.id
     counts = {"employees": 0, "dependents": 0, "individual": 0, "floater": 0, "policies": 0}
+    subscribers: list[tuple[str, uuid.UUID]] = []
     for index in range(employees):
         family = rng.choice(FAMILY)
         with open_uow() as uow:
@@ -138,6 +146,7 @@ def seed(
                 plans,
             )
             policy.subscriber_external_id = f"E{index + 1:04d}"
+            subscribers.append((demo.employer[index % len(demo.employer)], subscriber))
             counts["employees"] += 1
             counts["dependents"] += len(dependents)
             counts["policies"] += 1
@@ -194,5 +203,83 @@ def seed(
         counts["floater"] = 1 + len(dependents)
         counts["policies"] += 1
     return DemoSummary(
-        group_id, counts["employees"], counts["dependents"], counts["individual"], counts["floater"], counts["policies"]
+        group_id,
+        counts["employees"],
+        counts["dependents"],
+        counts["individual"],
+        counts["floater"],
+        counts["policies"],
+        tuple(subscribers),
     )
+
+
+#: The demo claims' clinic: not in the provider registry, so claims prices it with the plan's
+#: out-of-network maximum allowable (the member may be balance-billed), and an HMO denies it.
+DEMO_CLINIC_NPI = "1245319508"
+#: A one-page stand-in for a scanned bill (a member reimbursement needs one).
+DEMO_BILL = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+def seed_claims(
+    open_uow: Callable[[], UnitOfWork], summary: DemoSummary, plans: DemoPlans, start: date, today: date
+) -> dict[str, int]:
+    """A handful of claims for the first employer-group subscribers, adjudicated at once: paid,
+    approved with the member owing, pended (authorisation, documents) and denied. Claims' coverage
+    read model is back-filled first (the worker has not consumed enrollment's events yet).
+    Returns the count of claims per resulting status."""
+    with open_uow() as uow:
+        backfill.backfill(uow, backfill.policies(uow), backfill.BackfillReport())
+    by_plan: dict[str, list[uuid.UUID]] = {}
+    for code, party in summary.subscribers:
+        by_plan.setdefault(code, []).append(party)
+    ppo = by_plan.get(plans.employer[0], [])
+    hmo = by_plan.get(plans.employer[1], []) if len(plans.employer) > 1 else []
+
+    def day(offset: int) -> str:
+        return min(start + timedelta(days=offset), today).isoformat()
+
+    def claim(member: uuid.UUID, code: str, charge: str, offset: int, diagnosis: str = "J06.9") -> ClaimCreate:
+        return ClaimCreate.model_validate(
+            {
+                "claimType": "PROFESSIONAL",
+                "memberId": str(member),
+                "billingNpi": DEMO_CLINIC_NPI,
+                "placeOfService": "11",
+                "diagnoses": [diagnosis],
+                "lines": [{"procedureCode": code, "charge": charge, "serviceDateFrom": day(offset)}],
+            }
+        )
+
+    wanted: list[tuple[ClaimCreate, Submitter, tuple[tuple[str, str, bytes], ...]]] = []
+    provider, member = Submitter.PROVIDER, Submitter.MEMBER_REIMBURSEMENT
+    if ppo:
+        # Paid: 50 % of 6,000.00 allowed, the out-of-network deductible, then 40 % coinsurance.
+        wanted.append((claim(ppo[0], "10060", "6000.00", 20, "L02.91"), provider, ()))
+        # Paid after the deductible: 40 % coinsurance, and the balance bill above the allowable.
+        wanted.append((claim(ppo[0], "99213", "180.00", 34), provider, ()))
+    if len(ppo) > 1:
+        # Pended: the knee arthroscopy needs an authorisation the plan pends for.
+        wanted.append((claim(ppo[1], "29881", "2500.00", 41, "M23.211"), provider, ()))
+        # Pended: a member reimbursement waits for its bill to be reviewed.
+        reimbursement = ReimbursementCreate.model_validate(
+            {
+                "memberId": str(ppo[1]),
+                "billingNpi": DEMO_CLINIC_NPI,
+                "careSetting": "OPD",
+                "placeOfService": "11",
+                "diagnoses": ["J02.9"],
+                "lines": [{"procedureCode": "99213", "charge": "140.00", "serviceDateFrom": day(48)}],
+            }
+        ).as_claim()
+        wanted.append((reimbursement, member, (("BILL", "application/pdf", DEMO_BILL),)))
+    if hmo:
+        # Denied: an HMO does not pay an out-of-network office visit.
+        wanted.append((claim(hmo[0], "99213", "150.00", 27), provider, ()))
+    statuses: dict[str, int] = {}
+    for data, submitter, documents in wanted:
+        with open_uow() as uow:
+            submitted = claims_service.submit(uow, data, source="CLI", submitter=submitter, documents=documents)
+            outcome = claims_service.adjudicate_claim(uow, submitted.claim_id)
+        status = outcome.status if outcome is not None else "RECEIVED"
+        statuses[status] = statuses.get(status, 0) + 1
+    return statuses

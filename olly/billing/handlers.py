@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Final
 
-from olly.billing import service
+from olly.billing import recoveries, service
 from olly.claims import public as claims_public
 from olly.kernel.money import Money
 from olly.platform.bus.messages import HandlerRegistry, Message
@@ -96,8 +96,23 @@ def _settled_at_zero(uow: UnitOfWork, payload: dict[str, Any]) -> bool:
     return True
 
 
+def on_claim_reversed(uow: UnitOfWork, message: Message) -> None:
+    payload = message.payload
+    recoveries.record_reversal(
+        uow,
+        claim_id=uuid.UUID(payload["claimId"]),
+        reversing_claim_id=uuid.UUID(payload["reversingClaimId"]),
+        member_id=uuid.UUID(payload["memberId"]),
+        provider_id=uuid.UUID(payload["providerId"]),
+        payee=payload["payee"],
+        amount=Money.parse(payload["reversedAmount"], payload.get("currency", "USD")),
+        reversed_at=datetime.fromisoformat(payload["reversedAt"]),
+    )
+
+
 def register(registry: HandlerRegistry) -> None:
     registry.subscribe("enrollment.enrollment.submitted", ENROLLMENT_GROUP, on_enrollment_submitted)
     registry.subscribe("enrollment.enrollment.plan_changed", ENROLLMENT_GROUP, on_enrollment_changed)
     registry.subscribe("enrollment.enrollment.terminated", ENROLLMENT_GROUP, on_enrollment_changed)
     registry.subscribe("claims.claim.adjudicated", CLAIMS_GROUP, on_claim_adjudicated)
+    registry.subscribe("claims.claim.reversed", CLAIMS_GROUP, on_claim_reversed)

@@ -270,7 +270,7 @@ class ClaimPayable(TenantScoped, Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     approved_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(8), index=True)
-    """UNPAID or PAID."""
+    """UNPAID, PAID or REVERSED (the claim was voided or replaced before it was paid)."""
     claim_payment_id: Mapped[uuid.UUID | None]
 
 
@@ -325,3 +325,26 @@ class PayeeBankAccount(TenantScoped, Base):
     """DA checking (demand deposit) or SG savings (835 BPR14)."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class ClaimRecovery(TenantScoped, Base):
+    """A paid claim's payment taken back after a void or replacement: netted from the payee's next
+    claim payments until recovered (a negative balance carried from run to run)."""
+
+    __tablename__ = "claim_recoveries"
+    __table_args__ = (UniqueConstraint("tenant_id", "claim_id"), {"schema": "billing"})
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    claim_id: Mapped[uuid.UUID]
+    """The voided or replaced claim whose payment is recovered."""
+    reversing_claim_id: Mapped[uuid.UUID]
+    payee: Mapped[str] = mapped_column(String(8))
+    payee_id: Mapped[uuid.UUID]
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    remaining_minor: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    """OPEN (something left to recover) or RECOVERED."""
+    recorded_at: Mapped[datetime]
+    last_payment_id: Mapped[uuid.UUID | None]
+    """The latest claim payment it was netted against."""

@@ -112,7 +112,9 @@ class PaymentRunAdvice:
 
 def payment_run(uow: UnitOfWork, run_id: uuid.UUID) -> PaymentRunAdvice | None:
     """One claim payment run as the 835 needs it: per payee, the payment and the claims it pays
-    (Σ claim paid amounts = the payment amount)."""
+    (Σ claim paid amounts = the payment amount + what it recovered of voided or replaced claims'
+    earlier payments, see ``olly.billing.recoveries``; the 835 states that difference as a
+    provider-level adjustment)."""
     repo = BillingRepository(uow)
     run = repo.payment_run(run_id)
     if run is None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from olly.billing import rules
+from olly.billing import recoveries, rules
 from olly.billing.events import (
     InvoiceGenerated,
     PaymentCompleted,
@@ -1377,6 +1377,7 @@ def run_claim_payments(uow: UnitOfWork) -> PaymentRun:
         )
         repo.add(payment)
         uow.flush()
+        amount -= recoveries.net_against(uow, payment)  # voided/replaced claims' payments taken back
         if amount:  # a payee whose claims all pay $0 (denied) gets a $0 remittance, no money moves
             post(
                 uow,
@@ -1492,7 +1493,7 @@ def reconcile(uow: UnitOfWork) -> Reconciliation:
                 f"{owed.get(account_id, 0)}"
             )
     payable = repo.ledger_by_account(LedgerAccount.CLAIMS_PAYABLE).get(None, 0)
-    unpaid = sum(repo.unpaid_claims_total().values())
+    unpaid = sum(repo.unpaid_claims_total().values()) - recoveries.outstanding_total(uow)
     if -payable != unpaid:
         problems.append(f"claims payable {-payable} ≠ unpaid approved claims {unpaid}")
     balances = tuple(LedgerAccountBalance(*row) for row in repo.per_ledger_account())

@@ -1,4 +1,5 @@
-"""``olly claims …``: submit a claim from a JSON file, show a claim with its result, list the review queue."""
+"""``olly claims …``: submit a claim from a JSON file, show a claim with its result, list the review queue,
+back-fill claims' coverage read model."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from olly.claims import repository, service
+from olly.claims import backfill, repository, service
 from olly.claims.api import claim_view
 from olly.claims.schemas import ClaimCreate
 from olly.kernel.errors import OllyError
@@ -97,3 +99,35 @@ def review(
     finally:
         platform.close()
     out.print(table)
+
+
+@app.command("backfill-coverage")
+def backfill_coverage(
+    batch_size: Annotated[int, typer.Option(min=1, max=5000, help="policies committed per transaction")] = 200,
+) -> None:
+    """Copy every active or ended policy's coverage from enrollment into claims' read model (with the
+    plans' schedules), for coverage older than claims or than a field claims now copies. Idempotent."""
+    platform = _platform()
+    report = backfill.BackfillReport()
+    try:
+        tenant = platform.settings.default_tenant_id
+        with platform.db.unit_of_work(tenant, read_only=True) as uow:
+            policy_ids = backfill.policies(uow)
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+        ) as progress:
+            task = progress.add_task("policies", total=len(policy_ids))
+            for start in range(0, len(policy_ids), batch_size):
+                batch = policy_ids[start : start + batch_size]
+                with platform.db.unit_of_work(tenant) as uow:
+                    backfill.backfill(uow, batch, report)
+                progress.advance(task, len(batch))
+    except OllyError as exc:
+        raise _fail(exc.detail) from None
+    finally:
+        platform.close()
+    out.print(
+        f"{report.policies} policies: coverage of {report.members} member(s) copied "
+        f"({report.added} new to claims); {len(report.schedules)} plan schedule(s) refreshed",
+        soft_wrap=True,
+    )

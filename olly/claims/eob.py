@@ -51,7 +51,17 @@ PLAIN_REASONS: Final[dict[Carc, str]] = {
 }
 
 
-def plain_reason(carc: Carc) -> str:
+#: Reasons whose meaning for the member changes when the member owes the amount.
+PLAIN_MEMBER_REASONS: Final[dict[Carc, str]] = {
+    Carc.EXCEEDS_MAXIMUM_ALLOWABLE: "The provider is outside your plan's network and charged more than the "
+    "plan's maximum allowable amount; the provider may bill you for the difference (balance billing), and it "
+    "does not count toward your deductible or out-of-pocket maximum.",
+}
+
+
+def plain_reason(carc: Carc, group: GroupCode | None = None) -> str:
+    if group is GroupCode.PATIENT_RESPONSIBILITY and carc in PLAIN_MEMBER_REASONS:
+        return PLAIN_MEMBER_REASONS[carc]
     return PLAIN_REASONS.get(carc, f"Adjusted by the plan ({carc.label}).")
 
 
@@ -103,7 +113,7 @@ def render(content: EobContent) -> bytes:
         )
         text.append((MARGIN, row, 10))
         for adjustment in line.adjustments:
-            reasons.setdefault(adjustment.code, plain_reason(adjustment.carc))
+            reasons.setdefault(adjustment.code, plain_reason(adjustment.carc, adjustment.group))
             who = "you" if adjustment.group is GroupCode.PATIENT_RESPONSIBILITY else "not you"
             text.append((MARGIN + 24, f"{adjustment.code}  {_amount(adjustment.amount)}  (owed by {who})", 9))
     text.append((MARGIN, "", 10))

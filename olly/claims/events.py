@@ -88,6 +88,27 @@ class ClaimPaid(EventPayload):
     paid_at: datetime
 
 
+class ClaimReversed(EventPayload):
+    """A paid claim was voided (frequency 8) or replaced (7): its payment is taken back (an Olly extension).
+
+    ``claimId`` is the earlier claim, ``reversingClaimId`` the void or replacement; ``reversedAmount``
+    is what the earlier claim paid (positive). Billing recovers it from the payee's next payments.
+    """
+
+    TOPIC: ClassVar[str] = "claims.claim.reversed"
+
+    event_type: Literal["CLAIM_REVERSED"] = "CLAIM_REVERSED"
+    claim_id: uuid.UUID
+    reversing_claim_id: uuid.UUID
+    reason: Literal["VOID", "REPLACEMENT"]
+    member_id: uuid.UUID
+    provider_id: uuid.UUID
+    payee: Literal["PROVIDER", "MEMBER"]
+    reversed_amount: Amount
+    currency: Currency = "USD"
+    reversed_at: datetime
+
+
 class PriorAuthDecided(EventPayload):
     """A prior authorization was approved, denied or pended; a denial carries a specific reason code."""
 

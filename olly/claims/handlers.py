@@ -8,8 +8,9 @@ Adjudication reads only claims' own tables; these handlers are the only place ot
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
-from typing import Final
+from typing import Any, Final
 
 from olly.claims import appeal_handlers, plan_mapping, service, snapshots
 from olly.claims import models as m
@@ -18,6 +19,7 @@ from olly.enrollment import public as enrollment
 from olly.plans import public as plans
 from olly.platform.bus.messages import HandlerRegistry, Message
 from olly.platform.db import UnitOfWork
+from olly.policy_admin import public as parties
 from olly.provider import public as provider
 
 CLAIMS_GROUP: Final = "claims-claims-consumer"
@@ -51,33 +53,42 @@ def on_appeal_resolved(uow: UnitOfWork, message: Message) -> None:
 
 
 # -- coverage and benefit schedules --------------------------------------------------------------------
-def sync_schedule(uow: UnitOfWork, plan_code: str, plan_id: uuid.UUID, on: date) -> m.BenefitScheduleView | None:
-    """Copy the plan version in force on ``on`` into claims' schedule read model (once per version)."""
+def sync_schedule(
+    uow: UnitOfWork, plan_code: str, plan_id: uuid.UUID, on: date, *, refresh: bool = False
+) -> m.BenefitScheduleView | None:
+    """Copy the plan version in force on ``on`` into claims' schedule read model (once per version;
+    ``refresh`` re-copies a version already there, for settings claims learned to read since)."""
     info = plans.plan_version_in_force(uow, plan_code, on)
     schedule = plans.benefit_schedule(uow, plan_code, on)
     if info is None or schedule is None:
         return None
     repo = ClaimsRepository(uow)
     row = repo.schedule_version(plan_code, info.plan_version)
-    if row is not None:
+    if row is not None and not refresh:
         return row
     engine_schedule = plan_mapping.benefit_schedule(schedule, str(plan_id))
-    row = m.BenefitScheduleView(
-        plan_code=plan_code,
-        plan_version=info.plan_version,
-        effective_from=info.effective_from,
-        effective_to=info.effective_to,
-        appeal_window_days=schedule.administration.appeal_window_days,
-        schedule=snapshots.schedule_to_json(engine_schedule),
-        synced_at=uow.clock.now(),
-    )
-    uow.session.add(row)
+    data = snapshots.schedule_to_json(engine_schedule) | {
+        "outOfNetworkAllowable": snapshots.out_of_network_to_json(plan_mapping.out_of_network_pricing(schedule))
+    }
+    if row is None:
+        row = m.BenefitScheduleView(plan_code=plan_code, plan_version=info.plan_version)
+        uow.session.add(row)
+    elif row.schedule.get("planId") and row.schedule["planId"] != data["planId"]:
+        data["planId"] = row.schedule["planId"]  # keep the plan id the first copy recorded
+    row.effective_from = info.effective_from
+    row.effective_to = info.effective_to
+    row.appeal_window_days = schedule.administration.appeal_window_days
+    row.schedule = data
+    row.synced_at = uow.clock.now()
     uow.session.flush()
     return row
 
 
-def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID) -> None:
-    """Re-copy a policy's coverage (idempotent: the copy is of enrollment's current knowledge)."""
+def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID, *, refreshed: set[tuple[str, date]] | None = None) -> None:
+    """Re-copy a policy's coverage (idempotent: the copy is of enrollment's current knowledge).
+
+    ``refreshed``: also re-copy each plan schedule the policy uses, once per (plan, date) in the set
+    the caller keeps across policies (the back-fill)."""
     # Coverage counts for claims once the policy is in force (a submitted group enrolment is not yet).
     facts = [f for f in enrollment.coverage_facts(uow, policy_id) if f.policy_status in ("ACTIVE", "TERMINATED")]
     repo = ClaimsRepository(uow)
@@ -87,16 +98,23 @@ def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID) -> None:
     by_person: dict[uuid.UUID, list[enrollment.CoverageFact]] = {}
     for fact in facts:
         by_person.setdefault(fact.party_id, []).append(fact)
+    declared: dict[uuid.UUID, list[enrollment.DeclaredCondition]] = {}
+    for condition in enrollment.declared_conditions(uow, policy_id) if facts else ():
+        declared.setdefault(condition.party_id, []).append(condition)
     for party_id, spans in by_person.items():
         spans.sort(key=lambda fact: fact.valid_from)
         latest = spans[-1]
         info = plans.plan_version_in_force(uow, latest.plan_code, latest.valid_from)
         plan_type = plan_mapping.engine_plan_type(info.plan_type).value if info else "PPO"
         for span in spans:
-            sync_schedule(uow, span.plan_code, span.plan_id, span.valid_from)
+            again = refreshed is not None and (span.plan_code, span.valid_from) not in refreshed
+            sync_schedule(uow, span.plan_code, span.plan_id, span.valid_from, refresh=again)
+            if refreshed is not None:
+                refreshed.add((span.plan_code, span.valid_from))
         periods: list[list[str | None]] = [
             [span.valid_from.isoformat(), span.valid_to.isoformat() if span.valid_to else None] for span in spans
         ]
+        person = parties.person(uow, party_id)  # before the new row exists (a read flushes the session)
         row = existing.pop(party_id, None)
         if row is None:
             row = m.CoverageView(member_id=party_id, policy_id=policy_id)
@@ -106,10 +124,21 @@ def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID) -> None:
         row.plan_code = latest.plan_code
         row.plan_type = plan_type
         row.periods = periods
+        row.birth_date = person.birth_date if person is not None else None
+        row.pre_existing = _pre_existing(declared.get(party_id, ()))
         row.synced_at = uow.clock.now()
     for row in existing.values():
         row.periods = []
         row.synced_at = uow.clock.now()
+
+
+def _pre_existing(conditions: Sequence[enrollment.DeclaredCondition]) -> dict[str, Any] | None:
+    """A member's declared conditions in one entry: every code, and the longest waiting period stated."""
+    if not conditions:
+        return None
+    codes = sorted({code for condition in conditions for code in condition.diagnosis_codes})
+    months = [c.waiting_period_months for c in conditions if c.waiting_period_months is not None]
+    return {"codes": codes, "months": max(months) if months else None}
 
 
 def on_enrollment_changed(uow: UnitOfWork, message: Message) -> None:

@@ -232,6 +232,10 @@ class CoverageView(TenantScoped, Base):
     plan_type: Mapped[str] = mapped_column(String(16))
     periods: Mapped[list[list[str | None]]] = mapped_column(JSON)
     """``[[from, to_or_null], ...]`` ISO dates."""
+    birth_date: Mapped[date | None] = phi_column("date")
+    """For age-based rules (the sum-insured senior co-pay): PHI, sealed."""
+    pre_existing: Mapped[dict[str, Any] | None] = phi_column("json")
+    """Declared pre-existing diseases: ``{"codes": [ICD-10-CM prefixes], "months": waiting or null}``."""
     synced_at: Mapped[datetime]
 
 

@@ -26,6 +26,7 @@ from olly.claims.rules import (
     MissingAuthorization,
     NetworkAccumulation,
     NetworkLimits,
+    OutOfNetworkPricing,
     PlanType,
     SubLimit,
     SubLimitPer,
@@ -216,9 +217,21 @@ def benefit_schedule(schedule: plans.BenefitSchedule, plan_id: str) -> BenefitSc
         timely_filing_days=admin.timely_filing_days,
         medically_unlikely_edits=dict(admin.medically_unlikely_edits),
         high_dollar_threshold=admin.high_dollar_pend_threshold,
-        reimbursement_auto_approve_below=None,
+        reimbursement_auto_approve_max=admin.reimbursement_auto_approve_max,
         sum_insured=_sum_insured(schedule.sum_insured) if schedule.sum_insured else None,
     )
+
+
+def out_of_network_pricing(schedule: plans.BenefitSchedule) -> OutOfNetworkPricing:
+    """The plan's maximum allowable amounts out of network in the engine's shape (none: lines pend)."""
+    terms = schedule.out_of_network_allowable
+    if terms is None:
+        return OutOfNetworkPricing()
+    fees = {}
+    for key, amount in terms.per_unit(schedule.currency).items():
+        code, _, modifier = key.partition("-")
+        fees[(code, modifier or None)] = amount
+    return OutOfNetworkPricing(maximum_allowable=fees, percent_of_billed=terms.percent_of_billed)
 
 
 def contract(terms: provider.FeeScheduleTerms) -> Contract | None:

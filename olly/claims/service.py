@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from olly.claims import authorization_public, snapshots
 from olly.claims import models as m
-from olly.claims.events import AccumulatorUpdated, ClaimApproved, ClaimDenied, ClaimSubmitted
+from olly.claims.events import AccumulatorUpdated, ClaimApproved, ClaimDenied, ClaimReversed, ClaimSubmitted
 from olly.claims.repository import FINAL_STATUSES, ClaimsRepository
 from olly.claims.rules import (
     AccumulatorKind,
@@ -384,8 +384,15 @@ def coverage_snapshot(
         for start, end in coverage.periods
         if start is not None
     )
+    declared = coverage.pre_existing or {}
     snapshot = CoverageSnapshot(
-        member_id=str(member_id), plan_type=plan_type, periods=periods, family_id=coverage.family_id
+        member_id=str(member_id),
+        plan_type=plan_type,
+        periods=periods,
+        family_id=coverage.family_id,
+        birth_date=coverage.birth_date,
+        pre_existing_diagnoses=tuple(declared.get("codes") or ()),
+        pre_existing_waiting_months=declared.get("months"),
     )
     return snapshot, schedule, coverage, view
 
@@ -509,6 +516,11 @@ def _run(uow: UnitOfWork, claim: m.Claim, *, cause: str, decisions: dict[int, m.
     accumulator_rows = repo.accumulators(holders)
     accumulators = _accumulator_snapshot(accumulator_rows)
     providers, pricing = provider_inputs(uow, engine_input, on)
+    if schedule_row is not None:
+        out_of_network = snapshots.out_of_network_from_json(
+            schedule_row.schedule.get("outOfNetworkAllowable"), claim.currency
+        )
+        pricing = replace(pricing, out_of_network=out_of_network)
     original: m.Claim | None = None
     original_record: m.AdjudicationRecord | None = None
     replaces: ClaimResult | None = None
@@ -729,6 +741,7 @@ def _store(
         _history(uow, original.id, original.status, f"by claim {claim.id}")
         if original_record is not None and result.reversal is not None:
             original_record.reversed = True
+            _publish_reversed(uow, claim, original, result.reversal.paid)
         authorization_public.release_units(uow, original.id)
     if result.is_final and result.status is not ClaimStatus.VOIDED:
         _record_authorized_units(uow, claim.id, result, {row.line_number: row.units for row in lines})
@@ -811,6 +824,26 @@ def _publish_adjudicated(
             payee="MEMBER" if claim.submitter == Submitter.MEMBER_REIMBURSEMENT.value else "PROVIDER",
         ),
         key=key,
+    )
+
+
+def _publish_reversed(uow: UnitOfWork, claim: m.Claim, original: m.Claim, taken_back: Money) -> None:
+    """Tell billing to recover what the earlier claim paid (nothing to tell when it paid nothing)."""
+    if taken_back.amount == 0:
+        return
+    uow.publish(
+        ClaimReversed(
+            claim_id=original.id,
+            reversing_claim_id=claim.id,
+            reason="VOID" if claim.frequency == "8" else "REPLACEMENT",
+            member_id=original.member_id,
+            provider_id=original.provider_id or provider_ref(uow, original.billing_npi),
+            payee="MEMBER" if original.submitter == Submitter.MEMBER_REIMBURSEMENT.value else "PROVIDER",
+            reversed_amount=Money(-taken_back.amount, taken_back.currency).to_decimal_string(),
+            currency=taken_back.currency,
+            reversed_at=uow.clock.now(),
+        ),
+        key=str(original.member_id),
     )
 
 

@@ -140,7 +140,7 @@ def schedule_to_json(schedule: BenefitSchedule) -> Json:
         "timelyFilingDays": schedule.timely_filing_days,
         "medicallyUnlikelyEdits": dict(schedule.medically_unlikely_edits),
         "highDollarThreshold": _minor(schedule.high_dollar_threshold),
-        "reimbursementAutoApproveBelow": _minor(schedule.reimbursement_auto_approve_below),
+        "reimbursementAutoApproveMax": _minor(schedule.reimbursement_auto_approve_max),
         "rounding": schedule.rounding.name,
         "sumInsured": None
         if terms is None
@@ -249,7 +249,7 @@ def schedule_from_json(data: Json) -> BenefitSchedule:
         timely_filing_days=data["timelyFilingDays"],
         medically_unlikely_edits=dict(data["medicallyUnlikelyEdits"]),
         high_dollar_threshold=_money(data["highDollarThreshold"], currency),
-        reimbursement_auto_approve_below=_money(data["reimbursementAutoApproveBelow"], currency),
+        reimbursement_auto_approve_max=_money(data.get("reimbursementAutoApproveMax"), currency),
         sum_insured=terms,
         rounding=Rounding[data["rounding"]],
     )
@@ -453,4 +453,24 @@ def totals_of(lines: tuple[LineResult, ...], currency: str) -> ClaimTotals:
             sum(a.amount.amount for line in lines for a in line.adjustments if a.group is GroupCode.CONTRACTUAL),
             currency,
         ),
+    )
+
+
+# -- the plan's out-of-network maximum allowable (kept beside the schedule) --------------------------
+
+
+def out_of_network_to_json(pricing: OutOfNetworkPricing) -> Json:
+    return {
+        "fees": {_fee_key(code, mod): amount.amount for (code, mod), amount in pricing.maximum_allowable.items()},
+        "percentOfBilled": None if pricing.percent_of_billed is None else str(pricing.percent_of_billed),
+    }
+
+
+def out_of_network_from_json(data: Json | None, currency: str) -> OutOfNetworkPricing:
+    if not data:
+        return OutOfNetworkPricing()
+    percent = data.get("percentOfBilled")
+    return OutOfNetworkPricing(
+        maximum_allowable={_split_key(key): Money(amount, currency) for key, amount in data["fees"].items()},
+        percent_of_billed=Decimal(percent) if percent is not None else None,
     )

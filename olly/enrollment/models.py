@@ -162,4 +162,6 @@ class UnderwritingFlag(TenantScoped, Base):
     loading_percent: Mapped[int | None]
     detail: Mapped[str | None] = phi_column("text")
     """The condition, in the underwriter's words: clinical, so PHI."""
+    diagnosis_codes: Mapped[list[str] | None] = phi_column("json")
+    """ICD-10-CM codes or categories of a declared condition (``E11`` covers every E11.x): PHI."""
     recorded_at: Mapped[datetime]

@@ -190,6 +190,31 @@ def coverage_facts(uow: UnitOfWork, policy_id: uuid.UUID, party_id: uuid.UUID | 
     return facts
 
 
+@dataclass(frozen=True, slots=True)
+class DeclaredCondition:
+    """A pre-existing disease declared at enrolment (an underwriting flag): PHI, for claims only."""
+
+    party_id: uuid.UUID
+    diagnosis_codes: tuple[str, ...]
+    """ICD-10-CM codes or categories without the dot (``E11`` covers every E11.x)."""
+    waiting_period_months: int | None
+
+
+def declared_conditions(uow: UnitOfWork, policy_id: uuid.UUID) -> list[DeclaredCondition]:
+    """The pre-existing diseases declared on a policy that name their ICD-10-CM codes."""
+    return [
+        DeclaredCondition(flag.party_id, tuple(flag.diagnosis_codes), flag.waiting_period_months)
+        for flag in EnrollmentRepository(uow).underwriting_flags(policy_id)
+        if flag.flag == "PRE_EXISTING_DISEASE" and flag.diagnosis_codes
+    ]
+
+
+def policies_in_force_or_ended(uow: UnitOfWork) -> list[uuid.UUID]:
+    """Every ACTIVE or TERMINATED policy, oldest first (for read models rebuilt from current state)."""
+    query = select(Policy.id).where(Policy.status.in_(("ACTIVE", "TERMINATED"))).order_by(Policy.id)
+    return list(uow.session.scalars(query))
+
+
 def policies_of_account(uow: UnitOfWork, account_id: uuid.UUID) -> list[uuid.UUID]:
     return list(uow.session.scalars(select(Policy.id).where(Policy.account_id == account_id)))
 

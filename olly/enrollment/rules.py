@@ -6,10 +6,12 @@ the clock or the database. "Today" is always an argument.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from olly.codesets import icd10
 from olly.kernel.errors import BusinessRuleViolation, FieldError, ValidationFailed
 from olly.kernel.periods import add_months, age_on, end_of_month
 
@@ -184,12 +186,18 @@ def termination_date(requested: date | None, reason: TerminationReason, today: d
 #: practice, employer groups under HIPAA's non-discrimination rules) rate without health status.
 UNDERWRITTEN_MARKETS = frozenset({Market.SUM_INSURED})
 UNDERWRITING_FLAGS = frozenset({"PRE_EXISTING_DISEASE", "NAMED_ILLNESS", "LOADING", "EXCLUSION"})
+#: Flags that may name their condition's ICD-10-CM codes.
+CONDITION_FLAGS = frozenset({"PRE_EXISTING_DISEASE", "NAMED_ILLNESS", "EXCLUSION"})
 #: Pre-existing disease waiting periods allowed for sum-insured products (DOMAIN.md: 2-4 years).
 PRE_EXISTING_WAIT_MONTHS = (24, 48)
 
 
 def underwriting_problems(
-    market: Market, flag: str, waiting_period_months: int | None, loading_percent: int | None
+    market: Market,
+    flag: str,
+    waiting_period_months: int | None,
+    loading_percent: int | None,
+    diagnosis_codes: Sequence[str] = (),
 ) -> list[FieldError]:
     """Why an underwriting flag may not be recorded (empty when it may)."""
     problems: list[FieldError] = []
@@ -204,6 +212,11 @@ def underwriting_problems(
         problems.append(FieldError("waiting_period_months", f"must be between {low} and {high} months", "out_of_range"))
     if flag == "LOADING" and not (loading_percent and 0 < loading_percent <= 100):
         problems.append(FieldError("loading_percent", "must be between 1 and 100", "out_of_range"))
+    for index, code in enumerate(diagnosis_codes):
+        if not icd10.is_valid_diagnosis(code):
+            problems.append(FieldError(f"diagnosis_codes.{index}", "is not an ICD-10-CM code", "invalid_code"))
+    if diagnosis_codes and flag not in CONDITION_FLAGS:
+        problems.append(FieldError("diagnosis_codes", "name the condition of a disease or illness flag", "not_allowed"))
     return problems
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from olly.codesets import icd10
 from olly.enrollment import rules
 from olly.enrollment.events import (
     EnrollmentActivated,
@@ -557,9 +559,14 @@ def flag_underwriting(
     waiting_period_months: int | None = None,
     loading_percent: int | None = None,
     detail: str | None = None,
+    diagnosis_codes: Sequence[str] = (),
 ) -> UnderwritingFlag:
+    """Record an underwriting finding; ``diagnosis_codes`` (ICD-10-CM codes or categories) let claims
+    apply a pre-existing disease's waiting period to the diagnoses it covers."""
     policy = _live_policy(uow, policy_id)
-    problems = rules.underwriting_problems(Market(policy.market), flag, waiting_period_months, loading_percent)
+    problems = rules.underwriting_problems(
+        Market(policy.market), flag, waiting_period_months, loading_percent, diagnosis_codes
+    )
     if problems:
         raise ValidationFailed(problems)
     if not any(e.party_id == party_id for e in EnrollmentRepository(uow).elements(policy.id)):
@@ -572,6 +579,7 @@ def flag_underwriting(
         waiting_period_months=waiting_period_months,
         loading_percent=loading_percent,
         detail=detail,
+        diagnosis_codes=[icd10.normalise(code) for code in diagnosis_codes] or None,
         recorded_at=uow.clock.now(),
     )
     EnrollmentRepository(uow).add(row)

@@ -472,7 +472,46 @@ class AdministrationIn(_Model):
     appeal_window_days: Annotated[int, _between(1, 730)] = 180
     grace_period: GracePeriodIn = Field(default_factory=GracePeriodIn)
     high_dollar_pend_threshold: Amount | None = None
+    reimbursement_auto_approve_max: Amount | None = None
     medically_unlikely_edits: dict[ProcedureCode, Annotated[int, _between(1, 9_999)]] = Field(default_factory=dict)
+
+
+_FEE_KEY_RE: Final = re.compile(r"^(?P<code>[0-9A-Z]{5})(?:-(?P<modifier>[0-9A-Z]{2}))?$")
+
+
+def _fee_key(value: Any) -> str:
+    text = value.strip().upper() if isinstance(value, str) else value
+    match = _FEE_KEY_RE.match(text) if isinstance(text, str) else None
+    if match is None or not _PROCEDURE_RE.match(match.group("code")):
+        raise _problem("invalid_fee_key", "must be a procedure code, optionally with a modifier: 99213 or 99213-26")
+    return text
+
+
+FeeKey = Annotated[str, PlainValidator(_fee_key), WithJsonSchema({"type": "string", "examples": ["99213-26"]})]
+
+
+class BaseScheduleIn(_Model):
+    conversion_factor: Factor
+    percent: Factor
+    relative_values: dict[FeeKey, Factor] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _sensible_percent(self) -> BaseScheduleIn:
+        if self.percent > 1000:
+            raise _problem("percent_range", "must be at most 1000", field="percent")
+        return self
+
+
+class OutOfNetworkAllowableIn(_Model):
+    amounts: dict[FeeKey, Amount] = Field(default_factory=dict)
+    base_schedule: BaseScheduleIn | None = None
+    percent_of_billed: Percent | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> OutOfNetworkAllowableIn:
+        if not self.amounts and self.base_schedule is None and self.percent_of_billed is None:
+            raise _problem("empty", "needs amounts, a base_schedule or percent_of_billed")
+        return self
 
 
 class DependentsIn(_Model):
@@ -651,6 +690,7 @@ class PlanDocument(_Model):
     prior_authorization: PriorAuthorizationIn = Field(default_factory=PriorAuthorizationIn)
     administration: AdministrationIn = Field(default_factory=AdministrationIn)
     sum_insured: SumInsuredIn | None = None
+    out_of_network_allowable: OutOfNetworkAllowableIn | None = None
     rating: RatingIn
 
     @model_validator(mode="after")
@@ -866,6 +906,19 @@ def _accumulator(terms: AccumulatorIn | None) -> rules.AccumulatorTerms | None:
     )
 
 
+def _out_of_network(terms: OutOfNetworkAllowableIn | None) -> rules.OutOfNetworkAllowable | None:
+    if terms is None:
+        return None
+    base = terms.base_schedule
+    return rules.OutOfNetworkAllowable(
+        amounts=MappingProxyType(dict(terms.amounts)),
+        base_percent=base.percent if base else None,
+        conversion_factor=base.conversion_factor if base else None,
+        relative_values=MappingProxyType(dict(base.relative_values) if base else {}),
+        percent_of_billed=terms.percent_of_billed,
+    )
+
+
 def _sum_insured(terms: SumInsuredIn | None) -> rules.SumInsuredTerms | None:
     if terms is None:
         return None
@@ -987,8 +1040,10 @@ def to_plan_version(doc: PlanDocument) -> rules.PlanVersion:
             ),
             high_dollar_pend_threshold=admin.high_dollar_pend_threshold,
             medically_unlikely_edits=MappingProxyType(dict(admin.medically_unlikely_edits)),
+            reimbursement_auto_approve_max=admin.reimbursement_auto_approve_max,
         ),
         sum_insured=_sum_insured(doc.sum_insured),
+        out_of_network_allowable=_out_of_network(doc.out_of_network_allowable),
     )
     return rules.PlanVersion(
         code=doc.code,

@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Final
 
 from olly.kernel.errors import FieldError, ValidationFailed
-from olly.kernel.money import Money, Rounding, total
+from olly.kernel.money import Money, Rounding, exponent, total
 from olly.kernel.periods import DatePeriod, add_months
 
 
@@ -334,6 +334,9 @@ class Administration:
     high_dollar_pend_threshold: Money | None
     medically_unlikely_edits: Mapping[str, int]
     """Procedure code → most units payable per member per day (CO-151 above it)."""
+    reimbursement_auto_approve_max: Money | None = None
+    """Member reimbursement claims billing at most this are paid without document review (``None``:
+    every reimbursement claim waits for a reviewer)."""
 
     def unit_cap(self, procedure_code: str) -> int | None:
         return self.medically_unlikely_edits.get(procedure_code.upper())
@@ -425,6 +428,36 @@ class DependentRules:
 
 
 @dataclass(frozen=True, slots=True)
+class OutOfNetworkAllowable:
+    """The most the plan recognises for a service out of network (its "maximum allowable amount").
+
+    Per unit of a procedure code (``"99213"``) or code and modifier (``"99213-26"``): a fixed amount
+    when the plan lists one, else ``percent`` of a base schedule (relative value units × conversion
+    factor, Medicare-style), else ``percent_of_billed`` of the charge. An out-of-network provider may
+    bill the member whatever it charged above this (balance billing) except where the No Surprises
+    Act applies.
+    """
+
+    amounts: Mapping[str, Money] = field(default_factory=dict)
+    base_percent: Decimal | None = None
+    conversion_factor: Decimal | None = None
+    """Plan currency per relative value unit (e.g. 33.4009)."""
+    relative_values: Mapping[str, Decimal] = field(default_factory=dict)
+    percent_of_billed: Decimal | None = None
+
+    def per_unit(self, currency: str) -> dict[str, Money]:
+        """Every listed code's amount per unit: fixed amounts win; base amounts rounded half-up once."""
+        found: dict[str, Money] = {}
+        if self.base_percent is not None and self.conversion_factor is not None:
+            scale = Decimal(10) ** exponent(currency)
+            for key, units in self.relative_values.items():
+                exact = units * self.conversion_factor * self.base_percent / 100 * scale
+                found[key] = Money(int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP)), currency)
+        found.update(self.amounts)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
 class BenefitSchedule:
     """What adjudication needs from a plan version. Claims maps its read model from this."""
 
@@ -443,6 +476,8 @@ class BenefitSchedule:
     prior_authorization: PriorAuthorizationRules
     administration: Administration
     sum_insured: SumInsuredTerms | None
+    out_of_network_allowable: OutOfNetworkAllowable | None = None
+    """None: out-of-network lines no contract prices wait for a person to price them."""
 
     def benefit(self, category: BenefitCategory) -> Benefit | None:
         """The category's benefit; None means the plan does not cover it (CO-96)."""
@@ -881,6 +916,15 @@ def _check_administration(plan: PlanVersion, problems: _Problems) -> None:
     threshold = plan.schedule.administration.high_dollar_pend_threshold
     if threshold is not None and threshold.is_zero:
         problems.add("administration.high_dollar_pend_threshold", "must be greater than 0", "invalid")
+    auto = plan.schedule.administration.reimbursement_auto_approve_max
+    if auto is not None and auto.is_zero:
+        problems.add("administration.reimbursement_auto_approve_max", "must be greater than 0", "invalid")
+    elif auto is not None and threshold is not None and auto.amount >= threshold.amount:
+        problems.add(
+            "administration.reimbursement_auto_approve_max",
+            "must be below high_dollar_pend_threshold (a high-dollar claim is always reviewed)",
+            "above_high_dollar",
+        )
 
 
 def _check_dependents(plan: PlanVersion, problems: _Problems) -> None:

@@ -22,7 +22,7 @@ from olly.billing import api as billing_api
 from olly.claims import api as claims_api
 from olly.claims import eob, prior_auth_api
 from olly.claims import public as claims_public
-from olly.codesets.carc import Carc
+from olly.codesets.carc import Carc, GroupCode
 from olly.consent import api as consent_api
 from olly.consent.schemas import CommunicationPreferencesUpdate
 from olly.eligibility import service as eligibility
@@ -447,7 +447,8 @@ def plain_reasons(lines: list[dict[str, Any]]) -> dict[str, str]:
             except ValueError:
                 reasons.setdefault(adjustment["code"], "Adjusted by the plan.")
                 continue
-            reasons.setdefault(adjustment["code"], eob.plain_reason(carc))
+            group = GroupCode.PATIENT_RESPONSIBILITY if adjustment["code"].startswith("PR-") else None
+            reasons.setdefault(adjustment["code"], eob.plain_reason(carc, group))
     return reasons
 
 

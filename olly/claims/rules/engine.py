@@ -258,15 +258,34 @@ def _claim_pends(
             )
         )
     if claim.submitter is Submitter.MEMBER_REIMBURSEMENT and anything_payable:
-        auto = schedule.reimbursement_auto_approve_below
-        if auto is None or billed >= auto.amount:
+        auto = schedule.reimbursement_auto_approve_max
+        inputs: tuple[tuple[str, TraceValue], ...] = (
+            ("billed", Money(billed, schedule.currency)),
+            ("auto_approve_max", auto),
+        )
+        if auto is None or billed > auto.amount:
             reasons.append(PendReason.DOCUMENTS_TO_REVIEW)
             trace.append(
                 TraceStep(
                     Step.CLAIM_REVIEW,
                     Outcome.PENDED,
-                    "A member reimbursement claim's documents need review before payment.",
-                    (("billed", Money(billed, schedule.currency)), ("auto_approve_below", auto)),
+                    "A member reimbursement claim's documents need review before payment: "
+                    + (
+                        "the plan sets no auto-approval amount."
+                        if auto is None
+                        else "it bills more than the plan's auto-approval amount."
+                    ),
+                    inputs,
+                )
+            )
+        else:
+            trace.append(
+                TraceStep(
+                    Step.CLAIM_REVIEW,
+                    Outcome.PASSED,
+                    "A member reimbursement claim billing at most the plan's auto-approval amount is paid "
+                    "without document review.",
+                    inputs,
                 )
             )
     return reasons
@@ -930,6 +949,22 @@ def _pricing(work: _Line, state: _ClaimState) -> bool:
             ),
         )
     )
+    if work.pricing_excess and work.level is not BenefitLevel.IN_NETWORK:
+        balance_billed = work.pricing_group is _PR
+        work.trace.append(
+            TraceStep(
+                Step.PRICING,
+                Outcome.APPLIED,
+                "Out of network the plan recognises at most its maximum allowable amount; the provider may "
+                "bill the member the charge above it (balance billing, PR-45), which counts toward no "
+                "deductible or out-of-pocket maximum."
+                if balance_billed
+                else "The No Surprises Act applies: the provider may not bill the member the charge above "
+                "the allowed amount (CO-45).",
+                (("billed", line.charge), ("allowed", state.money(allowed))),
+                (("balance_bill", state.money(work.pricing_excess if balance_billed else 0)),),
+            )
+        )
     return True
 
 
@@ -1031,7 +1066,8 @@ def _sum_insured_cover(work: _Line, state: _ClaimState, terms: SumInsuredTerms, 
             "The diagnosis is a named illness still within its waiting period.",
             (("covered_since", start), ("waiting_ends", named_end)),
         )
-    pre_existing_end = add_months(start, terms.pre_existing_waiting_months)
+    months = state.coverage.pre_existing_waiting_months
+    pre_existing_end = add_months(start, terms.pre_existing_waiting_months if months is None else months)
     if service_date < pre_existing_end and _matches_any(work.diagnoses, state.coverage.pre_existing_diagnoses):
         return work.deny(
             Step.BENEFITS,

@@ -206,6 +206,8 @@ class CoverageSnapshot:
     birth_date: date | None = None
     pre_existing_diagnoses: tuple[str, ...] = ()
     """ICD-10-CM codes or prefixes declared at enrolment (``"E11"`` covers every E11.x)."""
+    pre_existing_waiting_months: int | None = None
+    """The underwriter's waiting period for this member's declared conditions (the plan's when absent)."""
 
     @property
     def coverage_start(self) -> date:
@@ -364,8 +366,8 @@ class BenefitSchedule:
     """Most units of a procedure one line may carry."""
     high_dollar_threshold: Money | None = None
     """A claim billing at least this much pends for review."""
-    reimbursement_auto_approve_below: Money | None = None
-    """Member reimbursement claims billing less than this skip document review; ``None``: always reviewed."""
+    reimbursement_auto_approve_max: Money | None = None
+    """Member reimbursement claims billing at most this skip document review; ``None``: always reviewed."""
     sum_insured: SumInsuredTerms | None = None
     rounding: Rounding = Rounding.HALF_UP
 

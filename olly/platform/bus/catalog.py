@@ -149,6 +149,13 @@ _SOURCE: Final[tuple[TopicSpec, ...]] = (
         external=("opensearch",),
     ),
     _topic(
+        "claims.claim.reversed",
+        producer="claims",
+        consumers=("billing",),
+        event_types=("CLAIM_REVERSED",),
+        description="A paid claim was voided or replaced: its payment is to be recovered (an Olly extension).",
+    ),
+    _topic(
         "claims.prior_auth.decision",
         producer="claims",
         consumers=("claims", "notifications", "eligibility"),

@@ -111,7 +111,8 @@ _runtimes: dict[int, BusRuntime] = {}
 
 def drain(platform: Platform) -> int:
     runtime = _runtimes.get(id(platform))
-    if runtime is None:
+    # id() is reused once a test's platform is gone: a cached runtime of another platform is stale.
+    if runtime is None or runtime.db is not platform.db:
         runtime = _runtimes[id(platform)] = BusRuntime(
             platform.db, platform.settings, default_registry(), platform.outbox, clock=platform.clock
         )

@@ -353,12 +353,13 @@ def test_a_replacement_is_remitted_with_the_reversal_of_the_claim_it_replaces(
         ["PCN-3", "22", "-2500.00", "-800.00", "-1200.00", "12", str(original)],
         ["PCN-3", "1", "2650.00", "875.00", "1225.00", "12", str(replacement)],
     ]
-    # Billing pays the replacement in full (87500) without taking back the 800.00 it paid for the
-    # original: the 835 states the reversal, and a PLB FB (negative: added) makes BPR02 the payment.
-    assert run.total_minor == 87500
+    # Billing takes back the 800.00 it paid for the original (claims.claim.reversed) from the
+    # replacement's 875.00: the payment is 75.00, which the 835's claims add up to (-800.00 + 875.00),
+    # so no provider-level adjustment is needed.
+    assert run.total_minor == 7500
     (bpr,) = segments(text, "BPR")
-    assert bpr[1:5] == ["I", "875.00", "C", "CHK"]  # an EFT without bank numbers: a cheque advice
-    assert segments(text, "PLB") == [["PLB", NPI_IN, "20261231", f"FB:{str(run.id)[:50]}", "-800.00"]]
+    assert bpr[1:5] == ["I", "75.00", "C", "CHK"]  # an EFT without bank numbers: a cheque advice
+    assert segments(text, "PLB") == []  # the replaced claim's payment was taken back by billing
 
 
 def test_a_provider_partner_cannot_bill_under_another_npi(

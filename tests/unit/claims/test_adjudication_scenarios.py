@@ -993,11 +993,36 @@ scenario(
     "member reimbursement under the auto-approval threshold",
     si_request(
         hospital_claim(bill(ChargeType.PHARMACY, "10000.00"), submitter=Submitter.MEMBER_REIMBURSEMENT),
-        schedule=f.sum_insured_schedule(reimbursement_auto_approve_below=f.inr("20000.00")),
+        schedule=f.sum_insured_schedule(reimbursement_auto_approve_max=f.inr("20000.00")),
     ),
     ClaimStatus.APPROVED,
     Line(A, "10000.00", "10000.00", ""),
     after={si_key(): "10000.00"},
+)
+
+# The auto-approval amount is inclusive: billed exactly ₹20,000.00 is paid without review …
+scenario(
+    "member reimbursement at exactly the auto-approval amount",
+    si_request(
+        hospital_claim(bill(ChargeType.PHARMACY, "20000.00"), submitter=Submitter.MEMBER_REIMBURSEMENT),
+        schedule=f.sum_insured_schedule(reimbursement_auto_approve_max=f.inr("20000.00")),
+    ),
+    ClaimStatus.APPROVED,
+    Line(A, "20000.00", "20000.00", ""),
+    after={si_key(): "20000.00"},
+)
+
+# … and one paisa more waits for document review (the line is priced; payment waits for the reviewer).
+scenario(
+    "member reimbursement one paisa above the auto-approval amount",
+    si_request(
+        hospital_claim(bill(ChargeType.PHARMACY, "20000.01"), submitter=Submitter.MEMBER_REIMBURSEMENT),
+        schedule=f.sum_insured_schedule(reimbursement_auto_approve_max=f.inr("20000.00")),
+    ),
+    ClaimStatus.PENDED,
+    Line(A, "20000.01", "20000.01", ""),
+    after={si_key(): "20000.01"},
+    pends=(PendReason.DOCUMENTS_TO_REVIEW,),
 )
 
 # -- replacement and void ---------------------------------------------------------------------

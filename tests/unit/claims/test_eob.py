@@ -71,5 +71,11 @@ def test_pdf_structure_and_amounts() -> None:
 def test_every_reason_reads_plainly_and_parentheses_are_escaped() -> None:
     assert plain_reason(Carc.COPAY) == "Your copay for this visit."
     assert "(" in plain_reason(Carc.OTHER_PAYER_PRIMARY)
+    # CARC 45 written off by an in-network provider, or owed by the member out of network
+    assert "may not bill you" in plain_reason(Carc.EXCEEDS_MAXIMUM_ALLOWABLE, GroupCode.CONTRACTUAL)
+    assert plain_reason(Carc.EXCEEDS_MAXIMUM_ALLOWABLE, GroupCode.PATIENT_RESPONSIBILITY).startswith(
+        "The provider is outside your plan's network and charged more than the plan's maximum allowable "
+        "amount; the provider may bill you for the difference (balance billing)"
+    )
     pdf = render(EobContent("c-(1)", "2026-01-10", "1234567893", result(), date(2026, 7, 14)))
     assert b"Claim c-\\(1\\)" in pdf

@@ -422,6 +422,46 @@ CASES: list[tuple[str, str, dict[str, Any], list[tuple[str, str]]]] = [
         {"administration.grace_period.reinstatement_days": "a month"},
         [("administration.grace_period.reinstatement_days", "must be a whole number")],
     ),
+    (
+        "reimbursement auto-approval of zero",
+        PPO,
+        {"administration.reimbursement_auto_approve_max": "0.00"},
+        [("administration.reimbursement_auto_approve_max", "must be greater than 0")],
+    ),
+    (
+        "reimbursement auto-approval at the high-dollar threshold",
+        PPO,
+        {"administration.reimbursement_auto_approve_max": "25000.00"},
+        [
+            (
+                "administration.reimbursement_auto_approve_max",
+                "must be below high_dollar_pend_threshold (a high-dollar claim is always reviewed)",
+            )
+        ],
+    ),
+    (
+        "out-of-network allowable with nothing in it",
+        PPO,
+        {"out_of_network_allowable": {}},
+        [("out_of_network_allowable", "needs amounts, a base_schedule or percent_of_billed")],
+    ),
+    (
+        "out-of-network amount for a malformed code",
+        PPO,
+        {"out_of_network_allowable.amounts": {"9921-3": "80.00"}},
+        [
+            (
+                "out_of_network_allowable.amounts.9921-3",
+                "must be a procedure code, optionally with a modifier: 99213 or 99213-26",
+            )
+        ],
+    ),
+    (
+        "out-of-network base schedule at 1,500 %",
+        PPO,
+        {"out_of_network_allowable.base_schedule.percent": 1500},
+        [("out_of_network_allowable.base_schedule.percent", "must be at most 1000")],
+    ),
     # -- dependents ---------------------------------------------------------------------------------------
     (
         "parents on a US plan",

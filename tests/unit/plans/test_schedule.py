@@ -110,6 +110,9 @@ def test_administration_settings_and_defaults() -> None:
     assert ppo.grace_period == rules.GracePeriodRule(days=30, aptc_months=None)
     assert aca.grace_period == rules.GracePeriodRule(days=30, aptc_months=3, reinstatement_days=30)
     assert ppo.high_dollar_pend_threshold == usd("25000.00")
+    assert ppo.reimbursement_auto_approve_max is None  # every reimbursement is reviewed
+    floater = demo_plan("OLLY-FLOATER-5L").schedule.administration
+    assert floater.reimbursement_auto_approve_max == Money(500000, "INR")
     assert ppo.unit_cap("97110") == 6
     assert ppo.unit_cap("99999") is None
     specialist = demo_plan("OLLY-HMO-250").schedule.benefit(BenefitCategory.SPECIALIST)
@@ -169,3 +172,22 @@ def test_floater_sub_limits_and_network_shares() -> None:
     assert pharmacy_out == rules.CostShare(inr("0.00"), CopayApplies.INSTEAD_OF_DEDUCTIBLE, False, Decimal(20))
     assert schedule.deductible is None
     assert schedule.out_of_pocket_max is None
+
+
+def test_out_of_network_maximum_allowable() -> None:
+    ppo = demo_plan("OLLY-PPO-1000").schedule
+    terms = ppo.out_of_network_allowable
+    assert terms is not None and terms.percent_of_billed == Decimal(50)
+    per_unit = terms.per_unit("USD")
+    # 99213: 2.60 × 33.4009 × 150 % = 130.263510 → 130.26; 99215: 5.10 × 33.4009 × 1.5 = 255.516885 → 255.52
+    assert (per_unit["99213"], per_unit["99215"]) == (usd("130.26"), usd("255.52"))
+    assert demo_plan("OLLY-HMO-250").schedule.out_of_network_allowable is None
+    # A fixed amount for a code and modifier wins over the base schedule.
+    data = demo_data("OLLY-PPO-1000")
+    data["out_of_network_allowable"]["amounts"] = {"99213": "90.00", "99213-25": "95.50"}
+    changed = document.to_plan_version(document.validate_plan(data)).schedule.out_of_network_allowable
+    assert changed is not None
+    assert {k: v for k, v in changed.per_unit("USD").items() if k.startswith("99213")} == {
+        "99213": usd("90.00"),
+        "99213-25": usd("95.50"),
+    }

@@ -22,6 +22,7 @@ def test_topics_partitions_and_retention_follow_the_seed() -> None:
         "claims.claim.submitted": (12, 14),
         "claims.claim.adjudicated": (12, 14),
         "claims.claim.paid": (6, 7),
+        "claims.claim.reversed": (6, 7),  # an Olly extension (not in the seed)
         "claims.prior_auth.decision": (6, 7),
         "claims.appeal.resolved": (6, 7),
         "claims.accumulator.updated": (12, 7),  # an Olly extension (not in the seed)

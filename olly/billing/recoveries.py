@@ -1,0 +1,130 @@
+"""Recovering the payment of a voided or replaced claim (``claims.claim.reversed``).
+
+A claim payable not yet paid is simply withdrawn (claims payable → claims expense). One already paid
+becomes a recovery: claims payable is debited now (a negative balance owed by the payee) and the
+next payment runs pay that payee the net of their new claims and the amount still to recover, so
+the money never goes out twice. A payee with nothing new to pay carries the balance to later runs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from olly.billing.models import ClaimPayable, ClaimPayment, ClaimRecovery
+from olly.billing.rules import LedgerAccount, PostingKind, debit_credit
+from olly.kernel.errors import BusinessRuleViolation
+from olly.kernel.ids import uuid7
+from olly.kernel.money import Money
+from olly.platform.db import UnitOfWork
+
+
+def record_reversal(
+    uow: UnitOfWork,
+    *,
+    claim_id: uuid.UUID,
+    reversing_claim_id: uuid.UUID,
+    member_id: uuid.UUID,
+    provider_id: uuid.UUID,
+    payee: str,
+    amount: Money,
+    reversed_at: datetime,
+) -> ClaimRecovery | ClaimPayable | None:
+    """Take back ``amount`` paid for ``claim_id`` (idempotent per claim): withdraw its unpaid payable,
+    or open a recovery against the payee's next payments."""
+    from olly.billing.service import post
+
+    if payee not in ("PROVIDER", "MEMBER"):
+        raise BusinessRuleViolation("payee must be PROVIDER or MEMBER")
+    if amount.amount <= 0:
+        return None
+    session = uow.session
+    if session.scalars(select(ClaimRecovery).where(ClaimRecovery.claim_id == claim_id)).first() is not None:
+        return None
+    payable = session.scalars(select(ClaimPayable).where(ClaimPayable.claim_id == claim_id)).first()
+    if payable is not None and payable.status == "REVERSED":
+        return None
+    if payable is not None and payable.status == "UNPAID":
+        payable.status = "REVERSED"
+        post(
+            uow,
+            PostingKind.REVERSAL,
+            debit_credit(LedgerAccount.CLAIMS_PAYABLE, LedgerAccount.CLAIMS_EXPENSE, payable.amount_minor),
+            currency=payable.currency,
+            reference_type="CLAIM",
+            reference_id=claim_id,
+            account_id=None,
+        )
+        return payable
+    # Paid already, or its approval has not reached billing yet (it then becomes a payable the
+    # recovery nets to nothing): recover from the payee's next payments.
+    recovery = ClaimRecovery(
+        id=uuid7(),
+        claim_id=claim_id,
+        reversing_claim_id=reversing_claim_id,
+        payee=payee,
+        payee_id=provider_id if payee == "PROVIDER" else member_id,
+        currency=amount.currency,
+        amount_minor=amount.amount,
+        remaining_minor=amount.amount,
+        status="OPEN",
+        recorded_at=reversed_at,
+        last_payment_id=None,
+    )
+    session.add(recovery)
+    session.flush()
+    post(
+        uow,
+        PostingKind.REVERSAL,
+        debit_credit(LedgerAccount.CLAIMS_PAYABLE, LedgerAccount.CLAIMS_EXPENSE, amount.amount),
+        currency=amount.currency,
+        reference_type="CLAIM_RECOVERY",
+        reference_id=recovery.id,
+        account_id=None,
+    )
+    return recovery
+
+
+def net_against(uow: UnitOfWork, payment: ClaimPayment) -> int:
+    """Reduce ``payment`` (its gross amount set) by the payee's open recoveries, oldest first, never
+    below zero; returns the amount recovered. What is left stays open for later runs."""
+    rows = uow.session.scalars(
+        select(ClaimRecovery)
+        .where(
+            ClaimRecovery.status == "OPEN",
+            ClaimRecovery.payee == payment.payee,
+            ClaimRecovery.payee_id == payment.payee_id,
+            ClaimRecovery.currency == payment.currency,
+        )
+        .order_by(ClaimRecovery.recorded_at, ClaimRecovery.id)
+    )
+    recovered = 0
+    for recovery in rows:
+        take = min(recovery.remaining_minor, payment.amount_minor - recovered)
+        if take <= 0:
+            break
+        recovery.remaining_minor -= take
+        recovery.last_payment_id = payment.id
+        if recovery.remaining_minor == 0:
+            recovery.status = "RECOVERED"
+        recovered += take
+    payment.amount_minor -= recovered
+    return recovered
+
+
+def outstanding_total(uow: UnitOfWork) -> int:
+    """Σ still to recover (claims payable's debit balance), over every payee and currency."""
+    total = uow.session.scalar(
+        select(func.coalesce(func.sum(ClaimRecovery.remaining_minor), 0)).where(ClaimRecovery.status == "OPEN")
+    )
+    return int(total or 0)
+
+
+def open_recoveries(uow: UnitOfWork) -> list[ClaimRecovery]:
+    return list(
+        uow.session.scalars(
+            select(ClaimRecovery).where(ClaimRecovery.status == "OPEN").order_by(ClaimRecovery.recorded_at)
+        )
+    )

@@ -1,0 +1,112 @@
+"""A void or replacement of a paid claim publishes ``claims.claim.reversed``; billing withdraws an
+unpaid payable or recovers a paid one from the payee's next payment runs (a negative balance carried),
+so money never goes out twice; the books reconcile at every step. Claims and billing through the
+bus, on SQLite and PostgreSQL. Amounts from the demo PPO (office visit $25 copay, no deductible;
+outpatient surgery 20 % after a $1,000 deductible) and the seeded fee schedule."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from olly.billing import recoveries, service
+from olly.billing.models import ClaimRecovery
+from olly.billing.repository import BillingRepository
+from olly.claims import public
+from olly.claims.schemas import ClaimCreate
+from olly.kernel.money import Money
+from olly.platform.bus.models import OutboxRecord
+from olly.platform.runtime import Platform
+from tests.integration.claims.support import ClaimsWorld, claim_body, drain, line, seed
+
+
+@pytest.fixture
+def world(platform: Platform, tenant_id: uuid.UUID) -> ClaimsWorld:
+    return seed(platform, tenant_id)
+
+
+def claim(platform: Platform, tenant_id: uuid.UUID, body: dict) -> uuid.UUID:
+    with platform.db.unit_of_work(tenant_id) as uow:
+        claim_id = public.submit_claim(uow, ClaimCreate.model_validate(body), source="API").claim_id
+    drain(platform)
+    return claim_id
+
+
+def pay(platform: Platform, tenant_id: uuid.UUID) -> list[int]:
+    """Run the claim payments; the amount of each payment, and the books must reconcile."""
+    with platform.db.unit_of_work(tenant_id) as uow:
+        run = service.run_claim_payments(uow)
+        amounts = [p.amount_minor for p in BillingRepository(uow).claim_payments(run.id)]
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        books = service.reconcile(uow)
+    assert books.is_clean, books.problems
+    return amounts
+
+
+def open_recoveries(platform: Platform, tenant_id: uuid.UUID) -> list[tuple[uuid.UUID, int, int, str]]:
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        rows = uow.session.scalars(select(ClaimRecovery).order_by(ClaimRecovery.recorded_at))
+        return [(r.claim_id, r.amount_minor, r.remaining_minor, r.status) for r in rows]
+
+
+def test_a_paid_claim_voided_is_recovered_from_the_next_payments(
+    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    # 99213 billed 150.00: allowed 100.00, copay 25.00, paid 75.00 — and paid in a run.
+    first = claim(platform, tenant_id, claim_body(world.ana, line("99213", "150.00")))
+    assert pay(platform, tenant_id) == [7500]
+    # The provider voids it: claims publishes the reversal of 75.00 for the clinic.
+    void = claim(
+        platform, tenant_id, claim_body(world.ana, line("99213", "150.00"), frequency="8", originalClaimId=str(first))
+    )
+    with platform.db.unit_of_work(None, all_tenants=True, read_only=True) as uow:
+        reversed_events = [
+            json.loads(r.payload)
+            for r in uow.session.scalars(select(OutboxRecord))
+            if r.topic == "claims.claim.reversed"
+        ]
+    assert [
+        (e["claimId"], e["reversingClaimId"], e["reason"], e["reversedAmount"], e["payee"]) for e in reversed_events
+    ] == [(str(first), str(void), "VOID", "75.00", "PROVIDER")]
+    assert open_recoveries(platform, tenant_id) == [(first, 7500, 7500, "OPEN")]
+    # Next visit: 99213 billed 50.00, allowed 50.00, copay 25.00, paid 25.00 — all of it recovered:
+    # the clinic is paid 0.00 and 50.00 stays to recover.
+    claim(platform, tenant_id, claim_body(world.ana, line("99213", "50.00", "2026-01-11")))
+    assert pay(platform, tenant_id) == [0]
+    assert open_recoveries(platform, tenant_id) == [(first, 7500, 5000, "OPEN")]
+    # 29880 billed 2,000.00: deductible 1,000.00 (the void gave Ana's back), 20 % of 1,000.00 =
+    # 200.00, paid 800.00; less the 50.00 still owed → the clinic is paid 750.00.
+    claim(platform, tenant_id, claim_body(world.ana, line("29880", "2000.00", "2026-01-12")))
+    assert pay(platform, tenant_id) == [75000]
+    assert open_recoveries(platform, tenant_id) == [(first, 7500, 0, "RECOVERED")]
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert recoveries.outstanding_total(uow) == 0
+
+
+def test_a_claim_replaced_before_its_payment_run_is_never_paid(
+    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    # 99213 billed 150.00 → paid 75.00, not yet paid out; the replacement bills 120.00: allowed
+    # 100.00, copay 25.00, paid 75.00. The run pays the replacement only: 75.00, not 150.00.
+    first = claim(platform, tenant_id, claim_body(world.ana, line("99213", "150.00")))
+    claim(
+        platform, tenant_id, claim_body(world.ana, line("99213", "120.00"), frequency="7", originalClaimId=str(first))
+    )
+    assert open_recoveries(platform, tenant_id) == []  # the unpaid payable was withdrawn instead
+    assert pay(platform, tenant_id) == [7500]
+    # Replaying the reversal changes nothing (idempotent per claim).
+    with platform.db.unit_of_work(tenant_id) as uow:
+        again = recoveries.record_reversal(
+            uow,
+            claim_id=first,
+            reversing_claim_id=uuid.uuid4(),
+            member_id=world.ana,
+            provider_id=uuid.uuid4(),
+            payee="PROVIDER",
+            amount=Money(7500, "USD"),
+            reversed_at=uow.clock.now(),
+        )
+    assert again is None and open_recoveries(platform, tenant_id) == []

@@ -1,0 +1,206 @@
+"""The demo family floater (OLLY-FLOATER-5L, rupees) adjudicated through the claims service: the
+plan's reimbursement auto-approval amount (₹5,000.00); birth dates and declared pre-existing
+diseases copied from enrollment (senior co-pay, pre-existing waiting period); on SQLite and PostgreSQL.
+
+The floater has no co-pay under 61, an OPD annual limit of ₹15,000.00 and a 30-day initial waiting
+period; the clinic here is in network at 100 % of billed, so allowed = billed on every line.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from olly.claims import handlers, public, snapshots
+from olly.claims import models as m
+from olly.claims.repository import ClaimsRepository
+from olly.claims.rules import Contract, Submitter
+from olly.claims.schemas import ClaimCreate, ReimbursementCreate
+from olly.claims.service import submit
+from olly.enrollment import service as enrollment
+from olly.enrollment.plan_catalog import PlansCatalog
+from olly.enrollment.rules import Market
+from olly.enrollment.schemas import EnrollmentCreate
+from olly.kernel.clock import FixedClock
+from olly.plans import service as plans_service
+from olly.platform.runtime import Platform
+from tests.factories import ACCOUNT
+from tests.integration.claims.support import drain
+
+FLOATER = "OLLY-FLOATER-5L"
+CLINIC = "1234567893"
+
+
+def seed_floater(platform: Platform, tenant_id: uuid.UUID, *members: uuid.UUID) -> uuid.UUID:
+    """The floater's schedule, ``members`` covered on one family policy from 2026-01-01, the clinic."""
+    plan_id, policy_id = uuid.uuid4(), uuid.uuid4()
+    with platform.db.unit_of_work(tenant_id) as uow:
+        plans_service.load_demo_plans(uow, plans_service.limits_from_settings(platform.settings))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        handlers.sync_schedule(uow, FLOATER, plan_id, date(2026, 1, 1))
+        now = uow.clock.now()
+        for member in members:
+            uow.session.add(
+                m.CoverageView(
+                    member_id=member,
+                    policy_id=policy_id,
+                    family_id=str(policy_id) if len(members) > 1 else None,
+                    plan_id=plan_id,
+                    plan_code=FLOATER,
+                    plan_type="SUM_INSURED",
+                    periods=[["2026-01-01", "2026-12-31"]],
+                    synced_at=now,
+                )
+            )
+        uow.session.add(
+            m.ProviderView(
+                npi=CLINIC,
+                provider_id=uuid.uuid4(),
+                credentialing_status="APPROVED",
+                network_status="IN_NETWORK",
+                contract_id=uuid.uuid4(),
+                contract_from=date(2025, 1, 1),
+                contract=snapshots.contract_to_json(Contract(percent_of_billed=Decimal(100)), "INR"),
+                synced_at=now,
+            )
+        )
+    return policy_id
+
+
+def reimbursement(member: uuid.UUID, *charges: str, day: str = "2026-02-20", **extra: Any) -> ReimbursementCreate:
+    body: dict[str, Any] = {
+        "memberId": str(member),
+        "billingNpi": CLINIC,
+        "currency": "INR",
+        "careSetting": "OPD",
+        "diagnoses": ["J06.9"],
+        "lines": [{"chargeType": "CONSULTATION", "charge": charge, "serviceDateFrom": day} for charge in charges],
+    }
+    body.update(extra)
+    return ReimbursementCreate.model_validate(body)
+
+
+def reimburse(platform: Platform, tenant_id: uuid.UUID, data: ReimbursementCreate) -> uuid.UUID:
+    with platform.db.unit_of_work(tenant_id) as uow:
+        claim_id = submit(uow, data.as_claim(), source="PORTAL", submitter=Submitter.MEMBER_REIMBURSEMENT).claim_id
+    drain(platform)
+    return claim_id
+
+
+def outcome(platform: Platform, tenant_id: uuid.UUID, claim_id: uuid.UUID) -> tuple[str, list[str], int, int]:
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        status = public.claim_status(uow, claim_id)
+    assert status is not None and status.allowed is not None and status.paid is not None
+    return status.status, list(status.pend_reasons), status.allowed.amount, status.paid.amount
+
+
+@pytest.fixture
+def later(clock: FixedClock) -> FixedClock:
+    clock.set(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))  # past the 30-day initial waiting period
+    return clock
+
+
+def test_reimbursement_at_the_auto_approval_amount_is_paid_without_review(
+    platform: Platform, tenant_id: uuid.UUID, later: FixedClock
+) -> None:
+    member = uuid.uuid4()
+    seed_floater(platform, tenant_id, member)
+    # ₹3,000.00 + ₹2,000.00 = ₹5,000.00 billed: exactly the plan's auto-approval amount → approved,
+    # allowed 5,000.00 (100 % of billed), no co-pay under 61 → paid 5,000.00 (500000 paise).
+    at = reimburse(platform, tenant_id, reimbursement(member, "3000.00", "2000.00"))
+    assert outcome(platform, tenant_id, at) == ("APPROVED", [], 500000, 500000)
+    # ₹5,000.01 billed: one paisa over → pends for document review; the line is priced (allowed and
+    # payable 5,000.01 once a reviewer approves) but the claim waits.
+    over = reimburse(platform, tenant_id, reimbursement(member, "5000.01", day="2026-02-21"))
+    assert outcome(platform, tenant_id, over) == ("PENDED", ["DOCUMENTS_TO_REVIEW"], 500001, 500001)
+
+
+def enrol_floater_family(platform: Platform, tenant_id: uuid.UUID, family: dict[str, uuid.UUID]) -> uuid.UUID:
+    """Ben (born 1986-02-11) with his mother Eve (born 1950-01-01) on the floater from 2026-01-01;
+    Ben declares type 2 diabetes (E11) with a 24-month waiting period. Enrollment's events bring
+    both to claims (the flag is recorded before the policy activates)."""
+    with platform.db.unit_of_work(tenant_id) as uow:
+        policy_id = enrollment.enroll(
+            uow,
+            EnrollmentCreate(
+                market=Market.SUM_INSURED,
+                account_id=ACCOUNT,
+                subscriber_party_id=family["ben"],
+                plan_code=FLOATER,
+                effective_date=date(2026, 1, 1),
+                dependents=[{"party_id": family["grandma"], "relationship": "PARENT"}],
+            ),
+            PlansCatalog(),
+        ).id
+        enrollment.flag_underwriting(
+            uow,
+            policy_id,
+            party_id=family["ben"],
+            flag="PRE_EXISTING_DISEASE",
+            waiting_period_months=24,
+            detail="type 2 diabetes",
+            diagnosis_codes=["E11"],
+        )
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment.activate(uow, policy_id)  # an individual policy activates once its premium is paid
+    drain(platform)
+    return policy_id
+
+
+def visit(member: uuid.UUID, charge: str, diagnosis: str, day: str) -> ClaimCreate:
+    return ReimbursementCreate.model_validate(
+        {
+            "memberId": str(member),
+            "billingNpi": CLINIC,
+            "currency": "INR",
+            "careSetting": "OPD",
+            "diagnoses": [diagnosis],
+            "lines": [{"chargeType": "CONSULTATION", "charge": charge, "serviceDateFrom": day}],
+        }
+    ).as_claim()
+
+
+def test_senior_copay_and_declared_pre_existing_disease_apply_through_the_service(
+    platform: Platform, tenant_id: uuid.UUID, clock: FixedClock, family: dict[str, uuid.UUID]
+) -> None:
+    seed_floater(platform, tenant_id)  # the schedule and the clinic; coverage comes from enrollment
+    policy_id = enrol_floater_family(platform, tenant_id, family)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        views = {v.member_id: v for v in ClaimsRepository(uow).coverage_of_policy(policy_id)}
+    ben, eve = views[family["ben"]], views[family["grandma"]]
+    assert (ben.birth_date, ben.pre_existing) == (date(1986, 2, 11), {"codes": ["E11"], "months": 24})
+    assert (eve.birth_date, eve.pre_existing) == (date(1950, 1, 1), None)
+    clock.set(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))  # past the 30-day initial waiting period
+    with platform.db.unit_of_work(tenant_id) as uow:
+        # Eve is 76 on 2026-02-20: the senior co-pay (20 % from 61) applies. Allowed 1,000.00
+        # (100 % of billed); co-pay 20 % = 200.00 (PR-3, the member's co-payment); paid 800.00.
+        senior = public.submit_claim(uow, visit(family["grandma"], "1000.00", "J06.9", "2026-02-20"), source="API")
+        # Ben's diabetes visit is within his declared condition's 24 months: denied, nothing paid.
+        diabetes = public.submit_claim(uow, visit(family["ben"], "1000.00", "E11.9", "2026-02-20"), source="API")
+        # Ben's cold is not the declared condition: paid in full (40 years old, no co-pay).
+        cold = public.submit_claim(uow, visit(family["ben"], "1000.00", "J06.9", "2026-02-21"), source="API")
+    drain(platform)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        results = {
+            name: public.remittance_detail(uow, submission.claim_id)
+            for name, submission in (("senior", senior), ("diabetes", diabetes), ("cold", cold))
+        }
+    summary = {
+        name: (
+            detail.status,
+            detail.allowed.amount,
+            detail.paid.amount,
+            [(a.group, a.carc, a.amount.amount) for line in detail.lines for a in line.adjustments],
+        )
+        for name, detail in results.items()
+        if detail is not None
+    }
+    assert summary == {
+        "senior": ("APPROVED", 100000, 80000, [("PR", "3", 20000)]),
+        "diabetes": ("DENIED", 0, 0, [("PR", "51", 100000)]),
+        "cold": ("APPROVED", 100000, 100000, []),
+    }
