@@ -1284,6 +1284,12 @@ def record_approved_claim(
         claim_payment_id=None,
     )
     repo.add(payable)
+    _post_claim_approved(uow, claim_id, paid)
+    return payable
+
+
+def _post_claim_approved(uow: UnitOfWork, claim_id: uuid.UUID, paid: Money) -> None:
+    """An approved claim's amount becomes owed: claims expense → claims payable."""
     post(
         uow,
         PostingKind.CLAIM_APPROVED,
@@ -1293,7 +1299,6 @@ def record_approved_claim(
         reference_id=claim_id,
         account_id=None,
     )
-    return payable
 
 
 def record_unpaid_claim(
@@ -1337,15 +1342,7 @@ def reopen_zero_payable(uow: UnitOfWork, claim_id: uuid.UUID, paid: Money, appro
         return False
     payable.amount_minor, payable.currency, payable.approved_at = paid.amount, paid.currency, approved_at
     payable.status, payable.claim_payment_id = "UNPAID", None
-    post(
-        uow,
-        PostingKind.CLAIM_APPROVED,
-        rules.debit_credit(LedgerAccount.CLAIMS_EXPENSE, LedgerAccount.CLAIMS_PAYABLE, paid.amount),
-        currency=paid.currency,
-        reference_type="CLAIM",
-        reference_id=claim_id,
-        account_id=None,
-    )
+    _post_claim_approved(uow, claim_id, paid)
     return True
 
 
