@@ -155,6 +155,7 @@ def add_dependent(
                     qualifying_event=qualifying_event,
                     event_date=event_date,
                 ),
+                request.app.state.plan_catalog,
             )
             platform.audit.append(uow.session.connection(), [access.audit_record(resource_id=str(policy_id))])
     except (OllyError, ValueError) as exc:
