@@ -21,6 +21,7 @@ from olly.enrollment import service as enrollment_service
 from olly.enrollment.plan_catalog import PlansCatalog
 from olly.enrollment.rules import Market
 from olly.kernel.clock import FixedClock
+from olly.kernel.periods import DatePeriod
 from olly.plans import service as plans_service
 from olly.platform.auth.roles import AccountKind
 from olly.platform.auth.service import NewAccount
@@ -215,3 +216,61 @@ def test_an_834_adding_a_newborn_from_the_10th_adjusts_february(
     assert _adjustment_lines(platform, tenant_id, policy_id) == ADDED_FROM_THE_10TH
     assert _invoices(platform, tenant_id, group)[1] == ADJUSTMENT
     _balances(platform, tenant_id)
+
+
+SPOUSE_FROM_JANUARY = [
+    "INS*N*01*021*28*A",
+    "REF*0F*E200",
+    "NM1*IL*1*RIVERA*BEN****34*219094444",
+    "DMG*D8*19860211*M",
+    f"HD*021**HLT*{PPO}*ESP",
+    "DTP*348*D8*20260101",
+]
+SPOUSE_ENDS_ON_THE_20TH = [
+    "INS*N*01*024*01*A",  # INS04 01: divorce
+    "REF*0F*E200",
+    "NM1*IL*1*RIVERA*BEN****34*219094444",
+    "HD*024**HLT",
+    "DTP*349*D8*20260220",
+]
+
+
+def test_an_834_ending_a_spouse_credits_march_already_billed(
+    platform: Platform, tenant_id: uuid.UUID, clock: FixedClock
+) -> None:
+    """As the API's removal: covered to the end of February, EE from 1 March (EE+SP 1,100.00 → EE 600.00)."""
+    group = uuid.uuid4()
+    _billed_group(platform, tenant_id, group)
+    links = edi_links.build_links(FakePlans(), FakeBenefits())
+    register(
+        platform, tenant_id, "ACME", kind="EMPLOYER", qualifier="ZZ", identifier="EMPLOYER1", group_account_id=group
+    )
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrolled = edi.ingest(
+            uow, enrollment_file("000000001", [SUBSCRIBER_FROM_JANUARY, SPOUSE_FROM_JANUARY]), source="cli", links=links
+        )
+    assert (enrolled.status, enrolled.enrollment_failures) == ("ACCEPTED", [])
+    policy_id = uuid.UUID(enrolled.created[0].id)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment_service.activate_due(uow)
+        for period in (FEBRUARY, DatePeriod(date(2026, 3, 1), date(2026, 3, 31))):
+            assert service.run_billing(uow, period).total_minor == 110000
+    drain(platform)
+    clock.set(datetime(2026, 2, 12, 9, 0, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        ended = edi.ingest(uow, enrollment_file("000000002", [SPOUSE_ENDS_ON_THE_20TH]), source="cli", links=links)
+    assert (ended.status, ended.enrollment_failures) == ("ACCEPTED", [])
+    drain(platform)
+    assert _tiers(platform, tenant_id, policy_id) == [
+        ("EE", date(2026, 1, 1), 60000),  # replaced from its first day by the spouse's addition
+        ("EE+SP", date(2026, 1, 1), 110000),
+        ("EE", date(2026, 3, 1), 60000),
+    ]
+    assert _adjustment_lines(platform, tenant_id, policy_id) == [
+        (PPO, date(2026, 3, 1), date(2026, 2, 28), -110000, -44000, -66000),
+        (PPO, date(2026, 3, 1), date(2026, 3, 31), 60000, 24000, 36000),
+    ]
+    assert _invoices(platform, tenant_id, group)[2:] == [
+        ("ADJUSTMENT", date(2026, 3, 1), date(2026, 3, 1), -50000, -20000, -30000, -50000, "PAID"),
+    ]
+    assert ("MEMBER_CREDIT", 50000, 50000) in _balances(platform, tenant_id)  # applied to February's bill
