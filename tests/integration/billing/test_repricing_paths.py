@@ -93,6 +93,14 @@ def test_a_roster_row_adopting_a_child_from_the_10th_adjusts_february(
     _balances(platform, tenant_id)
 
 
+def _cells(html: str) -> list[list[str]]:
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    ]
+
+
 def _csrf(html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert found is not None
@@ -145,6 +153,14 @@ def test_an_employer_adding_a_newborn_in_the_portal_reprices_a_demo_plan_and_feb
             },
             follow_redirects=False,
         )
+        # the repricing splits Ana's coverage at the 10th: the employer still sees one stretch
+        shown = client.get(f"/employer/policies/{policy_id}")
+        assert [[cells[0], cells[1], cells[3]] for cells in _cells(shown.text)] == [
+            ["Ana Rivera", "self", "2026-01-01 – 2026-12-31"],
+            ["Tia Rivera", "child", "2026-02-10 – 2026-12-31"],
+        ]
+        listing = client.get("/employer")
+        assert [[cells[0], cells[3]] for cells in _cells(listing.text)] == [["Ana Rivera", "1"]]
     assert (added.status_code, added.headers["location"]) == (303, f"/employer/policies/{policy_id}?saved=dependent")
     drain(platform)
     assert _tiers(platform, tenant, policy_id) == [
