@@ -202,6 +202,7 @@ class EnrollmentAdapter:
                     qualifying_event=event,
                     event_date=event_date,
                 ),
+                self.plans,
             )
             return EnrollmentOutcome(True, "DEPENDENT_ADDED", policy.id, party_id)
         if kind is Maintenance.TERMINATION:
@@ -215,7 +216,10 @@ class EnrollmentAdapter:
             if dependent_id is None:
                 return _refused("unknown_dependent")
             enrollment.remove_dependent(
-                uow, policy.id, DependentRemove(party_id=dependent_id, reason=reason, termination_date=_end(change))
+                uow,
+                policy.id,
+                DependentRemove(party_id=dependent_id, reason=reason, termination_date=_end(change)),
+                self.plans,
             )
             return EnrollmentOutcome(True, "DEPENDENT_REMOVED", policy.id, dependent_id)
         if kind is Maintenance.CHANGE:
@@ -246,7 +250,10 @@ class EnrollmentAdapter:
                 enrollment.terminate(uow, policy.id, Termination(reason=reason, termination_date=_end(change)))
                 return EnrollmentOutcome(True, "TERMINATED", policy.id, party_id)
             enrollment.remove_dependent(
-                uow, policy.id, DependentRemove(party_id=party_id, reason=reason, termination_date=_end(change))
+                uow,
+                policy.id,
+                DependentRemove(party_id=party_id, reason=reason, termination_date=_end(change)),
+                self.plans,
             )
             return EnrollmentOutcome(True, "DEPENDENT_REMOVED", policy.id, party_id)
         try:

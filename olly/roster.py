@@ -146,6 +146,7 @@ def import_roster(
                         DependentAdd(
                             party_id=party_id, relationship=relationship, qualifying_event=event, event_date=event_date
                         ),
+                        plans,
                     )
                     added += 1
         except ValidationFailed as exc:

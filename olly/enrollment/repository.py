@@ -45,9 +45,13 @@ class EnrollmentRepository:
         return self.session.get(PolicyTerm, term_id)
 
     def terms(self, policy_id: uuid.UUID) -> list[PolicyTerm]:
+        """In force order: a term repriced from its first day (a roster's dependents added on the
+        plan year's first day) is followed by the one that replaced it (made later, a later UUIDv7)."""
         return list(
             self.session.scalars(
-                select(PolicyTerm).where(PolicyTerm.policy_id == policy_id).order_by(PolicyTerm.period_start)
+                select(PolicyTerm)
+                .where(PolicyTerm.policy_id == policy_id)
+                .order_by(PolicyTerm.period_start, PolicyTerm.created_at, PolicyTerm.id)
             )
         )
 

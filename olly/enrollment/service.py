@@ -187,11 +187,10 @@ def activate_due(uow: UnitOfWork) -> list[Policy]:
     return activated
 
 
-def add_dependent(
-    uow: UnitOfWork, policy_id: uuid.UUID, data: DependentAdd, plans: PlanCatalog | None = None
-) -> PolicyTransaction:
-    """Cover one more person from the qualifying event's effective date. With ``plans`` the policy
-    is priced again from that date for the new household (a new term; see ``_rerate``)."""
+def add_dependent(uow: UnitOfWork, policy_id: uuid.UUID, data: DependentAdd, plans: PlanCatalog) -> PolicyTransaction:
+    """Cover one more person from the qualifying event's effective date; the policy is priced again
+    from that date for the new household (a new term when the premium changes; see ``_rerate``).
+    Every way in (the API, the roster import, the employer portal, EDI 834) comes through here."""
     policy = _live_policy(uow, policy_id)
     repo = EnrollmentRepository(uow)
     market = Market(policy.market)
@@ -217,18 +216,17 @@ def add_dependent(
     )
     repo.add(transaction)
     uow.flush()
-    if plans is not None:
-        term = _rerate(uow, policy, term, effective, plans, transaction, now, joining=[(data.relationship, born)])
+    term = _rerate(uow, policy, term, effective, plans, transaction, now, joining=[(data.relationship, born)])
     _cover(repo, policy, term, data.party_id, data.relationship, effective, transaction.id, now, until=term.period_end)
     _submitted(uow, policy, term, data.party_id, "ADD_DEPENDENT", effective, None)
     return transaction
 
 
 def remove_dependent(
-    uow: UnitOfWork, policy_id: uuid.UUID, data: DependentRemove, plans: PlanCatalog | None = None
+    uow: UnitOfWork, policy_id: uuid.UUID, data: DependentRemove, plans: PlanCatalog
 ) -> PolicyTransaction:
-    """End one dependent's coverage. With ``plans`` the policy is priced again from the day after
-    for those still covered (a new term; see ``_rerate``)."""
+    """End one dependent's coverage; the policy is priced again from the day after for those still
+    covered (a new term when the premium changes; see ``_rerate``). Every way in comes through here."""
     policy = _live_policy(uow, policy_id)
     if data.party_id == policy.subscriber_party_id:
         raise BusinessRuleViolation("the subscriber is removed by terminating the policy", extra={"field": "party_id"})
@@ -249,7 +247,7 @@ def remove_dependent(
         raise NotFound("this person is not covered on the policy after that date")
     _terminated(uow, policy, _term_on(repo, policy.id, last_day), data.party_id, last_day, _reason(data.reason))
     day_after = last_day + timedelta(days=1)
-    if plans is not None and any(t.period_start <= day_after <= t.period_end for t in repo.terms(policy.id)):
+    if any(t.period_start <= day_after <= t.period_end for t in repo.terms(policy.id)):
         uow.flush()
         _rerate(uow, policy, _term_on(repo, policy.id, day_after), day_after, plans, transaction, now, joining=[])
     return transaction

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
@@ -46,13 +46,29 @@ def _group(access: Access) -> uuid.UUID:
 
 
 def _people_of(uow: UnitOfWork, policy_id: uuid.UUID) -> list[dict[str, Any]]:
-    rows = []
-    for fact in enrollment_public.coverage_facts(uow, policy_id):
-        person = people.person(uow, fact.party_id)
+    """One row per person and plan: a repricing (a dependent added or removed) splits everyone's
+    coverage at its date into two terms of the same plan, which the employer sees as one stretch."""
+    rows: list[dict[str, Any]] = []
+    facts = sorted(enrollment_public.coverage_facts(uow, policy_id), key=lambda f: (str(f.party_id), f.valid_from))
+    names: dict[uuid.UUID, str] = {}
+    for fact in facts:
+        last = rows[-1] if rows else None
+        if (
+            last is not None
+            and last["party_id"] == fact.party_id
+            and last["plan_code"] == fact.plan_code
+            and last["valid_to"] is not None
+            and last["valid_to"] + timedelta(days=1) == fact.valid_from
+        ):
+            last["valid_to"] = fact.valid_to
+            continue
+        if fact.party_id not in names:
+            person = people.person(uow, fact.party_id)
+            names[fact.party_id] = person.display_name if person else "—"
         rows.append(
             {
                 "party_id": fact.party_id,
-                "name": person.display_name if person else "—",
+                "name": names[fact.party_id],
                 "relationship": fact.relationship,
                 "member_number": fact.member_number,
                 "plan_code": fact.plan_code,
@@ -60,7 +76,7 @@ def _people_of(uow: UnitOfWork, policy_id: uuid.UUID) -> list[dict[str, Any]]:
                 "valid_to": fact.valid_to,
             }
         )
-    rows.sort(key=lambda r: (r["relationship"] != "SELF", r["name"]))
+    rows.sort(key=lambda r: (r["relationship"] != "SELF", r["name"], r["valid_from"]))
     return rows
 
 
@@ -80,7 +96,7 @@ def roster_page(request: Request, access: Access = Depends(policy("roster.read",
                     "policy": summary,
                     "name": subscriber["name"] if subscriber else "—",
                     "plan_code": subscriber["plan_code"] if subscriber else "—",
-                    "dependents": len(covered) - (1 if subscriber else 0),
+                    "dependents": len({p["party_id"] for p in covered if p["relationship"] != "SELF"}),
                 }
             )
     employees.sort(key=lambda e: str(e["name"]))
@@ -155,6 +171,7 @@ def add_dependent(
                     qualifying_event=qualifying_event,
                     event_date=event_date,
                 ),
+                request.app.state.plan_catalog,
             )
             platform.audit.append(uow.session.connection(), [access.audit_record(resource_id=str(policy_id))])
     except (OllyError, ValueError) as exc:

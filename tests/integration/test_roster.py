@@ -45,7 +45,16 @@ def test_roster_import_is_atomic_per_row_with_a_report(platform: Platform, tenan
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         policy = uow.session.scalars(select(Policy)).one()
         assert (policy.subscriber_external_id, policy.status) == ("E1", "SUBMITTED")
-        assert uow.session.scalar(select(func.count()).select_from(CoverageSpan)) == 3
+        # each dependent row repriced the policy from 1 January (EE → EE+CH → EE+FAM, PPO +100.00):
+        # the three are covered, as now known, on the last term only
+        live = uow.session.scalars(select(CoverageSpan).where(CoverageSpan.superseded_at.is_(None))).all()
+        terms = enrollment.EnrollmentRepository(uow).terms(policy.id)
+        assert [(t.tier_code, t.period_start, t.total_premium_minor) for t in terms] == [
+            ("EE", date(2026, 1, 1), 60000),
+            ("EE+CH", date(2026, 1, 1), 100000),
+            ("EE+FAM", date(2026, 1, 1), 160000),
+        ]
+        assert [(s.term_id, s.valid_from) for s in live] == [(terms[-1].id, date(2026, 1, 1))] * 3
         # failed rows left nothing behind: only the three Ngo family members exist
         assert uow.session.scalar(select(func.count()).select_from(Party)) == 3
         kim = [

@@ -138,15 +138,25 @@ def test_834_change_updates_the_person_and_the_plan_and_ends_a_dependent(
         assert sorted((f.relationship, f.plan_code, str(f.valid_from), str(f.valid_to)) for f in facts) == [
             ("CHILD", HMO, "2026-03-01", "2026-03-31"),
             ("CHILD", PPO, "2026-02-01", "2026-02-28"),
-            ("SELF", HMO, "2026-03-01", "2026-12-31"),
+            ("SELF", HMO, "2026-03-01", "2026-03-31"),
+            ("SELF", HMO, "2026-04-01", "2026-12-31"),  # repriced without the child (EE)
             ("SELF", PPO, "2026-02-01", "2026-02-28"),
+        ]
+        assert [
+            (t.plan_code, t.tier_code, str(t.period_start))
+            for t in enrollment.EnrollmentRepository(uow).terms(policy_id)
+        ] == [
+            (PPO, "EE", "2026-02-01"),  # replaced from its first day when the child was added
+            (PPO, "EE+CH", "2026-02-01"),
+            (HMO, "EE+CH", "2026-03-01"),
+            (HMO, "EE", "2026-04-01"),
         ]
     # the same change again changes nothing (the person and the plan are as sent already)
     with platform.db.unit_of_work(tenant_id) as uow:
         again = service.ingest(uow, enrollment_file("000000003", [SUBSCRIBER_CHANGE]), source="cli", links=links)
     assert (again.status, again.enrollment_failures, len(again.created)) == ("ACCEPTED", [], 2)
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
-        assert len(enrollment_public.coverage_facts(uow, policy_id, subscriber_id)) == 2
+        assert len(enrollment_public.coverage_facts(uow, policy_id, subscriber_id)) == 3
 
 
 def test_834_reinstatement_undoes_the_termination(platform: Platform, tenant_id: uuid.UUID) -> None:

@@ -103,8 +103,8 @@ def test_834_snapshot_of_an_employer_group(platform: Platform, tenant_id: uuid.U
             date(1980, 2, 2),
             ("12 MARKET ST", "APT 4"),
             [
-                (PPO, "EMP", "2026-02-01", "2026-02-28"),
-                (HMO, "EMP", "2026-03-01", "2026-12-31"),
+                (PPO, "ECH", "2026-02-01", "2026-02-28"),  # the child's 834 addition repriced the policy to EE+CH
+                (HMO, "ECH", "2026-03-01", "2026-12-31"),
             ],
         ),
         (
@@ -119,8 +119,8 @@ def test_834_snapshot_of_an_employer_group(platform: Platform, tenant_id: uuid.U
             date(2012, 4, 1),
             (),
             [
-                (PPO, "EMP", "2026-02-01", "2026-02-28"),
-                (HMO, "EMP", "2026-03-01", "2026-12-31"),
+                (PPO, "ECH", "2026-02-01", "2026-02-28"),
+                (HMO, "ECH", "2026-03-01", "2026-12-31"),
             ],
         ),
     ]
@@ -183,10 +183,10 @@ def test_834_of_the_changes_since_a_day(platform: Platform, tenant_id: uuid.UUID
     assert lines[3] == "BGN*00*ACME-20260210*20260210*0900****2"
     assert [line for line in lines if line.startswith(("INS", "HD", "DTP*34"))] == [
         "INS*N*19*024*07*A",
-        f"HD*024**HLT*{PPO}*EMP",
+        f"HD*024**HLT*{PPO}*ECH",
         "DTP*348*D8*20260201",
         "DTP*349*D8*20260228",
-        f"HD*024**HLT*{HMO}*EMP",
+        f"HD*024**HLT*{HMO}*ECH",
         "DTP*348*D8*20260301",
         "DTP*349*D8*20260331",
     ]

@@ -84,6 +84,7 @@ def test_a_birth_reported_20_days_late_covers_from_the_birth_date(
                 qualifying_event=QualifyingEvent.BIRTH,
                 event_date=date(2026, 1, 3),
             ),
+            plans,
         )
     assert covered(platform, tenant_id, family["baby"], date(2026, 1, 2)) == []
     assert covered(platform, tenant_id, family["baby"], date(2026, 1, 3)) == ["PPO-2026"]
@@ -109,6 +110,7 @@ def test_a_birth_reported_after_the_window_is_refused_and_nothing_is_written(
                 qualifying_event=QualifyingEvent.BIRTH,
                 event_date=date(2026, 1, 3),
             ),
+            plans,
         )
     assert covered(platform, tenant_id, family["baby"], date(2026, 1, 10)) == []
 
@@ -127,6 +129,7 @@ def test_a_parent_cannot_join_a_group_plan(
                 qualifying_event=QualifyingEvent.MOVE,
                 event_date=date(2026, 1, 10),
             ),
+            plans,
         )
     assert [e.code for e in info.value.errors] == ["relationship_not_covered"]
 
@@ -202,6 +205,7 @@ def test_remove_dependent_and_renewal(
             DependentRemove(
                 party_id=family["ben"], reason=TerminationReason.DIVORCE, termination_date=date(2026, 8, 14)
             ),
+            plans,
         )
     assert covered(platform, tenant_id, family["ben"], date(2026, 8, 31)) == ["PPO-2026"]
     assert covered(platform, tenant_id, family["ben"], date(2026, 9, 1)) == []
