@@ -14,6 +14,7 @@ import uuid
 
 from sqlalchemy import select
 
+from olly.billing import bank_accounts
 from olly.billing.models import BillingAccount, Invoice, InvoiceLine, Payment
 from olly.platform.auth import ResolveContext, ResourceFacts, ResourceRef
 from olly.platform.auth.resolvers import parse_uuid
@@ -65,3 +66,19 @@ class PaymentFacts:
                 return None
             people, groups = account_facts(uow, account_id)
         return ResourceFacts(kind=ref.kind, resource_id=str(payment_id), party_ids=people, group_account_ids=groups)
+
+
+class PayeeBankFacts:
+    """A payee (provider id or NPI in the path): its account belongs to the provider's own users
+    (its NPI and its id); an unknown payee is ``None``."""
+
+    def resolve(self, context: ResolveContext, ref: ResourceRef) -> ResourceFacts | None:
+        payee = (ref.resource_id or "").strip()
+        if not payee or len(payee) > 40:
+            return None
+        with context.db.unit_of_work(context.tenant_id, read_only=True) as uow:
+            found = bank_accounts.payee_owner_ids(uow, payee)
+        if found is None:
+            return None
+        payee_id, owners = found
+        return ResourceFacts(kind=ref.kind, resource_id=str(payee_id), provider_ids=owners)

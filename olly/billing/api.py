@@ -4,7 +4,9 @@ Access: ``invoice.read``/``invoice.write`` and ``payment.read``/``payment.write`
 everything; an employer administrator its group's list bills and payments; a member the invoices
 and payments of the household accounts they are billed on. Lists are narrowed by the caller's
 scope. Billing runs, account settings, the ledger (reconciliation) and claim payment runs are
-staff-only: another caller whose role reaches the route is answered 404. Resolvers: ``access.py``.
+staff-only: another caller whose role reaches the route is answered 404. A payee's bank account
+(``payee_bank_account.*``, the payee named by provider id or NPI): billing staff and administrators
+write it, a provider user reads its own (masked), nobody reads the numbers. Resolvers: ``access.py``.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from olly.billing import public, service
-from olly.billing.access import InvoiceFacts, PaymentFacts, account_facts
-from olly.billing.models import BillingRun, Invoice, Payment
+from olly.billing import bank_accounts, public, service
+from olly.billing.access import InvoiceFacts, PayeeBankFacts, PaymentFacts, account_facts
+from olly.billing.models import BillingRun, Invoice, PayeeBankAccount, Payment
 from olly.billing.repository import BillingRepository
 from olly.billing.rules import PaymentMethod
 from olly.billing.schemas import (
@@ -35,6 +37,9 @@ from olly.billing.schemas import (
     LedgerBalanceRead,
     MoneyTotalRead,
     PaidClaimRead,
+    PayeeBankAccountRead,
+    PayeeBankRead,
+    PayeeBankUpdate,
     PayeePaymentRead,
     PaymentCreate,
     PaymentRead,
@@ -57,6 +62,7 @@ router = APIRouter(prefix="/api/v1/billing", tags=["billing"])
 def install(control: AccessControl) -> None:
     control.resolvers.register("invoice", InvoiceFacts())
     control.resolvers.register("payment", PaymentFacts())
+    control.resolvers.register("payee_bank_account", PayeeBankFacts())
 
 
 def _m(minor: int, currency: str) -> str:
@@ -408,3 +414,77 @@ def _run_read(uow: UnitOfWork, run_id: uuid.UUID) -> PaymentRunRead:
             for p in advice.payments
         ],
     )
+
+
+# ---------------------------------------------------------------------------------------------
+def _bank_read(payee_id: uuid.UUID, row: PayeeBankAccount | None) -> PayeeBankRead:
+    account = (
+        PayeeBankAccountRead(
+            account_type=row.account_type,
+            routing_number_last4=row.routing_number[-4:],
+            account_number_last4=row.account_number[-4:],
+            updated_at=row.updated_at,
+        )
+        if row is not None
+        else None
+    )
+    return PayeeBankRead(payee_id=payee_id, bank_account=account, payment_method="ACH" if account else "CHK")
+
+
+def _payee_id(access: Access) -> uuid.UUID:
+    facts = access.facts  # the resolver found the payee: its provider id
+    if facts is None or facts.resource_id is None:  # pragma: no cover - the policy resolves it first
+        raise NotFound("no such payee")
+    return uuid.UUID(facts.resource_id)
+
+
+@router.get(
+    "/payees/{payee_id}/bank-account",
+    response_model=PayeeBankRead,
+    summary="Where a payee's EFTs go, masked (the last four digits)",
+)
+def read_payee_bank(
+    payee_id: str,
+    request: Request,
+    access: Access = Depends(policy("payee_bank_account.read", resource=path("payee_id"))),
+) -> PayeeBankRead:
+    payee = _payee_id(access)
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        return _bank_read(payee, bank_accounts.payee_bank(uow, payee))
+
+
+@router.put(
+    "/payees/{payee_id}/bank-account",
+    response_model=PayeeBankRead,
+    summary="Record or replace the bank account a payee's EFTs go to",
+)
+def update_payee_bank(
+    payee_id: str,
+    body: PayeeBankUpdate,
+    request: Request,
+    access: Access = Depends(policy("payee_bank_account.write", resource=path("payee_id"))),
+) -> PayeeBankRead:
+    payee = _payee_id(access)
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
+        row = bank_accounts.set_payee_bank(
+            uow,
+            payee,
+            routing_number=body.routing_number,
+            account_number=body.account_number,
+            account_type=body.account_type.upper(),
+            actor=access.principal.subject,
+            role=access.principal.role_label,
+        )
+        return _bank_read(payee, row)
+
+
+@router.delete("/payees/{payee_id}/bank-account", status_code=204, summary="Forget a payee's bank account")
+def delete_payee_bank(
+    payee_id: str,
+    request: Request,
+    access: Access = Depends(policy("payee_bank_account.write", resource=path("payee_id"))),
+) -> None:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
+        bank_accounts.remove_payee_bank(
+            uow, _payee_id(access), actor=access.principal.subject, role=access.principal.role_label
+        )

@@ -21,6 +21,42 @@ ACCOUNT_TYPES = frozenset({"DA", "SG"})
 """DA checking (demand deposit), SG savings: X12 BPR14 codes."""
 
 
+def resolve_payee(uow: UnitOfWork, payee: str) -> uuid.UUID:
+    """A payee named by its provider id, or by an NPI (10 digits) looked up in the provider directory.
+
+    A malformed name is a validation error; an NPI nobody registered is not found. A provider id is
+    taken as given (the payee of a claim payment is its provider's id)."""
+    from olly.provider import public as providers
+
+    payee = payee.strip()
+    if len(payee) == 10 and payee.isdigit():
+        found = providers.provider_by_npi(uow, payee)
+        if found is None:
+            raise NotFound("no provider has this NPI")
+        return found.provider_id
+    try:
+        return uuid.UUID(payee)
+    except ValueError:
+        raise ValidationFailed(
+            [FieldError("payee", "must be a provider id or a 10-digit NPI", "invalid_payee")]
+        ) from None
+
+
+def payee_owner_ids(uow: UnitOfWork, payee: str) -> tuple[uuid.UUID, frozenset[str]] | None:
+    """The registered provider a payee name designates, and how its own users name it (its NPI and
+    its id): only they, besides staff, may see its bank account. ``None``: no such provider."""
+    from olly.provider import public as providers
+
+    try:
+        payee_id = resolve_payee(uow, payee)
+    except (NotFound, ValidationFailed):
+        return None
+    found = providers.provider_by_id(uow, payee_id)
+    if found is None:
+        return None
+    return found.provider_id, frozenset({found.npi, str(found.provider_id)})
+
+
 def valid_routing_number(value: str) -> bool:
     """An ABA routing number: nine digits whose weighted sum (3, 7, 1 …) is a multiple of ten."""
     if len(value) != 9 or not value.isdigit():
@@ -45,14 +81,14 @@ def _row(uow: UnitOfWork, payee_id: uuid.UUID) -> PayeeBankAccount | None:
     return uow.session.scalars(select(PayeeBankAccount).where(PayeeBankAccount.payee_id == payee_id)).first()
 
 
-def _audit(uow: UnitOfWork, action: str, payee_id: uuid.UUID, actor: str) -> None:
+def _audit(uow: UnitOfWork, action: str, payee_id: uuid.UUID, actor: str, role: str) -> None:
     """Who changed where a payee's money goes, in the audit trail, in the same transaction (no numbers)."""
     AuditTrail(uow.session.info["database"]).append(
         uow.session.connection(),
         [
             AuditRecord(
                 subject=actor,
-                role="operator",
+                role=role,
                 action=action,
                 resource_type="payee_bank_account",
                 resource_id=str(payee_id),
@@ -70,6 +106,7 @@ def set_payee_bank(
     account_number: str,
     account_type: str = "DA",
     actor: str = "cli",
+    role: str = "operator",
 ) -> PayeeBankAccount:
     """Record (or replace) a payee's bank account, audited; refuses bad numbers before writing anything."""
     routing, account = routing_number.strip(), account_number.strip().replace(" ", "")
@@ -81,7 +118,7 @@ def set_payee_bank(
         uow.session.add(row)
     row.routing_number, row.account_number, row.account_type, row.updated_at = routing, account, account_type, now
     uow.flush()
-    _audit(uow, "payee_bank.write", payee_id, actor)
+    _audit(uow, "payee_bank.write", payee_id, actor, role)
     return row
 
 
@@ -89,13 +126,13 @@ def payee_bank(uow: UnitOfWork, payee_id: uuid.UUID) -> PayeeBankAccount | None:
     return _row(uow, payee_id)
 
 
-def remove_payee_bank(uow: UnitOfWork, payee_id: uuid.UUID, *, actor: str = "cli") -> None:
+def remove_payee_bank(uow: UnitOfWork, payee_id: uuid.UUID, *, actor: str = "cli", role: str = "operator") -> None:
     row = _row(uow, payee_id)
     if row is None:
         raise NotFound("this payee has no bank account")
     uow.session.delete(row)
     uow.flush()
-    _audit(uow, "payee_bank.delete", payee_id, actor)
+    _audit(uow, "payee_bank.delete", payee_id, actor, role)
 
 
 def masked(number: str) -> str:

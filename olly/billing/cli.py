@@ -228,17 +228,12 @@ app.add_typer(payee_bank_app, name="payee-bank")
 
 def _payee(uow: Any, payee: str) -> uuid.UUID:
     """A provider id, or an NPI (10 digits) looked up in the provider directory."""
-    from olly.kernel.errors import NotFound
-    from olly.provider import public as providers
+    from olly.billing import bank_accounts
+    from olly.kernel.errors import ValidationFailed
 
-    if len(payee) == 10 and payee.isdigit():
-        found = providers.provider_by_npi(uow, payee)
-        if found is None:
-            raise NotFound("no provider has this NPI")
-        return found.provider_id
     try:
-        return uuid.UUID(payee)
-    except ValueError:
+        return bank_accounts.resolve_payee(uow, payee)
+    except ValidationFailed:
         err.print("[bold red]error:[/] PAYEE must be a provider id or a 10-digit NPI")
         raise typer.Exit(2) from None
 

@@ -186,3 +186,30 @@ class PaymentRunRead(BaseModel):
 
 class BillingRunDetailRead(BillingRunSummaryRead):
     invoices: list[InvoiceRead]
+
+
+class PayeeBankUpdate(BaseModel):
+    """A payee's bank account. The numbers are checked by billing (ABA check digit, 4–17 digits)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    routing_number: str = Field(max_length=20, description="ABA routing number, 9 digits")
+    account_number: str = Field(max_length=40, description="the account number, 4 to 17 digits")
+    account_type: str = Field("DA", max_length=2, description="DA checking or SG savings")
+
+
+class PayeeBankAccountRead(BaseModel):
+    """Masked: the routing number and the account's last four digits, never the account number."""
+
+    account_type: str
+    routing_number_last4: str
+    account_number_last4: str
+    updated_at: datetime
+
+
+class PayeeBankRead(BaseModel):
+    payee_id: uuid.UUID
+    bank_account: PayeeBankAccountRead | None
+    """``None``: billing has no account, and the payee's EFT 835s are written as cheque advices (CHK)."""
+    payment_method: str
+    """``ACH`` with an account, ``CHK`` without."""

@@ -9,11 +9,16 @@
 * ``/api/v1/edi/partners``: the trading-partner registry, ``api_client.read`` / ``api_client.write``
   (administrators).
 * ``POST /api/v1/edi/remittances/{run_id}``: the 835s of a payment run (``remittance.write``: billing).
+* ``POST /api/v1/edi/partners/{code}/834``: an 834 of an employer partner's group, into its outbox
+  (``enrollment.write``, staff only: an employer administrator is answered 404); the file is then
+  downloaded from ``/files/{file_id}?download=true``.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -230,3 +235,34 @@ def remit(request: Request, run_id: str, access: Access = Depends(policy("remitt
     with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
         files = service.remit(uow, run_id)
         return {"items": [service.file_view(f) for f in files]}
+
+
+class EnrollmentFileBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    as_of: date | None = Field(None, alias="asOf", description="members covered on that day or later (today)")
+    since: date | None = Field(None, description="only the changes recorded from that day to asOf")
+
+
+@router.post(
+    "/partners/{code}/834",
+    summary="Write an 834 of the partner's group into its outbox: the whole group, or the changes since a day",
+    status_code=201,
+)
+def send_enrollment(
+    request: Request,
+    code: str,
+    body: EnrollmentFileBody | None = None,
+    access: Access = Depends(policy("enrollment.write")),
+) -> dict[str, Any]:
+    platform = platform_of(request)
+    if not access.scope.everything:  # an employer's own group goes out on the plan's schedule, not on demand
+        refusal = access.audit_record(detail={"reason": "staff_only"})
+        platform.audit.record(replace(refusal, outcome="denied", purpose=None))
+        raise NotFound("no such resource")
+    wanted = body or EnrollmentFileBody()
+    with platform.db.unit_of_work(access.principal.tenant_id) as uow:
+        row = service.send_enrollment(uow, code, wanted.as_of or uow.clock.today(), since=wanted.since)
+        view = service.file_view(row)
+    _audit(request, access, "edi_file.send_834", view["id"], {"kind": "834", "partner": code})
+    return view

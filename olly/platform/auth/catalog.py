@@ -70,6 +70,11 @@ _KINDS: Final[tuple[ResourceKind, ...]] = (
     ResourceKind("transaction", "the status of an asynchronous submission", phi=True),
     ResourceKind("invoice", "a premium invoice of a group or household", phi=True),
     ResourceKind("payment", "a premium payment", phi=True),
+    ResourceKind(
+        "payee_bank_account",
+        "the bank account a provider's EFT payments go to (answered masked: the last four digits)",
+        phi=True,
+    ),
     ResourceKind("plan", "a benefit plan and its schedule", phi=False),
     ResourceKind("provider", "a provider's directory and network record", phi=False),
     ResourceKind(

@@ -132,6 +132,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
     _g(Role.PROVIDER, "provider_directory", W, Relation.SAME_PROVIDER),
     _g(Role.PROVIDER, "credentialing", (READ, "apply"), Relation.SAME_PROVIDER),
     _g(Role.PROVIDER, "contract", R, Relation.SAME_PROVIDER),
+    _g(Role.PROVIDER, "payee_bank_account", R, Relation.SAME_PROVIDER),  # its own, masked
     _g(Role.PROVIDER, "account", RW, Relation.SELF),
     _g(Role.PROVIDER, "session", RW, Relation.SELF),
     # -- staff -----------------------------------------------------------------------------------
@@ -148,6 +149,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
     *(_g(Role.ENROLLMENT_SPECIALIST, kind, R) for kind in ("plan", "invoice", "transaction", "deletion_request")),
     *(_g(Role.BILLING, kind, RW) for kind in ("invoice", "payment")),
     _g(Role.BILLING, "remittance", RW),  # payment runs → 835s (``POST /api/v1/edi/remittances/{run_id}``)
+    _g(Role.BILLING, "payee_bank_account", RW),
     *(_g(Role.BILLING, kind, R) for kind in ("roster", "enrollment", "plan", "party", "customer_account")),
     *(_g(Role.CREDENTIALING, kind, RW) for kind in ("provider", "provider_directory")),
     _g(Role.CREDENTIALING, "credentialing", (READ, WRITE, "apply")),
@@ -155,7 +157,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
     *(_g(Role.PROVIDER_RELATIONS, kind, RW) for kind in ("provider", "provider_directory", "contract")),
     *(_g(Role.PROVIDER_RELATIONS, kind, R) for kind in ("credentialing", "remittance", "plan")),
     *(_g(Role.COMPLIANCE_AUDITOR, kind, R) for kind in _ALL_READABLE),
-    *(_g(Role.ADMINISTRATOR, kind, RW) for kind in ("api_client", "plan")),
+    *(_g(Role.ADMINISTRATOR, kind, RW) for kind in ("api_client", "plan", "payee_bank_account")),
     _g(Role.ADMINISTRATOR, "account", (READ, WRITE, "manage")),
     _g(Role.ADMINISTRATOR, "break_glass", (READ, "review")),
     _g(Role.ADMINISTRATOR, "deletion_request", (READ, WRITE, "process")),

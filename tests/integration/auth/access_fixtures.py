@@ -310,6 +310,27 @@ def fee_schedules(world: World, seeded: Seeded) -> list[Owned]:
     return _with_markers(owned, seeded)
 
 
+def payee_bank_accounts(world: World, seeded: Seeded) -> list[Owned]:
+    """A bank account for P1's payee (the "A side") and P2's ("B side"), named by NPI in the path.
+    Markers: the account number (never answered to anyone) and its masked last four digits as the
+    answer spells them (provider 1 reads A's; B's is 404 to it)."""
+    from olly.billing import bank_accounts
+    from olly.provider import public as provider_public
+    from olly.provider import service as provider_service
+    from tests.integration.provider.factories import individual
+
+    owned = []
+    with world.platform.db.unit_of_work(world.tenant_id) as uow:
+        for letter, npi in (("A", NPI_1), ("B", NPI_2)):
+            found = provider_public.provider_by_npi(uow, npi)
+            payee = found.provider_id if found else provider_service.register_provider(uow, individual(npi=npi)).id
+            account = f"{uuid.uuid4().int % 10**12:012d}"
+            bank_accounts.set_payee_bank(uow, payee, routing_number="021000021", account_number=account)
+            seeded.markers[letter] += [account, f'"account_number_last4":"{account[-4:]}"']
+            owned.append(Owned(letter, npi))
+    return _with_markers(owned, seeded)
+
+
 def group_accounts(world: World, seeded: Seeded) -> list[Owned]:
     # G1 is the group of A, C and D (owner "A" for the matrix); G2 is B's.
     return [Owned("A", str(world.groups["G1"])), Owned("B", str(world.groups["G2"]))]
@@ -352,6 +373,8 @@ RESOURCE_FIXTURES: dict[str, Callable[[World, Seeded], list[Owned]]] = {
     "provider": lambda world, seeded: [],
     # Fee schedules by code (``GET /fee-schedules/{code}``): P1's contract prices with A's, P2's with B's.
     "fee_schedule": fee_schedules,
+    # Payee bank accounts by the payee's NPI (after fee schedules, which register P1 and P2).
+    "payee_bank_account": payee_bank_accounts,
 }
 
 #: Values for path parameters that name no resource of the route's policy (plans are read by any

@@ -153,3 +153,21 @@ def test_every_staff_role_manages_its_own_session(role: Role) -> None:
     other = ResourceFacts(kind="session", account_ids=frozenset({uuid.uuid4()}))
     assert decide(subject, parse_action("session.write"), own, TODAY).allowed
     assert not decide(subject, parse_action("session.write"), other, TODAY).allowed
+
+
+def test_payee_bank_accounts_billing_and_administrators_write_a_provider_reads_its_own() -> None:
+    ours = ResourceFacts(kind="payee_bank_account", provider_ids=frozenset({"1234567893", "p-1"}))
+    theirs = ResourceFacts(kind="payee_bank_account", provider_ids=frozenset({"1245319508", "p-2"}))
+    read, write = parse_action("payee_bank_account.read"), parse_action("payee_bank_account.write")
+    office = SubjectFacts(roles=frozenset({Role.PROVIDER}), provider_ids=frozenset({"1234567893"}))
+    assert decide(office, read, ours, TODAY).allowed
+    refused = decide(office, read, theirs, TODAY)
+    assert (refused.allowed, refused.reason, refused.status) == (False, Reason.NOT_RELATED, 404)
+    cannot = decide(office, write, ours, TODAY)
+    assert (cannot.allowed, cannot.reason, cannot.status) == (False, Reason.NO_GRANT, 403)
+    for role in (Role.BILLING, Role.ADMINISTRATOR):
+        staff = SubjectFacts(roles=frozenset({role}))
+        assert decide(staff, write, theirs, TODAY).allowed
+        assert decide(staff, read, theirs, TODAY).allowed
+    for role in (Role.CLAIMS_EXAMINER, Role.ENROLLMENT_SPECIALIST, Role.TRADING_PARTNER, Role.MEMBER):
+        assert not decide(SubjectFacts(roles=frozenset({role})), read, theirs, TODAY).allowed, role
