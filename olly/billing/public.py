@@ -10,6 +10,8 @@
 * ``payment_run``: the EDI gateway builds an 835 from it (one per payee payment).
 * ``claim_payment``: whether and how one claim was paid (a 276/277 answer).
 * ``provider_payments``: the payments made to providers (a provider portal's remittances).
+* ``invoice_numbers``: the numbers of an account's invoices (a portal's payment record names the
+  invoices each payment went to).
 """
 
 from __future__ import annotations
@@ -192,6 +194,17 @@ def provider_payments(uow: UnitOfWork, payee_ids: Iterable[uuid.UUID], *, limit:
         )
         for p in repo.payments_to("PROVIDER", sorted(set(payee_ids)), limit=limit)
     ]
+
+
+def invoice_numbers(uow: UnitOfWork, account_id: uuid.UUID, invoice_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The invoice numbers of those of ``invoice_ids`` that belong to ``account_id`` (others are left out)."""
+    repo = BillingRepository(uow)
+    found = {}
+    for invoice_id in sorted(set(invoice_ids)):
+        invoice = repo.invoice(invoice_id)
+        if invoice is not None and invoice.account_id == account_id:
+            found[invoice_id] = invoice.invoice_number
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
 """The employer portal: the group's roster, adding and terminating employees and dependents, the
-CSV import with its error report, the group's invoices (list bills).
+CSV import with its error report, the group's invoices (list bills) and payments.
 
 Writes go through the same services the enrollment API and the roster import use, each in one
 unit of work; the access policies are the API's (``roster.*`` of the caller's own group,
@@ -31,6 +31,7 @@ from olly.platform.http import platform_of
 from olly.policy_admin import public as people
 from olly.policy_admin import service as policy_admin
 from olly.policy_admin.schemas import IndividualCreate
+from olly.web.payments import render_payments
 from olly.web.rendering import PORTAL_TAG, redirect, render
 
 router = APIRouter(prefix="/employer", tags=[PORTAL_TAG], include_in_schema=False)
@@ -270,3 +271,10 @@ def invoices(request: Request, access: Access = Depends(policy("invoice.read", r
     has been paid on each and what is left."""
     found = billing_api.list_invoices(request, status=None, limit=100, access=access)
     return render(request, "employer/invoices.html", {"invoices": found, "portal": "employer"})
+
+
+@router.get("/payments")
+def payments(request: Request, access: Access = Depends(policy("payment.read", resource=SELF))) -> Response:
+    """The group's premium payments (the API's list: the caller's group only), each with the list
+    bills it paid or the credit it left; loaded into the invoices page in place (htmx)."""
+    return render_payments(request, access, "employer", "employer/payments.html")

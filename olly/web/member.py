@@ -44,6 +44,7 @@ from olly.platform.http import platform_of
 from olly.policy_admin import public as people
 from olly.policy_admin import service as policy_admin
 from olly.provider import service as provider_service
+from olly.web.payments import render_payments
 from olly.web.rendering import PORTAL_TAG, redirect, render, wants_fragment
 
 router = APIRouter(tags=[PORTAL_TAG], include_in_schema=False)
@@ -611,3 +612,11 @@ def invoices(request: Request, access: Access = Depends(policy("invoice.read", r
     with what has been paid on each and what is left."""
     found = billing_api.list_invoices(request, status=None, limit=100, access=access)
     return render(request, "member/invoices.html", {"invoices": found, "portal": "member"})
+
+
+@router.get("/payments")
+def payments(request: Request, access: Access = Depends(policy("payment.read", resource=SELF))) -> Response:
+    """The household's premium payments (the API's list, narrowed to the caller's accounts): when
+    each arrived, how, its reference, and the invoices it paid or the credit it left. The invoices
+    page loads the table in place (htmx); without script it is this page."""
+    return render_payments(request, access, "member", "member/payments.html")
