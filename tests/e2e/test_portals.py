@@ -271,7 +271,7 @@ def test_operations_reviews_and_approves_a_pended_claim(visit, portal: Portal) -
     assert page.get_by_test_id("trace-1").locator("tbody tr").count() >= 3
     assert tab.axe() == []
     tab.shoot("review-claim")
-    page.get_by_label("Approve").check()
+    page.get_by_label("Approve", exact=True).check()
     page.get_by_label("Reason (CARC, e.g. 15, 50, 45)").fill("15")
     page.get_by_label("Note").fill("bill checked against the receipt")
     page.get_by_role("button", name="Record decision").click()

@@ -127,7 +127,8 @@ def test_enrol_then_check_eligibility(
     scheduler = JobScheduler(platform.db, "test")
     discover_jobs(scheduler)
     assert "enrollment.activate-due-groups" in scheduler.run_all_once()
-    assert drain(platform) == 2
+    # two activations (subscriber and spouse), each handled by eligibility and by the notifications inbox
+    assert drain(platform) == 4
     answer = client.get(
         "/api/v1/eligibility",
         params={"memberId": spouse, "serviceDate": "2026-02-03", "serviceType": "98"},

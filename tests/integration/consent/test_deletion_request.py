@@ -165,6 +165,7 @@ def test_deletion_request_end_to_end(client, control, world, platform, outbox, c
         "consent",
         "enrollment",
         "identity",
+        "notifications",
     ]
     why = {i["recordId"]: (i["reason"], i["legalBasis"]) for i in report["items"]}
     assert why["clm-2025"] == (

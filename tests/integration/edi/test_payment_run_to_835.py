@@ -57,9 +57,15 @@ def test_a_completed_payment_run_is_remitted_by_the_gateway(
     }
     drain(platform)  # the gateway's consumer writes the run's 835
     (remitted,) = [f for f in files(platform, tenant_id, "OUT") if f.kind == "835"]
-    assert (remitted.reference, remitted.summary) == (run_id, {"claims": 5, "paid": "2145.00", "currency": "USD"})
+    summary = dict(remitted.summary)
+    trace = summary.pop("traceNumber")
+    assert (remitted.reference, summary) == (
+        run_id,
+        {"claims": 5, "paid": "2145.00", "currency": "USD", "payeeNpi": "1234567893"},
+    )
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         text = service.file_content(uow, remitted.id)[1].decode()
+    assert f"TRN*1*{trace}*" in text
     assert judge(text) == []
     assert segments(text, "BPR")[0][1:5] == ["I", "2145.00", "C", "ACH"]
     assert [(e["eventType"], e["receiverId"]) for e in events(platform, "edi.outbound.generated")] == [

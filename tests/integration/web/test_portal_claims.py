@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 
 from olly.app import create_app
 from olly.claims import public as claims_public
+from olly.claims import service as claims_service
+from olly.claims.rules import Submitter
 from olly.platform.auth import totp
 from olly.platform.auth.roles import AccountKind, Role
 from olly.platform.auth.service import NewAccount
@@ -150,6 +152,36 @@ def test_a_member_sends_a_reimbursement_with_a_bill(client: TestClient, platform
         "/claims/reimbursement", data={**fields, "csrf_token": ""}, files=[("bills", ("b.pdf", PDF, "application/pdf"))]
     )
     assert no_csrf.status_code == 403
+
+
+def test_an_examiner_releases_a_reimbursement_pended_for_its_documents(
+    client: TestClient, platform: Platform, world: ClaimsWorld
+) -> None:
+    with platform.db.unit_of_work(platform.settings.default_tenant_id) as uow:
+        data = claims_public.ClaimCreate.model_validate(claim_body(world.ana, line("99213", "150.00")))
+        claim_id = str(
+            claims_service.submit(
+                uow,
+                data,
+                source="PORTAL",
+                submitter=Submitter.MEMBER_REIMBURSEMENT,
+                documents=[("BILL", "application/pdf", PDF)],
+            ).claim_id
+        )
+    drain(platform)
+    _examiner(client, platform)
+    review = client.get(f"/ops/claims/{claim_id}")
+    assert _definitions(review.text, "review-claim")["Pend reasons"] == "documents to review"
+    # The line itself priced cleanly; the claim-level pend is released by deciding every line.
+    assert "Line 1: approved" in review.text
+    assert f'action="/ops/claims/{claim_id}/lines/1/decision"' in review.text
+    decided = client.post(
+        f"/ops/claims/{claim_id}/lines/1/decision",
+        data={"csrf_token": _csrf(review.text), "decision": "APPROVE", "reason": "15", "note": "bill checked"},
+    )
+    assert decided.status_code == 200
+    assert _definitions(decided.text, "review-claim")["Status"] == "approved"
+    assert "Record decision" not in decided.text
 
 
 def test_an_examiner_approves_a_pended_line_from_the_review_page(

@@ -295,7 +295,7 @@ def test_a_provider_downloads_its_own_835_and_never_anothers(
         f'attachment; filename="835-{written.interchange_control_number}-{written.id}.x12"'
     )
     text = download.text
-    assert "BPR*H*75.00*C*NON" in text  # notification of the EFT: no bank numbers configured
+    assert "BPR*I*75.00*C*CHK" in text  # no bank numbers configured for the payee: a cheque advice
     assert f"TRN*1*{trace}*" in text
     assert f"*XX*{NPI_IN}~" in text
     nothing = uuid.uuid4()
