@@ -21,6 +21,7 @@ from olly.billing import service as billing
 from olly.billing.repository import BillingRepository
 from olly.claims import models as claims_models
 from olly.claims import public as claims_public
+from olly.claims import service as claims_service
 from olly.claims import snapshots
 from olly.claims.rules import Contract
 from olly.edi import service as edi_service
@@ -39,7 +40,8 @@ def network() -> None:
             uow.session.add(
                 claims_models.ProviderView(
                     npi=NPI,
-                    provider_id=uuid.uuid4(),
+                    # the id claims already gave the clinic's earlier claims (the 835 has one payee per NPI)
+                    provider_id=claims_service.provider_ref(uow, NPI),
                     credentialing_status="APPROVED",
                     network_status="IN_NETWORK",
                     tier=None,
