@@ -45,7 +45,7 @@ from olly.policy_admin import public as people
 from olly.policy_admin import service as policy_admin
 from olly.provider import service as provider_service
 from olly.web.payments import render_payments
-from olly.web.rendering import PORTAL_TAG, redirect, render, wants_fragment
+from olly.web.rendering import PORTAL_TAG, money_text, redirect, render, wants_fragment
 
 router = APIRouter(tags=[PORTAL_TAG], include_in_schema=False)
 
@@ -234,9 +234,32 @@ async def save_consents(request: Request, access: Access = Depends(policy("conse
 @router.get("/plans")
 def compare_plans(request: Request, access: Access = Depends(policy("plan.read"))) -> Response:
     platform = platform_of(request)
+    today = platform.clock.today()
     with platform.db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
-        plans = plans_public.plans_in_force(uow, platform.clock.today())
-    return render(request, "member/plans.html", {"plans": plans, "portal": "member"})
+        plans = plans_public.plans_in_force(uow, today)
+        cover = {p.plan_code: _cover_terms(plans_public.benefit_schedule(uow, p.plan_code, today)) for p in plans}
+    return render(request, "member/plans.html", {"plans": plans, "cover": cover, "portal": "member"})
+
+
+def _cover_terms(schedule: Any) -> dict[str, str]:
+    """What a member compares plans by: the in-network deductible and out-of-pocket maximum, or the
+    sum insured of a sum-insured plan, each as "individual / family" amounts."""
+    if schedule is None:
+        return {"deductible": "—", "out_of_pocket": "—"}
+
+    def both(terms: Any) -> str:
+        if terms is None:
+            return "none"
+        amounts = terms.in_network
+        return f"{money_text(amounts.individual)} / {money_text(amounts.family)} family"
+
+    if schedule.sum_insured is not None:
+        basis = str(schedule.sum_insured.basis.value).replace("_", " ")
+        return {
+            "deductible": both(schedule.deductible),
+            "out_of_pocket": f"sum insured {money_text(schedule.sum_insured.amount)}, {basis}",
+        }
+    return {"deductible": both(schedule.deductible), "out_of_pocket": both(schedule.out_of_pocket_max)}
 
 
 @router.post("/plans/quote")

@@ -16,6 +16,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from olly.kernel.money import Money
+
 HERE: Final = Path(__file__).resolve().parent
 TEMPLATES: Final = HERE / "templates"
 STATIC: Final = HERE / "static"
@@ -45,6 +47,11 @@ SECURITY_HEADERS: Final[dict[str, str]] = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 PAGE_HEADERS: Final[dict[str, str]] = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
+
+
+def money_text(value: Money) -> str:
+    """``Money(150000, "USD")`` → ``"1,500.00 USD"``."""
+    return _money(value.to_decimal_string(), value.currency)
 
 
 def _money(amount: object, currency: str | None = None) -> str:

@@ -95,6 +95,20 @@ def test_a_member_buys_an_individual_plan_for_themselves_and_their_child(
     _member(client, platform, household.parent)
     plans = client.get("/plans")
     assert re.findall(r'href="/plans/buy\?plan_code=([^"]+)"', plans.text) == [SILVER, "OLLY-FLOATER-5L"]
+    compared = {
+        row[0]: row[3:5]
+        for row in (
+            [
+                unescape(re.sub(r"<[^>]+>", " ", cell)).split("  ")[0].strip()
+                for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr)
+            ]
+            for tr in re.findall(r"<tr>(.*?)</tr>", plans.text.split("<tbody>", 1)[1], re.S)
+        )
+    }
+    silver = next(cells for name, cells in compared.items() if "Silver" in name)
+    assert silver == ["5,000.00 USD / 10,000.00 USD family", "9,800.00 USD / 19,600.00 USD family"]
+    floater = next(cells for name, cells in compared.items() if "loater" in name)
+    assert floater[1] == "sum insured 500,000.00 INR, family floater"
     assert client.get("/plans/buy", params={"plan_code": "OLLY-PPO-1000"}).status_code == 404  # a group plan
 
     form = client.get("/plans/buy", params={"plan_code": SILVER})
