@@ -170,16 +170,16 @@ def test_a_provider_enters_a_claim_requests_a_prior_auth_and_downloads_its_835(
     # network, 99213 is allowed 100.00 of the 120.00 billed; the member's copay is 25.00.
     payments = json.loads(_in_server(portal, "pay", claim_id).strip().splitlines()[-1])
     (ours,) = [p for p in payments if claim_id in p["claims"]]
-    # One payment to the clinic: this claim's 75.00, and the seeded out-of-network visit, which the
-    # out-of-network deductible leaves at 0.00 (settled on the same 835).
-    assert ours["amount"] == "75.00" and claim_id in ours["claims"] and len(ours["claims"]) == 2
+    # The clinic's payment: this claim's 75.00, and, unless the server's daily run paid it already,
+    # the seeded out-of-network visit, which the out-of-network deductible leaves at 0.00.
+    assert ours["amount"] == "75.00" and claim_id in ours["claims"] and len(ours["claims"]) in (1, 2)
     page.get_by_role("link", name="Remittances").click()
     page.wait_for_url("**/provider/remittances")
     table = page.get_by_test_id("provider-remittances")
     # (the runs may also pay other providers: their payments are not on this provider's page)
     cells = table.locator("tbody tr", has_text=ours["trace"]).locator("td")
     assert cells.nth(0).inner_text() == "75.00 USD"
-    assert cells.nth(1).inner_text() == "2"
+    assert cells.nth(1).inner_text() == str(len(ours["claims"]))
     assert tab.axe() == []
     tab.shoot("remittances")
     row = table.locator("tbody tr", has_text=ours["trace"])

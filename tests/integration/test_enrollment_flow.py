@@ -19,8 +19,8 @@ from olly.kernel.clock import FixedClock
 from olly.plans import service as plans_service
 from olly.platform.auth.roles import Role
 from olly.platform.bus.models import OutboxRecord
-from olly.platform.bus.runtime import BusRuntime, default_registry
 from olly.platform.runtime import Platform
+from tests.support.bus import drain
 from tests.support.identity import NPI_1, Caller, sign_in_as
 
 PPO = "OLLY-PPO-1000"
@@ -48,19 +48,6 @@ def examiner(client: TestClient, tenant_id: uuid.UUID) -> Caller:
 @pytest.fixture
 def provider(client: TestClient, tenant_id: uuid.UUID) -> Caller:
     return sign_in_as(client.app, tenant_id, Role.PROVIDER, npi=NPI_1)  # type: ignore[arg-type]
-
-
-_runtimes: dict[int, BusRuntime] = {}
-
-
-def drain(platform: Platform) -> int:
-    """Relay and consume everything pending, with one bus member per platform (as one worker would)."""
-    runtime = _runtimes.get(id(platform))
-    if runtime is None:
-        runtime = _runtimes[id(platform)] = BusRuntime(
-            platform.db, platform.settings, default_registry(), platform.outbox, clock=platform.clock
-        )
-    return runtime.drain()
 
 
 def person(client: TestClient, caller: Caller, given: str, family: str, born: str) -> str:

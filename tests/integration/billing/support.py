@@ -8,22 +8,11 @@ from datetime import date
 from olly.enrollment import service as enrollment
 from olly.enrollment.rules import Market
 from olly.enrollment.schemas import EnrollmentCreate
-from olly.platform.bus.runtime import BusRuntime, default_registry
 from olly.platform.runtime import Platform
 from tests.factories import PPO, FakePlans, person
+from tests.support.bus import drain as drain  # the tests of this package import it from here
 
 GROUP_ACCOUNT = uuid.UUID("00000000-0000-7000-8000-00000000c001")
-
-_runtimes: dict[int, BusRuntime] = {}
-
-
-def drain(platform: Platform) -> int:
-    runtime = _runtimes.get(id(platform))
-    if runtime is None:
-        runtime = _runtimes[id(platform)] = BusRuntime(
-            platform.db, platform.settings, default_registry(), platform.outbox, clock=platform.clock
-        )
-    return runtime.drain()
 
 
 def enrol(

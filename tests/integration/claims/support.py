@@ -14,8 +14,8 @@ from olly.claims import models as m
 from olly.claims.rules import Contract
 from olly.kernel.money import Money
 from olly.plans import service as plans_service
-from olly.platform.bus.runtime import BusRuntime, default_registry
 from olly.platform.runtime import Platform
+from tests.support.bus import drain as drain  # the tests of this package import it from here
 
 PPO = "OLLY-PPO-1000"
 NPI_IN = "1234567893"
@@ -104,19 +104,6 @@ def line(code: str, charge: str, day: str = "2026-01-10", **extra: Any) -> dict[
     item: dict[str, Any] = {"procedureCode": code, "charge": charge, "serviceDateFrom": day}
     item.update(extra)
     return item
-
-
-_runtimes: dict[int, BusRuntime] = {}
-
-
-def drain(platform: Platform) -> int:
-    runtime = _runtimes.get(id(platform))
-    # id() is reused once a test's platform is gone: a cached runtime of another platform is stale.
-    if runtime is None or runtime.db is not platform.db:
-        runtime = _runtimes[id(platform)] = BusRuntime(
-            platform.db, platform.settings, default_registry(), platform.outbox, clock=platform.clock
-        )
-    return runtime.drain()
 
 
 def request_auth(
