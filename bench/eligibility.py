@@ -188,10 +188,14 @@ def run(engine: str, seconds: float) -> None:
                 time.sleep(0.5)
             paths = [f"/api/v1/eligibility?memberId={m}&serviceDate={SERVICE_DATE}&serviceType=98" for m in members]
             peer_paths = [f"/peer?memberId={m}" for m in members]
+            # The peer first, while Olly's server is idle: after a load, Olly's background writers (the
+            # audit records and verified events of every check) would still be using the CPU the peer
+            # is measured on.
+            saturate("127.0.0.1", peer_port, peer_paths, 32, 3)
+            peer_sat = saturate("127.0.0.1", peer_port, peer_paths, 64, 10)
             saturate("127.0.0.1", port, paths, 32, 3, headers)  # warm the cache and the pools
             steady = fixed_rate("127.0.0.1", port, paths, 1000, seconds, headers)
             olly_sat = saturate("127.0.0.1", port, paths, 64, 10, headers)
-            peer_sat = saturate("127.0.0.1", peer_port, peer_paths, 64, 10)
             print(f"  [{label}] {len(members)} members")
             print(f"  [{label}] {report(f'steady 1,000 req/s for {seconds:.0f} s', steady)}")
             print(f"  [{label}] {report('saturation, olly /api/v1/eligibility', olly_sat)}")
