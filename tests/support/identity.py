@@ -107,7 +107,9 @@ def audit_rows(platform: Platform, **where: Any) -> list[dict[str, Any]]:
     for name, value in where.items():
         query = query.where(events.c[name] == value)
     with platform.db.connect() as connection:
-        return [dict(r._mapping) for r in connection.execute(query.order_by(events.c.occurred_at, events.c.seq))]
+        # id: a UUIDv7 given when the record is appended, so the order it was written in (seq counts per
+        # chain, and records are spread over parallel chains).
+        return [dict(r._mapping) for r in connection.execute(query.order_by(events.c.occurred_at, events.c.id))]
 
 
 @dataclass
