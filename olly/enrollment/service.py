@@ -307,11 +307,19 @@ def _rerate(
             )
         )
     uow.flush()
+    _publish_plan_changed(uow, policy, current.plan_id, new_term, effective, now)
+    return new_term
+
+
+def _publish_plan_changed(
+    uow: UnitOfWork, policy: Policy, previous_plan_id: uuid.UUID, new_term: PolicyTerm, effective: date, now: datetime
+) -> None:
+    """``enrollment.enrollment.plan_changed`` for a new term (a plan change, or a repricing)."""
     uow.publish(
         EnrollmentPlanChanged(
             enrollment_id=policy.id,
             member_id=policy.subscriber_party_id,
-            previous_plan_id=current.plan_id,
+            previous_plan_id=previous_plan_id,
             plan_id=new_term.plan_id,
             effective_date=effective,
             tier_code=new_term.tier_code,
@@ -322,7 +330,6 @@ def _rerate(
         ),
         key=policy.id,
     )
-    return new_term
 
 
 def change_plan(uow: UnitOfWork, policy_id: uuid.UUID, data: PlanChange, plans: PlanCatalog) -> PolicyTransaction:
@@ -367,21 +374,7 @@ def change_plan(uow: UnitOfWork, policy_id: uuid.UUID, data: PlanChange, plans: 
                 now=now,
             )
         )
-    uow.publish(
-        EnrollmentPlanChanged(
-            enrollment_id=policy.id,
-            member_id=policy.subscriber_party_id,
-            previous_plan_id=current_term.plan_id,
-            plan_id=new_term.plan_id,
-            effective_date=effective,
-            tier_code=new_term.tier_code,
-            member_premium=_amount(new_term.member_premium_minor, new_term.currency),
-            total_premium=_amount(new_term.total_premium_minor, new_term.currency),
-            currency=new_term.currency,
-            changed_at=now,
-        ),
-        key=policy.id,
-    )
+    _publish_plan_changed(uow, policy, current_term.plan_id, new_term, effective, now)
     return transaction
 
 
