@@ -293,6 +293,22 @@ def _rerate(
     new_term.period_end = current.period_end
     repo.add(new_term)
     uow.flush()
+    _move_spans(repo, spans, effective, new_term, transaction, now)
+    uow.flush()
+    _publish_plan_changed(uow, policy, current.plan_id, new_term, effective, now)
+    return new_term
+
+
+def _move_spans(
+    repo: EnrollmentRepository,
+    spans: list[CoverageSpan],
+    effective: date,
+    new_term: PolicyTerm,
+    transaction: PolicyTransaction,
+    now: datetime,
+) -> None:
+    """Each span is superseded (history kept): the part before ``effective`` stays on its term, the
+    rest moves to ``new_term``."""
     for span in spans:
         span.superseded_at = now
         if span.valid_from < effective:
@@ -306,9 +322,6 @@ def _rerate(
                 now=now,
             )
         )
-    uow.flush()
-    _publish_plan_changed(uow, policy, current.plan_id, new_term, effective, now)
-    return new_term
 
 
 def _publish_plan_changed(
@@ -361,19 +374,7 @@ def change_plan(uow: UnitOfWork, policy_id: uuid.UUID, data: PlanChange, plans: 
     )
     repo.add(new_term, transaction)
     uow.flush()
-    for span in spans:
-        span.superseded_at = now
-        if span.valid_from < effective:
-            repo.add(_span_like(span, valid_to=effective - timedelta(days=1), transaction_id=transaction.id, now=now))
-        repo.add(
-            _span_like(
-                span,
-                valid_from=max(span.valid_from, effective),
-                term_id=new_term.id,
-                transaction_id=transaction.id,
-                now=now,
-            )
-        )
+    _move_spans(repo, spans, effective, new_term, transaction, now)
     _publish_plan_changed(uow, policy, current_term.plan_id, new_term, effective, now)
     return transaction
 
