@@ -42,10 +42,9 @@ def test_concurrent_writers_all_land(engine: Engine) -> None:
 
 
 def test_a_failed_transaction_gives_its_turn_back(engine: Engine) -> None:
-    with pytest.raises(Exception, match="no such table"):
-        with engine.begin() as connection:
-            connection.execute(text("INSERT INTO t VALUES (1)"))
-            connection.execute(text("INSERT INTO missing VALUES (1)"))
+    with pytest.raises(Exception, match="no such table"), engine.begin() as connection:
+        connection.execute(text("INSERT INTO t VALUES (1)"))
+        connection.execute(text("INSERT INTO missing VALUES (1)"))
     began = time.monotonic()
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO t VALUES (2)"))
