@@ -740,7 +740,8 @@ def _clp(detail: claims.RemittanceClaim, sent: dict[str, Any], *, reversal: bool
 class RemittanceAdapter:
     """``RemittanceSource`` over ``billing.public.payment_run`` and ``claims.public.remittance_detail``.
 
-    One remittance per provider payment of the run: a CLP per claim it pays (preceded by a reversal
+    One remittance per provider payment of the run (billing makes one per billing NPI, so each NPI
+    is one payee whatever provider ids its claims carry): a CLP per claim it pays (preceded by a reversal
     CLP when the claim replaced or voided an earlier one), SVC and CAS per line. If the claims'
     CLP04 do not add up to what billing paid, the difference is a PLB (FB, the run id) so the 835
     states the payment made. Member payees (reimbursements) get no 835: they are told by their EOB.
@@ -782,7 +783,7 @@ class RemittanceAdapter:
             if payment.payee != "PROVIDER":
                 continue
             clps: list[RemittanceClaim] = []
-            npi = ""
+            npi = payment.payee_npi or ""  # billing pays a provider once a run per billing NPI
             for paid in payment.claims:
                 detail = claims.remittance_detail(uow, paid.claim_id)
                 if detail is None:
