@@ -892,7 +892,13 @@ class _PgSearch:
         if query.latitude is not None:
             params["latitude"], params["longitude"] = query.latitude, query.longitude
         if query.words:
-            params["words"] = self._tsquery_text()
+            *whole, last = query.words
+            if len(last) >= MIN_PREFIX:
+                params["prefix"] = last
+            else:
+                whole.append(last)
+            if whole:
+                params["words"] = " & ".join(whole)
         self.params = params
 
     def run(self) -> tuple[list[DirectoryRow], int]:
@@ -908,12 +914,6 @@ class _PgSearch:
         return self._rows(ids), total
 
     # -- conditions ---------------------------------------------------------------------------
-    def _tsquery_text(self) -> str:
-        """The words as a to_tsquery expression (all of them; the last as a prefix)."""
-        words = list(self.q.words)
-        last = words[-1] + (":*" if len(words[-1]) >= MIN_PREFIX else "")
-        return " & ".join([*words[:-1], last])
-
     def _base(self) -> list[str]:
         return ["e.tenant_id = %(tenant)s", _IN_NETWORK] if self.q.network else ["e.tenant_id = %(tenant)s"]
 
@@ -928,7 +928,15 @@ class _PgSearch:
         return conditions
 
     def _words(self, *, names_only: bool = False, not_names: bool = False) -> list[str]:
-        tsquery = "to_tsquery('english'::regconfig, %(words)s)"
+        """All the words in the names or the whole text; the last as a prefix token (migration
+        0021: the vectors carry every prefix of every lexeme, so a prefix is an exact GIN lookup
+        rather than a partial match that collects every lexeme starting with it)."""
+        parts = []
+        if "words" in self.params:
+            parts.append("to_tsquery('english'::regconfig, %(words)s)")
+        if "prefix" in self.params:
+            parts.append("provider.directory_prefix_query(%(prefix)s)")
+        tsquery = parts[0] if len(parts) == 1 else f"({' && '.join(parts)})"
         if names_only:
             return [f"e.name_vector @@ {tsquery}"]
         if not_names:
