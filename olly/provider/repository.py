@@ -929,7 +929,7 @@ class _PgSearch:
 
     def _words(self, *, names_only: bool = False, not_names: bool = False) -> list[str]:
         """All the words in the names or the whole text; the last as a prefix token (migration
-        0021: the vectors carry every prefix of every lexeme, so a prefix is an exact GIN lookup
+        0022: the vectors carry every prefix of every lexeme, so a prefix is an exact GIN lookup
         rather than a partial match that collects every lexeme starting with it)."""
         parts = []
         if "words" in self.params:

@@ -271,7 +271,7 @@ def test_a_worded_search_pages_the_same_whether_the_second_tier_is_walked_or_col
     assert names(search(work, text="family medicine")) == ["Paul Jones MD", "John Smithers DO"]  # by last name
 
 
-# -- prefixes (PostgreSQL indexes them as tokens: migration 0021) ---------------------------------
+# -- prefixes (PostgreSQL indexes them as tokens: migration 0022) ---------------------------------
 
 
 def test_the_last_word_matches_as_a_prefix_with_accents_and_after_whole_words(work, directory) -> None:  # type: ignore[no-untyped-def]
@@ -317,7 +317,7 @@ def test_listings_written_before_the_prefix_tokens_are_found_by_prefix_after_the
 
     from olly.platform import migrate
 
-    command.downgrade(migrate.alembic_config(platform.db), "0020_claims_gaps")
+    command.downgrade(migrate.alembic_config(platform.db), "0021_claims_view_revisions")
     with work() as uow:
         service.register_provider(uow, factories.individual(first_name="Ana", last_name="Øvergård"))
     command.upgrade(migrate.alembic_config(platform.db), "head")

@@ -17,8 +17,8 @@ The vectors are generated columns, so re-adding them fills every existing listin
 cannot change a generated column's expression in place. SQLite's FTS5 table already has prefix
 indexes: nothing to do there.
 
-Revision ID: 0021_directory_prefix_tokens
-Revises: 0020_claims_gaps
+Revision ID: 0022_directory_prefix_tokens
+Revises: 0021_claims_view_revisions
 Create Date: 2026-11-24 10:00:00
 """
 
@@ -28,8 +28,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0021_directory_prefix_tokens"
-down_revision: str | None = "0020_claims_gaps"
+revision: str = "0022_directory_prefix_tokens"
+down_revision: str | None = "0021_claims_view_revisions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
