@@ -1,4 +1,4 @@
-"""Migration 0023_payee_npi fills the billing NPI of claims payable, payments and recoveries written
+"""Migration 0025_payee_npi fills the billing NPI of claims payable, payments and recoveries written
 before it, from the claims they concern, on SQLite and PostgreSQL; rows recorded without it learn it
 at the next payment run."""
 
@@ -49,7 +49,7 @@ def test_the_migration_fills_the_npi_of_rows_written_before_it(platform: Platfor
     }
 
     platform.db.dispose()
-    command.downgrade(migrate.alembic_config(platform.db), "0022_directory_prefix_tokens")
+    command.downgrade(migrate.alembic_config(platform.db), "0024_party_gender")
     migrate.upgrade(platform.db)
     assert migrate.current_revision(platform.db) == migrate.head_revision()
     assert _npis(platform, tenant_id) == {

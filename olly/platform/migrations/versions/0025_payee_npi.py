@@ -2,8 +2,8 @@
 get payee_npi, filled from the claims they concern), so a payment run pays one NPI once whatever
 provider ids its claims carry
 
-Revision ID: 0023_payee_npi
-Revises: 0022_directory_prefix_tokens
+Revision ID: 0025_payee_npi
+Revises: 0024_party_gender
 Create Date: 2026-11-23 22:30:00.000000
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0023_payee_npi"
-down_revision: str | None = "0022_directory_prefix_tokens"
+revision: str = "0025_payee_npi"
+down_revision: str | None = "0024_party_gender"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
