@@ -51,6 +51,7 @@ from olly.edi.ports import (
     PartnerInfo,
     keep_pending,
 )
+from olly.edi.reconcile import RosterEntry
 from olly.edi.remittance import (
     Adjustment,
     PayeeInfo,
@@ -885,11 +886,7 @@ class MembersAdapter:
                 continue
             facts = enrollment_public.coverage_facts(uow, policy_id)
             if since is None:
-                current = [f for f in facts if f.valid_to is None or f.valid_to >= as_of]
-                order = sorted({f.party_id for f in current}, key=lambda p: (p != policy.subscriber_party_id, str(p)))
-                members += [
-                    m for p in order if (m := self._member(uow, policy, account.account_number, p, current)) is not None
-                ]
+                members += [entry.member for entry in self._covered(uow, policy, account.account_number, facts, as_of)]
                 continue
             everyone = sorted({f.party_id for f in facts}, key=lambda p: (p != policy.subscriber_party_id, str(p)))
             added: set[uuid.UUID] = set()  # one 021 per person (a NEW names the dependents added with it)
@@ -919,6 +916,43 @@ class MembersAdapter:
             as_of=as_of,
             full_file=since is None,
         )
+
+    def roster(self, uow: UnitOfWork, partner: PartnerInfo, on: date) -> list[RosterEntry] | None:
+        """The people of ``snapshot(on)`` with their member numbers and party ids (an audit's
+        reconciliation compares them with the sponsor's file)."""
+        if partner.group_account_id is None:
+            return None
+        account = people.account(uow, partner.group_account_id)
+        if account is None:
+            return None
+        repo = EnrollmentRepository(uow)
+        entries: list[RosterEntry] = []
+        for policy_id in sorted(enrollment_public.policies_of_account(uow, account.account_id)):
+            policy = repo.policy(policy_id)
+            if policy is None or policy.status not in {"ACTIVE", "TERMINATED"}:
+                continue
+            facts = enrollment_public.coverage_facts(uow, policy_id)
+            entries += self._covered(uow, policy, account.account_number, facts, on)
+        return entries
+
+    def _covered(
+        self,
+        uow: UnitOfWork,
+        policy: Policy,
+        group_number: str,
+        facts: Sequence[enrollment_public.CoverageFact],
+        on: date,
+    ) -> list[RosterEntry]:
+        """Everyone of ``policy`` covered on ``on`` or later, subscriber first."""
+        current = [f for f in facts if f.valid_to is None or f.valid_to >= on]
+        order = sorted({f.party_id for f in current}, key=lambda p: (p != policy.subscriber_party_id, str(p)))
+        entries = []
+        for party_id in order:
+            member = self._member(uow, policy, group_number, party_id, current)
+            if member is not None:
+                number = next(f.member_number for f in current if f.party_id == party_id)
+                entries.append(RosterEntry(member, number, party_id, policy.status == "TERMINATED"))
+        return entries
 
     @staticmethod
     def _member(
