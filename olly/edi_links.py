@@ -76,7 +76,7 @@ from olly.kernel.money import Money
 from olly.platform.db import Database, UnitOfWork
 from olly.policy_admin import public as people
 from olly.policy_admin import service as policy_admin
-from olly.policy_admin.schemas import Address, IndividualCreate
+from olly.policy_admin.schemas import Address, AdministrativeGender, IndividualCreate
 from olly.provider import public as providers
 
 #: INS02 → Olly's relationship of a dependent.
@@ -107,12 +107,20 @@ ADD_REASONS = {
 }
 
 
+#: DMG03 → the administrative gender policy_admin keeps (other codes are not a gender it records).
+GENDERS: dict[str, AdministrativeGender] = {"M": "M", "F": "F", "U": "U"}
+
+
 def _person(change: EnrollmentChange) -> IndividualCreate:
     ssn = change.member_id if change.member_id_qualifier == "34" and change.member_id else None
     if change.birth_date is None:
         raise ValueError("the 834 member has no birth date (DMG02)")
     return IndividualCreate(
-        given_name=change.first_name or "-", family_name=change.last_name, birth_date=change.birth_date, ssn=ssn
+        given_name=change.first_name or "-",
+        family_name=change.last_name,
+        birth_date=change.birth_date,
+        gender=GENDERS.get(change.gender),
+        ssn=ssn,
     )
 
 
@@ -322,6 +330,8 @@ def _update_person(uow: UnitOfWork, party_id: uuid.UUID, change: EnrollmentChang
         family_name=change.last_name or None,
         birth_date=change.birth_date,
         address=address,
+        # U in a change says nothing new: it never replaces a gender already known
+        gender=GENDERS.get(change.gender) if change.gender in ("M", "F") else None,
     )
 
 
@@ -398,6 +408,9 @@ class EligibilityAdapter:
             copays=copays,
             coinsurance=coinsurance,
         )
+        # the 271 answers in the loop of the person asked about: the gender is theirs only when it is them
+        answered = inquiry.dependent is None or person is inquiry.dependent
+        record = people.individual(uow, party_id) if answered else None
         return EligibilityAnswer(
             inquiry,
             found=True,
@@ -405,6 +418,7 @@ class EligibilityAdapter:
             plan_end=date.fromisoformat(general["coverage_end"]) if general.get("coverage_end") else None,
             group_number=None,
             benefits=benefits,
+            member_gender=record.gender if record is not None else None,
         )
 
 
@@ -981,6 +995,7 @@ class MembersAdapter:
             last_name=person.family_name,
             first_name=person.given_name,
             birth_date=person.birth_date,
+            gender=person.gender or "U",
             address_lines=tuple(x for x in (address.get("line1"), address.get("line2")) if x),
             city=address.get("city", ""),
             state=address.get("region", ""),
