@@ -1,7 +1,7 @@
 """edi: 834 audit reconciliations, and the partner setting that lets an audit apply what differs
 
-Revision ID: 0021_edi_834_audit
-Revises: 0020_claims_gaps
+Revision ID: 0023_edi_834_audit
+Revises: 0022_directory_prefix_tokens
 Create Date: 2026-11-23 22:30:00.000000
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0021_edi_834_audit"
-down_revision: str | None = "0020_claims_gaps"
+revision: str = "0023_edi_834_audit"
+down_revision: str | None = "0022_directory_prefix_tokens"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """policy_admin: a person's administrative gender (sealed like the other demographics)
 
-Revision ID: 0022_party_gender
-Revises: 0021_edi_834_audit
+Revision ID: 0024_party_gender
+Revises: 0023_edi_834_audit
 Create Date: 2026-11-23 23:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0022_party_gender"
-down_revision: str | None = "0021_edi_834_audit"
+revision: str = "0024_party_gender"
+down_revision: str | None = "0023_edi_834_audit"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
