@@ -40,6 +40,7 @@ from olly.billing.models import (
 )
 from olly.billing.repository import LAPSE_REASON, BillingRepository
 from olly.billing.rules import LedgerAccount, PaymentMethod, PostingKind, PostingLine, Proration
+from olly.claims import public as claims_public
 from olly.claims.events import ClaimPaid
 from olly.enrollment import public as enrollment
 from olly.kernel.errors import BusinessRuleViolation, Conflict, FieldError, NotFound, ValidationFailed
@@ -48,6 +49,7 @@ from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod, end_of_month
 from olly.plans import public as plans
 from olly.platform.db import UnitOfWork
+from olly.provider import public as providers
 
 #: Invoices are due on the first day of the period they bill, and never sooner than this many days
 #: after they are issued (an invoice issued late still gives the payer time to pay).
@@ -1263,8 +1265,10 @@ def record_approved_claim(
     paid: Money,
     payee: str,
     approved_at: datetime,
+    billing_npi: str | None = None,
 ) -> ClaimPayable | None:
-    """Owe an approved claim's paid amount to its payee (idempotent per claim)."""
+    """Owe an approved claim's paid amount to its payee (idempotent per claim). A provider payee is
+    its ``billing_npi`` (the claim's); without it, its provider id."""
     repo = BillingRepository(uow)
     if repo.claim_payable(claim_id) is not None or paid.amount <= 0:
         return None
@@ -1277,6 +1281,7 @@ def record_approved_claim(
         provider_id=provider_id,
         payee=payee,
         payee_id=provider_id if payee == "PROVIDER" else member_id,
+        payee_npi=billing_npi if payee == "PROVIDER" else None,
         currency=paid.currency,
         amount_minor=paid.amount,
         approved_at=approved_at,
@@ -1309,6 +1314,7 @@ def record_unpaid_claim(
     provider_id: uuid.UUID,
     currency: str,
     decided_at: datetime,
+    billing_npi: str | None = None,
 ) -> ClaimPayable | None:
     """Owe a provider $0 for a claim that pays nothing (denied, or all to the member's share), so the
     next payment run settles it and the provider's 835 reports it (CLP02 4 for a denial, $0 paid).
@@ -1323,6 +1329,7 @@ def record_unpaid_claim(
         provider_id=provider_id,
         payee="PROVIDER",
         payee_id=provider_id,
+        payee_npi=billing_npi,
         currency=currency,
         amount_minor=0,
         approved_at=decided_at,
@@ -1346,25 +1353,53 @@ def reopen_zero_payable(uow: UnitOfWork, claim_id: uuid.UUID, paid: Money, appro
     return True
 
 
+def _payee_groups(uow: UnitOfWork, payables: list[ClaimPayable]) -> dict[tuple[str, str, str], list[ClaimPayable]]:
+    """The run's payables per payee and currency. A provider payee is its billing NPI, whatever
+    provider ids its claims carry (claims' id derived from the NPI, then the registry's once claims
+    knows it): the 835 has one payee per NPI, so one NPI is paid once a run. A payable recorded
+    without its NPI learns it from claims (or from another payable of its provider id); a member
+    payee, or a provider whose NPI nobody knows, is its id."""
+    missing = [p for p in payables if p.payee == "PROVIDER" and p.payee_npi is None]
+    if missing:
+        found = claims_public.billing_npis(uow, [p.claim_id for p in missing])
+        by_provider = {p.provider_id: p.payee_npi for p in payables if p.payee == "PROVIDER" and p.payee_npi}
+        for payable in missing:
+            payable.payee_npi = found.get(payable.claim_id) or by_provider.get(payable.provider_id)
+    groups: dict[tuple[str, str, str], list[ClaimPayable]] = defaultdict(list)
+    for payable in payables:
+        who = payable.payee_npi if payable.payee == "PROVIDER" and payable.payee_npi else str(payable.payee_id)
+        groups[(payable.payee, who, payable.currency)].append(payable)
+    return groups
+
+
+def _provider_payee_id(uow: UnitOfWork, npi: str) -> uuid.UUID:
+    """The id a provider's payment is made under: the provider registry's for its NPI (where bank
+    accounts named by NPI are kept), else the id claims gives the NPI."""
+    registered = providers.provider_by_npi(uow, npi)
+    return registered.provider_id if registered is not None else claims_public.provider_id_of(uow, npi)
+
+
 def run_claim_payments(uow: UnitOfWork) -> PaymentRun:
     """Pay every approved, unpaid claim: one payment per payee and currency (an EFT to a provider,
     a cheque to a member), a posting claims payable → cash for each, and ``claims.claim.paid`` and
-    ``billing.payment.completed`` for each claim."""
+    ``billing.payment.completed`` for each claim. A provider is paid once per billing NPI (see
+    ``_payee_groups``)."""
     repo = BillingRepository(uow)
     today, now = uow.clock.today(), uow.clock.now()
     run = PaymentRun(id=uuid7(), run_date=today, payment_count=0, claim_count=0, total_minor=0, created_at=now)
     repo.add(run)
     uow.flush()
-    groups: dict[tuple[str, uuid.UUID, str], list[ClaimPayable]] = defaultdict(list)
-    for payable in repo.unpaid_claims():
-        groups[(payable.payee, payable.payee_id, payable.currency)].append(payable)
-    for (payee, payee_id, currency), claims in sorted(groups.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
+    groups = _payee_groups(uow, repo.unpaid_claims())
+    for (payee, _, currency), claims in sorted(groups.items()):
+        npi = claims[0].payee_npi if payee == "PROVIDER" else None
+        payee_id = _provider_payee_id(uow, npi) if npi else claims[0].payee_id
         amount = sum(c.amount_minor for c in claims)
         payment = ClaimPayment(
             id=uuid7(),
             run_id=run.id,
             payee=payee,
             payee_id=payee_id,
+            payee_npi=npi,
             currency=currency,
             amount_minor=amount,
             method="ACH" if payee == "PROVIDER" else "CHECK",
@@ -1374,7 +1409,9 @@ def run_claim_payments(uow: UnitOfWork) -> PaymentRun:
         )
         repo.add(payment)
         uow.flush()
-        amount -= recoveries.net_against(uow, payment)  # voided/replaced claims' payments taken back
+        # voided/replaced claims' payments taken back (by NPI, or by any provider id of these claims)
+        provider_ids = {c.provider_id for c in claims} if payee == "PROVIDER" else set()
+        amount -= recoveries.net_against(uow, payment, provider_ids)
         if amount:  # a payee whose claims all pay $0 (denied) gets a $0 remittance, no money moves
             post(
                 uow,

@@ -120,6 +120,14 @@ class ClaimsRepository:
         query = select(m.Claim).where(m.Claim.billing_npi.in_(wanted))
         return list(self.session.scalars(query.order_by(m.Claim.received_at.desc(), m.Claim.id).limit(limit)))
 
+    def billing_npis(self, claim_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+        wanted = sorted(set(claim_ids))
+        found: dict[uuid.UUID, str] = {}
+        for start in range(0, len(wanted), 1000):  # a bound list of parameters per query
+            query = select(m.Claim.id, m.Claim.billing_npi).where(m.Claim.id.in_(wanted[start : start + 1000]))
+            found.update({row.id: row.billing_npi for row in self.session.execute(query)})
+        return found
+
     def received_between(self, first: date, last: date) -> list[m.Claim]:
         query = select(m.Claim).where(m.Claim.received_on >= first, m.Claim.received_on <= last)
         return list(self.session.scalars(query))
