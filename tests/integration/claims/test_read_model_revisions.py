@@ -7,18 +7,22 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 
+from olly.claims import handlers, public, snapshots
 from olly.claims import models as m
-from olly.claims import public, snapshots
+from olly.claims.repository import ClaimsRepository
 from olly.claims.rules import Contract
 from olly.claims.schemas import ClaimCreate
 from olly.kernel.money import Money
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.runtime import Platform
+from olly.provider import service as provider_service
 from tests.integration.claims.support import NPI_IN, PPO, ClaimsWorld, claim_body, drain, line, seed
+from tests.integration.provider import factories as provider_factories
 
 
 @pytest.fixture
@@ -113,4 +117,29 @@ def test_duplicates_are_found_in_overlapping_claims_only(
     ]
     assert lines_of(platform, tenant_id, other_day) == [
         ("2026-01-12", 10000, 7500, [("CO", "45", 5000), ("PR", "3", 2500)])
+    ]
+
+
+def test_a_provider_registered_but_not_yet_credentialed_is_out_of_network(
+    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    npi = "1003000126"
+    with platform.db.unit_of_work(tenant_id) as uow:
+        registered = provider_service.register_provider(uow, provider_factories.individual(npi=npi)).id
+        view = handlers.sync_provider(uow, registered, date(2026, 1, 1))
+        assert view is not None and view.credentialing_status == "NOT_CREDENTIALED"
+    claim_id = submit(
+        platform, tenant_id, claim_body(world.solo, line("99213", "150.00", "2026-01-10"), billingNpi=npi)
+    )
+    drain(platform)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        status = public.claim_status(uow, claim_id)
+        record = ClaimsRepository(uow).current_result(claim_id)
+    # Adjudicated (not dead-lettered) as out of network: the demo PPO's out-of-network allowable for
+    # 99213 is 130.26, all of it to the 2,000.00 out-of-network deductible (PR-1); the 19.74 above it
+    # is balance billing (PR-45); the plan pays nothing.
+    assert status is not None and status.status == "APPROVED"
+    assert record is not None and [ln["benefitLevel"] for ln in record.result["lines"]] == ["OUT_OF_NETWORK"]
+    assert lines_of(platform, tenant_id, claim_id) == [
+        ("2026-01-10", 13026, 0, [("PR", "45", 1974), ("PR", "1", 13026)])
     ]
