@@ -55,6 +55,10 @@ class ClaimApproved(EventPayload):
     """Object-store key of the explanation of benefits document (the document itself is encrypted)."""
     payee: Literal["PROVIDER", "MEMBER"] = "PROVIDER"
     """Who billing pays: the provider, or the member for a member reimbursement claim (schema v2)."""
+    adjudication_sequence: int | None = None
+    """Which adjudication of the claim this is (1, 2, …; schema v3): a re-adjudication (an appeal
+    overturned, an authorisation decided after a final result) publishes a higher one, so a consumer
+    tells it from a redelivery of an earlier result."""
 
 
 class ClaimDenied(EventPayload):
@@ -70,6 +74,8 @@ class ClaimDenied(EventPayload):
     denial_reason_text: str
     appeal_deadline: date
     adjudicated_at: datetime
+    adjudication_sequence: int | None = None
+    """Which adjudication of the claim this is (1, 2, …; schema v3): see ``ClaimApproved``."""
 
 
 class ClaimPaid(EventPayload):

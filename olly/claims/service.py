@@ -773,7 +773,7 @@ def _store(
         authorization_public.release_units(uow, original.id)
     if result.is_final and result.status is not ClaimStatus.VOIDED:
         _record_authorized_units(uow, claim.id, result, {row.line_number: row.units for row in lines})
-        _publish_adjudicated(uow, claim, result, schedule_row)
+        _publish_adjudicated(uow, claim, result, schedule_row, record.sequence)
     if touched:
         _publish_accumulators(uow, claim, accumulator_rows, touched, family_id)
     return Outcome(claim.id, claim.status, result)
@@ -808,7 +808,11 @@ def appeal_deadline(adjudicated_on: date, schedule_row: m.BenefitScheduleView | 
 
 
 def _publish_adjudicated(
-    uow: UnitOfWork, claim: m.Claim, result: ClaimResult, schedule_row: m.BenefitScheduleView | None
+    uow: UnitOfWork,
+    claim: m.Claim,
+    result: ClaimResult,
+    schedule_row: m.BenefitScheduleView | None,
+    sequence: int | None = None,
 ) -> None:
     from olly.claims import eob
 
@@ -828,6 +832,7 @@ def _publish_adjudicated(
                 denial_reason_text=text,
                 appeal_deadline=appeal_deadline(result.adjudicated_on, schedule_row),
                 adjudicated_at=uow.clock.now(),
+                adjudication_sequence=sequence,
             ),
             key=key,
         )
@@ -850,6 +855,7 @@ def _publish_adjudicated(
             adjudicated_at=uow.clock.now(),
             eob_s3_key=eob_key,
             payee="MEMBER" if claim.submitter == Submitter.MEMBER_REIMBURSEMENT.value else "PROVIDER",
+            adjudication_sequence=sequence,
         ),
         key=key,
     )
