@@ -50,6 +50,7 @@ def test_claim_approved_matches_the_seed_example() -> None:
         "adjudicatedAt": "2026-01-17T14:30:00Z",
         "eobS3Key": "eob/2026/01/x.pdf",
         "payee": "PROVIDER",  # Olly's addition (schema v2): billing pays the provider or the member
+        "adjudicationSequence": None,  # Olly's addition (schema v3): a re-adjudication's is higher
     }
     assert ClaimApproved.model_validate(event.wire()) == event
 
