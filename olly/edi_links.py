@@ -757,7 +757,8 @@ class RemittanceAdapter:
 
     One remittance per provider payment of the run (billing makes one per billing NPI, so each NPI
     is one payee whatever provider ids its claims carry): a CLP per claim it pays (preceded by a reversal
-    CLP when the claim replaced or voided an earlier one), SVC and CAS per line. If the claims'
+    CLP when the claim replaced or voided an earlier one, or, for a supplement billing pays after a
+    re-adjudication paid more, by the reversal of the adjudication paid before), SVC and CAS per line. If the claims'
     CLP04 do not add up to what billing paid, the difference is a PLB (FB, the run id) so the 835
     states the payment made. Member payees (reimbursements) get no 835: they are told by their EOB.
     An EFT names both banks (the payer's from ``OLLY_EDI_PAYER_BANK``, the payee's from billing's
@@ -800,14 +801,22 @@ class RemittanceAdapter:
             clps: list[RemittanceClaim] = []
             npi = payment.payee_npi or ""  # billing pays a provider once a run per billing NPI
             for paid in payment.claims:
-                detail = claims.remittance_detail(uow, paid.claim_id)
+                detail = claims.remittance_detail(uow, paid.claim_id, paid.adjudication_sequence)
                 if detail is None:
                     raise ValidationFailed(
                         [FieldError(f"claims.{paid.claim_id}", "the paid claim has no final result", "not_final")]
                     )
                 npi = npi or detail.billing_npi
                 sent = _origin_of(detail)
-                if detail.reversal_of is not None:
+                if paid.is_supplement:
+                    # Re-adjudicated to pay more after it was paid: the earlier adjudication is
+                    # reversed and the new one reported in full; the two CLPs net to this payment.
+                    earlier = None
+                    if paid.reverses_sequence is not None:
+                        earlier = claims.remittance_detail(uow, paid.claim_id, paid.reverses_sequence)
+                    if earlier is not None:
+                        clps.append(_clp(earlier, sent, reversal=True))
+                elif detail.reversal_of is not None:
                     original = claims.remittance_detail(uow, detail.reversal_of)
                     if original is not None:
                         clps.append(_clp(original, _origin_of(original) or sent, reversal=True))

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Final
 
-from olly.billing import recoveries, service
+from olly.billing import readjudication, recoveries, service
 from olly.claims import public as claims_public
 from olly.kernel.money import Money
 from olly.platform.bus.messages import HandlerRegistry, Message
@@ -48,21 +48,40 @@ def _adjust(uow: UnitOfWork, payload: dict[str, object]) -> None:
 
 
 def on_claim_adjudicated(uow: UnitOfWork, message: Message) -> None:
+    """A claim's first adjudication becomes a payable; a later one (re-adjudicated: an appeal
+    overturned, say) moves what is owed for the claim to its new paid amount (``readjudication``)."""
     payload = message.payload
-    if _settled_at_zero(uow, payload):
+    event_type = payload.get("eventType")
+    if event_type not in ("CLAIM_APPROVED", "CLAIM_DENIED"):
         return
-    if payload.get("eventType") != "CLAIM_APPROVED":
+    claim_id = uuid.UUID(payload["claimId"])
+    sequence, decided = payload.get("adjudicationSequence"), datetime.fromisoformat(payload["adjudicatedAt"])
+    paid = (
+        Money.parse(payload["paidAmount"], payload.get("currency", "USD")) if event_type == "CLAIM_APPROVED" else None
+    )
+    if readjudication.apply(
+        uow,
+        claim_id,
+        paid_minor=paid.amount if paid is not None else 0,
+        currency=paid.currency if paid is not None else None,
+        adjudicated_at=decided,
+        sequence=sequence,
+    ):
         return
-    claim_id, payee = uuid.UUID(payload["claimId"]), payload.get("payee", "PROVIDER")
+    if paid is None or paid.amount == 0:
+        _settle_at_zero(uow, payload, sequence)
+        return
+    payee = payload.get("payee", "PROVIDER")
     service.record_approved_claim(
         uow,
         claim_id=claim_id,
         member_id=uuid.UUID(payload["memberId"]),
         provider_id=uuid.UUID(payload["providerId"]),
-        paid=Money.parse(payload["paidAmount"], payload.get("currency", "USD")),
+        paid=paid,
         payee=payee,
-        approved_at=datetime.fromisoformat(payload["adjudicatedAt"]),
+        approved_at=decided,
         billing_npi=_billing_npi(uow, claim_id) if payee == "PROVIDER" else None,
+        adjudication_sequence=sequence,
     )
 
 
@@ -72,38 +91,30 @@ def _billing_npi(uow: UnitOfWork, claim_id: uuid.UUID) -> str | None:
     return claims_public.billing_npis(uow, [claim_id]).get(claim_id)
 
 
-def _settled_at_zero(uow: UnitOfWork, payload: dict[str, Any]) -> bool:
+def _settle_at_zero(uow: UnitOfWork, payload: dict[str, Any], sequence: int | None) -> None:
     """A provider's claim that pays nothing (denied, or approved at $0) is owed at $0, so the next
     payment run puts it on the provider's 835. Member reimbursements that pay nothing are not: the
     member is told by the EOB."""
-    event_type = payload.get("eventType")
-    if event_type == "CLAIM_APPROVED":
-        paid = Money.parse(payload["paidAmount"], payload.get("currency", "USD"))
-        if paid.amount != 0:  # paid now after a $0 settlement (an overturned denial): owe it
-            return service.reopen_zero_payable(
-                uow, uuid.UUID(payload["claimId"]), paid, datetime.fromisoformat(payload["adjudicatedAt"])
-            )
+    claim_id = uuid.UUID(payload["claimId"])
+    if payload.get("eventType") == "CLAIM_APPROVED":
         if payload.get("payee", "PROVIDER") != "PROVIDER":
-            return True
-        currency, decided = payload.get("currency", "USD"), payload["adjudicatedAt"]
-        npi = _billing_npi(uow, uuid.UUID(payload["claimId"]))
-    elif event_type == "CLAIM_DENIED":
-        found = claims_public.claim_status(uow, uuid.UUID(payload["claimId"]))
-        if found is None or found.payee != "PROVIDER":
-            return True
-        currency, decided, npi = found.billed.currency, payload["adjudicatedAt"], found.billing_npi
+            return
+        currency, npi = payload.get("currency", "USD"), _billing_npi(uow, claim_id)
     else:
-        return False
+        found = claims_public.claim_status(uow, claim_id)
+        if found is None or found.payee != "PROVIDER":
+            return
+        currency, npi = found.billed.currency, found.billing_npi
     service.record_unpaid_claim(
         uow,
-        claim_id=uuid.UUID(payload["claimId"]),
+        claim_id=claim_id,
         member_id=uuid.UUID(payload["memberId"]),
         provider_id=uuid.UUID(payload["providerId"]),
         currency=currency,
-        decided_at=datetime.fromisoformat(decided),
+        decided_at=datetime.fromisoformat(payload["adjudicatedAt"]),
         billing_npi=npi,
+        adjudication_sequence=sequence,
     )
-    return True
 
 
 def on_claim_reversed(uow: UnitOfWork, message: Message) -> None:

@@ -254,11 +254,14 @@ class GracePeriod(TenantScoped, Base):
 
 
 class ClaimPayable(TenantScoped, Base):
-    """An approved claim's payment owed to its payee, until a payment run pays it."""
+    """An approved claim's payment owed to its payee, until a payment run pays it.
+
+    A claim has one payable (``part`` 0) and, when a re-adjudication pays more after it was paid, a
+    supplement for each increase (``part`` 1, 2, …); see ``olly.billing.readjudication``."""
 
     __tablename__ = "claim_payables"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "claim_id"),
+        UniqueConstraint("tenant_id", "claim_id", "part"),
         Index("ix_claim_payables_payee_npi", "tenant_id", "payee_npi"),
         {"schema": "billing"},
     )
@@ -279,8 +282,16 @@ class ClaimPayable(TenantScoped, Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     approved_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(8), index=True)
-    """UNPAID, PAID or REVERSED (the claim was voided or replaced before it was paid)."""
+    """UNPAID, PAID or REVERSED (the claim was voided or replaced before it was paid, or a
+    re-adjudication withdrew an unpaid supplement or member reimbursement)."""
     claim_payment_id: Mapped[uuid.UUID | None]
+    part: Mapped[int] = mapped_column(default=0, server_default="0")
+    """0: the claim's payable; 1, 2, …: supplements owed after it was paid (a re-adjudication paid more)."""
+    adjudication_sequence: Mapped[int | None]
+    """The claim's adjudication whose paid amount this row brings the claim to (claims' sequence;
+    null when the event did not carry one)."""
+    reverses_sequence: Mapped[int | None]
+    """A supplement's: the adjudication it corrects (reported reversed on the 835 before the new one)."""
 
 
 class PaymentRun(TenantScoped, Base):
@@ -351,11 +362,12 @@ class PayeeBankAccount(TenantScoped, Base):
 
 
 class ClaimRecovery(TenantScoped, Base):
-    """A paid claim's payment taken back after a void or replacement: netted from the payee's next
-    claim payments until recovered (a negative balance carried from run to run)."""
+    """A paid claim's payment taken back after a void or replacement, or the part of it a
+    re-adjudication no longer pays: netted from the payee's next claim payments until recovered (a
+    negative balance carried from run to run)."""
 
     __tablename__ = "claim_recoveries"
-    __table_args__ = (UniqueConstraint("tenant_id", "claim_id"), {"schema": "billing"})
+    __table_args__ = (UniqueConstraint("tenant_id", "claim_id", "part"), {"schema": "billing"})
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     claim_id: Mapped[uuid.UUID]
@@ -374,3 +386,8 @@ class ClaimRecovery(TenantScoped, Base):
     recorded_at: Mapped[datetime]
     last_payment_id: Mapped[uuid.UUID | None]
     """The latest claim payment it was netted against."""
+    part: Mapped[int] = mapped_column(default=0, server_default="0")
+    """0: the claim was voided or replaced (``reversing_claim_id`` the void or replacement); 1, 2, …:
+    a re-adjudication paid less than was already paid (``reversing_claim_id`` the claim itself)."""
+    adjudication_sequence: Mapped[int | None]
+    """A re-adjudication's recovery: the claim's adjudication that lowered its amount."""

@@ -88,6 +88,12 @@ class PaidClaim:
     claim_id: uuid.UUID
     member_id: uuid.UUID
     paid_minor: int
+    adjudication_sequence: int | None = None
+    """The claim's adjudication paid (claims' sequence; None when billing was not told: its latest)."""
+    reverses_sequence: int | None = None
+    """A supplement (a re-adjudication paid more after the claim was paid): the earlier adjudication
+    it corrects, which the 835 reports reversed (CLP02 22) before the new one."""
+    is_supplement: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +132,10 @@ def payment_run(uow: UnitOfWork, run_id: uuid.UUID) -> PaymentRunAdvice | None:
         return None
     payments = []
     for payment in repo.claim_payments(run_id):
-        claims = tuple(PaidClaim(c.claim_id, c.member_id, c.amount_minor) for c in repo.claims_of_payment(payment.id))
+        claims = tuple(
+            PaidClaim(c.claim_id, c.member_id, c.amount_minor, c.adjudication_sequence, c.reverses_sequence, c.part > 0)
+            for c in repo.claims_of_payment(payment.id)
+        )
         payments.append(
             PayeePayment(
                 payment.id,
@@ -155,16 +164,21 @@ class ClaimPaymentView:
 
 
 def claim_payment(uow: UnitOfWork, claim_id: uuid.UUID) -> ClaimPaymentView | None:
-    """The payment that paid a claim; None while it is unpaid (or owes nothing)."""
+    """The latest payment that paid a claim, with what its payments came to (its payable and any
+    supplement a re-adjudication added); None while it is unpaid (or owes nothing)."""
     repo = BillingRepository(uow)
-    payable = repo.claim_payable(claim_id)
-    if payable is None or payable.status != "PAID" or payable.claim_payment_id is None:
-        return None
-    payment = repo.claim_payment(payable.claim_payment_id)
+    paid = [p for p in repo.claim_payables(claim_id) if p.status == "PAID"]
+    latest = paid[-1].claim_payment_id if paid else None
+    payment = repo.claim_payment(latest) if latest is not None else None
     if payment is None:
         return None
     return ClaimPaymentView(
-        claim_id, payable.amount_minor, payable.currency, payment.paid_on, payment.method, payment.trace_number
+        claim_id,
+        sum(p.amount_minor for p in paid),
+        paid[-1].currency,
+        payment.paid_on,
+        payment.method,
+        payment.trace_number,
     )
 
 

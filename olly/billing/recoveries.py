@@ -34,10 +34,10 @@ def record_reversal(
     reversed_at: datetime,
     billing_npi: str | None = None,
 ) -> ClaimRecovery | ClaimPayable | None:
-    """Take back ``amount`` paid for ``claim_id`` (idempotent per claim): withdraw its unpaid payable,
-    or open a recovery against the payee's next payments. A provider payee is its billing NPI (the
-    claim's payable's, else ``billing_npi``), so the recovery nets against that NPI's next payments
-    whichever provider id they are made under."""
+    """Take back ``amount`` paid for ``claim_id`` (idempotent per claim): withdraw its unpaid
+    payables, and open a recovery against the payee's next payments for what was paid. A provider
+    payee is its billing NPI (the claim's payable's, else ``billing_npi``), so the recovery nets
+    against that NPI's next payments whichever provider id they are made under."""
     from olly.billing.service import post
 
     if payee not in ("PROVIDER", "MEMBER"):
@@ -45,22 +45,35 @@ def record_reversal(
     if amount.amount <= 0:
         return None
     session = uow.session
-    if session.scalars(select(ClaimRecovery).where(ClaimRecovery.claim_id == claim_id)).first() is not None:
+    voided = select(ClaimRecovery).where(ClaimRecovery.claim_id == claim_id, ClaimRecovery.part == 0)
+    if session.scalars(voided).first() is not None:
         return None
-    payable = session.scalars(select(ClaimPayable).where(ClaimPayable.claim_id == claim_id)).first()
-    if payable is not None and payable.status == "REVERSED":
+    payables = list(
+        session.scalars(select(ClaimPayable).where(ClaimPayable.claim_id == claim_id).order_by(ClaimPayable.part))
+    )
+    payable = payables[0] if payables else None
+    if payables and all(p.status == "REVERSED" for p in payables):
         return None
-    if payable is not None and payable.status == "UNPAID":
-        payable.status = "REVERSED"
-        post(
-            uow,
-            PostingKind.REVERSAL,
-            debit_credit(LedgerAccount.CLAIMS_PAYABLE, LedgerAccount.CLAIMS_EXPENSE, payable.amount_minor),
-            currency=payable.currency,
-            reference_type="CLAIM",
-            reference_id=claim_id,
-            account_id=None,
-        )
+    withdrawn = 0
+    for unpaid in (p for p in payables if p.status == "UNPAID"):
+        unpaid.status = "REVERSED"
+        withdrawn += unpaid.amount_minor
+        if unpaid.amount_minor:
+            post(
+                uow,
+                PostingKind.REVERSAL,
+                debit_credit(LedgerAccount.CLAIMS_PAYABLE, LedgerAccount.CLAIMS_EXPENSE, unpaid.amount_minor),
+                currency=unpaid.currency,
+                reference_type="CLAIM",
+                reference_id=claim_id,
+                account_id=None,
+            )
+    if payable is not None and not any(p.status == "PAID" for p in payables):
+        return payable  # never paid: withdrawing it was enough
+    # A supplement still unpaid was withdrawn above (a re-adjudication paid more, then the claim was
+    # voided): the rest was paid and is recovered.
+    amount = Money(amount.amount - withdrawn, amount.currency)
+    if amount.amount <= 0:
         return payable
     # Paid already, or its approval has not reached billing yet (it then becomes a payable the
     # recovery nets to nothing): recover from the payee's next payments.

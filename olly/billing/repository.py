@@ -14,6 +14,7 @@ from olly.billing.models import (
     BillingRun,
     ClaimPayable,
     ClaimPayment,
+    ClaimRecovery,
     GracePeriod,
     InstallmentSchedule,
     Invoice,
@@ -366,7 +367,22 @@ class BillingRepository:
 
     # -- claims -----------------------------------------------------------------------------------
     def claim_payable(self, claim_id: uuid.UUID) -> ClaimPayable | None:
-        return self.session.scalars(select(ClaimPayable).where(ClaimPayable.claim_id == claim_id)).first()
+        """The claim's payable (part 0; its supplements are ``claim_payables``)."""
+        return self.session.scalars(
+            select(ClaimPayable).where(ClaimPayable.claim_id == claim_id).order_by(ClaimPayable.part)
+        ).first()
+
+    def claim_payables(self, claim_id: uuid.UUID, *, for_update: bool = False) -> list[ClaimPayable]:
+        """The claim's payable and its supplements, in order."""
+        query = select(ClaimPayable).where(ClaimPayable.claim_id == claim_id).order_by(ClaimPayable.part)
+        return list(self.session.scalars(query.with_for_update() if for_update else query))
+
+    def claim_recoveries(self, claim_id: uuid.UUID) -> list[ClaimRecovery]:
+        return list(
+            self.session.scalars(
+                select(ClaimRecovery).where(ClaimRecovery.claim_id == claim_id).order_by(ClaimRecovery.part)
+            )
+        )
 
     def unpaid_claims(self) -> list[ClaimPayable]:
         return list(

@@ -1266,8 +1266,10 @@ def record_approved_claim(
     payee: str,
     approved_at: datetime,
     billing_npi: str | None = None,
+    adjudication_sequence: int | None = None,
 ) -> ClaimPayable | None:
-    """Owe an approved claim's paid amount to its payee (idempotent per claim). A provider payee is
+    """Owe an approved claim's paid amount to its payee (its first adjudication: None when the claim
+    has a payable already; a later adjudication is ``readjudication.apply``'s). A provider payee is
     its ``billing_npi`` (the claim's); without it, its provider id."""
     repo = BillingRepository(uow)
     if repo.claim_payable(claim_id) is not None or paid.amount <= 0:
@@ -1287,14 +1289,10 @@ def record_approved_claim(
         approved_at=approved_at,
         status="UNPAID",
         claim_payment_id=None,
+        adjudication_sequence=adjudication_sequence,
     )
     repo.add(payable)
-    _post_claim_approved(uow, claim_id, paid)
-    return payable
-
-
-def _post_claim_approved(uow: UnitOfWork, claim_id: uuid.UUID, paid: Money) -> None:
-    """An approved claim's amount becomes owed: claims expense → claims payable."""
+    # An approved claim's amount becomes owed: claims expense → claims payable.
     post(
         uow,
         PostingKind.CLAIM_APPROVED,
@@ -1304,6 +1302,7 @@ def _post_claim_approved(uow: UnitOfWork, claim_id: uuid.UUID, paid: Money) -> N
         reference_id=claim_id,
         account_id=None,
     )
+    return payable
 
 
 def record_unpaid_claim(
@@ -1315,10 +1314,12 @@ def record_unpaid_claim(
     currency: str,
     decided_at: datetime,
     billing_npi: str | None = None,
+    adjudication_sequence: int | None = None,
 ) -> ClaimPayable | None:
     """Owe a provider $0 for a claim that pays nothing (denied, or all to the member's share), so the
     next payment run settles it and the provider's 835 reports it (CLP02 4 for a denial, $0 paid).
-    Idempotent per claim; no ledger posting (nothing is owed)."""
+    Its first adjudication only (None when the claim has a payable); no ledger posting (nothing is
+    owed). Approved later, it is owed through ``readjudication.apply``."""
     repo = BillingRepository(uow)
     if repo.claim_payable(claim_id) is not None:
         return None
@@ -1335,22 +1336,10 @@ def record_unpaid_claim(
         approved_at=decided_at,
         status="UNPAID",
         claim_payment_id=None,
+        adjudication_sequence=adjudication_sequence,
     )
     repo.add(payable)
     return payable
-
-
-def reopen_zero_payable(uow: UnitOfWork, claim_id: uuid.UUID, paid: Money, approved_at: datetime) -> bool:
-    """A claim settled at $0 (denied) that is approved later (an appeal overturned): owe its paid
-    amount now, on the same payable, unpaid again, posted claims expense / claims payable. False when
-    the claim has no $0 payable (``record_approved_claim`` applies)."""
-    payable = BillingRepository(uow).claim_payable(claim_id)
-    if payable is None or payable.amount_minor != 0 or paid.amount <= 0:
-        return False
-    payable.amount_minor, payable.currency, payable.approved_at = paid.amount, paid.currency, approved_at
-    payable.status, payable.claim_payment_id = "UNPAID", None
-    _post_claim_approved(uow, claim_id, paid)
-    return True
 
 
 def _payee_groups(uow: UnitOfWork, payables: list[ClaimPayable]) -> dict[tuple[str, str, str], list[ClaimPayable]]:

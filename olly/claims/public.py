@@ -235,11 +235,18 @@ class RemittanceClaim:
     """What the submitter gave as ``origin`` (an 837's envelope and claim references), as given."""
 
 
-def remittance_detail(uow: UnitOfWork, claim_id: uuid.UUID) -> RemittanceClaim | None:
-    """A final claim's amounts for an 835; None when unknown or not final (received or pended)."""
+def remittance_detail(uow: UnitOfWork, claim_id: uuid.UUID, sequence: int | None = None) -> RemittanceClaim | None:
+    """A final claim's amounts for an 835; None when unknown or not final (received or pended).
+    ``sequence``: those of that adjudication of the claim (an earlier one a re-adjudication
+    replaced, say) rather than its current one."""
     repo = ClaimsRepository(uow)
     claim = repo.claim(claim_id)
-    record = repo.current_result(claim_id) if claim is not None else None
+    record = None
+    if claim is not None:
+        if sequence is None:
+            record = repo.current_result(claim_id)
+        else:
+            record = next((r for r in repo.results(claim_id) if r.sequence == sequence), None)
     if claim is None or record is None or record.status == "PENDED":
         return None
     result = snapshots.result_from_json(record.result)
