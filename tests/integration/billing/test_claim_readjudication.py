@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+from alembic import command
 from sqlalchemy import select
 
 from olly import edi_links
@@ -30,6 +31,8 @@ from olly.claims.schemas import ClaimCreate
 from olly.edi import service as edi
 from olly.eligibility.plan_benefits import PlanBenefitSource
 from olly.enrollment.plan_catalog import PlansCatalog
+from olly.kernel.clock import FixedClock
+from olly.platform import migrate
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.runtime import Platform
 from tests.integration.billing.support import drain
@@ -363,3 +366,32 @@ def test_a_void_after_a_supplement_withdraws_it_and_recovers_what_was_paid(
         ("CLAIMS_PAYABLE", 36000, 20000),
         ("CASH", 0, 16000),
     }
+
+
+def test_rows_from_before_the_migration_are_re_adjudicated_too(
+    platform: Platform, tenant_id: uuid.UUID, clock: FixedClock
+) -> None:
+    """A payable written before ``0026_claim_readjudication`` (part 0, no adjudication sequence): the
+    overturn is applied by its later time; with no earlier adjudication known to reverse, the
+    supplement's 835 reports the new adjudication and the 75.00 already paid as a provider-level
+    adjustment, still balanced."""
+    claim_id, ana = partially_approved(platform, tenant_id)
+    register(
+        platform, tenant_id, "CLINIC", kind="PROVIDER", qualifier="ZZ", identifier="CLINIC1", provider_ids=[NPI_IN]
+    )
+    pay(platform, tenant_id)
+    platform.db.dispose()
+    command.downgrade(migrate.alembic_config(platform.db), "0025_payee_npi")
+    migrate.upgrade(platform.db)
+    assert migrate.current_revision(platform.db) == migrate.head_revision()
+    assert payables(platform, tenant_id, claim_id) == [(0, 7500, "PAID", None, None)]
+    clock.advance(timedelta(hours=1))
+    overturn(platform, tenant_id, claim_id, ana)
+    assert payables(platform, tenant_id, claim_id) == [(0, 7500, "PAID", None, None), (1, 40000, "UNPAID", 2, None)]
+    run_id, amounts = pay(platform, tenant_id)
+    assert amounts == [40000]
+    text = remit(platform, tenant_id, run_id)
+    assert judge(text) == []
+    assert [(c[2], c[3], c[4]) for c in segments(text, "CLP")] == [("1", "1950.00", "475.00")]
+    assert [(p[3][:2], p[3][3:], p[4]) for p in segments(text, "PLB")] == [("FB", str(run_id), "75.00")]
+    assert segments(text, "BPR")[0][2] == "400.00"
