@@ -371,7 +371,7 @@ def test_a_void_after_a_supplement_withdraws_it_and_recovers_what_was_paid(
 def test_rows_from_before_the_migration_are_re_adjudicated_too(
     platform: Platform, tenant_id: uuid.UUID, clock: FixedClock
 ) -> None:
-    """A payable written before ``0026_claim_readjudication`` (part 0, no adjudication sequence): the
+    """A payable written before ``0027_claim_readjudication`` (part 0, no adjudication sequence): the
     overturn is applied by its later time; with no earlier adjudication known to reverse, the
     supplement's 835 reports the new adjudication and the 75.00 already paid as a provider-level
     adjustment, still balanced."""
@@ -381,7 +381,7 @@ def test_rows_from_before_the_migration_are_re_adjudicated_too(
     )
     pay(platform, tenant_id)
     platform.db.dispose()
-    command.downgrade(migrate.alembic_config(platform.db), "0025_payee_npi")
+    command.downgrade(migrate.alembic_config(platform.db), "0026_cobra_cases")
     migrate.upgrade(platform.db)
     assert migrate.current_revision(platform.db) == migrate.head_revision()
     assert payables(platform, tenant_id, claim_id) == [(0, 7500, "PAID", None, None)]

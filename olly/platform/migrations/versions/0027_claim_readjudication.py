@@ -1,8 +1,8 @@
 """billing: a re-adjudicated claim is paid the difference (claim_payables.part, adjudication_sequence
 and reverses_sequence; claim_recoveries.part and adjudication_sequence; both unique per claim and part)
 
-Revision ID: 0026_claim_readjudication
-Revises: 0025_payee_npi
+Revision ID: 0027_claim_readjudication
+Revises: 0026_cobra_cases
 Create Date: 2026-11-23 23:10:00.000000
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0026_claim_readjudication"
-down_revision: str | None = "0025_payee_npi"
+revision: str = "0027_claim_readjudication"
+down_revision: str | None = "0026_cobra_cases"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
