@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from olly.platform.eventloop import refuse_on_event_loop
 from olly.platform.logging import get_logger
 
 log = get_logger("olly.batching")
@@ -113,6 +114,7 @@ class BatchWriter(Generic[T]):
                 self._thread.start()
 
     def _wait_for_space(self) -> None:
+        refuse_on_event_loop(self.name)
         self._wake.set()
         with self._space:
             while len(self._pending) >= self.max_pending and self._thread is not None:
