@@ -40,6 +40,11 @@ MAX_CHAINS: Final = 64
 
 Outcome = Literal["allowed", "denied", "error"]
 
+# Built once (``json.dumps`` with options builds an encoder per call); the output is what
+# ``json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=...)`` gives.
+_CANONICAL_JSON: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_DETAIL_JSON: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
@@ -112,7 +117,7 @@ def canonical(row: dict[str, Any]) -> bytes:
         "detail": row["detail"],
         "prev_hash": row["prev_hash"],
     }
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL_JSON.encode(body).encode()
 
 
 def record_hash(row: dict[str, Any]) -> str:
@@ -208,7 +213,7 @@ class AuditTrail:
                 "outcome": item.outcome,
                 "purpose": item.purpose,
                 "request_id": item.request_id,
-                "detail": json.dumps(item.detail, sort_keys=True, separators=(",", ":")) if item.detail else None,
+                "detail": _DETAIL_JSON.encode(item.detail) if item.detail else None,
                 "prev_hash": prev,
             }
             row["hash"] = prev = record_hash(row)
