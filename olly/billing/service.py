@@ -486,9 +486,12 @@ def _generated(invoice: dict[str, Any] | Invoice, now: datetime) -> InvoiceGener
     )
 
 
-def issue_initial_invoice(uow: UnitOfWork, policy_id: uuid.UUID, effective_date: date) -> Invoice | None:
+def issue_initial_invoice(
+    uow: UnitOfWork, policy_id: uuid.UUID, effective_date: date, *, due_date: date | None = None
+) -> Invoice | None:
     """The first premium of an individual-market policy (the binder payment): from the effective
-    date to the end of that month, due on the effective date. None when already issued."""
+    date to the end of that month, due on the effective date (or on ``due_date``: a COBRA election's
+    first premium is due 45 days after the election). None when already issued."""
     repo = BillingRepository(uow)
     if repo.initial_invoice(policy_id) is not None:
         return None
@@ -519,7 +522,7 @@ def issue_initial_invoice(uow: UnitOfWork, policy_id: uuid.UUID, effective_date:
         period_start=period.start,
         period_end=period.end,
         issued_on=today,
-        due_date=max(effective_date, today),
+        due_date=due_date if due_date is not None else max(effective_date, today),
         currency=first.currency,
         total_minor=0,
         employer_minor=0,
@@ -976,6 +979,8 @@ def _reinstatement_days(uow: UnitOfWork, plan_code: str, on: date) -> int | None
 
 
 def _grace_rule(uow: UnitOfWork, plan_code: str, on: date, market: str) -> tuple[int, int | None]:
+    if market == "COBRA":  # the law's 30 days, whatever the group plan's own grace
+        return rules.COBRA_GRACE_DAYS, None
     schedule = plans.benefit_schedule(uow, plan_code, on)
     if schedule is not None:
         rule = schedule.administration.grace_period
@@ -1018,7 +1023,11 @@ def check_payments(uow: UnitOfWork) -> DailyOutcome:
         for line in lines:
             if line.policy_id in in_grace or line.total_minor == 0:
                 continue
-            days, aptc_months = _grace_rule(uow, line.plan_code, line.period_start, account.market if account else "")
+            market = account.market if account else ""
+            summary = enrollment.policy(uow, line.policy_id)
+            if summary is not None and summary.market == "COBRA":
+                market = "COBRA"
+            days, aptc_months = _grace_rule(uow, line.plan_code, line.period_start, market)
             aptc = bool(account and account.receives_aptc and account.market == "INDIVIDUAL" and aptc_months)
             window = rules.grace_window(
                 invoice.due_date,
