@@ -32,8 +32,8 @@ def on_enrollment_submitted(uow: UnitOfWork, message: Message) -> None:
 
 
 def on_cobra_elected(uow: UnitOfWork, message: Message) -> None:
-    """A COBRA election: the continuation's first premium, due 45 days after the election (the
-    event's ``firstPremiumDueDate``). Beneficiaries electing together share one policy and one
+    """A COBRA election: the continuation's first premium, every month from the loss of cover to the
+    election's, due 45 days after the election (the event's ``firstPremiumDueDate``). Beneficiaries electing together share one policy and one
     invoice: the second event finds it issued."""
     payload = message.payload
     policy_id = enrollment.cobra_policy_of_case(uow, uuid.UUID(payload["cobraCaseId"]))
@@ -44,6 +44,7 @@ def on_cobra_elected(uow: UnitOfWork, message: Message) -> None:
         policy_id,
         date.fromisoformat(payload["coverageStartDate"]),
         due_date=date.fromisoformat(payload["firstPremiumDueDate"]),
+        through=datetime.fromisoformat(payload["electedAt"]).date(),
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from olly.billing import service as billing
 from olly.billing.models import Invoice
+from olly.billing.repository import BillingRepository
 from olly.billing.rules import PaymentMethod
 from olly.eligibility import service as eligibility
 from olly.enrollment import rules, service
@@ -25,6 +26,7 @@ from olly.enrollment.schemas import CobraElection, CobraEventCreate, EnrollmentC
 from olly.kernel.clock import FixedClock
 from olly.kernel.errors import BusinessRuleViolation, ValidationFailed
 from olly.kernel.money import Money
+from olly.kernel.periods import DatePeriod
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.runtime import Platform
 from tests.factories import ACCOUNT, PLAN_IDS, PPO, FakePlans
@@ -187,12 +189,16 @@ def test_termination_of_employment_then_a_retroactive_election_on_day_45(
     }
     assert (submitted["tierCode"], submitted["memberPremium"], submitted["totalPremium"]) == ("EE", "612.00", "612.00")
 
-    # billing's first invoice: the first month, due 45 days after the election, to the household
+    # billing's first invoice: April and May (every month up to the election), due 45 days after it
     drain(platform)
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         invoices = list(uow.session.scalars(select(Invoice).where(Invoice.account_id == account_id)))
-        assert [(i.kind, i.period_start, i.due_date, i.total_minor, i.status) for i in invoices] == [
-            ("INITIAL", date(2026, 4, 1), date(2026, 6, 30), 61200, "OPEN")
+        assert [(i.kind, i.period_start, i.period_end, i.due_date, i.total_minor, i.status) for i in invoices] == [
+            ("INITIAL", date(2026, 4, 1), date(2026, 5, 31), date(2026, 6, 30), 122400, "OPEN")
+        ]
+        assert [(line.period_start, line.total_minor) for line in BillingRepository(uow).lines(invoices[0].id)] == [
+            (date(2026, 4, 1), 61200),
+            (date(2026, 5, 1), 61200),
         ]
         pending = eligibility.check(uow, ana, date(2026, 4, 10), "98", FakeBenefits())
         assert (pending["covered"], pending["status"]) == (False, "PENDING_ACTIVATION")
@@ -201,6 +207,23 @@ def test_termination_of_employment_then_a_retroactive_election_on_day_45(
     with platform.db.unit_of_work(tenant_id) as uow:
         billing.record_payment(uow, account_id, Money(61200, "USD"), PaymentMethod.ACH, "ACH-COBRA-1")
     drain(platform)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert uow.session.get(Policy, cobra_id).status == "SUBMITTED"  # type: ignore[union-attr]
+    with platform.db.unit_of_work(tenant_id) as uow:
+        billing.record_payment(uow, account_id, Money(61200, "USD"), PaymentMethod.ACH, "ACH-COBRA-2")
+    drain(platform)
+    # the monthly runs bill what the first invoice did not: June, not May again
+    with platform.db.unit_of_work(tenant_id) as uow:
+        billing.run_billing(uow, DatePeriod(date(2026, 5, 1), date(2026, 5, 31)))
+        billing.run_billing(uow, DatePeriod(date(2026, 6, 1), date(2026, 6, 30)))
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        invoices = list(
+            uow.session.scalars(select(Invoice).where(Invoice.account_id == account_id).order_by(Invoice.period_start))
+        )
+        assert [(i.kind, i.period_start, i.total_minor, i.status) for i in invoices] == [
+            ("INITIAL", date(2026, 4, 1), 122400, "PAID"),
+            ("INDIVIDUAL", date(2026, 6, 1), 61200, "OPEN"),
+        ]
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         assert uow.session.get(Policy, cobra_id).status == "ACTIVE"  # type: ignore[union-attr]
         covered = eligibility.check(uow, ana, date(2026, 4, 1), "98", FakeBenefits())
