@@ -33,8 +33,8 @@ def on_enrollment_submitted(uow: UnitOfWork, message: Message) -> None:
 
 def on_cobra_elected(uow: UnitOfWork, message: Message) -> None:
     """A COBRA election: the continuation's first premium, every month from the loss of cover to the
-    election's, due 45 days after the election (the event's ``firstPremiumDueDate``). Beneficiaries electing together share one policy and one
-    invoice: the second event finds it issued."""
+    election's, due 45 days after the election (the event's ``firstPremiumDueDate``). Beneficiaries
+    electing together share one policy and one invoice: the second event finds it issued."""
     payload = message.payload
     policy_id = enrollment.cobra_policy_of_case(uow, uuid.UUID(payload["cobraCaseId"]))
     if policy_id is None:

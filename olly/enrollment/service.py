@@ -761,6 +761,8 @@ def elect_cobra(uow: UnitOfWork, policy_id: uuid.UUID, data: CobraElection, plan
                 f"the election window closed on {case.election_deadline.isoformat()}",
                 extra={"electionDeadline": case.election_deadline.isoformat()},
             )
+        if repo.spans_on(party_id, case.loss_date):
+            raise CobraNotAvailable("the person is covered on the day the group cover was to end (reinstated?)")
         cases.append(case)
     if len({c.transaction_id for c in cases}) != 1:
         raise ValidationFailed(

@@ -29,7 +29,7 @@ from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.runtime import Platform
-from tests.factories import ACCOUNT, PLAN_IDS, PPO, FakePlans
+from tests.factories import ACCOUNT, PLAN_IDS, PPO, FakePlans, enroll
 from tests.integration.eligibility.test_eligibility import FakeBenefits
 from tests.support.bus import drain
 
@@ -379,3 +379,48 @@ def test_cobra_is_for_group_cover_and_never_enrolled_directly(
         )
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         assert service.cobra_cases(uow, policy_id) == []
+
+
+def test_the_employees_death_qualifies_the_dependents_for_36_months(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID], clock: FixedClock
+) -> None:
+    policy_id = enroll(platform, tenant_id, plans, family)  # Ana, Ben (spouse) and Cy (child)
+    clock.set(datetime(2026, 2, 10, 9, 0, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        cases = service.record_cobra_event(
+            uow, policy_id, CobraEventCreate(event=CobraEvent.DEATH, event_date=date(2026, 2, 6)), plans
+        )
+        assert [(c.party_id, c.loss_date, c.election_deadline, c.continuation_end) for c in cases] == [
+            (family["ben"], date(2026, 3, 1), date(2026, 4, 30), date(2029, 2, 28)),
+            (family["cy"], date(2026, 3, 1), date(2026, 4, 30), date(2029, 2, 28)),
+        ]
+        assert uow.session.get(Policy, policy_id).status_reason == "DEATH"  # type: ignore[union-attr]
+    with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(service.NotQualifiedBeneficiary):
+        service.elect_cobra(uow, policy_id, CobraElection(party_ids=[family["ana"]]), plans)
+    clock.set(datetime(2026, 3, 5, 9, 0, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        cobra = service.elect_cobra(uow, policy_id, CobraElection(party_ids=[family["cy"], family["ben"]]), plans)
+        (term,) = uow.session.scalars(select(PolicyTerm).where(PolicyTerm.policy_id == cobra.id))
+        # the spouse is the subscriber; the child keeps its place: EE+CH at 102 % of 1,000.00
+        assert (cobra.subscriber_party_id, term.tier_code, term.total_premium_minor) == (family["ben"], "EE+CH", 102000)
+        assert sorted(e.relationship for e in service.EnrollmentRepository(uow).elements(cobra.id)) == ["CHILD", "SELF"]
+    assert _spans(platform, tenant_id, family["cy"]) == [
+        ("GROUP", date(2026, 1, 1), date(2026, 2, 28)),
+        ("COBRA", date(2026, 3, 1), date(2026, 12, 31)),
+    ]
+
+
+def test_no_election_once_the_group_cover_is_reinstated(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+    terminated: uuid.UUID,
+) -> None:
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.reinstate(uow, terminated, reason="REHIRED")
+    clock.set(datetime(2026, 4, 2, 9, 0, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(service.CobraNotAvailable):
+        service.elect_cobra(uow, terminated, CobraElection(party_ids=[family["ana"]]), plans)
+    assert _spans(platform, tenant_id, family["ana"]) == [("GROUP", date(2026, 1, 1), date(2026, 12, 31))]
