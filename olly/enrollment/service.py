@@ -772,11 +772,11 @@ def elect_cobra(uow: UnitOfWork, policy_id: uuid.UUID, data: CobraElection, plan
     first = cases[0]
     loss = first.loss_date
     subscriber = first.party_id
+    # Under the employee, everyone keeps their relationship; under a spouse (or a child), the others
+    # electing with them are rated as their children.
+    employee_elects = first.relationship == Relationship.SELF.value
     relationships = [Relationship.SELF] + [
-        Relationship.CHILD
-        if c.relationship == Relationship.CHILD.value or first.relationship != "SELF"
-        else Relationship(c.relationship)
-        for c in cases[1:]
+        Relationship(c.relationship) if employee_elects else Relationship.CHILD for c in cases[1:]
     ]
     members = [
         RatedMember(r, _birth_date(uow, c.party_id, "party_ids")) for r, c in zip(relationships, cases, strict=True)
