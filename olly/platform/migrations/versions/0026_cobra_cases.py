@@ -1,6 +1,6 @@
 """enrollment: COBRA cases (one qualified beneficiary's election opportunity and its outcome)
 
-Revision ID: 0027_cobra_cases
+Revision ID: 0026_cobra_cases
 Revises: 0025_payee_npi
 Create Date: 2026-11-23 23:10:00.000000
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0027_cobra_cases"
+revision: str = "0026_cobra_cases"
 down_revision: str | None = "0025_payee_npi"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
