@@ -27,6 +27,7 @@ from olly.kernel.clock import FixedClock
 from olly.kernel.errors import BusinessRuleViolation, ValidationFailed
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod
+from olly.notifications import service as notifications
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.runtime import Platform
 from tests.factories import ACCOUNT, PLAN_IDS, PPO, FakePlans, enroll
@@ -70,6 +71,13 @@ def _spans(platform: Platform, tenant_id: uuid.UUID, party_id: uuid.UUID) -> lis
             .order_by(CoverageSpan.valid_from)
         )
         return [(m, f, t) for m, f, t in rows]
+
+
+def _cobra_inbox(platform: Platform, tenant_id: uuid.UUID, party_id: uuid.UUID) -> list[tuple[str, str, str]]:
+    """The person's COBRA notifications, oldest first: (kind, title, body)."""
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        items = notifications.inbox(uow, [party_id])
+    return [(i.kind, i.title, i.body) for i in sorted(items, key=lambda i: i.created_at) if i.kind.startswith("COBRA")]
 
 
 @pytest.fixture
@@ -132,6 +140,19 @@ def test_termination_of_employment_then_a_retroactive_election_on_day_45(
         (ben, date(2026, 4, 1), date(2026, 3, 20), date(2027, 9, 30), "OFFERED"),
     ]
     drain(platform)
+    # each beneficiary finds the election notice in their inbox
+    assert (
+        _cobra_inbox(platform, tenant_id, ana)
+        == _cobra_inbox(platform, tenant_id, ben)
+        == [
+            (
+                "COBRA_ELECTION_NOTICE",
+                "You may continue your coverage (COBRA)",
+                "After the qualifying event of 2026-03-20 you may keep your group coverage: "
+                "elect continuation coverage by 2026-05-31 and it continues with no gap.",
+            )
+        ]
+    )
 
     # in the gap (after the loss, before any election) providers are told "not covered"
     clock.set(datetime(2026, 4, 10, 9, 0, tzinfo=UTC))
@@ -191,6 +212,13 @@ def test_termination_of_employment_then_a_retroactive_election_on_day_45(
 
     # billing's first invoice: April and May (every month up to the election), due 45 days after it
     drain(platform)
+    assert _cobra_inbox(platform, tenant_id, ana)[-1] == (
+        "COBRA_ELECTED",
+        "Your continuation coverage is elected",
+        "COBRA continuation covers you from 2026-04-01 to 2027-09-30 at 612.00 USD a month; the first premium "
+        "is due by 2026-06-30.",
+    )
+    assert [kind for kind, _, _ in _cobra_inbox(platform, tenant_id, ben)] == ["COBRA_ELECTION_NOTICE"]
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         invoices = list(uow.session.scalars(select(Invoice).where(Invoice.account_id == account_id)))
         assert [(i.kind, i.period_start, i.period_end, i.due_date, i.total_minor, i.status) for i in invoices] == [
