@@ -133,3 +133,52 @@ def saturate(
     headers: Mapping[str, str] | None = None,
 ) -> LoadResult:
     return asyncio.run(_saturate(host, port, paths, connections, seconds, _header_lines(headers)))
+
+
+async def _post_each(
+    host: str, port: int, path: str, requests: Sequence[tuple[bytes, str]], connections: int, expect: int
+) -> LoadResult:
+    """Send every (body, header lines) once, as JSON POSTs over ``connections`` keep-alive connections."""
+    latencies: list[float] = []
+    counts = {"ok": 0, "errors": 0}
+    queue = list(reversed(requests))
+
+    async def loop() -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while queue:
+                body, extra = queue.pop()
+                began = time.perf_counter()
+                writer.write(
+                    f"POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: keep-alive\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{extra}\r\n".encode()
+                    + body
+                )
+                await writer.drain()
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = int(head.split(b" ", 2)[1])
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        await reader.readexactly(int(line.split(b":", 1)[1]))
+                latencies.append((time.perf_counter() - began) * 1000)
+                counts["ok" if status == expect else "errors"] += 1
+        finally:
+            writer.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(loop() for _ in range(connections)))
+    elapsed = time.perf_counter() - began
+    return LoadResult(len(requests), counts["ok"], counts["errors"], elapsed, latencies)
+
+
+def post_each(
+    host: str,
+    port: int,
+    path: str,
+    requests: Sequence[tuple[bytes, Mapping[str, str]]],
+    connections: int,
+    expect: int = 202,
+) -> LoadResult:
+    """Closed loop: each request is sent exactly once; ``ok`` counts answers with status ``expect``."""
+    prepared = [(body, _header_lines(headers)) for body, headers in requests]
+    return asyncio.run(_post_each(host, port, path, prepared, connections, expect))

@@ -18,19 +18,27 @@ stays.
 from __future__ import annotations
 
 import gc
+import json
 import os
 import random
 import statistics
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
 from datetime import date
+from pathlib import Path
 
+import psycopg
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from psycopg import sql
+from sqlalchemy import func, select
 
-from bench._support import engines, fresh_platform, percentile
+from bench._load import post_each
+from bench._support import BENCH_KEY, POSTGRES_URL, engines, fresh_platform, percentile
 from olly.app import create_app
 from olly.claims import handlers, snapshots
 from olly.claims import models as m
@@ -200,10 +208,113 @@ def end_to_end(engine: str) -> None:
     print(f"{engine}: statuses {dict(sorted(statuses.items()))}; auto-adjudicated {final / len(rows):.1%}")
 
 
+def _provider_headers(platform: Platform, npi: str) -> dict[str, str]:
+    """A provider user's bearer token for ``npi``, signed with the server's key (same data directory)."""
+    from olly.platform.auth.access import AccessControl
+    from olly.platform.auth.roles import AccountKind
+    from olly.platform.auth.service import NewAccount
+
+    control = AccessControl()
+    control.bind(platform)
+    with platform.db.unit_of_work(DEFAULT_TENANT_ID) as uow:
+        account = control.identity.create_account(
+            uow, NewAccount(AccountKind.PROVIDER, f"bench.{uuid.uuid4().hex[:8]}@example.org", npi=npi)
+        )
+    token, _ = control.tokens.issue(f"account:{account.id}", DEFAULT_TENANT_ID, platform.clock.now())
+    return {"Authorization": f"Bearer {token}"}
+
+
+def served(engine: str) -> None:
+    """End to end against real processes, deployed as each engine is meant to run: on SQLite one
+    ``olly serve`` with the bus in process (the embedded mode: SQLite writers in separate processes
+    would wait on each other's file lock); on PostgreSQL ``olly serve`` with the bus off plus one
+    ``olly worker`` (relay and every consumer group). Claims are POSTed over HTTP from this process
+    by ``OLLY_BENCH_CLAIMS_CONNECTIONS`` keep-alive connections (default 16)."""
+    from bench.eligibility import REDIS_URL, TOKEN_TTL_SECONDS, free_port, wait_http
+    from olly.config import Settings
+    from olly.platform.runtime import build_platform
+
+    count = _env("OLLY_BENCH_CLAIMS_SERVED", 2000)
+    members = _env("OLLY_BENCH_CLAIMS_MEMBERS", 200)
+    connections = _env("OLLY_BENCH_CLAIMS_CONNECTIONS", 16)
+    with tempfile.TemporaryDirectory() as tmp:
+        name = f"olly_bench_{uuid.uuid4().hex[:10]}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OLLY_")}
+        env.update(
+            OLLY_DATA_DIR=str(Path(tmp) / "var"),
+            OLLY_MASTER_KEY=BENCH_KEY,
+            OLLY_LOG_LEVEL="WARNING",
+            OLLY_ACCESS_TOKEN_TTL_SECONDS=str(TOKEN_TTL_SECONDS),
+        )
+        if engine == "sqlite":
+            env["OLLY_DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'olly.db'}"
+        else:
+            env["OLLY_BUS_IN_PROCESS"] = "0"
+            with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            env["OLLY_DATABASE_URL"] = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+            env["OLLY_REDIS_URL"] = REDIS_URL
+        olly = [sys.executable, "-m", "olly.cli"]
+        processes: list[subprocess.Popen[bytes]] = []
+        platform = None
+        try:
+            subprocess.run([*olly, "db", "upgrade"], env=env, check=True, capture_output=True)
+            platform = build_platform(
+                Settings(
+                    database_url=env["OLLY_DATABASE_URL"],
+                    data_dir=Path(env["OLLY_DATA_DIR"]),
+                    master_key=BENCH_KEY,
+                    access_token_ttl_seconds=TOKEN_TTL_SECONDS,
+                )  # type: ignore[arg-type]
+            )
+            with platform.db.connect() as connection:
+                platform.crypto.ensure_tenant_keys(connection, DEFAULT_TENANT_ID)
+            people = seed(platform, members)
+            headers = {npi: _provider_headers(platform, npi) for npi in (NPI_IN, NPI_OUT)}
+            bodies = corpus(people, count, random.Random(11))
+            requests = [(json.dumps(body).encode(), headers[str(body["billingNpi"])]) for body in bodies]
+            port = free_port()
+            quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+            processes.append(subprocess.Popen([*olly, "serve", "--port", str(port)], env=env, **quiet))  # type: ignore[call-overload]
+            if engine != "sqlite":
+                processes.append(subprocess.Popen([*olly, "worker"], env=env, **quiet))  # type: ignore[call-overload]
+            wait_http(f"http://127.0.0.1:{port}/health")
+            begin = time.perf_counter()
+            posted = post_each("127.0.0.1", port, "/api/v1/claims", requests, connections)
+            while True:
+                with platform.db.unit_of_work(DEFAULT_TENANT_ID, read_only=True) as uow:
+                    waiting = uow.session.scalar(select(func.count()).where(m.Claim.status == "RECEIVED"))
+                if not waiting:
+                    break
+                time.sleep(0.05)
+            total = time.perf_counter() - begin
+            with platform.db.unit_of_work(DEFAULT_TENANT_ID, read_only=True) as uow:
+                rows = list(uow.session.execute(select(m.Claim.status, m.Claim.received_at, m.Claim.adjudicated_at)))
+        finally:
+            for process in processes:
+                process.terminate()
+                process.wait(timeout=30)
+            if platform is not None:
+                platform.close()
+            if engine != "sqlite":
+                with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    latencies = [(adjudicated - received).total_seconds() for _, received, adjudicated in rows if adjudicated]
+    shape = "olly serve with the bus in process" if engine == "sqlite" else "olly serve + olly worker"
+    print(
+        f"{engine}, served ({shape}, {connections} connections): {count} claims, "
+        f"{posted.errors} refused; intake {posted.rate:,.0f} claims/s (POST p99 {percentile(posted.latencies_ms, 99):.0f} ms); "
+        f"end to end {len(rows) / total:,.0f} claims/s ({total:.1f} s); "
+        f"submit→adjudicated p50 {percentile(latencies, 50):.2f} s, p99 {percentile(latencies, 99):.2f} s"
+    )
+
+
 def main() -> None:
     engine_only()
     for engine in engines():
         end_to_end(engine)
+    for engine in engines():
+        served(engine)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ from olly.edi.ports import (
     PartnerInfo,
     keep_pending,
 )
+from olly.edi.reconcile import RosterEntry
 from olly.edi.remittance import (
     Adjustment,
     PayeeInfo,
@@ -75,7 +76,7 @@ from olly.kernel.money import Money
 from olly.platform.db import Database, UnitOfWork
 from olly.policy_admin import public as people
 from olly.policy_admin import service as policy_admin
-from olly.policy_admin.schemas import Address, IndividualCreate
+from olly.policy_admin.schemas import Address, AdministrativeGender, IndividualCreate
 from olly.provider import public as providers
 
 #: INS02 → Olly's relationship of a dependent.
@@ -106,12 +107,20 @@ ADD_REASONS = {
 }
 
 
+#: DMG03 → the administrative gender policy_admin keeps (other codes are not a gender it records).
+GENDERS: dict[str, AdministrativeGender] = {"M": "M", "F": "F", "U": "U"}
+
+
 def _person(change: EnrollmentChange) -> IndividualCreate:
     ssn = change.member_id if change.member_id_qualifier == "34" and change.member_id else None
     if change.birth_date is None:
         raise ValueError("the 834 member has no birth date (DMG02)")
     return IndividualCreate(
-        given_name=change.first_name or "-", family_name=change.last_name, birth_date=change.birth_date, ssn=ssn
+        given_name=change.first_name or "-",
+        family_name=change.last_name,
+        birth_date=change.birth_date,
+        gender=GENDERS.get(change.gender),
+        ssn=ssn,
     )
 
 
@@ -321,6 +330,8 @@ def _update_person(uow: UnitOfWork, party_id: uuid.UUID, change: EnrollmentChang
         family_name=change.last_name or None,
         birth_date=change.birth_date,
         address=address,
+        # U in a change says nothing new: it never replaces a gender already known
+        gender=GENDERS.get(change.gender) if change.gender in ("M", "F") else None,
     )
 
 
@@ -397,6 +408,9 @@ class EligibilityAdapter:
             copays=copays,
             coinsurance=coinsurance,
         )
+        # the 271 answers in the loop of the person asked about: the gender is theirs only when it is them
+        answered = inquiry.dependent is None or person is inquiry.dependent
+        record = people.individual(uow, party_id) if answered else None
         return EligibilityAnswer(
             inquiry,
             found=True,
@@ -404,6 +418,7 @@ class EligibilityAdapter:
             plan_end=date.fromisoformat(general["coverage_end"]) if general.get("coverage_end") else None,
             group_number=None,
             benefits=benefits,
+            member_gender=record.gender if record is not None else None,
         )
 
 
@@ -740,7 +755,8 @@ def _clp(detail: claims.RemittanceClaim, sent: dict[str, Any], *, reversal: bool
 class RemittanceAdapter:
     """``RemittanceSource`` over ``billing.public.payment_run`` and ``claims.public.remittance_detail``.
 
-    One remittance per provider payment of the run: a CLP per claim it pays (preceded by a reversal
+    One remittance per provider payment of the run (billing makes one per billing NPI, so each NPI
+    is one payee whatever provider ids its claims carry): a CLP per claim it pays (preceded by a reversal
     CLP when the claim replaced or voided an earlier one), SVC and CAS per line. If the claims'
     CLP04 do not add up to what billing paid, the difference is a PLB (FB, the run id) so the 835
     states the payment made. Member payees (reimbursements) get no 835: they are told by their EOB.
@@ -782,7 +798,7 @@ class RemittanceAdapter:
             if payment.payee != "PROVIDER":
                 continue
             clps: list[RemittanceClaim] = []
-            npi = ""
+            npi = payment.payee_npi or ""  # billing pays a provider once a run per billing NPI
             for paid in payment.claims:
                 detail = claims.remittance_detail(uow, paid.claim_id)
                 if detail is None:
@@ -885,11 +901,7 @@ class MembersAdapter:
                 continue
             facts = enrollment_public.coverage_facts(uow, policy_id)
             if since is None:
-                current = [f for f in facts if f.valid_to is None or f.valid_to >= as_of]
-                order = sorted({f.party_id for f in current}, key=lambda p: (p != policy.subscriber_party_id, str(p)))
-                members += [
-                    m for p in order if (m := self._member(uow, policy, account.account_number, p, current)) is not None
-                ]
+                members += [entry.member for entry in self._covered(uow, policy, account.account_number, facts, as_of)]
                 continue
             everyone = sorted({f.party_id for f in facts}, key=lambda p: (p != policy.subscriber_party_id, str(p)))
             added: set[uuid.UUID] = set()  # one 021 per person (a NEW names the dependents added with it)
@@ -920,6 +932,43 @@ class MembersAdapter:
             full_file=since is None,
         )
 
+    def roster(self, uow: UnitOfWork, partner: PartnerInfo, on: date) -> list[RosterEntry] | None:
+        """The people of ``snapshot(on)`` with their member numbers and party ids (an audit's
+        reconciliation compares them with the sponsor's file)."""
+        if partner.group_account_id is None:
+            return None
+        account = people.account(uow, partner.group_account_id)
+        if account is None:
+            return None
+        repo = EnrollmentRepository(uow)
+        entries: list[RosterEntry] = []
+        for policy_id in sorted(enrollment_public.policies_of_account(uow, account.account_id)):
+            policy = repo.policy(policy_id)
+            if policy is None or policy.status not in {"ACTIVE", "TERMINATED"}:
+                continue
+            facts = enrollment_public.coverage_facts(uow, policy_id)
+            entries += self._covered(uow, policy, account.account_number, facts, on)
+        return entries
+
+    def _covered(
+        self,
+        uow: UnitOfWork,
+        policy: Policy,
+        group_number: str,
+        facts: Sequence[enrollment_public.CoverageFact],
+        on: date,
+    ) -> list[RosterEntry]:
+        """Everyone of ``policy`` covered on ``on`` or later, subscriber first."""
+        current = [f for f in facts if f.valid_to is None or f.valid_to >= on]
+        order = sorted({f.party_id for f in current}, key=lambda p: (p != policy.subscriber_party_id, str(p)))
+        entries = []
+        for party_id in order:
+            member = self._member(uow, policy, group_number, party_id, current)
+            if member is not None:
+                number = next(f.member_number for f in current if f.party_id == party_id)
+                entries.append(RosterEntry(member, number, party_id, policy.status == "TERMINATED"))
+        return entries
+
     @staticmethod
     def _member(
         uow: UnitOfWork,
@@ -947,6 +996,7 @@ class MembersAdapter:
             last_name=person.family_name,
             first_name=person.given_name,
             birth_date=person.birth_date,
+            gender=person.gender or "U",
             address_lines=tuple(x for x in (address.get("line1"), address.get("line2")) if x),
             city=address.get("city", ""),
             state=address.get("region", ""),

@@ -404,6 +404,7 @@ def _run_read(uow: UnitOfWork, run_id: uuid.UUID) -> PaymentRunRead:
                 payment_id=p.payment_id,
                 payee=p.payee,
                 payee_id=p.payee_id,
+                payee_npi=p.payee_npi,
                 amount=_m(p.amount_minor, p.currency),
                 currency=p.currency,
                 paid_on=p.paid_on,

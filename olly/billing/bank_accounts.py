@@ -12,6 +12,7 @@ import uuid
 from sqlalchemy import select
 
 from olly.billing.models import PayeeBankAccount
+from olly.billing.repository import BillingRepository
 from olly.kernel.errors import FieldError, NotFound, ValidationFailed
 from olly.kernel.ids import uuid7
 from olly.platform.audit import AuditRecord, AuditTrail
@@ -124,6 +125,28 @@ def set_payee_bank(
 
 def payee_bank(uow: UnitOfWork, payee_id: uuid.UUID) -> PayeeBankAccount | None:
     return _row(uow, payee_id)
+
+
+def payee_bank_for_payment(uow: UnitOfWork, payee_id: uuid.UUID) -> PayeeBankAccount | None:
+    """The account a payment to ``payee_id`` goes to: its own, else the latest one kept under another
+    provider id of the same billing NPI. A provider whose first claims came before it joined the
+    registry is known by two ids (claims' id derived from its NPI, then the registry's); its account
+    may have been recorded under either, and its payments are made under the registry's."""
+    row = _row(uow, payee_id)
+    if row is not None:
+        return row
+    repo = BillingRepository(uow)
+    npi = repo.npi_of_provider(payee_id)
+    if npi is None:
+        return None
+    others = sorted(repo.provider_ids_of_npi(npi) - {payee_id})
+    if not others:
+        return None
+    return uow.session.scalars(
+        select(PayeeBankAccount)
+        .where(PayeeBankAccount.payee_id.in_(others))
+        .order_by(PayeeBankAccount.updated_at.desc(), PayeeBankAccount.id)
+    ).first()
 
 
 def remove_payee_bank(uow: UnitOfWork, payee_id: uuid.UUID, *, actor: str = "cli", role: str = "operator") -> None:

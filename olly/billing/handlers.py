@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from olly.billing import recoveries, service
 from olly.claims import public as claims_public
+from olly.enrollment import public as enrollment
 from olly.kernel.money import Money
 from olly.platform.bus.messages import HandlerRegistry, Message
 from olly.platform.db import UnitOfWork
@@ -28,6 +29,23 @@ def on_enrollment_submitted(uow: UnitOfWork, message: Message) -> None:
     if payload.get("groupId") is not None or payload.get("electionType") != "NEW":
         return
     service.issue_initial_invoice(uow, uuid.UUID(payload["enrollmentId"]), date.fromisoformat(payload["effectiveDate"]))
+
+
+def on_cobra_elected(uow: UnitOfWork, message: Message) -> None:
+    """A COBRA election: the continuation's first premium, every month from the loss of cover to the
+    election's, due 45 days after the election (the event's ``firstPremiumDueDate``). Beneficiaries
+    electing together share one policy and one invoice: the second event finds it issued."""
+    payload = message.payload
+    policy_id = enrollment.cobra_policy_of_case(uow, uuid.UUID(payload["cobraCaseId"]))
+    if policy_id is None:
+        return
+    service.issue_initial_invoice(
+        uow,
+        policy_id,
+        date.fromisoformat(payload["coverageStartDate"]),
+        due_date=date.fromisoformat(payload["firstPremiumDueDate"]),
+        through=datetime.fromisoformat(payload["electedAt"]).date(),
+    )
 
 
 def on_enrollment_changed(uow: UnitOfWork, message: Message) -> None:
@@ -53,15 +71,23 @@ def on_claim_adjudicated(uow: UnitOfWork, message: Message) -> None:
         return
     if payload.get("eventType") != "CLAIM_APPROVED":
         return
+    claim_id, payee = uuid.UUID(payload["claimId"]), payload.get("payee", "PROVIDER")
     service.record_approved_claim(
         uow,
-        claim_id=uuid.UUID(payload["claimId"]),
+        claim_id=claim_id,
         member_id=uuid.UUID(payload["memberId"]),
         provider_id=uuid.UUID(payload["providerId"]),
         paid=Money.parse(payload["paidAmount"], payload.get("currency", "USD")),
-        payee=payload.get("payee", "PROVIDER"),
+        payee=payee,
         approved_at=datetime.fromisoformat(payload["adjudicatedAt"]),
+        billing_npi=_billing_npi(uow, claim_id) if payee == "PROVIDER" else None,
     )
+
+
+def _billing_npi(uow: UnitOfWork, claim_id: uuid.UUID) -> str | None:
+    """The claim's billing NPI: a provider is paid per NPI (the events name only a provider id, which
+    changes when claims learns the registry's id for an NPI it first derived an id for)."""
+    return claims_public.billing_npis(uow, [claim_id]).get(claim_id)
 
 
 def _settled_at_zero(uow: UnitOfWork, payload: dict[str, Any]) -> bool:
@@ -78,11 +104,12 @@ def _settled_at_zero(uow: UnitOfWork, payload: dict[str, Any]) -> bool:
         if payload.get("payee", "PROVIDER") != "PROVIDER":
             return True
         currency, decided = payload.get("currency", "USD"), payload["adjudicatedAt"]
+        npi = _billing_npi(uow, uuid.UUID(payload["claimId"]))
     elif event_type == "CLAIM_DENIED":
         found = claims_public.claim_status(uow, uuid.UUID(payload["claimId"]))
         if found is None or found.payee != "PROVIDER":
             return True
-        currency, decided = found.billed.currency, payload["adjudicatedAt"]
+        currency, decided, npi = found.billed.currency, payload["adjudicatedAt"], found.billing_npi
     else:
         return False
     service.record_unpaid_claim(
@@ -92,21 +119,24 @@ def _settled_at_zero(uow: UnitOfWork, payload: dict[str, Any]) -> bool:
         provider_id=uuid.UUID(payload["providerId"]),
         currency=currency,
         decided_at=datetime.fromisoformat(decided),
+        billing_npi=npi,
     )
     return True
 
 
 def on_claim_reversed(uow: UnitOfWork, message: Message) -> None:
     payload = message.payload
+    claim_id = uuid.UUID(payload["claimId"])
     recoveries.record_reversal(
         uow,
-        claim_id=uuid.UUID(payload["claimId"]),
+        claim_id=claim_id,
         reversing_claim_id=uuid.UUID(payload["reversingClaimId"]),
         member_id=uuid.UUID(payload["memberId"]),
         provider_id=uuid.UUID(payload["providerId"]),
         payee=payload["payee"],
         amount=Money.parse(payload["reversedAmount"], payload.get("currency", "USD")),
         reversed_at=datetime.fromisoformat(payload["reversedAt"]),
+        billing_npi=_billing_npi(uow, claim_id) if payload["payee"] == "PROVIDER" else None,
     )
 
 
@@ -114,5 +144,6 @@ def register(registry: HandlerRegistry) -> None:
     registry.subscribe("enrollment.enrollment.submitted", ENROLLMENT_GROUP, on_enrollment_submitted)
     registry.subscribe("enrollment.enrollment.plan_changed", ENROLLMENT_GROUP, on_enrollment_changed)
     registry.subscribe("enrollment.enrollment.terminated", ENROLLMENT_GROUP, on_enrollment_changed)
+    registry.subscribe("enrollment.cobra.elected", ENROLLMENT_GROUP, on_cobra_elected)
     registry.subscribe("claims.claim.adjudicated", CLAIMS_GROUP, on_claim_adjudicated)
     registry.subscribe("claims.claim.reversed", CLAIMS_GROUP, on_claim_reversed)

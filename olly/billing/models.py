@@ -257,15 +257,24 @@ class ClaimPayable(TenantScoped, Base):
     """An approved claim's payment owed to its payee, until a payment run pays it."""
 
     __tablename__ = "claim_payables"
-    __table_args__ = (UniqueConstraint("tenant_id", "claim_id"), {"schema": "billing"})
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "claim_id"),
+        Index("ix_claim_payables_payee_npi", "tenant_id", "payee_npi"),
+        {"schema": "billing"},
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     claim_id: Mapped[uuid.UUID]
     member_id: Mapped[uuid.UUID]
     provider_id: Mapped[uuid.UUID]
+    """The provider id the claim carries: claims' id derived from the NPI until the provider registry
+    is known to claims, the registry's after (one NPI may so have claims under two ids)."""
     payee: Mapped[str] = mapped_column(String(8))
     """PROVIDER or MEMBER (a reimbursement)."""
     payee_id: Mapped[uuid.UUID]
+    payee_npi: Mapped[str | None] = mapped_column(String(10))
+    """A provider payee's billing NPI (the claim's): who a payment run pays. Null for a member, or
+    for a claim claims does not know (then the provider id stands for the payee)."""
     currency: Mapped[str] = mapped_column(String(3))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     approved_at: Mapped[datetime]
@@ -289,15 +298,26 @@ class PaymentRun(TenantScoped, Base):
 
 
 class ClaimPayment(TenantScoped, Base):
-    """One outgoing payment to one payee in a payment run (an EFT or a cheque), covering claims."""
+    """One outgoing payment to one payee in a payment run (an EFT or a cheque), covering claims.
+
+    A provider is paid once a run per billing NPI (and currency), whatever provider ids its claims
+    carry: the 835 has one payee per NPI."""
 
     __tablename__ = "claim_payments"
-    __table_args__ = (UniqueConstraint("tenant_id", "trace_number"), {"schema": "billing"})
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "trace_number"),
+        Index("ix_claim_payments_payee_npi", "tenant_id", "payee_npi"),
+        {"schema": "billing"},
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("billing.payment_runs.id"), index=True)
     payee: Mapped[str] = mapped_column(String(8))
     payee_id: Mapped[uuid.UUID]
+    """The member, or the provider: the registry's id for the NPI when it has one, else the id
+    claims gives the NPI."""
+    payee_npi: Mapped[str | None] = mapped_column(String(10))
+    """The provider payee's billing NPI (null for a member, or a payee known only by its id)."""
     currency: Mapped[str] = mapped_column(String(3))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     method: Mapped[str] = mapped_column(String(8))
@@ -309,6 +329,9 @@ class ClaimPayment(TenantScoped, Base):
 
 class PayeeBankAccount(TenantScoped, Base):
     """Where a provider's EFT goes: the bank's ABA routing number and the account, both encrypted.
+
+    Kept under a provider id; a payment to the same billing NPI under another of its ids finds it
+    too (``bank_accounts.payee_bank_for_payment``).
 
     The 835 of an EFT names both banks (BPR12–BPR15); without this row the gateway writes the 835 as
     a cheque (see docs/edi.md)."""
@@ -340,6 +363,9 @@ class ClaimRecovery(TenantScoped, Base):
     reversing_claim_id: Mapped[uuid.UUID]
     payee: Mapped[str] = mapped_column(String(8))
     payee_id: Mapped[uuid.UUID]
+    payee_npi: Mapped[str | None] = mapped_column(String(10))
+    """The provider payee's billing NPI: netted from that NPI's next payments, whichever provider id
+    they are made under."""
     currency: Mapped[str] = mapped_column(String(3))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     remaining_minor: Mapped[int] = mapped_column(BigInteger)

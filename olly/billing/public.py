@@ -9,7 +9,8 @@
   paid before the termination is processed does not end the coverage anyway.
 * ``payment_run``: the EDI gateway builds an 835 from it (one per payee payment).
 * ``claim_payment``: whether and how one claim was paid (a 276/277 answer).
-* ``provider_payments``: the payments made to providers (a provider portal's remittances).
+* ``provider_payments``: the payments made to providers, by id or billing NPI (a provider portal's
+  remittances).
 * ``invoice_numbers``: the numbers of an account's invoices (a portal's payment record names the
   invoices each payment went to).
 """
@@ -103,6 +104,8 @@ class PayeePayment:
     trace_number: str
     """The EFT trace or cheque number (835 TRN02)."""
     claims: tuple[PaidClaim, ...]
+    payee_npi: str | None = None
+    """A provider payee's billing NPI: one payment per NPI a run (null for a member)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +138,7 @@ def payment_run(uow: UnitOfWork, run_id: uuid.UUID) -> PaymentRunAdvice | None:
                 payment.method,
                 payment.trace_number,
                 claims,
+                payment.payee_npi,
             )
         )
     return PaymentRunAdvice(run.id, run.run_date, tuple(payments))
@@ -175,10 +179,15 @@ class ProviderPayment:
     method: str
     trace_number: str
     claim_count: int
+    payee_npi: str | None = None
 
 
-def provider_payments(uow: UnitOfWork, payee_ids: Iterable[uuid.UUID], *, limit: int = 100) -> list[ProviderPayment]:
-    """The claim payments made to these provider payees (claims' provider ids), newest first."""
+def provider_payments(
+    uow: UnitOfWork, payee_ids: Iterable[uuid.UUID], *, npis: Iterable[str] = (), limit: int = 100
+) -> list[ProviderPayment]:
+    """The claim payments made to these provider payees, newest first: those made under these ids
+    and those made to these billing NPIs (under whichever provider id: claims' id derived from the
+    NPI before the registry's was known, or the registry's)."""
     repo = BillingRepository(uow)
     return [
         ProviderPayment(
@@ -191,8 +200,9 @@ def provider_payments(uow: UnitOfWork, payee_ids: Iterable[uuid.UUID], *, limit:
             p.method,
             p.trace_number,
             len(repo.claims_of_payment(p.id)),
+            p.payee_npi,
         )
-        for p in repo.payments_to("PROVIDER", sorted(set(payee_ids)), limit=limit)
+        for p in repo.payments_to("PROVIDER", sorted(set(payee_ids)), sorted(set(npis)), limit=limit)
     ]
 
 
@@ -217,6 +227,7 @@ class PayeeBank:
 
 
 def payee_bank_account(uow: UnitOfWork, payee_id: uuid.UUID) -> PayeeBank | None:
-    """The bank account a provider's EFTs go to, if billing has one (the 835's BPR13–BPR15)."""
-    row = bank_accounts.payee_bank(uow, payee_id)
+    """The bank account a provider's EFTs go to, if billing has one (the 835's BPR13–BPR15): the one
+    kept under ``payee_id``, else one kept under another provider id of the same billing NPI."""
+    row = bank_accounts.payee_bank_for_payment(uow, payee_id)
     return PayeeBank(row.routing_number, row.account_number, row.account_type) if row is not None else None

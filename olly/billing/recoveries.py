@@ -9,9 +9,10 @@ the money never goes out twice. A payee with nothing new to pay carries the bala
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from olly.billing.models import ClaimPayable, ClaimPayment, ClaimRecovery
 from olly.billing.rules import LedgerAccount, PostingKind, debit_credit
@@ -31,9 +32,12 @@ def record_reversal(
     payee: str,
     amount: Money,
     reversed_at: datetime,
+    billing_npi: str | None = None,
 ) -> ClaimRecovery | ClaimPayable | None:
     """Take back ``amount`` paid for ``claim_id`` (idempotent per claim): withdraw its unpaid payable,
-    or open a recovery against the payee's next payments."""
+    or open a recovery against the payee's next payments. A provider payee is its billing NPI (the
+    claim's payable's, else ``billing_npi``), so the recovery nets against that NPI's next payments
+    whichever provider id they are made under."""
     from olly.billing.service import post
 
     if payee not in ("PROVIDER", "MEMBER"):
@@ -60,12 +64,16 @@ def record_reversal(
         return payable
     # Paid already, or its approval has not reached billing yet (it then becomes a payable the
     # recovery nets to nothing): recover from the payee's next payments.
+    npi = None
+    if payee == "PROVIDER":
+        npi = (payable.payee_npi if payable is not None else None) or billing_npi
     recovery = ClaimRecovery(
         id=uuid7(),
         claim_id=claim_id,
         reversing_claim_id=reversing_claim_id,
         payee=payee,
         payee_id=provider_id if payee == "PROVIDER" else member_id,
+        payee_npi=npi,
         currency=amount.currency,
         amount_minor=amount.amount,
         remaining_minor=amount.amount,
@@ -87,15 +95,22 @@ def record_reversal(
     return recovery
 
 
-def net_against(uow: UnitOfWork, payment: ClaimPayment) -> int:
+def net_against(uow: UnitOfWork, payment: ClaimPayment, provider_ids: Iterable[uuid.UUID] = ()) -> int:
     """Reduce ``payment`` (its gross amount set) by the payee's open recoveries, oldest first, never
-    below zero; returns the amount recovered. What is left stays open for later runs."""
+    below zero; returns the amount recovered. What is left stays open for later runs.
+
+    The payee's recoveries: a provider's are those of its billing NPI, and those recorded without an
+    NPI under the payment's id or ``provider_ids`` (the ids its claims carry)."""
+    ids = {payment.payee_id, *provider_ids}
+    whose: ColumnElement[bool] = ClaimRecovery.payee_id.in_(sorted(ids))
+    if payment.payee_npi is not None:
+        whose = or_(ClaimRecovery.payee_npi == payment.payee_npi, and_(ClaimRecovery.payee_npi.is_(None), whose))
     rows = uow.session.scalars(
         select(ClaimRecovery)
         .where(
             ClaimRecovery.status == "OPEN",
             ClaimRecovery.payee == payment.payee,
-            ClaimRecovery.payee_id == payment.payee_id,
+            whose,
             ClaimRecovery.currency == payment.currency,
         )
         .order_by(ClaimRecovery.recorded_at, ClaimRecovery.id)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select
 
 from olly.billing.models import (
     BillingAccount,
@@ -431,18 +431,48 @@ class BillingRepository:
             )
         )
 
-    def payments_to(self, payee: str, payee_ids: Sequence[uuid.UUID], limit: int = 100) -> list[ClaimPayment]:
-        """The payments to these payees, newest first."""
-        if not payee_ids:
+    def payments_to(
+        self, payee: str, payee_ids: Sequence[uuid.UUID], npis: Sequence[str] = (), limit: int = 100
+    ) -> list[ClaimPayment]:
+        """The payments to these payees (by payee id, or by billing NPI), newest first."""
+        if not payee_ids and not npis:
             return []
         return list(
             self.session.scalars(
                 select(ClaimPayment)
-                .where(ClaimPayment.payee == payee, ClaimPayment.payee_id.in_(payee_ids))
+                .where(
+                    ClaimPayment.payee == payee,
+                    or_(ClaimPayment.payee_id.in_(list(payee_ids)), ClaimPayment.payee_npi.in_(list(npis))),
+                )
                 .order_by(ClaimPayment.created_at.desc(), ClaimPayment.trace_number)
                 .limit(limit)
             )
         )
+
+    def npi_of_provider(self, provider_id: uuid.UUID) -> str | None:
+        """The billing NPI billing has owed or paid a provider id under (an id names one NPI)."""
+        for query in (
+            select(ClaimPayment.payee_npi).where(
+                ClaimPayment.payee == "PROVIDER",
+                ClaimPayment.payee_id == provider_id,
+                ClaimPayment.payee_npi.is_not(None),
+            ),
+            select(ClaimPayable.payee_npi).where(
+                ClaimPayable.payee == "PROVIDER",
+                ClaimPayable.provider_id == provider_id,
+                ClaimPayable.payee_npi.is_not(None),
+            ),
+        ):
+            found = self.session.scalars(query.limit(1)).first()
+            if found is not None:
+                return found
+        return None
+
+    def provider_ids_of_npi(self, npi: str) -> set[uuid.UUID]:
+        """Every provider id billing has owed or paid an NPI's claims under."""
+        paid = select(ClaimPayment.payee_id).where(ClaimPayment.payee == "PROVIDER", ClaimPayment.payee_npi == npi)
+        owed = select(ClaimPayable.provider_id).where(ClaimPayable.payee == "PROVIDER", ClaimPayable.payee_npi == npi)
+        return set(self.session.scalars(paid.distinct())) | set(self.session.scalars(owed.distinct()))
 
     def claim_payment(self, claim_payment_id: uuid.UUID) -> ClaimPayment | None:
         return self.session.scalars(select(ClaimPayment).where(ClaimPayment.id == claim_payment_id)).first()

@@ -170,6 +170,8 @@ class PayeePaymentRead(BaseModel):
     payment_id: uuid.UUID
     payee: str
     payee_id: uuid.UUID
+    payee_npi: str | None = None
+    """A provider payee's billing NPI: a run pays each NPI once, whatever provider ids its claims carry."""
     amount: Amount
     currency: Currency
     paid_on: date

@@ -40,6 +40,7 @@ from olly.billing.models import (
 )
 from olly.billing.repository import LAPSE_REASON, BillingRepository
 from olly.billing.rules import LedgerAccount, PaymentMethod, PostingKind, PostingLine, Proration
+from olly.claims import public as claims_public
 from olly.claims.events import ClaimPaid
 from olly.enrollment import public as enrollment
 from olly.kernel.errors import BusinessRuleViolation, Conflict, FieldError, NotFound, ValidationFailed
@@ -48,6 +49,7 @@ from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod, end_of_month
 from olly.plans import public as plans
 from olly.platform.db import UnitOfWork
+from olly.provider import public as providers
 
 #: Invoices are due on the first day of the period they bill, and never sooner than this many days
 #: after they are issued (an invoice issued late still gives the payer time to pay).
@@ -484,9 +486,20 @@ def _generated(invoice: dict[str, Any] | Invoice, now: datetime) -> InvoiceGener
     )
 
 
-def issue_initial_invoice(uow: UnitOfWork, policy_id: uuid.UUID, effective_date: date) -> Invoice | None:
+def issue_initial_invoice(
+    uow: UnitOfWork,
+    policy_id: uuid.UUID,
+    effective_date: date,
+    *,
+    due_date: date | None = None,
+    through: date | None = None,
+) -> Invoice | None:
     """The first premium of an individual-market policy (the binder payment): from the effective
-    date to the end of that month, due on the effective date. None when already issued."""
+    date to the end of that month, due on the effective date. None when already issued.
+
+    A COBRA election's first premium is due on ``due_date`` (45 days after the election) and covers
+    every month from the loss of cover to the month of ``through`` (the election), one line a month,
+    so coverage elected retroactively is paid for in full; billing runs skip the months it bills."""
     repo = BillingRepository(uow)
     if repo.initial_invoice(policy_id) is not None:
         return None
@@ -507,6 +520,13 @@ def issue_initial_invoice(uow: UnitOfWork, policy_id: uuid.UUID, effective_date:
         if not terms:
             return None
     assert period.end is not None
+    months = [(period, terms)]
+    while through is not None and months[-1][0].end is not None and months[-1][0].end < through:
+        start = months[-1][0].end + timedelta(days=1)
+        month = DatePeriod(start, end_of_month(start))
+        months.append((month, [t for t in enrollment.billable_terms(uow, month) if t.policy_id == policy_id]))
+    last = months[-1][0]
+    assert last.end is not None
     today, now = uow.clock.today(), uow.clock.now()
     invoice = Invoice(
         id=uuid7(),
@@ -515,9 +535,9 @@ def issue_initial_invoice(uow: UnitOfWork, policy_id: uuid.UUID, effective_date:
         run_id=None,
         kind="INITIAL",
         period_start=period.start,
-        period_end=period.end,
+        period_end=last.end,
         issued_on=today,
-        due_date=max(effective_date, today),
+        due_date=due_date if due_date is not None else max(effective_date, today),
         currency=first.currency,
         total_minor=0,
         employer_minor=0,
@@ -530,31 +550,33 @@ def issue_initial_invoice(uow: UnitOfWork, policy_id: uuid.UUID, effective_date:
     repo.add(invoice)
     schedules: dict[tuple[uuid.UUID, uuid.UUID], Any] = dict(repo.schedules())
     new_schedules: list[dict[str, Any]] = []
-    for term in terms:
-        monthly, _ = _monthly_amounts(term, period, schedules, new_schedules, uow.require_tenant(), now)
-        amount = rules.prorate(monthly, period.start, period.end, term.covered_from, term.covered_to, proration)
-        repo.add(
-            InvoiceLine(
-                id=uuid7(),
-                invoice_id=invoice.id,
-                policy_id=term.policy_id,
-                term_id=term.term_id,
-                member_id=term.subscriber_party_id,
-                plan_code=term.plan_code,
-                tier_code=term.tier_code,
-                covered_people=term.covered_people,
-                period_start=period.start,
-                period_end=period.end,
-                covered_from=term.covered_from,
-                covered_to=term.covered_to,
-                proration=proration.value,
-                total_minor=amount,
-                employer_minor=0,
-                member_minor=amount,
+    for month, month_terms in months:
+        assert month.end is not None
+        for term in month_terms:
+            monthly, _ = _monthly_amounts(term, month, schedules, new_schedules, uow.require_tenant(), now)
+            amount = rules.prorate(monthly, month.start, month.end, term.covered_from, term.covered_to, proration)
+            repo.add(
+                InvoiceLine(
+                    id=uuid7(),
+                    invoice_id=invoice.id,
+                    policy_id=term.policy_id,
+                    term_id=term.term_id,
+                    member_id=term.subscriber_party_id,
+                    plan_code=term.plan_code,
+                    tier_code=term.tier_code,
+                    covered_people=term.covered_people,
+                    period_start=month.start,
+                    period_end=month.end,
+                    covered_from=term.covered_from,
+                    covered_to=term.covered_to,
+                    proration=proration.value,
+                    total_minor=amount,
+                    employer_minor=0,
+                    member_minor=amount,
+                )
             )
-        )
-        invoice.total_minor += amount
-        invoice.member_minor += amount
+            invoice.total_minor += amount
+            invoice.member_minor += amount
     repo.insert_many(InstallmentSchedule, new_schedules)
     uow.flush()
     if invoice.total_minor > 0:
@@ -974,6 +996,8 @@ def _reinstatement_days(uow: UnitOfWork, plan_code: str, on: date) -> int | None
 
 
 def _grace_rule(uow: UnitOfWork, plan_code: str, on: date, market: str) -> tuple[int, int | None]:
+    if market == "COBRA":  # the law's 30 days, whatever the group plan's own grace
+        return rules.COBRA_GRACE_DAYS, None
     schedule = plans.benefit_schedule(uow, plan_code, on)
     if schedule is not None:
         rule = schedule.administration.grace_period
@@ -1016,7 +1040,11 @@ def check_payments(uow: UnitOfWork) -> DailyOutcome:
         for line in lines:
             if line.policy_id in in_grace or line.total_minor == 0:
                 continue
-            days, aptc_months = _grace_rule(uow, line.plan_code, line.period_start, account.market if account else "")
+            market = account.market if account else ""
+            summary = enrollment.policy(uow, line.policy_id)
+            if summary is not None and summary.market == "COBRA":
+                market = "COBRA"
+            days, aptc_months = _grace_rule(uow, line.plan_code, line.period_start, market)
             aptc = bool(account and account.receives_aptc and account.market == "INDIVIDUAL" and aptc_months)
             window = rules.grace_window(
                 invoice.due_date,
@@ -1263,8 +1291,10 @@ def record_approved_claim(
     paid: Money,
     payee: str,
     approved_at: datetime,
+    billing_npi: str | None = None,
 ) -> ClaimPayable | None:
-    """Owe an approved claim's paid amount to its payee (idempotent per claim)."""
+    """Owe an approved claim's paid amount to its payee (idempotent per claim). A provider payee is
+    its ``billing_npi`` (the claim's); without it, its provider id."""
     repo = BillingRepository(uow)
     if repo.claim_payable(claim_id) is not None or paid.amount <= 0:
         return None
@@ -1277,6 +1307,7 @@ def record_approved_claim(
         provider_id=provider_id,
         payee=payee,
         payee_id=provider_id if payee == "PROVIDER" else member_id,
+        payee_npi=billing_npi if payee == "PROVIDER" else None,
         currency=paid.currency,
         amount_minor=paid.amount,
         approved_at=approved_at,
@@ -1309,6 +1340,7 @@ def record_unpaid_claim(
     provider_id: uuid.UUID,
     currency: str,
     decided_at: datetime,
+    billing_npi: str | None = None,
 ) -> ClaimPayable | None:
     """Owe a provider $0 for a claim that pays nothing (denied, or all to the member's share), so the
     next payment run settles it and the provider's 835 reports it (CLP02 4 for a denial, $0 paid).
@@ -1323,6 +1355,7 @@ def record_unpaid_claim(
         provider_id=provider_id,
         payee="PROVIDER",
         payee_id=provider_id,
+        payee_npi=billing_npi,
         currency=currency,
         amount_minor=0,
         approved_at=decided_at,
@@ -1346,25 +1379,53 @@ def reopen_zero_payable(uow: UnitOfWork, claim_id: uuid.UUID, paid: Money, appro
     return True
 
 
+def _payee_groups(uow: UnitOfWork, payables: list[ClaimPayable]) -> dict[tuple[str, str, str], list[ClaimPayable]]:
+    """The run's payables per payee and currency. A provider payee is its billing NPI, whatever
+    provider ids its claims carry (claims' id derived from the NPI, then the registry's once claims
+    knows it): the 835 has one payee per NPI, so one NPI is paid once a run. A payable recorded
+    without its NPI learns it from claims (or from another payable of its provider id); a member
+    payee, or a provider whose NPI nobody knows, is its id."""
+    missing = [p for p in payables if p.payee == "PROVIDER" and p.payee_npi is None]
+    if missing:
+        found = claims_public.billing_npis(uow, [p.claim_id for p in missing])
+        by_provider = {p.provider_id: p.payee_npi for p in payables if p.payee == "PROVIDER" and p.payee_npi}
+        for payable in missing:
+            payable.payee_npi = found.get(payable.claim_id) or by_provider.get(payable.provider_id)
+    groups: dict[tuple[str, str, str], list[ClaimPayable]] = defaultdict(list)
+    for payable in payables:
+        who = payable.payee_npi if payable.payee == "PROVIDER" and payable.payee_npi else str(payable.payee_id)
+        groups[(payable.payee, who, payable.currency)].append(payable)
+    return groups
+
+
+def _provider_payee_id(uow: UnitOfWork, npi: str) -> uuid.UUID:
+    """The id a provider's payment is made under: the provider registry's for its NPI (where bank
+    accounts named by NPI are kept), else the id claims gives the NPI."""
+    registered = providers.provider_by_npi(uow, npi)
+    return registered.provider_id if registered is not None else claims_public.provider_id_of(uow, npi)
+
+
 def run_claim_payments(uow: UnitOfWork) -> PaymentRun:
     """Pay every approved, unpaid claim: one payment per payee and currency (an EFT to a provider,
     a cheque to a member), a posting claims payable → cash for each, and ``claims.claim.paid`` and
-    ``billing.payment.completed`` for each claim."""
+    ``billing.payment.completed`` for each claim. A provider is paid once per billing NPI (see
+    ``_payee_groups``)."""
     repo = BillingRepository(uow)
     today, now = uow.clock.today(), uow.clock.now()
     run = PaymentRun(id=uuid7(), run_date=today, payment_count=0, claim_count=0, total_minor=0, created_at=now)
     repo.add(run)
     uow.flush()
-    groups: dict[tuple[str, uuid.UUID, str], list[ClaimPayable]] = defaultdict(list)
-    for payable in repo.unpaid_claims():
-        groups[(payable.payee, payable.payee_id, payable.currency)].append(payable)
-    for (payee, payee_id, currency), claims in sorted(groups.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
+    groups = _payee_groups(uow, repo.unpaid_claims())
+    for (payee, _, currency), claims in sorted(groups.items()):
+        npi = claims[0].payee_npi if payee == "PROVIDER" else None
+        payee_id = _provider_payee_id(uow, npi) if npi else claims[0].payee_id
         amount = sum(c.amount_minor for c in claims)
         payment = ClaimPayment(
             id=uuid7(),
             run_id=run.id,
             payee=payee,
             payee_id=payee_id,
+            payee_npi=npi,
             currency=currency,
             amount_minor=amount,
             method="ACH" if payee == "PROVIDER" else "CHECK",
@@ -1374,7 +1435,9 @@ def run_claim_payments(uow: UnitOfWork) -> PaymentRun:
         )
         repo.add(payment)
         uow.flush()
-        amount -= recoveries.net_against(uow, payment)  # voided/replaced claims' payments taken back
+        # voided/replaced claims' payments taken back (by NPI, or by any provider id of these claims)
+        provider_ids = {c.provider_id for c in claims} if payee == "PROVIDER" else set()
+        amount -= recoveries.net_against(uow, payment, provider_ids)
         if amount:  # a payee whose claims all pay $0 (denied) gets a $0 remittance, no money moves
             post(
                 uow,

@@ -35,6 +35,8 @@ def prior_authorizations_for(
     adjudicated again and the original a replacement reverses get their own units back).
     """
     requests = repository.prior_auths_of_member(uow.session, member_id)
+    if not requests:
+        return []
     services = repository.services_of(uow.session, [r.id for r in requests])
     held: dict[uuid.UUID, int] = {}
     for claim_id in excluding_claims:

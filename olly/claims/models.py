@@ -253,6 +253,11 @@ class BenefitScheduleView(TenantScoped, Base):
     appeal_window_days: Mapped[int] = mapped_column(Integer)
     schedule: Mapped[dict[str, Any]] = mapped_column(JSON)
     synced_at: Mapped[datetime]
+    revision: Mapped[int] = mapped_column(Integer)
+    """Counts the row's updates (the mapper's version column): adjudication caches the parsed schedule
+    by (id, revision), so an update is seen at once, in every process."""
+
+    __mapper_args__ = {"version_id_col": revision}
 
 
 class ProviderView(TenantScoped, Base):
@@ -273,3 +278,8 @@ class ProviderView(TenantScoped, Base):
     contract: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """The contract's rates in the engine's shape (see ``snapshots.py``)."""
     synced_at: Mapped[datetime]
+    revision: Mapped[int] = mapped_column(Integer)
+    """Counts the row's updates (the mapper's version column): the parsed contract is cached by
+    (id, revision)."""
+
+    __mapper_args__ = {"version_id_col": revision}

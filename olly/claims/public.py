@@ -2,6 +2,7 @@
 
 * ``submit_claim``: the EDI gateway (837) submits through here, with the API's validation.
 * ``claim_status``: status, totals and pend reasons (a 276/277 answer, a portal).
+* ``billing_npis``: the billing NPI of claims (billing's payee of a provider claim).
 * ``remittance_detail``: per-claim and per-line billed/allowed/paid and CAS adjustments, with the
   reversal of a replaced or voided claim (what an 835 reports).
 """
@@ -30,6 +31,7 @@ __all__ = [
     "RemittanceClaim",
     "RemittanceLine",
     "Submission",
+    "billing_npis",
     "claim_status",
     "claims_of_members",
     "claims_of_provider",
@@ -46,6 +48,12 @@ def provider_id_of(uow: UnitOfWork, npi: str) -> uuid.UUID:
     """The provider id claims records for an NPI (the registry's when claims knows the NPI, else a
     stable id derived from it): billing pays claims to this payee id."""
     return service.provider_ref(uow, npi)
+
+
+def billing_npis(uow: UnitOfWork, claim_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The billing NPI of each of these claims that claims knows (others are left out). Billing pays
+    a provider by its billing NPI: one NPI is one payee whatever provider id its claims carry."""
+    return ClaimsRepository(uow).billing_npis(claim_ids)
 
 
 def submit_claim(

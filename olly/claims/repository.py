@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import defer
 
 from olly.claims import models as m
 from olly.platform.db import UnitOfWork, table_of
 
 FINAL_STATUSES = ("APPROVED", "PARTIALLY_APPROVED", "DENIED")
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryClaim:
+    """What a duplicate edit needs of an earlier claim's header."""
+
+    id: uuid.UUID
+    member_id: uuid.UUID
+    billing_npi: str
+    currency: str
 
 
 class ClaimsRepository:
@@ -61,16 +73,23 @@ class ClaimsRepository:
             )
         )
 
-    def history_claims(self, member_id: uuid.UUID, exclude: Iterable[uuid.UUID]) -> list[m.Claim]:
-        """The member's other finalised claims (for duplicate edits)."""
+    def history_claims(
+        self, member_id: uuid.UUID, billing_npi: str, first: date, last: date, exclude: Iterable[uuid.UUID]
+    ) -> list[HistoryClaim]:
+        """The member's other finalised claims from one billing provider whose service dates meet
+        ``first``..``last`` (what a duplicate edit compares a claim with)."""
         excluded = list(exclude)
-        return list(
-            self.session.scalars(
-                select(m.Claim).where(
-                    m.Claim.member_id == member_id, m.Claim.status.in_(FINAL_STATUSES), m.Claim.id.not_in(excluded)
-                )
+        rows = self.session.execute(
+            select(m.Claim.id, m.Claim.member_id, m.Claim.billing_npi, m.Claim.currency).where(
+                m.Claim.member_id == member_id,
+                m.Claim.billing_npi == billing_npi,
+                m.Claim.status.in_(FINAL_STATUSES),
+                m.Claim.service_date_from <= last,
+                m.Claim.service_date_to >= first,
+                m.Claim.id.not_in(excluded),
             )
         )
+        return [HistoryClaim(row.id, row.member_id, row.billing_npi, row.currency) for row in rows]
 
     def lines_of(self, claim_ids: Sequence[uuid.UUID]) -> list[m.ClaimLine]:
         if not claim_ids:
@@ -100,6 +119,14 @@ class ClaimsRepository:
             return []
         query = select(m.Claim).where(m.Claim.billing_npi.in_(wanted))
         return list(self.session.scalars(query.order_by(m.Claim.received_at.desc(), m.Claim.id).limit(limit)))
+
+    def billing_npis(self, claim_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+        wanted = sorted(set(claim_ids))
+        found: dict[uuid.UUID, str] = {}
+        for start in range(0, len(wanted), 1000):  # a bound list of parameters per query
+            query = select(m.Claim.id, m.Claim.billing_npi).where(m.Claim.id.in_(wanted[start : start + 1000]))
+            found.update({row.id: row.billing_npi for row in self.session.execute(query)})
+        return found
 
     def received_between(self, first: date, last: date) -> list[m.Claim]:
         query = select(m.Claim).where(m.Claim.received_on >= first, m.Claim.received_on <= last)
@@ -146,8 +173,11 @@ class ClaimsRepository:
         return list(self.session.scalars(select(m.CoverageView).where(m.CoverageView.policy_id == policy_id)))
 
     def schedule_view(self, plan_code: str, on: date) -> m.BenefitScheduleView | None:
+        # The schedule itself (a large JSON document) loads only when read: adjudication reads its
+        # parsed copy, cached by (id, revision).
         rows = self.session.scalars(
             select(m.BenefitScheduleView)
+            .options(defer(m.BenefitScheduleView.schedule))
             .where(m.BenefitScheduleView.plan_code == plan_code, m.BenefitScheduleView.effective_from <= on)
             .order_by(m.BenefitScheduleView.effective_from.desc())
         )
@@ -165,8 +195,13 @@ class ClaimsRepository:
 
     def providers(self, npis: Iterable[str]) -> dict[str, m.ProviderView]:
         wanted = sorted(set(npis))
-        rows = self.session.scalars(select(m.ProviderView).where(m.ProviderView.npi.in_(wanted)))
+        rows = self.session.scalars(
+            select(m.ProviderView).options(defer(m.ProviderView.contract)).where(m.ProviderView.npi.in_(wanted))
+        )
         return {row.npi: row for row in rows}
+
+    def provider_id_of(self, npi: str) -> uuid.UUID | None:
+        return self.session.scalars(select(m.ProviderView.provider_id).where(m.ProviderView.npi == npi)).first()
 
     def provider(self, npi: str) -> m.ProviderView | None:
         return self.session.scalars(select(m.ProviderView).where(m.ProviderView.npi == npi)).first()

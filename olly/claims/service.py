@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, Final
@@ -39,12 +39,14 @@ from olly.claims.rules import (
     ClaimStatus,
     ClaimTotals,
     ClaimType,
+    Contract,
     CoverageSnapshot,
     CredentialingStatus,
     LineResult,
     LineStatus,
     NetworkScope,
     NetworkStatus,
+    OutOfNetworkPricing,
     PlanType,
     PricingSnapshot,
     PriorAuthorization,
@@ -96,8 +98,8 @@ def request_hash(data: ClaimCreate) -> str:
 
 def provider_ref(uow: UnitOfWork, npi: str) -> uuid.UUID:
     """The provider id of an NPI: the registry's when claims knows it, else a stable id derived from the NPI."""
-    view = ClaimsRepository(uow).provider(npi)
-    return view.provider_id if view is not None else uuid.uuid5(PROVIDER_NAMESPACE, f"npi:{npi}")
+    known = ClaimsRepository(uow).provider_id_of(npi)
+    return known if known is not None else uuid.uuid5(PROVIDER_NAMESPACE, f"npi:{npi}")
 
 
 def holder_of(coverage: m.CoverageView | None, member_id: uuid.UUID) -> str:
@@ -278,7 +280,7 @@ def _requires_prior_auth(uow: UnitOfWork, coverage: m.CoverageView | None, data:
     if coverage is None:
         return False
     view = ClaimsRepository(uow).schedule_view(coverage.plan_code, on)
-    codes = set(view.schedule["priorAuthCodes"]) if view else set()
+    codes = _parsed_schedule(view).prior_auth_codes if view else frozenset()
     return any(line.procedure_code in codes for line in data.lines)
 
 
@@ -397,18 +399,45 @@ def coverage_snapshot(
     return snapshot, schedule, coverage, view
 
 
-_SCHEDULES: dict[tuple[uuid.UUID, Any], BenefitSchedule] = {}
+#: Parsed copies of read-model rows, by (what, row id, row revision[, currency]). The revision comes
+#: from the row read in the caller's transaction, so an update made anywhere is seen at once; the
+#: parsed objects are frozen, so threads share them.
+_PARSED: dict[tuple[Any, ...], Any] = {}
+_PARSED_MAX: Final = 4096
+_NO_CONTRACT: Final = object()
+
+
+def _parsed(key: tuple[Any, ...], parse: Callable[[], Any]) -> Any:
+    found = _PARSED.get(key)
+    if found is None:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        found = _PARSED[key] = parse()
+    return found
 
 
 def _parsed_schedule(view: m.BenefitScheduleView) -> BenefitSchedule:
-    """A schedule row as the engine's frozen object, parsed once per row version (a few per plan)."""
-    key = (view.id, view.synced_at)
-    schedule = _SCHEDULES.get(key)
-    if schedule is None:
-        if len(_SCHEDULES) > 1024:
-            _SCHEDULES.clear()
-        schedule = _SCHEDULES[key] = snapshots.schedule_from_json(view.schedule)
+    """A schedule row as the engine's frozen object, parsed once per row revision."""
+    schedule: BenefitSchedule = _parsed(
+        ("schedule", view.id, view.revision), lambda: snapshots.schedule_from_json(view.schedule)
+    )
     return schedule
+
+
+def _parsed_out_of_network(view: m.BenefitScheduleView, currency: str) -> OutOfNetworkPricing:
+    pricing: OutOfNetworkPricing = _parsed(
+        ("out_of_network", view.id, view.revision, currency),
+        lambda: snapshots.out_of_network_from_json(view.schedule.get("outOfNetworkAllowable"), currency),
+    )
+    return pricing
+
+
+def _parsed_contract(view: m.ProviderView) -> Contract | None:
+    contract: Contract | None = _parsed(
+        ("contract", view.id, view.revision),
+        lambda: snapshots.contract_from_json(view.contract) if view.contract is not None else _NO_CONTRACT,
+    )
+    return None if contract is _NO_CONTRACT else contract
 
 
 def provider_inputs(uow: UnitOfWork, claim: Claim, on: date) -> tuple[dict[str, ProviderSnapshot], PricingSnapshot]:
@@ -427,8 +456,8 @@ def provider_inputs(uow: UnitOfWork, claim: Claim, on: date) -> tuple[dict[str, 
             credentialing=CredentialingStatus(view.credentialing_status),
             tier=view.tier,
         )
-        if npi == claim.billing_npi and in_network and view.contract is not None:
-            contract = snapshots.contract_from_json(view.contract)
+        if npi == claim.billing_npi and in_network:
+            contract = _parsed_contract(view)
     return providers, PricingSnapshot(contract=contract)
 
 
@@ -443,7 +472,9 @@ def prior_authorizations_of(
 
 def _history_lines(uow: UnitOfWork, claim: m.Claim, exclude: set[uuid.UUID]) -> tuple[AdjudicatedLine, ...]:
     repo = ClaimsRepository(uow)
-    others = repo.history_claims(claim.member_id, exclude)
+    others = repo.history_claims(
+        claim.member_id, claim.billing_npi, claim.service_date_from, claim.service_date_to, exclude
+    )
     by_id = {other.id: other for other in others}
     found = []
     for line in repo.lines_of(list(by_id)):
@@ -517,10 +548,7 @@ def _run(uow: UnitOfWork, claim: m.Claim, *, cause: str, decisions: dict[int, m.
     accumulators = _accumulator_snapshot(accumulator_rows)
     providers, pricing = provider_inputs(uow, engine_input, on)
     if schedule_row is not None:
-        out_of_network = snapshots.out_of_network_from_json(
-            schedule_row.schedule.get("outOfNetworkAllowable"), claim.currency
-        )
-        pricing = replace(pricing, out_of_network=out_of_network)
+        pricing = replace(pricing, out_of_network=_parsed_out_of_network(schedule_row, claim.currency))
     original: m.Claim | None = None
     original_record: m.AdjudicationRecord | None = None
     replaces: ClaimResult | None = None

@@ -12,6 +12,8 @@
 * ``POST /api/v1/edi/partners/{code}/834``: an 834 of an employer partner's group, into its outbox
   (``enrollment.write``, staff only: an employer administrator is answered 404); the file is then
   downloaded from ``/files/{file_id}?download=true``.
+* ``GET /api/v1/edi/files/{file_id}/reconciliation``: an 834 audit compared with the enrollment in
+  force, per member (``enrollment.read``, staff only like the 834 out: the findings name members).
 """
 
 from __future__ import annotations
@@ -175,6 +177,24 @@ def show_file(
     )
 
 
+@router.get(
+    "/files/{file_id}/reconciliation",
+    summary="An 834 audit file compared with the enrollment in force on its effective date, member by member",
+)
+def show_reconciliation(
+    request: Request, file_id: uuid.UUID, access: Access = Depends(policy("enrollment.read"))
+) -> dict[str, Any]:
+    platform = platform_of(request)
+    if not access.scope.everything:  # the findings name members of the whole group: the plan's staff only
+        refusal = access.audit_record(detail={"reason": "staff_only"})
+        platform.audit.record(replace(refusal, outcome="denied", purpose=None))
+        raise NotFound("no such resource")
+    with platform.db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        items = service.reconciliations(uow, file_id)
+    _audit(request, access, "edi_file.reconciliation", str(file_id), {"sets": len(items)})
+    return {"fileId": str(file_id), "items": items}
+
+
 class PartnerBody(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -196,6 +216,9 @@ class PartnerBody(BaseModel):
     segment_terminator: str = Field("~", alias="segmentTerminator", min_length=1, max_length=1)
     provider_ids: list[str] = Field(default_factory=list, alias="providerIds", max_length=100)
     group_account_id: uuid.UUID | None = Field(None, alias="groupAccountId")
+    apply_audit_changes: bool = Field(
+        False, alias="applyAuditChanges", description="an 834 audit also applies adds, plan, name, birth date"
+    )
     active: bool = True
 
     def settings(self) -> service.PartnerSettings:

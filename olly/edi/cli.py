@@ -1,7 +1,7 @@
 """``olly edi …``: check partner files, and run the gateway from the command line.
 
-Gateway commands (``ingest``, ``watch``, ``partners``, ``files``, ``remit``, ``enrollment``) use the configured
-database for the default tenant; ``validate`` stays database-free.
+Gateway commands (``ingest``, ``watch``, ``partners``, ``files``, ``remit``, ``enrollment``, ``audit``) use
+the configured database for the default tenant; ``validate`` stays database-free.
 
 ``olly edi validate FILE…`` validates each file (progress bar on stderr), prints a summary, writes
 the acknowledgements Olly would send next to the file (``FILE.ta1``, ``FILE.999``) or into
@@ -30,10 +30,11 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
-from rich.table import Table
+from rich.table import Column, Table
 
 from olly.edi.acks import acknowledge
 from olly.edi.codes import Acknowledgment
+from olly.edi.reconcile import Discrepancy
 from olly.edi.validate import ValidationReport, validate
 from olly.edi.writer import InMemoryControlNumbers
 from olly.kernel.clock import SystemClock
@@ -179,6 +180,7 @@ def ingest_files(
     from olly.edi import service
 
     table = Table("file", "kind", "status", "claims accepted", "claims rejected", "replies", "file id")
+    notes: list[str] = []
     failed = 0
     with _platform() as platform:
         tenant = platform.settings.default_tenant_id
@@ -215,11 +217,21 @@ def ingest_files(
                     ", ".join(r.kind for r in result.replies),
                     str(result.file_id),
                 )
+                for found in result.reconciliations:
+                    counts = found["counts"]
+                    differences = sum(counts[kind.value] for kind in Discrepancy)
+                    notes.append(
+                        f"{path.name}: 834 audit (set {found['setControlNumber']}, effective "
+                        f"{found['effectiveDate']}): {counts['matched']} matched, {differences} discrepancies; "
+                        f"olly edi audit {result.file_id}"
+                    )
                 if out_dir is not None:
                     out_dir.mkdir(parents=True, exist_ok=True)
                     for reply in result.replies:
                         (out_dir / f"{path.name}.{reply.kind.lower()}").write_text(reply.text)
     out.print(table)
+    for note in notes:
+        out.print(note, markup=False, highlight=False, soft_wrap=True)
     if failed:
         err.print(f"[bold red]{failed} of {len(files)} file(s) rejected[/]")
         raise typer.Exit(1)
@@ -262,6 +274,10 @@ def add_partner(
     separators: Annotated[str, typer.Option(help="element, component, repetition, segment")] = "*:^~",
     provider_id: Annotated[list[str] | None, typer.Option(help="NPI / organisation id it acts for (repeat)")] = None,
     group_account: Annotated[str | None, typer.Option(help="an employer's group account id (834)")] = None,
+    apply_audit_changes: Annotated[
+        bool,
+        typer.Option(help="an 834 audit (030) also applies adds, plan, name and birth date (default: report only)"),
+    ] = False,
 ) -> None:
     """Register a trading partner."""
     from olly.edi import service
@@ -286,6 +302,7 @@ def add_partner(
         segment_terminator=separators[3],
         provider_ids=tuple(provider_id or ()),
         group_account_id=uuid.UUID(group_account) if group_account else None,
+        apply_audit_changes=apply_audit_changes,
     )
     with _platform() as platform:
         try:
@@ -401,3 +418,52 @@ def enrollment(
                 )
         except OllyError as exc:
             raise _fail(exc) from None
+
+
+@app.command("audit")
+def audit(file_id: Annotated[str, typer.Argument(help="the inbound 834 file's id (from ingest or files)")]) -> None:
+    """An 834 audit file compared with the enrollment in force: counts, then one row per discrepancy
+    (subscriber id, member number, what differs; names and birth dates are named, never shown)."""
+    from olly.edi import service
+
+    try:
+        wanted = uuid.UUID(file_id)
+    except ValueError:
+        err.print("FILE_ID must be a file id (a UUID)", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    with _platform() as platform:
+        try:
+            with platform.db.unit_of_work(platform.settings.default_tenant_id, read_only=True) as uow:
+                items = service.reconciliations(uow, wanted)
+        except OllyError as exc:
+            raise _fail(exc) from None
+    for item in items:
+        counts = item["counts"]
+        out.print(
+            f"set {item['setControlNumber']}, effective {item['effectiveDate']}, "
+            f"{'full file' if item['fullFile'] else 'audit records only'}, "
+            f"{'applied' if item['applied'] else 'reported only'}: "
+            f"{counts['membersInFile']} in file ({counts['audited']} audit), {counts['enrolled']} enrolled, "
+            f"{counts['matched']} matched",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        summary = Table("discrepancy", Column("members", justify="right"))
+        for kind in Discrepancy:
+            summary.add_row(kind.value, str(counts[kind.value]))
+        out.print(summary)
+        rows = Table("kind", "subscriber id", "rel", "segment", "member number", "file", "enrolled", "applied")
+        for finding in item["findings"]:
+            rows.add_row(
+                finding["kind"],
+                finding["subscriberId"],
+                finding["relationship"],
+                str(finding["segment"] or ""),
+                finding["memberNumber"] or "",
+                finding["fileValue"] or "",
+                finding["enrolledValue"] or "",
+                finding.get("applied", ""),
+            )
+        if item["findings"]:
+            out.print(rows)

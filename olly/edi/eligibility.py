@@ -207,6 +207,8 @@ class EligibilityAnswer:
     benefits: tuple[Benefit, ...] = ()
     dependent_relationship: str | None = None
     """INS02 for a dependent answer: 01 spouse, 19 child, 34 other adult …"""
+    member_gender: str | None = None
+    """DMG03 of the person answered for as the payer holds it (M, F, U); when found and unknown, U."""
 
 
 def coverage_benefits(
@@ -327,7 +329,9 @@ def _person_loop(
     if not answer.found:
         out.add("AAA", "N", None, answer.rejection_reason, "C")
     if person.birth_date is not None:
-        out.add("DMG", "D8", _d8(person.birth_date), person.gender or None)
+        # a member found is described as the payer knows them; an unknown person as asked about
+        gender = (answer.member_gender or "U") if answer.found else person.gender or None
+        out.add("DMG", "D8", _d8(person.birth_date), gender)
     if not subscriber and answer.dependent_relationship:
         out.add("INS", "N", answer.dependent_relationship)
     if answer.found:

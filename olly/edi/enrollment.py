@@ -87,6 +87,10 @@ class EnrollmentChange:
     member_id_qualifier: str | None
     coverages: tuple[CoverageChange, ...]
     cobra_event: str | None = None
+    file_effective: date | None = None
+    """DTP*007 of the header: the date the file (an audit's roster) is effective."""
+    file_created: date | None = None
+    """BGN03: the date the sponsor created the file."""
     maintenance_effective: date | None = None
     eligibility_begin: date | None = None
     eligibility_end: date | None = None
@@ -119,6 +123,7 @@ class EnrollmentMapper:
         self.context = context
         self.emit = emit
         self.header: dict[str, str] = {"sponsor": "", "payer": "", "purpose": "", "action": ""}
+        self.header_dates: dict[str, date | None] = {"effective": None, "created": None}
         self.member: dict[str, object] | None = None
         self.coverages: list[dict[str, object]] = []
 
@@ -126,6 +131,9 @@ class EnrollmentMapper:
         sid = segment.id
         if sid == "BGN":
             self.header.update(purpose=segment[1], action=segment[8])
+            self.header_dates["created"] = parse_date(segment[3])
+        elif sid == "DTP" and self.member is None and segment[1] == "007":
+            self.header_dates["effective"] = _date(segment)
         elif sid == "N1" and loop_id == "1000A":
             self.header["sponsor"] = segment[4]
         elif sid == "N1" and loop_id == "1000B":
@@ -237,6 +245,8 @@ class EnrollmentMapper:
                 member_id_qualifier=text("qualifier") or None,
                 coverages=coverages,
                 cobra_event=text("cobra") or None,
+                file_effective=self.header_dates["effective"],
+                file_created=self.header_dates["created"],
                 maintenance_effective=day(member, "effective"),
                 eligibility_begin=day(member, "begin"),
                 eligibility_end=day(member, "end"),

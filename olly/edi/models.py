@@ -7,10 +7,10 @@ Raw files are never stored here: ``EdiFile.storage_key`` names an encrypted blob
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from olly.platform.crypto import phi_column
@@ -51,6 +51,9 @@ class TradingPartner(TenantScoped, Base):
     """NPIs / organisation ids this partner submits for (the access relation ``same_provider``)."""
     group_account_id: Mapped[uuid.UUID | None]
     """For an employer's 834: the group customer account its employees are enrolled under."""
+    apply_audit_changes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """An 834 audit (030) from this partner also applies what it can (adds, plan, name, birth date);
+    by default an audit is only compared and reported."""
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -154,4 +157,28 @@ class PendingTransaction(TenantScoped, Base):
     byte_offset: Mapped[int] = mapped_column(BigInteger)
     set_control_number: Mapped[str] = mapped_column(String(9))
     content: Mapped[dict[str, Any]] = phi_column("json", nullable=False)
+    created_at: Mapped[datetime]
+
+
+class AuditReconciliation(TenantScoped, Base):
+    """An 834 audit transaction set compared with the enrollment in force on its effective date.
+
+    ``counts`` is the summary (numbers only, also copied into the file's summary); ``findings`` names
+    members (subscriber id, member number, party id) and the values that differ: sealed, read by
+    staff only."""
+
+    __tablename__ = "edi_reconciliations"
+    __table_args__ = (Index("ix_edi_reconciliations_file", "tenant_id", "file_id"), {"schema": "edi"})
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    file_id: Mapped[uuid.UUID]
+    partner_id: Mapped[uuid.UUID | None]
+    interchange_control_number: Mapped[str] = mapped_column(String(9))
+    set_control_number: Mapped[str] = mapped_column(String(9))
+    effective_date: Mapped[date] = mapped_column(Date)
+    full_file: Mapped[bool] = mapped_column(Boolean)
+    applied: Mapped[bool] = mapped_column(Boolean)
+    """The partner's setting allowed applying what differed (``apply_audit_changes``)."""
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    findings: Mapped[list[dict[str, Any]]] = phi_column("json", nullable=False)
     created_at: Mapped[datetime]

@@ -23,6 +23,7 @@ from olly.edi.claims import ClaimProblem, ClaimSubmission
 from olly.edi.eligibility import EligibilityAnswer, EligibilityInquiry
 from olly.edi.enrollment import EnrollmentChange, EnrollmentFile
 from olly.edi.models import PendingTransaction
+from olly.edi.reconcile import RosterEntry
 from olly.edi.remittance import Remittance
 from olly.edi.status import NOT_FOUND, ClaimStatus, StatusAnswer, StatusInquiry
 from olly.kernel.ids import uuid7
@@ -132,6 +133,11 @@ class EnrollmentSource(Protocol):
         ``as_of`` with their own maintenance types (BGN08 2). ``None`` when the partner has no group."""
         ...
 
+    def roster(self, uow: UnitOfWork, partner: PartnerInfo, on: date) -> Sequence[RosterEntry] | None:
+        """The same people as ``snapshot(on)``, with Olly's member number and party id, for an 834
+        audit's reconciliation. ``None`` when no enrollment is known here (nothing to compare with)."""
+        ...
+
 
 # -- defaults: keep what no domain takes ---------------------------------------------------------
 _FIELDS: dict[type, tuple[str, ...]] = {}
@@ -234,6 +240,9 @@ class NoEnrollmentSource:
     def snapshot(
         self, uow: UnitOfWork, partner: PartnerInfo, as_of: date, since: date | None = None
     ) -> EnrollmentFile | None:
+        return None
+
+    def roster(self, uow: UnitOfWork, partner: PartnerInfo, on: date) -> Sequence[RosterEntry] | None:
         return None
 
 

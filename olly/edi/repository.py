@@ -9,6 +9,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from olly.edi.models import (
+    AuditReconciliation,
     ControlSequence,
     EdiFile,
     InterchangeReceipt,
@@ -50,6 +51,14 @@ class EdiRepository:
     # -- files -------------------------------------------------------------------------------------
     def file(self, file_id: uuid.UUID) -> EdiFile | None:
         return self.session.get(EdiFile, file_id)
+
+    def reconciliations(self, file_id: uuid.UUID) -> Sequence[AuditReconciliation]:
+        """The 834 audit reconciliations of an inbound file, in the order of its sets."""
+        return self.session.scalars(
+            select(AuditReconciliation)
+            .where(AuditReconciliation.file_id == file_id)
+            .order_by(AuditReconciliation.created_at, AuditReconciliation.id)
+        ).all()
 
     def files(
         self, *, direction: str | None = None, partner_ids: set[uuid.UUID] | None = None, limit: int = 100

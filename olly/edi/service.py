@@ -12,7 +12,7 @@ import hashlib
 import os
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Final
@@ -23,11 +23,19 @@ from olly.edi.claim_ack import ClaimAcknowledgment, write_277ca
 from olly.edi.claims import ClaimOptions, ClaimSubmission
 from olly.edi.codes import InterchangeNote, SetError
 from olly.edi.eligibility import EligibilityAnswer, EligibilityInquiry, write_271
-from olly.edi.enrollment import ENROLLMENT_VERSION, EnrollmentChange, write_834
+from olly.edi.enrollment import ENROLLMENT_VERSION, EnrollmentChange, Maintenance, write_834
 from olly.edi.events import EdiInboundReceived, EdiOutboundGenerated
 from olly.edi.inbound import check, transactions
-from olly.edi.models import EdiFile, InterchangeReceipt, PendingTransaction, TradingPartner, TransactionSetReceipt
+from olly.edi.models import (
+    AuditReconciliation,
+    EdiFile,
+    InterchangeReceipt,
+    PendingTransaction,
+    TradingPartner,
+    TransactionSetReceipt,
+)
 from olly.edi.ports import EdiOrigin, Links, PartnerInfo, keep_pending, links_of
+from olly.edi.reconcile import FULL_FILE_ACTIONS, Discrepancy, Finding, effective_date, reconcile
 from olly.edi.remittance import REMITTANCE_VERSION, balance_errors, write_835
 from olly.edi.repository import DatabaseControlNumbers, DatabaseInterchangeStore, EdiRepository
 from olly.edi.status import StatusAnswer, StatusInquiry, write_277
@@ -67,6 +75,8 @@ class PartnerSettings:
     segment_terminator: str = "~"
     provider_ids: tuple[str, ...] = ()
     group_account_id: uuid.UUID | None = None
+    apply_audit_changes: bool = False
+    """An 834 audit (030) from this partner also applies what it can; by default it is only reported."""
     active: bool = True
 
 
@@ -132,6 +142,7 @@ def save_partner(uow: UnitOfWork, settings: PartnerSettings, partner_id: uuid.UU
     partner.segment_terminator = settings.segment_terminator
     partner.provider_ids = list(settings.provider_ids)
     partner.group_account_id = settings.group_account_id
+    partner.apply_audit_changes = settings.apply_audit_changes
     partner.active = settings.active
     partner.updated_at = now
     uow.flush()
@@ -159,6 +170,7 @@ def partner_view(partner: TradingPartner) -> dict[str, Any]:
         },
         "providerIds": list(partner.provider_ids),
         "groupAccountId": str(partner.group_account_id) if partner.group_account_id else None,
+        "applyAuditChanges": partner.apply_audit_changes,
         "active": partner.active,
     }
 
@@ -299,6 +311,8 @@ class IngestResult:
     claims_accepted: int = 0
     claims_rejected: int = 0
     enrollment_failures: list[dict[str, Any]] = field(default_factory=list)
+    reconciliations: list[dict[str, Any]] = field(default_factory=list)
+    """One per 834 audit set: its id, set control number, effective date and counts (no PHI)."""
 
     def view(self) -> dict[str, Any]:
         return {
@@ -313,6 +327,7 @@ class IngestResult:
             "claimsAccepted": self.claims_accepted,
             "claimsRejected": self.claims_rejected,
             "enrollmentFailures": self.enrollment_failures,
+            "reconciliations": self.reconciliations,
         }
 
 
@@ -525,6 +540,8 @@ def ingest(
         _dispatch(uow, data, report, partners, links, result, options, ours)
         if result.enrollment_failures:
             inbound.summary = {**inbound.summary, "enrollmentFailures": result.enrollment_failures}
+        if result.reconciliations:
+            inbound.summary = {**inbound.summary, "reconciliations": result.reconciliations}
 
     # -- events ------------------------------------------------------------------------------------
     for interchange in report.interchanges:
@@ -570,6 +587,7 @@ def _dispatch(
     claim_acks: dict[str, list[ClaimAcknowledgment]] = defaultdict(list)
     eligibility: dict[str, list[EligibilityAnswer]] = defaultdict(list)
     statuses: dict[str, list[StatusAnswer]] = defaultdict(list)
+    audit_sets: dict[tuple[str, str, str], list[tuple[EnrollmentChange, EdiOrigin]]] = defaultdict(list)
     file_id = result.file_id
     for count, item in enumerate(transactions(data, report, options=options), start=1):
         if count % _FLUSH_EVERY == 0:
@@ -593,11 +611,18 @@ def _dispatch(
             else:
                 result.claims_rejected += 1
         elif isinstance(item, EnrollmentChange):
-            _apply_enrollment(uow, item, origin, partner, links, result)
+            key = (control, origin.group_control_number, origin.set_control_number)
+            if item.kind is Maintenance.AUDIT or item.action in FULL_FILE_ACTIONS:
+                audit_sets[key].append((item, origin))  # compared once the whole set is read
+            if item.kind is not Maintenance.AUDIT:
+                _apply_enrollment(uow, item, origin, partner, links, result)
         elif isinstance(item, EligibilityInquiry):
             eligibility[control].append(links.eligibility.answer(uow, item, origin))
         elif isinstance(item, StatusInquiry):
             statuses[control].append(links.status.lookup(uow, item, origin))
+
+    for (control, _, _), members in audit_sets.items():
+        _reconcile(uow, members, partners[by_control[control].sender], links, result)
 
     for control, acks in claim_acks.items():
         interchange = by_control[control]
@@ -706,6 +731,111 @@ def _apply_enrollment(
         )
     if outcome.party_id is not None:
         result.created.append(Created("party", str(outcome.party_id), origin.set_control_number, origin.segment_number))
+
+
+def _reconcile(
+    uow: UnitOfWork,
+    members: list[tuple[EnrollmentChange, EdiOrigin]],
+    partner: TradingPartner | None,
+    links: Links,
+    result: IngestResult,
+) -> None:
+    """Compare an 834 set's audit records with the enrollment in force on the file's effective date
+    and keep the reconciliation with the file. When the partner allows it (``apply_audit_changes``)
+    what differs is then applied: a member not enrolled is added (021), a plan, name or birth date
+    that differs is changed (001). Coverage levels, dates and members absent from the file are only
+    reported: a tier follows from the dependents covered, and an absence carries no termination date.
+
+    Without an enrollment domain (or a partner with a group) there is nothing to compare with: the
+    audit records go to the enrollment port as before (kept as awaiting enrollment)."""
+    first, origin = members[0]
+    info = _info(partner)
+    on = effective_date(first, uow.clock.today())
+    roster = links.members.roster(uow, info, on) if info is not None and info.group_account_id else None
+    if roster is None:
+        for change, at in members:
+            if change.kind is Maintenance.AUDIT:
+                _apply_enrollment(uow, change, at, partner, links, result)
+        return
+    changes = [change for change, _ in members]
+    outcome = reconcile(changes, roster, on, full_file=first.action in FULL_FILE_ACTIONS)
+    applying = partner is not None and partner.apply_audit_changes
+    rows = [f.view() for f in outcome.findings]
+    if applying:
+        by_segment = {at.segment_number: (change, at) for change, at in members}
+        done: dict[int, str] = {}
+        for finding in outcome.findings:
+            fix = _audit_fix(finding, by_segment)
+            if fix is None:
+                continue
+            change, at = fix
+            before = len(result.enrollment_failures)
+            _apply_enrollment(uow, change, at, partner, links, result)
+            refused = result.enrollment_failures[before:]
+            # what was done (the maintenance type applied) or why not (the refusal's code)
+            done[at.segment_number] = str(refused[0]["code"]) if refused else change.maintenance
+        for finding, view in zip(outcome.findings, rows, strict=True):
+            if finding.kind in _AUDIT_FIXES and finding.segment_number in done:
+                view["applied"] = done[finding.segment_number]
+    row = AuditReconciliation(
+        id=uuid7(),
+        file_id=result.file_id,
+        partner_id=partner.id if partner else None,
+        interchange_control_number=origin.interchange_control_number[:9],
+        set_control_number=origin.set_control_number[:9],
+        effective_date=on,
+        full_file=outcome.full_file,
+        applied=applying,
+        counts=outcome.counts(),
+        findings=rows,
+        created_at=uow.clock.now(),
+    )
+    uow.session.add(row)
+    result.reconciliations.append(reconciliation_summary(row))
+
+
+#: What an audit applies, by finding, when the partner allows it (INS03 of the change it becomes).
+_AUDIT_FIXES: Final = {
+    Discrepancy.NOT_ENROLLED: Maintenance.ADDITION,
+    Discrepancy.PLAN_DIFFERS: Maintenance.CHANGE,
+    Discrepancy.NAME_DIFFERS: Maintenance.CHANGE,
+    Discrepancy.BIRTH_DATE_DIFFERS: Maintenance.CHANGE,
+}
+
+
+def _audit_fix(
+    finding: Finding, by_segment: dict[int, tuple[EnrollmentChange, EdiOrigin]]
+) -> tuple[EnrollmentChange, EdiOrigin] | None:
+    """The audit record of ``finding`` as the add or change that makes enrollment agree with it; a
+    member's plan, name and birth date are one change (applied once, on its first finding)."""
+    wanted = _AUDIT_FIXES.get(finding.kind)
+    found = by_segment.pop(finding.segment_number, None) if wanted and finding.segment_number else None
+    if wanted is None or found is None:
+        return None
+    change, at = found
+    coverages = tuple(replace(c, maintenance=wanted.value) for c in change.coverages)
+    return replace(change, maintenance=wanted.value, coverages=coverages), at
+
+
+def reconciliation_summary(row: AuditReconciliation) -> dict[str, Any]:
+    """What the file's summary and the ingest answer say of a reconciliation: numbers, no member."""
+    return {
+        "id": str(row.id),
+        "setControlNumber": row.set_control_number,
+        "effectiveDate": row.effective_date.isoformat(),
+        "fullFile": row.full_file,
+        "applied": row.applied,
+        "counts": dict(row.counts),
+    }
+
+
+def reconciliations(uow: UnitOfWork, file_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The reconciliations of an inbound 834 with their per-member findings (staff only: the
+    findings name members). ``NotFound`` when the file is unknown or held no audit."""
+    rows = EdiRepository(uow).reconciliations(file_id)
+    if not rows:
+        raise NotFound("no reconciliation for this file: it is unknown or held no 834 audit")
+    return [{**reconciliation_summary(r), "findings": list(r.findings)} for r in rows]
 
 
 def _refuse_enrollment(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -182,7 +183,65 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine
     raise ConfigurationError("OLLY_DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
 
 
+#: How long a writer waits for its turn in this process before leaving it to SQLite's busy timeout.
+SQLITE_WRITER_WAIT_SECONDS: Final = 30.0
+
+
+class _WriterTurns:
+    """One writing transaction at a time per process, queued on a lock rather than on SQLite.
+
+    SQLite admits one writer; a BEGIN IMMEDIATE that finds the file locked retries in its busy
+    handler with sleeps of up to 100 ms, so under load a waiting thread can miss turn after turn
+    (request latencies of seconds while the bus's consumers write). Threads of one process instead
+    take turns on this lock, held from BEGIN IMMEDIATE to COMMIT or ROLLBACK, and are woken as soon
+    as it is released. It mirrors SQLite's own lock exactly (taken at BEGIN, not re-entrant), so
+    nothing that worked before can wait here where it did not wait before; a writer that has
+    waited ``SQLITE_WRITER_WAIT_SECONDS`` goes on to SQLite's busy timeout, as before. Writers in
+    other processes still meet at SQLite's lock.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders: dict[int, bool] = {}
+
+    def take(self, connection: Any) -> None:
+        if self._lock.acquire(timeout=SQLITE_WRITER_WAIT_SECONDS):
+            self._holders[_raw_id(connection)] = True
+
+    def give_back(self, connection: Any) -> None:
+        if self._holders.pop(_raw_id(connection), False):
+            self._lock.release()
+
+
+def _raw_id(connection: Any) -> int:
+    """The driver connection's identity, whether given it or the pool's proxy of it."""
+    return id(getattr(connection, "dbapi_connection", None) or connection)
+
+
 def _configure_sqlite(engine: Engine) -> None:
+    turns = _WriterTurns()
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def do_commit(dbapi_connection: Any) -> None:
+        try:
+            commit(dbapi_connection)
+        finally:
+            turns.give_back(dbapi_connection)
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        try:
+            rollback(dbapi_connection)
+        finally:
+            turns.give_back(dbapi_connection)
+
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+
+    # A connection leaving its transaction any other way (closed, invalidated) gives its turn back too.
+    for name in ("checkin", "close", "invalidate", "soft_invalidate", "detach"):
+        event.listen(engine.pool, name, lambda dbapi_connection, *_: turns.give_back(dbapi_connection))
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from the driver so BEGIN can be IMMEDIATE for writers: a deferred
@@ -209,6 +268,15 @@ def _configure_sqlite(engine: Engine) -> None:
         if remembered.get("olly_query_only") is not query_only:
             connection.exec_driver_sql(f"PRAGMA query_only={'ON' if query_only else 'OFF'}")
             remembered["olly_query_only"] = query_only
+        if mode == "IMMEDIATE":
+            raw = connection.connection.dbapi_connection
+            turns.take(raw)
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                turns.give_back(raw)
+                raise
+            return
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
@@ -228,9 +296,23 @@ def _filter_by_tenant(state: ORMExecuteState) -> None:
     tenant_id = state.session.info.get("tenant_id")
     if tenant_id is None:
         raise TenantViolation("a query ran outside a tenant's unit of work")
-    state.statement = state.statement.options(
-        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
-    )
+    state.statement = state.statement.options(_tenant_criteria(tenant_id))
+
+
+_TENANT_CRITERIA: dict[Any, Any] = {}
+
+
+def _tenant_criteria(tenant_id: Any) -> Any:
+    """The loader criteria limiting a statement to one tenant's rows, built once per tenant (options
+    are immutable; building one per statement was a measurable share of every query's cost)."""
+    criteria = _TENANT_CRITERIA.get(tenant_id)
+    if criteria is None:
+        if len(_TENANT_CRITERIA) >= 1024:
+            _TENANT_CRITERIA.clear()
+        criteria = _TENANT_CRITERIA[tenant_id] = with_loader_criteria(
+            TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
+        )
+    return criteria
 
 
 @event.listens_for(OllySession, "before_flush")

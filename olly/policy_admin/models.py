@@ -27,6 +27,8 @@ class Party(TenantScoped, Base):
     given_name: Mapped[str | None] = phi_column("text")
     family_name: Mapped[str | None] = phi_column("text")
     birth_date: Mapped[date | None] = phi_column("date")
+    gender: Mapped[str | None] = phi_column("text")
+    """Administrative gender as enrollment and X12 carry it: M, F or U (unknown); None when never given."""
     ssn: Mapped[str | None] = phi_column("text")
     """US Social Security number, or another national identifier per ``national_id_scheme``."""
     national_id_scheme: Mapped[str | None] = mapped_column(String(16))

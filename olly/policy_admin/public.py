@@ -9,7 +9,7 @@ from datetime import date
 from olly.platform.db import UnitOfWork
 from olly.policy_admin import service as _service
 from olly.policy_admin.repository import PolicyAdminRepository
-from olly.policy_admin.schemas import Address, IndividualUpdate
+from olly.policy_admin.schemas import Address, AdministrativeGender, IndividualUpdate
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +46,16 @@ def update_individual(
     family_name: str | None = None,
     birth_date: date | None = None,
     address: Address | None = None,
+    gender: AdministrativeGender | None = None,
 ) -> tuple[str, ...]:
     """Change a person's identifying data (only what is given); the names of the fields that changed.
     Raises ``NotFound`` for an unknown person and ``ValidationFailed`` for bad values."""
     return _service.update_individual(
         uow,
         party_id,
-        IndividualUpdate(given_name=given_name, family_name=family_name, birth_date=birth_date, address=address),
+        IndividualUpdate(
+            given_name=given_name, family_name=family_name, birth_date=birth_date, gender=gender, address=address
+        ),
     )
 
 
@@ -66,6 +69,8 @@ class IndividualRecord:
     birth_date: date | None
     ssn: str | None
     address: dict[str, str] | None
+    gender: str | None = None
+    """M, F or U; None when never given."""
 
 
 def individual(uow: UnitOfWork, party_id: uuid.UUID) -> IndividualRecord | None:
@@ -79,6 +84,7 @@ def individual(uow: UnitOfWork, party_id: uuid.UUID) -> IndividualRecord | None:
         party.birth_date,
         party.ssn,
         {k: str(v) for k, v in party.address.items() if v is not None} if party.address else None,
+        party.gender,
     )
 
 
@@ -87,8 +93,16 @@ class AccountSummary:
     account_id: uuid.UUID
     account_number: str
     name: str
+    kind: str = ""
+    """``GROUP`` or ``HOUSEHOLD``."""
 
 
 def account(uow: UnitOfWork, account_id: uuid.UUID) -> AccountSummary | None:
     found = PolicyAdminRepository(uow).account(account_id)
-    return AccountSummary(found.id, found.account_number, found.name) if found is not None else None
+    return AccountSummary(found.id, found.account_number, found.name, found.kind) if found is not None else None
+
+
+def open_household(uow: UnitOfWork, party_id: uuid.UUID, currency: str) -> uuid.UUID:
+    """A new household account held by ``party_id`` (billed at member level), e.g. for a COBRA
+    beneficiary who pays the continuation premium directly."""
+    return _service.open_account(uow, kind="HOUSEHOLD", name="", currency=currency, party_id=party_id).id

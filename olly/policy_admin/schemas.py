@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+AdministrativeGender = Literal["M", "F", "U"]
+"""The gender enrollment records and X12 exchanges (834 and 271 DMG03): M, F, or U unknown."""
 
 
 class Address(BaseModel):
@@ -25,6 +29,7 @@ class IndividualCreate(BaseModel):
     given_name: str = Field(min_length=1, max_length=80)
     family_name: str = Field(min_length=1, max_length=80)
     birth_date: date
+    gender: AdministrativeGender | None = Field(None, description="administrative gender: M, F or U (unknown)")
     ssn: str | None = Field(None, description="US SSN, 9 digits; dashes allowed")
     national_id_scheme: str | None = Field(None, max_length=16, description="e.g. SSN, AADHAAR")
     address: Address | None = None
@@ -74,4 +79,5 @@ class IndividualUpdate(BaseModel):
     given_name: str | None = Field(None, min_length=1, max_length=80)
     family_name: str | None = Field(None, min_length=1, max_length=80)
     birth_date: date | None = None
+    gender: AdministrativeGender | None = None
     address: Address | None = None

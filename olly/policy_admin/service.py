@@ -33,6 +33,7 @@ def register_individual(uow: UnitOfWork, data: IndividualCreate) -> Party:
         given_name=data.given_name,
         family_name=data.family_name,
         birth_date=data.birth_date,
+        gender=data.gender,
         ssn=data.ssn,
         national_id_scheme=data.national_id_scheme or ("SSN" if data.ssn else None),
         address=data.address.model_dump() if data.address else None,
@@ -46,7 +47,7 @@ def register_individual(uow: UnitOfWork, data: IndividualCreate) -> Party:
 
 
 def update_individual(uow: UnitOfWork, party_id: uuid.UUID, data: IndividualUpdate) -> tuple[str, ...]:
-    """Change a person's name, birth date or address; returns the names of the fields that changed."""
+    """Change a person's name, birth date, gender or address; returns the names of the fields that changed."""
     party = PolicyAdminRepository(uow).party(party_id)
     if party is None or party.kind != "INDIVIDUAL":
         raise NotFound("person not found")
@@ -62,6 +63,9 @@ def update_individual(uow: UnitOfWork, party_id: uuid.UUID, data: IndividualUpda
     if data.birth_date is not None and data.birth_date != party.birth_date:
         party.birth_date = data.birth_date
         changed.append("birth_date")
+    if data.gender is not None and data.gender != party.gender:
+        party.gender = data.gender
+        changed.append("gender")
     if data.address is not None and data.address.model_dump() != party.address:
         party.address = data.address.model_dump()
         changed.append("address")

@@ -587,12 +587,33 @@ class DirectoryRow:
     """(network, tier) pairs of an approved provider on the query's date, by network then tier."""
 
 
-class _Plan:
-    """Builds the SQL of one search on one engine."""
+#: The listing columns a result page shows (the service maps them to its DirectoryListing).
+_LISTING_COLUMNS = (
+    "provider_id",
+    "location_id",
+    "npi",
+    "kind",
+    "display_name",
+    "specialties",
+    "organisation_names",
+    "languages",
+    "accepting_new_patients",
+    "location_name",
+    "address_line1",
+    "city",
+    "state",
+    "zip",
+    "phone",
+    "latitude",
+    "longitude",
+)
 
-    def __init__(self, query: DirectoryFilter, *, sqlite: bool) -> None:
+
+class _Plan:
+    """Builds the SQL of one search on SQLite (PostgreSQL: ``_PgSearch``)."""
+
+    def __init__(self, query: DirectoryFilter) -> None:
         self.q = query
-        self.sqlite = sqlite
         self.e = _directory.c
 
     # -- conditions ---------------------------------------------------------------------------
@@ -634,17 +655,11 @@ class _Plan:
         d_lon = (e.longitude - q.longitude) * func.cos(func.radians((e.latitude + q.latitude) / 2))
         return (d_lat * d_lat + d_lon * d_lon).cast(Float)
 
-    def in_ring(self, ring: Ring, *, box: bool = True) -> list[ColumnElement[bool]]:
-        """Within the ring's radius; ``box`` adds the bounding box that lets the geo index help.
-
-        PostgreSQL's worded searches leave the box out: the geo cells in the GIN index already
-        narrow them, and a third bitmap over the box would only slow the intersection down.
-        """
+    def in_ring(self, ring: Ring) -> list[ColumnElement[bool]]:
+        """Within the ring's radius, and its bounding box so that the geo index helps."""
         e = self.e
         min_lat, max_lat, min_lon, max_lon = ring.box
         within = self.squared_degrees() <= (ring.radius_miles / self.q.miles_per_degree) ** 2
-        if not box:
-            return [within]
         return [e.latitude.between(min_lat, max_lat), e.longitude.between(min_lon, max_lon), within]
 
     # -- full-text expressions ------------------------------------------------------------------
@@ -667,49 +682,10 @@ class _Plan:
             expression = f"({expression}) NOT ({{display_name}} : ({words}))"
         return expression
 
-    def tsquery(self) -> str:
-        """The words as a PostgreSQL to_tsquery expression (all of them; the last as a prefix)."""
-        words = list(self.q.words)
-        last = words[-1] + (":*" if len(words[-1]) >= MIN_PREFIX else "")
-        return " & ".join([*words[:-1], last])
-
-    def pg_facets(self, cells: tuple[str, ...]) -> list[ColumnElement[bool]]:
-        """PostgreSQL: the selective facets (place, language) through the facet GIN index, the
-        others as columns: a GIN posting list of a token most rows carry costs more than it saves."""
-        q, e = self.q, self.e
-        tokens = []
-        if cells:
-            tokens.append("(" + " | ".join(cells) + ")")
-        if q.language:
-            tokens.append(f"lang{q.language}0")
-        conditions: list[ColumnElement[bool]] = []
-        if tokens:
-            vector: ColumnElement[Any] = literal_column("provider_directory_entries.facet_vector")
-            tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), " & ".join(tokens))
-            conditions.append(vector.op("@@")(tsquery))
-        if q.accepting_new_patients is not None:
-            conditions.append(e.accepting_new_patients.is_(q.accepting_new_patients))
-        if q.kind:
-            conditions.append(e.kind == q.kind)
-        return conditions
-
     def text_source(self, **kw: Any) -> tuple[Any, list[ColumnElement[bool]]]:
-        """FROM clause and conditions that apply the words, facets and cells on this engine."""
-        if self.sqlite:
-            source = _directory.join(_fts, _fts.c.rowid == self.e.id)
-            return source, [literal_column("provider_directory_fts").op("MATCH")(self.fts(**kw))]
-        conditions: list[ColumnElement[bool]] = []
-        if self.q.words:
-            tsquery = func.to_tsquery(literal_column("'english'::regconfig"), self.tsquery())
-            names = literal_column("provider_directory_entries.name_vector").op("@@")(tsquery)
-            anywhere = literal_column("provider_directory_entries.search_vector").op("@@")(tsquery)
-            if kw.get("names_only"):
-                conditions.append(names)
-            elif kw.get("not_names"):
-                conditions += [anywhere, ~names]
-            else:
-                conditions.append(anywhere)
-        return _directory, conditions + self.pg_facets(kw.get("cells", ()))
+        """FROM clause and condition that apply the words, facets and cells through FTS5."""
+        source = _directory.join(_fts, _fts.c.rowid == self.e.id)
+        return source, [literal_column("provider_directory_fts").op("MATCH")(self.fts(**kw))]
 
     # -- statements -----------------------------------------------------------------------------
     def ids(self, source: Any, conditions: list[ColumnElement[bool]], order: list[Any], limit: int) -> list[int]:
@@ -717,72 +693,23 @@ class _Plan:
         return list(self.session.scalars(stmt))
 
     def count(self, source: Any, conditions: list[ColumnElement[bool]]) -> int:
-        """Matches up to ``count_cap``. On PostgreSQL a tier the planner expects to be far larger
-        than the cap is reported at the cap without counting: counting means rechecking every match
-        on the heap (about 10 ms for 500 specialty matches over 100,000 listings), and "500+" is
-        all the page says anyway."""
-        matches: Any = select(literal_column("1")).select_from(source).where(*conditions)
-        if not self.sqlite and self._estimate(matches) >= ESTIMATE_SKIPS_COUNT * self.q.count_cap:
-            return self.q.count_cap
-        capped = matches.limit(self.q.count_cap).subquery()
+        """Matches up to ``count_cap``."""
+        capped = select(literal_column("1")).select_from(source).where(*conditions).limit(self.q.count_cap).subquery()
         return int(self.session.scalar(select(func.count()).select_from(capped)) or 0)
-
-    def _estimate(self, stmt: Any) -> float:
-        return self._plan_rows(stmt)[0]
-
-    def _plan_rows(self, stmt: Any) -> list[float]:
-        """The planner's row estimates: of ``stmt``, or of each branch of a UNION ALL."""
-        compiled = stmt.compile(dialect=self.session.get_bind().dialect)
-        connection = self.session.connection()
-        plan: Any = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar()
-        document = json.loads(plan) if isinstance(plan, str) else plan
-        top = document[0]["Plan"]
-        if top["Node Type"] == "Append":
-            return [float(branch["Plan Rows"]) for branch in top["Plans"]]
-        return [float(top["Plan Rows"])]
-
-    def tier_estimates(self, conditions: list[ColumnElement[bool]]) -> tuple[float, float]:
-        """PostgreSQL, one round trip: the expected matches of a tier and the tenant's listings."""
-        e = self.e
-        matches: Any = select(literal_column("1")).select_from(_directory).where(*conditions)
-        listings: Any = select(literal_column("1")).select_from(_directory).where(e.tenant_id == self.q.tenant_id)
-        rows = self._plan_rows(matches.union_all(listings))
-        return (rows[0], rows[1]) if len(rows) == 2 else (rows[0], rows[0])
-
-    def collected_page(self, conditions: list[ColumnElement[bool]], skip: int, take: int) -> tuple[list[int], int]:
-        """PostgreSQL, one statement: a tier's matches collected (a GIN bitmap scan), sorted by name,
-        the page ``skip``..``skip + take`` of them and how many there are. The first match always
-        comes back, so the count arrives even when the page lies beyond the tier."""
-        e = self.e
-        matches = select(e.id, e.sort_name).where(*conditions).cte("matches").prefix_with("MATERIALIZED")
-        numbered = select(
-            matches.c.id,
-            func.row_number().over(order_by=(matches.c.sort_name, matches.c.id)).label("n"),
-            func.count().over().label("total"),
-        ).subquery()
-        stmt = (
-            select(numbered.c.id, numbered.c.n, numbered.c.total)
-            .where(or_(numbered.c.n == 1, numbered.c.n.between(skip + 1, skip + take)))
-            .order_by(numbered.c.n)
-        )
-        rows = list(self.session.execute(stmt))
-        if not rows:
-            return [], 0
-        return [r.id for r in rows if skip < r.n <= skip + take], int(rows[0].total)
 
     session: Session
 
 
 def search_directory(session: Session, query: DirectoryFilter, *, sqlite: bool) -> tuple[list[DirectoryRow], int]:
     """One page of listings (in order) and the number of matches, counted up to ``count_cap``."""
-    plan = _Plan(query, sqlite=sqlite)
+    if not sqlite:
+        return _PgSearch(session, query).run()
+    plan = _Plan(query)
     plan.session = session
     if query.latitude is not None and query.rings:
         ids, total = _near(plan)
     elif query.words:
         ids, total = _by_words(plan)
-        if total == 0 and not sqlite and len(query.words) == 1 and len(query.words[0]) >= 4:
-            ids, total = _similar_names(plan)
     else:
         ids, total = _alphabetical(plan)
     return _rows(session, query, ids), total
@@ -794,7 +721,7 @@ def _near(plan: _Plan) -> tuple[list[int], int]:
     for ring in q.rings:
         if q.words:
             source, matching = plan.text_source(cells=ring.cells)
-            conditions = plan.base() + matching + plan.in_ring(ring, box=plan.sqlite)
+            conditions = plan.base() + matching + plan.in_ring(ring)
         else:
             source, conditions = _directory, plan.base() + plan.columns_filter() + plan.in_ring(ring)
         found = plan.ids(source, conditions, [plan.squared_degrees(), e.sort_name], q.need)
@@ -806,7 +733,7 @@ def _near(plan: _Plan) -> tuple[list[int], int]:
         ring = q.rings[-1]
         if q.words:
             source, matching = plan.text_source(cells=ring.cells)
-            conditions = plan.base() + matching + plan.in_ring(ring, box=plan.sqlite)
+            conditions = plan.base() + matching + plan.in_ring(ring)
         else:
             conditions = plan.base() + plan.columns_filter() + plan.in_ring(ring)
     return found[q.offset :], plan.count(source, conditions)
@@ -821,8 +748,6 @@ def _by_words(plan: _Plan) -> tuple[list[int], int]:
     second tier (a specialty) is spread evenly, so walking the name index finds a page at once.
     """
     q = plan.q
-    if not plan.sqlite:
-        return _by_words_postgresql(plan)
     found: list[int] = []
     total = 0
     tiers: tuple[dict[str, Any], ...] = ({"names_only": True}, {"not_names": True})
@@ -839,32 +764,6 @@ def _by_words(plan: _Plan) -> tuple[list[int], int]:
     return found, min(total, q.count_cap)
 
 
-def _by_words_postgresql(plan: _Plan) -> tuple[list[int], int]:
-    """PostgreSQL: the same two tiers in fewer round trips. Name matches are collected, sorted and
-    counted in one statement. The other tier is collected the same way when it is small enough,
-    else walked in the name index (see ``WALK_FACTOR``) and counted only when the planner does not
-    expect it to pass the cap by far ("500+" is what the page says then)."""
-    q = plan.q
-    source, matching = plan.text_source(names_only=True)
-    found, named = plan.collected_page(plan.base() + matching, q.offset, q.limit)
-    source, matching = plan.text_source(not_names=True)
-    conditions = plan.base() + matching
-    skip = max(0, q.offset - named)
-    take = q.limit - len(found)
-    expected, listings = plan.tier_estimates(conditions)
-    walk = expected * expected >= WALK_FACTOR * (skip + max(take, 1)) * listings
-    if not walk:
-        page, others = plan.collected_page(conditions, skip, take)
-        return found + (page if take else []), min(named + others, q.count_cap)
-    if take:
-        found += plan.ids(source, conditions, [plan.e.sort_name], skip + take)[skip:]
-    if expected >= ESTIMATE_SKIPS_COUNT * q.count_cap:
-        return found, q.count_cap
-    capped = select(literal_column("1")).select_from(source).where(*conditions).limit(q.count_cap).subquery()
-    others = int(plan.session.scalar(select(func.count()).select_from(capped)) or 0)
-    return found, min(named + others, q.count_cap)
-
-
 def _alphabetical_page(
     plan: _Plan,
     tier: dict[str, Any],
@@ -875,7 +774,7 @@ def _alphabetical_page(
     *,
     walk: bool,
 ) -> list[int]:
-    """SQLite: a tier's page in name order; a large tier is walked in the name index."""
+    """A tier's page in name order; a large tier is walked in the name index."""
     e = plan.e
     if walk:
         members = select(_fts.c.rowid).where(literal_column("provider_directory_fts").op("MATCH")(plan.fts(**tier)))
@@ -892,15 +791,6 @@ def _alphabetical_page(
     return plan.ids(source, conditions, [e.sort_name], skip + take)[skip:]
 
 
-def _similar_names(plan: _Plan) -> tuple[list[int], int]:
-    """PostgreSQL only: a single misspelt name, matched by trigram similarity (pg_trgm)."""
-    q, e = plan.q, plan.e
-    word = q.words[0]
-    conditions = plan.base() + plan.columns_filter() + [e.sort_name.op("%")(word)]
-    ids = plan.ids(_directory, conditions, [func.similarity(e.sort_name, word).desc(), e.sort_name], q.need)
-    return ids[q.offset :], plan.count(_directory, conditions)
-
-
 def _alphabetical(plan: _Plan) -> tuple[list[int], int]:
     q, e = plan.q, plan.e
     conditions = plan.base() + plan.columns_filter()
@@ -909,8 +799,8 @@ def _alphabetical(plan: _Plan) -> tuple[list[int], int]:
 
 
 def _rows(session: Session, query: DirectoryFilter, ids: list[int]) -> list[DirectoryRow]:
-    """The page's listings with the networks each approved provider belongs to on ``query.on``, in
-    one statement (a listing comes back once per network membership)."""
+    """SQLite: the page's listings with the networks each approved provider belongs to on
+    ``query.on``, in one statement (a listing comes back once per network membership)."""
     if not ids:
         return []
     e, memberships = _directory.c, table_of(m.NetworkMembership)
@@ -926,21 +816,279 @@ def _rows(session: Session, query: DirectoryFilter, ids: list[int]) -> list[Dire
         ),
     )
     stmt = (
-        select(_directory, ms.network.label("membership_network"), ms.tier.label("membership_tier"))
+        select(e.id, *(e[c] for c in _LISTING_COLUMNS), ms.network, ms.tier)
         .select_from(joined)
         .where(e.tenant_id == query.tenant_id, e.id.in_(ids))
         .order_by(e.id, ms.network, ms.tier)
     )
+    return _listings(session.execute(stmt), ids)
+
+
+def _listings(rows: Iterable[Sequence[Any]], ids: list[int]) -> list[DirectoryRow]:
+    """Rows of (id, *_LISTING_COLUMNS, network, tier), by id then network and tier, as the
+    listings of ``ids`` in that order with their (network, tier) pairs."""
     entries: dict[int, dict[str, Any]] = {}
     networks: dict[int, list[tuple[str, str]]] = {}
-    for row in session.execute(stmt):
-        values = dict(row._mapping)
-        pair = (values.pop("membership_network"), values.pop("membership_tier"))
-        entries.setdefault(row.id, values)
-        found = networks.setdefault(row.id, [])
+    width = len(_LISTING_COLUMNS)
+    for row in rows:
+        listing_id = row[0]
+        if listing_id not in entries:
+            entries[listing_id] = dict(zip(_LISTING_COLUMNS, row[1 : width + 1], strict=True))
+            networks[listing_id] = []
+        pair = (row[width + 1], row[width + 2])
+        found = networks[listing_id]
         if pair[0] is not None and pair not in found:
             found.append(pair)
     return [DirectoryRow(entries[i], tuple(networks[i])) for i in ids if i in entries]
+
+
+# -- directory search on PostgreSQL ---------------------------------------------------------------
+#
+# The same plans as on SQLite, written as SQL text with named parameters: building SQLAlchemy
+# expressions, cache keys and result rows cost more client CPU than PostgreSQL spends answering
+# (measured 4.4 ms of client CPU a search through the expression language). The texts are few
+# and stable per query shape, so the driver prepares each once per connection.
+
+_ENTRIES = _directory.fullname
+_MEMBERSHIPS = table_of(m.NetworkMembership).fullname
+_SQUARED_DEGREES = (
+    "((e.latitude - %(latitude)s) * (e.latitude - %(latitude)s)"
+    " + ((e.longitude - %(longitude)s) * cos(radians((e.latitude + %(latitude)s) / 2)))"
+    " * ((e.longitude - %(longitude)s) * cos(radians((e.latitude + %(latitude)s) / 2))))"
+)
+_IN_NETWORK = (
+    "e.credentialing_status = 'APPROVED' AND EXISTS (SELECT 1 FROM "
+    + _MEMBERSHIPS
+    + " AS ms WHERE ms.tenant_id = %(tenant)s AND ms.provider_id = e.provider_id AND ms.network = %(network)s"
+    " AND ms.effective_from <= %(on)s AND (ms.effective_to IS NULL OR ms.effective_to >= %(on)s))"
+)
+_PAGE_ROWS = (
+    "SELECT e.id, "
+    + ", ".join(f"e.{c}" for c in _LISTING_COLUMNS)
+    + ", ms.network, ms.tier FROM "
+    + _ENTRIES
+    + " AS e LEFT JOIN "
+    + _MEMBERSHIPS
+    + " AS ms ON e.credentialing_status = 'APPROVED' AND ms.tenant_id = %(tenant)s"
+    " AND ms.provider_id = e.provider_id AND ms.effective_from <= %(on)s"
+    " AND (ms.effective_to IS NULL OR ms.effective_to >= %(on)s)"
+    " WHERE e.tenant_id = %(tenant)s AND e.id = ANY(%(ids)s::bigint[]) ORDER BY e.id, ms.network, ms.tier"
+)
+
+
+class _PgSearch:
+    """One directory search on PostgreSQL (the plans are described above ``WALK_FACTOR``)."""
+
+    def __init__(self, session: Session, query: DirectoryFilter) -> None:
+        self.q = query
+        self.connection = session.connection()
+        params: dict[str, Any] = {"tenant": query.tenant_id, "on": query.on, "cap": query.count_cap}
+        if query.network:
+            params["network"] = query.network
+        if query.language:
+            params["language"] = f"% {query.language} %"
+        if query.kind:
+            params["kind"] = query.kind
+        if query.latitude is not None:
+            params["latitude"], params["longitude"] = query.latitude, query.longitude
+        if query.words:
+            *whole, last = query.words
+            if len(last) >= MIN_PREFIX:
+                params["prefix"] = last
+            else:
+                whole.append(last)
+            if whole:
+                params["words"] = " & ".join(whole)
+        self.params = params
+
+    def run(self) -> tuple[list[DirectoryRow], int]:
+        q = self.q
+        if q.latitude is not None and q.rings:
+            ids, total = self._near()
+        elif q.words:
+            ids, total = self._by_words()
+            if total == 0 and len(q.words) == 1 and len(q.words[0]) >= 4:
+                ids, total = self._similar_names()
+        else:
+            ids, total = self._alphabetical()
+        return self._rows(ids), total
+
+    # -- conditions ---------------------------------------------------------------------------
+    def _base(self) -> list[str]:
+        return ["e.tenant_id = %(tenant)s", _IN_NETWORK] if self.q.network else ["e.tenant_id = %(tenant)s"]
+
+    def _columns_filter(self) -> list[str]:
+        """The facet filters as plain column conditions (for the plans that read the covering indexes)."""
+        q = self.q
+        conditions = ["e.languages LIKE %(language)s"] if q.language else []
+        if q.accepting_new_patients is not None:
+            conditions.append(f"e.accepting_new_patients IS {'true' if q.accepting_new_patients else 'false'}")
+        if q.kind:
+            conditions.append("e.kind = %(kind)s")
+        return conditions
+
+    def _words(self, *, names_only: bool = False, not_names: bool = False) -> list[str]:
+        """All the words in the names or the whole text; the last as a prefix token (migration
+        0022: the vectors carry every prefix of every lexeme, so a prefix is an exact GIN lookup
+        rather than a partial match that collects every lexeme starting with it)."""
+        parts = []
+        if "words" in self.params:
+            parts.append("to_tsquery('english'::regconfig, %(words)s)")
+        if "prefix" in self.params:
+            parts.append("provider.directory_prefix_query(%(prefix)s)")
+        tsquery = parts[0] if len(parts) == 1 else f"({' && '.join(parts)})"
+        if names_only:
+            return [f"e.name_vector @@ {tsquery}"]
+        if not_names:
+            return [f"e.search_vector @@ {tsquery}", f"NOT (e.name_vector @@ {tsquery})"]
+        return [f"e.search_vector @@ {tsquery}"]
+
+    def _facets(self, cells: tuple[str, ...], params: dict[str, Any]) -> list[str]:
+        """The selective facets (place, language) through the facet GIN index, the others as
+        columns: a GIN posting list of a token most rows carry costs more than it saves."""
+        q = self.q
+        tokens = ["(" + " | ".join(cells) + ")"] if cells else []
+        if q.language:
+            tokens.append(f"lang{q.language}0")
+        conditions = []
+        if tokens:
+            params["facets"] = " & ".join(tokens)
+            conditions.append("e.facet_vector @@ to_tsquery('simple'::regconfig, %(facets)s)")
+        if q.accepting_new_patients is not None:
+            conditions.append(f"e.accepting_new_patients IS {'true' if q.accepting_new_patients else 'false'}")
+        if q.kind:
+            conditions.append("e.kind = %(kind)s")
+        return conditions
+
+    def _ring(self, ring: Ring) -> tuple[list[str], dict[str, Any]]:
+        """Conditions and parameters of the listings within ``ring``. Worded searches leave the box
+        out: the geo cells in the GIN index already narrow them, and a third bitmap over the box
+        would only slow the intersection down."""
+        params = dict(self.params)
+        params["within"] = (ring.radius_miles / self.q.miles_per_degree) ** 2
+        within = f"{_SQUARED_DEGREES} <= %(within)s"
+        if self.q.words:
+            return self._base() + self._words() + self._facets(ring.cells, params) + [within], params
+        params["min_lat"], params["max_lat"], params["min_lon"], params["max_lon"] = ring.box
+        box = ["e.latitude BETWEEN %(min_lat)s AND %(max_lat)s", "e.longitude BETWEEN %(min_lon)s AND %(max_lon)s"]
+        return self._base() + self._columns_filter() + box + [within], params
+
+    # -- statements -----------------------------------------------------------------------------
+    def _ids(self, conditions: list[str], order: str, limit: int, params: dict[str, Any]) -> list[int]:
+        sql = (
+            f"SELECT e.id FROM {_ENTRIES} AS e WHERE {' AND '.join(conditions)} ORDER BY {order}, e.id LIMIT %(limit)s"
+        )
+        return [row[0] for row in self.connection.exec_driver_sql(sql, {**params, "limit": limit})]
+
+    def _count(self, conditions: list[str], params: dict[str, Any]) -> int:
+        """Matches up to ``count_cap``. A set the planner expects to be far larger than the cap is
+        reported at the cap without counting: counting means rechecking every match on the heap
+        (about 10 ms for 500 specialty matches over 100,000 listings), and "500+" is all the page
+        says anyway."""
+        matches = f"SELECT 1 FROM {_ENTRIES} AS e WHERE {' AND '.join(conditions)}"
+        if self._plan_rows(matches, params)[0] >= ESTIMATE_SKIPS_COUNT * self.q.count_cap:
+            return self.q.count_cap
+        return self._capped_count(matches, params)
+
+    def _capped_count(self, matches: str, params: dict[str, Any]) -> int:
+        sql = f"SELECT count(*) FROM ({matches} LIMIT %(cap)s) AS capped"
+        return int(self.connection.exec_driver_sql(sql, params).scalar() or 0)
+
+    def _plan_rows(self, sql: str, params: dict[str, Any]) -> list[float]:
+        """The planner's row estimates: of ``sql``, or of each branch of a UNION ALL."""
+        plan: Any = self.connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}", params).scalar()
+        document = json.loads(plan) if isinstance(plan, str) else plan
+        top = document[0]["Plan"]
+        if top["Node Type"] == "Append":
+            return [float(branch["Plan Rows"]) for branch in top["Plans"]]
+        return [float(top["Plan Rows"])]
+
+    def _collected_page(
+        self, conditions: list[str], skip: int, take: int, params: dict[str, Any]
+    ) -> tuple[list[int], int]:
+        """One statement: a tier's matches collected (a GIN bitmap scan), sorted by name, the page
+        ``skip``..``skip + take`` of them and how many there are. The first match always comes
+        back, so the count arrives even when the page lies beyond the tier."""
+        sql = (
+            f"WITH matches AS MATERIALIZED (SELECT e.id, e.sort_name FROM {_ENTRIES} AS e"
+            f" WHERE {' AND '.join(conditions)})"
+            " SELECT id, n, total FROM (SELECT id, row_number() OVER (ORDER BY sort_name, id) AS n,"
+            " count(*) OVER () AS total FROM matches) AS numbered"
+            " WHERE n = 1 OR n BETWEEN %(first)s AND %(last)s ORDER BY n"
+        )
+        rows = self.connection.exec_driver_sql(sql, {**params, "first": skip + 1, "last": skip + take}).all()
+        if not rows:
+            return [], 0
+        return [row[0] for row in rows if skip < row[1] <= skip + take], int(rows[0][2])
+
+    # -- plans ------------------------------------------------------------------------------------
+    def _near(self) -> tuple[list[int], int]:
+        q = self.q
+        order = f"{_SQUARED_DEGREES}, e.sort_name"
+        found: list[int] = []
+        for ring in q.rings:
+            conditions, params = self._ring(ring)
+            found = self._ids(conditions, order, q.need, params)
+            if len(found) >= q.need:
+                break
+        if len(found) < q.need:  # the last ring is the whole radius: everything was found
+            return found[q.offset :], len(found)
+        if ring is not q.rings[-1]:  # the total covers the whole radius, not just the ring that filled the page
+            conditions, params = self._ring(q.rings[-1])
+        return found[q.offset :], self._count(conditions, params)
+
+    def _by_words(self) -> tuple[list[int], int]:
+        """Name matches are collected, sorted and counted in one statement. The other tier is
+        collected the same way when it is small enough, else walked in the name index (see
+        ``WALK_FACTOR``) and counted only when the planner does not expect it to pass the cap by
+        far ("500+" is what the page says then)."""
+        q, params = self.q, self.params
+        facets = self._facets((), params)
+        found, named = self._collected_page(
+            self._base() + self._words(names_only=True) + facets, q.offset, q.limit, params
+        )
+        conditions = self._base() + self._words(not_names=True) + facets
+        skip = max(0, q.offset - named)
+        take = q.limit - len(found)
+        matches = f"SELECT 1 FROM {_ENTRIES} AS e WHERE {' AND '.join(conditions)}"
+        expected, listings = self._tier_estimates(matches, params)
+        walk = expected * expected >= WALK_FACTOR * (skip + max(take, 1)) * listings
+        if not walk:
+            page, others = self._collected_page(conditions, skip, take, params)
+            return found + (page if take else []), min(named + others, q.count_cap)
+        if take:
+            found += self._ids(conditions, "e.sort_name", skip + take, params)[skip:]
+        if expected >= ESTIMATE_SKIPS_COUNT * q.count_cap:
+            return found, q.count_cap
+        return found, min(named + self._capped_count(matches, params), q.count_cap)
+
+    def _tier_estimates(self, matches: str, params: dict[str, Any]) -> tuple[float, float]:
+        """One round trip: the expected matches of a tier and the tenant's listings."""
+        listings = f"SELECT 1 FROM {_ENTRIES} AS e WHERE e.tenant_id = %(tenant)s"
+        rows = self._plan_rows(f"{matches} UNION ALL {listings}", params)
+        return (rows[0], rows[1]) if len(rows) == 2 else (rows[0], rows[0])
+
+    def _similar_names(self) -> tuple[list[int], int]:
+        """A single misspelt name, matched by trigram similarity (pg_trgm)."""
+        q = self.q
+        params = {**self.params, "word": q.words[0]}
+        conditions = self._base() + self._columns_filter() + ["e.sort_name %% %(word)s"]
+        ids = self._ids(conditions, "similarity(e.sort_name, %(word)s) DESC, e.sort_name", q.need, params)
+        return ids[q.offset :], self._count(conditions, params)
+
+    def _alphabetical(self) -> tuple[list[int], int]:
+        q = self.q
+        conditions = self._base() + self._columns_filter()
+        ids = self._ids(conditions, "e.sort_name", q.need, self.params)
+        return ids[q.offset :], self._count(conditions, self.params)
+
+    def _rows(self, ids: list[int]) -> list[DirectoryRow]:
+        """The page's listings with the networks each approved provider belongs to on the query's
+        date, in one statement (a listing comes back once per network membership)."""
+        if not ids:
+            return []
+        rows = self.connection.exec_driver_sql(_PAGE_ROWS, {"tenant": self.q.tenant_id, "on": self.q.on, "ids": ids})
+        return _listings(rows, ids)
 
 
 def requests_in_states(session: Session, states: Iterable[str], limit: int) -> list[m.CredentialingRequest]:

@@ -322,10 +322,12 @@ def _payee_ids(request: Request, access: Access) -> list[uuid.UUID]:
 @router.get("/remittances")
 def remittances(request: Request, access: Access = Depends(policy("remittance.read", resource=SELF))) -> Response:
     """The claim payments made to the caller (billing), newest first, each with the 835 the gateway
-    wrote for it when there is one (paired by the EFT trace or cheque number)."""
+    wrote for it when there is one (paired by the EFT trace or cheque number). Payments are found by
+    the caller's NPIs too: those made before the registry's id was known to claims carry the id
+    claims derived from the NPI."""
     payees = _payee_ids(request, access)
     with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
-        payments = billing_public.provider_payments(uow, payees)
+        payments = billing_public.provider_payments(uow, payees, npis=_npis(access))
         files = edi_public.remittance_files(uow, {str(p.run_id) for p in payments})
     by_trace = {f.trace_number: f for f in files if f.trace_number}
     own = set(_npis(access))

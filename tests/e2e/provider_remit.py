@@ -1,7 +1,8 @@
 """In the working directory of the portal server, for the provider journey:
 
 * ``python -m tests.e2e.provider_remit network``: the clinic joins the network in claims' read model
-  (99213 at 100.00), as the provider domain's network event would put it there;
+  (99213 at 100.00) under a new provider id, as the provider domain's network event would put it
+  there (its seeded visit keeps the id claims derived from its NPI);
 * ``python -m tests.e2e.provider_remit pay CLAIM_ID``: once the claim is approved, billing pays the
   approved claims and the gateway writes the 835 of every payment run; prints, as JSON, each
   provider payment: trace number, amount and the claims it pays."""
@@ -21,7 +22,6 @@ from olly.billing import service as billing
 from olly.billing.repository import BillingRepository
 from olly.claims import models as claims_models
 from olly.claims import public as claims_public
-from olly.claims import service as claims_service
 from olly.claims import snapshots
 from olly.claims.rules import Contract
 from olly.edi import service as edi_service
@@ -40,8 +40,9 @@ def network() -> None:
             uow.session.add(
                 claims_models.ProviderView(
                     npi=NPI,
-                    # the id claims already gave the clinic's earlier claims (the 835 has one payee per NPI)
-                    provider_id=claims_service.provider_ref(uow, NPI),
+                    # The registry's id, not the one claims derived from the NPI for the seeded visit:
+                    # billing still pays the clinic once per run (one payee per NPI, one 835).
+                    provider_id=uuid.uuid4(),
                     credentialing_status="APPROVED",
                     network_status="IN_NETWORK",
                     tier=None,

@@ -86,6 +86,8 @@ class NetworkStatus(StrEnum):
 class CredentialingStatus(StrEnum):
     APPROVED = "APPROVED"
     PENDING = "PENDING"
+    NOT_CREDENTIALED = "NOT_CREDENTIALED"
+    """Registered with the plan, never credentialed (the provider registry's first standing)."""
     DENIED = "DENIED"
     EXPIRED = "EXPIRED"
     SUSPENDED = "SUSPENDED"

@@ -394,6 +394,9 @@ PATH_VALUES: dict[str, str] = {
             "sanction_id",
             "contract_id",
             "run_id",  # a claim payment run (billing, and the EDI 835 of it): staff only, not a member's record
+            # an 834 audit's reconciliation (``/edi/files/{file_id}/reconciliation``, enrollment.read,
+            # staff only); the routes that name the file itself (edi_file) take the seeded files instead
+            "file_id",
         ),
         "00000000-0000-7000-8000-00000000dead",
     ),

@@ -10,12 +10,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from olly.app import create_app
+from olly.claims import public as claims_public
+from olly.claims.schemas import ClaimCreate
 from olly.enrollment.rules import Market
 from olly.platform.auth.roles import Role
 from olly.platform.runtime import Platform
 from olly.policy_admin import service as policy_admin
 from tests.factories import FakePlans
-from tests.integration.billing.support import enrol
+from tests.integration.billing.support import drain, enrol
+from tests.integration.claims.support import NPI_IN, claim_body, line, seed
 from tests.support.identity import Caller, sign_in_as
 
 
@@ -114,3 +117,26 @@ def test_staff_bill_and_reconcile_an_employer_sees_and_pays_only_its_own_group(
     assert run.status_code == 201 and run.json()["payments"] == []
     assert client.get(f"/api/v1/billing/payment-runs/{run.json()['run_id']}", headers=staff.headers).status_code == 200
     assert client.get(f"/api/v1/billing/payment-runs/{uuid.uuid4()}", headers=staff.headers).status_code == 404
+
+
+def test_a_payment_run_names_each_provider_payees_npi(
+    client: TestClient, platform: Platform, tenant_id: uuid.UUID
+) -> None:
+    world = seed(platform, tenant_id)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        body = ClaimCreate.model_validate(claim_body(world.ana, line("99213", "150.00")))
+        claim_id = claims_public.submit_claim(uow, body, source="API").claim_id
+        clinic = claims_public.provider_id_of(uow, NPI_IN)
+    drain(platform)  # adjudicated: allowed 100.00, copay 25.00, paid 75.00
+    staff: Caller = sign_in_as(client.app, tenant_id, Role.BILLING)  # type: ignore[arg-type]
+    run = client.post("/api/v1/billing/payment-runs", headers=staff.headers)
+    assert run.status_code == 201
+    (payment,) = run.json()["payments"]
+    assert {k: payment[k] for k in ("payee", "payee_id", "payee_npi", "amount", "method")} == {
+        "payee": "PROVIDER",
+        "payee_id": str(clinic),
+        "payee_npi": NPI_IN,
+        "amount": "75.00",
+        "method": "ACH",
+    }
+    assert payment["claims"] == [{"claim_id": str(claim_id), "paid": "75.00"}]

@@ -15,6 +15,9 @@ from olly.claims.rules import Contract
 from olly.kernel.money import Money
 from olly.plans import service as plans_service
 from olly.platform.runtime import Platform
+from olly.provider import service as provider_service
+from olly.provider.events import CredentialingStatusChanged
+from tests.integration.provider import factories as provider_factories
 from tests.support.bus import drain as drain  # the tests of this package import it from here
 
 PPO = "OLLY-PPO-1000"
@@ -22,6 +25,8 @@ NPI_IN = "1234567893"
 """In network, contracted: 99213 at $100.00, 10060 at $400.00, 29880 at $2,000.00, 29881 at $1,500.00."""
 NPI_OUT = "1245319508"
 """Known to claims, out of network (no contract)."""
+NPI_NEW = "1679576722"
+"""Unknown to claims until ``join_registry``: its claims first carry the id claims derives from it."""
 
 
 @dataclass(frozen=True)
@@ -155,3 +160,26 @@ def units_used(platform: Platform, tenant_id: uuid.UUID, prior_auth_id: uuid.UUI
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         view = prior_auth.get(uow, prior_auth_id)
     return [(s.procedure_code, s.units_approved or 0, s.units_used) for s in view.services]
+
+
+def join_registry(platform: Platform, tenant_id: uuid.UUID, npi: str = NPI_NEW) -> uuid.UUID:
+    """A provider registers with the provider domain and is credentialed (out of network): claims'
+    read model learns its NPI from the provider's event, with the registry's id. Returns that id."""
+    with platform.db.unit_of_work(tenant_id) as uow:
+        registered = provider_service.register_provider(uow, provider_factories.individual(npi=npi)).id
+        uow.publish(
+            CredentialingStatusChanged(
+                event_type="CREDENTIALING_APPROVED",
+                provider_id=registered,
+                npi=npi,
+                provider_name="New Clinic",
+                specialty=None,
+                credentialing_status="APPROVED",
+                network_status="OUT_OF_NETWORK",
+                effective_date=uow.clock.today(),
+                approved_at=uow.clock.now(),
+            ),
+            key=registered,
+        )
+    drain(platform)
+    return registered

@@ -17,10 +17,11 @@ from olly.billing.models import ClaimRecovery
 from olly.billing.repository import BillingRepository
 from olly.claims import public
 from olly.claims.schemas import ClaimCreate
+from olly.claims.service import PROVIDER_NAMESPACE
 from olly.kernel.money import Money
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.runtime import Platform
-from tests.integration.claims.support import ClaimsWorld, claim_body, drain, line, seed
+from tests.integration.claims.support import NPI_NEW, ClaimsWorld, claim_body, drain, join_registry, line, seed
 
 
 @pytest.fixture
@@ -110,3 +111,39 @@ def test_a_claim_replaced_before_its_payment_run_is_never_paid(
             reversed_at=uow.clock.now(),
         )
     assert again is None and open_recoveries(platform, tenant_id) == []
+
+
+def test_a_recovery_follows_the_npi_when_the_provider_id_changes(
+    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    """A claim paid under the id claims derived from an unknown NPI, voided after the registry's id
+    is known: the recovery is netted from the NPI's next payment, made under the registry's id
+    (the money does not go out twice)."""
+    derived = uuid.uuid5(PROVIDER_NAMESPACE, f"npi:{NPI_NEW}")
+    knee = {"billingNpi": NPI_NEW, "diagnoses": ["M23.41"]}
+    # Out of network: 29880 billed 6,000.00, allowed 3,000.00 (50 % of billed), the 2,000.00
+    # deductible, then the plan pays 60 %: 600.00.
+    first = claim(platform, tenant_id, claim_body(world.ana, line("29880", "6000.00"), **knee))
+    assert pay(platform, tenant_id) == [60000]
+    registered = join_registry(platform, tenant_id)
+    claim(
+        platform,
+        tenant_id,
+        claim_body(world.ana, line("29880", "6000.00"), frequency="8", originalClaimId=str(first), **knee),
+    )
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        (recovery,) = uow.session.scalars(select(ClaimRecovery))
+        assert (recovery.payee_id, recovery.payee_npi, recovery.remaining_minor) == (derived, NPI_NEW, 60000)
+    # 29880 billed 8,000.00 under the registry's id: allowed 4,000.00, the deductible again (the void
+    # gave it back), paid 60 % of 2,000.00 = 1,200.00; less the 600.00 recovered → 600.00.
+    later = claim(platform, tenant_id, claim_body(world.ana, line("29880", "8000.00", "2026-01-12"), **knee))
+    assert pay(platform, tenant_id) == [60000]
+    assert open_recoveries(platform, tenant_id) == [(first, 60000, 0, "RECOVERED")]
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        payable = BillingRepository(uow).claim_payable(later)
+        assert payable is not None and (payable.provider_id, payable.amount_minor) == (registered, 120000)
+        assert payable.claim_payment_id is not None
+        payment = BillingRepository(uow).claim_payment(payable.claim_payment_id)
+        assert payment is not None
+        assert (payment.payee_id, payment.payee_npi, payment.amount_minor) == (registered, NPI_NEW, 60000)
+        assert recoveries.outstanding_total(uow) == 0

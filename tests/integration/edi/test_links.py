@@ -188,6 +188,7 @@ def test_270_is_answered_by_eligibility_with_exact_eb_segments(platform: Platfor
         ["DTP", "346", "D8", "20260201"],
         ["DTP", "347", "D8", "20261231"],
     ]
+    assert segments(answer, "DMG") == [["DMG", "D8", "19800202", "F"]]  # the gender of the 834's DMG03
     # a wrong birth date is no match: AAA 75, no benefits
     with platform.db.unit_of_work(tenant_id) as uow:
         missed = service.ingest(
@@ -198,4 +199,5 @@ def test_270_is_answered_by_eligibility_with_exact_eb_segments(platform: Platfor
         )
     missed_answer = reply(missed, "271")
     assert segments(missed_answer, "EB") == []
+    assert segments(missed_answer, "DMG") == [["DMG", "D8", "19800203"]]  # nobody found: as asked
     assert segments(missed_answer, "AAA")[0][3] == "75"

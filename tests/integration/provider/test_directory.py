@@ -269,3 +269,57 @@ def test_a_worded_search_pages_the_same_whether_the_second_tier_is_walked_or_col
     two = [search(work, text="smith", page=n, page_size=3) for n in (1, 2)]
     assert [names(p) for p in two] == [expected[:3], expected[3:]]
     assert names(search(work, text="family medicine")) == ["Paul Jones MD", "John Smithers DO"]  # by last name
+
+
+# -- prefixes (PostgreSQL indexes them as tokens: migration 0022) ---------------------------------
+
+
+def test_the_last_word_matches_as_a_prefix_with_accents_and_after_whole_words(work, directory) -> None:  # type: ignore[no-untyped-def]
+    with work() as uow:
+        service.register_provider(
+            uow, factories.individual(first_name="José", last_name="Müller", taxonomy_codes=("208000000X",))
+        )
+    assert names(search(work, text="mül")) == ["José Müller MD"]
+    assert names(search(work, text="josé müll")) == ["José Müller MD"]
+    # the stemmed prefix: "pediatric" finds "Pediatrics" (stem "pediatr"), names before specialties
+    assert names(search(work, text="pediatric")) == ["Maria Garcia MD", "José Müller MD"]
+    assert names(search(work, text="müller pediat")) == ["José Müller MD"]
+    # whole words before the last one must match whole: "jos" is no word of José's listing
+    assert search(work, text="jos müller").total == 0
+    # a last word shorter than three letters matches whole words only
+    assert search(work, text="jane sm").total == 0
+    assert names(search(work, text="smith md")) == ["Jane Smith MD", "Paul Jones MD"]
+
+
+def test_a_prefix_near_a_place_is_ordered_by_distance(work, directory) -> None:  # type: ignore[no-untyped-def]
+    page = search(work, text="orth", zip="10001", radius_miles=5)
+    assert [(x.name, x.distance_miles) for x in page.results] == [
+        ("Jane Smith MD", 0.0),  # Orthopaedic Surgery
+        ("Hudson Orthopaedic Group", pytest.approx(miles("10001", "10016"), abs=0.01)),
+    ]
+    assert page.total == 2
+    first = search(work, text="smith orth", zip="10001", radius_miles=5, page_size=1)
+    assert (names(first), first.total) == (["Jane Smith MD"], 1)
+
+
+def test_a_stop_word_typed_last_is_dropped_on_postgresql_and_a_prefix_on_sqlite(work, directory, platform) -> None:  # type: ignore[no-untyped-def]
+    found = names(search(work, text="smith the"))
+    if platform.db.is_sqlite:
+        assert found == []  # FTS5 has no stop words: no word of these listings starts with "the"
+    else:
+        # an english stop word, dropped as to_tsquery drops it; "smith" is no longer the last word,
+        # so it matches whole ("Smithers" does not)
+        assert found == ["Smith Family Clinic", "Jane Smith MD", "Paul Jones MD"]
+
+
+def test_listings_written_before_the_prefix_tokens_are_found_by_prefix_after_the_migration(work, platform) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+
+    from olly.platform import migrate
+
+    command.downgrade(migrate.alembic_config(platform.db), "0021_claims_view_revisions")
+    with work() as uow:
+        service.register_provider(uow, factories.individual(first_name="Ana", last_name="Øvergård"))
+    command.upgrade(migrate.alembic_config(platform.db), "head")
+    assert names(search(work, text="øverg")) == ["Ana Øvergård MD"]
+    assert names(search(work, text="ana orthopaed")) == ["Ana Øvergård MD"]  # 207X00000X

@@ -34,7 +34,7 @@ from olly.platform.auth.service import NewAccount
 from olly.platform.runtime import Platform
 from olly.web.rendering import CONTENT_SECURITY_POLICY
 from tests.factories import person
-from tests.integration.claims.support import NPI_IN, NPI_OUT, PPO, drain, seed
+from tests.integration.claims.support import NPI_IN, NPI_NEW, NPI_OUT, PPO, drain, join_registry, seed
 from tests.support.identity import STRONG_PASSWORD, audit_rows, control_of, create_account, https_client
 
 
@@ -310,3 +310,46 @@ def test_a_provider_downloads_its_own_835_and_never_anothers(
     assert "BPR" not in other.text
     refusals = [r for r in audit_rows(platform, action="remittance.read") if r["outcome"] == "denied"]
     assert sorted(r["resource_id"] for r in refusals) == sorted([str(nothing), str(written.id)])
+
+
+def test_a_clinic_sees_the_payments_made_before_and_after_the_registry_knew_it(
+    client: TestClient, platform: Platform, ana: dict[str, str]
+) -> None:
+    """A clinic's first claims came before the registry knew its NPI (paid under the id claims derived
+    from it), its later ones after (paid under the registry's id): its remittances page lists both
+    payments, each with its 835."""
+    tenant = platform.settings.default_tenant_id
+    links = edi_links.build_links(PlansCatalog(), PlanBenefitSource())
+    _provider(client, platform, NPI_NEW)
+    runs = []
+    # Out of network (the demo PPO: a 2,000.00 deductible, then the plan pays 60 %): 29880 billed
+    # 6,000.00 is allowed 3,000.00, paid 600.00; later 10060 billed 500.00 is allowed 250.00, paid 150.00.
+    for code, charge, day in (("29880", "6000.00", "2026-01-12"), ("10060", "500.00", "2026-01-13")):
+        if runs:
+            join_registry(platform, tenant)
+        page = client.get("/provider/claims/new")
+        form = _claim_form(
+            page.text,
+            ana,
+            billingNpi=NPI_NEW,
+            diagnoses="m23.41",
+            line1_procedure_code=code,
+            line1_charge=charge,
+            line1_service_date=day,
+        )
+        assert client.post("/provider/claims/new", data=form).status_code == 202
+        drain(platform)
+        with platform.db.unit_of_work(tenant) as uow:
+            runs.append(str(billing.run_claim_payments(uow).id))
+    listing = client.get("/provider/remittances")
+    assert sorted(row[1:4] for row in _cells(listing.text)) == [["150.00 USD", "1", "EFT"], ["600.00 USD", "1", "EFT"]]
+    written = []
+    for run_id in runs:
+        with platform.db.unit_of_work(tenant) as uow:
+            (remitted,) = edi_service.remit(uow, run_id, links)
+            written.append(remitted.id)
+    listing = client.get("/provider/remittances")
+    assert [row[5] for row in _cells(listing.text)] == ["Download", "Download"]
+    for file_id in written:
+        download = client.get(f"/provider/remittances/{file_id}/835")
+        assert download.status_code == 200 and f"*XX*{NPI_NEW}~" in download.text

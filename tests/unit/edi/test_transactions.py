@@ -155,6 +155,30 @@ def test_271_for_a_dependent_and_for_a_member_not_found(olly_to_partner: Envelop
     assert "AAA*N**72*C~" in lines
 
 
+def test_271_dmg_states_the_gender_olly_holds_for_a_member_found(olly_to_partner: EnvelopeSettings) -> None:
+    inquiry = _inquiry()  # the dependent is asked about with DMG*D8*19781014 (no gender)
+    assert inquiry.dependent is not None
+    asked_as_female = dataclasses.replace(inquiry, dependent=dataclasses.replace(inquiry.dependent, gender="F"))
+    benefits = coverage_benefits(active=True, plan_name="GOLD PPO")
+    answers = [
+        EligibilityAnswer(inquiry, found=True, benefits=benefits, member_gender="M"),
+        EligibilityAnswer(inquiry, found=True, benefits=benefits),
+        EligibilityAnswer(asked_as_female, found=True, benefits=benefits, member_gender="M"),
+        EligibilityAnswer(asked_as_female, found=False, rejection_reason="75"),
+    ]
+    written = []
+    for answer in answers:
+        text = write_271([answer], settings=olly_to_partner, control_numbers=InMemoryControlNumbers(), now=NOW).text
+        assert guide_problems(text) == []
+        written.append([line for line in text.splitlines() if line.startswith("DMG*")])
+    assert written == [
+        ["DMG*D8*19781014*M~"],
+        ["DMG*D8*19781014*U~"],  # found, and Olly holds no gender: unknown
+        ["DMG*D8*19781014*M~"],  # Olly's record, not what was asked
+        ["DMG*D8*19781014*F~"],  # not found: as asked
+    ]
+
+
 def test_the_271_guide_check_catches_a_bad_eb_code(olly_to_partner: EnvelopeSettings) -> None:
     answer = EligibilityAnswer(
         dataclasses.replace(_inquiry(), dependent=None),
