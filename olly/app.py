@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 import olly
+from olly.eligibility.api import router as eligibility_router
 from olly.platform import migrate
 from olly.platform.auth import public
 from olly.platform.auth.install import install_access_control
@@ -78,6 +79,9 @@ def create_app(platform: Platform | None = None, *, run_bus: bool | None = None)
         lifespan=lifespan,
     )
     app.state.platform = platform
+    # The eligibility fast path is matched first: routes are tried in order, a regular expression
+    # each, and with ~170 routes ahead of it matching cost a quarter of a cached answer's CPU.
+    app.include_router(eligibility_router)
     install_access_control(app, platform)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
@@ -173,7 +177,6 @@ def _mount_domains(app: FastAPI) -> None:
         policy_admin_api.router,
         enrollment_api.router,
         roster.router,
-        eligibility_api.router,
         claims_api.router,
         plans_api.router,
         billing_api.router,

@@ -16,6 +16,7 @@ from olly.billing import cli as billing_cli
 from olly.claims import authorization_cli as claims_authorization_cli
 from olly.claims import cli as claims_cli
 from olly.edi import cli as edi_cli
+from olly.enrollment import cli as enrollment_cli
 from olly.kernel.errors import OllyError
 from olly.plans import cli as plans_cli
 from olly.provider import cli as provider_cli
@@ -46,6 +47,7 @@ claims_cli.app.add_typer(claims_authorization_cli.prior_auth_app, name="prior-au
 claims_cli.app.add_typer(claims_authorization_cli.appeals_app, name="appeals")
 app.add_typer(claims_cli.app, name="claims")
 app.add_typer(billing_cli.app, name="billing")
+app.add_typer(enrollment_cli.app, name="enrollment")
 codes_app = typer.Typer(help="Look up ICD-10-CM and HCPCS codes by code prefix or words.", no_args_is_help=True)
 app.add_typer(codes_app, name="codes")
 

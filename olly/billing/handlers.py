@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from olly.billing import readjudication, recoveries, service
 from olly.claims import public as claims_public
+from olly.enrollment import public as enrollment
 from olly.kernel.money import Money
 from olly.platform.bus.messages import HandlerRegistry, Message
 from olly.platform.db import UnitOfWork
@@ -28,6 +29,23 @@ def on_enrollment_submitted(uow: UnitOfWork, message: Message) -> None:
     if payload.get("groupId") is not None or payload.get("electionType") != "NEW":
         return
     service.issue_initial_invoice(uow, uuid.UUID(payload["enrollmentId"]), date.fromisoformat(payload["effectiveDate"]))
+
+
+def on_cobra_elected(uow: UnitOfWork, message: Message) -> None:
+    """A COBRA election: the continuation's first premium, every month from the loss of cover to the
+    election's, due 45 days after the election (the event's ``firstPremiumDueDate``). Beneficiaries
+    electing together share one policy and one invoice: the second event finds it issued."""
+    payload = message.payload
+    policy_id = enrollment.cobra_policy_of_case(uow, uuid.UUID(payload["cobraCaseId"]))
+    if policy_id is None:
+        return
+    service.issue_initial_invoice(
+        uow,
+        policy_id,
+        date.fromisoformat(payload["coverageStartDate"]),
+        due_date=date.fromisoformat(payload["firstPremiumDueDate"]),
+        through=datetime.fromisoformat(payload["electedAt"]).date(),
+    )
 
 
 def on_enrollment_changed(uow: UnitOfWork, message: Message) -> None:
@@ -137,5 +155,6 @@ def register(registry: HandlerRegistry) -> None:
     registry.subscribe("enrollment.enrollment.submitted", ENROLLMENT_GROUP, on_enrollment_submitted)
     registry.subscribe("enrollment.enrollment.plan_changed", ENROLLMENT_GROUP, on_enrollment_changed)
     registry.subscribe("enrollment.enrollment.terminated", ENROLLMENT_GROUP, on_enrollment_changed)
+    registry.subscribe("enrollment.cobra.elected", ENROLLMENT_GROUP, on_cobra_elected)
     registry.subscribe("claims.claim.adjudicated", CLAIMS_GROUP, on_claim_adjudicated)
     registry.subscribe("claims.claim.reversed", CLAIMS_GROUP, on_claim_reversed)

@@ -202,6 +202,9 @@ def looks_like_card_number(reference: str) -> bool:
 # Grace periods
 DEFAULT_GRACE_DAYS: Final = 30
 ACA_APTC_GRACE_MONTHS: Final = 3
+#: COBRA continuation: a premium after the first is timely when paid within 30 days of its due date
+#: (the first premium has 45 days from the election: its due date says so).
+COBRA_GRACE_DAYS: Final = 30
 
 
 @dataclass(frozen=True, slots=True)

@@ -486,9 +486,20 @@ def _generated(invoice: dict[str, Any] | Invoice, now: datetime) -> InvoiceGener
     )
 
 
-def issue_initial_invoice(uow: UnitOfWork, policy_id: uuid.UUID, effective_date: date) -> Invoice | None:
+def issue_initial_invoice(
+    uow: UnitOfWork,
+    policy_id: uuid.UUID,
+    effective_date: date,
+    *,
+    due_date: date | None = None,
+    through: date | None = None,
+) -> Invoice | None:
     """The first premium of an individual-market policy (the binder payment): from the effective
-    date to the end of that month, due on the effective date. None when already issued."""
+    date to the end of that month, due on the effective date. None when already issued.
+
+    A COBRA election's first premium is due on ``due_date`` (45 days after the election) and covers
+    every month from the loss of cover to the month of ``through`` (the election), one line a month,
+    so coverage elected retroactively is paid for in full; billing runs skip the months it bills."""
     repo = BillingRepository(uow)
     if repo.initial_invoice(policy_id) is not None:
         return None
@@ -509,6 +520,13 @@ def issue_initial_invoice(uow: UnitOfWork, policy_id: uuid.UUID, effective_date:
         if not terms:
             return None
     assert period.end is not None
+    months = [(period, terms)]
+    while through is not None and months[-1][0].end is not None and months[-1][0].end < through:
+        start = months[-1][0].end + timedelta(days=1)
+        month = DatePeriod(start, end_of_month(start))
+        months.append((month, [t for t in enrollment.billable_terms(uow, month) if t.policy_id == policy_id]))
+    last = months[-1][0]
+    assert last.end is not None
     today, now = uow.clock.today(), uow.clock.now()
     invoice = Invoice(
         id=uuid7(),
@@ -517,9 +535,9 @@ def issue_initial_invoice(uow: UnitOfWork, policy_id: uuid.UUID, effective_date:
         run_id=None,
         kind="INITIAL",
         period_start=period.start,
-        period_end=period.end,
+        period_end=last.end,
         issued_on=today,
-        due_date=max(effective_date, today),
+        due_date=due_date if due_date is not None else max(effective_date, today),
         currency=first.currency,
         total_minor=0,
         employer_minor=0,
@@ -532,31 +550,33 @@ def issue_initial_invoice(uow: UnitOfWork, policy_id: uuid.UUID, effective_date:
     repo.add(invoice)
     schedules: dict[tuple[uuid.UUID, uuid.UUID], Any] = dict(repo.schedules())
     new_schedules: list[dict[str, Any]] = []
-    for term in terms:
-        monthly, _ = _monthly_amounts(term, period, schedules, new_schedules, uow.require_tenant(), now)
-        amount = rules.prorate(monthly, period.start, period.end, term.covered_from, term.covered_to, proration)
-        repo.add(
-            InvoiceLine(
-                id=uuid7(),
-                invoice_id=invoice.id,
-                policy_id=term.policy_id,
-                term_id=term.term_id,
-                member_id=term.subscriber_party_id,
-                plan_code=term.plan_code,
-                tier_code=term.tier_code,
-                covered_people=term.covered_people,
-                period_start=period.start,
-                period_end=period.end,
-                covered_from=term.covered_from,
-                covered_to=term.covered_to,
-                proration=proration.value,
-                total_minor=amount,
-                employer_minor=0,
-                member_minor=amount,
+    for month, month_terms in months:
+        assert month.end is not None
+        for term in month_terms:
+            monthly, _ = _monthly_amounts(term, month, schedules, new_schedules, uow.require_tenant(), now)
+            amount = rules.prorate(monthly, month.start, month.end, term.covered_from, term.covered_to, proration)
+            repo.add(
+                InvoiceLine(
+                    id=uuid7(),
+                    invoice_id=invoice.id,
+                    policy_id=term.policy_id,
+                    term_id=term.term_id,
+                    member_id=term.subscriber_party_id,
+                    plan_code=term.plan_code,
+                    tier_code=term.tier_code,
+                    covered_people=term.covered_people,
+                    period_start=month.start,
+                    period_end=month.end,
+                    covered_from=term.covered_from,
+                    covered_to=term.covered_to,
+                    proration=proration.value,
+                    total_minor=amount,
+                    employer_minor=0,
+                    member_minor=amount,
+                )
             )
-        )
-        invoice.total_minor += amount
-        invoice.member_minor += amount
+            invoice.total_minor += amount
+            invoice.member_minor += amount
     repo.insert_many(InstallmentSchedule, new_schedules)
     uow.flush()
     if invoice.total_minor > 0:
@@ -976,6 +996,8 @@ def _reinstatement_days(uow: UnitOfWork, plan_code: str, on: date) -> int | None
 
 
 def _grace_rule(uow: UnitOfWork, plan_code: str, on: date, market: str) -> tuple[int, int | None]:
+    if market == "COBRA":  # the law's 30 days, whatever the group plan's own grace
+        return rules.COBRA_GRACE_DAYS, None
     schedule = plans.benefit_schedule(uow, plan_code, on)
     if schedule is not None:
         rule = schedule.administration.grace_period
@@ -1018,7 +1040,11 @@ def check_payments(uow: UnitOfWork) -> DailyOutcome:
         for line in lines:
             if line.policy_id in in_grace or line.total_minor == 0:
                 continue
-            days, aptc_months = _grace_rule(uow, line.plan_code, line.period_start, account.market if account else "")
+            market = account.market if account else ""
+            summary = enrollment.policy(uow, line.policy_id)
+            if summary is not None and summary.market == "COBRA":
+                market = "COBRA"
+            days, aptc_months = _grace_rule(uow, line.plan_code, line.period_start, market)
             aptc = bool(account and account.receives_aptc and account.market == "INDIVIDUAL" and aptc_months)
             window = rules.grace_window(
                 invoice.due_date,

@@ -116,6 +116,12 @@ def search_document(inquiry: EligibilitySearch, request: Request, access: Access
     return found.document
 
 
+def _facts_in_process(request: Request) -> bool:
+    """Whether the decision point's facts about a member come from the in-process cache (then the
+    decision is tried on the event loop; with Redis every check would give the attempt up)."""
+    return isinstance(getattr(request.app.state, "eligibility_cache", None), MemoryCache)
+
+
 def _verified_event(answer: dict[str, Any], now: datetime) -> CoverageVerified:
     covered = answer["covered"]
     deductible = next((a for a in answer.get("deductible", []) if a["network"] == "IN_NETWORK"), None)
@@ -155,7 +161,9 @@ async def check(
     member_id: Annotated[uuid.UUID, Query(alias="memberId")],
     service_date: Annotated[date, Query(alias="serviceDate")],
     service_type: Annotated[str, Query(alias="serviceType", min_length=1, max_length=40)] = "30",
-    access: Access = Depends(policy("eligibility.read", resource=query("memberId"))),
+    access: Access = Depends(
+        policy("eligibility.read", resource=query("memberId"), decide_on_event_loop=_facts_in_process)
+    ),
 ) -> Response:
     return await _check(request, access, member_id, service_date, service_type)
 

@@ -22,6 +22,9 @@ from olly.enrollment.models import Policy
 from olly.enrollment.repository import EnrollmentRepository
 from olly.enrollment.rules import Market, Relationship
 from olly.enrollment.schemas import (
+    CobraCaseRead,
+    CobraElection,
+    CobraEventCreate,
     CoveredPerson,
     DependentAdd,
     DependentRemove,
@@ -208,6 +211,46 @@ def renew(
     with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
         service.renew(uow, policy_id, body.plan_code, plans(request))
         return _read(uow, _policy(uow, policy_id))
+
+
+@router.post(
+    "/enrollments/{policy_id}/cobra-events",
+    status_code=201,
+    response_model=list[CobraCaseRead],
+    summary="Record a COBRA qualifying event: group cover ends, each qualified beneficiary is sent a notice",
+)
+def record_cobra_event(
+    policy_id: uuid.UUID, body: CobraEventCreate, request: Request, access: Access = Depends(WRITE_POLICY)
+) -> list[CobraCaseRead]:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
+        cases = service.record_cobra_event(uow, policy_id, body, plans(request))
+        platform_of(request).audit.append(uow.session.connection(), [access.audit_record(resource_id=str(policy_id))])
+        return [CobraCaseRead.model_validate(c) for c in cases]
+
+
+@router.get(
+    "/enrollments/{policy_id}/cobra-cases",
+    response_model=list[CobraCaseRead],
+    summary="The qualified beneficiaries of a group policy's COBRA events and their elections",
+)
+def cobra_cases(policy_id: uuid.UUID, request: Request, access: Access = Depends(READ_POLICY)) -> list[CobraCaseRead]:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        return [CobraCaseRead.model_validate(c) for c in service.cobra_cases(uow, policy_id)]
+
+
+@router.post(
+    "/enrollments/{policy_id}/cobra-elections",
+    status_code=201,
+    response_model=PolicyRead,
+    summary="Qualified beneficiaries elect COBRA continuation: the new continuation policy",
+)
+def elect_cobra(
+    policy_id: uuid.UUID, body: CobraElection, request: Request, access: Access = Depends(WRITE_POLICY)
+) -> PolicyRead:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
+        cobra = service.elect_cobra(uow, policy_id, body, plans(request))
+        platform_of(request).audit.append(uow.session.connection(), [access.audit_record(resource_id=str(policy_id))])
+        return _read(uow, cobra)
 
 
 @router.get("/members/{party_id}/coverage", response_model=list[CoverageRead], summary="Coverage on a date")

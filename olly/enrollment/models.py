@@ -165,3 +165,31 @@ class UnderwritingFlag(TenantScoped, Base):
     diagnosis_codes: Mapped[list[str] | None] = phi_column("json")
     """ICD-10-CM codes or categories of a declared condition (``E11`` covers every E11.x): PHI."""
     recorded_at: Mapped[datetime]
+
+
+class CobraCase(TenantScoped, Base):
+    """One qualified beneficiary's right to continue group cover after a qualifying event: the
+    notice, the election window and, once elected, the continuation policy."""
+
+    __tablename__ = "cobra_cases"
+    __table_args__ = {"schema": "enrollment"}
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    group_policy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enrollment.policies.id"), index=True)
+    party_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    relationship: Mapped[str] = mapped_column(String(24))
+    """The beneficiary's relationship to the employee on the group policy."""
+    qualifying_event: Mapped[str] = mapped_column(String(32))
+    event_date: Mapped[date]
+    loss_date: Mapped[date]
+    """The first day without group cover."""
+    notice_date: Mapped[date]
+    election_deadline: Mapped[date]
+    continuation_end: Mapped[date]
+    status: Mapped[str] = mapped_column(String(16))
+    """OFFERED, then ELECTED."""
+    cobra_policy_id: Mapped[uuid.UUID | None]
+    elected_on: Mapped[date | None]
+    transaction_id: Mapped[uuid.UUID]
+    """The group policy's transaction that ended the cover (termination or dependent removal)."""
+    created_at: Mapped[datetime]

@@ -27,7 +27,9 @@ def _fits(market: Market, info: plans.PlanVersionInfo) -> bool:
         return info.plan_type == plans.PlanType.SUM_INSURED
     if info.plan_type == plans.PlanType.SUM_INSURED:
         return False
-    return info.market.is_group if market == Market.GROUP else info.market == plans.Market.INDIVIDUAL
+    if market in (Market.GROUP, Market.COBRA):
+        return info.market.is_group
+    return info.market == plans.Market.INDIVIDUAL
 
 
 class PlansCatalog:

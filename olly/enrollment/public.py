@@ -9,7 +9,7 @@ from datetime import date
 
 from sqlalchemy import distinct, func, or_, select
 
-from olly.enrollment.models import CoverageSpan, Policy, PolicyElement, PolicyTerm
+from olly.enrollment.models import CobraCase, CoverageSpan, Policy, PolicyElement, PolicyTerm
 from olly.enrollment.repository import EnrollmentRepository
 from olly.kernel.periods import DatePeriod
 from olly.platform.db import UnitOfWork
@@ -134,6 +134,12 @@ def policy(uow: UnitOfWork, policy_id: uuid.UUID) -> PolicySummary | None:
     return PolicySummary(
         found.id, found.policy_number, found.market, found.status, found.account_id, found.subscriber_party_id
     )
+
+
+def cobra_policy_of_case(uow: UnitOfWork, cobra_case_id: uuid.UUID) -> uuid.UUID | None:
+    """The continuation policy a COBRA election created (None before the election)."""
+    case = uow.session.get(CobraCase, cobra_case_id)
+    return None if case is None else case.cobra_policy_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, or_, select
 
 from olly.enrollment.models import (
+    CobraCase,
     CoverageSpan,
     Policy,
     PolicyElement,
@@ -19,7 +20,7 @@ from olly.enrollment.models import (
 from olly.platform.crypto import NORMALISERS, FieldCrypto, blind_index_label
 from olly.platform.db import UnitOfWork
 
-Row = Policy | PolicyTerm | PolicyElement | CoverageSpan | PolicyTransaction | Quote | UnderwritingFlag
+Row = CobraCase | Policy | PolicyTerm | PolicyElement | CoverageSpan | PolicyTransaction | Quote | UnderwritingFlag
 
 
 class EnrollmentRepository:
@@ -143,3 +144,17 @@ class EnrollmentRepository:
                 select(Policy).where(Policy.account_id == account_id, Policy.status == "SUBMITTED").order_by(Policy.id)
             )
         )
+
+    def cobra_cases(self, group_policy_id: uuid.UUID) -> list[CobraCase]:
+        return list(
+            self.session.scalars(
+                select(CobraCase)
+                .where(CobraCase.group_policy_id == group_policy_id)
+                .order_by(CobraCase.created_at, CobraCase.id)
+            )
+        )
+
+    def cobra_case_of_policy(self, cobra_policy_id: uuid.UUID) -> CobraCase | None:
+        return self.session.scalars(
+            select(CobraCase).where(CobraCase.cobra_policy_id == cobra_policy_id).order_by(CobraCase.id)
+        ).first()

@@ -23,6 +23,8 @@ class Market(StrEnum):
     """ACA individual market."""
     SUM_INSURED = "SUM_INSURED"
     """Sum-insured products (family floaters and individual covers)."""
+    COBRA = "COBRA"
+    """COBRA continuation of an employer group plan, billed directly to the qualified beneficiary."""
 
 
 class Relationship(StrEnum):
@@ -37,6 +39,7 @@ class Relationship(StrEnum):
 
 class TransactionType(StrEnum):
     NEW = "NEW"
+    COBRA_ELECTION = "COBRA_ELECTION"
     ADD_DEPENDENT = "ADD_DEPENDENT"
     REMOVE_DEPENDENT = "REMOVE_DEPENDENT"
     PLAN_CHANGE = "PLAN_CHANGE"
@@ -74,6 +77,7 @@ class TerminationReason(StrEnum):
 ALLOWED_DEPENDENTS: dict[Market, frozenset[Relationship]] = {
     Market.GROUP: frozenset({Relationship.SPOUSE, Relationship.DOMESTIC_PARTNER, Relationship.CHILD}),
     Market.INDIVIDUAL: frozenset({Relationship.SPOUSE, Relationship.DOMESTIC_PARTNER, Relationship.CHILD}),
+    Market.COBRA: frozenset({Relationship.SPOUSE, Relationship.DOMESTIC_PARTNER, Relationship.CHILD}),
     Market.SUM_INSURED: frozenset(
         {
             Relationship.SPOUSE,
@@ -88,7 +92,7 @@ ALLOWED_DEPENDENTS: dict[Market, frozenset[Relationship]] = {
 #: ACA: dependent children may stay on a parent's plan until they turn 26.
 CHILD_AGE_LIMIT = 26
 #: Days after a qualifying life event to request a special enrollment (DOMAIN.md).
-SPECIAL_ENROLLMENT_DAYS = {Market.GROUP: 30, Market.INDIVIDUAL: 60, Market.SUM_INSURED: 30}
+SPECIAL_ENROLLMENT_DAYS = {Market.GROUP: 30, Market.INDIVIDUAL: 60, Market.SUM_INSURED: 30, Market.COBRA: 30}
 #: Reasons that allow a termination dated in the past.
 RETROACTIVE_REASONS = frozenset({TerminationReason.NON_PAYMENT, TerminationReason.FRAUD})
 #: Events whose coverage starts on the event date itself, not the first of the next month.
@@ -231,3 +235,76 @@ def tier_code(relationships: list[Relationship]) -> str:
     if child:
         return "EE+CH"
     return "EE"
+
+
+# ---------------------------------------------------------------------------------------------
+# COBRA continuation (DOMAIN.md; 29 U.S.C. 1161-1168, simplified)
+class CobraEvent(StrEnum):
+    """Qualifying events that give a right to continue group cover (the catalog's names)."""
+
+    TERMINATION = "TERMINATION"
+    """The employee's employment ended (for any reason but gross misconduct)."""
+    REDUCED_HOURS = "REDUCED_HOURS"
+    DIVORCE = "DIVORCE"
+    """Divorce or legal separation: the spouse (and children covered through them) lose cover."""
+    DEATH = "DEATH"
+    LOSS_OF_DEPENDENT_STATUS = "LOSS_OF_DEPENDENT_STATUS"
+    """A child ceases to be a dependent under the plan (ages out)."""
+
+
+#: Months of continuation per qualifying event: 18 for the employee's own events, 36 for a
+#: dependent's loss of eligibility (the 29-month disability extension is not modelled).
+COBRA_MONTHS: dict[CobraEvent, int] = {
+    CobraEvent.TERMINATION: 18,
+    CobraEvent.REDUCED_HOURS: 18,
+    CobraEvent.DIVORCE: 36,
+    CobraEvent.DEATH: 36,
+    CobraEvent.LOSS_OF_DEPENDENT_STATUS: 36,
+}
+#: Events of the employee's employment: every person covered on the policy loses cover.
+COBRA_EMPLOYMENT_EVENTS = frozenset({CobraEvent.TERMINATION, CobraEvent.REDUCED_HOURS})
+#: Days to elect, counted from the later of the notice date and the first day without cover.
+COBRA_ELECTION_DAYS = 60
+#: Days after the election to pay the first premium (later premiums have a 30-day grace).
+COBRA_FIRST_PREMIUM_DAYS = 45
+#: The continuation premium, as a percentage of the full group premium (employee and employer share).
+COBRA_PREMIUM_PERCENT = 102
+
+
+@dataclass(frozen=True, slots=True)
+class CobraWindow:
+    loss_date: date
+    """The first day without group cover (the day after the last covered day)."""
+    election_deadline: date
+    """The last day an election is accepted (inclusive)."""
+    continuation_end: date
+    """The last day continuation coverage can last."""
+
+
+def cobra_window(event: CobraEvent, last_covered_day: date, notice_date: date) -> CobraWindow:
+    """The election window and the maximum coverage period of one qualified beneficiary.
+
+    The window is 60 days from the later of the notice date and the loss of cover; the coverage runs
+    18 or 36 months from the loss of cover: a loss on 1 April ends on 30 September a year and a half
+    later (the day before the same day of the month, 18 months on)."""
+    loss = last_covered_day + timedelta(days=1)
+    return CobraWindow(
+        loss_date=loss,
+        election_deadline=max(notice_date, loss) + timedelta(days=COBRA_ELECTION_DAYS),
+        continuation_end=add_months(loss, COBRA_MONTHS[event]) - timedelta(days=1),
+    )
+
+
+def cobra_premium(full_group_premium_minor: int) -> int:
+    """102 % of the full group premium, in minor units, rounded half up to the minor unit (the
+    beneficiary never pays more than 102 %, up to half a cent of rounding)."""
+    if full_group_premium_minor < 0:
+        raise ValueError("a premium is never negative")
+    return (full_group_premium_minor * COBRA_PREMIUM_PERCENT + 50) // 100
+
+
+def cobra_election_problem(today: date, deadline: date) -> str | None:
+    """Why an election made on ``today`` is refused (None when it is in time)."""
+    if today > deadline:
+        return f"the COBRA election window closed on {deadline.isoformat()}"
+    return None

@@ -7,7 +7,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from olly.enrollment.rules import Market, QualifyingEvent, Relationship, TerminationReason
+from olly.enrollment.rules import CobraEvent, Market, QualifyingEvent, Relationship, TerminationReason
 
 
 class DependentCreate(BaseModel):
@@ -82,3 +82,44 @@ class PolicyRead(BaseModel):
     total_premium: str
     member_premium: str
     covered: list[CoveredPerson]
+
+
+class CobraEventCreate(BaseModel):
+    """A COBRA qualifying event on a group policy, as the plan administrator records it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event: CobraEvent
+    event_date: date = Field(description="the day employment ended, hours were cut, the divorce or death")
+    party_id: uuid.UUID | None = Field(
+        None, description="the dependent who loses cover (divorce, loss of dependent status); not for employee events"
+    )
+
+
+class CobraElection(BaseModel):
+    """Qualified beneficiaries of one qualifying event who elect continuation together."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    party_ids: list[uuid.UUID] = Field(min_length=1, max_length=20)
+    account_id: uuid.UUID | None = Field(
+        None, description="the household account billed for the continuation; a new one when omitted"
+    )
+
+
+class CobraCaseRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    group_policy_id: uuid.UUID
+    party_id: uuid.UUID
+    relationship: Relationship
+    qualifying_event: CobraEvent
+    event_date: date
+    loss_date: date
+    notice_date: date
+    election_deadline: date
+    continuation_end: date
+    status: str
+    cobra_policy_id: uuid.UUID | None
+    elected_on: date | None

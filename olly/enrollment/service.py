@@ -6,19 +6,22 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from olly.codesets import icd10
 from olly.enrollment import rules
 from olly.enrollment.events import (
+    CobraElected,
+    CobraNoticeSent,
     EnrollmentActivated,
     EnrollmentPlanChanged,
     EnrollmentSubmitted,
     EnrollmentTerminated,
 )
 from olly.enrollment.models import (
+    CobraCase,
     CoverageSpan,
     Policy,
     PolicyElement,
@@ -28,12 +31,27 @@ from olly.enrollment.models import (
     UnderwritingFlag,
 )
 from olly.enrollment.repository import EnrollmentRepository
-from olly.enrollment.rules import Market, QualifyingEvent, Relationship, TerminationReason, TransactionType
-from olly.enrollment.schemas import DependentAdd, DependentRemove, EnrollmentCreate, PlanChange, Termination
-from olly.kernel.errors import BusinessRuleViolation, FieldError, NotFound, ValidationFailed
+from olly.enrollment.rules import (
+    CobraEvent,
+    Market,
+    QualifyingEvent,
+    Relationship,
+    TerminationReason,
+    TransactionType,
+)
+from olly.enrollment.schemas import (
+    CobraElection,
+    CobraEventCreate,
+    DependentAdd,
+    DependentRemove,
+    EnrollmentCreate,
+    PlanChange,
+    Termination,
+)
+from olly.kernel.errors import BusinessRuleViolation, Conflict, FieldError, NotFound, ValidationFailed
 from olly.kernel.ids import uuid7
 from olly.kernel.money import Money
-from olly.kernel.periods import age_on
+from olly.kernel.periods import age_on, end_of_month
 from olly.platform.db import UnitOfWork
 from olly.policy_admin import public as people
 
@@ -85,6 +103,10 @@ def enroll(uow: UnitOfWork, data: EnrollmentCreate, plans: PlanCatalog) -> Polic
     """A new policy for a subscriber and their dependents (status SUBMITTED until activated)."""
     repo = EnrollmentRepository(uow)
     today = uow.clock.today()
+    if data.market == Market.COBRA:
+        raise ValidationFailed(
+            [FieldError("market", "COBRA coverage starts with an election after a qualifying event", "cobra_election")]
+        )
     if data.qualifying_event == QualifyingEvent.OPEN_ENROLLMENT:
         effective = data.effective_date
     else:
@@ -282,7 +304,7 @@ def _rerate(
     ] + [RatedMember(relationship, born) for relationship, born in joining]
     members.sort(key=lambda m: m.relationship != Relationship.SELF)
     tier = rules.tier_code([m.relationship for m in members if m.relationship != Relationship.SELF])
-    plan = plans.choose(uow, current.plan_code, effective, Market(policy.market), tier, members)
+    plan = _priced(uow, plans, current.plan_code, effective, Market(policy.market), tier, members)
     if (
         tier == current.tier_code
         and plan.total_premium_minor == current.total_premium_minor
@@ -359,7 +381,7 @@ def change_plan(uow: UnitOfWork, policy_id: uuid.UUID, data: PlanChange, plans: 
         for e in repo.elements(policy.id)
         if any(s.element_id == e.id for s in spans)
     ]
-    plan = plans.choose(uow, data.plan_code, effective, market, current_term.tier_code, members)
+    plan = _priced(uow, plans, data.plan_code, effective, market, current_term.tier_code, members)
     now = uow.clock.now()
     new_term = _term(policy.id, plan, current_term.tier_code, effective, now)
     new_term.period_end = min(plan.period_end, current_term.period_end)
@@ -458,9 +480,15 @@ def renew(uow: UnitOfWork, policy_id: uuid.UUID, plan_code: str, plans: PlanCata
         RatedMember(Relationship(elements[s.element_id].relationship), _birth_date(uow, s.party_id, "party_id"))
         for s in spans
     ]
-    plan = plans.choose(uow, plan_code, start, Market(policy.market), current.tier_code, members)
+    plan = _priced(uow, plans, plan_code, start, Market(policy.market), current.tier_code, members)
     now = uow.clock.now()
     term = _term(policy.id, plan, current.tier_code, start, now)
+    if policy.market == Market.COBRA.value:
+        case = repo.cobra_case_of_policy(policy.id)
+        if case is not None:
+            if start > case.continuation_end:
+                raise CobraNotAvailable(f"COBRA continuation ended on {case.continuation_end.isoformat()}")
+            term.period_end = min(term.period_end, case.continuation_end)
     transaction = _transaction(policy.id, TransactionType.RENEWAL, start, now, detail={"planId": str(plan.plan_id)})
     repo.add(term, transaction)
     uow.flush()
@@ -576,6 +604,272 @@ def flag_underwriting(
     )
     EnrollmentRepository(uow).add(row)
     return row
+
+
+# ---------------------------------------------------------------------------------------------
+# COBRA continuation (docs/enrollment.md, "COBRA continuation")
+class CobraNotAvailable(BusinessRuleViolation):
+    code = "cobra_not_available"
+    title = "COBRA continuation is not available here"
+
+
+class NotQualifiedBeneficiary(BusinessRuleViolation):
+    code = "not_a_qualified_beneficiary"
+    title = "The person is not a qualified beneficiary of this qualifying event"
+
+
+class CobraElectionWindowClosed(BusinessRuleViolation):
+    code = "cobra_election_window_closed"
+    title = "The COBRA election window has closed"
+
+
+class CobraAlreadyElected(Conflict):
+    code = "cobra_already_elected"
+    title = "COBRA continuation was already elected"
+
+
+_COBRA_TERMINATIONS = {
+    CobraEvent.TERMINATION: TerminationReason.EMPLOYMENT_ENDED,
+    CobraEvent.REDUCED_HOURS: TerminationReason.EMPLOYMENT_ENDED,
+    CobraEvent.DEATH: TerminationReason.DEATH,
+    CobraEvent.DIVORCE: TerminationReason.DIVORCE,
+    CobraEvent.LOSS_OF_DEPENDENT_STATUS: TerminationReason.AGED_OUT,
+}
+_DEPENDENT_EVENTS = {
+    CobraEvent.DIVORCE: frozenset({Relationship.SPOUSE, Relationship.DOMESTIC_PARTNER}),
+    CobraEvent.LOSS_OF_DEPENDENT_STATUS: frozenset({Relationship.CHILD}),
+}
+
+
+def record_cobra_event(
+    uow: UnitOfWork, policy_id: uuid.UUID, data: CobraEventCreate, plans: PlanCatalog
+) -> list[CobraCase]:
+    """Record a COBRA qualifying event on an employer group policy.
+
+    The group cover ends by the ordinary termination rules (at the end of the event's month; a month
+    already over is refused, as any retroactive termination is): the whole policy for the employee's
+    events (termination of employment, reduced hours, death), one dependent for a divorce or a child
+    losing dependent status (the policy is then priced again for those who stay). Each person who
+    loses cover is a qualified beneficiary (for a death, the dependents only) and gets an election
+    notice dated today, with ``enrollment.cobra.notice_sent``."""
+    policy = _live_policy(uow, policy_id)
+    if policy.market != Market.GROUP.value:
+        raise CobraNotAvailable("COBRA continues employer group cover only")
+    repo = EnrollmentRepository(uow)
+    today = uow.clock.today()
+    if data.event_date > today:
+        raise ValidationFailed([FieldError("event_date", "is in the future", "future_event")])
+    last_day = end_of_month(data.event_date)
+    reason = _COBRA_TERMINATIONS[data.event]
+    elements = {e.party_id: e for e in repo.elements(policy.id)}
+    covered = [
+        s.party_id for s in repo.current_spans(policy.id) if s.valid_from <= last_day and _open_after(s, last_day)
+    ]
+    if data.event in _DEPENDENT_EVENTS:
+        party = data.party_id
+        if party is None:
+            raise ValidationFailed([FieldError("party_id", "name the dependent who loses cover", "required")])
+        element = elements.get(party)
+        if party not in covered or element is None:
+            raise NotQualifiedBeneficiary("the person is not covered on the policy on that date")
+        if Relationship(element.relationship) not in _DEPENDENT_EVENTS[data.event]:
+            raise ValidationFailed(
+                [FieldError("party_id", f"a {data.event.value.lower()} is not a qualifying event for this person")]
+            )
+        transaction = remove_dependent(
+            uow, policy.id, DependentRemove(party_id=party, reason=reason, termination_date=last_day), plans
+        )
+        beneficiaries = [party]
+    else:
+        if data.party_id is not None:
+            raise ValidationFailed(
+                [FieldError("party_id", "is only for a dependent's qualifying event", "not_allowed")]
+            )
+        transaction = terminate(uow, policy.id, Termination(reason=reason, termination_date=last_day))
+        beneficiaries = [
+            p
+            for p in dict.fromkeys(covered)
+            if not (data.event == CobraEvent.DEATH and p == policy.subscriber_party_id)
+        ]
+    window = rules.cobra_window(data.event, last_day, today)
+    now = uow.clock.now()
+    cases = []
+    for party_id in beneficiaries:
+        case = CobraCase(
+            id=uuid7(),
+            group_policy_id=policy.id,
+            party_id=party_id,
+            relationship=elements[party_id].relationship,
+            qualifying_event=data.event.value,
+            event_date=data.event_date,
+            loss_date=window.loss_date,
+            notice_date=today,
+            election_deadline=window.election_deadline,
+            continuation_end=window.continuation_end,
+            status="OFFERED",
+            cobra_policy_id=None,
+            elected_on=None,
+            transaction_id=transaction.id,
+            created_at=now,
+        )
+        repo.add(case)
+        cases.append(case)
+        uow.publish(
+            CobraNoticeSent(
+                cobra_case_id=case.id,
+                member_id=party_id,
+                qualifying_event=data.event.value,
+                qualifying_event_date=data.event_date,
+                election_deadline=window.election_deadline,
+                notice_sent_at=now,
+            ),
+            key=policy.id,
+        )
+    uow.flush()
+    return cases
+
+
+_ELECTION_ORDER = {Relationship.SELF: 0, Relationship.SPOUSE: 1, Relationship.DOMESTIC_PARTNER: 1}
+
+
+def elect_cobra(uow: UnitOfWork, policy_id: uuid.UUID, data: CobraElection, plans: PlanCatalog) -> Policy:
+    """Qualified beneficiaries of one qualifying event elect continuation together.
+
+    A COBRA policy (market ``COBRA``) on the group plan covers them from the first day without group
+    cover, whenever in the window they elect, so there is no gap; it is billed to a household account
+    at 102 % of the full group premium for their tier. It waits for its first premium (due 45 days
+    after the election) as an individual policy does; ``enrollment.enrollment.submitted`` (election
+    type ``COBRA``) and one ``enrollment.cobra.elected`` per beneficiary are published."""
+    repo = EnrollmentRepository(uow)
+    group_policy = repo.policy(policy_id)
+    if group_policy is None:
+        raise NotFound("policy not found")
+    today, now = uow.clock.today(), uow.clock.now()
+    all_cases = repo.cobra_cases(group_policy.id)
+    cases: list[CobraCase] = []
+    for party_id in dict.fromkeys(data.party_ids):
+        offered = [c for c in all_cases if c.party_id == party_id]
+        if not offered:
+            raise NotQualifiedBeneficiary(
+                "the person is not a qualified beneficiary of this policy's qualifying events"
+            )
+        case = offered[-1]
+        if case.status != "OFFERED":
+            raise CobraAlreadyElected("this qualified beneficiary has already elected continuation")
+        if rules.cobra_election_problem(today, case.election_deadline) is not None:
+            raise CobraElectionWindowClosed(
+                f"the election window closed on {case.election_deadline.isoformat()}",
+                extra={"electionDeadline": case.election_deadline.isoformat()},
+            )
+        if repo.spans_on(party_id, case.loss_date):
+            raise CobraNotAvailable("the person is covered on the day the group cover was to end (reinstated?)")
+        cases.append(case)
+    if len({c.transaction_id for c in cases}) != 1:
+        raise ValidationFailed(
+            [FieldError("party_ids", "beneficiaries elect together only for the same qualifying event", "mixed_events")]
+        )
+    cases.sort(key=lambda c: _ELECTION_ORDER.get(Relationship(c.relationship), 2))
+    first = cases[0]
+    loss = first.loss_date
+    subscriber = first.party_id
+    # Under the employee, everyone keeps their relationship; under a spouse (or a child), the others
+    # electing with them are rated as their children.
+    employee_elects = first.relationship == Relationship.SELF.value
+    relationships = [Relationship.SELF] + [
+        Relationship(c.relationship) if employee_elects else Relationship.CHILD for c in cases[1:]
+    ]
+    members = [
+        RatedMember(r, _birth_date(uow, c.party_id, "party_ids")) for r, c in zip(relationships, cases, strict=True)
+    ]
+    tier = rules.tier_code(relationships[1:])
+    group_term = _term_on(repo, group_policy.id, loss - timedelta(days=1))
+    plan = _priced(uow, plans, group_term.plan_code, loss, Market.COBRA, tier, members)
+    account_id = _cobra_account(uow, data.account_id, subscriber, plan.currency)
+    policy = Policy(
+        id=uuid7(),
+        policy_number=_number("POL"),
+        market=Market.COBRA.value,
+        account_id=account_id,
+        subscriber_party_id=subscriber,
+        status="SUBMITTED",
+        created_at=now,
+    )
+    term = _term(policy.id, plan, tier, loss, now)
+    term.period_end = min(term.period_end, first.continuation_end)
+    transaction = _transaction(
+        policy.id,
+        TransactionType.COBRA_ELECTION,
+        loss,
+        now,
+        reason=first.qualifying_event,
+        event_date=first.event_date,
+        detail={
+            "groupPolicyId": str(group_policy.id),
+            "cobraCaseIds": [str(c.id) for c in cases],
+            "planId": str(plan.plan_id),
+            "tierCode": tier,
+        },
+    )
+    repo.add(policy, term, transaction)
+    uow.flush()
+    for relationship, case in zip(relationships, cases, strict=True):
+        _cover(repo, policy, term, case.party_id, relationship, loss, transaction.id, now)
+        case.status, case.cobra_policy_id, case.elected_on = "ELECTED", policy.id, today
+    uow.flush()
+    _submitted(uow, policy, term, subscriber, "COBRA", loss, len(cases) - 1)
+    first_premium_due = today + timedelta(days=rules.COBRA_FIRST_PREMIUM_DAYS)
+    for case in cases:
+        uow.publish(
+            CobraElected(
+                cobra_case_id=case.id,
+                member_id=case.party_id,
+                plan_id=term.plan_id,
+                coverage_start_date=loss,
+                coverage_end_date=case.continuation_end,
+                first_premium_due_date=first_premium_due,
+                monthly_premium=_amount(term.total_premium_minor, term.currency),
+                currency=term.currency,
+                elected_at=now,
+            ),
+            key=policy.id,
+        )
+    return policy
+
+
+def cobra_cases(uow: UnitOfWork, policy_id: uuid.UUID) -> list[CobraCase]:
+    """The qualified beneficiaries of a group policy's qualifying events, oldest first."""
+    repo = EnrollmentRepository(uow)
+    if repo.policy(policy_id) is None:
+        raise NotFound("policy not found")
+    return repo.cobra_cases(policy_id)
+
+
+def _cobra_account(uow: UnitOfWork, account_id: uuid.UUID | None, subscriber: uuid.UUID, currency: str) -> uuid.UUID:
+    """The household account billed for the continuation: the one given, or a new one."""
+    if account_id is None:
+        return people.open_household(uow, subscriber, currency)
+    found = people.account(uow, account_id)
+    if found is None or found.kind != "HOUSEHOLD":
+        raise ValidationFailed([FieldError("account_id", "must be a household account", "not_household")])
+    return account_id
+
+
+def _priced(
+    uow: UnitOfWork,
+    plans: PlanCatalog,
+    plan_code: str,
+    on: date,
+    market: Market,
+    tier: str,
+    members: list[RatedMember],
+) -> PlanChoice:
+    """The plan's price for these members; a COBRA policy pays 102 % of the full group premium (the
+    employer's share included), all of it the beneficiary's."""
+    if market != Market.COBRA:
+        return plans.choose(uow, plan_code, on, market, tier, members)
+    group = plans.choose(uow, plan_code, on, Market.GROUP, tier, members)
+    premium = rules.cobra_premium(group.total_premium_minor)
+    return replace(group, total_premium_minor=premium, member_premium_minor=premium)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -63,6 +63,14 @@ def on_enrollment_activated(uow: UnitOfWork, message: Message) -> None:
     _notify(uow, message, uuid.UUID(message.payload["memberId"]), rules.activation_notice(message.payload))
 
 
+def on_cobra_notice_sent(uow: UnitOfWork, message: Message) -> None:
+    _notify(uow, message, uuid.UUID(message.payload["memberId"]), rules.cobra_notice(message.payload))
+
+
+def on_cobra_elected(uow: UnitOfWork, message: Message) -> None:
+    _notify(uow, message, uuid.UUID(message.payload["memberId"]), rules.cobra_elected_notice(message.payload))
+
+
 def register(registry: HandlerRegistry) -> None:
     registry.subscribe("claims.claim.adjudicated", CLAIMS_GROUP, on_claim_adjudicated)
     registry.subscribe("claims.claim.paid", CLAIMS_GROUP, on_claim_paid)
@@ -71,3 +79,5 @@ def register(registry: HandlerRegistry) -> None:
     registry.subscribe("billing.payment.received", BILLING_GROUP, on_payment_received)
     registry.subscribe("billing.payment.missed", BILLING_GROUP, on_payment_missed)
     registry.subscribe("enrollment.enrollment.activated", ENROLLMENT_GROUP, on_enrollment_activated)
+    registry.subscribe("enrollment.cobra.notice_sent", ENROLLMENT_GROUP, on_cobra_notice_sent)
+    registry.subscribe("enrollment.cobra.elected", ENROLLMENT_GROUP, on_cobra_elected)

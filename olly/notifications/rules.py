@@ -113,6 +113,28 @@ def activation_notice(payload: dict[str, Any]) -> Notice:
     return Notice("COVERAGE_ACTIVATED", {"effective_date": str(payload["effectiveDate"])}, "/coverage")
 
 
+def cobra_notice(payload: dict[str, Any]) -> Notice:
+    """The election notice a qualified beneficiary gets after a qualifying event."""
+    return Notice(
+        "COBRA_ELECTION_NOTICE",
+        {"event_date": str(payload["qualifyingEventDate"]), "deadline": str(payload["electionDeadline"])},
+        "/coverage",
+    )
+
+
+def cobra_elected_notice(payload: dict[str, Any]) -> Notice:
+    return Notice(
+        "COBRA_ELECTED",
+        {
+            "start": str(payload["coverageStartDate"]),
+            "end": str(payload["coverageEndDate"]),
+            "premium": _amount(payload["monthlyPremium"], payload.get("currency")),
+            "due_date": str(payload["firstPremiumDueDate"]),
+        },
+        "/invoices",
+    )
+
+
 #: Each template: its title, and its body with ``{parameter}`` places.
 TEMPLATES: Final[dict[str, tuple[str, str]]] = {
     "CLAIM_APPROVED": (
@@ -148,6 +170,16 @@ TEMPLATES: Final[dict[str, tuple[str, str]]] = {
         "The premium of {premium} was not paid by {grace_end}. Coverage ended on {coverage_end}.",
     ),
     "COVERAGE_ACTIVATED": ("Your coverage is active", "Your plan covers you from {effective_date}."),
+    "COBRA_ELECTION_NOTICE": (
+        "You may continue your coverage (COBRA)",
+        "After the qualifying event of {event_date} you may keep your group coverage: elect continuation "
+        "coverage by {deadline} and it continues with no gap.",
+    ),
+    "COBRA_ELECTED": (
+        "Your continuation coverage is elected",
+        "COBRA continuation covers you from {start} to {end} at {premium} a month; the first premium is "
+        "due by {due_date}.",
+    ),
 }
 
 UNKNOWN: Final = Message("A message from your plan", "Open your account for the details.")

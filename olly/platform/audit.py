@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import queue
 import random
-import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -31,6 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from olly.kernel.ids import uuid7
+from olly.platform.batching import BatchWriter
 from olly.platform.db import Base, Database, table_of
 from olly.platform.logging import get_logger
 
@@ -40,6 +39,11 @@ GENESIS: Final = "0" * 64
 MAX_CHAINS: Final = 64
 
 Outcome = Literal["allowed", "denied", "error"]
+
+# Built once (``json.dumps`` with options builds an encoder per call); the output is what
+# ``json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=...)`` gives.
+_CANONICAL_JSON: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_DETAIL_JSON: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
 class AuditEvent(Base):
@@ -113,7 +117,7 @@ def canonical(row: dict[str, Any]) -> bytes:
         "detail": row["detail"],
         "prev_hash": row["prev_hash"],
     }
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL_JSON.encode(body).encode()
 
 
 def record_hash(row: dict[str, Any]) -> str:
@@ -126,71 +130,38 @@ class AuditTrail:
     commit), for hot read paths where a commit per request would cost more than the work itself."""
 
     def __init__(
-        self, db: Database, chains: int | None = None, *, batch_size: int = 500, flush_interval: float = 0.02
+        self,
+        db: Database,
+        chains: int | None = None,
+        *,
+        batch_size: int = 500,
+        flush_interval: float = 0.02,
+        max_pending: int = 50_000,
     ) -> None:
         self.db = db
         self.chains = min(chains or db.settings.audit_chains, MAX_CHAINS)
         self._random = random.Random()  # noqa: S311 - spreads appends over chains; not a secret
-        self.batch_size = batch_size
-        self.flush_interval = flush_interval
-        self._queue: queue.Queue[AuditRecord | threading.Event] = queue.Queue()
-        self._writer: threading.Thread | None = None
-        self._writer_lock = threading.Lock()
-        self._stopping = False
+        self._writer = BatchWriter(
+            self._write_with_retry,
+            name="olly-audit-writer",
+            batch_size=batch_size,
+            flush_interval=flush_interval,
+            max_pending=max_pending,
+        )
 
     # -- buffered writer -------------------------------------------------------------------------
     def submit(self, *records: AuditRecord) -> None:
-        """Queue records for the background writer; they are committed within ``flush_interval``."""
-        self._ensure_writer()
+        """Queue records for the background writer; they are committed within ``flush_interval``
+        (20 ms). Beyond ``max_pending`` queued records the caller waits for the writer."""
         for item in records:
-            self._queue.put(item)
+            self._writer.submit(item)
 
     def flush(self, timeout: float = 30.0) -> None:
         """Block until every record submitted so far is committed."""
-        if self._writer is None:
-            return
-        done = threading.Event()
-        self._queue.put(done)
-        if not done.wait(timeout):
-            raise TimeoutError("audit records were not written in time")
+        self._writer.flush(timeout)
 
     def close(self) -> None:
-        if self._writer is not None:
-            self.flush()
-            self._stopping = True
-            self._queue.put(threading.Event())
-            self._writer.join(timeout=10)
-            self._writer = None
-            self._stopping = False
-
-    def _ensure_writer(self) -> None:
-        if self._writer is None:
-            with self._writer_lock:
-                if self._writer is None:
-                    self._writer = threading.Thread(target=self._run, name="olly-audit-writer", daemon=True)
-                    self._writer.start()
-
-    def _run(self) -> None:
-        while not self._stopping:
-            batch: list[AuditRecord] = []
-            waiters: list[threading.Event] = []
-            first = self._queue.get()
-            deadline = time.monotonic() + self.flush_interval
-            item: AuditRecord | threading.Event | None = first
-            while item is not None:
-                if isinstance(item, threading.Event):
-                    waiters.append(item)
-                    break  # a flush request: write what we have now
-                batch.append(item)
-                if len(batch) >= self.batch_size:
-                    break
-                try:
-                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    item = None
-            self._write_with_retry(batch)
-            for waiter in waiters:
-                waiter.set()
+        self._writer.close()
 
     def _write_with_retry(self, batch: list[AuditRecord]) -> None:
         delay = 0.05
@@ -242,7 +213,7 @@ class AuditTrail:
                 "outcome": item.outcome,
                 "purpose": item.purpose,
                 "request_id": item.request_id,
-                "detail": json.dumps(item.detail, sort_keys=True, separators=(",", ":")) if item.detail else None,
+                "detail": _DETAIL_JSON.encode(item.detail) if item.detail else None,
                 "prev_hash": prev,
             }
             row["hash"] = prev = record_hash(row)

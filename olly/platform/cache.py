@@ -14,6 +14,7 @@ import time
 from collections import OrderedDict
 from typing import Any, Protocol
 
+from olly.platform.eventloop import refuse_on_event_loop
 from olly.platform.logging import get_logger
 
 log = get_logger("olly.cache")
@@ -100,6 +101,7 @@ class RedisCache:
         self._failure: type[Exception] = redis.RedisError
 
     def get(self, key: str) -> Any | None:
+        refuse_on_event_loop("redis")
         try:
             raw = self._redis.get(self._prefix + key)
         except self._failure:  # a cache outage is a miss
@@ -108,12 +110,14 @@ class RedisCache:
         return None if raw is None else json.loads(raw)
 
     def set(self, key: str, value: Any, ttl_seconds: float) -> None:
+        refuse_on_event_loop("redis")
         try:
             self._redis.set(self._prefix + key, json.dumps(value), px=max(1, int(ttl_seconds * 1000)))
         except self._failure:
             log.warning("cache set failed")
 
     def get_document(self, key: str) -> tuple[Any, bytes] | None:
+        refuse_on_event_loop("redis")
         try:
             raw = self._redis.get(self._prefix + key)
         except self._failure:
@@ -125,6 +129,7 @@ class RedisCache:
         return json.loads(body), body
 
     def set_document(self, key: str, value: Any, ttl_seconds: float) -> bytes:
+        refuse_on_event_loop("redis")
         body = json_bytes(value)
         try:
             self._redis.set(self._prefix + key, body, px=max(1, int(ttl_seconds * 1000)))
@@ -133,6 +138,7 @@ class RedisCache:
         return body
 
     def generation(self, subject: str) -> int:
+        refuse_on_event_loop("redis")
         try:
             raw = self._redis.get(self._prefix + "gen:" + subject)
         except self._failure:
@@ -141,6 +147,7 @@ class RedisCache:
         return int(raw) if raw is not None else 0
 
     def invalidate(self, subject: str) -> None:
+        refuse_on_event_loop("redis")
         try:
             self._redis.incr(self._prefix + "gen:" + subject)
         except self._failure:

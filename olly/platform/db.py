@@ -38,6 +38,7 @@ from olly.kernel.clock import Clock, SystemClock
 from olly.kernel.errors import ConfigurationError, TenantViolation
 from olly.kernel.events import EventPayload, OutgoingEvent
 from olly.kernel.ids import uuid7
+from olly.platform.eventloop import refuse_on_event_loop
 
 #: Writes a unit of work's pending events into the outbox, inside its transaction, just before commit.
 OutboxWriter = Callable[["UnitOfWork", list[OutgoingEvent]], None]
@@ -462,6 +463,7 @@ class Database:
     ) -> UnitOfWork:
         if tenant_id is None and not all_tenants:
             raise TenantViolation("open a unit of work for a tenant, or explicitly for all tenants")
+        refuse_on_event_loop("database")
         bind = self._read_engine if read_only else self.engine
         session = self._sessions(bind=bind)
         session.info.update(self.session_info)
@@ -473,6 +475,7 @@ class Database:
     @contextmanager
     def connect(self) -> Iterator[Connection]:
         """A plain connection in its own transaction, for platform plumbing (never domain rows)."""
+        refuse_on_event_loop("database")
         with self.engine.begin() as connection:
             yield connection
 

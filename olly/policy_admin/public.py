@@ -93,8 +93,16 @@ class AccountSummary:
     account_id: uuid.UUID
     account_number: str
     name: str
+    kind: str = ""
+    """``GROUP`` or ``HOUSEHOLD``."""
 
 
 def account(uow: UnitOfWork, account_id: uuid.UUID) -> AccountSummary | None:
     found = PolicyAdminRepository(uow).account(account_id)
-    return AccountSummary(found.id, found.account_number, found.name) if found is not None else None
+    return AccountSummary(found.id, found.account_number, found.name, found.kind) if found is not None else None
+
+
+def open_household(uow: UnitOfWork, party_id: uuid.UUID, currency: str) -> uuid.UUID:
+    """A new household account held by ``party_id`` (billed at member level), e.g. for a COBRA
+    beneficiary who pays the continuation premium directly."""
+    return _service.open_account(uow, kind="HOUSEHOLD", name="", currency=currency, party_id=party_id).id

@@ -381,7 +381,8 @@ def _not_found() -> OllyError:
 
 def _route_path(request: Request) -> str:
     route = request.scope.get("route")
-    return str(getattr(route, "path", request.url.path))
+    path = getattr(route, "path", None)  # (a getattr default would build the request's URL every time)
+    return str(path) if path is not None else request.url.path
 
 
 def client_address(request: Request) -> str:

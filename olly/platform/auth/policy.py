@@ -32,6 +32,7 @@ from olly.platform.audit import AuditRecord
 from olly.platform.auth.catalog import RESOURCE_KINDS, Action, parse_action
 from olly.platform.auth.principal import Principal
 from olly.platform.auth.rules import AccessScope, Decision, ResourceFacts
+from olly.platform.eventloop import WouldBlock, on_event_loop
 
 if TYPE_CHECKING:
     from olly.platform.auth.access import AccessControl
@@ -126,6 +127,7 @@ class PolicyDependency:
         allow_pending_mfa: bool = False,
         fresh_auth_seconds: int | None = None,
         session_only: bool = False,
+        decide_on_event_loop: bool | Callable[[Request], bool] = False,
     ) -> None:
         self.action = parse_action(action)
         self.resource = resource
@@ -136,6 +138,7 @@ class PolicyDependency:
         self.allow_pending_mfa = allow_pending_mfa
         self.fresh_auth_seconds = fresh_auth_seconds
         self.session_only = session_only or fresh_auth_seconds is not None
+        self.decide_on_event_loop = decide_on_event_loop
 
     def __repr__(self) -> str:
         return f"policy({self.action.name!r}, resource={self.resource!r})"
@@ -155,6 +158,13 @@ class PolicyDependency:
             except ValueError:
                 payload = None
         control: AccessControl = request.app.state.access
+        on_loop = self.decide_on_event_loop
+        if on_loop(request) if callable(on_loop) else on_loop:
+            try:
+                with on_event_loop():
+                    return control.evaluate(request, self, payload)
+            except WouldBlock:
+                pass  # a fact (or a refusal's audit record) needs the database: decide in the pool
         return await run_in_threadpool(control.evaluate, request, self, payload)
 
 
@@ -184,6 +194,7 @@ def policy(
     allow_pending_mfa: bool = False,
     fresh_auth_seconds: int | None = None,
     session_only: bool = False,
+    decide_on_event_loop: bool | Callable[[Request], bool] = False,
 ) -> PolicyDependency:
     """Declare what a route does: ``action`` is ``<kind>.<verb>`` from ``catalog.py``; ``resource``
     says where the request names the object (``None`` for collections and creations: the endpoint
@@ -192,6 +203,11 @@ def policy(
     ``allow_pending_mfa`` lets a session that still owes its second factor in (the MFA routes);
     ``fresh_auth_seconds`` demands a sign-in or re-authentication that recent (step-up, portal
     sessions only); ``session_only`` refuses bearer tokens (routes about the session itself).
+
+    ``decide_on_event_loop`` (or a test of the request saying whether to) first tries the decision
+    on the event loop, for hot routes whose facts are all cached: the first database or Redis call
+    gives the attempt up and the decision is made in the thread pool as usual
+    (``olly.platform.eventloop``).
     """
     return PolicyDependency(
         action,
@@ -200,6 +216,7 @@ def policy(
         allow_pending_mfa=allow_pending_mfa,
         fresh_auth_seconds=fresh_auth_seconds,
         session_only=session_only,
+        decide_on_event_loop=decide_on_event_loop,
     )
 
 

@@ -67,3 +67,28 @@ def test_a_template_missing_a_parameter_or_unknown_says_less_but_never_fails() -
         "A prior authorisation was approved", "Open your account for the details."
     )
     assert rules.message_of("NO_SUCH_KIND", {"x": "1"}) == rules.UNKNOWN
+
+
+def test_cobra_notice_and_election() -> None:
+    notice = rules.cobra_notice(
+        {"qualifyingEventDate": "2026-03-20", "electionDeadline": "2026-05-31", "memberId": str(uuid.uuid4())}
+    )
+    assert (notice.kind, notice.link) == ("COBRA_ELECTION_NOTICE", "/coverage")
+    assert rules.message_of(notice.kind, notice.parameters) == rules.Message(
+        "You may continue your coverage (COBRA)",
+        "After the qualifying event of 2026-03-20 you may keep your group coverage: elect continuation coverage "
+        "by 2026-05-31 and it continues with no gap.",
+    )
+    elected = rules.cobra_elected_notice(
+        {
+            "coverageStartDate": "2026-04-01",
+            "coverageEndDate": "2027-09-30",
+            "monthlyPremium": "612.00",
+            "currency": "USD",
+            "firstPremiumDueDate": "2026-06-30",
+        }
+    )
+    assert rules.message_of(elected.kind, elected.parameters).body == (
+        "COBRA continuation covers you from 2026-04-01 to 2027-09-30 at 612.00 USD a month; the first premium is "
+        "due by 2026-06-30."
+    )

@@ -1,0 +1,164 @@
+"""COBRA over HTTP (problem+json refusals) and the ``olly enrollment cobra-*`` commands."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from olly.app import create_app
+from olly.cli import app as cli_app
+from olly.enrollment import cli as enrollment_cli
+from olly.enrollment import service
+from olly.enrollment.rules import Market
+from olly.enrollment.schemas import EnrollmentCreate
+from olly.kernel.clock import FixedClock
+from olly.platform.auth.roles import Role
+from olly.platform.runtime import Platform
+from tests.factories import ACCOUNT, PPO, FakePlans
+from tests.support.identity import Caller, sign_in_as
+
+
+def _group_policy(platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID]) -> str:
+    with platform.db.unit_of_work(tenant_id) as uow:
+        policy = service.enroll(
+            uow,
+            EnrollmentCreate(
+                market=Market.GROUP,
+                account_id=ACCOUNT,
+                subscriber_party_id=family["ana"],
+                plan_code=PPO,
+                effective_date=date(2026, 1, 1),
+                dependents=[{"party_id": family["ben"], "relationship": "SPOUSE"}],
+            ),
+            plans,
+        )
+        service.activate(uow, policy.id)
+        return str(policy.id)
+
+
+@pytest.fixture
+def client(platform: Platform, plans: FakePlans) -> Iterator[TestClient]:
+    with TestClient(create_app(platform, run_bus=False)) as test_client:
+        test_client.app.state.plan_catalog = plans  # type: ignore[attr-defined]
+        yield test_client
+
+
+@pytest.fixture
+def specialist(client: TestClient, tenant_id: uuid.UUID) -> Caller:
+    return sign_in_as(client.app, tenant_id, Role.ENROLLMENT_SPECIALIST)  # type: ignore[arg-type]
+
+
+def test_the_cobra_routes(
+    client: TestClient,
+    specialist: Caller,
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+) -> None:
+    policy_id = _group_policy(platform, tenant_id, plans, family)
+    clock.set(datetime(2026, 3, 20, 11, 0, tzinfo=UTC))
+    recorded = client.post(
+        f"/api/v1/enrollments/{policy_id}/cobra-events",
+        json={"event": "TERMINATION", "event_date": "2026-03-20"},
+        headers=specialist.headers,
+    )
+    assert recorded.status_code == 201, recorded.text
+    assert [
+        (c["party_id"], c["relationship"], c["loss_date"], c["election_deadline"], c["continuation_end"], c["status"])
+        for c in recorded.json()
+    ] == [
+        (str(family["ana"]), "SELF", "2026-04-01", "2026-05-31", "2027-09-30", "OFFERED"),
+        (str(family["ben"]), "SPOUSE", "2026-04-01", "2026-05-31", "2027-09-30", "OFFERED"),
+    ]
+    clock.set(datetime(2026, 5, 16, 10, 30, tzinfo=UTC))
+    stranger = client.post(
+        f"/api/v1/enrollments/{policy_id}/cobra-elections",
+        json={"party_ids": [str(family["cy"])]},
+        headers=specialist.headers,
+    )
+    assert stranger.status_code == 422
+    assert stranger.headers["content-type"].startswith("application/problem+json")
+    assert stranger.json()["code"] == "not_a_qualified_beneficiary"
+    elected = client.post(
+        f"/api/v1/enrollments/{policy_id}/cobra-elections",
+        json={"party_ids": [str(family["ana"])]},
+        headers=specialist.headers,
+    )
+    assert elected.status_code == 201, elected.text
+    body = elected.json()
+    assert (body["market"], body["status"], body["tier_code"], body["total_premium"], body["member_premium"]) == (
+        "COBRA",
+        "SUBMITTED",
+        "EE",
+        "612.00",
+        "612.00",
+    )
+    assert [(c["party_id"], c["valid_from"], c["valid_to"]) for c in body["covered"]] == [
+        (str(family["ana"]), "2026-04-01", "2026-12-31")
+    ]
+    twice = client.post(
+        f"/api/v1/enrollments/{policy_id}/cobra-elections",
+        json={"party_ids": [str(family["ana"])]},
+        headers=specialist.headers,
+    )
+    assert (twice.status_code, twice.json()["code"]) == (409, "cobra_already_elected")
+    clock.set(datetime(2026, 6, 1, 0, 30, tzinfo=UTC))
+    late = client.post(
+        f"/api/v1/enrollments/{policy_id}/cobra-elections",
+        json={"party_ids": [str(family["ben"])]},
+        headers=specialist.headers,
+    )
+    assert (late.status_code, late.json()["code"], late.json()["electionDeadline"]) == (
+        422,
+        "cobra_election_window_closed",
+        "2026-05-31",
+    )
+    cases = client.get(f"/api/v1/enrollments/{policy_id}/cobra-cases", headers=specialist.headers)
+    assert [(c["status"], c["cobra_policy_id"], c["elected_on"]) for c in cases.json()] == [
+        ("ELECTED", body["id"], "2026-05-16"),
+        ("OFFERED", None, None),
+    ]
+
+
+def test_the_cobra_commands(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(enrollment_cli, "build_platform", lambda: platform)
+    monkeypatch.setattr(enrollment_cli, "plan_catalog", lambda: plans)
+    monkeypatch.setattr(platform.settings, "default_tenant_id", tenant_id)
+    runner = CliRunner()
+
+    def olly(*args: str) -> tuple[int, str]:
+        result = runner.invoke(cli_app, ["enrollment", *args], env={"COLUMNS": "250"})
+        return result.exit_code, result.output
+
+    policy_id = _group_policy(platform, tenant_id, plans, family)
+    clock.set(datetime(2026, 3, 20, 11, 0, tzinfo=UTC))
+    code, output = olly("cobra-event", policy_id, "--event", "TERMINATION", "--date", "2026-03-20")
+    assert code == 0, output
+    assert "2 qualified beneficiaries sent an election notice" in output
+    assert output.count("2026-05-31") == 2 and output.count("2027-09-30") == 2
+    assert "Ana" not in output and "Rivera" not in output
+    clock.set(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    code, output = olly("cobra-elect", policy_id, "--person", str(family["ben"]))
+    assert code == 1
+    assert "cobra_election_window_closed" in output and "2026-05-31" in output
+    clock.set(datetime(2026, 5, 31, 9, 0, tzinfo=UTC))
+    code, output = olly("cobra-elect", policy_id, "--person", str(family["ben"]), "--person", str(family["ana"]))
+    assert code == 0, output
+    assert "PPO-2026 EE+SP, from 2026-04-01, 1122.00 USD a month" in output
+    code, output = olly("cobra-cases", policy_id)
+    assert code == 0 and output.count("ELECTED") == 2
+    assert olly("cobra-event", "not-a-uuid", "--event", "TERMINATION", "--date", "2026-03-20")[0] == 2
