@@ -24,7 +24,6 @@ import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -32,13 +31,11 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-import psycopg
 from fastapi.testclient import TestClient
-from psycopg import sql
 from sqlalchemy import func, select
 
 from bench._load import post_each
-from bench._support import BENCH_KEY, POSTGRES_URL, engines, fresh_platform, percentile
+from bench._support import BENCH_KEY, SERVED_TOKEN_TTL_SECONDS, engines, fresh_platform, percentile, served_environment
 from olly.app import create_app
 from olly.claims import handlers, snapshots
 from olly.claims import models as m
@@ -230,30 +227,16 @@ def served(engine: str) -> None:
     would wait on each other's file lock); on PostgreSQL ``olly serve`` with the bus off plus one
     ``olly worker`` (relay and every consumer group). Claims are POSTed over HTTP from this process
     by ``OLLY_BENCH_CLAIMS_CONNECTIONS`` keep-alive connections (default 16)."""
-    from bench.eligibility import REDIS_URL, TOKEN_TTL_SECONDS, free_port, wait_http
+    from bench.eligibility import free_port, wait_http
     from olly.config import Settings
     from olly.platform.runtime import build_platform
 
     count = _env("OLLY_BENCH_CLAIMS_SERVED", 2000)
     members = _env("OLLY_BENCH_CLAIMS_MEMBERS", 200)
     connections = _env("OLLY_BENCH_CLAIMS_CONNECTIONS", 16)
-    with tempfile.TemporaryDirectory() as tmp:
-        name = f"olly_bench_{uuid.uuid4().hex[:10]}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OLLY_")}
-        env.update(
-            OLLY_DATA_DIR=str(Path(tmp) / "var"),
-            OLLY_MASTER_KEY=BENCH_KEY,
-            OLLY_LOG_LEVEL="WARNING",
-            OLLY_ACCESS_TOKEN_TTL_SECONDS=str(TOKEN_TTL_SECONDS),
-        )
-        if engine == "sqlite":
-            env["OLLY_DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'olly.db'}"
-        else:
+    with served_environment(engine) as env:
+        if engine != "sqlite":
             env["OLLY_BUS_IN_PROCESS"] = "0"
-            with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            env["OLLY_DATABASE_URL"] = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-            env["OLLY_REDIS_URL"] = REDIS_URL
         olly = [sys.executable, "-m", "olly.cli"]
         processes: list[subprocess.Popen[bytes]] = []
         platform = None
@@ -264,7 +247,7 @@ def served(engine: str) -> None:
                     database_url=env["OLLY_DATABASE_URL"],
                     data_dir=Path(env["OLLY_DATA_DIR"]),
                     master_key=BENCH_KEY,
-                    access_token_ttl_seconds=TOKEN_TTL_SECONDS,
+                    access_token_ttl_seconds=SERVED_TOKEN_TTL_SECONDS,
                 )  # type: ignore[arg-type]
             )
             with platform.db.connect() as connection:
@@ -296,9 +279,6 @@ def served(engine: str) -> None:
                 process.wait(timeout=30)
             if platform is not None:
                 platform.close()
-            if engine != "sqlite":
-                with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
     latencies = [(adjudicated - received).total_seconds() for _, received, adjudicated in rows if adjudicated]
     shape = "olly serve with the bus in process" if engine == "sqlite" else "olly serve + olly worker"
     print(

@@ -17,23 +17,24 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import httpx
-import psycopg
-from psycopg import sql
 from sqlalchemy import select
 
 from bench._load import LoadResult, fixed_rate, saturate
-from bench._support import BENCH_KEY, POSTGRES_URL, percentile, postgres_available
+from bench._support import (
+    BENCH_KEY,
+    REDIS_URL,
+    SERVED_TOKEN_TTL_SECONDS,
+    percentile,
+    postgres_available,
+    served_environment,
+)
 
-REDIS_URL = os.environ.get("OLLY_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 SERVICE_DATE = "2026-06-01"
-#: A run on a loaded machine can outlast the default 10-minute token; the server accepts an hour.
-TOKEN_TTL_SECONDS = 3600
 
 
 def free_port() -> int:
@@ -92,7 +93,7 @@ def examiner_headers(env: dict[str, str]) -> dict[str, str]:
             database_url=env["OLLY_DATABASE_URL"],
             data_dir=Path(env["OLLY_DATA_DIR"]),
             master_key=BENCH_KEY,
-            access_token_ttl_seconds=TOKEN_TTL_SECONDS,
+            access_token_ttl_seconds=SERVED_TOKEN_TTL_SECONDS,
         )  # type: ignore[arg-type]
     )
     try:
@@ -122,24 +123,8 @@ def report(label: str, result: LoadResult) -> str:
 
 
 def run(engine: str, seconds: float) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        name = f"olly_bench_{uuid.uuid4().hex[:10]}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OLLY_")}
-        env.update(
-            OLLY_DATA_DIR=str(Path(tmp) / "var"),
-            OLLY_MASTER_KEY=BENCH_KEY,
-            OLLY_LOG_LEVEL="WARNING",
-            OLLY_ACCESS_TOKEN_TTL_SECONDS=str(TOKEN_TTL_SECONDS),
-        )
-        if engine == "sqlite":
-            env["OLLY_DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'olly.db'}"
-            label = "SQLite"
-        else:
-            with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            env["OLLY_DATABASE_URL"] = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-            env["OLLY_REDIS_URL"] = REDIS_URL
-            label = "PostgreSQL + Redis"
+    label = "SQLite" if engine == "sqlite" else "PostgreSQL + Redis"
+    with served_environment(engine) as env:
         olly = [sys.executable, "-m", "olly.cli"]
         processes: list[subprocess.Popen[bytes]] = []
         try:
@@ -210,9 +195,6 @@ def run(engine: str, seconds: float) -> None:
             for process in processes:
                 process.terminate()
                 process.wait(timeout=20)
-            if engine != "sqlite":
-                with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def main() -> None:
