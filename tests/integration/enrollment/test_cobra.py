@@ -35,9 +35,17 @@ from tests.integration.eligibility.test_eligibility import FakeBenefits
 from tests.support.bus import drain
 
 
-def _group_policy(
-    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID]
+def group_policy(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    dependent: tuple[str, str] = ("ben", "SPOUSE"),
+    *,
+    activate: bool = True,
 ) -> uuid.UUID:
+    """Ana's group PPO from 1 January 2026 with one dependent (Ben, her spouse, unless told)."""
+    who, relationship = dependent
     with platform.db.unit_of_work(tenant_id) as uow:
         policy = service.enroll(
             uow,
@@ -47,11 +55,12 @@ def _group_policy(
                 subscriber_party_id=family["ana"],
                 plan_code=PPO,
                 effective_date=date(2026, 1, 1),
-                dependents=[{"party_id": family["ben"], "relationship": "SPOUSE"}],
+                dependents=[{"party_id": family[who], "relationship": relationship}],
             ),
             plans,
         )
-        service.activate(uow, policy.id)
+        if activate:
+            service.activate(uow, policy.id)
         return policy.id
 
 
@@ -85,7 +94,7 @@ def terminated(
     platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID], clock: FixedClock
 ) -> uuid.UUID:
     """Ana's employment ends on 20 March 2026, recorded that day: group cover ends on 31 March."""
-    policy_id = _group_policy(platform, tenant_id, plans, family)
+    policy_id = group_policy(platform, tenant_id, plans, family)
     clock.set(datetime(2026, 3, 20, 11, 0, tzinfo=UTC))
     with platform.db.unit_of_work(tenant_id) as uow:
         cases = service.record_cobra_event(
@@ -319,20 +328,7 @@ def test_a_late_election_and_a_non_beneficiary_are_refused_and_nothing_is_writte
 def test_a_child_losing_dependent_status_gets_36_months_and_the_family_is_repriced(
     platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID], clock: FixedClock
 ) -> None:
-    with platform.db.unit_of_work(tenant_id) as uow:
-        policy = service.enroll(
-            uow,
-            EnrollmentCreate(
-                market=Market.GROUP,
-                account_id=ACCOUNT,
-                subscriber_party_id=family["ana"],
-                plan_code=PPO,
-                effective_date=date(2026, 1, 1),
-                dependents=[{"party_id": family["cy"], "relationship": "CHILD"}],
-            ),
-            plans,
-        )
-        policy_id = policy.id
+    policy_id = group_policy(platform, tenant_id, plans, family, ("cy", "CHILD"), activate=False)
     clock.set(datetime(2026, 6, 3, 9, 0, tzinfo=UTC))
     event = CobraEventCreate(event=CobraEvent.LOSS_OF_DEPENDENT_STATUS, event_date=date(2026, 6, 1))
     with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(ValidationFailed):
@@ -381,7 +377,7 @@ def test_cobra_is_for_group_cover_and_never_enrolled_directly(
             ),
             plans,
         ).id
-    policy_id = _group_policy(platform, tenant_id, plans, family)
+    policy_id = group_policy(platform, tenant_id, plans, family)
     clock.set(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(service.CobraNotAvailable):
         service.record_cobra_event(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,32 +13,12 @@ from typer.testing import CliRunner
 from olly.app import create_app
 from olly.cli import app as cli_app
 from olly.enrollment import cli as enrollment_cli
-from olly.enrollment import service
-from olly.enrollment.rules import Market
-from olly.enrollment.schemas import EnrollmentCreate
 from olly.kernel.clock import FixedClock
 from olly.platform.auth.roles import Role
 from olly.platform.runtime import Platform
-from tests.factories import ACCOUNT, PPO, FakePlans
+from tests.factories import FakePlans
+from tests.integration.enrollment.test_cobra import group_policy
 from tests.support.identity import Caller, sign_in_as
-
-
-def _group_policy(platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID]) -> str:
-    with platform.db.unit_of_work(tenant_id) as uow:
-        policy = service.enroll(
-            uow,
-            EnrollmentCreate(
-                market=Market.GROUP,
-                account_id=ACCOUNT,
-                subscriber_party_id=family["ana"],
-                plan_code=PPO,
-                effective_date=date(2026, 1, 1),
-                dependents=[{"party_id": family["ben"], "relationship": "SPOUSE"}],
-            ),
-            plans,
-        )
-        service.activate(uow, policy.id)
-        return str(policy.id)
 
 
 @pytest.fixture
@@ -62,7 +42,7 @@ def test_the_cobra_routes(
     family: dict[str, uuid.UUID],
     clock: FixedClock,
 ) -> None:
-    policy_id = _group_policy(platform, tenant_id, plans, family)
+    policy_id = str(group_policy(platform, tenant_id, plans, family))
     clock.set(datetime(2026, 3, 20, 11, 0, tzinfo=UTC))
     recorded = client.post(
         f"/api/v1/enrollments/{policy_id}/cobra-events",
@@ -144,7 +124,7 @@ def test_the_cobra_commands(
         result = runner.invoke(cli_app, ["enrollment", *args], env={"COLUMNS": "250"})
         return result.exit_code, result.output
 
-    policy_id = _group_policy(platform, tenant_id, plans, family)
+    policy_id = str(group_policy(platform, tenant_id, plans, family))
     clock.set(datetime(2026, 3, 20, 11, 0, tzinfo=UTC))
     code, output = olly("cobra-event", policy_id, "--event", "TERMINATION", "--date", "2026-03-20")
     assert code == 0, output
