@@ -65,6 +65,45 @@ def due_date(period_start: date, issued_on: date) -> date:
     return max(period_start, issued_on + timedelta(days=PAYMENT_TERMS_DAYS))
 
 
+def _issue_invoice(
+    uow: UnitOfWork,
+    *,
+    account_id: uuid.UUID,
+    kind: str,
+    period: DatePeriod,
+    due_date: date,
+    currency: str,
+    total: int = 0,
+    member: int = 0,
+    employer: int | None = None,
+    status: str = "OPEN",
+) -> Invoice:
+    """A one-off invoice (not a billing run's), issued today and added to the session; its lines
+    follow. ``employer`` defaults to what the member does not pay."""
+    assert period.end is not None
+    invoice = Invoice(
+        id=uuid7(),
+        invoice_number=_invoice_number(period.start),
+        account_id=account_id,
+        run_id=None,
+        kind=kind,
+        period_start=period.start,
+        period_end=period.end,
+        issued_on=uow.clock.today(),
+        due_date=due_date,
+        currency=currency,
+        total_minor=total,
+        employer_minor=total - member if employer is None else employer,
+        member_minor=member,
+        paid_minor=0,
+        status=status,
+        status_reason=None,
+        created_at=uow.clock.now(),
+    )
+    BillingRepository(uow).add(invoice)
+    return invoice
+
+
 def _invoice_number(period_start: date) -> str:
     return f"INV{period_start:%Y%m}-{secrets.token_hex(6).upper()}"
 
@@ -528,26 +567,14 @@ def issue_initial_invoice(
     last = months[-1][0]
     assert last.end is not None
     today, now = uow.clock.today(), uow.clock.now()
-    invoice = Invoice(
-        id=uuid7(),
-        invoice_number=_invoice_number(period.start),
+    invoice = _issue_invoice(
+        uow,
         account_id=first.account_id,
-        run_id=None,
         kind="INITIAL",
-        period_start=period.start,
-        period_end=last.end,
-        issued_on=today,
+        period=DatePeriod(period.start, last.end),
         due_date=due_date if due_date is not None else max(effective_date, today),
         currency=first.currency,
-        total_minor=0,
-        employer_minor=0,
-        member_minor=0,
-        paid_minor=0,
-        status="OPEN",
-        status_reason=None,
-        created_at=now,
     )
-    repo.add(invoice)
     schedules: dict[tuple[uuid.UUID, uuid.UUID], Any] = dict(repo.schedules())
     new_schedules: list[dict[str, Any]] = []
     for month, month_terms in months:
@@ -898,26 +925,17 @@ def _adjustment_invoice(
         currency = billed_on.currency if billed_on is not None else currency
     total = sum(change[2] for change in changes)
     member = sum(change[3] for change in changes)
-    invoice = Invoice(
-        id=uuid7(),
-        invoice_number=_invoice_number(period.start),
+    invoice = _issue_invoice(
+        uow,
         account_id=account_id,
-        run_id=None,
         kind="ADJUSTMENT",
-        period_start=period.start,
-        period_end=period.end,
-        issued_on=today,
+        period=period,
         due_date=due_date(period.start, today),
         currency=currency,
-        total_minor=total,
-        employer_minor=total - member,
-        member_minor=member,
-        paid_minor=0,
+        total=total,
+        member=member,
         status="OPEN" if total > 0 else "PAID",
-        status_reason=None,
-        created_at=now,
     )
-    repo.add(invoice)
     uow.flush()
     for line, term, diff_total, diff_member in changes:
         if term is not None:
@@ -1193,26 +1211,17 @@ def _reissue(uow: UnitOfWork, voided: Invoice, lines: list[InvoiceLine], today: 
     """A month voided at a lapse, billed again as it was (same lines and amounts) and paid from credit."""
     repo = BillingRepository(uow)
     total = sum(line.total_minor for line in lines)
-    invoice = Invoice(
-        id=uuid7(),
-        invoice_number=_invoice_number(voided.period_start),
+    invoice = _issue_invoice(
+        uow,
         account_id=voided.account_id,
-        run_id=None,
         kind="REINSTATEMENT",
-        period_start=voided.period_start,
-        period_end=voided.period_end,
-        issued_on=today,
+        period=DatePeriod(voided.period_start, voided.period_end),
         due_date=today,
         currency=voided.currency,
-        total_minor=total,
-        employer_minor=sum(line.employer_minor for line in lines),
-        member_minor=sum(line.member_minor for line in lines),
-        paid_minor=0,
-        status="OPEN",
-        status_reason=None,
-        created_at=now,
+        total=total,
+        member=sum(line.member_minor for line in lines),
+        employer=sum(line.employer_minor for line in lines),
     )
-    repo.add(invoice)
     uow.flush()
     for line in lines:
         repo.add(
