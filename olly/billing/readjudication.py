@@ -40,7 +40,7 @@ def apply(
     """Bring a claim billing already holds to ``paid_minor`` (0 for a denial; ``currency`` None: the
     claim's). False when billing holds nothing for the claim yet (its first adjudication: the caller
     records it); True otherwise, whether or not anything moved."""
-    from olly.billing.service import post
+    from olly.billing.service import post_claim_approved
 
     repo = BillingRepository(uow)
     payables = repo.claim_payables(claim_id, for_update=True)
@@ -79,15 +79,7 @@ def apply(
                 reverses_sequence=_latest_sequence(payables, taken_back),
             )
             repo.add(supplement)
-        post(
-            uow,
-            PostingKind.CLAIM_APPROVED,
-            debit_credit(LedgerAccount.CLAIMS_EXPENSE, LedgerAccount.CLAIMS_PAYABLE, difference),
-            currency=currency,
-            reference_type="CLAIM",
-            reference_id=claim_id,
-            account_id=None,
-        )
+        post_claim_approved(uow, claim_id, difference, currency)
         return True
     if difference < 0:
         _take_back(uow, payables, taken_back, -difference, sequence, adjudicated_at)

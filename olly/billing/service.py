@@ -1327,17 +1327,22 @@ def record_approved_claim(
         adjudication_sequence=adjudication_sequence,
     )
     repo.add(payable)
-    # An approved claim's amount becomes owed: claims expense → claims payable.
+    post_claim_approved(uow, claim_id, paid.amount, paid.currency)
+    return payable
+
+
+def post_claim_approved(uow: UnitOfWork, claim_id: uuid.UUID, amount: int, currency: str) -> None:
+    """An approved claim's amount (or a re-adjudication's increase) becomes owed: claims expense →
+    claims payable."""
     post(
         uow,
         PostingKind.CLAIM_APPROVED,
-        rules.debit_credit(LedgerAccount.CLAIMS_EXPENSE, LedgerAccount.CLAIMS_PAYABLE, paid.amount),
-        currency=paid.currency,
+        rules.debit_credit(LedgerAccount.CLAIMS_EXPENSE, LedgerAccount.CLAIMS_PAYABLE, amount),
+        currency=currency,
         reference_type="CLAIM",
         reference_id=claim_id,
         account_id=None,
     )
-    return payable
 
 
 def record_unpaid_claim(
