@@ -1,3 +1,4 @@
+import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -58,3 +59,22 @@ def test_age_on() -> None:
     assert age_on(date(2000, 6, 15), date(2026, 6, 15)) == 26  # dependent child ages out at 26
     assert age_on(date(2004, 2, 29), date(2026, 2, 28)) == 21
     assert age_on(date(2004, 2, 29), date(2026, 3, 1)) == 22
+
+
+def test_a_forked_child_does_not_reuse_the_parents_random_bytes() -> None:
+    import os
+
+    uuid7()  # the parent holds buffered random bytes now
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next id, then exit at once
+        os.close(read)
+        os.write(write, uuid7().bytes)
+        os._exit(0)
+    os.close(write)
+    child = uuid.UUID(bytes=os.read(read, 16))
+    os.close(read)
+    os.waitpid(pid, 0)
+    parent = uuid7()
+    # The last 62 bits are random: the same bytes in both would make them equal.
+    assert child.int & ((1 << 62) - 1) != parent.int & ((1 << 62) - 1)
