@@ -22,7 +22,8 @@ from olly.eligibility.events import CoverageVerified
 from olly.platform.audit import AuditRecord
 from olly.platform.auth import Access, body, policy, query
 from olly.platform.auth.access import AccessControl
-from olly.platform.cache import MemoryCache, json_bytes
+from olly.platform.cache import MemoryCache, NearCache, json_bytes
+from olly.platform.eventloop import WouldBlock, on_event_loop
 from olly.platform.http import platform_of
 
 router = APIRouter(prefix="/api/v1/eligibility", tags=["eligibility"])
@@ -95,16 +96,37 @@ def _respond(request: Request, access: Access, party_id: uuid.UUID | None, found
 
 async def _check(request: Request, access: Access, party_id: uuid.UUID | None, on: date, service_type: str) -> Response:
     cache = request.app.state.eligibility_cache
-    if party_id is not None and isinstance(cache, MemoryCache):
-        # An in-process cache answers without leaving the event loop; anything else (Redis, the
-        # read model) runs in the thread pool.
-        found = service.cached_answer(
-            cache, service.answer_key(cache, access.principal.tenant_id, party_id, on, service_type)
-        )
-        if found is not None:
-            return _respond(request, access, party_id, found)
+    if party_id is not None and _serves_in_process(cache):
+        # What this process holds is answered without leaving the event loop; a trip to Redis or to
+        # the read model gives the attempt up (WouldBlock) and runs in the thread pool.
+        held: service.Answer | None = None
+        try:
+            with on_event_loop():
+                held = service.cached_answer(
+                    cache, service.answer_key(cache, access.principal.tenant_id, party_id, on, service_type)
+                )
+        except WouldBlock:
+            pass
+        if held is not None:
+            if held.refresh_due:
+                service.refresh_answer(
+                    platform_of(request).db,
+                    cache,
+                    access.principal.tenant_id,
+                    party_id,
+                    on,
+                    service_type,
+                    request.app.state.benefit_source,
+                )
+            return _respond(request, access, party_id, held)
     found = await run_in_threadpool(_answer, request, access, party_id, on, service_type)
     return _respond(request, access, party_id, found)
+
+
+def _serves_in_process(cache: object) -> bool:
+    """Whether the cache answers from this process's memory (the in-process cache, or Redis's near
+    copy while it is kept true by its invalidation listener)."""
+    return isinstance(cache, MemoryCache) or (isinstance(cache, NearCache) and cache.live)
 
 
 def search_document(inquiry: EligibilitySearch, request: Request, access: Access) -> dict[str, Any]:
@@ -117,9 +139,9 @@ def search_document(inquiry: EligibilitySearch, request: Request, access: Access
 
 
 def _facts_in_process(request: Request) -> bool:
-    """Whether the decision point's facts about a member come from the in-process cache (then the
-    decision is tried on the event loop; with Redis every check would give the attempt up)."""
-    return isinstance(getattr(request.app.state, "eligibility_cache", None), MemoryCache)
+    """Whether the decision point's facts about a member may come from this process's memory (then
+    the decision is tried on the event loop; with Redis alone every check would give the attempt up)."""
+    return _serves_in_process(getattr(request.app.state, "eligibility_cache", None))
 
 
 def _verified_event(answer: dict[str, Any], now: datetime) -> CoverageVerified:

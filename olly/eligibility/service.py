@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -14,12 +15,23 @@ from olly.eligibility.repository import EligibilityRepository
 from olly.enrollment import public as enrollment
 from olly.kernel.ids import uuid7
 from olly.kernel.money import Money
-from olly.platform.cache import Cache, json_bytes, shared_cache
+from olly.platform.cache import Cache, json_bytes, shared_cache, shared_refresher
 from olly.platform.db import Database, UnitOfWork
 from olly.policy_admin import public as people
 
-#: How long an answer may be served from the cache (the transaction seed suggests 30 s to 2 min).
-ANSWER_TTL_SECONDS = 60.0
+#: How long an answer may be served from the cache (the transaction seed suggests 30 s to 2 min;
+#: coverage and accumulator events invalidate sooner). Each entry lives a random 75-100 % of it,
+#: so answers cached together (a busy minute, a restart) do not all expire together.
+ANSWER_TTL_SECONDS = 120.0
+#: An answer read with less than this left is recomputed in the background (``Refresher``): a
+#: member asked about often is answered from the cache without a gap.
+REFRESH_AHEAD_SECONDS = 20.0
+
+_jitter = random.Random()  # noqa: S311 - spreads expiry times; not a secret
+
+
+def answer_ttl() -> float:
+    return ANSWER_TTL_SECONDS * _jitter.uniform(0.75, 1.0)
 
 
 class BenefitSource(Protocol):
@@ -171,10 +183,12 @@ def _row(record: CoverageRecord) -> rules.CoverageRow:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """An eligibility answer: the JSON-ready document and its serialised bytes (what is sent)."""
+    """An eligibility answer: the JSON-ready document and its serialised bytes (what is sent);
+    ``refresh_due`` when it came from the cache close to expiring."""
 
     document: dict[str, Any]
     body: bytes
+    refresh_due: bool = False
 
 
 def answer_key(cache: Cache, tenant_id: uuid.UUID, party_id: uuid.UUID, on: date, service_type: str) -> str:
@@ -186,8 +200,30 @@ def answer_key(cache: Cache, tenant_id: uuid.UUID, party_id: uuid.UUID, on: date
 
 def cached_answer(cache: Cache, key: str) -> Answer | None:
     """The fast path's first step, before any unit of work is opened."""
-    found = cache.get_document(key)
-    return Answer(found[0], found[1]) if found is not None else None
+    found = cache.lookup_document(key)
+    if found is None:
+        return None
+    (document, body), left = found
+    return Answer(document, body, refresh_due=left < REFRESH_AHEAD_SECONDS)
+
+
+def refresh_answer(
+    db: Database,
+    cache: Cache,
+    tenant_id: uuid.UUID,
+    party_id: uuid.UUID,
+    on: date,
+    service_type: str,
+    benefits: BenefitSource,
+) -> None:
+    """Ask the background refresher to recompute an answer that is about to expire."""
+
+    def recompute() -> None:
+        key = answer_key(cache, tenant_id, party_id, on, service_type)
+        with db.unit_of_work(tenant_id, read_only=True) as uow:
+            answer(uow, party_id, on, service_type, benefits, cache, key)
+
+    shared_refresher().request(f"{_subject(tenant_id, party_id)}:{on.isoformat()}:{service_type.upper()}", recompute)
 
 
 def answer(
@@ -200,11 +236,19 @@ def answer(
     key: str | None = None,
 ) -> Answer:
     """Compute the answer from the read model and keep it under ``key`` (from ``answer_key``, taken
-    before the read so that an invalidation during the read makes the entry unreachable)."""
-    document = check(uow, party_id, on, service_type, benefits)
-    if cache is not None and key is not None:
-        return Answer(document, cache.set_document(key, document, ANSWER_TTL_SECONDS))
-    return Answer(document, json_bytes(document))
+    before the read so that an invalidation during the read makes the entry unreachable).
+
+    The decision point's facts about the person (their group accounts) come from the same rows:
+    they are kept too, under the same generation, so that refreshing an answer refreshes them."""
+    records = EligibilityRepository(uow).records_of(party_id)
+    rows = [_row(r) for r in records]
+    document = _render(uow, rules.decide(rows, on), party_id, on, service_type, benefits)
+    if cache is None or key is None:
+        return Answer(document, json_bytes(document))
+    ttl = answer_ttl()
+    generation_prefix = ":".join(key.split(":", 4)[:4])  # elig:<tenant>:<party>:<generation>
+    cache.set(f"{generation_prefix}:groups", sorted({str(r.account_id) for r in rows if r.market == "GROUP"}), ttl)
+    return Answer(document, cache.set_document(key, document, ttl))
 
 
 def check(
@@ -226,7 +270,7 @@ def check(
     decision = rules.decide(rows, on)
     document = _render(uow, decision, party_id, on, service_type, benefits)
     if cache is not None and key is not None:
-        cache.set_document(key, document, ANSWER_TTL_SECONDS)
+        cache.set_document(key, document, answer_ttl())
     return document
 
 
@@ -237,14 +281,20 @@ def group_accounts(
     cached like the answers and abandoned with them when the person's coverage changes."""
     cache = shared_cache(db.settings.redis_url)
     subject = _subject(tenant_id, party_id)
-    key = f"{subject}:{cache.generation(subject)}:groups"
-    hit = cache.get(key)
-    if isinstance(hit, list):
-        return frozenset(uuid.UUID(g) for g in hit)
-    with db.unit_of_work(tenant_id, read_only=True) as uow:
-        groups = frozenset(load(uow))
-    cache.set(key, sorted(str(g) for g in groups), ANSWER_TTL_SECONDS)
-    return groups
+
+    def fill() -> frozenset[uuid.UUID]:
+        key = f"{subject}:{cache.generation(subject)}:groups"
+        with db.unit_of_work(tenant_id, read_only=True) as uow:
+            groups = frozenset(load(uow))
+        cache.set(key, sorted(str(g) for g in groups), answer_ttl())
+        return groups
+
+    hit = cache.lookup(f"{subject}:{cache.generation(subject)}:groups")
+    if hit is not None and isinstance(hit[0], list):
+        if hit[1] < REFRESH_AHEAD_SECONDS:
+            shared_refresher().request(f"{subject}:groups", fill)
+        return frozenset(uuid.UUID(g) for g in hit[0])
+    return fill()
 
 
 def find_member(uow: UnitOfWork, member_number: str, birth_date: date, family_name: str) -> uuid.UUID | None:

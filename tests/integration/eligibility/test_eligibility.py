@@ -174,3 +174,75 @@ def test_cached_answers_are_the_bytes_sent_and_group_facts_are_invalidated_with_
         service.sync_policy(uow, active_family, shared_cache(platform.settings.redis_url))
     assert service.group_accounts(platform.db, tenant_id, family["ben"], load) == frozenset({uuid.UUID(int=7)})
     assert len(loads) == 2  # the coverage change abandoned the cached facts
+
+
+class Ticking:
+    """A monotonic clock for the cache that moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_answer_about_to_expire_is_served_then_recomputed_in_the_background(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    active_family: uuid.UUID,
+    family: dict[str, uuid.UUID],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from olly.platform.cache import shared_refresher
+
+    class Longest:
+        def uniform(self, low: float, high: float) -> float:
+            return high
+
+    monkeypatch.setattr(service, "_jitter", Longest())  # every entry lives the full 120 s
+    ticking = Ticking()
+    cache, benefits = MemoryCache(clock=ticking), FakeBenefits()
+    on = date(2026, 6, 1)
+    key = service.answer_key(cache, tenant_id, family["ben"], on, "98")
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        service.answer(uow, family["ben"], on, "98", benefits, cache, key)
+    groups_key = key.rsplit(":", 2)[0] + ":groups"
+    assert cache.lookup(groups_key) == ([str(active_family_account(platform, tenant_id, active_family))], 120.0)
+
+    ticking.now += 95  # 25 s left: served as it is
+    hit = service.cached_answer(cache, key)
+    assert hit is not None and not hit.refresh_due
+    ticking.now += 10  # 15 s left: served, and due for a refresh
+    hit = service.cached_answer(cache, key)
+    assert hit is not None and hit.refresh_due and hit.document["covered"]
+    assert benefits.calls == 1
+    for _ in range(3):  # asked for by three readers, recomputed once
+        service.refresh_answer(platform.db, cache, tenant_id, family["ben"], on, "98", benefits)
+    shared_refresher().drain()
+    assert benefits.calls == 2
+    refreshed = service.cached_answer(cache, key)
+    assert refreshed is not None and not refreshed.refresh_due and refreshed.body == hit.body
+    found = cache.lookup(groups_key)  # the decision point's facts were refreshed with it
+    assert found is not None and found[1] == 120.0
+
+
+def test_no_answer_outlives_the_ttl(
+    platform: Platform, tenant_id: uuid.UUID, active_family: uuid.UUID, family: dict[str, uuid.UUID]
+) -> None:
+    ticking = Ticking()
+    cache, benefits = MemoryCache(clock=ticking), FakeBenefits()
+    keys = [service.answer_key(cache, tenant_id, family["ben"], date(2026, 6, day), "98") for day in range(1, 21)]
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        for key, day in zip(keys, range(1, 21), strict=True):
+            service.answer(uow, family["ben"], date(2026, 6, day), "98", benefits, cache, key)
+    left = sorted(found[1] for key in keys if (found := cache.lookup_document(key)) is not None)
+    assert len(left) == 20 and left[0] >= 90.0 and left[-1] <= 120.0 and left[0] != left[-1]  # spread out
+    ticking.now += service.ANSWER_TTL_SECONDS
+    assert all(service.cached_answer(cache, key) is None for key in keys)
+
+
+def active_family_account(platform: Platform, tenant_id: uuid.UUID, policy_id: uuid.UUID) -> uuid.UUID:
+    from olly.eligibility.repository import EligibilityRepository
+
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        return EligibilityRepository(uow).records_of_policy(policy_id)[0].account_id
