@@ -87,6 +87,7 @@ NO_DISCREPANCY = {
     "COVERAGE_DATES_DIFFER": 0,
     "NAME_DIFFERS": 0,
     "BIRTH_DATE_DIFFERS": 0,
+    "GENDER_DIFFERS": 0,
 }
 
 
@@ -378,3 +379,52 @@ def test_the_reconciliation_over_http_is_for_staff_only(platform: Platform, tena
             "/api/v1/edi/partners/ACME", json={**body, "applyAuditChanges": True}, headers=admin.headers
         )
         assert (changed.status_code, changed.json()["applyAuditChanges"]) == (200, True)
+
+
+def test_a_gender_that_differs_is_reported_and_applied_when_the_partner_allows_it(
+    platform: Platform, tenant_id: uuid.UUID
+) -> None:
+    policy_id, subscriber_id, child_id = _setup(platform, tenant_id)  # both enrolled with DMG03 F
+    numbers = _numbers(platform, tenant_id, policy_id)
+    subscriber_male = [*SUBSCRIBER_AS_ENROLLED[:3], "DMG*D8*19800202*M", *SUBSCRIBER_AS_ENROLLED[4:]]
+    child_unknown = [*CHILD_OTHER_DATES[:3], "DMG*D8*20120401*U", f"HD*030**HLT*{PPO}*ECH", "DTP*348*D8*20260201"]
+    data = [subscriber_male, child_unknown]
+
+    def genders() -> list[str | None]:
+        with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+            people = [uow.session.get(Party, p) for p in (subscriber_id, child_id)]
+            return [p.gender if p is not None else "missing" for p in people]
+
+    with platform.db.unit_of_work(tenant_id) as uow:
+        reported = service.ingest(uow, audit_file("000000002", data), source="cli", links=_links())
+    (summary,) = reported.reconciliations
+    # the child's U states nothing: only the subscriber differs
+    assert summary["counts"] == {
+        "membersInFile": 2,
+        "audited": 2,
+        "enrolled": 2,
+        "matched": 1,
+        **NO_DISCREPANCY,
+        "GENDER_DIFFERS": 1,
+    }
+    gender_finding = _finding(
+        "GENDER_DIFFERS", "E100", "18", 8, number=numbers[subscriber_id], party=str(subscriber_id)
+    )
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert service.reconciliations(uow, reported.file_id)[0]["findings"] == [gender_finding]
+    assert genders() == ["F", "F"]  # reported only
+
+    with platform.db.unit_of_work(tenant_id) as uow:
+        row = service.EdiRepository(uow).partner_by_code("ACME")
+        assert row is not None
+        row.apply_audit_changes = True
+    with platform.db.unit_of_work(tenant_id) as uow:
+        applied = service.ingest(uow, audit_file("000000003", data), source="cli", links=_links())
+    assert (applied.enrollment_failures, applied.reconciliations[0]["applied"]) == ([], True)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert service.reconciliations(uow, applied.file_id)[0]["findings"] == [{**gender_finding, "applied": "001"}]
+    assert genders() == ["M", "F"]
+    # compared again, the file and Olly agree
+    with platform.db.unit_of_work(tenant_id) as uow:
+        again = service.ingest(uow, audit_file("000000004", data), source="cli", links=_links())
+    assert again.reconciliations[0]["counts"]["matched"] == 2
