@@ -240,14 +240,15 @@ def test_a_partner_may_let_its_audits_apply_what_differs(platform: Platform, ten
         result = service.ingest(uow, data, source="cli", links=_links())
     (summary,) = result.reconciliations
     assert (summary["applied"], summary["counts"]["PLAN_DIFFERS"], summary["counts"]["NOT_ENROLLED"]) == (True, 1, 1)
-    unknown_dependent = "no dependent on the subscriber's policy matches the member (SSN, or name and birth date)"
-    # the child's birth date cannot be applied: the dependent is found by SSN or name and birth date
-    assert result.enrollment_failures == [{"segment": 14, "code": "unknown_dependent", "reason": unknown_dependent}]
+    # the child has no SSN: found as the one child of the policy with that name, the birth date corrected
+    assert result.enrollment_failures == []
     subscriber, child = str(subscriber_id), str(child_id)
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         (found,) = service.reconciliations(uow, result.file_id)
         person = uow.session.get(Party, subscriber_id)
         assert person is not None
+        child_person = uow.session.get(Party, child_id)
+        assert child_person is not None
         facts = enrollment_public.coverage_facts(uow, policy_id, subscriber_id)
         new = uow.session.scalars(select(Policy).where(Policy.subscriber_external_id == "E200")).one()
         new_facts = enrollment_public.coverage_facts(uow, new.id)
@@ -291,7 +292,7 @@ def test_a_partner_may_let_its_audits_apply_what_differs(platform: Platform, ten
             14,
             number=numbers[child_id],
             party=child,
-            applied="unknown_dependent",
+            applied="001",
         ),
         _finding("NOT_ENROLLED", "E200", "18", 20, applied="021"),
     ]
@@ -307,10 +308,13 @@ def test_a_partner_may_let_its_audits_apply_what_differs(platform: Platform, ten
     assert [(c.kind, c.set_control_number, c.segment_number) for c in result.created] == [
         ("policy", "0001", 8),
         ("party", "0001", 8),
+        ("policy", "0001", 14),
+        ("party", "0001", 14),
         ("policy", "0001", 20),
         ("party", "0001", 20),
     ]
     assert person.birth_date == date(1980, 2, 2)
+    assert (child_person.given_name, child_person.birth_date) == ("KIM", date(2012, 4, 2))
 
 
 def test_olly_edi_audit_shows_the_reconciliation(cli_env: Platform, tenant_id: uuid.UUID) -> None:  # noqa: F811
