@@ -334,6 +334,14 @@ def test_olly_edi_audit_shows_the_reconciliation(cli_env: Platform, tenant_id: u
     assert sum("NOT_IN_FILE" in line and "E100" in line for line in lines) == 2
     assert sum("NOT_ENROLLED" in line and "E200" in line for line in lines) == 1
     assert "DOE" not in shown.output and "NGUYEN" not in shown.output
+    assert "│ GENDER_DIFFERS         │       0 │" in lines
+    # a reconciliation kept before genders were compared has no count for them: "-", not 0
+    with platform.db.unit_of_work(tenant_id) as uow:
+        row = uow.session.scalars(select(AuditReconciliation)).one()
+        row.counts = {k: v for k, v in row.counts.items() if k != "GENDER_DIFFERS"}
+    older = runner.invoke(cli, ["edi", "audit", str(result.file_id)])
+    assert older.exit_code == 0, older.output
+    assert "│ GENDER_DIFFERS         │       - │" in older.output.splitlines()
     unknown = runner.invoke(cli, ["edi", "audit", str(uuid.UUID(int=7))])
     assert (unknown.exit_code, "no reconciliation for this file" in unknown.output) == (1, True)
     bad = runner.invoke(cli, ["edi", "audit", "nope"])
