@@ -36,11 +36,14 @@ from olly.edi.codes import TransactionKind
 from olly.edi.eligibility import Benefit, EligibilityAnswer, EligibilityInquiry, coverage_benefits
 from olly.edi.enrollment import (
     COVERAGE_LEVELS,
+    DependentMatch,
     EnrollmentChange,
     EnrollmentFile,
     EnrollmentMember,
+    KnownDependent,
     Maintenance,
     MemberCoverage,
+    identify_dependent,
 )
 from olly.edi.ports import (
     AWAITING_ENROLLMENT,
@@ -221,9 +224,9 @@ class EnrollmentAdapter:
             if change.is_subscriber:
                 enrollment.terminate(uow, policy.id, Termination(reason=reason, termination_date=_end(change)))
                 return EnrollmentOutcome(True, "TERMINATED", policy.id, policy.subscriber_party_id)
-            dependent_id = _find_person(uow, change)
-            if dependent_id is None:
-                return _refused("unknown_dependent")
+            dependent_id = _find_dependent(uow, change, policy)
+            if isinstance(dependent_id, str):
+                return _refused(dependent_id)
             enrollment.remove_dependent(
                 uow,
                 policy.id,
@@ -245,8 +248,8 @@ class EnrollmentAdapter:
         if policy is None:
             return _refused("unknown_subscriber")
         party_id = policy.subscriber_party_id if change.is_subscriber else _find_dependent(uow, change, policy)
-        if party_id is None:
-            return _refused("unknown_dependent")
+        if isinstance(party_id, str):
+            return _refused(party_id)
         ended = [c for c in change.coverages if c.maintenance == Maintenance.TERMINATION.value]
         wanted = [
             c
@@ -292,7 +295,14 @@ REFUSALS = {
     "no_effective_date": "no coverage begin date (DTP*348) or maintenance date (DTP*303)",
     "no_plan_code": "no plan code in HD04",
     "unknown_subscriber": "no policy of this group has the subscriber id (REF*0F)",
-    "unknown_dependent": "no dependent on the subscriber's policy matches the member (SSN, or name and birth date)",
+    "unknown_dependent": (
+        "no dependent of that relationship on the subscriber's policy matches the member"
+        " (SSN, member number REF*23, or name or birth date)"
+    ),
+    "ambiguous_dependent": (
+        "more than one dependent of that relationship on the subscriber's policy matches the member's"
+        " name or birth date: send the SSN or the member number (REF*23)"
+    ),
     "unsupported_relationship": "the relationship (INS02) is not one Olly covers",
     "dependent_plan_differs": "a dependent cannot be on another plan than the subscriber's policy",
     "not_terminated": "only a terminated policy can be reinstated",
@@ -305,12 +315,35 @@ def _refused(code: str) -> EnrollmentOutcome:
     return EnrollmentOutcome(False, "IGNORED", error_code=code, reason=REFUSALS[code])
 
 
-def _find_dependent(uow: UnitOfWork, change: EnrollmentChange, policy: Policy) -> uuid.UUID | None:
-    found = _find_person(uow, change)
-    if found is None or found == policy.subscriber_party_id:
-        return None
-    covered = {f.party_id for f in enrollment_public.coverage_facts(uow, policy.id)}
-    return found if found in covered else None
+def _find_dependent(uow: UnitOfWork, change: EnrollmentChange, policy: Policy) -> uuid.UUID | str:
+    """The dependent of ``policy`` a change or termination is about, or the refusal's code. An SSN
+    known to Olly decides; otherwise the policy's dependents of the INS02's relationship are the
+    candidates (``identify_dependent``: member number REF*23, else name and birth date)."""
+    relationship = RELATIONSHIPS.get(change.relationship_code)
+    if relationship is None:
+        return "unsupported_relationship"
+    dependents = enrollment_public.policy_dependents(uow, policy.id, relationship.value)
+    if change.member_id_qualifier == "34" and change.member_id:
+        by_ssn = people.find_by_ssn(uow, change.member_id)
+        if by_ssn is not None:
+            return by_ssn if any(d.party_id == by_ssn for d in dependents) else "unknown_dependent"
+    candidates = []
+    for dependent in dependents:
+        person = people.individual(uow, dependent.party_id)
+        if person is not None:
+            candidates.append(
+                KnownDependent(
+                    dependent.party_id,
+                    dependent.member_number,
+                    person.given_name,
+                    person.family_name,
+                    person.birth_date,
+                )
+            )
+    match, party_id = identify_dependent(change, candidates)
+    if match is DependentMatch.AMBIGUOUS:
+        return "ambiguous_dependent"
+    return party_id if party_id is not None else "unknown_dependent"
 
 
 def _update_person(uow: UnitOfWork, party_id: uuid.UUID, change: EnrollmentChange) -> tuple[str, ...]:

@@ -98,14 +98,19 @@ def on_claim_adjudicated(uow: UnitOfWork, message: Message) -> None:
         paid=paid,
         payee=payee,
         approved_at=decided,
-        billing_npi=_billing_npi(uow, claim_id) if payee == "PROVIDER" else None,
+        billing_npi=_billing_npi(uow, payload) if payee == "PROVIDER" else None,
         adjudication_sequence=sequence,
     )
 
 
-def _billing_npi(uow: UnitOfWork, claim_id: uuid.UUID) -> str | None:
-    """The claim's billing NPI: a provider is paid per NPI (the events name only a provider id, which
-    changes when claims learns the registry's id for an NPI it first derived an id for)."""
+def _billing_npi(uow: UnitOfWork, payload: dict[str, Any]) -> str | None:
+    """The claim's billing NPI: a provider is paid per NPI (the provider id changes when claims
+    learns the registry's id for an NPI it first derived an id for). ``ClaimApproved`` carries it
+    from schema v4; an earlier event is answered by claims (one query per claim)."""
+    carried = payload.get("billingNpi")
+    if carried:
+        return str(carried)
+    claim_id = uuid.UUID(payload["claimId"])
     return claims_public.billing_npis(uow, [claim_id]).get(claim_id)
 
 
@@ -117,7 +122,7 @@ def _settle_at_zero(uow: UnitOfWork, payload: dict[str, Any], sequence: int | No
     if payload.get("eventType") == "CLAIM_APPROVED":
         if payload.get("payee", "PROVIDER") != "PROVIDER":
             return
-        currency, npi = payload.get("currency", "USD"), _billing_npi(uow, claim_id)
+        currency, npi = payload.get("currency", "USD"), _billing_npi(uow, payload)
     else:
         found = claims_public.claim_status(uow, claim_id)
         if found is None or found.payee != "PROVIDER":
@@ -147,7 +152,7 @@ def on_claim_reversed(uow: UnitOfWork, message: Message) -> None:
         payee=payload["payee"],
         amount=Money.parse(payload["reversedAmount"], payload.get("currency", "USD")),
         reversed_at=datetime.fromisoformat(payload["reversedAt"]),
-        billing_npi=_billing_npi(uow, claim_id) if payload["payee"] == "PROVIDER" else None,
+        billing_npi=_billing_npi(uow, payload) if payload["payee"] == "PROVIDER" else None,
     )
 
 

@@ -59,6 +59,9 @@ class ClaimApproved(EventPayload):
     """Which adjudication of the claim this is (1, 2, …; schema v3): a re-adjudication (an appeal
     overturned, an authorisation decided after a final result) publishes a higher one, so a consumer
     tells it from a redelivery of an earlier result."""
+    billing_npi: str | None = None
+    """The claim's billing provider NPI (schema v4), whom billing pays a provider claim to; absent
+    from earlier events, whose consumers ask ``claims.public.billing_npis``."""
 
 
 class ClaimDenied(EventPayload):

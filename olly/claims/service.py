@@ -856,6 +856,7 @@ def _publish_adjudicated(
             eob_s3_key=eob_key,
             payee="MEMBER" if claim.submitter == Submitter.MEMBER_REIMBURSEMENT.value else "PROVIDER",
             adjudication_sequence=sequence,
+            billing_npi=claim.billing_npi,
         ),
         key=key,
     )

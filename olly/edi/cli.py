@@ -219,7 +219,7 @@ def ingest_files(
                 )
                 for found in result.reconciliations:
                     counts = found["counts"]
-                    differences = sum(counts[kind.value] for kind in Discrepancy)
+                    differences = sum(counts.get(kind.value, 0) for kind in Discrepancy)
                     notes.append(
                         f"{path.name}: 834 audit (set {found['setControlNumber']}, effective "
                         f"{found['effectiveDate']}): {counts['matched']} matched, {differences} discrepancies; "
@@ -451,7 +451,8 @@ def audit(file_id: Annotated[str, typer.Argument(help="the inbound 834 file's id
         )
         summary = Table("discrepancy", Column("members", justify="right"))
         for kind in Discrepancy:
-            summary.add_row(kind.value, str(counts[kind.value]))
+            # a reconciliation kept before a kind was compared has no count for it: shown as "-"
+            summary.add_row(kind.value, str(counts.get(kind.value, "-")))
         out.print(summary)
         rows = Table("kind", "subscriber id", "rel", "segment", "member number", "file", "enrolled", "applied")
         for finding in item["findings"]:

@@ -10,7 +10,8 @@ round: a full-file snapshot (BGN08 4 "verify", every member INS03 030 audit) or 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -87,6 +88,9 @@ class EnrollmentChange:
     member_id_qualifier: str | None
     coverages: tuple[CoverageChange, ...]
     cobra_event: str | None = None
+    member_reference: str | None = None
+    """REF*23 (client number): the member's own number at the payer (Olly's member number), when the
+    sponsor sends it. Unlike REF*0F it names this member, not the subscriber."""
     file_effective: date | None = None
     """DTP*007 of the header: the date the file (an audit's roster) is effective."""
     file_created: date | None = None
@@ -168,6 +172,8 @@ class EnrollmentMapper:
                 member["subscriber_id"] = segment[2]
             elif sid == "REF" and segment[1] == "1L":
                 member["group"] = segment[2]
+            elif sid == "REF" and segment[1] == "23":
+                member["member_reference"] = segment[2]
             elif sid == "DTP":
                 key = {"303": "effective", "356": "begin", "357": "end"}.get(segment[1])
                 if key:
@@ -245,6 +251,7 @@ class EnrollmentMapper:
                 member_id_qualifier=text("qualifier") or None,
                 coverages=coverages,
                 cobra_event=text("cobra") or None,
+                member_reference=text("member_reference") or None,
                 file_effective=self.header_dates["effective"],
                 file_created=self.header_dates["created"],
                 maintenance_effective=day(member, "effective"),
@@ -261,6 +268,59 @@ class EnrollmentMapper:
                 postal_code=text("postal"),
             )
         )
+
+
+# -- which dependent a change is about ---------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class KnownDependent:
+    """A dependent already on the subscriber's policy with the relationship the INS02 names."""
+
+    party_id: uuid.UUID
+    member_number: str
+    first_name: str = field(default="", repr=False)
+    last_name: str = field(default="", repr=False)
+    birth_date: date | None = field(default=None, repr=False)
+
+
+class DependentMatch(StrEnum):
+    FOUND = "FOUND"
+    NONE = "NONE"
+    AMBIGUOUS = "AMBIGUOUS"
+    """More than one candidate fits: the change is refused, never applied to a guess."""
+
+
+def _folded(value: str) -> str:
+    return " ".join(value.split()).casefold()
+
+
+def identify_dependent(
+    change: EnrollmentChange, candidates: Sequence[KnownDependent]
+) -> tuple[DependentMatch, uuid.UUID | None]:
+    """The dependent a member loop without a known SSN is about, among ``candidates`` (the people on
+    the subscriber's policy with the INS02's relationship). With a member number (REF*23) it decides
+    alone. Otherwise the one dependent matching both the name (family and given) and the birth date;
+    else the one matching either, so a correction of one of the two still finds the person. Two or
+    more at either step are ambiguous."""
+    if change.member_reference:
+        found = [c for c in candidates if c.member_number == change.member_reference.strip()]
+        return (DependentMatch.FOUND, found[0].party_id) if len(found) == 1 else (DependentMatch.NONE, None)
+    family, given = _folded(change.last_name), _folded(change.first_name)
+
+    def same_name(c: KnownDependent) -> bool:
+        return bool(family) and _folded(c.last_name) == family and _folded(c.first_name) == given
+
+    def same_birth(c: KnownDependent) -> bool:
+        return change.birth_date is not None and c.birth_date == change.birth_date
+
+    for fits in (
+        [c for c in candidates if same_name(c) and same_birth(c)],
+        [c for c in candidates if same_name(c) or same_birth(c)],
+    ):
+        if len(fits) == 1:
+            return DependentMatch.FOUND, fits[0].party_id
+        if len(fits) > 1:
+            return DependentMatch.AMBIGUOUS, None
+    return DependentMatch.NONE, None
 
 
 # -- writing ---------------------------------------------------------------------------------------

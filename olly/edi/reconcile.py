@@ -12,7 +12,8 @@ name or birth date differs is still found and the difference reported.
 
 Findings name the member by the subscriber id, Olly's member number and party id, and the field
 that differs; plan codes, tiers and coverage dates carry both values, names and birth dates never
-do (the reader opens the member to see them).
+do (the reader opens the member to see them), and neither does a gender (DMG03). A DMG03 of U (or
+none) states nothing to compare: it is not a difference from a gender Olly knows.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from olly.edi.enrollment import CoverageChange, EnrollmentChange, EnrollmentMember, Maintenance, MemberCoverage
+
+#: DMG03 codes that state a gender (U is unknown).
+STATED_GENDERS = frozenset({"M", "F"})
 
 #: BGN08 of a file that carries the sponsor's whole population (verify, replace).
 FULL_FILE_ACTIONS = frozenset({"4", "RX"})
@@ -45,6 +49,8 @@ class Discrepancy(StrEnum):
     """DTP*348/349 are not the begin/end of the coverage in force."""
     NAME_DIFFERS = "NAME_DIFFERS"
     BIRTH_DATE_DIFFERS = "BIRTH_DATE_DIFFERS"
+    GENDER_DIFFERS = "GENDER_DIFFERS"
+    """DMG03 states M or F and Olly holds another gender (or none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +77,7 @@ class Finding:
     member_number: str | None = None
     party_id: uuid.UUID | None = None
     file_value: str | None = None
-    """Plan, tier or dates as the file states them; None for names and birth dates."""
+    """Plan, tier or dates as the file states them; None for names, birth dates and genders."""
     enrolled_value: str | None = None
 
     def view(self) -> dict[str, object]:
@@ -239,6 +245,9 @@ def _compare(change: EnrollmentChange, entry: RosterEntry, on: date) -> list[Fin
         add(Discrepancy.NAME_DIFFERS)
     if change.birth_date is not None and change.birth_date != person.birth_date:
         add(Discrepancy.BIRTH_DATE_DIFFERS)
+    # U is "unknown" to the sponsor too: only a stated M or F can disagree (as a change's U changes nothing)
+    if change.gender in STATED_GENDERS and change.gender != person.gender:
+        add(Discrepancy.GENDER_DIFFERS)
     return found
 
 

@@ -742,8 +742,8 @@ def _reconcile(
 ) -> None:
     """Compare an 834 set's audit records with the enrollment in force on the file's effective date
     and keep the reconciliation with the file. When the partner allows it (``apply_audit_changes``)
-    what differs is then applied: a member not enrolled is added (021), a plan, name or birth date
-    that differs is changed (001). Coverage levels, dates and members absent from the file are only
+    what differs is then applied: a member not enrolled is added (021), a plan, name, birth date or
+    gender that differs is changed (001). Coverage levels, dates and members absent from the file are only
     reported: a tier follows from the dependents covered, and an absence carries no termination date.
 
     Without an enrollment domain (or a partner with a group) there is nothing to compare with: the
@@ -800,6 +800,7 @@ _AUDIT_FIXES: Final = {
     Discrepancy.PLAN_DIFFERS: Maintenance.CHANGE,
     Discrepancy.NAME_DIFFERS: Maintenance.CHANGE,
     Discrepancy.BIRTH_DATE_DIFFERS: Maintenance.CHANGE,
+    Discrepancy.GENDER_DIFFERS: Maintenance.CHANGE,
 }
 
 
@@ -807,7 +808,7 @@ def _audit_fix(
     finding: Finding, by_segment: dict[int, tuple[EnrollmentChange, EdiOrigin]]
 ) -> tuple[EnrollmentChange, EdiOrigin] | None:
     """The audit record of ``finding`` as the add or change that makes enrollment agree with it; a
-    member's plan, name and birth date are one change (applied once, on its first finding)."""
+    member's plan, name, birth date and gender are one change (applied once, on its first finding)."""
     wanted = _AUDIT_FIXES.get(finding.kind)
     found = by_segment.pop(finding.segment_number, None) if wanted and finding.segment_number else None
     if wanted is None or found is None:

@@ -255,6 +255,28 @@ def dependents_of(uow: UnitOfWork, subscriber_party_id: uuid.UUID) -> frozenset[
     return frozenset(rows.scalars())
 
 
+@dataclass(frozen=True, slots=True)
+class PolicyDependent:
+    party_id: uuid.UUID
+    relationship: str
+    member_number: str
+
+
+def policy_dependents(uow: UnitOfWork, policy_id: uuid.UUID, relationship: str | None = None) -> list[PolicyDependent]:
+    """The people a policy covers or covered other than its subscriber (each once: a person added
+    again keeps the latest number), optionally only those of one relationship, in the order added."""
+    repo = EnrollmentRepository(uow)
+    found = repo.policy(policy_id)
+    if found is None:
+        return []
+    latest: dict[uuid.UUID, PolicyDependent] = {}
+    for element in repo.elements(policy_id):
+        if element.party_id == found.subscriber_party_id:
+            continue
+        latest[element.party_id] = PolicyDependent(element.party_id, element.relationship, element.member_number)
+    return [d for d in latest.values() if relationship is None or d.relationship == relationship]
+
+
 def is_member(uow: UnitOfWork, party_id: uuid.UUID) -> bool:
     """Whether this person has ever been on a policy (as subscriber or dependent)."""
     return uow.session.scalar(select(PolicyElement.id).where(PolicyElement.party_id == party_id).limit(1)) is not None

@@ -87,6 +87,7 @@ NO_DISCREPANCY = {
     "COVERAGE_DATES_DIFFER": 0,
     "NAME_DIFFERS": 0,
     "BIRTH_DATE_DIFFERS": 0,
+    "GENDER_DIFFERS": 0,
 }
 
 
@@ -239,14 +240,15 @@ def test_a_partner_may_let_its_audits_apply_what_differs(platform: Platform, ten
         result = service.ingest(uow, data, source="cli", links=_links())
     (summary,) = result.reconciliations
     assert (summary["applied"], summary["counts"]["PLAN_DIFFERS"], summary["counts"]["NOT_ENROLLED"]) == (True, 1, 1)
-    unknown_dependent = "no dependent on the subscriber's policy matches the member (SSN, or name and birth date)"
-    # the child's birth date cannot be applied: the dependent is found by SSN or name and birth date
-    assert result.enrollment_failures == [{"segment": 14, "code": "unknown_dependent", "reason": unknown_dependent}]
+    # the child has no SSN: found as the one child of the policy with that name, the birth date corrected
+    assert result.enrollment_failures == []
     subscriber, child = str(subscriber_id), str(child_id)
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         (found,) = service.reconciliations(uow, result.file_id)
         person = uow.session.get(Party, subscriber_id)
         assert person is not None
+        child_person = uow.session.get(Party, child_id)
+        assert child_person is not None
         facts = enrollment_public.coverage_facts(uow, policy_id, subscriber_id)
         new = uow.session.scalars(select(Policy).where(Policy.subscriber_external_id == "E200")).one()
         new_facts = enrollment_public.coverage_facts(uow, new.id)
@@ -290,7 +292,7 @@ def test_a_partner_may_let_its_audits_apply_what_differs(platform: Platform, ten
             14,
             number=numbers[child_id],
             party=child,
-            applied="unknown_dependent",
+            applied="001",
         ),
         _finding("NOT_ENROLLED", "E200", "18", 20, applied="021"),
     ]
@@ -306,10 +308,13 @@ def test_a_partner_may_let_its_audits_apply_what_differs(platform: Platform, ten
     assert [(c.kind, c.set_control_number, c.segment_number) for c in result.created] == [
         ("policy", "0001", 8),
         ("party", "0001", 8),
+        ("policy", "0001", 14),
+        ("party", "0001", 14),
         ("policy", "0001", 20),
         ("party", "0001", 20),
     ]
     assert person.birth_date == date(1980, 2, 2)
+    assert (child_person.given_name, child_person.birth_date) == ("KIM", date(2012, 4, 2))
 
 
 def test_olly_edi_audit_shows_the_reconciliation(cli_env: Platform, tenant_id: uuid.UUID) -> None:  # noqa: F811
@@ -329,6 +334,14 @@ def test_olly_edi_audit_shows_the_reconciliation(cli_env: Platform, tenant_id: u
     assert sum("NOT_IN_FILE" in line and "E100" in line for line in lines) == 2
     assert sum("NOT_ENROLLED" in line and "E200" in line for line in lines) == 1
     assert "DOE" not in shown.output and "NGUYEN" not in shown.output
+    assert "│ GENDER_DIFFERS         │       0 │" in lines
+    # a reconciliation kept before genders were compared has no count for them: "-", not 0
+    with platform.db.unit_of_work(tenant_id) as uow:
+        row = uow.session.scalars(select(AuditReconciliation)).one()
+        row.counts = {k: v for k, v in row.counts.items() if k != "GENDER_DIFFERS"}
+    older = runner.invoke(cli, ["edi", "audit", str(result.file_id)])
+    assert older.exit_code == 0, older.output
+    assert "│ GENDER_DIFFERS         │       - │" in older.output.splitlines()
     unknown = runner.invoke(cli, ["edi", "audit", str(uuid.UUID(int=7))])
     assert (unknown.exit_code, "no reconciliation for this file" in unknown.output) == (1, True)
     bad = runner.invoke(cli, ["edi", "audit", "nope"])
@@ -378,3 +391,52 @@ def test_the_reconciliation_over_http_is_for_staff_only(platform: Platform, tena
             "/api/v1/edi/partners/ACME", json={**body, "applyAuditChanges": True}, headers=admin.headers
         )
         assert (changed.status_code, changed.json()["applyAuditChanges"]) == (200, True)
+
+
+def test_a_gender_that_differs_is_reported_and_applied_when_the_partner_allows_it(
+    platform: Platform, tenant_id: uuid.UUID
+) -> None:
+    policy_id, subscriber_id, child_id = _setup(platform, tenant_id)  # both enrolled with DMG03 F
+    numbers = _numbers(platform, tenant_id, policy_id)
+    subscriber_male = [*SUBSCRIBER_AS_ENROLLED[:3], "DMG*D8*19800202*M", *SUBSCRIBER_AS_ENROLLED[4:]]
+    child_unknown = [*CHILD_OTHER_DATES[:3], "DMG*D8*20120401*U", f"HD*030**HLT*{PPO}*ECH", "DTP*348*D8*20260201"]
+    data = [subscriber_male, child_unknown]
+
+    def genders() -> list[str | None]:
+        with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+            people = [uow.session.get(Party, p) for p in (subscriber_id, child_id)]
+            return [p.gender if p is not None else "missing" for p in people]
+
+    with platform.db.unit_of_work(tenant_id) as uow:
+        reported = service.ingest(uow, audit_file("000000002", data), source="cli", links=_links())
+    (summary,) = reported.reconciliations
+    # the child's U states nothing: only the subscriber differs
+    assert summary["counts"] == {
+        "membersInFile": 2,
+        "audited": 2,
+        "enrolled": 2,
+        "matched": 1,
+        **NO_DISCREPANCY,
+        "GENDER_DIFFERS": 1,
+    }
+    gender_finding = _finding(
+        "GENDER_DIFFERS", "E100", "18", 8, number=numbers[subscriber_id], party=str(subscriber_id)
+    )
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert service.reconciliations(uow, reported.file_id)[0]["findings"] == [gender_finding]
+    assert genders() == ["F", "F"]  # reported only
+
+    with platform.db.unit_of_work(tenant_id) as uow:
+        row = service.EdiRepository(uow).partner_by_code("ACME")
+        assert row is not None
+        row.apply_audit_changes = True
+    with platform.db.unit_of_work(tenant_id) as uow:
+        applied = service.ingest(uow, audit_file("000000003", data), source="cli", links=_links())
+    assert (applied.enrollment_failures, applied.reconciliations[0]["applied"]) == ([], True)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert service.reconciliations(uow, applied.file_id)[0]["findings"] == [{**gender_finding, "applied": "001"}]
+    assert genders() == ["M", "F"]
+    # compared again, the file and Olly agree
+    with platform.db.unit_of_work(tenant_id) as uow:
+        again = service.ingest(uow, audit_file("000000004", data), source="cli", links=_links())
+    assert again.reconciliations[0]["counts"]["matched"] == 2

@@ -201,7 +201,10 @@ def test_834_changes_that_match_no_one_are_refused_with_a_reason(platform: Platf
             links=links,
         )
     unknown_subscriber = "no policy of this group has the subscriber id (REF*0F)"
-    unknown_dependent = "no dependent on the subscriber's policy matches the member (SSN, or name and birth date)"
+    unknown_dependent = (
+        "no dependent of that relationship on the subscriber's policy matches the member"
+        " (SSN, member number REF*23, or name or birth date)"
+    )
     expected = [
         {"segment": 7, "code": "unknown_subscriber", "reason": unknown_subscriber},
         {"segment": 13, "code": "unknown_dependent", "reason": unknown_dependent},

@@ -127,7 +127,34 @@ def test_a_dependent_is_paired_by_ssn_whatever_its_name_and_the_level_is_compare
         "COVERAGE_DATES_DIFFER": 0,
         "NAME_DIFFERS": 1,
         "BIRTH_DATE_DIFFERS": 1,
+        "GENDER_DIFFERS": 0,
     }
+
+
+def test_a_stated_gender_that_differs_is_a_finding_and_an_unknown_one_is_not() -> None:
+    known = entry(SUBSCRIBER)
+    known = replace(known, member=replace(known.member, gender="F"))
+    unknown = entry(SPOUSE, subscriber=False, first="LUIS")  # Olly holds no gender: written as U
+
+    def findings(subscriber_gender: str, spouse_gender: str) -> list[tuple[Discrepancy, int, str, object, object]]:
+        members = [
+            replace(change(8), gender=subscriber_gender),
+            replace(change(14, subscriber=False, first="LUIS"), gender=spouse_gender),
+        ]
+        result = reconcile(members, [known, unknown], ON, full_file=True)
+        assert result.counts()["GENDER_DIFFERS"] == len(result.findings)
+        return [
+            (f.kind, f.segment_number, f.member_number or "", f.file_value, f.enrolled_value) for f in result.findings
+        ]
+
+    assert findings("M", "M") == [
+        (Discrepancy.GENDER_DIFFERS, 8, "M-1", None, None),  # the value is never shown, like a name's
+        (Discrepancy.GENDER_DIFFERS, 14, "M-2", None, None),
+    ]
+    assert findings("F", "F") == [(Discrepancy.GENDER_DIFFERS, 14, "M-2", None, None)]
+    # U (unknown) or no DMG03 states nothing: no difference, whatever Olly holds
+    assert findings("U", "") == []
+    assert findings("", "U") == []
 
 
 def test_members_that_are_not_audit_records_pair_but_are_not_compared() -> None:

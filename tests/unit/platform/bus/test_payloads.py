@@ -51,6 +51,7 @@ def test_claim_approved_matches_the_seed_example() -> None:
         "eobS3Key": "eob/2026/01/x.pdf",
         "payee": "PROVIDER",  # Olly's addition (schema v2): billing pays the provider or the member
         "adjudicationSequence": None,  # Olly's addition (schema v3): a re-adjudication's is higher
+        "billingNpi": None,  # Olly's addition (schema v4): whom billing pays a provider claim to
     }
     assert ClaimApproved.model_validate(event.wire()) == event
 
