@@ -1,0 +1,252 @@
+"""COBRA extensions and early ends, with the fixed clock: the 29-month disability extension (150 %
+from the 19th month, through billing), a second qualifying event, the employee's Medicare
+entitlement, and continuation ended by other group cover or Medicare.
+
+Ana (employee) and Ben (spouse) are covered by their employer's group PPO from 1 January 2026; Ana's
+employment ends on 20 March 2026, so group cover ends on 31 March and continuation runs from
+1 April 2026 to 30 September 2027. FakePlans prices PPO-2026 in full at 600.00 a month (EE) and
+1,100.00 (EE+SP).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from olly.billing import service as billing
+from olly.billing.models import Invoice
+from olly.enrollment import service
+from olly.enrollment.models import CobraCase, Policy, PolicyTerm, PolicyTransaction
+from olly.enrollment.rules import CobraEvent
+from olly.enrollment.schemas import (
+    CobraDisabilityCreate,
+    CobraElection,
+    CobraEventCreate,
+)
+from olly.kernel.clock import FixedClock
+from olly.kernel.errors import OllyError, ValidationFailed
+from olly.kernel.periods import month_period
+from olly.platform.runtime import Platform
+from tests.factories import PPO, FakePlans, enroll
+from tests.integration.enrollment.test_cobra import _events, _spans, group_policy
+
+
+def at(clock: FixedClock, day: date) -> None:
+    clock.set(datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def terminated(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID], clock: FixedClock
+) -> uuid.UUID:
+    policy_id = group_policy(platform, tenant_id, plans, family)
+    at(clock, date(2026, 3, 20))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.record_cobra_event(
+            uow, policy_id, CobraEventCreate(event=CobraEvent.TERMINATION, event_date=date(2026, 3, 20)), plans
+        )
+    return policy_id
+
+
+def elect(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, group: uuid.UUID, *people: uuid.UUID
+) -> uuid.UUID:
+    """An election, paid at once (the policy is activated)."""
+    with platform.db.unit_of_work(tenant_id) as uow:
+        cobra = service.elect_cobra(uow, group, CobraElection(party_ids=list(people)), plans)
+        service.activate(uow, cobra.id)
+        return cobra.id
+
+
+def terms(platform: Platform, tenant_id: uuid.UUID, policy_id: uuid.UUID) -> list[tuple[date, date, str, int]]:
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        rows = uow.session.scalars(
+            select(PolicyTerm).where(PolicyTerm.policy_id == policy_id).order_by(PolicyTerm.period_start)
+        )
+        return [(t.period_start, t.period_end, t.tier_code, t.total_premium_minor) for t in rows]
+
+
+def cases(platform: Platform, tenant_id: uuid.UUID, group: uuid.UUID) -> dict[uuid.UUID, CobraCase]:
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        return {c.party_id: c for c in service.cobra_cases(uow, group)}
+
+
+def invoices(platform: Platform, tenant_id: uuid.UUID, policy_id: uuid.UUID) -> list[tuple[str, date, int]]:
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        account = uow.session.get(Policy, policy_id).account_id  # type: ignore[union-attr]
+        rows = uow.session.scalars(select(Invoice).where(Invoice.account_id == account).order_by(Invoice.period_start))
+        return [(i.kind, i.period_start, i.total_minor) for i in rows]
+
+
+def run_billing(platform: Platform, tenant_id: uuid.UUID, *months: tuple[int, int]) -> None:
+    for year, month in months:
+        with platform.db.unit_of_work(tenant_id) as uow:
+            billing.run_billing(uow, month_period(year, month))
+
+
+def disability(party: uuid.UUID, since: date, determined: date) -> CobraDisabilityCreate:
+    return CobraDisabilityCreate(party_id=party, disabled_since=since, determined_on=determined)
+
+
+def test_a_disability_extension_before_renewal_bills_150_percent_from_the_19th_month(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+    terminated: uuid.UUID,
+) -> None:
+    ana, ben = family["ana"], family["ben"]
+    at(clock, date(2026, 4, 2))
+    cobra = elect(platform, tenant_id, plans, terminated, ana, ben)
+    # Ben, disabled since 15 May 2026 (the 45th day of continuation), so found on 2 November; told 1 December
+    at(clock, date(2026, 12, 1))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        extended = service.record_cobra_disability(
+            uow, terminated, disability(ben, date(2026, 5, 15), date(2026, 11, 2)), plans
+        )
+        assert [(c.party_id, c.continuation_end, c.extension, c.premium_increase_from) for c in extended] == [
+            (ana, date(2028, 8, 31), "DISABILITY", None),
+            (ben, date(2028, 8, 31), "DISABILITY", date(2027, 10, 1)),
+        ]
+    recorded = cases(platform, tenant_id, terminated)[ben]
+    assert recorded.disability == {
+        "disabledSince": "2026-05-15",
+        "determinedOn": "2026-11-02",
+        "notifiedOn": "2026-12-01",
+    }
+    # the determination is PHI: sealed in the database
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        raw = uow.session.execute(
+            select(CobraCase.__table__.c.disability).where(CobraCase.__table__.c.id == recorded.id)
+        ).scalar_one()
+        assert b"2026-05-15" not in raw
+    # the 2026 term ends with the plan year: nothing changes until the renewal
+    assert terms(platform, tenant_id, cobra) == [(date(2026, 4, 1), date(2026, 12, 31), "EE+SP", 112200)]
+    at(clock, date(2026, 12, 15))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        renewed = service.renew(uow, cobra, PPO, plans)
+        assert (renewed.period_start, renewed.total_premium_minor) == (date(2027, 1, 1), 112200)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.renew(uow, cobra, PPO, plans)
+    assert terms(platform, tenant_id, cobra) == [
+        (date(2026, 4, 1), date(2026, 12, 31), "EE+SP", 112200),
+        (date(2027, 1, 1), date(2027, 9, 30), "EE+SP", 112200),  # months 10 to 18 at 102 %
+        (date(2027, 10, 1), date(2027, 12, 31), "EE+SP", 165000),  # months 19 to 21 at 150 % of 1,100.00
+        (date(2028, 1, 1), date(2028, 8, 31), "EE+SP", 165000),  # to the 29th month
+    ]
+    assert _spans(platform, tenant_id, ben)[-2:] == [
+        ("COBRA", date(2027, 10, 1), date(2027, 12, 31)),
+        ("COBRA", date(2028, 1, 1), date(2028, 8, 31)),
+    ]
+    with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(service.CobraNotAvailable):
+        service.renew(uow, cobra, PPO, plans)
+    # billing reads the premium of the term in force: 1,122.00 for September 2027, 1,650.00 from October
+    run_billing(platform, tenant_id, (2027, 9), (2027, 10), (2028, 8), (2028, 9))
+    assert invoices(platform, tenant_id, cobra) == [
+        ("INDIVIDUAL", date(2027, 9, 1), 112200),
+        ("INDIVIDUAL", date(2027, 10, 1), 165000),
+        ("INDIVIDUAL", date(2028, 8, 1), 165000),
+    ]
+
+
+def test_a_disability_extension_after_renewal_continues_the_cut_term_each_policy_at_its_own_rate(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+    terminated: uuid.UUID,
+) -> None:
+    ana, ben = family["ana"], family["ben"]
+    at(clock, date(2026, 4, 2))
+    anas = elect(platform, tenant_id, plans, terminated, ana)
+    at(clock, date(2026, 4, 3))
+    bens = elect(platform, tenant_id, plans, terminated, ben)
+    at(clock, date(2026, 12, 15))
+    for cobra in (anas, bens):
+        with platform.db.unit_of_work(tenant_id) as uow:
+            service.renew(uow, cobra, PPO, plans)
+        assert terms(platform, tenant_id, cobra)[-1] == (date(2027, 1, 1), date(2027, 9, 30), "EE", 61200)
+    changed_before = len(_events(platform, "enrollment.enrollment.plan_changed"))
+    # Ben found disabled on 1 August 2027 (since 10 April 2026); the plan hears of it on 20 August
+    at(clock, date(2027, 8, 20))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.record_cobra_disability(uow, terminated, disability(ben, date(2026, 4, 10), date(2027, 8, 1)), plans)
+    # the disabled beneficiary's own policy: 150 % of 600.00; Ana's: still 102 %
+    assert terms(platform, tenant_id, bens)[-1] == (date(2027, 10, 1), date(2027, 12, 31), "EE", 90000)
+    assert terms(platform, tenant_id, anas)[-1] == (date(2027, 10, 1), date(2027, 12, 31), "EE", 61200)
+    assert _spans(platform, tenant_id, ana)[-1] == ("COBRA", date(2027, 10, 1), date(2027, 12, 31))
+    changed = _events(platform, "enrollment.enrollment.plan_changed")[changed_before:]
+    assert sorted((c["enrollmentId"], c["effectiveDate"], c["totalPremium"]) for c in changed) == sorted(
+        [(str(anas), "2027-10-01", "612.00"), (str(bens), "2027-10-01", "900.00")]
+    )
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        (extension,) = uow.session.scalars(
+            select(PolicyTransaction).where(
+                PolicyTransaction.policy_id == bens, PolicyTransaction.transaction_type == "COBRA_EXTENSION"
+            )
+        )
+        assert (extension.reason, extension.effective_date) == ("DISABILITY", date(2027, 10, 1))
+    run_billing(platform, tenant_id, (2027, 10))
+    assert invoices(platform, tenant_id, bens) == [("INDIVIDUAL", date(2027, 10, 1), 90000)]
+    assert invoices(platform, tenant_id, anas) == [("INDIVIDUAL", date(2027, 10, 1), 61200)]
+
+
+def test_disability_refusals_write_nothing(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+    terminated: uuid.UUID,
+) -> None:
+    ana, ben = family["ana"], family["ben"]
+    at(clock, date(2026, 4, 2))
+    anas = elect(platform, tenant_id, plans, terminated, ana)
+
+    def refused(data: CobraDisabilityCreate) -> dict[str, object]:
+        with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(OllyError) as refusal:
+            service.record_cobra_disability(uow, terminated, data, plans)
+        return refusal.value.problem()
+
+    at(clock, date(2026, 12, 1))
+    assert refused(disability(ben, date(2026, 5, 1), date(2026, 11, 2)))["code"] == "cobra_not_elected"
+    late_onset = refused(disability(ana, date(2026, 5, 31), date(2026, 11, 2)))
+    assert (late_onset["status"], late_onset["code"]) == (422, "cobra_disability_after_first_60_days")
+    late = refused(disability(ana, date(2026, 5, 1), date(2026, 9, 30)))
+    assert (late["code"], late["noticeDeadline"]) == ("cobra_notice_too_late", "2026-11-29")
+    assert refused(disability(family["cy"], date(2026, 5, 1), date(2026, 11, 2)))["code"] == (
+        "not_a_qualified_beneficiary"
+    )
+    with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(ValidationFailed) as future:
+        service.record_cobra_disability(uow, terminated, disability(ana, date(2026, 5, 1), date(2026, 12, 2)), plans)
+    assert future.value.errors[0].code == "future_date"
+    assert {c.continuation_end for c in cases(platform, tenant_id, terminated).values()} == {date(2027, 9, 30)}
+    assert all(c.disability is None for c in cases(platform, tenant_id, terminated).values())
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.record_cobra_disability(uow, terminated, disability(ana, date(2026, 5, 1), date(2026, 11, 2)), plans)
+    again = refused(disability(ana, date(2026, 5, 1), date(2026, 11, 2)))
+    assert (again["status"], again["code"]) == (409, "cobra_already_extended")
+    assert terms(platform, tenant_id, anas) == [(date(2026, 4, 1), date(2026, 12, 31), "EE", 61200)]
+
+
+def test_a_36_month_event_is_not_extended_by_a_disability(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID], clock: FixedClock
+) -> None:
+    policy_id = enroll(platform, tenant_id, plans, family)
+    at(clock, date(2026, 2, 10))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.record_cobra_event(
+            uow, policy_id, CobraEventCreate(event=CobraEvent.DEATH, event_date=date(2026, 2, 6)), plans
+        )
+    at(clock, date(2026, 3, 5))
+    elect(platform, tenant_id, plans, policy_id, family["ben"])
+    with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(service.CobraNotExtendable) as refusal:
+        service.record_cobra_disability(
+            uow, policy_id, disability(family["ben"], date(2026, 3, 1), date(2026, 3, 2)), plans
+        )
+    assert refusal.value.problem()["code"] == "cobra_not_an_18_month_event"
