@@ -457,16 +457,16 @@ def cobra_second_event_extension(
     """A second qualifying event during an 18-month (or 29-month) continuation gives a spouse or a
     child 36 months in all, counted from the original loss of cover (29 U.S.C. 1162(2)(A)(ii)). It
     must happen while they are on continuation, and the plan must hear of it within 60 days."""
-    refused = _extendable(case)
-    if refused is not None:
-        return refused
-    if case.extension == CobraExtension.SECOND_EVENT:
-        return CobraRefused(CobraRefusal.ALREADY_EXTENDED, f"continuation is already extended ({case.extension.value})")
     if case.relationship not in _SECOND_EVENT_RELATIONSHIPS[event]:
         return CobraRefused(
             CobraRefusal.NOT_FOR_THIS_PERSON,
             f"a {event.value.lower()} is not a second qualifying event for this beneficiary",
         )
+    refused = _extendable(case)
+    if refused is not None:
+        return refused
+    if case.extension == CobraExtension.SECOND_EVENT:
+        return CobraRefused(CobraRefusal.ALREADY_EXTENDED, f"continuation is already extended ({case.extension.value})")
     if not case.loss_date <= event_date <= case.continuation_end:
         return CobraRefused(
             CobraRefusal.EVENT_OUTSIDE_CONTINUATION,

@@ -1091,8 +1091,11 @@ def record_cobra_second_event(
             [FieldError("party_ids", "name beneficiaries of one first qualifying event", "mixed_events")]
         )
     cases = [c for c, _ in decided]
+    former_ends = _former_ends(repo, cases)
+    _lengthen(cases, decided[0][1].continuation_end, rules.CobraExtension.SECOND_EVENT)
     for case in cases:
         case.second_event, case.second_event_date = data.event.value, data.event_date
+    uow.flush()
     last_day = end_of_month(today)
     for cobra_policy_id in dict.fromkeys(c.cobra_policy_id for c in cases if c.cobra_policy_id is not None):
         cobra = _policy(uow, cobra_policy_id)
@@ -1102,22 +1105,31 @@ def record_cobra_second_event(
             continue  # the policy is theirs: it is extended as it is
         if cobra.status != "ACTIVE":
             raise CobraNotAvailable("the continuation policy is not in force yet (its first premium is unpaid)")
-        removal = _SECOND_EVENT_REMOVALS[data.event]
-        for case in moving:
-            remove_dependent(
-                uow, cobra.id, DependentRemove(party_id=case.party_id, reason=removal, termination_date=last_day), plans
-            )
         if data.event == rules.CobraSecondEvent.DEATH:
+            # The employee's continuation ends with them; everyone else on it continues on their own.
+            if any(c.party_id != cobra.subscriber_party_id for c in staying):
+                raise ValidationFailed(
+                    [FieldError("party_ids", "name every spouse and child on the continuation policy", "incomplete")]
+                )
             terminate(uow, cobra.id, Termination(reason=TerminationReason.DEATH, termination_date=last_day))
             for case in staying:
                 case.status, case.ended_on, case.end_reason = "ENDED", last_day, rules.CobraEnd.DEATH.value
+        else:
+            removal = _SECOND_EVENT_REMOVALS[data.event]
+            for case in moving:
+                remove_dependent(
+                    uow,
+                    cobra.id,
+                    DependentRemove(party_id=case.party_id, reason=removal, termination_date=last_day),
+                    plans,
+                )
         _new_cobra_policy(uow, cobra, moving, last_day + timedelta(days=1), data.account_id, plans, data.event.value)
-    _extend(uow, cases, decided[0][1].continuation_end, rules.CobraExtension.SECOND_EVENT, plans)
+    for cobra_policy_id, former_end in former_ends.items():
+        _continue_cobra_policy(uow, cobra_policy_id, former_end, plans, rules.CobraExtension.SECOND_EVENT.value)
     return cases
 
 
 _SECOND_EVENT_REMOVALS = {
-    rules.CobraSecondEvent.DEATH: TerminationReason.DEATH,
     rules.CobraSecondEvent.DIVORCE: TerminationReason.DIVORCE,
     rules.CobraSecondEvent.LOSS_OF_DEPENDENT_STATUS: TerminationReason.AGED_OUT,
     rules.CobraSecondEvent.MEDICARE_ENTITLEMENT: TerminationReason.VOLUNTARY,
@@ -1169,17 +1181,25 @@ def _extend(
 ) -> None:
     """Continuation of ``cases`` now lasts to ``new_end`` (never shortened); their continuation
     policies go on past their former end when the plan year does."""
-    repo = EnrollmentRepository(uow)
-    policies = dict.fromkeys(
-        c.cobra_policy_id for c in cases if c.cobra_policy_id is not None and c.status == "ELECTED"
-    )
-    former_ends = {p: max(c.continuation_end for c in _continuing_cases(repo, p)) for p in policies if p is not None}
-    for case in cases:
-        if new_end > case.continuation_end:
-            case.continuation_end, case.extension = new_end, extension.value
+    former_ends = _former_ends(EnrollmentRepository(uow), cases)
+    _lengthen(cases, new_end, extension)
     uow.flush()
     for policy_id, former_end in former_ends.items():
         _continue_cobra_policy(uow, policy_id, former_end, plans, extension.value)
+
+
+def _former_ends(repo: EnrollmentRepository, cases: Sequence[CobraCase]) -> dict[uuid.UUID, date]:
+    """The continuation policies of ``cases``, each with the last day it may cover as things stand."""
+    policies = dict.fromkeys(
+        c.cobra_policy_id for c in cases if c.cobra_policy_id is not None and c.status == "ELECTED"
+    )
+    return {p: max(c.continuation_end for c in _continuing_cases(repo, p)) for p in policies if p is not None}
+
+
+def _lengthen(cases: Sequence[CobraCase], new_end: date, extension: rules.CobraExtension) -> None:
+    for case in cases:
+        if new_end > case.continuation_end:
+            case.continuation_end, case.extension = new_end, extension.value
 
 
 def _continue_cobra_policy(

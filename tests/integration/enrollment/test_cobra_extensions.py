@@ -20,11 +20,12 @@ from olly.billing import service as billing
 from olly.billing.models import Invoice
 from olly.enrollment import service
 from olly.enrollment.models import CobraCase, Policy, PolicyTerm, PolicyTransaction
-from olly.enrollment.rules import CobraEvent
+from olly.enrollment.rules import CobraEvent, CobraSecondEvent
 from olly.enrollment.schemas import (
     CobraDisabilityCreate,
     CobraElection,
     CobraEventCreate,
+    CobraSecondEventCreate,
 )
 from olly.kernel.clock import FixedClock
 from olly.kernel.errors import OllyError, ValidationFailed
@@ -250,3 +251,110 @@ def test_a_36_month_event_is_not_extended_by_a_disability(
             uow, policy_id, disability(family["ben"], date(2026, 3, 1), date(2026, 3, 2)), plans
         )
     assert refusal.value.problem()["code"] == "cobra_not_an_18_month_event"
+
+
+def policy_of(platform: Platform, tenant_id: uuid.UUID, group: uuid.UUID, party: uuid.UUID) -> Policy:
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        policy_id = cases(platform, tenant_id, group)[party].cobra_policy_id
+        found = uow.session.get(Policy, policy_id)
+        assert found is not None
+        uow.session.expunge(found)
+        return found
+
+
+def test_a_divorce_during_continuation_gives_the_spouse_36_months_on_a_policy_of_their_own(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+    terminated: uuid.UUID,
+) -> None:
+    ana, ben = family["ana"], family["ben"]
+    at(clock, date(2026, 4, 2))
+    anas = elect(platform, tenant_id, plans, terminated, ana, ben)
+    at(clock, date(2026, 12, 15))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.renew(uow, anas, PPO, plans)
+    # divorced on 10 February 2027, the plan is told on 5 March
+    at(clock, date(2027, 3, 5))
+    second = CobraSecondEventCreate(event=CobraSecondEvent.DIVORCE, event_date=date(2027, 2, 10), party_ids=[ben])
+    with platform.db.unit_of_work(tenant_id) as uow:
+        (case,) = service.record_cobra_second_event(uow, terminated, second, plans)
+        assert (case.continuation_end, case.extension, case.second_event, case.second_event_date) == (
+            date(2029, 3, 31),
+            "SECOND_EVENT",
+            "DIVORCE",
+            date(2027, 2, 10),
+        )
+    assert cases(platform, tenant_id, terminated)[ana].continuation_end == date(2027, 9, 30)
+    # Ben leaves Ana's continuation at the end of March (Ana's is priced again, EE at 612.00)...
+    assert terms(platform, tenant_id, anas)[-1] == (date(2027, 4, 1), date(2027, 9, 30), "EE", 61200)
+    # ... and continues on his own from 1 April, to the end of the plan year (renewals to 31 March 2029)
+    bens = policy_of(platform, tenant_id, terminated, ben)
+    assert (bens.market, bens.status, bens.subscriber_party_id) == ("COBRA", "ACTIVE", ben)
+    assert bens.account_id != policy_of(platform, tenant_id, terminated, ana).account_id
+    assert terms(platform, tenant_id, bens.id) == [(date(2027, 4, 1), date(2027, 12, 31), "EE", 61200)]
+    assert _spans(platform, tenant_id, ben)[-2:] == [
+        ("COBRA", date(2027, 1, 1), date(2027, 3, 31)),
+        ("COBRA", date(2027, 4, 1), date(2027, 12, 31)),
+    ]
+    for _ in range(2):
+        with platform.db.unit_of_work(tenant_id) as uow:
+            service.renew(uow, bens.id, PPO, plans)
+    assert terms(platform, tenant_id, bens.id)[-1] == (date(2029, 1, 1), date(2029, 3, 31), "EE", 61200)
+    run_billing(platform, tenant_id, (2027, 4))
+    assert invoices(platform, tenant_id, bens.id) == [("INDIVIDUAL", date(2027, 4, 1), 61200)]
+    assert invoices(platform, tenant_id, anas)[-1] == ("INDIVIDUAL", date(2027, 4, 1), 61200)
+    # the same event cannot be told twice
+    with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(service.CobraAlreadyExtended):
+        service.record_cobra_second_event(uow, terminated, second, plans)
+
+
+def test_the_employees_death_extends_the_spouses_own_continuation_in_place(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+    terminated: uuid.UUID,
+) -> None:
+    ana, ben = family["ana"], family["ben"]
+    at(clock, date(2026, 4, 3))
+    bens = elect(platform, tenant_id, plans, terminated, ben)
+    at(clock, date(2026, 12, 15))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.renew(uow, bens, PPO, plans)
+    assert terms(platform, tenant_id, bens)[-1] == (date(2027, 1, 1), date(2027, 9, 30), "EE", 61200)
+
+    def second(on: date, *people: uuid.UUID) -> CobraSecondEventCreate:
+        return CobraSecondEventCreate(event=CobraSecondEvent.DEATH, event_date=on, party_ids=list(people))
+
+    refusals = [
+        (date(2027, 7, 2), second(date(2027, 5, 2), ben), "cobra_notice_too_late"),  # 60 days: by 1 July
+        (date(2027, 5, 20), second(date(2027, 5, 2), ana), "cobra_second_event_not_for_this_person"),
+        (date(2027, 5, 20), second(date(2027, 5, 2), family["cy"]), "not_a_qualified_beneficiary"),
+        (date(2027, 10, 2), second(date(2027, 10, 1), ben), "cobra_event_outside_continuation"),
+    ]
+    for today, data, code in refusals:
+        at(clock, today)
+        with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(OllyError) as refused:
+            service.record_cobra_second_event(uow, terminated, data, plans)
+        assert refused.value.problem()["code"] == code
+    at(clock, date(2027, 5, 20))
+    with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(ValidationFailed):
+        service.record_cobra_second_event(uow, terminated, second(date(2027, 5, 21), ben), plans)
+    assert cases(platform, tenant_id, terminated)[ben].continuation_end == date(2027, 9, 30)
+    at(clock, date(2027, 7, 1))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.record_cobra_second_event(uow, terminated, second(date(2027, 5, 2), ben), plans)
+    assert terms(platform, tenant_id, bens)[-1] == (date(2027, 10, 1), date(2027, 12, 31), "EE", 61200)
+    assert cases(platform, tenant_id, terminated)[ben].continuation_end == date(2029, 3, 31)
+    # Ana never elected: her case stays as it was
+    assert (
+        cases(platform, tenant_id, terminated)[ana].status,
+        cases(platform, tenant_id, terminated)[ana].extension,
+    ) == (
+        "OFFERED",
+        None,
+    )
