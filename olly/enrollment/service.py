@@ -1163,6 +1163,8 @@ def end_cobra(uow: UnitOfWork, policy_id: uuid.UUID, data: CobraEndCreate, plans
             plans,
         )
     else:
+        if staying and cobra.status != "ACTIVE":
+            raise CobraNotAvailable("the continuation policy is not in force yet (its first premium is unpaid)")
         if staying:
             _new_cobra_policy(
                 uow, cobra, staying, last_day + timedelta(days=1), data.account_id, plans, data.reason.value

@@ -20,10 +20,11 @@ from olly.billing import service as billing
 from olly.billing.models import Invoice
 from olly.enrollment import service
 from olly.enrollment.models import CobraCase, Policy, PolicyTerm, PolicyTransaction
-from olly.enrollment.rules import CobraEvent, CobraSecondEvent
+from olly.enrollment.rules import CobraEnd, CobraEvent, CobraSecondEvent
 from olly.enrollment.schemas import (
     CobraDisabilityCreate,
     CobraElection,
+    CobraEndCreate,
     CobraEventCreate,
     CobraSecondEventCreate,
 )
@@ -358,3 +359,131 @@ def test_the_employees_death_extends_the_spouses_own_continuation_in_place(
         "OFFERED",
         None,
     )
+
+
+def test_the_employees_medicare_entitlement_before_termination_gives_the_spouse_36_months_from_it(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID], clock: FixedClock
+) -> None:
+    ana, ben = family["ana"], family["ben"]
+    policy_id = group_policy(platform, tenant_id, plans, family)
+    at(clock, date(2026, 3, 20))
+    event = CobraEventCreate(
+        event=CobraEvent.TERMINATION, event_date=date(2026, 3, 20), employee_medicare_entitlement_date=date(2025, 11, 1)
+    )
+    for wrong, code in (
+        (event.model_copy(update={"event": CobraEvent.DIVORCE, "party_id": ben}), "not_allowed"),
+        (event.model_copy(update={"employee_medicare_entitlement_date": date(2026, 3, 21)}), "after_event"),
+    ):
+        with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(ValidationFailed) as refused:
+            service.record_cobra_event(uow, policy_id, wrong, plans)
+        assert refused.value.errors[0].code == code
+    with platform.db.unit_of_work(tenant_id) as uow:
+        recorded = service.record_cobra_event(uow, policy_id, event, plans)
+        assert [(c.party_id, c.continuation_end, c.extension, c.medicare_entitlement_date) for c in recorded] == [
+            (ana, date(2027, 9, 30), None, date(2025, 11, 1)),
+            (ben, date(2028, 10, 31), "MEDICARE_ENTITLEMENT", date(2025, 11, 1)),
+        ]
+    # they elect together: Ben, who continues longer, is the subscriber; Ana is rated as his spouse
+    at(clock, date(2026, 4, 2))
+    cobra = elect(platform, tenant_id, plans, policy_id, ana, ben)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert uow.session.get(Policy, cobra).subscriber_party_id == ben  # type: ignore[union-attr]
+        assert {e.party_id: e.relationship for e in service.EnrollmentRepository(uow).elements(cobra)} == {
+            ben: "SELF",
+            ana: "SPOUSE",
+        }
+    at(clock, date(2026, 12, 15))
+    for _ in range(2):
+        with platform.db.unit_of_work(tenant_id) as uow:
+            service.renew(uow, cobra, PPO, plans)
+    assert terms(platform, tenant_id, cobra) == [
+        (date(2026, 4, 1), date(2026, 12, 31), "EE+SP", 112200),
+        (date(2027, 1, 1), date(2027, 9, 30), "EE+SP", 112200),
+        (date(2027, 10, 1), date(2027, 12, 31), "EE", 61200),  # Ana's 18 months are over: Ben alone
+        (date(2028, 1, 1), date(2028, 10, 31), "EE", 61200),
+    ]
+    assert _spans(platform, tenant_id, ana)[-1] == ("COBRA", date(2027, 1, 1), date(2027, 9, 30))
+    assert _spans(platform, tenant_id, ben)[-1] == ("COBRA", date(2028, 1, 1), date(2028, 10, 31))
+    with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(service.CobraNotAvailable):
+        service.renew(uow, cobra, PPO, plans)
+
+
+def test_other_group_cover_ends_a_dependents_continuation_and_medicare_the_subscribers(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+    terminated: uuid.UUID,
+) -> None:
+    ana, ben = family["ana"], family["ben"]
+    at(clock, date(2026, 4, 2))
+    cobra = elect(platform, tenant_id, plans, terminated, ana, ben)
+
+    def end(party: uuid.UUID, reason: CobraEnd, on: date, last: date | None = None) -> CobraCase:
+        with platform.db.unit_of_work(tenant_id) as uow:
+            return service.end_cobra(
+                uow, terminated, CobraEndCreate(party_id=party, reason=reason, event_date=on, end_date=last), plans
+            )
+
+    at(clock, date(2026, 7, 10))
+    # Medicare from before the election does not end continuation
+    with pytest.raises(service.CobraEndRefused) as before:
+        end(ben, CobraEnd.MEDICARE_ENTITLEMENT, date(2026, 4, 1))
+    assert before.value.problem()["code"] == "cobra_end_refused"
+    # Ben's new employer covers him from 1 September: his continuation ends on 31 August
+    ended = end(ben, CobraEnd.OTHER_GROUP_COVERAGE, date(2026, 9, 1), date(2026, 8, 31))
+    assert (ended.status, ended.ended_on, ended.end_reason) == ("ENDED", date(2026, 8, 31), "OTHER_GROUP_COVERAGE")
+    assert _spans(platform, tenant_id, ben)[-1] == ("COBRA", date(2026, 4, 1), date(2026, 8, 31))
+    assert terms(platform, tenant_id, cobra)[-1] == (date(2026, 9, 1), date(2026, 12, 31), "EE", 61200)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        last = service.EnrollmentRepository(uow).transactions(cobra)[-1]
+        assert (last.transaction_type, last.reason, last.effective_date) == (
+            "REMOVE_DEPENDENT",
+            "OTHER_GROUP_COVERAGE",
+            date(2026, 8, 31),
+        )
+    with pytest.raises(service.CobraAlreadyEnded) as twice:
+        end(ben, CobraEnd.OTHER_GROUP_COVERAGE, date(2026, 9, 1))
+    assert twice.value.problem()["status"] == 409
+    # Ana becomes entitled to Medicare on 1 October, told on 15 September: her policy ends on 30 September
+    at(clock, date(2026, 9, 15))
+    ended = end(ana, CobraEnd.MEDICARE_ENTITLEMENT, date(2026, 10, 1))
+    assert (ended.status, ended.ended_on, ended.end_reason) == ("ENDED", date(2026, 9, 30), "MEDICARE_ENTITLEMENT")
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        policy = uow.session.get(Policy, cobra)
+        assert (policy.status, policy.status_reason) == ("TERMINATED", "MEDICARE_ENTITLEMENT")  # type: ignore[union-attr]
+    assert _spans(platform, tenant_id, ana)[-1] == ("COBRA", date(2026, 9, 1), date(2026, 9, 30))
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert [c.status for c in service.cobra_cases(uow, terminated)] == ["ENDED", "ENDED"]
+
+
+def test_when_the_subscriber_leaves_the_others_continue_on_their_own_policy(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+    terminated: uuid.UUID,
+) -> None:
+    ana, ben = family["ana"], family["ben"]
+    at(clock, date(2026, 4, 2))
+    cobra = elect(platform, tenant_id, plans, terminated, ana, ben)
+    at(clock, date(2026, 9, 15))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.end_cobra(
+            uow,
+            terminated,
+            CobraEndCreate(party_id=ana, reason=CobraEnd.OTHER_GROUP_COVERAGE, event_date=date(2026, 10, 1)),
+            plans,
+        )
+    bens = policy_of(platform, tenant_id, terminated, ben)
+    assert (bens.id != cobra, bens.status, bens.subscriber_party_id) == (True, "ACTIVE", ben)
+    assert terms(platform, tenant_id, bens.id) == [(date(2026, 10, 1), date(2026, 12, 31), "EE", 61200)]
+    assert _spans(platform, tenant_id, ben)[-2:] == [
+        ("COBRA", date(2026, 4, 1), date(2026, 9, 30)),
+        ("COBRA", date(2026, 10, 1), date(2026, 12, 31)),
+    ]
+    run_billing(platform, tenant_id, (2026, 10))
+    assert invoices(platform, tenant_id, bens.id) == [("INDIVIDUAL", date(2026, 10, 1), 61200)]
+    assert cases(platform, tenant_id, terminated)[ben].status == "ELECTED"
