@@ -160,8 +160,3 @@ class EnrollmentRepository:
                 select(CobraCase).where(CobraCase.cobra_policy_id == cobra_policy_id).order_by(CobraCase.id)
             )
         )
-
-    def cobra_case_of_policy(self, cobra_policy_id: uuid.UUID) -> CobraCase | None:
-        return self.session.scalars(
-            select(CobraCase).where(CobraCase.cobra_policy_id == cobra_policy_id).order_by(CobraCase.id)
-        ).first()
