@@ -13,11 +13,11 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from olly.enrollment import service
-from olly.enrollment.access import Households, MemberFacts, PolicyFacts
+from olly.enrollment.access import CobraNoticeFacts, Households, MemberFacts, PolicyFacts
 from olly.enrollment.models import Policy
 from olly.enrollment.repository import EnrollmentRepository
 from olly.enrollment.rules import Market, Relationship
@@ -52,6 +52,7 @@ WRITE_POLICY = policy("enrollment.write", resource=path("policy_id"))
 def install(control: AccessControl) -> None:
     control.resolvers.register("enrollment", PolicyFacts())
     control.resolvers.register("member", MemberFacts())
+    control.resolvers.register("cobra_notice", CobraNoticeFacts())
     control.resolvers.set_household(Households())
 
 
@@ -296,6 +297,29 @@ def end_cobra(
         case = service.end_cobra(uow, policy_id, body, plans(request))
         platform_of(request).audit.append(uow.session.connection(), [access.audit_record(resource_id=str(policy_id))])
         return CobraCaseRead.model_validate(case)
+
+
+@router.get(
+    "/cobra-cases/{case_id}/notice.pdf",
+    summary="A qualified beneficiary's COBRA election notice, as printed (PDF)",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def cobra_notice(
+    case_id: uuid.UUID,
+    request: Request,
+    access: Access = Depends(policy("cobra_notice.read", resource=path("case_id"))),
+) -> Response:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        pdf = service.cobra_notice(uow, case_id)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": 'attachment; filename="cobra-election-notice.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.get("/members/{party_id}/coverage", response_model=list[CoverageRead], summary="Coverage on a date")

@@ -208,4 +208,6 @@ class CobraCase(TenantScoped, Base):
     ended_on: Mapped[date | None]
     """The last day of continuation when it ended early."""
     end_reason: Mapped[str | None] = mapped_column(String(32))
-    """OTHER_GROUP_COVERAGE or MEDICARE_ENTITLEMENT (rules.CobraEnd)."""
+    """OTHER_GROUP_COVERAGE, MEDICARE_ENTITLEMENT or DEATH (rules.CobraEnd)."""
+    notice_object_key: Mapped[str | None] = mapped_column(String(200))
+    """The printed election notice (a sealed PDF in the object store)."""

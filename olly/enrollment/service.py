@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import NoReturn, Protocol
 
 from olly.codesets import icd10
-from olly.enrollment import rules
+from olly.enrollment import letters, rules
 from olly.enrollment.events import (
     CobraElected,
     CobraNoticeSent,
@@ -56,6 +56,7 @@ from olly.kernel.ids import uuid7
 from olly.kernel.money import Money
 from olly.kernel.periods import age_on, end_of_month
 from olly.platform.db import UnitOfWork
+from olly.platform.objectstore import object_store_of
 from olly.policy_admin import public as people
 
 
@@ -791,7 +792,65 @@ def record_cobra_event(
             key=policy.id,
         )
     uow.flush()
+    _print_election_notices(uow, policy, cases, last_day, plans)
     return cases
+
+
+def _print_election_notices(
+    uow: UnitOfWork, group: Policy, cases: Sequence[CobraCase], last_day: date, plans: PlanCatalog
+) -> None:
+    """Each beneficiary's election notice as a letter: the premium alone, and for everyone offered
+    electing together."""
+    if not cases:
+        return
+    repo = EnrollmentRepository(uow)
+    term = _term_on(repo, group.id, last_day)
+    loss = cases[0].loss_date
+    ordered, relationships = _cobra_household(cases)
+    together = None
+    if len(cases) > 1:
+        members = [
+            RatedMember(r, _birth_date(uow, c.party_id, "party_id"))
+            for r, c in zip(relationships, ordered, strict=True)
+        ]
+        tier = rules.tier_code(relationships[1:])
+        together = _priced(uow, plans, term.plan_code, loss, Market.COBRA, tier, members).total_premium_minor
+    for case in cases:
+        person = people.person(uow, case.party_id)
+        alone = _priced(
+            uow,
+            plans,
+            term.plan_code,
+            loss,
+            Market.COBRA,
+            "EE",
+            [RatedMember(Relationship.SELF, _birth_date(uow, case.party_id, "party_id"))],
+        )
+        case.notice_object_key = letters.store(
+            uow,
+            letters.ElectionNotice(
+                beneficiary_name=person.display_name if person is not None else "qualified beneficiary",
+                notice_date=case.notice_date,
+                event=CobraEvent(case.qualifying_event),
+                event_date=case.event_date,
+                plan_code=term.plan_code,
+                loss_date=case.loss_date,
+                election_deadline=case.election_deadline,
+                continuation_end=case.continuation_end,
+                currency=alone.currency,
+                premium_alone_minor=alone.total_premium_minor,
+                premium_together_minor=together,
+                offered_together=len(cases),
+            ),
+        )
+
+
+def cobra_notice(uow: UnitOfWork, case_id: uuid.UUID) -> bytes:
+    """A beneficiary's printed election notice (PDF)."""
+    case = uow.session.get(CobraCase, case_id)
+    if case is None or case.notice_object_key is None:
+        raise NotFound("no such notice")
+    return object_store_of(uow).get(uow, case.notice_object_key)
 
 
 _ELECTION_ORDER = {Relationship.SELF: 0, Relationship.SPOUSE: 1, Relationship.DOMESTIC_PARTNER: 1}

@@ -13,10 +13,12 @@ from typer.testing import CliRunner
 from olly.app import create_app
 from olly.cli import app as cli_app
 from olly.enrollment import cli as enrollment_cli
+from olly.enrollment.models import CobraCase
 from olly.kernel.clock import FixedClock
 from olly.platform.auth.roles import Role
+from olly.platform.objectstore import object_store_of
 from olly.platform.runtime import Platform
-from tests.factories import FakePlans
+from tests.factories import ACCOUNT, FakePlans
 from tests.integration.enrollment.test_cobra import group_policy
 from tests.support.identity import Caller, sign_in_as
 
@@ -280,3 +282,52 @@ def test_the_extension_commands(
     assert code == 0, output
     assert "ENDED" in output and "2026-12-31" in output and "MEDICARE_ENTITLEMENT" in output
     assert olly("cobra-end", policy_id, "--person", ana, "--reason", "MEDICARE_ENTITLEMENT", "--date", "soon")[0] == 2
+
+
+def test_the_printed_election_notice(
+    client: TestClient,
+    specialist: Caller,
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+) -> None:
+    policy_id = str(group_policy(platform, tenant_id, plans, family))
+    clock.set(datetime(2026, 3, 20, 11, 0, tzinfo=UTC))
+    recorded = client.post(
+        f"/api/v1/enrollments/{policy_id}/cobra-events",
+        json={"event": "TERMINATION", "event_date": "2026-03-20"},
+        headers=specialist.headers,
+    )
+    anas, bens = (c["id"] for c in recorded.json())
+    notice = client.get(f"/api/v1/cobra-cases/{anas}/notice.pdf", headers=specialist.headers)
+    assert notice.status_code == 200, notice.text
+    assert notice.headers["content-type"] == "application/pdf"
+    pdf = notice.content
+    assert pdf.startswith(b"%PDF-1.4")
+    for line in (
+        b"Dear Ana Rivera,",
+        b"Your coverage under the group health plan PPO-2026 ended on 31 March 2026",
+        b"because the employment ended \\(on 20 March 2026\\).",
+        b"It starts on 1 April 2026, the day after your group coverage ended, so there is",
+        b"no gap, and it can last until 30 September 2027.",
+        b"Your election must reach the plan by 31 May 2026 \\(60 days\\).",
+        b"For you alone: USD 612.00 a month.",  # 102 % of 600.00
+        b"For all 2 people offered this coverage, electing together: USD 1122.00 a month.",
+    ):
+        assert b"(" + line + b") Tj" in pdf, line
+    # sealed at rest: the stored object is not the letter
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        key = uow.session.get(CobraCase, uuid.UUID(anas)).notice_object_key  # type: ignore[union-attr]
+        assert key is not None
+        stored = object_store_of(uow).backend.get(key)
+    assert b"Ana" not in stored and b"%PDF" not in stored
+    # the beneficiary reads their own letter, not another beneficiary's; the employer reads none
+    ana = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=family["ana"])  # type: ignore[arg-type]
+    assert client.get(f"/api/v1/cobra-cases/{anas}/notice.pdf", headers=ana.headers).content == pdf
+    assert client.get(f"/api/v1/cobra-cases/{bens}/notice.pdf", headers=ana.headers).status_code == 404
+    employer = sign_in_as(client.app, tenant_id, Role.EMPLOYER_ADMIN, group_account_id=ACCOUNT)  # type: ignore[arg-type]
+    assert client.get(f"/api/v1/cobra-cases/{anas}/notice.pdf", headers=employer.headers).status_code == 403
+    unknown = client.get(f"/api/v1/cobra-cases/{uuid.uuid4()}/notice.pdf", headers=specialist.headers)
+    assert unknown.status_code == 404

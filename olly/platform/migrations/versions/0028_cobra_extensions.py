@@ -1,5 +1,5 @@
 """enrollment: COBRA extensions and early ends on the beneficiary's case (disability, second
-qualifying event, the employee's Medicare entitlement, other group cover)
+qualifying event, the employee's Medicare entitlement, other group cover) and the printed notice's key
 
 Revision ID: 0028_cobra_extensions
 Revises: 0027_claim_readjudication
@@ -27,6 +27,7 @@ COLUMNS = (
     ("medicare_entitlement_date", sa.Date()),
     ("ended_on", sa.Date()),
     ("end_reason", sa.String(length=32)),
+    ("notice_object_key", sa.String(length=200)),
 )
 
 
