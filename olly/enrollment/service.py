@@ -1150,12 +1150,8 @@ def record_cobra_second_event(
             [FieldError("party_ids", "name beneficiaries of one first qualifying event", "mixed_events")]
         )
     cases = [c for c, _ in decided]
-    former_ends = _former_ends(repo, cases)
-    _lengthen(cases, decided[0][1].continuation_end, rules.CobraExtension.SECOND_EVENT)
-    for case in cases:
-        case.second_event, case.second_event_date = data.event.value, data.event_date
-    uow.flush()
-    last_day = end_of_month(today)
+    # Who leaves a shared continuation policy, checked before anything is written.
+    leaving: list[tuple[Policy, list[CobraCase], list[CobraCase]]] = []
     for cobra_policy_id in dict.fromkeys(c.cobra_policy_id for c in cases if c.cobra_policy_id is not None):
         cobra = _policy(uow, cobra_policy_id)
         moving = [c for c in cases if c.cobra_policy_id == cobra.id]
@@ -1164,12 +1160,20 @@ def record_cobra_second_event(
             continue  # the policy is theirs: it is extended as it is
         if cobra.status != "ACTIVE":
             raise CobraNotAvailable("the continuation policy is not in force yet (its first premium is unpaid)")
+        # After a death the employee's continuation ends: everyone else on it must continue on their own.
+        if data.event == rules.CobraSecondEvent.DEATH and any(c.party_id != cobra.subscriber_party_id for c in staying):
+            raise ValidationFailed(
+                [FieldError("party_ids", "name every spouse and child on the continuation policy", "incomplete")]
+            )
+        leaving.append((cobra, moving, staying))
+    former_ends = _former_ends(repo, cases)
+    _lengthen(cases, decided[0][1].continuation_end, rules.CobraExtension.SECOND_EVENT)
+    for case in cases:
+        case.second_event, case.second_event_date = data.event.value, data.event_date
+    uow.flush()
+    last_day = end_of_month(today)
+    for cobra, moving, staying in leaving:
         if data.event == rules.CobraSecondEvent.DEATH:
-            # The employee's continuation ends with them; everyone else on it continues on their own.
-            if any(c.party_id != cobra.subscriber_party_id for c in staying):
-                raise ValidationFailed(
-                    [FieldError("party_ids", "name every spouse and child on the continuation policy", "incomplete")]
-                )
             terminate(uow, cobra.id, Termination(reason=TerminationReason.DEATH, termination_date=last_day))
             for case in staying:
                 case.status, case.ended_on, case.end_reason = "ENDED", last_day, rules.CobraEnd.DEATH.value

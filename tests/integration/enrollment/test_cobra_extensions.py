@@ -487,3 +487,46 @@ def test_when_the_subscriber_leaves_the_others_continue_on_their_own_policy(
     run_billing(platform, tenant_id, (2026, 10))
     assert invoices(platform, tenant_id, bens.id) == [("INDIVIDUAL", date(2026, 10, 1), 61200)]
     assert cases(platform, tenant_id, terminated)[ben].status == "ELECTED"
+
+
+def test_the_employees_death_on_a_shared_continuation_moves_the_family_to_a_policy_of_their_own(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID], clock: FixedClock
+) -> None:
+    ana, ben, cy = family["ana"], family["ben"], family["cy"]
+    policy_id = enroll(platform, tenant_id, plans, family)  # Ana, Ben (spouse), Cy (child): EE+FAM 1,600.00
+    at(clock, date(2026, 3, 20))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.record_cobra_event(
+            uow, policy_id, CobraEventCreate(event=CobraEvent.TERMINATION, event_date=date(2026, 3, 20)), plans
+        )
+    at(clock, date(2026, 4, 2))
+    anas = elect(platform, tenant_id, plans, policy_id, ana, ben, cy)
+    assert terms(platform, tenant_id, anas) == [(date(2026, 4, 1), date(2026, 12, 31), "EE+FAM", 163200)]
+    at(clock, date(2026, 6, 10))
+    death = CobraSecondEventCreate(event=CobraSecondEvent.DEATH, event_date=date(2026, 6, 3), party_ids=[ben])
+    with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(ValidationFailed) as incomplete:
+        service.record_cobra_second_event(uow, policy_id, death, plans)  # Cy is on the policy too
+    assert incomplete.value.errors[0].code == "incomplete"
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.record_cobra_second_event(uow, policy_id, death.model_copy(update={"party_ids": [cy, ben]}), plans)
+    found = cases(platform, tenant_id, policy_id)
+    assert [
+        (found[p].status, found[p].continuation_end, found[p].ended_on, found[p].end_reason) for p in (ana, ben, cy)
+    ] == [
+        ("ENDED", date(2027, 9, 30), date(2026, 6, 30), "DEATH"),
+        ("ELECTED", date(2029, 3, 31), None, None),
+        ("ELECTED", date(2029, 3, 31), None, None),
+    ]
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        ended = uow.session.get(Policy, anas)
+        assert (ended.status, ended.status_reason) == ("TERMINATED", "DEATH")  # type: ignore[union-attr]
+    family_policy = policy_of(platform, tenant_id, policy_id, ben)
+    assert (family_policy.subscriber_party_id, family_policy.status) == (ben, "ACTIVE")
+    assert family_policy.id == policy_of(platform, tenant_id, policy_id, cy).id
+    # Ben the subscriber, Cy his child: EE+CH at 102 % of 1,000.00
+    assert terms(platform, tenant_id, family_policy.id) == [(date(2026, 7, 1), date(2026, 12, 31), "EE+CH", 102000)]
+    assert _spans(platform, tenant_id, cy)[-2:] == [
+        ("COBRA", date(2026, 4, 1), date(2026, 6, 30)),
+        ("COBRA", date(2026, 7, 1), date(2026, 12, 31)),
+    ]
+    assert _spans(platform, tenant_id, ana)[-1] == ("COBRA", date(2026, 4, 1), date(2026, 6, 30))
