@@ -514,12 +514,19 @@ def renew(uow: UnitOfWork, policy_id: uuid.UUID, plan_code: str, plans: PlanCata
             if start > cap:
                 raise CobraNotAvailable(f"COBRA continuation ended on {cap.isoformat()}")
             ends = {c.party_id: c.continuation_end for c in cases}
-            people = [
+            beneficiaries = [
                 (s.party_id, Relationship(elements[s.element_id].relationship), ends.get(s.party_id, cap))
                 for s in spans
             ]
             segments = _cobra_segments(
-                uow, plans, policy.id, plan_code, start, min(plan.period_end, cap), people, _premium_increase(cases)
+                uow,
+                plans,
+                policy.id,
+                plan_code,
+                start,
+                min(plan.period_end, cap),
+                beneficiaries,
+                _premium_increase(cases),
             )
             term = segments[0][0]
     by_party = {s.party_id: s for s in spans}
@@ -912,9 +919,16 @@ def elect_cobra(uow: UnitOfWork, policy_id: uuid.UUID, data: CobraElection, plan
         status="SUBMITTED",
         created_at=now,
     )
-    people = [(c.party_id, r, c.continuation_end) for r, c in zip(relationships, cases, strict=True)]
+    beneficiaries = [(c.party_id, r, c.continuation_end) for r, c in zip(relationships, cases, strict=True)]
     segments = _cobra_segments(
-        uow, plans, policy.id, group_term.plan_code, loss, min(plan.period_end, first.continuation_end), people, None
+        uow,
+        plans,
+        policy.id,
+        group_term.plan_code,
+        loss,
+        min(plan.period_end, first.continuation_end),
+        beneficiaries,
+        None,
     )
     term = segments[0][0]
     transaction = _transaction(
@@ -1301,9 +1315,11 @@ def _continue_cobra_policy(
     year_end = plans.choose(uow, last.plan_code, last.period_start, Market.GROUP, last.tier_code, members).period_end
     if start > year_end:
         return
-    people = [(s.party_id, Relationship(elements[s.element_id].relationship), ends[s.party_id]) for s in spans]
-    end = min(year_end, max(last_day for _, _, last_day in people))
-    segments = _cobra_segments(uow, plans, policy.id, last.plan_code, start, end, people, _premium_increase(cases))
+    beneficiaries = [(s.party_id, Relationship(elements[s.element_id].relationship), ends[s.party_id]) for s in spans]
+    end = min(year_end, max(last_day for _, _, last_day in beneficiaries))
+    segments = _cobra_segments(
+        uow, plans, policy.id, last.plan_code, start, end, beneficiaries, _premium_increase(cases)
+    )
     now = uow.clock.now()
     term = segments[0][0]
     transaction = _transaction(
@@ -1351,12 +1367,12 @@ def _new_cobra_policy(
     source_term = _term_on(repo, source.id, start - timedelta(days=1))
     now = uow.clock.now()
     policy_id = uuid7()
-    people = [(c.party_id, r, c.continuation_end) for r, c in zip(relationships, ordered, strict=True)]
-    members = [RatedMember(r, _birth_date(uow, p, "party_ids")) for p, r, _ in people]
+    beneficiaries = [(c.party_id, r, c.continuation_end) for r, c in zip(relationships, ordered, strict=True)]
+    members = [RatedMember(r, _birth_date(uow, p, "party_ids")) for p, r, _ in beneficiaries]
     year_end = plans.choose(uow, source_term.plan_code, start, Market.GROUP, "EE", members).period_end
     end = min(year_end, first.continuation_end)
     segments = _cobra_segments(
-        uow, plans, policy_id, source_term.plan_code, start, end, people, _premium_increase(ordered)
+        uow, plans, policy_id, source_term.plan_code, start, end, beneficiaries, _premium_increase(ordered)
     )
     term = segments[0][0]
     policy = Policy(
@@ -1383,7 +1399,7 @@ def _new_cobra_policy(
     )
     repo.add(policy, *(t for t, _ in segments), transaction)
     uow.flush()
-    relationship_of = {p: r for p, r, _ in people}
+    relationship_of = {p: r for p, r, _ in beneficiaries}
     for segment, parties in segments:
         for party_id in parties:
             _cover(
@@ -1446,14 +1462,14 @@ def _cobra_segments(
     plan_code: str,
     start: date,
     end: date,
-    people: Sequence[tuple[uuid.UUID, Relationship, date]],
+    beneficiaries: Sequence[tuple[uuid.UUID, Relationship, date]],
     increase: date | None,
 ) -> list[tuple[PolicyTerm, list[uuid.UUID]]]:
-    """The terms of a continuation policy from ``start`` to ``end`` for ``people`` (each with their
+    """The terms of a continuation policy from ``start`` to ``end`` for ``beneficiaries`` (each with their
     relationship and the last day of their own continuation): a new term, priced again for those
     who stay, the day after someone's continuation ends, and on the first day of a disability
     extension's 150 % premium. Each term comes with the people it covers (not yet stored)."""
-    cuts = {last + timedelta(days=1) for _, _, last in people if start <= last < end}
+    cuts = {last + timedelta(days=1) for _, _, last in beneficiaries if start <= last < end}
     if increase is not None and start < increase <= end:
         cuts.add(increase)
     starts = [start, *sorted(cuts)]
@@ -1461,7 +1477,7 @@ def _cobra_segments(
     segments = []
     for index, segment_start in enumerate(starts):
         segment_end = starts[index + 1] - timedelta(days=1) if index + 1 < len(starts) else end
-        present = [(party_id, relationship) for party_id, relationship, last in people if last >= segment_start]
+        present = [(party_id, relationship) for party_id, relationship, last in beneficiaries if last >= segment_start]
         members = [RatedMember(r, _birth_date(uow, p, "party_id")) for p, r in present]
         members.sort(key=lambda m: m.relationship != Relationship.SELF)
         tier = rules.tier_code([m.relationship for m in members if m.relationship != Relationship.SELF])
