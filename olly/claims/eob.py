@@ -1,6 +1,6 @@
 """The explanation of benefits: a member-friendly PDF rendered from the adjudication result.
 
-A small PDF 1.4 writer (Helvetica, text lines, a ruled table; no dependency): the EOB shows what
+Written with the platform's small PDF writer (``olly.platform.pdf``): the EOB shows what
 was billed, what the plan allows, what it paid and what the member owes, line by line, with a
 plain-language reason for every adjustment and how to appeal before the deadline. The document
 is sealed in the object store like every other claim document; the key goes in the event.
@@ -18,11 +18,7 @@ from olly.codesets.carc import Carc, GroupCode
 from olly.kernel.money import Money
 from olly.platform.db import UnitOfWork
 from olly.platform.objectstore import object_store_of
-
-PAGE_WIDTH: Final = 612
-PAGE_HEIGHT: Final = 792
-MARGIN: Final = 48
-LINE_HEIGHT: Final = 14
+from olly.platform.pdf import MARGIN, text_document
 
 #: What each reason means for the member, in plain words.
 PLAIN_REASONS: Final[dict[Carc, str]] = {
@@ -72,11 +68,6 @@ class EobContent:
     provider_npi: str
     result: ClaimResult
     appeal_deadline: date
-
-
-def _pdf_text(value: str) -> str:
-    cleaned = value.encode("latin-1", "replace").decode("latin-1")
-    return cleaned.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
 def _amount(money: Money) -> str:
@@ -130,43 +121,7 @@ def render(content: EobContent) -> bytes:
 
 
 def _pdf(items: list[tuple[int, str, int]]) -> bytes:
-    per_page = (PAGE_HEIGHT - 2 * MARGIN) // LINE_HEIGHT
-    pages = [items[i : i + per_page] for i in range(0, len(items), per_page)] or [[]]
-    streams = []
-    for page in pages:
-        ops = []
-        y = PAGE_HEIGHT - MARGIN
-        for x, value, size in page:
-            if value:
-                ops.append(f"BT /F1 {size} Tf {x} {y} Td ({_pdf_text(value)}) Tj ET")
-            if value.startswith("Line  Billed"):
-                ops.append(f"{MARGIN} {y - 4} m {PAGE_WIDTH - MARGIN} {y - 4} l S")
-            y -= LINE_HEIGHT
-        streams.append("\n".join(ops).encode("latin-1"))
-    # Objects: 1 catalog, 2 pages, 3 font, then a page and its content stream per page.
-    objects: list[bytes] = []
-    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages)))
-    objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
-    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
-    for index, stream in enumerate(streams):
-        content_id = 5 + 2 * index
-        objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_WIDTH} {PAGE_HEIGHT}] "
-            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {content_id} 0 R >>".encode()
-        )
-        objects.append(f"<< /Length {len(stream)} >>\nstream\n".encode() + stream + b"\nendstream")
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for offset in offsets:
-        out += f"{offset:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return text_document(items, rule_under=lambda value: value.startswith("Line  Billed"))
 
 
 def store_eob(uow: UnitOfWork, claim: m.Claim, result: ClaimResult, deadline: date) -> str:

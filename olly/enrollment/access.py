@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from olly.enrollment import public
-from olly.enrollment.models import CoverageSpan, Policy
+from olly.enrollment.models import CobraCase, CoverageSpan, Policy
 from olly.platform.auth import Dependent, ResolveContext, ResourceFacts, ResourceRef
 from olly.platform.auth.resolvers import parse_uuid
 from olly.policy_admin import public as people
@@ -47,6 +47,23 @@ class PolicyFacts:
             party_ids=frozenset(covered | {row.subscriber_party_id}),
             group_account_ids=frozenset({row.account_id}) if row.market == "GROUP" else frozenset(),
         )
+
+
+class CobraNoticeFacts:
+    """A COBRA election notice (``cobra_notice``, by case id): it concerns its beneficiary alone (no
+    group: the employer recorded the event but does not read the letter)."""
+
+    def resolve(self, context: ResolveContext, ref: ResourceRef) -> ResourceFacts | None:
+        case_id = parse_uuid(ref.resource_id)
+        if case_id is None:
+            return None
+        with context.db.unit_of_work(context.tenant_id, read_only=True) as uow:
+            party_id = uow.session.scalar(
+                select(CobraCase.party_id).where(CobraCase.id == case_id, CobraCase.notice_object_key.is_not(None))
+            )
+        if party_id is None:
+            return None
+        return ResourceFacts(kind=ref.kind, resource_id=str(case_id), party_ids=frozenset({party_id}))
 
 
 class MemberFacts:

@@ -13,18 +13,21 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from olly.enrollment import service
-from olly.enrollment.access import Households, MemberFacts, PolicyFacts
+from olly.enrollment.access import CobraNoticeFacts, Households, MemberFacts, PolicyFacts
 from olly.enrollment.models import Policy
 from olly.enrollment.repository import EnrollmentRepository
 from olly.enrollment.rules import Market, Relationship
 from olly.enrollment.schemas import (
     CobraCaseRead,
+    CobraDisabilityCreate,
     CobraElection,
+    CobraEndCreate,
     CobraEventCreate,
+    CobraSecondEventCreate,
     CoveredPerson,
     DependentAdd,
     DependentRemove,
@@ -49,6 +52,7 @@ WRITE_POLICY = policy("enrollment.write", resource=path("policy_id"))
 def install(control: AccessControl) -> None:
     control.resolvers.register("enrollment", PolicyFacts())
     control.resolvers.register("member", MemberFacts())
+    control.resolvers.register("cobra_notice", CobraNoticeFacts())
     control.resolvers.set_household(Households())
 
 
@@ -251,6 +255,71 @@ def elect_cobra(
         cobra = service.elect_cobra(uow, policy_id, body, plans(request))
         platform_of(request).audit.append(uow.session.connection(), [access.audit_record(resource_id=str(policy_id))])
         return _read(uow, cobra)
+
+
+@router.post(
+    "/enrollments/{policy_id}/cobra-disability",
+    response_model=list[CobraCaseRead],
+    summary="A Social Security disability determination: an 18-month continuation extended to 29 months",
+)
+def record_cobra_disability(
+    policy_id: uuid.UUID, body: CobraDisabilityCreate, request: Request, access: Access = Depends(WRITE_POLICY)
+) -> list[CobraCaseRead]:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
+        cases = service.record_cobra_disability(uow, policy_id, body, plans(request))
+        platform_of(request).audit.append(uow.session.connection(), [access.audit_record(resource_id=str(policy_id))])
+        return [CobraCaseRead.model_validate(c) for c in cases]
+
+
+@router.post(
+    "/enrollments/{policy_id}/cobra-second-events",
+    response_model=list[CobraCaseRead],
+    summary="A second qualifying event: a spouse's or child's continuation extended to 36 months",
+)
+def record_cobra_second_event(
+    policy_id: uuid.UUID, body: CobraSecondEventCreate, request: Request, access: Access = Depends(WRITE_POLICY)
+) -> list[CobraCaseRead]:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
+        cases = service.record_cobra_second_event(uow, policy_id, body, plans(request))
+        platform_of(request).audit.append(uow.session.connection(), [access.audit_record(resource_id=str(policy_id))])
+        return [CobraCaseRead.model_validate(c) for c in cases]
+
+
+@router.post(
+    "/enrollments/{policy_id}/cobra-ends",
+    response_model=CobraCaseRead,
+    summary="Continuation ends early: other group cover or Medicare after the election",
+)
+def end_cobra(
+    policy_id: uuid.UUID, body: CobraEndCreate, request: Request, access: Access = Depends(WRITE_POLICY)
+) -> CobraCaseRead:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
+        case = service.end_cobra(uow, policy_id, body, plans(request))
+        platform_of(request).audit.append(uow.session.connection(), [access.audit_record(resource_id=str(policy_id))])
+        return CobraCaseRead.model_validate(case)
+
+
+@router.get(
+    "/cobra-cases/{case_id}/notice.pdf",
+    summary="A qualified beneficiary's COBRA election notice, as printed (PDF)",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def cobra_notice(
+    case_id: uuid.UUID,
+    request: Request,
+    access: Access = Depends(policy("cobra_notice.read", resource=path("case_id"))),
+) -> Response:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        pdf = service.cobra_notice(uow, case_id)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": 'attachment; filename="cobra-election-notice.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.get("/members/{party_id}/coverage", response_model=list[CoverageRead], summary="Coverage on a date")

@@ -15,8 +15,14 @@ from rich.table import Table
 from olly.enrollment import service
 from olly.enrollment.models import CobraCase
 from olly.enrollment.repository import EnrollmentRepository
-from olly.enrollment.rules import CobraEvent
-from olly.enrollment.schemas import CobraElection, CobraEventCreate
+from olly.enrollment.rules import CobraEnd, CobraEvent, CobraSecondEvent
+from olly.enrollment.schemas import (
+    CobraDisabilityCreate,
+    CobraElection,
+    CobraEndCreate,
+    CobraEventCreate,
+    CobraSecondEventCreate,
+)
 from olly.kernel.errors import OllyError, ValidationFailed
 from olly.kernel.money import Money
 from olly.platform.db import UnitOfWork
@@ -72,10 +78,28 @@ def _uuid(text: str, option: str) -> uuid.UUID:
         raise typer.Exit(2) from None
 
 
+def _optional_date(text: str | None, option: str) -> date | None:
+    return None if text is None else _date(text, option)
+
+
+def _date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        err.print(f"[bold red]error:[/] {option} must be a date, YYYY-MM-DD")
+        raise typer.Exit(2) from None
+
+
 def _cases_table(cases: list[CobraCase]) -> Table:
-    """Ids, relationships and dates only: no names (PHI) on the operator's screen."""
-    table = Table("case", "person", "relationship", "event", "loss of cover", "elect by", "covered to", "status")
+    """Ids, relationships, dates and codes only: no names (PHI) on the operator's screen, and not
+    which beneficiary is disabled (only that the event's continuation is extended)."""
+    table = Table(
+        "case", "person", "relationship", "event", "loss of cover", "elect by", "covered to", "extended", "status"
+    )
     for case in cases:
+        status = case.status
+        if case.ended_on is not None:
+            status = f"{case.status} {case.ended_on.isoformat()} ({case.end_reason})"
         table.add_row(
             str(case.id),
             str(case.party_id),
@@ -84,7 +108,8 @@ def _cases_table(cases: list[CobraCase]) -> Table:
             case.loss_date.isoformat(),
             case.election_deadline.isoformat(),
             case.continuation_end.isoformat(),
-            case.status,
+            case.extension or "",
+            status,
         )
     return table
 
@@ -95,15 +120,19 @@ def cobra_event(
     event: Annotated[CobraEvent, typer.Option(help="the qualifying event")],
     event_date: Annotated[str, typer.Option("--date", help="the event's date, YYYY-MM-DD")],
     person: Annotated[str | None, typer.Option(help="the dependent who loses cover (divorce, aging out)")] = None,
+    medicare_entitlement: Annotated[
+        str | None, typer.Option(help="the employee's Medicare entitlement date, when before the event")
+    ] = None,
 ) -> None:
     """Record a qualifying event: group cover ends, each qualified beneficiary is sent a notice."""
     policy_id = _uuid(policy, "POLICY")
-    try:
-        day = date.fromisoformat(event_date)
-    except ValueError:
-        err.print("[bold red]error:[/] --date must be a date, YYYY-MM-DD")
-        raise typer.Exit(2) from None
-    data = CobraEventCreate(event=event, event_date=day, party_id=_uuid(person, "--person") if person else None)
+    day = _date(event_date, "--date")
+    data = CobraEventCreate(
+        event=event,
+        event_date=day,
+        party_id=_uuid(person, "--person") if person else None,
+        employee_medicare_entitlement_date=_optional_date(medicare_entitlement, "--medicare-entitlement"),
+    )
     cases = _in_unit_of_work(lambda uow: service.record_cobra_event(uow, policy_id, data, plan_catalog()))
     out.print(f"{len(cases)} qualified beneficiar{'y' if len(cases) == 1 else 'ies'} sent an election notice")
     out.print(_cases_table(cases))
@@ -130,7 +159,7 @@ def cobra_elect(
 
     def elect(uow: UnitOfWork) -> str:
         cobra = service.elect_cobra(uow, policy_id, data, plan_catalog())
-        (term,) = EnrollmentRepository(uow).terms(cobra.id)
+        term = EnrollmentRepository(uow).terms(cobra.id)[0]
         premium = Money(term.total_premium_minor, term.currency).to_decimal_string()
         return (
             f"COBRA policy {cobra.policy_number} ({cobra.id}): {term.plan_code} {term.tier_code}, "
@@ -139,3 +168,66 @@ def cobra_elect(
         )
 
     out.print(_in_unit_of_work(elect), highlight=False)
+
+
+@app.command("cobra-disability")
+def cobra_disability(
+    policy: Annotated[str, typer.Argument(help="the group policy id")],
+    person: Annotated[str, typer.Option(help="the disabled qualified beneficiary")],
+    disabled_since: Annotated[str, typer.Option(help="the disability's onset found by Social Security, YYYY-MM-DD")],
+    determined: Annotated[str, typer.Option(help="the date of Social Security's determination, YYYY-MM-DD")],
+) -> None:
+    """Record a Social Security disability determination: the event's continuation runs 29 months."""
+    policy_id = _uuid(policy, "POLICY")
+    since, on = _date(disabled_since, "--disabled-since"), _date(determined, "--determined")
+    data = CobraDisabilityCreate(party_id=_uuid(person, "--person"), disabled_since=since, determined_on=on)
+    cases = _in_unit_of_work(lambda uow: service.record_cobra_disability(uow, policy_id, data, plan_catalog()))
+    out.print(_cases_table(cases))
+
+
+@app.command("cobra-second-event")
+def cobra_second_event(
+    policy: Annotated[str, typer.Argument(help="the group policy id")],
+    event: Annotated[CobraSecondEvent, typer.Option(help="the second qualifying event")],
+    event_date: Annotated[str, typer.Option("--date", help="the event's date, YYYY-MM-DD")],
+    person: Annotated[list[str], typer.Option(help="a spouse or child it concerns (repeat for several)")],
+    account: Annotated[
+        str | None, typer.Option(help="the household account if they leave the employee's policy")
+    ] = None,
+) -> None:
+    """Record a second qualifying event: the spouse's or children's continuation runs 36 months."""
+    policy_id = _uuid(policy, "POLICY")
+    day = _date(event_date, "--date")
+    data = CobraSecondEventCreate(
+        event=event,
+        event_date=day,
+        party_ids=[_uuid(p, "--person") for p in person],
+        account_id=_uuid(account, "--account") if account else None,
+    )
+    cases = _in_unit_of_work(lambda uow: service.record_cobra_second_event(uow, policy_id, data, plan_catalog()))
+    out.print(_cases_table(cases))
+
+
+@app.command("cobra-end")
+def cobra_end(
+    policy: Annotated[str, typer.Argument(help="the group policy id")],
+    person: Annotated[str, typer.Option(help="the beneficiary whose continuation ends")],
+    reason: Annotated[CobraEnd, typer.Option(help="why it ends")],
+    event_date: Annotated[str, typer.Option("--date", help="the first day of the other cover or of Medicare")],
+    end_date: Annotated[
+        str | None, typer.Option(help="the last day (the end of its month); default this month")
+    ] = None,
+    account: Annotated[str | None, typer.Option(help="the household account for those who stay")] = None,
+) -> None:
+    """End a beneficiary's continuation early (other group cover or Medicare after the election)."""
+    policy_id = _uuid(policy, "POLICY")
+    day = _date(event_date, "--date")
+    data = CobraEndCreate(
+        party_id=_uuid(person, "--person"),
+        reason=reason,
+        event_date=day,
+        end_date=_optional_date(end_date, "--end-date"),
+        account_id=_uuid(account, "--account") if account else None,
+    )
+    case = _in_unit_of_work(lambda uow: service.end_cobra(uow, policy_id, data, plan_catalog()))
+    out.print(_cases_table([case]))

@@ -187,9 +187,27 @@ class CobraCase(TenantScoped, Base):
     election_deadline: Mapped[date]
     continuation_end: Mapped[date]
     status: Mapped[str] = mapped_column(String(16))
-    """OFFERED, then ELECTED."""
+    """OFFERED, then ELECTED; ENDED when continuation stopped before ``continuation_end``."""
     cobra_policy_id: Mapped[uuid.UUID | None]
     elected_on: Mapped[date | None]
     transaction_id: Mapped[uuid.UUID]
     """The group policy's transaction that ended the cover (termination or dependent removal)."""
     created_at: Mapped[datetime]
+    extension: Mapped[str | None] = mapped_column(String(24))
+    """Why ``continuation_end`` is past the event's own months: DISABILITY, SECOND_EVENT or
+    MEDICARE_ENTITLEMENT (rules.CobraExtension)."""
+    premium_increase_from: Mapped[date | None]
+    """On the disabled beneficiary's case: the first day (the 19th month) their continuation costs
+    150 % of the full group premium."""
+    disability: Mapped[dict[str, Any] | None] = phi_column("json")
+    """The Social Security disability determination (onset, determination, notice dates): PHI."""
+    second_event: Mapped[str | None] = mapped_column(String(32))
+    second_event_date: Mapped[date | None]
+    medicare_entitlement_date: Mapped[date | None]
+    """The employee's Medicare entitlement, when it came before an employment event."""
+    ended_on: Mapped[date | None]
+    """The last day of continuation when it ended early."""
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+    """OTHER_GROUP_COVERAGE, MEDICARE_ENTITLEMENT or DEATH (rules.CobraEnd)."""
+    notice_object_key: Mapped[str | None] = mapped_column(String(200))
+    """The printed election notice (a sealed PDF in the object store)."""

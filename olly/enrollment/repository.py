@@ -154,7 +154,9 @@ class EnrollmentRepository:
             )
         )
 
-    def cobra_case_of_policy(self, cobra_policy_id: uuid.UUID) -> CobraCase | None:
-        return self.session.scalars(
-            select(CobraCase).where(CobraCase.cobra_policy_id == cobra_policy_id).order_by(CobraCase.id)
-        ).first()
+    def cobra_cases_of_policy(self, cobra_policy_id: uuid.UUID) -> list[CobraCase]:
+        return list(
+            self.session.scalars(
+                select(CobraCase).where(CobraCase.cobra_policy_id == cobra_policy_id).order_by(CobraCase.id)
+            )
+        )

@@ -40,6 +40,8 @@ class Relationship(StrEnum):
 class TransactionType(StrEnum):
     NEW = "NEW"
     COBRA_ELECTION = "COBRA_ELECTION"
+    COBRA_EXTENSION = "COBRA_EXTENSION"
+    """Continuation goes on past its first maximum (disability, a second qualifying event)."""
     ADD_DEPENDENT = "ADD_DEPENDENT"
     REMOVE_DEPENDENT = "REMOVE_DEPENDENT"
     PLAN_CHANGE = "PLAN_CHANGE"
@@ -253,7 +255,7 @@ class CobraEvent(StrEnum):
 
 
 #: Months of continuation per qualifying event: 18 for the employee's own events, 36 for a
-#: dependent's loss of eligibility (the 29-month disability extension is not modelled).
+#: dependent's loss of eligibility (the extensions of an 18-month event are below).
 COBRA_MONTHS: dict[CobraEvent, int] = {
     CobraEvent.TERMINATION: 18,
     CobraEvent.REDUCED_HOURS: 18,
@@ -269,6 +271,66 @@ COBRA_ELECTION_DAYS = 60
 COBRA_FIRST_PREMIUM_DAYS = 45
 #: The continuation premium, as a percentage of the full group premium (employee and employer share).
 COBRA_PREMIUM_PERCENT = 102
+#: The disability extension: 29 months in all, at up to 150 % from the 19th month.
+COBRA_DISABILITY_MONTHS = 29
+COBRA_DISABILITY_PREMIUM_PERCENT = 150
+#: The beneficiary must have been disabled at some time in the first 60 days of continuation.
+COBRA_DISABILITY_ONSET_DAYS = 60
+#: Days the beneficiary has to tell the plan of a disability determination or a second event.
+COBRA_NOTICE_DAYS = 60
+#: The longest continuation of all (a second qualifying event, Medicare entitlement).
+COBRA_MAXIMUM_MONTHS = 36
+#: Months of continuation that a disability or a second qualifying event can extend.
+COBRA_EXTENDABLE_MONTHS = 18
+
+
+class CobraExtension(StrEnum):
+    """Why a beneficiary's continuation lasts longer than their qualifying event's own months."""
+
+    DISABILITY = "DISABILITY"
+    SECOND_EVENT = "SECOND_EVENT"
+    MEDICARE_ENTITLEMENT = "MEDICARE_ENTITLEMENT"
+    """The employee became entitled to Medicare in the 18 months before the employment event."""
+
+
+class CobraSecondEvent(StrEnum):
+    """Events that, during an 18-month continuation, give a spouse or child 36 months."""
+
+    DEATH = "DEATH"
+    DIVORCE = "DIVORCE"
+    LOSS_OF_DEPENDENT_STATUS = "LOSS_OF_DEPENDENT_STATUS"
+    MEDICARE_ENTITLEMENT = "MEDICARE_ENTITLEMENT"
+    """The employee's entitlement to Medicare."""
+
+
+class CobraEnd(StrEnum):
+    """Why continuation ended before its maximum period."""
+
+    OTHER_GROUP_COVERAGE = "OTHER_GROUP_COVERAGE"
+    """Covered by another group health plan after the election."""
+    MEDICARE_ENTITLEMENT = "MEDICARE_ENTITLEMENT"
+    """Entitled to Medicare after the election."""
+    DEATH = "DEATH"
+
+
+class CobraRefusal(StrEnum):
+    """Why an extension of continuation is refused (the problem's ``code``)."""
+
+    NOT_EXTENDABLE = "cobra_not_an_18_month_event"
+    NOT_ELECTED = "cobra_not_elected"
+    DISABLED_TOO_LATE = "cobra_disability_after_first_60_days"
+    NOTICE_TOO_LATE = "cobra_notice_too_late"
+    EVENT_OUTSIDE_CONTINUATION = "cobra_event_outside_continuation"
+    ALREADY_EXTENDED = "cobra_already_extended"
+    NOT_FOR_THIS_PERSON = "cobra_second_event_not_for_this_person"
+
+
+def cobra_end_problem(reason: CobraEnd, event_date: date, elected_on: date) -> str | None:
+    """Why other group cover or Medicare does not end continuation (None when it does): only cover or
+    an entitlement that begins after the election ends it (29 U.S.C. 1162(2)(D))."""
+    if reason != CobraEnd.DEATH and event_date <= elected_on:
+        return f"only {reason.value.lower().replace('_', ' ')} that begins after the election ends continuation"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,12 +357,140 @@ def cobra_window(event: CobraEvent, last_covered_day: date, notice_date: date) -
     )
 
 
-def cobra_premium(full_group_premium_minor: int) -> int:
-    """102 % of the full group premium, in minor units, rounded half up to the minor unit (the
-    beneficiary never pays more than 102 %, up to half a cent of rounding)."""
+def cobra_premium(full_group_premium_minor: int, percent: int = COBRA_PREMIUM_PERCENT) -> int:
+    """102 % (150 % in a disability extension) of the full group premium, in minor units, rounded
+    half up to the minor unit (the beneficiary never pays more, up to half a cent of rounding)."""
     if full_group_premium_minor < 0:
         raise ValueError("a premium is never negative")
-    return (full_group_premium_minor * COBRA_PREMIUM_PERCENT + 50) // 100
+    return (full_group_premium_minor * percent + 50) // 100
+
+
+def continuation_end(start: date, months: int) -> date:
+    """The last day of ``months`` of continuation counted from ``start``."""
+    return add_months(start, months) - timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class CobraCaseFacts:
+    """What the extension rules need of one beneficiary's case."""
+
+    event: CobraEvent
+    relationship: Relationship
+    event_date: date
+    loss_date: date
+    continuation_end: date
+    elected: bool
+    extension: CobraExtension | None
+
+
+@dataclass(frozen=True, slots=True)
+class CobraExtended:
+    continuation_end: date
+    premium_increase_from: date | None
+    """The first day of the 150 % premium (the 19th month), for a disability extension."""
+
+
+@dataclass(frozen=True, slots=True)
+class CobraRefused:
+    refusal: CobraRefusal
+    message: str
+    deadline: date | None = None
+
+
+def _extendable(case: CobraCaseFacts) -> CobraRefused | None:
+    if COBRA_MONTHS[case.event] != COBRA_EXTENDABLE_MONTHS:
+        return CobraRefused(
+            CobraRefusal.NOT_EXTENDABLE, f"a {case.event.value.lower()} already gives the longest continuation"
+        )
+    if not case.elected:
+        return CobraRefused(CobraRefusal.NOT_ELECTED, "the beneficiary has not elected continuation")
+    return None
+
+
+def cobra_disability_extension(
+    case: CobraCaseFacts, disabled_since: date, determined_on: date, today: date
+) -> CobraExtended | CobraRefused:
+    """The 29-month disability extension of an 18-month event (29 U.S.C. 1162(2)(A)).
+
+    The Social Security Administration must have found the beneficiary disabled at some time in the
+    first 60 days of continuation (a disability that began before the event counts), and the plan
+    must hear of the determination within 60 days of the latest of the determination, the event and
+    the loss of cover, and before the first 18 months end."""
+    refused = _extendable(case)
+    if refused is not None:
+        return refused
+    if case.extension in {CobraExtension.DISABILITY, CobraExtension.SECOND_EVENT}:
+        return CobraRefused(CobraRefusal.ALREADY_EXTENDED, f"continuation is already extended ({case.extension.value})")
+    last_onset = case.loss_date + timedelta(days=COBRA_DISABILITY_ONSET_DAYS - 1)
+    if disabled_since > last_onset:
+        return CobraRefused(
+            CobraRefusal.DISABLED_TOO_LATE,
+            f"the disability must have begun by {last_onset.isoformat()}, the 60th day of continuation",
+        )
+    eighteen_months = continuation_end(case.loss_date, COBRA_EXTENDABLE_MONTHS)
+    deadline = min(
+        max(determined_on, case.event_date, case.loss_date) + timedelta(days=COBRA_NOTICE_DAYS), eighteen_months
+    )
+    if today > deadline:
+        return CobraRefused(
+            CobraRefusal.NOTICE_TOO_LATE, f"the determination had to be notified by {deadline.isoformat()}", deadline
+        )
+    return CobraExtended(
+        continuation_end(case.loss_date, COBRA_DISABILITY_MONTHS), add_months(case.loss_date, COBRA_EXTENDABLE_MONTHS)
+    )
+
+
+#: Who a second qualifying event can extend: spouses (and partners) and children, not the employee.
+_SECOND_EVENT_RELATIONSHIPS = {
+    CobraSecondEvent.DEATH: frozenset({Relationship.SPOUSE, Relationship.DOMESTIC_PARTNER, Relationship.CHILD}),
+    CobraSecondEvent.MEDICARE_ENTITLEMENT: frozenset(
+        {Relationship.SPOUSE, Relationship.DOMESTIC_PARTNER, Relationship.CHILD}
+    ),
+    CobraSecondEvent.DIVORCE: frozenset({Relationship.SPOUSE, Relationship.DOMESTIC_PARTNER}),
+    CobraSecondEvent.LOSS_OF_DEPENDENT_STATUS: frozenset({Relationship.CHILD}),
+}
+
+
+def cobra_second_event_extension(
+    case: CobraCaseFacts, event: CobraSecondEvent, event_date: date, today: date
+) -> CobraExtended | CobraRefused:
+    """A second qualifying event during an 18-month (or 29-month) continuation gives a spouse or a
+    child 36 months in all, counted from the original loss of cover (29 U.S.C. 1162(2)(A)(ii)). It
+    must happen while they are on continuation, and the plan must hear of it within 60 days."""
+    if case.relationship not in _SECOND_EVENT_RELATIONSHIPS[event]:
+        return CobraRefused(
+            CobraRefusal.NOT_FOR_THIS_PERSON,
+            f"a {event.value.lower()} is not a second qualifying event for this beneficiary",
+        )
+    refused = _extendable(case)
+    if refused is not None:
+        return refused
+    if case.extension == CobraExtension.SECOND_EVENT:
+        return CobraRefused(CobraRefusal.ALREADY_EXTENDED, f"continuation is already extended ({case.extension.value})")
+    if not case.loss_date <= event_date <= case.continuation_end:
+        return CobraRefused(
+            CobraRefusal.EVENT_OUTSIDE_CONTINUATION,
+            f"the event must fall in the continuation, {case.loss_date.isoformat()} to "
+            f"{case.continuation_end.isoformat()}",
+        )
+    deadline = event_date + timedelta(days=COBRA_NOTICE_DAYS)
+    if today > deadline:
+        return CobraRefused(
+            CobraRefusal.NOTICE_TOO_LATE, f"the event had to be notified by {deadline.isoformat()}", deadline
+        )
+    return CobraExtended(continuation_end(case.loss_date, COBRA_MAXIMUM_MONTHS), None)
+
+
+def cobra_medicare_continuation_end(event_date: date, loss_date: date, entitled_on: date) -> date | None:
+    """A spouse's or child's continuation after the employee's termination or reduced hours, when
+    the event comes less than 18 months after the employee became entitled to Medicare: the later
+    of 36 months from the entitlement and 18 months from the loss of cover (29 U.S.C.
+    1162(2)(A)(v)). None when the entitlement does not change the 18 months."""
+    if not entitled_on <= event_date < add_months(entitled_on, COBRA_EXTENDABLE_MONTHS):
+        return None
+    end = continuation_end(entitled_on, COBRA_MAXIMUM_MONTHS)
+    eighteen = continuation_end(loss_date, COBRA_EXTENDABLE_MONTHS)
+    return end if end > eighteen else None
 
 
 def cobra_election_problem(today: date, deadline: date) -> str | None:

@@ -7,7 +7,16 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from olly.enrollment.rules import CobraEvent, Market, QualifyingEvent, Relationship, TerminationReason
+from olly.enrollment.rules import (
+    CobraEnd,
+    CobraEvent,
+    CobraExtension,
+    CobraSecondEvent,
+    Market,
+    QualifyingEvent,
+    Relationship,
+    TerminationReason,
+)
 
 
 class DependentCreate(BaseModel):
@@ -94,6 +103,11 @@ class CobraEventCreate(BaseModel):
     party_id: uuid.UUID | None = Field(
         None, description="the dependent who loses cover (divorce, loss of dependent status); not for employee events"
     )
+    employee_medicare_entitlement_date: date | None = Field(
+        None,
+        description="the day the employee became entitled to Medicare, when before a termination or reduced hours: "
+        "the spouse and children may then continue 36 months from it",
+    )
 
 
 class CobraElection(BaseModel):
@@ -104,6 +118,45 @@ class CobraElection(BaseModel):
     party_ids: list[uuid.UUID] = Field(min_length=1, max_length=20)
     account_id: uuid.UUID | None = Field(
         None, description="the household account billed for the continuation; a new one when omitted"
+    )
+
+
+class CobraDisabilityCreate(BaseModel):
+    """A Social Security disability determination of a qualified beneficiary, as notified to the plan."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    party_id: uuid.UUID = Field(description="the disabled qualified beneficiary")
+    disabled_since: date = Field(description="the onset of the disability the Social Security Administration found")
+    determined_on: date = Field(description="the date of the Social Security Administration's determination")
+
+
+class CobraSecondEventCreate(BaseModel):
+    """A second qualifying event during an 18-month continuation, as notified by the beneficiaries."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event: CobraSecondEvent
+    event_date: date
+    party_ids: list[uuid.UUID] = Field(
+        min_length=1, max_length=20, description="the spouse or children the event concerns"
+    )
+    account_id: uuid.UUID | None = Field(
+        None, description="the household account billed if they leave the employee's continuation policy"
+    )
+
+
+class CobraEndCreate(BaseModel):
+    """Continuation ends early: the beneficiary is covered by another group plan or by Medicare."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    party_id: uuid.UUID
+    reason: CobraEnd
+    event_date: date = Field(description="the first day of the other group cover or of the Medicare entitlement")
+    end_date: date | None = Field(None, description="the last day of continuation; the end of this month when omitted")
+    account_id: uuid.UUID | None = Field(
+        None, description="the household account billed if others stay on continuation without the subscriber"
     )
 
 
@@ -123,3 +176,10 @@ class CobraCaseRead(BaseModel):
     status: str
     cobra_policy_id: uuid.UUID | None
     elected_on: date | None
+    extension: CobraExtension | None = None
+    premium_increase_from: date | None = None
+    second_event: CobraSecondEvent | None = None
+    second_event_date: date | None = None
+    medicare_entitlement_date: date | None = None
+    ended_on: date | None = None
+    end_reason: CobraEnd | None = None

@@ -8,10 +8,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from olly.codesets import icd10
-from olly.enrollment import rules
+from olly.enrollment import letters, rules
 from olly.enrollment.events import (
     CobraElected,
     CobraNoticeSent,
@@ -40,19 +40,23 @@ from olly.enrollment.rules import (
     TransactionType,
 )
 from olly.enrollment.schemas import (
+    CobraDisabilityCreate,
     CobraElection,
+    CobraEndCreate,
     CobraEventCreate,
+    CobraSecondEventCreate,
     DependentAdd,
     DependentRemove,
     EnrollmentCreate,
     PlanChange,
     Termination,
 )
-from olly.kernel.errors import BusinessRuleViolation, Conflict, FieldError, NotFound, ValidationFailed
+from olly.kernel.errors import BusinessRuleViolation, Conflict, FieldError, NotFound, OllyError, ValidationFailed
 from olly.kernel.ids import uuid7
 from olly.kernel.money import Money
 from olly.kernel.periods import age_on, end_of_month
 from olly.platform.db import UnitOfWork
+from olly.platform.objectstore import object_store_of
 from olly.policy_admin import public as people
 
 
@@ -304,7 +308,16 @@ def _rerate(
     ] + [RatedMember(relationship, born) for relationship, born in joining]
     members.sort(key=lambda m: m.relationship != Relationship.SELF)
     tier = rules.tier_code([m.relationship for m in members if m.relationship != Relationship.SELF])
-    plan = _priced(uow, plans, current.plan_code, effective, Market(policy.market), tier, members)
+    plan = _priced(
+        uow,
+        plans,
+        current.plan_code,
+        effective,
+        Market(policy.market),
+        tier,
+        members,
+        percent=_cobra_percent(repo, policy, effective),
+    )
     if (
         tier == current.tier_code
         and plan.total_premium_minor == current.total_premium_minor
@@ -381,7 +394,16 @@ def change_plan(uow: UnitOfWork, policy_id: uuid.UUID, data: PlanChange, plans: 
         for e in repo.elements(policy.id)
         if any(s.element_id == e.id for s in spans)
     ]
-    plan = _priced(uow, plans, data.plan_code, effective, market, current_term.tier_code, members)
+    plan = _priced(
+        uow,
+        plans,
+        data.plan_code,
+        effective,
+        market,
+        current_term.tier_code,
+        members,
+        percent=_cobra_percent(repo, policy, effective),
+    )
     now = uow.clock.now()
     new_term = _term(policy.id, plan, current_term.tier_code, effective, now)
     new_term.period_end = min(plan.period_end, current_term.period_end)
@@ -480,33 +502,53 @@ def renew(uow: UnitOfWork, policy_id: uuid.UUID, plan_code: str, plans: PlanCata
         RatedMember(Relationship(elements[s.element_id].relationship), _birth_date(uow, s.party_id, "party_id"))
         for s in spans
     ]
-    plan = _priced(uow, plans, plan_code, start, Market(policy.market), current.tier_code, members)
+    market = Market(policy.market)
+    plan = _priced(uow, plans, plan_code, start, market, current.tier_code, members)
     now = uow.clock.now()
     term = _term(policy.id, plan, current.tier_code, start, now)
-    if policy.market == Market.COBRA.value:
-        case = repo.cobra_case_of_policy(policy.id)
-        if case is not None:
-            if start > case.continuation_end:
-                raise CobraNotAvailable(f"COBRA continuation ended on {case.continuation_end.isoformat()}")
-            term.period_end = min(term.period_end, case.continuation_end)
-    transaction = _transaction(policy.id, TransactionType.RENEWAL, start, now, detail={"planId": str(plan.plan_id)})
-    repo.add(term, transaction)
-    uow.flush()
-    for span in spans:
-        repo.add(
-            CoverageSpan(
-                id=uuid7(),
-                element_id=span.element_id,
-                term_id=term.id,
-                policy_id=policy.id,
-                party_id=span.party_id,
-                valid_from=start,
-                valid_to=term.period_end,
-                recorded_at=now,
-                superseded_at=None,
-                transaction_id=transaction.id,
+    segments = [(term, [s.party_id for s in spans])]
+    if market == Market.COBRA:
+        cases = _continuing_cases(repo, policy.id)
+        if cases:
+            cap = max(c.continuation_end for c in cases)
+            if start > cap:
+                raise CobraNotAvailable(f"COBRA continuation ended on {cap.isoformat()}")
+            ends = {c.party_id: c.continuation_end for c in cases}
+            beneficiaries = [
+                (s.party_id, Relationship(elements[s.element_id].relationship), ends.get(s.party_id, cap))
+                for s in spans
+            ]
+            segments = _cobra_segments(
+                uow,
+                plans,
+                policy.id,
+                plan_code,
+                start,
+                min(plan.period_end, cap),
+                beneficiaries,
+                _premium_increase(cases),
             )
-        )
+            term = segments[0][0]
+    by_party = {s.party_id: s for s in spans}
+    transaction = _transaction(policy.id, TransactionType.RENEWAL, start, now, detail={"planId": str(term.plan_id)})
+    repo.add(*(t for t, _ in segments), transaction)
+    uow.flush()
+    for added, parties in segments:
+        for party_id in parties:
+            repo.add(
+                CoverageSpan(
+                    id=uuid7(),
+                    element_id=by_party[party_id].element_id,
+                    term_id=added.id,
+                    policy_id=policy.id,
+                    party_id=party_id,
+                    valid_from=added.period_start,
+                    valid_to=added.period_end,
+                    recorded_at=now,
+                    superseded_at=None,
+                    transaction_id=transaction.id,
+                )
+            )
     _submitted(uow, policy, term, policy.subscriber_party_id, "RENEWAL", start, len(spans) - 1)
     return term
 
@@ -659,6 +701,27 @@ def record_cobra_event(
     today = uow.clock.today()
     if data.event_date > today:
         raise ValidationFailed([FieldError("event_date", "is in the future", "future_event")])
+    entitled_on = data.employee_medicare_entitlement_date
+    if entitled_on is not None and data.event not in rules.COBRA_EMPLOYMENT_EVENTS:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "employee_medicare_entitlement_date",
+                    "is only for a termination of employment or reduced hours",
+                    "not_allowed",
+                )
+            ]
+        )
+    if entitled_on is not None and entitled_on > data.event_date:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "employee_medicare_entitlement_date",
+                    "is after the event (an entitlement during continuation is a second qualifying event)",
+                    "after_event",
+                )
+            ]
+        )
     last_day = end_of_month(data.event_date)
     reason = _COBRA_TERMINATIONS[data.event]
     elements = {e.party_id: e for e in repo.elements(policy.id)}
@@ -692,9 +755,17 @@ def record_cobra_event(
             if not (data.event == CobraEvent.DEATH and p == policy.subscriber_party_id)
         ]
     window = rules.cobra_window(data.event, last_day, today)
+    medicare_end = (
+        rules.cobra_medicare_continuation_end(data.event_date, window.loss_date, entitled_on)
+        if entitled_on is not None
+        else None
+    )
     now = uow.clock.now()
     cases = []
     for party_id in beneficiaries:
+        # The employee's Medicare entitlement lengthens the spouse's and children's continuation only.
+        dependent = elements[party_id].relationship != Relationship.SELF.value
+        longer = medicare_end is not None and dependent
         case = CobraCase(
             id=uuid7(),
             group_policy_id=policy.id,
@@ -705,12 +776,14 @@ def record_cobra_event(
             loss_date=window.loss_date,
             notice_date=today,
             election_deadline=window.election_deadline,
-            continuation_end=window.continuation_end,
+            continuation_end=medicare_end if longer and medicare_end is not None else window.continuation_end,
             status="OFFERED",
             cobra_policy_id=None,
             elected_on=None,
             transaction_id=transaction.id,
             created_at=now,
+            extension=rules.CobraExtension.MEDICARE_ENTITLEMENT.value if longer else None,
+            medicare_entitlement_date=entitled_on,
         )
         repo.add(case)
         cases.append(case)
@@ -726,7 +799,65 @@ def record_cobra_event(
             key=policy.id,
         )
     uow.flush()
+    _print_election_notices(uow, policy, cases, last_day, plans)
     return cases
+
+
+def _print_election_notices(
+    uow: UnitOfWork, group: Policy, cases: Sequence[CobraCase], last_day: date, plans: PlanCatalog
+) -> None:
+    """Each beneficiary's election notice as a letter: the premium alone, and for everyone offered
+    electing together."""
+    if not cases:
+        return
+    repo = EnrollmentRepository(uow)
+    term = _term_on(repo, group.id, last_day)
+    loss = cases[0].loss_date
+    ordered, relationships = _cobra_household(cases)
+    together = None
+    if len(cases) > 1:
+        members = [
+            RatedMember(r, _birth_date(uow, c.party_id, "party_id"))
+            for r, c in zip(relationships, ordered, strict=True)
+        ]
+        tier = rules.tier_code(relationships[1:])
+        together = _priced(uow, plans, term.plan_code, loss, Market.COBRA, tier, members).total_premium_minor
+    for case in cases:
+        person = people.person(uow, case.party_id)
+        alone = _priced(
+            uow,
+            plans,
+            term.plan_code,
+            loss,
+            Market.COBRA,
+            "EE",
+            [RatedMember(Relationship.SELF, _birth_date(uow, case.party_id, "party_id"))],
+        )
+        case.notice_object_key = letters.store(
+            uow,
+            letters.ElectionNotice(
+                beneficiary_name=person.display_name if person is not None else "qualified beneficiary",
+                notice_date=case.notice_date,
+                event=CobraEvent(case.qualifying_event),
+                event_date=case.event_date,
+                plan_code=term.plan_code,
+                loss_date=case.loss_date,
+                election_deadline=case.election_deadline,
+                continuation_end=case.continuation_end,
+                currency=alone.currency,
+                premium_alone_minor=alone.total_premium_minor,
+                premium_together_minor=together,
+                offered_together=len(cases),
+            ),
+        )
+
+
+def cobra_notice(uow: UnitOfWork, case_id: uuid.UUID) -> bytes:
+    """A beneficiary's printed election notice (PDF)."""
+    case = uow.session.get(CobraCase, case_id)
+    if case is None or case.notice_object_key is None:
+        raise NotFound("no such notice")
+    return object_store_of(uow).get(uow, case.notice_object_key)
 
 
 _ELECTION_ORDER = {Relationship.SELF: 0, Relationship.SPOUSE: 1, Relationship.DOMESTIC_PARTNER: 1}
@@ -768,16 +899,10 @@ def elect_cobra(uow: UnitOfWork, policy_id: uuid.UUID, data: CobraElection, plan
         raise ValidationFailed(
             [FieldError("party_ids", "beneficiaries elect together only for the same qualifying event", "mixed_events")]
         )
-    cases.sort(key=lambda c: _ELECTION_ORDER.get(Relationship(c.relationship), 2))
+    cases, relationships = _cobra_household(cases)
     first = cases[0]
     loss = first.loss_date
     subscriber = first.party_id
-    # Under the employee, everyone keeps their relationship; under a spouse (or a child), the others
-    # electing with them are rated as their children.
-    employee_elects = first.relationship == Relationship.SELF.value
-    relationships = [Relationship.SELF] + [
-        Relationship(c.relationship) if employee_elects else Relationship.CHILD for c in cases[1:]
-    ]
     members = [
         RatedMember(r, _birth_date(uow, c.party_id, "party_ids")) for r, c in zip(relationships, cases, strict=True)
     ]
@@ -794,8 +919,18 @@ def elect_cobra(uow: UnitOfWork, policy_id: uuid.UUID, data: CobraElection, plan
         status="SUBMITTED",
         created_at=now,
     )
-    term = _term(policy.id, plan, tier, loss, now)
-    term.period_end = min(term.period_end, first.continuation_end)
+    beneficiaries = [(c.party_id, r, c.continuation_end) for r, c in zip(relationships, cases, strict=True)]
+    segments = _cobra_segments(
+        uow,
+        plans,
+        policy.id,
+        group_term.plan_code,
+        loss,
+        min(plan.period_end, first.continuation_end),
+        beneficiaries,
+        None,
+    )
+    term = segments[0][0]
     transaction = _transaction(
         policy.id,
         TransactionType.COBRA_ELECTION,
@@ -810,10 +945,15 @@ def elect_cobra(uow: UnitOfWork, policy_id: uuid.UUID, data: CobraElection, plan
             "tierCode": tier,
         },
     )
-    repo.add(policy, term, transaction)
+    repo.add(policy, *(t for t, _ in segments), transaction)
     uow.flush()
-    for relationship, case in zip(relationships, cases, strict=True):
-        _cover(repo, policy, term, case.party_id, relationship, loss, transaction.id, now)
+    relationship_of = {c.party_id: r for r, c in zip(relationships, cases, strict=True)}
+    for segment, parties in segments:
+        for party_id in parties:
+            _cover(
+                repo, policy, segment, party_id, relationship_of[party_id], segment.period_start, transaction.id, now
+            )
+    for case in cases:
         case.status, case.cobra_policy_id, case.elected_on = "ELECTED", policy.id, today
     uow.flush()
     _submitted(uow, policy, term, subscriber, "COBRA", loss, len(cases) - 1)
@@ -836,12 +976,441 @@ def elect_cobra(uow: UnitOfWork, policy_id: uuid.UUID, data: CobraElection, plan
     return policy
 
 
+def _cobra_household(cases: Sequence[CobraCase]) -> tuple[list[CobraCase], list[Relationship]]:
+    """Who is the subscriber of a continuation policy, and how the others are rated under them.
+
+    The subscriber is whoever may continue longest (their cover must last as long as the policy's),
+    then the employee, a spouse or partner, a child. Under the employee everyone keeps their
+    relationship; under a spouse the employee is their spouse and the others their children; under
+    a child the employee is their parent and the others their siblings, rated as children."""
+    ordered = sorted(
+        cases, key=lambda c: (-c.continuation_end.toordinal(), _ELECTION_ORDER.get(Relationship(c.relationship), 2))
+    )
+    first = Relationship(ordered[0].relationship)
+    relationships = [Relationship.SELF]
+    for case in ordered[1:]:
+        own = Relationship(case.relationship)
+        if first == Relationship.SELF:
+            relationships.append(own)
+        elif own == Relationship.SELF:
+            relationships.append(first if first != Relationship.CHILD else Relationship.PARENT)
+        else:
+            relationships.append(Relationship.CHILD)
+    return ordered, relationships
+
+
 def cobra_cases(uow: UnitOfWork, policy_id: uuid.UUID) -> list[CobraCase]:
     """The qualified beneficiaries of a group policy's qualifying events, oldest first."""
     repo = EnrollmentRepository(uow)
     if repo.policy(policy_id) is None:
         raise NotFound("policy not found")
     return repo.cobra_cases(policy_id)
+
+
+# -- extensions and early ends (docs/enrollment.md, "Extensions" and "Early end") ----------------
+class CobraNotExtendable(BusinessRuleViolation):
+    code = rules.CobraRefusal.NOT_EXTENDABLE.value
+    title = "Only an 18-month continuation is extended"
+
+
+class CobraNotElected(BusinessRuleViolation):
+    code = rules.CobraRefusal.NOT_ELECTED.value
+    title = "The beneficiary has not elected continuation"
+
+
+class CobraDisabledTooLate(BusinessRuleViolation):
+    code = rules.CobraRefusal.DISABLED_TOO_LATE.value
+    title = "The disability began after the first 60 days of continuation"
+
+
+class CobraNoticeTooLate(BusinessRuleViolation):
+    code = rules.CobraRefusal.NOTICE_TOO_LATE.value
+    title = "The plan was told too late"
+
+
+class CobraEventOutsideContinuation(BusinessRuleViolation):
+    code = rules.CobraRefusal.EVENT_OUTSIDE_CONTINUATION.value
+    title = "The second qualifying event is outside the continuation"
+
+
+class CobraSecondEventNotForThisPerson(BusinessRuleViolation):
+    code = rules.CobraRefusal.NOT_FOR_THIS_PERSON.value
+    title = "The event is not a second qualifying event for this beneficiary"
+
+
+class CobraAlreadyExtended(Conflict):
+    code = rules.CobraRefusal.ALREADY_EXTENDED.value
+    title = "Continuation is already extended"
+
+
+class CobraAlreadyEnded(Conflict):
+    code = "cobra_already_ended"
+    title = "Continuation has already ended"
+
+
+class CobraEndRefused(BusinessRuleViolation):
+    code = "cobra_end_refused"
+    title = "This does not end continuation"
+
+
+_REFUSALS: dict[rules.CobraRefusal, type[OllyError]] = {
+    rules.CobraRefusal.NOT_EXTENDABLE: CobraNotExtendable,
+    rules.CobraRefusal.NOT_ELECTED: CobraNotElected,
+    rules.CobraRefusal.DISABLED_TOO_LATE: CobraDisabledTooLate,
+    rules.CobraRefusal.NOTICE_TOO_LATE: CobraNoticeTooLate,
+    rules.CobraRefusal.EVENT_OUTSIDE_CONTINUATION: CobraEventOutsideContinuation,
+    rules.CobraRefusal.NOT_FOR_THIS_PERSON: CobraSecondEventNotForThisPerson,
+    rules.CobraRefusal.ALREADY_EXTENDED: CobraAlreadyExtended,
+}
+
+
+def _refuse(refused: rules.CobraRefused) -> NoReturn:
+    extra = {"noticeDeadline": refused.deadline.isoformat()} if refused.deadline is not None else None
+    raise _REFUSALS[refused.refusal](refused.message, extra=extra)
+
+
+def _case_of(repo: EnrollmentRepository, group_policy_id: uuid.UUID, party_id: uuid.UUID) -> CobraCase:
+    """The person's latest case on the group policy; ended continuation cannot change any more."""
+    offered = [c for c in repo.cobra_cases(group_policy_id) if c.party_id == party_id]
+    if not offered:
+        raise NotQualifiedBeneficiary("the person is not a qualified beneficiary of this policy's qualifying events")
+    case = offered[-1]
+    if case.status == "ENDED":
+        raise CobraAlreadyEnded(f"continuation ended on {case.ended_on.isoformat() if case.ended_on else '?'}")
+    return case
+
+
+def _facts(case: CobraCase) -> rules.CobraCaseFacts:
+    return rules.CobraCaseFacts(
+        event=CobraEvent(case.qualifying_event),
+        relationship=Relationship(case.relationship),
+        event_date=case.event_date,
+        loss_date=case.loss_date,
+        continuation_end=case.continuation_end,
+        elected=case.status == "ELECTED",
+        extension=rules.CobraExtension(case.extension) if case.extension else None,
+    )
+
+
+def _group_policy(repo: EnrollmentRepository, policy_id: uuid.UUID) -> Policy:
+    found = repo.policy(policy_id)
+    if found is None:
+        raise NotFound("policy not found")
+    return found
+
+
+def record_cobra_disability(
+    uow: UnitOfWork, policy_id: uuid.UUID, data: CobraDisabilityCreate, plans: PlanCatalog
+) -> list[CobraCase]:
+    """A qualified beneficiary of an 18-month event was found disabled by the Social Security
+    Administration: every beneficiary of that event may continue 29 months, and the continuation
+    policy that covers the disabled person costs 150 % of the full group premium from the 19th month
+    (the others, on policies of their own, keep paying 102 %). Returns the event's cases."""
+    repo = EnrollmentRepository(uow)
+    group = _group_policy(repo, policy_id)
+    today = uow.clock.today()
+    problems = []
+    if data.determined_on > today:
+        problems.append(FieldError("determined_on", "is in the future", "future_date"))
+    if data.disabled_since > data.determined_on:
+        problems.append(FieldError("disabled_since", "is after the determination", "after_determination"))
+    if problems:
+        raise ValidationFailed(problems)
+    case = _case_of(repo, group.id, data.party_id)
+    decision = rules.cobra_disability_extension(_facts(case), data.disabled_since, data.determined_on, today)
+    if isinstance(decision, rules.CobraRefused):
+        _refuse(decision)
+    case.disability = {
+        "disabledSince": data.disabled_since.isoformat(),
+        "determinedOn": data.determined_on.isoformat(),
+        "notifiedOn": today.isoformat(),
+    }
+    case.premium_increase_from = decision.premium_increase_from
+    event_cases = [c for c in repo.cobra_cases(group.id) if c.transaction_id == case.transaction_id]
+    _extend(
+        uow,
+        [c for c in event_cases if c.status != "ENDED"],
+        decision.continuation_end,
+        rules.CobraExtension.DISABILITY,
+        plans,
+    )
+    return event_cases
+
+
+def record_cobra_second_event(
+    uow: UnitOfWork, policy_id: uuid.UUID, data: CobraSecondEventCreate, plans: PlanCatalog
+) -> list[CobraCase]:
+    """A second qualifying event during an 18-month (or 29-month) continuation: the spouse or
+    children it concerns may continue 36 months from the original loss of cover.
+
+    When they share a continuation policy with the employee (its subscriber), they leave it at the
+    end of this month (it is priced again for those who stay; after a death it ends) and continue on
+    a policy of their own from the first of the next month, with the spouse as subscriber (else the
+    first child), billed to the household account given or a new one."""
+    repo = EnrollmentRepository(uow)
+    group = _group_policy(repo, policy_id)
+    today = uow.clock.today()
+    if data.event_date > today:
+        raise ValidationFailed([FieldError("event_date", "is in the future", "future_event")])
+    decided: list[tuple[CobraCase, rules.CobraExtended]] = []
+    for party_id in dict.fromkeys(data.party_ids):
+        case = _case_of(repo, group.id, party_id)
+        decision = rules.cobra_second_event_extension(_facts(case), data.event, data.event_date, today)
+        if isinstance(decision, rules.CobraRefused):
+            _refuse(decision)
+        decided.append((case, decision))
+    if len({c.transaction_id for c, _ in decided}) != 1:
+        raise ValidationFailed(
+            [FieldError("party_ids", "name beneficiaries of one first qualifying event", "mixed_events")]
+        )
+    cases = [c for c, _ in decided]
+    # Who leaves a shared continuation policy, checked before anything is written.
+    leaving: list[tuple[Policy, list[CobraCase], list[CobraCase]]] = []
+    for cobra_policy_id in dict.fromkeys(c.cobra_policy_id for c in cases if c.cobra_policy_id is not None):
+        cobra = _policy(uow, cobra_policy_id)
+        moving = [c for c in cases if c.cobra_policy_id == cobra.id]
+        staying = [c for c in _continuing_cases(repo, cobra.id) if c not in moving]
+        if not staying or any(c.party_id == cobra.subscriber_party_id for c in moving):
+            continue  # the policy is theirs: it is extended as it is
+        if cobra.status != "ACTIVE":
+            raise CobraNotAvailable("the continuation policy is not in force yet (its first premium is unpaid)")
+        # After a death the employee's continuation ends: everyone else on it must continue on their own.
+        if data.event == rules.CobraSecondEvent.DEATH and any(c.party_id != cobra.subscriber_party_id for c in staying):
+            raise ValidationFailed(
+                [FieldError("party_ids", "name every spouse and child on the continuation policy", "incomplete")]
+            )
+        leaving.append((cobra, moving, staying))
+    former_ends = _former_ends(repo, cases)
+    _lengthen(cases, decided[0][1].continuation_end, rules.CobraExtension.SECOND_EVENT)
+    for case in cases:
+        case.second_event, case.second_event_date = data.event.value, data.event_date
+    uow.flush()
+    last_day = end_of_month(today)
+    for cobra, moving, staying in leaving:
+        if data.event == rules.CobraSecondEvent.DEATH:
+            terminate(uow, cobra.id, Termination(reason=TerminationReason.DEATH, termination_date=last_day))
+            for case in staying:
+                case.status, case.ended_on, case.end_reason = "ENDED", last_day, rules.CobraEnd.DEATH.value
+        else:
+            removal = _SECOND_EVENT_REMOVALS[data.event]
+            for case in moving:
+                remove_dependent(
+                    uow,
+                    cobra.id,
+                    DependentRemove(party_id=case.party_id, reason=removal, termination_date=last_day),
+                    plans,
+                )
+        _new_cobra_policy(uow, cobra, moving, last_day + timedelta(days=1), data.account_id, plans, data.event.value)
+    for cobra_policy_id, former_end in former_ends.items():
+        _continue_cobra_policy(uow, cobra_policy_id, former_end, plans, rules.CobraExtension.SECOND_EVENT.value)
+    return cases
+
+
+_SECOND_EVENT_REMOVALS = {
+    rules.CobraSecondEvent.DIVORCE: TerminationReason.DIVORCE,
+    rules.CobraSecondEvent.LOSS_OF_DEPENDENT_STATUS: TerminationReason.AGED_OUT,
+    rules.CobraSecondEvent.MEDICARE_ENTITLEMENT: TerminationReason.VOLUNTARY,
+}
+
+
+def end_cobra(uow: UnitOfWork, policy_id: uuid.UUID, data: CobraEndCreate, plans: PlanCatalog) -> CobraCase:
+    """Continuation ends early: the beneficiary is covered by another group plan, or entitled to
+    Medicare, after electing (or has died). Cover ends by the ordinary termination rules (the end of
+    this month, or of the month of ``end_date``; never in the past). When the subscriber leaves and
+    others stay, they continue on a policy of their own (see ``record_cobra_second_event``)."""
+    repo = EnrollmentRepository(uow)
+    group = _group_policy(repo, policy_id)
+    today = uow.clock.today()
+    case = _case_of(repo, group.id, data.party_id)
+    if case.status != "ELECTED" or case.cobra_policy_id is None or case.elected_on is None:
+        raise CobraNotElected("the beneficiary has not elected continuation")
+    problem = rules.cobra_end_problem(data.reason, data.event_date, case.elected_on)
+    if problem is not None:
+        raise CobraEndRefused(problem)
+    last_day = rules.termination_date(data.end_date, TerminationReason.VOLUNTARY, today)
+    if last_day >= case.continuation_end:
+        raise CobraEndRefused(f"continuation ends on {case.continuation_end.isoformat()} in any case")
+    cobra = _live_policy(uow, case.cobra_policy_id)
+    staying = [c for c in _continuing_cases(repo, cobra.id) if c.id != case.id]
+    if case.party_id != cobra.subscriber_party_id:
+        transaction = remove_dependent(
+            uow,
+            cobra.id,
+            DependentRemove(party_id=case.party_id, reason=TerminationReason.VOLUNTARY, termination_date=last_day),
+            plans,
+        )
+    else:
+        if staying and cobra.status != "ACTIVE":
+            raise CobraNotAvailable("the continuation policy is not in force yet (its first premium is unpaid)")
+        if staying:
+            _new_cobra_policy(
+                uow, cobra, staying, last_day + timedelta(days=1), data.account_id, plans, data.reason.value
+            )
+        transaction = terminate(
+            uow, cobra.id, Termination(reason=TerminationReason.VOLUNTARY, termination_date=last_day)
+        )
+        cobra.status_reason = data.reason.value
+    transaction.reason = data.reason.value
+    case.status, case.ended_on, case.end_reason = "ENDED", last_day, data.reason.value
+    return case
+
+
+def _extend(
+    uow: UnitOfWork, cases: Sequence[CobraCase], new_end: date, extension: rules.CobraExtension, plans: PlanCatalog
+) -> None:
+    """Continuation of ``cases`` now lasts to ``new_end`` (never shortened); their continuation
+    policies go on past their former end when the plan year does."""
+    former_ends = _former_ends(EnrollmentRepository(uow), cases)
+    _lengthen(cases, new_end, extension)
+    uow.flush()
+    for policy_id, former_end in former_ends.items():
+        _continue_cobra_policy(uow, policy_id, former_end, plans, extension.value)
+
+
+def _former_ends(repo: EnrollmentRepository, cases: Sequence[CobraCase]) -> dict[uuid.UUID, date]:
+    """The continuation policies of ``cases``, each with the last day it may cover as things stand."""
+    policies = dict.fromkeys(
+        c.cobra_policy_id for c in cases if c.cobra_policy_id is not None and c.status == "ELECTED"
+    )
+    return {p: max(c.continuation_end for c in _continuing_cases(repo, p)) for p in policies if p is not None}
+
+
+def _lengthen(cases: Sequence[CobraCase], new_end: date, extension: rules.CobraExtension) -> None:
+    for case in cases:
+        if new_end > case.continuation_end:
+            case.continuation_end, case.extension = new_end, extension.value
+
+
+def _continue_cobra_policy(
+    uow: UnitOfWork, policy_id: uuid.UUID, former_end: date, plans: PlanCatalog, reason: str
+) -> None:
+    """A continuation policy whose last term was cut at its former maximum goes on to the end of
+    that plan year (or the new maximum, if sooner); the next plan year is a renewal, as ever."""
+    repo = EnrollmentRepository(uow)
+    policy = _policy(uow, policy_id)
+    if policy.status not in {"SUBMITTED", "ACTIVE"}:
+        return
+    last = repo.terms(policy.id)[-1]
+    if last.period_end != former_end:
+        return  # the plan year ends first: renewal continues the cover
+    start = former_end + timedelta(days=1)
+    cases = _continuing_cases(repo, policy.id)
+    if not cases:
+        return
+    cap = max(c.continuation_end for c in cases)
+    # Everyone covered to their own case's end (a baby added to the policy has no case: the policy's).
+    ends = {s.party_id: cap for s in repo.current_spans(policy.id)} | {c.party_id: c.continuation_end for c in cases}
+    spans = [
+        s
+        for s in repo.current_spans(policy.id)
+        if s.term_id == last.id and s.valid_to == last.period_end and ends[s.party_id] >= start
+    ]
+    if not spans:
+        return
+    elements = {e.id: e for e in repo.elements(policy.id)}
+    members = [
+        RatedMember(Relationship(elements[s.element_id].relationship), _birth_date(uow, s.party_id, "party_id"))
+        for s in spans
+    ]
+    year_end = plans.choose(uow, last.plan_code, last.period_start, Market.GROUP, last.tier_code, members).period_end
+    if start > year_end:
+        return
+    beneficiaries = [(s.party_id, Relationship(elements[s.element_id].relationship), ends[s.party_id]) for s in spans]
+    end = min(year_end, max(last_day for _, _, last_day in beneficiaries))
+    segments = _cobra_segments(
+        uow, plans, policy.id, last.plan_code, start, end, beneficiaries, _premium_increase(cases)
+    )
+    now = uow.clock.now()
+    term = segments[0][0]
+    transaction = _transaction(
+        policy.id,
+        TransactionType.COBRA_EXTENSION,
+        start,
+        now,
+        reason=reason,
+        detail={"planId": str(term.plan_id), "tierCode": term.tier_code, "continuationEnd": end.isoformat()},
+    )
+    repo.add(*(t for t, _ in segments), transaction)
+    uow.flush()
+    by_party = {s.party_id: s for s in spans}
+    for segment, parties in segments:
+        for party_id in parties:
+            repo.add(
+                _span_like(
+                    by_party[party_id],
+                    term_id=segment.id,
+                    valid_from=segment.period_start,
+                    valid_to=segment.period_end,
+                    transaction_id=transaction.id,
+                    now=now,
+                )
+            )
+    uow.flush()
+    _publish_plan_changed(uow, policy, last.plan_id, term, start, now)
+
+
+def _new_cobra_policy(
+    uow: UnitOfWork,
+    source: Policy,
+    cases: Sequence[CobraCase],
+    start: date,
+    account_id: uuid.UUID | None,
+    plans: PlanCatalog,
+    reason: str,
+) -> Policy:
+    """Beneficiaries leaving ``source`` continue, from ``start``, on a policy of their own (in force at
+    once: its premiums are billed by the monthly runs): the spouse as subscriber, else the first
+    child; the others are rated as children."""
+    repo = EnrollmentRepository(uow)
+    ordered, relationships = _cobra_household(cases)
+    first = ordered[0]
+    source_term = _term_on(repo, source.id, start - timedelta(days=1))
+    now = uow.clock.now()
+    policy_id = uuid7()
+    beneficiaries = [(c.party_id, r, c.continuation_end) for r, c in zip(relationships, ordered, strict=True)]
+    members = [RatedMember(r, _birth_date(uow, p, "party_ids")) for p, r, _ in beneficiaries]
+    year_end = plans.choose(uow, source_term.plan_code, start, Market.GROUP, "EE", members).period_end
+    end = min(year_end, first.continuation_end)
+    segments = _cobra_segments(
+        uow, plans, policy_id, source_term.plan_code, start, end, beneficiaries, _premium_increase(ordered)
+    )
+    term = segments[0][0]
+    policy = Policy(
+        id=policy_id,
+        policy_number=_number("POL"),
+        market=Market.COBRA.value,
+        account_id=_cobra_account(uow, account_id, first.party_id, term.currency),
+        subscriber_party_id=first.party_id,
+        status="ACTIVE",
+        created_at=now,
+    )
+    transaction = _transaction(
+        policy.id,
+        TransactionType.COBRA_EXTENSION,
+        start,
+        now,
+        reason=reason,
+        detail={
+            "fromPolicyId": str(source.id),
+            "cobraCaseIds": [str(c.id) for c in ordered],
+            "planId": str(term.plan_id),
+            "tierCode": term.tier_code,
+        },
+    )
+    repo.add(policy, *(t for t, _ in segments), transaction)
+    uow.flush()
+    relationship_of = {p: r for p, r, _ in beneficiaries}
+    for segment, parties in segments:
+        for party_id in parties:
+            _cover(
+                repo, policy, segment, party_id, relationship_of[party_id], segment.period_start, transaction.id, now
+            )
+    for case in ordered:
+        case.cobra_policy_id = policy.id
+    uow.flush()
+    _submitted(uow, policy, term, first.party_id, "COBRA", start, len(ordered) - 1)
+    _activated(uow, policy)
+    return policy
 
 
 def _cobra_account(uow: UnitOfWork, account_id: uuid.UUID | None, subscriber: uuid.UUID, currency: str) -> uuid.UUID:
@@ -862,14 +1431,76 @@ def _priced(
     market: Market,
     tier: str,
     members: list[RatedMember],
+    *,
+    percent: int = rules.COBRA_PREMIUM_PERCENT,
 ) -> PlanChoice:
-    """The plan's price for these members; a COBRA policy pays 102 % of the full group premium (the
-    employer's share included), all of it the beneficiary's."""
+    """The plan's price for these members; a COBRA policy pays 102 % of the full group premium (150 %
+    in a disability extension; the employer's share included), all of it the beneficiary's."""
     if market != Market.COBRA:
         return plans.choose(uow, plan_code, on, market, tier, members)
     group = plans.choose(uow, plan_code, on, Market.GROUP, tier, members)
-    premium = rules.cobra_premium(group.total_premium_minor)
+    premium = rules.cobra_premium(group.total_premium_minor, percent)
     return replace(group, total_premium_minor=premium, member_premium_minor=premium)
+
+
+def _continuing_cases(repo: EnrollmentRepository, cobra_policy_id: uuid.UUID) -> list[CobraCase]:
+    """The elected cases a continuation policy covers (not those ended early)."""
+    return [c for c in repo.cobra_cases_of_policy(cobra_policy_id) if c.status == "ELECTED"]
+
+
+def _premium_increase(cases: Sequence[CobraCase]) -> date | None:
+    """The first day of the disability extension's 150 % premium, when one of ``cases`` is the
+    disabled beneficiary's (others, on continuation policies of their own, keep paying 102 %)."""
+    days = [c.premium_increase_from for c in cases if c.premium_increase_from is not None]
+    return min(days) if days else None
+
+
+def _cobra_segments(
+    uow: UnitOfWork,
+    plans: PlanCatalog,
+    policy_id: uuid.UUID,
+    plan_code: str,
+    start: date,
+    end: date,
+    beneficiaries: Sequence[tuple[uuid.UUID, Relationship, date]],
+    increase: date | None,
+) -> list[tuple[PolicyTerm, list[uuid.UUID]]]:
+    """The terms of a continuation policy from ``start`` to ``end`` for ``beneficiaries`` (each with their
+    relationship and the last day of their own continuation): a new term, priced again for those
+    who stay, the day after someone's continuation ends, and on the first day of a disability
+    extension's 150 % premium. Each term comes with the people it covers (not yet stored)."""
+    cuts = {last + timedelta(days=1) for _, _, last in beneficiaries if start <= last < end}
+    if increase is not None and start < increase <= end:
+        cuts.add(increase)
+    starts = [start, *sorted(cuts)]
+    now = uow.clock.now()
+    segments = []
+    for index, segment_start in enumerate(starts):
+        segment_end = starts[index + 1] - timedelta(days=1) if index + 1 < len(starts) else end
+        present = [(party_id, relationship) for party_id, relationship, last in beneficiaries if last >= segment_start]
+        members = [RatedMember(r, _birth_date(uow, p, "party_id")) for p, r in present]
+        members.sort(key=lambda m: m.relationship != Relationship.SELF)
+        tier = rules.tier_code([m.relationship for m in members if m.relationship != Relationship.SELF])
+        percent = (
+            rules.COBRA_DISABILITY_PREMIUM_PERCENT
+            if increase is not None and segment_start >= increase
+            else rules.COBRA_PREMIUM_PERCENT
+        )
+        plan = _priced(uow, plans, plan_code, segment_start, Market.COBRA, tier, members, percent=percent)
+        term = _term(policy_id, plan, tier, segment_start, now)
+        term.period_end = segment_end
+        segments.append((term, [p for p, _ in present]))
+    return segments
+
+
+def _cobra_percent(repo: EnrollmentRepository, policy: Policy, on: date) -> int:
+    """The share of the full group premium a continuation policy pays from ``on``."""
+    if policy.market != Market.COBRA.value:
+        return rules.COBRA_PREMIUM_PERCENT
+    increase = _premium_increase(_continuing_cases(repo, policy.id))
+    if increase is not None and on >= increase:
+        return rules.COBRA_DISABILITY_PREMIUM_PERCENT
+    return rules.COBRA_PREMIUM_PERCENT
 
 
 # ---------------------------------------------------------------------------------------------

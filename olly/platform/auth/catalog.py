@@ -66,6 +66,7 @@ _KINDS: Final[tuple[ResourceKind, ...]] = (
         verbs=(READ, WRITE, "decide"),
     ),
     ResourceKind("eob", "an explanation of benefits", phi=True, clinical=True),
+    ResourceKind("cobra_notice", "a COBRA election notice letter to one qualified beneficiary", phi=True),
     ResourceKind("edi_file", "an X12 interchange received or sent", phi=True, clinical=True),
     ResourceKind("transaction", "the status of an asynchronous submission", phi=True),
     ResourceKind("invoice", "a premium invoice of a group or household", phi=True),

@@ -88,6 +88,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
     _g(Role.MEMBER, "payment", RW, Relation.SELF),
     _g(Role.MEMBER, "consent", RW, Relation.SELF_OR_MINOR_DEPENDENT),
     _g(Role.MEMBER, "notification", RW, Relation.SELF_OR_MINOR_DEPENDENT),
+    _g(Role.MEMBER, "cobra_notice", R, Relation.SELF_OR_MINOR_DEPENDENT),
     # Buying a plan online: an individual-market policy with the member as subscriber, their household
     # account, and only people already covered with them (the portal's purchase view checks each).
     _g(Role.MEMBER, "enrollment", ("purchase",), Relation.SELF),
@@ -147,7 +148,10 @@ GRANTS: Final[tuple[Grant, ...]] = (
     ),
     _g(Role.ENROLLMENT_SPECIALIST, "customer_account", RW),
     _g(Role.ENROLLMENT_SPECIALIST, "party", ("create",)),
-    *(_g(Role.ENROLLMENT_SPECIALIST, kind, R) for kind in ("plan", "invoice", "transaction", "deletion_request")),
+    *(
+        _g(Role.ENROLLMENT_SPECIALIST, kind, R)
+        for kind in ("plan", "invoice", "transaction", "deletion_request", "cobra_notice")
+    ),
     *(_g(Role.BILLING, kind, RW) for kind in ("invoice", "payment")),
     _g(Role.BILLING, "remittance", RW),  # payment runs → 835s (``POST /api/v1/edi/remittances/{run_id}``)
     _g(Role.BILLING, "payee_bank_account", RW),

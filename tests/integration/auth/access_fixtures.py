@@ -230,6 +230,58 @@ def policies(world: World, seeded: Seeded) -> list[Owned]:
     return _with_markers([Owned(letter, str(policy)) for letter, policy in world.policies.items()], seeded)
 
 
+def cobra_notices(world: World, seeded: Seeded) -> list[Owned]:
+    """A COBRA election notice per person (a case on their group policy with its sealed letter, which
+    names them: the name is the marker). Written directly: recording a qualifying event would end
+    the world's group cover for every other probe."""
+    from olly.enrollment import letters
+    from olly.enrollment.models import CobraCase
+    from olly.enrollment.rules import CobraEvent
+    from olly.kernel.ids import uuid7
+
+    relationships = {"A": "SELF", "B": "SELF", "C": "CHILD", "D": "SPOUSE"}
+    owned = []
+    with world.platform.db.unit_of_work(world.tenant_id) as uow:
+        today = uow.clock.today()
+        for letter, party in world.parties.items():
+            group = world.policies["B" if letter == "B" else "A"]
+            notice = letters.ElectionNotice(
+                beneficiary_name=world.names[letter],
+                notice_date=today,
+                event=CobraEvent.TERMINATION,
+                event_date=today,
+                plan_code="MATRIX",
+                loss_date=today + timedelta(days=30),
+                election_deadline=today + timedelta(days=90),
+                continuation_end=today + timedelta(days=540),
+                currency="USD",
+                premium_alone_minor=61200,
+                premium_together_minor=None,
+                offered_together=1,
+            )
+            case = CobraCase(
+                id=uuid7(),
+                group_policy_id=group,
+                party_id=party,
+                relationship=relationships[letter],
+                qualifying_event="TERMINATION",
+                event_date=today,
+                loss_date=notice.loss_date,
+                notice_date=today,
+                election_deadline=notice.election_deadline,
+                continuation_end=notice.continuation_end,
+                status="OFFERED",
+                cobra_policy_id=None,
+                elected_on=None,
+                transaction_id=uuid7(),
+                created_at=uow.clock.now(),
+                notice_object_key=letters.store(uow, notice),
+            )
+            uow.session.add(case)
+            owned.append(Owned(letter, str(case.id)))
+    return _with_markers(owned, seeded)
+
+
 def invoices(world: World, seeded: Seeded) -> list[Owned]:
     """This month's list bills: G1's (A's group, owner A) and G2's (B's)."""
     today = world.platform.clock.today()
@@ -361,6 +413,7 @@ RESOURCE_FIXTURES: dict[str, Callable[[World, Seeded], list[Owned]]] = {
     "credentialing": lambda world, seeded: [],
     "claim": claims,
     "eob": claims,
+    "cobra_notice": cobra_notices,
     "edi_file": edi_files,
     "remittance": remittances,
     # The portal's ID card is the member's own (``SELF``): the world's people own it.

@@ -13,10 +13,12 @@ from typer.testing import CliRunner
 from olly.app import create_app
 from olly.cli import app as cli_app
 from olly.enrollment import cli as enrollment_cli
+from olly.enrollment.models import CobraCase
 from olly.kernel.clock import FixedClock
 from olly.platform.auth.roles import Role
+from olly.platform.objectstore import object_store_of
 from olly.platform.runtime import Platform
-from tests.factories import FakePlans
+from tests.factories import ACCOUNT, FakePlans
 from tests.integration.enrollment.test_cobra import group_policy
 from tests.support.identity import Caller, sign_in_as
 
@@ -142,3 +144,190 @@ def test_the_cobra_commands(
     code, output = olly("cobra-cases", policy_id)
     assert code == 0 and output.count("ELECTED") == 2
     assert olly("cobra-event", "not-a-uuid", "--event", "TERMINATION", "--date", "2026-03-20")[0] == 2
+
+
+def test_the_extension_and_early_end_routes(
+    client: TestClient,
+    specialist: Caller,
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+) -> None:
+    ana, ben = str(family["ana"]), str(family["ben"])
+    policy_id = str(group_policy(platform, tenant_id, plans, family))
+    clock.set(datetime(2026, 3, 20, 11, 0, tzinfo=UTC))
+    client.post(
+        f"/api/v1/enrollments/{policy_id}/cobra-events",
+        json={"event": "TERMINATION", "event_date": "2026-03-20"},
+        headers=specialist.headers,
+    ).raise_for_status()
+    clock.set(datetime(2026, 4, 2, 9, 0, tzinfo=UTC))
+    client.post(
+        f"/api/v1/enrollments/{policy_id}/cobra-elections", json={"party_ids": [ana]}, headers=specialist.headers
+    ).raise_for_status()
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    url = f"/api/v1/enrollments/{policy_id}/cobra-disability"
+    not_elected = client.post(
+        url,
+        json={"party_id": ben, "disabled_since": "2026-05-01", "determined_on": "2026-11-02"},
+        headers=specialist.headers,
+    )
+    assert (not_elected.status_code, not_elected.json()["code"]) == (422, "cobra_not_elected")
+    assert not_elected.headers["content-type"].startswith("application/problem+json")
+    late = client.post(
+        url,
+        json={"party_id": ana, "disabled_since": "2026-05-01", "determined_on": "2026-09-30"},
+        headers=specialist.headers,
+    )
+    assert (late.status_code, late.json()["code"], late.json()["noticeDeadline"]) == (
+        422,
+        "cobra_notice_too_late",
+        "2026-11-29",
+    )
+    extended = client.post(
+        url,
+        json={"party_id": ana, "disabled_since": "2026-05-01", "determined_on": "2026-11-02"},
+        headers=specialist.headers,
+    )
+    assert extended.status_code == 200, extended.text
+    assert [
+        (c["party_id"], c["continuation_end"], c["extension"], c["premium_increase_from"]) for c in extended.json()
+    ] == [
+        (ana, "2028-08-31", "DISABILITY", "2027-10-01"),
+        (ben, "2028-08-31", "DISABILITY", None),
+    ]
+    assert "disability" not in extended.json()[0] and "2026-05-01" not in extended.text  # the determination: PHI
+    again = client.post(
+        url,
+        json={"party_id": ana, "disabled_since": "2026-05-01", "determined_on": "2026-11-02"},
+        headers=specialist.headers,
+    )
+    assert (again.status_code, again.json()["code"]) == (409, "cobra_already_extended")
+    second = client.post(
+        f"/api/v1/enrollments/{policy_id}/cobra-second-events",
+        json={"event": "DIVORCE", "event_date": "2026-11-20", "party_ids": [ben]},
+        headers=specialist.headers,
+    )
+    assert (second.status_code, second.json()["code"]) == (422, "cobra_not_elected")
+    ended = client.post(
+        f"/api/v1/enrollments/{policy_id}/cobra-ends",
+        json={"party_id": ana, "reason": "OTHER_GROUP_COVERAGE", "event_date": "2027-01-01"},
+        headers=specialist.headers,
+    )
+    assert ended.status_code == 200, ended.text
+    assert (ended.json()["status"], ended.json()["ended_on"], ended.json()["end_reason"]) == (
+        "ENDED",
+        "2026-12-31",
+        "OTHER_GROUP_COVERAGE",
+    )
+    unknown = client.post(
+        f"/api/v1/enrollments/{policy_id}/cobra-ends",
+        json={"party_id": ana, "reason": "BORED", "event_date": "2027-01-01"},
+        headers=specialist.headers,
+    )
+    assert (unknown.status_code, unknown.json()["code"]) == (422, "validation_failed")
+
+
+def test_the_extension_commands(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(enrollment_cli, "build_platform", lambda: platform)
+    monkeypatch.setattr(enrollment_cli, "plan_catalog", lambda: plans)
+    monkeypatch.setattr(platform.settings, "default_tenant_id", tenant_id)
+    runner = CliRunner()
+
+    def olly(*args: str) -> tuple[int, str]:
+        result = runner.invoke(cli_app, ["enrollment", *args], env={"COLUMNS": "250"})
+        return result.exit_code, result.output
+
+    ana, ben = str(family["ana"]), str(family["ben"])
+    policy_id = str(group_policy(platform, tenant_id, plans, family))
+    clock.set(datetime(2026, 3, 20, 11, 0, tzinfo=UTC))
+    code, output = olly(
+        "cobra-event",
+        policy_id,
+        "--event",
+        "TERMINATION",
+        "--date",
+        "2026-03-20",
+        "--medicare-entitlement",
+        "2025-11-01",
+    )
+    assert code == 0, output
+    assert "2028-10-31" in output and "MEDICARE_ENTITLEMENT" in output
+    clock.set(datetime(2026, 4, 2, 9, 0, tzinfo=UTC))
+    assert olly("cobra-elect", policy_id, "--person", ana)[0] == 0
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    code, output = olly(
+        "cobra-disability", policy_id, "--person", ben, "--disabled-since", "2026-05-01", "--determined", "2026-11-02"
+    )
+    assert code == 1 and "cobra_not_elected" in output
+    code, output = olly(
+        "cobra-disability", policy_id, "--person", ana, "--disabled-since", "2026-05-01", "--determined", "2026-11-02"
+    )
+    assert code == 0, output
+    assert output.count("2028-08-31") == 1 and "DISABILITY" in output and "2026-05-01" not in output
+    code, output = olly("cobra-second-event", policy_id, "--event", "DIVORCE", "--date", "2026-11-20", "--person", ana)
+    assert code == 1 and "cobra_second_event_not_for_this_person" in output
+    code, output = olly(
+        "cobra-end", policy_id, "--person", ana, "--reason", "MEDICARE_ENTITLEMENT", "--date", "2027-01-01"
+    )
+    assert code == 0, output
+    assert "ENDED" in output and "2026-12-31" in output and "MEDICARE_ENTITLEMENT" in output
+    assert olly("cobra-end", policy_id, "--person", ana, "--reason", "MEDICARE_ENTITLEMENT", "--date", "soon")[0] == 2
+
+
+def test_the_printed_election_notice(
+    client: TestClient,
+    specialist: Caller,
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+) -> None:
+    policy_id = str(group_policy(platform, tenant_id, plans, family))
+    clock.set(datetime(2026, 3, 20, 11, 0, tzinfo=UTC))
+    recorded = client.post(
+        f"/api/v1/enrollments/{policy_id}/cobra-events",
+        json={"event": "TERMINATION", "event_date": "2026-03-20"},
+        headers=specialist.headers,
+    )
+    anas, bens = (c["id"] for c in recorded.json())
+    notice = client.get(f"/api/v1/cobra-cases/{anas}/notice.pdf", headers=specialist.headers)
+    assert notice.status_code == 200, notice.text
+    assert notice.headers["content-type"] == "application/pdf"
+    pdf = notice.content
+    assert pdf.startswith(b"%PDF-1.4")
+    for line in (
+        b"Dear Ana Rivera,",
+        b"Your coverage under the group health plan PPO-2026 ended on 31 March 2026",
+        b"because the employment ended \\(on 20 March 2026\\).",
+        b"It starts on 1 April 2026, the day after your group coverage ended, so there is",
+        b"no gap, and it can last until 30 September 2027.",
+        b"Your election must reach the plan by 31 May 2026 \\(60 days\\).",
+        b"For you alone: USD 612.00 a month.",  # 102 % of 600.00
+        b"For all 2 people offered this coverage, electing together: USD 1122.00 a month.",
+    ):
+        assert b"(" + line + b") Tj" in pdf, line
+    # sealed at rest: the stored object is not the letter
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        key = uow.session.get(CobraCase, uuid.UUID(anas)).notice_object_key  # type: ignore[union-attr]
+        assert key is not None
+        stored = object_store_of(uow).backend.get(key)
+    assert b"Ana" not in stored and b"%PDF" not in stored
+    # the beneficiary reads their own letter, not another beneficiary's; the employer reads none
+    ana = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=family["ana"])  # type: ignore[arg-type]
+    assert client.get(f"/api/v1/cobra-cases/{anas}/notice.pdf", headers=ana.headers).content == pdf
+    assert client.get(f"/api/v1/cobra-cases/{bens}/notice.pdf", headers=ana.headers).status_code == 404
+    employer = sign_in_as(client.app, tenant_id, Role.EMPLOYER_ADMIN, group_account_id=ACCOUNT)  # type: ignore[arg-type]
+    assert client.get(f"/api/v1/cobra-cases/{anas}/notice.pdf", headers=employer.headers).status_code == 403
+    unknown = client.get(f"/api/v1/cobra-cases/{uuid.uuid4()}/notice.pdf", headers=specialist.headers)
+    assert unknown.status_code == 404

@@ -1,0 +1,532 @@
+"""COBRA extensions and early ends, with the fixed clock: the 29-month disability extension (150 %
+from the 19th month, through billing), a second qualifying event, the employee's Medicare
+entitlement, and continuation ended by other group cover or Medicare.
+
+Ana (employee) and Ben (spouse) are covered by their employer's group PPO from 1 January 2026; Ana's
+employment ends on 20 March 2026, so group cover ends on 31 March and continuation runs from
+1 April 2026 to 30 September 2027. FakePlans prices PPO-2026 in full at 600.00 a month (EE) and
+1,100.00 (EE+SP).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from olly.billing import service as billing
+from olly.billing.models import Invoice
+from olly.enrollment import service
+from olly.enrollment.models import CobraCase, Policy, PolicyTerm, PolicyTransaction
+from olly.enrollment.rules import CobraEnd, CobraEvent, CobraSecondEvent
+from olly.enrollment.schemas import (
+    CobraDisabilityCreate,
+    CobraElection,
+    CobraEndCreate,
+    CobraEventCreate,
+    CobraSecondEventCreate,
+)
+from olly.kernel.clock import FixedClock
+from olly.kernel.errors import OllyError, ValidationFailed
+from olly.kernel.periods import month_period
+from olly.platform.runtime import Platform
+from tests.factories import PPO, FakePlans, enroll
+from tests.integration.enrollment.test_cobra import _events, _spans, group_policy
+
+
+def at(clock: FixedClock, day: date) -> None:
+    clock.set(datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def terminated(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID], clock: FixedClock
+) -> uuid.UUID:
+    policy_id = group_policy(platform, tenant_id, plans, family)
+    at(clock, date(2026, 3, 20))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.record_cobra_event(
+            uow, policy_id, CobraEventCreate(event=CobraEvent.TERMINATION, event_date=date(2026, 3, 20)), plans
+        )
+    return policy_id
+
+
+def elect(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, group: uuid.UUID, *people: uuid.UUID
+) -> uuid.UUID:
+    """An election, paid at once (the policy is activated)."""
+    with platform.db.unit_of_work(tenant_id) as uow:
+        cobra = service.elect_cobra(uow, group, CobraElection(party_ids=list(people)), plans)
+        service.activate(uow, cobra.id)
+        return cobra.id
+
+
+def terms(platform: Platform, tenant_id: uuid.UUID, policy_id: uuid.UUID) -> list[tuple[date, date, str, int]]:
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        rows = uow.session.scalars(
+            select(PolicyTerm).where(PolicyTerm.policy_id == policy_id).order_by(PolicyTerm.period_start)
+        )
+        return [(t.period_start, t.period_end, t.tier_code, t.total_premium_minor) for t in rows]
+
+
+def cases(platform: Platform, tenant_id: uuid.UUID, group: uuid.UUID) -> dict[uuid.UUID, CobraCase]:
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        return {c.party_id: c for c in service.cobra_cases(uow, group)}
+
+
+def invoices(platform: Platform, tenant_id: uuid.UUID, policy_id: uuid.UUID) -> list[tuple[str, date, int]]:
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        account = uow.session.get(Policy, policy_id).account_id  # type: ignore[union-attr]
+        rows = uow.session.scalars(select(Invoice).where(Invoice.account_id == account).order_by(Invoice.period_start))
+        return [(i.kind, i.period_start, i.total_minor) for i in rows]
+
+
+def run_billing(platform: Platform, tenant_id: uuid.UUID, *months: tuple[int, int]) -> None:
+    for year, month in months:
+        with platform.db.unit_of_work(tenant_id) as uow:
+            billing.run_billing(uow, month_period(year, month))
+
+
+def disability(party: uuid.UUID, since: date, determined: date) -> CobraDisabilityCreate:
+    return CobraDisabilityCreate(party_id=party, disabled_since=since, determined_on=determined)
+
+
+def test_a_disability_extension_before_renewal_bills_150_percent_from_the_19th_month(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+    terminated: uuid.UUID,
+) -> None:
+    ana, ben = family["ana"], family["ben"]
+    at(clock, date(2026, 4, 2))
+    cobra = elect(platform, tenant_id, plans, terminated, ana, ben)
+    # Ben, disabled since 15 May 2026 (the 45th day of continuation), so found on 2 November; told 1 December
+    at(clock, date(2026, 12, 1))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        extended = service.record_cobra_disability(
+            uow, terminated, disability(ben, date(2026, 5, 15), date(2026, 11, 2)), plans
+        )
+        assert [(c.party_id, c.continuation_end, c.extension, c.premium_increase_from) for c in extended] == [
+            (ana, date(2028, 8, 31), "DISABILITY", None),
+            (ben, date(2028, 8, 31), "DISABILITY", date(2027, 10, 1)),
+        ]
+    recorded = cases(platform, tenant_id, terminated)[ben]
+    assert recorded.disability == {
+        "disabledSince": "2026-05-15",
+        "determinedOn": "2026-11-02",
+        "notifiedOn": "2026-12-01",
+    }
+    # the determination is PHI: sealed in the database
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        raw = uow.session.execute(
+            select(CobraCase.__table__.c.disability).where(CobraCase.__table__.c.id == recorded.id)
+        ).scalar_one()
+        assert b"2026-05-15" not in raw
+    # the 2026 term ends with the plan year: nothing changes until the renewal
+    assert terms(platform, tenant_id, cobra) == [(date(2026, 4, 1), date(2026, 12, 31), "EE+SP", 112200)]
+    at(clock, date(2026, 12, 15))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        renewed = service.renew(uow, cobra, PPO, plans)
+        assert (renewed.period_start, renewed.total_premium_minor) == (date(2027, 1, 1), 112200)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.renew(uow, cobra, PPO, plans)
+    assert terms(platform, tenant_id, cobra) == [
+        (date(2026, 4, 1), date(2026, 12, 31), "EE+SP", 112200),
+        (date(2027, 1, 1), date(2027, 9, 30), "EE+SP", 112200),  # months 10 to 18 at 102 %
+        (date(2027, 10, 1), date(2027, 12, 31), "EE+SP", 165000),  # months 19 to 21 at 150 % of 1,100.00
+        (date(2028, 1, 1), date(2028, 8, 31), "EE+SP", 165000),  # to the 29th month
+    ]
+    assert _spans(platform, tenant_id, ben)[-2:] == [
+        ("COBRA", date(2027, 10, 1), date(2027, 12, 31)),
+        ("COBRA", date(2028, 1, 1), date(2028, 8, 31)),
+    ]
+    with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(service.CobraNotAvailable):
+        service.renew(uow, cobra, PPO, plans)
+    # billing reads the premium of the term in force: 1,122.00 for September 2027, 1,650.00 from October
+    run_billing(platform, tenant_id, (2027, 9), (2027, 10), (2028, 8), (2028, 9))
+    assert invoices(platform, tenant_id, cobra) == [
+        ("INDIVIDUAL", date(2027, 9, 1), 112200),
+        ("INDIVIDUAL", date(2027, 10, 1), 165000),
+        ("INDIVIDUAL", date(2028, 8, 1), 165000),
+    ]
+
+
+def test_a_disability_extension_after_renewal_continues_the_cut_term_each_policy_at_its_own_rate(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+    terminated: uuid.UUID,
+) -> None:
+    ana, ben = family["ana"], family["ben"]
+    at(clock, date(2026, 4, 2))
+    anas = elect(platform, tenant_id, plans, terminated, ana)
+    at(clock, date(2026, 4, 3))
+    bens = elect(platform, tenant_id, plans, terminated, ben)
+    at(clock, date(2026, 12, 15))
+    for cobra in (anas, bens):
+        with platform.db.unit_of_work(tenant_id) as uow:
+            service.renew(uow, cobra, PPO, plans)
+        assert terms(platform, tenant_id, cobra)[-1] == (date(2027, 1, 1), date(2027, 9, 30), "EE", 61200)
+    changed_before = len(_events(platform, "enrollment.enrollment.plan_changed"))
+    # Ben found disabled on 1 August 2027 (since 10 April 2026); the plan hears of it on 20 August
+    at(clock, date(2027, 8, 20))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.record_cobra_disability(uow, terminated, disability(ben, date(2026, 4, 10), date(2027, 8, 1)), plans)
+    # the disabled beneficiary's own policy: 150 % of 600.00; Ana's: still 102 %
+    assert terms(platform, tenant_id, bens)[-1] == (date(2027, 10, 1), date(2027, 12, 31), "EE", 90000)
+    assert terms(platform, tenant_id, anas)[-1] == (date(2027, 10, 1), date(2027, 12, 31), "EE", 61200)
+    assert _spans(platform, tenant_id, ana)[-1] == ("COBRA", date(2027, 10, 1), date(2027, 12, 31))
+    changed = _events(platform, "enrollment.enrollment.plan_changed")[changed_before:]
+    assert sorted((c["enrollmentId"], c["effectiveDate"], c["totalPremium"]) for c in changed) == sorted(
+        [(str(anas), "2027-10-01", "612.00"), (str(bens), "2027-10-01", "900.00")]
+    )
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        (extension,) = uow.session.scalars(
+            select(PolicyTransaction).where(
+                PolicyTransaction.policy_id == bens, PolicyTransaction.transaction_type == "COBRA_EXTENSION"
+            )
+        )
+        assert (extension.reason, extension.effective_date) == ("DISABILITY", date(2027, 10, 1))
+    run_billing(platform, tenant_id, (2027, 10))
+    assert invoices(platform, tenant_id, bens) == [("INDIVIDUAL", date(2027, 10, 1), 90000)]
+    assert invoices(platform, tenant_id, anas) == [("INDIVIDUAL", date(2027, 10, 1), 61200)]
+
+
+def test_disability_refusals_write_nothing(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+    terminated: uuid.UUID,
+) -> None:
+    ana, ben = family["ana"], family["ben"]
+    at(clock, date(2026, 4, 2))
+    anas = elect(platform, tenant_id, plans, terminated, ana)
+
+    def refused(data: CobraDisabilityCreate) -> dict[str, object]:
+        with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(OllyError) as refusal:
+            service.record_cobra_disability(uow, terminated, data, plans)
+        return refusal.value.problem()
+
+    at(clock, date(2026, 12, 1))
+    assert refused(disability(ben, date(2026, 5, 1), date(2026, 11, 2)))["code"] == "cobra_not_elected"
+    late_onset = refused(disability(ana, date(2026, 5, 31), date(2026, 11, 2)))
+    assert (late_onset["status"], late_onset["code"]) == (422, "cobra_disability_after_first_60_days")
+    late = refused(disability(ana, date(2026, 5, 1), date(2026, 9, 30)))
+    assert (late["code"], late["noticeDeadline"]) == ("cobra_notice_too_late", "2026-11-29")
+    assert refused(disability(family["cy"], date(2026, 5, 1), date(2026, 11, 2)))["code"] == (
+        "not_a_qualified_beneficiary"
+    )
+    with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(ValidationFailed) as future:
+        service.record_cobra_disability(uow, terminated, disability(ana, date(2026, 5, 1), date(2026, 12, 2)), plans)
+    assert future.value.errors[0].code == "future_date"
+    assert {c.continuation_end for c in cases(platform, tenant_id, terminated).values()} == {date(2027, 9, 30)}
+    assert all(c.disability is None for c in cases(platform, tenant_id, terminated).values())
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.record_cobra_disability(uow, terminated, disability(ana, date(2026, 5, 1), date(2026, 11, 2)), plans)
+    again = refused(disability(ana, date(2026, 5, 1), date(2026, 11, 2)))
+    assert (again["status"], again["code"]) == (409, "cobra_already_extended")
+    assert terms(platform, tenant_id, anas) == [(date(2026, 4, 1), date(2026, 12, 31), "EE", 61200)]
+
+
+def test_a_36_month_event_is_not_extended_by_a_disability(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID], clock: FixedClock
+) -> None:
+    policy_id = enroll(platform, tenant_id, plans, family)
+    at(clock, date(2026, 2, 10))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.record_cobra_event(
+            uow, policy_id, CobraEventCreate(event=CobraEvent.DEATH, event_date=date(2026, 2, 6)), plans
+        )
+    at(clock, date(2026, 3, 5))
+    elect(platform, tenant_id, plans, policy_id, family["ben"])
+    with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(service.CobraNotExtendable) as refusal:
+        service.record_cobra_disability(
+            uow, policy_id, disability(family["ben"], date(2026, 3, 1), date(2026, 3, 2)), plans
+        )
+    assert refusal.value.problem()["code"] == "cobra_not_an_18_month_event"
+
+
+def policy_of(platform: Platform, tenant_id: uuid.UUID, group: uuid.UUID, party: uuid.UUID) -> Policy:
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        policy_id = cases(platform, tenant_id, group)[party].cobra_policy_id
+        found = uow.session.get(Policy, policy_id)
+        assert found is not None
+        uow.session.expunge(found)
+        return found
+
+
+def test_a_divorce_during_continuation_gives_the_spouse_36_months_on_a_policy_of_their_own(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+    terminated: uuid.UUID,
+) -> None:
+    ana, ben = family["ana"], family["ben"]
+    at(clock, date(2026, 4, 2))
+    anas = elect(platform, tenant_id, plans, terminated, ana, ben)
+    at(clock, date(2026, 12, 15))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.renew(uow, anas, PPO, plans)
+    # divorced on 10 February 2027, the plan is told on 5 March
+    at(clock, date(2027, 3, 5))
+    second = CobraSecondEventCreate(event=CobraSecondEvent.DIVORCE, event_date=date(2027, 2, 10), party_ids=[ben])
+    with platform.db.unit_of_work(tenant_id) as uow:
+        (case,) = service.record_cobra_second_event(uow, terminated, second, plans)
+        assert (case.continuation_end, case.extension, case.second_event, case.second_event_date) == (
+            date(2029, 3, 31),
+            "SECOND_EVENT",
+            "DIVORCE",
+            date(2027, 2, 10),
+        )
+    assert cases(platform, tenant_id, terminated)[ana].continuation_end == date(2027, 9, 30)
+    # Ben leaves Ana's continuation at the end of March (Ana's is priced again, EE at 612.00)...
+    assert terms(platform, tenant_id, anas)[-1] == (date(2027, 4, 1), date(2027, 9, 30), "EE", 61200)
+    # ... and continues on his own from 1 April, to the end of the plan year (renewals to 31 March 2029)
+    bens = policy_of(platform, tenant_id, terminated, ben)
+    assert (bens.market, bens.status, bens.subscriber_party_id) == ("COBRA", "ACTIVE", ben)
+    assert bens.account_id != policy_of(platform, tenant_id, terminated, ana).account_id
+    assert terms(platform, tenant_id, bens.id) == [(date(2027, 4, 1), date(2027, 12, 31), "EE", 61200)]
+    assert _spans(platform, tenant_id, ben)[-2:] == [
+        ("COBRA", date(2027, 1, 1), date(2027, 3, 31)),
+        ("COBRA", date(2027, 4, 1), date(2027, 12, 31)),
+    ]
+    for _ in range(2):
+        with platform.db.unit_of_work(tenant_id) as uow:
+            service.renew(uow, bens.id, PPO, plans)
+    assert terms(platform, tenant_id, bens.id)[-1] == (date(2029, 1, 1), date(2029, 3, 31), "EE", 61200)
+    run_billing(platform, tenant_id, (2027, 4))
+    assert invoices(platform, tenant_id, bens.id) == [("INDIVIDUAL", date(2027, 4, 1), 61200)]
+    assert invoices(platform, tenant_id, anas)[-1] == ("INDIVIDUAL", date(2027, 4, 1), 61200)
+    # the same event cannot be told twice
+    with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(service.CobraAlreadyExtended):
+        service.record_cobra_second_event(uow, terminated, second, plans)
+
+
+def test_the_employees_death_extends_the_spouses_own_continuation_in_place(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+    terminated: uuid.UUID,
+) -> None:
+    ana, ben = family["ana"], family["ben"]
+    at(clock, date(2026, 4, 3))
+    bens = elect(platform, tenant_id, plans, terminated, ben)
+    at(clock, date(2026, 12, 15))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.renew(uow, bens, PPO, plans)
+    assert terms(platform, tenant_id, bens)[-1] == (date(2027, 1, 1), date(2027, 9, 30), "EE", 61200)
+
+    def second(on: date, *people: uuid.UUID) -> CobraSecondEventCreate:
+        return CobraSecondEventCreate(event=CobraSecondEvent.DEATH, event_date=on, party_ids=list(people))
+
+    refusals = [
+        (date(2027, 7, 2), second(date(2027, 5, 2), ben), "cobra_notice_too_late"),  # 60 days: by 1 July
+        (date(2027, 5, 20), second(date(2027, 5, 2), ana), "cobra_second_event_not_for_this_person"),
+        (date(2027, 5, 20), second(date(2027, 5, 2), family["cy"]), "not_a_qualified_beneficiary"),
+        (date(2027, 10, 2), second(date(2027, 10, 1), ben), "cobra_event_outside_continuation"),
+    ]
+    for today, data, code in refusals:
+        at(clock, today)
+        with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(OllyError) as refused:
+            service.record_cobra_second_event(uow, terminated, data, plans)
+        assert refused.value.problem()["code"] == code
+    at(clock, date(2027, 5, 20))
+    with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(ValidationFailed):
+        service.record_cobra_second_event(uow, terminated, second(date(2027, 5, 21), ben), plans)
+    assert cases(platform, tenant_id, terminated)[ben].continuation_end == date(2027, 9, 30)
+    at(clock, date(2027, 7, 1))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.record_cobra_second_event(uow, terminated, second(date(2027, 5, 2), ben), plans)
+    assert terms(platform, tenant_id, bens)[-1] == (date(2027, 10, 1), date(2027, 12, 31), "EE", 61200)
+    assert cases(platform, tenant_id, terminated)[ben].continuation_end == date(2029, 3, 31)
+    # Ana never elected: her case stays as it was
+    assert (
+        cases(platform, tenant_id, terminated)[ana].status,
+        cases(platform, tenant_id, terminated)[ana].extension,
+    ) == (
+        "OFFERED",
+        None,
+    )
+
+
+def test_the_employees_medicare_entitlement_before_termination_gives_the_spouse_36_months_from_it(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID], clock: FixedClock
+) -> None:
+    ana, ben = family["ana"], family["ben"]
+    policy_id = group_policy(platform, tenant_id, plans, family)
+    at(clock, date(2026, 3, 20))
+    event = CobraEventCreate(
+        event=CobraEvent.TERMINATION, event_date=date(2026, 3, 20), employee_medicare_entitlement_date=date(2025, 11, 1)
+    )
+    for wrong, code in (
+        (event.model_copy(update={"event": CobraEvent.DIVORCE, "party_id": ben}), "not_allowed"),
+        (event.model_copy(update={"employee_medicare_entitlement_date": date(2026, 3, 21)}), "after_event"),
+    ):
+        with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(ValidationFailed) as refused:
+            service.record_cobra_event(uow, policy_id, wrong, plans)
+        assert refused.value.errors[0].code == code
+    with platform.db.unit_of_work(tenant_id) as uow:
+        recorded = service.record_cobra_event(uow, policy_id, event, plans)
+        assert [(c.party_id, c.continuation_end, c.extension, c.medicare_entitlement_date) for c in recorded] == [
+            (ana, date(2027, 9, 30), None, date(2025, 11, 1)),
+            (ben, date(2028, 10, 31), "MEDICARE_ENTITLEMENT", date(2025, 11, 1)),
+        ]
+    # they elect together: Ben, who continues longer, is the subscriber; Ana is rated as his spouse
+    at(clock, date(2026, 4, 2))
+    cobra = elect(platform, tenant_id, plans, policy_id, ana, ben)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert uow.session.get(Policy, cobra).subscriber_party_id == ben  # type: ignore[union-attr]
+        assert {e.party_id: e.relationship for e in service.EnrollmentRepository(uow).elements(cobra)} == {
+            ben: "SELF",
+            ana: "SPOUSE",
+        }
+    at(clock, date(2026, 12, 15))
+    for _ in range(2):
+        with platform.db.unit_of_work(tenant_id) as uow:
+            service.renew(uow, cobra, PPO, plans)
+    assert terms(platform, tenant_id, cobra) == [
+        (date(2026, 4, 1), date(2026, 12, 31), "EE+SP", 112200),
+        (date(2027, 1, 1), date(2027, 9, 30), "EE+SP", 112200),
+        (date(2027, 10, 1), date(2027, 12, 31), "EE", 61200),  # Ana's 18 months are over: Ben alone
+        (date(2028, 1, 1), date(2028, 10, 31), "EE", 61200),
+    ]
+    assert _spans(platform, tenant_id, ana)[-1] == ("COBRA", date(2027, 1, 1), date(2027, 9, 30))
+    assert _spans(platform, tenant_id, ben)[-1] == ("COBRA", date(2028, 1, 1), date(2028, 10, 31))
+    with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(service.CobraNotAvailable):
+        service.renew(uow, cobra, PPO, plans)
+
+
+def test_other_group_cover_ends_a_dependents_continuation_and_medicare_the_subscribers(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+    terminated: uuid.UUID,
+) -> None:
+    ana, ben = family["ana"], family["ben"]
+    at(clock, date(2026, 4, 2))
+    cobra = elect(platform, tenant_id, plans, terminated, ana, ben)
+
+    def end(party: uuid.UUID, reason: CobraEnd, on: date, last: date | None = None) -> CobraCase:
+        with platform.db.unit_of_work(tenant_id) as uow:
+            return service.end_cobra(
+                uow, terminated, CobraEndCreate(party_id=party, reason=reason, event_date=on, end_date=last), plans
+            )
+
+    at(clock, date(2026, 7, 10))
+    # Medicare from before the election does not end continuation
+    with pytest.raises(service.CobraEndRefused) as before:
+        end(ben, CobraEnd.MEDICARE_ENTITLEMENT, date(2026, 4, 1))
+    assert before.value.problem()["code"] == "cobra_end_refused"
+    # Ben's new employer covers him from 1 September: his continuation ends on 31 August
+    ended = end(ben, CobraEnd.OTHER_GROUP_COVERAGE, date(2026, 9, 1), date(2026, 8, 31))
+    assert (ended.status, ended.ended_on, ended.end_reason) == ("ENDED", date(2026, 8, 31), "OTHER_GROUP_COVERAGE")
+    assert _spans(platform, tenant_id, ben)[-1] == ("COBRA", date(2026, 4, 1), date(2026, 8, 31))
+    assert terms(platform, tenant_id, cobra)[-1] == (date(2026, 9, 1), date(2026, 12, 31), "EE", 61200)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        last = service.EnrollmentRepository(uow).transactions(cobra)[-1]
+        assert (last.transaction_type, last.reason, last.effective_date) == (
+            "REMOVE_DEPENDENT",
+            "OTHER_GROUP_COVERAGE",
+            date(2026, 8, 31),
+        )
+    with pytest.raises(service.CobraAlreadyEnded) as twice:
+        end(ben, CobraEnd.OTHER_GROUP_COVERAGE, date(2026, 9, 1))
+    assert twice.value.problem()["status"] == 409
+    # Ana becomes entitled to Medicare on 1 October, told on 15 September: her policy ends on 30 September
+    at(clock, date(2026, 9, 15))
+    ended = end(ana, CobraEnd.MEDICARE_ENTITLEMENT, date(2026, 10, 1))
+    assert (ended.status, ended.ended_on, ended.end_reason) == ("ENDED", date(2026, 9, 30), "MEDICARE_ENTITLEMENT")
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        policy = uow.session.get(Policy, cobra)
+        assert (policy.status, policy.status_reason) == ("TERMINATED", "MEDICARE_ENTITLEMENT")  # type: ignore[union-attr]
+    assert _spans(platform, tenant_id, ana)[-1] == ("COBRA", date(2026, 9, 1), date(2026, 9, 30))
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert [c.status for c in service.cobra_cases(uow, terminated)] == ["ENDED", "ENDED"]
+
+
+def test_when_the_subscriber_leaves_the_others_continue_on_their_own_policy(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+    terminated: uuid.UUID,
+) -> None:
+    ana, ben = family["ana"], family["ben"]
+    at(clock, date(2026, 4, 2))
+    cobra = elect(platform, tenant_id, plans, terminated, ana, ben)
+    at(clock, date(2026, 9, 15))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.end_cobra(
+            uow,
+            terminated,
+            CobraEndCreate(party_id=ana, reason=CobraEnd.OTHER_GROUP_COVERAGE, event_date=date(2026, 10, 1)),
+            plans,
+        )
+    bens = policy_of(platform, tenant_id, terminated, ben)
+    assert (bens.id != cobra, bens.status, bens.subscriber_party_id) == (True, "ACTIVE", ben)
+    assert terms(platform, tenant_id, bens.id) == [(date(2026, 10, 1), date(2026, 12, 31), "EE", 61200)]
+    assert _spans(platform, tenant_id, ben)[-2:] == [
+        ("COBRA", date(2026, 4, 1), date(2026, 9, 30)),
+        ("COBRA", date(2026, 10, 1), date(2026, 12, 31)),
+    ]
+    run_billing(platform, tenant_id, (2026, 10))
+    assert invoices(platform, tenant_id, bens.id) == [("INDIVIDUAL", date(2026, 10, 1), 61200)]
+    assert cases(platform, tenant_id, terminated)[ben].status == "ELECTED"
+
+
+def test_the_employees_death_on_a_shared_continuation_moves_the_family_to_a_policy_of_their_own(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID], clock: FixedClock
+) -> None:
+    ana, ben, cy = family["ana"], family["ben"], family["cy"]
+    policy_id = enroll(platform, tenant_id, plans, family)  # Ana, Ben (spouse), Cy (child): EE+FAM 1,600.00
+    at(clock, date(2026, 3, 20))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.record_cobra_event(
+            uow, policy_id, CobraEventCreate(event=CobraEvent.TERMINATION, event_date=date(2026, 3, 20)), plans
+        )
+    at(clock, date(2026, 4, 2))
+    anas = elect(platform, tenant_id, plans, policy_id, ana, ben, cy)
+    assert terms(platform, tenant_id, anas) == [(date(2026, 4, 1), date(2026, 12, 31), "EE+FAM", 163200)]
+    at(clock, date(2026, 6, 10))
+    death = CobraSecondEventCreate(event=CobraSecondEvent.DEATH, event_date=date(2026, 6, 3), party_ids=[ben])
+    with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(ValidationFailed) as incomplete:
+        service.record_cobra_second_event(uow, policy_id, death, plans)  # Cy is on the policy too
+    assert incomplete.value.errors[0].code == "incomplete"
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.record_cobra_second_event(uow, policy_id, death.model_copy(update={"party_ids": [cy, ben]}), plans)
+    found = cases(platform, tenant_id, policy_id)
+    assert [
+        (found[p].status, found[p].continuation_end, found[p].ended_on, found[p].end_reason) for p in (ana, ben, cy)
+    ] == [
+        ("ENDED", date(2027, 9, 30), date(2026, 6, 30), "DEATH"),
+        ("ELECTED", date(2029, 3, 31), None, None),
+        ("ELECTED", date(2029, 3, 31), None, None),
+    ]
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        ended = uow.session.get(Policy, anas)
+        assert (ended.status, ended.status_reason) == ("TERMINATED", "DEATH")  # type: ignore[union-attr]
+    family_policy = policy_of(platform, tenant_id, policy_id, ben)
+    assert (family_policy.subscriber_party_id, family_policy.status) == (ben, "ACTIVE")
+    assert family_policy.id == policy_of(platform, tenant_id, policy_id, cy).id
+    # Ben the subscriber, Cy his child: EE+CH at 102 % of 1,000.00
+    assert terms(platform, tenant_id, family_policy.id) == [(date(2026, 7, 1), date(2026, 12, 31), "EE+CH", 102000)]
+    assert _spans(platform, tenant_id, cy)[-2:] == [
+        ("COBRA", date(2026, 4, 1), date(2026, 6, 30)),
+        ("COBRA", date(2026, 7, 1), date(2026, 12, 31)),
+    ]
+    assert _spans(platform, tenant_id, ana)[-1] == ("COBRA", date(2026, 4, 1), date(2026, 6, 30))
