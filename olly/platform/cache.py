@@ -233,7 +233,10 @@ class NearCache:
         self._remote = RedisCache(url, prefix)
         self._listen_client = redis.Redis.from_url(url, socket_connect_timeout=0.5, health_check_interval=10)
         self._failure: type[Exception] = redis.RedisError
-        self._channel = prefix + self.CHANNEL
+        # Pub/sub channels are server-wide, not per database: the database number keeps two
+        # deployments on one server (say, production and staging) from invalidating each other.
+        database = self._listen_client.connection_pool.connection_kwargs.get("db", 0)
+        self._channel = f"{prefix}{self.CHANNEL}:{database}"
         self._local = MemoryCache(max_entries)
         self._generations: dict[str, tuple[float, int]] = {}
         #: invalidations seen, counted in buckets of subjects; and resubscriptions (``_epoch``). A
