@@ -5,6 +5,7 @@
 * ``OLLY_BENCH_CLAIMS_ENGINE`` (default 2000): claims in the engine-only mix (``bench.claims_engine``'s).
 * ``OLLY_BENCH_CLAIMS_E2E`` (default 300): claims posted to ``POST /api/v1/claims`` per database engine.
 * ``OLLY_BENCH_CLAIMS_MEMBERS`` (default 200): covered members (families of two) the claims are spread over.
+* ``OLLY_BENCH_CLAIMS_COST`` (default 400): claims in the cost run (CPU and SQL statements per claim).
 
 End to end, one thread posts the claims over HTTP (in process, a provider's bearer token) while a
 second runs the embedded bus (relay + every consumer group, ``BusRuntime.drain`` in a loop), as
@@ -205,6 +206,63 @@ def end_to_end(engine: str) -> None:
     print(f"{engine}: statuses {dict(sorted(statuses.items()))}; auto-adjudicated {final / len(rows):.1%}")
 
 
+def cost(engine: str) -> None:
+    """CPU seconds and SQL statements per claim, apart: intake (``POST /api/v1/claims``, bus off) and the
+    adjudication drain (the ``claims.claim.submitted`` consumer group alone, after the relay has moved
+    every submitted event to the log). CPU is ``time.process_time`` (robust on a shared machine)."""
+    from sqlalchemy import event
+
+    from tests.support.identity import sign_in_as
+
+    count = _env("OLLY_BENCH_CLAIMS_COST", 400)
+    members = _env("OLLY_BENCH_CLAIMS_MEMBERS", 200)
+    statements = [0]
+
+    def counted(*_: object) -> None:
+        statements[0] += 1
+
+    with fresh_platform(engine) as platform:
+        people = seed(platform, members)
+        bodies = corpus(people, count, random.Random(11))
+        event.listen(platform.db.engine, "before_cursor_execute", counted)
+        with TestClient(create_app(platform, run_bus=False)) as client:
+            provider = sign_in_as(client.app, DEFAULT_TENANT_ID, Role.PROVIDER, npi=NPI_IN)  # type: ignore[arg-type]
+            provider_out = sign_in_as(client.app, DEFAULT_TENANT_ID, Role.PROVIDER, npi=NPI_OUT)  # type: ignore[arg-type]
+            headers = {NPI_IN: provider.headers, NPI_OUT: provider_out.headers}
+            gc.collect()
+            statements[0] = 0
+            begin = time.process_time()
+            for body in bodies:
+                response = client.post("/api/v1/claims", json=body, headers=headers[str(body["billingNpi"])])
+                assert response.status_code == 202, response.text
+            intake_cpu, intake_sql = time.process_time() - begin, statements[0]
+        relay = BusRuntime(platform.db, platform.settings, default_registry(), platform.outbox, groups=[])
+        relay.drain()
+        runtime = BusRuntime(
+            platform.db,
+            platform.settings,
+            default_registry(),
+            platform.outbox,
+            clock=platform.clock,
+            run_relay=False,
+            groups=[handlers.CLAIMS_GROUP],
+        )
+        gc.collect()
+        statements[0] = 0
+        begin = time.process_time()
+        runtime.drain()
+        drain_cpu, drain_sql = time.process_time() - begin, statements[0]
+        event.remove(platform.db.engine, "before_cursor_execute", counted)
+        with platform.db.unit_of_work(DEFAULT_TENANT_ID, read_only=True) as uow:
+            waiting = uow.session.scalar(select(func.count()).where(m.Claim.status == "RECEIVED"))
+    assert not waiting, f"{waiting} claims left unadjudicated"
+    print(
+        f"{engine}: {count} claims; intake {intake_cpu / count * 1000:.2f} ms CPU, {intake_sql / count:.1f} statements "
+        f"per claim; adjudication drain {drain_cpu / count * 1000:.2f} ms CPU, {drain_sql / count:.1f} statements per "
+        f"claim ({count / drain_cpu:,.0f} claims/s per core)"
+    )
+
+
 def _provider_headers(platform: Platform, npi: str) -> dict[str, str]:
     """A provider user's bearer token for ``npi``, signed with the server's key (same data directory)."""
     from olly.platform.auth.access import AccessControl
@@ -291,6 +349,8 @@ def served(engine: str) -> None:
 
 def main() -> None:
     engine_only()
+    for engine in engines():
+        cost(engine)
     for engine in engines():
         end_to_end(engine)
     for engine in engines():
