@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import defer
@@ -117,17 +117,24 @@ class ClaimsRepository:
             found[row.claim_id].append(row.code)
         return found
 
-    def final_claims_meeting(
-        self, member_ids: Iterable[uuid.UUID], billing_npis: Iterable[str], first: date, last: date
-    ) -> list[m.Claim]:
-        """Finalised claims of these members from these billing providers whose service dates meet
-        ``first``..``last`` (a superset of what ``history_claims`` answers for each claim of a chunk)."""
+    def final_claims_meeting(self, windows: dict[tuple[uuid.UUID, str], tuple[date, date]]) -> list[m.Claim]:
+        """Finalised claims of each (member, billing NPI) whose service dates meet its window (first,
+        last): what ``history_claims`` answers for every claim of a chunk, in one query."""
+        if not windows:
+            return []
         query = select(m.Claim).where(
-            m.Claim.member_id.in_(sorted(set(member_ids))),
-            m.Claim.billing_npi.in_(sorted(set(billing_npis))),
             m.Claim.status.in_(FINAL_STATUSES),
-            m.Claim.service_date_from <= last,
-            m.Claim.service_date_to >= first,
+            or_(
+                *(
+                    and_(
+                        m.Claim.member_id == member_id,
+                        m.Claim.billing_npi == npi,
+                        m.Claim.service_date_from <= last,
+                        m.Claim.service_date_to >= first,
+                    )
+                    for (member_id, npi), (first, last) in sorted(windows.items())
+                )
+            ),
         )
         return list(self.session.scalars(query))
 

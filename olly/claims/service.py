@@ -602,14 +602,16 @@ class ChunkReads(Reads):
         # Duplicate-edit history: every finalised claim that may meet a claim of the chunk, plus the
         # chunk itself (its claims become final as it goes); filtered per claim on live status.
         self._candidates: dict[tuple[uuid.UUID, str], list[m.Claim]] = {}
-        earlier: list[m.Claim] = []
-        if chunk:
-            earlier = repo.final_claims_meeting(
-                members,
-                {claim.billing_npi for claim in chunk},
-                min(claim.service_date_from for claim in chunk),
-                max(claim.service_date_to for claim in chunk),
+        windows: dict[tuple[uuid.UUID, str], tuple[date, date]] = {}
+        for claim in chunk:
+            first, last = windows.get(
+                (claim.member_id, claim.billing_npi), (claim.service_date_from, claim.service_date_to)
             )
+            windows[claim.member_id, claim.billing_npi] = (
+                min(first, claim.service_date_from),
+                max(last, claim.service_date_to),
+            )
+        earlier = repo.final_claims_meeting(windows)
         known = {claim.id: claim for claim in (*earlier, *chunk)}
         for claim in known.values():
             self._candidates.setdefault((claim.member_id, claim.billing_npi), []).append(claim)
