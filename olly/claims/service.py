@@ -55,7 +55,7 @@ from olly.claims.rules import (
     adjudicate,
     reverse,
 )
-from olly.claims.schemas import ClaimCreate
+from olly.claims.schemas import MAX_BATCH_CLAIMS, ClaimCreate
 from olly.codesets.carc import Carc, GroupCode
 from olly.kernel.errors import BusinessRuleViolation, Conflict, FieldError, NotFound, ValidationFailed
 from olly.kernel.ids import uuid7
@@ -96,9 +96,9 @@ def request_hash(data: ClaimCreate) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def provider_ref(uow: UnitOfWork, npi: str) -> uuid.UUID:
+def provider_ref(uow: UnitOfWork, npi: str, reads: Reads | None = None) -> uuid.UUID:
     """The provider id of an NPI: the registry's when claims knows it, else a stable id derived from the NPI."""
-    known = ClaimsRepository(uow).provider_id_of(npi)
+    known = reads.provider_id_of(npi) if reads is not None else ClaimsRepository(uow).provider_id_of(npi)
     return known if known is not None else uuid.uuid5(PROVIDER_NAMESPACE, f"npi:{npi}")
 
 
@@ -116,14 +116,19 @@ def submit(
     submitter: Submitter = Submitter.PROVIDER,
     raw: bytes | None = None,
     documents: Sequence[tuple[str, str, bytes]] = (),
+    reads: Reads | None = None,
+    checked: bool = False,
 ) -> Submission:
     """Record a claim RECEIVED with its raw payload (encrypted, object store) and ``claims.claim.submitted``.
 
     ``idempotency_key``: the same key with the same body answers the first submission again; with
     another body raises ``IdempotencyConflict``. ``origin`` names the submission's source document
-    (an 837 interchange's control number, say) for the status history.
+    (an 837 interchange's control number, say) for the status history. ``reads``: coverage, schedules
+    and providers read beforehand for a whole batch (``submit_many``, which also passes ``checked``:
+    the intake errors were looked for already).
     """
     repo = ClaimsRepository(uow)
+    reads = reads or Reads(uow)
     digest = request_hash(data)
     scope = source[:16]
     if idempotency_key is not None:
@@ -134,7 +139,7 @@ def submit(
             return Submission(known.claim_id, known.transaction_id, replayed=True)
     now = uow.clock.now()
     today = now.date()
-    errors = _intake_errors(uow, data, today)
+    errors = [] if checked else _intake_errors(uow, data, today)
     if errors:
         raise ValidationFailed(errors)
     claim_id, transaction_id = uuid7(), uuid7()
@@ -154,7 +159,7 @@ def submit(
                 uow.session.flush()
             except IntegrityError:
                 raise Conflict("a request with this Idempotency-Key is in progress; retry") from None
-    coverages = repo.coverages(data.member_id)
+    coverages = reads.coverages(data.member_id)
     first_date = min(line.service_date_from for line in data.lines)
     last_date = max(line.service_date_to or line.service_date_from for line in data.lines)
     coverage = _coverage_on(coverages, first_date)
@@ -162,7 +167,7 @@ def submit(
     raw_bytes = raw if raw is not None else json.dumps(data.model_dump(mode="json", by_alias=True)).encode()
     raw_key = store.put(uow, "raw_claim", raw_bytes)
     total = sum(Money.parse(line.charge, data.currency).amount for line in data.lines)
-    provider_id = provider_ref(uow, data.billing_npi)
+    provider_id = provider_ref(uow, data.billing_npi, reads)
     claim = m.Claim(
         id=claim_id,
         transaction_id=transaction_id,
@@ -229,7 +234,7 @@ def submit(
         key = store.put(uow, "claim_document", content)
         _document(uow, claim_id, kind, content_type, content, key)
     _history(uow, claim_id, "RECEIVED", f"submitted via {scope.lower()}")
-    requires_auth = _requires_prior_auth(uow, coverage, data, first_date)
+    requires_auth = _requires_prior_auth(reads, coverage, data, first_date)
     uow.publish(
         ClaimSubmitted(
             claim_id=claim_id,
@@ -246,6 +251,43 @@ def submit(
         key=holder_of(coverage, data.member_id),
     )
     return Submission(claim_id, transaction_id)
+
+
+def submit_many(
+    uow: UnitOfWork,
+    claims: Sequence[ClaimCreate],
+    *,
+    source: str,
+    idempotency_key: str | None = None,
+    submitter: Submitter = Submitter.PROVIDER,
+) -> list[Submission]:
+    """``submit`` for each of ``claims`` in this one transaction, all or none: any claim's intake
+    errors (field names ``body.claims.{i}.…``) refuse the whole batch before anything is written.
+
+    Coverage, schedules and providers are read once for the batch. ``idempotency_key`` stands for
+    the batch: claim ``i`` is kept under ``{key}#{i}``, so the same batch sent again answers every
+    claim's first submission, and the key with another batch raises ``IdempotencyConflict``. A
+    replacement's original must have been submitted before the batch.
+    """
+    if not claims or len(claims) > MAX_BATCH_CLAIMS:
+        raise ValidationFailed([FieldError("body.claims", f"1 to {MAX_BATCH_CLAIMS} claims", "invalid")])
+    today = uow.clock.now().date()
+    keys = [f"{idempotency_key}#{index}" if idempotency_key is not None else None for index in range(len(claims))]
+    repo = ClaimsRepository(uow)
+    errors = []
+    for index, data in enumerate(claims):
+        key = keys[index]
+        if key is not None and repo.idempotency_key(source[:16], key) is not None:
+            continue  # answered again below (or refused if the body changed), as a single POST would be
+        for error in _intake_errors(uow, data, today):
+            errors.append(replace(error, field=error.field.replace("body.", f"body.claims.{index}.", 1)))
+    if errors:
+        raise ValidationFailed(errors)
+    reads = IntakeReads(uow, claims)
+    return [
+        submit(uow, data, source=source, idempotency_key=key, submitter=submitter, reads=reads, checked=True)
+        for key, data in zip(keys, claims, strict=True)
+    ]
 
 
 def _intake_errors(uow: UnitOfWork, data: ClaimCreate, today: date) -> list[FieldError]:
@@ -276,10 +318,10 @@ def _coverage_on(coverages: Sequence[m.CoverageView], on: date) -> m.CoverageVie
     return best
 
 
-def _requires_prior_auth(uow: UnitOfWork, coverage: m.CoverageView | None, data: ClaimCreate, on: date) -> bool:
+def _requires_prior_auth(reads: Reads, coverage: m.CoverageView | None, data: ClaimCreate, on: date) -> bool:
     if coverage is None:
         return False
-    view = ClaimsRepository(uow).schedule_view(coverage.plan_code, on)
+    view = reads.schedule_view(coverage.plan_code, on)
     codes = _parsed_schedule(view).prior_auth_codes if view else frozenset()
     return any(line.procedure_code in codes for line in data.lines)
 
@@ -546,6 +588,9 @@ class Reads:
     def providers(self, npis: set[str]) -> dict[str, m.ProviderView]:
         return self.repo.providers(npis)
 
+    def provider_id_of(self, npi: str) -> uuid.UUID | None:
+        return self.repo.provider_id_of(npi)
+
     def lock_holder(self, holder: str) -> None:
         self.repo.lock_holder(holder)
 
@@ -562,6 +607,50 @@ class Reads:
 
     def history(self, claim: m.Claim, exclude: set[uuid.UUID]) -> tuple[AdjudicatedLine, ...]:
         return _history_lines(self.uow, claim, exclude)
+
+
+class IntakeReads(Reads):
+    """What intake reads for a batch of claims (coverage, schedules, provider ids), in three queries."""
+
+    def __init__(self, uow: UnitOfWork, claims: Sequence[ClaimCreate]) -> None:
+        super().__init__(uow)
+        self._coverages = self.repo.coverages_of({data.member_id for data in claims})
+        plan_codes = {row.plan_code for rows in self._coverages.values() for row in rows}
+        self._schedules: dict[str, list[m.BenefitScheduleView]] = {code: [] for code in plan_codes} | _by_plan(
+            self.repo.schedule_views(plan_codes)
+        )
+        self._npis = {data.billing_npi for data in claims}
+        self._providers = self.repo.providers(self._npis)
+
+    def coverages(self, member_id: uuid.UUID) -> list[m.CoverageView]:
+        found = self._coverages.get(member_id)
+        return found if found is not None else super().coverages(member_id)
+
+    def schedule_view(self, plan_code: str, on: date) -> m.BenefitScheduleView | None:
+        if plan_code not in self._schedules:
+            return super().schedule_view(plan_code, on)
+        return _in_force(self._schedules[plan_code], on)
+
+    def provider_id_of(self, npi: str) -> uuid.UUID | None:
+        if npi not in self._npis:
+            return super().provider_id_of(npi)
+        view = self._providers.get(npi)
+        return view.provider_id if view is not None else None
+
+
+def _by_plan(views: Sequence[m.BenefitScheduleView]) -> dict[str, list[m.BenefitScheduleView]]:
+    found: dict[str, list[m.BenefitScheduleView]] = {}
+    for view in views:
+        found.setdefault(view.plan_code, []).append(view)
+    return found
+
+
+def _in_force(views: Sequence[m.BenefitScheduleView], on: date) -> m.BenefitScheduleView | None:
+    """As ``schedule_view``: the newest version in force on ``on`` (``views`` newest first)."""
+    for view in views:
+        if view.effective_from <= on and (view.effective_to is None or view.effective_to >= on):
+            return view
+    return None
 
 
 class ChunkReads(Reads):
@@ -583,9 +672,9 @@ class ChunkReads(Reads):
         members = {claim.member_id for claim in chunk}
         self._coverages = repo.coverages_of(members)
         plan_codes = {row.plan_code for rows in self._coverages.values() for row in rows}
-        self._schedules: dict[str, list[m.BenefitScheduleView]] = {}
-        for view in repo.schedule_views(plan_codes):
-            self._schedules.setdefault(view.plan_code, []).append(view)
+        self._schedules: dict[str, list[m.BenefitScheduleView]] = {code: [] for code in plan_codes} | _by_plan(
+            repo.schedule_views(plan_codes)
+        )
         # The holders the per-claim path would lock, counted once per claim it would adjudicate.
         counts: dict[str, int] = {}
         holders = {str(member) for member in members}
@@ -642,10 +731,7 @@ class ChunkReads(Reads):
     def schedule_view(self, plan_code: str, on: date) -> m.BenefitScheduleView | None:
         if plan_code not in self._schedules:
             return super().schedule_view(plan_code, on)
-        for view in self._schedules[plan_code]:
-            if view.effective_from <= on and (view.effective_to is None or view.effective_to >= on):
-                return view
-        return None
+        return _in_force(self._schedules[plan_code], on)
 
     def providers(self, npis: set[str]) -> dict[str, m.ProviderView]:
         if not npis <= self._npis:
