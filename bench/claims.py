@@ -6,8 +6,8 @@
 * ``OLLY_BENCH_CLAIMS_E2E`` (default 300): claims posted to ``POST /api/v1/claims`` per database engine.
 * ``OLLY_BENCH_CLAIMS_MEMBERS`` (default 200): covered members (families of two) the claims are spread over.
 * ``OLLY_BENCH_CLAIMS_COST`` (default 400): claims in the cost run (CPU and SQL statements per claim).
-* ``OLLY_BENCH_CLAIMS_BATCH`` (default 0): the cost run posts its claims in batches of this many
-  (``POST /api/v1/claims/batch``, per billing NPI) instead of one by one.
+* ``OLLY_BENCH_CLAIMS_BATCH`` (default 0): the cost run and the in-process end-to-end run post their
+  claims in batches of this many (``POST /api/v1/claims/batch``, per billing NPI), not one by one.
 
 End to end, one thread posts the claims over HTTP (in process, a provider's bearer token) while a
 second runs the embedded bus (relay + every consumer group, ``BusRuntime.drain`` in a loop), as
@@ -160,6 +160,30 @@ def corpus(people: list[uuid.UUID], count: int, rng: random.Random) -> list[dict
     return bodies
 
 
+def _started(client: TestClient) -> None:
+    """Wait for the app's start-up work (the code sets it loads in the background), not the claims'."""
+    for thread in threading.enumerate():
+        if thread.name == "olly-code-sets":
+            thread.join()
+
+
+def post_all(
+    client: TestClient, bodies: list[dict[str, object]], headers: dict[str, dict[str, str]], together: int
+) -> None:
+    """POST every claim, one by one or (``together`` > 0) in batches of that many per billing NPI."""
+    if not together:
+        for body in bodies:
+            response = client.post("/api/v1/claims", json=body, headers=headers[str(body["billingNpi"])])
+            assert response.status_code == 202, response.text
+        return
+    for npi in (NPI_IN, NPI_OUT):
+        mine = [body for body in bodies if body["billingNpi"] == npi]
+        for start in range(0, len(mine), together):
+            batch = {"claims": mine[start : start + together]}
+            response = client.post("/api/v1/claims/batch", json=batch, headers=headers[npi])
+            assert response.status_code == 202, response.text
+
+
 def end_to_end(engine: str) -> None:
     count = _env("OLLY_BENCH_CLAIMS_E2E", 300)
     members = _env("OLLY_BENCH_CLAIMS_MEMBERS", 200)
@@ -173,6 +197,7 @@ def end_to_end(engine: str) -> None:
             provider = sign_in_as(client.app, DEFAULT_TENANT_ID, Role.PROVIDER, npi=NPI_IN)  # type: ignore[arg-type]
             provider_out = sign_in_as(client.app, DEFAULT_TENANT_ID, Role.PROVIDER, npi=NPI_OUT)  # type: ignore[arg-type]
             headers = {NPI_IN: provider.headers, NPI_OUT: provider_out.headers}
+            _started(client)
             done = threading.Event()
 
             def worker() -> None:
@@ -183,9 +208,7 @@ def end_to_end(engine: str) -> None:
             thread = threading.Thread(target=worker, daemon=True)
             begin = time.perf_counter()
             thread.start()
-            for body in bodies:
-                response = client.post("/api/v1/claims", json=body, headers=headers[str(body["billingNpi"])])
-                assert response.status_code == 202, response.text
+            post_all(client, bodies, headers, _env("OLLY_BENCH_CLAIMS_BATCH", 0))
             intake = time.perf_counter() - begin
             while True:
                 with platform.db.unit_of_work(DEFAULT_TENANT_ID, read_only=True) as uow:
@@ -233,23 +256,11 @@ def cost(engine: str) -> None:
             provider = sign_in_as(client.app, DEFAULT_TENANT_ID, Role.PROVIDER, npi=NPI_IN)  # type: ignore[arg-type]
             provider_out = sign_in_as(client.app, DEFAULT_TENANT_ID, Role.PROVIDER, npi=NPI_OUT)  # type: ignore[arg-type]
             headers = {NPI_IN: provider.headers, NPI_OUT: provider_out.headers}
-            for thread in threading.enumerate():
-                if thread.name == "olly-code-sets":
-                    thread.join()  # the app's start-up work, not the claims'
+            _started(client)
             gc.collect()
             statements[0] = 0
             begin = time.process_time()
-            if together:
-                for npi in (NPI_IN, NPI_OUT):
-                    mine = [body for body in bodies if body["billingNpi"] == npi]
-                    for start in range(0, len(mine), together):
-                        batch = {"claims": mine[start : start + together]}
-                        response = client.post("/api/v1/claims/batch", json=batch, headers=headers[npi])
-                        assert response.status_code == 202, response.text
-            else:
-                for body in bodies:
-                    response = client.post("/api/v1/claims", json=body, headers=headers[str(body["billingNpi"])])
-                    assert response.status_code == 202, response.text
+            post_all(client, bodies, headers, together)
             intake_cpu, intake_sql = time.process_time() - begin, statements[0]
         relay = BusRuntime(platform.db, platform.settings, default_registry(), platform.outbox, groups=[])
         relay.drain()
