@@ -6,8 +6,8 @@
 * ``OLLY_BENCH_CLAIMS_E2E`` (default 300): claims posted to ``POST /api/v1/claims`` per database engine.
 * ``OLLY_BENCH_CLAIMS_MEMBERS`` (default 200): covered members (families of two) the claims are spread over.
 * ``OLLY_BENCH_CLAIMS_COST`` (default 400): claims in the cost run (CPU and SQL statements per claim).
-* ``OLLY_BENCH_CLAIMS_BATCH`` (default 0): the cost run and the in-process end-to-end run post their
-  claims in batches of this many (``POST /api/v1/claims/batch``, per billing NPI), not one by one.
+* ``OLLY_BENCH_CLAIMS_BATCH`` (default 0): every run posts its claims in batches of this many
+  (``POST /api/v1/claims/batch``, per billing NPI), not one by one.
 
 End to end, one thread posts the claims over HTTP (in process, a provider's bearer token) while a
 second runs the embedded bus (relay + every consumer group, ``BusRuntime.drain`` in a loop), as
@@ -167,21 +167,25 @@ def _started(client: TestClient) -> None:
             thread.join()
 
 
+def _requests(bodies: list[dict[str, object]], together: int) -> list[tuple[str, dict[str, object]]]:
+    """(billing NPI, body) of each POST: one claim each, or (``together`` > 0) batches per billing NPI."""
+    if not together:
+        return [(str(body["billingNpi"]), body) for body in bodies]
+    found = []
+    for npi in (NPI_IN, NPI_OUT):
+        mine = [body for body in bodies if body["billingNpi"] == npi]
+        found.extend((npi, {"claims": mine[start : start + together]}) for start in range(0, len(mine), together))
+    return found
+
+
 def post_all(
     client: TestClient, bodies: list[dict[str, object]], headers: dict[str, dict[str, str]], together: int
 ) -> None:
     """POST every claim, one by one or (``together`` > 0) in batches of that many per billing NPI."""
-    if not together:
-        for body in bodies:
-            response = client.post("/api/v1/claims", json=body, headers=headers[str(body["billingNpi"])])
-            assert response.status_code == 202, response.text
-        return
-    for npi in (NPI_IN, NPI_OUT):
-        mine = [body for body in bodies if body["billingNpi"] == npi]
-        for start in range(0, len(mine), together):
-            batch = {"claims": mine[start : start + together]}
-            response = client.post("/api/v1/claims/batch", json=batch, headers=headers[npi])
-            assert response.status_code == 202, response.text
+    path = "/api/v1/claims/batch" if together else "/api/v1/claims"
+    for npi, body in _requests(bodies, together):
+        response = client.post(path, json=body, headers=headers[npi])
+        assert response.status_code == 202, response.text
 
 
 def end_to_end(engine: str) -> None:
@@ -326,6 +330,7 @@ def served(engine: str) -> None:
     count = _env("OLLY_BENCH_CLAIMS_SERVED", 2000)
     members = _env("OLLY_BENCH_CLAIMS_MEMBERS", 200)
     connections = _env("OLLY_BENCH_CLAIMS_CONNECTIONS", 16)
+    together = _env("OLLY_BENCH_CLAIMS_BATCH", 0)
     with served_environment(engine) as env:
         if engine != "sqlite":
             env["OLLY_BUS_IN_PROCESS"] = "0"
@@ -347,7 +352,8 @@ def served(engine: str) -> None:
             people = seed(platform, members)
             headers = {npi: _provider_headers(platform, npi) for npi in (NPI_IN, NPI_OUT)}
             bodies = corpus(people, count, random.Random(11))
-            requests = [(json.dumps(body).encode(), headers[str(body["billingNpi"])]) for body in bodies]
+            path = "/api/v1/claims/batch" if together else "/api/v1/claims"
+            requests = [(json.dumps(body).encode(), headers[npi]) for npi, body in _requests(bodies, together)]
             port = free_port()
             quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
             processes.append(subprocess.Popen([*olly, "serve", "--port", str(port)], env=env, **quiet))  # type: ignore[call-overload]
@@ -355,7 +361,7 @@ def served(engine: str) -> None:
                 processes.append(subprocess.Popen([*olly, "worker"], env=env, **quiet))  # type: ignore[call-overload]
             wait_http(f"http://127.0.0.1:{port}/health")
             begin = time.perf_counter()
-            posted = post_each("127.0.0.1", port, "/api/v1/claims", requests, connections)
+            posted = post_each("127.0.0.1", port, path, requests, connections)
             while True:
                 with platform.db.unit_of_work(DEFAULT_TENANT_ID, read_only=True) as uow:
                     waiting = uow.session.scalar(select(func.count()).where(m.Claim.status == "RECEIVED"))
@@ -373,9 +379,10 @@ def served(engine: str) -> None:
                 platform.close()
     latencies = [(adjudicated - received).total_seconds() for _, received, adjudicated in rows if adjudicated]
     shape = "olly serve with the bus in process" if engine == "sqlite" else "olly serve + olly worker"
+    shape_of_posts = f" in batches of {together}" if together else ""
     print(
         f"{engine}, served ({shape}, {connections} connections): {count} claims, "
-        f"{posted.errors} refused; intake {posted.rate:,.0f} claims/s (POST p99 {percentile(posted.latencies_ms, 99):.0f} ms); "
+        f"{posted.errors} refused; intake {count / posted.seconds:,.0f} claims/s{shape_of_posts} (POST p99 {percentile(posted.latencies_ms, 99):.0f} ms); "
         f"end to end {len(rows) / total:,.0f} claims/s ({total:.1f} s); "
         f"submit→adjudicated p50 {percentile(latencies, 50):.2f} s, p99 {percentile(latencies, 99):.2f} s"
     )
