@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import defer
@@ -119,24 +119,24 @@ class ClaimsRepository:
 
     def final_claims_meeting(self, windows: dict[tuple[uuid.UUID, str], tuple[date, date]]) -> list[m.Claim]:
         """Finalised claims of each (member, billing NPI) whose service dates meet its window (first,
-        last): what ``history_claims`` answers for every claim of a chunk, in one query."""
+        last): what ``history_claims`` answers for every claim of a chunk, in one query. (Its shape
+        does not depend on the chunk, so it is compiled once; a query OR-ing one term per window was
+        compiled anew for every chunk.)"""
         if not windows:
             return []
         query = select(m.Claim).where(
+            m.Claim.member_id.in_(sorted({member_id for member_id, _ in windows})),
+            m.Claim.billing_npi.in_(sorted({npi for _, npi in windows})),
             m.Claim.status.in_(FINAL_STATUSES),
-            or_(
-                *(
-                    and_(
-                        m.Claim.member_id == member_id,
-                        m.Claim.billing_npi == npi,
-                        m.Claim.service_date_from <= last,
-                        m.Claim.service_date_to >= first,
-                    )
-                    for (member_id, npi), (first, last) in sorted(windows.items())
-                )
-            ),
+            m.Claim.service_date_from <= max(last for _, last in windows.values()),
+            m.Claim.service_date_to >= min(first for first, _ in windows.values()),
         )
-        return list(self.session.scalars(query))
+        found = []
+        for claim in self.session.scalars(query):
+            window = windows.get((claim.member_id, claim.billing_npi))
+            if window is not None and claim.service_date_from <= window[1] and claim.service_date_to >= window[0]:
+                found.append(claim)
+        return found
 
     def coverages_of(self, member_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[m.CoverageView]]:
         wanted = sorted(set(member_ids))
