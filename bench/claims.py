@@ -5,6 +5,9 @@
 * ``OLLY_BENCH_CLAIMS_ENGINE`` (default 2000): claims in the engine-only mix (``bench.claims_engine``'s).
 * ``OLLY_BENCH_CLAIMS_E2E`` (default 300): claims posted to ``POST /api/v1/claims`` per database engine.
 * ``OLLY_BENCH_CLAIMS_MEMBERS`` (default 200): covered members (families of two) the claims are spread over.
+* ``OLLY_BENCH_CLAIMS_COST`` (default 400): claims in the cost run (CPU and SQL statements per claim).
+* ``OLLY_BENCH_CLAIMS_BATCH`` (default 0): every run posts its claims in batches of this many
+  (``POST /api/v1/claims/batch``, per billing NPI), not one by one.
 
 End to end, one thread posts the claims over HTTP (in process, a provider's bearer token) while a
 second runs the embedded bus (relay + every consumer group, ``BusRuntime.drain`` in a loop), as
@@ -157,6 +160,34 @@ def corpus(people: list[uuid.UUID], count: int, rng: random.Random) -> list[dict
     return bodies
 
 
+def _started(client: TestClient) -> None:
+    """Wait for the app's start-up work (the code sets it loads in the background), not the claims'."""
+    for thread in threading.enumerate():
+        if thread.name == "olly-code-sets":
+            thread.join()
+
+
+def _requests(bodies: list[dict[str, object]], together: int) -> list[tuple[str, dict[str, object]]]:
+    """(billing NPI, body) of each POST: one claim each, or (``together`` > 0) batches per billing NPI."""
+    if not together:
+        return [(str(body["billingNpi"]), body) for body in bodies]
+    found = []
+    for npi in (NPI_IN, NPI_OUT):
+        mine = [body for body in bodies if body["billingNpi"] == npi]
+        found.extend((npi, {"claims": mine[start : start + together]}) for start in range(0, len(mine), together))
+    return found
+
+
+def post_all(
+    client: TestClient, bodies: list[dict[str, object]], headers: dict[str, dict[str, str]], together: int
+) -> None:
+    """POST every claim, one by one or (``together`` > 0) in batches of that many per billing NPI."""
+    path = "/api/v1/claims/batch" if together else "/api/v1/claims"
+    for npi, body in _requests(bodies, together):
+        response = client.post(path, json=body, headers=headers[npi])
+        assert response.status_code == 202, response.text
+
+
 def end_to_end(engine: str) -> None:
     count = _env("OLLY_BENCH_CLAIMS_E2E", 300)
     members = _env("OLLY_BENCH_CLAIMS_MEMBERS", 200)
@@ -170,6 +201,7 @@ def end_to_end(engine: str) -> None:
             provider = sign_in_as(client.app, DEFAULT_TENANT_ID, Role.PROVIDER, npi=NPI_IN)  # type: ignore[arg-type]
             provider_out = sign_in_as(client.app, DEFAULT_TENANT_ID, Role.PROVIDER, npi=NPI_OUT)  # type: ignore[arg-type]
             headers = {NPI_IN: provider.headers, NPI_OUT: provider_out.headers}
+            _started(client)
             done = threading.Event()
 
             def worker() -> None:
@@ -180,9 +212,7 @@ def end_to_end(engine: str) -> None:
             thread = threading.Thread(target=worker, daemon=True)
             begin = time.perf_counter()
             thread.start()
-            for body in bodies:
-                response = client.post("/api/v1/claims", json=body, headers=headers[str(body["billingNpi"])])
-                assert response.status_code == 202, response.text
+            post_all(client, bodies, headers, _env("OLLY_BENCH_CLAIMS_BATCH", 0))
             intake = time.perf_counter() - begin
             while True:
                 with platform.db.unit_of_work(DEFAULT_TENANT_ID, read_only=True) as uow:
@@ -203,6 +233,72 @@ def end_to_end(engine: str) -> None:
         f"({total:.1f} s); submit→adjudicated p50 {percentile(latencies, 50):.2f} s, p99 {percentile(latencies, 99):.2f} s"
     )
     print(f"{engine}: statuses {dict(sorted(statuses.items()))}; auto-adjudicated {final / len(rows):.1%}")
+
+
+def cost(engine: str) -> None:
+    """CPU seconds and SQL statements per claim, apart: intake (``POST /api/v1/claims``, bus off), the
+    adjudication drain (the ``claims.claim.submitted`` consumer group alone, after the relay has moved
+    every submitted event to the log), then the rest of the bus (relay and every other consumer group).
+    CPU is ``time.process_time`` (robust on a shared machine)."""
+    from sqlalchemy import event
+
+    from tests.support.identity import sign_in_as
+
+    count = _env("OLLY_BENCH_CLAIMS_COST", 400)
+    together = _env("OLLY_BENCH_CLAIMS_BATCH", 0)
+    members = _env("OLLY_BENCH_CLAIMS_MEMBERS", 200)
+    statements = [0]
+
+    def counted(*_: object) -> None:
+        statements[0] += 1
+
+    with fresh_platform(engine) as platform:
+        people = seed(platform, members)
+        bodies = corpus(people, count, random.Random(11))
+        event.listen(platform.db.engine, "before_cursor_execute", counted)
+        with TestClient(create_app(platform, run_bus=False)) as client:
+            provider = sign_in_as(client.app, DEFAULT_TENANT_ID, Role.PROVIDER, npi=NPI_IN)  # type: ignore[arg-type]
+            provider_out = sign_in_as(client.app, DEFAULT_TENANT_ID, Role.PROVIDER, npi=NPI_OUT)  # type: ignore[arg-type]
+            headers = {NPI_IN: provider.headers, NPI_OUT: provider_out.headers}
+            _started(client)
+            gc.collect()
+            statements[0] = 0
+            begin = time.process_time()
+            post_all(client, bodies, headers, together)
+            intake_cpu, intake_sql = time.process_time() - begin, statements[0]
+        relay = BusRuntime(platform.db, platform.settings, default_registry(), platform.outbox, groups=[])
+        relay.drain()
+        runtime = BusRuntime(
+            platform.db,
+            platform.settings,
+            default_registry(),
+            platform.outbox,
+            clock=platform.clock,
+            run_relay=False,
+            groups=[handlers.CLAIMS_GROUP],
+        )
+        gc.collect()
+        statements[0] = 0
+        begin = time.process_time()
+        runtime.drain()
+        drain_cpu, drain_sql = time.process_time() - begin, statements[0]
+        rest = BusRuntime(platform.db, platform.settings, default_registry(), platform.outbox, clock=platform.clock)
+        gc.collect()
+        statements[0] = 0
+        begin = time.process_time()
+        rest.drain()
+        rest_cpu, rest_sql = time.process_time() - begin, statements[0]
+        event.remove(platform.db.engine, "before_cursor_execute", counted)
+        with platform.db.unit_of_work(DEFAULT_TENANT_ID, read_only=True) as uow:
+            waiting = uow.session.scalar(select(func.count()).where(m.Claim.status == "RECEIVED"))
+    assert not waiting, f"{waiting} claims left unadjudicated"
+    how = f"POST /api/v1/claims/batch of {together}" if together else "POST /api/v1/claims"
+    print(
+        f"{engine}: {count} claims; intake ({how}) {intake_cpu / count * 1000:.2f} ms CPU, {intake_sql / count:.1f} statements "
+        f"per claim; adjudication drain {drain_cpu / count * 1000:.2f} ms CPU, {drain_sql / count:.1f} statements per "
+        f"claim ({count / drain_cpu:,.0f} claims/s per core); the rest of the bus (relay, billing, eligibility, "
+        f"notifications …) {rest_cpu / count * 1000:.2f} ms CPU, {rest_sql / count:.1f} statements per claim"
+    )
 
 
 def _provider_headers(platform: Platform, npi: str) -> dict[str, str]:
@@ -234,6 +330,7 @@ def served(engine: str) -> None:
     count = _env("OLLY_BENCH_CLAIMS_SERVED", 2000)
     members = _env("OLLY_BENCH_CLAIMS_MEMBERS", 200)
     connections = _env("OLLY_BENCH_CLAIMS_CONNECTIONS", 16)
+    together = _env("OLLY_BENCH_CLAIMS_BATCH", 0)
     with served_environment(engine) as env:
         if engine != "sqlite":
             env["OLLY_BUS_IN_PROCESS"] = "0"
@@ -255,7 +352,8 @@ def served(engine: str) -> None:
             people = seed(platform, members)
             headers = {npi: _provider_headers(platform, npi) for npi in (NPI_IN, NPI_OUT)}
             bodies = corpus(people, count, random.Random(11))
-            requests = [(json.dumps(body).encode(), headers[str(body["billingNpi"])]) for body in bodies]
+            path = "/api/v1/claims/batch" if together else "/api/v1/claims"
+            requests = [(json.dumps(body).encode(), headers[npi]) for npi, body in _requests(bodies, together)]
             port = free_port()
             quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
             processes.append(subprocess.Popen([*olly, "serve", "--port", str(port)], env=env, **quiet))  # type: ignore[call-overload]
@@ -263,7 +361,7 @@ def served(engine: str) -> None:
                 processes.append(subprocess.Popen([*olly, "worker"], env=env, **quiet))  # type: ignore[call-overload]
             wait_http(f"http://127.0.0.1:{port}/health")
             begin = time.perf_counter()
-            posted = post_each("127.0.0.1", port, "/api/v1/claims", requests, connections)
+            posted = post_each("127.0.0.1", port, path, requests, connections)
             while True:
                 with platform.db.unit_of_work(DEFAULT_TENANT_ID, read_only=True) as uow:
                     waiting = uow.session.scalar(select(func.count()).where(m.Claim.status == "RECEIVED"))
@@ -281,9 +379,10 @@ def served(engine: str) -> None:
                 platform.close()
     latencies = [(adjudicated - received).total_seconds() for _, received, adjudicated in rows if adjudicated]
     shape = "olly serve with the bus in process" if engine == "sqlite" else "olly serve + olly worker"
+    shape_of_posts = f" in batches of {together}" if together else ""
     print(
         f"{engine}, served ({shape}, {connections} connections): {count} claims, "
-        f"{posted.errors} refused; intake {posted.rate:,.0f} claims/s (POST p99 {percentile(posted.latencies_ms, 99):.0f} ms); "
+        f"{posted.errors} refused; intake {count / posted.seconds:,.0f} claims/s{shape_of_posts} (POST p99 {percentile(posted.latencies_ms, 99):.0f} ms); "
         f"end to end {len(rows) / total:,.0f} claims/s ({total:.1f} s); "
         f"submit→adjudicated p50 {percentile(latencies, 50):.2f} s, p99 {percentile(latencies, 99):.2f} s"
     )
@@ -291,6 +390,8 @@ def served(engine: str) -> None:
 
 def main() -> None:
     engine_only()
+    for engine in engines():
+        cost(engine)
     for engine in engines():
         end_to_end(engine)
     for engine in engines():

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from olly.claims import documents, repository, service, snapshots
 from olly.claims.access import ClaimFacts
 from olly.claims.rules import Submitter
-from olly.claims.schemas import ClaimCreate, LineDecisionCreate, ReimbursementCreate
+from olly.claims.schemas import ClaimBatchCreate, ClaimCreate, LineDecisionCreate, ReimbursementCreate
 from olly.kernel.errors import FieldError, NotFound, ValidationFailed
 from olly.kernel.money import Money
 from olly.platform.auth import Access, body, path, policy
@@ -48,6 +48,43 @@ def submit(
     with platform.db.unit_of_work(access.principal.tenant_id) as uow:
         submission = service.submit(uow, data, source="API", idempotency_key=_caller_key(access, idempotency_key))
     return JSONResponse(submission.answer(), status_code=202)
+
+
+@router.post(
+    "/batch",
+    status_code=202,
+    summary="Submit up to 500 claims together (a clearinghouse's batch): all accepted or none",
+)
+def submit_batch(
+    data: ClaimBatchCreate,
+    request: Request,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)] = None,
+    access: Access = Depends(policy("claim.write")),
+) -> JSONResponse:
+    """Every claim must be one the caller may submit alone (under one of its NPIs, for itself or a
+    minor dependent, or as an examiner of the intake queue); one that is not refuses the batch."""
+    scope = access.scope
+    platform = platform_of(request)
+    for index, claim in enumerate(data.claims):
+        if not (
+            scope.everything
+            or service.DEFAULT_QUEUE in scope.queues
+            or claim.billing_npi in scope.provider_ids
+            or claim.member_id in scope.party_ids
+            or claim.member_id in scope.dependent_party_ids
+        ):
+            refusal = access.audit_record(
+                action="claim.write", resource_id=None, detail={"reason": "not_related", "batchIndex": index}
+            )
+            platform.audit.record(replace(refusal, outcome="denied"))
+            raise AccessDenied("every claim of a batch must be one the caller may submit")
+    with platform.db.unit_of_work(access.principal.tenant_id) as uow:
+        submissions = service.submit_many(
+            uow, data.claims, source="API", idempotency_key=_caller_key(access, idempotency_key)
+        )
+    return JSONResponse(
+        {"status": "ACCEPTED", "claims": [submission.answer() for submission in submissions]}, status_code=202
+    )
 
 
 def _caller_key(access: Access, key: str | None) -> str | None:

@@ -17,7 +17,12 @@ from olly.claims.prior_auth import PriorAuthStatus, record_units_used, release_u
 from olly.kernel.periods import DatePeriod
 from olly.platform.db import UnitOfWork
 
-__all__ = ["prior_authorizations_for", "record_units_used", "release_units"]
+__all__ = ["members_with_prior_authorizations", "prior_authorizations_for", "record_units_used", "release_units"]
+
+
+def members_with_prior_authorizations(uow: UnitOfWork, member_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these members have any authorisation request (the others' engine input is empty)."""
+    return repository.members_with_prior_auths(uow.session, member_ids)
 
 
 def prior_authorizations_for(

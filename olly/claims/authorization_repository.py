@@ -31,6 +31,13 @@ def prior_auth(
     return session.scalars(query).one_or_none()
 
 
+def members_with_prior_auths(session: Session, member_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    if not member_ids:
+        return set()
+    query = select(PriorAuthorizationRequest.member_id).where(PriorAuthorizationRequest.member_id.in_(list(member_ids)))
+    return set(session.scalars(query.distinct()))
+
+
 def services_of(session: Session, prior_auth_ids: Collection[uuid.UUID]) -> list[PriorAuthorizationService]:
     if not prior_auth_ids:
         return []

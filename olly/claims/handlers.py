@@ -17,7 +17,7 @@ from olly.claims import models as m
 from olly.claims.repository import ClaimsRepository
 from olly.enrollment import public as enrollment
 from olly.plans import public as plans
-from olly.platform.bus.messages import HandlerRegistry, Message
+from olly.platform.bus.messages import Handler, HandlerRegistry, Message
 from olly.platform.db import UnitOfWork
 from olly.policy_admin import public as parties
 from olly.provider import public as provider
@@ -38,6 +38,16 @@ def on_claim_submitted(uow: UnitOfWork, message: Message) -> None:
     # The claim row commits with its event, so an unknown id is an event published without a
     # claim (a replay into another tenant, a synthetic test event): there is nothing to adjudicate.
     service.adjudicate_claim(uow, uuid.UUID(message.payload["claimId"]), missing_ok=True)
+
+
+def prepare_claims_submitted(uow: UnitOfWork, messages: Sequence[Message]) -> Handler:
+    """Read a chunk's claims and everything their adjudication needs at once; adjudicate each in turn."""
+    chunk = service.ChunkReads(uow, [uuid.UUID(message.payload["claimId"]) for message in messages])
+
+    def on_claim_submitted_in_chunk(uow: UnitOfWork, message: Message) -> None:
+        chunk.adjudicate(uuid.UUID(message.payload["claimId"]))
+
+    return on_claim_submitted_in_chunk
 
 
 def on_prior_auth_decision(uow: UnitOfWork, message: Message) -> None:
@@ -205,7 +215,7 @@ def on_credentialing_changed(uow: UnitOfWork, message: Message) -> None:
 
 
 def register(registry: HandlerRegistry) -> None:
-    registry.subscribe("claims.claim.submitted", CLAIMS_GROUP, on_claim_submitted)
+    registry.subscribe("claims.claim.submitted", CLAIMS_GROUP, on_claim_submitted, prepare=prepare_claims_submitted)
     registry.subscribe("claims.prior_auth.decision", CLAIMS_GROUP, on_prior_auth_decision)
     registry.subscribe("claims.appeal.resolved", CLAIMS_GROUP, on_appeal_resolved)
     for topic in ENROLLMENT_TOPICS:

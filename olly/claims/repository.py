@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import defer
@@ -92,9 +92,89 @@ class ClaimsRepository:
         return [HistoryClaim(row.id, row.member_id, row.billing_npi, row.currency) for row in rows]
 
     def lines_of(self, claim_ids: Sequence[uuid.UUID]) -> list[m.ClaimLine]:
+        """The lines of these claims, by claim id then line number (one order on every engine: the
+        order a duplicate edit meets earlier lines in)."""
         if not claim_ids:
             return []
-        return list(self.session.scalars(select(m.ClaimLine).where(m.ClaimLine.claim_id.in_(claim_ids))))
+        query = select(m.ClaimLine).where(m.ClaimLine.claim_id.in_(list(claim_ids)))
+        return list(self.session.scalars(query.order_by(m.ClaimLine.claim_id, m.ClaimLine.line_number)))
+
+    # -- a chunk of claims at once (the adjudication worker) ------------------------------------------
+    def claims(self, claim_ids: Sequence[uuid.UUID], *, for_update: bool = False) -> list[m.Claim]:
+        if not claim_ids:
+            return []
+        query = select(m.Claim).where(m.Claim.id.in_(sorted(set(claim_ids)))).order_by(m.Claim.id)
+        if for_update and not self._sqlite:
+            query = query.with_for_update()  # locked in id order: two chunks never wait on each other in a cycle
+        return list(self.session.scalars(query))
+
+    def diagnoses_of(self, claim_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+        found: dict[uuid.UUID, list[str]] = {claim_id: [] for claim_id in claim_ids}
+        if not claim_ids:
+            return found
+        query = select(m.ClaimDiagnosis).where(m.ClaimDiagnosis.claim_id.in_(list(claim_ids)))
+        for row in self.session.scalars(query.order_by(m.ClaimDiagnosis.claim_id, m.ClaimDiagnosis.position)):
+            found[row.claim_id].append(row.code)
+        return found
+
+    def final_claims_meeting(self, windows: dict[tuple[uuid.UUID, str], tuple[date, date]]) -> list[m.Claim]:
+        """Finalised claims of each (member, billing NPI) whose service dates meet its window (first,
+        last): what ``history_claims`` answers for every claim of a chunk, in one query. (Its shape
+        does not depend on the chunk, so it is compiled once; a query OR-ing one term per window was
+        compiled anew for every chunk.)"""
+        if not windows:
+            return []
+        query = select(m.Claim).where(
+            m.Claim.member_id.in_(sorted({member_id for member_id, _ in windows})),
+            m.Claim.billing_npi.in_(sorted({npi for _, npi in windows})),
+            m.Claim.status.in_(FINAL_STATUSES),
+            m.Claim.service_date_from <= max(last for _, last in windows.values()),
+            m.Claim.service_date_to >= min(first for first, _ in windows.values()),
+        )
+        found = []
+        for claim in self.session.scalars(query):
+            window = windows.get((claim.member_id, claim.billing_npi))
+            if window is not None and claim.service_date_from <= window[1] and claim.service_date_to >= window[0]:
+                found.append(claim)
+        return found
+
+    def coverages_of(self, member_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[m.CoverageView]]:
+        wanted = sorted(set(member_ids))
+        found: dict[uuid.UUID, list[m.CoverageView]] = {member_id: [] for member_id in wanted}
+        for row in self.session.scalars(select(m.CoverageView).where(m.CoverageView.member_id.in_(wanted))):
+            found[row.member_id].append(row)
+        return found
+
+    def schedule_views(self, plan_codes: Iterable[str]) -> list[m.BenefitScheduleView]:
+        """Every schedule version of these plans, newest first within a plan (``schedule`` deferred, as
+        ``schedule_view`` loads it)."""
+        query = (
+            select(m.BenefitScheduleView)
+            .options(defer(m.BenefitScheduleView.schedule))
+            .where(m.BenefitScheduleView.plan_code.in_(sorted(set(plan_codes))))
+            .order_by(m.BenefitScheduleView.plan_code, m.BenefitScheduleView.effective_from.desc())
+        )
+        return list(self.session.scalars(query))
+
+    def lock_holders(self, adjudications: dict[str, int]) -> None:
+        """``lock_holder`` for many holders at once, in holder order (so two workers never wait on each
+        other in a cycle), counting ``adjudications[holder]`` adjudications for each."""
+        if not adjudications:
+            return
+        tenant_id = self.uow.require_tenant()
+        table = table_of(m.AccumulatorHolder)
+        holders = sorted(adjudications)
+        values = [
+            {"id": uuid.uuid4(), "tenant_id": tenant_id, "holder_id": holder, "adjudications": 0} for holder in holders
+        ]
+        insert = sqlite_insert(table) if self._sqlite else pg_insert(table)
+        self.session.execute(insert.on_conflict_do_nothing(), values)
+        self.session.execute(
+            update(table)
+            .where(table.c.tenant_id == tenant_id, table.c.holder_id == bindparam("holder"))
+            .values(adjudications=table.c.adjudications + bindparam("count")),
+            [{"holder": holder, "count": adjudications[holder]} for holder in holders],
+        )
 
     def pended_claims_of_member(self, member_id: uuid.UUID) -> list[m.Claim]:
         return list(

@@ -78,6 +78,16 @@ class ClaimCreate(_Camel):
         return self
 
 
+MAX_BATCH_CLAIMS = 500
+"""Claims in one ``POST /api/v1/claims/batch``."""
+
+
+class ClaimBatchCreate(_Camel):
+    """Claims sent together (a clearinghouse's batch): accepted all together or refused all together."""
+
+    claims: list[ClaimCreate] = Field(min_length=1, max_length=MAX_BATCH_CLAIMS)
+
+
 class ReimbursementCreate(_Camel):
     """A member reimbursement claim (OPD/IPD): the bill items; documents come as files alongside."""
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from olly.claims import authorization_public, snapshots
 from olly.claims import models as m
 from olly.claims.events import AccumulatorUpdated, ClaimApproved, ClaimDenied, ClaimReversed, ClaimSubmitted
-from olly.claims.repository import FINAL_STATUSES, ClaimsRepository
+from olly.claims.repository import FINAL_STATUSES, ClaimsRepository, HistoryClaim
 from olly.claims.rules import (
     AccumulatorKind,
     AccumulatorLevel,
@@ -55,7 +55,7 @@ from olly.claims.rules import (
     adjudicate,
     reverse,
 )
-from olly.claims.schemas import ClaimCreate
+from olly.claims.schemas import MAX_BATCH_CLAIMS, ClaimCreate
 from olly.codesets.carc import Carc, GroupCode
 from olly.kernel.errors import BusinessRuleViolation, Conflict, FieldError, NotFound, ValidationFailed
 from olly.kernel.ids import uuid7
@@ -96,9 +96,9 @@ def request_hash(data: ClaimCreate) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def provider_ref(uow: UnitOfWork, npi: str) -> uuid.UUID:
+def provider_ref(uow: UnitOfWork, npi: str, reads: Reads | None = None) -> uuid.UUID:
     """The provider id of an NPI: the registry's when claims knows it, else a stable id derived from the NPI."""
-    known = ClaimsRepository(uow).provider_id_of(npi)
+    known = reads.provider_id_of(npi) if reads is not None else ClaimsRepository(uow).provider_id_of(npi)
     return known if known is not None else uuid.uuid5(PROVIDER_NAMESPACE, f"npi:{npi}")
 
 
@@ -116,14 +116,19 @@ def submit(
     submitter: Submitter = Submitter.PROVIDER,
     raw: bytes | None = None,
     documents: Sequence[tuple[str, str, bytes]] = (),
+    reads: Reads | None = None,
+    checked: bool = False,
 ) -> Submission:
     """Record a claim RECEIVED with its raw payload (encrypted, object store) and ``claims.claim.submitted``.
 
     ``idempotency_key``: the same key with the same body answers the first submission again; with
     another body raises ``IdempotencyConflict``. ``origin`` names the submission's source document
-    (an 837 interchange's control number, say) for the status history.
+    (an 837 interchange's control number, say) for the status history. ``reads``: coverage, schedules
+    and providers read beforehand for a whole batch (``submit_many``, which also passes ``checked``:
+    the intake errors were looked for already).
     """
     repo = ClaimsRepository(uow)
+    reads = reads or Reads(uow)
     digest = request_hash(data)
     scope = source[:16]
     if idempotency_key is not None:
@@ -134,7 +139,7 @@ def submit(
             return Submission(known.claim_id, known.transaction_id, replayed=True)
     now = uow.clock.now()
     today = now.date()
-    errors = _intake_errors(uow, data, today)
+    errors = [] if checked else _intake_errors(uow, data, today)
     if errors:
         raise ValidationFailed(errors)
     claim_id, transaction_id = uuid7(), uuid7()
@@ -154,7 +159,7 @@ def submit(
                 uow.session.flush()
             except IntegrityError:
                 raise Conflict("a request with this Idempotency-Key is in progress; retry") from None
-    coverages = repo.coverages(data.member_id)
+    coverages = reads.coverages(data.member_id)
     first_date = min(line.service_date_from for line in data.lines)
     last_date = max(line.service_date_to or line.service_date_from for line in data.lines)
     coverage = _coverage_on(coverages, first_date)
@@ -162,7 +167,7 @@ def submit(
     raw_bytes = raw if raw is not None else json.dumps(data.model_dump(mode="json", by_alias=True)).encode()
     raw_key = store.put(uow, "raw_claim", raw_bytes)
     total = sum(Money.parse(line.charge, data.currency).amount for line in data.lines)
-    provider_id = provider_ref(uow, data.billing_npi)
+    provider_id = provider_ref(uow, data.billing_npi, reads)
     claim = m.Claim(
         id=claim_id,
         transaction_id=transaction_id,
@@ -229,7 +234,7 @@ def submit(
         key = store.put(uow, "claim_document", content)
         _document(uow, claim_id, kind, content_type, content, key)
     _history(uow, claim_id, "RECEIVED", f"submitted via {scope.lower()}")
-    requires_auth = _requires_prior_auth(uow, coverage, data, first_date)
+    requires_auth = _requires_prior_auth(reads, coverage, data, first_date)
     uow.publish(
         ClaimSubmitted(
             claim_id=claim_id,
@@ -246,6 +251,43 @@ def submit(
         key=holder_of(coverage, data.member_id),
     )
     return Submission(claim_id, transaction_id)
+
+
+def submit_many(
+    uow: UnitOfWork,
+    claims: Sequence[ClaimCreate],
+    *,
+    source: str,
+    idempotency_key: str | None = None,
+    submitter: Submitter = Submitter.PROVIDER,
+) -> list[Submission]:
+    """``submit`` for each of ``claims`` in this one transaction, all or none: any claim's intake
+    errors (field names ``body.claims.{i}.…``) refuse the whole batch before anything is written.
+
+    Coverage, schedules and providers are read once for the batch. ``idempotency_key`` stands for
+    the batch: claim ``i`` is kept under ``{key}#{i}``, so the same batch sent again answers every
+    claim's first submission, and the key with another batch raises ``IdempotencyConflict``. A
+    replacement's original must have been submitted before the batch.
+    """
+    if not claims or len(claims) > MAX_BATCH_CLAIMS:
+        raise ValidationFailed([FieldError("body.claims", f"1 to {MAX_BATCH_CLAIMS} claims", "invalid")])
+    today = uow.clock.now().date()
+    keys = [f"{idempotency_key}#{index}" if idempotency_key is not None else None for index in range(len(claims))]
+    repo = ClaimsRepository(uow)
+    errors = []
+    for index, data in enumerate(claims):
+        key = keys[index]
+        if key is not None and repo.idempotency_key(source[:16], key) is not None:
+            continue  # answered again below (or refused if the body changed), as a single POST would be
+        for error in _intake_errors(uow, data, today):
+            errors.append(replace(error, field=error.field.replace("body.", f"body.claims.{index}.", 1)))
+    if errors:
+        raise ValidationFailed(errors)
+    reads = IntakeReads(uow, claims)
+    return [
+        submit(uow, data, source=source, idempotency_key=key, submitter=submitter, reads=reads, checked=True)
+        for key, data in zip(keys, claims, strict=True)
+    ]
 
 
 def _intake_errors(uow: UnitOfWork, data: ClaimCreate, today: date) -> list[FieldError]:
@@ -276,10 +318,10 @@ def _coverage_on(coverages: Sequence[m.CoverageView], on: date) -> m.CoverageVie
     return best
 
 
-def _requires_prior_auth(uow: UnitOfWork, coverage: m.CoverageView | None, data: ClaimCreate, on: date) -> bool:
+def _requires_prior_auth(reads: Reads, coverage: m.CoverageView | None, data: ClaimCreate, on: date) -> bool:
     if coverage is None:
         return False
-    view = ClaimsRepository(uow).schedule_view(coverage.plan_code, on)
+    view = reads.schedule_view(coverage.plan_code, on)
     codes = _parsed_schedule(view).prior_auth_codes if view else frozenset()
     return any(line.procedure_code in codes for line in data.lines)
 
@@ -366,14 +408,14 @@ def _no_cover_schedule(currency: str) -> BenefitSchedule:
 
 
 def coverage_snapshot(
-    uow: UnitOfWork, member_id: uuid.UUID, on: date, currency: str
+    uow: UnitOfWork, member_id: uuid.UUID, on: date, currency: str, reads: Reads | None = None
 ) -> tuple[CoverageSnapshot, BenefitSchedule, m.CoverageView | None, m.BenefitScheduleView | None]:
-    repo = ClaimsRepository(uow)
-    coverage = _coverage_on(repo.coverages(member_id), on)
+    reads = reads or Reads(uow)
+    coverage = _coverage_on(reads.coverages(member_id), on)
     if coverage is None:
         snapshot = CoverageSnapshot(member_id=str(member_id), plan_type=PlanType.PPO, periods=())
         return snapshot, _no_cover_schedule(currency), None, None
-    view = repo.schedule_view(coverage.plan_code, on)
+    view = reads.schedule_view(coverage.plan_code, on)
     if view is None:
         # The plan's schedule has not reached claims: no benefits known, adjudication denies CO-96.
         schedule = _no_cover_schedule(currency)
@@ -440,10 +482,10 @@ def _parsed_contract(view: m.ProviderView) -> Contract | None:
     return None if contract is _NO_CONTRACT else contract
 
 
-def provider_inputs(uow: UnitOfWork, claim: Claim, on: date) -> tuple[dict[str, ProviderSnapshot], PricingSnapshot]:
-    npis = {claim.billing_npi} | {n for n in (claim.rendering_npi,) if n}
-    npis |= {line.rendering_npi for line in claim.lines if line.rendering_npi}
-    views = ClaimsRepository(uow).providers(npis)
+def provider_inputs(
+    uow: UnitOfWork, claim: Claim, on: date, reads: Reads | None = None
+) -> tuple[dict[str, ProviderSnapshot], PricingSnapshot]:
+    views = (reads or Reads(uow)).providers(_npis_of(claim))
     providers = {}
     contract = None
     for npi, view in views.items():
@@ -461,6 +503,11 @@ def provider_inputs(uow: UnitOfWork, claim: Claim, on: date) -> tuple[dict[str, 
     return providers, PricingSnapshot(contract=contract)
 
 
+def _npis_of(claim: Claim) -> set[str]:
+    npis = {claim.billing_npi} | {n for n in (claim.rendering_npi,) if n}
+    return npis | {line.rendering_npi for line in claim.lines if line.rendering_npi}
+
+
 def prior_authorizations_of(
     uow: UnitOfWork, member_id: uuid.UUID, excluding_claims: Collection[uuid.UUID] = ()
 ) -> tuple[PriorAuthorization, ...]:
@@ -476,9 +523,16 @@ def _history_lines(uow: UnitOfWork, claim: m.Claim, exclude: set[uuid.UUID]) -> 
         claim.member_id, claim.billing_npi, claim.service_date_from, claim.service_date_to, exclude
     )
     by_id = {other.id: other for other in others}
+    return _adjudicated_lines(by_id, repo.lines_of(list(by_id)))
+
+
+def _adjudicated_lines(
+    claims: dict[uuid.UUID, HistoryClaim] | dict[uuid.UUID, m.Claim], lines: Sequence[m.ClaimLine]
+) -> tuple[AdjudicatedLine, ...]:
+    """Earlier claims' lines as the duplicate edit reads them (``lines`` by claim id, line number)."""
     found = []
-    for line in repo.lines_of(list(by_id)):
-        other = by_id[line.claim_id]
+    for line in lines:
+        other = claims[line.claim_id]
         service = line.service
         found.append(
             AdjudicatedLine(
@@ -510,6 +564,232 @@ def _accumulator_snapshot(rows: Sequence[m.Accumulator]) -> AccumulatorSnapshot:
 
 
 # =================================================================================================
+# What an adjudication reads: one claim's queries, or a whole chunk's read at once
+# =================================================================================================
+class Reads:
+    """An adjudication's reads, a few queries per claim (review decisions, re-adjudications)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.repo = ClaimsRepository(uow)
+
+    def lines(self, claim_id: uuid.UUID) -> list[m.ClaimLine]:
+        return self.repo.lines(claim_id)
+
+    def diagnoses(self, claim_id: uuid.UUID) -> list[str]:
+        return self.repo.diagnoses(claim_id)
+
+    def coverages(self, member_id: uuid.UUID) -> list[m.CoverageView]:
+        return self.repo.coverages(member_id)
+
+    def schedule_view(self, plan_code: str, on: date) -> m.BenefitScheduleView | None:
+        return self.repo.schedule_view(plan_code, on)
+
+    def providers(self, npis: set[str]) -> dict[str, m.ProviderView]:
+        return self.repo.providers(npis)
+
+    def provider_id_of(self, npi: str) -> uuid.UUID | None:
+        return self.repo.provider_id_of(npi)
+
+    def lock_holder(self, holder: str) -> None:
+        self.repo.lock_holder(holder)
+
+    def accumulators(self, holders: set[str]) -> list[m.Accumulator]:
+        return self.repo.accumulators(holders)
+
+    def moved(self, rows: list[m.Accumulator]) -> None:
+        """The accumulator rows after an adjudication (new rows included)."""
+
+    def prior_authorizations(
+        self, member_id: uuid.UUID, excluding_claims: Collection[uuid.UUID]
+    ) -> tuple[PriorAuthorization, ...]:
+        return prior_authorizations_of(self.uow, member_id, excluding_claims)
+
+    def history(self, claim: m.Claim, exclude: set[uuid.UUID]) -> tuple[AdjudicatedLine, ...]:
+        return _history_lines(self.uow, claim, exclude)
+
+
+class IntakeReads(Reads):
+    """What intake reads for a batch of claims (coverage, schedules, provider ids), in three queries."""
+
+    def __init__(self, uow: UnitOfWork, claims: Sequence[ClaimCreate]) -> None:
+        super().__init__(uow)
+        self._coverages = self.repo.coverages_of({data.member_id for data in claims})
+        plan_codes = {row.plan_code for rows in self._coverages.values() for row in rows}
+        self._schedules: dict[str, list[m.BenefitScheduleView]] = {code: [] for code in plan_codes} | _by_plan(
+            self.repo.schedule_views(plan_codes)
+        )
+        self._npis = {data.billing_npi for data in claims}
+        self._providers = self.repo.providers(self._npis)
+
+    def coverages(self, member_id: uuid.UUID) -> list[m.CoverageView]:
+        found = self._coverages.get(member_id)
+        return found if found is not None else super().coverages(member_id)
+
+    def schedule_view(self, plan_code: str, on: date) -> m.BenefitScheduleView | None:
+        if plan_code not in self._schedules:
+            return super().schedule_view(plan_code, on)
+        return _in_force(self._schedules[plan_code], on)
+
+    def provider_id_of(self, npi: str) -> uuid.UUID | None:
+        if npi not in self._npis:
+            return super().provider_id_of(npi)
+        view = self._providers.get(npi)
+        return view.provider_id if view is not None else None
+
+
+def _by_plan(views: Sequence[m.BenefitScheduleView]) -> dict[str, list[m.BenefitScheduleView]]:
+    found: dict[str, list[m.BenefitScheduleView]] = {}
+    for view in views:
+        found.setdefault(view.plan_code, []).append(view)
+    return found
+
+
+def _in_force(views: Sequence[m.BenefitScheduleView], on: date) -> m.BenefitScheduleView | None:
+    """As ``schedule_view``: the newest version in force on ``on`` (``views`` newest first)."""
+    for view in views:
+        if view.effective_from <= on and (view.effective_to is None or view.effective_to >= on):
+            return view
+    return None
+
+
+class ChunkReads(Reads):
+    """Everything a chunk of submitted claims reads, loaded in a dozen queries before the first is
+    adjudicated; the claims are then adjudicated one by one in log order against it.
+
+    What an adjudication changes is seen by the next one of the chunk exactly as through the
+    queries: accumulator rows are the session's own objects (new ones are remembered), a claim made
+    final earlier in the chunk joins the duplicate-edit history through its live status, and
+    authorisations are still read per claim for the few members who have any (units recorded by
+    one claim count for the next). Every holder of the chunk is locked up front, in holder order.
+    """
+
+    def __init__(self, uow: UnitOfWork, claim_ids: Sequence[uuid.UUID]) -> None:
+        super().__init__(uow)
+        repo = self.repo
+        self.claims = {claim.id: claim for claim in repo.claims(claim_ids, for_update=True)}
+        chunk = list(self.claims.values())
+        members = {claim.member_id for claim in chunk}
+        self._coverages = repo.coverages_of(members)
+        plan_codes = {row.plan_code for rows in self._coverages.values() for row in rows}
+        self._schedules: dict[str, list[m.BenefitScheduleView]] = {code: [] for code in plan_codes} | _by_plan(
+            repo.schedule_views(plan_codes)
+        )
+        # The holders the per-claim path would lock, counted once per claim it would adjudicate.
+        counts: dict[str, int] = {}
+        holders = {str(member) for member in members}
+        for claim in chunk:
+            holder = holder_of(_coverage_on(self.coverages(claim.member_id), claim.service_date_from), claim.member_id)
+            holders.add(holder)
+            if claim.status in ("RECEIVED", "PENDED"):
+                counts[holder] = counts.get(holder, 0) + 1
+        repo.lock_holders(counts)
+        self._accumulators: dict[str, list[m.Accumulator]] = {holder: [] for holder in holders}
+        for row in repo.accumulators(holders):
+            self._accumulators[row.holder_id].append(row)
+        self._with_authorizations = authorization_public.members_with_prior_authorizations(uow, members)
+        # Duplicate-edit history: every finalised claim that may meet a claim of the chunk, plus the
+        # chunk itself (its claims become final as it goes); filtered per claim on live status.
+        self._candidates: dict[tuple[uuid.UUID, str], list[m.Claim]] = {}
+        windows: dict[tuple[uuid.UUID, str], tuple[date, date]] = {}
+        for claim in chunk:
+            first, last = windows.get(
+                (claim.member_id, claim.billing_npi), (claim.service_date_from, claim.service_date_to)
+            )
+            windows[claim.member_id, claim.billing_npi] = (
+                min(first, claim.service_date_from),
+                max(last, claim.service_date_to),
+            )
+        earlier = repo.final_claims_meeting(windows)
+        known = {claim.id: claim for claim in (*earlier, *chunk)}
+        for claim in known.values():
+            self._candidates.setdefault((claim.member_id, claim.billing_npi), []).append(claim)
+        self._lines: dict[uuid.UUID, list[m.ClaimLine]] = {claim_id: [] for claim_id in known}
+        for line in repo.lines_of(sorted(known)):
+            self._lines[line.claim_id].append(line)
+        self._diagnoses = repo.diagnoses_of(list(self.claims))
+        self._npis = {claim.billing_npi for claim in chunk} | {c.rendering_npi for c in chunk if c.rendering_npi}
+        self._npis |= {
+            line.service["renderingNpi"]
+            for claim in chunk
+            for line in self._lines[claim.id]
+            if line.service.get("renderingNpi")
+        }
+        self._providers = repo.providers(self._npis)
+
+    def lines(self, claim_id: uuid.UUID) -> list[m.ClaimLine]:
+        return self._lines[claim_id] if claim_id in self.claims else super().lines(claim_id)
+
+    def diagnoses(self, claim_id: uuid.UUID) -> list[str]:
+        found = self._diagnoses.get(claim_id)
+        return found if found is not None else super().diagnoses(claim_id)
+
+    def coverages(self, member_id: uuid.UUID) -> list[m.CoverageView]:
+        found = self._coverages.get(member_id)
+        return found if found is not None else super().coverages(member_id)
+
+    def schedule_view(self, plan_code: str, on: date) -> m.BenefitScheduleView | None:
+        if plan_code not in self._schedules:
+            return super().schedule_view(plan_code, on)
+        return _in_force(self._schedules[plan_code], on)
+
+    def providers(self, npis: set[str]) -> dict[str, m.ProviderView]:
+        if not npis <= self._npis:
+            return super().providers(npis)
+        return {npi: self._providers[npi] for npi in sorted(npis) if npi in self._providers}
+
+    def lock_holder(self, holder: str) -> None:
+        if holder not in self._accumulators:
+            super().lock_holder(holder)
+
+    def accumulators(self, holders: set[str]) -> list[m.Accumulator]:
+        if not holders <= self._accumulators.keys():
+            return super().accumulators(holders)
+        return [row for holder in sorted(holders) for row in self._accumulators[holder]]
+
+    def moved(self, rows: list[m.Accumulator]) -> None:
+        for row in rows:
+            held = self._accumulators.get(row.holder_id)
+            if held is not None and row not in held:
+                held.append(row)
+
+    def prior_authorizations(
+        self, member_id: uuid.UUID, excluding_claims: Collection[uuid.UUID]
+    ) -> tuple[PriorAuthorization, ...]:
+        if member_id not in self._with_authorizations:
+            return ()
+        return super().prior_authorizations(member_id, excluding_claims)
+
+    def history(self, claim: m.Claim, exclude: set[uuid.UUID]) -> tuple[AdjudicatedLine, ...]:
+        if claim.id not in self.claims:
+            return super().history(claim, exclude)
+        first, last = claim.service_date_from, claim.service_date_to
+        others = sorted(
+            (
+                other
+                for other in self._candidates.get((claim.member_id, claim.billing_npi), ())
+                if other.status in FINAL_STATUSES
+                and other.service_date_from <= last
+                and other.service_date_to >= first
+                and other.id not in exclude
+            ),
+            key=lambda other: other.id,
+        )
+        return _adjudicated_lines(
+            {other.id: other for other in others}, [ln for o in others for ln in self._lines[o.id]]
+        )
+
+    def adjudicate(self, claim_id: uuid.UUID, *, cause: str = "SUBMITTED") -> Outcome | None:
+        """``adjudicate_claim(claim_id, missing_ok=True)`` for a claim of the chunk."""
+        claim = self.claims.get(claim_id)
+        if claim is None:
+            return None
+        if claim.status not in ("RECEIVED", "PENDED"):
+            return Outcome(claim.id, claim.status, None)
+        return _run(self.uow, claim, cause=cause, reads=self)
+
+
+# =================================================================================================
 # Adjudication
 # =================================================================================================
 @dataclass(frozen=True, slots=True)
@@ -535,18 +815,26 @@ def adjudicate_claim(
     return _run(uow, claim, cause=cause)
 
 
-def _run(uow: UnitOfWork, claim: m.Claim, *, cause: str, decisions: dict[int, m.LineDecision] | None = None) -> Outcome:
+def _run(
+    uow: UnitOfWork,
+    claim: m.Claim,
+    *,
+    cause: str,
+    decisions: dict[int, m.LineDecision] | None = None,
+    reads: Reads | None = None,
+) -> Outcome:
     repo = ClaimsRepository(uow)
-    lines = repo.lines(claim.id)
-    engine_input = engine_claim(claim, lines, repo.diagnoses(claim.id))
+    reads = reads or Reads(uow)
+    lines = reads.lines(claim.id)
+    engine_input = engine_claim(claim, lines, reads.diagnoses(claim.id))
     on = claim.service_date_from
-    coverage, schedule, coverage_row, schedule_row = coverage_snapshot(uow, claim.member_id, on, claim.currency)
+    coverage, schedule, coverage_row, schedule_row = coverage_snapshot(uow, claim.member_id, on, claim.currency, reads)
     holder = holder_of(coverage_row, claim.member_id)
-    repo.lock_holder(holder)
+    reads.lock_holder(holder)
     holders = {str(claim.member_id), holder}
-    accumulator_rows = repo.accumulators(holders)
+    accumulator_rows = reads.accumulators(holders)
     accumulators = _accumulator_snapshot(accumulator_rows)
-    providers, pricing = provider_inputs(uow, engine_input, on)
+    providers, pricing = provider_inputs(uow, engine_input, on, reads)
     if schedule_row is not None:
         pricing = replace(pricing, out_of_network=_parsed_out_of_network(schedule_row, claim.currency))
     original: m.Claim | None = None
@@ -573,17 +861,19 @@ def _run(uow: UnitOfWork, claim: m.Claim, *, cause: str, decisions: dict[int, m.
                 accumulators=accumulators,
                 adjudication_date=uow.clock.now().date(),
                 providers=providers,
-                prior_authorizations=prior_authorizations_of(uow, claim.member_id, exclude),
-                history=_history_lines(uow, claim, exclude),
+                prior_authorizations=reads.prior_authorizations(claim.member_id, exclude),
+                history=reads.history(claim, exclude),
                 replaces=replaces,
             )
         )
     if decisions:
         result = apply_decisions(result, decisions)
-    return _store(
+    outcome = _store(
         uow, claim, lines, result, accumulator_rows, cause=cause, schedule_row=schedule_row, original=original,
         original_record=original_record, family_id=coverage.family_id,
     )  # fmt: skip
+    reads.moved(accumulator_rows)
+    return outcome
 
 
 def _void_without_reversal(claim: Claim, row: m.Claim, today: date) -> ClaimResult:

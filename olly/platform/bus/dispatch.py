@@ -1,6 +1,12 @@
 """The consumer runtime shared by both transports: one transaction per handled message (or run of
 messages), idempotency, retries with backoff, and dead-lettering.
 
+A chunk of up to ``batch_size`` messages of one partition and tenant shares one unit of work; a
+subscription with a ``prepare`` step reads what the whole chunk needs at once before its messages
+are handled one by one in log order. If any message of the chunk fails, the chunk's transaction
+rolls back and its messages are handled again one per transaction (each with its own retries), so
+one bad message never loses or half-writes the others.
+
 A handler runs inside a unit of work the runtime opens for the message's tenant, with the message's
 correlation id and the message itself as causation, so everything the handler publishes joins the
 same saga. In that same transaction the runtime records the event id as processed by the group and,
@@ -207,13 +213,18 @@ class Dispatcher:
             mine = [m for m in chunk if m.redrive_group in (None, group)]
             skipped = len(chunk) - len(mine)
             seen = self.idempotency.seen(uow, group, [m.event_id for m in mine])
+            handler = subscription.handler
+            if subscription.prepare is not None:
+                todo = [m for m in mine if m.event_id not in seen]
+                if todo:
+                    handler = subscription.prepare(uow, todo)
             for message in mine:
                 if message.event_id in seen:
                     duplicates += 1
                     continue
                 uow.correlation_id = message.correlation_id
                 uow.causation_id = message.event_id
-                subscription.handler(uow, message)
+                handler(uow, message)
                 handled.append(message)
                 seen.add(message.event_id)
             uow.correlation_id = uow.causation_id = None

@@ -7,7 +7,7 @@ import importlib.util
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, TypeVar
@@ -72,11 +72,19 @@ Handler = Callable[[UnitOfWork, Message], None]
 """Runs inside the unit of work the consumer runtime opened for this message; never commits."""
 
 
+ChunkPreparer = Callable[[UnitOfWork, Sequence[Message]], Handler]
+"""Reads at once, in the runtime's unit of work, what a run of messages of one partition needs (a
+few set-based queries instead of a few per message) and returns the handler every one of them then
+goes through, one at a time in log order, exactly as without it (same correlation, causation,
+idempotency and failure handling)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Subscription:
     topic: str
     group: str
     handler: Handler
+    prepare: ChunkPreparer | None = None
 
     @property
     def name(self) -> str:
@@ -97,11 +105,14 @@ class HandlerRegistry:
     def __init__(self) -> None:
         self._subscriptions: dict[tuple[str, str], Subscription] = {}
 
-    def subscribe(self, topic: str, group: str, handler: Handler) -> Subscription:
+    def subscribe(
+        self, topic: str, group: str, handler: Handler, *, prepare: ChunkPreparer | None = None
+    ) -> Subscription:
+        """``prepare`` (optional): see ``ChunkPreparer``; ``handler`` alone must give the same effect."""
         validate_group(topic, group)
         if (topic, group) in self._subscriptions:
             raise ConfigurationError(f"{group} already has a handler for {topic}")
-        subscription = Subscription(topic, group, handler)
+        subscription = Subscription(topic, group, handler, prepare)
         self._subscriptions[(topic, group)] = subscription
         return subscription
 

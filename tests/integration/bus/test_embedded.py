@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -254,3 +255,40 @@ def test_the_relay_wakes_only_the_groups_that_consume_what_it_placed(platform: P
         consumer.wake_for(placed[0])
     assert consumers[GROUP]._wake.is_set()
     assert not consumers["audit-eligibility-consumer"]._wake.is_set()
+
+
+def test_a_prepare_step_reads_a_chunk_once_and_its_messages_keep_their_own_saga_and_failures(
+    platform: Platform, tenant_id: uuid.UUID
+) -> None:
+    prepared: list[list[uuid.UUID]] = []
+    handled: list[tuple[uuid.UUID, uuid.UUID | None, uuid.UUID | None]] = []
+    registry = HandlerRegistry()
+    ids = _publish(platform, tenant_id, 6, keys=1)
+    poison = ids[2]
+
+    def handle(uow: UnitOfWork, message: Message) -> None:
+        if message.event_id not in ids:
+            return  # what this handler published (same topic)
+        if message.event_id == poison:
+            raise BusinessRuleViolation("refused")
+        uow.publish(claim_submitted(billed="9.00"), key="k")
+        handled.append((message.event_id, uow.correlation_id, uow.causation_id))
+
+    def prepare(uow: UnitOfWork, messages: Sequence[Message]) -> Callable[[UnitOfWork, Message], None]:
+        mine = [m.event_id for m in messages if m.event_id in ids]
+        if mine:
+            prepared.append(mine)
+        return handle
+
+    registry.subscribe(TOPIC, GROUP, handle, prepare=prepare)
+    runtime(platform, registry).drain()
+    # The whole chunk once; it fails on the poison, so each message is then handled in its own
+    # transaction (prepared alone): the five good ones once each, the poison dead-lettered.
+    assert prepared == [ids] + [[event_id] for event_id in ids]
+    assert [event_id for event_id, _, _ in handled] == [ids[0], ids[1], ids[0], ids[1], *ids[3:]]
+    assert all(correlation == causation == event_id for event_id, correlation, causation in handled)
+    [letter] = dlq.list_dead_letters(platform.db)
+    assert (letter.original_event_id, letter.metadata["retryCount"]) == (poison, 0)
+    with platform.db.engine.connect() as connection:
+        published = connection.execute(select(OUTBOX.c.causation_id).where(OUTBOX.c.payload.contains('"9.00"')))
+        assert sorted(published.scalars()) == sorted(i for i in ids if i != poison)
