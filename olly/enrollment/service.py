@@ -733,6 +733,7 @@ def record_cobra_event(
                 )
             ]
         )
+    deadlines = _notice_deadlines(data, today)
     last_day = end_of_month(data.event_date)
     reason = _COBRA_TERMINATIONS[data.event]
     elements = {e.party_id: e for e in repo.elements(policy.id)}
@@ -795,6 +796,10 @@ def record_cobra_event(
             created_at=now,
             extension=rules.CobraExtension.MEDICARE_ENTITLEMENT.value if longer else None,
             medicare_entitlement_date=entitled_on,
+            employer_notified_on=data.employer_notified_on,
+            notice_due=deadlines.notice_due if deadlines else None,
+            is_notice_late=deadlines.is_notice_late if deadlines else None,
+            is_employer_notice_late=deadlines.is_employer_late if deadlines else None,
         )
         repo.add(case)
         cases.append(case)
@@ -812,6 +817,23 @@ def record_cobra_event(
     uow.flush()
     _print_election_notices(uow, policy, cases, last_day, plans)
     return cases
+
+
+def _notice_deadlines(data: CobraEventCreate, today: date) -> rules.CobraNoticeDeadlines | None:
+    """The notice deadlines of an employer's event (the notice goes out today); a dependent's event
+    (divorce, loss of dependent status) is told to the plan by the family, not the employer."""
+    notified = data.employer_notified_on
+    if notified is not None:
+        field = "employer_notified_on"
+        if data.event not in rules.COBRA_EMPLOYER_EVENTS:
+            raise ValidationFailed([FieldError(field, "is only for the employer's events", "not_allowed")])
+        if notified > today:
+            raise ValidationFailed([FieldError(field, "is in the future", "future_date")])
+        if notified < data.event_date:
+            raise ValidationFailed([FieldError(field, "is before the event", "before_event")])
+    if data.event not in rules.COBRA_EMPLOYER_EVENTS:
+        return None
+    return rules.cobra_notice_deadlines(data.event_date, notified, today)
 
 
 def _print_election_notices(
