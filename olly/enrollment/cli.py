@@ -94,7 +94,16 @@ def _cases_table(cases: list[CobraCase]) -> Table:
     """Ids, relationships, dates and codes only: no names (PHI) on the operator's screen, and not
     which beneficiary is disabled (only that the event's continuation is extended)."""
     table = Table(
-        "case", "person", "relationship", "event", "loss of cover", "elect by", "covered to", "extended", "status"
+        "case",
+        "person",
+        "relationship",
+        "event",
+        "notice due",
+        "loss of cover",
+        "elect by",
+        "covered to",
+        "extended",
+        "status",
     )
     for case in cases:
         status = case.status
@@ -105,6 +114,7 @@ def _cases_table(cases: list[CobraCase]) -> Table:
             str(case.party_id),
             case.relationship,
             case.qualifying_event,
+            _notice_due(case),
             case.loss_date.isoformat(),
             case.election_deadline.isoformat(),
             case.continuation_end.isoformat(),
@@ -112,6 +122,14 @@ def _cases_table(cases: list[CobraCase]) -> Table:
             status,
         )
     return table
+
+
+def _notice_due(case: CobraCase) -> str:
+    """The notice's deadline, and who was late: the administrator (notice) or the employer."""
+    if case.notice_due is None:
+        return ""
+    late = [who for who, was in (("notice", case.is_notice_late), ("employer", case.is_employer_notice_late)) if was]
+    return case.notice_due.isoformat() + (f" (late: {', '.join(late)})" if late else "")
 
 
 @app.command("cobra-event")
@@ -123,6 +141,9 @@ def cobra_event(
     medicare_entitlement: Annotated[
         str | None, typer.Option(help="the employee's Medicare entitlement date, when before the event")
     ] = None,
+    employer_notified: Annotated[
+        str | None, typer.Option(help="the day the employer told the plan administrator, YYYY-MM-DD")
+    ] = None,
 ) -> None:
     """Record a qualifying event: group cover ends, each qualified beneficiary is sent a notice."""
     policy_id = _uuid(policy, "POLICY")
@@ -132,6 +153,7 @@ def cobra_event(
         event_date=day,
         party_id=_uuid(person, "--person") if person else None,
         employee_medicare_entitlement_date=_optional_date(medicare_entitlement, "--medicare-entitlement"),
+        employer_notified_on=_optional_date(employer_notified, "--employer-notified"),
     )
     cases = _in_unit_of_work(lambda uow: service.record_cobra_event(uow, policy_id, data, plan_catalog()))
     out.print(f"{len(cases)} qualified beneficiar{'y' if len(cases) == 1 else 'ies'} sent an election notice")

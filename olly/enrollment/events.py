@@ -64,6 +64,23 @@ class EnrollmentTerminated(EventPayload):
     termination_date: date
     reason: Literal["VOLUNTARY", "NON_PAYMENT", "LOSS_OF_ELIGIBILITY", "FRAUD", "OTHER"]
     terminated_at: datetime
+    detailed_reason: (
+        Literal[
+            "VOLUNTARY",
+            "EMPLOYMENT_ENDED",
+            "NON_PAYMENT",
+            "FRAUD",
+            "DEATH",
+            "AGED_OUT",
+            "DIVORCE",
+            "OTHER_GROUP_COVERAGE",
+            "MEDICARE_ENTITLEMENT",
+        ]
+        | None
+    ) = None
+    """Olly's own reason, finer than the catalog's ``reason`` (a COBRA continuation ended by other group
+    cover is ``LOSS_OF_ELIGIBILITY`` there, ``OTHER_GROUP_COVERAGE`` here). Absent from events before
+    Avro v2: read ``reason`` then."""
 
 
 class EnrollmentPlanChanged(EventPayload):
@@ -115,3 +132,30 @@ class CobraElected(EventPayload):
     monthly_premium: Amount
     currency: Currency = "USD"
     elected_at: datetime
+
+
+class CobraExtended(EventPayload):
+    """A qualified beneficiary's COBRA continuation now ends later, on ``coverageEndDate``."""
+
+    TOPIC: ClassVar[str] = "enrollment.cobra.extended"
+
+    event_type: Literal["COBRA_EXTENDED"] = "COBRA_EXTENDED"
+    cobra_case_id: uuid.UUID
+    member_id: uuid.UUID
+    extension: Literal["DISABILITY", "SECOND_EVENT"]
+    previous_coverage_end_date: date
+    coverage_end_date: date
+    extended_at: datetime
+
+
+class CobraEnded(EventPayload):
+    """A qualified beneficiary's COBRA continuation ended early; ``coverageEndDate`` was its last day."""
+
+    TOPIC: ClassVar[str] = "enrollment.cobra.ended"
+
+    event_type: Literal["COBRA_ENDED"] = "COBRA_ENDED"
+    cobra_case_id: uuid.UUID
+    member_id: uuid.UUID
+    reason: Literal["OTHER_GROUP_COVERAGE", "MEDICARE_ENTITLEMENT", "DEATH"]
+    coverage_end_date: date
+    ended_at: datetime

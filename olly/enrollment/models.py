@@ -211,3 +211,11 @@ class CobraCase(TenantScoped, Base):
     """OTHER_GROUP_COVERAGE, MEDICARE_ENTITLEMENT or DEATH (rules.CobraEnd)."""
     notice_object_key: Mapped[str | None] = mapped_column(String(200))
     """The printed election notice (a sealed PDF in the object store)."""
+    employer_notified_on: Mapped[date | None]
+    """The day the employer told the plan administrator of its event, when given."""
+    notice_due: Mapped[date | None]
+    """The election notice's deadline (an employer's event only): 14 days after the employer told the
+    administrator, else 44 days after the event (rules.cobra_notice_deadlines)."""
+    is_notice_late: Mapped[bool | None]
+    is_employer_notice_late: Mapped[bool | None]
+    """The employer told the administrator more than 30 days after the event (None: not known)."""

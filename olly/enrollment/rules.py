@@ -282,6 +282,12 @@ COBRA_NOTICE_DAYS = 60
 COBRA_MAXIMUM_MONTHS = 36
 #: Months of continuation that a disability or a second qualifying event can extend.
 COBRA_EXTENDABLE_MONTHS = 18
+#: The employer tells the plan administrator of its events (termination, reduced hours, death)
+#: within 30 days; the administrator sends the election notice within 14 days of being told, or
+#: within 44 days of the event when the employer is the administrator (29 U.S.C. 1166(a)(2), (c)).
+COBRA_EMPLOYER_NOTICE_DAYS = 30
+COBRA_ADMINISTRATOR_NOTICE_DAYS = 14
+COBRA_EMPLOYER_EVENTS = frozenset({CobraEvent.TERMINATION, CobraEvent.REDUCED_HOURS, CobraEvent.DEATH})
 
 
 class CobraExtension(StrEnum):
@@ -354,6 +360,37 @@ def cobra_window(event: CobraEvent, last_covered_day: date, notice_date: date) -
         loss_date=loss,
         election_deadline=max(notice_date, loss) + timedelta(days=COBRA_ELECTION_DAYS),
         continuation_end=add_months(loss, COBRA_MONTHS[event]) - timedelta(days=1),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CobraNoticeDeadlines:
+    """When the election notice of an employer's event was due, and who was late."""
+
+    notice_due: date
+    """The administrator's deadline: 14 days after the employer told it, else 44 days after the event."""
+    is_notice_late: bool
+    """The notice went out after ``notice_due``."""
+    employer_notice_due: date
+    """30 days after the event."""
+    is_employer_late: bool | None
+    """The employer told the administrator after ``employer_notice_due`` (None: the day is not known)."""
+
+
+def cobra_notice_deadlines(
+    event_date: date, employer_notified_on: date | None, notice_date: date
+) -> CobraNoticeDeadlines:
+    """The notice deadlines of an employer's qualifying event (the days counted from the event)."""
+    employer_due = event_date + timedelta(days=COBRA_EMPLOYER_NOTICE_DAYS)
+    if employer_notified_on is None:
+        due = employer_due + timedelta(days=COBRA_ADMINISTRATOR_NOTICE_DAYS)
+    else:
+        due = employer_notified_on + timedelta(days=COBRA_ADMINISTRATOR_NOTICE_DAYS)
+    return CobraNoticeDeadlines(
+        notice_due=due,
+        is_notice_late=notice_date > due,
+        employer_notice_due=employer_due,
+        is_employer_late=None if employer_notified_on is None else employer_notified_on > employer_due,
     )
 
 

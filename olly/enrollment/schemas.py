@@ -108,6 +108,11 @@ class CobraEventCreate(BaseModel):
         description="the day the employee became entitled to Medicare, when before a termination or reduced hours: "
         "the spouse and children may then continue 36 months from it",
     )
+    employer_notified_on: date | None = Field(
+        None,
+        description="the day the employer told the plan administrator of a termination, reduced hours or death "
+        "(it has 30 days; the notice is then due 14 days later, else 44 days after the event)",
+    )
 
 
 class CobraElection(BaseModel):
@@ -183,3 +188,7 @@ class CobraCaseRead(BaseModel):
     medicare_entitlement_date: date | None = None
     ended_on: date | None = None
     end_reason: CobraEnd | None = None
+    employer_notified_on: date | None = None
+    notice_due: date | None = None
+    is_notice_late: bool | None = None
+    is_employer_notice_late: bool | None = None

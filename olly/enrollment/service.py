@@ -14,6 +14,8 @@ from olly.codesets import icd10
 from olly.enrollment import letters, rules
 from olly.enrollment.events import (
     CobraElected,
+    CobraEnded,
+    CobraExtended,
     CobraNoticeSent,
     EnrollmentActivated,
     EnrollmentPlanChanged,
@@ -249,10 +251,16 @@ def add_dependent(uow: UnitOfWork, policy_id: uuid.UUID, data: DependentAdd, pla
 
 
 def remove_dependent(
-    uow: UnitOfWork, policy_id: uuid.UUID, data: DependentRemove, plans: PlanCatalog
+    uow: UnitOfWork,
+    policy_id: uuid.UUID,
+    data: DependentRemove,
+    plans: PlanCatalog,
+    *,
+    cobra_end: rules.CobraEnd | None = None,
 ) -> PolicyTransaction:
     """End one dependent's coverage; the policy is priced again from the day after for those still
-    covered (a new term when the premium changes; see ``_rerate``). Every way in comes through here."""
+    covered (a new term when the premium changes; see ``_rerate``). Every way in comes through here.
+    ``cobra_end``: continuation ended early, the transaction's and the event's reason."""
     policy = _live_policy(uow, policy_id)
     if data.party_id == policy.subscriber_party_id:
         raise BusinessRuleViolation("the subscriber is removed by terminating the policy", extra={"field": "party_id"})
@@ -264,14 +272,14 @@ def remove_dependent(
         TransactionType.REMOVE_DEPENDENT,
         last_day,
         now,
-        reason=data.reason.value,
+        reason=(cobra_end or data.reason).value,
         detail={"partyId": str(data.party_id)},
     )
     repo.add(transaction)
     uow.flush()
     if not _end_spans(repo, policy.id, last_day, transaction.id, now, party_id=data.party_id):
         raise NotFound("this person is not covered on the policy after that date")
-    _terminated(uow, policy, _term_on(repo, policy.id, last_day), data.party_id, last_day, _reason(data.reason))
+    _terminated(uow, policy, _term_on(repo, policy.id, last_day), data.party_id, last_day, cobra_end or data.reason)
     day_after = last_day + timedelta(days=1)
     if any(t.period_start <= day_after <= t.period_end for t in repo.terms(policy.id)):
         uow.flush()
@@ -423,21 +431,24 @@ def change_plan(uow: UnitOfWork, policy_id: uuid.UUID, data: PlanChange, plans: 
     return transaction
 
 
-def terminate(uow: UnitOfWork, policy_id: uuid.UUID, data: Termination) -> PolicyTransaction:
+def terminate(
+    uow: UnitOfWork, policy_id: uuid.UUID, data: Termination, *, cobra_end: rules.CobraEnd | None = None
+) -> PolicyTransaction:
+    """End the policy (everyone on it) on ``termination_date``. ``cobra_end``: continuation ended
+    early, the transaction's, the status's and the event's reason."""
     policy = _live_policy(uow, policy_id)
     last_day = rules.termination_date(data.termination_date, data.reason, uow.clock.today())
     repo = EnrollmentRepository(uow)
     now = uow.clock.now()
-    transaction = _transaction(
-        policy.id, TransactionType.TERMINATION, last_day, now, reason=data.reason.value, detail={}
-    )
+    why = cobra_end or data.reason
+    transaction = _transaction(policy.id, TransactionType.TERMINATION, last_day, now, reason=why.value, detail={})
     repo.add(transaction)
     uow.flush()
     _end_spans(repo, policy.id, last_day, transaction.id, now)
     policy.status = "TERMINATED"
-    policy.status_reason = data.reason.value
+    policy.status_reason = why.value
     terms = [t for t in repo.terms(policy.id) if t.period_start <= last_day] or repo.terms(policy.id)
-    _terminated(uow, policy, terms[-1], policy.subscriber_party_id, last_day, _reason(data.reason))
+    _terminated(uow, policy, terms[-1], policy.subscriber_party_id, last_day, why)
     return transaction
 
 
@@ -722,6 +733,7 @@ def record_cobra_event(
                 )
             ]
         )
+    deadlines = _notice_deadlines(data, today)
     last_day = end_of_month(data.event_date)
     reason = _COBRA_TERMINATIONS[data.event]
     elements = {e.party_id: e for e in repo.elements(policy.id)}
@@ -784,6 +796,10 @@ def record_cobra_event(
             created_at=now,
             extension=rules.CobraExtension.MEDICARE_ENTITLEMENT.value if longer else None,
             medicare_entitlement_date=entitled_on,
+            employer_notified_on=data.employer_notified_on,
+            notice_due=deadlines.notice_due if deadlines else None,
+            is_notice_late=deadlines.is_notice_late if deadlines else None,
+            is_employer_notice_late=deadlines.is_employer_late if deadlines else None,
         )
         repo.add(case)
         cases.append(case)
@@ -801,6 +817,23 @@ def record_cobra_event(
     uow.flush()
     _print_election_notices(uow, policy, cases, last_day, plans)
     return cases
+
+
+def _notice_deadlines(data: CobraEventCreate, today: date) -> rules.CobraNoticeDeadlines | None:
+    """The notice deadlines of an employer's event (the notice goes out today); a dependent's event
+    (divorce, loss of dependent status) is told to the plan by the family, not the employer."""
+    notified = data.employer_notified_on
+    if notified is not None:
+        field = "employer_notified_on"
+        if data.event not in rules.COBRA_EMPLOYER_EVENTS:
+            raise ValidationFailed([FieldError(field, "is only for the employer's events", "not_allowed")])
+        if notified > today:
+            raise ValidationFailed([FieldError(field, "is in the future", "future_date")])
+        if notified < data.event_date:
+            raise ValidationFailed([FieldError(field, "is before the event", "before_event")])
+    if data.event not in rules.COBRA_EMPLOYER_EVENTS:
+        return None
+    return rules.cobra_notice_deadlines(data.event_date, notified, today)
 
 
 def _print_election_notices(
@@ -1181,7 +1214,7 @@ def record_cobra_second_event(
             )
         leaving.append((cobra, moving, staying))
     former_ends = _former_ends(repo, cases)
-    _lengthen(cases, decided[0][1].continuation_end, rules.CobraExtension.SECOND_EVENT)
+    _lengthen(uow, cases, decided[0][1].continuation_end, rules.CobraExtension.SECOND_EVENT)
     for case in cases:
         case.second_event, case.second_event_date = data.event.value, data.event_date
     uow.flush()
@@ -1191,6 +1224,7 @@ def record_cobra_second_event(
             terminate(uow, cobra.id, Termination(reason=TerminationReason.DEATH, termination_date=last_day))
             for case in staying:
                 case.status, case.ended_on, case.end_reason = "ENDED", last_day, rules.CobraEnd.DEATH.value
+                _cobra_ended(uow, case)
         else:
             removal = _SECOND_EVENT_REMOVALS[data.event]
             for case in moving:
@@ -1233,11 +1267,12 @@ def end_cobra(uow: UnitOfWork, policy_id: uuid.UUID, data: CobraEndCreate, plans
     cobra = _live_policy(uow, case.cobra_policy_id)
     staying = [c for c in _continuing_cases(repo, cobra.id) if c.id != case.id]
     if case.party_id != cobra.subscriber_party_id:
-        transaction = remove_dependent(
+        remove_dependent(
             uow,
             cobra.id,
             DependentRemove(party_id=case.party_id, reason=TerminationReason.VOLUNTARY, termination_date=last_day),
             plans,
+            cobra_end=data.reason,
         )
     else:
         if staying and cobra.status != "ACTIVE":
@@ -1246,12 +1281,14 @@ def end_cobra(uow: UnitOfWork, policy_id: uuid.UUID, data: CobraEndCreate, plans
             _new_cobra_policy(
                 uow, cobra, staying, last_day + timedelta(days=1), data.account_id, plans, data.reason.value
             )
-        transaction = terminate(
-            uow, cobra.id, Termination(reason=TerminationReason.VOLUNTARY, termination_date=last_day)
+        terminate(
+            uow,
+            cobra.id,
+            Termination(reason=TerminationReason.VOLUNTARY, termination_date=last_day),
+            cobra_end=data.reason,
         )
-        cobra.status_reason = data.reason.value
-    transaction.reason = data.reason.value
     case.status, case.ended_on, case.end_reason = "ENDED", last_day, data.reason.value
+    _cobra_ended(uow, case)
     return case
 
 
@@ -1261,7 +1298,7 @@ def _extend(
     """Continuation of ``cases`` now lasts to ``new_end`` (never shortened); their continuation
     policies go on past their former end when the plan year does."""
     former_ends = _former_ends(EnrollmentRepository(uow), cases)
-    _lengthen(cases, new_end, extension)
+    _lengthen(uow, cases, new_end, extension)
     uow.flush()
     for policy_id, former_end in former_ends.items():
         _continue_cobra_policy(uow, policy_id, former_end, plans, extension.value)
@@ -1275,10 +1312,40 @@ def _former_ends(repo: EnrollmentRepository, cases: Sequence[CobraCase]) -> dict
     return {p: max(c.continuation_end for c in _continuing_cases(repo, p)) for p in policies if p is not None}
 
 
-def _lengthen(cases: Sequence[CobraCase], new_end: date, extension: rules.CobraExtension) -> None:
+def _lengthen(uow: UnitOfWork, cases: Sequence[CobraCase], new_end: date, extension: rules.CobraExtension) -> None:
+    """Each case whose continuation ends sooner now ends on ``new_end``, with ``enrollment.cobra.extended``."""
     for case in cases:
-        if new_end > case.continuation_end:
-            case.continuation_end, case.extension = new_end, extension.value
+        if new_end <= case.continuation_end:
+            continue
+        previous = case.continuation_end
+        case.continuation_end, case.extension = new_end, extension.value
+        uow.publish(
+            CobraExtended(
+                cobra_case_id=case.id,
+                member_id=case.party_id,
+                extension=extension.value,
+                previous_coverage_end_date=previous,
+                coverage_end_date=new_end,
+                extended_at=uow.clock.now(),
+            ),
+            key=case.group_policy_id,
+        )
+
+
+def _cobra_ended(uow: UnitOfWork, case: CobraCase) -> None:
+    """``enrollment.cobra.ended`` for a case just ended early."""
+    if case.ended_on is None or case.end_reason is None:
+        return
+    uow.publish(
+        CobraEnded(
+            cobra_case_id=case.id,
+            member_id=case.party_id,
+            reason=case.end_reason,
+            coverage_end_date=case.ended_on,
+            ended_at=uow.clock.now(),
+        ),
+        key=case.group_policy_id,
+    )
 
 
 def _continue_cobra_policy(
@@ -1505,7 +1572,9 @@ def _cobra_percent(repo: EnrollmentRepository, policy: Policy, on: date) -> int:
 
 # ---------------------------------------------------------------------------------------------
 # Events: keyed by policy, so one policy's changes are consumed in the order they were made.
-_TERMINATION_REASONS = {
+# The catalog's ``reason`` is coarse: Olly's own travels beside it as ``detailedReason``. Continuation
+# ended by other group cover or Medicare is a loss of eligibility for it (29 U.S.C. 1162(2)(D)).
+_TERMINATION_REASONS: dict[str, str] = {
     TerminationReason.VOLUNTARY: "VOLUNTARY",
     TerminationReason.NON_PAYMENT: "NON_PAYMENT",
     TerminationReason.FRAUD: "FRAUD",
@@ -1513,11 +1582,10 @@ _TERMINATION_REASONS = {
     TerminationReason.AGED_OUT: "LOSS_OF_ELIGIBILITY",
     TerminationReason.DIVORCE: "LOSS_OF_ELIGIBILITY",
     TerminationReason.DEATH: "OTHER",
+    rules.CobraEnd.OTHER_GROUP_COVERAGE: "LOSS_OF_ELIGIBILITY",
+    rules.CobraEnd.MEDICARE_ENTITLEMENT: "LOSS_OF_ELIGIBILITY",
+    rules.CobraEnd.DEATH: "OTHER",
 }
-
-
-def _reason(reason: TerminationReason) -> str:
-    return _TERMINATION_REASONS[reason]
 
 
 def _amount(minor: int, currency: str) -> str:
@@ -1572,7 +1640,12 @@ def _activated(uow: UnitOfWork, policy: Policy) -> None:
 
 
 def _terminated(
-    uow: UnitOfWork, policy: Policy, term: PolicyTerm, member_id: uuid.UUID, last_day: date, reason: str
+    uow: UnitOfWork,
+    policy: Policy,
+    term: PolicyTerm,
+    member_id: uuid.UUID,
+    last_day: date,
+    why: TerminationReason | rules.CobraEnd,
 ) -> None:
     uow.publish(
         EnrollmentTerminated(
@@ -1580,7 +1653,8 @@ def _terminated(
             member_id=member_id,
             plan_id=term.plan_id,
             termination_date=last_day,
-            reason=reason,
+            reason=_TERMINATION_REASONS[why],
+            detailed_reason=why.value,
             terminated_at=uow.clock.now(),
         ),
         key=policy.id,

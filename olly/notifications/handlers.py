@@ -71,6 +71,14 @@ def on_cobra_elected(uow: UnitOfWork, message: Message) -> None:
     _notify(uow, message, uuid.UUID(message.payload["memberId"]), rules.cobra_elected_notice(message.payload))
 
 
+def on_cobra_extended(uow: UnitOfWork, message: Message) -> None:
+    _notify(uow, message, uuid.UUID(message.payload["memberId"]), rules.cobra_extended_notice(message.payload))
+
+
+def on_cobra_ended(uow: UnitOfWork, message: Message) -> None:
+    _notify(uow, message, uuid.UUID(message.payload["memberId"]), rules.cobra_ended_notice(message.payload))
+
+
 def register(registry: HandlerRegistry) -> None:
     registry.subscribe("claims.claim.adjudicated", CLAIMS_GROUP, on_claim_adjudicated)
     registry.subscribe("claims.claim.paid", CLAIMS_GROUP, on_claim_paid)
@@ -81,3 +89,5 @@ def register(registry: HandlerRegistry) -> None:
     registry.subscribe("enrollment.enrollment.activated", ENROLLMENT_GROUP, on_enrollment_activated)
     registry.subscribe("enrollment.cobra.notice_sent", ENROLLMENT_GROUP, on_cobra_notice_sent)
     registry.subscribe("enrollment.cobra.elected", ENROLLMENT_GROUP, on_cobra_elected)
+    registry.subscribe("enrollment.cobra.extended", ENROLLMENT_GROUP, on_cobra_extended)
+    registry.subscribe("enrollment.cobra.ended", ENROLLMENT_GROUP, on_cobra_ended)

@@ -135,6 +135,35 @@ def cobra_elected_notice(payload: dict[str, Any]) -> Notice:
     )
 
 
+#: A kind per reason, so the stored notification holds a code and the template says why.
+COBRA_EXTENDED_KINDS: Final = {"DISABILITY": "COBRA_EXTENDED_DISABILITY", "SECOND_EVENT": "COBRA_EXTENDED_SECOND_EVENT"}
+#: Nobody is told of their own death: a continuation ended by it notifies no one.
+COBRA_ENDED_KINDS: Final = {
+    "OTHER_GROUP_COVERAGE": "COBRA_ENDED_OTHER_GROUP_COVERAGE",
+    "MEDICARE_ENTITLEMENT": "COBRA_ENDED_MEDICARE_ENTITLEMENT",
+}
+
+
+def cobra_extended_notice(payload: dict[str, Any]) -> Notice | None:
+    """``enrollment.cobra.extended``: continuation now ends later."""
+    kind = COBRA_EXTENDED_KINDS.get(str(payload.get("extension")))
+    if kind is None:
+        return None
+    return Notice(
+        kind,
+        {"previous_end": str(payload["previousCoverageEndDate"]), "end": str(payload["coverageEndDate"])},
+        "/coverage",
+    )
+
+
+def cobra_ended_notice(payload: dict[str, Any]) -> Notice | None:
+    """``enrollment.cobra.ended``: continuation ended before its maximum period."""
+    kind = COBRA_ENDED_KINDS.get(str(payload.get("reason")))
+    if kind is None:
+        return None
+    return Notice(kind, {"end": str(payload["coverageEndDate"])}, "/coverage")
+
+
 #: Each template: its title, and its body with ``{parameter}`` places.
 TEMPLATES: Final[dict[str, tuple[str, str]]] = {
     "CLAIM_APPROVED": (
@@ -179,6 +208,23 @@ TEMPLATES: Final[dict[str, tuple[str, str]]] = {
         "Your continuation coverage is elected",
         "COBRA continuation covers you from {start} to {end} at {premium} a month; the first premium is "
         "due by {due_date}.",
+    ),
+    "COBRA_EXTENDED_DISABILITY": (
+        "Your continuation coverage was extended",
+        "After a Social Security disability determination, COBRA continuation may cover you until {end} "
+        "(instead of {previous_end}).",
+    ),
+    "COBRA_EXTENDED_SECOND_EVENT": (
+        "Your continuation coverage was extended",
+        "After a second qualifying event, COBRA continuation may cover you until {end} (instead of {previous_end}).",
+    ),
+    "COBRA_ENDED_OTHER_GROUP_COVERAGE": (
+        "Your continuation coverage ends",
+        "You are covered by another group health plan, so COBRA continuation ends early: it covers you until {end}.",
+    ),
+    "COBRA_ENDED_MEDICARE_ENTITLEMENT": (
+        "Your continuation coverage ends",
+        "You are entitled to Medicare, so COBRA continuation ends early: it covers you until {end}.",
     ),
 }
 

@@ -235,6 +235,20 @@ _SOURCE: Final[tuple[TopicSpec, ...]] = (
         event_types=("COBRA_ELECTED",),
         description="A qualified beneficiary elected COBRA continuation coverage.",
     ),
+    _topic(
+        "enrollment.cobra.extended",
+        producer="enrollment",
+        consumers=("notifications",),
+        event_types=("COBRA_EXTENDED",),
+        description="A qualified beneficiary's COBRA continuation was extended (disability, second event).",
+    ),
+    _topic(
+        "enrollment.cobra.ended",
+        producer="enrollment",
+        consumers=("notifications",),
+        event_types=("COBRA_ENDED",),
+        description="A qualified beneficiary's COBRA continuation ended early.",
+    ),
     # --- billing --------------------------------------------------------------------------------
     _topic(
         "billing.invoice.generated",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -59,6 +59,11 @@ def test_the_cobra_routes(
         (str(family["ana"]), "SELF", "2026-04-01", "2026-05-31", "2027-09-30", "OFFERED"),
         (str(family["ben"]), "SPOUSE", "2026-04-01", "2026-05-31", "2027-09-30", "OFFERED"),
     ]
+    # the day the employer told the administrator not given: the notice is due 44 days after the event
+    assert {
+        (c["employer_notified_on"], c["notice_due"], c["is_notice_late"], c["is_employer_notice_late"])
+        for c in recorded.json()
+    } == {(None, "2026-05-03", False, None)}
     clock.set(datetime(2026, 5, 16, 10, 30, tzinfo=UTC))
     stranger = client.post(
         f"/api/v1/enrollments/{policy_id}/cobra-elections",
@@ -109,6 +114,60 @@ def test_the_cobra_routes(
     ]
 
 
+def test_the_notice_deadline_on_the_case(
+    client: TestClient,
+    specialist: Caller,
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+) -> None:
+    policy_id = str(group_policy(platform, tenant_id, plans, family))
+    url = f"/api/v1/enrollments/{policy_id}/cobra-events"
+    clock.set(datetime(2026, 3, 20, 11, 0, tzinfo=UTC))
+    refusals = [
+        ({"event": "TERMINATION", "event_date": "2026-03-02", "employer_notified_on": "2026-03-21"}, "future_date"),
+        ({"event": "TERMINATION", "event_date": "2026-03-02", "employer_notified_on": "2026-03-01"}, "before_event"),
+        (
+            {
+                "event": "DIVORCE",
+                "event_date": "2026-03-02",
+                "party_id": str(family["ben"]),
+                "employer_notified_on": "2026-03-03",
+            },
+            "not_allowed",
+        ),
+    ]
+    for body, code in refusals:
+        refused = client.post(url, json=body, headers=specialist.headers)
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert (refused.json()["code"], [(e["field"], e["code"]) for e in refused.json()["errors"]]) == (
+            "validation_failed",
+            [("employer_notified_on", code)],
+        )
+    assert client.get(f"/api/v1/enrollments/{policy_id}/cobra-cases", headers=specialist.headers).json() == []
+    # employment ended on 2 March, the employer told the administrator on 3 March: the notice was due
+    # on 17 March and goes out on the 20th, late; the employer was in time (30 days, to 1 April)
+    recorded = client.post(
+        url,
+        json={"event": "TERMINATION", "event_date": "2026-03-02", "employer_notified_on": "2026-03-03"},
+        headers=specialist.headers,
+    )
+    assert recorded.status_code == 201, recorded.text
+    assert [
+        (
+            c["notice_date"],
+            c["employer_notified_on"],
+            c["notice_due"],
+            c["is_notice_late"],
+            c["is_employer_notice_late"],
+        )
+        for c in recorded.json()
+    ] == [("2026-03-20", "2026-03-03", "2026-03-17", True, False)] * 2
+
+
 def test_the_cobra_commands(
     platform: Platform,
     tenant_id: uuid.UUID,
@@ -128,9 +187,12 @@ def test_the_cobra_commands(
 
     policy_id = str(group_policy(platform, tenant_id, plans, family))
     clock.set(datetime(2026, 3, 20, 11, 0, tzinfo=UTC))
-    code, output = olly("cobra-event", policy_id, "--event", "TERMINATION", "--date", "2026-03-20")
+    code, output = olly(
+        "cobra-event", policy_id, "--event", "TERMINATION", "--date", "2026-03-20", "--employer-notified", "2026-03-20"
+    )
     assert code == 0, output
     assert "2 qualified beneficiaries sent an election notice" in output
+    assert output.count("2026-04-03") == 2 and "late" not in output  # the notice due 14 days after the employer told
     assert output.count("2026-05-31") == 2 and output.count("2027-09-30") == 2
     assert "Ana" not in output and "Rivera" not in output
     clock.set(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
@@ -331,3 +393,14 @@ def test_the_printed_election_notice(
     assert client.get(f"/api/v1/cobra-cases/{anas}/notice.pdf", headers=employer.headers).status_code == 403
     unknown = client.get(f"/api/v1/cobra-cases/{uuid.uuid4()}/notice.pdf", headers=specialist.headers)
     assert unknown.status_code == 404
+
+
+def test_the_cases_table_says_who_was_late() -> None:
+    late = CobraCase(notice_due=date(2026, 3, 17), is_notice_late=True, is_employer_notice_late=False)
+    both = CobraCase(notice_due=date(2026, 5, 4), is_notice_late=True, is_employer_notice_late=True)
+    unknown = CobraCase(notice_due=None, is_notice_late=None, is_employer_notice_late=None)
+    assert [enrollment_cli._notice_due(c) for c in (late, both, unknown)] == [
+        "2026-03-17 (late: notice)",
+        "2026-05-04 (late: notice, employer)",
+        "",
+    ]

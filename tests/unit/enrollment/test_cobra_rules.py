@@ -157,3 +157,32 @@ def test_what_ends_continuation_early() -> None:
         "only medicare entitlement that begins after the election ends continuation"
     )
     assert rules.cobra_end_problem(CobraEnd.DEATH, date(2026, 5, 1), date(2026, 5, 16)) is None
+
+
+def test_the_notice_deadlines_of_an_employers_event() -> None:
+    event = date(2026, 3, 20)  # employment ended: the employer must tell the administrator by 19 April
+    deadlines = rules.cobra_notice_deadlines
+    # the employer told the administrator on 10 April: the notice is due on 24 April
+    assert deadlines(event, date(2026, 4, 10), date(2026, 4, 24)) == rules.CobraNoticeDeadlines(
+        notice_due=date(2026, 4, 24),
+        is_notice_late=False,
+        employer_notice_due=date(2026, 4, 19),
+        is_employer_late=False,
+    )
+    # sent a day after the 14 days
+    assert deadlines(event, date(2026, 4, 10), date(2026, 4, 25)).is_notice_late is True
+    # told on day 31 (20 April): the employer was late, the administrator's 14 days still run from then
+    assert deadlines(event, date(2026, 4, 20), date(2026, 5, 4)) == rules.CobraNoticeDeadlines(
+        notice_due=date(2026, 5, 4),
+        is_notice_late=False,
+        employer_notice_due=date(2026, 4, 19),
+        is_employer_late=True,
+    )
+    # the day the employer told is not known (or the employer is the administrator): 44 days from the event
+    assert deadlines(event, None, date(2026, 5, 3)) == rules.CobraNoticeDeadlines(
+        notice_due=date(2026, 5, 3),
+        is_notice_late=False,
+        employer_notice_due=date(2026, 4, 19),
+        is_employer_late=None,
+    )
+    assert deadlines(event, None, date(2026, 5, 4)).is_notice_late is True

@@ -92,3 +92,43 @@ def test_cobra_notice_and_election() -> None:
         "COBRA continuation covers you from 2026-04-01 to 2027-09-30 at 612.00 USD a month; the first premium is "
         "due by 2026-06-30."
     )
+
+
+def test_cobra_extension_and_early_end() -> None:
+    extended = rules.cobra_extended_notice(
+        {"extension": "DISABILITY", "previousCoverageEndDate": "2027-09-30", "coverageEndDate": "2028-08-31"}
+    )
+    assert extended is not None
+    assert (extended.kind, extended.link) == ("COBRA_EXTENDED_DISABILITY", "/coverage")
+    assert rules.message_of(extended.kind, extended.parameters) == rules.Message(
+        "Your continuation coverage was extended",
+        "After a Social Security disability determination, COBRA continuation may cover you until 2028-08-31 "
+        "(instead of 2027-09-30).",
+    )
+    second = rules.cobra_extended_notice(
+        {"extension": "SECOND_EVENT", "previousCoverageEndDate": "2027-09-30", "coverageEndDate": "2029-03-31"}
+    )
+    assert second is not None
+    assert rules.message_of(second.kind, second.parameters).body == (
+        "After a second qualifying event, COBRA continuation may cover you until 2029-03-31 (instead of 2027-09-30)."
+    )
+    assert rules.cobra_extended_notice({"extension": "SOMETHING_NEW"}) is None
+    ended = rules.cobra_ended_notice({"reason": "OTHER_GROUP_COVERAGE", "coverageEndDate": "2026-08-31"})
+    assert ended is not None
+    assert (ended.kind, ended.parameters, ended.link) == (
+        "COBRA_ENDED_OTHER_GROUP_COVERAGE",
+        {"end": "2026-08-31"},
+        "/coverage",
+    )
+    assert rules.message_of(ended.kind, ended.parameters) == rules.Message(
+        "Your continuation coverage ends",
+        "You are covered by another group health plan, so COBRA continuation ends early: it covers you until "
+        "2026-08-31.",
+    )
+    medicare = rules.cobra_ended_notice({"reason": "MEDICARE_ENTITLEMENT", "coverageEndDate": "2026-09-30"})
+    assert medicare is not None
+    assert rules.message_of(medicare.kind, medicare.parameters).body == (
+        "You are entitled to Medicare, so COBRA continuation ends early: it covers you until 2026-09-30."
+    )
+    # nobody is told of their own death
+    assert rules.cobra_ended_notice({"reason": "DEATH", "coverageEndDate": "2026-06-30"}) is None
