@@ -232,7 +232,6 @@ class NearCache:
 
         self._remote = RedisCache(url, prefix)
         self._listen_client = redis.Redis.from_url(url, socket_connect_timeout=0.5, health_check_interval=10)
-        self._failure: type[Exception] = redis.RedisError
         # Pub/sub channels are server-wide, not per database: the database number keeps two
         # deployments on one server (say, production and staging) from invalidating each other.
         database = self._listen_client.connection_pool.connection_kwargs.get("db", 0)
@@ -312,6 +311,8 @@ class NearCache:
             with self._lock:
                 if self._live and mark == (self._epoch, self._seen[bucket]):
                     # A generation is asked for on every read: keep it as long as an answer lives.
+                    if len(self._generations) >= self._local.max_entries:
+                        self._generations.clear()
                     self._generations[subject] = (time.monotonic() + GENERATION_TTL_SECONDS, number)
         return number
 
