@@ -23,6 +23,7 @@ from olly.claims.rules import Submitter
 from olly.claims.schemas import ClaimBatchCreate, ClaimCreate, LineDecisionCreate, ReimbursementCreate
 from olly.kernel.errors import FieldError, NotFound, ValidationFailed
 from olly.kernel.money import Money
+from olly.platform import filetypes
 from olly.platform.auth import Access, body, path, policy
 from olly.platform.auth.access import AccessControl
 from olly.platform.auth.errors import AccessDenied
@@ -215,7 +216,7 @@ async def submit_reimbursement(
     for index, (field, upload) in enumerate(uploads):
         content = await upload.read(documents.MAX_FILE_BYTES + 1)
         total += len(content)
-        content_type = documents.sniff(content)
+        content_type = filetypes.sniff(content)
         where = f"body.{field}.{index}"
         if len(content) > documents.MAX_FILE_BYTES:
             errors.append(FieldError(where, f"larger than {documents.MAX_FILE_BYTES} bytes", "too_large"))

@@ -446,6 +446,7 @@ PATH_VALUES: dict[str, str] = {
             "affiliation_id",
             "sanction_id",
             "contract_id",
+            "document_id",  # a credentialing document (``/credentialing-requests/{request_id}/documents/…``)
             "run_id",  # a claim payment run (billing, and the EDI 835 of it): staff only, not a member's record
             # an 834 audit's reconciliation (``/edi/files/{file_id}/reconciliation``, enrollment.read,
             # staff only); the routes that name the file itself (edi_file) take the seeded files instead
