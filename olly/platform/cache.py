@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import queue
+import random
 import threading
 import time
 from collections import OrderedDict
@@ -313,7 +314,8 @@ class NearCache:
                     # A generation is asked for on every read: keep it as long as an answer lives.
                     if len(self._generations) >= self._local.max_entries:
                         self._generations.clear()
-                    self._generations[subject] = (time.monotonic() + GENERATION_TTL_SECONDS, number)
+                    trusted = GENERATION_TTL_SECONDS * _spread.uniform(0.5, 1.0)  # not all due at once
+                    self._generations[subject] = (time.monotonic() + trusted, number)
         return number
 
     def invalidate(self, subject: str) -> None:
@@ -380,11 +382,13 @@ class NearCache:
 
 
 #: How long this process trusts its copy of a subject's generation without asking Redis (a lost
-#: invalidation, which pub/sub cannot rule out between a failure and its detection, lasts no longer).
+#: invalidation, which pub/sub cannot rule out between a failure and its detection, lasts no longer);
+#: each copy a random 50-100 % of it, so that copies read together are not asked for again together.
 GENERATION_TTL_SECONDS = 60.0
 
 
 _SEEN_BUCKETS = 4096
+_spread = random.Random()  # noqa: S311 - spreads expiry times; not a secret
 
 
 def _bucket(subject: str) -> int:
