@@ -73,6 +73,28 @@ class ClaimsRepository:
             )
         )
 
+    def result(self, claim_id: uuid.UUID, sequence: int) -> m.AdjudicationRecord | None:
+        return self.session.scalars(
+            select(m.AdjudicationRecord).where(
+                m.AdjudicationRecord.claim_id == claim_id, m.AdjudicationRecord.sequence == sequence
+            )
+        ).first()
+
+    def results_of(self, claim_ids: Sequence[uuid.UUID]) -> list[m.AdjudicationRecord]:
+        if not claim_ids:
+            return []
+        query = select(m.AdjudicationRecord).where(m.AdjudicationRecord.claim_id.in_(sorted(set(claim_ids))))
+        return list(self.session.scalars(query))
+
+    def document_keys(self, claim_ids: Sequence[uuid.UUID], kind: str) -> set[str]:
+        """The object keys of these claims' documents of one kind."""
+        if not claim_ids:
+            return set()
+        query = select(m.ClaimDocument.object_key).where(
+            m.ClaimDocument.claim_id.in_(sorted(set(claim_ids))), m.ClaimDocument.kind == kind
+        )
+        return set(self.session.scalars(query))
+
     def history_claims(
         self, member_id: uuid.UUID, billing_npi: str, first: date, last: date, exclude: Iterable[uuid.UUID]
     ) -> list[HistoryClaim]:
@@ -106,6 +128,13 @@ class ClaimsRepository:
         query = select(m.Claim).where(m.Claim.id.in_(sorted(set(claim_ids)))).order_by(m.Claim.id)
         if for_update and not self._sqlite:
             query = query.with_for_update()  # locked in id order: two chunks never wait on each other in a cycle
+        return list(self.session.scalars(query))
+
+    def claim_headers(self, claim_ids: Sequence[uuid.UUID]) -> list[m.Claim]:
+        """These claims without their sealed detail (what an EOB or a listing reads of them)."""
+        if not claim_ids:
+            return []
+        query = select(m.Claim).options(defer(m.Claim.detail)).where(m.Claim.id.in_(sorted(set(claim_ids))))
         return list(self.session.scalars(query))
 
     def diagnoses_of(self, claim_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:

@@ -12,11 +12,11 @@ import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from sqlalchemy.exc import IntegrityError
 
-from olly.claims import authorization_public, snapshots
+from olly.claims import authorization_public, eob, snapshots
 from olly.claims import models as m
 from olly.claims.events import AccumulatorUpdated, ClaimApproved, ClaimDenied, ClaimReversed, ClaimSubmitted
 from olly.claims.repository import FINAL_STATUSES, ClaimsRepository, HistoryClaim
@@ -76,6 +76,14 @@ PROVIDER_NAMESPACE: Final = uuid.UUID("6f0c1d1e-6a4f-5b0e-9d1c-0c1a10000000")
 class IdempotencyConflict(Conflict):
     code = "idempotency_key_reused"
     title = "This Idempotency-Key was used with a different request"
+
+
+class EobNotReady(NotFound):
+    """The claim has a final result but its EOB is still being rendered (moments after adjudication)."""
+
+    code = "eob_not_ready"
+    title = "The explanation of benefits is being prepared"
+    headers: ClassVar[dict[str, str]] = {"Retry-After": "2"}
 
 
 # =================================================================================================
@@ -1102,12 +1110,12 @@ def _publish_adjudicated(
     claim: m.Claim,
     result: ClaimResult,
     schedule_row: m.BenefitScheduleView | None,
-    sequence: int | None = None,
+    sequence: int,
 ) -> None:
-    from olly.claims import eob
-
     provider_id = claim.provider_id or provider_ref(uow, claim.billing_npi)
-    eob_key = eob.store_eob(uow, claim, result, appeal_deadline(result.adjudicated_on, schedule_row))
+    # The EOB is rendered after this transaction commits (``store_eob``, the EOB consumer of this
+    # event): the adjudication only chooses its key.
+    eob_key = claim.eob_object_key = eob.object_key(uow.require_tenant(), claim.id, sequence)
     key = str(claim.member_id)
     if result.status is ClaimStatus.DENIED:
         denial = next((line.denial for line in result.lines if line.denial is not None), None)
@@ -1217,6 +1225,96 @@ def _publish_accumulators(
             ),
             key=member,
         )
+
+
+# =================================================================================================
+# The EOB, after the adjudication has committed
+# =================================================================================================
+class EobReads(Reads):
+    """What rendering EOBs reads: query by query, or (``claim_ids``) a chunk's claims, their
+    adjudications, the EOBs already stored and the coverage and schedules their deadlines need,
+    in five queries."""
+
+    def __init__(self, uow: UnitOfWork, claim_ids: Sequence[uuid.UUID] = ()) -> None:
+        super().__init__(uow)
+        repo = self.repo
+        self._claims = {claim.id: claim for claim in repo.claim_headers(claim_ids)}
+        self._records = {(row.claim_id, row.sequence): row for row in repo.results_of(list(self._claims))}
+        self._stored = repo.document_keys(list(self._claims), "EOB")
+        members = {claim.member_id for claim in self._claims.values()}
+        self._coverages = repo.coverages_of(members) if members else {}
+        plan_codes = {row.plan_code for rows in self._coverages.values() for row in rows}
+        self._schedules: dict[str, list[m.BenefitScheduleView]] = {code: [] for code in plan_codes} | _by_plan(
+            repo.schedule_views(plan_codes) if plan_codes else []
+        )
+
+    def claim(self, claim_id: uuid.UUID) -> m.Claim | None:
+        return self._claims[claim_id] if claim_id in self._claims else self.repo.claim(claim_id)
+
+    def record(self, claim_id: uuid.UUID, sequence: int | None) -> m.AdjudicationRecord | None:
+        if claim_id not in self._claims:
+            return self.repo.current_result(claim_id) if sequence is None else self.repo.result(claim_id, sequence)
+        if sequence is None:
+            return next((row for (cid, _), row in self._records.items() if cid == claim_id and row.is_current), None)
+        return self._records.get((claim_id, sequence))
+
+    def stored(self, claim_id: uuid.UUID, key: str) -> bool:
+        if claim_id not in self._claims:
+            return key in self.repo.document_keys([claim_id], "EOB")
+        return key in self._stored
+
+    def coverages(self, member_id: uuid.UUID) -> list[m.CoverageView]:
+        found = self._coverages.get(member_id)
+        return found if found is not None else super().coverages(member_id)
+
+    def schedule_view(self, plan_code: str, on: date) -> m.BenefitScheduleView | None:
+        if plan_code not in self._schedules:
+            return super().schedule_view(plan_code, on)
+        return _in_force(self._schedules[plan_code], on)
+
+
+def store_eob(
+    uow: UnitOfWork,
+    claim_id: uuid.UUID,
+    *,
+    sequence: int | None = None,
+    deadline: date | None = None,
+    reads: EobReads | None = None,
+) -> str | None:
+    """Render and store the EOB of the claim's adjudication ``sequence`` (the current one when None)
+    under the key that adjudication chose (``claims.claim.adjudicated`` carries it); returns the key.
+
+    Idempotent: an EOB already stored is left alone. ``deadline``: the appeal deadline the
+    adjudication published (a denial's); otherwise it is worked out again as the adjudication did
+    (the adjudication date plus the plan's appeal window). None when there is nothing to render.
+    """
+    reads = reads or EobReads(uow)
+    claim = reads.claim(claim_id)
+    record = reads.record(claim_id, sequence) if claim is not None else None
+    if claim is None or record is None:
+        return None
+    key = eob.object_key(uow.require_tenant(), claim.id, record.sequence)
+    if reads.stored(claim.id, key):
+        return key
+    result = snapshots.result_from_json(record.result)
+    if deadline is None:
+        coverage = _coverage_on(reads.coverages(claim.member_id), claim.service_date_from)
+        schedule_row = reads.schedule_view(coverage.plan_code, claim.service_date_from) if coverage else None
+        deadline = appeal_deadline(result.adjudicated_on, schedule_row)
+    eob.store_eob(uow, claim, result, deadline, key)
+    return key
+
+
+def eob_document(uow: UnitOfWork, claim_id: uuid.UUID) -> bytes:
+    """The PDF of the claim's current EOB. ``NotFound`` when the claim has no final result (or no
+    such claim), ``EobNotReady`` while the EOB is being rendered after its adjudication."""
+    claim = ClaimsRepository(uow).claim(claim_id)
+    if claim is None or claim.eob_object_key is None:
+        raise NotFound("no explanation of benefits for this claim yet")
+    try:
+        return object_store_of(uow).get(uow, claim.eob_object_key)
+    except NotFound:
+        raise EobNotReady("the explanation of benefits is being prepared; try again shortly") from None
 
 
 # =================================================================================================
