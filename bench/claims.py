@@ -298,11 +298,15 @@ def cost(engine: str) -> None:
         begin = time.process_time()
         eobs.drain()
         eob_cpu, eob_sql = time.process_time() - begin, statements[0]
-        rest = BusRuntime(platform.db, platform.settings, default_registry(), platform.outbox, clock=platform.clock)
+        # The relay holds a lease: only the first runtime's relay moves rows, so it relays for the rest.
+        rest = BusRuntime(
+            platform.db, platform.settings, default_registry(), platform.outbox, clock=platform.clock, run_relay=False
+        )
         gc.collect()
         statements[0] = 0
         begin = time.process_time()
-        rest.drain()
+        while (relay.relay.run_once() if relay.relay else 0) + rest.drain():
+            pass
         rest_cpu, rest_sql = time.process_time() - begin, statements[0]
         event.remove(platform.db.engine, "before_cursor_execute", counted)
         with platform.db.unit_of_work(DEFAULT_TENANT_ID, read_only=True) as uow:

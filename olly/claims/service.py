@@ -73,6 +73,9 @@ PROVIDER_NAMESPACE: Final = uuid.UUID("6f0c1d1e-6a4f-5b0e-9d1c-0c1a10000000")
 """Namespace of the stable provider ids claims derives from NPIs it has not seen in provider's events."""
 
 
+KEY_IN_PROGRESS: Final = "a request with this Idempotency-Key is in progress; retry"
+
+
 class IdempotencyConflict(Conflict):
     code = "idempotency_key_reused"
     title = "This Idempotency-Key was used with a different request"
@@ -100,8 +103,11 @@ class Submission:
 
 
 def request_hash(data: ClaimCreate) -> str:
-    body = json.dumps(data.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(body.encode()).hexdigest()
+    return _body_hash(data.model_dump(mode="json", by_alias=True))
+
+
+def _body_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def provider_ref(uow: UnitOfWork, npi: str, reads: Reads | None = None) -> uuid.UUID:
@@ -136,8 +142,9 @@ def submit(
     the intake errors were looked for already).
     """
     repo = ClaimsRepository(uow)
-    reads = reads or Reads(uow)
-    digest = request_hash(data)
+    alone = reads is None
+    body = data.model_dump(mode="json", by_alias=True)
+    digest = _body_hash(body)
     scope = source[:16]
     if idempotency_key is not None:
         known = repo.idempotency_key(scope, idempotency_key)
@@ -151,31 +158,36 @@ def submit(
     if errors:
         raise ValidationFailed(errors)
     claim_id, transaction_id = uuid7(), uuid7()
-    if idempotency_key is not None:
-        with uow.session.begin_nested():
-            uow.session.add(
-                m.IdempotencyKey(
-                    scope=scope,
-                    key=idempotency_key,
-                    request_hash=digest,
-                    claim_id=claim_id,
-                    transaction_id=transaction_id,
-                    created_at=now,
-                )
-            )
-            try:
-                uow.session.flush()
-            except IntegrityError:
-                raise Conflict("a request with this Idempotency-Key is in progress; retry") from None
-    coverages = reads.coverages(data.member_id)
+    # Every read comes before the first row is added, so none of them flushes a half-built claim.
+    reads = reads or ClaimIntakeReads(uow, data)
     first_date = min(line.service_date_from for line in data.lines)
     last_date = max(line.service_date_to or line.service_date_from for line in data.lines)
-    coverage = _coverage_on(coverages, first_date)
-    store = object_store_of(uow)
-    raw_bytes = raw if raw is not None else json.dumps(data.model_dump(mode="json", by_alias=True)).encode()
-    raw_key = store.put(uow, "raw_claim", raw_bytes)
-    total = sum(Money.parse(line.charge, data.currency).amount for line in data.lines)
+    coverage = _coverage_on(reads.coverages(data.member_id), first_date)
     provider_id = provider_ref(uow, data.billing_npi, reads)
+    requires_auth = _requires_prior_auth(reads, coverage, data, first_date)
+    if idempotency_key is not None:
+        key_row = m.IdempotencyKey(
+            scope=scope,
+            key=idempotency_key,
+            request_hash=digest,
+            claim_id=claim_id,
+            transaction_id=transaction_id,
+            created_at=now,
+        )
+        if alone:
+            uow.session.add(key_row)  # written with the claim; a racing first use fails the flush below
+        else:
+            with uow.session.begin_nested():
+                uow.session.add(key_row)
+                try:
+                    uow.session.flush()
+                except IntegrityError:
+                    raise Conflict(KEY_IN_PROGRESS) from None
+    store = object_store_of(uow)
+    raw_bytes = raw if raw is not None else json.dumps(body).encode()
+    raw_key = store.put(uow, "raw_claim", raw_bytes)
+    charges = [Money.parse(line.charge, data.currency).amount for line in data.lines]
+    total = sum(charges)
     claim = m.Claim(
         id=claim_id,
         transaction_id=transaction_id,
@@ -214,12 +226,12 @@ def submit(
         version=1,
     )
     uow.session.add(claim)
-    for number, line in enumerate(data.lines, start=1):
+    for number, (line, charge) in enumerate(zip(data.lines, charges, strict=True), start=1):
         uow.session.add(
             m.ClaimLine(
                 claim_id=claim_id,
                 line_number=number,
-                charge_minor=Money.parse(line.charge, data.currency).amount,
+                charge_minor=charge,
                 units=line.units,
                 service={
                     "procedureCode": line.procedure_code,
@@ -242,7 +254,6 @@ def submit(
         key = store.put(uow, "claim_document", content)
         _document(uow, claim_id, kind, content_type, content, key)
     _history(uow, claim_id, "RECEIVED", f"submitted via {scope.lower()}")
-    requires_auth = _requires_prior_auth(reads, coverage, data, first_date)
     uow.publish(
         ClaimSubmitted(
             claim_id=claim_id,
@@ -258,6 +269,11 @@ def submit(
         ),
         key=holder_of(coverage, data.member_id),
     )
+    if alone and idempotency_key is not None:
+        try:
+            uow.session.flush()
+        except IntegrityError:
+            raise Conflict(KEY_IN_PROGRESS) from None
     return Submission(claim_id, transaction_id)
 
 
@@ -644,6 +660,35 @@ class IntakeReads(Reads):
             return super().provider_id_of(npi)
         view = self._providers.get(npi)
         return view.provider_id if view is not None else None
+
+
+class ClaimIntakeReads(Reads):
+    """What intake reads for one claim (coverage, the plans' schedules, the billing NPI's provider
+    id) in one query, before anything is written (so no read flushes a half-built claim)."""
+
+    def __init__(self, uow: UnitOfWork, data: ClaimCreate) -> None:
+        super().__init__(uow)
+        self._member_id, self._npi = data.member_id, data.billing_npi
+        found = self.repo.intake_reads(data.member_id, data.billing_npi)
+        self._found = found is not None
+        coverages, schedules, self._provider_id = found if found is not None else ([], [], None)
+        self._coverages = coverages
+        self._schedules: dict[str, list[m.BenefitScheduleView]] = {row.plan_code: [] for row in coverages} | _by_plan(
+            schedules
+        )
+
+    def coverages(self, member_id: uuid.UUID) -> list[m.CoverageView]:
+        return self._coverages if member_id == self._member_id else super().coverages(member_id)
+
+    def schedule_view(self, plan_code: str, on: date) -> m.BenefitScheduleView | None:
+        if plan_code not in self._schedules:
+            return super().schedule_view(plan_code, on)
+        return _in_force(self._schedules[plan_code], on)
+
+    def provider_id_of(self, npi: str) -> uuid.UUID | None:
+        if npi != self._npi or not self._found:
+            return super().provider_id_of(npi)
+        return self._provider_id
 
 
 def _by_plan(views: Sequence[m.BenefitScheduleView]) -> dict[str, list[m.BenefitScheduleView]]:
