@@ -28,7 +28,6 @@ from olly.platform.auth import Access, body, path, policy
 from olly.platform.auth.access import AccessControl
 from olly.platform.auth.errors import AccessDenied
 from olly.platform.http import platform_of
-from olly.platform.objectstore import object_store_of
 
 router = APIRouter(prefix="/api/v1/claims", tags=["claims"])
 
@@ -343,8 +342,5 @@ def eob_pdf(
 ) -> Response:
     platform = platform_of(request)
     with platform.db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
-        claim = repository.ClaimsRepository(uow).claim(claim_id)
-        if claim is None or claim.eob_object_key is None:
-            raise NotFound("no explanation of benefits for this claim yet")
-        pdf = object_store_of(uow).get(uow, claim.eob_object_key)
+        pdf = service.eob_document(uow, claim_id)
     return Response(pdf, media_type="application/pdf", headers={"Cache-Control": "no-store"})

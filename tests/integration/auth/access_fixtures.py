@@ -328,6 +328,7 @@ def claims(world: World, seeded: Seeded) -> list[Owned]:
             )
             claim_id = claims_service.submit(uow, body, source="TEST").claim_id
             claims_service.adjudicate_claim(uow, claim_id)
+            claims_service.store_eob(uow, claim_id)  # what the EOB consumer does once this commits
             owned.append(Owned(letter, str(claim_id)))
     return _with_markers(owned, seeded)
 
