@@ -1,8 +1,9 @@
 """Eligibility fast path: latency at a steady 1,000 requests/s and saturation throughput.
 
 The server is a separate `olly serve` process on a demo database (SQLite; PostgreSQL with Redis as
-the cache when both are reachable). The load generator is open-loop at a fixed rate, so latency is
-measured from when each request was due. The peer in the same run is a bare FastAPI endpoint doing
+the cache when both are reachable), with the event backbone in an `olly worker` process beside it.
+The load generator is open-loop at a fixed rate, so latency is measured from when each request was
+due. The peer in the same run is a bare FastAPI endpoint doing
 one primary-key lookup on the same database (bench/eligibility_peer.py).
 
 Requests are a claims examiner's (bearer token): each one goes through the policy decision point
@@ -133,11 +134,14 @@ def run(engine: str, seconds: float) -> None:
             members = member_ids(env)
             headers = examiner_headers(env)
             port, peer_port = free_port(), free_port()
-            processes.append(
-                subprocess.Popen(
-                    [*olly, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            # The deployment a plan runs for throughput: the API server, and the event backbone (relay
+            # and consumers: every check's verified event is relayed and consumed) in a worker
+            # process of its own, so the checks do not share an interpreter with it.
+            served = {**env, "OLLY_BUS_IN_PROCESS": "0"}
+            for command in ([*olly, "serve", "--port", str(port)], [*olly, "worker"]):
+                processes.append(
+                    subprocess.Popen(command, env=served, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 )
-            )
             processes.append(
                 subprocess.Popen(
                     [
