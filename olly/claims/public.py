@@ -1,6 +1,7 @@
 """What other domains may ask the claims domain synchronously (frozen results, no ORM objects).
 
 * ``submit_claim``: the EDI gateway (837) submits through here, with the API's validation.
+* ``submit_claims``: the same for a chunk of an 837's claims, each accepted or refused on its own.
 * ``claim_status``: status, totals and pend reasons (a 276/277 answer, a portal).
 * ``billing_npis``: the billing NPI of claims (billing's payee of a provider claim).
 * ``remittance_detail``: per-claim and per-line billed/allowed/paid and CAS adjustments, with the
@@ -10,7 +11,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -27,6 +28,8 @@ __all__ = [
     "ClaimLineCreate",
     "ClaimStatusView",
     "ClaimsDay",
+    "IntakeItem",
+    "Refusal",
     "RemittanceAdjustment",
     "RemittanceClaim",
     "RemittanceLine",
@@ -39,9 +42,12 @@ __all__ = [
     "provider_id_of",
     "remittance_detail",
     "submit_claim",
+    "submit_claims",
 ]
 
 Submission = service.Submission
+IntakeItem = service.IntakeItem
+Refusal = service.Refusal
 
 
 def provider_id_of(uow: UnitOfWork, npi: str) -> uuid.UUID:
@@ -76,6 +82,14 @@ def submit_claim(
     return service.submit(
         uow, data, source=source, idempotency_key=idempotency_key, origin=origin, raw=raw, submitter=Submitter.PROVIDER
     )
+
+
+def submit_claims(uow: UnitOfWork, items: Sequence[IntakeItem], *, source: str) -> list[Submission | Refusal]:
+    """``submit_claim`` for each item (its claim, idempotency key and origin), in order: a claim's
+    answer is its ``Submission`` or what ``submit_claim`` would have raised for it
+    (``ValidationFailed``, ``IdempotencyConflict``); one claim's refusal never refuses the others.
+    Reads and writes the whole chunk at once: an 837's claims go through here in chunks."""
+    return service.submit_each(uow, items, source=source, submitter=Submitter.PROVIDER)
 
 
 @dataclass(frozen=True, slots=True)

@@ -240,6 +240,12 @@ class ClaimsRepository:
             )
         )
 
+    def idempotency_keys(self, scope: str, keys: Sequence[str]) -> dict[str, m.IdempotencyKey]:
+        if not keys:
+            return {}
+        query = select(m.IdempotencyKey).where(m.IdempotencyKey.scope == scope, m.IdempotencyKey.key.in_(set(keys)))
+        return {row.key: row for row in self.session.scalars(query)}
+
     def idempotency_key(self, scope: str, key: str) -> m.IdempotencyKey | None:
         return self.session.scalars(
             select(m.IdempotencyKey).where(m.IdempotencyKey.scope == scope, m.IdempotencyKey.key == key)

@@ -159,6 +159,24 @@ def submit(
                 uow.session.flush()
             except IntegrityError:
                 raise Conflict("a request with this Idempotency-Key is in progress; retry") from None
+    return _record(uow, data, claim_id, transaction_id, scope, origin, submitter, raw, documents, reads)
+
+
+def _record(
+    uow: UnitOfWork,
+    data: ClaimCreate,
+    claim_id: uuid.UUID,
+    transaction_id: uuid.UUID,
+    scope: str,
+    origin: str | None,
+    submitter: Submitter,
+    raw: bytes | None,
+    documents: Sequence[tuple[str, str, bytes]],
+    reads: Reads,
+) -> Submission:
+    """Write a checked claim RECEIVED: its rows, raw payload, history and ``claims.claim.submitted``."""
+    now = uow.clock.now()
+    today = now.date()
     coverages = reads.coverages(data.member_id)
     first_date = min(line.service_date_from for line in data.lines)
     last_date = max(line.service_date_to or line.service_date_from for line in data.lines)
@@ -288,6 +306,118 @@ def submit_many(
         submit(uow, data, source=source, idempotency_key=key, submitter=submitter, reads=reads, checked=True)
         for key, data in zip(keys, claims, strict=True)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeItem:
+    """One claim of ``submit_each``: its form, its own idempotency key and origin (as ``submit``)."""
+
+    data: ClaimCreate
+    idempotency_key: str | None = None
+    origin: str | None = None
+
+
+Refusal = ValidationFailed | Conflict
+"""What ``submit`` would have raised for a claim: its intake errors, or an idempotency conflict."""
+
+
+def submit_each(
+    uow: UnitOfWork,
+    items: Sequence[IntakeItem],
+    *,
+    source: str,
+    submitter: Submitter = Submitter.PROVIDER,
+) -> list[Submission | Refusal]:
+    """``submit`` for each item, each accepted or refused on its own (an 837's claims: one bad claim
+    never refuses the others); the answers in the order of ``items``.
+
+    The same rows, events and refusals as ``submit`` called item by item, without a savepoint per
+    claim: the idempotency keys are looked up in one query and inserted together, coverage,
+    schedules and providers are read once, and the accepted claims' rows are flushed together (the
+    ORM writes each table's rows in multi-row statements).
+    """
+    scope = source[:16]
+    repo = ClaimsRepository(uow)
+    today = uow.clock.now().date()
+    known = repo.idempotency_keys(scope, [i.idempotency_key for i in items if i.idempotency_key is not None])
+    answers: list[Submission | Refusal | None] = [None] * len(items)
+    fresh: list[tuple[int, uuid.UUID, uuid.UUID, str]] = []
+    keys: dict[str, int] = {}
+    later: list[int] = []  # a key seen twice in the chunk: after the first is written, as one by one
+    for index, item in enumerate(items):
+        key, digest = item.idempotency_key, request_hash(item.data)
+        if key is not None and key in keys:
+            later.append(index)
+            continue
+        row = known.get(key) if key is not None else None
+        if row is not None:
+            answers[index] = (
+                Submission(row.claim_id, row.transaction_id, replayed=True)
+                if row.request_hash == digest
+                else IdempotencyConflict("the key was first used with another request body")
+            )
+            continue
+        errors = _intake_errors(uow, item.data, today)
+        if errors:
+            answers[index] = ValidationFailed(errors)
+            continue
+        if key is not None:
+            keys[key] = index
+        fresh.append((index, uuid7(), uuid7(), digest))
+    if fresh and not _claim_keys(uow, items, fresh, scope):
+        # Another request holds one of the keys: each claim goes alone, as ``submit`` decides it.
+        later = sorted(later + [index for index, *_ in fresh])
+        fresh = []
+    reads = IntakeReads(uow, [items[index].data for index, *_ in fresh]) if fresh else None
+    for index, claim_id, transaction_id, _ in fresh:
+        item = items[index]
+        assert reads is not None
+        answers[index] = _record(
+            uow, item.data, claim_id, transaction_id, scope, item.origin, submitter, None, (), reads
+        )
+    for index in later:
+        item = items[index]
+        try:
+            with uow.session.begin_nested():
+                answers[index] = submit(
+                    uow,
+                    item.data,
+                    source=source,
+                    idempotency_key=item.idempotency_key,
+                    origin=item.origin,
+                    submitter=submitter,
+                )
+        except (ValidationFailed, Conflict) as refusal:
+            answers[index] = refusal
+    return [answer for answer in answers if answer is not None]
+
+
+def _claim_keys(
+    uow: UnitOfWork, items: Sequence[IntakeItem], fresh: Sequence[tuple[int, uuid.UUID, uuid.UUID, str]], scope: str
+) -> bool:
+    """Insert the idempotency keys of the claims about to be written; False when one is taken."""
+    now = uow.clock.now()
+    rows = [
+        m.IdempotencyKey(
+            scope=scope,
+            key=items[index].idempotency_key,
+            request_hash=digest,
+            claim_id=claim_id,
+            transaction_id=transaction_id,
+            created_at=now,
+        )
+        for index, claim_id, transaction_id, digest in fresh
+        if items[index].idempotency_key is not None
+    ]
+    if not rows:
+        return True
+    try:
+        with uow.session.begin_nested():
+            uow.session.add_all(rows)
+            uow.session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 def _intake_errors(uow: UnitOfWork, data: ClaimCreate, today: date) -> list[FieldError]:
