@@ -829,6 +829,10 @@ def _clp(detail: claims.RemittanceClaim, sent: dict[str, Any], *, reversal: bool
     )
 
 
+#: Claims of a payment whose remittance details are read together.
+_DETAIL_CHUNK = 500
+
+
 class RemittanceAdapter:
     """``RemittanceSource`` over ``billing.public.payment_run`` and ``claims.public.remittance_detail``.
 
@@ -877,8 +881,12 @@ class RemittanceAdapter:
                 continue
             clps: list[RemittanceClaim] = []
             npi = payment.payee_npi or ""  # billing pays a provider once a run per billing NPI
-            for paid in payment.claims:
-                detail = claims.remittance_detail(uow, paid.claim_id, paid.adjudication_sequence)
+            details: dict[tuple[uuid.UUID, int | None], claims.RemittanceClaim | None] = {}
+            for index, paid in enumerate(payment.claims):
+                if index % _DETAIL_CHUNK == 0:  # the next claims' details in a few queries, not a few each
+                    wanted = payment.claims[index : index + _DETAIL_CHUNK]
+                    details = claims.remittance_details(uow, [(p.claim_id, p.adjudication_sequence) for p in wanted])
+                detail = details[(paid.claim_id, paid.adjudication_sequence)]
                 if detail is None:
                     raise ValidationFailed(
                         [FieldError(f"claims.{paid.claim_id}", "the paid claim has no final result", "not_final")]

@@ -73,6 +73,13 @@ class ClaimsRepository:
             )
         )
 
+    def results_of(self, claim_ids: Sequence[uuid.UUID]) -> list[m.AdjudicationRecord]:
+        """Every adjudication of these claims, by claim id then sequence."""
+        if not claim_ids:
+            return []
+        query = select(m.AdjudicationRecord).where(m.AdjudicationRecord.claim_id.in_(sorted(set(claim_ids))))
+        return list(self.session.scalars(query.order_by(m.AdjudicationRecord.claim_id, m.AdjudicationRecord.sequence)))
+
     def history_claims(
         self, member_id: uuid.UUID, billing_npi: str, first: date, last: date, exclude: Iterable[uuid.UUID]
     ) -> list[HistoryClaim]:

@@ -14,7 +14,7 @@ from olly.claims import public as claims
 from olly.claims.service import IdempotencyConflict
 from olly.kernel.errors import ValidationFailed
 from olly.platform.runtime import Platform
-from tests.integration.claims.support import ClaimsWorld, claim_body, line, seed
+from tests.integration.claims.support import ClaimsWorld, claim_body, drain, line, seed
 from tests.integration.claims.test_claims_batch_api import stored
 
 
@@ -113,3 +113,23 @@ def test_a_chunk_accepts_exactly_its_good_claims_with_the_rows_and_events_of_one
     ]
     assert again[6].claim_id == again[5].claim_id  # type: ignore[union-attr]
     assert claim_count(platform, tenant_id) == 7
+
+
+def test_remittance_details_of_many_claims_are_each_claims_remittance_detail(
+    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    with platform.db.unit_of_work(tenant_id) as uow:
+        chunk = claims.submit_claims(uow, items(world, "chunk"), source="EDI")
+    ids = [a.claim_id for a in chunk if isinstance(a, claims.Submission)]
+    unknown = uuid.uuid4()
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:  # received, not final: none yet
+        assert claims.remittance_details(uow, [(i, None) for i in ids]) == {(i, None): None for i in ids}
+    drain(platform)
+    wanted = [(ids[0], None), (ids[1], 1), (ids[2], None), (ids[2], 2), (unknown, None)]
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        together = claims.remittance_details(uow, wanted)
+        alone = {(i, s): claims.remittance_detail(uow, i, s) for i, s in wanted}
+    assert together == alone
+    # Ana's visit: $100 fee - $25 copay; Solo's: $400 drainage to the deductible, the $90 visit - $25
+    # copay; Ben's arthroscopy: $2,000 - his $1,000 deductible, 80% of the rest; no second adjudication.
+    assert [d.paid.amount if d else None for d in together.values()] == [7500, 6500, 80000, None, None]
