@@ -92,7 +92,11 @@ class Submission:
 
 
 def request_hash(data: ClaimCreate) -> str:
-    body = json.dumps(data.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+    return _hash_of(data.model_dump(mode="json", by_alias=True))
+
+
+def _hash_of(form: dict[str, Any]) -> str:
+    body = json.dumps(form, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -344,8 +348,10 @@ def submit_each(
     fresh: list[tuple[int, uuid.UUID, uuid.UUID, str]] = []
     keys: dict[str, int] = {}
     later: list[int] = []  # a key seen twice in the chunk: after the first is written, as one by one
+    raws: dict[int, bytes] = {}
     for index, item in enumerate(items):
-        key, digest = item.idempotency_key, request_hash(item.data)
+        form = item.data.model_dump(mode="json", by_alias=True)  # dumped once for the hash and the raw payload
+        key, digest = item.idempotency_key, _hash_of(form)
         if key is not None and key in keys:
             later.append(index)
             continue
@@ -364,6 +370,7 @@ def submit_each(
         if key is not None:
             keys[key] = index
         fresh.append((index, uuid7(), uuid7(), digest))
+        raws[index] = json.dumps(form).encode()
     if fresh and not _claim_keys(uow, items, fresh, scope):
         # Another request holds one of the keys: each claim goes alone, as ``submit`` decides it.
         later = sorted(later + [index for index, *_ in fresh])
@@ -373,7 +380,7 @@ def submit_each(
         for index, claim_id, transaction_id, _ in fresh:
             item = items[index]
             answers[index] = _record(
-                uow, item.data, claim_id, transaction_id, scope, item.origin, submitter, None, (), reads
+                uow, item.data, claim_id, transaction_id, scope, item.origin, submitter, raws[index], (), reads
             )
         _let_go_of_written(uow)
     for index in later:
@@ -398,9 +405,13 @@ def _let_go_of_written(uow: UnitOfWork) -> None:
     claims comes in chunks in one transaction, and a session holding every row of the file makes
     each flush and each garbage collection slower than the last."""
     uow.session.flush()
-    for row in [o for o in uow.session.identity_map.values() if type(o).__module__ == m.__name__]:
+    for row in [o for o in uow.session.identity_map.values() if isinstance(o, _INTAKE_ROWS)]:
         if not uow.session.is_modified(row):
             uow.session.expunge(row)
+
+
+_INTAKE_ROWS: Final = (m.Claim, m.ClaimLine, m.ClaimDiagnosis, m.ClaimDocument, m.ClaimStatusChange, m.IdempotencyKey)
+"""What intake writes (read models, accumulators and the like stay in the session)."""
 
 
 def _claim_keys(
