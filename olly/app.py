@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import olly
 from olly.eligibility.api import router as eligibility_router
+from olly.eligibility.fastpath import FastCheck
 from olly.platform import migrate
 from olly.platform.auth import public
 from olly.platform.auth.install import install_access_control
@@ -85,6 +86,8 @@ def create_app(platform: Platform | None = None, *, run_bus: bool | None = None)
     # The eligibility fast path is matched first: routes are tried in order, a regular expression
     # each, and with ~170 routes ahead of it matching cost a quarter of a cached answer's CPU.
     app.include_router(eligibility_router)
+    # Inside the policy guard (middleware added later wraps what was added before).
+    app.add_middleware(FastCheck)
     install_access_control(app, platform)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)

@@ -23,11 +23,11 @@ from olly.claims.rules import Submitter
 from olly.claims.schemas import ClaimBatchCreate, ClaimCreate, LineDecisionCreate, ReimbursementCreate
 from olly.kernel.errors import FieldError, NotFound, ValidationFailed
 from olly.kernel.money import Money
+from olly.platform import filetypes
 from olly.platform.auth import Access, body, path, policy
 from olly.platform.auth.access import AccessControl
 from olly.platform.auth.errors import AccessDenied
 from olly.platform.http import platform_of
-from olly.platform.objectstore import object_store_of
 
 router = APIRouter(prefix="/api/v1/claims", tags=["claims"])
 
@@ -215,7 +215,7 @@ async def submit_reimbursement(
     for index, (field, upload) in enumerate(uploads):
         content = await upload.read(documents.MAX_FILE_BYTES + 1)
         total += len(content)
-        content_type = documents.sniff(content)
+        content_type = filetypes.sniff(content)
         where = f"body.{field}.{index}"
         if len(content) > documents.MAX_FILE_BYTES:
             errors.append(FieldError(where, f"larger than {documents.MAX_FILE_BYTES} bytes", "too_large"))
@@ -342,8 +342,5 @@ def eob_pdf(
 ) -> Response:
     platform = platform_of(request)
     with platform.db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
-        claim = repository.ClaimsRepository(uow).claim(claim_id)
-        if claim is None or claim.eob_object_key is None:
-            raise NotFound("no explanation of benefits for this claim yet")
-        pdf = object_store_of(uow).get(uow, claim.eob_object_key)
+        pdf = service.eob_document(uow, claim_id)
     return Response(pdf, media_type="application/pdf", headers={"Cache-Control": "no-store"})

@@ -3,11 +3,15 @@
 Written with the platform's small PDF writer (``olly.platform.pdf``): the EOB shows what
 was billed, what the plan allows, what it paid and what the member owes, line by line, with a
 plain-language reason for every adjustment and how to appeal before the deadline. The document
-is sealed in the object store like every other claim document; the key goes in the event.
+is sealed in the object store like every other claim document. The adjudication chooses its key
+(``object_key``, carried by ``claims.claim.adjudicated``); the EOB consumer renders and stores it
+after the adjudication has committed (``service.store_eob``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
@@ -19,6 +23,9 @@ from olly.kernel.money import Money
 from olly.platform.db import UnitOfWork
 from olly.platform.objectstore import object_store_of
 from olly.platform.pdf import MARGIN, text_document
+
+KEY_NAMESPACE: Final = uuid.UUID("3b6d2f0e-5c8a-5e1f-9a47-e0b0c1a2d3f4")
+"""Namespace of EOB object keys (``object_key``)."""
 
 #: What each reason means for the member, in plain words.
 PLAIN_REASONS: Final[dict[Carc, str]] = {
@@ -124,25 +131,28 @@ def _pdf(items: list[tuple[int, str, int]]) -> bytes:
     return text_document(items, rule_under=lambda value: value.startswith("Line  Billed"))
 
 
-def store_eob(uow: UnitOfWork, claim: m.Claim, result: ClaimResult, deadline: date) -> str:
-    """Render, seal and store the claim's EOB; records the document and returns its object key."""
+def object_key(tenant_id: uuid.UUID, claim_id: uuid.UUID, sequence: int) -> str:
+    """The object key of the EOB of a claim's adjudication ``sequence``: chosen by the adjudication
+    (its event carries it) and written afterwards by the EOB consumer. Derived, not drawn, so the
+    consumer finds it from the claim and sequence alone and a redelivery rewrites the same object."""
+    return f"{tenant_id}/eob/{uuid.uuid5(KEY_NAMESPACE, f'{claim_id}/{sequence}')}"
+
+
+def store_eob(uow: UnitOfWork, claim: m.Claim, result: ClaimResult, deadline: date, key: str) -> m.ClaimDocument:
+    """Render, seal and store the claim's EOB under ``key``; records the document (not yet flushed)."""
     dates = claim.service_date_from.isoformat()
     if claim.service_date_to != claim.service_date_from:
         dates += f" to {claim.service_date_to.isoformat()}"
     pdf = render(EobContent(str(claim.id), dates, claim.billing_npi, result, deadline))
-    key = object_store_of(uow).put(uow, "eob", pdf)
-    import hashlib
-
-    uow.session.add(
-        m.ClaimDocument(
-            claim_id=claim.id,
-            kind="EOB",
-            content_type="application/pdf",
-            size_bytes=len(pdf),
-            sha256=hashlib.sha256(pdf).hexdigest(),
-            object_key=key,
-            created_at=uow.clock.now(),
-        )
+    object_store_of(uow).put_under(uow, key, pdf)
+    document = m.ClaimDocument(
+        claim_id=claim.id,
+        kind="EOB",
+        content_type="application/pdf",
+        size_bytes=len(pdf),
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        object_key=key,
+        created_at=uow.clock.now(),
     )
-    claim.eob_object_key = key
-    return key
+    uow.session.add(document)
+    return document

@@ -25,6 +25,9 @@ from olly.provider import public as provider
 CLAIMS_GROUP: Final = "claims-claims-consumer"
 ENROLLMENT_GROUP: Final = "claims-enrollment-consumer"
 PROVIDER_GROUP: Final = "claims-provider-consumer"
+EOB_GROUP: Final = "eob-claims-consumer"
+"""Renders each final adjudication's EOB once the adjudication has committed (a group of its own,
+so a worker of its own can take it off the adjudication worker's core)."""
 ENROLLMENT_TOPICS: Final = (
     "enrollment.enrollment.submitted",
     "enrollment.enrollment.activated",
@@ -48,6 +51,33 @@ def prepare_claims_submitted(uow: UnitOfWork, messages: Sequence[Message]) -> Ha
         chunk.adjudicate(uuid.UUID(message.payload["claimId"]))
 
     return on_claim_submitted_in_chunk
+
+
+# -- the EOB, rendered after the adjudication commits -------------------------------------------------
+def _eob_request(message: Message) -> tuple[uuid.UUID, int | None, date | None]:
+    payload = message.payload
+    deadline = payload.get("appealDeadline")
+    return (
+        uuid.UUID(payload["claimId"]),
+        payload.get("adjudicationSequence"),
+        date.fromisoformat(deadline) if deadline else None,
+    )
+
+
+def on_claim_adjudicated(uow: UnitOfWork, message: Message) -> None:
+    claim_id, sequence, deadline = _eob_request(message)
+    service.store_eob(uow, claim_id, sequence=sequence, deadline=deadline)
+
+
+def prepare_claims_adjudicated(uow: UnitOfWork, messages: Sequence[Message]) -> Handler:
+    """Read a chunk's claims, adjudications and stored EOBs at once; render each EOB in turn."""
+    reads = service.EobReads(uow, [uuid.UUID(message.payload["claimId"]) for message in messages])
+
+    def on_claim_adjudicated_in_chunk(uow: UnitOfWork, message: Message) -> None:
+        claim_id, sequence, deadline = _eob_request(message)
+        service.store_eob(uow, claim_id, sequence=sequence, deadline=deadline, reads=reads)
+
+    return on_claim_adjudicated_in_chunk
 
 
 def on_prior_auth_decision(uow: UnitOfWork, message: Message) -> None:
@@ -216,6 +246,7 @@ def on_credentialing_changed(uow: UnitOfWork, message: Message) -> None:
 
 def register(registry: HandlerRegistry) -> None:
     registry.subscribe("claims.claim.submitted", CLAIMS_GROUP, on_claim_submitted, prepare=prepare_claims_submitted)
+    registry.subscribe("claims.claim.adjudicated", EOB_GROUP, on_claim_adjudicated, prepare=prepare_claims_adjudicated)
     registry.subscribe("claims.prior_auth.decision", CLAIMS_GROUP, on_prior_auth_decision)
     registry.subscribe("claims.appeal.resolved", CLAIMS_GROUP, on_appeal_resolved)
     for topic in ENROLLMENT_TOPICS:

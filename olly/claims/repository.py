@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Final
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -26,6 +27,20 @@ class HistoryClaim:
     member_id: uuid.UUID
     billing_npi: str
     currency: str
+
+
+#: ``intake_reads``' query, built once: it runs for every claim taken in one by one.
+_INTAKE_READS: Final = (
+    select(
+        m.CoverageView,
+        m.BenefitScheduleView,
+        select(m.ProviderView.provider_id).where(m.ProviderView.npi == bindparam("npi")).scalar_subquery(),
+    )
+    .outerjoin(m.BenefitScheduleView, m.BenefitScheduleView.plan_code == m.CoverageView.plan_code)
+    .options(defer(m.BenefitScheduleView.schedule))
+    .where(m.CoverageView.member_id == bindparam("member_id"))
+    .order_by(m.CoverageView.id, m.BenefitScheduleView.plan_code, m.BenefitScheduleView.effective_from.desc())
+)
 
 
 class ClaimsRepository:
@@ -73,12 +88,28 @@ class ClaimsRepository:
             )
         )
 
+    def result(self, claim_id: uuid.UUID, sequence: int) -> m.AdjudicationRecord | None:
+        return self.session.scalars(
+            select(m.AdjudicationRecord).where(
+                m.AdjudicationRecord.claim_id == claim_id, m.AdjudicationRecord.sequence == sequence
+            )
+        ).first()
+
     def results_of(self, claim_ids: Sequence[uuid.UUID]) -> list[m.AdjudicationRecord]:
         """Every adjudication of these claims, by claim id then sequence."""
         if not claim_ids:
             return []
         query = select(m.AdjudicationRecord).where(m.AdjudicationRecord.claim_id.in_(sorted(set(claim_ids))))
         return list(self.session.scalars(query.order_by(m.AdjudicationRecord.claim_id, m.AdjudicationRecord.sequence)))
+
+    def document_keys(self, claim_ids: Sequence[uuid.UUID], kind: str) -> set[str]:
+        """The object keys of these claims' documents of one kind."""
+        if not claim_ids:
+            return set()
+        query = select(m.ClaimDocument.object_key).where(
+            m.ClaimDocument.claim_id.in_(sorted(set(claim_ids))), m.ClaimDocument.kind == kind
+        )
+        return set(self.session.scalars(query))
 
     def history_claims(
         self, member_id: uuid.UUID, billing_npi: str, first: date, last: date, exclude: Iterable[uuid.UUID]
@@ -113,6 +144,13 @@ class ClaimsRepository:
         query = select(m.Claim).where(m.Claim.id.in_(sorted(set(claim_ids)))).order_by(m.Claim.id)
         if for_update and not self._sqlite:
             query = query.with_for_update()  # locked in id order: two chunks never wait on each other in a cycle
+        return list(self.session.scalars(query))
+
+    def claim_headers(self, claim_ids: Sequence[uuid.UUID]) -> list[m.Claim]:
+        """These claims without their sealed detail (what an EOB or a listing reads of them)."""
+        if not claim_ids:
+            return []
+        query = select(m.Claim).options(defer(m.Claim.detail)).where(m.Claim.id.in_(sorted(set(claim_ids))))
         return list(self.session.scalars(query))
 
     def diagnoses_of(self, claim_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
@@ -278,6 +316,25 @@ class ClaimsRepository:
             if row.effective_to is None or row.effective_to >= on:
                 return row
         return None
+
+    def intake_reads(
+        self, member_id: uuid.UUID, billing_npi: str
+    ) -> tuple[list[m.CoverageView], list[m.BenefitScheduleView], uuid.UUID | None] | None:
+        """What intake reads for one claim, in one query: the member's coverage rows, every schedule
+        version of their plans (newest first within a plan, ``schedule`` deferred) and the billing
+        NPI's provider id. None when the member has no coverage row (the query then says nothing of
+        the provider: ask ``provider_id_of``)."""
+        rows = list(self.session.execute(_INTAKE_READS, {"member_id": member_id, "npi": billing_npi}))
+        if not rows:
+            return None
+        coverages: dict[uuid.UUID, m.CoverageView] = {}
+        schedules: dict[uuid.UUID, m.BenefitScheduleView] = {}
+        for coverage, schedule, _ in rows:
+            coverages.setdefault(coverage.id, coverage)
+            if schedule is not None:
+                schedules.setdefault(schedule.id, schedule)
+        ordered = sorted(schedules.values(), key=lambda view: (view.plan_code, view.effective_from), reverse=True)
+        return list(coverages.values()), ordered, rows[0][2]
 
     def schedule_version(self, plan_code: str, version: int) -> m.BenefitScheduleView | None:
         return self.session.scalars(

@@ -12,11 +12,11 @@ import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from sqlalchemy.exc import IntegrityError
 
-from olly.claims import authorization_public, snapshots
+from olly.claims import authorization_public, eob, snapshots
 from olly.claims import models as m
 from olly.claims.events import AccumulatorUpdated, ClaimApproved, ClaimDenied, ClaimReversed, ClaimSubmitted
 from olly.claims.repository import FINAL_STATUSES, ClaimsRepository, HistoryClaim
@@ -73,9 +73,20 @@ PROVIDER_NAMESPACE: Final = uuid.UUID("6f0c1d1e-6a4f-5b0e-9d1c-0c1a10000000")
 """Namespace of the stable provider ids claims derives from NPIs it has not seen in provider's events."""
 
 
+KEY_IN_PROGRESS: Final = "a request with this Idempotency-Key is in progress; retry"
+
+
 class IdempotencyConflict(Conflict):
     code = "idempotency_key_reused"
     title = "This Idempotency-Key was used with a different request"
+
+
+class EobNotReady(NotFound):
+    """The claim has a final result but its EOB is still being rendered (moments after adjudication)."""
+
+    code = "eob_not_ready"
+    title = "The explanation of benefits is being prepared"
+    headers: ClassVar[dict[str, str]] = {"Retry-After": "2"}
 
 
 # =================================================================================================
@@ -92,12 +103,11 @@ class Submission:
 
 
 def request_hash(data: ClaimCreate) -> str:
-    return _hash_of(data.model_dump(mode="json", by_alias=True))
+    return _body_hash(data.model_dump(mode="json", by_alias=True))
 
 
-def _hash_of(form: dict[str, Any]) -> str:
-    body = json.dumps(form, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(body.encode()).hexdigest()
+def _body_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def provider_ref(uow: UnitOfWork, npi: str, reads: Reads | None = None) -> uuid.UUID:
@@ -132,8 +142,9 @@ def submit(
     the intake errors were looked for already).
     """
     repo = ClaimsRepository(uow)
-    reads = reads or Reads(uow)
-    digest = request_hash(data)
+    alone = reads is None
+    body = data.model_dump(mode="json", by_alias=True)
+    digest = _body_hash(body)
     scope = source[:16]
     if idempotency_key is not None:
         known = repo.idempotency_key(scope, idempotency_key)
@@ -147,23 +158,58 @@ def submit(
     if errors:
         raise ValidationFailed(errors)
     claim_id, transaction_id = uuid7(), uuid7()
+    # Every read comes before the first row is added, so none of them flushes a half-built claim.
+    inputs = _intake_inputs(uow, data, reads or ClaimIntakeReads(uow, data))
     if idempotency_key is not None:
-        with uow.session.begin_nested():
-            uow.session.add(
-                m.IdempotencyKey(
-                    scope=scope,
-                    key=idempotency_key,
-                    request_hash=digest,
-                    claim_id=claim_id,
-                    transaction_id=transaction_id,
-                    created_at=now,
-                )
-            )
-            try:
-                uow.session.flush()
-            except IntegrityError:
-                raise Conflict("a request with this Idempotency-Key is in progress; retry") from None
-    return _record(uow, data, claim_id, transaction_id, scope, origin, submitter, raw, documents, reads)
+        key_row = m.IdempotencyKey(
+            scope=scope,
+            key=idempotency_key,
+            request_hash=digest,
+            claim_id=claim_id,
+            transaction_id=transaction_id,
+            created_at=now,
+        )
+        if alone:
+            uow.session.add(key_row)  # written with the claim; a racing first use fails the flush below
+        else:
+            with uow.session.begin_nested():
+                uow.session.add(key_row)
+                try:
+                    uow.session.flush()
+                except IntegrityError:
+                    raise Conflict(KEY_IN_PROGRESS) from None
+    raw_bytes = raw if raw is not None else json.dumps(body).encode()
+    submission = _record(uow, data, claim_id, transaction_id, scope, origin, submitter, raw_bytes, documents, inputs)
+    if alone and idempotency_key is not None:
+        try:
+            uow.session.flush()
+        except IntegrityError:
+            raise Conflict(KEY_IN_PROGRESS) from None
+    return submission
+
+
+@dataclass(frozen=True, slots=True)
+class _IntakeInputs:
+    """What intake reads for one claim, read before any of its rows is added."""
+
+    first_date: date
+    last_date: date
+    coverage: m.CoverageView | None
+    provider_id: uuid.UUID
+    requires_prior_auth: bool
+
+
+def _intake_inputs(uow: UnitOfWork, data: ClaimCreate, reads: Reads) -> _IntakeInputs:
+    first_date = min(line.service_date_from for line in data.lines)
+    last_date = max(line.service_date_to or line.service_date_from for line in data.lines)
+    coverage = _coverage_on(reads.coverages(data.member_id), first_date)
+    return _IntakeInputs(
+        first_date,
+        last_date,
+        coverage,
+        provider_ref(uow, data.billing_npi, reads),
+        _requires_prior_auth(reads, coverage, data, first_date),
+    )
 
 
 def _record(
@@ -174,22 +220,19 @@ def _record(
     scope: str,
     origin: str | None,
     submitter: Submitter,
-    raw: bytes | None,
+    raw_bytes: bytes,
     documents: Sequence[tuple[str, str, bytes]],
-    reads: Reads,
+    inputs: _IntakeInputs,
 ) -> Submission:
     """Write a checked claim RECEIVED: its rows, raw payload, history and ``claims.claim.submitted``."""
     now = uow.clock.now()
     today = now.date()
-    coverages = reads.coverages(data.member_id)
-    first_date = min(line.service_date_from for line in data.lines)
-    last_date = max(line.service_date_to or line.service_date_from for line in data.lines)
-    coverage = _coverage_on(coverages, first_date)
+    first_date, last_date, coverage = inputs.first_date, inputs.last_date, inputs.coverage
+    provider_id, requires_auth = inputs.provider_id, inputs.requires_prior_auth
     store = object_store_of(uow)
-    raw_bytes = raw if raw is not None else json.dumps(data.model_dump(mode="json", by_alias=True)).encode()
     raw_key = store.put(uow, "raw_claim", raw_bytes)
-    total = sum(Money.parse(line.charge, data.currency).amount for line in data.lines)
-    provider_id = provider_ref(uow, data.billing_npi, reads)
+    charges = [Money.parse(line.charge, data.currency).amount for line in data.lines]
+    total = sum(charges)
     claim = m.Claim(
         id=claim_id,
         transaction_id=transaction_id,
@@ -228,12 +271,12 @@ def _record(
         version=1,
     )
     uow.session.add(claim)
-    for number, line in enumerate(data.lines, start=1):
+    for number, (line, charge) in enumerate(zip(data.lines, charges, strict=True), start=1):
         uow.session.add(
             m.ClaimLine(
                 claim_id=claim_id,
                 line_number=number,
-                charge_minor=Money.parse(line.charge, data.currency).amount,
+                charge_minor=charge,
                 units=line.units,
                 service={
                     "procedureCode": line.procedure_code,
@@ -256,7 +299,6 @@ def _record(
         key = store.put(uow, "claim_document", content)
         _document(uow, claim_id, kind, content_type, content, key)
     _history(uow, claim_id, "RECEIVED", f"submitted via {scope.lower()}")
-    requires_auth = _requires_prior_auth(reads, coverage, data, first_date)
     uow.publish(
         ClaimSubmitted(
             claim_id=claim_id,
@@ -351,7 +393,7 @@ def submit_each(
     raws: dict[int, bytes] = {}
     for index, item in enumerate(items):
         form = item.data.model_dump(mode="json", by_alias=True)  # dumped once for the hash and the raw payload
-        key, digest = item.idempotency_key, _hash_of(form)
+        key, digest = item.idempotency_key, _body_hash(form)
         if key is not None and key in keys:
             later.append(index)
             continue
@@ -379,8 +421,9 @@ def submit_each(
         reads = IntakeReads(uow, [items[index].data for index, *_ in fresh])
         for index, claim_id, transaction_id, _ in fresh:
             item = items[index]
+            inputs = _intake_inputs(uow, item.data, reads)
             answers[index] = _record(
-                uow, item.data, claim_id, transaction_id, scope, item.origin, submitter, raws[index], (), reads
+                uow, item.data, claim_id, transaction_id, scope, item.origin, submitter, raws[index], (), inputs
             )
         _let_go_of_written(uow)
     for index in later:
@@ -788,6 +831,35 @@ class IntakeReads(Reads):
             return super().provider_id_of(npi)
         view = self._providers.get(npi)
         return view.provider_id if view is not None else None
+
+
+class ClaimIntakeReads(Reads):
+    """What intake reads for one claim (coverage, the plans' schedules, the billing NPI's provider
+    id) in one query, before anything is written (so no read flushes a half-built claim)."""
+
+    def __init__(self, uow: UnitOfWork, data: ClaimCreate) -> None:
+        super().__init__(uow)
+        self._member_id, self._npi = data.member_id, data.billing_npi
+        found = self.repo.intake_reads(data.member_id, data.billing_npi)
+        self._found = found is not None
+        coverages, schedules, self._provider_id = found if found is not None else ([], [], None)
+        self._coverages = coverages
+        self._schedules: dict[str, list[m.BenefitScheduleView]] = {row.plan_code: [] for row in coverages} | _by_plan(
+            schedules
+        )
+
+    def coverages(self, member_id: uuid.UUID) -> list[m.CoverageView]:
+        return self._coverages if member_id == self._member_id else super().coverages(member_id)
+
+    def schedule_view(self, plan_code: str, on: date) -> m.BenefitScheduleView | None:
+        if plan_code not in self._schedules:
+            return super().schedule_view(plan_code, on)
+        return _in_force(self._schedules[plan_code], on)
+
+    def provider_id_of(self, npi: str) -> uuid.UUID | None:
+        if npi != self._npi or not self._found:
+            return super().provider_id_of(npi)
+        return self._provider_id
 
 
 def _by_plan(views: Sequence[m.BenefitScheduleView]) -> dict[str, list[m.BenefitScheduleView]]:
@@ -1254,12 +1326,12 @@ def _publish_adjudicated(
     claim: m.Claim,
     result: ClaimResult,
     schedule_row: m.BenefitScheduleView | None,
-    sequence: int | None = None,
+    sequence: int,
 ) -> None:
-    from olly.claims import eob
-
     provider_id = claim.provider_id or provider_ref(uow, claim.billing_npi)
-    eob_key = eob.store_eob(uow, claim, result, appeal_deadline(result.adjudicated_on, schedule_row))
+    # The EOB is rendered after this transaction commits (``store_eob``, the EOB consumer of this
+    # event): the adjudication only chooses its key.
+    eob_key = claim.eob_object_key = eob.object_key(uow.require_tenant(), claim.id, sequence)
     key = str(claim.member_id)
     if result.status is ClaimStatus.DENIED:
         denial = next((line.denial for line in result.lines if line.denial is not None), None)
@@ -1369,6 +1441,96 @@ def _publish_accumulators(
             ),
             key=member,
         )
+
+
+# =================================================================================================
+# The EOB, after the adjudication has committed
+# =================================================================================================
+class EobReads(Reads):
+    """What rendering EOBs reads: query by query, or (``claim_ids``) a chunk's claims, their
+    adjudications, the EOBs already stored and the coverage and schedules their deadlines need,
+    in five queries."""
+
+    def __init__(self, uow: UnitOfWork, claim_ids: Sequence[uuid.UUID] = ()) -> None:
+        super().__init__(uow)
+        repo = self.repo
+        self._claims = {claim.id: claim for claim in repo.claim_headers(claim_ids)}
+        self._records = {(row.claim_id, row.sequence): row for row in repo.results_of(list(self._claims))}
+        self._stored = repo.document_keys(list(self._claims), "EOB")
+        members = {claim.member_id for claim in self._claims.values()}
+        self._coverages = repo.coverages_of(members) if members else {}
+        plan_codes = {row.plan_code for rows in self._coverages.values() for row in rows}
+        self._schedules: dict[str, list[m.BenefitScheduleView]] = {code: [] for code in plan_codes} | _by_plan(
+            repo.schedule_views(plan_codes) if plan_codes else []
+        )
+
+    def claim(self, claim_id: uuid.UUID) -> m.Claim | None:
+        return self._claims[claim_id] if claim_id in self._claims else self.repo.claim(claim_id)
+
+    def record(self, claim_id: uuid.UUID, sequence: int | None) -> m.AdjudicationRecord | None:
+        if claim_id not in self._claims:
+            return self.repo.current_result(claim_id) if sequence is None else self.repo.result(claim_id, sequence)
+        if sequence is None:
+            return next((row for (cid, _), row in self._records.items() if cid == claim_id and row.is_current), None)
+        return self._records.get((claim_id, sequence))
+
+    def stored(self, claim_id: uuid.UUID, key: str) -> bool:
+        if claim_id not in self._claims:
+            return key in self.repo.document_keys([claim_id], "EOB")
+        return key in self._stored
+
+    def coverages(self, member_id: uuid.UUID) -> list[m.CoverageView]:
+        found = self._coverages.get(member_id)
+        return found if found is not None else super().coverages(member_id)
+
+    def schedule_view(self, plan_code: str, on: date) -> m.BenefitScheduleView | None:
+        if plan_code not in self._schedules:
+            return super().schedule_view(plan_code, on)
+        return _in_force(self._schedules[plan_code], on)
+
+
+def store_eob(
+    uow: UnitOfWork,
+    claim_id: uuid.UUID,
+    *,
+    sequence: int | None = None,
+    deadline: date | None = None,
+    reads: EobReads | None = None,
+) -> str | None:
+    """Render and store the EOB of the claim's adjudication ``sequence`` (the current one when None)
+    under the key that adjudication chose (``claims.claim.adjudicated`` carries it); returns the key.
+
+    Idempotent: an EOB already stored is left alone. ``deadline``: the appeal deadline the
+    adjudication published (a denial's); otherwise it is worked out again as the adjudication did
+    (the adjudication date plus the plan's appeal window). None when there is nothing to render.
+    """
+    reads = reads or EobReads(uow)
+    claim = reads.claim(claim_id)
+    record = reads.record(claim_id, sequence) if claim is not None else None
+    if claim is None or record is None:
+        return None
+    key = eob.object_key(uow.require_tenant(), claim.id, record.sequence)
+    if reads.stored(claim.id, key):
+        return key
+    result = snapshots.result_from_json(record.result)
+    if deadline is None:
+        coverage = _coverage_on(reads.coverages(claim.member_id), claim.service_date_from)
+        schedule_row = reads.schedule_view(coverage.plan_code, claim.service_date_from) if coverage else None
+        deadline = appeal_deadline(result.adjudicated_on, schedule_row)
+    eob.store_eob(uow, claim, result, deadline, key)
+    return key
+
+
+def eob_document(uow: UnitOfWork, claim_id: uuid.UUID) -> bytes:
+    """The PDF of the claim's current EOB. ``NotFound`` when the claim has no final result (or no
+    such claim), ``EobNotReady`` while the EOB is being rendered after its adjudication."""
+    claim = ClaimsRepository(uow).claim(claim_id)
+    if claim is None or claim.eob_object_key is None:
+        raise NotFound("no explanation of benefits for this claim yet")
+    try:
+        return object_store_of(uow).get(uow, claim.eob_object_key)
+    except NotFound:
+        raise EobNotReady("the explanation of benefits is being prepared; try again shortly") from None
 
 
 # =================================================================================================

@@ -144,6 +144,10 @@ def _facts_in_process(request: Request) -> bool:
     return _serves_in_process(getattr(request.app.state, "eligibility_cache", None))
 
 
+#: The check's policy (the route declares it; ``fastpath.FastCheck`` decides with the same object).
+CHECK_POLICY = policy("eligibility.read", resource=query("memberId"), decide_on_event_loop=_facts_in_process)
+
+
 def _verified_event(answer: dict[str, Any], now: datetime) -> CoverageVerified:
     covered = answer["covered"]
     deductible = next((a for a in answer.get("deductible", []) if a["network"] == "IN_NETWORK"), None)
@@ -183,9 +187,7 @@ async def check(
     member_id: Annotated[uuid.UUID, Query(alias="memberId")],
     service_date: Annotated[date, Query(alias="serviceDate")],
     service_type: Annotated[str, Query(alias="serviceType", min_length=1, max_length=40)] = "30",
-    access: Access = Depends(
-        policy("eligibility.read", resource=query("memberId"), decide_on_event_loop=_facts_in_process)
-    ),
+    access: Access = Depends(CHECK_POLICY),
 ) -> Response:
     return await _check(request, access, member_id, service_date, service_type)
 

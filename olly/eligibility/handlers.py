@@ -32,17 +32,30 @@ def _coverage_ends(uow: UnitOfWork, policy_id: uuid.UUID) -> dict[uuid.UUID, tup
 
 def on_enrollment_changed(uow: UnitOfWork, message: Message) -> None:
     """Re-copy the policy's coverage (idempotent: the copy is of enrollment's current knowledge), and
-    announce every person whose coverage now ends earlier than it did."""
+    on a termination announce whose coverage it ended.
+
+    Who is announced comes from the termination itself, not from what the copy changed: enrollment
+    also publishes ``plan_changed`` when a dependent leaves (the policy is repriced), and topics are
+    not ordered with each other, so that copy may already hold the ended coverage when the
+    ``terminated`` event arrives. A ``terminated`` event is handled once (the consumer is
+    idempotent), so each termination is announced once.
+    """
     policy_id = uuid.UUID(message.payload["enrollmentId"])
     settings = uow.session.info["database"].settings
-    before = _coverage_ends(uow, policy_id)
     service.sync_policy(uow, policy_id, shared_cache(settings.redis_url))
     if message.topic != "enrollment.enrollment.terminated":
         return
     reason = message.payload.get("reason", "OTHER")
-    for party_id, (end, coverage_type, plan_id) in _coverage_ends(uow, policy_id).items():
-        previous = before.get(party_id, (None, "", plan_id))[0]
-        if end is None or (previous is not None and previous <= end):
+    member = uuid.UUID(message.payload["memberId"])
+    last_day = date.fromisoformat(message.payload["terminationDate"])
+    ends = _coverage_ends(uow, policy_id)
+    subscriber = next((r.subscriber_party_id for r in EligibilityRepository(uow).records_of_policy(policy_id)), None)
+    # The subscriber's termination ends the policy: everyone still covered up to that day. A
+    # dependent's ends their own coverage only.
+    ended = [p for p, (end, _, _) in ends.items() if end == last_day] if member == subscriber else [member]
+    for party_id in ended:
+        end, coverage_type, plan_id = ends.get(party_id, (None, "", uuid.UUID(int=0)))
+        if end is None:  # reinstated (or never copied) since: nothing ended
             continue
         uow.publish(
             CoverageTerminated(

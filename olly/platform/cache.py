@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import queue
+import random
 import threading
 import time
 from collections import OrderedDict
@@ -232,7 +233,6 @@ class NearCache:
 
         self._remote = RedisCache(url, prefix)
         self._listen_client = redis.Redis.from_url(url, socket_connect_timeout=0.5, health_check_interval=10)
-        self._failure: type[Exception] = redis.RedisError
         # Pub/sub channels are server-wide, not per database: the database number keeps two
         # deployments on one server (say, production and staging) from invalidating each other.
         database = self._listen_client.connection_pool.connection_kwargs.get("db", 0)
@@ -312,7 +312,10 @@ class NearCache:
             with self._lock:
                 if self._live and mark == (self._epoch, self._seen[bucket]):
                     # A generation is asked for on every read: keep it as long as an answer lives.
-                    self._generations[subject] = (time.monotonic() + GENERATION_TTL_SECONDS, number)
+                    if len(self._generations) >= self._local.max_entries:
+                        self._generations.clear()
+                    trusted = GENERATION_TTL_SECONDS * _spread.uniform(0.5, 1.0)  # not all due at once
+                    self._generations[subject] = (time.monotonic() + trusted, number)
         return number
 
     def invalidate(self, subject: str) -> None:
@@ -379,11 +382,13 @@ class NearCache:
 
 
 #: How long this process trusts its copy of a subject's generation without asking Redis (a lost
-#: invalidation, which pub/sub cannot rule out between a failure and its detection, lasts no longer).
+#: invalidation, which pub/sub cannot rule out between a failure and its detection, lasts no longer);
+#: each copy a random 50-100 % of it, so that copies read together are not asked for again together.
 GENERATION_TTL_SECONDS = 60.0
 
 
 _SEEN_BUCKETS = 4096
+_spread = random.Random()  # noqa: S311 - spreads expiry times; not a secret
 
 
 def _bucket(subject: str) -> int:

@@ -128,12 +128,18 @@ class ObjectStore:
     def put(self, uow: UnitOfWork, kind: str, data: bytes) -> str:
         """Seal ``data`` and store it under a new opaque key (written before the transaction commits:
         an object whose transaction rolls back is an orphan, never a row pointing at nothing)."""
-        tenant_id = uow.require_tenant()
-        key = self.new_key(tenant_id, kind)
-        crypto = _crypto(uow)
-        sealed = crypto.encrypt(uow.session.connection(), tenant_id, data, _aad(tenant_id, key))
-        self.backend.put(key, sealed)
+        key = self.new_key(uow.require_tenant(), kind)
+        self.put_under(uow, key, data)
         return key
+
+    def put_under(self, uow: UnitOfWork, key: str, data: bytes) -> None:
+        """Seal ``data`` and store it under ``key``, a key of the unit of work's tenant chosen
+        beforehand (a document announced before it is written); storing it again replaces it."""
+        tenant_id = uow.require_tenant()
+        if not key.startswith(f"{tenant_id}/"):
+            raise NotFound("no such object")
+        sealed = _crypto(uow).encrypt(uow.session.connection(), tenant_id, data, _aad(tenant_id, key))
+        self.backend.put(key, sealed)
 
     def get(self, uow: UnitOfWork, key: str) -> bytes:
         tenant_id = uow.require_tenant()

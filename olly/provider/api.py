@@ -13,10 +13,13 @@ from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Depends, Query, Request, status
+from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, Response, UploadFile, status
+from starlette.concurrency import run_in_threadpool
 
 from olly.kernel.money import Money
+from olly.platform import filetypes
 from olly.platform.auth import Access, path, policy, public
 from olly.platform.auth.access import AccessControl
 from olly.platform.db import UnitOfWork
@@ -98,6 +101,19 @@ def _provider(details: service.ProviderDetails) -> s.ProviderRead:
     )
 
 
+def _document(document: Any) -> s.DocumentRead:
+    return s.DocumentRead(
+        id=document.id,
+        kind=document.kind,
+        file_name=document.file_name,
+        content_type=document.content_type,
+        size_bytes=document.size_bytes,
+        sha256=document.sha256,
+        received_at=document.received_at,
+        has_file=document.object_key is not None,
+    )
+
+
 def _request(details: service.RequestDetails, today: date) -> s.CredentialingRequestRead:
     req = details.request
     return s.CredentialingRequestRead(
@@ -112,7 +128,7 @@ def _request(details: service.RequestDetails, today: date) -> s.CredentialingReq
         decision_reason=req.decision_reason,
         effective_on=req.effective_on,
         recredentialing_due_on=req.recredentialing_due_on,
-        documents=[s.DocumentRead.model_validate(d, from_attributes=True) for d in details.documents],
+        documents=[_document(d) for d in details.documents],
         checklist=[
             s.VerificationRead(
                 item=v.item,
@@ -362,8 +378,57 @@ def get_credentialing_request(request: Request, request_id: uuid.UUID) -> s.Cred
 def add_document(request: Request, request_id: uuid.UUID, body: s.DocumentCreate) -> s.DocumentRead:
     metadata = service.DocumentMetadata(body.kind, body.file_name, body.content_type, body.size_bytes, body.sha256)
     with _unit_of_work(request) as uow:
-        document = service.add_document(uow, request_id, metadata)
-        return s.DocumentRead.model_validate(document, from_attributes=True)
+        return _document(service.add_document(uow, request_id, metadata))
+
+
+@router.post(
+    "/credentialing-requests/{request_id}/documents/files",
+    status_code=status.HTTP_201_CREATED,
+    summary="Upload a document of the application: its bytes are stored encrypted (PDF, JPEG or PNG)",
+    dependencies=[Depends(policy("credentialing.apply", resource=OWN_REQUEST))],
+)
+async def upload_document(
+    request: Request,
+    request_id: uuid.UUID,
+    kind: Annotated[r.DocumentKind, Form()],
+    file: Annotated[UploadFile, File(description=f"PDF, JPEG or PNG, at most {r.MAX_DOCUMENT_BYTES} bytes")],
+) -> s.DocumentRead:
+    # One byte past the limit is enough to refuse the file without reading the rest.
+    content = await file.read(r.MAX_DOCUMENT_BYTES + 1)
+
+    def work() -> s.DocumentRead:
+        with _unit_of_work(request) as uow:
+            return _document(service.store_document(uow, request_id, kind, file.filename, content))
+
+    return await run_in_threadpool(work)
+
+
+@router.get(
+    "/credentialing-requests/{request_id}/documents/{document_id}/content",
+    summary="An uploaded document's file, as it was received",
+    response_class=Response,
+    responses={200: {"content": {content_type: {} for content_type in filetypes.EXTENSIONS}}},
+    dependencies=[Depends(policy("credentialing.read", resource=OWN_REQUEST))],
+)
+def document_content(request: Request, request_id: uuid.UUID, document_id: uuid.UUID) -> Response:
+    with _unit_of_work(request, read_only=True) as uow:
+        found = service.document_file(uow, request_id, document_id)
+    return Response(
+        found.content,
+        media_type=found.document.content_type,
+        headers={
+            "Content-Disposition": content_disposition(found.document.file_name),
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def content_disposition(file_name: str) -> str:
+    """``attachment`` with the file's name: an ASCII fallback (quotes, backslashes and anything
+    outside printable ASCII replaced) and the exact name in RFC 5987 form for clients that read it."""
+    fallback = "".join(c if " " <= c <= "~" and c not in '\\"' else "_" for c in file_name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
 
 
 @router.post(

@@ -207,17 +207,30 @@ def credentialing_open(npi: str) -> None:
 def credentialing_document(
     request_id: uuid.UUID,
     kind: Annotated[r.DocumentKind, typer.Option()],
-    file: Annotated[Path, typer.Option(help="the received file (its size and SHA-256 are recorded)")],
+    file: Annotated[Path, typer.Option(help="the received file: PDF, JPEG or PNG, stored encrypted")],
+    metadata_only: Annotated[
+        bool,
+        typer.Option(
+            "--metadata-only",
+            help="record only its name, type, size and SHA-256 (the file is kept elsewhere; any type)",
+        ),
+    ] = False,
 ) -> None:
-    """Record a document received with an application."""
+    """Add a document to an application: the file is stored (encrypted), or with --metadata-only
+    recorded by its metadata."""
     try:
         content = file.read_bytes()
     except OSError as exc:
         raise _fail(f"cannot read {file}: {exc.strerror}") from None
-    content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-    metadata = service.document_metadata(kind, file.name, content_type, content)
-    document = _in_unit_of_work(lambda uow: service.add_document(uow, request_id, metadata))
-    out.print(f"document {document.id} recorded ({document.size_bytes} bytes, sha256 {document.sha256[:12]}…)")
+    if metadata_only:
+        content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        metadata = service.document_metadata(kind, file.name, content_type, content)
+        document = _in_unit_of_work(lambda uow: service.add_document(uow, request_id, metadata))
+        stored = "recorded, file kept elsewhere"
+    else:
+        document = _in_unit_of_work(lambda uow: service.store_document(uow, request_id, kind, file.name, content))
+        stored = f"stored, {document.content_type}"
+    out.print(f"document {document.id} {stored} ({document.size_bytes} bytes, sha256 {document.sha256[:12]}…)")
 
 
 @credentialing_app.command("submit")

@@ -1,9 +1,10 @@
 """Tables of the provider domain (PostgreSQL schema ``provider``; every row tenant-scoped).
 
 Registry: providers (individuals and organisations), taxonomies, languages, licences, locations,
-affiliations. Credentialing: requests, documents (metadata), verification checklist, status
-history, reminders, durable timers, sanctions. Contracting: contracts, derived network memberships,
-fee schedules and their rates. Directory: one denormalised, searchable entry per provider location.
+affiliations. Credentialing: requests, documents (metadata; uploaded bytes live in the object
+store), verification checklist, status history, reminders, durable timers, sanctions. Contracting:
+contracts, derived network memberships, fee schedules and their rates. Directory: one
+denormalised, searchable entry per provider location.
 
 Engine-specific search objects (the SQLite FTS5 table and its triggers, PostgreSQL's tsvector column
 and GIN indexes) are created by the migration only; ``info["engine_only"]`` names them so the
@@ -180,7 +181,8 @@ class CredentialingRequest(TenantScoped, Base):
 
 
 class CredentialingDocument(TenantScoped, Base):
-    """Metadata of a document received with an application (the file itself is stored elsewhere)."""
+    """A document received with an application: its metadata, and the key of its encrypted bytes in
+    the object store when they were uploaded (None: a document held elsewhere, recorded by metadata)."""
 
     __tablename__ = "credentialing_documents"
     __table_args__ = _args()
@@ -192,6 +194,7 @@ class CredentialingDocument(TenantScoped, Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
+    object_key: Mapped[str | None] = mapped_column(String(200))
     received_at: Mapped[datetime]
 
 

@@ -201,6 +201,13 @@ def open_request_of(
     return session.scalars(stmt).one_or_none()
 
 
+def get_document(session: Session, request_id: uuid.UUID, document_id: uuid.UUID) -> m.CredentialingDocument | None:
+    stmt = select(m.CredentialingDocument).where(
+        m.CredentialingDocument.id == document_id, m.CredentialingDocument.request_id == request_id
+    )
+    return session.scalars(stmt).one_or_none()
+
+
 def documents_of(session: Session, request_id: uuid.UUID) -> list[m.CredentialingDocument]:
     stmt = (
         select(m.CredentialingDocument)

@@ -512,6 +512,51 @@ class DocumentKind(StrEnum):
 #: What an application must contain before it can be submitted for verification.
 REQUIRED_DOCUMENTS: Final = frozenset({DocumentKind.APPLICATION_FORM, DocumentKind.ATTESTATION})
 
+#: The states in which an application still takes documents (a late licence copy during
+#: verification is common; after the committee has the file, it is closed).
+DOCUMENT_STATES: Final = frozenset({RequestState.APPLICATION, RequestState.VERIFICATION})
+
+#: An uploaded document's largest size: a scanned application form, CV or certificate of a few
+#: dozen pages at 300 dpi stays well under it, and the object store seals a file in memory.
+MAX_DOCUMENT_BYTES: Final = 20 * 1024 * 1024
+MAX_FILE_NAME_LENGTH: Final = 255
+_UNSAFE_NAME_CHARACTERS: Final = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_documents_accepted(state: RequestState) -> None:
+    """Refuse a document for an application that is no longer open for documents."""
+    if state not in DOCUMENT_STATES:
+        raise BusinessRuleViolation(
+            "documents are added while the application is open",
+            extra={"reason": "request_closed", "state": str(state)},
+        )
+
+
+def document_file_errors(size_bytes: int, content_type: str | None, *, field: str = "file") -> list[FieldError]:
+    """Why an uploaded file cannot be kept: empty, larger than the limit, or not a PDF, JPEG or PNG
+    (``content_type`` is what the file's own bytes say it is, None when they match none)."""
+    if size_bytes == 0:
+        return [FieldError(field, "is empty", "empty")]
+    if size_bytes > MAX_DOCUMENT_BYTES:
+        return [FieldError(field, f"is larger than {MAX_DOCUMENT_BYTES} bytes", "too_large")]
+    if content_type is None:
+        return [FieldError(field, "is not a PDF, JPEG or PNG file", "unsupported_type")]
+    return []
+
+
+def upload_file_name(raw: str | None, kind: DocumentKind, extension: str) -> str:
+    """The name an uploaded file is kept under: its last path component (browsers may send a whole
+    path), without control characters, at most 255 characters keeping its extension; a file
+    without a usable name is named after its kind (``attestation.pdf``)."""
+    name = _UNSAFE_NAME_CHARACTERS.sub("", re.split(r"[/\\]", raw or "")[-1]).strip()
+    if not name.strip("."):
+        return f"{kind.value.lower()}{extension}"
+    if len(name) > MAX_FILE_NAME_LENGTH:
+        stem, dot, suffix = name.rpartition(".")
+        keep = f"{dot}{suffix}" if dot and stem and len(suffix) <= 10 else ""
+        name = name[: MAX_FILE_NAME_LENGTH - len(keep)] + keep
+    return name
+
 
 class VerificationItem(StrEnum):
     """Primary-source verification checklist (NCQA-style credentialing elements)."""

@@ -194,7 +194,8 @@ class ImportResult(Schema):
 
 # -- credentialing ---------------------------------------------------------------------------------
 class DocumentCreate(Schema):
-    """Metadata of a document received with the application (file storage comes later)."""
+    """Metadata of a document held elsewhere (a paper file, another system); an uploaded file goes
+    to ``POST …/documents/files`` instead, which stores its bytes."""
 
     kind: r.DocumentKind
     file_name: str = Field(max_length=255)
@@ -211,6 +212,9 @@ class DocumentRead(Schema):
     size_bytes: int
     sha256: str
     received_at: datetime
+    has_file: bool = Field(
+        description="the bytes are stored (GET …/documents/{document_id}/content); false: recorded by metadata only"
+    )
 
 
 class VerificationUpdate(Schema):

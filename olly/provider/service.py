@@ -22,7 +22,9 @@ from olly.kernel.errors import BusinessRuleViolation, Conflict, FieldError, NotF
 from olly.kernel.ids import uuid7
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod
+from olly.platform import filetypes
 from olly.platform.db import UnitOfWork
+from olly.platform.objectstore import object_store_of
 from olly.provider import models as m
 from olly.provider import reference, repository
 from olly.provider import rules as r
@@ -889,17 +891,18 @@ _SHA256_RE: Final = re.compile(r"^[0-9a-f]{64}$")
 
 
 def document_metadata(kind: r.DocumentKind, file_name: str, content_type: str, content: bytes) -> DocumentMetadata:
-    """Metadata of an uploaded file (the bytes go to document storage once it exists)."""
+    """Metadata of a file whose bytes stay elsewhere (``store_document`` keeps the bytes too)."""
     return DocumentMetadata(kind, file_name, content_type, len(content), hashlib.sha256(content).hexdigest())
 
 
+#: The object-store kind of credentialing documents (a segment of every key).
+DOCUMENT_OBJECT_KIND: Final = "credentialing_document"
+
+
 def add_document(uow: UnitOfWork, request_id: uuid.UUID, document: DocumentMetadata) -> m.CredentialingDocument:
+    """Record a document held elsewhere by its metadata (no bytes are stored)."""
     request = _require_request(uow, request_id)
-    if request.state not in (r.RequestState.APPLICATION, r.RequestState.VERIFICATION):
-        raise BusinessRuleViolation(
-            "documents are added while the application is open",
-            extra={"reason": "request_closed", "state": request.state},
-        )
+    r.check_documents_accepted(r.RequestState(request.state))
     errors: list[FieldError] = []
     if not document.file_name.strip() or len(document.file_name) > 255 or "/" in document.file_name:
         errors.append(
@@ -913,6 +916,35 @@ def add_document(uow: UnitOfWork, request_id: uuid.UUID, document: DocumentMetad
         errors.append(FieldError("sha256", "must be 64 lowercase hexadecimal digits", "invalid_digest"))
     if errors:
         raise ValidationFailed(errors)
+    return _add_document_row(uow, request, document, object_key=None)
+
+
+def store_document(
+    uow: UnitOfWork, request_id: uuid.UUID, kind: r.DocumentKind, file_name: str | None, content: bytes
+) -> m.CredentialingDocument:
+    """Keep an uploaded document: its type from its own bytes (PDF, JPEG, PNG), size and SHA-256
+    computed here, the bytes sealed in the object store under the tenant's key. Nothing is stored
+    when the application is closed or the file is refused."""
+    request = _require_request(uow, request_id)
+    r.check_documents_accepted(r.RequestState(request.state))
+    content_type = filetypes.sniff(content)
+    errors = r.document_file_errors(len(content), content_type)
+    if errors or content_type is None:
+        raise ValidationFailed(errors)
+    metadata = DocumentMetadata(
+        kind,
+        r.upload_file_name(file_name, kind, filetypes.EXTENSIONS[content_type]),
+        content_type,
+        len(content),
+        hashlib.sha256(content).hexdigest(),
+    )
+    key = object_store_of(uow).put(uow, DOCUMENT_OBJECT_KIND, content)
+    return _add_document_row(uow, request, metadata, object_key=key)
+
+
+def _add_document_row(
+    uow: UnitOfWork, request: m.CredentialingRequest, document: DocumentMetadata, *, object_key: str | None
+) -> m.CredentialingDocument:
     row = m.CredentialingDocument(
         request_id=request.id,
         kind=document.kind.value,
@@ -920,12 +952,33 @@ def add_document(uow: UnitOfWork, request_id: uuid.UUID, document: DocumentMetad
         content_type=document.content_type,
         size_bytes=document.size_bytes,
         sha256=document.sha256,
+        object_key=object_key,
         received_at=_now(uow),
     )
     repository.add(uow.session, row)
     request.updated_at = _now(uow)
     uow.session.flush()
     return row
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFile:
+    document: m.CredentialingDocument
+    content: bytes
+
+
+def document_file(uow: UnitOfWork, request_id: uuid.UUID, document_id: uuid.UUID) -> DocumentFile:
+    """An uploaded document's bytes; NotFound for a document of another request (or none) and for a
+    document recorded by its metadata only."""
+    document = repository.get_document(uow.session, request_id, document_id)
+    if document is None:
+        raise NotFound("no such document in this credentialing request", extra={"resource": "credentialing_document"})
+    if document.object_key is None:
+        raise NotFound(
+            "no file stored for this document: it was recorded by its metadata only",
+            extra={"resource": "credentialing_document", "reason": "no_file_stored"},
+        )
+    return DocumentFile(document, object_store_of(uow).get(uow, document.object_key))
 
 
 def submit_application(uow: UnitOfWork, request_id: uuid.UUID) -> m.CredentialingRequest:

@@ -328,6 +328,7 @@ def claims(world: World, seeded: Seeded) -> list[Owned]:
             )
             claim_id = claims_service.submit(uow, body, source="TEST").claim_id
             claims_service.adjudicate_claim(uow, claim_id)
+            claims_service.store_eob(uow, claim_id)  # what the EOB consumer does once this commits
             owned.append(Owned(letter, str(claim_id)))
     return _with_markers(owned, seeded)
 
@@ -446,6 +447,7 @@ PATH_VALUES: dict[str, str] = {
             "affiliation_id",
             "sanction_id",
             "contract_id",
+            "document_id",  # a credentialing document (``/credentialing-requests/{request_id}/documents/…``)
             "run_id",  # a claim payment run (billing, and the EDI 835 of it): staff only, not a member's record
             # an 834 audit's reconciliation (``/edi/files/{file_id}/reconciliation``, enrollment.read,
             # staff only); the routes that name the file itself (edi_file) take the seeded files instead

@@ -106,3 +106,98 @@ def test_an_invalid_token_is_refused_and_audited_once(client: TestClient, world:
     assert refused.status_code == 401
     assert hand_offs == ["evaluate"]
     assert _audited(world, "bad-token") == [("eligibility.read", "denied", None)]
+
+
+fastpath_module = importlib.import_module("olly.eligibility.fastpath")
+
+
+@pytest.fixture
+def fast_answers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The request ids answered by ``FastCheck`` (not by the route)."""
+    answered: list[str] = []
+    real = fastpath_module._check
+
+    async def counting(request: Any, *args: Any) -> Any:
+        answered.append(request.state.request_id)
+        return await real(request, *args)
+
+    monkeypatch.setattr(fastpath_module, "_check", counting)
+    return answered
+
+
+def test_a_plain_check_is_answered_by_the_fast_path_exactly_as_by_the_route(
+    client: TestClient, world: World, fast_answers: list[str]
+) -> None:
+    headers = world.persona("claims_examiner").headers
+    party = str(world.parties["A"])
+    plain = {"memberId": party, "serviceDate": SERVICE_DATE, "serviceType": "98"}
+    warm = client.get("/api/v1/eligibility", params=plain, headers={**headers, "X-Request-ID": "fast-warm"})
+    assert warm.status_code == 200
+    fast = client.get("/api/v1/eligibility", params=plain, headers={**headers, "X-Request-ID": "fast-plain"})
+    # the same check in forms only the route reads: an unknown parameter, an upper-case id
+    routed = client.get(
+        "/api/v1/eligibility", params={**plain, "x": "1"}, headers={**headers, "X-Request-ID": "fast-routed"}
+    )
+    upper = client.get(
+        "/api/v1/eligibility",
+        params={**plain, "memberId": party.upper()},
+        headers={**headers, "X-Request-ID": "fast-upper"},
+    )
+    assert "fast-plain" in fast_answers and "fast-routed" not in fast_answers
+    assert "fast-upper" in fast_answers  # a hyphenated id in capitals is still plain
+    for response in (fast, routed, upper):
+        assert response.status_code == 200 and response.content == warm.content
+        assert response.headers["content-type"] == "application/json"
+    assert fast.headers["x-request-id"] == "fast-plain"
+    for request_id in ("fast-plain", "fast-routed", "fast-upper"):
+        assert _audited(world, request_id) == [
+            ("eligibility.check", "allowed", party),
+            ("eligibility.read", "allowed", party),
+        ]
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"serviceDate": SERVICE_DATE}, 422),  # no member
+        ({"memberId": "not-a-uuid", "serviceDate": SERVICE_DATE}, 422),  # the examiner may read anyone: 422
+        ({"memberId": "A", "serviceDate": "2026-2-3"}, 422),
+        ({"memberId": "A", "serviceDate": SERVICE_DATE, "serviceType": ""}, 422),
+        ({"memberId": "A", "serviceDate": SERVICE_DATE, "serviceType": "x" * 41}, 422),
+    ],
+)
+def test_what_is_not_plain_is_left_to_the_route(
+    client: TestClient, world: World, fast_answers: list[str], params: dict[str, str], status: int
+) -> None:
+    if params.get("memberId") == "A":
+        params = {**params, "memberId": str(world.parties["A"])}
+    response = client.get("/api/v1/eligibility", params=params, headers=world.persona("claims_examiner").headers)
+    assert response.status_code == status
+    assert fast_answers == []
+
+
+def test_a_refusal_is_answered_by_the_route_and_audited_once(
+    client: TestClient, world: World, fast_answers: list[str]
+) -> None:
+    refused = _check(client, world, "credentialing", "A", "fast-refused")
+    assert refused.status_code == 403 and refused.headers["content-type"].startswith("application/problem+json")
+    assert fast_answers == []
+    assert [(a, o) for a, o, _ in _audited(world, "fast-refused")] == [("eligibility.read", "denied")]
+
+
+@pytest.mark.parametrize(
+    ("query", "plain"),
+    [
+        (b"memberId=0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b&serviceDate=2026-02-03", True),
+        (b"memberId=0190A1B2-C3D4-7E5F-8A9B-0C1D2E3F4A5B&serviceDate=2026-02-03&serviceType=UC", True),
+        (b"memberId=0190a1b2c3d47e5f8a9b0c1d2e3f4a5b&serviceDate=2026-02-03", False),  # no hyphens
+        (b"memberId=0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b&serviceDate=2026-W05-2", False),  # a week date
+        (b"memberId=0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b&serviceDate=2026-02-30", False),  # no such day
+        (b"memberId=0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b&memberId=0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c", False),
+        (b"memberId=0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b&serviceDate=2026-02-03&page=2", False),
+        (b"memberId=0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b&serviceDate=2026-02-03&serviceType=", False),
+        (b"memberId", False),
+    ],
+)
+def test_plain_parameters(query: bytes, plain: bool) -> None:
+    assert (fastpath_module.plain_check(query) is not None) is plain

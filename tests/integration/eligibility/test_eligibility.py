@@ -6,6 +6,7 @@ import json
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -246,3 +247,72 @@ def active_family_account(platform: Platform, tenant_id: uuid.UUID, policy_id: u
 
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         return EligibilityRepository(uow).records_of_policy(policy_id)[0].account_id
+
+
+def _outbox(platform: Platform, topic: str) -> list[Any]:
+    from sqlalchemy import select
+
+    from olly.platform.bus.models import OutboxRecord
+
+    with platform.db.unit_of_work(None, all_tenants=True, read_only=True) as uow:
+        return list(uow.session.scalars(select(OutboxRecord).where(OutboxRecord.topic == topic)))
+
+
+def _message(record: Any) -> Any:
+    from olly.platform.bus.messages import Message
+
+    return Message(
+        topic=record.topic,
+        partition=0,
+        offset=record.id,
+        key=record.key,
+        event_id=record.event_id,
+        event_type=record.event_type,
+        schema_version=record.schema_version,
+        tenant_id=record.tenant_id,
+        correlation_id=record.correlation_id,
+        causation_id=record.causation_id,
+        occurred_at=record.occurred_at,
+        created_at=record.created_at,
+        payload=json.loads(record.payload),
+    )
+
+
+def test_a_dependents_termination_is_announced_whichever_event_comes_first(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    active_family: uuid.UUID,
+    family: dict[str, uuid.UUID],
+    plans: FakePlans,
+    clock: FixedClock,
+) -> None:
+    from olly.eligibility import handlers
+    from olly.enrollment.schemas import DependentRemove
+
+    clock.set(datetime(2026, 3, 10, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment.remove_dependent(
+            uow, active_family, DependentRemove(party_id=family["ben"], reason=TerminationReason.DIVORCE), plans
+        )
+    (changed,) = _outbox(platform, "enrollment.enrollment.plan_changed")
+    (terminated,) = _outbox(platform, "enrollment.enrollment.terminated")
+    # The repricing's event first: its copy already ends Ben's coverage, and says nothing.
+    for record in (changed, terminated):
+        with platform.db.unit_of_work(tenant_id) as uow:
+            handlers.on_enrollment_changed(uow, _message(record))
+    announced = [json.loads(r.payload) for r in _outbox(platform, "eligibility.coverage.terminated")]
+    assert [(a["memberId"], a["terminationDate"], a["reason"]) for a in announced] == [
+        (str(family["ben"]), "2026-03-31", "LOSS_OF_ELIGIBILITY")
+    ]
+
+    # The policy's end later announces the two still covered, not Ben again.
+    clock.set(datetime(2026, 5, 4, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment.terminate(uow, active_family, Termination(reason=TerminationReason.VOLUNTARY))
+    ended = _outbox(platform, "enrollment.enrollment.terminated")[-1]
+    with platform.db.unit_of_work(tenant_id) as uow:
+        handlers.on_enrollment_changed(uow, _message(ended))
+    announced = [json.loads(r.payload) for r in _outbox(platform, "eligibility.coverage.terminated")][1:]
+    assert sorted((a["memberId"], a["terminationDate"], a["reason"]) for a in announced) == sorted(
+        [(str(family["ana"]), "2026-05-31", "VOLUNTARY"), (str(family["cy"]), "2026-05-31", "VOLUNTARY")]
+    )

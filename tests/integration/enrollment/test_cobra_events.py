@@ -119,12 +119,13 @@ def test_an_early_end_gives_its_reason_to_the_termination_and_tells_the_benefici
         "Your continuation coverage ends",
         "You are entitled to Medicare, so COBRA continuation ends early: it covers you until 2026-09-30.",
     )
-    # eligibility passes the catalog's reason on (it was VOLUNTARY)
+    # eligibility passes the catalog's reason on (it was VOLUNTARY): the group cover's end, then the
+    # continuation's
     assert [
         (e["terminationDate"], e["reason"])
         for e in _events(platform, "eligibility.coverage.terminated")
         if e["memberId"] == str(ana)
-    ] == [("2026-09-30", "LOSS_OF_ELIGIBILITY")]
+    ] == [("2026-03-31", "LOSS_OF_ELIGIBILITY"), ("2026-09-30", "LOSS_OF_ELIGIBILITY")]
 
 
 def test_a_termination_event_from_before_detailed_reason_is_consumed_as_before(

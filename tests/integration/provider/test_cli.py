@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -73,7 +74,26 @@ def test_credentialing_commands_and_timers(olly, work, clock: FixedClock, tmp_pa
         document.write_bytes(b"%PDF-1.7 " + kind.encode())
         code, output = olly("credentialing", "document", request_id, "--kind", kind, "--file", str(document))
         assert code == 0
-        assert "recorded" in output
+        assert f"stored, application/pdf ({9 + len(kind)} bytes, sha256 " in output
+    # The file's bytes are kept, and read back exactly.
+    with work() as uow:
+        stored = service.request_details(uow, uuid.UUID(request_id)).documents
+        assert [(d.kind, d.file_name, d.object_key is not None) for d in stored] == [
+            ("APPLICATION_FORM", "application_form.pdf", True),
+            ("ATTESTATION", "attestation.pdf", True),
+        ]
+        assert service.document_file(uow, uuid.UUID(request_id), stored[1].id).content == b"%PDF-1.7 ATTESTATION"
+    # A file that is not a PDF, JPEG or PNG is refused; kept elsewhere, it is recorded by its metadata.
+    letter = tmp_path / "reference.docx"
+    letter.write_bytes(b"PK\x03\x04 reference letter")
+    code, output = olly("credentialing", "document", request_id, "--kind", "OTHER", "--file", str(letter))
+    assert code == 1
+    assert "unsupported_type" in output
+    code, output = olly(
+        "credentialing", "document", request_id, "--kind", "OTHER", "--file", str(letter), "--metadata-only"
+    )
+    assert code == 0
+    assert "recorded, file kept elsewhere (21 bytes, sha256 " in output
     assert olly("credentialing", "submit", request_id)[1].strip().endswith("VERIFICATION")
     for item in ("LICENCE", "DEA", "BOARD_CERTIFICATION", "EDUCATION", "MALPRACTICE_HISTORY", "EXCLUSION_CHECK"):
         code, output = olly(

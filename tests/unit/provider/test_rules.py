@@ -204,6 +204,50 @@ def test_submission_needs_the_required_documents() -> None:
         r.check_submission(r.RequestState.VERIFICATION, [r.DocumentKind.APPLICATION_FORM, r.DocumentKind.ATTESTATION])
 
 
+def test_documents_are_accepted_while_the_application_is_open() -> None:
+    for state in (r.RequestState.APPLICATION, r.RequestState.VERIFICATION):
+        r.check_documents_accepted(state)
+    for state in set(r.RequestState) - {r.RequestState.APPLICATION, r.RequestState.VERIFICATION}:
+        with pytest.raises(BusinessRuleViolation) as refused:
+            r.check_documents_accepted(state)
+        assert refused.value.extra == {"reason": "request_closed", "state": state.value}
+
+
+def test_an_uploaded_file_must_be_a_pdf_jpeg_or_png_within_the_limit() -> None:
+    limit = r.MAX_DOCUMENT_BYTES
+    assert limit == 20_971_520  # 20 MiB
+    assert r.document_file_errors(1, "application/pdf") == []
+    assert r.document_file_errors(limit, "image/png") == []
+    assert [(e.field, e.message, e.code) for e in r.document_file_errors(limit + 1, "image/png")] == [
+        ("file", "is larger than 20971520 bytes", "too_large")
+    ]
+    assert [(e.field, e.code) for e in r.document_file_errors(0, None)] == [("file", "empty")]
+    assert [(e.field, e.message, e.code) for e in r.document_file_errors(10, None)] == [
+        ("file", "is not a PDF, JPEG or PNG file", "unsupported_type")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("attestation.pdf", "attestation.pdf"),
+        ("C:\\fakepath\\cv 2026.pdf", "cv 2026.pdf"),
+        ("/home/jane/../licence.pdf", "licence.pdf"),
+        ("bad\r\nname\x00.pdf", "badname.pdf"),
+        ("  spaced.pdf  ", "spaced.pdf"),
+        ("Zertifikat für Ärztin.png", "Zertifikat für Ärztin.png"),
+        (None, "attestation.pdf"),
+        ("", "attestation.pdf"),
+        ("..", "attestation.pdf"),
+        ("folder/", "attestation.pdf"),
+        ("a" * 300 + ".pdf", "a" * 251 + ".pdf"),
+        ("b" * 300, "b" * 255),
+    ],
+)
+def test_an_uploaded_files_name_is_its_last_path_component(raw: str | None, expected: str) -> None:
+    assert r.upload_file_name(raw, r.DocumentKind.ATTESTATION, ".pdf") == expected
+
+
 def test_verification_results_need_evidence_and_mandatory_items_apply() -> None:
     V, S = r.VerificationItem, r.VerificationStatus
     r.check_verification_update(r.RequestState.VERIFICATION, V.DEA, S.NOT_APPLICABLE, None)

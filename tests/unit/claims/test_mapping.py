@@ -1,11 +1,10 @@
-"""Provider fee-schedule terms → the engine's contract; document types from magic bytes."""
+"""Provider fee-schedule terms → the engine's contract."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from olly.claims import plan_mapping
-from olly.claims.documents import sniff
 from olly.kernel.money import Money
 from olly.provider import public as provider
 from olly.provider.rules import Rate
@@ -47,12 +46,3 @@ def test_percent_of_billed() -> None:
     terms = provider.FeeScheduleTerms("B", provider.FeeScheduleKind.PERCENT_OF_BILLED, "USD", {}, Decimal(80))
     contract = plan_mapping.contract(terms)
     assert contract is not None and contract.percent_of_billed == Decimal(80)
-
-
-def test_sniff_by_content_never_by_name() -> None:
-    assert sniff(b"%PDF-1.7\n...") == "application/pdf"
-    assert sniff(b"\xff\xd8\xff\xe0\x00\x10JFIF") == "image/jpeg"
-    assert sniff(b"\x89PNG\r\n\x1a\n\x00\x00") == "image/png"
-    assert sniff(b"GIF89a") is None
-    assert sniff(b"<html>%PDF-") is None
-    assert sniff(b"") is None
