@@ -626,7 +626,57 @@ class ClaimIntakeAdapter:
         self.members = members or find_patient
 
     def submit(self, uow: UnitOfWork, claim: ClaimSubmission, origin: EdiOrigin) -> IntakeResult:
-        sender = edi_public.partner(uow, origin.partner_id) if origin.partner_id else None
+        prepared = self._prepare(uow, claim, origin, {})
+        if isinstance(prepared, IntakeResult):
+            return prepared
+        try:
+            with uow.session.begin_nested():
+                submission = claims.submit_claim(
+                    uow, prepared.data, source="EDI", idempotency_key=prepared.idempotency_key, origin=prepared.origin
+                )
+        except (ValidationFailed, Conflict) as refusal:
+            return _claim_refusal(refusal)
+        return IntakeResult(accepted=True, claim_id=str(submission.claim_id), transaction_id=submission.transaction_id)
+
+    def submit_chunk(self, uow: UnitOfWork, items: Sequence[tuple[ClaimSubmission, EdiOrigin]]) -> list[IntakeResult]:
+        """``submit`` for each of a chunk of claims, in order, through ``claims.submit_claims``: each
+        claim accepted or refused on its own, the chunk's reads and writes done together."""
+        senders: dict[uuid.UUID, PartnerInfo | None] = {}
+        answers: list[IntakeResult | None] = []
+        prepared: list[claims.IntakeItem] = []
+        for claim, origin in items:
+            item = self._prepare(uow, claim, origin, senders)
+            if isinstance(item, IntakeResult):
+                answers.append(item)
+            else:
+                answers.append(None)
+                prepared.append(item)
+        outcomes = iter(claims.submit_claims(uow, prepared, source="EDI") if prepared else ())
+        results = []
+        for answer in answers:
+            if answer is None:
+                outcome = next(outcomes)
+                answer = (
+                    IntakeResult(accepted=True, claim_id=str(outcome.claim_id), transaction_id=outcome.transaction_id)
+                    if isinstance(outcome, claims.Submission)
+                    else _claim_refusal(outcome)
+                )
+            results.append(answer)
+        return results
+
+    def _prepare(
+        self,
+        uow: UnitOfWork,
+        claim: ClaimSubmission,
+        origin: EdiOrigin,
+        senders: dict[uuid.UUID, PartnerInfo | None],
+    ) -> claims.IntakeItem | IntakeResult:
+        """The claims intake's form of the claim, or why it is refused before the intake sees it."""
+        sender = None
+        if origin.partner_id:
+            if origin.partner_id not in senders:
+                senders[origin.partner_id] = edi_public.partner(uow, origin.partner_id)
+            sender = senders[origin.partner_id]
         if (
             sender is not None
             and sender.kind == "PROVIDER"
@@ -644,21 +694,15 @@ class ClaimIntakeAdapter:
             data = claim_create(claim, member_id)
         except ValidationError as error:
             return IntakeResult(accepted=False, problems=tuple(_problem(e) for e in _field_errors(error)))
-        try:
-            with uow.session.begin_nested():
-                submission = claims.submit_claim(
-                    uow,
-                    data,
-                    source="EDI",
-                    idempotency_key=idempotency_key(claim, origin),
-                    origin=claim_origin(claim, origin),
-                )
-        except ValidationFailed as error:
-            return IntakeResult(accepted=False, problems=tuple(_problem(e) for e in error.errors))
-        except Conflict:  # the same position of the same transmission with another content
-            problem = ClaimProblem(codes.CATEGORY_REJECTED_INVALID, codes.STATUS_MISSING_OR_INVALID, "claim")
-            return IntakeResult(accepted=False, problems=(problem,))
-        return IntakeResult(accepted=True, claim_id=str(submission.claim_id), transaction_id=submission.transaction_id)
+        return claims.IntakeItem(data, idempotency_key(claim, origin), claim_origin(claim, origin))
+
+
+def _claim_refusal(refusal: ValidationFailed | Conflict) -> IntakeResult:
+    if isinstance(refusal, ValidationFailed):
+        return IntakeResult(accepted=False, problems=tuple(_problem(e) for e in refusal.errors))
+    # a Conflict: the same position of the same transmission with another content
+    problem = ClaimProblem(codes.CATEGORY_REJECTED_INVALID, codes.STATUS_MISSING_OR_INVALID, "claim")
+    return IntakeResult(accepted=False, problems=(problem,))
 
 
 # -- 276 → claim status → 277 ----------------------------------------------------------------------
@@ -785,6 +829,10 @@ def _clp(detail: claims.RemittanceClaim, sent: dict[str, Any], *, reversal: bool
     )
 
 
+#: Claims of a payment whose remittance details are read together.
+_DETAIL_CHUNK = 500
+
+
 class RemittanceAdapter:
     """``RemittanceSource`` over ``billing.public.payment_run`` and ``claims.public.remittance_detail``.
 
@@ -833,8 +881,12 @@ class RemittanceAdapter:
                 continue
             clps: list[RemittanceClaim] = []
             npi = payment.payee_npi or ""  # billing pays a provider once a run per billing NPI
-            for paid in payment.claims:
-                detail = claims.remittance_detail(uow, paid.claim_id, paid.adjudication_sequence)
+            details: dict[tuple[uuid.UUID, int | None], claims.RemittanceClaim | None] = {}
+            for index, paid in enumerate(payment.claims):
+                if index % _DETAIL_CHUNK == 0:  # the next claims' details in a few queries, not a few each
+                    wanted = payment.claims[index : index + _DETAIL_CHUNK]
+                    details = claims.remittance_details(uow, [(p.claim_id, p.adjudication_sequence) for p in wanted])
+                detail = details[(paid.claim_id, paid.adjudication_sequence)]
                 if detail is None:
                     raise ValidationFailed(
                         [FieldError(f"claims.{paid.claim_id}", "the paid claim has no final result", "not_final")]

@@ -1,6 +1,7 @@
 """What other domains may ask the claims domain synchronously (frozen results, no ORM objects).
 
 * ``submit_claim``: the EDI gateway (837) submits through here, with the API's validation.
+* ``submit_claims``: the same for a chunk of an 837's claims, each accepted or refused on its own.
 * ``claim_status``: status, totals and pend reasons (a 276/277 answer, a portal).
 * ``billing_npis``: the billing NPI of claims (billing's payee of a provider claim).
 * ``remittance_detail``: per-claim and per-line billed/allowed/paid and CAS adjustments, with the
@@ -10,11 +11,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from olly.claims import models as m
 from olly.claims import service, snapshots
 from olly.claims.repository import FINAL_STATUSES, ClaimsRepository
 from olly.claims.rules import Submitter
@@ -27,6 +29,8 @@ __all__ = [
     "ClaimLineCreate",
     "ClaimStatusView",
     "ClaimsDay",
+    "IntakeItem",
+    "Refusal",
     "RemittanceAdjustment",
     "RemittanceClaim",
     "RemittanceLine",
@@ -38,10 +42,14 @@ __all__ = [
     "daily_figures",
     "provider_id_of",
     "remittance_detail",
+    "remittance_details",
     "submit_claim",
+    "submit_claims",
 ]
 
 Submission = service.Submission
+IntakeItem = service.IntakeItem
+Refusal = service.Refusal
 
 
 def provider_id_of(uow: UnitOfWork, npi: str) -> uuid.UUID:
@@ -76,6 +84,14 @@ def submit_claim(
     return service.submit(
         uow, data, source=source, idempotency_key=idempotency_key, origin=origin, raw=raw, submitter=Submitter.PROVIDER
     )
+
+
+def submit_claims(uow: UnitOfWork, items: Sequence[IntakeItem], *, source: str) -> list[Submission | Refusal]:
+    """``submit_claim`` for each item (its claim, idempotency key and origin), in order: a claim's
+    answer is its ``Submission`` or what ``submit_claim`` would have raised for it
+    (``ValidationFailed``, ``IdempotencyConflict``); one claim's refusal never refuses the others.
+    Reads and writes the whole chunk at once: an 837's claims go through here in chunks."""
+    return service.submit_each(uow, items, source=source, submitter=Submitter.PROVIDER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,8 +265,41 @@ def remittance_detail(uow: UnitOfWork, claim_id: uuid.UUID, sequence: int | None
             record = next((r for r in repo.results(claim_id) if r.sequence == sequence), None)
     if claim is None or record is None or record.status == "PENDED":
         return None
+    return _remittance(claim, record, repo.lines(claim_id))
+
+
+def remittance_details(
+    uow: UnitOfWork, wanted: Sequence[tuple[uuid.UUID, int | None]]
+) -> dict[tuple[uuid.UUID, int | None], RemittanceClaim | None]:
+    """``remittance_detail`` of each (claim id, sequence or None for the current adjudication), read
+    in three queries (a payment run's claims for its 835)."""
+    repo = ClaimsRepository(uow)
+    claim_ids = sorted({claim_id for claim_id, _ in wanted})
+    found = {claim.id: claim for claim in repo.claims(claim_ids)}
+    records: dict[uuid.UUID, list[m.AdjudicationRecord]] = {}
+    for record in repo.results_of(claim_ids):
+        records.setdefault(record.claim_id, []).append(record)
+    lines: dict[uuid.UUID, list[m.ClaimLine]] = {}
+    for line in repo.lines_of(claim_ids):
+        lines.setdefault(line.claim_id, []).append(line)
+    details: dict[tuple[uuid.UUID, int | None], RemittanceClaim | None] = {}
+    for claim_id, sequence in wanted:
+        claim = found.get(claim_id)
+        of_claim = records.get(claim_id, [])
+        chosen = next(
+            (r for r in of_claim if (r.is_current if sequence is None else r.sequence == sequence)),
+            None,
+        )
+        if claim is None or chosen is None or chosen.status == "PENDED":
+            details[(claim_id, sequence)] = None
+        else:
+            details[(claim_id, sequence)] = _remittance(claim, chosen, lines.get(claim_id, []))
+    return details
+
+
+def _remittance(claim: m.Claim, record: m.AdjudicationRecord, stored_lines: Sequence[m.ClaimLine]) -> RemittanceClaim:
     result = snapshots.result_from_json(record.result)
-    services = {line.line_number: line for line in repo.lines(claim_id)}
+    services = {line.line_number: line for line in stored_lines}
     lines = []
     for line in result.lines:
         stored = services[line.line_number]

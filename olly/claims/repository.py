@@ -96,10 +96,11 @@ class ClaimsRepository:
         ).first()
 
     def results_of(self, claim_ids: Sequence[uuid.UUID]) -> list[m.AdjudicationRecord]:
+        """Every adjudication of these claims, by claim id then sequence."""
         if not claim_ids:
             return []
         query = select(m.AdjudicationRecord).where(m.AdjudicationRecord.claim_id.in_(sorted(set(claim_ids))))
-        return list(self.session.scalars(query))
+        return list(self.session.scalars(query.order_by(m.AdjudicationRecord.claim_id, m.AdjudicationRecord.sequence)))
 
     def document_keys(self, claim_ids: Sequence[uuid.UUID], kind: str) -> set[str]:
         """The object keys of these claims' documents of one kind."""
@@ -283,6 +284,12 @@ class ClaimsRepository:
                 select(m.ClaimDocument).where(m.ClaimDocument.claim_id == claim_id).order_by(m.ClaimDocument.created_at)
             )
         )
+
+    def idempotency_keys(self, scope: str, keys: Sequence[str]) -> dict[str, m.IdempotencyKey]:
+        if not keys:
+            return {}
+        query = select(m.IdempotencyKey).where(m.IdempotencyKey.scope == scope, m.IdempotencyKey.key.in_(set(keys)))
+        return {row.key: row for row in self.session.scalars(query)}
 
     def idempotency_key(self, scope: str, key: str) -> m.IdempotencyKey | None:
         return self.session.scalars(

@@ -159,12 +159,7 @@ def submit(
         raise ValidationFailed(errors)
     claim_id, transaction_id = uuid7(), uuid7()
     # Every read comes before the first row is added, so none of them flushes a half-built claim.
-    reads = reads or ClaimIntakeReads(uow, data)
-    first_date = min(line.service_date_from for line in data.lines)
-    last_date = max(line.service_date_to or line.service_date_from for line in data.lines)
-    coverage = _coverage_on(reads.coverages(data.member_id), first_date)
-    provider_id = provider_ref(uow, data.billing_npi, reads)
-    requires_auth = _requires_prior_auth(reads, coverage, data, first_date)
+    inputs = _intake_inputs(uow, data, reads or ClaimIntakeReads(uow, data))
     if idempotency_key is not None:
         key_row = m.IdempotencyKey(
             scope=scope,
@@ -183,8 +178,58 @@ def submit(
                     uow.session.flush()
                 except IntegrityError:
                     raise Conflict(KEY_IN_PROGRESS) from None
-    store = object_store_of(uow)
     raw_bytes = raw if raw is not None else json.dumps(body).encode()
+    submission = _record(uow, data, claim_id, transaction_id, scope, origin, submitter, raw_bytes, documents, inputs)
+    if alone and idempotency_key is not None:
+        try:
+            uow.session.flush()
+        except IntegrityError:
+            raise Conflict(KEY_IN_PROGRESS) from None
+    return submission
+
+
+@dataclass(frozen=True, slots=True)
+class _IntakeInputs:
+    """What intake reads for one claim, read before any of its rows is added."""
+
+    first_date: date
+    last_date: date
+    coverage: m.CoverageView | None
+    provider_id: uuid.UUID
+    requires_prior_auth: bool
+
+
+def _intake_inputs(uow: UnitOfWork, data: ClaimCreate, reads: Reads) -> _IntakeInputs:
+    first_date = min(line.service_date_from for line in data.lines)
+    last_date = max(line.service_date_to or line.service_date_from for line in data.lines)
+    coverage = _coverage_on(reads.coverages(data.member_id), first_date)
+    return _IntakeInputs(
+        first_date,
+        last_date,
+        coverage,
+        provider_ref(uow, data.billing_npi, reads),
+        _requires_prior_auth(reads, coverage, data, first_date),
+    )
+
+
+def _record(
+    uow: UnitOfWork,
+    data: ClaimCreate,
+    claim_id: uuid.UUID,
+    transaction_id: uuid.UUID,
+    scope: str,
+    origin: str | None,
+    submitter: Submitter,
+    raw_bytes: bytes,
+    documents: Sequence[tuple[str, str, bytes]],
+    inputs: _IntakeInputs,
+) -> Submission:
+    """Write a checked claim RECEIVED: its rows, raw payload, history and ``claims.claim.submitted``."""
+    now = uow.clock.now()
+    today = now.date()
+    first_date, last_date, coverage = inputs.first_date, inputs.last_date, inputs.coverage
+    provider_id, requires_auth = inputs.provider_id, inputs.requires_prior_auth
+    store = object_store_of(uow)
     raw_key = store.put(uow, "raw_claim", raw_bytes)
     charges = [Money.parse(line.charge, data.currency).amount for line in data.lines]
     total = sum(charges)
@@ -269,11 +314,6 @@ def submit(
         ),
         key=holder_of(coverage, data.member_id),
     )
-    if alone and idempotency_key is not None:
-        try:
-            uow.session.flush()
-        except IntegrityError:
-            raise Conflict(KEY_IN_PROGRESS) from None
     return Submission(claim_id, transaction_id)
 
 
@@ -312,6 +352,137 @@ def submit_many(
         submit(uow, data, source=source, idempotency_key=key, submitter=submitter, reads=reads, checked=True)
         for key, data in zip(keys, claims, strict=True)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeItem:
+    """One claim of ``submit_each``: its form, its own idempotency key and origin (as ``submit``)."""
+
+    data: ClaimCreate
+    idempotency_key: str | None = None
+    origin: str | None = None
+
+
+Refusal = ValidationFailed | Conflict
+"""What ``submit`` would have raised for a claim: its intake errors, or an idempotency conflict."""
+
+
+def submit_each(
+    uow: UnitOfWork,
+    items: Sequence[IntakeItem],
+    *,
+    source: str,
+    submitter: Submitter = Submitter.PROVIDER,
+) -> list[Submission | Refusal]:
+    """``submit`` for each item, each accepted or refused on its own (an 837's claims: one bad claim
+    never refuses the others); the answers in the order of ``items``.
+
+    The same rows, events and refusals as ``submit`` called item by item, without a savepoint per
+    claim: the idempotency keys are looked up in one query and inserted together, coverage,
+    schedules and providers are read once, and the accepted claims' rows are flushed together (the
+    ORM writes each table's rows in multi-row statements).
+    """
+    scope = source[:16]
+    repo = ClaimsRepository(uow)
+    today = uow.clock.now().date()
+    known = repo.idempotency_keys(scope, [i.idempotency_key for i in items if i.idempotency_key is not None])
+    answers: list[Submission | Refusal | None] = [None] * len(items)
+    fresh: list[tuple[int, uuid.UUID, uuid.UUID, str]] = []
+    keys: dict[str, int] = {}
+    later: list[int] = []  # a key seen twice in the chunk: after the first is written, as one by one
+    raws: dict[int, bytes] = {}
+    for index, item in enumerate(items):
+        form = item.data.model_dump(mode="json", by_alias=True)  # dumped once for the hash and the raw payload
+        key, digest = item.idempotency_key, _body_hash(form)
+        if key is not None and key in keys:
+            later.append(index)
+            continue
+        row = known.get(key) if key is not None else None
+        if row is not None:
+            answers[index] = (
+                Submission(row.claim_id, row.transaction_id, replayed=True)
+                if row.request_hash == digest
+                else IdempotencyConflict("the key was first used with another request body")
+            )
+            continue
+        errors = _intake_errors(uow, item.data, today)
+        if errors:
+            answers[index] = ValidationFailed(errors)
+            continue
+        if key is not None:
+            keys[key] = index
+        fresh.append((index, uuid7(), uuid7(), digest))
+        raws[index] = json.dumps(form).encode()
+    if fresh and not _claim_keys(uow, items, fresh, scope):
+        # Another request holds one of the keys: each claim goes alone, as ``submit`` decides it.
+        later = sorted(later + [index for index, *_ in fresh])
+        fresh = []
+    if fresh:
+        reads = IntakeReads(uow, [items[index].data for index, *_ in fresh])
+        for index, claim_id, transaction_id, _ in fresh:
+            item = items[index]
+            inputs = _intake_inputs(uow, item.data, reads)
+            answers[index] = _record(
+                uow, item.data, claim_id, transaction_id, scope, item.origin, submitter, raws[index], (), inputs
+            )
+        _let_go_of_written(uow)
+    for index in later:
+        item = items[index]
+        try:
+            with uow.session.begin_nested():
+                answers[index] = submit(
+                    uow,
+                    item.data,
+                    source=source,
+                    idempotency_key=item.idempotency_key,
+                    origin=item.origin,
+                    submitter=submitter,
+                )
+        except (ValidationFailed, Conflict) as refusal:
+            answers[index] = refusal
+    return [answer for answer in answers if answer is not None]
+
+
+def _let_go_of_written(uow: UnitOfWork) -> None:
+    """Flush the claims' rows written so far and drop them from the session: an 837 of 100,000
+    claims comes in chunks in one transaction, and a session holding every row of the file makes
+    each flush and each garbage collection slower than the last."""
+    uow.session.flush()
+    for row in [o for o in uow.session.identity_map.values() if isinstance(o, _INTAKE_ROWS)]:
+        if not uow.session.is_modified(row):
+            uow.session.expunge(row)
+
+
+_INTAKE_ROWS: Final = (m.Claim, m.ClaimLine, m.ClaimDiagnosis, m.ClaimDocument, m.ClaimStatusChange, m.IdempotencyKey)
+"""What intake writes (read models, accumulators and the like stay in the session)."""
+
+
+def _claim_keys(
+    uow: UnitOfWork, items: Sequence[IntakeItem], fresh: Sequence[tuple[int, uuid.UUID, uuid.UUID, str]], scope: str
+) -> bool:
+    """Insert the idempotency keys of the claims about to be written; False when one is taken."""
+    now = uow.clock.now()
+    rows = [
+        m.IdempotencyKey(
+            scope=scope,
+            key=items[index].idempotency_key,
+            request_hash=digest,
+            claim_id=claim_id,
+            transaction_id=transaction_id,
+            created_at=now,
+        )
+        for index, claim_id, transaction_id, digest in fresh
+        if items[index].idempotency_key is not None
+    ]
+    if not rows:
+        return True
+    try:
+        with uow.session.begin_nested():
+            uow.session.add_all(rows)
+            uow.session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 def _intake_errors(uow: UnitOfWork, data: ClaimCreate, today: date) -> list[FieldError]:

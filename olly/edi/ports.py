@@ -76,6 +76,23 @@ class ClaimIntake(Protocol):
         ...
 
 
+class ChunkedClaimIntake(ClaimIntake, Protocol):
+    def submit_chunk(self, uow: UnitOfWork, items: Sequence[tuple[ClaimSubmission, EdiOrigin]]) -> list[IntakeResult]:
+        """``submit`` for each claim of a chunk, in order, each accepted or refused on its own."""
+        ...
+
+
+def submit_claims(
+    intake: ClaimIntake, uow: UnitOfWork, items: Sequence[tuple[ClaimSubmission, EdiOrigin]]
+) -> list[IntakeResult]:
+    """Each claim's intake result, in order: through ``submit_chunk`` when the intake has one (the
+    claims domain's reads and writes a chunk at once), else claim by claim."""
+    chunked = getattr(intake, "submit_chunk", None)
+    if chunked is not None:
+        return list(chunked(uow, items))
+    return [intake.submit(uow, claim, origin) for claim, origin in items]
+
+
 # -- 276 → claim status --------------------------------------------------------------------------
 class ClaimStatusLookup(Protocol):
     def lookup(self, uow: UnitOfWork, inquiry: StatusInquiry, origin: EdiOrigin) -> StatusAnswer:

@@ -34,7 +34,7 @@ from olly.edi.models import (
     TradingPartner,
     TransactionSetReceipt,
 )
-from olly.edi.ports import EdiOrigin, Links, PartnerInfo, keep_pending, links_of
+from olly.edi.ports import EdiOrigin, Links, PartnerInfo, keep_pending, links_of, submit_claims
 from olly.edi.reconcile import FULL_FILE_ACTIONS, Discrepancy, Finding, effective_date, reconcile
 from olly.edi.remittance import REMITTANCE_VERSION, balance_errors, write_835
 from olly.edi.repository import DatabaseControlNumbers, DatabaseInterchangeStore, EdiRepository
@@ -589,6 +589,28 @@ def _dispatch(
     statuses: dict[str, list[StatusAnswer]] = defaultdict(list)
     audit_sets: dict[tuple[str, str, str], list[tuple[EnrollmentChange, EdiOrigin]]] = defaultdict(list)
     file_id = result.file_id
+    chunk: list[tuple[str, ClaimSubmission, EdiOrigin]] = []
+
+    def submit_chunk() -> None:
+        """The chunk's claims through the intake, acknowledged in file order."""
+        submitted = [(claim, origin) for _, claim, origin in chunk if claim.accepted]
+        intakes = iter(submit_claims(links.claims, uow, submitted) if submitted else ())
+        for control, claim, origin in chunk:
+            if not claim.accepted:  # the 837's own errors: the intake never sees it
+                claim_acks[control].append(ClaimAcknowledgment(claim))
+                result.claims_rejected += 1
+                continue
+            intake = next(intakes)
+            claim_acks[control].append(ClaimAcknowledgment(claim, intake.claim_id, intake.problems))
+            if intake.accepted and not intake.problems:
+                result.claims_accepted += 1
+                result.created.append(
+                    Created("claim", intake.claim_id or "", origin.set_control_number, origin.segment_number)
+                )
+            else:
+                result.claims_rejected += 1
+        chunk.clear()
+
     for count, item in enumerate(transactions(data, report, options=options), start=1):
         if count % _FLUSH_EVERY == 0:
             _release_written(uow)
@@ -597,20 +619,13 @@ def _dispatch(
         origin = _origin(file_id, partner, item.origin)
         control = interchange.control_number
         if isinstance(item, ClaimSubmission):
-            if not item.accepted:
-                claim_acks[control].append(ClaimAcknowledgment(item))
-                result.claims_rejected += 1
-                continue
-            intake = links.claims.submit(uow, item, origin)
-            claim_acks[control].append(ClaimAcknowledgment(item, intake.claim_id, intake.problems))
-            if intake.accepted and not intake.problems:
-                result.claims_accepted += 1
-                result.created.append(
-                    Created("claim", intake.claim_id or "", origin.set_control_number, origin.segment_number)
-                )
-            else:
-                result.claims_rejected += 1
-        elif isinstance(item, EnrollmentChange):
+            chunk.append((control, item, origin))
+            if len(chunk) >= _CLAIM_CHUNK:
+                submit_chunk()
+            continue
+        if chunk:  # whatever follows a claim sees it taken in, as one by one
+            submit_chunk()
+        if isinstance(item, EnrollmentChange):
             key = (control, origin.group_control_number, origin.set_control_number)
             if item.kind is Maintenance.AUDIT or item.action in FULL_FILE_ACTIONS:
                 audit_sets[key].append((item, origin))  # compared once the whole set is read
@@ -621,6 +636,8 @@ def _dispatch(
         elif isinstance(item, StatusInquiry):
             statuses[control].append(links.status.lookup(uow, item, origin))
 
+    if chunk:
+        submit_chunk()
     for (control, _, _), members in audit_sets.items():
         _reconcile(uow, members, partners[by_control[control].sender], links, result)
 
@@ -694,6 +711,8 @@ def _dispatch(
 
 #: Kept transactions are flushed and let go of in batches, so a large file does not hold every row.
 _FLUSH_EVERY: Final = 2000
+#: An 837's claims go to the intake in chunks of this many (one set of reads and writes per chunk).
+_CLAIM_CHUNK: Final = 500
 
 
 def _release_written(uow: UnitOfWork) -> None:

@@ -39,6 +39,9 @@ class Backend(Protocol):
 class FilesystemBackend:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._folders: set[Path] = set()
+        """Folders known to exist: an 837 stores an object per claim, and ``mkdir`` costs a few
+        system calls each time (one removed since is made again on the failed open)."""
 
     def _path(self, key: str) -> Path:
         if not _KEY_RE.match(key):
@@ -47,9 +50,15 @@ class FilesystemBackend:
 
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        if path.parent not in self._folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(path.parent)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)

@@ -376,3 +376,31 @@ def test_a_provider_partner_cannot_bill_under_another_npi(
     assert judge(ack) == []
     assert [s[1] for s in segments(ack, "STC") if s[1].startswith("A7")] == ["A7:562:85"] * 6
     assert claim_count(platform, tenant_id) == 0
+
+
+def test_claims_sent_to_the_intake_in_chunks_are_answered_in_file_order(
+    platform: Platform, tenant_id: uuid.UUID, members: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chunks of two: the member nobody has (PCN-6) is refused alone in the last chunk, the others kept.
+    monkeypatch.setattr(service, "_CLAIM_CHUNK", 2)
+    links = edi_links.build_links(PlansCatalog(), PlanBenefitSource())
+    register(platform, tenant_id, "CLINIC", kind="PROVIDER", qualifier="ZZ", identifier=SENDER, provider_ids=[NPI_IN])
+    with platform.db.unit_of_work(tenant_id) as uow:
+        result = service.ingest(uow, claims_file("000000111", members), source="cli", links=links)
+    assert (result.status, result.claims_accepted, result.claims_rejected) == ("ACCEPTED", 5, 1)
+    ack = reply(result, "277CA")
+    assert judge(ack) == []
+    answered, claim_number = [], None
+    for segment in ack.replace("\n", "").split("~"):
+        parts = segment.split("*")
+        if parts[0] == "TRN" and parts[2].startswith("PCN-"):
+            claim_number = parts[2]
+        elif parts[0] == "STC" and claim_number is not None:
+            answered.append((claim_number, parts[1]))
+            claim_number = None
+    assert [number for number, _ in answered] == [f"PCN-{n}" for n in range(1, 7)]
+    assert [status for number, status in answered if status.startswith("A3")] == ["A3:33:IL"]
+    assert answered[5] == ("PCN-6", "A3:33:IL")
+    assert [s[2] for s in segments(ack, "REF") if s[1] == "1K"] == [c.id for c in result.created]
+    assert [c.segment_number for c in result.created] == sorted(c.segment_number for c in result.created)
+    assert claim_count(platform, tenant_id) == 5

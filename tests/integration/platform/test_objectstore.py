@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +77,14 @@ def test_s3_backend_stores_only_sealed_bytes(platform: Platform, tenant_id: uuid
         assert store.get(uow, key) == b"plan paid 75.00"
         with pytest.raises(NotFound):
             store.get(uow, f"{tenant_id}/eob/{uuid.uuid4()}")
+
+
+def test_the_filesystem_backend_makes_a_removed_folder_again(tmp_path: Path) -> None:
+    backend = FilesystemBackend(tmp_path / "objects")
+    first, second = (f"{OTHER_TENANT}/raw_claim/{uuid.UUID(int=n)}" for n in (1, 2))
+    backend.put(first, b"first")
+    shutil.rmtree(tmp_path / "objects")  # an operator cleared the store while the process ran
+    backend.put(second, b"second")
+    assert backend.get(second) == b"second"
+    with pytest.raises(NotFound):
+        backend.get(first)
