@@ -146,6 +146,10 @@ def _warm_code_sets(freeze: bool) -> None:
     # scans only what was made since. (An app given its platform, in tests, shares its process with
     # others that come and go: nothing is frozen there.)
     if freeze:
+        # The ORM's mappers are configured on the first query otherwise, after the freeze.
+        from sqlalchemy.orm import configure_mappers
+
+        configure_mappers()
         gc.freeze()
 
 

@@ -21,6 +21,9 @@ from olly.kernel.errors import OllyError
 from olly.plans import cli as plans_cli
 from olly.provider import cli as provider_cli
 
+#: The interpreter's thread switch interval under `olly serve` (see `serve`).
+SERVE_SWITCH_INTERVAL_SECONDS = 0.001
+
 app = typer.Typer(help="Olly: self-hostable health insurance platform.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="PHI encryption keys.", no_args_is_help=True)
@@ -165,6 +168,10 @@ def serve(
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    # The event loop shares the interpreter with the background writers (audit records, events,
+    # cache refreshes). A thread that wants the interpreter lock waits up to the switch interval for
+    # a running one to let go: 5 ms by default, which a request could pay more than once. 1 ms.
+    sys.setswitchinterval(SERVE_SWITCH_INTERVAL_SECONDS)
     uvicorn.run(
         "olly.app:create_app",
         factory=True,
