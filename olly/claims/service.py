@@ -767,6 +767,22 @@ class Reads:
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
         self.repo = ClaimsRepository(uow)
+        #: coverage and schedule versions read ahead (``hold_coverage``); the rest is read when asked
+        self._coverages: dict[uuid.UUID, list[m.CoverageView]] = {}
+        self._schedules: dict[str, list[m.BenefitScheduleView]] = {}
+
+    def hold_coverage(self, members: Collection[uuid.UUID]) -> None:
+        """Read the coverage of ``members`` and every version of their plans' schedules now, in two
+        queries, for ``coverages`` and ``schedule_view`` to answer from."""
+        if not members:
+            return
+        self._coverages.update(self.repo.coverages_of(members))
+        plan_codes = {row.plan_code for rows in self._coverages.values() for row in rows}
+        if plan_codes:
+            self.hold_schedules(plan_codes, self.repo.schedule_views(plan_codes))
+
+    def hold_schedules(self, plan_codes: Collection[str], views: Sequence[m.BenefitScheduleView]) -> None:
+        self._schedules.update({code: [] for code in plan_codes} | _by_plan(views))
 
     def lines(self, claim_id: uuid.UUID) -> list[m.ClaimLine]:
         return self.repo.lines(claim_id)
@@ -775,10 +791,12 @@ class Reads:
         return self.repo.diagnoses(claim_id)
 
     def coverages(self, member_id: uuid.UUID) -> list[m.CoverageView]:
-        return self.repo.coverages(member_id)
+        found = self._coverages.get(member_id)
+        return found if found is not None else self.repo.coverages(member_id)
 
     def schedule_view(self, plan_code: str, on: date) -> m.BenefitScheduleView | None:
-        return self.repo.schedule_view(plan_code, on)
+        views = self._schedules.get(plan_code)
+        return self.repo.schedule_view(plan_code, on) if views is None else _in_force(views, on)
 
     def providers(self, npis: set[str]) -> dict[str, m.ProviderView]:
         return self.repo.providers(npis)
@@ -809,22 +827,9 @@ class IntakeReads(Reads):
 
     def __init__(self, uow: UnitOfWork, claims: Sequence[ClaimCreate]) -> None:
         super().__init__(uow)
-        self._coverages = self.repo.coverages_of({data.member_id for data in claims})
-        plan_codes = {row.plan_code for rows in self._coverages.values() for row in rows}
-        self._schedules: dict[str, list[m.BenefitScheduleView]] = {code: [] for code in plan_codes} | _by_plan(
-            self.repo.schedule_views(plan_codes)
-        )
+        self.hold_coverage({data.member_id for data in claims})
         self._npis = {data.billing_npi for data in claims}
         self._providers = self.repo.providers(self._npis)
-
-    def coverages(self, member_id: uuid.UUID) -> list[m.CoverageView]:
-        found = self._coverages.get(member_id)
-        return found if found is not None else super().coverages(member_id)
-
-    def schedule_view(self, plan_code: str, on: date) -> m.BenefitScheduleView | None:
-        if plan_code not in self._schedules:
-            return super().schedule_view(plan_code, on)
-        return _in_force(self._schedules[plan_code], on)
 
     def provider_id_of(self, npi: str) -> uuid.UUID | None:
         if npi not in self._npis:
@@ -839,22 +844,12 @@ class ClaimIntakeReads(Reads):
 
     def __init__(self, uow: UnitOfWork, data: ClaimCreate) -> None:
         super().__init__(uow)
-        self._member_id, self._npi = data.member_id, data.billing_npi
+        self._npi = data.billing_npi
         found = self.repo.intake_reads(data.member_id, data.billing_npi)
         self._found = found is not None
         coverages, schedules, self._provider_id = found if found is not None else ([], [], None)
-        self._coverages = coverages
-        self._schedules: dict[str, list[m.BenefitScheduleView]] = {row.plan_code: [] for row in coverages} | _by_plan(
-            schedules
-        )
-
-    def coverages(self, member_id: uuid.UUID) -> list[m.CoverageView]:
-        return self._coverages if member_id == self._member_id else super().coverages(member_id)
-
-    def schedule_view(self, plan_code: str, on: date) -> m.BenefitScheduleView | None:
-        if plan_code not in self._schedules:
-            return super().schedule_view(plan_code, on)
-        return _in_force(self._schedules[plan_code], on)
+        self._coverages[data.member_id] = coverages
+        self.hold_schedules({row.plan_code for row in coverages}, schedules)
 
     def provider_id_of(self, npi: str) -> uuid.UUID | None:
         if npi != self._npi or not self._found:
@@ -894,11 +889,7 @@ class ChunkReads(Reads):
         self.claims = {claim.id: claim for claim in repo.claims(claim_ids, for_update=True)}
         chunk = list(self.claims.values())
         members = {claim.member_id for claim in chunk}
-        self._coverages = repo.coverages_of(members)
-        plan_codes = {row.plan_code for rows in self._coverages.values() for row in rows}
-        self._schedules: dict[str, list[m.BenefitScheduleView]] = {code: [] for code in plan_codes} | _by_plan(
-            repo.schedule_views(plan_codes)
-        )
+        self.hold_coverage(members)
         # The holders the per-claim path would lock, counted once per claim it would adjudicate.
         counts: dict[str, int] = {}
         holders = {str(member) for member in members}
@@ -947,15 +938,6 @@ class ChunkReads(Reads):
     def diagnoses(self, claim_id: uuid.UUID) -> list[str]:
         found = self._diagnoses.get(claim_id)
         return found if found is not None else super().diagnoses(claim_id)
-
-    def coverages(self, member_id: uuid.UUID) -> list[m.CoverageView]:
-        found = self._coverages.get(member_id)
-        return found if found is not None else super().coverages(member_id)
-
-    def schedule_view(self, plan_code: str, on: date) -> m.BenefitScheduleView | None:
-        if plan_code not in self._schedules:
-            return super().schedule_view(plan_code, on)
-        return _in_force(self._schedules[plan_code], on)
 
     def providers(self, npis: set[str]) -> dict[str, m.ProviderView]:
         if not npis <= self._npis:
@@ -1457,12 +1439,7 @@ class EobReads(Reads):
         self._claims = {claim.id: claim for claim in repo.claim_headers(claim_ids)}
         self._records = {(row.claim_id, row.sequence): row for row in repo.results_of(list(self._claims))}
         self._stored = repo.document_keys(list(self._claims), "EOB")
-        members = {claim.member_id for claim in self._claims.values()}
-        self._coverages = repo.coverages_of(members) if members else {}
-        plan_codes = {row.plan_code for rows in self._coverages.values() for row in rows}
-        self._schedules: dict[str, list[m.BenefitScheduleView]] = {code: [] for code in plan_codes} | _by_plan(
-            repo.schedule_views(plan_codes) if plan_codes else []
-        )
+        self.hold_coverage({claim.member_id for claim in self._claims.values()})
 
     def claim(self, claim_id: uuid.UUID) -> m.Claim | None:
         return self._claims[claim_id] if claim_id in self._claims else self.repo.claim(claim_id)
@@ -1478,15 +1455,6 @@ class EobReads(Reads):
         if claim_id not in self._claims:
             return key in self.repo.document_keys([claim_id], "EOB")
         return key in self._stored
-
-    def coverages(self, member_id: uuid.UUID) -> list[m.CoverageView]:
-        found = self._coverages.get(member_id)
-        return found if found is not None else super().coverages(member_id)
-
-    def schedule_view(self, plan_code: str, on: date) -> m.BenefitScheduleView | None:
-        if plan_code not in self._schedules:
-            return super().schedule_view(plan_code, on)
-        return _in_force(self._schedules[plan_code], on)
 
 
 def store_eob(
