@@ -266,12 +266,7 @@ def check(
         hit = cached_answer(cache, key)
         if hit is not None:
             return dict(hit.document)
-    rows = [_row(r) for r in EligibilityRepository(uow).records_of(party_id)]
-    decision = rules.decide(rows, on)
-    document = _render(uow, decision, party_id, on, service_type, benefits)
-    if cache is not None and key is not None:
-        cache.set_document(key, document, answer_ttl())
-    return document
+    return answer(uow, party_id, on, service_type, benefits, cache, key).document
 
 
 def group_accounts(
