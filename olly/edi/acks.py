@@ -39,13 +39,17 @@ _NOT_SEGMENT_ID = re.compile(r"[^A-Z0-9]")
 _PRINTABLE = re.compile(r"[^\x20-\x7e]")
 
 
+_NO_DELIMITERS = str.maketrans("", "", "*:^~")
+
+
 def _echo(value: str, maximum: int, minimum: int = 1, *, digits: bool = False, fill: str = "0") -> str:
     """A received value echoed back, made safe for the element it goes into.
 
     Acknowledgements repeat ids from the sender's file, which may be corrupt: control characters
+    and the standard delimiters (``* : ^ ~``, which a file with other delimiters may carry as data)
     are dropped and the length clamped, so the 999 itself always validates.
     """
-    cleaned = _PRINTABLE.sub("", value).strip()
+    cleaned = _PRINTABLE.sub("", value).translate(_NO_DELIMITERS).strip()
     if digits:
         cleaned = "".join(c for c in cleaned if c.isdigit())
     cleaned = cleaned[:maximum]
