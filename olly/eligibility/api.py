@@ -22,7 +22,7 @@ from olly.eligibility.events import CoverageVerified
 from olly.platform.audit import AuditRecord
 from olly.platform.auth import Access, body, policy, query
 from olly.platform.auth.access import AccessControl
-from olly.platform.cache import MemoryCache, NearCache, json_bytes
+from olly.platform.cache import MemoryCache, NearCache
 from olly.platform.eventloop import WouldBlock, on_event_loop
 from olly.platform.http import platform_of
 
@@ -59,7 +59,7 @@ def _answer(
             "covered": False,
             "status": "NOT_FOUND",
         }
-        return service.Answer(document, json_bytes(document))
+        return service.Answer.of(document)
     cache = request.app.state.eligibility_cache
     key = service.answer_key(cache, tenant, party_id, on, service_type)
     found = service.cached_answer(cache, key)
@@ -74,9 +74,9 @@ def _respond(request: Request, access: Access, party_id: uuid.UUID | None, found
     background writers (group commit), so a cached answer costs no database work at all."""
     platform = platform_of(request)
     tenant = access.principal.tenant_id
-    document = found.document
+    facts = found.facts
     request.app.state.verified_events.publish(
-        tenant, _verified_event(document, platform.clock.now()), key=party_id or "unknown"
+        tenant, _verified_event(facts, platform.clock.now()), key=party_id or "unknown"
     )
     platform.audit.submit(
         AuditRecord(
@@ -88,7 +88,7 @@ def _respond(request: Request, access: Access, party_id: uuid.UUID | None, found
             purpose=access.purpose,
             request_id=access.request_id,
             tenant_id=tenant,
-            detail={"status": document["status"]},
+            detail={"status": facts.status},
         )
     )
     return Response(content=found.body, media_type="application/json")
@@ -148,21 +148,19 @@ def _facts_in_process(request: Request) -> bool:
 CHECK_POLICY = policy("eligibility.read", resource=query("memberId"), decide_on_event_loop=_facts_in_process)
 
 
-def _verified_event(answer: dict[str, Any], now: datetime) -> CoverageVerified:
-    covered = answer["covered"]
-    deductible = next((a for a in answer.get("deductible", []) if a["network"] == "IN_NETWORK"), None)
-    oop = next((a for a in answer.get("out_of_pocket", []) if a["network"] == "IN_NETWORK"), None)
+def _verified_event(facts: service.Facts, now: datetime) -> CoverageVerified:
+    covered = facts.covered
     return CoverageVerified(
         event_type="COVERAGE_VERIFIED" if covered else "COVERAGE_NOT_FOUND",
-        member_id=answer["member_id"] or uuid.UUID(int=0),
-        plan_id=answer.get("plan_id") if covered else None,
-        group_number=answer.get("group_id"),
-        effective_date=answer.get("coverage_start") if covered else None,
-        termination_date=answer.get("coverage_end") if covered else None,
+        member_id=facts.member_id or uuid.UUID(int=0),
+        plan_id=facts.plan_id if covered else None,
+        group_number=facts.group_id,
+        effective_date=facts.coverage_start if covered else None,
+        termination_date=facts.coverage_end if covered else None,
         network_tier="IN_NETWORK" if covered else None,
-        deductible_remaining=deductible["individual_remaining"] if deductible else None,
-        oop_max_remaining=oop["individual_remaining"] if oop else None,
-        currency=answer.get("currency", "USD"),
+        deductible_remaining=facts.deductible_remaining,
+        oop_max_remaining=facts.out_of_pocket_remaining,
+        currency=facts.currency,
         verified_at=now,
     )
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from olly.eligibility import rules
 from olly.eligibility.models import AccumulatorBalance, CoverageRecord
@@ -181,14 +182,67 @@ def _row(record: CoverageRecord) -> rules.CoverageRow:
     )
 
 
+class Facts(NamedTuple):
+    """What every check reads of its answer (the audit record's status, the verified event's fields),
+    kept in the cache beside the answer's bytes instead of the parsed document: a few flat values
+    the cyclic garbage collector never has to walk (see ``olly.platform.cache.Cache``)."""
+
+    member_id: str | None
+    covered: bool
+    status: str
+    plan_id: str | None
+    group_id: str | None
+    coverage_start: str | None
+    coverage_end: str | None
+    currency: str
+    deductible_remaining: str | None
+    out_of_pocket_remaining: str | None
+
+
+def _in_network_remaining(document: dict[str, Any], name: str) -> str | None:
+    found = next((a for a in document.get(name) or () if a["network"] == "IN_NETWORK"), None)
+    return None if found is None else found["individual_remaining"]
+
+
+def facts_of(document: dict[str, Any]) -> Facts:
+    return Facts(
+        member_id=document["member_id"],
+        covered=document["covered"],
+        status=document["status"],
+        plan_id=document.get("plan_id"),
+        group_id=document.get("group_id"),
+        coverage_start=document.get("coverage_start"),
+        coverage_end=document.get("coverage_end"),
+        currency=document.get("currency", "USD"),
+        deductible_remaining=_in_network_remaining(document, "deductible"),
+        out_of_pocket_remaining=_in_network_remaining(document, "out_of_pocket"),
+    )
+
+
+def _cached_facts(document: dict[str, Any]) -> tuple[Any, ...]:
+    """The facts as the cache keeps them: a plain tuple of strings and flags, which the collector
+    stops tracking (a named tuple it would keep walking)."""
+    return tuple(facts_of(document))
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """An eligibility answer: the JSON-ready document and its serialised bytes (what is sent);
-    ``refresh_due`` when it came from the cache close to expiring."""
+    """An eligibility answer: its serialised bytes (what is sent) and its ``facts``; ``refresh_due``
+    when it came from the cache close to expiring. ``document`` is the whole answer, parsed from the
+    bytes unless it was just computed."""
 
-    document: dict[str, Any]
+    facts: Facts
     body: bytes
     refresh_due: bool = False
+    computed: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, document: dict[str, Any], body: bytes | None = None) -> Answer:
+        return cls(facts_of(document), json_bytes(document) if body is None else body, computed=document)
+
+    @property
+    def document(self) -> dict[str, Any]:
+        return dict(self.computed) if self.computed is not None else dict(json.loads(self.body))
 
 
 def answer_key(cache: Cache, tenant_id: uuid.UUID, party_id: uuid.UUID, on: date, service_type: str) -> str:
@@ -200,11 +254,11 @@ def answer_key(cache: Cache, tenant_id: uuid.UUID, party_id: uuid.UUID, on: date
 
 def cached_answer(cache: Cache, key: str) -> Answer | None:
     """The fast path's first step, before any unit of work is opened."""
-    found = cache.lookup_document(key)
+    found = cache.lookup_document(key, _cached_facts)
     if found is None:
         return None
-    (document, body), left = found
-    return Answer(document, body, refresh_due=left < REFRESH_AHEAD_SECONDS)
+    (facts, body), left = found
+    return Answer(Facts._make(facts), body, refresh_due=left < REFRESH_AHEAD_SECONDS)
 
 
 def refresh_answer(
@@ -244,11 +298,12 @@ def answer(
     rows = [_row(r) for r in records]
     document = _render(uow, rules.decide(rows, on), party_id, on, service_type, benefits)
     if cache is None or key is None:
-        return Answer(document, json_bytes(document))
+        return Answer.of(document)
     ttl = answer_ttl()
     generation_prefix = ":".join(key.split(":", 4)[:4])  # elig:<tenant>:<party>:<generation>
-    cache.set(f"{generation_prefix}:groups", sorted({str(r.account_id) for r in rows if r.market == "GROUP"}), ttl)
-    return Answer(document, cache.set_document(key, document, ttl))
+    groups = tuple(sorted({str(r.account_id) for r in rows if r.market == "GROUP"}))
+    cache.set(f"{generation_prefix}:groups", groups, ttl)
+    return Answer.of(document, cache.set_document(key, document, ttl, _cached_facts))
 
 
 def check(
@@ -265,7 +320,7 @@ def check(
         key = answer_key(cache, uow.require_tenant(), party_id, on, service_type)
         hit = cached_answer(cache, key)
         if hit is not None:
-            return dict(hit.document)
+            return hit.document
     return answer(uow, party_id, on, service_type, benefits, cache, key).document
 
 
@@ -281,11 +336,11 @@ def group_accounts(
         key = f"{subject}:{cache.generation(subject)}:groups"
         with db.unit_of_work(tenant_id, read_only=True) as uow:
             groups = frozenset(load(uow))
-        cache.set(key, sorted(str(g) for g in groups), answer_ttl())
+        cache.set(key, tuple(sorted(str(g) for g in groups)), answer_ttl())
         return groups
 
     hit = cache.lookup(f"{subject}:{cache.generation(subject)}:groups")
-    if hit is not None and isinstance(hit[0], list):
+    if hit is not None and isinstance(hit[0], (list, tuple)):  # a tuple in memory, a list from Redis's JSON
         if hit[1] < REFRESH_AHEAD_SECONDS:
             shared_refresher().request(f"{subject}:groups", fill)
         return frozenset(uuid.UUID(g) for g in hit[0])

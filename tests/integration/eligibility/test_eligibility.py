@@ -208,7 +208,7 @@ def test_an_answer_about_to_expire_is_served_then_recomputed_in_the_background(
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         service.answer(uow, family["ben"], on, "98", benefits, cache, key)
     groups_key = key.rsplit(":", 2)[0] + ":groups"
-    assert cache.lookup(groups_key) == ([str(active_family_account(platform, tenant_id, active_family))], 120.0)
+    assert cache.lookup(groups_key) == ((str(active_family_account(platform, tenant_id, active_family)),), 120.0)
 
     ticking.now += 95  # 25 s left: served as it is
     hit = service.cached_answer(cache, key)
