@@ -14,6 +14,7 @@ import uuid
 from datetime import date
 
 import pytest
+from alembic import command
 from sqlalchemy import select
 
 from olly.enrollment import service
@@ -27,6 +28,7 @@ from olly.enrollment.schemas import (
 )
 from olly.kernel.clock import FixedClock
 from olly.kernel.errors import OllyError, ValidationFailed
+from olly.platform import migrate
 from olly.platform.runtime import Platform
 from tests.factories import PPO, FakePlans, enroll
 from tests.integration.enrollment.cobra_support import (
@@ -567,3 +569,34 @@ def test_the_employees_death_on_a_shared_continuation_moves_the_family_to_a_poli
         ("COBRA", date(2026, 7, 1), date(2026, 12, 31)),
     ]
     assert spans(platform, tenant_id, ana)[-1] == ("COBRA", date(2026, 4, 1), date(2026, 6, 30))
+
+
+def test_the_report_deadlines_of_cases_written_before_they_were_kept(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+    terminated: uuid.UUID,
+) -> None:
+    """Migration 0031 works the report deadlines out for the cases already there."""
+    ana, ben = family["ana"], family["ben"]
+    at(clock, date(2026, 4, 2))
+    elect(platform, tenant_id, plans, terminated, ben)
+    at(clock, date(2026, 12, 1))
+    divorce = CobraSecondEventCreate(event=CobraSecondEvent.DIVORCE, event_date=date(2026, 11, 20), party_ids=[ben])
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.record_cobra_second_event(uow, terminated, divorce, plans)
+
+    def deadlines() -> dict[uuid.UUID, tuple[date | None, date | None]]:
+        return {
+            party: (case.disability_notice_by, case.second_event_notice_deadline)
+            for party, case in cases(platform, tenant_id, terminated).items()
+        }
+
+    recorded = deadlines()
+    assert recorded == {ana: (date(2027, 9, 30), None), ben: (date(2027, 9, 30), date(2027, 1, 19))}
+    platform.db.dispose()
+    command.downgrade(migrate.alembic_config(platform.db), "0030_credentialing_doc_files")
+    migrate.upgrade(platform.db)
+    assert deadlines() == recorded
