@@ -45,6 +45,9 @@ def _fail(exc: OllyError) -> typer.Exit:
     detail = exc.detail
     if isinstance(exc, ValidationFailed):
         detail = "; ".join(f"{e.field}: {e.message}" for e in exc.errors) or detail
+    deadline = exc.extra.get("noticeDeadline")
+    if deadline is not None and str(deadline) not in (detail or ""):
+        detail = f"{detail} (deadline {deadline})"
     err.print(f"[bold red]error[/] ({exc.code}): {detail}", highlight=False)
     return typer.Exit(1)
 
@@ -103,6 +106,7 @@ def _cases_table(cases: list[CobraCase]) -> Table:
         "elect by",
         "covered to",
         "extended",
+        "disability told by",
         "status",
     )
     for case in cases:
@@ -118,10 +122,18 @@ def _cases_table(cases: list[CobraCase]) -> Table:
             case.loss_date.isoformat(),
             case.election_deadline.isoformat(),
             case.continuation_end.isoformat(),
-            case.extension or "",
+            _extended(case),
+            case.disability_notice_by.isoformat() if case.disability_notice_by else "",
             status,
         )
     return table
+
+
+def _extended(case: CobraCase) -> str:
+    """The extension; for a second event, which one and the day it had to be told by."""
+    if case.second_event is None or case.second_event_notice_deadline is None:
+        return case.extension or ""
+    return f"{case.extension} ({case.second_event}, told by {case.second_event_notice_deadline.isoformat()})"
 
 
 def _notice_due(case: CobraCase) -> str:
@@ -216,6 +228,14 @@ def cobra_second_event(
     account: Annotated[
         str | None, typer.Option(help="the household account if they leave the employee's policy")
     ] = None,
+    group_cover_ends: Annotated[
+        bool | None,
+        typer.Option(
+            "--group-cover-ends/--group-cover-continues",
+            help="MEDICARE_ENTITLEMENT only (required then): the group plan ends a spouse's and children's cover "
+            "when the employee becomes entitled to Medicare, or not",
+        ),
+    ] = None,
 ) -> None:
     """Record a second qualifying event: the spouse's or children's continuation runs 36 months."""
     policy_id = _uuid(policy, "POLICY")
@@ -225,6 +245,7 @@ def cobra_second_event(
         event_date=day,
         party_ids=[_uuid(p, "--person") for p in person],
         account_id=_uuid(account, "--account") if account else None,
+        group_cover_would_end=group_cover_ends,
     )
     cases = _in_unit_of_work(lambda uow: service.record_cobra_second_event(uow, policy_id, data, plan_catalog()))
     out.print(_cases_table(cases))

@@ -75,12 +75,14 @@ class EnrollmentTerminated(EventPayload):
             "DIVORCE",
             "OTHER_GROUP_COVERAGE",
             "MEDICARE_ENTITLEMENT",
+            "EMPLOYEE_MEDICARE_ENTITLEMENT",
         ]
         | None
     ) = None
     """Olly's own reason, finer than the catalog's ``reason`` (a COBRA continuation ended by other group
-    cover is ``LOSS_OF_ELIGIBILITY`` there, ``OTHER_GROUP_COVERAGE`` here). Absent from events before
-    Avro v2: read ``reason`` then."""
+    cover is ``LOSS_OF_ELIGIBILITY`` there, ``OTHER_GROUP_COVERAGE`` here; a spouse leaving the employee's
+    continuation policy after the employee's Medicare entitlement, ``EMPLOYEE_MEDICARE_ENTITLEMENT``).
+    Absent from events before Avro v2: read ``reason`` then."""
 
 
 class EnrollmentPlanChanged(EventPayload):

@@ -219,3 +219,8 @@ class CobraCase(TenantScoped, Base):
     is_notice_late: Mapped[bool | None]
     is_employer_notice_late: Mapped[bool | None]
     """The employer told the administrator more than 30 days after the event (None: not known)."""
+    disability_notice_by: Mapped[date | None]
+    """The last day the beneficiaries may tell the plan of a disability determination (within 60 days
+    of it, and never after this day: the end of the first 18 months); None for a 36-month event."""
+    second_event_notice_deadline: Mapped[date | None]
+    """The last day the plan could be told of the recorded second event (60 days after it)."""

@@ -309,6 +309,15 @@ class CobraSecondEvent(StrEnum):
     """The employee's entitlement to Medicare."""
 
 
+class CobraRemoval(StrEnum):
+    """Why a spouse or child leaves the employee's continuation policy when no ordinary termination
+    reason says it (the removal's, the transaction's and ``detailedReason``'s code)."""
+
+    EMPLOYEE_MEDICARE_ENTITLEMENT = "EMPLOYEE_MEDICARE_ENTITLEMENT"
+    """The employee became entitled to Medicare and the group plan ends a spouse's and children's
+    cover then: a second qualifying event for them."""
+
+
 class CobraEnd(StrEnum):
     """Why continuation ended before its maximum period."""
 
@@ -329,6 +338,7 @@ class CobraRefusal(StrEnum):
     EVENT_OUTSIDE_CONTINUATION = "cobra_event_outside_continuation"
     ALREADY_EXTENDED = "cobra_already_extended"
     NOT_FOR_THIS_PERSON = "cobra_second_event_not_for_this_person"
+    NO_LOSS_OF_COVER = "cobra_second_event_without_loss_of_cover"
 
 
 def cobra_end_problem(reason: CobraEnd, event_date: date, elected_on: date) -> str | None:
@@ -425,6 +435,8 @@ class CobraExtended:
     continuation_end: date
     premium_increase_from: date | None
     """The first day of the 150 % premium (the 19th month), for a disability extension."""
+    notice_deadline: date
+    """The last day the plan could be told of what extended it (the report was in time)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,10 +482,16 @@ def cobra_disability_extension(
     )
     if today > deadline:
         return CobraRefused(
-            CobraRefusal.NOTICE_TOO_LATE, f"the determination had to be notified by {deadline.isoformat()}", deadline
+            CobraRefusal.NOTICE_TOO_LATE,
+            f"the plan had to be told of the disability determination by {deadline.isoformat()} ({COBRA_NOTICE_DAYS} "
+            f"days after it, and within the first {COBRA_EXTENDABLE_MONTHS} months of continuation); told on "
+            f"{today.isoformat()}",
+            deadline,
         )
     return CobraExtended(
-        continuation_end(case.loss_date, COBRA_DISABILITY_MONTHS), add_months(case.loss_date, COBRA_EXTENDABLE_MONTHS)
+        continuation_end(case.loss_date, COBRA_DISABILITY_MONTHS),
+        add_months(case.loss_date, COBRA_EXTENDABLE_MONTHS),
+        deadline,
     )
 
 
@@ -489,15 +507,33 @@ _SECOND_EVENT_RELATIONSHIPS = {
 
 
 def cobra_second_event_extension(
-    case: CobraCaseFacts, event: CobraSecondEvent, event_date: date, today: date
+    case: CobraCaseFacts,
+    event: CobraSecondEvent,
+    event_date: date,
+    today: date,
+    *,
+    group_cover_would_end: bool = False,
 ) -> CobraExtended | CobraRefused:
     """A second qualifying event during an 18-month (or 29-month) continuation gives a spouse or a
     child 36 months in all, counted from the original loss of cover (29 U.S.C. 1162(2)(A)(ii)). It
-    must happen while they are on continuation, and the plan must hear of it within 60 days."""
+    must happen while they are on continuation, and the plan must hear of it within 60 days.
+
+    An event is a second qualifying event only if it would have ended the person's group cover had
+    the first event not happened (26 CFR 54.4980B-7, Q&A-4(b)). A death, a divorce and a child's
+    loss of dependent status always would; the employee's entitlement to Medicare only when the
+    group plan's terms end a spouse's and children's cover then (``group_cover_would_end``), which
+    the Medicare secondary payer rules generally forbid an employer of 20 or more to do for an active
+    employee's family (42 U.S.C. 1395y(b)(1))."""
     if case.relationship not in _SECOND_EVENT_RELATIONSHIPS[event]:
         return CobraRefused(
             CobraRefusal.NOT_FOR_THIS_PERSON,
             f"a {event.value.lower()} is not a second qualifying event for this beneficiary",
+        )
+    if event == CobraSecondEvent.MEDICARE_ENTITLEMENT and not group_cover_would_end:
+        return CobraRefused(
+            CobraRefusal.NO_LOSS_OF_COVER,
+            "the employee's Medicare entitlement is a second qualifying event only when the group plan ends a "
+            "spouse's and children's cover on it",
         )
     refused = _extendable(case)
     if refused is not None:
@@ -510,12 +546,28 @@ def cobra_second_event_extension(
             f"the event must fall in the continuation, {case.loss_date.isoformat()} to "
             f"{case.continuation_end.isoformat()}",
         )
-    deadline = event_date + timedelta(days=COBRA_NOTICE_DAYS)
+    deadline = cobra_second_event_notice_deadline(event_date)
     if today > deadline:
         return CobraRefused(
-            CobraRefusal.NOTICE_TOO_LATE, f"the event had to be notified by {deadline.isoformat()}", deadline
+            CobraRefusal.NOTICE_TOO_LATE,
+            f"the plan had to be told of the {event.value.lower().replace('_', ' ')} of {event_date.isoformat()} "
+            f"by {deadline.isoformat()} ({COBRA_NOTICE_DAYS} days after it); told on {today.isoformat()}",
+            deadline,
         )
-    return CobraExtended(continuation_end(case.loss_date, COBRA_MAXIMUM_MONTHS), None)
+    return CobraExtended(continuation_end(case.loss_date, COBRA_MAXIMUM_MONTHS), None, deadline)
+
+
+def cobra_second_event_notice_deadline(event_date: date) -> date:
+    """The last day the beneficiaries may tell the plan of a second qualifying event (inclusive)."""
+    return event_date + timedelta(days=COBRA_NOTICE_DAYS)
+
+
+def cobra_disability_notice_limit(event: CobraEvent, loss_date: date) -> date | None:
+    """The last day any disability determination may be told (the end of the first 18 months of
+    continuation), for an event that a disability can extend; None for a 36-month event."""
+    if COBRA_MONTHS[event] != COBRA_EXTENDABLE_MONTHS:
+        return None
+    return continuation_end(loss_date, COBRA_EXTENDABLE_MONTHS)
 
 
 def cobra_medicare_continuation_end(event_date: date, loss_date: date, entitled_on: date) -> date | None:

@@ -149,6 +149,12 @@ class CobraSecondEventCreate(BaseModel):
     account_id: uuid.UUID | None = Field(
         None, description="the household account billed if they leave the employee's continuation policy"
     )
+    group_cover_would_end: bool | None = Field(
+        None,
+        description="for the employee's MEDICARE_ENTITLEMENT only (and required then): whether the group plan's "
+        "terms end a spouse's and children's cover when the employee becomes entitled to Medicare. Only then is "
+        "the entitlement a second qualifying event (it would have ended their cover had it come first)",
+    )
 
 
 class CobraEndCreate(BaseModel):
@@ -192,3 +198,11 @@ class CobraCaseRead(BaseModel):
     notice_due: date | None = None
     is_notice_late: bool | None = None
     is_employer_notice_late: bool | None = None
+    disability_notice_by: date | None = Field(
+        None,
+        description="the last day a Social Security disability determination may be told (within 60 days of it, "
+        "and by this day: the end of the first 18 months); none for a 36-month event",
+    )
+    second_event_notice_deadline: date | None = Field(
+        None, description="the recorded second qualifying event had to be told by this day (60 days after it)"
+    )

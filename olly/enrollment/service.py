@@ -256,11 +256,12 @@ def remove_dependent(
     data: DependentRemove,
     plans: PlanCatalog,
     *,
-    cobra_end: rules.CobraEnd | None = None,
+    cobra_end: rules.CobraEnd | rules.CobraRemoval | None = None,
 ) -> PolicyTransaction:
     """End one dependent's coverage; the policy is priced again from the day after for those still
     covered (a new term when the premium changes; see ``_rerate``). Every way in comes through here.
-    ``cobra_end``: continuation ended early, the transaction's and the event's reason."""
+    ``cobra_end``: continuation ended early (or the person leaves for a policy of their own after a
+    second event), the transaction's and the event's reason."""
     policy = _live_policy(uow, policy_id)
     if data.party_id == policy.subscriber_party_id:
         raise BusinessRuleViolation("the subscriber is removed by terminating the policy", extra={"field": "party_id"})
@@ -800,6 +801,7 @@ def record_cobra_event(
             notice_due=deadlines.notice_due if deadlines else None,
             is_notice_late=deadlines.is_notice_late if deadlines else None,
             is_employer_notice_late=deadlines.is_employer_late if deadlines else None,
+            disability_notice_by=rules.cobra_disability_notice_limit(data.event, window.loss_date),
         )
         repo.add(case)
         cases.append(case)
@@ -1071,6 +1073,11 @@ class CobraSecondEventNotForThisPerson(BusinessRuleViolation):
     title = "The event is not a second qualifying event for this beneficiary"
 
 
+class CobraSecondEventWithoutLossOfCover(BusinessRuleViolation):
+    code = rules.CobraRefusal.NO_LOSS_OF_COVER.value
+    title = "The event would not have ended the beneficiary's group cover"
+
+
 class CobraAlreadyExtended(Conflict):
     code = rules.CobraRefusal.ALREADY_EXTENDED.value
     title = "Continuation is already extended"
@@ -1093,6 +1100,7 @@ _REFUSALS: dict[rules.CobraRefusal, type[OllyError]] = {
     rules.CobraRefusal.NOTICE_TOO_LATE: CobraNoticeTooLate,
     rules.CobraRefusal.EVENT_OUTSIDE_CONTINUATION: CobraEventOutsideContinuation,
     rules.CobraRefusal.NOT_FOR_THIS_PERSON: CobraSecondEventNotForThisPerson,
+    rules.CobraRefusal.NO_LOSS_OF_COVER: CobraSecondEventWithoutLossOfCover,
     rules.CobraRefusal.ALREADY_EXTENDED: CobraAlreadyExtended,
 }
 
@@ -1157,6 +1165,7 @@ def record_cobra_disability(
         "disabledSince": data.disabled_since.isoformat(),
         "determinedOn": data.determined_on.isoformat(),
         "notifiedOn": today.isoformat(),
+        "noticeDeadline": decision.notice_deadline.isoformat(),
     }
     case.premium_increase_from = decision.premium_increase_from
     event_cases = [c for c in repo.cobra_cases(group.id) if c.transaction_id == case.transaction_id]
@@ -1183,12 +1192,31 @@ def record_cobra_second_event(
     repo = EnrollmentRepository(uow)
     group = _group_policy(repo, policy_id)
     today = uow.clock.today()
+    problems = []
     if data.event_date > today:
-        raise ValidationFailed([FieldError("event_date", "is in the future", "future_event")])
+        problems.append(FieldError("event_date", "is in the future", "future_event"))
+    medicare = data.event == rules.CobraSecondEvent.MEDICARE_ENTITLEMENT
+    if medicare and data.group_cover_would_end is None:
+        problems.append(
+            FieldError(
+                "group_cover_would_end",
+                "say whether the group plan ends a spouse's and children's cover on the employee's Medicare "
+                "entitlement",
+                "required",
+            )
+        )
+    if not medicare and data.group_cover_would_end is not None:
+        problems.append(
+            FieldError("group_cover_would_end", "is only for the employee's Medicare entitlement", "not_allowed")
+        )
+    if problems:
+        raise ValidationFailed(problems)
     decided: list[tuple[CobraCase, rules.CobraExtended]] = []
     for party_id in dict.fromkeys(data.party_ids):
         case = _case_of(repo, group.id, party_id)
-        decision = rules.cobra_second_event_extension(_facts(case), data.event, data.event_date, today)
+        decision = rules.cobra_second_event_extension(
+            _facts(case), data.event, data.event_date, today, group_cover_would_end=bool(data.group_cover_would_end)
+        )
         if isinstance(decision, rules.CobraRefused):
             _refuse(decision)
         decided.append((case, decision))
@@ -1215,8 +1243,9 @@ def record_cobra_second_event(
         leaving.append((cobra, moving, staying))
     former_ends = _former_ends(repo, cases)
     _lengthen(uow, cases, decided[0][1].continuation_end, rules.CobraExtension.SECOND_EVENT)
-    for case in cases:
+    for case, decision in decided:
         case.second_event, case.second_event_date = data.event.value, data.event_date
+        case.second_event_notice_deadline = decision.notice_deadline
     uow.flush()
     last_day = end_of_month(today)
     for cobra, moving, staying in leaving:
@@ -1226,13 +1255,14 @@ def record_cobra_second_event(
                 case.status, case.ended_on, case.end_reason = "ENDED", last_day, rules.CobraEnd.DEATH.value
                 _cobra_ended(uow, case)
         else:
-            removal = _SECOND_EVENT_REMOVALS[data.event]
+            removal, why = _SECOND_EVENT_REMOVALS[data.event]
             for case in moving:
                 remove_dependent(
                     uow,
                     cobra.id,
                     DependentRemove(party_id=case.party_id, reason=removal, termination_date=last_day),
                     plans,
+                    cobra_end=why,
                 )
         _new_cobra_policy(uow, cobra, moving, last_day + timedelta(days=1), data.account_id, plans, data.event.value)
     for cobra_policy_id, former_end in former_ends.items():
@@ -1240,10 +1270,15 @@ def record_cobra_second_event(
     return cases
 
 
-_SECOND_EVENT_REMOVALS = {
-    rules.CobraSecondEvent.DIVORCE: TerminationReason.DIVORCE,
-    rules.CobraSecondEvent.LOSS_OF_DEPENDENT_STATUS: TerminationReason.AGED_OUT,
-    rules.CobraSecondEvent.MEDICARE_ENTITLEMENT: TerminationReason.VOLUNTARY,
+#: How a spouse or child leaves the employee's continuation policy after a second event: the
+#: ordinary removal reason and, when none fits, the reason the transaction and the event carry.
+_SECOND_EVENT_REMOVALS: dict[rules.CobraSecondEvent, tuple[TerminationReason, rules.CobraRemoval | None]] = {
+    rules.CobraSecondEvent.DIVORCE: (TerminationReason.DIVORCE, None),
+    rules.CobraSecondEvent.LOSS_OF_DEPENDENT_STATUS: (TerminationReason.AGED_OUT, None),
+    rules.CobraSecondEvent.MEDICARE_ENTITLEMENT: (
+        TerminationReason.VOLUNTARY,
+        rules.CobraRemoval.EMPLOYEE_MEDICARE_ENTITLEMENT,
+    ),
 }
 
 
@@ -1585,6 +1620,7 @@ _TERMINATION_REASONS: dict[str, str] = {
     rules.CobraEnd.OTHER_GROUP_COVERAGE: "LOSS_OF_ELIGIBILITY",
     rules.CobraEnd.MEDICARE_ENTITLEMENT: "LOSS_OF_ELIGIBILITY",
     rules.CobraEnd.DEATH: "OTHER",
+    rules.CobraRemoval.EMPLOYEE_MEDICARE_ENTITLEMENT: "LOSS_OF_ELIGIBILITY",
 }
 
 
@@ -1645,7 +1681,7 @@ def _terminated(
     term: PolicyTerm,
     member_id: uuid.UUID,
     last_day: date,
-    why: TerminationReason | rules.CobraEnd,
+    why: TerminationReason | rules.CobraEnd | rules.CobraRemoval,
 ) -> None:
     uow.publish(
         EnrollmentTerminated(

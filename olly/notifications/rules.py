@@ -114,12 +114,19 @@ def activation_notice(payload: dict[str, Any]) -> Notice:
 
 
 def cobra_notice(payload: dict[str, Any]) -> Notice:
-    """The election notice a qualified beneficiary gets after a qualifying event."""
+    """The election notice a qualified beneficiary gets after a qualifying event: this is how Olly
+    sends it. The message links the printed notice itself (the PDF enrollment sealed for the case),
+    which the beneficiary, or the parent of a minor beneficiary, opens from the inbox."""
     return Notice(
         "COBRA_ELECTION_NOTICE",
         {"event_date": str(payload["qualifyingEventDate"]), "deadline": str(payload["electionDeadline"])},
-        "/coverage",
+        cobra_notice_link(payload["cobraCaseId"]),
     )
+
+
+def cobra_notice_link(case_id: Any) -> str:
+    """The printed election notice of a COBRA case (``GET /api/v1/cobra-cases/{id}/notice.pdf``)."""
+    return f"/api/v1/cobra-cases/{case_id}/notice.pdf"
 
 
 def cobra_elected_notice(payload: dict[str, Any]) -> Notice:
@@ -202,7 +209,8 @@ TEMPLATES: Final[dict[str, tuple[str, str]]] = {
     "COBRA_ELECTION_NOTICE": (
         "You may continue your coverage (COBRA)",
         "After the qualifying event of {event_date} you may keep your group coverage: elect continuation "
-        "coverage by {deadline} and it continues with no gap.",
+        "coverage by {deadline} and it continues with no gap. Your election notice (PDF) gives the dates, "
+        "the premium and how to elect.",
     ),
     "COBRA_ELECTED": (
         "Your continuation coverage is elected",

@@ -7,7 +7,6 @@ employer's share included), so COBRA costs 612.00.
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, date, datetime
 
@@ -20,88 +19,18 @@ from olly.billing.repository import BillingRepository
 from olly.billing.rules import PaymentMethod
 from olly.eligibility import service as eligibility
 from olly.enrollment import rules, service
-from olly.enrollment.models import CoverageSpan, Policy, PolicyTerm
+from olly.enrollment.models import Policy, PolicyTerm
 from olly.enrollment.rules import CobraEvent, Market
 from olly.enrollment.schemas import CobraElection, CobraEventCreate, EnrollmentCreate
 from olly.kernel.clock import FixedClock
 from olly.kernel.errors import BusinessRuleViolation, ValidationFailed
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod
-from olly.notifications import service as notifications
-from olly.platform.bus.models import OutboxRecord
 from olly.platform.runtime import Platform
-from tests.factories import ACCOUNT, PLAN_IDS, PPO, FakePlans, enroll
+from tests.factories import PLAN_IDS, PPO, FakePlans, enroll
 from tests.integration.eligibility.test_eligibility import FakeBenefits
+from tests.integration.enrollment.cobra_support import cobra_inbox, cobra_inbox_links, events, group_policy, spans
 from tests.support.bus import drain
-
-
-def group_policy(
-    platform: Platform,
-    tenant_id: uuid.UUID,
-    plans: FakePlans,
-    family: dict[str, uuid.UUID],
-    dependent: tuple[str, str] = ("ben", "SPOUSE"),
-    *,
-    activate: bool = True,
-) -> uuid.UUID:
-    """Ana's group PPO from 1 January 2026 with one dependent (Ben, her spouse, unless told)."""
-    who, relationship = dependent
-    with platform.db.unit_of_work(tenant_id) as uow:
-        policy = service.enroll(
-            uow,
-            EnrollmentCreate(
-                market=Market.GROUP,
-                account_id=ACCOUNT,
-                subscriber_party_id=family["ana"],
-                plan_code=PPO,
-                effective_date=date(2026, 1, 1),
-                dependents=[{"party_id": family[who], "relationship": relationship}],
-            ),
-            plans,
-        )
-        if activate:
-            service.activate(uow, policy.id)
-        return policy.id
-
-
-def _events(platform: Platform, topic: str) -> list[dict[str, object]]:
-    with platform.db.unit_of_work(None, all_tenants=True, read_only=True) as uow:
-        rows = uow.session.scalars(select(OutboxRecord).where(OutboxRecord.topic == topic).order_by(OutboxRecord.id))
-        return [json.loads(r.payload) for r in rows]
-
-
-def _spans(platform: Platform, tenant_id: uuid.UUID, party_id: uuid.UUID) -> list[tuple[str, date, date | None]]:
-    """The person's current coverage, as (market, from, to), in date order."""
-    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
-        rows = uow.session.execute(
-            select(Policy.market, CoverageSpan.valid_from, CoverageSpan.valid_to)
-            .join(Policy, Policy.id == CoverageSpan.policy_id)
-            .where(CoverageSpan.party_id == party_id, CoverageSpan.superseded_at.is_(None))
-            .order_by(CoverageSpan.valid_from)
-        )
-        return [(m, f, t) for m, f, t in rows]
-
-
-def _cobra_inbox(platform: Platform, tenant_id: uuid.UUID, party_id: uuid.UUID) -> list[tuple[str, str, str]]:
-    """The person's COBRA notifications, oldest first: (kind, title, body)."""
-    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
-        items = notifications.inbox(uow, [party_id])
-    return [(i.kind, i.title, i.body) for i in sorted(items, key=lambda i: i.created_at) if i.kind.startswith("COBRA")]
-
-
-@pytest.fixture
-def terminated(
-    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID], clock: FixedClock
-) -> uuid.UUID:
-    """Ana's employment ends on 20 March 2026, recorded that day: group cover ends on 31 March."""
-    policy_id = group_policy(platform, tenant_id, plans, family)
-    clock.set(datetime(2026, 3, 20, 11, 0, tzinfo=UTC))
-    with platform.db.unit_of_work(tenant_id) as uow:
-        cases = service.record_cobra_event(
-            uow, policy_id, CobraEventCreate(event=CobraEvent.TERMINATION, event_date=date(2026, 3, 20)), plans
-        )
-        assert [(c.party_id, c.relationship) for c in cases] == [(family["ana"], "SELF"), (family["ben"], "SPOUSE")]
-    return policy_id
 
 
 def test_rules_window_and_premium() -> None:
@@ -123,14 +52,14 @@ def test_termination_of_employment_then_a_retroactive_election_on_day_45(
 ) -> None:
     ana, ben = family["ana"], family["ben"]
     # group cover ends at the month's end, the policy is terminated for loss of eligibility
-    assert _spans(platform, tenant_id, ana) == [("GROUP", date(2026, 1, 1), date(2026, 3, 31))]
-    terminations = _events(platform, "enrollment.enrollment.terminated")
+    assert spans(platform, tenant_id, ana) == [("GROUP", date(2026, 1, 1), date(2026, 3, 31))]
+    terminations = events(platform, "enrollment.enrollment.terminated")
     assert [(t["memberId"], t["terminationDate"], t["reason"]) for t in terminations] == [
         (str(ana), "2026-03-31", "LOSS_OF_ELIGIBILITY")
     ]
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         cases = service.cobra_cases(uow, terminated)
-    notices = _events(platform, "enrollment.cobra.notice_sent")
+    notices = events(platform, "enrollment.cobra.notice_sent")
     assert notices == [
         {
             "eventType": "COBRA_NOTICE_SENT",
@@ -148,20 +77,21 @@ def test_termination_of_employment_then_a_retroactive_election_on_day_45(
         (ana, date(2026, 4, 1), date(2026, 3, 20), date(2027, 9, 30), "OFFERED"),
         (ben, date(2026, 4, 1), date(2026, 3, 20), date(2027, 9, 30), "OFFERED"),
     ]
+    # a disability determination may be told until the first 18 months end; no second event yet
+    assert {(c.disability_notice_by, c.second_event_notice_deadline) for c in cases} == {(date(2027, 9, 30), None)}
     drain(platform)
-    # each beneficiary finds the election notice in their inbox
-    assert (
-        _cobra_inbox(platform, tenant_id, ana)
-        == _cobra_inbox(platform, tenant_id, ben)
-        == [
+    # each beneficiary finds the election notice in their inbox, linking their own printed notice
+    for case in cases:
+        assert cobra_inbox_links(platform, tenant_id, case.party_id) == [
             (
                 "COBRA_ELECTION_NOTICE",
                 "You may continue your coverage (COBRA)",
                 "After the qualifying event of 2026-03-20 you may keep your group coverage: "
-                "elect continuation coverage by 2026-05-31 and it continues with no gap.",
+                "elect continuation coverage by 2026-05-31 and it continues with no gap. Your election notice "
+                "(PDF) gives the dates, the premium and how to elect.",
+                f"/api/v1/cobra-cases/{case.id}/notice.pdf",
             )
         ]
-    )
 
     # in the gap (after the loss, before any election) providers are told "not covered"
     clock.set(datetime(2026, 4, 10, 9, 0, tzinfo=UTC))
@@ -185,17 +115,17 @@ def test_termination_of_employment_then_a_retroactive_election_on_day_45(
         )
         assert (term.period_start, term.period_end) == (date(2026, 4, 1), date(2026, 12, 31))
     # continuous: the group cover to 31 March, COBRA from 1 April (retroactive, no gap)
-    assert _spans(platform, tenant_id, ana) == [
+    assert spans(platform, tenant_id, ana) == [
         ("GROUP", date(2026, 1, 1), date(2026, 3, 31)),
         ("COBRA", date(2026, 4, 1), date(2026, 12, 31)),
     ]
-    assert _spans(platform, tenant_id, ben) == [("GROUP", date(2026, 1, 1), date(2026, 3, 31))]
+    assert spans(platform, tenant_id, ben) == [("GROUP", date(2026, 1, 1), date(2026, 3, 31))]
     # as it stood before the election, 10 April was not covered; as now known, it is
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         assert service.coverage_on(uow, ana, date(2026, 4, 10), as_known_at=before_election) == []
         (now_known,) = service.coverage_on(uow, ana, date(2026, 4, 10))
         assert now_known.policy.id == cobra_id
-    (elected,) = _events(platform, "enrollment.cobra.elected")
+    (elected,) = events(platform, "enrollment.cobra.elected")
     assert elected == {
         "eventType": "COBRA_ELECTED",
         "schemaVersion": "1.0",
@@ -209,7 +139,7 @@ def test_termination_of_employment_then_a_retroactive_election_on_day_45(
         "currency": "USD",
         "electedAt": "2026-05-16T10:30:00Z",
     }
-    submitted = _events(platform, "enrollment.enrollment.submitted")[-1]
+    submitted = events(platform, "enrollment.enrollment.submitted")[-1]
     assert {k: submitted[k] for k in ("enrollmentId", "memberId", "groupId", "electionType", "effectiveDate")} == {
         "enrollmentId": str(cobra_id),
         "memberId": str(ana),
@@ -221,13 +151,13 @@ def test_termination_of_employment_then_a_retroactive_election_on_day_45(
 
     # billing's first invoice: April and May (every month up to the election), due 45 days after it
     drain(platform)
-    assert _cobra_inbox(platform, tenant_id, ana)[-1] == (
+    assert cobra_inbox(platform, tenant_id, ana)[-1] == (
         "COBRA_ELECTED",
         "Your continuation coverage is elected",
         "COBRA continuation covers you from 2026-04-01 to 2027-09-30 at 612.00 USD a month; the first premium "
         "is due by 2026-06-30.",
     )
-    assert [kind for kind, _, _ in _cobra_inbox(platform, tenant_id, ben)] == ["COBRA_ELECTION_NOTICE"]
+    assert [kind for kind, _, _ in cobra_inbox(platform, tenant_id, ben)] == ["COBRA_ELECTION_NOTICE"]
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         invoices = list(uow.session.scalars(select(Invoice).where(Invoice.account_id == account_id)))
         assert [(i.kind, i.period_start, i.period_end, i.due_date, i.total_minor, i.status) for i in invoices] == [
@@ -291,7 +221,7 @@ def test_the_continuation_ends_exactly_18_months_after_the_loss(
             date(2027, 1, 1),
             date(2027, 9, 30),
         )
-    assert _spans(platform, tenant_id, family["ben"])[-1] == ("COBRA", date(2027, 1, 1), date(2027, 9, 30))
+    assert spans(platform, tenant_id, family["ben"])[-1] == ("COBRA", date(2027, 1, 1), date(2027, 9, 30))
     with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(service.CobraNotAvailable):
         service.renew(uow, cobra_id, PPO, plans)
 
@@ -319,10 +249,10 @@ def test_a_late_election_and_a_non_beneficiary_are_refused_and_nothing_is_writte
         service.elect_cobra(uow, terminated, CobraElection(party_ids=[family["ana"]]), plans)
     assert late.value.problem()["code"] == "cobra_election_window_closed"
     assert late.value.problem()["electionDeadline"] == "2026-05-31"
-    assert [m for m, _, _ in _spans(platform, tenant_id, family["ana"])] == ["GROUP"]
+    assert [m for m, _, _ in spans(platform, tenant_id, family["ana"])] == ["GROUP"]
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         assert [c.status for c in service.cobra_cases(uow, terminated)] == ["OFFERED", "ELECTED"]
-    assert len(_events(platform, "enrollment.cobra.elected")) == 1
+    assert len(events(platform, "enrollment.cobra.elected")) == 1
 
 
 def test_a_child_losing_dependent_status_gets_36_months_and_the_family_is_repriced(
@@ -349,8 +279,8 @@ def test_a_child_losing_dependent_status_gets_36_months_and_the_family_is_repric
             date(2029, 6, 30),
         )
         assert uow.session.get(Policy, policy_id).status == "SUBMITTED"  # type: ignore[union-attr]
-    assert _spans(platform, tenant_id, family["cy"]) == [("GROUP", date(2026, 1, 1), date(2026, 6, 30))]
-    assert _spans(platform, tenant_id, family["ana"]) == [
+    assert spans(platform, tenant_id, family["cy"]) == [("GROUP", date(2026, 1, 1), date(2026, 6, 30))]
+    assert spans(platform, tenant_id, family["ana"]) == [
         ("GROUP", date(2026, 1, 1), date(2026, 6, 30)),
         ("GROUP", date(2026, 7, 1), date(2026, 12, 31)),
     ]
@@ -428,7 +358,7 @@ def test_the_employees_death_qualifies_the_dependents_for_36_months(
         # the spouse is the subscriber; the child keeps its place: EE+CH at 102 % of 1,000.00
         assert (cobra.subscriber_party_id, term.tier_code, term.total_premium_minor) == (family["ben"], "EE+CH", 102000)
         assert sorted(e.relationship for e in service.EnrollmentRepository(uow).elements(cobra.id)) == ["CHILD", "SELF"]
-    assert _spans(platform, tenant_id, family["cy"]) == [
+    assert spans(platform, tenant_id, family["cy"]) == [
         ("GROUP", date(2026, 1, 1), date(2026, 2, 28)),
         ("COBRA", date(2026, 3, 1), date(2026, 12, 31)),
     ]
@@ -447,4 +377,4 @@ def test_no_election_once_the_group_cover_is_reinstated(
     clock.set(datetime(2026, 4, 2, 9, 0, tzinfo=UTC))
     with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(service.CobraNotAvailable):
         service.elect_cobra(uow, terminated, CobraElection(party_ids=[family["ana"]]), plans)
-    assert _spans(platform, tenant_id, family["ana"]) == [("GROUP", date(2026, 1, 1), date(2026, 12, 31))]
+    assert spans(platform, tenant_id, family["ana"]) == [("GROUP", date(2026, 1, 1), date(2026, 12, 31))]

@@ -19,7 +19,8 @@ from olly.platform.auth.roles import Role
 from olly.platform.objectstore import object_store_of
 from olly.platform.runtime import Platform
 from tests.factories import ACCOUNT, FakePlans
-from tests.integration.enrollment.test_cobra import group_policy
+from tests.integration.enrollment.cobra_support import group_policy
+from tests.support.bus import drain
 from tests.support.identity import Caller, sign_in_as
 
 
@@ -193,7 +194,8 @@ def test_the_cobra_commands(
     assert code == 0, output
     assert "2 qualified beneficiaries sent an election notice" in output
     assert output.count("2026-04-03") == 2 and "late" not in output  # the notice due 14 days after the employer told
-    assert output.count("2026-05-31") == 2 and output.count("2027-09-30") == 2
+    # each case: covered to 30 September 2027, and a disability determination told by then at the latest
+    assert output.count("2026-05-31") == 2 and output.count("2027-09-30") == 4
     assert "Ana" not in output and "Rivera" not in output
     clock.set(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
     code, output = olly("cobra-elect", policy_id, "--person", str(family["ben"]))
@@ -248,6 +250,11 @@ def test_the_extension_and_early_end_routes(
         "cobra_notice_too_late",
         "2026-11-29",
     )
+    assert late.headers["content-type"].startswith("application/problem+json")
+    assert late.json()["detail"] == (
+        "the plan had to be told of the disability determination by 2026-11-29 (60 days after it, and within the "
+        "first 18 months of continuation); told on 2026-12-01"
+    )
     extended = client.post(
         url,
         json={"party_id": ana, "disabled_since": "2026-05-01", "determined_on": "2026-11-02"},
@@ -261,6 +268,9 @@ def test_the_extension_and_early_end_routes(
         (ben, "2028-08-31", "DISABILITY", None),
     ]
     assert "disability" not in extended.json()[0] and "2026-05-01" not in extended.text  # the determination: PHI
+    # the case shows the outer limit of a disability report, never the deadline the determination set
+    assert {c["disability_notice_by"] for c in extended.json()} == {"2027-09-30"}
+    assert "2027-01-01" not in extended.text
     again = client.post(
         url,
         json={"party_id": ana, "disabled_since": "2026-05-01", "determined_on": "2026-11-02"},
@@ -331,6 +341,15 @@ def test_the_extension_commands(
         "cobra-disability", policy_id, "--person", ben, "--disabled-since", "2026-05-01", "--determined", "2026-11-02"
     )
     assert code == 1 and "cobra_not_elected" in output
+    # a report after its 60 days: the message names the deadline
+    code, output = olly(
+        "cobra-disability", policy_id, "--person", ana, "--disabled-since", "2026-05-01", "--determined", "2026-09-30"
+    )
+    assert code == 1 and "cobra_notice_too_late" in output
+    assert (
+        "the plan had to be told of the disability determination by 2026-11-29 (60 days after it, and within the "
+        "first 18 months of continuation); told on 2026-12-01" in " ".join(output.split())
+    )
     code, output = olly(
         "cobra-disability", policy_id, "--person", ana, "--disabled-since", "2026-05-01", "--determined", "2026-11-02"
     )
@@ -338,6 +357,12 @@ def test_the_extension_commands(
     assert output.count("2028-08-31") == 1 and "DISABILITY" in output and "2026-05-01" not in output
     code, output = olly("cobra-second-event", policy_id, "--event", "DIVORCE", "--date", "2026-11-20", "--person", ana)
     assert code == 1 and "cobra_second_event_not_for_this_person" in output
+    # Ben never elected; a Medicare entitlement must say whether the plan ends a spouse's cover on it
+    medicare = ("cobra-second-event", policy_id, "--event", "MEDICARE_ENTITLEMENT", "--date", "2026-10-01")
+    code, output = olly(*medicare, "--person", ben)
+    assert code == 1 and "group_cover_would_end: say whether the group plan ends" in output
+    code, output = olly(*medicare, "--person", ben, "--group-cover-continues")
+    assert code == 1 and "cobra_second_event_without_loss_of_cover" in output
     code, output = olly(
         "cobra-end", policy_id, "--person", ana, "--reason", "MEDICARE_ENTITLEMENT", "--date", "2027-01-01"
     )
@@ -393,6 +418,18 @@ def test_the_printed_election_notice(
     assert client.get(f"/api/v1/cobra-cases/{anas}/notice.pdf", headers=employer.headers).status_code == 403
     unknown = client.get(f"/api/v1/cobra-cases/{uuid.uuid4()}/notice.pdf", headers=specialist.headers)
     assert unknown.status_code == 404
+    # sent: each beneficiary's inbox holds a message that opens their own printed notice
+    drain(platform)
+    inbox = client.get("/api/v1/notifications", headers=ana.headers)
+    assert inbox.status_code == 200, inbox.text
+    (message,) = [i for i in inbox.json()["items"] if i["kind"] == "COBRA_ELECTION_NOTICE"]
+    assert (message["party_id"], message["link"]) == (str(family["ana"]), f"/api/v1/cobra-cases/{anas}/notice.pdf")
+    assert client.get(message["link"], headers=ana.headers).content == pdf
+    ben = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=family["ben"])  # type: ignore[arg-type]
+    (bens_message,) = client.get("/api/v1/notifications", headers=ben.headers).json()["items"]
+    assert bens_message["link"] == f"/api/v1/cobra-cases/{bens}/notice.pdf"
+    bens_letter = client.get(bens_message["link"], headers=ben.headers)
+    assert bens_letter.status_code == 200 and b"(Dear Ben Rivera,) Tj" in bens_letter.content
 
 
 def test_the_cases_table_says_who_was_late() -> None:

@@ -23,17 +23,14 @@ from olly.kernel.clock import FixedClock
 from olly.platform.bus.models import OutboxRecord, ProcessedEvent
 from olly.platform.runtime import Platform
 from tests.factories import FakePlans
-from tests.integration.enrollment.test_cobra import _cobra_inbox, _events
-from tests.integration.enrollment.test_cobra_extensions import at, disability, elect, policy_of, terminated
+from tests.integration.enrollment.cobra_support import at, cobra_inbox, disability, elect, events, policy_of
 from tests.support.bus import drain
-
-__all__ = ["terminated"]  # the fixture, shared
 
 
 def _terminations(platform: Platform, policy_id: uuid.UUID) -> list[tuple[object, ...]]:
     return [
         (e["memberId"], e["terminationDate"], e["reason"], e.get("detailedReason"))
-        for e in _events(platform, "enrollment.enrollment.terminated")
+        for e in events(platform, "enrollment.enrollment.terminated")
         if e["enrollmentId"] == str(policy_id)
     ]
 
@@ -86,7 +83,7 @@ def test_an_early_end_gives_its_reason_to_the_termination_and_tells_the_benefici
         (str(ben), "2026-08-31", "LOSS_OF_ELIGIBILITY", "OTHER_GROUP_COVERAGE"),
         (str(ana), "2026-09-30", "LOSS_OF_ELIGIBILITY", "MEDICARE_ENTITLEMENT"),
     ]
-    assert _events(platform, "enrollment.cobra.ended") == [
+    assert events(platform, "enrollment.cobra.ended") == [
         {
             "eventType": "COBRA_ENDED",
             "schemaVersion": "1.0",
@@ -106,15 +103,15 @@ def test_an_early_end_gives_its_reason_to_the_termination_and_tells_the_benefici
             "endedAt": "2026-09-15T10:00:00Z",
         },
     ]
-    assert _events(platform, "enrollment.cobra.extended") == []
+    assert events(platform, "enrollment.cobra.extended") == []
     drain(platform)
-    assert _cobra_inbox(platform, tenant_id, ben)[-1] == (
+    assert cobra_inbox(platform, tenant_id, ben)[-1] == (
         "COBRA_ENDED_OTHER_GROUP_COVERAGE",
         "Your continuation coverage ends",
         "You are covered by another group health plan, so COBRA continuation ends early: it covers you until "
         "2026-08-31.",
     )
-    assert _cobra_inbox(platform, tenant_id, ana)[-1] == (
+    assert cobra_inbox(platform, tenant_id, ana)[-1] == (
         "COBRA_ENDED_MEDICARE_ENTITLEMENT",
         "Your continuation coverage ends",
         "You are entitled to Medicare, so COBRA continuation ends early: it covers you until 2026-09-30.",
@@ -123,7 +120,7 @@ def test_an_early_end_gives_its_reason_to_the_termination_and_tells_the_benefici
     # continuation's
     assert [
         (e["terminationDate"], e["reason"])
-        for e in _events(platform, "eligibility.coverage.terminated")
+        for e in events(platform, "eligibility.coverage.terminated")
         if e["memberId"] == str(ana)
     ] == [("2026-03-31", "LOSS_OF_ELIGIBILITY"), ("2026-09-30", "LOSS_OF_ELIGIBILITY")]
 
@@ -196,7 +193,7 @@ def test_a_disability_extension_is_announced_to_each_beneficiary_of_the_event(
             uow, terminated, disability(ben, date(2026, 5, 15), date(2026, 11, 2)), plans
         )
         case_ids = {c.party_id: c.id for c in extended}
-    assert _events(platform, "enrollment.cobra.extended") == [
+    assert events(platform, "enrollment.cobra.extended") == [
         {
             "eventType": "COBRA_EXTENDED",
             "schemaVersion": "1.0",
@@ -210,7 +207,7 @@ def test_a_disability_extension_is_announced_to_each_beneficiary_of_the_event(
         for party in (ana, ben)
     ]
     # no date of the determination travels
-    assert "2026-05-15" not in json.dumps(_events(platform, "enrollment.cobra.extended"))
+    assert "2026-05-15" not in json.dumps(events(platform, "enrollment.cobra.extended"))
     drain(platform)
     disability_message = (
         "COBRA_EXTENDED_DISABILITY",
@@ -218,9 +215,7 @@ def test_a_disability_extension_is_announced_to_each_beneficiary_of_the_event(
         "After a Social Security disability determination, COBRA continuation may cover you until 2028-08-31 "
         "(instead of 2027-09-30).",
     )
-    assert (
-        _cobra_inbox(platform, tenant_id, ana)[-1] == _cobra_inbox(platform, tenant_id, ben)[-1] == disability_message
-    )
+    assert cobra_inbox(platform, tenant_id, ana)[-1] == cobra_inbox(platform, tenant_id, ben)[-1] == disability_message
 
 
 def test_the_employees_death_ends_their_continuation_and_tells_no_one_of_it(
@@ -240,20 +235,20 @@ def test_the_employees_death_ends_their_continuation_and_tells_no_one_of_it(
     with platform.db.unit_of_work(tenant_id) as uow:
         service.record_cobra_second_event(uow, terminated, death, plans)
     assert _terminations(platform, anas) == [(str(ana), "2026-06-30", "OTHER", "DEATH")]
-    assert [
-        (e["memberId"], e["reason"], e["coverageEndDate"]) for e in _events(platform, "enrollment.cobra.ended")
-    ] == [(str(ana), "DEATH", "2026-06-30")]
+    assert [(e["memberId"], e["reason"], e["coverageEndDate"]) for e in events(platform, "enrollment.cobra.ended")] == [
+        (str(ana), "DEATH", "2026-06-30")
+    ]
     assert [
         (e["memberId"], e["extension"], e["previousCoverageEndDate"], e["coverageEndDate"])
-        for e in _events(platform, "enrollment.cobra.extended")
+        for e in events(platform, "enrollment.cobra.extended")
     ] == [(str(ben), "SECOND_EVENT", "2027-09-30", "2029-03-31")]
     assert policy_of(platform, tenant_id, terminated, ben).id != anas
     drain(platform)
-    assert [kind for kind, _, _ in _cobra_inbox(platform, tenant_id, ana)] == [
+    assert [kind for kind, _, _ in cobra_inbox(platform, tenant_id, ana)] == [
         "COBRA_ELECTION_NOTICE",
         "COBRA_ELECTED",
     ]
-    assert _cobra_inbox(platform, tenant_id, ben)[-1] == (
+    assert cobra_inbox(platform, tenant_id, ben)[-1] == (
         "COBRA_EXTENDED_SECOND_EVENT",
         "Your continuation coverage was extended",
         "After a second qualifying event, COBRA continuation may cover you until 2029-03-31 (instead of 2027-09-30).",

@@ -11,86 +11,39 @@ employment ends on 20 March 2026, so group cover ends on 31 March and continuati
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
+from alembic import command
 from sqlalchemy import select
 
-from olly.billing import service as billing
-from olly.billing.models import Invoice
 from olly.enrollment import service
-from olly.enrollment.models import CobraCase, Policy, PolicyTerm, PolicyTransaction
+from olly.enrollment.models import CobraCase, Policy, PolicyTransaction
 from olly.enrollment.rules import CobraEnd, CobraEvent, CobraSecondEvent
 from olly.enrollment.schemas import (
     CobraDisabilityCreate,
-    CobraElection,
     CobraEndCreate,
     CobraEventCreate,
     CobraSecondEventCreate,
 )
 from olly.kernel.clock import FixedClock
 from olly.kernel.errors import OllyError, ValidationFailed
-from olly.kernel.periods import month_period
+from olly.platform import migrate
 from olly.platform.runtime import Platform
 from tests.factories import PPO, FakePlans, enroll
-from tests.integration.enrollment.test_cobra import _events, _spans, group_policy
-
-
-def at(clock: FixedClock, day: date) -> None:
-    clock.set(datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-def terminated(
-    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID], clock: FixedClock
-) -> uuid.UUID:
-    policy_id = group_policy(platform, tenant_id, plans, family)
-    at(clock, date(2026, 3, 20))
-    with platform.db.unit_of_work(tenant_id) as uow:
-        service.record_cobra_event(
-            uow, policy_id, CobraEventCreate(event=CobraEvent.TERMINATION, event_date=date(2026, 3, 20)), plans
-        )
-    return policy_id
-
-
-def elect(
-    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, group: uuid.UUID, *people: uuid.UUID
-) -> uuid.UUID:
-    """An election, paid at once (the policy is activated)."""
-    with platform.db.unit_of_work(tenant_id) as uow:
-        cobra = service.elect_cobra(uow, group, CobraElection(party_ids=list(people)), plans)
-        service.activate(uow, cobra.id)
-        return cobra.id
-
-
-def terms(platform: Platform, tenant_id: uuid.UUID, policy_id: uuid.UUID) -> list[tuple[date, date, str, int]]:
-    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
-        rows = uow.session.scalars(
-            select(PolicyTerm).where(PolicyTerm.policy_id == policy_id).order_by(PolicyTerm.period_start)
-        )
-        return [(t.period_start, t.period_end, t.tier_code, t.total_premium_minor) for t in rows]
-
-
-def cases(platform: Platform, tenant_id: uuid.UUID, group: uuid.UUID) -> dict[uuid.UUID, CobraCase]:
-    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
-        return {c.party_id: c for c in service.cobra_cases(uow, group)}
-
-
-def invoices(platform: Platform, tenant_id: uuid.UUID, policy_id: uuid.UUID) -> list[tuple[str, date, int]]:
-    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
-        account = uow.session.get(Policy, policy_id).account_id  # type: ignore[union-attr]
-        rows = uow.session.scalars(select(Invoice).where(Invoice.account_id == account).order_by(Invoice.period_start))
-        return [(i.kind, i.period_start, i.total_minor) for i in rows]
-
-
-def run_billing(platform: Platform, tenant_id: uuid.UUID, *months: tuple[int, int]) -> None:
-    for year, month in months:
-        with platform.db.unit_of_work(tenant_id) as uow:
-            billing.run_billing(uow, month_period(year, month))
-
-
-def disability(party: uuid.UUID, since: date, determined: date) -> CobraDisabilityCreate:
-    return CobraDisabilityCreate(party_id=party, disabled_since=since, determined_on=determined)
+from tests.integration.enrollment.cobra_support import (
+    at,
+    cases,
+    disability,
+    elect,
+    events,
+    group_policy,
+    invoices,
+    policy_of,
+    run_billing,
+    spans,
+    terms,
+)
 
 
 def test_a_disability_extension_before_renewal_bills_150_percent_from_the_19th_month(
@@ -119,6 +72,7 @@ def test_a_disability_extension_before_renewal_bills_150_percent_from_the_19th_m
         "disabledSince": "2026-05-15",
         "determinedOn": "2026-11-02",
         "notifiedOn": "2026-12-01",
+        "noticeDeadline": "2027-01-01",  # 60 days after the determination: told in time
     }
     # the determination is PHI: sealed in the database
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
@@ -140,7 +94,7 @@ def test_a_disability_extension_before_renewal_bills_150_percent_from_the_19th_m
         (date(2027, 10, 1), date(2027, 12, 31), "EE+SP", 165000),  # months 19 to 21 at 150 % of 1,100.00
         (date(2028, 1, 1), date(2028, 8, 31), "EE+SP", 165000),  # to the 29th month
     ]
-    assert _spans(platform, tenant_id, ben)[-2:] == [
+    assert spans(platform, tenant_id, ben)[-2:] == [
         ("COBRA", date(2027, 10, 1), date(2027, 12, 31)),
         ("COBRA", date(2028, 1, 1), date(2028, 8, 31)),
     ]
@@ -173,7 +127,7 @@ def test_a_disability_extension_after_renewal_continues_the_cut_term_each_policy
         with platform.db.unit_of_work(tenant_id) as uow:
             service.renew(uow, cobra, PPO, plans)
         assert terms(platform, tenant_id, cobra)[-1] == (date(2027, 1, 1), date(2027, 9, 30), "EE", 61200)
-    changed_before = len(_events(platform, "enrollment.enrollment.plan_changed"))
+    changed_before = len(events(platform, "enrollment.enrollment.plan_changed"))
     # Ben found disabled on 1 August 2027 (since 10 April 2026); the plan hears of it on 20 August
     at(clock, date(2027, 8, 20))
     with platform.db.unit_of_work(tenant_id) as uow:
@@ -181,8 +135,8 @@ def test_a_disability_extension_after_renewal_continues_the_cut_term_each_policy
     # the disabled beneficiary's own policy: 150 % of 600.00; Ana's: still 102 %
     assert terms(platform, tenant_id, bens)[-1] == (date(2027, 10, 1), date(2027, 12, 31), "EE", 90000)
     assert terms(platform, tenant_id, anas)[-1] == (date(2027, 10, 1), date(2027, 12, 31), "EE", 61200)
-    assert _spans(platform, tenant_id, ana)[-1] == ("COBRA", date(2027, 10, 1), date(2027, 12, 31))
-    changed = _events(platform, "enrollment.enrollment.plan_changed")[changed_before:]
+    assert spans(platform, tenant_id, ana)[-1] == ("COBRA", date(2027, 10, 1), date(2027, 12, 31))
+    changed = events(platform, "enrollment.enrollment.plan_changed")[changed_before:]
     assert sorted((c["enrollmentId"], c["effectiveDate"], c["totalPremium"]) for c in changed) == sorted(
         [(str(anas), "2027-10-01", "612.00"), (str(bens), "2027-10-01", "900.00")]
     )
@@ -254,15 +208,6 @@ def test_a_36_month_event_is_not_extended_by_a_disability(
     assert refusal.value.problem()["code"] == "cobra_not_an_18_month_event"
 
 
-def policy_of(platform: Platform, tenant_id: uuid.UUID, group: uuid.UUID, party: uuid.UUID) -> Policy:
-    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
-        policy_id = cases(platform, tenant_id, group)[party].cobra_policy_id
-        found = uow.session.get(Policy, policy_id)
-        assert found is not None
-        uow.session.expunge(found)
-        return found
-
-
 def test_a_divorce_during_continuation_gives_the_spouse_36_months_on_a_policy_of_their_own(
     platform: Platform,
     tenant_id: uuid.UUID,
@@ -296,7 +241,7 @@ def test_a_divorce_during_continuation_gives_the_spouse_36_months_on_a_policy_of
     assert (bens.market, bens.status, bens.subscriber_party_id) == ("COBRA", "ACTIVE", ben)
     assert bens.account_id != policy_of(platform, tenant_id, terminated, ana).account_id
     assert terms(platform, tenant_id, bens.id) == [(date(2027, 4, 1), date(2027, 12, 31), "EE", 61200)]
-    assert _spans(platform, tenant_id, ben)[-2:] == [
+    assert spans(platform, tenant_id, ben)[-2:] == [
         ("COBRA", date(2027, 1, 1), date(2027, 3, 31)),
         ("COBRA", date(2027, 4, 1), date(2027, 12, 31)),
     ]
@@ -361,6 +306,100 @@ def test_the_employees_death_extends_the_spouses_own_continuation_in_place(
     )
 
 
+def test_the_employees_medicare_entitlement_during_continuation_is_a_second_event_only_when_it_ends_cover(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+    terminated: uuid.UUID,
+) -> None:
+    ana, ben = family["ana"], family["ben"]
+    at(clock, date(2026, 4, 2))
+    anas = elect(platform, tenant_id, plans, terminated, ana, ben)
+    at(clock, date(2026, 12, 15))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.renew(uow, anas, PPO, plans)
+    assert terms(platform, tenant_id, anas)[-1] == (date(2027, 1, 1), date(2027, 9, 30), "EE+SP", 112200)
+    # Ana became entitled to Medicare on 1 February 2027; the family tells the plan on 15 March
+    medicare = CobraSecondEventCreate(
+        event=CobraSecondEvent.MEDICARE_ENTITLEMENT, event_date=date(2027, 2, 1), party_ids=[ben]
+    )
+    at(clock, date(2027, 3, 15))
+    with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(ValidationFailed) as unsaid:
+        service.record_cobra_second_event(uow, terminated, medicare, plans)
+    assert [(e.field, e.code) for e in unsaid.value.errors] == [("group_cover_would_end", "required")]
+    # the group plan keeps a spouse covered when the employee becomes entitled: not a second event
+    with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(OllyError) as kept:
+        service.record_cobra_second_event(
+            uow, terminated, medicare.model_copy(update={"group_cover_would_end": False}), plans
+        )
+    assert (kept.value.problem()["status"], kept.value.problem()["code"]) == (
+        422,
+        "cobra_second_event_without_loss_of_cover",
+    )
+    ends_cover = medicare.model_copy(update={"group_cover_would_end": True})
+    # told on 3 April, the 61st day: too late, and the refusal names the deadline
+    at(clock, date(2027, 4, 3))
+    with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(OllyError) as late:
+        service.record_cobra_second_event(uow, terminated, ends_cover, plans)
+    assert {k: late.value.problem()[k] for k in ("status", "code", "detail", "noticeDeadline")} == {
+        "status": 422,
+        "code": "cobra_notice_too_late",
+        "detail": "the plan had to be told of the medicare entitlement of 2027-02-01 by 2027-04-02 (60 days after "
+        "it); told on 2027-04-03",
+        "noticeDeadline": "2027-04-02",
+    }
+    assert cases(platform, tenant_id, terminated)[ben].second_event is None
+    assert terms(platform, tenant_id, anas)[-1] == (date(2027, 1, 1), date(2027, 9, 30), "EE+SP", 112200)
+    # the plan would have ended Ben's cover: told on 15 March, Ben continues 36 months from the loss
+    at(clock, date(2027, 3, 15))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        (case,) = service.record_cobra_second_event(uow, terminated, ends_cover, plans)
+        assert (
+            case.continuation_end,
+            case.extension,
+            case.second_event,
+            case.second_event_date,
+            case.second_event_notice_deadline,
+        ) == (date(2029, 3, 31), "SECOND_EVENT", "MEDICARE_ENTITLEMENT", date(2027, 2, 1), date(2027, 4, 2))
+    assert (
+        cases(platform, tenant_id, terminated)[ana].continuation_end,
+        cases(platform, tenant_id, terminated)[ana].second_event,
+    ) == (date(2027, 9, 30), None)
+    # Ben leaves Ana's policy at the end of March for the Medicare reason (not a voluntary removal)...
+    assert terms(platform, tenant_id, anas)[-1] == (date(2027, 4, 1), date(2027, 9, 30), "EE", 61200)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        removals = uow.session.scalars(
+            select(PolicyTransaction).where(
+                PolicyTransaction.policy_id == anas, PolicyTransaction.transaction_type == "REMOVE_DEPENDENT"
+            )
+        )
+        assert [(t.reason, t.effective_date, t.detail) for t in removals] == [
+            ("EMPLOYEE_MEDICARE_ENTITLEMENT", date(2027, 3, 31), {"partyId": str(ben)})
+        ]
+    assert [
+        (e["memberId"], e["terminationDate"], e["reason"], e["detailedReason"])
+        for e in events(platform, "enrollment.enrollment.terminated")
+        if e["enrollmentId"] == str(anas)
+    ] == [(str(ben), "2027-03-31", "LOSS_OF_ELIGIBILITY", "EMPLOYEE_MEDICARE_ENTITLEMENT")]
+    # ... and continues on his own from 1 April at 612.00, to 31 March 2029
+    bens = policy_of(platform, tenant_id, terminated, ben)
+    assert (bens.market, bens.status, bens.subscriber_party_id) == ("COBRA", "ACTIVE", ben)
+    assert terms(platform, tenant_id, bens.id) == [(date(2027, 4, 1), date(2027, 12, 31), "EE", 61200)]
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        (moved,) = uow.session.scalars(select(PolicyTransaction).where(PolicyTransaction.policy_id == bens.id))
+        assert (moved.transaction_type, moved.reason, moved.effective_date) == (
+            "COBRA_EXTENSION",
+            "MEDICARE_ENTITLEMENT",
+            date(2027, 4, 1),
+        )
+    assert [
+        (e["memberId"], e["extension"], e["previousCoverageEndDate"], e["coverageEndDate"])
+        for e in events(platform, "enrollment.cobra.extended")
+    ] == [(str(ben), "SECOND_EVENT", "2027-09-30", "2029-03-31")]
+
+
 def test_the_employees_medicare_entitlement_before_termination_gives_the_spouse_36_months_from_it(
     platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID], clock: FixedClock
 ) -> None:
@@ -402,8 +441,8 @@ def test_the_employees_medicare_entitlement_before_termination_gives_the_spouse_
         (date(2027, 10, 1), date(2027, 12, 31), "EE", 61200),  # Ana's 18 months are over: Ben alone
         (date(2028, 1, 1), date(2028, 10, 31), "EE", 61200),
     ]
-    assert _spans(platform, tenant_id, ana)[-1] == ("COBRA", date(2027, 1, 1), date(2027, 9, 30))
-    assert _spans(platform, tenant_id, ben)[-1] == ("COBRA", date(2028, 1, 1), date(2028, 10, 31))
+    assert spans(platform, tenant_id, ana)[-1] == ("COBRA", date(2027, 1, 1), date(2027, 9, 30))
+    assert spans(platform, tenant_id, ben)[-1] == ("COBRA", date(2028, 1, 1), date(2028, 10, 31))
     with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(service.CobraNotAvailable):
         service.renew(uow, cobra, PPO, plans)
 
@@ -434,7 +473,7 @@ def test_other_group_cover_ends_a_dependents_continuation_and_medicare_the_subsc
     # Ben's new employer covers him from 1 September: his continuation ends on 31 August
     ended = end(ben, CobraEnd.OTHER_GROUP_COVERAGE, date(2026, 9, 1), date(2026, 8, 31))
     assert (ended.status, ended.ended_on, ended.end_reason) == ("ENDED", date(2026, 8, 31), "OTHER_GROUP_COVERAGE")
-    assert _spans(platform, tenant_id, ben)[-1] == ("COBRA", date(2026, 4, 1), date(2026, 8, 31))
+    assert spans(platform, tenant_id, ben)[-1] == ("COBRA", date(2026, 4, 1), date(2026, 8, 31))
     assert terms(platform, tenant_id, cobra)[-1] == (date(2026, 9, 1), date(2026, 12, 31), "EE", 61200)
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         last = service.EnrollmentRepository(uow).transactions(cobra)[-1]
@@ -453,7 +492,7 @@ def test_other_group_cover_ends_a_dependents_continuation_and_medicare_the_subsc
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         policy = uow.session.get(Policy, cobra)
         assert (policy.status, policy.status_reason) == ("TERMINATED", "MEDICARE_ENTITLEMENT")  # type: ignore[union-attr]
-    assert _spans(platform, tenant_id, ana)[-1] == ("COBRA", date(2026, 9, 1), date(2026, 9, 30))
+    assert spans(platform, tenant_id, ana)[-1] == ("COBRA", date(2026, 9, 1), date(2026, 9, 30))
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         assert [c.status for c in service.cobra_cases(uow, terminated)] == ["ENDED", "ENDED"]
 
@@ -480,7 +519,7 @@ def test_when_the_subscriber_leaves_the_others_continue_on_their_own_policy(
     bens = policy_of(platform, tenant_id, terminated, ben)
     assert (bens.id != cobra, bens.status, bens.subscriber_party_id) == (True, "ACTIVE", ben)
     assert terms(platform, tenant_id, bens.id) == [(date(2026, 10, 1), date(2026, 12, 31), "EE", 61200)]
-    assert _spans(platform, tenant_id, ben)[-2:] == [
+    assert spans(platform, tenant_id, ben)[-2:] == [
         ("COBRA", date(2026, 4, 1), date(2026, 9, 30)),
         ("COBRA", date(2026, 10, 1), date(2026, 12, 31)),
     ]
@@ -525,8 +564,39 @@ def test_the_employees_death_on_a_shared_continuation_moves_the_family_to_a_poli
     assert family_policy.id == policy_of(platform, tenant_id, policy_id, cy).id
     # Ben the subscriber, Cy his child: EE+CH at 102 % of 1,000.00
     assert terms(platform, tenant_id, family_policy.id) == [(date(2026, 7, 1), date(2026, 12, 31), "EE+CH", 102000)]
-    assert _spans(platform, tenant_id, cy)[-2:] == [
+    assert spans(platform, tenant_id, cy)[-2:] == [
         ("COBRA", date(2026, 4, 1), date(2026, 6, 30)),
         ("COBRA", date(2026, 7, 1), date(2026, 12, 31)),
     ]
-    assert _spans(platform, tenant_id, ana)[-1] == ("COBRA", date(2026, 4, 1), date(2026, 6, 30))
+    assert spans(platform, tenant_id, ana)[-1] == ("COBRA", date(2026, 4, 1), date(2026, 6, 30))
+
+
+def test_the_report_deadlines_of_cases_written_before_they_were_kept(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+    terminated: uuid.UUID,
+) -> None:
+    """Migration 0031 works the report deadlines out for the cases already there."""
+    ana, ben = family["ana"], family["ben"]
+    at(clock, date(2026, 4, 2))
+    elect(platform, tenant_id, plans, terminated, ben)
+    at(clock, date(2026, 12, 1))
+    divorce = CobraSecondEventCreate(event=CobraSecondEvent.DIVORCE, event_date=date(2026, 11, 20), party_ids=[ben])
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.record_cobra_second_event(uow, terminated, divorce, plans)
+
+    def deadlines() -> dict[uuid.UUID, tuple[date | None, date | None]]:
+        return {
+            party: (case.disability_notice_by, case.second_event_notice_deadline)
+            for party, case in cases(platform, tenant_id, terminated).items()
+        }
+
+    recorded = deadlines()
+    assert recorded == {ana: (date(2027, 9, 30), None), ben: (date(2027, 9, 30), date(2027, 1, 19))}
+    platform.db.dispose()
+    command.downgrade(migrate.alembic_config(platform.db), "0030_credentialing_doc_files")
+    migrate.upgrade(platform.db)
+    assert deadlines() == recorded

@@ -47,7 +47,7 @@ def test_premiums_at_102_and_150_percent_round_half_up() -> None:
 def test_disability_extension_to_29_months_at_150_percent_from_month_19() -> None:
     # disabled since 30 May 2026 (the 60th day of continuation), determined 2 November, told 1 December
     assert rules.cobra_disability_extension(ANA, date(2026, 5, 30), date(2026, 11, 2), date(2026, 12, 1)) == (
-        CobraExtended(date(2028, 8, 31), date(2027, 10, 1))
+        CobraExtended(date(2028, 8, 31), date(2027, 10, 1), date(2027, 1, 1))
     )
     # a disability that began years before the event counts too
     assert isinstance(
@@ -68,7 +68,7 @@ def test_disability_extension_refusals() -> None:
     )
     # 60 days after the determination of 2 November: 1 January 2027 is the last day
     assert rules.cobra_disability_extension(ANA, date(2026, 5, 1), date(2026, 11, 2), date(2027, 1, 1)) == (
-        CobraExtended(date(2028, 8, 31), date(2027, 10, 1))
+        CobraExtended(date(2028, 8, 31), date(2027, 10, 1), date(2027, 1, 1))
     )
     assert refusal(ANA, date(2026, 5, 1), date(2026, 11, 2), date(2027, 1, 2)) == (
         CobraRefusal.NOTICE_TOO_LATE,
@@ -95,12 +95,12 @@ def test_disability_extension_refusals() -> None:
 def test_second_event_gives_36_months_from_the_original_loss() -> None:
     assert rules.cobra_second_event_extension(
         BEN, CobraSecondEvent.DIVORCE, date(2027, 2, 10), date(2027, 4, 11)
-    ) == CobraExtended(date(2029, 3, 31), None)
+    ) == CobraExtended(date(2029, 3, 31), None, date(2027, 4, 11))
     # during a disability extension too
     disabled = replace(BEN, continuation_end=date(2028, 8, 31), extension=CobraExtension.DISABILITY)
     assert rules.cobra_second_event_extension(
         disabled, CobraSecondEvent.DEATH, date(2028, 1, 5), date(2028, 1, 6)
-    ) == CobraExtended(date(2029, 3, 31), None)
+    ) == CobraExtended(date(2029, 3, 31), None, date(2028, 3, 5))
 
 
 def test_second_event_refusals() -> None:
@@ -133,6 +133,44 @@ def test_second_event_refusals() -> None:
     assert refusal(replace(BEN, elected=False), CobraSecondEvent.DEATH, date(2027, 2, 10), date(2027, 2, 11)) == (
         CobraRefusal.NOT_ELECTED
     )
+
+
+def test_the_employees_medicare_entitlement_as_a_second_event() -> None:
+    # Ana entitled to Medicare on 1 February 2027, told 15 March: only when the group plan would have
+    # ended Ben's cover on it (had her employment not ended) is it a second qualifying event
+    medicare = CobraSecondEvent.MEDICARE_ENTITLEMENT
+    extended = rules.cobra_second_event_extension(
+        BEN, medicare, date(2027, 2, 1), date(2027, 3, 15), group_cover_would_end=True
+    )
+    assert extended == CobraExtended(date(2029, 3, 31), None, date(2027, 4, 2))
+    kept = rules.cobra_second_event_extension(BEN, medicare, date(2027, 2, 1), date(2027, 3, 15))
+    assert isinstance(kept, CobraRefused)
+    assert (kept.refusal, kept.deadline) == (CobraRefusal.NO_LOSS_OF_COVER, None)
+    # never for the employee herself (her own entitlement ends her continuation instead)
+    own = rules.cobra_second_event_extension(
+        ANA, medicare, date(2027, 2, 1), date(2027, 3, 15), group_cover_would_end=True
+    )
+    assert isinstance(own, CobraRefused) and own.refusal == CobraRefusal.NOT_FOR_THIS_PERSON
+    # a child too, and told on the 61st day is too late, the message naming the deadline
+    child = replace(BEN, relationship=Relationship.CHILD)
+    late = rules.cobra_second_event_extension(
+        child, medicare, date(2027, 2, 1), date(2027, 4, 3), group_cover_would_end=True
+    )
+    assert late == CobraRefused(
+        CobraRefusal.NOTICE_TOO_LATE,
+        "the plan had to be told of the medicare entitlement of 2027-02-01 by 2027-04-02 (60 days after it); "
+        "told on 2027-04-03",
+        date(2027, 4, 2),
+    )
+
+
+def test_the_report_deadlines() -> None:
+    assert rules.cobra_second_event_notice_deadline(date(2027, 2, 10)) == date(2027, 4, 11)
+    assert rules.cobra_second_event_notice_deadline(date(2028, 1, 5)) == date(2028, 3, 5)  # 29 February counts
+    # a disability is told by the end of the first 18 months at the latest; a 36-month event has none
+    assert rules.cobra_disability_notice_limit(CobraEvent.TERMINATION, date(2026, 4, 1)) == date(2027, 9, 30)
+    assert rules.cobra_disability_notice_limit(CobraEvent.REDUCED_HOURS, date(2026, 3, 1)) == date(2027, 8, 31)
+    assert rules.cobra_disability_notice_limit(CobraEvent.DIVORCE, date(2026, 4, 1)) is None
 
 
 def test_medicare_entitlement_before_the_employment_event() -> None:

@@ -70,14 +70,26 @@ def test_a_template_missing_a_parameter_or_unknown_says_less_but_never_fails() -
 
 
 def test_cobra_notice_and_election() -> None:
+    case_id = uuid.UUID("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
     notice = rules.cobra_notice(
-        {"qualifyingEventDate": "2026-03-20", "electionDeadline": "2026-05-31", "memberId": str(uuid.uuid4())}
+        {
+            "cobraCaseId": str(case_id),
+            "qualifyingEventDate": "2026-03-20",
+            "electionDeadline": "2026-05-31",
+            "memberId": str(uuid.uuid4()),
+        }
     )
-    assert (notice.kind, notice.link) == ("COBRA_ELECTION_NOTICE", "/coverage")
+    # the message links the printed notice: that is how the notice reaches the beneficiary
+    assert (notice.kind, notice.link) == (
+        "COBRA_ELECTION_NOTICE",
+        "/api/v1/cobra-cases/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/notice.pdf",
+    )
+    assert notice.parameters == {"event_date": "2026-03-20", "deadline": "2026-05-31"}
     assert rules.message_of(notice.kind, notice.parameters) == rules.Message(
         "You may continue your coverage (COBRA)",
         "After the qualifying event of 2026-03-20 you may keep your group coverage: elect continuation coverage "
-        "by 2026-05-31 and it continues with no gap.",
+        "by 2026-05-31 and it continues with no gap. Your election notice (PDF) gives the dates, the premium and "
+        "how to elect.",
     )
     elected = rules.cobra_elected_notice(
         {
