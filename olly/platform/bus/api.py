@@ -61,6 +61,17 @@ def _db(request: Request) -> Database:
 )
 def status(request: Request) -> dict[str, Any]:
     db = _db(request)
+    pending, lag = backlog(db)
+    return {
+        "transport": db.settings.bus,
+        "outboxPending": pending,
+        "consumerLag": lag,
+        "counters": METRICS.snapshot(),
+    }
+
+
+def backlog(db: Database) -> tuple[int, dict[str, int]]:
+    """Outbox rows not yet relayed, and how many relayed events each consumer group has still to handle."""
     outbox, partitions = table_of(OutboxRecord), table_of(ConsumerPartition)
     with db.engine.connect() as connection:
         pending = connection.execute(select(func.count()).where(outbox.c.relayed_at.is_(None))).scalar_one()
@@ -77,12 +88,7 @@ def status(request: Request) -> dict[str, Any]:
     for row in positions:
         behind = heads.get((row.topic, row.partition), -1) - int(row.committed_offset)
         lag[row.consumer_group] = lag.get(row.consumer_group, 0) + max(0, behind)
-    return {
-        "transport": db.settings.bus,
-        "outboxPending": pending,
-        "consumerLag": dict(sorted(lag.items())),
-        "counters": METRICS.snapshot(),
-    }
+    return int(pending), dict(sorted(lag.items()))
 
 
 @router.get("/dlq", summary="Dead letters, newest first")
