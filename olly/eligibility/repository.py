@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import date
 
 from sqlalchemy import delete, select
@@ -22,6 +23,11 @@ class EligibilityRepository:
 
     def records_of_policy(self, policy_id: uuid.UUID) -> list[CoverageRecord]:
         return list(self.session.scalars(select(CoverageRecord).where(CoverageRecord.policy_id == policy_id)))
+
+    def records_of_policies(self, policy_ids: Collection[uuid.UUID]) -> list[CoverageRecord]:
+        if not policy_ids:
+            return []
+        return list(self.session.scalars(select(CoverageRecord).where(CoverageRecord.policy_id.in_(list(policy_ids)))))
 
     def records_by_member_number(self, member_number: str) -> list[CoverageRecord]:
         crypto: FieldCrypto = self.session.info["crypto"]
