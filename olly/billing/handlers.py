@@ -4,14 +4,16 @@ enrollment changes a month already billed, and approved claims becoming claims p
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Final
 
 from olly.billing import readjudication, recoveries, service
+from olly.billing.repository import BillingRepository
 from olly.claims import public as claims_public
 from olly.enrollment import public as enrollment
 from olly.kernel.money import Money
-from olly.platform.bus.messages import HandlerRegistry, Message
+from olly.platform.bus.messages import Handler, HandlerRegistry, Message
 from olly.platform.db import UnitOfWork
 
 ENROLLMENT_GROUP: Final = "billing-enrollment-consumer"
@@ -68,16 +70,37 @@ def _adjust(uow: UnitOfWork, payload: dict[str, object]) -> None:
 def on_claim_adjudicated(uow: UnitOfWork, message: Message) -> None:
     """A claim's first adjudication becomes a payable; a later one (re-adjudicated: an appeal
     overturned, say) moves what is owed for the claim to its new paid amount (``readjudication``)."""
-    payload = message.payload
+    _claim_adjudicated(uow, message.payload, first=False)
+
+
+def prepare_claim_adjudicated(uow: UnitOfWork, messages: Sequence[Message]) -> Handler:
+    """Which of a chunk's claims billing holds nothing for yet, in one query: their first
+    adjudication is recorded without reading again (its rows are written with the chunk's flush).
+    A claim billing holds, or the second event of a claim in the same chunk, takes the usual path."""
+    claim_ids = {uuid.UUID(message.payload["claimId"]) for message in messages}
+    unheld = claim_ids - BillingRepository(uow).claims_with_payables(claim_ids)
+
+    def on_claim_adjudicated_in_chunk(uow: UnitOfWork, message: Message) -> None:
+        claim_id = uuid.UUID(message.payload["claimId"])
+        first = claim_id in unheld
+        if _claim_adjudicated(uow, message.payload, first=first):
+            unheld.discard(claim_id)
+
+    return on_claim_adjudicated_in_chunk
+
+
+def _claim_adjudicated(uow: UnitOfWork, payload: dict[str, Any], *, first: bool) -> bool:
+    """``first``: billing is known to hold no payable for the claim. True when the event was one
+    billing acts on (an approval or a denial), whatever it changed."""
     event_type = payload.get("eventType")
     if event_type not in ("CLAIM_APPROVED", "CLAIM_DENIED"):
-        return
+        return False
     claim_id = uuid.UUID(payload["claimId"])
     sequence, decided = payload.get("adjudicationSequence"), datetime.fromisoformat(payload["adjudicatedAt"])
     paid = (
         Money.parse(payload["paidAmount"], payload.get("currency", "USD")) if event_type == "CLAIM_APPROVED" else None
     )
-    if readjudication.apply(
+    if not first and readjudication.apply(
         uow,
         claim_id,
         paid_minor=paid.amount if paid is not None else 0,
@@ -85,10 +108,10 @@ def on_claim_adjudicated(uow: UnitOfWork, message: Message) -> None:
         adjudicated_at=decided,
         sequence=sequence,
     ):
-        return
+        return True
     if paid is None or paid.amount == 0:
-        _settle_at_zero(uow, payload, sequence)
-        return
+        _settle_at_zero(uow, payload, sequence, first=first)
+        return True
     payee = payload.get("payee", "PROVIDER")
     service.record_approved_claim(
         uow,
@@ -100,7 +123,9 @@ def on_claim_adjudicated(uow: UnitOfWork, message: Message) -> None:
         approved_at=decided,
         billing_npi=_billing_npi(uow, payload) if payee == "PROVIDER" else None,
         adjudication_sequence=sequence,
+        first=first,
     )
+    return True
 
 
 def _billing_npi(uow: UnitOfWork, payload: dict[str, Any]) -> str | None:
@@ -114,7 +139,7 @@ def _billing_npi(uow: UnitOfWork, payload: dict[str, Any]) -> str | None:
     return claims_public.billing_npis(uow, [claim_id]).get(claim_id)
 
 
-def _settle_at_zero(uow: UnitOfWork, payload: dict[str, Any], sequence: int | None) -> None:
+def _settle_at_zero(uow: UnitOfWork, payload: dict[str, Any], sequence: int | None, *, first: bool = False) -> None:
     """A provider's claim that pays nothing (denied, or approved at $0) is owed at $0, so the next
     payment run puts it on the provider's 835. Member reimbursements that pay nothing are not: the
     member is told by the EOB."""
@@ -137,6 +162,7 @@ def _settle_at_zero(uow: UnitOfWork, payload: dict[str, Any], sequence: int | No
         decided_at=datetime.fromisoformat(payload["adjudicatedAt"]),
         billing_npi=npi,
         adjudication_sequence=sequence,
+        first=first,
     )
 
 
@@ -161,5 +187,7 @@ def register(registry: HandlerRegistry) -> None:
     registry.subscribe("enrollment.enrollment.plan_changed", ENROLLMENT_GROUP, on_enrollment_changed)
     registry.subscribe("enrollment.enrollment.terminated", ENROLLMENT_GROUP, on_enrollment_changed)
     registry.subscribe("enrollment.cobra.elected", ENROLLMENT_GROUP, on_cobra_elected)
-    registry.subscribe("claims.claim.adjudicated", CLAIMS_GROUP, on_claim_adjudicated)
+    registry.subscribe(
+        "claims.claim.adjudicated", CLAIMS_GROUP, on_claim_adjudicated, prepare=prepare_claim_adjudicated
+    )
     registry.subscribe("claims.claim.reversed", CLAIMS_GROUP, on_claim_reversed)

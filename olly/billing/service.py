@@ -1302,12 +1302,14 @@ def record_approved_claim(
     approved_at: datetime,
     billing_npi: str | None = None,
     adjudication_sequence: int | None = None,
+    first: bool = False,
 ) -> ClaimPayable | None:
     """Owe an approved claim's paid amount to its payee (its first adjudication: None when the claim
     has a payable already; a later adjudication is ``readjudication.apply``'s). A provider payee is
-    its ``billing_npi`` (the claim's); without it, its provider id."""
+    its ``billing_npi`` (the claim's); without it, its provider id. ``first``: the caller knows
+    billing holds no payable for the claim (read for a whole chunk of events at once)."""
     repo = BillingRepository(uow)
-    if repo.claim_payable(claim_id) is not None or paid.amount <= 0:
+    if paid.amount <= 0 or (not first and repo.claim_payable(claim_id) is not None):
         return None
     if payee not in ("PROVIDER", "MEMBER"):
         raise BusinessRuleViolation("payee must be PROVIDER or MEMBER")
@@ -1355,13 +1357,15 @@ def record_unpaid_claim(
     decided_at: datetime,
     billing_npi: str | None = None,
     adjudication_sequence: int | None = None,
+    first: bool = False,
 ) -> ClaimPayable | None:
     """Owe a provider $0 for a claim that pays nothing (denied, or all to the member's share), so the
     next payment run settles it and the provider's 835 reports it (CLP02 4 for a denial, $0 paid).
     Its first adjudication only (None when the claim has a payable); no ledger posting (nothing is
-    owed). Approved later, it is owed through ``readjudication.apply``."""
+    owed). Approved later, it is owed through ``readjudication.apply``. ``first``: as for
+    ``record_approved_claim``."""
     repo = BillingRepository(uow)
-    if repo.claim_payable(claim_id) is not None:
+    if not first and repo.claim_payable(claim_id) is not None:
         return None
     payable = ClaimPayable(
         id=uuid7(),
