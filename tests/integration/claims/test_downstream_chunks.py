@@ -18,13 +18,13 @@ import dataclasses
 import json
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import DeclarativeBase
 
 from olly.billing import handlers as billing_handlers
 from olly.billing.models import ClaimPayable, ClaimRecovery, LedgerEntry, LedgerPosting
@@ -35,17 +35,18 @@ from olly.eligibility.models import AccumulatorBalance
 from olly.kernel.ids import uuid7
 from olly.notifications import handlers as notification_handlers
 from olly.notifications.models import Notification
+from olly.platform.bus import dlq
 from olly.platform.bus.dispatch import DatabaseIdempotency, Dispatcher, RetryPolicy
-from olly.platform.bus.messages import ChunkPreparer, Handler, Message, Subscription
+from olly.platform.bus.messages import Handler, Message, Subscription
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.bus.runtime import default_registry
 from olly.platform.bus.serialization import message_from_row
-from olly.platform.db import UnitOfWork
+from olly.platform.db import Base, OllySession, UnitOfWork
 from olly.platform.runtime import Platform
 from tests.integration.claims.support import ClaimsWorld, claim_body, line, seed
 
 #: (topics, consumer group, the tables it writes)
-CONSUMERS: dict[str, tuple[tuple[str, ...], str, tuple[type[DeclarativeBase], ...]]] = {
+CONSUMERS: dict[str, tuple[tuple[str, ...], str, tuple[type[Base], ...]]] = {
     "billing": (
         ("claims.claim.adjudicated",),
         billing_handlers.CLAIMS_GROUP,
@@ -61,10 +62,6 @@ CONSUMERS: dict[str, tuple[tuple[str, ...], str, tuple[type[DeclarativeBase], ..
 }
 GENERATED = {"id", "posting_id"}
 """Ids each run makes anew (a ledger entry's posting is compared through the posting's values)."""
-
-
-class _Undo(Exception):
-    """Leaves a unit of work without committing."""
 
 
 @pytest.fixture
@@ -91,8 +88,8 @@ def another(message: Message, **changes: Any) -> Message:
     return dataclasses.replace(message, event_id=uuid7(), payload=message.payload | changes)
 
 
-def the_chunk(platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld) -> tuple[list[Message], uuid.UUID]:
-    """The events of the chunk (log order), and the claim billing holds before it."""
+def the_chunk(platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld) -> list[Message]:
+    """The events of the chunk, in log order."""
     held = adjudicate(platform, tenant_id, claim_body(world.solo, line("10060", "500.00")))
     for member in (world.ana, world.ben, world.ana, world.solo):
         adjudicate(platform, tenant_id, claim_body(member, line("99213", "150.00")))
@@ -142,10 +139,10 @@ def the_chunk(platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld) -> t
     # Billing holds the first claim before the chunk comes (its first adjudication handled alone).
     with platform.db.unit_of_work(tenant_id) as uow:
         billing_handlers.on_claim_adjudicated(uow, first_of_held)
-    return [dataclasses.replace(m, offset=index) for index, m in enumerate(chunk)], held
+    return [dataclasses.replace(m, offset=index) for index, m in enumerate(chunk)]
 
 
-def stored(uow: UnitOfWork, tables: Sequence[type[DeclarativeBase]]) -> dict[str, list[str]]:
+def stored(uow: UnitOfWork, tables: Sequence[type[Base]]) -> dict[str, list[str]]:
     """Every stored value of ``tables`` (but for generated ids), comparable."""
     uow.flush()
     postings = {p.id: (p.kind, p.reference_id, p.total_minor) for p in uow.session.scalars(select(LedgerPosting))}
@@ -163,26 +160,21 @@ def stored(uow: UnitOfWork, tables: Sequence[type[DeclarativeBase]]) -> dict[str
     return found
 
 
-def handle(
-    uow: UnitOfWork, subscriptions: dict[str, Subscription], messages: Sequence[Message], *, chunked: bool
-) -> None:
-    """As the dispatcher does in one unit of work: each subscription's messages in log order, read
-    at once through ``prepare`` (``chunked``) or by the handler alone."""
+def handle(uow: UnitOfWork, subscriptions: dict[str, Subscription], messages: Sequence[Message]) -> None:
+    """Each subscription's messages in log order, read at once through its ``prepare``."""
     for topic, subscription in subscriptions.items():
         mine = [m for m in messages if m.topic == topic]
         if not mine:
             continue
-        handler = subscription.handler
-        if chunked:
-            assert subscription.prepare is not None
-            handler = subscription.prepare(uow, mine)
+        assert subscription.prepare is not None
+        handler = subscription.prepare(uow, mine)
         for message in mine:
             uow.correlation_id, uow.causation_id = message.correlation_id, message.event_id
             handler(uow, message)
 
 
-def counting(subscription: Subscription, prepared: list[int]) -> ChunkPreparer:
-    """The subscription's ``prepare``, noting the size of each chunk it reads."""
+def counting(subscription: Subscription, prepared: list[int]) -> Subscription:
+    """The subscription, its ``prepare`` noting the size of each chunk it reads."""
     prepare = subscription.prepare
     assert prepare is not None
 
@@ -190,26 +182,57 @@ def counting(subscription: Subscription, prepared: list[int]) -> ChunkPreparer:
         prepared.append(len(messages))
         return prepare(uow, messages)
 
-    return counted
+    return dataclasses.replace(subscription, prepare=counted)
 
 
-def outcome(
+def deliver(
+    platform: Platform, subscriptions: dict[str, Subscription], messages: Sequence[Message], *, batch_size: int
+) -> None:
+    """Through the bus's dispatcher: ``batch_size`` messages of a topic per transaction."""
+    dispatcher = Dispatcher(
+        platform.db, platform.clock, RetryPolicy(()), DatabaseIdempotency(platform.clock), batch_size=batch_size
+    )
+    for topic, subscription in subscriptions.items():
+        mine = [m for m in messages if m.topic == topic]
+        assert dispatcher.process(subscription, mine, None, threading.Event()) == len(mine)
+    assert not dlq.list_dead_letters(platform.db)
+
+
+@contextmanager
+def trial(platform: Platform, tenant_id: uuid.UUID) -> Iterator[Callable[[], UnitOfWork]]:
+    """Units of work on one connection whose commits last only until the trial ends (they release
+    savepoints of an outer transaction, rolled back at the end)."""
+    db = platform.db
+    with db.engine.connect() as connection:
+        outer = connection.begin()
+
+        def unit_of_work() -> UnitOfWork:
+            session = OllySession(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+            session.info.update(db.session_info)
+            session.info.update(tenant_id=tenant_id, all_tenants=False, database=db)
+            return UnitOfWork(session, tenant_id, db.clock, db.outbox_writer)
+
+        try:
+            yield unit_of_work
+        finally:
+            outer.rollback()
+
+
+def one_by_one(
     platform: Platform,
     tenant_id: uuid.UUID,
     subscriptions: dict[str, Subscription],
     messages: Sequence[Message],
-    tables: Sequence[type[DeclarativeBase]],
-    *,
-    chunked: bool,
+    tables: Sequence[type[Base]],
 ) -> dict[str, list[str]]:
-    """What handling ``messages`` would store, left uncommitted."""
-    try:
-        with platform.db.unit_of_work(tenant_id) as uow:
-            handle(uow, subscriptions, messages, chunked=chunked)
-            found = stored(uow, tables)
-            raise _Undo
-    except _Undo:
-        return found
+    """What the handlers alone store, one message per transaction (left uncommitted)."""
+    with trial(platform, tenant_id) as unit_of_work:
+        for message in messages:
+            with unit_of_work() as uow:
+                uow.correlation_id, uow.causation_id = message.correlation_id, message.event_id
+                subscriptions[message.topic].handler(uow, message)
+        with unit_of_work() as uow:
+            return stored(uow, tables)
 
 
 @pytest.mark.parametrize("consumer", sorted(CONSUMERS))
@@ -220,30 +243,26 @@ def test_a_chunk_read_at_once_stores_what_one_by_one_does_and_a_redelivery_chang
     registry = default_registry()
     subscriptions = {topic: sub for topic in topics if (sub := registry.get(topic, group)) is not None}
     assert set(subscriptions) == set(topics) and all(s.prepare is not None for s in subscriptions.values())
-    chunk, _ = the_chunk(platform, tenant_id, world)
+    chunk = the_chunk(platform, tenant_id, world)
 
     def now() -> dict[str, list[str]]:
         with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
             return stored(uow, tables)
 
     before = now()
-    one_by_one = outcome(platform, tenant_id, subscriptions, chunk, tables, chunked=False)
-    assert one_by_one != before  # the chunk does something
-    assert outcome(platform, tenant_id, subscriptions, chunk, tables, chunked=True) == one_by_one
+    alone = one_by_one(platform, tenant_id, subscriptions, [m for m in chunk if m.topic in subscriptions], tables)
+    assert alone != before  # the chunk does something
+    assert now() == before
 
-    # Through the bus: the whole chunk in one transaction, read at once; then delivered again.
-    dispatcher = Dispatcher(platform.db, platform.clock, RetryPolicy(()), DatabaseIdempotency(platform.clock))
+    # The whole chunk in one transaction, each topic's messages read once, together (no failure sent
+    # them one by one); delivered again, the bus skips them all before reading anything.
     prepared: list[int] = []
+    counted = {topic: counting(s, prepared) for topic, s in subscriptions.items()}
     for _ in range(2):
-        for topic, subscription in subscriptions.items():
-            mine = [m for m in chunk if m.topic == topic]
-            counted = dataclasses.replace(subscription, prepare=counting(subscription, prepared))
-            assert dispatcher.process(counted, mine, None, threading.Event()) == len(mine)
-        assert now() == one_by_one
-    # Each topic's messages were read once, together (no failure sent them one by one); redelivered,
-    # the bus skipped them all before reading anything.
+        deliver(platform, counted, chunk, batch_size=len(chunk))
+        assert now() == alone
     assert prepared == [len([m for m in chunk if m.topic == topic]) for topic in subscriptions]
     # The handlers themselves see the chunk again (the processed-events record aside): nothing moves.
     with platform.db.unit_of_work(tenant_id) as uow:
-        handle(uow, subscriptions, chunk, chunked=True)
-    assert now() == one_by_one
+        handle(uow, subscriptions, chunk)
+    assert now() == alone
