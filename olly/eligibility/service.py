@@ -103,8 +103,8 @@ class AccumulatorChunk:
         for row in repo.balances(sorted(holders | families)):
             self.balances.setdefault((row.holder_id, row.level, row.plan_year), row)
         self.covered: dict[uuid.UUID, set[uuid.UUID]] = {family: set() for family in families}
-        for record in repo.records_of_policies(families):
-            self.covered[record.policy_id].add(record.party_id)
+        for policy_id, party_id in repo.parties_of_policies(families):
+            self.covered[policy_id].add(party_id)
         self.touched: set[uuid.UUID] = set()
         self._invalidating = False
 
