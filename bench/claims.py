@@ -240,7 +240,8 @@ def cost(engine: str) -> None:
     """CPU seconds and SQL statements per claim, apart: intake (``POST /api/v1/claims``, bus off), the
     adjudication drain (the ``claims.claim.submitted`` consumer group alone, after the relay has moved
     every submitted event to the log), the EOBs (the EOB consumer group alone, after the relay has
-    moved the adjudications' events), then the rest of the bus (relay and every other consumer group).
+    moved the adjudications' events), then the rest of the bus (relay and every other consumer group),
+    in total and per consumer group (each drains in a runtime of its own, once per relay round).
     CPU is ``time.process_time`` (robust on a shared machine)."""
     from sqlalchemy import event
 
