@@ -31,6 +31,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -239,7 +240,8 @@ def cost(engine: str) -> None:
     """CPU seconds and SQL statements per claim, apart: intake (``POST /api/v1/claims``, bus off), the
     adjudication drain (the ``claims.claim.submitted`` consumer group alone, after the relay has moved
     every submitted event to the log), the EOBs (the EOB consumer group alone, after the relay has
-    moved the adjudications' events), then the rest of the bus (relay and every other consumer group).
+    moved the adjudications' events), then the rest of the bus (relay and every other consumer group),
+    in total and per consumer group (each drains in a runtime of its own, once per relay round).
     CPU is ``time.process_time`` (robust on a shared machine)."""
     from sqlalchemy import event
 
@@ -299,15 +301,38 @@ def cost(engine: str) -> None:
         eobs.drain()
         eob_cpu, eob_sql = time.process_time() - begin, statements[0]
         # The relay holds a lease: only the first runtime's relay moves rows, so it relays for the rest.
-        rest = BusRuntime(
-            platform.db, platform.settings, default_registry(), platform.outbox, clock=platform.clock, run_relay=False
-        )
-        gc.collect()
-        statements[0] = 0
-        begin = time.process_time()
-        while (relay.relay.run_once() if relay.relay else 0) + rest.drain():
-            pass
-        rest_cpu, rest_sql = time.process_time() - begin, statements[0]
+        # Each downstream group drains in a runtime of its own, so its CPU and statements are told apart.
+        downstream = sorted(set(default_registry().groups()) - {handlers.CLAIMS_GROUP, handlers.EOB_GROUP})
+        rests = {
+            group: BusRuntime(
+                platform.db,
+                platform.settings,
+                default_registry(),
+                platform.outbox,
+                clock=platform.clock,
+                run_relay=False,
+                groups=[group],
+            )
+            for group in downstream
+        }
+        spent: dict[str, list[float]] = {group: [0.0, 0.0] for group in ["relay", *downstream]}
+
+        def timed(name: str, step: Callable[[], int]) -> int:
+            gc.collect()
+            statements[0] = 0
+            begin = time.process_time()
+            moved = step()
+            spent[name][0] += time.process_time() - begin
+            spent[name][1] += statements[0]
+            return moved
+
+        while True:
+            moved = timed("relay", lambda: relay.relay.run_once() if relay.relay else 0)
+            for group, runtime_of_group in rests.items():
+                moved += timed(group, runtime_of_group.drain)
+            if not moved:
+                break
+        rest_cpu, rest_sql = sum(v[0] for v in spent.values()), sum(v[1] for v in spent.values())
         event.remove(platform.db.engine, "before_cursor_execute", counted)
         with platform.db.unit_of_work(DEFAULT_TENANT_ID, read_only=True) as uow:
             waiting = uow.session.scalar(select(func.count()).where(m.Claim.status == "RECEIVED"))
@@ -320,6 +345,9 @@ def cost(engine: str) -> None:
         f"{eob_cpu / count * 1000:.2f} ms CPU, {eob_sql / count:.1f} statements per claim; the rest of the bus (relay, billing, eligibility, "
         f"notifications …) {rest_cpu / count * 1000:.2f} ms CPU, {rest_sql / count:.1f} statements per claim"
     )
+    for name, (cpu, sql) in spent.items():
+        if sql:
+            print(f"{engine}:   {name}: {cpu / count * 1000:.2f} ms CPU, {sql / count:.2f} statements per claim")
 
 
 def _provider_headers(platform: Platform, npi: str) -> dict[str, str]:

@@ -4,6 +4,7 @@ enrollment changes a month already billed, and approved claims becoming claims p
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -11,7 +12,7 @@ from olly.billing import readjudication, recoveries, service
 from olly.claims import public as claims_public
 from olly.enrollment import public as enrollment
 from olly.kernel.money import Money
-from olly.platform.bus.messages import HandlerRegistry, Message
+from olly.platform.bus.messages import Handler, HandlerRegistry, Message
 from olly.platform.db import UnitOfWork
 
 ENROLLMENT_GROUP: Final = "billing-enrollment-consumer"
@@ -68,16 +69,39 @@ def _adjust(uow: UnitOfWork, payload: dict[str, object]) -> None:
 def on_claim_adjudicated(uow: UnitOfWork, message: Message) -> None:
     """A claim's first adjudication becomes a payable; a later one (re-adjudicated: an appeal
     overturned, say) moves what is owed for the claim to its new paid amount (``readjudication``)."""
-    payload = message.payload
+    _claim_adjudicated(uow, message.payload)
+
+
+def prepare_claim_adjudicated(uow: UnitOfWork, messages: Sequence[Message]) -> Handler:
+    """Which of a chunk's claims billing holds nothing for yet, in one query: their first
+    adjudication is recorded without reading again, its rows written with the chunk's
+    (``service.ClaimChunk``). A claim billing holds, or the second event of a claim in the same
+    chunk, takes the usual path, once what the chunk gathered is written."""
+    chunk = service.ClaimChunk(uow, {uuid.UUID(message.payload["claimId"]) for message in messages})
+
+    def on_claim_adjudicated_in_chunk(uow: UnitOfWork, message: Message) -> None:
+        claim_id = uuid.UUID(message.payload["claimId"])
+        if claim_id not in chunk.unheld:
+            chunk.write(uow)
+            _claim_adjudicated(uow, message.payload)
+        elif _claim_adjudicated(uow, message.payload, chunk=chunk):
+            chunk.unheld.discard(claim_id)
+
+    return on_claim_adjudicated_in_chunk
+
+
+def _claim_adjudicated(uow: UnitOfWork, payload: dict[str, Any], *, chunk: service.ClaimChunk | None = None) -> bool:
+    """``chunk``: the claim is one of its ``unheld``. True when the event was one billing acts on
+    (an approval or a denial), whatever it changed."""
     event_type = payload.get("eventType")
     if event_type not in ("CLAIM_APPROVED", "CLAIM_DENIED"):
-        return
+        return False
     claim_id = uuid.UUID(payload["claimId"])
     sequence, decided = payload.get("adjudicationSequence"), datetime.fromisoformat(payload["adjudicatedAt"])
     paid = (
         Money.parse(payload["paidAmount"], payload.get("currency", "USD")) if event_type == "CLAIM_APPROVED" else None
     )
-    if readjudication.apply(
+    if chunk is None and readjudication.apply(
         uow,
         claim_id,
         paid_minor=paid.amount if paid is not None else 0,
@@ -85,22 +109,26 @@ def on_claim_adjudicated(uow: UnitOfWork, message: Message) -> None:
         adjudicated_at=decided,
         sequence=sequence,
     ):
-        return
+        return True
     if paid is None or paid.amount == 0:
-        _settle_at_zero(uow, payload, sequence)
-        return
+        _settle_at_zero(uow, payload, sequence, chunk=chunk)
+        return True
     payee = payload.get("payee", "PROVIDER")
-    service.record_approved_claim(
-        uow,
-        claim_id=claim_id,
-        member_id=uuid.UUID(payload["memberId"]),
-        provider_id=uuid.UUID(payload["providerId"]),
-        paid=paid,
-        payee=payee,
-        approved_at=decided,
-        billing_npi=_billing_npi(uow, payload) if payee == "PROVIDER" else None,
-        adjudication_sequence=sequence,
-    )
+    owed: dict[str, Any] = {
+        "claim_id": claim_id,
+        "member_id": uuid.UUID(payload["memberId"]),
+        "provider_id": uuid.UUID(payload["providerId"]),
+        "paid": paid,
+        "payee": payee,
+        "approved_at": decided,
+        "billing_npi": _billing_npi(uow, payload) if payee == "PROVIDER" else None,
+        "adjudication_sequence": sequence,
+    }
+    if chunk is None:
+        service.record_approved_claim(uow, **owed)
+    else:
+        chunk.approved(uow, **owed)
+    return True
 
 
 def _billing_npi(uow: UnitOfWork, payload: dict[str, Any]) -> str | None:
@@ -114,7 +142,9 @@ def _billing_npi(uow: UnitOfWork, payload: dict[str, Any]) -> str | None:
     return claims_public.billing_npis(uow, [claim_id]).get(claim_id)
 
 
-def _settle_at_zero(uow: UnitOfWork, payload: dict[str, Any], sequence: int | None) -> None:
+def _settle_at_zero(
+    uow: UnitOfWork, payload: dict[str, Any], sequence: int | None, *, chunk: service.ClaimChunk | None = None
+) -> None:
     """A provider's claim that pays nothing (denied, or approved at $0) is owed at $0, so the next
     payment run puts it on the provider's 835. Member reimbursements that pay nothing are not: the
     member is told by the EOB."""
@@ -128,16 +158,19 @@ def _settle_at_zero(uow: UnitOfWork, payload: dict[str, Any], sequence: int | No
         if found is None or found.payee != "PROVIDER":
             return
         currency, npi = found.billed.currency, found.billing_npi
-    service.record_unpaid_claim(
-        uow,
-        claim_id=claim_id,
-        member_id=uuid.UUID(payload["memberId"]),
-        provider_id=uuid.UUID(payload["providerId"]),
-        currency=currency,
-        decided_at=datetime.fromisoformat(payload["adjudicatedAt"]),
-        billing_npi=npi,
-        adjudication_sequence=sequence,
-    )
+    owed: dict[str, Any] = {
+        "claim_id": claim_id,
+        "member_id": uuid.UUID(payload["memberId"]),
+        "provider_id": uuid.UUID(payload["providerId"]),
+        "currency": currency,
+        "decided_at": datetime.fromisoformat(payload["adjudicatedAt"]),
+        "billing_npi": npi,
+        "adjudication_sequence": sequence,
+    }
+    if chunk is None:
+        service.record_unpaid_claim(uow, **owed)
+    else:
+        chunk.unpaid(**owed)
 
 
 def on_claim_reversed(uow: UnitOfWork, message: Message) -> None:
@@ -161,5 +194,7 @@ def register(registry: HandlerRegistry) -> None:
     registry.subscribe("enrollment.enrollment.plan_changed", ENROLLMENT_GROUP, on_enrollment_changed)
     registry.subscribe("enrollment.enrollment.terminated", ENROLLMENT_GROUP, on_enrollment_changed)
     registry.subscribe("enrollment.cobra.elected", ENROLLMENT_GROUP, on_cobra_elected)
-    registry.subscribe("claims.claim.adjudicated", CLAIMS_GROUP, on_claim_adjudicated)
+    registry.subscribe(
+        "claims.claim.adjudicated", CLAIMS_GROUP, on_claim_adjudicated, prepare=prepare_claim_adjudicated
+    )
     registry.subscribe("claims.claim.reversed", CLAIMS_GROUP, on_claim_reversed)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
@@ -371,6 +371,13 @@ class BillingRepository:
         return self.session.scalars(
             select(ClaimPayable).where(ClaimPayable.claim_id == claim_id).order_by(ClaimPayable.part)
         ).first()
+
+    def claims_with_payables(self, claim_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these claims billing holds a payable for."""
+        if not claim_ids:
+            return set()
+        query = select(ClaimPayable.claim_id).where(ClaimPayable.claim_id.in_(list(claim_ids))).distinct()
+        return set(self.session.scalars(query))
 
     def claim_payables(self, claim_id: uuid.UUID, *, for_update: bool = False) -> list[ClaimPayable]:
         """The claim's payable and its supplements, in order."""

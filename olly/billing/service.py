@@ -1382,6 +1382,133 @@ def record_unpaid_claim(
     return payable
 
 
+class ClaimChunk:
+    """A chunk of ``claims.claim.adjudicated`` events, as billing's consumer reads it at once: which
+    of its claims billing holds nothing for yet (one query). Their first adjudication is recorded
+    as ``record_approved_claim`` and ``record_unpaid_claim`` record it, the same rows, but gathered
+    and written together just before the chunk commits (a multi-row insert per table, no objects),
+    or sooner by ``write`` when a read of the usual path must see them."""
+
+    def __init__(self, uow: UnitOfWork, claim_ids: set[uuid.UUID]) -> None:
+        self.tenant = uow.tenant_id
+        held = BillingRepository(uow).claims_with_payables(claim_ids) if self.tenant is not None else claim_ids
+        self.unheld = claim_ids - held
+        """Claims billing holds no payable for (a claim leaves once an event of it is recorded)."""
+        self.payables: list[dict[str, Any]] = []
+        self.postings: list[dict[str, Any]] = []
+        self.entries: list[dict[str, Any]] = []
+        uow.before_commit(lambda: self.write(uow))
+
+    def write(self, uow: UnitOfWork) -> None:
+        """Write what the chunk gathered so far."""
+        repo = BillingRepository(uow)
+        for model, rows in ((ClaimPayable, self.payables), (LedgerPosting, self.postings), (LedgerEntry, self.entries)):
+            for start in range(0, len(rows), BATCH):
+                repo.insert_many(model, rows[start : start + BATCH])
+            rows.clear()
+
+    def approved(
+        self,
+        uow: UnitOfWork,
+        *,
+        claim_id: uuid.UUID,
+        member_id: uuid.UUID,
+        provider_id: uuid.UUID,
+        paid: Money,
+        payee: str,
+        approved_at: datetime,
+        billing_npi: str | None,
+        adjudication_sequence: int | None,
+    ) -> None:
+        """``record_approved_claim`` of a claim in ``unheld``."""
+        if paid.amount <= 0:
+            return
+        if payee not in ("PROVIDER", "MEMBER"):
+            raise BusinessRuleViolation("payee must be PROVIDER or MEMBER")
+        self._payable(
+            claim_id,
+            member_id,
+            provider_id,
+            payee,
+            provider_id if payee == "PROVIDER" else member_id,
+            billing_npi if payee == "PROVIDER" else None,
+            paid,
+            approved_at,
+            adjudication_sequence,
+        )
+        _bulk_posting(
+            self.postings,
+            self.entries,
+            uow.require_tenant(),
+            uow.clock.now(),
+            PostingKind.CLAIM_APPROVED,
+            rules.debit_credit(LedgerAccount.CLAIMS_EXPENSE, LedgerAccount.CLAIMS_PAYABLE, paid.amount),
+            currency=paid.currency,
+            reference_type="CLAIM",
+            reference_id=claim_id,
+            account_id=None,
+            effective_date=uow.clock.today(),
+        )
+
+    def unpaid(
+        self,
+        *,
+        claim_id: uuid.UUID,
+        member_id: uuid.UUID,
+        provider_id: uuid.UUID,
+        currency: str,
+        decided_at: datetime,
+        billing_npi: str | None,
+        adjudication_sequence: int | None,
+    ) -> None:
+        """``record_unpaid_claim`` of a claim in ``unheld``."""
+        owed = Money(0, currency)
+        self._payable(
+            claim_id,
+            member_id,
+            provider_id,
+            "PROVIDER",
+            provider_id,
+            billing_npi,
+            owed,
+            decided_at,
+            adjudication_sequence,
+        )
+
+    def _payable(
+        self,
+        claim_id: uuid.UUID,
+        member_id: uuid.UUID,
+        provider_id: uuid.UUID,
+        payee: str,
+        payee_id: uuid.UUID,
+        payee_npi: str | None,
+        amount: Money,
+        approved_at: datetime,
+        adjudication_sequence: int | None,
+    ) -> None:
+        self.payables.append(
+            {
+                "id": uuid7(),
+                "tenant_id": self.tenant,
+                "claim_id": claim_id,
+                "member_id": member_id,
+                "provider_id": provider_id,
+                "payee": payee,
+                "payee_id": payee_id,
+                "payee_npi": payee_npi,
+                "currency": amount.currency,
+                "amount_minor": amount.amount,
+                "approved_at": approved_at,
+                "status": "UNPAID",
+                "claim_payment_id": None,
+                "part": 0,
+                "adjudication_sequence": adjudication_sequence,
+                "reverses_sequence": None,
+            }
+        )
+
+
 def _payee_groups(uow: UnitOfWork, payables: list[ClaimPayable]) -> dict[tuple[str, str, str], list[ClaimPayable]]:
     """The run's payables per payee and currency. A provider payee is its billing NPI, whatever
     provider ids its claims carry (claims' id derived from the NPI, then the registry's once claims

@@ -11,6 +11,7 @@ overturn the claims core re-adjudicates the claim. Claims are known here only th
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -73,8 +74,26 @@ def default_appeal_deadline(adjudicated_on: date, window_days: int = DEFAULT_APP
 
 
 # -- the read model -------------------------------------------------------------------------------
-def record_adjudication(uow: UnitOfWork, event_id: uuid.UUID, payload: dict[str, Any]) -> AppealableClaim | None:
-    """Keep the latest adjudication of a claim (an older or repeated event changes nothing)."""
+class AdjudicationChunk:
+    """The read model's rows of a chunk's claims, read in one query (the appeals consumer's
+    ``prepare``). A claim absent here has no row yet; a row the chunk adds joins it, so a later
+    message of the same claim in the chunk finds it. Rows are written when the chunk's unit of work
+    flushes (one statement per kind of write, not one per message)."""
+
+    def __init__(self, uow: UnitOfWork, claim_ids: Collection[uuid.UUID]) -> None:
+        self.rows: dict[uuid.UUID, AppealableClaim] = {
+            row.claim_id: row for row in repository.appealable_claims(uow.session, set(claim_ids))
+        }
+
+    def added(self, row: AppealableClaim) -> None:
+        self.rows[row.claim_id] = row
+
+
+def record_adjudication(
+    uow: UnitOfWork, event_id: uuid.UUID, payload: dict[str, Any], *, chunk: AdjudicationChunk | None = None
+) -> AppealableClaim | None:
+    """Keep the latest adjudication of a claim (an older or repeated event changes nothing).
+    ``chunk``: the rows of the claims of the chunk this event came in, read at once."""
     if payload.get("eventType") == "CLAIM_DENIED":
         denied = ClaimDenied.model_validate(payload)
         claim_id, member_id, provider_id = denied.claim_id, denied.member_id, denied.provider_id
@@ -85,16 +104,19 @@ def record_adjudication(uow: UnitOfWork, event_id: uuid.UUID, payload: dict[str,
         claim_id, member_id, provider_id = approved.claim_id, approved.member_id, approved.provider_id
         status, adjudicated_at, reason = approved.status, approved.adjudicated_at, None
         deadline = default_appeal_deadline(adjudicated_at.date())
-    row = repository.appealable_claim(uow.session, claim_id)
+    row = chunk.rows.get(claim_id) if chunk is not None else repository.appealable_claim(uow.session, claim_id)
     if row is not None and row.adjudicated_at > adjudicated_at:
         return row
     if row is None:
         row = AppealableClaim(claim_id=claim_id)
         uow.session.add(row)
+        if chunk is not None:
+            chunk.added(row)
     row.member_id, row.provider_id, row.status = member_id, provider_id, status
     row.denial_reason_code, row.adjudicated_at, row.appeal_deadline = reason, adjudicated_at, deadline
     row.event_id = event_id
-    uow.session.flush()
+    if chunk is None:
+        uow.session.flush()
     return row
 
 

@@ -159,6 +159,12 @@ def appealable_claim(session: Session, claim_id: uuid.UUID) -> AppealableClaim |
     return session.scalars(select(AppealableClaim).where(AppealableClaim.claim_id == claim_id)).one_or_none()
 
 
+def appealable_claims(session: Session, claim_ids: Collection[uuid.UUID]) -> list[AppealableClaim]:
+    if not claim_ids:
+        return []
+    return list(session.scalars(select(AppealableClaim).where(AppealableClaim.claim_id.in_(list(claim_ids)))))
+
+
 def appeal(session: Session, appeal_id: uuid.UUID, *, for_update: bool = False) -> Appeal | None:
     query = select(Appeal).where(Appeal.id == appeal_id)
     if for_update:

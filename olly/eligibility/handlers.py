@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Final
 
 from olly.eligibility import service
 from olly.eligibility.events import CoverageTerminated
 from olly.eligibility.repository import EligibilityRepository
-from olly.platform.bus.messages import HandlerRegistry, Message
+from olly.platform.bus.messages import Handler, HandlerRegistry, Message
 from olly.platform.cache import shared_cache
 from olly.platform.db import UnitOfWork
 
@@ -76,7 +77,24 @@ def on_accumulator_updated(uow: UnitOfWork, message: Message) -> None:
     service.record_accumulators(uow, message.payload, shared_cache(settings.redis_url))
 
 
+def prepare_accumulators(uow: UnitOfWork, messages: Sequence[Message]) -> Handler:
+    """Read the balances and families a chunk of accumulator events names in two queries; store
+    each event's totals in turn (written with the chunk's flush)."""
+    chunk = service.AccumulatorChunk(uow, [message.payload for message in messages])
+    cache = shared_cache(uow.session.info["database"].settings.redis_url)
+
+    def on_accumulator_updated_in_chunk(uow: UnitOfWork, message: Message) -> None:
+        service.record_accumulators(uow, message.payload, cache, chunk=chunk)
+
+    return on_accumulator_updated_in_chunk
+
+
 def register(registry: HandlerRegistry) -> None:
     for topic in TOPICS:
         registry.subscribe(topic, GROUP, on_enrollment_changed)
-    registry.subscribe("claims.accumulator.updated", "eligibility-claims-consumer", on_accumulator_updated)
+    registry.subscribe(
+        "claims.accumulator.updated",
+        "eligibility-claims-consumer",
+        on_accumulator_updated,
+        prepare=prepare_accumulators,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import date
 
 from sqlalchemy import delete, select
@@ -22,6 +23,15 @@ class EligibilityRepository:
 
     def records_of_policy(self, policy_id: uuid.UUID) -> list[CoverageRecord]:
         return list(self.session.scalars(select(CoverageRecord).where(CoverageRecord.policy_id == policy_id)))
+
+    def parties_of_policies(self, policy_ids: Collection[uuid.UUID]) -> set[tuple[uuid.UUID, uuid.UUID]]:
+        """(policy, person) of every coverage record of these policies (no record read whole)."""
+        if not policy_ids:
+            return set()
+        query = select(CoverageRecord.policy_id, CoverageRecord.party_id).where(
+            CoverageRecord.policy_id.in_(list(policy_ids))
+        )
+        return {(row.policy_id, row.party_id) for row in self.session.execute(query)}
 
     def records_by_member_number(self, member_number: str) -> list[CoverageRecord]:
         crypto: FieldCrypto = self.session.info["crypto"]

@@ -86,8 +86,48 @@ def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID, cache: Cache | None = Non
     return touched
 
 
-def record_accumulators(uow: UnitOfWork, payload: dict[str, Any], cache: Cache | None = None) -> None:
-    """Store the totals of a ``claims.accumulator.updated`` event (newer totals replace older ones)."""
+class AccumulatorChunk:
+    """What a chunk of ``claims.accumulator.updated`` events reads, in two queries (the consumer's
+    ``prepare``): the balances of every member and family the chunk names, and who each family
+    covers. A balance the chunk adds joins it, so a later event of the same holder finds it; the
+    cache is invalidated once per person when the chunk commits."""
+
+    def __init__(self, uow: UnitOfWork, payloads: Iterable[dict[str, Any]]) -> None:
+        holders: set[uuid.UUID] = set()
+        families: set[uuid.UUID] = set()
+        for payload in payloads:
+            holders.add(uuid.UUID(payload["memberId"]))
+            if payload.get("familyId"):
+                families.add(uuid.UUID(payload["familyId"]))
+        repo = EligibilityRepository(uow)
+        self.balances: dict[tuple[uuid.UUID, str, date], AccumulatorBalance] = {}
+        for row in repo.balances(sorted(holders | families)):
+            self.balances.setdefault((row.holder_id, row.level, row.plan_year), row)
+        self.covered: dict[uuid.UUID, set[uuid.UUID]] = {family: set() for family in families}
+        for policy_id, party_id in repo.parties_of_policies(families):
+            self.covered[policy_id].add(party_id)
+        self.touched: set[uuid.UUID] = set()
+        self._invalidating = False
+
+    def invalidate_on_commit(self, uow: UnitOfWork, cache: Cache, parties: set[uuid.UUID]) -> None:
+        self.touched |= parties
+        if self._invalidating:
+            return
+        self._invalidating = True
+        tenant = uow.require_tenant()
+
+        def invalidate() -> None:
+            for party in self.touched:
+                cache.invalidate(_subject(tenant, party))
+
+        uow.after_commit(invalidate)
+
+
+def record_accumulators(
+    uow: UnitOfWork, payload: dict[str, Any], cache: Cache | None = None, *, chunk: AccumulatorChunk | None = None
+) -> None:
+    """Store the totals of a ``claims.accumulator.updated`` event (newer totals replace older ones).
+    ``chunk``: what the chunk this event came in read at once."""
     repo = EligibilityRepository(uow)
     member_id = uuid.UUID(payload["memberId"])
     family_id = uuid.UUID(payload["familyId"]) if payload.get("familyId") else None
@@ -103,27 +143,38 @@ def record_accumulators(uow: UnitOfWork, payload: dict[str, Any], cache: Cache |
             field = prefix + (name[0].upper() + name[1:] if prefix else name)
             return Money.parse(payload[field], currency).amount
 
-        row = repo.balance(holder, level, plan_year)
+        if chunk is not None:
+            row = chunk.balances.get((holder, level, plan_year))
+        else:
+            row = repo.balance(holder, level, plan_year)
         if row is not None and row.as_of > as_of:
             continue
         if row is None:
             row = AccumulatorBalance(id=uuid7(), holder_id=holder, level=level, plan_year=plan_year)
             uow.session.add(row)
+            if chunk is not None:
+                chunk.balances[(holder, level, plan_year)] = row
         row.currency = currency
         row.deductible_in_network_minor = minor("deductibleUsedInNetwork")
         row.deductible_out_of_network_minor = minor("deductibleUsedOutOfNetwork")
         row.out_of_pocket_in_network_minor = minor("outOfPocketUsedInNetwork")
         row.out_of_pocket_out_of_network_minor = minor("outOfPocketUsedOutOfNetwork")
         row.as_of = as_of
-    if cache is not None:
-        tenant = uow.require_tenant()
-        touched = {member_id} | ({r.party_id for r in repo.records_of_policy(family_id)} if family_id else set())
+    if cache is None:
+        return
+    if chunk is not None:
+        chunk.invalidate_on_commit(
+            uow, cache, {member_id} | (chunk.covered.get(family_id, set()) if family_id else set())
+        )
+        return
+    tenant = uow.require_tenant()
+    touched = {member_id} | ({r.party_id for r in repo.records_of_policy(family_id)} if family_id else set())
 
-        def invalidate() -> None:
-            for party in touched:
-                cache.invalidate(_subject(tenant, party))
+    def invalidate() -> None:
+        for party in touched:
+            cache.invalidate(_subject(tenant, party))
 
-        uow.after_commit(invalidate)
+    uow.after_commit(invalidate)
 
 
 def _spent(uow: UnitOfWork, row: rules.CoverageRow, on: date) -> dict[tuple[str, str, str], int]:

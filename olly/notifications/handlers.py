@@ -4,11 +4,12 @@ notification per person (a redelivered event adds nothing: the source event id i
 from __future__ import annotations
 
 import uuid
-from typing import Final
+from collections.abc import Callable, Sequence
+from typing import Any, Final
 
 from olly.enrollment import public as enrollment
 from olly.notifications import rules, service
-from olly.platform.bus.messages import HandlerRegistry, Message
+from olly.platform.bus.messages import ChunkPreparer, Handler, HandlerRegistry, Message
 from olly.platform.db import UnitOfWork
 
 CLAIMS_GROUP: Final = "notifications-claims-consumer"
@@ -16,9 +17,15 @@ BILLING_GROUP: Final = "notifications-billing-consumer"
 ENROLLMENT_GROUP: Final = "notifications-enrollment-consumer"
 
 
-def _notify(uow: UnitOfWork, message: Message, party_id: uuid.UUID, notice: rules.Notice | None) -> None:
+def _notify(
+    uow: UnitOfWork,
+    message: Message,
+    party_id: uuid.UUID,
+    notice: rules.Notice | None,
+    given: set[tuple[uuid.UUID, uuid.UUID]] | None = None,
+) -> None:
     if notice is not None:
-        service.notify(uow, party_id, notice, topic=message.topic, event_id=message.event_id)
+        service.notify(uow, party_id, notice, topic=message.topic, event_id=message.event_id, given=given)
 
 
 def on_claim_adjudicated(uow: UnitOfWork, message: Message) -> None:
@@ -27,6 +34,25 @@ def on_claim_adjudicated(uow: UnitOfWork, message: Message) -> None:
 
 def on_claim_paid(uow: UnitOfWork, message: Message) -> None:
     _notify(uow, message, uuid.UUID(message.payload["memberId"]), rules.claim_paid_notice(message.payload))
+
+
+def _prepare_member_notices(notice_of: Callable[[dict[str, Any]], rules.Notice | None]) -> ChunkPreparer:
+    """A chunk of claims events each telling its member: which of them already did, in one query;
+    the notifications are then written with the chunk's flush, together."""
+
+    def prepare(uow: UnitOfWork, messages: Sequence[Message]) -> Handler:
+        given = service.given_by(uow, [message.event_id for message in messages])
+
+        def notify_member_in_chunk(uow: UnitOfWork, message: Message) -> None:
+            _notify(uow, message, uuid.UUID(message.payload["memberId"]), notice_of(message.payload), given)
+
+        return notify_member_in_chunk
+
+    return prepare
+
+
+prepare_claim_adjudicated: Final = _prepare_member_notices(rules.claim_notice)
+prepare_claim_paid: Final = _prepare_member_notices(rules.claim_paid_notice)
 
 
 def on_prior_auth_decided(uow: UnitOfWork, message: Message) -> None:
@@ -80,8 +106,10 @@ def on_cobra_ended(uow: UnitOfWork, message: Message) -> None:
 
 
 def register(registry: HandlerRegistry) -> None:
-    registry.subscribe("claims.claim.adjudicated", CLAIMS_GROUP, on_claim_adjudicated)
-    registry.subscribe("claims.claim.paid", CLAIMS_GROUP, on_claim_paid)
+    registry.subscribe(
+        "claims.claim.adjudicated", CLAIMS_GROUP, on_claim_adjudicated, prepare=prepare_claim_adjudicated
+    )
+    registry.subscribe("claims.claim.paid", CLAIMS_GROUP, on_claim_paid, prepare=prepare_claim_paid)
     registry.subscribe("claims.prior_auth.decision", CLAIMS_GROUP, on_prior_auth_decided)
     registry.subscribe("billing.invoice.generated", BILLING_GROUP, on_invoice_generated)
     registry.subscribe("billing.payment.received", BILLING_GROUP, on_payment_received)

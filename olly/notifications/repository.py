@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -13,6 +13,18 @@ from olly.notifications.models import Notification
 
 def add(session: Session, notification: Notification) -> None:
     session.add(notification)
+
+
+def existing(session: Session, source_event_ids: Collection[uuid.UUID]) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """(source event, party) of the notifications these events already gave."""
+    if not source_event_ids:
+        return set()
+    rows = session.execute(
+        select(Notification.source_event_id, Notification.party_id).where(
+            Notification.source_event_id.in_(list(source_event_ids))
+        )
+    )
+    return {(row.source_event_id, row.party_id) for row in rows}
 
 
 def exists(session: Session, source_event_id: uuid.UUID, party_id: uuid.UUID) -> bool:

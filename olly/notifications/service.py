@@ -4,7 +4,7 @@ mark a notification read. Services never commit (the unit of work at the boundar
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,10 +18,22 @@ INBOX_LIMIT = 100
 
 
 def notify(
-    uow: UnitOfWork, party_id: uuid.UUID, notice: rules.Notice, *, topic: str, event_id: uuid.UUID
+    uow: UnitOfWork,
+    party_id: uuid.UUID,
+    notice: rules.Notice,
+    *,
+    topic: str,
+    event_id: uuid.UUID,
+    given: set[tuple[uuid.UUID, uuid.UUID]] | None = None,
 ) -> Notification | None:
-    """Record ``notice`` for a person; a redelivered event records nothing (None)."""
-    if repository.exists(uow.session, event_id, party_id):
+    """Record ``notice`` for a person; a redelivered event records nothing (None).
+
+    ``given``: the (event, person) pairs already notified, read at once for a chunk of events
+    (``given_by``); the notification joins it and is written with the chunk's flush."""
+    if given is not None:
+        if (event_id, party_id) in given:
+            return None
+    elif repository.exists(uow.session, event_id, party_id):
         return None
     notification = Notification(
         id=uuid7(),
@@ -35,8 +47,16 @@ def notify(
         read_at=None,
     )
     repository.add(uow.session, notification)
-    uow.flush()
+    if given is None:
+        uow.flush()
+    else:
+        given.add((event_id, party_id))
     return notification
+
+
+def given_by(uow: UnitOfWork, event_ids: Collection[uuid.UUID]) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """(event, person) of the notifications these events already gave, in one query."""
+    return repository.existing(uow.session, set(event_ids))
 
 
 @dataclass(frozen=True, slots=True)

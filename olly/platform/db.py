@@ -401,6 +401,7 @@ class UnitOfWork:
         self.causation_id = causation_id
         """The request or event that caused this work."""
         self.pending_events: list[OutgoingEvent] = []
+        self._before_commit: list[Callable[[], None]] = []
         self._after_commit: list[Callable[[], None]] = []
         self._closed = False
 
@@ -425,6 +426,11 @@ class UnitOfWork:
             raise TenantViolation("this operation needs a tenant's unit of work")
         return self.tenant_id
 
+    def before_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` in this transaction once the work is done, just before it commits (e.g.
+        to write at once rows a consumer gathered over a chunk of messages); a rollback drops it."""
+        self._before_commit.append(callback)
+
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the transaction has committed (e.g. to wake the outbox relay)."""
         self._after_commit.append(callback)
@@ -435,6 +441,9 @@ class UnitOfWork:
     def commit(self) -> None:
         if self._closed:
             raise RuntimeError("this unit of work is already closed")
+        before, self._before_commit = self._before_commit, []
+        for callback in before:
+            callback()
         if self.pending_events:
             if self.outbox_writer is None:
                 raise ConfigurationError("events were published but no outbox is configured")
@@ -452,6 +461,7 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+        self._before_commit.clear()
         self._after_commit.clear()
         self.pending_events.clear()
         self._closed = True

@@ -43,3 +43,17 @@ def test_a_commit_inside_a_savepoint_is_still_refused(platform: Platform, tenant
         uow.session.commit()
     with platform.db.unit_of_work(tenant_id) as uow:
         assert "sneaky" not in _slugs(uow.session)
+
+
+def test_before_commit_writes_in_the_transaction_and_a_rollback_drops_it(
+    platform: Platform, tenant_id: uuid.UUID
+) -> None:
+    with platform.db.unit_of_work(tenant_id) as uow:
+        uow.before_commit(lambda: uow.session.add(_tenant("gathered")))
+    with pytest.raises(ValueError, match="refused"), platform.db.unit_of_work(tenant_id) as uow:
+        uow.before_commit(lambda: uow.session.add(_tenant("never")))
+        raise ValueError("refused")
+    with platform.db.unit_of_work(tenant_id) as uow:
+        slugs = _slugs(uow.session)
+    assert "gathered" in slugs
+    assert "never" not in slugs
