@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from olly.kernel.ids import uuid7
 from olly.platform.batching import BatchWriter
-from olly.platform.db import Base, Database, table_of
+from olly.platform.db import Base, Database, insert_rows, table_of
 from olly.platform.logging import get_logger
 
 log = get_logger("olly.audit")
@@ -219,7 +219,7 @@ class AuditTrail:
             row["hash"] = prev = record_hash(row)
             rows.append(row)
             ids.append(row["id"])
-        connection.execute(events.insert(), rows)
+        insert_rows(connection, events, rows)
         connection.execute(update(heads).where(heads.c.chain == chain).values(seq=seq, hash=prev))
         return ids
 

@@ -16,7 +16,7 @@ from olly.kernel.errors import ConfigurationError
 from olly.kernel.events import OutgoingEvent
 from olly.platform.bus import catalog
 from olly.platform.bus.models import OutboxRecord
-from olly.platform.db import Database, UnitOfWork, table_of
+from olly.platform.db import Database, UnitOfWork, insert_rows, table_of
 
 _SEED: Final = 0x9747B28C
 _M: Final = 0x5BD1E995
@@ -104,7 +104,7 @@ class Outbox:
             if spec.event_types and event_type not in spec.event_types:
                 raise ConfigurationError(f"event type {event_type!r} is not catalogued for topic {event.topic}")
             rows.append(outbox_row(event, spec, now))
-        uow.session.execute(table_of(OutboxRecord).insert(), rows)
+        insert_rows(uow.session.connection(), table_of(OutboxRecord), rows)
         for listener in self._listeners:
             uow.after_commit(listener)
 

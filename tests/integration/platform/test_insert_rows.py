@@ -1,0 +1,83 @@
+"""``insert_rows``: the same rows whether inserted or streamed with COPY, and a refused COPY says
+which table and state without quoting any value."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import event, select
+
+from olly.platform import db as dbmod
+from olly.platform.audit import AuditEvent
+from olly.platform.db import BulkInsertFailed, insert_rows, table_of
+from olly.platform.runtime import Platform
+
+
+def _rows(count: int, chain: int) -> list[dict[str, object]]:
+    # an offset timestamp: the column's bind processing must turn it into UTC on both paths
+    at = datetime(2026, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+    return [
+        {
+            "id": uuid.UUID(int=chain * 1000 + n),
+            "chain": chain,
+            "seq": n + 1,
+            "tenant_id": None,
+            "occurred_at": at + timedelta(seconds=n),
+            "subject": f"account:{n}",
+            "role": "claims_examiner",
+            "action": "eligibility.check",
+            "resource_type": "member",
+            "resource_id": None if n % 2 else f"r-{n}",
+            "outcome": "ALLOWED",
+            "purpose": None,
+            "request_id": "req",
+            "detail": '{"status":"ACTIVE","note":"tab\\there, back\\\\slash, new\\nline"}',
+            "prev_hash": "0" * 64,
+            "hash": f"{n:064d}",
+        }
+        for n in range(count)
+    ]
+
+
+def _stored(platform: Platform, chain: int) -> list[dict[str, object]]:
+    events = table_of(AuditEvent)
+    with platform.db.engine.connect() as connection:
+        found = connection.execute(select(events).where(events.c.chain == chain).order_by(events.c.seq)).mappings()
+        return [dict(row) for row in found]
+
+
+@pytest.mark.parametrize("count", [3, 40])
+def test_rows_read_back_exactly_as_given(platform: Platform, count: int) -> None:
+    rows = _rows(count, chain=90 + count)
+    with platform.db.engine.begin() as connection:
+        insert_rows(connection, table_of(AuditEvent), rows)
+    stored = _stored(platform, 90 + count)
+    expected = [{**row, "occurred_at": row["occurred_at"].astimezone(UTC)} for row in rows]  # type: ignore[attr-defined]
+    assert stored == expected
+
+
+ON_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+@ON_POSTGRESQL
+def test_copy_is_taken_from_the_threshold_on_postgresql(platform: Platform) -> None:
+    statements: list[str] = []
+    event.listen(platform.db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with platform.db.engine.begin() as connection:
+        insert_rows(connection, table_of(AuditEvent), _rows(dbmod.COPY_FROM_ROWS, chain=70))
+    assert not any("INSERT INTO" in s for s in statements)  # streamed, not inserted
+    assert len(_stored(platform, 70)) == dbmod.COPY_FROM_ROWS
+
+
+@ON_POSTGRESQL
+def test_a_refused_copy_names_the_table_not_the_values(platform: Platform) -> None:
+    rows = _rows(dbmod.COPY_FROM_ROWS, chain=80)
+    rows[-1]["id"] = rows[0]["id"]  # a duplicate key
+    rows[-1]["subject"] = "Jane Q. Patient"
+    with pytest.raises(BulkInsertFailed) as refused, platform.db.engine.begin() as connection:
+        insert_rows(connection, table_of(AuditEvent), rows)
+    assert str(refused.value) == "COPY into platform.audit_events failed (SQLSTATE 23505)"
+    assert refused.value.__cause__ is None and refused.value.__suppress_context__
+    assert _stored(platform, 80) == []  # nothing half-written
