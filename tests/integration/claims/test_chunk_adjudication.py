@@ -204,6 +204,37 @@ def test_the_database_holds_exactly_the_rows_of_one_by_one_and_what_the_session_
     assert chunk_database["Accumulator"]
 
 
+def test_a_pended_claim_twice_in_a_chunk_reads_its_first_result_back(
+    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    """The second adjudication of a claim pended earlier in the same chunk reads the first's result
+    (still queued, see ``writes.py``) to number its own and retire the first, as one by one."""
+    pended = submit(platform, tenant_id, claim_body(world.ben, line("29881", "1800.00", "2026-01-08")))
+    chunk = [pended, pended]
+
+    def one_by_one(uow: UnitOfWork) -> None:
+        for claim_id in chunk:
+            service.adjudicate_claim(uow, claim_id)
+
+    def as_a_chunk(uow: UnitOfWork) -> None:
+        reads = service.ChunkReads(uow, chunk)
+        for claim_id in chunk:
+            reads.adjudicate(claim_id)
+
+    expected = adjudicated(platform, tenant_id, one_by_one)
+    found = adjudicated(platform, tenant_id, as_a_chunk)
+    # Left out: the holders' lock counter, which a chunk counts once per claim, not per message
+    # (a chunk locks up front, before it knows whether the first adjudication leaves the claim open).
+    found.pop("AccumulatorHolder")
+    expected.pop("AccumulatorHolder")
+    assert found == expected
+    with platform.db.unit_of_work(tenant_id) as uow:
+        as_a_chunk(uow)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        results = uow.session.scalars(select(m.AdjudicationRecord).order_by(m.AdjudicationRecord.sequence)).all()
+    assert [(r.sequence, r.status, r.is_current) for r in results] == [(1, "PENDED", False), (2, "PENDED", True)]
+
+
 def test_a_failing_claim_leaves_the_rest_of_its_chunk_adjudicated(
     platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
