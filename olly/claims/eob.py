@@ -18,9 +18,10 @@ from typing import Final
 
 from olly.claims import models as m
 from olly.claims.rules import ClaimResult, LineResult
+from olly.claims.writes import writes_of
 from olly.codesets.carc import Carc, GroupCode
 from olly.kernel.money import Money
-from olly.platform.db import UnitOfWork
+from olly.platform.db import UnitOfWork, new_id, table_of
 from olly.platform.objectstore import object_store_of
 from olly.platform.pdf import MARGIN, text_document
 
@@ -138,21 +139,27 @@ def object_key(tenant_id: uuid.UUID, claim_id: uuid.UUID, sequence: int) -> str:
     return f"{tenant_id}/eob/{uuid.uuid5(KEY_NAMESPACE, f'{claim_id}/{sequence}')}"
 
 
-def store_eob(uow: UnitOfWork, claim: m.Claim, result: ClaimResult, deadline: date, key: str) -> m.ClaimDocument:
-    """Render, seal and store the claim's EOB under ``key``; records the document (not yet flushed)."""
+def store_eob(uow: UnitOfWork, claim: m.Claim, result: ClaimResult, deadline: date, key: str) -> None:
+    """Render, seal and store the claim's EOB under ``key``; records the document (queued in the unit
+    of work's writes, ``writes.py``: not yet sent)."""
     dates = claim.service_date_from.isoformat()
     if claim.service_date_to != claim.service_date_from:
         dates += f" to {claim.service_date_to.isoformat()}"
     pdf = render(EobContent(str(claim.id), dates, claim.billing_npi, result, deadline))
     object_store_of(uow).put_under(uow, key, pdf)
-    document = m.ClaimDocument(
-        claim_id=claim.id,
-        kind="EOB",
-        content_type="application/pdf",
-        size_bytes=len(pdf),
-        sha256=hashlib.sha256(pdf).hexdigest(),
-        object_key=key,
-        created_at=uow.clock.now(),
+    writes_of(uow).insert(
+        _DOCUMENTS,
+        {
+            "id": new_id(),
+            "claim_id": claim.id,
+            "kind": "EOB",
+            "content_type": "application/pdf",
+            "size_bytes": len(pdf),
+            "sha256": hashlib.sha256(pdf).hexdigest(),
+            "object_key": key,
+            "created_at": uow.clock.now(),
+        },
     )
-    uow.session.add(document)
-    return document
+
+
+_DOCUMENTS: Final = table_of(m.ClaimDocument)

@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, Final
 
 from sqlalchemy.exc import IntegrityError
@@ -56,12 +56,13 @@ from olly.claims.rules import (
     reverse,
 )
 from olly.claims.schemas import MAX_BATCH_CLAIMS, ClaimCreate
+from olly.claims.writes import Writes, writes_of
 from olly.codesets.carc import Carc, GroupCode
 from olly.kernel.errors import BusinessRuleViolation, Conflict, FieldError, NotFound, ValidationFailed
 from olly.kernel.ids import uuid7
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod
-from olly.platform.db import UnitOfWork
+from olly.platform.db import UnitOfWork, new_id, table_of
 from olly.platform.objectstore import object_store_of
 
 DEFAULT_QUEUE: Final = "Q1"
@@ -764,6 +765,10 @@ def _accumulator_snapshot(rows: Sequence[m.Accumulator]) -> AccumulatorSnapshot:
 class Reads:
     """An adjudication's reads, a few queries per claim (review decisions, re-adjudications)."""
 
+    defers_writes: bool = False
+    """Whether the adjudication's (or EOB's) rows may wait in the unit of work's queue (``writes.py``) until
+    the next statement or the commit; otherwise they are sent when the adjudication ends."""
+
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
         self.repo = ClaimsRepository(uow)
@@ -881,7 +886,11 @@ class ChunkReads(Reads):
     final earlier in the chunk joins the duplicate-edit history through its live status, and
     authorisations are still read per claim for the few members who have any (units recorded by
     one claim count for the next). Every holder of the chunk is locked up front, in holder order.
+    The rows the adjudications write wait in the unit of work's queue and go as one statement per
+    table (``writes.py``).
     """
+
+    defers_writes = True
 
     def __init__(self, uow: UnitOfWork, claim_ids: Sequence[uuid.UUID]) -> None:
         super().__init__(uow)
@@ -1074,11 +1083,14 @@ def _run(
         )
     if decisions:
         result = apply_decisions(result, decisions)
+    writes = writes_of(uow)
     outcome = _store(
-        uow, claim, lines, result, accumulator_rows, cause=cause, schedule_row=schedule_row, original=original,
-        original_record=original_record, family_id=coverage.family_id,
+        uow, writes, claim, lines, result, accumulator_rows, cause=cause, schedule_row=schedule_row,
+        original=original, original_record=original_record, family_id=coverage.family_id,
     )  # fmt: skip
     reads.moved(accumulator_rows)
+    if not reads.defers_writes:
+        writes.flush()
     return outcome
 
 
@@ -1163,9 +1175,12 @@ def _claim_status(lines: tuple[LineResult, ...], pends: tuple[Any, ...]) -> Clai
 
 
 def _apply_movements(
-    uow: UnitOfWork, rows: list[m.Accumulator], movements: Sequence[AccumulatorMovement]
+    uow: UnitOfWork, writes: Writes, rows: list[m.Accumulator], movements: Sequence[AccumulatorMovement]
 ) -> set[tuple[str, str, date]]:
-    """Move the accumulator rows (the holder lock is held); returns the (holder, level, plan year) touched."""
+    """Move the accumulator rows (the holder lock is held); returns the (holder, level, plan year) touched.
+
+    A row the movements create is queued as a new row and joins ``rows`` (an object the session
+    never tracks: later movements of the chunk change it and its queued row alike)."""
     by_key = {(row.kind, row.level, row.holder_id, row.plan_year, row.network, row.category): row for row in rows}
     touched = set()
     now = uow.clock.now()
@@ -1174,29 +1189,44 @@ def _apply_movements(
         ident = (key.kind.value, key.level.value, key.holder_id, key.plan_year, key.network.value, key.category)
         row = by_key.get(ident)
         if row is None:
-            row = m.Accumulator(
-                holder_id=key.holder_id,
-                level=key.level.value,
-                plan_year=key.plan_year,
-                kind=key.kind.value,
-                network=key.network.value,
-                category=key.category,
-                used=0,
-                version=0,
-                updated_at=now,
+            row = m.Accumulator()
+            writes.insert_object(
+                row,
+                {
+                    "id": new_id(),
+                    "holder_id": key.holder_id,
+                    "level": key.level.value,
+                    "plan_year": key.plan_year,
+                    "kind": key.kind.value,
+                    "network": key.network.value,
+                    "category": key.category,
+                    "used": 0,
+                    "version": 0,
+                    "updated_at": now,
+                },
             )
-            uow.session.add(row)
             rows.append(row)
             by_key[ident] = row
-        row.used = row.used + movement.delta
-        row.version = row.version + 1
-        row.updated_at = now
+        writes.change(row, used=row.used + movement.delta, version=row.version + 1, updated_at=now)
         touched.add((key.holder_id, key.level.value, key.plan_year))
     return touched
 
 
+def _adjudication_history(writes: Writes, claim_id: uuid.UUID, status: str, reason: str, now: datetime) -> None:
+    """``_history`` for the rows an adjudication writes (queued, see ``writes.py``)."""
+    writes.insert(
+        _HISTORY,
+        {"id": new_id(), "claim_id": claim_id, "status": status, "reason": reason[:120], "changed_at": now},
+    )
+
+
+_HISTORY: Final = table_of(m.ClaimStatusChange)
+_RESULTS: Final = table_of(m.AdjudicationRecord)
+
+
 def _store(
     uow: UnitOfWork,
+    writes: Writes,
     claim: m.Claim,
     lines: list[m.ClaimLine],
     result: ClaimResult,
@@ -1212,71 +1242,76 @@ def _store(
     now = uow.clock.now()
     previous = repo.results(claim.id) if claim.status != "RECEIVED" else []
     for record in previous:
-        record.is_current = False
+        writes.change(record, is_current=False)
     movements: list[AccumulatorMovement] = []
     if result.is_final:
         if result.reversal is not None:
             movements.extend(result.reversal.movements)
         movements.extend(result.movements)
-    touched = _apply_movements(uow, accumulator_rows, movements)
-    record = m.AdjudicationRecord(
-        claim_id=claim.id,
-        sequence=len(previous) + 1,
-        status=result.status.value,
-        is_current=True,
-        billed_minor=result.totals.billed.amount,
-        allowed_minor=result.totals.allowed.amount,
-        paid_minor=result.totals.paid.amount,
-        member_share_minor=result.totals.member_cost_share.amount,
-        movements_applied=result.is_final and result.status is not ClaimStatus.VOIDED,
-        reversed=False,
-        result=snapshots.result_to_json(result),
-        adjudicated_at=now,
-        cause=cause,
+    touched = _apply_movements(uow, writes, accumulator_rows, movements)
+    sequence = len(previous) + 1
+    writes.insert(
+        _RESULTS,
+        {
+            "id": new_id(),
+            "claim_id": claim.id,
+            "sequence": sequence,
+            "status": result.status.value,
+            "is_current": True,
+            "billed_minor": result.totals.billed.amount,
+            "allowed_minor": result.totals.allowed.amount,
+            "paid_minor": result.totals.paid.amount,
+            "member_share_minor": result.totals.member_cost_share.amount,
+            "movements_applied": result.is_final and result.status is not ClaimStatus.VOIDED,
+            "reversed": False,
+            "result": snapshots.result_to_json(result),
+            "adjudicated_at": now,
+            "cause": cause,
+        },
     )
-    uow.session.add(record)
     by_number = {line.line_number: line for line in result.lines}
     for row in lines:
         line = by_number.get(row.line_number)
         if line is None:
             continue
-        row.status = line.status.value
-        row.allowed_minor = line.allowed.amount
-        row.paid_minor = line.paid.amount
-        row.deductible_minor = line.deductible.amount
-        row.coinsurance_minor = line.coinsurance.amount
-        row.copay_minor = line.copay.amount
-        row.adjustments = [snapshots.adjustment_to_json(a) for a in line.adjustments]
-    claim.status = result.status.value
-    claim.pend_reasons = sorted(
+        writes.change(
+            row,
+            status=line.status.value,
+            allowed_minor=line.allowed.amount,
+            paid_minor=line.paid.amount,
+            deductible_minor=line.deductible.amount,
+            coinsurance_minor=line.coinsurance.amount,
+            copay_minor=line.copay.amount,
+            adjustments=[snapshots.adjustment_to_json(a) for a in line.adjustments],
+        )
+    pend_reasons = sorted(
         {p.value for p in result.pend_reasons} | {p.value for ln in result.lines for p in ln.pend_reasons}
     )
-    claim.adjudicated_at = now
-    claim.version = claim.version + 1
-    _history(
-        uow,
-        claim.id,
-        claim.status,
-        cause.lower() + (": " + ", ".join(claim.pend_reasons) if claim.pend_reasons else ""),
+    writes.change(
+        claim, status=result.status.value, pend_reasons=pend_reasons, adjudicated_at=now, version=claim.version + 1
+    )
+    _adjudication_history(
+        writes, claim.id, claim.status, cause.lower() + (": " + ", ".join(pend_reasons) if pend_reasons else ""), now
     )
     if result.is_final and original is not None and claim.frequency in ("7", "8"):
-        original.status = "VOIDED" if claim.frequency == "8" else "REPLACED"
-        original.replaced_by_claim_id = claim.id
-        _history(uow, original.id, original.status, f"by claim {claim.id}")
+        writes.change(
+            original, status="VOIDED" if claim.frequency == "8" else "REPLACED", replaced_by_claim_id=claim.id
+        )
+        _adjudication_history(writes, original.id, original.status, f"by claim {claim.id}", now)
         if original_record is not None and result.reversal is not None:
-            original_record.reversed = True
+            writes.change(original_record, reversed=True)
             _publish_reversed(uow, claim, original, result.reversal.paid)
         authorization_public.release_units(uow, original.id)
     if result.is_final and result.status is not ClaimStatus.VOIDED:
-        _record_authorized_units(uow, claim.id, result, {row.line_number: row.units for row in lines})
-        _publish_adjudicated(uow, claim, result, schedule_row, record.sequence)
+        _record_authorized_units(uow, writes, claim.id, result, {row.line_number: row.units for row in lines})
+        _publish_adjudicated(uow, writes, claim, result, schedule_row, sequence)
     if touched:
         _publish_accumulators(uow, claim, accumulator_rows, touched, family_id)
     return Outcome(claim.id, claim.status, result)
 
 
 def _record_authorized_units(
-    uow: UnitOfWork, claim_id: uuid.UUID, result: ClaimResult, line_units: dict[int, int]
+    uow: UnitOfWork, writes: Writes, claim_id: uuid.UUID, result: ClaimResult, line_units: dict[int, int]
 ) -> None:
     """Record the units a final result consumed of each authorised service its lines used.
 
@@ -1291,11 +1326,19 @@ def _record_authorized_units(
     for line in result.lines:
         if line.prior_auth_id is not None and line.status in (LineStatus.APPROVED, LineStatus.REDUCED):
             units[line.prior_auth_id] = units.get(line.prior_auth_id, 0) + line_units[line.line_number]
+    if units:
+        writes.flush()  # before the savepoint ``record_units_used`` may roll back
     for auth_id, count in sorted(units.items()):
         try:
             authorization_public.record_units_used(uow, auth_id, claim_id, count)
         except (BusinessRuleViolation, NotFound):
-            _history(uow, claim_id, "AUTH_UNITS_REFUSED", f"units not recorded on authorised service {auth_id}")
+            _adjudication_history(
+                writes,
+                claim_id,
+                "AUTH_UNITS_REFUSED",
+                f"units not recorded on authorised service {auth_id}",
+                uow.clock.now(),
+            )
 
 
 def appeal_deadline(adjudicated_on: date, schedule_row: m.BenefitScheduleView | None) -> date:
@@ -1305,6 +1348,7 @@ def appeal_deadline(adjudicated_on: date, schedule_row: m.BenefitScheduleView | 
 
 def _publish_adjudicated(
     uow: UnitOfWork,
+    writes: Writes,
     claim: m.Claim,
     result: ClaimResult,
     schedule_row: m.BenefitScheduleView | None,
@@ -1313,7 +1357,8 @@ def _publish_adjudicated(
     provider_id = claim.provider_id or provider_ref(uow, claim.billing_npi)
     # The EOB is rendered after this transaction commits (``store_eob``, the EOB consumer of this
     # event): the adjudication only chooses its key.
-    eob_key = claim.eob_object_key = eob.object_key(uow.require_tenant(), claim.id, sequence)
+    eob_key = eob.object_key(uow.require_tenant(), claim.id, sequence)
+    writes.change(claim, eob_object_key=eob_key)
     key = str(claim.member_id)
     if result.status is ClaimStatus.DENIED:
         denial = next((line.denial for line in result.lines if line.denial is not None), None)
@@ -1386,19 +1431,20 @@ def _publish_accumulators(
     family_id: str | None,
 ) -> None:
     member = str(claim.member_id)
-    for plan_year in sorted({year for _holder, _level, year in touched}):
+    years = {year for _holder, _level, year in touched}
+    # Each (holder, level, kind, plan year, network)'s used amount summed over categories, in one pass.
+    sums: dict[tuple[str, str, str, date, str], int] = {}
+    for row in rows:
+        if row.plan_year in years:
+            key = (row.holder_id, row.level, row.kind, row.plan_year, row.network)
+            sums[key] = sums.get(key, 0) + row.used
+    combined = NetworkScope.COMBINED.value
+    for plan_year in sorted(years):
 
         def used(kind: AccumulatorKind, level: AccumulatorLevel, network: NetworkScope, year: date = plan_year) -> str:
             holder = member if level is AccumulatorLevel.MEMBER else (family_id or "")
-            total = sum(
-                row.used
-                for row in rows
-                if row.holder_id == holder
-                and row.level == level.value
-                and row.kind == kind.value
-                and row.plan_year == year
-                and row.network in (network.value, NetworkScope.COMBINED.value)
-            )
+            head = (holder, level.value, kind.value, year)
+            total = sums.get((*head, network.value), 0) + sums.get((*head, combined), 0)
             return Money(total, claim.currency).to_decimal_string()
 
         d, o = AccumulatorKind.DEDUCTIBLE, AccumulatorKind.OUT_OF_POCKET
@@ -1440,6 +1486,7 @@ class EobReads(Reads):
         self._records = {(row.claim_id, row.sequence): row for row in repo.results_of(list(self._claims))}
         self._stored = repo.document_keys(list(self._claims), "EOB")
         self.hold_coverage({claim.member_id for claim in self._claims.values()})
+        self.defers_writes = bool(claim_ids)  # a chunk's documents go in one statement
 
     def claim(self, claim_id: uuid.UUID) -> m.Claim | None:
         return self._claims[claim_id] if claim_id in self._claims else self.repo.claim(claim_id)
@@ -1486,6 +1533,8 @@ def store_eob(
         schedule_row = reads.schedule_view(coverage.plan_code, claim.service_date_from) if coverage else None
         deadline = appeal_deadline(result.adjudicated_on, schedule_row)
     eob.store_eob(uow, claim, result, deadline, key)
+    if not reads.defers_writes:
+        writes_of(uow).flush()
     return key
 
 
@@ -1515,10 +1564,12 @@ def reverse_current(uow: UnitOfWork, claim: m.Claim) -> None:
     holder = holder_of(_coverage_on(coverage_rows, claim.service_date_from), claim.member_id)
     repo.lock_holder(holder)
     rows = repo.accumulators({str(claim.member_id), holder})
-    _apply_movements(uow, rows, reverse(result).movements)
-    record.reversed = True
+    writes = writes_of(uow)
+    _apply_movements(uow, writes, rows, reverse(result).movements)
+    writes.change(record, reversed=True)
     authorization_public.release_units(uow, claim.id)
-    _history(uow, claim.id, "REVERSED", "result reversed before re-adjudication")
+    _adjudication_history(writes, claim.id, "REVERSED", "result reversed before re-adjudication", uow.clock.now())
+    writes.flush()
 
 
 def readjudicate_pended_for_member(uow: UnitOfWork, member_id: uuid.UUID, cause: str) -> list[Outcome]:

@@ -97,9 +97,8 @@ def adjudicated(platform: Platform, tenant_id: uuid.UUID, run: Callable[[UnitOfW
     return found
 
 
-def test_a_mixed_chunk_stores_exactly_what_one_by_one_stores(
-    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
-) -> None:
+def mixed_chunk(platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld) -> list[uuid.UUID]:
+    """The chunk of the module's docstring, submitted (and the claim it duplicates adjudicated)."""
     auth_id = request_auth(platform, tenant_id, world.solo, units=2)
     decide_auth(platform, tenant_id, auth_id)
     earlier = submit(platform, tenant_id, claim_body(world.solo, line("10060", "500.00", "2026-01-03")))
@@ -124,6 +123,13 @@ def test_a_mixed_chunk_stores_exactly_what_one_by_one_stores(
         )
     )
     chunk.append(uuid.uuid4())  # an event whose claim does not exist: nothing to adjudicate
+    return chunk
+
+
+def test_a_mixed_chunk_stores_exactly_what_one_by_one_stores(
+    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    chunk = mixed_chunk(platform, tenant_id, world)
 
     def one_by_one(uow: UnitOfWork) -> None:
         for claim_id in chunk:
@@ -160,6 +166,73 @@ def test_a_mixed_chunk_stores_exactly_what_one_by_one_stores(
     assert statuses[chunk[7]][1] == ("PRIOR_AUTH_REQUIRED",)
     assert sorted(ln.adjustments[0]["carc"] for ln in duplicate_lines) == ["18", "18"]
     assert [(u.claim_id, u.units) for u in usages] == [(chunk[4], 1)]
+
+
+def test_the_database_holds_exactly_the_rows_of_one_by_one_and_what_the_session_shows(
+    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    """The rows are written as multi-row statements, not by the ORM (``writes.py``): read back with
+    fresh objects, a chunk's rows are exactly one-by-one's, and exactly what the objects the
+    adjudication changed in memory (claims, lines, accumulators) showed before."""
+    chunk = mixed_chunk(platform, tenant_id, world)
+
+    def read_back(run: Callable[[UnitOfWork], None]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        with platform.db.unit_of_work(tenant_id) as uow:
+            run(uow)
+            in_memory = stored(uow)
+            uow.session.expunge_all()
+            in_database = stored(uow)
+            uow.rollback()
+        return in_memory, in_database
+
+    def one_by_one(uow: UnitOfWork) -> None:
+        for claim_id in chunk:
+            service.adjudicate_claim(uow, claim_id, missing_ok=True)
+
+    def as_a_chunk(uow: UnitOfWork) -> None:
+        reads = service.ChunkReads(uow, chunk)
+        for claim_id in chunk:
+            reads.adjudicate(claim_id)
+
+    chunk_memory, chunk_database = read_back(as_a_chunk)
+    single_memory, single_database = read_back(one_by_one)
+    assert chunk_database == single_database
+    assert chunk_memory == chunk_database
+    assert single_memory == single_database
+    # one result per claim of the chunk (the last does not exist) and the earlier claim's
+    assert len(chunk_database["AdjudicationRecord"]) == len(chunk)
+    assert chunk_database["Accumulator"]
+
+
+def test_a_pended_claim_twice_in_a_chunk_reads_its_first_result_back(
+    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    """The second adjudication of a claim pended earlier in the same chunk reads the first's result
+    (still queued, see ``writes.py``) to number its own and retire the first, as one by one."""
+    pended = submit(platform, tenant_id, claim_body(world.ben, line("29881", "1800.00", "2026-01-08")))
+    chunk = [pended, pended]
+
+    def one_by_one(uow: UnitOfWork) -> None:
+        for claim_id in chunk:
+            service.adjudicate_claim(uow, claim_id)
+
+    def as_a_chunk(uow: UnitOfWork) -> None:
+        reads = service.ChunkReads(uow, chunk)
+        for claim_id in chunk:
+            reads.adjudicate(claim_id)
+
+    expected = adjudicated(platform, tenant_id, one_by_one)
+    found = adjudicated(platform, tenant_id, as_a_chunk)
+    # Left out: the holders' lock counter, which a chunk counts once per claim, not per message
+    # (a chunk locks up front, before it knows whether the first adjudication leaves the claim open).
+    found.pop("AccumulatorHolder")
+    expected.pop("AccumulatorHolder")
+    assert found == expected
+    with platform.db.unit_of_work(tenant_id) as uow:
+        as_a_chunk(uow)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        results = uow.session.scalars(select(m.AdjudicationRecord).order_by(m.AdjudicationRecord.sequence)).all()
+    assert [(r.sequence, r.status, r.is_current) for r in results] == [(1, "PENDED", False), (2, "PENDED", True)]
 
 
 def test_a_failing_claim_leaves_the_rest_of_its_chunk_adjudicated(

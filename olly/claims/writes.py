@@ -1,0 +1,158 @@
+"""The rows an adjudication writes, sent as multi-row Core statements instead of through the ORM's
+unit of work.
+
+An adjudication writes a few rows per claim (its result, status change, line amounts, claim status,
+accumulators). Through the ORM each is a tracked object: attribute events on every change, then at
+flush the sorting, diffing and per-object events of the unit of work, which cost more CPU than the
+engine's own work. Here the in-memory objects the adjudication keeps reading (claims, lines,
+accumulators loaded by the session) are changed without being marked dirty
+(``set_committed_value``), and the changes are queued by table and row id: a row inserted and then
+changed is inserted once with its final values, a row changed twice is updated once. The queue is
+sent as one statement per table and shape:
+
+* before any statement the session executes (the same read-your-writes the ORM's autoflush gives:
+  a query in the same transaction sees everything queued), and before the session commits;
+* at once when the adjudication is not one of a chunk (``Writes.flush``, called by the service).
+
+PHI columns are sealed as the ORM's events seal them (``crypto.seal_row``). Rows are written with
+the unit of work's tenant id; updates are limited to it as the ORM's tenant filter limits queries.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Final
+
+from sqlalchemy import Table, bindparam, event, insert, update
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
+from sqlalchemy.sql.dml import Update
+
+from olly.kernel.errors import ConfigurationError
+from olly.platform.crypto import seal_row
+from olly.platform.db import Base, UnitOfWork, table_of
+
+_SESSION_KEY: Final = "olly.claims.writes"
+_UPDATES: dict[tuple[Table, tuple[str, ...]], Update] = {}
+
+
+class Writes:
+    """One unit of work's queued inserts and updates (see the module's docstring)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.session = uow.session
+        self.tenant_id = uow.require_tenant()
+        self._inserts: dict[Table, dict[uuid.UUID, dict[str, Any]]] = {}
+        self._updates: dict[Table, dict[uuid.UUID, dict[str, Any]]] = {}
+        self._flushing = False
+
+    def insert(self, table: Table, values: dict[str, Any]) -> None:
+        """Queue a new row (``values`` by column name, ``id`` included; the tenant id is added)."""
+        self._inserts.setdefault(table, {})[values["id"]] = values | {"tenant_id": self.tenant_id}
+
+    def insert_object(self, row: Base, values: dict[str, Any]) -> None:
+        """Queue a new row for ``row``, an object the session never sees (it stands for the row in
+        memory, and ``change`` updates it and the queued row alike)."""
+        table = table_of(type(row))
+        self.insert(table, values)
+        _set_committed(row, values | {"tenant_id": self.tenant_id})
+
+    def change(self, row: Base, **values: Any) -> None:
+        """Set attributes of ``row`` (loaded by the session, or queued by ``insert_object``) without
+        the ORM tracking them, and queue the same change of its row."""
+        _set_committed(row, values)
+        table = table_of(type(row))
+        row_id: uuid.UUID = row.id  # type: ignore[attr-defined]
+        pending = self._inserts.get(table, {}).get(row_id)
+        if pending is not None:
+            pending.update(values)
+        else:
+            self._updates.setdefault(table, {}).setdefault(row_id, {}).update(values)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._inserts or self._updates)
+
+    def flush(self) -> None:
+        """Send what is queued: each table's new rows, then its changed rows, a statement per shape."""
+        if self._flushing or not self.pending:
+            return
+        self._flushing = True
+        try:
+            inserts, self._inserts = self._inserts, {}
+            updates, self._updates = self._updates, {}
+            connection = self.session.connection()
+            crypto = self.session.info.get("crypto")
+            if crypto is None:
+                raise ConfigurationError("PHI was written without field encryption configured")
+            tenant = self.tenant_id
+            for table, rows in inserts.items():
+                for shape in _shapes(rows.values()):
+                    connection.execute(insert(table), [seal_row(crypto, connection, table, tenant, r) for r in shape])
+            for table, changes in updates.items():
+                by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+                for row_id, values in changes.items():
+                    sealed = seal_row(crypto, connection, table, tenant, {"id": row_id} | values)
+                    params = {f"v_{key}": sealed[key] for key in values}
+                    by_shape.setdefault(tuple(sorted(values)), []).append(params | {"w_id": row_id, "w_tenant": tenant})
+                for columns, params_list in by_shape.items():
+                    connection.execute(_update(table, columns), params_list)
+        finally:
+            self._flushing = False
+
+    def discard(self) -> None:
+        self._inserts.clear()
+        self._updates.clear()
+
+    # -- session events --------------------------------------------------------------------------
+    def _before_execute(self, _state: ORMExecuteState) -> None:
+        self.flush()
+
+    def _before_commit(self, _session: Session) -> None:
+        self.flush()
+
+    def _after_rollback(self, _session: Session) -> None:
+        self.discard()
+
+
+def _set_committed(row: Base, values: dict[str, Any]) -> None:
+    """``set_committed_value`` for each of ``values``: the attributes hold the values as if loaded.
+    An object with no pending change and no expired attribute (the usual case) takes them straight
+    into its dict, which is where ``set_committed_value`` puts them too."""
+    state = instance_state(row)
+    if state.committed_state or state.expired_attributes:
+        for key, value in values.items():
+            set_committed_value(row, key, value)
+    else:
+        state.dict.update(values)
+
+
+def _shapes(rows: Any) -> list[list[dict[str, Any]]]:
+    """Rows grouped by their set of columns (a multi-row statement binds the same columns in each)."""
+    found: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        found.setdefault(tuple(sorted(row)), []).append(row)
+    return list(found.values())
+
+
+def _update(table: Table, columns: tuple[str, ...]) -> Update:
+    statement = _UPDATES.get((table, columns))
+    if statement is None:
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("w_id"), table.c.tenant_id == bindparam("w_tenant"))
+            .values({column: bindparam(f"v_{column}") for column in columns})
+        )
+        _UPDATES[table, columns] = statement
+    return statement
+
+
+def writes_of(uow: UnitOfWork) -> Writes:
+    """The unit of work's queue, made (and tied to its session's events) on first use."""
+    found: Writes | None = uow.session.info.get(_SESSION_KEY)
+    if found is None:
+        found = uow.session.info[_SESSION_KEY] = Writes(uow)
+        event.listen(uow.session, "do_orm_execute", found._before_execute)
+        event.listen(uow.session, "before_commit", found._before_commit)
+        event.listen(uow.session, "after_rollback", found._after_rollback)
+    return found
