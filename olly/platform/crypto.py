@@ -515,6 +515,33 @@ def _on_refresh(target: Any, context: Any, attrs: Iterable[str] | None) -> None:
         _open(target, context.session.connection(), attrs)
 
 
+_TABLE_PHI: dict[Table, tuple[tuple[str, str], ...]] = {}
+
+
+def seal_row(
+    crypto: FieldCrypto, connection: Connection, table: Table, tenant_id: uuid.UUID, values: dict[str, Any]
+) -> dict[str, Any]:
+    """One row's values (column name → plain value, ``id`` included) for a Core insert or update of
+    ``table``, its PHI columns sealed as the ORM's events seal a mapped object's (same codec, same
+    associated data). Tables with blind indexes are refused: their digests follow attribute changes."""
+    fields = _TABLE_PHI.get(table)
+    if fields is None:
+        if any("blind_index_of" in column.info for column in table.columns):
+            raise ConfigurationError(f"{table.name} has blind indexes: write it through the ORM")
+        fields = tuple((c.name, c.type.codec) for c in table.columns if isinstance(c.type, PHIType))
+        _TABLE_PHI[table] = fields
+    sealed = values
+    for column, codec in fields:
+        value = values.get(column)
+        if value is None or isinstance(value, (bytes, bytearray)):
+            continue
+        if sealed is values:
+            sealed = dict(values)
+        aad = row_aad(tenant_id, table.name, column, values["id"])
+        sealed[column] = crypto.encrypt(connection, tenant_id, _CODECS[codec][0](value), aad)
+    return sealed
+
+
 def phi_tables() -> list[tuple[Table, tuple[_PHIField, ...]]]:
     """Every mapped table holding PHI, with its PHI columns (for re-encryption)."""
     found = []
