@@ -512,6 +512,7 @@ def submit_each(
             )
         rows.write(uow)
         _let_go_of_written(uow)
+        reads.let_go()
     for index in later:
         item = items[index]
         try:
@@ -907,6 +908,16 @@ class IntakeReads(Reads):
             return super().provider_id_of(npi)
         view = self._providers.get(npi)
         return view.provider_id if view is not None else None
+
+    def let_go(self) -> None:
+        """Drop the coverage and provider rows read for this batch from the session, those not
+        changed since: an 837's chunks share one transaction, and kept they would pile up for the
+        whole file (each later flush and collection walking them)."""
+        session = self.uow.session
+        held = [row for rows in self._coverages.values() for row in rows] + list(self._providers.values())
+        for row in held:
+            if row in session and not session.is_modified(row):
+                session.expunge(row)
 
 
 class ClaimIntakeReads(Reads):
