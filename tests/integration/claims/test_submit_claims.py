@@ -184,3 +184,33 @@ def test_a_remittance_is_read_from_the_stored_result_as_the_full_result_decodes_
     assert solo is not None
     assert [(line.billed.amount, line.paid.amount) for line in solo.lines] == [(50000, 0), (9000, 6500)]
     assert (solo.billed.amount, solo.paid.amount) == (59000, 6500)
+
+
+def test_a_chunk_leaves_neither_its_rows_nor_its_reads_in_the_session(
+    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    with platform.db.unit_of_work(tenant_id) as uow:
+        chunk = claims.submit_claims(uow, items(world, "session"), source="EDI")
+        held = sorted({type(row).__name__ for row in uow.session.identity_map.values()})
+        assert [type(a).__name__ for a in chunk] == [
+            "Submission",
+            "ValidationFailed",
+            "Submission",
+            "ValidationFailed",
+            "Submission",
+        ]
+    assert not {"Claim", "ClaimLine", "ClaimDiagnosis", "ClaimDocument", "CoverageView", "ProviderView"} & set(held)
+    ids = [a.claim_id for a in chunk if isinstance(a, claims.Submission)]
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        stored_claims = {c.id: c for c in uow.session.scalars(select(m.Claim).where(m.Claim.id.in_(ids)))}
+        lines = list(uow.session.scalars(select(m.ClaimLine).where(m.ClaimLine.claim_id.in_(ids))))
+        documents = list(uow.session.scalars(select(m.ClaimDocument).where(m.ClaimDocument.claim_id.in_(ids))))
+    assert [stored_claims[i].status for i in ids] == ["RECEIVED"] * 3
+    assert [stored_claims[i].detail["origin"] for i in ids] == ['{"segment":0}', '{"segment":2}', '{"segment":4}']
+    assert sorted((line.charge_minor, line.service["procedureCode"]) for line in lines) == [
+        (9000, "99213"),
+        (15000, "99213"),
+        (50000, "10060"),
+        (200000, "29880"),
+    ]
+    assert sorted(d.kind for d in documents) == ["RAW_PAYLOAD"] * 3
