@@ -17,7 +17,9 @@ Prints, for a generated clean 837P (005010X222A1):
   announced. With ``OLLY_BENCH_EDI_GATEWAY_REAL=1`` the real adapters (``olly/edi_links.py``) are
   used instead: each claim is submitted to the claims intake, the bus adjudicates them (demo PPO,
   an in-network fee schedule for the generated procedures), billing's payment run pays them and
-  ``service.remit`` writes the 835 from it. Only the member lookup is a bench shortcut (a
+  ``service.remit`` writes the 835 from it. As ``olly worker`` does, the code sets are loaded and
+  the long-lived objects frozen out of the cyclic collector before the clock starts. Only the member
+  lookup is a bench shortcut (a
   dictionary of member number → member instead of eligibility's blind-index search), as the
   generated members are written straight into claims' coverage read model.
 """

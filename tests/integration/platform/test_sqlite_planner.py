@@ -39,7 +39,7 @@ def test_every_one_column_tenant_index_is_described_as_unselective(sqlite_platfo
     assert "ix_claim_adjudications_tenant_id" in names
     assert "ix_claim_lines_tenant_id" in names
     assert "ix_claims_member" not in names  # (tenant_id, member_id, status) keeps SQLite's defaults
-    assert {name: stats.get(name) for name in names} == {name: "1000000 1000000" for name in names}
+    assert {name: stats.get(name) for name in names} == dict.fromkeys(names, "1000000 1000000")
 
 
 def test_a_claims_current_result_is_read_through_the_claim_index(sqlite_platform: Platform) -> None:
