@@ -21,6 +21,7 @@ from olly.claims import service, snapshots
 from olly.claims.repository import FINAL_STATUSES, ClaimsRepository
 from olly.claims.rules import Submitter
 from olly.claims.schemas import ClaimCreate, ClaimLineCreate
+from olly.codesets.carc import GroupCode
 from olly.kernel.money import Money
 from olly.platform.db import UnitOfWork
 
@@ -298,28 +299,35 @@ def remittance_details(
 
 
 def _remittance(claim: m.Claim, record: m.AdjudicationRecord, stored_lines: Sequence[m.ClaimLine]) -> RemittanceClaim:
-    result = snapshots.result_from_json(record.result)
+    """What an 835 says of one adjudication, read straight from its stored result (lines, their
+    adjustments and the totals; the movements and traces a ``ClaimResult`` would decode are not needed)."""
+    result = record.result
+    currency = result["currency"]
     services = {line.line_number: line for line in stored_lines}
     lines = []
-    for line in result.lines:
-        stored = services[line.line_number]
+    billed = allowed = paid = patient = 0
+    for line in result["lines"]:
+        stored = services[line["lineNumber"]]
         service_detail = stored.service
+        adjustments = tuple(
+            RemittanceAdjustment(a["group"], a["carc"], Money(a["amount"], currency), tuple(a["rarcs"]))
+            for a in line["adjustments"]
+        )
+        billed, allowed, paid = billed + line["billed"], allowed + line["allowed"], paid + line["paid"]
+        patient += sum(a.amount.amount for a in adjustments if a.group == GroupCode.PATIENT_RESPONSIBILITY.value)
         lines.append(
             RemittanceLine(
-                line_number=line.line_number,
+                line_number=line["lineNumber"],
                 procedure_code=service_detail.get("procedureCode"),
                 modifiers=tuple(service_detail.get("modifiers") or ()),
                 revenue_code=service_detail.get("revenueCode"),
                 units=stored.units,
                 service_date=date.fromisoformat(service_detail["serviceDateFrom"]),
-                billed=line.billed,
-                allowed=line.allowed,
-                paid=line.paid,
-                adjustments=tuple(
-                    RemittanceAdjustment(a.group.value, a.carc.value, a.amount, tuple(r.value for r in a.rarcs))
-                    for a in line.adjustments
-                ),
-                rarcs=tuple(sorted({r.value for a in line.adjustments for r in a.rarcs})),
+                billed=Money(line["billed"], currency),
+                allowed=Money(line["allowed"], currency),
+                paid=Money(line["paid"], currency),
+                adjustments=adjustments,
+                rarcs=tuple(sorted({r for a in adjustments for r in a.rarcs})),
             )
         )
     reversal = record.result.get("reversal")
@@ -330,10 +338,10 @@ def _remittance(claim: m.Claim, record: m.AdjudicationRecord, stored_lines: Sequ
         status=record.status,
         payee="MEMBER" if claim.submitter == Submitter.MEMBER_REIMBURSEMENT.value else "PROVIDER",
         currency=claim.currency,
-        billed=result.totals.billed,
-        allowed=result.totals.allowed,
-        paid=result.totals.paid,
-        patient_responsibility=result.totals.patient_responsibility,
+        billed=Money(billed, currency),
+        allowed=Money(allowed, currency),
+        paid=Money(paid, currency),
+        patient_responsibility=Money(patient, currency),
         lines=tuple(lines),
         reversal_of=uuid.UUID(reversal["reversedClaimId"]) if reversal else None,
         reversal_paid=Money(reversal["paid"], claim.currency) if reversal else None,

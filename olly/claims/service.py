@@ -10,10 +10,11 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, Final
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from olly.claims import authorization_public, eob, snapshots
@@ -58,10 +59,18 @@ from olly.claims.rules import (
 from olly.claims.schemas import MAX_BATCH_CLAIMS, ClaimCreate
 from olly.claims.writes import Writes, writes_of
 from olly.codesets.carc import Carc, GroupCode
-from olly.kernel.errors import BusinessRuleViolation, Conflict, FieldError, NotFound, ValidationFailed
+from olly.kernel.errors import (
+    BusinessRuleViolation,
+    ConfigurationError,
+    Conflict,
+    FieldError,
+    NotFound,
+    ValidationFailed,
+)
 from olly.kernel.ids import uuid7
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod
+from olly.platform.crypto import seal_row
 from olly.platform.db import UnitOfWork, new_id, table_of
 from olly.platform.objectstore import object_store_of
 
@@ -180,7 +189,11 @@ def submit(
                 except IntegrityError:
                     raise Conflict(KEY_IN_PROGRESS) from None
     raw_bytes = raw if raw is not None else json.dumps(body).encode()
-    submission = _record(uow, data, claim_id, transaction_id, scope, origin, submitter, raw_bytes, documents, inputs)
+    rows = _IntakeRows()
+    submission = _record(
+        uow, data, claim_id, transaction_id, scope, origin, submitter, raw_bytes, documents, inputs, rows
+    )
+    rows.write(uow)
     if alone and idempotency_key is not None:
         try:
             uow.session.flush()
@@ -224,8 +237,10 @@ def _record(
     raw_bytes: bytes,
     documents: Sequence[tuple[str, str, bytes]],
     inputs: _IntakeInputs,
+    rows: _IntakeRows,
 ) -> Submission:
-    """Write a checked claim RECEIVED: its rows, raw payload, history and ``claims.claim.submitted``."""
+    """Take in a checked claim RECEIVED: its rows (into ``rows``, written by its ``write``), raw
+    payload, history and ``claims.claim.submitted``."""
     now = uow.clock.now()
     today = now.date()
     first_date, last_date, coverage = inputs.first_date, inputs.last_date, inputs.coverage
@@ -234,52 +249,57 @@ def _record(
     raw_key = store.put(uow, "raw_claim", raw_bytes)
     charges = [Money.parse(line.charge, data.currency).amount for line in data.lines]
     total = sum(charges)
-    claim = m.Claim(
-        id=claim_id,
-        transaction_id=transaction_id,
-        member_id=data.member_id,
-        claim_type=data.claim_type,
-        frequency=data.frequency,
-        original_claim_id=data.original_claim_id,
-        submitter=submitter.value,
-        source=scope,
-        billing_npi=data.billing_npi,
-        rendering_npi=data.rendering_npi,
-        provider_id=provider_id,
-        plan_id=coverage.plan_id if coverage else None,
-        currency=data.currency,
-        total_billed_minor=total,
-        service_date_from=first_date,
-        service_date_to=last_date,
-        received_on=today,
-        received_at=now,
-        status="RECEIVED",
-        pend_reasons=[],
-        queue=DEFAULT_QUEUE,
-        detail={
-            "placeOfService": data.place_of_service,
-            "priorAuthReference": data.prior_auth_reference,
-            "isEmergency": data.is_emergency,
-            "isAccident": data.is_accident,
-            "isAncillary": data.is_ancillary,
-            "facilityInNetwork": data.facility_in_network,
-            "careSetting": data.care_setting.value if data.care_setting else None,
-            "inpatientHours": data.inpatient_hours,
-            "isDayCare": data.is_day_care,
-            "origin": origin,
-        },
-        raw_object_key=raw_key,
-        version=1,
+    rows.claims.append(
+        {
+            "id": claim_id,
+            "transaction_id": transaction_id,
+            "member_id": data.member_id,
+            "claim_type": data.claim_type,
+            "frequency": data.frequency,
+            "original_claim_id": data.original_claim_id,
+            "submitter": submitter.value,
+            "source": scope,
+            "billing_npi": data.billing_npi,
+            "rendering_npi": data.rendering_npi,
+            "provider_id": provider_id,
+            "plan_id": coverage.plan_id if coverage else None,
+            "currency": data.currency,
+            "total_billed_minor": total,
+            "service_date_from": first_date,
+            "service_date_to": last_date,
+            "received_on": today,
+            "received_at": now,
+            "status": "RECEIVED",
+            "pend_reasons": [],
+            "queue": DEFAULT_QUEUE,
+            "detail": {
+                "placeOfService": data.place_of_service,
+                "priorAuthReference": data.prior_auth_reference,
+                "isEmergency": data.is_emergency,
+                "isAccident": data.is_accident,
+                "isAncillary": data.is_ancillary,
+                "facilityInNetwork": data.facility_in_network,
+                "careSetting": data.care_setting.value if data.care_setting else None,
+                "inpatientHours": data.inpatient_hours,
+                "isDayCare": data.is_day_care,
+                "origin": origin,
+            },
+            "raw_object_key": raw_key,
+            "eob_object_key": None,
+            "adjudicated_at": None,
+            "replaced_by_claim_id": None,
+            "version": 1,
+        }
     )
-    uow.session.add(claim)
     for number, (line, charge) in enumerate(zip(data.lines, charges, strict=True), start=1):
-        uow.session.add(
-            m.ClaimLine(
-                claim_id=claim_id,
-                line_number=number,
-                charge_minor=charge,
-                units=line.units,
-                service={
+        rows.lines.append(
+            {
+                "id": uuid7(),
+                "claim_id": claim_id,
+                "line_number": number,
+                "charge_minor": charge,
+                "units": line.units,
+                "service": {
                     "procedureCode": line.procedure_code,
                     "modifiers": list(line.modifiers),
                     "revenueCode": line.revenue_code,
@@ -290,16 +310,30 @@ def _record(
                     "serviceDateTo": line.service_date_to.isoformat() if line.service_date_to else None,
                     "renderingNpi": line.rendering_npi,
                 },
-                adjustments=[],
-            )
+                "status": None,
+                "allowed_minor": None,
+                "paid_minor": None,
+                "deductible_minor": None,
+                "coinsurance_minor": None,
+                "copay_minor": None,
+                "adjustments": [],
+            }
         )
     for position, code in enumerate(data.diagnoses, start=1):
-        uow.session.add(m.ClaimDiagnosis(claim_id=claim_id, position=position, code=code.upper()))
-    _document(uow, claim_id, "RAW_PAYLOAD", "application/json", raw_bytes, raw_key)
+        rows.diagnoses.append({"id": uuid7(), "claim_id": claim_id, "position": position, "code": code.upper()})
+    rows.document(claim_id, "RAW_PAYLOAD", "application/json", raw_bytes, raw_key, now)
     for kind, content_type, content in documents:
         key = store.put(uow, "claim_document", content)
-        _document(uow, claim_id, kind, content_type, content, key)
-    _history(uow, claim_id, "RECEIVED", f"submitted via {scope.lower()}")
+        rows.document(claim_id, kind, content_type, content, key, now)
+    rows.history.append(
+        {
+            "id": uuid7(),
+            "claim_id": claim_id,
+            "status": "RECEIVED",
+            "reason": f"submitted via {scope.lower()}"[:120],
+            "changed_at": now,
+        }
+    )
     uow.publish(
         ClaimSubmitted(
             claim_id=claim_id,
@@ -316,6 +350,56 @@ def _record(
         key=holder_of(coverage, data.member_id),
     )
     return Submission(claim_id, transaction_id)
+
+
+@dataclass(slots=True)
+class _IntakeRows:
+    """The rows of claims being taken in, as column values, until ``write`` inserts them: one
+    multi-row insert per table for a chunk of an 837 instead of an ORM object (and its flush
+    bookkeeping) per row. The PHI columns are sealed as the ORM's events would seal them."""
+
+    claims: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    diagnoses: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def document(
+        self, claim_id: uuid.UUID, kind: str, content_type: str, content: bytes, key: str, now: datetime
+    ) -> None:
+        self.documents.append(
+            {
+                "id": uuid7(),
+                "claim_id": claim_id,
+                "kind": kind,
+                "content_type": content_type,
+                "size_bytes": len(content),
+                "sha256": hashlib.sha256(content).hexdigest(),
+                "object_key": key,
+                "created_at": now,
+            }
+        )
+
+    def write(self, uow: UnitOfWork) -> None:
+        tenant_id = uow.require_tenant()
+        crypto = uow.session.info.get("crypto")
+        if crypto is None:
+            raise ConfigurationError("PHI was written without field encryption configured")
+        connection = uow.session.connection()
+        for model, rows in (
+            (m.Claim, self.claims),
+            (m.ClaimLine, self.lines),
+            (m.ClaimDiagnosis, self.diagnoses),
+            (m.ClaimDocument, self.documents),
+            (m.ClaimStatusChange, self.history),
+        ):
+            if rows:
+                table = table_of(model)
+                connection.execute(
+                    insert(table),
+                    [seal_row(crypto, connection, table, tenant_id, row | {"tenant_id": tenant_id}) for row in rows],
+                )
+                rows.clear()
 
 
 def submit_many(
@@ -420,13 +504,16 @@ def submit_each(
         fresh = []
     if fresh:
         reads = IntakeReads(uow, [items[index].data for index, *_ in fresh])
+        rows = _IntakeRows()
         for index, claim_id, transaction_id, _ in fresh:
             item = items[index]
             inputs = _intake_inputs(uow, item.data, reads)
             answers[index] = _record(
-                uow, item.data, claim_id, transaction_id, scope, item.origin, submitter, raws[index], (), inputs
+                uow, item.data, claim_id, transaction_id, scope, item.origin, submitter, raws[index], (), inputs, rows
             )
+        rows.write(uow)
         _let_go_of_written(uow)
+        reads.let_go()
     for index in later:
         item = items[index]
         try:
@@ -462,16 +549,18 @@ def _claim_keys(
     uow: UnitOfWork, items: Sequence[IntakeItem], fresh: Sequence[tuple[int, uuid.UUID, uuid.UUID, str]], scope: str
 ) -> bool:
     """Insert the idempotency keys of the claims about to be written; False when one is taken."""
-    now = uow.clock.now()
+    now, tenant_id = uow.clock.now(), uow.require_tenant()
     rows = [
-        m.IdempotencyKey(
-            scope=scope,
-            key=items[index].idempotency_key,
-            request_hash=digest,
-            claim_id=claim_id,
-            transaction_id=transaction_id,
-            created_at=now,
-        )
+        {
+            "id": uuid7(),
+            "scope": scope,
+            "key": items[index].idempotency_key,
+            "request_hash": digest,
+            "claim_id": claim_id,
+            "transaction_id": transaction_id,
+            "created_at": now,
+            "tenant_id": tenant_id,
+        }
         for index, claim_id, transaction_id, digest in fresh
         if items[index].idempotency_key is not None
     ]
@@ -479,8 +568,7 @@ def _claim_keys(
         return True
     try:
         with uow.session.begin_nested():
-            uow.session.add_all(rows)
-            uow.session.flush()
+            uow.session.connection().execute(insert(table_of(m.IdempotencyKey)), rows)
     except IntegrityError:
         return False
     return True
@@ -520,22 +608,6 @@ def _requires_prior_auth(reads: Reads, coverage: m.CoverageView | None, data: Cl
     view = reads.schedule_view(coverage.plan_code, on)
     codes = _parsed_schedule(view).prior_auth_codes if view else frozenset()
     return any(line.procedure_code in codes for line in data.lines)
-
-
-def _document(
-    uow: UnitOfWork, claim_id: uuid.UUID, kind: str, content_type: str, content: bytes, key: str
-) -> m.ClaimDocument:
-    row = m.ClaimDocument(
-        claim_id=claim_id,
-        kind=kind,
-        content_type=content_type,
-        size_bytes=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        object_key=key,
-        created_at=uow.clock.now(),
-    )
-    uow.session.add(row)
-    return row
 
 
 def _history(uow: UnitOfWork, claim_id: uuid.UUID, status: str, reason: str) -> None:
@@ -841,6 +913,16 @@ class IntakeReads(Reads):
             return super().provider_id_of(npi)
         view = self._providers.get(npi)
         return view.provider_id if view is not None else None
+
+    def let_go(self) -> None:
+        """Drop the coverage and provider rows read for this batch from the session, those not
+        changed since: an 837's chunks share one transaction, and kept they would pile up for the
+        whole file (each later flush and collection walking them)."""
+        session = self.uow.session
+        held = [row for rows in self._coverages.values() for row in rows] + list(self._providers.values())
+        for row in held:
+            if row in session and not session.is_modified(row):
+                session.expunge(row)
 
 
 class ClaimIntakeReads(Reads):

@@ -27,6 +27,48 @@ def alembic_config(db: Database) -> Config:
 
 def upgrade(db: Database, revision: str = "head") -> None:
     command.upgrade(alembic_config(db), revision)
+    if db.is_sqlite:
+        describe_tenant_indexes(db)
+
+
+#: What SQLite's planner is told about a ``tenant_id`` index: a table of about a million rows (its
+#: own guess for a table it knows nothing of) whose rows all share one value.
+UNSELECTIVE_INDEX_STAT = "1000000 1000000"
+
+
+def describe_tenant_indexes(db: Database) -> list[str]:
+    """Tell SQLite that the one-column ``tenant_id`` indexes narrow nothing; return their names.
+
+    Every domain table has one, and every ORM statement filters on the tenant. Without statistics
+    SQLite rates all one-column indexes alike and, between ``claim_id = ? AND tenant_id = ?``,
+    picked the tenant's: with one tenant that reads the whole table, so a per-claim query cost
+    grew with the table (about 1.8 ms at 2,000 adjudicated claims, 5.2 ms at 10,000). A row in
+    ``sqlite_stat1`` per such index (the form ``ANALYZE`` writes) makes it the last choice; the
+    other indexes keep SQLite's defaults, and a real ``ANALYZE`` later only replaces these rows with
+    measured ones. Run after every upgrade, so a table added later gets its row too. Pooled
+    connections read statistics when they open, so the pool is emptied afterwards.
+    """
+    with db.engine.begin() as connection:
+        indexes = connection.exec_driver_sql(
+            "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        ).all()
+        tenant_indexes = [
+            (str(table), str(name))
+            for name, table in indexes
+            if [row[2] for row in connection.exec_driver_sql(f'PRAGMA index_info("{name}")')] == ["tenant_id"]
+        ]
+        connection.exec_driver_sql("ANALYZE sqlite_master")  # creates sqlite_stat1 when missing
+        known = {(str(row[0]), str(row[1])) for row in connection.exec_driver_sql("SELECT tbl, idx FROM sqlite_stat1")}
+        missing = [position for position in tenant_indexes if position not in known]
+        for table, name in missing:
+            connection.exec_driver_sql(
+                "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)", (table, name, UNSELECTIVE_INDEX_STAT)
+            )
+        if missing:
+            connection.exec_driver_sql("ANALYZE sqlite_master")  # load them on this connection
+    if missing:
+        db.dispose()
+    return sorted(name for _, name in tenant_indexes)
 
 
 def head_revision() -> str | None:

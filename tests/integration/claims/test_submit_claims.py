@@ -133,3 +133,84 @@ def test_remittance_details_of_many_claims_are_each_claims_remittance_detail(
     # Ana's visit: $100 fee - $25 copay; Solo's: $400 drainage to the deductible, the $90 visit - $25
     # copay; Ben's arthroscopy: $2,000 - his $1,000 deductible, 80% of the rest; no second adjudication.
     assert [d.paid.amount if d else None for d in together.values()] == [7500, 6500, 80000, None, None]
+
+
+def test_a_remittance_is_read_from_the_stored_result_as_the_full_result_decodes_it(
+    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    from olly.claims import snapshots
+    from olly.claims.repository import ClaimsRepository
+
+    with platform.db.unit_of_work(tenant_id) as uow:
+        chunk = claims.submit_claims(uow, items(world, "decode"), source="EDI")
+    ids = [a.claim_id for a in chunk if isinstance(a, claims.Submission)]
+    drain(platform)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        details = claims.remittance_details(uow, [(i, None) for i in ids])
+        for claim_id in ids:
+            record = ClaimsRepository(uow).current_result(claim_id)
+            assert record is not None
+            result = snapshots.result_from_json(record.result)
+            detail = details[(claim_id, None)]
+            assert detail is not None
+            totals = result.totals
+            assert (detail.billed, detail.allowed, detail.paid, detail.patient_responsibility) == (
+                totals.billed,
+                totals.allowed,
+                totals.paid,
+                totals.patient_responsibility,
+            )
+            assert [
+                (
+                    line.line_number,
+                    line.billed,
+                    line.allowed,
+                    line.paid,
+                    [(a.group, a.carc, a.amount) for a in line.adjustments],
+                )
+                for line in detail.lines
+            ] == [
+                (
+                    line.line_number,
+                    line.billed,
+                    line.allowed,
+                    line.paid,
+                    [(a.group.value, a.carc.value, a.amount) for a in line.adjustments],
+                )
+                for line in result.lines
+            ]
+    # Solo's claim: the $500 drainage all to the deductible (PR 1), the $90 visit paid less the copay
+    solo = details[(ids[1], None)]
+    assert solo is not None
+    assert [(line.billed.amount, line.paid.amount) for line in solo.lines] == [(50000, 0), (9000, 6500)]
+    assert (solo.billed.amount, solo.paid.amount) == (59000, 6500)
+
+
+def test_a_chunk_leaves_neither_its_rows_nor_its_reads_in_the_session(
+    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    with platform.db.unit_of_work(tenant_id) as uow:
+        chunk = claims.submit_claims(uow, items(world, "session"), source="EDI")
+        held = sorted({type(row).__name__ for row in uow.session.identity_map.values()})
+        assert [type(a).__name__ for a in chunk] == [
+            "Submission",
+            "ValidationFailed",
+            "Submission",
+            "ValidationFailed",
+            "Submission",
+        ]
+    assert not {"Claim", "ClaimLine", "ClaimDiagnosis", "ClaimDocument", "CoverageView", "ProviderView"} & set(held)
+    ids = [a.claim_id for a in chunk if isinstance(a, claims.Submission)]
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        stored_claims = {c.id: c for c in uow.session.scalars(select(m.Claim).where(m.Claim.id.in_(ids)))}
+        lines = list(uow.session.scalars(select(m.ClaimLine).where(m.ClaimLine.claim_id.in_(ids))))
+        documents = list(uow.session.scalars(select(m.ClaimDocument).where(m.ClaimDocument.claim_id.in_(ids))))
+    assert [stored_claims[i].status for i in ids] == ["RECEIVED"] * 3
+    assert [stored_claims[i].detail["origin"] for i in ids] == ['{"segment":0}', '{"segment":2}', '{"segment":4}']
+    assert sorted((line.charge_minor, line.service["procedureCode"]) for line in lines) == [
+        (9000, "99213"),
+        (15000, "99213"),
+        (50000, "10060"),
+        (200000, "29880"),
+    ]
+    assert sorted(d.kind for d in documents) == ["RAW_PAYLOAD"] * 3
