@@ -271,40 +271,10 @@ def cost(engine: str) -> None:
             intake_cpu, intake_sql = time.process_time() - begin, statements[0]
         relay = BusRuntime(platform.db, platform.settings, default_registry(), platform.outbox, groups=[])
         relay.drain()
-        runtime = BusRuntime(
-            platform.db,
-            platform.settings,
-            default_registry(),
-            platform.outbox,
-            clock=platform.clock,
-            run_relay=False,
-            groups=[handlers.CLAIMS_GROUP],
-        )
-        gc.collect()
-        statements[0] = 0
-        begin = time.process_time()
-        runtime.drain()
-        drain_cpu, drain_sql = time.process_time() - begin, statements[0]
-        relay.drain()
-        eobs = BusRuntime(
-            platform.db,
-            platform.settings,
-            default_registry(),
-            platform.outbox,
-            clock=platform.clock,
-            run_relay=False,
-            groups=[handlers.EOB_GROUP],
-        )
-        gc.collect()
-        statements[0] = 0
-        begin = time.process_time()
-        eobs.drain()
-        eob_cpu, eob_sql = time.process_time() - begin, statements[0]
-        # The relay holds a lease: only the first runtime's relay moves rows, so it relays for the rest.
-        # Each downstream group drains in a runtime of its own, so its CPU and statements are told apart.
-        downstream = sorted(set(default_registry().groups()) - {handlers.CLAIMS_GROUP, handlers.EOB_GROUP})
-        rests = {
-            group: BusRuntime(
+
+        def consumer(group: str) -> BusRuntime:
+            """A runtime draining one consumer group (the relay is ``relay``'s)."""
+            return BusRuntime(
                 platform.db,
                 platform.settings,
                 default_registry(),
@@ -313,8 +283,24 @@ def cost(engine: str) -> None:
                 run_relay=False,
                 groups=[group],
             )
-            for group in downstream
-        }
+
+        runtime = consumer(handlers.CLAIMS_GROUP)
+        gc.collect()
+        statements[0] = 0
+        begin = time.process_time()
+        runtime.drain()
+        drain_cpu, drain_sql = time.process_time() - begin, statements[0]
+        relay.drain()
+        eobs = consumer(handlers.EOB_GROUP)
+        gc.collect()
+        statements[0] = 0
+        begin = time.process_time()
+        eobs.drain()
+        eob_cpu, eob_sql = time.process_time() - begin, statements[0]
+        # The relay holds a lease: only the first runtime's relay moves rows, so it relays for the rest.
+        # Each downstream group drains in a runtime of its own, so its CPU and statements are told apart.
+        downstream = sorted(set(default_registry().groups()) - {handlers.CLAIMS_GROUP, handlers.EOB_GROUP})
+        rests = {group: consumer(group) for group in downstream}
         spent: dict[str, list[float]] = {group: [0.0, 0.0] for group in ["relay", *downstream]}
 
         def timed(name: str, step: Callable[[], int]) -> int:

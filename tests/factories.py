@@ -67,7 +67,16 @@ def make_family(platform: Platform, tenant_id: uuid.UUID) -> dict[str, uuid.UUID
 ACCOUNT = uuid.UUID("00000000-0000-7000-8000-00000000b001")
 
 
-def enroll(platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID]) -> uuid.UUID:
+def enroll(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    dependents: tuple[tuple[str, str], ...] = (("ben", "SPOUSE"), ("cy", "CHILD")),
+    *,
+    activate: bool = False,
+) -> uuid.UUID:
+    """Ana's group PPO from 1 January 2026 with ``dependents`` (who, relationship), activated if asked."""
     with platform.db.unit_of_work(tenant_id) as uow:
         policy = service.enroll(
             uow,
@@ -78,10 +87,11 @@ def enroll(platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: d
                 plan_code=PPO,
                 effective_date=date(2026, 1, 1),
                 dependents=[
-                    {"party_id": family["ben"], "relationship": "SPOUSE"},
-                    {"party_id": family["cy"], "relationship": "CHILD"},
+                    {"party_id": family[who], "relationship": relationship} for who, relationship in dependents
                 ],
             ),
             plans,
         )
+        if activate:
+            service.activate(uow, policy.id)
         return policy.id

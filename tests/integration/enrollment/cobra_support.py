@@ -19,14 +19,14 @@ from olly.billing import service as billing
 from olly.billing.models import Invoice
 from olly.enrollment import service
 from olly.enrollment.models import CobraCase, CoverageSpan, Policy, PolicyTerm
-from olly.enrollment.rules import CobraEvent, Market
-from olly.enrollment.schemas import CobraDisabilityCreate, CobraElection, CobraEventCreate, EnrollmentCreate
+from olly.enrollment.rules import CobraEvent
+from olly.enrollment.schemas import CobraDisabilityCreate, CobraElection, CobraEventCreate
 from olly.kernel.clock import FixedClock
 from olly.kernel.periods import month_period
 from olly.notifications import service as notifications
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.runtime import Platform
-from tests.factories import ACCOUNT, PPO, FakePlans
+from tests.factories import FakePlans, enroll
 
 #: The day Ana's employment ends and the event is recorded, and when (the notices' ``sentAt``).
 EMPLOYMENT_ENDED = date(2026, 3, 20)
@@ -43,23 +43,7 @@ def group_policy(
     activate: bool = True,
 ) -> uuid.UUID:
     """Ana's group PPO from 1 January 2026 with one dependent (Ben, her spouse, unless told)."""
-    who, relationship = dependent
-    with platform.db.unit_of_work(tenant_id) as uow:
-        policy = service.enroll(
-            uow,
-            EnrollmentCreate(
-                market=Market.GROUP,
-                account_id=ACCOUNT,
-                subscriber_party_id=family["ana"],
-                plan_code=PPO,
-                effective_date=date(2026, 1, 1),
-                dependents=[{"party_id": family[who], "relationship": relationship}],
-            ),
-            plans,
-        )
-        if activate:
-            service.activate(uow, policy.id)
-        return policy.id
+    return enroll(platform, tenant_id, plans, family, (dependent,), activate=activate)
 
 
 def end_employment(
