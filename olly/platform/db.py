@@ -67,6 +67,7 @@ MODEL_MODULES: Final[tuple[str, ...]] = (
     "olly.platform.tenancy",
     "olly.platform.crypto",
     "olly.platform.audit",
+    "olly.platform.objectstore",
     "olly.policy_admin.models",
     "olly.enrollment.models",
     "olly.eligibility.models",
@@ -492,9 +493,10 @@ class UnitOfWork:
     def commit(self) -> None:
         if self._closed:
             raise RuntimeError("this unit of work is already closed")
-        before, self._before_commit = self._before_commit, []
-        for callback in before:
-            callback()
+        while self._before_commit:  # a callback may register another (an object put while writing)
+            before, self._before_commit = self._before_commit, []
+            for callback in before:
+                callback()
         if self.pending_events:
             if self.outbox_writer is None:
                 raise ConfigurationError("events were published but no outbox is configured")

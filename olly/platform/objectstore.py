@@ -9,6 +9,20 @@ name no person, claim number or file name.
 * S3: ``OLLY_OBJECT_STORE=s3`` with ``OLLY_S3_BUCKET`` (and the usual AWS environment for
   credentials and region; ``OLLY_S3_ENDPOINT_URL`` for MinIO and the like). ``boto3`` is an
   optional dependency, imported only then.
+
+**Packs.** Objects put in one unit of work are held (sealed) until just before it commits. One
+object is then written under its own key; several are written together as one *pack* object
+(``{tenant}/packs/{uuid7}``: the sealed objects one after another), and each object's place in it
+(pack, offset, length) is recorded in ``platform.object_pack_entries`` in the same transaction. An
+837 of many claims, or a chunk of EOBs, thus costs one file (or one S3 request) instead of one per
+claim: creating a file is the dearest part of storing a small object (a fraction of a millisecond
+to a millisecond each on a local ext4 disk). Every object is still sealed on its own, with its own
+key in the associated data, so one cannot be read as another even from the same pack. An object
+larger than ``PACK_MEMBER_MAX_BYTES`` is written at once under its own key, and the held objects of
+a unit of work are written early as a pack once they pass ``PACK_MAX_BYTES``. Reading an object
+looks for its pack entry first and reads just its bytes (a ranged read on S3). As before, an
+object is written before its transaction commits: one whose transaction rolls back is an orphan,
+never a row pointing at nothing.
 """
 
 from __future__ import annotations
@@ -16,22 +30,50 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol
+
+from sqlalchemy import BigInteger, Integer, String, delete, select
+from sqlalchemy.orm import Mapped, mapped_column
 
 from olly.config import Settings
 from olly.kernel.errors import ConfigurationError, NotFound
 from olly.kernel.ids import uuid7
 from olly.platform.crypto import FieldCrypto
-from olly.platform.db import UnitOfWork
+from olly.platform.db import Base, UnitOfWork, insert_rows, table_of
 
 _KEY_RE: Final = re.compile(r"^[0-9a-f-]{36}/[a-z_]{1,24}/[0-9a-f-]{36}$")
+
+#: Objects larger than this (sealed) are written at once under their own key, never packed.
+PACK_MEMBER_MAX_BYTES: Final = 1 << 20
+#: Held objects of one unit of work are written as a pack once they pass this many bytes.
+PACK_MAX_BYTES: Final = 16 << 20
+#: The kind of a pack's own key.
+PACK_KIND: Final = "packs"
+
+
+class PackEntry(Base):
+    """Where a packed object lives: its pack's key and its bytes' place in it."""
+
+    __tablename__ = "object_pack_entries"
+    __table_args__ = {"schema": "platform"}
+
+    object_key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    pack_key: Mapped[str] = mapped_column(String(120), index=True)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    length: Mapped[int] = mapped_column(Integer)
+
+
+_ENTRIES: Final = table_of(PackEntry)
 
 
 class Backend(Protocol):
     def put(self, key: str, data: bytes) -> None: ...
 
     def get(self, key: str) -> bytes: ...
+
+    def get_range(self, key: str, offset: int, length: int) -> bytes: ...
 
     def delete(self, key: str) -> None: ...
 
@@ -69,6 +111,18 @@ class FilesystemBackend:
             raise NotFound("no such object")
         return path.read_bytes()
 
+    def get_range(self, key: str, offset: int, length: int) -> bytes:
+        path = self._path(key)
+        try:
+            with path.open("rb") as handle:
+                handle.seek(offset)
+                data = handle.read(length)
+        except FileNotFoundError:
+            raise NotFound("no such object") from None
+        if len(data) != length:
+            raise NotFound("no such object")
+        return data
+
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
@@ -95,6 +149,20 @@ class S3Backend:
                 raise NotFound("no such object") from None
             raise
         return bytes(response["Body"].read())
+
+    def get_range(self, key: str, offset: int, length: int) -> bytes:
+        try:
+            response = self.client.get_object(
+                Bucket=self.bucket, Key=key, Range=f"bytes={offset}-{offset + length - 1}"
+            )
+        except Exception as exc:
+            if "NoSuchKey" in type(exc).__name__ or "NoSuchKey" in str(exc):
+                raise NotFound("no such object") from None
+            raise
+        data = bytes(response["Body"].read())
+        if len(data) != length:
+            raise NotFound("no such object")
+        return data
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)
@@ -129,24 +197,112 @@ class ObjectStore:
         """Seal ``data`` and store it under a new opaque key (written before the transaction commits:
         an object whose transaction rolls back is an orphan, never a row pointing at nothing)."""
         key = self.new_key(uow.require_tenant(), kind)
-        self.put_under(uow, key, data)
+        self._hold(uow, key, data, fresh=True)
         return key
 
     def put_under(self, uow: UnitOfWork, key: str, data: bytes) -> None:
         """Seal ``data`` and store it under ``key``, a key of the unit of work's tenant chosen
         beforehand (a document announced before it is written); storing it again replaces it."""
-        tenant_id = uow.require_tenant()
-        if not key.startswith(f"{tenant_id}/"):
-            raise NotFound("no such object")
-        sealed = _crypto(uow).encrypt(uow.session.connection(), tenant_id, data, _aad(tenant_id, key))
-        self.backend.put(key, sealed)
+        self._hold(uow, key, data, fresh=False)
 
     def get(self, uow: UnitOfWork, key: str) -> bytes:
         tenant_id = uow.require_tenant()
         if not key.startswith(f"{tenant_id}/"):
             raise NotFound("no such object")
-        sealed = self.backend.get(key)
+        held = _held(uow, self, create=False)
+        sealed = held.objects.get(key) if held is not None else None
+        if sealed is None:
+            place = (
+                uow.session.execute(
+                    select(_ENTRIES.c.pack_key, _ENTRIES.c.offset, _ENTRIES.c.length).where(
+                        _ENTRIES.c.object_key == key
+                    )
+                ).first()
+                if _KEY_RE.match(key)
+                else None
+            )
+            if place is None:
+                sealed = self.backend.get(key)
+            else:
+                sealed = self.backend.get_range(place.pack_key, place.offset, place.length)
         return _crypto(uow).decrypt(uow.session.connection(), tenant_id, sealed, _aad(tenant_id, key))
+
+    def _hold(self, uow: UnitOfWork, key: str, data: bytes, *, fresh: bool) -> None:
+        """Seal ``data`` for ``key`` and hold it until the unit of work commits (see Packs above).
+        ``fresh``: a key drawn just now, which no pack entry can name yet."""
+        tenant_id = uow.require_tenant()
+        if not key.startswith(f"{tenant_id}/") or not _KEY_RE.match(key):
+            raise NotFound("no such object")
+        sealed = _crypto(uow).encrypt(uow.session.connection(), tenant_id, data, _aad(tenant_id, key))
+        held = _held(uow, self, create=True)
+        assert held is not None
+        if len(sealed) > PACK_MEMBER_MAX_BYTES:
+            held.objects.pop(key, None)
+            self.backend.put(key, sealed)
+            if not fresh:
+                uow.session.execute(delete(_ENTRIES).where(_ENTRIES.c.object_key == key))
+            return
+        if key in held.objects:
+            held.size -= len(held.objects.pop(key))
+        held.objects[key] = sealed
+        held.size += len(sealed)
+        if not fresh:
+            held.replacing.add(key)
+        if held.size > PACK_MAX_BYTES:
+            self._write_held(uow, held)
+
+    def _write_held(self, uow: UnitOfWork, held: _Held) -> None:
+        """Write what the unit of work holds: one object under its own key, several as one pack."""
+        objects, replacing = held.objects, held.replacing
+        held.objects, held.replacing, held.size = {}, set(), 0
+        if not objects:
+            return
+        connection = uow.session.connection()
+        if replacing:
+            connection.execute(delete(_ENTRIES).where(_ENTRIES.c.object_key.in_(sorted(replacing))))
+        if len(objects) == 1:
+            ((key, sealed),) = objects.items()
+            self.backend.put(key, sealed)
+            return
+        pack_key = self.new_key(uow.require_tenant(), PACK_KIND)
+        rows: list[dict[str, Any]] = []
+        offset = 0
+        for key, sealed in objects.items():
+            rows.append({"object_key": key, "pack_key": pack_key, "offset": offset, "length": len(sealed)})
+            offset += len(sealed)
+        self.backend.put(pack_key, b"".join(objects.values()))
+        insert_rows(connection, _ENTRIES, rows)
+
+
+@dataclass(slots=True)
+class _Held:
+    """The sealed objects a unit of work has put and not yet written, by key, in the order put."""
+
+    objects: dict[str, bytes] = field(default_factory=dict)
+    replacing: set[str] = field(default_factory=set)
+    size: int = 0
+
+
+def _held(uow: UnitOfWork, store: ObjectStore, *, create: bool) -> _Held | None:
+    """The unit of work's held objects for ``store``; on first use, registers their writing just
+    before the commit."""
+    holds: dict[int, _Held] | None = uow.session.info.get("held_objects")
+    if holds is None:
+        if not create:
+            return None
+        holds = uow.session.info["held_objects"] = {}
+    held = holds.get(id(store))
+    if held is None and create:
+        held = holds[id(store)] = _Held()
+        uow.before_commit(lambda: _write_and_forget(uow, store))
+    return held
+
+
+def _write_and_forget(uow: UnitOfWork, store: ObjectStore) -> None:
+    holds: dict[int, _Held] = uow.session.info.get("held_objects") or {}
+    held = holds.pop(id(store), None)
+    if held is not None:
+        store._write_held(uow, held)
 
 
 def _crypto(uow: UnitOfWork) -> FieldCrypto:

@@ -57,3 +57,20 @@ def test_before_commit_writes_in_the_transaction_and_a_rollback_drops_it(
         slugs = _slugs(uow.session)
     assert "gathered" in slugs
     assert "never" not in slugs
+
+
+def test_a_callback_registered_before_the_commit_still_runs_in_the_transaction(
+    platform: Platform, tenant_id: uuid.UUID
+) -> None:
+    """A consumer's gathered writes may put an object, whose writing registers a callback of its own."""
+    order: list[str] = []
+
+    def gathered() -> None:
+        order.append("gathered")
+        uow.before_commit(lambda: (order.append("registered while committing"), uow.session.add(_tenant("late"))))
+
+    with platform.db.unit_of_work(tenant_id) as uow:
+        uow.before_commit(gathered)
+    assert order == ["gathered", "registered while committing"]
+    with platform.db.unit_of_work(tenant_id) as uow:
+        assert "late" in _slugs(uow.session)

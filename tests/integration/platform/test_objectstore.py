@@ -7,9 +7,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, update
 
 from olly.kernel.errors import CryptoError, NotFound
-from olly.platform.objectstore import FilesystemBackend, ObjectStore, S3Backend
+from olly.platform import objectstore
+from olly.platform.objectstore import FilesystemBackend, ObjectStore, PackEntry, S3Backend
 from olly.platform.runtime import Platform
 
 OTHER_TENANT = uuid.UUID("00000000-0000-7000-8000-0000000000ff")
@@ -47,14 +49,19 @@ class FakeS3:
 
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], bytes] = {}
+        self.puts = 0
 
     def put_object(self, *, Bucket: str, Key: str, Body: bytes) -> None:
         self.objects[(Bucket, Key)] = Body
+        self.puts += 1
 
-    def get_object(self, *, Bucket: str, Key: str) -> dict[str, object]:
+    def get_object(self, *, Bucket: str, Key: str, Range: str | None = None) -> dict[str, object]:
         if (Bucket, Key) not in self.objects:
             raise FakeS3.NoSuchKey(Key)
         body = self.objects[(Bucket, Key)]
+        if Range is not None:  # "bytes=first-last", both inclusive
+            first, last = (int(n) for n in Range.removeprefix("bytes=").split("-"))
+            body = body[first : last + 1]
 
         class _Body:
             def read(self) -> bytes:
@@ -88,3 +95,125 @@ def test_the_filesystem_backend_makes_a_removed_folder_again(tmp_path: Path) -> 
     assert backend.get(second) == b"second"
     with pytest.raises(NotFound):
         backend.get(first)
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def _entries(platform: Platform) -> dict[str, tuple[str, int, int]]:
+    with platform.db.unit_of_work(None, all_tenants=True, read_only=True) as uow:
+        rows = uow.session.execute(select(PackEntry.object_key, PackEntry.pack_key, PackEntry.offset, PackEntry.length))
+        return {row.object_key: (row.pack_key, row.offset, row.length) for row in rows}
+
+
+def test_objects_put_in_one_transaction_are_written_as_one_pack(platform: Platform, tenant_id: uuid.UUID) -> None:
+    root = platform.settings.data_dir / "packs-test"
+    store = ObjectStore(FilesystemBackend(root))
+    bodies = [f"claim {n} for a patient".encode() * (n + 1) for n in range(3)]
+    with platform.db.unit_of_work(tenant_id) as uow:
+        keys = [store.put(uow, "raw_claim", body) for body in bodies]
+        # held until the commit, and readable in the unit of work that put them
+        assert _files(root) == []
+        assert store.get(uow, keys[1]) == bodies[1]
+    (pack,) = _files(root)
+    assert pack.relative_to(root).parts[:2] == (str(tenant_id), "packs")
+    on_disk = pack.read_bytes()
+    assert b"patient" not in on_disk
+    entries = _entries(platform)
+    pack_key = str(pack.relative_to(root))
+    assert {key: entries[key][0] for key in keys} == dict.fromkeys(keys, pack_key)
+    # the objects one after another, in the order put, filling the pack exactly
+    places = [entries[key][1:] for key in keys]
+    assert [offset for offset, _ in places] == [0, places[0][1], places[0][1] + places[1][1]]
+    assert sum(length for _, length in places) == len(on_disk)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert [store.get(uow, key) for key in keys] == bodies
+    with platform.db.unit_of_work(OTHER_TENANT) as uow, pytest.raises(NotFound):
+        store.get(uow, keys[0])
+
+    # each object is sealed on its own: pointed at another's bytes, it does not open
+    with platform.db.unit_of_work(None, all_tenants=True) as uow:
+        uow.session.execute(
+            update(PackEntry).where(PackEntry.object_key == keys[0]).values(offset=places[1][0], length=places[1][1])
+        )
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        with pytest.raises(CryptoError):
+            store.get(uow, keys[0])
+        assert store.get(uow, keys[2]) == bodies[2]
+    # a flipped byte in one object spoils that object only
+    last = places[2][0] + places[2][1] - 1
+    pack.write_bytes(on_disk[:last] + bytes([on_disk[last] ^ 1]))
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        with pytest.raises(CryptoError):
+            store.get(uow, keys[2])
+        assert store.get(uow, keys[1]) == bodies[1]
+
+
+def test_a_rolled_back_transaction_leaves_no_entry(platform: Platform, tenant_id: uuid.UUID) -> None:
+    root = platform.settings.data_dir / "packs-test"
+    store = ObjectStore(FilesystemBackend(root))
+    keys: list[str] = []
+    with pytest.raises(RuntimeError), platform.db.unit_of_work(tenant_id) as uow:
+        keys += [store.put(uow, "raw_claim", b"one"), store.put(uow, "raw_claim", b"two")]
+        raise RuntimeError("the intake failed")
+    assert _files(root) == [] and _entries(platform) == {}
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow, pytest.raises(NotFound):
+        store.get(uow, keys[0])
+
+
+def test_an_object_stored_again_replaces_the_packed_one(platform: Platform, tenant_id: uuid.UUID) -> None:
+    root = platform.settings.data_dir / "packs-test"
+    store = ObjectStore(FilesystemBackend(root))
+    chosen = store.new_key(tenant_id, "eob")
+    with platform.db.unit_of_work(tenant_id) as uow:
+        store.put_under(uow, chosen, b"first rendering")
+        other = store.put(uow, "eob", b"another claim's")
+    assert set(_entries(platform)) == {chosen, other}
+    with platform.db.unit_of_work(tenant_id) as uow:  # alone this time: written under its own key
+        store.put_under(uow, chosen, b"second rendering")
+    assert set(_entries(platform)) == {other}
+    assert (root / chosen).is_file()
+    with platform.db.unit_of_work(tenant_id) as uow:  # and packed again, with another
+        store.put_under(uow, chosen, b"third")
+        store.put_under(uow, chosen, b"third rendering")  # twice in one transaction: the last counts
+        store.put(uow, "eob", b"yet another")
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert store.get(uow, chosen) == b"third rendering"
+        assert store.get(uow, other) == b"another claim's"
+
+
+def test_large_objects_are_never_packed(
+    platform: Platform, tenant_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(objectstore, "PACK_MEMBER_MAX_BYTES", 100)
+    monkeypatch.setattr(objectstore, "PACK_MAX_BYTES", 150)
+    root = platform.settings.data_dir / "packs-test"
+    store = ObjectStore(FilesystemBackend(root))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        big = store.put(uow, "claim_document", b"x" * 200)  # written at once, under its own key
+        assert [p.relative_to(root).as_posix() for p in _files(root)] == [big]
+        # sealed, each small object is over 75 bytes: two pass PACK_MAX_BYTES, and the held objects
+        # are then written early, as a pack of their own
+        small = [store.put(uow, "raw_claim", bytes([n]) * 40) for n in range(2)]
+        assert len(_files(root)) == 2
+        small += [store.put(uow, "raw_claim", bytes([n]) * 40) for n in range(2, 4)]
+        assert len(_files(root)) == 3
+    assert len(_files(root)) == 3
+    packs = {_entries(platform)[key][0] for key in small}
+    assert len(packs) == 2 and big not in _entries(platform)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert store.get(uow, big) == b"x" * 200
+        assert [store.get(uow, key) for key in small] == [bytes([n]) * 40 for n in range(4)]
+
+
+def test_s3_packs_are_one_request_and_read_by_range(platform: Platform, tenant_id: uuid.UUID) -> None:
+    fake = FakeS3()
+    store = ObjectStore(S3Backend("olly-docs", client=fake))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        keys = [store.put(uow, "eob", f"plan paid {n}.00".encode()) for n in range(5)]
+    assert fake.puts == 1
+    ((_, pack_key),) = fake.objects
+    assert pack_key.startswith(f"{tenant_id}/packs/")
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert [store.get(uow, key) for key in keys] == [f"plan paid {n}.00".encode() for n in range(5)]
