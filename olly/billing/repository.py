@@ -500,11 +500,21 @@ class BillingRepository:
     def claim_payment(self, claim_payment_id: uuid.UUID) -> ClaimPayment | None:
         return self.session.scalars(select(ClaimPayment).where(ClaimPayment.id == claim_payment_id)).first()
 
-    def claims_of_payment(self, claim_payment_id: uuid.UUID) -> list[ClaimPayable]:
-        return list(
-            self.session.scalars(
-                select(ClaimPayable)
-                .where(ClaimPayable.claim_payment_id == claim_payment_id)
-                .order_by(ClaimPayable.approved_at, ClaimPayable.claim_id)
+    def claims_of_payment(
+        self, claim_payment_id: uuid.UUID
+    ) -> Sequence[tuple[uuid.UUID, uuid.UUID, int, int | None, int | None, int]]:
+        """(claim id, member id, amount, adjudication sequence, reverses sequence, part) of each payable a
+        payment paid, in approval order: columns, not objects (a run's 835 reads thousands)."""
+        query = (
+            select(
+                ClaimPayable.claim_id,
+                ClaimPayable.member_id,
+                ClaimPayable.amount_minor,
+                ClaimPayable.adjudication_sequence,
+                ClaimPayable.reverses_sequence,
+                ClaimPayable.part,
             )
+            .where(ClaimPayable.claim_payment_id == claim_payment_id)
+            .order_by(ClaimPayable.approved_at, ClaimPayable.claim_id)
         )
+        return self.session.execute(query).all()
