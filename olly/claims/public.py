@@ -271,18 +271,12 @@ def remittance_details(
     in three queries (a payment run's claims for its 835) of only the columns an 835 reports."""
     repo = ClaimsRepository(uow)
     headers = repo.remittance_headers([claim_id for claim_id, _ in wanted])
-    results = {
-        key: stored
-        for key, stored in repo.chosen_results([key for key in wanted if key[0] in headers]).items()
-        if stored.status != "PENDED"
-    }
-    lines = repo.line_services(sorted({claim_id for claim_id, _ in results}))
-    return {
-        (claim_id, sequence): _remittance(headers[claim_id], stored, lines.get(claim_id, []))
-        if (stored := results.get((claim_id, sequence))) is not None
-        else None
-        for claim_id, sequence in wanted
-    }
+    lines = repo.line_services(sorted(headers))
+    details: dict[tuple[uuid.UUID, int | None], RemittanceClaim | None] = dict.fromkeys(wanted)
+    for key, stored in repo.chosen_results([key for key in wanted if key[0] in headers]):
+        if stored.status != "PENDED":
+            details[key] = _remittance(headers[key[0]], stored, lines.get(key[0], []))
+    return details
 
 
 def _remittance(claim: RemittanceHeader, record: StoredResult, stored_lines: Sequence[LineService]) -> RemittanceClaim:
@@ -295,7 +289,6 @@ def _remittance(claim: RemittanceHeader, record: StoredResult, stored_lines: Seq
     billed = allowed = paid = patient = 0
     for line in result["lines"]:
         stored = services[line["lineNumber"]]
-        service_detail = stored.service
         adjustments = tuple(
             RemittanceAdjustment(a["group"], a["carc"], Money(a["amount"], currency), tuple(a["rarcs"]))
             for a in line["adjustments"]
@@ -305,11 +298,11 @@ def _remittance(claim: RemittanceHeader, record: StoredResult, stored_lines: Seq
         lines.append(
             RemittanceLine(
                 line_number=line["lineNumber"],
-                procedure_code=service_detail.get("procedureCode"),
-                modifiers=tuple(service_detail.get("modifiers") or ()),
-                revenue_code=service_detail.get("revenueCode"),
+                procedure_code=stored.procedure_code,
+                modifiers=stored.modifiers,
+                revenue_code=stored.revenue_code,
                 units=stored.units,
-                service_date=date.fromisoformat(service_detail["serviceDateFrom"]),
+                service_date=stored.service_date,
                 billed=Money(line["billed"], currency),
                 allowed=Money(line["allowed"], currency),
                 paid=Money(line["paid"], currency),
@@ -332,5 +325,5 @@ def _remittance(claim: RemittanceHeader, record: StoredResult, stored_lines: Seq
         lines=tuple(lines),
         reversal_of=uuid.UUID(reversal["reversedClaimId"]) if reversal else None,
         reversal_paid=Money(reversal["paid"], claim.currency) if reversal else None,
-        origin=(claim.detail or {}).get("origin"),
+        origin=claim.origin,
     )
