@@ -133,8 +133,8 @@ def payment_run(uow: UnitOfWork, run_id: uuid.UUID) -> PaymentRunAdvice | None:
     payments = []
     for payment in repo.claim_payments(run_id):
         claims = tuple(
-            PaidClaim(c.claim_id, c.member_id, c.amount_minor, c.adjudication_sequence, c.reverses_sequence, c.part > 0)
-            for c in repo.claims_of_payment(payment.id)
+            PaidClaim(claim_id, member_id, amount_minor, sequence, reverses, part > 0)
+            for claim_id, member_id, amount_minor, sequence, reverses, part in repo.claims_of_payment(payment.id)
         )
         payments.append(
             PayeePayment(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from olly.billing.models import (
     BillingAccount,
@@ -31,6 +33,23 @@ from olly.platform.db import Base, UnitOfWork, table_of
 OPEN_STATUSES = ("OPEN", "PARTIALLY_PAID")
 LAPSE_REASON = "COVERAGE_TERMINATED_NON_PAYMENT"
 """Why the job voids a lapsed policy's later months (and what reinstatement re-issues)."""
+
+
+@dataclass(slots=True)
+class UnpaidClaim:
+    """An unpaid payable as a payment run reads it: its columns, not an ORM object (a run pays
+    thousands, and loading then flushing each as an object cost more than the run's own work).
+    ``payee_npi`` is set by the run when it learns the NPI of a payable recorded without it."""
+
+    id: uuid.UUID
+    claim_id: uuid.UUID
+    member_id: uuid.UUID
+    provider_id: uuid.UUID
+    payee: str
+    payee_id: uuid.UUID
+    payee_npi: str | None
+    currency: str
+    amount_minor: int
 
 
 class BillingRepository:
@@ -391,15 +410,53 @@ class BillingRepository:
             )
         )
 
-    def unpaid_claims(self) -> list[ClaimPayable]:
-        return list(
-            self.session.scalars(
-                select(ClaimPayable)
-                .where(ClaimPayable.status == "UNPAID")
-                .order_by(ClaimPayable.approved_at, ClaimPayable.id)
-                .with_for_update()
+    def unpaid_claims(self) -> list[UnpaidClaim]:
+        """The unpaid payables, oldest approval first, locked until the run commits."""
+        query = (
+            select(
+                ClaimPayable.id,
+                ClaimPayable.claim_id,
+                ClaimPayable.member_id,
+                ClaimPayable.provider_id,
+                ClaimPayable.payee,
+                ClaimPayable.payee_id,
+                ClaimPayable.payee_npi,
+                ClaimPayable.currency,
+                ClaimPayable.amount_minor,
             )
+            .where(ClaimPayable.status == "UNPAID")
+            .order_by(ClaimPayable.approved_at, ClaimPayable.id)
+            .with_for_update()
         )
+        return [UnpaidClaim(*row) for row in self.session.execute(query)]
+
+    def mark_claims_paid(self, payables: Sequence[UnpaidClaim], claim_payment_id: uuid.UUID) -> None:
+        """These payables PAID by this payment, each with the billing NPI it now has (a run learns the
+        NPI of those recorded without it): one statement, the unit of work's tenant's rows only."""
+        if not payables:
+            return
+        table, tenant = table_of(ClaimPayable), self.uow.require_tenant()
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("w_id"), table.c.tenant_id == bindparam("w_tenant"))
+            .values(status="PAID", claim_payment_id=bindparam("v_payment"), payee_npi=bindparam("v_npi"))
+        )
+        self.session.execute(
+            statement,
+            [{"w_id": p.id, "w_tenant": tenant, "v_payment": claim_payment_id, "v_npi": p.payee_npi} for p in payables],
+        )
+        # A payable this session already holds as an object (read earlier in the unit of work) is kept
+        # in step with its row, as if loaded after the update.
+        held = self.session.identity_map
+        for payable in payables:
+            row = held.get(self.session.identity_key(ClaimPayable, payable.id))
+            if row is not None:
+                for key, value in (
+                    ("status", "PAID"),
+                    ("claim_payment_id", claim_payment_id),
+                    ("payee_npi", payable.payee_npi),
+                ):
+                    set_committed_value(row, key, value)
 
     def unpaid_claims_total(self) -> dict[str, int]:
         rows = self.session.execute(
@@ -500,11 +557,21 @@ class BillingRepository:
     def claim_payment(self, claim_payment_id: uuid.UUID) -> ClaimPayment | None:
         return self.session.scalars(select(ClaimPayment).where(ClaimPayment.id == claim_payment_id)).first()
 
-    def claims_of_payment(self, claim_payment_id: uuid.UUID) -> list[ClaimPayable]:
-        return list(
-            self.session.scalars(
-                select(ClaimPayable)
-                .where(ClaimPayable.claim_payment_id == claim_payment_id)
-                .order_by(ClaimPayable.approved_at, ClaimPayable.claim_id)
+    def claims_of_payment(
+        self, claim_payment_id: uuid.UUID
+    ) -> Sequence[tuple[uuid.UUID, uuid.UUID, int, int | None, int | None, int]]:
+        """(claim id, member id, amount, adjudication sequence, reverses sequence, part) of each payable a
+        payment paid, in approval order: columns, not objects (a run's 835 reads thousands)."""
+        query = (
+            select(
+                ClaimPayable.claim_id,
+                ClaimPayable.member_id,
+                ClaimPayable.amount_minor,
+                ClaimPayable.adjudication_sequence,
+                ClaimPayable.reverses_sequence,
+                ClaimPayable.part,
             )
+            .where(ClaimPayable.claim_payment_id == claim_payment_id)
+            .order_by(ClaimPayable.approved_at, ClaimPayable.claim_id)
         )
+        return self.session.execute(query).all()

@@ -38,7 +38,7 @@ from olly.billing.models import (
     PaymentAllocation,
     PaymentRun,
 )
-from olly.billing.repository import LAPSE_REASON, BillingRepository
+from olly.billing.repository import LAPSE_REASON, BillingRepository, UnpaidClaim
 from olly.billing.rules import LedgerAccount, PaymentMethod, PostingKind, PostingLine, Proration
 from olly.claims import public as claims_public
 from olly.claims.events import ClaimPaid
@@ -1509,7 +1509,7 @@ class ClaimChunk:
         )
 
 
-def _payee_groups(uow: UnitOfWork, payables: list[ClaimPayable]) -> dict[tuple[str, str, str], list[ClaimPayable]]:
+def _payee_groups(uow: UnitOfWork, payables: list[UnpaidClaim]) -> dict[tuple[str, str, str], list[UnpaidClaim]]:
     """The run's payables per payee and currency. A provider payee is its billing NPI, whatever
     provider ids its claims carry (claims' id derived from the NPI, then the registry's once claims
     knows it): the 835 has one payee per NPI, so one NPI is paid once a run. A payable recorded
@@ -1521,7 +1521,7 @@ def _payee_groups(uow: UnitOfWork, payables: list[ClaimPayable]) -> dict[tuple[s
         by_provider = {p.provider_id: p.payee_npi for p in payables if p.payee == "PROVIDER" and p.payee_npi}
         for payable in missing:
             payable.payee_npi = found.get(payable.claim_id) or by_provider.get(payable.provider_id)
-    groups: dict[tuple[str, str, str], list[ClaimPayable]] = defaultdict(list)
+    groups: dict[tuple[str, str, str], list[UnpaidClaim]] = defaultdict(list)
     for payable in payables:
         who = payable.payee_npi if payable.payee == "PROVIDER" and payable.payee_npi else str(payable.payee_id)
         groups[(payable.payee, who, payable.currency)].append(payable)
@@ -1578,8 +1578,8 @@ def run_claim_payments(uow: UnitOfWork) -> PaymentRun:
                 reference_id=payment.id,
                 account_id=None,
             )
+        repo.mark_claims_paid(claims, payment.id)
         for claim in claims:
-            claim.status, claim.claim_payment_id = "PAID", payment.id
             if not claim.amount_minor:
                 continue  # settled at $0 (see record_unpaid_claim): on the 835, nothing was paid
             paid = _money(claim.amount_minor, currency)

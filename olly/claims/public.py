@@ -16,9 +16,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from olly.claims import models as m
 from olly.claims import service, snapshots
-from olly.claims.repository import FINAL_STATUSES, ClaimsRepository
+from olly.claims.repository import (
+    FINAL_STATUSES,
+    ClaimsRepository,
+    LineService,
+    RemittanceHeader,
+    StoredResult,
+)
 from olly.claims.rules import Submitter
 from olly.claims.schemas import ClaimCreate, ClaimLineCreate
 from olly.codesets.carc import GroupCode
@@ -256,49 +261,25 @@ def remittance_detail(uow: UnitOfWork, claim_id: uuid.UUID, sequence: int | None
     """A final claim's amounts for an 835; None when unknown or not final (received or pended).
     ``sequence``: those of that adjudication of the claim (an earlier one a re-adjudication
     replaced, say) rather than its current one."""
-    repo = ClaimsRepository(uow)
-    claim = repo.claim(claim_id)
-    record = None
-    if claim is not None:
-        if sequence is None:
-            record = repo.current_result(claim_id)
-        else:
-            record = next((r for r in repo.results(claim_id) if r.sequence == sequence), None)
-    if claim is None or record is None or record.status == "PENDED":
-        return None
-    return _remittance(claim, record, repo.lines(claim_id))
+    return remittance_details(uow, [(claim_id, sequence)])[(claim_id, sequence)]
 
 
 def remittance_details(
     uow: UnitOfWork, wanted: Sequence[tuple[uuid.UUID, int | None]]
 ) -> dict[tuple[uuid.UUID, int | None], RemittanceClaim | None]:
     """``remittance_detail`` of each (claim id, sequence or None for the current adjudication), read
-    in three queries (a payment run's claims for its 835)."""
+    in three queries (a payment run's claims for its 835) of only the columns an 835 reports."""
     repo = ClaimsRepository(uow)
-    claim_ids = sorted({claim_id for claim_id, _ in wanted})
-    found = {claim.id: claim for claim in repo.claims(claim_ids)}
-    records: dict[uuid.UUID, list[m.AdjudicationRecord]] = {}
-    for record in repo.results_of(claim_ids):
-        records.setdefault(record.claim_id, []).append(record)
-    lines: dict[uuid.UUID, list[m.ClaimLine]] = {}
-    for line in repo.lines_of(claim_ids):
-        lines.setdefault(line.claim_id, []).append(line)
-    details: dict[tuple[uuid.UUID, int | None], RemittanceClaim | None] = {}
-    for claim_id, sequence in wanted:
-        claim = found.get(claim_id)
-        of_claim = records.get(claim_id, [])
-        chosen = next(
-            (r for r in of_claim if (r.is_current if sequence is None else r.sequence == sequence)),
-            None,
-        )
-        if claim is None or chosen is None or chosen.status == "PENDED":
-            details[(claim_id, sequence)] = None
-        else:
-            details[(claim_id, sequence)] = _remittance(claim, chosen, lines.get(claim_id, []))
+    headers = repo.remittance_headers([claim_id for claim_id, _ in wanted])
+    lines = repo.line_services(sorted(headers))
+    details: dict[tuple[uuid.UUID, int | None], RemittanceClaim | None] = dict.fromkeys(wanted)
+    for key, stored in repo.chosen_results([key for key in wanted if key[0] in headers]):
+        if stored.status != "PENDED":
+            details[key] = _remittance(headers[key[0]], stored, lines.get(key[0], []))
     return details
 
 
-def _remittance(claim: m.Claim, record: m.AdjudicationRecord, stored_lines: Sequence[m.ClaimLine]) -> RemittanceClaim:
+def _remittance(claim: RemittanceHeader, record: StoredResult, stored_lines: Sequence[LineService]) -> RemittanceClaim:
     """What an 835 says of one adjudication, read straight from its stored result (lines, their
     adjustments and the totals; the movements and traces a ``ClaimResult`` would decode are not needed)."""
     result = record.result
@@ -308,7 +289,6 @@ def _remittance(claim: m.Claim, record: m.AdjudicationRecord, stored_lines: Sequ
     billed = allowed = paid = patient = 0
     for line in result["lines"]:
         stored = services[line["lineNumber"]]
-        service_detail = stored.service
         adjustments = tuple(
             RemittanceAdjustment(a["group"], a["carc"], Money(a["amount"], currency), tuple(a["rarcs"]))
             for a in line["adjustments"]
@@ -318,11 +298,11 @@ def _remittance(claim: m.Claim, record: m.AdjudicationRecord, stored_lines: Sequ
         lines.append(
             RemittanceLine(
                 line_number=line["lineNumber"],
-                procedure_code=service_detail.get("procedureCode"),
-                modifiers=tuple(service_detail.get("modifiers") or ()),
-                revenue_code=service_detail.get("revenueCode"),
+                procedure_code=stored.procedure_code,
+                modifiers=stored.modifiers,
+                revenue_code=stored.revenue_code,
                 units=stored.units,
-                service_date=date.fromisoformat(service_detail["serviceDateFrom"]),
+                service_date=stored.service_date,
                 billed=Money(line["billed"], currency),
                 allowed=Money(line["allowed"], currency),
                 paid=Money(line["paid"], currency),
@@ -345,5 +325,5 @@ def _remittance(claim: m.Claim, record: m.AdjudicationRecord, stored_lines: Sequ
         lines=tuple(lines),
         reversal_of=uuid.UUID(reversal["reversedClaimId"]) if reversal else None,
         reversal_paid=Money(reversal["paid"], claim.currency) if reversal else None,
-        origin=(claim.detail or {}).get("origin"),
+        origin=claim.origin,
     )

@@ -23,7 +23,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -33,7 +33,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Index, LargeBinary, String, Table, and_, event, func, or_, select, text, update
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, RowMapping
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
@@ -540,6 +540,37 @@ def seal_row(
         aad = row_aad(tenant_id, table.name, column, values["id"])
         sealed[column] = crypto.encrypt(connection, tenant_id, _CODECS[codec][0](value), aad)
     return sealed
+
+
+_TABLE_CODECS: dict[Table, tuple[tuple[str, str], ...]] = {}
+
+
+def open_row(
+    crypto: FieldCrypto,
+    connection: Connection,
+    table: Table,
+    tenant_id: uuid.UUID,
+    values: Mapping[str, Any] | RowMapping,
+) -> dict[str, Any]:
+    """``seal_row`` undone: the plain value of each PHI column of ``table`` among ``values`` (one row
+    of ``tenant_id``'s as a Core select read it, by column name, ``id`` included), opened as the ORM's
+    load event opens a mapped object's (same codec, same associated data). A PHI column the select
+    left out is neither read nor decrypted."""
+    codecs = _TABLE_CODECS.get(table)
+    if codecs is None:
+        codecs = _TABLE_CODECS[table] = tuple(
+            (c.name, c.type.codec) for c in table.columns if isinstance(c.type, PHIType)
+        )
+    opened = {}
+    for column, codec in codecs:
+        if column not in values:
+            continue
+        value = values[column]
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            aad = row_aad(tenant_id, table.name, column, values["id"])
+            value = _CODECS[codec][1](crypto.decrypt(connection, tenant_id, bytes(value), aad))
+        opened[column] = value
+    return opened
 
 
 def phi_tables() -> list[tuple[Table, tuple[_PHIField, ...]]]:

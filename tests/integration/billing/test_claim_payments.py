@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from olly.billing import public, service
+from olly.billing.models import ClaimPayable, ClaimPayment
 from olly.claims.events import ClaimApproved, ClaimDenied
 from olly.kernel.money import Money
 from olly.platform.bus.models import OutboxRecord
+from olly.platform.db import UnitOfWork
 from olly.platform.runtime import Platform
 from tests.integration.billing.support import drain
 
@@ -113,8 +115,8 @@ def test_a_payment_run_pays_each_payee_the_sum_of_its_approved_claims(platform: 
         ("80.00", "MEMBER"),
     ]
     with platform.db.unit_of_work(tenant_id) as uow:
-        again = service.run_claim_payments(uow)
-        assert (again.payment_count, again.total_minor) == (0, 0)
+        rerun = service.run_claim_payments(uow)
+        assert (rerun.payment_count, rerun.total_minor) == (0, 0)
         assert service.daily_claim_payment_run(uow) is None
 
 
@@ -146,4 +148,41 @@ def test_a_claim_settled_at_zero_is_owed_again_when_approved_later(platform: Pla
             ("CLAIMS_EXPENSE", 6420, 0),
             ("CLAIMS_PAYABLE", 6420, 6420),
             ("CASH", 0, 6420),
+        }
+
+
+def test_a_payment_run_pays_its_own_tenants_claims_only_and_the_objects_it_holds_too(
+    platform: Platform, tenant_id: uuid.UUID
+) -> None:
+    other = uuid.uuid4()
+
+    def owe(uow: UnitOfWork, paid_minor: int) -> ClaimPayable:
+        payable = service.record_approved_claim(
+            uow,
+            claim_id=uuid.uuid4(),
+            member_id=ANA,
+            provider_id=CLINIC,
+            paid=Money(paid_minor, "USD"),
+            payee="PROVIDER",
+            approved_at=datetime(2026, 1, 14, tzinfo=UTC),
+            billing_npi="1234567893",
+        )
+        assert payable is not None
+        return payable
+
+    with platform.db.unit_of_work(other) as uow:
+        theirs = owe(uow, 5000).id
+    with platform.db.unit_of_work(tenant_id) as uow:
+        held = owe(uow, 12540)  # an object the session holds when the run pays its row
+        ours = owe(uow, 31005).id
+        run = service.run_claim_payments(uow)
+        assert (run.payment_count, run.claim_count, run.total_minor) == (1, 2, 43545)
+        (payment_id,) = uow.session.scalars(select(ClaimPayment.id).where(ClaimPayment.run_id == run.id))
+        assert (held.status, held.claim_payment_id, held.payee_npi) == ("PAID", payment_id, "1234567893")
+    with platform.db.unit_of_work(None, all_tenants=True, read_only=True) as uow:
+        rows = uow.session.execute(select(ClaimPayable.id, ClaimPayable.status, ClaimPayable.claim_payment_id))
+        assert {row.id: (row.status, row.claim_payment_id) for row in rows} == {
+            theirs: ("UNPAID", None),
+            held.id: ("PAID", payment_id),
+            ours: ("PAID", payment_id),
         }

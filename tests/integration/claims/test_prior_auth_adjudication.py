@@ -102,6 +102,17 @@ def test_a_claim_before_any_request_pends_required_and_after_receipt_pends_pendi
     )
     assert status(platform, tenant_id, after) == ("PENDED", ("PRIOR_AUTH_REQUIRED",))
     assert units_used(platform, tenant_id, auth_id) == [("29881", 1, 1)]
+    # A pended adjudication has no remittance, current or asked for by its sequence.
+    wanted = [(before, 1), (before, 2), (before, None), (after, None), (after, 1)]
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        found = public.remittance_details(uow, wanted)
+    assert [(d.status, d.paid.amount) if d else None for d in found.values()] == [
+        None,
+        ("APPROVED", 40000),
+        ("APPROVED", 40000),
+        None,
+        None,
+    ]
 
 
 def test_an_approved_authorisation_records_the_units_the_claim_used(

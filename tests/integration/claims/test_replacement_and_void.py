@@ -4,6 +4,8 @@ new claim is adjudicated; a void (8) reverses and pays nothing."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -12,8 +14,9 @@ from olly.claims import models as m
 from olly.claims import public
 from olly.claims.schemas import ClaimCreate
 from olly.kernel.errors import ValidationFailed
+from olly.kernel.money import Money
 from olly.platform.runtime import Platform
-from tests.integration.claims.support import ClaimsWorld, claim_body, drain, line, seed
+from tests.integration.claims.support import NPI_IN, ClaimsWorld, claim_body, drain, line, seed
 
 
 @pytest.fixture
@@ -21,7 +24,7 @@ def world(platform: Platform, tenant_id: uuid.UUID) -> ClaimsWorld:
     return seed(platform, tenant_id)
 
 
-def submit(platform: Platform, tenant_id: uuid.UUID, body: dict) -> uuid.UUID:
+def submit(platform: Platform, tenant_id: uuid.UUID, body: dict[str, Any]) -> uuid.UUID:
     with platform.db.unit_of_work(tenant_id) as uow:
         return public.submit_claim(uow, ClaimCreate.model_validate(body), source="API").claim_id
 
@@ -88,3 +91,102 @@ def test_replace_then_void(platform: Platform, tenant_id: uuid.UUID, world: Clai
         ("OUT_OF_POCKET", "MEMBER"): 0,
         ("OUT_OF_POCKET", "FAMILY"): 0,
     }
+
+
+def test_the_remittance_of_a_replacement_and_of_a_void_exactly(
+    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    # 29880 allowed 2,000.00: deductible 1,000.00, coinsurance 20% × 1,000.00 = 200.00, paid 800.00.
+    original = submit(platform, tenant_id, claim_body(world.ana, line("29880", "2000.00")))
+    drain(platform)
+    # Replaced by a visit (modifier 25) and a drainage on the next day, with the submitter's origin.
+    body = claim_body(
+        world.ana,
+        line("99213", "150.00", modifiers=["25"]),
+        line("10060", "500.00", day="2026-01-11", units=2),
+        frequency="7",
+        originalClaimId=str(original),
+    )
+    with platform.db.unit_of_work(tenant_id) as uow:
+        replacement = public.submit_claim(
+            uow, ClaimCreate.model_validate(body), source="EDI", origin='{"claim":"PCN-7"}'
+        ).claim_id
+    drain(platform)
+    void = submit(
+        platform,
+        tenant_id,
+        claim_body(world.ana, line("10060", "500.00"), frequency="8", originalClaimId=str(replacement)),
+    )
+    drain(platform)
+    wanted = [(replacement, None), (replacement, 1), (replacement, 2), (void, None), (original, None)]
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        together = public.remittance_details(uow, wanted)
+        alone = {
+            (claim_id, sequence): public.remittance_detail(uow, claim_id, sequence) for claim_id, sequence in wanted
+        }
+    with platform.db.unit_of_work(uuid.uuid4(), read_only=True) as uow:  # another tenant sees none of them
+        assert public.remittance_details(uow, wanted) == dict.fromkeys(wanted)
+    assert together == alone
+
+    def usd(amount: int) -> Money:
+        return Money(amount, "USD")
+
+    def header(claim_id: uuid.UUID, status: str, totals: tuple[int, int, int, int]) -> dict[str, Any]:
+        billed, allowed, paid, patient = totals
+        return {
+            "claim_id": claim_id,
+            "member_id": world.ana,
+            "billing_npi": NPI_IN,
+            "status": status,
+            "payee": "PROVIDER",
+            "currency": "USD",
+            "billed": usd(billed),
+            "allowed": usd(allowed),
+            "paid": usd(paid),
+            "patient_responsibility": usd(patient),
+        }
+
+    # The original as the replacement's reversal CLP reports it: 1,000.00 deductible, 200.00 coinsurance.
+    reversed_original = public.RemittanceClaim(
+        **header(original, "APPROVED", (200000, 200000, 80000, 120000)),
+        lines=(remitted(1, "29880", 1, (200000, 200000, 80000), ("PR", "1", 100000), ("PR", "2", 20000)),),
+        reversal_of=None,
+        reversal_paid=None,
+    )
+    # The original's deductible is given back first, so the replacement's drainage (2 units at the
+    # 400.00 fee, allowed the 500.00 charged) goes to it whole; the visit: CO-45 50.00, PR-3 25.00.
+    replacing = public.RemittanceClaim(
+        **header(replacement, "APPROVED", (65000, 60000, 7500, 52500)),
+        lines=(
+            remitted(1, "99213", 1, (15000, 10000, 7500), ("CO", "45", 5000), ("PR", "3", 2500), modifiers=("25",)),
+            remitted(2, "10060", 2, (50000, 50000, 0), ("PR", "1", 50000), day=date(2026, 1, 11)),
+        ),
+        reversal_of=original,
+        reversal_paid=usd(-80000),
+        origin='{"claim":"PCN-7"}',
+    )
+    voiding = public.RemittanceClaim(
+        **header(void, "VOIDED", (0, 0, 0, 0)), lines=(), reversal_of=replacement, reversal_paid=usd(-7500)
+    )
+    assert together == {
+        (replacement, None): replacing,
+        (replacement, 1): replacing,
+        (replacement, 2): None,  # no second adjudication
+        (void, None): voiding,
+        (original, None): reversed_original,
+    }
+
+
+def remitted(
+    number: int,
+    code: str,
+    units: int,
+    amounts: tuple[int, int, int],
+    *adjustments: tuple[str, str, int],
+    modifiers: tuple[str, ...] = (),
+    day: date = date(2026, 1, 10),
+) -> public.RemittanceLine:
+    """A remitted line: its billed, allowed and paid amounts (USD cents) and CAS (group, CARC, cents)."""
+    billed, allowed, paid = (Money(amount, "USD") for amount in amounts)
+    cas = tuple(public.RemittanceAdjustment(group, carc, Money(cents, "USD"), ()) for group, carc, cents in adjustments)
+    return public.RemittanceLine(number, code, modifiers, None, units, day, billed, allowed, paid, cas)

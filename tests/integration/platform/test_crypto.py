@@ -16,6 +16,7 @@ from olly.platform.crypto import (
     DataKey,
     PlaintextPHIError,
     key_id_of,
+    open_row,
     reencrypt,
     rotate_master_key,
     row_aad,
@@ -132,6 +133,36 @@ def test_a_ciphertext_moved_to_another_row_or_column_is_rejected(platform: Platf
         PolicyAdminRepository(uow).party(first)
 
 
+def test_a_core_read_opens_what_the_orm_sealed_and_only_in_its_own_row(
+    platform: Platform, tenant_id: uuid.UUID
+) -> None:
+    first = add_person(platform, tenant_id)
+    second = add_person(platform, tenant_id, ssn="078-05-1120", given_name="Ade")
+    parties = table_of(Party)
+    query = select(parties.c.id, parties.c.given_name, parties.c.birth_date, parties.c.address, parties.c.gender)
+    with platform.db.connect() as connection:
+        row = connection.execute(query.where(parties.c.id == first)).mappings().one()
+        # every PHI column selected, with its codec (text, date, JSON; a null stays null); no other
+        assert open_row(platform.crypto, connection, parties, tenant_id, row) == {
+            "given_name": "Maria",
+            "birth_date": date(1984, 7, 2),
+            "address": {
+                "line1": "12 Elm St",
+                "line2": None,
+                "city": "Dayton",
+                "region": "OH",
+                "postal_code": "45402",
+                "country": "US",
+            },
+            "gender": None,
+        }
+        # its bytes opened as another row's, or as another tenant's, are refused
+        with pytest.raises(CryptoError):
+            open_row(platform.crypto, connection, parties, tenant_id, {"id": second, "given_name": row["given_name"]})
+        with pytest.raises(CryptoError):
+            open_row(platform.crypto, connection, parties, uuid.uuid4(), row)
+
+
 def test_plaintext_never_reaches_a_phi_column_through_core(platform: Platform, tenant_id: uuid.UUID) -> None:
     party_id = add_person(platform, tenant_id)
     parties = table_of(Party)
@@ -223,6 +254,7 @@ def test_plaintext_ssn_is_nowhere_on_disk_or_in_logs(
         connection.execute(text("SELECT 1"))
     haystacks = [f.read_bytes() for f in files if f.exists()]
     sealed = raw_row(platform, party_id)["ssn"]
+    assert isinstance(sealed, bytes)
     assert any(sealed in h for h in haystacks)  # the row is on disk: the search below is not vacuous
     for needle in (SSN.encode(), SSN_DIGITS.encode(), b"Okafor", b"maria.okafor@example.org"):
         assert all(needle not in h for h in haystacks)
