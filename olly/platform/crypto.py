@@ -23,7 +23,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -197,7 +197,12 @@ def _wrap_context(tenant_id: uuid.UUID, purpose: str, key_id: uuid.UUID) -> byte
 
 
 def row_aad(tenant_id: uuid.UUID, table: str, column: str, row_id: object) -> bytes:
-    return f"olly/phi/v1|{tenant_id}|{table}.{column}|{row_id}".encode()
+    return f"{_aad_prefix(tenant_id, table, column)}{row_id}".encode()
+
+
+def _aad_prefix(tenant_id: uuid.UUID, table: str, column: str) -> str:
+    """``row_aad`` but the row id (the same for every row of a column)."""
+    return f"olly/phi/v1|{tenant_id}|{table}.{column}|"
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +221,8 @@ class FieldCrypto:
         self.provider = provider
         self.clock = clock
         self._by_id: dict[uuid.UUID, _LoadedKey] = {}
+        self._by_id_bytes: dict[bytes, _LoadedKey] = {}
+        """The same keys by the id's bytes as a sealed value carries them (no UUID built per value)."""
         self._aead: dict[uuid.UUID, AESGCM] = {}
         self._active: dict[tuple[uuid.UUID, str], tuple[uuid.UUID, float]] = {}
         self._lock = threading.Lock()
@@ -234,8 +241,9 @@ class FieldCrypto:
         )
         loaded = _LoadedKey(key_id, row["tenant_id"], key)
         with self._lock:
-            self._by_id[key_id] = loaded
             self._aead[key_id] = AESGCM(key)
+            self._by_id[key_id] = loaded
+            self._by_id_bytes[key_id.bytes] = loaded
         return loaded
 
     def active_key(self, connection: Connection, tenant_id: uuid.UUID, purpose: str = PURPOSE_PHI) -> _LoadedKey:
@@ -283,6 +291,7 @@ class FieldCrypto:
     def forget_cached_keys(self) -> None:
         with self._lock:
             self._by_id.clear()
+            self._by_id_bytes.clear()
             self._aead.clear()
             self._active.clear()
 
@@ -295,7 +304,8 @@ class FieldCrypto:
     def decrypt(self, connection: Connection, tenant_id: uuid.UUID, blob: bytes, aad: bytes) -> bytes:
         if len(blob) < _HEADER + 16 or blob[:1] != FORMAT_VERSION:
             raise CryptoError("a protected value is malformed")
-        key = self._load(connection, uuid.UUID(bytes=bytes(blob[1:17])))
+        key_id = bytes(blob[1:17])
+        key = self._by_id_bytes.get(key_id) or self._load(connection, uuid.UUID(bytes=key_id))
         if key.tenant_id != tenant_id:
             raise CryptoError("a protected value belongs to another tenant")
         try:
@@ -540,6 +550,33 @@ def seal_row(
         aad = row_aad(tenant_id, table.name, column, values["id"])
         sealed[column] = crypto.encrypt(connection, tenant_id, _CODECS[codec][0](value), aad)
     return sealed
+
+
+_TABLE_CODECS: dict[Table, tuple[tuple[str, Callable[[bytes], Any]], ...]] = {}
+
+
+def open_rows(
+    crypto: FieldCrypto, connection: Connection, table: Table, tenant_id: uuid.UUID, rows: Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Rows read by a Core select of ``table`` (column name → stored value, ``id`` included), each
+    as a new dict with its PHI columns opened as the ORM's load event opens a mapped object's (same
+    codec, same associated data). Only the columns selected are opened: a select names the PHI
+    columns its reader uses."""
+    fields = _TABLE_CODECS.get(table)
+    if fields is None:
+        fields = tuple((c.name, _CODECS[c.type.codec][1]) for c in table.columns if isinstance(c.type, PHIType))
+        _TABLE_CODECS[table] = fields
+    prefixes = {column: _aad_prefix(tenant_id, table.name, column) for column, _ in fields}
+    opened = []
+    for row in rows:
+        values = dict(row)
+        for column, decode in fields:
+            blob = values.get(column)
+            if blob is not None:
+                aad = f"{prefixes[column]}{values['id']}".encode()
+                values[column] = decode(crypto.decrypt(connection, tenant_id, bytes(blob), aad))
+        opened.append(values)
+    return opened
 
 
 def phi_tables() -> list[tuple[Table, tuple[_PHIField, ...]]]:
