@@ -369,6 +369,19 @@ class ClaimsRepository:
         opened = open_rows(self._crypto(), self.session.connection(), table, tenant_id, asked)
         return [_unattached(shape, values, tenant_id) for values in opened]
 
+    def payee_facts(self, claim_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str, str]]:
+        """(submitter, billing NPI, currency) of each of these claims that exists (``billing_npis``' shape)."""
+        wanted = sorted(set(claim_ids))
+        found: dict[uuid.UUID, tuple[str, str, str]] = {}
+        for start in range(0, len(wanted), 1000):  # a bound list of parameters per query
+            query = select(m.Claim.id, m.Claim.submitter, m.Claim.billing_npi, m.Claim.currency).where(
+                m.Claim.id.in_(wanted[start : start + 1000])
+            )
+            found.update(
+                {row.id: (row.submitter, row.billing_npi, row.currency) for row in self.session.execute(query)}
+            )
+        return found
+
     def _crypto(self) -> Any:
         crypto = self.session.info.get("crypto")
         if crypto is None:
