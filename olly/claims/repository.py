@@ -203,50 +203,14 @@ class ClaimsRepository:
             query = query.with_for_update()  # locked in id order: two chunks never wait on each other in a cycle
         return list(self.session.scalars(query))
 
-    def claim_headers(self, claim_ids: Sequence[uuid.UUID]) -> list[m.Claim]:
-        """These claims without their sealed detail (what an EOB or a listing reads of them)."""
-        if not claim_ids:
-            return []
-        query = select(m.Claim).options(defer(m.Claim.detail)).where(m.Claim.id.in_(sorted(set(claim_ids))))
-        return list(self.session.scalars(query))
-
-    def diagnoses_of(self, claim_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
-        found: dict[uuid.UUID, list[str]] = {claim_id: [] for claim_id in claim_ids}
-        if not claim_ids:
-            return found
-        query = select(m.ClaimDiagnosis).where(m.ClaimDiagnosis.claim_id.in_(list(claim_ids)))
-        for row in self.session.scalars(query.order_by(m.ClaimDiagnosis.claim_id, m.ClaimDiagnosis.position)):
-            found[row.claim_id].append(row.code)
-        return found
-
-    def final_claims_meeting(self, windows: dict[tuple[uuid.UUID, str], tuple[date, date]]) -> list[m.Claim]:
-        """Finalised claims of each (member, billing NPI) whose service dates meet its window (first,
-        last): what ``history_claims`` answers for every claim of a chunk, in one query. (Its shape
-        does not depend on the chunk, so it is compiled once; a query OR-ing one term per window was
-        compiled anew for every chunk.)"""
-        if not windows:
-            return []
-        query = select(m.Claim).where(
-            m.Claim.member_id.in_(sorted({member_id for member_id, _ in windows})),
-            m.Claim.billing_npi.in_(sorted({npi for _, npi in windows})),
-            m.Claim.status.in_(FINAL_STATUSES),
-            m.Claim.service_date_from <= max(last for _, last in windows.values()),
-            m.Claim.service_date_to >= min(first for first, _ in windows.values()),
-        )
-        found = []
-        for claim in self.session.scalars(query):
-            window = windows.get((claim.member_id, claim.billing_npi))
-            if window is not None and claim.service_date_from <= window[1] and claim.service_date_to >= window[0]:
-                found.append(claim)
-        return found
-
     # -- a chunk read with Core selects (the adjudication and EOB consumers) ---------------------------
     # Rows become objects no session tracks (``_unattached``) holding only the columns their reader
     # uses, their PHI opened only where the select names it (``crypto.open_rows``): loading a mapped
     # object of every column per row and opening every sealed field in its load event was a tenth of
     # the adjudication consumer. The tenant is filtered here, as the ORM's criteria filter mapped queries.
     def chunk_claims(self, claim_ids: Sequence[uuid.UUID]) -> list[m.Claim]:
-        """``claims(claim_ids, for_update=True)``: what adjudication reads of them, ``detail`` opened."""
+        """These claims, locked in id order (two chunks never wait on each other in a cycle): what
+        adjudication reads of them, ``detail`` opened."""
         if not claim_ids:
             return []
         shape, tenant_id = _CHUNK_CLAIM, self.uow.require_tenant()
@@ -256,11 +220,15 @@ class ClaimsRepository:
             .order_by(shape.table.c.id)
         )
         if not self._sqlite:
-            query = query.with_for_update()  # locked in id order, as ``claims``
+            query = query.with_for_update()
         return [_unattached(shape, values, tenant_id) for values in self._opened(shape, query)]
 
     def chunk_final_claims_meeting(self, windows: dict[tuple[uuid.UUID, str], tuple[date, date]]) -> list[m.Claim]:
-        """``final_claims_meeting``: what a duplicate edit reads of an earlier claim (no ``detail``)."""
+        """Finalised claims of each (member, billing NPI) whose service dates meet its window (first,
+        last): what ``history_claims`` answers for every claim of a chunk, in one query, as much as
+        a duplicate edit reads of an earlier claim (no ``detail``). (Its shape does not depend on
+        the chunk, so it is compiled once; a query OR-ing one term per window was compiled anew
+        for every chunk.)"""
         if not windows:
             return []
         shape, tenant_id = _EARLIER_CLAIM, self.uow.require_tenant()
@@ -296,7 +264,7 @@ class ClaimsRepository:
         )
 
     def chunk_lines(self, claim_ids: Sequence[uuid.UUID]) -> list[m.ClaimLine]:
-        """``lines_of``: every column, ``service`` opened."""
+        """``lines_of`` (by claim id, then line number): every column, ``service`` opened."""
         if not claim_ids:
             return []
         shape, tenant_id = _LINE, self.uow.require_tenant()
@@ -308,7 +276,7 @@ class ClaimsRepository:
         return [_unattached(shape, values, tenant_id) for values in self._opened(shape, query)]
 
     def chunk_diagnoses(self, claim_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
-        """``diagnoses_of``."""
+        """Each claim's diagnosis codes in position order."""
         found: dict[uuid.UUID, list[str]] = {claim_id: [] for claim_id in claim_ids}
         if not claim_ids:
             return found
@@ -338,7 +306,7 @@ class ClaimsRepository:
         return found
 
     def chunk_claim_headers(self, claim_ids: Sequence[uuid.UUID]) -> list[m.Claim]:
-        """``claim_headers``: what an EOB reads of them."""
+        """These claims, as much as an EOB reads of them (no ``detail``)."""
         if not claim_ids:
             return []
         shape, tenant_id = _EOB_CLAIM, self.uow.require_tenant()
