@@ -78,21 +78,31 @@ def prepare_claim_adjudicated(uow: UnitOfWork, messages: Sequence[Message]) -> H
     (``service.ClaimChunk``). A claim billing holds, or the second event of a claim in the same
     chunk, takes the usual path, once what the chunk gathered is written."""
     chunk = service.ClaimChunk(uow, {uuid.UUID(message.payload["claimId"]) for message in messages})
+    # A denial names no payee, NPI or currency: those of the chunk's denied claims in one query.
+    denied = [uuid.UUID(m.payload["claimId"]) for m in messages if m.payload.get("eventType") == "CLAIM_DENIED"]
+    payees = claims_public.claim_payees(uow, denied) if denied else {}
 
     def on_claim_adjudicated_in_chunk(uow: UnitOfWork, message: Message) -> None:
         claim_id = uuid.UUID(message.payload["claimId"])
         if claim_id not in chunk.unheld:
             chunk.write(uow)
-            _claim_adjudicated(uow, message.payload)
-        elif _claim_adjudicated(uow, message.payload, chunk=chunk):
+            _claim_adjudicated(uow, message.payload, payees=payees)
+        elif _claim_adjudicated(uow, message.payload, chunk=chunk, payees=payees):
             chunk.unheld.discard(claim_id)
 
     return on_claim_adjudicated_in_chunk
 
 
-def _claim_adjudicated(uow: UnitOfWork, payload: dict[str, Any], *, chunk: service.ClaimChunk | None = None) -> bool:
-    """``chunk``: the claim is one of its ``unheld``. True when the event was one billing acts on
-    (an approval or a denial), whatever it changed."""
+def _claim_adjudicated(
+    uow: UnitOfWork,
+    payload: dict[str, Any],
+    *,
+    chunk: service.ClaimChunk | None = None,
+    payees: dict[uuid.UUID, claims_public.ClaimPayee] | None = None,
+) -> bool:
+    """``chunk``: the claim is one of its ``unheld``. ``payees``: the payees of the denied claims of
+    the chunk, read at once. True when the event was one billing acts on (an approval or a denial),
+    whatever it changed."""
     event_type = payload.get("eventType")
     if event_type not in ("CLAIM_APPROVED", "CLAIM_DENIED"):
         return False
@@ -111,7 +121,7 @@ def _claim_adjudicated(uow: UnitOfWork, payload: dict[str, Any], *, chunk: servi
     ):
         return True
     if paid is None or paid.amount == 0:
-        _settle_at_zero(uow, payload, sequence, chunk=chunk)
+        _settle_at_zero(uow, payload, sequence, chunk=chunk, payees=payees)
         return True
     payee = payload.get("payee", "PROVIDER")
     owed: dict[str, Any] = {
@@ -143,7 +153,12 @@ def _billing_npi(uow: UnitOfWork, payload: dict[str, Any]) -> str | None:
 
 
 def _settle_at_zero(
-    uow: UnitOfWork, payload: dict[str, Any], sequence: int | None, *, chunk: service.ClaimChunk | None = None
+    uow: UnitOfWork,
+    payload: dict[str, Any],
+    sequence: int | None,
+    *,
+    chunk: service.ClaimChunk | None = None,
+    payees: dict[uuid.UUID, claims_public.ClaimPayee] | None = None,
 ) -> None:
     """A provider's claim that pays nothing (denied, or approved at $0) is owed at $0, so the next
     payment run puts it on the provider's 835. Member reimbursements that pay nothing are not: the
@@ -154,10 +169,12 @@ def _settle_at_zero(
             return
         currency, npi = payload.get("currency", "USD"), _billing_npi(uow, payload)
     else:
-        found = claims_public.claim_status(uow, claim_id)
+        if payees is None:
+            payees = claims_public.claim_payees(uow, [claim_id])
+        found = payees.get(claim_id)
         if found is None or found.payee != "PROVIDER":
             return
-        currency, npi = found.billed.currency, found.billing_npi
+        currency, npi = found.currency, found.billing_npi
     owed: dict[str, Any] = {
         "claim_id": claim_id,
         "member_id": uuid.UUID(payload["memberId"]),

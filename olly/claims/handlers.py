@@ -71,7 +71,7 @@ def on_claim_adjudicated(uow: UnitOfWork, message: Message) -> None:
 
 def prepare_claims_adjudicated(uow: UnitOfWork, messages: Sequence[Message]) -> Handler:
     """Read a chunk's claims, adjudications and stored EOBs at once; render each EOB in turn."""
-    reads = service.EobReads(uow, [uuid.UUID(message.payload["claimId"]) for message in messages])
+    reads = service.EobReads(uow, [_eob_request(message)[:2] for message in messages])
 
     def on_claim_adjudicated_in_chunk(uow: UnitOfWork, message: Message) -> None:
         claim_id, sequence, deadline = _eob_request(message)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, Select, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import instance_state
 
 from olly.claims import models as m
-from olly.platform.crypto import FieldCrypto, open_row
-from olly.platform.db import UnitOfWork, table_of
+from olly.kernel.errors import ConfigurationError
+from olly.platform.crypto import FieldCrypto, open_row, open_rows
+from olly.platform.db import Base, UnitOfWork, table_of
 
 FINAL_STATUSES = ("APPROVED", "PARTIALLY_APPROVED", "DENIED")
 
@@ -78,6 +80,60 @@ _INTAKE_READS: Final = (
     .where(m.CoverageView.member_id == bindparam("member_id"))
     .order_by(m.CoverageView.id, m.BenefitScheduleView.plan_code, m.BenefitScheduleView.effective_from.desc())
 )
+
+
+class _Shape:
+    """The columns of a model's table a chunk's Core select reads (``tenant_id`` is never read: it
+    is the unit of work's), and the attributes its objects then leave unloaded."""
+
+    def __init__(self, model: type[Base], *names: str) -> None:
+        self.model = model
+        self.table = table_of(model)
+        keys = {prop.key for prop in model.__mapper__.column_attrs}
+        if keys != set(self.table.columns.keys()):
+            raise ConfigurationError(f"{self.table.name}: attributes and columns are not named alike")
+        chosen = names or tuple(column.name for column in self.table.columns if column.name != "tenant_id")
+        self.columns = tuple(self.table.c[name] for name in chosen)
+        self.unloaded = frozenset(keys - {"tenant_id", *chosen})
+
+
+def _unattached(shape: _Shape, values: dict[str, Any], tenant_id: uuid.UUID) -> Any:
+    """An object of ``shape.model`` holding ``values`` as if loaded, that no session tracks (no
+    identity map, no load event, nothing to flush): what a chunk's Core reads give. ``writes.change``
+    updates it and queues the same change of its row. An attribute the select left out raises
+    ``DetachedInstanceError`` when read (rather than reading None)."""
+    row = shape.model.__mapper__.class_manager.new_instance()
+    state = instance_state(row)
+    state.dict.update(values)
+    state.dict["tenant_id"] = tenant_id
+    if shape.unloaded:
+        state.expired_attributes.update(shape.unloaded)
+    return row
+
+
+_CHUNK_CLAIM: Final = _Shape(
+    m.Claim,
+    *("id", "member_id", "claim_type", "frequency", "original_claim_id", "submitter", "billing_npi"),
+    *("rendering_npi", "provider_id", "currency", "service_date_from", "service_date_to", "received_on"),
+    *("status", "version", "detail"),
+)
+"""What adjudicating a claim reads of it (the rest is only written)."""
+_EARLIER_CLAIM: Final = _Shape(
+    m.Claim,
+    *("id", "member_id", "billing_npi", "currency", "status", "service_date_from", "service_date_to"),
+    *("provider_id", "submitter"),
+)
+"""What a duplicate edit reads of an earlier claim, and a replacement of the claim it replaces."""
+_EOB_CLAIM: Final = _Shape(m.Claim, "id", "member_id", "billing_npi", "service_date_from", "service_date_to")
+_LINE: Final = _Shape(m.ClaimLine)
+_DIAGNOSIS: Final = _Shape(m.ClaimDiagnosis, "id", "claim_id", "code")
+_EOB_RESULT: Final = _Shape(m.AdjudicationRecord, "id", "claim_id", "sequence", "is_current", "result")
+_COVERAGE: Final = _Shape(
+    m.CoverageView, "id", "member_id", "family_id", "plan_code", "plan_type", "periods", "birth_date", "pre_existing"
+)
+"""What an adjudication reads of a member's coverage."""
+_COVERAGE_PLAN: Final = _Shape(m.CoverageView, "member_id", "plan_code", "periods")
+"""Which plan covered a member when (an EOB's appeal window): nothing personal."""
 
 
 class ClaimsRepository:
@@ -190,7 +246,7 @@ class ClaimsRepository:
             m.Claim.currency,
             m.Claim.detail,
         ).where(m.Claim.id.in_(sorted(set(claim_ids))))
-        crypto, connection, tenant = self._crypto, self.session.connection(), self.uow.require_tenant()
+        crypto, connection, tenant = self._crypto(), self.session.connection(), self.uow.require_tenant()
         table = table_of(m.Claim)
         found = {}
         for row in self.session.execute(query):
@@ -220,7 +276,7 @@ class ClaimsRepository:
         of_claim: dict[uuid.UUID, list[Row[Any]]] = {}
         for row in self.session.execute(query.order_by(m.AdjudicationRecord.claim_id, m.AdjudicationRecord.sequence)):
             of_claim.setdefault(row.claim_id, []).append(row)
-        crypto, connection, tenant = self._crypto, self.session.connection(), self.uow.require_tenant()
+        crypto, connection, tenant = self._crypto(), self.session.connection(), self.uow.require_tenant()
         table = table_of(m.AdjudicationRecord)
         for claim_id, sequence in wanted:
             rows = of_claim.get(claim_id, [])
@@ -240,7 +296,7 @@ class ClaimsRepository:
             m.ClaimLine.units,
             m.ClaimLine.service,
         ).where(m.ClaimLine.claim_id.in_(sorted(set(claim_ids))))
-        crypto, connection, tenant = self._crypto, self.session.connection(), self.uow.require_tenant()
+        crypto, connection, tenant = self._crypto(), self.session.connection(), self.uow.require_tenant()
         table = table_of(m.ClaimLine)
         found: dict[uuid.UUID, list[LineService]] = {}
         for row in self.session.execute(query.order_by(m.ClaimLine.claim_id, m.ClaimLine.line_number)):
@@ -258,11 +314,6 @@ class ClaimsRepository:
             )
         return found
 
-    @property
-    def _crypto(self) -> FieldCrypto:
-        crypto: FieldCrypto = self.session.info["crypto"]
-        return crypto
-
     # -- a chunk of claims at once (the adjudication worker) ------------------------------------------
     def claims(self, claim_ids: Sequence[uuid.UUID], *, for_update: bool = False) -> list[m.Claim]:
         if not claim_ids:
@@ -272,42 +323,169 @@ class ClaimsRepository:
             query = query.with_for_update()  # locked in id order: two chunks never wait on each other in a cycle
         return list(self.session.scalars(query))
 
-    def claim_headers(self, claim_ids: Sequence[uuid.UUID]) -> list[m.Claim]:
-        """These claims without their sealed detail (what an EOB or a listing reads of them)."""
+    # -- a chunk read with Core selects (the adjudication and EOB consumers) ---------------------------
+    # Rows become objects no session tracks (``_unattached``) holding only the columns their reader
+    # uses, their PHI opened only where the select names it (``crypto.open_rows``): loading a mapped
+    # object of every column per row and opening every sealed field in its load event was a tenth of
+    # the adjudication consumer. The tenant is filtered here, as the ORM's criteria filter mapped queries.
+    def chunk_claims(self, claim_ids: Sequence[uuid.UUID]) -> list[m.Claim]:
+        """These claims, locked in id order (two chunks never wait on each other in a cycle): what
+        adjudication reads of them, ``detail`` opened."""
         if not claim_ids:
             return []
-        query = select(m.Claim).options(defer(m.Claim.detail)).where(m.Claim.id.in_(sorted(set(claim_ids))))
-        return list(self.session.scalars(query))
+        shape, tenant_id = _CHUNK_CLAIM, self.uow.require_tenant()
+        query = (
+            select(*shape.columns)
+            .where(shape.table.c.tenant_id == tenant_id, shape.table.c.id.in_(sorted(set(claim_ids))))
+            .order_by(shape.table.c.id)
+        )
+        if not self._sqlite:
+            query = query.with_for_update()
+        return [_unattached(shape, values, tenant_id) for values in self._opened(shape, query)]
 
-    def diagnoses_of(self, claim_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    def chunk_final_claims_meeting(self, windows: dict[tuple[uuid.UUID, str], tuple[date, date]]) -> list[m.Claim]:
+        """Finalised claims of each (member, billing NPI) whose service dates meet its window (first,
+        last): what ``history_claims`` answers for every claim of a chunk, in one query, as much as
+        a duplicate edit reads of an earlier claim (no ``detail``). (Its shape does not depend on
+        the chunk, so it is compiled once; a query OR-ing one term per window was compiled anew
+        for every chunk.)"""
+        if not windows:
+            return []
+        shape, tenant_id = _EARLIER_CLAIM, self.uow.require_tenant()
+        table = shape.table
+        query = select(*shape.columns).where(
+            table.c.tenant_id == tenant_id,
+            table.c.member_id.in_(sorted({member_id for member_id, _ in windows})),
+            table.c.billing_npi.in_(sorted({npi for _, npi in windows})),
+            table.c.status.in_(FINAL_STATUSES),
+            table.c.service_date_from <= max(last for _, last in windows.values()),
+            table.c.service_date_to >= min(first for first, _ in windows.values()),
+        )
+        found = []
+        for values in self._fetched(query):
+            window = windows.get((values["member_id"], values["billing_npi"]))
+            if (
+                window is not None
+                and values["service_date_from"] <= window[1]
+                and values["service_date_to"] >= window[0]
+            ):
+                found.append(_unattached(shape, values, tenant_id))
+        return found
+
+    def lock_claim(self, claim_id: uuid.UUID) -> None:
+        """What ``claim(claim_id, for_update=True)`` locks, for a claim already read."""
+        if self._sqlite:
+            return
+        table = _CHUNK_CLAIM.table
+        self.session.execute(
+            select(table.c.id)
+            .where(table.c.tenant_id == self.uow.require_tenant(), table.c.id == claim_id)
+            .with_for_update()
+        )
+
+    def chunk_lines(self, claim_ids: Sequence[uuid.UUID]) -> list[m.ClaimLine]:
+        """``lines_of`` (by claim id, then line number): every column, ``service`` opened."""
+        if not claim_ids:
+            return []
+        shape, tenant_id = _LINE, self.uow.require_tenant()
+        query = (
+            select(*shape.columns)
+            .where(shape.table.c.tenant_id == tenant_id, shape.table.c.claim_id.in_(list(claim_ids)))
+            .order_by(shape.table.c.claim_id, shape.table.c.line_number)
+        )
+        return [_unattached(shape, values, tenant_id) for values in self._opened(shape, query)]
+
+    def chunk_diagnoses(self, claim_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+        """Each claim's diagnosis codes in position order."""
         found: dict[uuid.UUID, list[str]] = {claim_id: [] for claim_id in claim_ids}
         if not claim_ids:
             return found
-        query = select(m.ClaimDiagnosis).where(m.ClaimDiagnosis.claim_id.in_(list(claim_ids)))
-        for row in self.session.scalars(query.order_by(m.ClaimDiagnosis.claim_id, m.ClaimDiagnosis.position)):
-            found[row.claim_id].append(row.code)
+        shape = _DIAGNOSIS
+        query = (
+            select(*shape.columns)
+            .where(shape.table.c.tenant_id == self.uow.require_tenant(), shape.table.c.claim_id.in_(list(claim_ids)))
+            .order_by(shape.table.c.claim_id, shape.table.c.position)
+        )
+        for values in self._opened(shape, query):
+            found[values["claim_id"]].append(values["code"])
         return found
 
-    def final_claims_meeting(self, windows: dict[tuple[uuid.UUID, str], tuple[date, date]]) -> list[m.Claim]:
-        """Finalised claims of each (member, billing NPI) whose service dates meet its window (first,
-        last): what ``history_claims`` answers for every claim of a chunk, in one query. (Its shape
-        does not depend on the chunk, so it is compiled once; a query OR-ing one term per window was
-        compiled anew for every chunk.)"""
-        if not windows:
-            return []
-        query = select(m.Claim).where(
-            m.Claim.member_id.in_(sorted({member_id for member_id, _ in windows})),
-            m.Claim.billing_npi.in_(sorted({npi for _, npi in windows})),
-            m.Claim.status.in_(FINAL_STATUSES),
-            m.Claim.service_date_from <= max(last for _, last in windows.values()),
-            m.Claim.service_date_to >= min(first for first, _ in windows.values()),
-        )
-        found = []
-        for claim in self.session.scalars(query):
-            window = windows.get((claim.member_id, claim.billing_npi))
-            if window is not None and claim.service_date_from <= window[1] and claim.service_date_to >= window[0]:
-                found.append(claim)
+    def chunk_coverages(
+        self, member_ids: Iterable[uuid.UUID], *, personal: bool = True
+    ) -> dict[uuid.UUID, list[m.CoverageView]]:
+        """``coverages_of``: what adjudication reads of them; ``personal=False`` only the plans and
+        periods (no birth date or declared conditions read, nothing opened)."""
+        wanted = sorted(set(member_ids))
+        found: dict[uuid.UUID, list[m.CoverageView]] = {member_id: [] for member_id in wanted}
+        if not wanted:
+            return found
+        shape, tenant_id = (_COVERAGE if personal else _COVERAGE_PLAN), self.uow.require_tenant()
+        query = select(*shape.columns).where(shape.table.c.tenant_id == tenant_id, shape.table.c.member_id.in_(wanted))
+        for values in self._opened(shape, query) if personal else self._fetched(query):
+            found[values["member_id"]].append(_unattached(shape, values, tenant_id))
         return found
+
+    def chunk_claim_headers(self, claim_ids: Sequence[uuid.UUID]) -> list[m.Claim]:
+        """These claims, as much as an EOB reads of them (no ``detail``)."""
+        if not claim_ids:
+            return []
+        shape, tenant_id = _EOB_CLAIM, self.uow.require_tenant()
+        query = select(*shape.columns).where(
+            shape.table.c.tenant_id == tenant_id, shape.table.c.id.in_(sorted(set(claim_ids)))
+        )
+        return [_unattached(shape, values, tenant_id) for values in self._fetched(query)]
+
+    def chunk_results(self, wanted: Collection[tuple[uuid.UUID, int | None]]) -> list[m.AdjudicationRecord]:
+        """The adjudications named by (claim id, sequence, or None for the claim's current one), by
+        claim id then sequence: what an EOB reads of them, only their ``result`` opened (not every
+        adjudication's of the claims)."""
+        if not wanted:
+            return []
+        shape, tenant_id = _EOB_RESULT, self.uow.require_tenant()
+        table = shape.table
+        query = (
+            select(*shape.columns)
+            .where(table.c.tenant_id == tenant_id, table.c.claim_id.in_(sorted({claim_id for claim_id, _ in wanted})))
+            .order_by(table.c.claim_id, table.c.sequence)
+        )
+        asked = [
+            values
+            for values in self._fetched(query)
+            if (values["claim_id"], values["sequence"]) in wanted
+            or (values["is_current"] and (values["claim_id"], None) in wanted)
+        ]
+        opened = open_rows(self._crypto(), self.session.connection(), table, tenant_id, asked)
+        return [_unattached(shape, values, tenant_id) for values in opened]
+
+    def payee_facts(self, claim_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str, str]]:
+        """(submitter, billing NPI, currency) of each of these claims that exists (``billing_npis``' shape)."""
+        wanted = sorted(set(claim_ids))
+        found: dict[uuid.UUID, tuple[str, str, str]] = {}
+        for start in range(0, len(wanted), 1000):  # a bound list of parameters per query
+            query = select(m.Claim.id, m.Claim.submitter, m.Claim.billing_npi, m.Claim.currency).where(
+                m.Claim.id.in_(wanted[start : start + 1000])
+            )
+            found.update(
+                {row.id: (row.submitter, row.billing_npi, row.currency) for row in self.session.execute(query)}
+            )
+        return found
+
+    def _crypto(self) -> FieldCrypto:
+        crypto = self.session.info.get("crypto")
+        if not isinstance(crypto, FieldCrypto):
+            raise ConfigurationError("PHI was read without field encryption configured")
+        return crypto
+
+    def _fetched(self, query: Select[Any]) -> list[dict[str, Any]]:
+        """The rows of a Core ``query``, each as a dict by column name."""
+        result = self.session.execute(query)
+        names = list(result.keys())
+        return [dict(zip(names, row, strict=True)) for row in result.all()]
+
+    def _opened(self, shape: _Shape, query: Select[Any]) -> list[dict[str, Any]]:
+        """``_fetched``, the PHI columns ``query`` selects opened."""
+        rows = self._fetched(query)
+        return open_rows(self._crypto(), self.session.connection(), shape.table, self.uow.require_tenant(), rows)
 
     def coverages_of(self, member_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[m.CoverageView]]:
         wanted = sorted(set(member_ids))

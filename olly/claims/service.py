@@ -853,7 +853,11 @@ class Reads:
         queries, for ``coverages`` and ``schedule_view`` to answer from."""
         if not members:
             return
-        self._coverages.update(self.repo.coverages_of(members))
+        self.hold_coverages(self.repo.coverages_of(members))
+
+    def hold_coverages(self, coverages: dict[uuid.UUID, list[m.CoverageView]]) -> None:
+        """``hold_coverage`` with the coverage rows already read (by member)."""
+        self._coverages.update(coverages)
         plan_codes = {row.plan_code for rows in self._coverages.values() for row in rows}
         if plan_codes:
             self.hold_schedules(plan_codes, self.repo.schedule_views(plan_codes))
@@ -897,6 +901,10 @@ class Reads:
 
     def history(self, claim: m.Claim, exclude: set[uuid.UUID]) -> tuple[AdjudicatedLine, ...]:
         return _history_lines(self.uow, claim, exclude)
+
+    def original(self, claim_id: uuid.UUID) -> m.Claim | None:
+        """The claim a replacement or void names, locked."""
+        return self.repo.claim(claim_id, for_update=True)
 
 
 class IntakeReads(Reads):
@@ -970,6 +978,11 @@ class ChunkReads(Reads):
     one claim count for the next). Every holder of the chunk is locked up front, in holder order.
     The rows the adjudications write wait in the unit of work's queue and go as one statement per
     table (``writes.py``).
+
+    The claims, lines, diagnoses and coverage are read with Core selects into objects no session
+    tracks (``ClaimsRepository.chunk_claims`` and the rest): the chunk holds the only object of each
+    claim it read, so a replacement's original is taken from it (``original``) and the change seen
+    by the claims after it, as the session's identity map gave before.
     """
 
     defers_writes = True
@@ -977,10 +990,10 @@ class ChunkReads(Reads):
     def __init__(self, uow: UnitOfWork, claim_ids: Sequence[uuid.UUID]) -> None:
         super().__init__(uow)
         repo = self.repo
-        self.claims = {claim.id: claim for claim in repo.claims(claim_ids, for_update=True)}
+        self.claims = {claim.id: claim for claim in repo.chunk_claims(claim_ids)}
         chunk = list(self.claims.values())
         members = {claim.member_id for claim in chunk}
-        self.hold_coverage(members)
+        self.hold_coverages(repo.chunk_coverages(members))
         # The holders the per-claim path would lock, counted once per claim it would adjudicate.
         counts: dict[str, int] = {}
         holders = {str(member) for member in members}
@@ -1006,14 +1019,15 @@ class ChunkReads(Reads):
                 min(first, claim.service_date_from),
                 max(last, claim.service_date_to),
             )
-        earlier = repo.final_claims_meeting(windows)
-        known = {claim.id: claim for claim in (*earlier, *chunk)}
+        earlier = repo.chunk_final_claims_meeting(windows)
+        self._earlier = {claim.id: claim for claim in earlier if claim.id not in self.claims}
+        known = self._earlier | self.claims
         for claim in known.values():
             self._candidates.setdefault((claim.member_id, claim.billing_npi), []).append(claim)
         self._lines: dict[uuid.UUID, list[m.ClaimLine]] = {claim_id: [] for claim_id in known}
-        for line in repo.lines_of(sorted(known)):
+        for line in repo.chunk_lines(sorted(known)):
             self._lines[line.claim_id].append(line)
-        self._diagnoses = repo.diagnoses_of(list(self.claims))
+        self._diagnoses = repo.chunk_diagnoses(list(self.claims))
         self._npis = {claim.billing_npi for claim in chunk} | {c.rendering_npi for c in chunk if c.rendering_npi}
         self._npis |= {
             line.service["renderingNpi"]
@@ -1075,6 +1089,16 @@ class ChunkReads(Reads):
         return _adjudicated_lines(
             {other.id: other for other in others}, [ln for o in others for ln in self._lines[o.id]]
         )
+
+    def original(self, claim_id: uuid.UUID) -> m.Claim | None:
+        found = self.claims.get(claim_id)  # locked with the chunk
+        if found is not None:
+            return found
+        found = self._earlier.get(claim_id)
+        if found is None:
+            return super().original(claim_id)
+        self.repo.lock_claim(claim_id)
+        return found
 
     def adjudicate(self, claim_id: uuid.UUID, *, cause: str = "SUBMITTED") -> Outcome | None:
         """``adjudicate_claim(claim_id, missing_ok=True)`` for a claim of the chunk."""
@@ -1138,7 +1162,7 @@ def _run(
     original_record: m.AdjudicationRecord | None = None
     replaces: ClaimResult | None = None
     if claim.original_claim_id is not None:
-        original = repo.claim(claim.original_claim_id, for_update=True)
+        original = reads.original(claim.original_claim_id)
         original_record = repo.current_result(claim.original_claim_id) if original else None
         if original_record is not None and original_record.movements_applied and not original_record.reversed:
             replaces = snapshots.result_from_json(original_record.result)
@@ -1557,27 +1581,32 @@ def _publish_accumulators(
 # The EOB, after the adjudication has committed
 # =================================================================================================
 class EobReads(Reads):
-    """What rendering EOBs reads: query by query, or (``claim_ids``) a chunk's claims, their
-    adjudications, the EOBs already stored and the coverage and schedules their deadlines need,
-    in five queries."""
+    """What rendering EOBs reads: query by query, or (``wanted``: each EOB's claim and adjudication
+    sequence, None for the current one) a chunk's claims, the adjudications asked for, the EOBs
+    already stored and the coverage and schedules their deadlines need, in five queries. The
+    claims, adjudications and coverage are read with Core selects (no ORM objects), and only what
+    an EOB uses is opened: each adjudication asked for, no claim detail, no member's birth date."""
 
-    def __init__(self, uow: UnitOfWork, claim_ids: Sequence[uuid.UUID] = ()) -> None:
+    def __init__(self, uow: UnitOfWork, wanted: Sequence[tuple[uuid.UUID, int | None]] = ()) -> None:
         super().__init__(uow)
         repo = self.repo
-        self._claims = {claim.id: claim for claim in repo.claim_headers(claim_ids)}
-        self._records = {(row.claim_id, row.sequence): row for row in repo.results_of(list(self._claims))}
+        self._claims = {claim.id: claim for claim in repo.chunk_claim_headers([claim_id for claim_id, _ in wanted])}
+        self._wanted = {(claim_id, sequence) for claim_id, sequence in wanted if claim_id in self._claims}
+        self._records: dict[tuple[uuid.UUID, int | None], m.AdjudicationRecord] = {}
+        for row in repo.chunk_results(self._wanted):
+            self._records[row.claim_id, row.sequence] = row
+            if row.is_current:
+                self._records.setdefault((row.claim_id, None), row)
         self._stored = repo.document_keys(list(self._claims), "EOB")
-        self.hold_coverage({claim.member_id for claim in self._claims.values()})
-        self.defers_writes = bool(claim_ids)  # a chunk's documents go in one statement
+        self.hold_coverages(repo.chunk_coverages({claim.member_id for claim in self._claims.values()}, personal=False))
+        self.defers_writes = bool(wanted)  # a chunk's documents go in one statement
 
     def claim(self, claim_id: uuid.UUID) -> m.Claim | None:
         return self._claims[claim_id] if claim_id in self._claims else self.repo.claim(claim_id)
 
     def record(self, claim_id: uuid.UUID, sequence: int | None) -> m.AdjudicationRecord | None:
-        if claim_id not in self._claims:
+        if (claim_id, sequence) not in self._wanted:
             return self.repo.current_result(claim_id) if sequence is None else self.repo.result(claim_id, sequence)
-        if sequence is None:
-            return next((row for (cid, _), row in self._records.items() if cid == claim_id and row.is_current), None)
         return self._records.get((claim_id, sequence))
 
     def stored(self, claim_id: uuid.UUID, key: str) -> bool:

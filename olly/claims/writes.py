@@ -117,10 +117,11 @@ class Writes:
 
 def _set_committed(row: Base, values: dict[str, Any]) -> None:
     """``set_committed_value`` for each of ``values``: the attributes hold the values as if loaded.
-    An object with no pending change and no expired attribute (the usual case) takes them straight
-    into its dict, which is where ``set_committed_value`` puts them too."""
+    An object with no pending change and none of these attributes expired (the usual case: a chunk's
+    objects leave unread only columns adjudication never writes) takes them straight into its dict,
+    which is where ``set_committed_value`` puts them too."""
     state = instance_state(row)
-    if state.committed_state or state.expired_attributes:
+    if state.committed_state or state.expired or not state.expired_attributes.isdisjoint(values):
         for key, value in values.items():
             set_committed_value(row, key, value)
     else:

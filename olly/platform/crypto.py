@@ -197,7 +197,12 @@ def _wrap_context(tenant_id: uuid.UUID, purpose: str, key_id: uuid.UUID) -> byte
 
 
 def row_aad(tenant_id: uuid.UUID, table: str, column: str, row_id: object) -> bytes:
-    return f"olly/phi/v1|{tenant_id}|{table}.{column}|{row_id}".encode()
+    return f"{_aad_prefix(tenant_id, table, column)}{row_id}".encode()
+
+
+def _aad_prefix(tenant_id: uuid.UUID, table: str, column: str) -> str:
+    """``row_aad`` but the row id (the same for every row of a column)."""
+    return f"olly/phi/v1|{tenant_id}|{table}.{column}|"
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +221,8 @@ class FieldCrypto:
         self.provider = provider
         self.clock = clock
         self._by_id: dict[uuid.UUID, _LoadedKey] = {}
+        self._by_id_bytes: dict[bytes, _LoadedKey] = {}
+        """The same keys by the id's bytes as a sealed value carries them (no UUID built per value)."""
         self._aead: dict[uuid.UUID, AESGCM] = {}
         self._active: dict[tuple[uuid.UUID, str], tuple[uuid.UUID, float]] = {}
         self._lock = threading.Lock()
@@ -234,8 +241,9 @@ class FieldCrypto:
         )
         loaded = _LoadedKey(key_id, row["tenant_id"], key)
         with self._lock:
-            self._by_id[key_id] = loaded
             self._aead[key_id] = AESGCM(key)
+            self._by_id[key_id] = loaded
+            self._by_id_bytes[key_id.bytes] = loaded
         return loaded
 
     def active_key(self, connection: Connection, tenant_id: uuid.UUID, purpose: str = PURPOSE_PHI) -> _LoadedKey:
@@ -283,6 +291,7 @@ class FieldCrypto:
     def forget_cached_keys(self) -> None:
         with self._lock:
             self._by_id.clear()
+            self._by_id_bytes.clear()
             self._aead.clear()
             self._active.clear()
 
@@ -295,7 +304,8 @@ class FieldCrypto:
     def decrypt(self, connection: Connection, tenant_id: uuid.UUID, blob: bytes, aad: bytes) -> bytes:
         if len(blob) < _HEADER + 16 or blob[:1] != FORMAT_VERSION:
             raise CryptoError("a protected value is malformed")
-        key = self._load(connection, uuid.UUID(bytes=bytes(blob[1:17])))
+        key_id = bytes(blob[1:17])
+        key = self._by_id_bytes.get(key_id) or self._load(connection, uuid.UUID(bytes=key_id))
         if key.tenant_id != tenant_id:
             raise CryptoError("a protected value belongs to another tenant")
         try:
@@ -542,7 +552,16 @@ def seal_row(
     return sealed
 
 
-_TABLE_CODECS: dict[Table, tuple[tuple[str, str], ...]] = {}
+_TABLE_DECODERS: dict[Table, tuple[tuple[str, Callable[[bytes], Any]], ...]] = {}
+
+
+def _decoders(table: Table) -> tuple[tuple[str, Callable[[bytes], Any]], ...]:
+    """Each PHI column of ``table`` with the decoder of its codec (cached per table)."""
+    fields = _TABLE_DECODERS.get(table)
+    if fields is None:
+        fields = tuple((c.name, _CODECS[c.type.codec][1]) for c in table.columns if isinstance(c.type, PHIType))
+        _TABLE_DECODERS[table] = fields
+    return fields
 
 
 def open_row(
@@ -556,20 +575,36 @@ def open_row(
     of ``tenant_id``'s as a Core select read it, by column name, ``id`` included), opened as the ORM's
     load event opens a mapped object's (same codec, same associated data). A PHI column the select
     left out is neither read nor decrypted."""
-    codecs = _TABLE_CODECS.get(table)
-    if codecs is None:
-        codecs = _TABLE_CODECS[table] = tuple(
-            (c.name, c.type.codec) for c in table.columns if isinstance(c.type, PHIType)
-        )
     opened = {}
-    for column, codec in codecs:
+    for column, decode in _decoders(table):
         if column not in values:
             continue
         value = values[column]
         if isinstance(value, (bytes, bytearray, memoryview)):
             aad = row_aad(tenant_id, table.name, column, values["id"])
-            value = _CODECS[codec][1](crypto.decrypt(connection, tenant_id, bytes(value), aad))
+            value = decode(crypto.decrypt(connection, tenant_id, bytes(value), aad))
         opened[column] = value
+    return opened
+
+
+def open_rows(
+    crypto: FieldCrypto, connection: Connection, table: Table, tenant_id: uuid.UUID, rows: Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Rows read by a Core select of ``table`` (column name → stored value, ``id`` included), each
+    as a new dict with its PHI columns opened as the ORM's load event opens a mapped object's (same
+    codec, same associated data). Only the columns selected are opened: a select names the PHI
+    columns its reader uses."""
+    fields = _decoders(table)
+    prefixes = {column: _aad_prefix(tenant_id, table.name, column) for column, _ in fields}
+    opened = []
+    for row in rows:
+        values = dict(row)
+        for column, decode in fields:
+            blob = values.get(column)
+            if blob is not None:
+                aad = f"{prefixes[column]}{values['id']}".encode()
+                values[column] = decode(crypto.decrypt(connection, tenant_id, bytes(blob), aad))
+        opened.append(values)
     return opened
 
 

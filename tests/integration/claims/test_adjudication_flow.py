@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from olly.claims import models as m
 from olly.claims import public, service
+from olly.claims.rules import Submitter
 from olly.claims.schemas import ClaimCreate
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.runtime import Platform
-from tests.integration.claims.support import ClaimsWorld, claim_body, drain, line, seed
+from tests.integration.claims.support import NPI_IN, NPI_OUT, ClaimsWorld, claim_body, drain, line, seed
 
 
 @pytest.fixture
@@ -94,3 +95,30 @@ def test_idempotency_key(platform: Platform, tenant_id: uuid.UUID, world: Claims
         submit(platform, tenant_id, other, key="k-1")
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         assert len(list(uow.session.scalars(select(m.Claim)))) == 1
+
+
+def test_claim_payees_say_what_claim_status_says_of_the_payee(
+    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    provider_claim = submit(platform, tenant_id, claim_body(world.ana, line("99213", "150.00")))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        reimbursement = service.submit(
+            uow,
+            ClaimCreate.model_validate(claim_body(world.ben, line("99213", "80.00"), billingNpi=NPI_OUT)),
+            source="PORTAL",
+            submitter=Submitter.MEMBER_REIMBURSEMENT,
+        ).claim_id
+    unknown = uuid.uuid4()
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        payees = public.claim_payees(uow, [provider_claim, reimbursement, unknown])
+        statuses = [public.claim_status(uow, claim_id) for claim_id in (provider_claim, reimbursement)]
+    assert payees == {
+        provider_claim: public.ClaimPayee("PROVIDER", NPI_IN, "USD"),
+        reimbursement: public.ClaimPayee("MEMBER", NPI_OUT, "USD"),
+    }
+    assert [(s.payee, s.billing_npi, s.billed.currency) for s in statuses if s is not None] == [
+        ("PROVIDER", NPI_IN, "USD"),
+        ("MEMBER", NPI_OUT, "USD"),
+    ]
+    with platform.db.unit_of_work(uuid.uuid4(), read_only=True) as uow:
+        assert public.claim_payees(uow, [provider_claim]) == {}  # another tenant's claim is not seen

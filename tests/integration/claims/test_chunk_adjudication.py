@@ -270,3 +270,39 @@ def test_a_failing_claim_leaves_the_rest_of_its_chunk_adjudicated(
         (str(world.family_id), "OUT_OF_POCKET", "FAMILY"): 5000,
         (str(world.solo), "OUT_OF_POCKET", "MEMBER"): 2500,
     }
+
+
+def test_an_earlier_claim_replaced_in_a_chunk_is_no_duplicate_for_the_claims_after(
+    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    """The chunk reads an earlier finalised claim once, for the duplicate edit; when a claim of the
+    chunk replaces it, the claims after see it replaced (not final) through that same object, as
+    one by one does through the database."""
+    earlier = submit(platform, tenant_id, claim_body(world.solo, line("10060", "500.00", "2026-01-03")))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.adjudicate_claim(uow, earlier)
+    chunk = [
+        submit(
+            platform,
+            tenant_id,
+            claim_body(world.solo, line("99213", "150.00", "2026-01-03"), frequency="7", originalClaimId=str(earlier)),
+        ),
+        submit(platform, tenant_id, claim_body(world.solo, line("10060", "500.00", "2026-01-03"))),
+    ]
+
+    def one_by_one(uow: UnitOfWork) -> None:
+        for claim_id in chunk:
+            service.adjudicate_claim(uow, claim_id)
+
+    def as_a_chunk(uow: UnitOfWork) -> None:
+        reads = service.ChunkReads(uow, chunk)
+        for claim_id in chunk:
+            reads.adjudicate(claim_id)
+
+    expected = adjudicated(platform, tenant_id, one_by_one)
+    assert adjudicated(platform, tenant_id, as_a_chunk) == expected
+    with platform.db.unit_of_work(tenant_id) as uow:
+        as_a_chunk(uow)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        statuses = {row.id: row.status for row in uow.session.scalars(select(m.Claim))}
+    assert [statuses[earlier], *(statuses[claim_id] for claim_id in chunk)] == ["REPLACED", "APPROVED", "APPROVED"]

@@ -17,6 +17,7 @@ from olly.platform.crypto import (
     PlaintextPHIError,
     key_id_of,
     open_row,
+    open_rows,
     reencrypt,
     rotate_master_key,
     row_aad,
@@ -161,6 +162,37 @@ def test_a_core_read_opens_what_the_orm_sealed_and_only_in_its_own_row(
             open_row(platform.crypto, connection, parties, tenant_id, {"id": second, "given_name": row["given_name"]})
         with pytest.raises(CryptoError):
             open_row(platform.crypto, connection, parties, uuid.uuid4(), row)
+
+
+def test_a_core_read_opens_the_phi_columns_it_selects_as_the_orm_does(platform: Platform, tenant_id: uuid.UUID) -> None:
+    first = add_person(platform, tenant_id)
+    second = add_person(platform, tenant_id, ssn="078-05-1120", given_name="Ade")
+    parties = table_of(Party)
+    query = select(parties.c.id, parties.c.birth_date, parties.c.address, parties.c.ssn).where(parties.c.id == first)
+    with platform.db.connect() as connection:
+        row = connection.execute(query).mappings().one()
+        (opened,) = open_rows(platform.crypto, connection, parties, tenant_id, [row])
+        given_name_only = connection.execute(select(parties.c.id, parties.c.given_name).where(parties.c.id == second))
+        (ade,) = open_rows(platform.crypto, connection, parties, tenant_id, given_name_only.mappings())
+    assert opened == {
+        "id": first,
+        "birth_date": date(1984, 7, 2),
+        "address": {
+            "line1": "12 Elm St",
+            "line2": None,
+            "city": "Dayton",
+            "region": "OH",
+            "postal_code": "45402",
+            "country": "US",
+        },
+        "ssn": SSN_DIGITS,
+    }
+    assert ade == {"id": second, "given_name": "Ade"}
+    # the associated data names the row: another row's id, or another tenant, does not open it
+    with pytest.raises(CryptoError), platform.db.connect() as connection:
+        open_rows(platform.crypto, connection, parties, tenant_id, [dict(row) | {"id": second}])
+    with pytest.raises(CryptoError), platform.db.connect() as connection:
+        open_rows(platform.crypto, connection, parties, uuid.uuid4(), [row])
 
 
 def test_plaintext_never_reaches_a_phi_column_through_core(platform: Platform, tenant_id: uuid.UUID) -> None:
