@@ -207,6 +207,13 @@ class ObjectStore:
 
     def get(self, uow: UnitOfWork, key: str) -> bytes:
         tenant_id = uow.require_tenant()
+        sealed = self.sealed(uow, key)
+        return _crypto(uow).decrypt(uow.session.connection(), tenant_id, sealed, _aad(tenant_id, key))
+
+    def sealed(self, uow: UnitOfWork, key: str) -> bytes:
+        """The object's bytes as stored (sealed), from its pack or under its own key: what an
+        operator, or a test that nothing is kept in plaintext, sees at rest."""
+        tenant_id = uow.require_tenant()
         if not key.startswith(f"{tenant_id}/"):
             raise NotFound("no such object")
         held = _held(uow, self, create=False)
@@ -225,7 +232,7 @@ class ObjectStore:
                 sealed = self.backend.get(key)
             else:
                 sealed = self.backend.get_range(place.pack_key, place.offset, place.length)
-        return _crypto(uow).decrypt(uow.session.connection(), tenant_id, sealed, _aad(tenant_id, key))
+        return sealed
 
     def _hold(self, uow: UnitOfWork, key: str, data: bytes, *, fresh: bool) -> None:
         """Seal ``data`` for ``key`` and hold it until the unit of work commits (see Packs above).

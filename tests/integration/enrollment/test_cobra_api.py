@@ -408,7 +408,7 @@ def test_the_printed_election_notice(
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         key = uow.session.get(CobraCase, uuid.UUID(anas)).notice_object_key  # type: ignore[union-attr]
         assert key is not None
-        stored = object_store_of(uow).backend.get(key)
+        stored = object_store_of(uow).sealed(uow, key)
     assert b"Ana" not in stored and b"%PDF" not in stored
     # the beneficiary reads their own letter, not another beneficiary's; the employer reads none
     ana = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=family["ana"])  # type: ignore[arg-type]
