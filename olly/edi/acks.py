@@ -35,6 +35,7 @@ _ISA_GUESS = re.compile(
 
 
 _KNOWN_SET_IDS = frozenset(v.set_id for v in VERSIONS.values())
+_KNOWN_FUNCTIONAL_IDS = frozenset(v.functional_id for v in VERSIONS.values())
 _NOT_SEGMENT_ID = re.compile(r"[^A-Z0-9]")
 _PRINTABLE = re.compile(r"[^\x20-\x7e]")
 
@@ -144,12 +145,23 @@ def _ak9_counts(group: GroupReport) -> tuple[str, str, str]:
     return str(included), str(received), str(group.accepted_sets if not group.errors else 0)
 
 
+def _functional_id(group: GroupReport) -> str:
+    """AK101: the group's GS01. It must be a real functional identifier code, so a corrupt one is
+    answered with the code of the transaction sets the group holds (``FA`` when none is known
+    either); AK102 still names the group by its control number, and AK9 rejects it as not supported."""
+    if group.functional_id in _KNOWN_FUNCTIONAL_IDS:
+        return group.functional_id
+    held = {report.set_id for report in group.sets}
+    found = sorted({v.functional_id for v in VERSIONS.values() if v.set_id in held})
+    return found[0] if found else "FA"
+
+
 def implementation_acknowledgment(group: GroupReport, delimiters: Delimiters | None = None) -> TransactionSetText:
     """The body of one 999 transaction set acknowledging ``group``."""
     out = SegmentBuilder(delimiters)
     out.add(
         "AK1",
-        _echo(group.functional_id, 2, 2, fill="X"),
+        _functional_id(group),
         _echo(group.control_number, 9, digits=True),
         _echo(group.version, 12) or None,
     )

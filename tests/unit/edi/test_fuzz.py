@@ -141,3 +141,19 @@ def test_memory_is_bounded_whatever_the_file_size(tmp_path: Path) -> None:
     assert large_peak < 12_000_000
     assert small_retained < 1_000_000
     assert large_retained < 1_000_000
+
+
+def test_a_corrupt_functional_id_is_answered_with_a_999_that_validates() -> None:
+    """GS01 mangled (``HC`` → ``EX``): AK101 must still be a real code, so it is the one of the sets
+    the group holds; AK102 names the group and AK9 refuses it as not supported."""
+    from io import BytesIO
+
+    buffer = BytesIO()
+    write_professional_claims(buffer, 1)
+    data = buffer.getvalue().replace(b"~\nGS*HC*", b"~\nGS*EX*", 1)
+    assert data != buffer.getvalue()
+    (interchange,) = acknowledge(validate(data), control_numbers=InMemoryControlNumbers(), now=NOW).implementation
+    lines = interchange.text.splitlines()
+    assert any(line.startswith("AK1*HC*") for line in lines)
+    assert any(line.startswith("AK9*R*") and line.rstrip("~").endswith("*1") for line in lines), lines
+    assert judge(interchange.text) == []
