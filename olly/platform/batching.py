@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from olly.platform.eventloop import refuse_on_event_loop
 from olly.platform.logging import get_logger
@@ -28,6 +28,17 @@ from olly.platform.logging import get_logger
 log = get_logger("olly.batching")
 
 T = TypeVar("T")
+T_contra = TypeVar("T_contra", contravariant=True)
+
+
+class Sink(Protocol[T_contra]):
+    """Where a hot path hands items to be written: a ``BatchWriter`` in this process, or the hand-off
+    to the writer process (``olly.platform.writer_process``)."""
+
+    def submit(self, item: T_contra) -> None: ...
+
+    def flush(self, timeout: float = 30.0) -> None: ...
+
 
 #: How long an idle writer sleeps before looking again on its own (a wake-up normally comes first).
 IDLE_WAIT_SECONDS = 1.0
