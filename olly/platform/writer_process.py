@@ -121,17 +121,30 @@ def encode_audit(record: AuditRecord) -> Item:
 def decode_audit(item: Item) -> AuditRecord:
     _, subject, role, action, resource_type, resource_id, outcome, purpose, request_id, tenant, detail = item
     return AuditRecord(
-        subject=subject,
-        role=role,
-        action=action,
-        resource_type=resource_type,
-        resource_id=resource_id,
-        outcome=outcome,
-        purpose=purpose,
-        request_id=request_id,
-        tenant_id=None if tenant is None else uuid.UUID(int=tenant),
-        detail=detail or {},
+        subject,
+        role,
+        action,
+        resource_type,
+        resource_id,
+        outcome,
+        purpose,
+        request_id,
+        None if tenant is None else _tenant(tenant),
+        detail or {},
     )
+
+
+_TENANTS: dict[int, uuid.UUID] = {}
+
+
+def _tenant(value: int) -> uuid.UUID:
+    """A tenant's id (a handful per installation, so kept rather than built for every item)."""
+    found = _TENANTS.get(value)
+    if found is None:
+        if len(_TENANTS) >= 1024:
+            _TENANTS.clear()
+        found = _TENANTS[value] = uuid.UUID(int=value)
+    return found
 
 
 class _NotPlain(Exception):
@@ -162,9 +175,7 @@ def _plain(value: Any) -> Any:
     raise _NotPlain
 
 
-def _unplain(value: Any) -> Any:
-    if type(value) is not tuple:
-        return value
+def _unplain(value: tuple[Any, ...]) -> Any:
     tag = value[0]
     if tag == _UUID:
         return uuid.UUID(int=value[1])
@@ -205,20 +216,23 @@ def encode_event(pending: Pending) -> Item:
     (none so far) is pickled."""
     tenant_id, payload, key = pending
     try:
-        fields = {name: _plain(value) for name, value in payload.__dict__.items()}
+        plain = _PLAIN
+        fields = {name: value if type(value) in plain else _plain(value) for name, value in payload.__dict__.items()}
     except _NotPlain:
         return (_EVENT_PICKLED, tenant_id.int, key, pickle.dumps(payload))
     return (_EVENT, tenant_id.int, key, _class_ref(type(payload)), fields)
 
 
 def decode_event(item: Item) -> Pending:
-    tenant_id = uuid.UUID(int=item[1])
+    tenant_id = _tenant(item[1])
     if item[0] == _EVENT_PICKLED:
         payload = pickle.loads(item[3])  # noqa: S301 - written by this server over its private socket
         if not isinstance(payload, EventPayload):
             raise TypeError("not an event payload")
     else:
-        payload = _payload_class(item[3]).model_validate({name: _unplain(value) for name, value in item[4].items()})
+        payload = _payload_class(item[3]).model_validate(
+            {name: _unplain(value) if type(value) is tuple else value for name, value in item[4].items()}
+        )
     return tenant_id, payload, item[2]
 
 
