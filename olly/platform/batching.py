@@ -1,7 +1,9 @@
 """A background writer for hot paths: items are handed over in memory and written in batches.
 
 Used by the audit trail (allowed reads' records) and the buffered event publisher (the eligibility
-``verified`` events), where one commit per request would cost more than the request itself.
+``verified`` events), where one commit per request would cost more than the request itself. Under
+``olly serve`` those two hand their items to the writer process instead (``writer_process.py``), which
+writes them with writers of this kind; both are a ``Sink``.
 
 Handing an item over is an append to a deque: no lock and no wake-up of the writer thread. (With a
 ``queue.Queue`` every ``put`` notified the waiting writer, which then woke to take one item: a

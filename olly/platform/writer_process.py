@@ -325,6 +325,8 @@ class WriterProcess:
     def start(self) -> bool:
         """Start the writer and hand ``audit`` and ``events`` over to it; ``False`` (logged) where it
         cannot run, and they keep writing in this process."""
+        if self._process is not None:
+            return not self._closed
         seqpacket = getattr(socket, "SOCK_SEQPACKET", None)
         if seqpacket is None or not hasattr(socket, "AF_UNIX"):
             log.warning("no writer process on this platform: audit records and events are written in process")

@@ -3,9 +3,10 @@
 An eligibility check is a read; writing its ``eligibility.coverage.verified`` event in the request's
 own transaction would turn every check into a write and a commit. ``BufferedPublisher`` queues such
 events and a background thread writes them to the outbox in batches, one transaction per batch
-(group commit, ``olly.platform.batching``). They are informational: a crash can lose the last
-``flush_interval`` (50 ms) of them, which the events documentation states; a database failure drops
-the batch (logged) rather than stall the fast path. Events that other domains act on never take this path.
+(group commit, ``olly.platform.batching``); under ``olly serve`` that thread is in the writer process
+(``olly.platform.writer_process``). They are informational: a crash can lose the last 50 ms of them,
+which the events documentation states; a database failure drops the batch (logged) rather than stall
+the fast path. Events that other domains act on never take this path.
 """
 
 from __future__ import annotations
