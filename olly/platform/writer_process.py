@@ -23,10 +23,12 @@ code and starts another, which reads on from the next message. After more than `
 in ``RESTART_WINDOW_SECONDS`` the server gives up on it and writes in its own threads what is left in
 the socket and everything handed over afterwards.
 
-**What a crash loses.** If the server dies: what it had not sent yet (``HANDOFF_INTERVAL``, 5 ms; the
-writer drains the socket and exits). If the writer dies: what it had read and not committed (its
-group commit waits 15 ms for audit records and 45 ms for events; while the database refuses writes,
-also what waits for it). Either way no more than the in-process writers' 20 ms and 50 ms.
+**What a crash loses.** If the server dies: what it had not sent yet (the last ``HANDOFF_INTERVAL``,
+5 ms, and, while the writer is behind, what waits to be sent); the writer reads what is in the socket,
+commits it and exits. If the writer dies: what it had read and not committed, the last 15 ms of audit
+records and 45 ms of events (while the database refuses writes it stops reading, and the rest waits
+in the socket for the next writer). Both at once: no more than the in-process writers' 20 ms and 50 ms
+(and, as with them, what waits while the database refuses writes).
 
 **Shutting down** (``close``) sends what is buffered, asks the writer to commit everything and exit,
 and writes here whatever a dead writer left in the socket. Where ``SOCK_SEQPACKET`` is missing (it is
@@ -74,6 +76,8 @@ HANDOFF_INTERVAL: Final = 0.005
 AUDIT_FLUSH_INTERVAL: Final = 0.015
 EVENTS_FLUSH_INTERVAL: Final = 0.045
 HANDOFF_BATCH_SIZE: Final = 256
+#: The most records (or events) the writer commits in one transaction, as the in-process writers.
+WRITER_BATCH_SIZE: Final = 500
 #: A message is read whole, into a buffer of this size; larger batches are split.
 MAX_MESSAGE_BYTES: Final = 65_536
 MAX_RESTARTS: Final = 5
@@ -311,7 +315,7 @@ class WriterProcess:
         self._stopping = False
         self._closed = False
         self.in_process = False
-        """The writer was given up: what is handed over is written by this process."""
+        """No writer reads any more (given up after repeated exits, or stopped): this process writes."""
 
     @property
     def pid(self) -> int | None:
@@ -542,53 +546,95 @@ class WriterProcess:
 
 
 # -- the writer's side ----------------------------------------------------------------------------
+class _GroupCommit(Generic[T]):
+    """What the writer has read of one kind, written ``interval`` after the first of it arrived (or
+    at once when ``WRITER_BATCH_SIZE`` items wait), in batches of at most that many."""
+
+    def __init__(self, write: Callable[[list[T]], None], interval: float) -> None:
+        self._write = write
+        self.interval = interval
+        self.items: list[T] = []
+        self.due = float("inf")
+
+    def add(self, item: T) -> None:
+        if not self.items:
+            self.due = time.monotonic() + self.interval
+        self.items.append(item)
+
+    def write(self, now: float | None = None) -> None:
+        """Write what waits, if it is due (``now`` given) or in any case."""
+        items = self.items
+        if not items or (now is not None and now < self.due and len(items) < WRITER_BATCH_SIZE):
+            return
+        self.items, self.due = [], float("inf")
+        for start in range(0, len(items), WRITER_BATCH_SIZE):
+            self._write(items[start : start + WRITER_BATCH_SIZE])
+
+
 def run_writer(settings: Settings, channel: socket.socket) -> int:
     """Read messages from ``channel`` and write them, until told to stop, the server is gone (end of
-    file, after reading everything it sent) or SIGTERM (what is unread stays for the next writer)."""
+    file, after reading everything it sent) or SIGTERM (what is unread stays for the next writer).
+
+    One thread reads and writes, as the in-process writers' threads write: the audit records with
+    ``AuditTrail.write_batch`` (retried until written), the events with ``BufferedPublisher.write_batch``.
+    While it writes it does not read, so a slow database fills the socket and the server waits (and
+    what it has not read survives its death). No thread hands items to another inside the writer.
+    """
     from olly.platform.bus.outbox import install_outbox
     from olly.platform.db import Database
 
-    stop = threading.Event()
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
     # Ctrl-C in a terminal reaches every process of the group: the server stops the writer in order.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, stop)
     db = Database(settings)
     install_outbox(db)
-    trail = AuditTrail(db, flush_interval=AUDIT_FLUSH_INTERVAL)
-    publisher = BufferedPublisher(db, flush_interval=EVENTS_FLUSH_INTERVAL)
-    channel.settimeout(0.5)
+    audit = _GroupCommit(AuditTrail(db).write_batch, AUDIT_FLUSH_INTERVAL)
+    events = _GroupCommit(BufferedPublisher(db).write_batch, EVENTS_FLUSH_INTERVAL)
     try:
-        while not stop.is_set():
-            try:
-                message = channel.recv(MAX_MESSAGE_BYTES)
-            except TimeoutError:
-                continue
-            if not message:
+        while not stopping:
+            wait = min(audit.due, events.due, time.monotonic() + 0.5) - time.monotonic()
+            message = None
+            if wait > 0:  # otherwise a group commit is due: write it first
+                channel.settimeout(wait)
+                with contextlib.suppress(TimeoutError):
+                    message = channel.recv(MAX_MESSAGE_BYTES)
+            if message == b"":
                 break
-            kind = message[:1]
-            if kind == _BATCH:
-                for item in marshal.loads(message[1:]):  # noqa: S302 - from the server, over its private socket
-                    _dispatch(item, trail, publisher)
-            elif kind == _FLUSH:
-                trail.flush()
-                publisher.flush()
-                with contextlib.suppress(TimeoutError):  # the server asks again
-                    channel.send(_FLUSHED + message[1:])
-            elif kind == _STOP:
-                break
+            if message is not None:
+                kind = message[:1]
+                if kind == _BATCH:
+                    for item in marshal.loads(message[1:]):  # noqa: S302 - from the server, over its private socket
+                        _read(item, audit, events)
+                elif kind == _FLUSH:
+                    audit.write()
+                    events.write()
+                    channel.settimeout(POLL_SECONDS)
+                    with contextlib.suppress(TimeoutError):  # the server's flush gives up in time
+                        channel.send(_FLUSHED + message[1:])
+                elif kind == _STOP:
+                    break
+            now = time.monotonic()
+            audit.write(now)
+            events.write(now)
     finally:
-        trail.close()
-        publisher.close()
+        audit.write()
+        events.write()
         db.dispose()
     return 0
 
 
-def _dispatch(item: Item, trail: AuditTrail, publisher: BufferedPublisher) -> None:
+def _read(item: Item, audit: _GroupCommit[AuditRecord], events: _GroupCommit[Pending]) -> None:
     try:
         if item[0] == _AUDIT:
-            trail.submit(decode_audit(item))
+            audit.add(decode_audit(item))
         else:
-            publisher.publish(*decode_event(item))
+            events.add(decode_event(item))
     except Exception as exc:  # noqa: BLE001 - a bug, not data: logged without the item (it holds identifiers)
         log.error("item not written: it could not be read", error=type(exc).__name__)
 

@@ -80,6 +80,7 @@ def test_checks_are_answered_while_the_writer_is_replaced_and_every_one_is_writt
     before = [f"check-before-{i:04d}" for i in range(20)]
     assert {check(client, world, request_id) for request_id in before} == {200}
     platform.audit.flush()  # written by the writer before it is killed
+    assert writer.restarts == 0
     killed = writer.pid
     assert killed is not None
     os.kill(killed, signal.SIGKILL)

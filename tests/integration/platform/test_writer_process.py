@@ -129,6 +129,7 @@ def test_records_and_events_are_written_once_in_order_by_the_writer_process(
     assert published(platform) == [f"G-{i:05d}" for i in range(0, 1500, 3)]
     report = verify(platform.db)
     assert report.ok and report.records == 1500
+    assert writer.restarts == 0 and not writer.in_process
 
 
 def test_a_killed_writer_is_replaced_and_nothing_handed_over_since_is_lost(
@@ -172,6 +173,7 @@ def test_closing_writes_everything_handed_over_and_hands_back_to_this_process(
         writer.audit.submit(record(i, tenant_id))
         writer.events.publish(tenant_id, event(i), key=MEMBER)
     writer.close()  # no flush first
+    assert writer.restarts == 0
     assert [request_id for request_id, _ in audited(platform)] == request_ids(range(700))
     assert published(platform) == [f"G-{i:05d}" for i in range(700)]
     writer.audit.submit(record(700, tenant_id))  # after closing: this process writes it

@@ -1,9 +1,10 @@
 """What the server hands the writer process: audit records and events as plain values, read back
-exactly; batches split into messages the writer reads whole."""
+exactly; batches split into messages the writer reads whole; the writer's group commits."""
 
 from __future__ import annotations
 
 import marshal
+import time
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, ClassVar, Literal
@@ -168,3 +169,23 @@ def test_the_writer_is_given_no_secret() -> None:
         "token_signing_key",
         "oidc_client_secret",
     }
+
+
+def test_the_writer_commits_a_kind_when_its_interval_has_passed_or_a_batch_is_full() -> None:
+    written: list[list[int]] = []
+    group = writer_process._GroupCommit(written.append, interval=60.0)
+    group.add(1)
+    group.add(2)
+    group.write(time.monotonic())
+    assert written == []  # not due yet
+    group.write(time.monotonic() + 61)
+    assert written == [[1, 2]]
+    assert group.items == [] and group.due == float("inf")
+    for item in range(1200):
+        group.add(item)
+    group.write(time.monotonic())  # 500 or more wait: written at once, 500 at a time
+    assert [len(batch) for batch in written[1:]] == [500, 500, 200]
+    assert [item for batch in written[1:] for item in batch] == list(range(1200))
+    group.add(7)
+    group.write()  # a flush: whether due or not
+    assert written[-1] == [7]
