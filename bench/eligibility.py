@@ -9,7 +9,9 @@ one primary-key lookup on the same database (bench/eligibility_peer.py).
 Requests are a claims examiner's (bearer token): each one goes through the policy decision point
 (token check, role, the eligibility resolver, the audit record) as in production.
 
-BENCH_ELIGIBILITY_SECONDS shortens the fixed-rate phase (default 60).
+BENCH_ELIGIBILITY_SECONDS shortens the fixed-rate phase (default 60). The server's CPU per check in
+that phase is printed, and the writer process's (the audit records and verified events, started by
+`olly serve`); BENCH_ELIGIBILITY_WRITER_PROCESS=0 runs the server with its in-process writers instead.
 """
 
 from __future__ import annotations
@@ -85,6 +87,12 @@ def _cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    return [
+        int(child) for task in Path(f"/proc/{pid}/task").iterdir() for child in (task / "children").read_text().split()
+    ]
 
 
 def wait_bus_idle(env: dict[str, str], worker: int, timeout: float = 600) -> float:
@@ -171,7 +179,11 @@ def run(engine: str, seconds: float) -> None:
             # The deployment a plan runs for throughput: the API server, and the event backbone (relay
             # and consumers: every check's verified event is relayed and consumed) in a worker
             # process of its own, so the checks do not share an interpreter with it.
-            served = {**env, "OLLY_BUS_IN_PROCESS": "0"}
+            served = {
+                **env,
+                "OLLY_BUS_IN_PROCESS": "0",
+                "OLLY_WRITER_PROCESS": os.environ.get("BENCH_ELIGIBILITY_WRITER_PROCESS", "1"),
+            }
             for command in ([*olly, "serve", "--port", str(port)], [*olly, "worker"]):
                 processes.append(
                     subprocess.Popen(command, env=served, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -223,10 +235,19 @@ def run(engine: str, seconds: float) -> None:
                 for path in paths:
                     warm.get(path)
             saturate("127.0.0.1", port, paths, 32, 3, headers)
+            server = processes[0].pid
+            writers = _children(server)  # the writer process, when `olly serve` started one
+            cpu_before = [_cpu_seconds(pid) for pid in (server, *writers)]
             steady = fixed_rate("127.0.0.1", port, paths, 1000, seconds, headers)
+            cpu = [_cpu_seconds(pid) - before for pid, before in zip((server, *writers), cpu_before, strict=True)]
             olly_sat = saturate("127.0.0.1", port, paths, 64, 10, headers)
             print(f"  [{label}] {len(members)} members; the worker caught up with the seed's events in {waited:.0f} s")
             print(f"  [{label}] {report(f'steady 1,000 req/s for {seconds:.0f} s', steady)}")
+            checks = max(steady.sent, 1)
+            print(
+                f"  [{label}] CPU per check at 1,000 req/s: server {cpu[0] / checks * 1000:.3f} ms"
+                + (f", writer process {sum(cpu[1:]) / checks * 1000:.3f} ms" if writers else " (in-process writers)")
+            )
             print(f"  [{label}] {report('saturation, olly /api/v1/eligibility', olly_sat)}")
             print(f"  [{label}] {report('saturation, peer (one primary-key lookup)', peer_sat)}")
             print(f"  [{label}] saturation ratio olly/peer: {olly_sat.rate / peer_sat.rate:.2f}")

@@ -22,6 +22,7 @@ from olly.platform.cache import shared_cache
 from olly.platform.http import RequestContextMiddleware, install_error_handlers, problem_response
 from olly.platform.logging import configure_logging, get_logger
 from olly.platform.runtime import Platform, build_platform
+from olly.platform.writer_process import WriterProcess
 from olly.provider.api import router as provider_router
 
 log = get_logger("olly.app")
@@ -30,12 +31,19 @@ log = get_logger("olly.app")
 BENEFITS_HOLD_SECONDS = 10.0
 
 
-def create_app(platform: Platform | None = None, *, run_bus: bool | None = None) -> FastAPI:
+def create_app(
+    platform: Platform | None = None, *, run_bus: bool | None = None, writer_process: bool | None = None
+) -> FastAPI:
     """Build the app. Without ``platform`` one is built from the environment at start-up.
 
     ``run_bus``: run the event relay, every consumer group and the periodic jobs in this process. By
     default it does when the app builds its own platform (``olly serve``) with the embedded bus and
     ``OLLY_BUS_IN_PROCESS`` on; with Kafka, run ``olly worker`` processes instead.
+
+    ``writer_process``: hand the audit records of allowed reads and the verified events to a writer
+    process started with the app and stopped with it (``olly.platform.writer_process``). By default it
+    does when the app builds its own platform (``olly serve``) and ``OLLY_WRITER_PROCESS`` is on;
+    otherwise threads of this process write them.
     """
 
     @asynccontextmanager
@@ -50,6 +58,12 @@ def create_app(platform: Platform | None = None, *, run_bus: bool | None = None)
         current.db.session_info["edi_links"] = app.state.edi_links
         app.state.eligibility_cache = shared_cache(current.settings.redis_url)
         app.state.verified_events = BufferedPublisher(current.db)
+        writers = None
+        if writer_process if writer_process is not None else (owned and current.settings.writer_process):
+            writers = WriterProcess(current.settings, current.audit, app.state.verified_events)
+            if not writers.start():
+                writers = None
+        app.state.writer_process = writers
         bus = None
         stop_jobs = threading.Event()
         in_process = current.settings.bus == "embedded" and current.settings.bus_in_process
@@ -65,11 +79,15 @@ def create_app(platform: Platform | None = None, *, run_bus: bool | None = None)
         app.state.bus = bus
         # Code look-ups read tables that take seconds to build: build them now, off the request path.
         threading.Thread(target=_warm_code_sets, args=(owned,), name="olly-code-sets", daemon=True).start()
-        log.info("olly started", version=olly.__version__, bus_in_process=bus is not None)
+        log.info(
+            "olly started", version=olly.__version__, bus_in_process=bus is not None, writer_process=writers is not None
+        )
         try:
             yield
         finally:
             stop_jobs.set()
+            if writers is not None:
+                writers.close()  # what was handed over is written before anything else stops
             app.state.verified_events.close()
             if bus is not None:
                 bus.stop()

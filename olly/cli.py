@@ -160,7 +160,8 @@ def serve(
     host: Annotated[str | None, typer.Option(help="bind address (default OLLY_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port (default OLLY_PORT)")] = None,
 ) -> None:
-    """Serve the API (and, as they arrive, the portals and workers) in one process."""
+    """Serve the API (and, as they arrive, the portals and workers); a child process writes the
+    audit records of allowed reads and the verified events (OLLY_WRITER_PROCESS)."""
     import uvicorn
 
     from olly.config import get_settings
@@ -168,9 +169,10 @@ def serve(
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    # The event loop shares the interpreter with the background writers (audit records, events,
-    # cache refreshes). A thread that wants the interpreter lock waits up to the switch interval for
-    # a running one to let go: 5 ms by default, which a request could pay more than once. On SQLite
+    # The event loop shares the interpreter with background threads (the hand-off to the writer
+    # process, cache refreshes; the audit and event writers too without a writer process). A thread
+    # that wants the interpreter lock waits up to the switch interval for a running one to let go:
+    # 5 ms by default, which a request could pay more than once. On SQLite
     # 1 ms took the eligibility p99 at 1,000 req/s from 11.6 to 7.6 ms; on PostgreSQL + Redis it
     # doubled it (13.6 to 20-21 ms) and cost 15 % of the throughput, so it stays 5 ms there
     # (docs/enrollment.md, figures).

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     bus_in_process: bool = Field(
         True, description="embedded bus: `olly serve` also runs the relay and every consumer in its own process"
     )
+    writer_process: bool = Field(
+        True,
+        description="`olly serve` hands allowed reads' audit records and eligibility's verified events to a "
+        "writer process of its own (Linux; elsewhere, or false, threads of the server write them)",
+    )
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers (OLLY_BUS=kafka)")
     kafka_session_timeout_ms: int = Field(
         10000, ge=1000, description="Kafka consumer session timeout: how soon a dead worker's partitions move"

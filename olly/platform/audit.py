@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from olly.kernel.ids import uuid7
-from olly.platform.batching import BatchWriter
+from olly.platform.batching import BatchWriter, Sink
 from olly.platform.db import Base, Database, insert_rows, table_of
 from olly.platform.logging import get_logger
 
@@ -127,7 +127,9 @@ def record_hash(row: dict[str, Any]) -> str:
 class AuditTrail:
     """Appends records. ``record`` writes at once in its own transaction; ``append`` writes inside the
     caller's; ``submit`` hands records to a background writer that commits them in batches (group
-    commit), for hot read paths where a commit per request would cost more than the work itself."""
+    commit), for hot read paths where a commit per request would cost more than the work itself.
+    That writer is a thread of this process, or, once ``hand_over_to`` is given the writer process's
+    hand-off (``olly serve``), a process of its own that appends them the same way."""
 
     def __init__(
         self,
@@ -142,28 +144,41 @@ class AuditTrail:
         self.chains = min(chains or db.settings.audit_chains, MAX_CHAINS)
         self._random = random.Random()  # noqa: S311 - spreads appends over chains; not a secret
         self._writer = BatchWriter(
-            self._write_with_retry,
+            self.write_batch,
             name="olly-audit-writer",
             batch_size=batch_size,
             flush_interval=flush_interval,
             max_pending=max_pending,
         )
+        self._sink: Sink[AuditRecord] = self._writer
 
     # -- buffered writer -------------------------------------------------------------------------
     def submit(self, *records: AuditRecord) -> None:
         """Queue records for the background writer; they are committed within ``flush_interval``
         (20 ms). Beyond ``max_pending`` queued records the caller waits for the writer."""
+        sink = self._sink
         for item in records:
-            self._writer.submit(item)
+            sink.submit(item)
+
+    def hand_over_to(self, sink: Sink[AuditRecord] | None) -> None:
+        """Send submitted records to ``sink`` (the writer process's hand-off) from now on, or with
+        ``None`` back to this process's writer. What this process's writer holds is written first."""
+        if sink is not None:
+            self._writer.flush()
+        self._sink = sink or self._writer
 
     def flush(self, timeout: float = 30.0) -> None:
         """Block until every record submitted so far is committed."""
         self._writer.flush(timeout)
+        if self._sink is not self._writer:
+            self._sink.flush(timeout)
 
     def close(self) -> None:
         self._writer.close()
 
-    def _write_with_retry(self, batch: list[AuditRecord]) -> None:
+    def write_batch(self, batch: list[AuditRecord]) -> None:
+        """Append ``batch`` in one transaction, retrying until it is written (the background writer's
+        ``write``; the writer process's hand-off calls it when it writes in this process instead)."""
         delay = 0.05
         while batch:
             try:

@@ -1,7 +1,9 @@
 """A background writer for hot paths: items are handed over in memory and written in batches.
 
 Used by the audit trail (allowed reads' records) and the buffered event publisher (the eligibility
-``verified`` events), where one commit per request would cost more than the request itself.
+``verified`` events), where one commit per request would cost more than the request itself. Under
+``olly serve`` those two hand their items to the writer process instead (``writer_process.py``), which
+writes them with writers of this kind; both are a ``Sink``.
 
 Handing an item over is an append to a deque: no lock and no wake-up of the writer thread. (With a
 ``queue.Queue`` every ``put`` notified the waiting writer, which then woke to take one item: a
@@ -20,7 +22,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from olly.platform.eventloop import refuse_on_event_loop
 from olly.platform.logging import get_logger
@@ -28,6 +30,17 @@ from olly.platform.logging import get_logger
 log = get_logger("olly.batching")
 
 T = TypeVar("T")
+T_contra = TypeVar("T_contra", contravariant=True)
+
+
+class Sink(Protocol[T_contra]):
+    """Where a hot path hands items to be written: a ``BatchWriter`` in this process, or the hand-off
+    to the writer process (``olly.platform.writer_process``)."""
+
+    def submit(self, item: T_contra) -> None: ...
+
+    def flush(self, timeout: float = 30.0) -> None: ...
+
 
 #: How long an idle writer sleeps before looking again on its own (a wake-up normally comes first).
 IDLE_WAIT_SECONDS = 1.0
