@@ -1,7 +1,8 @@
-"""SQLite is told that the ``tenant_id`` indexes narrow nothing, so a query by another indexed
-column uses that column's index (not a scan of the tenant's whole table)."""
+"""SQLite is told that ``tenant_id`` narrows nothing in the indexes it leads, so a query by another
+indexed column uses that column's index (not a scan of the tenant's whole table)."""
 
 import uuid
+from datetime import date
 
 from sqlalchemy import event
 
@@ -32,14 +33,52 @@ def _plan(platform: Platform, action) -> list[str]:  # type: ignore[no-untyped-d
     return plans
 
 
-def test_every_one_column_tenant_index_is_described_as_unselective(sqlite_platform: Platform) -> None:
+def test_every_tenant_index_is_described_with_the_tenant_narrowing_nothing(sqlite_platform: Platform) -> None:
     with sqlite_platform.db.engine.connect() as connection:
         stats = dict(connection.exec_driver_sql("SELECT idx, stat FROM sqlite_stat1").all())
     names = migrate.describe_tenant_indexes(sqlite_platform.db)
-    assert "ix_claim_adjudications_tenant_id" in names
-    assert "ix_claim_lines_tenant_id" in names
-    assert "ix_claims_member" not in names  # (tenant_id, member_id, status) keeps SQLite's defaults
-    assert {name: stats.get(name) for name in names} == dict.fromkeys(names, "1000000 1000000")
+    assert stats["ix_claim_adjudications_tenant_id"] == "1000000 1000000"
+    assert stats["ix_claim_lines_tenant_id"] == "1000000 1000000"
+    # (tenant_id, member_id, status): the member as SQLite rates a first column, the status no narrower
+    assert stats["ix_claims_member"] == "1000000 1000000 10 10"
+    # (tenant_id, status, received_at) and (tenant_id, billing_npi): few-valued columns
+    assert stats["ix_claims_status"] == "1000000 1000000 100000 9"
+    assert stats["ix_claims_billing_npi"] == "1000000 1000000 100000"
+    # a unique key: (tenant_id, claim_id, part)
+    assert stats["sqlite_autoindex_claim_payables_2"] == "1000000 1000000 10 1"
+    assert all(stats[name].startswith("1000000 1000000") for name in names)
+    assert {"ix_claims_member", "ix_claims_status", "ix_claims_billing_npi"} <= set(names)
+
+
+def test_the_stat_figures_of_a_tenant_index() -> None:
+    assert migrate.tenant_index_stat(["tenant_id"], unique=False) == "1000000 1000000"
+    assert migrate.tenant_index_stat(["tenant_id", "a", "b", "c"], unique=False) == "1000000 1000000 10 9 8"
+    assert migrate.tenant_index_stat(["tenant_id", "scope", "key"], unique=True) == "1000000 1000000 100000 1"
+    assert migrate.tenant_index_stat(["tenant_id", "a", "b", "c", "d", "e", "f", "g"], unique=False) == (
+        "1000000 1000000 10 9 8 7 6 5 5"
+    )
+
+
+def test_a_chunk_of_claims_by_id_is_read_through_the_primary_key(sqlite_platform: Platform) -> None:
+    ids = [uuid.uuid4() for _ in range(200)]
+    plans = _plan(sqlite_platform, lambda uow: ClaimsRepository(uow).chunk_claim_headers(ids))
+    assert plans == ["SEARCH main.claims USING INDEX sqlite_autoindex_claims_1 (id=?)"]
+    plans = _plan(sqlite_platform, lambda uow: ClaimsRepository(uow).payee_facts(ids))
+    assert plans == ["SEARCH main.claims USING INDEX sqlite_autoindex_claims_1 (id=?)"]
+
+
+def test_the_duplicate_history_of_a_chunk_is_read_by_member_not_by_provider(sqlite_platform: Platform) -> None:
+    """One billing NPI may hold most of the table (a hospital): the NPI index would read it all."""
+    windows = {(uuid.uuid4(), "1234567893"): (date(2026, 1, 1), date(2026, 1, 2)) for _ in range(50)}
+    plans = _plan(sqlite_platform, lambda uow: ClaimsRepository(uow).chunk_final_claims_meeting(windows))
+    assert plans == ["SEARCH main.claims USING INDEX ix_claims_member (tenant_id=? AND member_id=?)"]
+    plans = _plan(
+        sqlite_platform,
+        lambda uow: ClaimsRepository(uow).history_claims(
+            uuid.uuid4(), "1234567893", date(2026, 1, 1), date(2026, 1, 2), [uuid.uuid4()]
+        ),
+    )
+    assert plans == ["SEARCH main.claims USING INDEX ix_claims_member (tenant_id=? AND member_id=? AND status=?)"]
 
 
 def test_a_claims_current_result_is_read_through_the_claim_index(sqlite_platform: Platform) -> None:
