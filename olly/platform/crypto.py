@@ -42,6 +42,7 @@ from olly.config import Settings
 from olly.kernel.clock import Clock
 from olly.kernel.errors import ConfigurationError, CryptoError
 from olly.kernel.ids import uuid7
+from olly.platform import jsonfast
 from olly.platform.db import Base, Database, table_of
 
 FORMAT_VERSION: Final = b"\x01"
@@ -335,8 +336,8 @@ _CODECS: Final[dict[str, _Codec]] = {
     "text": (lambda v: str(v).encode(), lambda b: b.decode()),
     "date": (lambda v: v.isoformat().encode(), lambda b: date.fromisoformat(b.decode())),
     "json": (
-        lambda v: json.dumps(v, separators=(",", ":"), sort_keys=True).encode(),
-        lambda b: json.loads(b.decode()),
+        lambda v: jsonfast.dumps(v, sort_keys=True),
+        jsonfast.loads,
     ),
 }
 

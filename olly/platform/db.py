@@ -40,6 +40,7 @@ from olly.kernel.clock import Clock, SystemClock
 from olly.kernel.errors import ConfigurationError, TenantViolation
 from olly.kernel.events import EventPayload, OutgoingEvent
 from olly.kernel.ids import uuid7
+from olly.platform import jsonfast
 from olly.platform.eventloop import refuse_on_event_loop
 
 #: Writes a unit of work's pending events into the outbox, inside its transaction, just before commit.
@@ -226,12 +227,23 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine
             connect_args={"timeout": 30, "check_same_thread": False},
             pool_size=max(pool_size, SQLITE_POOL_SIZE),
             max_overflow=max(pool_size, SQLITE_POOL_SIZE),
+            json_serializer=jsonfast.dumps_text,
+            json_deserializer=jsonfast.loads,
         )
         _configure_sqlite(engine)
         return engine.execution_options(schema_translate_map=sqlite_schema_map())
     if parsed.get_backend_name() == "postgresql":
         # hide_parameters: a failed statement must not carry PHI values into an exception or a log.
-        engine = create_engine(url, echo=echo, hide_parameters=True, pool_size=pool_size, max_overflow=pool_size)
+        # psycopg takes the serializer's bytes as they are and hands the deserializer the column's bytes.
+        engine = create_engine(
+            url,
+            echo=echo,
+            hide_parameters=True,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            json_serializer=jsonfast.dumps,
+            json_deserializer=jsonfast.loads,
+        )
         _ping_when_idle(engine)
         return engine
     raise ConfigurationError("OLLY_DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")

@@ -26,6 +26,7 @@ from olly.platform.bus.messages import Message, Subscription
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.bus.serialization import Codec, codec_for, kafka_headers, message_from_kafka
 from olly.platform.db import Database, table_of
+from olly.platform.jsonfast import loads
 from olly.platform.logging import get_logger
 
 log = get_logger("olly.bus.kafka")
@@ -73,8 +74,6 @@ class KafkaPublisher:
         """Nothing is cached: every round produces what is still unmarked."""
 
     def publish(self, connection: Connection, rows: Sequence[Any], now: datetime) -> None:
-        import json
-
         errors: list[str] = []
 
         def delivered(error: Any, _message: Any) -> None:
@@ -82,7 +81,7 @@ class KafkaPublisher:
                 errors.append(str(error))
 
         for row in rows:
-            value = self.codec.encode(row.topic, json.loads(row.payload))
+            value = self.codec.encode(row.topic, loads(row.payload))
             while True:
                 try:
                     self.producer.produce(

@@ -7,7 +7,6 @@ same partition and one member's (or one claim's) events stay in order on either 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -17,6 +16,7 @@ from olly.kernel.events import OutgoingEvent
 from olly.platform.bus import catalog
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.db import Database, UnitOfWork, insert_rows, table_of
+from olly.platform.jsonfast import dumps_text
 
 _SEED: Final = 0x9747B28C
 _M: Final = 0x5BD1E995
@@ -55,7 +55,8 @@ def partition_for(key: str, partitions: int) -> int:
 
 
 def encode_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """An outbox row's payload or headers as stored (compact JSON)."""
+    return dumps_text(value)
 
 
 def outbox_row(event: OutgoingEvent, spec: catalog.TopicSpec, created_at: Any) -> dict[str, Any]:

@@ -9,7 +9,6 @@ under the subject ``{topic}-value``.
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Any, Protocol
@@ -17,6 +16,7 @@ from typing import Any, Protocol
 from olly.kernel.errors import ConfigurationError
 from olly.platform.bus import catalog, messages
 from olly.platform.bus.messages import Message
+from olly.platform.jsonfast import dumps, loads
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -40,8 +40,8 @@ def message_from_row(row: Any) -> Message:
         causation_id=row.causation_id,
         occurred_at=row.occurred_at,
         created_at=row.created_at,
-        payload=json.loads(row.payload),
-        headers=json.loads(row.headers) if row.headers else {},
+        payload=loads(row.payload),
+        headers=loads(row.headers) if row.headers else {},
         redrive_group=row.redrive_group,
     )
 
@@ -62,7 +62,7 @@ def kafka_headers(row: Any) -> list[tuple[str, bytes]]:
         values[messages.H_CAUSATION] = str(row.causation_id)
     if row.redrive_group:
         values[messages.H_REDRIVE_GROUP] = row.redrive_group
-    extra = json.loads(row.headers) if row.headers else {}
+    extra = loads(row.headers) if row.headers else {}
     values.update({f"x-{k}" if not k.startswith("olly-") else k: str(v) for k, v in extra.items()})
     return [(name, value.encode()) for name, value in values.items()]
 
@@ -113,10 +113,10 @@ class JsonCodec:
     name = "json"
 
     def encode(self, topic: str, payload: dict[str, Any]) -> bytes:
-        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        return dumps(payload)
 
     def decode(self, topic: str, value: bytes) -> dict[str, Any]:
-        decoded = json.loads(value)
+        decoded = loads(value)
         if not isinstance(decoded, dict):
             raise ValueError("a message value must be a JSON object")
         return decoded

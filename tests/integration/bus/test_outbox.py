@@ -6,12 +6,13 @@ import json
 import uuid
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from olly.kernel.errors import ConfigurationError
 from olly.kernel.events import EventPayload
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.bus.outbox import partition_for
+from olly.platform.bus.serialization import kafka_headers, message_from_row
 from olly.platform.db import table_of
 from olly.platform.runtime import Platform
 from tests.integration.bus.helpers import TOPIC, claim_submitted
@@ -47,6 +48,30 @@ def test_publish_writes_one_row_with_identity_key_and_partition(platform: Platfo
     assert body["serviceDate"] == "2026-01-15"
     assert body["submittedAt"] == "2026-01-16T10:00:00Z"
     assert body["priorAuthId"] is None
+
+
+def test_a_row_reads_back_as_its_message_whichever_json_encoder_wrote_it(
+    platform: Platform, tenant_id: uuid.UUID
+) -> None:
+    event = claim_submitted()
+    with platform.db.unit_of_work(tenant_id) as uow:
+        uow.publish(event, key="k")
+    [row] = _rows(platform)
+    body = event.wire()
+    assert row.payload == json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    assert message_from_row(row).payload == body
+    # a row in another JSON style (spaces, ASCII escapes) reads as the same message
+    headers = {"olly-original-key": "clé-1", "trace": "Ünïcode"}
+    with platform.db.connect() as connection:
+        connection.execute(
+            update(OUTBOX).where(OUTBOX.c.id == row.id).values(payload=json.dumps(body), headers=json.dumps(headers))
+        )
+    [former] = _rows(platform)
+    assert "\\u00dcn\\u00efcode" in former.headers
+    message = message_from_row(former)
+    assert (message.payload, message.headers) == (body, headers)
+    sent = dict(kafka_headers(former))
+    assert (sent["olly-original-key"], sent["x-trace"]) == ("clé-1".encode(), "Ünïcode".encode())
 
 
 def test_correlation_and_causation_come_from_the_unit_of_work(platform: Platform, tenant_id: uuid.UUID) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from datetime import date
@@ -86,6 +87,34 @@ def test_round_trip_through_the_orm(platform: Platform, tenant_id: uuid.UUID) ->
         blob = stored[column]
         assert isinstance(blob, bytes) and blob[:1] == b"\x01"
         assert b"Okafor" not in blob and SSN_DIGITS.encode() not in blob
+
+
+def test_a_json_column_seals_sorted_compact_utf8_and_opens_what_the_former_encoder_sealed(
+    platform: Platform, tenant_id: uuid.UUID
+) -> None:
+    address = {"line1": "12 Calle Núñez", "city": "Española", "region": "NM", "postal_code": "87532"}
+    party_id = add_person(platform, tenant_id, address=address)
+    expected = address | {"line2": None, "country": "US"}
+    parties = table_of(Party)
+    aad = row_aad(tenant_id, "parties", "address", party_id)
+    blob = raw_row(platform, party_id)["address"]
+    assert isinstance(blob, bytes)
+    # the ASCII-escaped form sealed before the fast codec: existing rows must keep opening
+    former = json.dumps(expected, separators=(",", ":"), sort_keys=True).encode()
+    assert b"Espa\\u00f1ola" in former
+    with platform.db.connect() as connection:
+        assert platform.crypto.decrypt(connection, tenant_id, blob, aad) == (
+            b'{"city":"Espa\xc3\xb1ola","country":"US","line1":"12 Calle N\xc3\xba\xc3\xb1ez","line2":null,'
+            b'"postal_code":"87532","region":"NM"}'
+        )
+        resealed = platform.crypto.encrypt(connection, tenant_id, former, aad)
+        connection.execute(update(parties).where(parties.c.id == party_id).values(address=resealed))
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        party = PolicyAdminRepository(uow).party(party_id)
+        assert party is not None and party.address == expected
+    with platform.db.connect() as connection:
+        row = connection.execute(select(parties.c.id, parties.c.address).where(parties.c.id == party_id)).mappings()
+        assert open_row(platform.crypto, connection, parties, tenant_id, row.one()) == {"address": expected}
 
 
 def test_an_update_re_seals_only_what_changed(platform: Platform, tenant_id: uuid.UUID) -> None:
