@@ -134,6 +134,8 @@ _COVERAGE: Final = _Shape(
 """What an adjudication reads of a member's coverage."""
 _COVERAGE_PLAN: Final = _Shape(m.CoverageView, "member_id", "plan_code", "periods")
 """Which plan covered a member when (an EOB's appeal window): nothing personal."""
+_INTAKE_COVERAGE: Final = _Shape(m.CoverageView, "member_id", "family_id", "plan_id", "plan_code", "periods")
+"""What intake reads of a member's coverage: the plan and its holder, nothing personal (no PHI opened)."""
 
 
 class ClaimsRepository:
@@ -413,8 +415,8 @@ class ClaimsRepository:
     def chunk_coverages(
         self, member_ids: Iterable[uuid.UUID], *, personal: bool = True
     ) -> dict[uuid.UUID, list[m.CoverageView]]:
-        """``coverages_of``: what adjudication reads of them; ``personal=False`` only the plans and
-        periods (no birth date or declared conditions read, nothing opened)."""
+        """The coverage rows of these members, what adjudication reads of them; ``personal=False``
+        only the plans and periods (no birth date or declared conditions read, nothing opened)."""
         wanted = sorted(set(member_ids))
         found: dict[uuid.UUID, list[m.CoverageView]] = {member_id: [] for member_id in wanted}
         if not wanted:
@@ -487,11 +489,18 @@ class ClaimsRepository:
         rows = self._fetched(query)
         return open_rows(self._crypto(), self.session.connection(), shape.table, self.uow.require_tenant(), rows)
 
-    def coverages_of(self, member_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[m.CoverageView]]:
+    def intake_coverages(self, member_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[m.CoverageView]]:
+        """The coverage rows of these members, as much as intake reads of them (``_INTAKE_COVERAGE``),
+        in objects no session tracks; in the order the session's query of whole rows gave them (the
+        same statement but its columns), since the first row in force is the claim's coverage."""
         wanted = sorted(set(member_ids))
         found: dict[uuid.UUID, list[m.CoverageView]] = {member_id: [] for member_id in wanted}
-        for row in self.session.scalars(select(m.CoverageView).where(m.CoverageView.member_id.in_(wanted))):
-            found[row.member_id].append(row)
+        if not wanted:
+            return found
+        shape, tenant_id = _INTAKE_COVERAGE, self.uow.require_tenant()
+        query = select(*shape.columns).where(shape.table.c.member_id.in_(wanted), shape.table.c.tenant_id == tenant_id)
+        for values in self._fetched(query):
+            found[values["member_id"]].append(_unattached(shape, values, tenant_id))
         return found
 
     def schedule_views(self, plan_codes: Iterable[str]) -> list[m.BenefitScheduleView]:
@@ -653,6 +662,11 @@ class ClaimsRepository:
             select(m.ProviderView).options(defer(m.ProviderView.contract)).where(m.ProviderView.npi.in_(wanted))
         )
         return {row.npi: row for row in rows}
+
+    def provider_ids(self, npis: Iterable[str]) -> dict[str, uuid.UUID]:
+        """The provider id of each of these NPIs claims knows (no ``ProviderView`` loaded)."""
+        query = select(m.ProviderView.npi, m.ProviderView.provider_id).where(m.ProviderView.npi.in_(sorted(set(npis))))
+        return {row.npi: row.provider_id for row in self.session.execute(query)}
 
     def provider_id_of(self, npi: str) -> uuid.UUID | None:
         return self.session.scalars(select(m.ProviderView.provider_id).where(m.ProviderView.npi == npi)).first()

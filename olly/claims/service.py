@@ -513,7 +513,6 @@ def submit_each(
             )
         rows.write(uow)
         _let_go_of_written(uow)
-        reads.let_go()
     for index in later:
         item = items[index]
         try:
@@ -848,15 +847,9 @@ class Reads:
         self._coverages: dict[uuid.UUID, list[m.CoverageView]] = {}
         self._schedules: dict[str, list[m.BenefitScheduleView]] = {}
 
-    def hold_coverage(self, members: Collection[uuid.UUID]) -> None:
-        """Read the coverage of ``members`` and every version of their plans' schedules now, in two
-        queries, for ``coverages`` and ``schedule_view`` to answer from."""
-        if not members:
-            return
-        self.hold_coverages(self.repo.coverages_of(members))
-
     def hold_coverages(self, coverages: dict[uuid.UUID, list[m.CoverageView]]) -> None:
-        """``hold_coverage`` with the coverage rows already read (by member)."""
+        """Hold the coverage rows of members (read beforehand) and read every version of their plans'
+        schedules now, in one query, for ``coverages`` and ``schedule_view`` to answer from."""
         self._coverages.update(coverages)
         plan_codes = {row.plan_code for rows in self._coverages.values() for row in rows}
         if plan_codes:
@@ -908,29 +901,24 @@ class Reads:
 
 
 class IntakeReads(Reads):
-    """What intake reads for a batch of claims (coverage, schedules, provider ids), in three queries."""
+    """What intake reads for a batch of claims (coverage, schedules, provider ids), in three queries.
+
+    Coverage and provider ids are read with column selects into objects no session tracks (only
+    the plan, its holder and periods: nothing personal is opened), so an 837's chunks, which share
+    one transaction, leave nothing of them in the session."""
 
     def __init__(self, uow: UnitOfWork, claims: Sequence[ClaimCreate]) -> None:
         super().__init__(uow)
-        self.hold_coverage({data.member_id for data in claims})
+        members = {data.member_id for data in claims}
+        if members:
+            self.hold_coverages(self.repo.intake_coverages(members))
         self._npis = {data.billing_npi for data in claims}
-        self._providers = self.repo.providers(self._npis)
+        self._provider_ids = self.repo.provider_ids(self._npis)
 
     def provider_id_of(self, npi: str) -> uuid.UUID | None:
         if npi not in self._npis:
             return super().provider_id_of(npi)
-        view = self._providers.get(npi)
-        return view.provider_id if view is not None else None
-
-    def let_go(self) -> None:
-        """Drop the coverage and provider rows read for this batch from the session, those not
-        changed since: an 837's chunks share one transaction, and kept they would pile up for the
-        whole file (each later flush and collection walking them)."""
-        session = self.uow.session
-        held = [row for rows in self._coverages.values() for row in rows] + list(self._providers.values())
-        for row in held:
-            if row in session and not session.is_modified(row):
-                session.expunge(row)
+        return self._provider_ids.get(npi)
 
 
 class ClaimIntakeReads(Reads):
