@@ -10,17 +10,16 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, Final
 
-from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from olly.claims import authorization_public, eob, snapshots
 from olly.claims import models as m
 from olly.claims.events import AccumulatorUpdated, ClaimApproved, ClaimDenied, ClaimReversed, ClaimSubmitted
-from olly.claims.repository import FINAL_STATUSES, ClaimsRepository, HistoryClaim
+from olly.claims.repository import FINAL_STATUSES, ClaimsRepository, HistoryClaim, NewRows
 from olly.claims.rules import (
     AccumulatorKind,
     AccumulatorLevel,
@@ -70,7 +69,7 @@ from olly.kernel.errors import (
 from olly.kernel.ids import uuid7
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod
-from olly.platform.crypto import seal_row
+from olly.platform.crypto import FieldCrypto, seal_row
 from olly.platform.db import UnitOfWork, new_id, table_of
 from olly.platform.objectstore import object_store_of
 
@@ -189,11 +188,11 @@ def submit(
                 except IntegrityError:
                     raise Conflict(KEY_IN_PROGRESS) from None
     raw_bytes = raw if raw is not None else json.dumps(body).encode()
-    rows = _IntakeRows()
+    rows = _IntakeRows(uow)
     submission = _record(
         uow, data, claim_id, transaction_id, scope, origin, submitter, raw_bytes, documents, inputs, rows
     )
-    rows.write(uow)
+    rows.write()
     if alone and idempotency_key is not None:
         try:
             uow.session.flush()
@@ -249,7 +248,8 @@ def _record(
     raw_key = store.put(uow, "raw_claim", raw_bytes)
     charges = [Money.parse(line.charge, data.currency).amount for line in data.lines]
     total = sum(charges)
-    rows.claims.append(
+    rows.add(
+        rows.claims,
         {
             "id": claim_id,
             "transaction_id": transaction_id,
@@ -289,10 +289,11 @@ def _record(
             "adjudicated_at": None,
             "replaced_by_claim_id": None,
             "version": 1,
-        }
+        },
     )
     for number, (line, charge) in enumerate(zip(data.lines, charges, strict=True), start=1):
-        rows.lines.append(
+        rows.add(
+            rows.lines,
             {
                 "id": uuid7(),
                 "claim_id": claim_id,
@@ -317,22 +318,23 @@ def _record(
                 "coinsurance_minor": None,
                 "copay_minor": None,
                 "adjustments": [],
-            }
+            },
         )
     for position, code in enumerate(data.diagnoses, start=1):
-        rows.diagnoses.append({"id": uuid7(), "claim_id": claim_id, "position": position, "code": code.upper()})
+        rows.add(rows.diagnoses, {"id": uuid7(), "claim_id": claim_id, "position": position, "code": code.upper()})
     rows.document(claim_id, "RAW_PAYLOAD", "application/json", raw_bytes, raw_key, now)
     for kind, content_type, content in documents:
         key = store.put(uow, "claim_document", content)
         rows.document(claim_id, kind, content_type, content, key, now)
-    rows.history.append(
+    rows.add(
+        rows.history,
         {
             "id": uuid7(),
             "claim_id": claim_id,
             "status": "RECEIVED",
             "reason": f"submitted via {scope.lower()}"[:120],
             "changed_at": now,
-        }
+        },
     )
     uow.publish(
         ClaimSubmitted(
@@ -352,22 +354,36 @@ def _record(
     return Submission(claim_id, transaction_id)
 
 
-@dataclass(slots=True)
 class _IntakeRows:
-    """The rows of claims being taken in, as column values, until ``write`` inserts them: one
-    multi-row insert per table for a chunk of an 837 instead of an ORM object (and its flush
-    bookkeeping) per row. The PHI columns are sealed as the ORM's events would seal them."""
+    """The rows of claims being taken in, until ``write`` inserts them: one multi-row insert per
+    table for a chunk of an 837 instead of an ORM object (and its flush bookkeeping) per row. The
+    PHI columns are sealed as the ORM's events would seal them, as each row is added (``NewRows``
+    then holds it as the driver's values)."""
 
-    claims: list[dict[str, Any]] = field(default_factory=list)
-    lines: list[dict[str, Any]] = field(default_factory=list)
-    diagnoses: list[dict[str, Any]] = field(default_factory=list)
-    documents: list[dict[str, Any]] = field(default_factory=list)
-    history: list[dict[str, Any]] = field(default_factory=list)
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.tenant_id = uow.require_tenant()
+        crypto = uow.session.info.get("crypto")
+        if crypto is None:
+            raise ConfigurationError("PHI was written without field encryption configured")
+        self.crypto: FieldCrypto = crypto
+        repo = ClaimsRepository(uow)
+        self.connection = uow.session.connection()
+        self.claims = repo.new_rows(table_of(m.Claim))
+        self.lines = repo.new_rows(table_of(m.ClaimLine))
+        self.diagnoses = repo.new_rows(table_of(m.ClaimDiagnosis))
+        self.documents = repo.new_rows(table_of(m.ClaimDocument))
+        self.history = repo.new_rows(table_of(m.ClaimStatusChange))
+
+    def add(self, rows: NewRows, values: dict[str, Any]) -> None:
+        """Add a row (column name → plain value, ``id`` included) to ``rows``, its PHI sealed."""
+        values["tenant_id"] = self.tenant_id
+        rows.add(seal_row(self.crypto, self.connection, rows.table, self.tenant_id, values))
 
     def document(
         self, claim_id: uuid.UUID, kind: str, content_type: str, content: bytes, key: str, now: datetime
     ) -> None:
-        self.documents.append(
+        self.add(
+            self.documents,
             {
                 "id": uuid7(),
                 "claim_id": claim_id,
@@ -377,29 +393,12 @@ class _IntakeRows:
                 "sha256": hashlib.sha256(content).hexdigest(),
                 "object_key": key,
                 "created_at": now,
-            }
+            },
         )
 
-    def write(self, uow: UnitOfWork) -> None:
-        tenant_id = uow.require_tenant()
-        crypto = uow.session.info.get("crypto")
-        if crypto is None:
-            raise ConfigurationError("PHI was written without field encryption configured")
-        connection = uow.session.connection()
-        for model, rows in (
-            (m.Claim, self.claims),
-            (m.ClaimLine, self.lines),
-            (m.ClaimDiagnosis, self.diagnoses),
-            (m.ClaimDocument, self.documents),
-            (m.ClaimStatusChange, self.history),
-        ):
-            if rows:
-                table = table_of(model)
-                connection.execute(
-                    insert(table),
-                    [seal_row(crypto, connection, table, tenant_id, row | {"tenant_id": tenant_id}) for row in rows],
-                )
-                rows.clear()
+    def write(self) -> None:
+        for rows in (self.claims, self.lines, self.diagnoses, self.documents, self.history):
+            rows.insert()
 
 
 def submit_many(
@@ -504,14 +503,14 @@ def submit_each(
         fresh = []
     if fresh:
         reads = IntakeReads(uow, [items[index].data for index, *_ in fresh])
-        rows = _IntakeRows()
+        rows = _IntakeRows(uow)
         for index, claim_id, transaction_id, _ in fresh:
             item = items[index]
             inputs = _intake_inputs(uow, item.data, reads)
             answers[index] = _record(
                 uow, item.data, claim_id, transaction_id, scope, item.origin, submitter, raws[index], (), inputs, rows
             )
-        rows.write(uow)
+        rows.write()
         _let_go_of_written(uow)
     for index in later:
         item = items[index]
@@ -549,25 +548,26 @@ def _claim_keys(
 ) -> bool:
     """Insert the idempotency keys of the claims about to be written; False when one is taken."""
     now, tenant_id = uow.clock.now(), uow.require_tenant()
-    rows = [
-        {
-            "id": uuid7(),
-            "scope": scope,
-            "key": items[index].idempotency_key,
-            "request_hash": digest,
-            "claim_id": claim_id,
-            "transaction_id": transaction_id,
-            "created_at": now,
-            "tenant_id": tenant_id,
-        }
-        for index, claim_id, transaction_id, digest in fresh
-        if items[index].idempotency_key is not None
-    ]
-    if not rows:
+    rows = ClaimsRepository(uow).new_rows(table_of(m.IdempotencyKey))
+    for index, claim_id, transaction_id, digest in fresh:
+        if items[index].idempotency_key is not None:
+            rows.add(
+                {
+                    "id": uuid7(),
+                    "scope": scope,
+                    "key": items[index].idempotency_key,
+                    "request_hash": digest,
+                    "claim_id": claim_id,
+                    "transaction_id": transaction_id,
+                    "created_at": now,
+                    "tenant_id": tenant_id,
+                }
+            )
+    if not len(rows):
         return True
     try:
         with uow.session.begin_nested():
-            uow.session.connection().execute(insert(table_of(m.IdempotencyKey)), rows)
+            rows.insert()
     except IntegrityError:
         return False
     return True
