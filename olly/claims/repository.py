@@ -165,34 +165,36 @@ def _plain_insert(connection: Connection, table: Table, columns: tuple[str, ...]
 
 
 class NewRows:
-    """New rows of one table, inserted together by ``insert``: what intake writes for a chunk of claims.
+    """New rows of one table, of the unit of work's tenant, inserted together by ``insert``: what
+    intake writes for a chunk of claims.
 
-    Rows are column name → value, PHI sealed, tenant id included, every row the same columns. On
-    SQLite each row becomes, as it is added, the tuple of its values bound as an insert binds them
-    (each column's bind processor), and ``insert`` hands them all to the driver's ``executemany``
-    with the statement compiled once. The statement's own parameter handling (a dictionary of every
-    bind per row, then its processing) cost more CPU than the driver's work; and a chunk's rows
-    held as strings, numbers and bytes are nothing the cyclic collector walks, where dictionaries of
-    ids were promoted to its oldest generation and walked by each full collection of the chunk.
-    (The binary columns' processor wraps the bytes in a buffer, which the driver binds as it binds
-    the bytes: the bytes are kept.) Elsewhere the rows go as one Core insert."""
+    Rows are column name → value (PHI sealed, every row the same columns; the tenant id is added
+    here). On SQLite each row becomes, as it is added, the tuple of its values bound as an insert
+    binds them (each column's bind processor; the tenant's once), and ``insert`` hands them all to
+    the driver's ``executemany`` with the statement compiled once. The statement's own parameter
+    handling (a dictionary of every bind per row, then its processing) cost more CPU than the
+    driver's work; and a chunk's rows held as strings, numbers and bytes are nothing the cyclic
+    collector walks, where dictionaries of ids were promoted to its oldest generation and walked by
+    each full collection of the chunk. (The binary columns' processor wraps the bytes in a buffer,
+    which the driver binds as it binds the bytes: the bytes are kept.) Elsewhere the rows go as one
+    Core insert."""
 
-    def __init__(self, connection: Connection, table: Table) -> None:
+    def __init__(self, connection: Connection, table: Table, tenant_id: uuid.UUID) -> None:
         self.connection = connection
         self.table = table
+        self.tenant_id = tenant_id
         self._rows: list[dict[str, Any]] = []
         self._values: list[tuple[Any, ...]] = []
         self._columns: tuple[str, ...] = ()
         self._plain: tuple[str, _Processors] | None = None
         self._values_of: Callable[[dict[str, Any]], tuple[Any, ...]] | None = None
+        self._tenant: tuple[Any] = (tenant_id,)
 
     def add(self, row: dict[str, Any]) -> None:
         if not len(self) and self.connection.dialect.name == "sqlite":
-            self._columns = tuple(row)
-            self._plain = _plain_insert(self.connection, self.table, self._columns)
-            self._values_of = itemgetter(*self._columns)
+            self._prepare(tuple(row))
         if self._plain is None or self._values_of is None:
-            self._rows.append(row)
+            self._rows.append(row | {"tenant_id": self.tenant_id})
             return
         if len(row) != len(self._columns):  # (a missing column fails the getter)
             raise ConfigurationError(f"rows of {self.table.name} inserted together must have the same columns")
@@ -203,7 +205,17 @@ class NewRows:
                 value = process(listed[index])
                 listed[index] = value.obj if type(value) is memoryview else value
             values = tuple(listed)
-        self._values.append(values)
+        self._values.append(values + self._tenant)
+
+    def _prepare(self, columns: tuple[str, ...]) -> None:
+        self._columns = columns
+        self._plain = _plain_insert(self.connection, self.table, (*columns, "tenant_id"))
+        if self._plain is not None:
+            statement, processors = self._plain
+            if processors and processors[-1][0] == len(columns):  # the tenant's (last): processed once
+                self._plain = statement, processors[:-1]
+                self._tenant = (processors[-1][1](self.tenant_id),)
+            self._values_of = itemgetter(*columns)
 
     def __len__(self) -> int:
         return len(self._rows) + len(self._values)
@@ -680,7 +692,7 @@ class ClaimsRepository:
 
     def new_rows(self, table: Table) -> NewRows:
         """A batch of new rows of ``table`` to insert together (``NewRows``)."""
-        return NewRows(self.session.connection(), table)
+        return NewRows(self.session.connection(), table, self.uow.require_tenant())
 
     def idempotency_keys(self, scope: str, keys: Sequence[str]) -> dict[str, m.IdempotencyKey]:
         if not keys:

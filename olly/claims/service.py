@@ -376,7 +376,6 @@ class _IntakeRows:
 
     def add(self, rows: NewRows, values: dict[str, Any]) -> None:
         """Add a row (column name → plain value, ``id`` included) to ``rows``, its PHI sealed."""
-        values["tenant_id"] = self.tenant_id
         rows.add(seal_row(self.crypto, self.connection, rows.table, self.tenant_id, values))
 
     def document(
@@ -547,7 +546,7 @@ def _claim_keys(
     uow: UnitOfWork, items: Sequence[IntakeItem], fresh: Sequence[tuple[int, uuid.UUID, uuid.UUID, str]], scope: str
 ) -> bool:
     """Insert the idempotency keys of the claims about to be written; False when one is taken."""
-    now, tenant_id = uow.clock.now(), uow.require_tenant()
+    now = uow.clock.now()
     rows = ClaimsRepository(uow).new_rows(table_of(m.IdempotencyKey))
     for index, claim_id, transaction_id, digest in fresh:
         if items[index].idempotency_key is not None:
@@ -560,7 +559,6 @@ def _claim_keys(
                     "claim_id": claim_id,
                     "transaction_id": transaction_id,
                     "created_at": now,
-                    "tenant_id": tenant_id,
                 }
             )
     if not len(rows):

@@ -51,7 +51,6 @@ def claim_row(tenant_id: uuid.UUID, index: int) -> dict[str, Any]:
         "adjudicated_at": None,
         "replaced_by_claim_id": None,
         "version": 1,
-        "tenant_id": tenant_id,
     }
 
 
@@ -70,7 +69,6 @@ def line_row(tenant_id: uuid.UUID, index: int) -> dict[str, Any]:
         "coinsurance_minor": None,
         "copay_minor": None,
         "adjustments": [],
-        "tenant_id": tenant_id,
     }
 
 
@@ -83,7 +81,6 @@ def key_row(tenant_id: uuid.UUID, index: int) -> dict[str, Any]:
         "claim_id": uuid.UUID(int=index + 2000),
         "transaction_id": uuid.UUID(int=index + 3000),
         "created_at": NOW,
-        "tenant_id": tenant_id,
     }
 
 
@@ -105,7 +102,8 @@ def test_new_rows_store_what_an_insert_stores(
 ) -> None:
     table = table_of(model)
     with platform.db.unit_of_work(tenant_id) as uow:
-        uow.session.connection().execute(insert(table), [make(tenant_id, index) for index in range(count)])
+        rows = [make(tenant_id, index) | {"tenant_id": tenant_id} for index in range(count)]
+        uow.session.connection().execute(insert(table), rows)
         by_insert = stored(uow, table)
         uow.rollback()
     statements: list[tuple[str, bool]] = []
@@ -116,12 +114,12 @@ def test_new_rows_store_what_an_insert_stores(
     event.listen(platform.db.engine, "before_cursor_execute", seen)
     try:
         with platform.db.unit_of_work(tenant_id) as uow:
-            rows = ClaimsRepository(uow).new_rows(table)
+            new_rows = ClaimsRepository(uow).new_rows(table)
             for index in range(count):
-                rows.add(make(tenant_id, index))
-            assert len(rows) == count
-            rows.insert()
-            assert len(rows) == 0
+                new_rows.add(make(tenant_id, index))  # the tenant id added by NewRows
+            assert len(new_rows) == count
+            new_rows.insert()
+            assert len(new_rows) == 0
             by_new_rows = stored(uow, table)
     finally:
         event.remove(platform.db.engine, "before_cursor_execute", seen)
