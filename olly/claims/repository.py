@@ -157,7 +157,7 @@ def _plain_insert(connection: Connection, table: Table, columns: tuple[str, ...]
             dialect=dialect, column_keys=list(columns), schema_translate_map=translate, render_schema_translate=True
         )
         found = None
-        if len(columns) > 1 and compiled.positional and tuple(compiled.positiontup or ()) == columns:
+        if compiled.positional and tuple(compiled.positiontup or ()) == columns:
             processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
             found = compiled.string, tuple((i, process) for i, process in enumerate(processors) if process is not None)
         _PLAIN_INSERTS[key] = found
@@ -188,7 +188,7 @@ class NewRows:
         self._columns: tuple[str, ...] = ()
         self._plain: tuple[str, _Processors] | None = None
         self._values_of: Callable[[dict[str, Any]], tuple[Any, ...]] | None = None
-        self._tenant: tuple[Any] = (tenant_id,)
+        self._tenant: Any = tenant_id
 
     def add(self, row: dict[str, Any]) -> None:
         if not len(self) and self.connection.dialect.name == "sqlite":
@@ -198,23 +198,24 @@ class NewRows:
             return
         if len(row) != len(self._columns):  # (a missing column fails the getter)
             raise ConfigurationError(f"rows of {self.table.name} inserted together must have the same columns")
-        values = self._values_of(row)
-        if self._plain[1]:
-            listed = list(values)
-            for index, process in self._plain[1]:
-                value = process(listed[index])
-                listed[index] = value.obj if type(value) is memoryview else value
-            values = tuple(listed)
-        self._values.append(values + self._tenant)
+        listed = list(self._values_of(row))
+        for index, process in self._plain[1]:
+            value = process(listed[index])
+            listed[index] = value.obj if type(value) is memoryview else value
+        listed.append(self._tenant)
+        self._values.append(tuple(listed))
 
     def _prepare(self, columns: tuple[str, ...]) -> None:
+        """Compile the insert of rows of ``columns`` (SQLite; elsewhere, or for a single column, the
+        rows stay as they are and go as one Core insert)."""
         self._columns = columns
-        self._plain = _plain_insert(self.connection, self.table, (*columns, "tenant_id"))
-        if self._plain is not None:
-            statement, processors = self._plain
+        plain = _plain_insert(self.connection, self.table, (*columns, "tenant_id")) if len(columns) > 1 else None
+        self._plain, self._values_of, self._tenant = plain, None, self.tenant_id
+        if plain is not None:
+            statement, processors = plain
             if processors and processors[-1][0] == len(columns):  # the tenant's (last): processed once
                 self._plain = statement, processors[:-1]
-                self._tenant = (processors[-1][1](self.tenant_id),)
+                self._tenant = processors[-1][1](self.tenant_id)
             self._values_of = itemgetter(*columns)
 
     def __len__(self) -> int:

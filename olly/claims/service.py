@@ -6,6 +6,7 @@ commits the claim rows, the accumulator rows and the outbox events together.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
@@ -246,7 +247,7 @@ def _record(
     provider_id, requires_auth = inputs.provider_id, inputs.requires_prior_auth
     store = object_store_of(uow)
     raw_key = store.put(uow, "raw_claim", raw_bytes)
-    charges = [Money.parse(line.charge, data.currency).amount for line in data.lines]
+    charges = [_charge_minor(line.charge, data.currency) for line in data.lines]
     total = sum(charges)
     rows.add(
         rows.claims,
@@ -352,6 +353,13 @@ def _record(
         key=holder_of(coverage, data.member_id),
     )
     return Submission(claim_id, transaction_id)
+
+
+@functools.lru_cache(maxsize=4096)
+def _charge_minor(charge: str, currency: str) -> int:
+    """``Money.parse(charge, currency).amount``, remembered: an 837's line charges are the few
+    amounts of its providers' fee schedules, each parsed once rather than on every line."""
+    return Money.parse(charge, currency).amount
 
 
 class _IntakeRows:
