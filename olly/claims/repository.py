@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 from typing import Any, Final
 
-from sqlalchemy import Row, Select, bindparam, select, update
+from sqlalchemy import Row, Select, Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import instance_state
 
@@ -134,6 +136,99 @@ _COVERAGE: Final = _Shape(
 """What an adjudication reads of a member's coverage."""
 _COVERAGE_PLAN: Final = _Shape(m.CoverageView, "member_id", "plan_code", "periods")
 """Which plan covered a member when (an EOB's appeal window): nothing personal."""
+_INTAKE_COVERAGE: Final = _Shape(m.CoverageView, "member_id", "family_id", "plan_id", "plan_code", "periods")
+"""What intake reads of a member's coverage: the plan and its holder, nothing personal (no PHI opened)."""
+
+
+_Processors = tuple[tuple[int, Callable[[Any], Any]], ...]
+_PLAIN_INSERTS: dict[tuple[Any, ...], tuple[str, _Processors] | None] = {}
+
+
+def _plain_insert(connection: Connection, table: Table, columns: tuple[str, ...]) -> tuple[str, _Processors] | None:
+    """The SQL of an insert of ``columns`` into ``table`` as this connection sends it (schema names
+    translated), and the bind processor of each column that has one, by position: compiled once per
+    dialect, table and columns. None when the statement would bind other than the columns given (a
+    column's Python default, a named parameter style)."""
+    translate = connection.get_execution_options().get("schema_translate_map")
+    key = (connection.dialect, table, columns, frozenset(translate.items()) if translate else None)
+    if key not in _PLAIN_INSERTS:
+        dialect = connection.dialect
+        compiled = insert(table).compile(
+            dialect=dialect, column_keys=list(columns), schema_translate_map=translate, render_schema_translate=True
+        )
+        found = None
+        if compiled.positional and tuple(compiled.positiontup or ()) == columns:
+            processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+            found = compiled.string, tuple((i, process) for i, process in enumerate(processors) if process is not None)
+        _PLAIN_INSERTS[key] = found
+    return _PLAIN_INSERTS[key]
+
+
+class NewRows:
+    """New rows of one table, of the unit of work's tenant, inserted together by ``insert``: what
+    intake writes for a chunk of claims.
+
+    Rows are column name → value (PHI sealed, every row the same columns; the tenant id is added
+    here). On SQLite each row becomes, as it is added, the tuple of its values bound as an insert
+    binds them (each column's bind processor; the tenant's once), and ``insert`` hands them all to
+    the driver's ``executemany`` with the statement compiled once. The statement's own parameter
+    handling (a dictionary of every bind per row, then its processing) cost more CPU than the
+    driver's work; and a chunk's rows held as strings, numbers and bytes are nothing the cyclic
+    collector walks, where dictionaries of ids were promoted to its oldest generation and walked by
+    each full collection of the chunk. (The binary columns' processor wraps the bytes in a buffer,
+    which the driver binds as it binds the bytes: the bytes are kept.) Elsewhere the rows go as one
+    Core insert."""
+
+    def __init__(self, connection: Connection, table: Table, tenant_id: uuid.UUID) -> None:
+        self.connection = connection
+        self.table = table
+        self.tenant_id = tenant_id
+        self._rows: list[dict[str, Any]] = []
+        self._values: list[tuple[Any, ...]] = []
+        self._columns: tuple[str, ...] = ()
+        self._plain: tuple[str, _Processors] | None = None
+        self._values_of: Callable[[dict[str, Any]], tuple[Any, ...]] | None = None
+        self._tenant: Any = tenant_id
+
+    def add(self, row: dict[str, Any]) -> None:
+        if not len(self) and self.connection.dialect.name == "sqlite":
+            self._prepare(tuple(row))
+        if self._plain is None or self._values_of is None:
+            self._rows.append(row | {"tenant_id": self.tenant_id})
+            return
+        if len(row) != len(self._columns):  # (a missing column fails the getter)
+            raise ConfigurationError(f"rows of {self.table.name} inserted together must have the same columns")
+        listed = list(self._values_of(row))
+        for index, process in self._plain[1]:
+            value = process(listed[index])
+            listed[index] = value.obj if type(value) is memoryview else value
+        listed.append(self._tenant)
+        self._values.append(tuple(listed))
+
+    def _prepare(self, columns: tuple[str, ...]) -> None:
+        """Compile the insert of rows of ``columns`` (SQLite; elsewhere, or for a single column, the
+        rows stay as they are and go as one Core insert)."""
+        self._columns = columns
+        plain = _plain_insert(self.connection, self.table, (*columns, "tenant_id")) if len(columns) > 1 else None
+        self._plain, self._values_of, self._tenant = plain, None, self.tenant_id
+        if plain is not None:
+            statement, processors = plain
+            if processors and processors[-1][0] == len(columns):  # the tenant's (last): processed once
+                self._plain = statement, processors[:-1]
+                self._tenant = processors[-1][1](self.tenant_id)
+            self._values_of = itemgetter(*columns)
+
+    def __len__(self) -> int:
+        return len(self._rows) + len(self._values)
+
+    def insert(self) -> None:
+        """Insert the rows added since the last ``insert``."""
+        rows, self._rows = self._rows, []
+        values, self._values = self._values, []
+        if values and self._plain is not None:
+            self.connection.exec_driver_sql(self._plain[0], values)
+        if rows:
+            self.connection.execute(insert(self.table), rows)
 
 
 class ClaimsRepository:
@@ -413,8 +508,8 @@ class ClaimsRepository:
     def chunk_coverages(
         self, member_ids: Iterable[uuid.UUID], *, personal: bool = True
     ) -> dict[uuid.UUID, list[m.CoverageView]]:
-        """``coverages_of``: what adjudication reads of them; ``personal=False`` only the plans and
-        periods (no birth date or declared conditions read, nothing opened)."""
+        """The coverage rows of these members, what adjudication reads of them; ``personal=False``
+        only the plans and periods (no birth date or declared conditions read, nothing opened)."""
         wanted = sorted(set(member_ids))
         found: dict[uuid.UUID, list[m.CoverageView]] = {member_id: [] for member_id in wanted}
         if not wanted:
@@ -487,11 +582,18 @@ class ClaimsRepository:
         rows = self._fetched(query)
         return open_rows(self._crypto(), self.session.connection(), shape.table, self.uow.require_tenant(), rows)
 
-    def coverages_of(self, member_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[m.CoverageView]]:
+    def intake_coverages(self, member_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[m.CoverageView]]:
+        """The coverage rows of these members, as much as intake reads of them (``_INTAKE_COVERAGE``),
+        in objects no session tracks; in the order the session's query of whole rows gave them (the
+        same statement but its columns), since the first row in force is the claim's coverage."""
         wanted = sorted(set(member_ids))
         found: dict[uuid.UUID, list[m.CoverageView]] = {member_id: [] for member_id in wanted}
-        for row in self.session.scalars(select(m.CoverageView).where(m.CoverageView.member_id.in_(wanted))):
-            found[row.member_id].append(row)
+        if not wanted:
+            return found
+        shape, tenant_id = _INTAKE_COVERAGE, self.uow.require_tenant()
+        query = select(*shape.columns).where(shape.table.c.member_id.in_(wanted), shape.table.c.tenant_id == tenant_id)
+        for values in self._fetched(query):
+            found[values["member_id"]].append(_unattached(shape, values, tenant_id))
         return found
 
     def schedule_views(self, plan_codes: Iterable[str]) -> list[m.BenefitScheduleView]:
@@ -589,6 +691,10 @@ class ClaimsRepository:
             )
         )
 
+    def new_rows(self, table: Table) -> NewRows:
+        """A batch of new rows of ``table`` to insert together (``NewRows``)."""
+        return NewRows(self.session.connection(), table, self.uow.require_tenant())
+
     def idempotency_keys(self, scope: str, keys: Sequence[str]) -> dict[str, m.IdempotencyKey]:
         if not keys:
             return {}
@@ -653,6 +759,11 @@ class ClaimsRepository:
             select(m.ProviderView).options(defer(m.ProviderView.contract)).where(m.ProviderView.npi.in_(wanted))
         )
         return {row.npi: row for row in rows}
+
+    def provider_ids(self, npis: Iterable[str]) -> dict[str, uuid.UUID]:
+        """The provider id of each of these NPIs claims knows (no ``ProviderView`` loaded)."""
+        query = select(m.ProviderView.npi, m.ProviderView.provider_id).where(m.ProviderView.npi.in_(sorted(set(npis))))
+        return {row.npi: row.provider_id for row in self.session.execute(query)}
 
     def provider_id_of(self, npi: str) -> uuid.UUID | None:
         return self.session.scalars(select(m.ProviderView.provider_id).where(m.ProviderView.npi == npi)).first()

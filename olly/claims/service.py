@@ -6,21 +6,21 @@ commits the claim rows, the accumulator rows and the outbox events together.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, Final
 
-from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from olly.claims import authorization_public, eob, snapshots
 from olly.claims import models as m
 from olly.claims.events import AccumulatorUpdated, ClaimApproved, ClaimDenied, ClaimReversed, ClaimSubmitted
-from olly.claims.repository import FINAL_STATUSES, ClaimsRepository, HistoryClaim
+from olly.claims.repository import FINAL_STATUSES, ClaimsRepository, HistoryClaim, NewRows
 from olly.claims.rules import (
     AccumulatorKind,
     AccumulatorLevel,
@@ -70,7 +70,7 @@ from olly.kernel.errors import (
 from olly.kernel.ids import uuid7
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod
-from olly.platform.crypto import seal_row
+from olly.platform.crypto import FieldCrypto, seal_row
 from olly.platform.db import UnitOfWork, new_id, table_of
 from olly.platform.objectstore import object_store_of
 
@@ -189,11 +189,11 @@ def submit(
                 except IntegrityError:
                     raise Conflict(KEY_IN_PROGRESS) from None
     raw_bytes = raw if raw is not None else json.dumps(body).encode()
-    rows = _IntakeRows()
+    rows = _IntakeRows(uow)
     submission = _record(
         uow, data, claim_id, transaction_id, scope, origin, submitter, raw_bytes, documents, inputs, rows
     )
-    rows.write(uow)
+    rows.write()
     if alone and idempotency_key is not None:
         try:
             uow.session.flush()
@@ -247,9 +247,10 @@ def _record(
     provider_id, requires_auth = inputs.provider_id, inputs.requires_prior_auth
     store = object_store_of(uow)
     raw_key = store.put(uow, "raw_claim", raw_bytes)
-    charges = [Money.parse(line.charge, data.currency).amount for line in data.lines]
+    charges = [_charge_minor(line.charge, data.currency) for line in data.lines]
     total = sum(charges)
-    rows.claims.append(
+    rows.add(
+        rows.claims,
         {
             "id": claim_id,
             "transaction_id": transaction_id,
@@ -289,10 +290,11 @@ def _record(
             "adjudicated_at": None,
             "replaced_by_claim_id": None,
             "version": 1,
-        }
+        },
     )
     for number, (line, charge) in enumerate(zip(data.lines, charges, strict=True), start=1):
-        rows.lines.append(
+        rows.add(
+            rows.lines,
             {
                 "id": uuid7(),
                 "claim_id": claim_id,
@@ -317,22 +319,23 @@ def _record(
                 "coinsurance_minor": None,
                 "copay_minor": None,
                 "adjustments": [],
-            }
+            },
         )
     for position, code in enumerate(data.diagnoses, start=1):
-        rows.diagnoses.append({"id": uuid7(), "claim_id": claim_id, "position": position, "code": code.upper()})
+        rows.add(rows.diagnoses, {"id": uuid7(), "claim_id": claim_id, "position": position, "code": code.upper()})
     rows.document(claim_id, "RAW_PAYLOAD", "application/json", raw_bytes, raw_key, now)
     for kind, content_type, content in documents:
         key = store.put(uow, "claim_document", content)
         rows.document(claim_id, kind, content_type, content, key, now)
-    rows.history.append(
+    rows.add(
+        rows.history,
         {
             "id": uuid7(),
             "claim_id": claim_id,
             "status": "RECEIVED",
             "reason": f"submitted via {scope.lower()}"[:120],
             "changed_at": now,
-        }
+        },
     )
     uow.publish(
         ClaimSubmitted(
@@ -352,22 +355,42 @@ def _record(
     return Submission(claim_id, transaction_id)
 
 
-@dataclass(slots=True)
-class _IntakeRows:
-    """The rows of claims being taken in, as column values, until ``write`` inserts them: one
-    multi-row insert per table for a chunk of an 837 instead of an ORM object (and its flush
-    bookkeeping) per row. The PHI columns are sealed as the ORM's events would seal them."""
+@functools.lru_cache(maxsize=4096)
+def _charge_minor(charge: str, currency: str) -> int:
+    """``Money.parse(charge, currency).amount``, remembered: an 837's line charges are the few
+    amounts of its providers' fee schedules, each parsed once rather than on every line."""
+    return Money.parse(charge, currency).amount
 
-    claims: list[dict[str, Any]] = field(default_factory=list)
-    lines: list[dict[str, Any]] = field(default_factory=list)
-    diagnoses: list[dict[str, Any]] = field(default_factory=list)
-    documents: list[dict[str, Any]] = field(default_factory=list)
-    history: list[dict[str, Any]] = field(default_factory=list)
+
+class _IntakeRows:
+    """The rows of claims being taken in, until ``write`` inserts them: one multi-row insert per
+    table for a chunk of an 837 instead of an ORM object (and its flush bookkeeping) per row. The
+    PHI columns are sealed as the ORM's events would seal them, as each row is added (``NewRows``
+    then holds it as the driver's values)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.tenant_id = uow.require_tenant()
+        crypto = uow.session.info.get("crypto")
+        if crypto is None:
+            raise ConfigurationError("PHI was written without field encryption configured")
+        self.crypto: FieldCrypto = crypto
+        repo = ClaimsRepository(uow)
+        self.connection = uow.session.connection()
+        self.claims = repo.new_rows(table_of(m.Claim))
+        self.lines = repo.new_rows(table_of(m.ClaimLine))
+        self.diagnoses = repo.new_rows(table_of(m.ClaimDiagnosis))
+        self.documents = repo.new_rows(table_of(m.ClaimDocument))
+        self.history = repo.new_rows(table_of(m.ClaimStatusChange))
+
+    def add(self, rows: NewRows, values: dict[str, Any]) -> None:
+        """Add a row (column name → plain value, ``id`` included) to ``rows``, its PHI sealed."""
+        rows.add(seal_row(self.crypto, self.connection, rows.table, self.tenant_id, values))
 
     def document(
         self, claim_id: uuid.UUID, kind: str, content_type: str, content: bytes, key: str, now: datetime
     ) -> None:
-        self.documents.append(
+        self.add(
+            self.documents,
             {
                 "id": uuid7(),
                 "claim_id": claim_id,
@@ -377,29 +400,12 @@ class _IntakeRows:
                 "sha256": hashlib.sha256(content).hexdigest(),
                 "object_key": key,
                 "created_at": now,
-            }
+            },
         )
 
-    def write(self, uow: UnitOfWork) -> None:
-        tenant_id = uow.require_tenant()
-        crypto = uow.session.info.get("crypto")
-        if crypto is None:
-            raise ConfigurationError("PHI was written without field encryption configured")
-        connection = uow.session.connection()
-        for model, rows in (
-            (m.Claim, self.claims),
-            (m.ClaimLine, self.lines),
-            (m.ClaimDiagnosis, self.diagnoses),
-            (m.ClaimDocument, self.documents),
-            (m.ClaimStatusChange, self.history),
-        ):
-            if rows:
-                table = table_of(model)
-                connection.execute(
-                    insert(table),
-                    [seal_row(crypto, connection, table, tenant_id, row | {"tenant_id": tenant_id}) for row in rows],
-                )
-                rows.clear()
+    def write(self) -> None:
+        for rows in (self.claims, self.lines, self.diagnoses, self.documents, self.history):
+            rows.insert()
 
 
 def submit_many(
@@ -504,16 +510,15 @@ def submit_each(
         fresh = []
     if fresh:
         reads = IntakeReads(uow, [items[index].data for index, *_ in fresh])
-        rows = _IntakeRows()
+        rows = _IntakeRows(uow)
         for index, claim_id, transaction_id, _ in fresh:
             item = items[index]
             inputs = _intake_inputs(uow, item.data, reads)
             answers[index] = _record(
                 uow, item.data, claim_id, transaction_id, scope, item.origin, submitter, raws[index], (), inputs, rows
             )
-        rows.write(uow)
+        rows.write()
         _let_go_of_written(uow)
-        reads.let_go()
     for index in later:
         item = items[index]
         try:
@@ -549,26 +554,26 @@ def _claim_keys(
     uow: UnitOfWork, items: Sequence[IntakeItem], fresh: Sequence[tuple[int, uuid.UUID, uuid.UUID, str]], scope: str
 ) -> bool:
     """Insert the idempotency keys of the claims about to be written; False when one is taken."""
-    now, tenant_id = uow.clock.now(), uow.require_tenant()
-    rows = [
-        {
-            "id": uuid7(),
-            "scope": scope,
-            "key": items[index].idempotency_key,
-            "request_hash": digest,
-            "claim_id": claim_id,
-            "transaction_id": transaction_id,
-            "created_at": now,
-            "tenant_id": tenant_id,
-        }
-        for index, claim_id, transaction_id, digest in fresh
-        if items[index].idempotency_key is not None
-    ]
-    if not rows:
+    now = uow.clock.now()
+    rows = ClaimsRepository(uow).new_rows(table_of(m.IdempotencyKey))
+    for index, claim_id, transaction_id, digest in fresh:
+        if items[index].idempotency_key is not None:
+            rows.add(
+                {
+                    "id": uuid7(),
+                    "scope": scope,
+                    "key": items[index].idempotency_key,
+                    "request_hash": digest,
+                    "claim_id": claim_id,
+                    "transaction_id": transaction_id,
+                    "created_at": now,
+                }
+            )
+    if not len(rows):
         return True
     try:
         with uow.session.begin_nested():
-            uow.session.connection().execute(insert(table_of(m.IdempotencyKey)), rows)
+            rows.insert()
     except IntegrityError:
         return False
     return True
@@ -848,15 +853,9 @@ class Reads:
         self._coverages: dict[uuid.UUID, list[m.CoverageView]] = {}
         self._schedules: dict[str, list[m.BenefitScheduleView]] = {}
 
-    def hold_coverage(self, members: Collection[uuid.UUID]) -> None:
-        """Read the coverage of ``members`` and every version of their plans' schedules now, in two
-        queries, for ``coverages`` and ``schedule_view`` to answer from."""
-        if not members:
-            return
-        self.hold_coverages(self.repo.coverages_of(members))
-
     def hold_coverages(self, coverages: dict[uuid.UUID, list[m.CoverageView]]) -> None:
-        """``hold_coverage`` with the coverage rows already read (by member)."""
+        """Hold the coverage rows of members (read beforehand) and read every version of their plans'
+        schedules now, in one query, for ``coverages`` and ``schedule_view`` to answer from."""
         self._coverages.update(coverages)
         plan_codes = {row.plan_code for rows in self._coverages.values() for row in rows}
         if plan_codes:
@@ -908,29 +907,24 @@ class Reads:
 
 
 class IntakeReads(Reads):
-    """What intake reads for a batch of claims (coverage, schedules, provider ids), in three queries."""
+    """What intake reads for a batch of claims (coverage, schedules, provider ids), in three queries.
+
+    Coverage and provider ids are read with column selects into objects no session tracks (only
+    the plan, its holder and periods: nothing personal is opened), so an 837's chunks, which share
+    one transaction, leave nothing of them in the session."""
 
     def __init__(self, uow: UnitOfWork, claims: Sequence[ClaimCreate]) -> None:
         super().__init__(uow)
-        self.hold_coverage({data.member_id for data in claims})
+        members = {data.member_id for data in claims}
+        if members:
+            self.hold_coverages(self.repo.intake_coverages(members))
         self._npis = {data.billing_npi for data in claims}
-        self._providers = self.repo.providers(self._npis)
+        self._provider_ids = self.repo.provider_ids(self._npis)
 
     def provider_id_of(self, npi: str) -> uuid.UUID | None:
         if npi not in self._npis:
             return super().provider_id_of(npi)
-        view = self._providers.get(npi)
-        return view.provider_id if view is not None else None
-
-    def let_go(self) -> None:
-        """Drop the coverage and provider rows read for this batch from the session, those not
-        changed since: an 837's chunks share one transaction, and kept they would pile up for the
-        whole file (each later flush and collection walking them)."""
-        session = self.uow.session
-        held = [row for rows in self._coverages.values() for row in rows] + list(self._providers.values())
-        for row in held:
-            if row in session and not session.is_modified(row):
-                session.expunge(row)
+        return self._provider_ids.get(npi)
 
 
 class ClaimIntakeReads(Reads):

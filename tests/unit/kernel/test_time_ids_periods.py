@@ -31,6 +31,16 @@ def test_uuid7_is_version_7_and_sorted_in_creation_order() -> None:
     assert abs(uuid7_time_ms(ids[0]) - int(datetime.now(UTC).timestamp() * 1000)) < 5_000
 
 
+def test_uuid7_makes_the_uuid_the_constructor_would() -> None:
+    made = uuid7()
+    built = uuid.UUID(int=made.int)
+    assert (type(made), made, hash(made), made.is_safe) == (uuid.UUID, built, hash(built), uuid.SafeUUID.unknown)
+    assert (str(made), made.hex, made.bytes) == (str(built), built.hex, built.bytes)
+    assert uuid.UUID(str(made)) == made and made.int >> 128 == 0
+    with pytest.raises(TypeError, match="immutable"):
+        made.int = 1  # type: ignore[misc]
+
+
 def test_periods_are_inclusive() -> None:
     coverage = DatePeriod(date(2026, 1, 1), date(2026, 12, 31))
     assert date(2026, 12, 31) in coverage
