@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
@@ -833,6 +833,16 @@ def _clp(detail: claims.RemittanceClaim, sent: dict[str, Any], *, reversal: bool
 _DETAIL_CHUNK = 500
 
 
+def _details_in_turn(
+    uow: UnitOfWork, paid: Sequence[billing.PaidClaim]
+) -> Iterator[tuple[tuple[uuid.UUID, int | None], claims.RemittanceClaim | None]]:
+    """The remittance detail of each paid claim in turn: the next claims' in a few queries, not a few
+    each, and each let go of once its CLP is written (``claims.remittance_details_in_turn``)."""
+    for start in range(0, len(paid), _DETAIL_CHUNK):
+        wanted = [(p.claim_id, p.adjudication_sequence) for p in paid[start : start + _DETAIL_CHUNK]]
+        yield from claims.remittance_details_in_turn(uow, wanted)
+
+
 class RemittanceAdapter:
     """``RemittanceSource`` over ``billing.public.payment_run`` and ``claims.public.remittance_detail``.
 
@@ -881,12 +891,7 @@ class RemittanceAdapter:
                 continue
             clps: list[RemittanceClaim] = []
             npi = payment.payee_npi or ""  # billing pays a provider once a run per billing NPI
-            details: dict[tuple[uuid.UUID, int | None], claims.RemittanceClaim | None] = {}
-            for index, paid in enumerate(payment.claims):
-                if index % _DETAIL_CHUNK == 0:  # the next claims' details in a few queries, not a few each
-                    wanted = payment.claims[index : index + _DETAIL_CHUNK]
-                    details = claims.remittance_details(uow, [(p.claim_id, p.adjudication_sequence) for p in wanted])
-                detail = details[(paid.claim_id, paid.adjudication_sequence)]
+            for paid, (_, detail) in zip(payment.claims, _details_in_turn(uow, payment.claims), strict=True):
                 if detail is None:
                     raise ValidationFailed(
                         [FieldError(f"claims.{paid.claim_id}", "the paid claim has no final result", "not_final")]

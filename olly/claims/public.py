@@ -6,25 +6,20 @@
 * ``billing_npis``: the billing NPI of claims (billing's payee of a provider claim).
 * ``claim_payees``: who is paid for claims, under which NPI, in which currency (many at once).
 * ``remittance_detail``: per-claim and per-line billed/allowed/paid and CAS adjustments, with the
-  reversal of a replaced or voided claim (what an 835 reports).
+  reversal of a replaced or voided claim (what an 835 reports); ``remittance_details`` for many,
+  ``remittance_details_in_turn`` for many, one by one (a payment run's 835).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from olly.claims import service, snapshots
-from olly.claims.repository import (
-    FINAL_STATUSES,
-    ClaimsRepository,
-    LineService,
-    RemittanceHeader,
-    StoredResult,
-)
+from olly.claims.repository import FINAL_STATUSES, ClaimsRepository, RemittanceRead
 from olly.claims.rules import Submitter
 from olly.claims.schemas import ClaimCreate, ClaimLineCreate
 from olly.codesets.carc import GroupCode
@@ -297,22 +292,35 @@ def remittance_details(
 ) -> dict[tuple[uuid.UUID, int | None], RemittanceClaim | None]:
     """``remittance_detail`` of each (claim id, sequence or None for the current adjudication), read
     in three queries (a payment run's claims for its 835) of only the columns an 835 reports."""
-    repo = ClaimsRepository(uow)
-    headers = repo.remittance_headers([claim_id for claim_id, _ in wanted])
-    lines = repo.line_services(sorted(headers))
     details: dict[tuple[uuid.UUID, int | None], RemittanceClaim | None] = dict.fromkeys(wanted)
-    for key, stored in repo.chosen_results([key for key in wanted if key[0] in headers]):
-        if stored.status != "PENDED":
-            details[key] = _remittance(headers[key[0]], stored, lines.get(key[0], []))
+    details.update(remittance_details_in_turn(uow, wanted))
     return details
 
 
-def _remittance(claim: RemittanceHeader, record: StoredResult, stored_lines: Sequence[LineService]) -> RemittanceClaim:
+def remittance_details_in_turn(
+    uow: UnitOfWork, wanted: Sequence[tuple[uuid.UUID, int | None]]
+) -> Iterator[tuple[tuple[uuid.UUID, int | None], RemittanceClaim | None]]:
+    """``remittance_details`` one by one in the order asked (each pair asked, once each time it is
+    asked), each opened when its turn comes: an 835 writer that lets go of each detail once it has
+    written it never holds a chunk's details at once (``ClaimsRepository.remittance_reads``)."""
+    reads = ClaimsRepository(uow).remittance_reads(wanted)
+    found = next(reads, None)
+    for key in wanted:
+        if found is None or found[0] != key:
+            yield key, None
+            continue
+        stored = found[1]
+        yield key, (_remittance(stored) if stored.result.status != "PENDED" else None)
+        found = next(reads, None)
+
+
+def _remittance(read: RemittanceRead) -> RemittanceClaim:
     """What an 835 says of one adjudication, read straight from its stored result (lines, their
     adjustments and the totals; the movements and traces a ``ClaimResult`` would decode are not needed)."""
+    claim, record = read.header, read.result
     result = record.result
     currency = result["currency"]
-    services = {line.line_number: line for line in stored_lines}
+    services = {line.line_number: line for line in read.lines}
     lines = []
     billed = allowed = paid = patient = 0
     for line in result["lines"]:

@@ -70,6 +70,15 @@ class LineService:
     service_date: date
 
 
+@dataclass(frozen=True, slots=True)
+class RemittanceRead:
+    """What an 835 reads of one adjudication: the claim's header, the adjudication and the claim's lines."""
+
+    header: RemittanceHeader
+    result: StoredResult
+    lines: list[LineService]
+
+
 #: ``intake_reads``' query, built once: it runs for every claim taken in one by one.
 _INTAKE_READS: Final = (
     select(
@@ -330,36 +339,32 @@ class ClaimsRepository:
     # ORM query (and what is pending is flushed first), but no object is built, no load event runs and
     # only the PHI columns selected are opened. Loading whole objects cost a payment run's 835 about
     # 1 ms a claim, most of it object construction and the load event opening every sealed column.
-    def remittance_headers(self, claim_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, RemittanceHeader]:
-        if not claim_ids:
-            return {}
-        query = select(
-            m.Claim.id,
-            m.Claim.member_id,
-            m.Claim.billing_npi,
-            m.Claim.submitter,
-            m.Claim.currency,
-            m.Claim.detail,
-        ).where(m.Claim.id.in_(sorted(set(claim_ids))))
-        crypto, connection, tenant = self._crypto(), self.session.connection(), self.uow.require_tenant()
-        table = table_of(m.Claim)
-        found = {}
-        for row in self.session.execute(query):
-            origin = (open_row(crypto, connection, table, tenant, row._mapping)["detail"] or {}).get("origin")
-            found[row.id] = RemittanceHeader(
-                row.id, row.member_id, row.billing_npi, row.submitter, row.currency, origin
-            )
-        return found
-
-    def chosen_results(
+    def remittance_reads(
         self, wanted: Sequence[tuple[uuid.UUID, int | None]]
-    ) -> Iterator[tuple[tuple[uuid.UUID, int | None], StoredResult]]:
-        """For each (claim id, sequence) in turn, that adjudication of the claim, or with None its
-        current one (those not found are left out). Each result is opened only when its turn comes,
-        so a caller that lets go of one before taking the next never holds a chunk's decoded results
-        (with their traces) at once: the cyclic collector would walk them all, again and again."""
-        if not wanted:
+    ) -> Iterator[tuple[tuple[uuid.UUID, int | None], RemittanceRead]]:
+        """For each (claim id, sequence) in turn, the claim's header, that adjudication of the claim
+        (with None its current one) and the claim's lines; a claim or adjudication not found is left
+        out. Three queries; each claim's rows are opened only when its turn comes, so a caller that
+        lets go of one claim before taking the next holds a chunk's rows as read, never its decoded
+        results (with their traces), details and lines: the cyclic collector walked those again and
+        again, and moved them to its oldest generation, whose every pass walks all the 835's claims."""
+        claim_ids = sorted({claim_id for claim_id, _ in wanted})
+        if not claim_ids:
             return
+        query = select(
+            m.Claim.id, m.Claim.member_id, m.Claim.billing_npi, m.Claim.submitter, m.Claim.currency, m.Claim.detail
+        ).where(m.Claim.id.in_(claim_ids))
+        headers = {row.id: row for row in self.session.execute(query)}
+        if not headers:
+            return
+        found = sorted(headers)
+        lines: dict[uuid.UUID, list[Row[Any]]] = {}
+        query = select(
+            m.ClaimLine.id, m.ClaimLine.claim_id, m.ClaimLine.line_number, m.ClaimLine.units, m.ClaimLine.service
+        ).where(m.ClaimLine.claim_id.in_(found))
+        for row in self.session.execute(query.order_by(m.ClaimLine.claim_id, m.ClaimLine.line_number)):
+            lines.setdefault(row.claim_id, []).append(row)
+        results: dict[uuid.UUID, list[Row[Any]]] = {}
         query = select(
             m.AdjudicationRecord.id,
             m.AdjudicationRecord.claim_id,
@@ -367,47 +372,49 @@ class ClaimsRepository:
             m.AdjudicationRecord.status,
             m.AdjudicationRecord.is_current,
             m.AdjudicationRecord.result,
-        ).where(m.AdjudicationRecord.claim_id.in_(sorted({claim_id for claim_id, _ in wanted})))
-        of_claim: dict[uuid.UUID, list[Row[Any]]] = {}
+        ).where(m.AdjudicationRecord.claim_id.in_(found))
         for row in self.session.execute(query.order_by(m.AdjudicationRecord.claim_id, m.AdjudicationRecord.sequence)):
-            of_claim.setdefault(row.claim_id, []).append(row)
+            results.setdefault(row.claim_id, []).append(row)
         crypto, connection, tenant = self._crypto(), self.session.connection(), self.uow.require_tenant()
-        table = table_of(m.AdjudicationRecord)
-        for claim_id, sequence in wanted:
-            rows = of_claim.get(claim_id, [])
+        table, line_table, result_table = table_of(m.Claim), table_of(m.ClaimLine), table_of(m.AdjudicationRecord)
+        for key in wanted:
+            claim_id, sequence = key
+            header = headers.get(claim_id)
+            rows = results.get(claim_id, ())
             chosen = next((r for r in rows if (r.is_current if sequence is None else r.sequence == sequence)), None)
-            if chosen is not None:
-                result = open_row(crypto, connection, table, tenant, chosen._mapping)["result"]
-                yield (claim_id, sequence), StoredResult(chosen.claim_id, chosen.sequence, chosen.status, result)
-
-    def line_services(self, claim_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[LineService]]:
-        """The lines of these claims, by claim id then line number."""
-        if not claim_ids:
-            return {}
-        query = select(
-            m.ClaimLine.id,
-            m.ClaimLine.claim_id,
-            m.ClaimLine.line_number,
-            m.ClaimLine.units,
-            m.ClaimLine.service,
-        ).where(m.ClaimLine.claim_id.in_(sorted(set(claim_ids))))
-        crypto, connection, tenant = self._crypto(), self.session.connection(), self.uow.require_tenant()
-        table = table_of(m.ClaimLine)
-        found: dict[uuid.UUID, list[LineService]] = {}
-        for row in self.session.execute(query.order_by(m.ClaimLine.claim_id, m.ClaimLine.line_number)):
-            service = open_row(crypto, connection, table, tenant, row._mapping)["service"]
-            found.setdefault(row.claim_id, []).append(
-                LineService(
-                    row.claim_id,
-                    row.line_number,
-                    row.units,
-                    service.get("procedureCode"),
-                    tuple(service.get("modifiers") or ()),
-                    service.get("revenueCode"),
-                    date.fromisoformat(service["serviceDateFrom"]),
+            if header is None or chosen is None:
+                continue
+            detail = open_row(crypto, connection, table, tenant, header._mapping)["detail"] or {}
+            result = open_row(crypto, connection, result_table, tenant, chosen._mapping)["result"]
+            services = []
+            for row in lines.get(claim_id, ()):
+                service = open_row(crypto, connection, line_table, tenant, row._mapping)["service"]
+                services.append(
+                    LineService(
+                        row.claim_id,
+                        row.line_number,
+                        row.units,
+                        service.get("procedureCode"),
+                        tuple(service.get("modifiers") or ()),
+                        service.get("revenueCode"),
+                        date.fromisoformat(service["serviceDateFrom"]),
+                    )
                 )
+            yield (
+                key,
+                RemittanceRead(
+                    RemittanceHeader(
+                        header.id,
+                        header.member_id,
+                        header.billing_npi,
+                        header.submitter,
+                        header.currency,
+                        detail.get("origin"),
+                    ),
+                    StoredResult(chosen.claim_id, chosen.sequence, chosen.status, result),
+                    services,
+                ),
             )
-        return found
 
     # -- a chunk of claims at once (the adjudication worker) ------------------------------------------
     def claims(self, claim_ids: Sequence[uuid.UUID], *, for_update: bool = False) -> list[m.Claim]:

@@ -65,6 +65,8 @@ def test_a_chunk_of_claims_by_id_is_read_through_the_primary_key(sqlite_platform
     assert plans == ["SEARCH main.claims USING INDEX sqlite_autoindex_claims_1 (id=?)"]
     plans = _plan(sqlite_platform, lambda uow: ClaimsRepository(uow).payee_facts(ids))
     assert plans == ["SEARCH main.claims USING INDEX sqlite_autoindex_claims_1 (id=?)"]
+    plans = _plan(sqlite_platform, lambda uow: list(ClaimsRepository(uow).remittance_reads([(i, None) for i in ids])))
+    assert plans == ["SEARCH main.claims USING INDEX sqlite_autoindex_claims_1 (id=?)"]  # the 835's
 
 
 def test_the_duplicate_history_of_a_chunk_is_read_by_member_not_by_provider(sqlite_platform: Platform) -> None:

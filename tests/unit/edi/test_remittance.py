@@ -7,7 +7,7 @@ import pytest
 from olly.edi.remittance import Adjustment, ProviderAdjustment, balance_errors, write_835, write_payment_run
 from olly.edi.testing import sample_remittance
 from olly.edi.writer import EnvelopeSettings, InMemoryControlNumbers, Party
-from olly.kernel.errors import ValidationFailed
+from olly.kernel.errors import CurrencyMismatch, ValidationFailed
 from olly.kernel.money import Money
 from tests.unit.edi.conftest import NOW
 from tests.unit.edi.pyx12_judge import judge
@@ -128,3 +128,28 @@ def test_payment_run_writes_one_835_per_payee() -> None:
     with pytest.raises(ValidationFailed) as caught:
         write_payment_run([first, first], sender=Party("ZZ", "OLLY"), control_numbers=InMemoryControlNumbers(), now=NOW)
     assert [e.code for e in caught.value.errors] == ["duplicate_payee"]
+
+
+def test_a_claim_mixing_currencies_is_reported_where_its_amounts_stop_combining() -> None:
+    remittance = sample_remittance()
+    claim = remittance.claims[0]
+    unbalanced = dataclasses.replace(claim.lines[0], adjustments=(Adjustment("CO", "45", usd("10.01")),))
+    in_euros = dataclasses.replace(
+        claim.lines[1], adjustments=(Adjustment("CO", "45", Money(2500, "EUR")), Adjustment("PR", "2", usd("7.20")))
+    )
+    charged_in_euros = dataclasses.replace(claim.lines[0], charge=Money(5000, "EUR"))
+    claims = (
+        dataclasses.replace(claim, lines=(unbalanced, in_euros)),
+        dataclasses.replace(claim, lines=(charged_in_euros, claim.lines[1])),
+        remittance.claims[1],
+    )
+    errors = balance_errors(dataclasses.replace(remittance, claims=claims))
+    assert [(e.field, e.code, e.message) for e in errors] == [
+        ("claims.0.lines.0", "unbalanced_line", "charge must equal paid plus adjustments"),
+        ("claims.0", "currency_mismatch", "amounts do not combine: CurrencyMismatch"),
+        ("claims.1.lines.0", "unbalanced_line", "charge must equal paid plus adjustments"),
+        ("claims.1", "currency_mismatch", "amounts do not combine: CurrencyMismatch"),
+    ]
+    paid_in_euros = dataclasses.replace(remittance.claims[1], paid=Money(0, "EUR"))
+    with pytest.raises(CurrencyMismatch):
+        _ = dataclasses.replace(remittance, claims=(remittance.claims[0], paid_in_euros)).total_paid
