@@ -537,27 +537,35 @@ class ClaimsRepository:
         )
         return [_unattached(shape, values, tenant_id) for values in self._fetched(query)]
 
-    def chunk_results(self, wanted: Collection[tuple[uuid.UUID, int | None]]) -> list[m.AdjudicationRecord]:
+    def chunk_results(self, wanted: Collection[tuple[uuid.UUID, int | None]]) -> list[dict[str, Any]]:
         """The adjudications named by (claim id, sequence, or None for the claim's current one), by
-        claim id then sequence: what an EOB reads of them, only their ``result`` opened (not every
-        adjudication's of the claims)."""
+        claim id then sequence, as read: what an EOB reads of them, ``result`` still sealed
+        (``opened_result`` opens one when its turn comes: a chunk's results decoded at once, with
+        their traces, lived long enough for the cyclic collector to walk them again and again)."""
         if not wanted:
             return []
-        shape, tenant_id = _EOB_RESULT, self.uow.require_tenant()
-        table = shape.table
+        table = _EOB_RESULT.table
         query = (
-            select(*shape.columns)
-            .where(table.c.tenant_id == tenant_id, table.c.claim_id.in_(sorted({claim_id for claim_id, _ in wanted})))
+            select(*_EOB_RESULT.columns)
+            .where(
+                table.c.tenant_id == self.uow.require_tenant(),
+                table.c.claim_id.in_(sorted({claim_id for claim_id, _ in wanted})),
+            )
             .order_by(table.c.claim_id, table.c.sequence)
         )
-        asked = [
+        return [
             values
             for values in self._fetched(query)
             if (values["claim_id"], values["sequence"]) in wanted
             or (values["is_current"] and (values["claim_id"], None) in wanted)
         ]
-        opened = open_rows(self._crypto(), self.session.connection(), table, tenant_id, asked)
-        return [_unattached(shape, values, tenant_id) for values in opened]
+
+    def opened_result(self, values: dict[str, Any]) -> m.AdjudicationRecord:
+        """One of ``chunk_results``, its ``result`` opened."""
+        tenant_id = self.uow.require_tenant()
+        (opened,) = open_rows(self._crypto(), self.session.connection(), _EOB_RESULT.table, tenant_id, [values])
+        record: m.AdjudicationRecord = _unattached(_EOB_RESULT, opened, tenant_id)
+        return record
 
     def payee_facts(self, claim_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str, str]]:
         """(submitter, billing NPI, currency) of each of these claims that exists (``billing_npis``' shape)."""

@@ -1579,18 +1579,19 @@ class EobReads(Reads):
     sequence, None for the current one) a chunk's claims, the adjudications asked for, the EOBs
     already stored and the coverage and schedules their deadlines need, in five queries. The
     claims, adjudications and coverage are read with Core selects (no ORM objects), and only what
-    an EOB uses is opened: each adjudication asked for, no claim detail, no member's birth date."""
+    an EOB uses is opened: each adjudication asked for (when its EOB is rendered, ``record``), no
+    claim detail, no member's birth date."""
 
     def __init__(self, uow: UnitOfWork, wanted: Sequence[tuple[uuid.UUID, int | None]] = ()) -> None:
         super().__init__(uow)
         repo = self.repo
         self._claims = {claim.id: claim for claim in repo.chunk_claim_headers([claim_id for claim_id, _ in wanted])}
         self._wanted = {(claim_id, sequence) for claim_id, sequence in wanted if claim_id in self._claims}
-        self._records: dict[tuple[uuid.UUID, int | None], m.AdjudicationRecord] = {}
+        self._records: dict[tuple[uuid.UUID, int | None], dict[str, Any]] = {}  # as read, result sealed
         for row in repo.chunk_results(self._wanted):
-            self._records[row.claim_id, row.sequence] = row
-            if row.is_current:
-                self._records.setdefault((row.claim_id, None), row)
+            self._records[row["claim_id"], row["sequence"]] = row
+            if row["is_current"]:
+                self._records.setdefault((row["claim_id"], None), row)
         self._stored = repo.document_keys(list(self._claims), "EOB")
         self.hold_coverages(repo.chunk_coverages({claim.member_id for claim in self._claims.values()}, personal=False))
         self.defers_writes = bool(wanted)  # a chunk's documents go in one statement
@@ -1601,7 +1602,8 @@ class EobReads(Reads):
     def record(self, claim_id: uuid.UUID, sequence: int | None) -> m.AdjudicationRecord | None:
         if (claim_id, sequence) not in self._wanted:
             return self.repo.current_result(claim_id) if sequence is None else self.repo.result(claim_id, sequence)
-        return self._records.get((claim_id, sequence))
+        row = self._records.get((claim_id, sequence))
+        return self.repo.opened_result(row) if row is not None else None
 
     def stored(self, claim_id: uuid.UUID, key: str) -> bool:
         if claim_id not in self._claims:
@@ -1632,7 +1634,7 @@ def store_eob(
     key = eob.object_key(uow.require_tenant(), claim.id, record.sequence)
     if reads.stored(claim.id, key):
         return key
-    result = snapshots.result_from_json(record.result)
+    result = eob.EobResult.from_stored(record.result)
     if deadline is None:
         coverage = _coverage_on(reads.coverages(claim.member_id), claim.service_date_from)
         schedule_row = reads.schedule_view(coverage.plan_code, claim.service_date_from) if coverage else None

@@ -17,8 +17,9 @@ TextLine = tuple[int, str, int]
 
 
 def _pdf_text(value: str) -> str:
-    cleaned = value.encode("latin-1", "replace").decode("latin-1")
-    return cleaned.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    if not value.isascii():  # ASCII is Latin-1 already
+        value = value.encode("latin-1", "replace").decode("latin-1")
+    return value.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
 def text_document(items: Sequence[TextLine], *, rule_under: Callable[[str], bool] | None = None) -> bytes:

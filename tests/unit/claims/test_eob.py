@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import replace
 from datetime import date
 
-from olly.claims.eob import EobContent, plain_reason, render
-from olly.claims.rules import Adjustment, ClaimResult, ClaimStatus, LineResult, LineStatus
-from olly.claims.snapshots import totals_of
+from olly.claims.eob import EobContent, EobResult, plain_reason, render
+from olly.claims.rules import Adjustment, ClaimResult, ClaimStatus, LineResult, LineStatus, adjudicate
+from olly.claims.snapshots import result_from_json, result_to_json, totals_of
 from olly.codesets.carc import Carc, GroupCode
+from olly.codesets.rarc import Rarc
 from olly.kernel.money import Money
+from tests.unit.claims.factories import claim, line, request
 
 
 def usd(minor: int) -> Money:
@@ -45,7 +49,7 @@ def result() -> ClaimResult:
 
 
 def test_pdf_structure_and_amounts() -> None:
-    pdf = render(EobContent("c-1", "2026-01-10", "1234567893", result(), date(2026, 7, 14)))
+    pdf = render(EobContent("c-1", "2026-01-10", "1234567893", EobResult.of(result()), date(2026, 7, 14)))
     assert pdf.startswith(b"%PDF-1.4\n")
     assert pdf.endswith(b"%%EOF\n")
     startxref = int(re.search(rb"startxref\n(\d+)\n", pdf).group(1))  # type: ignore[union-attr]
@@ -77,5 +81,54 @@ def test_every_reason_reads_plainly_and_parentheses_are_escaped() -> None:
         "The provider is outside your plan's network and charged more than the plan's maximum allowable "
         "amount; the provider may bill you for the difference (balance billing)"
     )
-    pdf = render(EobContent("c-(1)", "2026-01-10", "1234567893", result(), date(2026, 7, 14)))
+    pdf = render(EobContent("c-(1)", "2026-01-10", "1234567893", EobResult.of(result()), date(2026, 7, 14)))
     assert b"Claim c-\\(1\\)" in pdf
+
+
+def many_lines() -> ClaimResult:
+    """Thirty lines (three pages of text), each with a remark code on its write-off, one denied."""
+    lines = tuple(
+        replace(
+            result().lines[0],
+            line_number=number,
+            status=LineStatus.DENIED if number == 7 else LineStatus.APPROVED,
+            adjustments=(
+                Adjustment(
+                    GroupCode.CONTRACTUAL, Carc.EXCEEDS_MAXIMUM_ALLOWABLE, usd(5000), (Rarc.INVALID_PROCEDURE_CODE,)
+                ),
+                Adjustment(GroupCode.PATIENT_RESPONSIBILITY, Carc.COPAY, usd(2500)),
+            ),
+        )
+        for number in range(1, 31)
+    )
+    return replace(result(), status=ClaimStatus.PARTIALLY_APPROVED, lines=lines, totals=totals_of(lines, "USD"))
+
+
+def test_the_pdf_bytes_are_those_rendered_before_the_eob_read_only_what_it_prints() -> None:
+    """SHA-256 of the PDFs as rendered from a whole ``ClaimResult`` (before ``EobResult``): same
+    bytes, one page and three, with a reference that is not Latin-1."""
+    one_page = render(EobContent("c-1", "2026-01-10", "1234567893", EobResult.of(result()), date(2026, 7, 14)))
+    three_pages = render(
+        EobContent(
+            "c-\u00e9\u2192(2)\\",
+            "2026-01-10 to 2026-01-12",
+            "1234567893",
+            EobResult.of(many_lines()),
+            date(2026, 7, 14),
+        )
+    )
+    assert hashlib.sha256(one_page).hexdigest() == "61cce4656a9c2bcf8fe7b71ea0ac2e90ad01562d2d22b5a937177525245515d1"
+    assert hashlib.sha256(three_pages).hexdigest() == "542f0115a9fdcde2f177d8e2b260ed132f79d86e9db3deeb353481e1b361350b"
+    assert three_pages.count(b"/Type /Page ") == 3
+    assert b"Claim c-\xe9?\\(2\\)\\\\" in three_pages  # é is Latin-1, the arrow is not
+
+
+def test_an_eob_read_from_a_stored_result_is_the_one_read_from_the_whole_result() -> None:
+    adjudicated = adjudicate(request(claim(line("99213", "150.00"), line("85025", "61.00"), line("99999", "20.00"))))
+    stored = result_to_json(adjudicated)
+    assert EobResult.from_stored(stored) == EobResult.of(result_from_json(stored)) == EobResult.of(adjudicated)
+    assert [item.status for item in EobResult.from_stored(stored).lines] == [
+        item.status.value for item in adjudicated.lines
+    ]
+    denied = result_to_json(many_lines())
+    assert EobResult.from_stored(denied) == EobResult.of(many_lines())
