@@ -70,7 +70,7 @@ from olly.kernel.errors import (
 from olly.kernel.ids import uuid7
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod
-from olly.platform.crypto import FieldCrypto, seal_row
+from olly.platform.crypto import FieldCrypto, row_sealer
 from olly.platform.db import UnitOfWork, new_id, table_of
 from olly.platform.objectstore import object_store_of
 
@@ -381,10 +381,14 @@ class _IntakeRows:
         self.diagnoses = repo.new_rows(table_of(m.ClaimDiagnosis))
         self.documents = repo.new_rows(table_of(m.ClaimDocument))
         self.history = repo.new_rows(table_of(m.ClaimStatusChange))
+        self._sealers = {
+            rows.table: row_sealer(crypto, self.connection, rows.table, self.tenant_id)
+            for rows in (self.claims, self.lines, self.diagnoses, self.documents, self.history)
+        }
 
     def add(self, rows: NewRows, values: dict[str, Any]) -> None:
         """Add a row (column name → plain value, ``id`` included) to ``rows``, its PHI sealed."""
-        rows.add(seal_row(self.crypto, self.connection, rows.table, self.tenant_id, values))
+        rows.add(self._sealers[rows.table](values))
 
     def document(
         self, claim_id: uuid.UUID, kind: str, content_type: str, content: bytes, key: str, now: datetime

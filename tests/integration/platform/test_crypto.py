@@ -22,6 +22,8 @@ from olly.platform.crypto import (
     reencrypt,
     rotate_master_key,
     row_aad,
+    row_sealer,
+    seal_row,
     start_data_key_rotation,
 )
 from olly.platform.db import table_of
@@ -321,3 +323,33 @@ def test_plaintext_ssn_is_nowhere_on_disk_or_in_logs(
         assert all(needle not in h for h in haystacks)
     assert "INSERT INTO" in caplog.text and "parties" in caplog.text
     assert SSN_DIGITS not in caplog.text and SSN not in caplog.text and "Okafor" not in caplog.text
+
+
+def test_a_row_sealer_seals_as_seal_row_does(platform: Platform, tenant_id: uuid.UUID) -> None:
+    from olly.claims.models import ClaimDiagnosis, ClaimLine, ClaimStatusChange
+
+    lines, diagnoses, history = table_of(ClaimLine), table_of(ClaimDiagnosis), table_of(ClaimStatusChange)
+    line = {"id": uuid.uuid4(), "line_number": 1, "service": {"procedureCode": "99213", "modifiers": ["25"]}}
+    diagnosis = {"id": uuid.uuid4(), "position": 1, "code": "J06.9"}
+    with platform.db.connect() as connection:
+        seal_lines = row_sealer(platform.crypto, connection, lines, tenant_id)
+        seal_diagnoses = row_sealer(platform.crypto, connection, diagnoses, tenant_id)
+        sealed_line, sealed_diagnosis = seal_lines(dict(line)), seal_diagnoses(dict(diagnosis))
+        by_one = seal_row(platform.crypto, connection, lines, tenant_id, dict(line))
+        # what the rows held is left alone; only the PHI columns change, to the same format and key
+        assert sealed_line.keys() == line.keys() and sealed_line["line_number"] == 1
+        assert sealed_line["service"][:17] == by_one["service"][:17]
+        assert len(sealed_line["service"]) == len(by_one["service"])
+        assert sealed_line["service"] != by_one["service"]  # a nonce of its own
+        # each opens, with its codec, in its own row, table and column only
+        assert open_row(platform.crypto, connection, lines, tenant_id, sealed_line) == {"service": line["service"]}
+        assert open_row(platform.crypto, connection, diagnoses, tenant_id, sealed_diagnosis) == {"code": "J06.9"}
+        with pytest.raises(CryptoError):
+            open_row(platform.crypto, connection, lines, tenant_id, sealed_line | {"id": diagnosis["id"]})
+        with pytest.raises(CryptoError):
+            open_row(platform.crypto, connection, diagnoses, uuid.uuid4(), sealed_diagnosis)
+        # a null, or a value sealed already, stays as it is; a table without PHI is not copied
+        assert seal_lines({"id": line["id"], "service": None})["service"] is None
+        assert seal_lines(sealed_line)["service"] == sealed_line["service"]
+        row = {"id": uuid.uuid4(), "status": "RECEIVED"}
+        assert row_sealer(platform.crypto, connection, history, tenant_id)(row) is row
