@@ -12,7 +12,7 @@ modules and is not imported by this package. The toolkit's entry points:
 """
 
 from olly.edi.acks import Acknowledgments, acknowledge
-from olly.edi.claim_ack import ClaimAcknowledgment, write_277ca
+from olly.edi.claim_ack import AcknowledgedClaim, ClaimAcknowledgment, write_277ca
 from olly.edi.claims import ClaimOptions, ClaimProblem, ClaimSubmission, Diagnosis, ServiceLine, is_valid_npi
 from olly.edi.codes import TransactionKind
 from olly.edi.eligibility import Benefit, EligibilityAnswer, EligibilityInquiry, Person, coverage_benefits, write_271
@@ -54,6 +54,7 @@ from olly.edi.validate import (
 from olly.edi.writer import ControlNumbers, EnvelopeSettings, InMemoryControlNumbers, Interchange, Party
 
 __all__ = [
+    "AcknowledgedClaim",
     "Acknowledgments",
     "Adjustment",
     "Benefit",

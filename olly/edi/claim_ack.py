@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from olly.edi import codes
 from olly.edi.claims import ClaimProblem, ClaimSubmission
@@ -44,19 +45,90 @@ class ClaimAcknowledgment:
         return not self.problems
 
 
+class AcknowledgedClaim(NamedTuple):
+    """What a 277CA prints of one claim and its answer, as ``write_277ca`` prints it: what an inbound
+    837 keeps of each claim until its 277CA is written, instead of the whole parsed claim (one small
+    tuple of strings, numbers and dates a claim rather than a dozen objects, all of them walked by
+    each full run of the cyclic collector while a large file is taken in)."""
+
+    claim_id: str
+    charge_minor: int
+    currency: str
+    billing_npi: str
+    billing_tax_id: str
+    billing_name: str
+    patient_last_name: str
+    """NM1*QC NM103: the patient's family name, else the subscriber's, else UNKNOWN."""
+    patient_first_name: str | None
+    member_id: str
+    """NM1*QC NM109: the subscriber's member id, else UNKNOWN."""
+    service_date_from: date | None
+    service_date_to: date | None
+    set_control_number: str
+    submitter_id: str
+    submitter_name: str
+    payer_id: str
+    payer_name: str
+    payer_claim_number: str | None
+    problems: tuple[ClaimProblem, ...]
+
+    @classmethod
+    def of(
+        cls,
+        claim: ClaimSubmission,
+        payer_claim_number: str | None = None,
+        extra_problems: tuple[ClaimProblem, ...] = (),
+    ) -> AcknowledgedClaim:
+        """``ClaimAcknowledgment(claim, payer_claim_number, extra_problems)``, kept as printed."""
+        return cls(
+            claim.claim_id,
+            claim.total_charge.amount,
+            claim.total_charge.currency,
+            claim.billing_npi or "",
+            claim.billing_tax_id or "",
+            claim.billing_name,
+            claim.patient_last_name or claim.subscriber_last_name or "UNKNOWN",
+            claim.patient_first_name or None,
+            claim.subscriber_member_id or "UNKNOWN",
+            claim.service_date_from,
+            claim.service_date_to,
+            claim.origin.set_control_number,
+            claim.submitter_id,
+            claim.submitter_name,
+            claim.payer_id,
+            claim.payer_name,
+            payer_claim_number,
+            claim.problems + extra_problems if extra_problems else claim.problems,
+        )
+
+    @property
+    def accepted(self) -> bool:
+        return not self.problems
+
+    @property
+    def charge(self) -> Money:
+        return Money(self.charge_minor, self.currency)
+
+
+def _kept(item: ClaimAcknowledgment | AcknowledgedClaim) -> AcknowledgedClaim:
+    if isinstance(item, AcknowledgedClaim):
+        return item
+    return AcknowledgedClaim.of(item.claim, item.payer_claim_number, item.extra_problems)
+
+
 def _d8(day: date) -> str:
     return day.strftime("%Y%m%d")
 
 
-def _sum(items: Sequence[ClaimAcknowledgment], currency: str) -> Money:
+def _sum(items: Sequence[AcknowledgedClaim], currency: str) -> Money:
     total = Money.zero(currency)
     for item in items:
-        total = total + item.claim.total_charge
+        total = total + item.charge
     return total
 
 
 def _counts(
-    out: SegmentBuilder, items: Sequence[ClaimAcknowledgment], accepted_q: str, rejected_q: str, currency: str
+    out: SegmentBuilder, items: Sequence[AcknowledgedClaim], accepted_q: str, rejected_q: str, currency: str
 ) -> None:
     accepted = [i for i in items if i.accepted]
     rejected = [i for i in items if not i.accepted]
@@ -71,7 +143,7 @@ def _counts(
 
 
 def write_277ca(
-    acknowledgments: Sequence[ClaimAcknowledgment],
+    acknowledgments: Sequence[ClaimAcknowledgment | AcknowledgedClaim],
     *,
     payer_name: str,
     payer_id: str,
@@ -84,7 +156,8 @@ def write_277ca(
     """One 277CA for the claims of one inbound 837 (one submitter), in the order given."""
     if not acknowledgments:
         raise ValueError("a 277CA acknowledges at least one claim")
-    currency = acknowledgments[0].claim.total_charge.currency
+    items = [_kept(item) for item in acknowledgments]
+    currency = items[0].currency
     today = _d8(now.date())
     out = SegmentBuilder(settings.delimiters)
     out.add("BHT", "0085", "08", reference, today, now.strftime("%H%M"), "TH")
@@ -93,7 +166,7 @@ def write_277ca(
     out.add("TRN", "1", reference)
     out.add("DTP", "050", "D8", _d8(received))
     out.add("DTP", "009", "D8", today)
-    first = acknowledgments[0].claim
+    first = items[0]
     out.add("HL", "2", "1", "21", "1")
     out.add(
         "NM1",
@@ -107,23 +180,21 @@ def write_277ca(
         "46",
         first.submitter_id or "UNKNOWN",
     )
-    out.add("TRN", "2", first.origin.set_control_number)
+    out.add("TRN", "2", first.set_control_number)
     out.add(
         "STC",
         [codes.CATEGORY_RECEIVED, codes.STATUS_RECEIVED, "PR"],
         today,
         "WQ",
-        _sum(acknowledgments, currency).to_decimal_string(),
+        _sum(items, currency).to_decimal_string(),
     )
-    _counts(out, acknowledgments, "90", "AA", currency)
+    _counts(out, items, "90", "AA", currency)
     # Billing providers in order of first appearance; claims keep their order within each.
-    providers: dict[tuple[str, str, str], list[ClaimAcknowledgment]] = {}
-    for item in acknowledgments:
-        claim = item.claim
-        key = (claim.billing_npi or "", claim.billing_tax_id or "", claim.billing_name)
-        providers.setdefault(key, []).append(item)
+    providers: dict[tuple[str, str, str], list[AcknowledgedClaim]] = {}
+    for item in items:
+        providers.setdefault((item.billing_npi, item.billing_tax_id, item.billing_name), []).append(item)
     hl = 2
-    for (npi, tax_id, name), items in providers.items():
+    for (npi, tax_id, name), billed in providers.items():
         hl += 1
         provider_hl = hl
         out.add("HL", str(provider_hl), "2", "19", "1")
@@ -137,29 +208,28 @@ def write_277ca(
             [codes.CATEGORY_RECEIVED, codes.STATUS_RECEIVED],
             None,
             "WQ",
-            _sum(items, currency).to_decimal_string(),
+            _sum(billed, currency).to_decimal_string(),
         )
         if tax_id and npi:
             out.add("REF", "TJ", tax_id)
-        _counts(out, items, "QA", "QC", currency)
-        for item in items:
-            claim = item.claim
+        _counts(out, billed, "QA", "QC", currency)
+        for item in billed:
             hl += 1
             out.add("HL", str(hl), str(provider_hl), "PT")
             out.add(
                 "NM1",
                 "QC",
                 "1",
-                claim.patient_last_name or claim.subscriber_last_name or "UNKNOWN",
-                claim.patient_first_name or None,
+                item.patient_last_name,
+                item.patient_first_name,
                 None,
                 None,
                 None,
                 "MI",
-                claim.subscriber_member_id or "UNKNOWN",
+                item.member_id,
             )
-            out.add("TRN", "2", claim.claim_id)
-            charge = claim.total_charge.to_decimal_string()
+            out.add("TRN", "2", item.claim_id)
+            charge = item.charge.to_decimal_string()
             if item.accepted:
                 out.add("STC", [codes.CATEGORY_ACCEPTED, codes.STATUS_ACCEPTED_FOR_PROCESSING], today, "WQ", charge)
             else:
@@ -167,8 +237,8 @@ def write_277ca(
                     out.add("STC", [problem.category, problem.status, problem.entity or ""], today, "U", charge)
             if item.accepted and item.payer_claim_number:
                 out.add("REF", "1K", item.payer_claim_number)
-            start = claim.service_date_from or received
-            end = claim.service_date_to or start
+            start = item.service_date_from or received
+            end = item.service_date_to or start
             if end != start:
                 out.add("DTP", "472", "RD8", f"{_d8(start)}-{_d8(end)}")
             else:

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from olly.edi import storage
 from olly.edi.acks import acknowledge
-from olly.edi.claim_ack import ClaimAcknowledgment, write_277ca
+from olly.edi.claim_ack import AcknowledgedClaim, write_277ca
 from olly.edi.claims import ClaimOptions, ClaimSubmission
 from olly.edi.codes import InterchangeNote, SetError
 from olly.edi.eligibility import EligibilityAnswer, EligibilityInquiry, write_271
@@ -584,7 +584,7 @@ def _dispatch(
     ours: Party,
 ) -> None:
     by_control: dict[str, InterchangeReport] = {i.control_number: i for i in report.interchanges}
-    claim_acks: dict[str, list[ClaimAcknowledgment]] = defaultdict(list)
+    claim_acks: dict[str, list[AcknowledgedClaim]] = defaultdict(list)
     eligibility: dict[str, list[EligibilityAnswer]] = defaultdict(list)
     statuses: dict[str, list[StatusAnswer]] = defaultdict(list)
     audit_sets: dict[tuple[str, str, str], list[tuple[EnrollmentChange, EdiOrigin]]] = defaultdict(list)
@@ -597,11 +597,11 @@ def _dispatch(
         intakes = iter(submit_claims(links.claims, uow, submitted) if submitted else ())
         for control, claim, origin in chunk:
             if not claim.accepted:  # the 837's own errors: the intake never sees it
-                claim_acks[control].append(ClaimAcknowledgment(claim))
+                claim_acks[control].append(AcknowledgedClaim.of(claim))
                 result.claims_rejected += 1
                 continue
             intake = next(intakes)
-            claim_acks[control].append(ClaimAcknowledgment(claim, intake.claim_id, intake.problems))
+            claim_acks[control].append(AcknowledgedClaim.of(claim, intake.claim_id, intake.problems))
             if intake.accepted and not intake.problems:
                 result.claims_accepted += 1
                 result.created.append(
@@ -645,7 +645,7 @@ def _dispatch(
         interchange = by_control[control]
         partner = partners[interchange.sender]
         settings, numbers, receiver = _reply_envelope(uow, interchange, partner, ours)
-        first = acks[0].claim
+        first = acks[0]
         text = write_277ca(
             acks,
             payer_name=first.payer_name or "PAYER",

@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 from olly.edi import codes
-from olly.edi.claim_ack import ClaimAcknowledgment, write_277ca
+from olly.edi.claim_ack import AcknowledgedClaim, ClaimAcknowledgment, write_277ca
 from olly.edi.claims import ClaimProblem, ClaimSubmission, is_valid_npi
 from olly.edi.codes import TransactionKind
 from olly.edi.inbound import read_all, transactions
@@ -119,6 +119,37 @@ def test_charges_that_do_not_add_up_reject_the_claim() -> None:
     text = professional_claims_text(1).replace("CLM*C000000000*111.00", "CLM*C000000000*112.00")
     (claim,) = read_all(text.encode()).of_type(ClaimSubmission)
     assert [(p.category, p.status, p.field) for p in claim.problems] == [("A7", "178", "total_charge")]
+
+
+def test_277ca_from_what_intake_kept_of_each_claim_is_the_same_text(olly_to_partner: EnvelopeSettings) -> None:
+    good = read_all(professional_claims_text(3).encode()).of_type(ClaimSubmission)
+    bad = read_all(fixture_bytes("two-claims-single-provider.837i")).of_type(ClaimSubmission)
+    unknown_member = ClaimProblem(codes.CATEGORY_REJECTED_INVALID, codes.STATUS_SUBSCRIBER_ID, "member", "IL")
+    dependent = dataclasses.replace(good[2], patient_last_name="ROE", patient_first_name="", billing_tax_id=None)
+    answers: list[tuple[ClaimSubmission, str | None, tuple[ClaimProblem, ...]]] = [
+        (good[0], "OLLY-1", ()),
+        (good[1], None, (unknown_member,)),
+        (dependent, "OLLY-3", ()),
+        (bad[0], None, ()),
+        (dataclasses.replace(bad[1], billing_npi=BILLING_NPI, billing_name="GOOD CLINIC"), "OLLY-4", ()),
+    ]
+
+    def text(items: list[ClaimAcknowledgment] | list[AcknowledgedClaim]) -> str:
+        return write_277ca(
+            items,
+            payer_name="OLLY HEALTH",
+            payer_id="OLLY1",
+            received=date(2026, 1, 14),
+            settings=olly_to_partner,
+            control_numbers=InMemoryControlNumbers(),
+            now=NOW,
+        ).text
+
+    whole = text([ClaimAcknowledgment(claim, number, extra) for claim, number, extra in answers])
+    kept = [AcknowledgedClaim.of(claim, number, extra) for claim, number, extra in answers]
+    assert text(kept) == whole
+    assert [item.accepted for item in kept] == [True, False, True, False, False]
+    assert "NM1*QC*1*ROE*****MI*" in whole
 
 
 def test_277ca_accepts_and_rejects_each_claim_and_validates_with_pyx12(olly_to_partner: EnvelopeSettings) -> None:
