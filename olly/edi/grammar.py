@@ -419,10 +419,15 @@ class _Frame:
 class Walker:
     """Follows one transaction set through a guide. Feed every segment from ST to SE to ``step``."""
 
-    __slots__ = ("component", "current", "element", "guide", "key", "problems", "repetition", "stack")
+    __slots__ = ("check", "component", "current", "element", "guide", "key", "problems", "repetition", "stack")
 
-    def __init__(self, guide: Guide, component: str, repetition: str | None, element: str = "*") -> None:
+    def __init__(
+        self, guide: Guide, component: str, repetition: str | None, element: str = "*", *, check: bool = True
+    ) -> None:
         self.guide = guide
+        self.check = check
+        """Whether each segment's elements are checked; without, only the loops are followed (for a
+        set whose elements were checked already)."""
         self.element = element
         self.key = (element, component, repetition)
         self.component = component
@@ -434,6 +439,8 @@ class Walker:
 
     def start(self, header: Segment) -> None:
         """Check the ST segment itself (the root loop's trigger)."""
+        if not self.check:
+            return
         problems = self.guide.root.trigger.problems(header, self.key, self.component, self.repetition)
         if problems:
             self._report(header, 1, SegmentError.HAS_ELEMENT_ERRORS, problems)
@@ -538,6 +545,8 @@ class Walker:
         if node.usage == NOT_USED:
             self._report(segment, position, SegmentError.NOT_USED_SEGMENT_PRESENT, [])
             return node
+        if not self.check:
+            return node
         problems = node.problems(segment, self.key, self.component, self.repetition)
         if problems:
             self._report(segment, position, SegmentError.HAS_ELEMENT_ERRORS, problems)
@@ -554,6 +563,8 @@ class Walker:
         trigger = node.trigger
         if used > node.max_repeat:
             self._report(segment, position, SegmentError.LOOP_OVER_MAXIMUM, [])
+            return trigger
+        if not self.check:
             return trigger
         problems = trigger.problems(segment, self.key, self.component, self.repetition)
         if problems:

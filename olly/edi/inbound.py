@@ -85,7 +85,11 @@ def transactions(
     accepted = report.accepted_sets() if accepted_only else None
     if accepted is not None and not accepted:
         return
-    validator = Validator(handlers=_handler_factory(pending.append, accepted, options or ClaimOptions()))
+    # The elements were checked by pass 1 (whose report the acknowledgements answer): this pass only
+    # follows the loops, for the mappers.
+    validator = Validator(
+        handlers=_handler_factory(pending.append, accepted, options or ClaimOptions()), check_elements=False
+    )
     reader = SegmentReader(source)
     seen = None
     try:

@@ -295,8 +295,13 @@ class Validator:
         store: InterchangeStore | None = None,
         receiver_ids: Iterable[str] | None = None,
         handlers: HandlerFactory | None = None,
+        check_elements: bool = True,
     ) -> None:
+        """``check_elements`` False follows each set's loops for its handler without checking any
+        segment's elements (nor HL numbering, nor dates): for a second reading of a file whose sets
+        were checked by the first, whose report answers for them."""
         self.report = ValidationReport()
+        self._check_elements = check_elements
         self._store = store
         self._receivers = frozenset(r.strip() for r in receiver_ids) if receiver_ids is not None else None
         self._handlers = handlers
@@ -533,9 +538,11 @@ class Validator:
             report.errors.append(SetError.NOT_SUPPORTED)
             return
         delimiters = self._delimiters()
-        self._walker = Walker(guide, delimiters.component, delimiters.repetition, delimiters.element)
+        self._walker = Walker(
+            guide, delimiters.component, delimiters.repetition, delimiters.element, check=self._check_elements
+        )
         self._walker.start(segment)
-        if version.kind not in (TransactionKind.ENROLLMENT,):
+        if version.kind not in (TransactionKind.ENROLLMENT,) and self._check_elements:
             self._hierarchy = _HierarchyCheck()
         if self._handlers is not None:
             context = SetContext(version.kind, version, interchange, group, report, delimiters)
@@ -562,7 +569,7 @@ class Validator:
             segment_id = segment.id
             if segment_id == "HL" and self._hierarchy is not None:
                 extra = self._hierarchy.check(segment)
-            elif segment_id == "DTP" or segment_id == "DMG":
+            elif (segment_id == "DTP" or segment_id == "DMG") and self._check_elements:
                 extra = _check_dates(segment)
             if extra:
                 walker.problems.append(

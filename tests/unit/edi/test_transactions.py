@@ -243,3 +243,53 @@ def test_the_277_sample_only_breaks_the_guide_by_using_not_used_stc_elements() -
         (p.segment_id, p.loop_id, tuple((e.position, e.error.value) for e in p.elements)) for p in transaction.problems
     } == {("STC", "2200D", ((3, "I10"), (12, "I10")))}
     assert len(transaction.problems) == 8
+
+
+# -- the second reading ---------------------------------------------------------------------------
+
+
+def test_the_second_reading_maps_what_a_checking_reading_maps() -> None:
+    """``transactions`` follows the loops without checking elements (pass 1 did): each fixture's
+    transactions, those of rejected sets and of sets with element errors included, are the same as a
+    reading that checks every element gives."""
+    from collections import deque
+
+    from olly.edi.claims import ClaimOptions
+    from olly.edi.inbound import _handler_factory, transactions
+    from olly.edi.syntax import SegmentReader
+    from olly.edi.testing import professional_claims_text
+    from olly.edi.validate import Validator
+
+    def checking(data: bytes) -> list[object]:
+        found: deque[object] = deque()
+        validator = Validator(handlers=_handler_factory(found.append, None, ClaimOptions()))
+        reader = SegmentReader(data)
+        for segment in reader:
+            validator.use_delimiters(reader.delimiters)
+            validator.feed(segment)
+        validator.finish()
+        return list(found)
+
+    # a date that is no date, an HL that names no parent
+    flawed = (
+        professional_claims_text(3).replace("DTP*472*D8*20260102", "DTP*472*D8*20261302").replace("HL*2*1*", "HL*2*9*")
+    )
+    samples = [fixture_bytes(name) for name in FIXTURE_NAMES] + [flawed.encode()]
+    for data in samples:
+        report = validate(data)
+        assert list(transactions(data, report, accepted_only=False)) == checking(data)
+    problems = [p for *_, transaction in validate(flawed.encode()).transaction_sets() for p in transaction.problems]
+    assert {p.segment_id for p in problems} >= {"DTP", "HL"}
+    assert len(checking(flawed.encode())) == 3
+
+
+FIXTURE_NAMES = (
+    "834_ls_le_ls.txt",
+    "claim-level-status.276",
+    "dependent-health-benefit-check.270",
+    "enroll-employee-multiple-products.834",
+    "two-claims-single-provider.837i",
+    "x12_277_x212.txt",
+    "x12_complex.txt",
+    "x12_many_claims.txt",
+)
