@@ -8,6 +8,7 @@ counts and amounts of accepted and rejected claims at the submitter and provider
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -116,15 +117,18 @@ def _kept(item: ClaimAcknowledgment | AcknowledgedClaim) -> AcknowledgedClaim:
     return AcknowledgedClaim.of(item.claim, item.payer_claim_number, item.extra_problems)
 
 
+@functools.lru_cache(maxsize=1024)
 def _d8(day: date) -> str:
     return day.strftime("%Y%m%d")
 
 
 def _sum(items: Sequence[AcknowledgedClaim], currency: str) -> Money:
-    total = Money.zero(currency)
+    amount = 0
     for item in items:
-        total = total + item.charge
-    return total
+        if item.currency != currency:
+            Money.zero(currency) + item.charge  # refused, as adding the amounts refuses it
+        amount += item.charge_minor
+    return Money(amount, currency)
 
 
 def _counts(

@@ -10,6 +10,7 @@ are collected on the claim as ``ClaimProblem``s; the 277CA rejects exactly those
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -134,6 +135,7 @@ class ClaimSubmission:
         return max(d for d in dates if d) if dates else self.statement_to
 
 
+@functools.lru_cache(maxsize=4096)
 def is_valid_npi(npi: str) -> bool:
     """10 digits whose Luhn check over "80840" + the first nine matches the tenth."""
     if len(npi) != 10 or not npi.isdigit():
@@ -381,12 +383,13 @@ class ClaimMapper:
             problems.append(ClaimProblem(codes.CATEGORY_REJECTED_INVALID, codes.STATUS_CHARGE, "total_charge"))
             total = Money.zero(currency)
         lines: list[ServiceLine] = []
-        line_sum = Money.zero(currency)
+        line_sum = 0  # minor units: every charge was read in ``currency``
+        zero = Money.zero(currency)
         for raw in self.lines:
             problems.extend(raw.problems)
             data = raw.data
-            charge = raw.charge or Money.zero(currency)
-            line_sum = line_sum + charge
+            charge = raw.charge or zero
+            line_sum += charge.amount
             pointers = data.get("pointers", ())
             assert isinstance(pointers, tuple)
             if any(p < 1 or p > len(self.diagnoses) for p in pointers):
@@ -431,7 +434,7 @@ class ClaimMapper:
                     line_control_number=data.get("line_control_number"),  # type: ignore[arg-type]
                 )
             )
-        if lines and line_sum != total:
+        if lines and Money(line_sum, currency) != total:
             problems.append(ClaimProblem(codes.CATEGORY_REJECTED_INVALID, codes.STATUS_CHARGE, "total_charge"))
         billing_npi = self.billing.get("npi")
         if options.check_npi and (billing_npi is None or not is_valid_npi(billing_npi)):
