@@ -5,19 +5,8 @@ import pytest
 from olly.edi.acks import acknowledge
 from olly.edi.validate import validate
 from olly.edi.writer import InMemoryControlNumbers
-from tests.unit.edi.conftest import NOW, fixture_bytes
+from tests.unit.edi.conftest import ALL_SAMPLES, NOW, fixture_bytes
 from tests.unit.edi.pyx12_judge import judge
-
-ALL_SAMPLES = [
-    "834_ls_le_ls.txt",
-    "claim-level-status.276",
-    "dependent-health-benefit-check.270",
-    "enroll-employee-multiple-products.834",
-    "two-claims-single-provider.837i",
-    "x12_277_x212.txt",
-    "x12_complex.txt",
-    "x12_many_claims.txt",
-]
 
 
 @pytest.mark.parametrize("name", ALL_SAMPLES)

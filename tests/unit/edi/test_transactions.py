@@ -14,7 +14,7 @@ from olly.edi.status import NOT_FOUND, ClaimStatus, StatusAnswer, StatusInquiry,
 from olly.edi.validate import validate
 from olly.edi.writer import EnvelopeSettings, InMemoryControlNumbers
 from olly.kernel.money import Money
-from tests.unit.edi.conftest import NOW, fixture_bytes
+from tests.unit.edi.conftest import ALL_SAMPLES, NOW, fixture_bytes
 
 
 def usd(text: str) -> Money:
@@ -274,22 +274,10 @@ def test_the_second_reading_maps_what_a_checking_reading_maps() -> None:
     flawed = (
         professional_claims_text(3).replace("DTP*472*D8*20260102", "DTP*472*D8*20261302").replace("HL*2*1*", "HL*2*9*")
     )
-    samples = [fixture_bytes(name) for name in FIXTURE_NAMES] + [flawed.encode()]
+    samples = [fixture_bytes(name) for name in ALL_SAMPLES] + [flawed.encode()]
     for data in samples:
         report = validate(data)
         assert list(transactions(data, report, accepted_only=False)) == checking(data)
     problems = [p for *_, transaction in validate(flawed.encode()).transaction_sets() for p in transaction.problems]
     assert {p.segment_id for p in problems} >= {"DTP", "HL"}
     assert len(checking(flawed.encode())) == 3
-
-
-FIXTURE_NAMES = (
-    "834_ls_le_ls.txt",
-    "claim-level-status.276",
-    "dependent-health-benefit-check.270",
-    "enroll-employee-multiple-products.834",
-    "two-claims-single-provider.837i",
-    "x12_277_x212.txt",
-    "x12_complex.txt",
-    "x12_many_claims.txt",
-)
