@@ -23,17 +23,16 @@ from __future__ import annotations
 import uuid
 from typing import Any, Final
 
-from sqlalchemy import Table, bindparam, event, insert, update
+from sqlalchemy import Table, event
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
-from sqlalchemy.sql.dml import Update
 
+from olly.claims.repository import ChangedRows, NewRows
 from olly.kernel.errors import ConfigurationError
 from olly.platform.crypto import seal_row
 from olly.platform.db import Base, UnitOfWork, table_of
 
 _SESSION_KEY: Final = "olly.claims.writes"
-_UPDATES: dict[tuple[Table, tuple[str, ...]], Update] = {}
 
 
 class Writes:
@@ -47,8 +46,9 @@ class Writes:
         self._flushing = False
 
     def insert(self, table: Table, values: dict[str, Any]) -> None:
-        """Queue a new row (``values`` by column name, ``id`` included; the tenant id is added)."""
-        self._inserts.setdefault(table, {})[values["id"]] = values | {"tenant_id": self.tenant_id}
+        """Queue a new row (``values`` by column name, ``id`` included; the tenant id is added when
+        it is sent)."""
+        self._inserts.setdefault(table, {})[values["id"]] = dict(values)
 
     def insert_object(self, row: Base, values: dict[str, Any]) -> None:
         """Queue a new row for ``row``, an object the session never sees (it stands for the row in
@@ -74,7 +74,8 @@ class Writes:
         return bool(self._inserts or self._updates)
 
     def flush(self) -> None:
-        """Send what is queued: each table's new rows, then its changed rows, a statement per shape."""
+        """Send what is queued: each table's new rows, then its changed rows, a statement per shape
+        (``NewRows`` and ``ChangedRows``: tuples of parameters handed to the driver on SQLite)."""
         if self._flushing or not self.pending:
             return
         self._flushing = True
@@ -88,15 +89,20 @@ class Writes:
             tenant = self.tenant_id
             for table, rows in inserts.items():
                 for shape in _shapes(rows.values()):
-                    connection.execute(insert(table), [seal_row(crypto, connection, table, tenant, r) for r in shape])
+                    new_rows = NewRows(connection, table, tenant)
+                    for row in shape:
+                        new_rows.add(seal_row(crypto, connection, table, tenant, row))
+                    new_rows.insert()
             for table, changes in updates.items():
-                by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+                by_shape: dict[tuple[str, ...], ChangedRows] = {}
                 for row_id, values in changes.items():
-                    sealed = seal_row(crypto, connection, table, tenant, {"id": row_id} | values)
-                    params = {f"v_{key}": sealed[key] for key in values}
-                    by_shape.setdefault(tuple(sorted(values)), []).append(params | {"w_id": row_id, "w_tenant": tenant})
-                for columns, params_list in by_shape.items():
-                    connection.execute(_update(table, columns), params_list)
+                    columns = tuple(sorted(values))
+                    changed = by_shape.get(columns)
+                    if changed is None:
+                        changed = by_shape[columns] = ChangedRows(connection, table, tenant, columns)
+                    changed.add(seal_row(crypto, connection, table, tenant, {"id": row_id} | values))
+                for changed in by_shape.values():
+                    changed.update()
         finally:
             self._flushing = False
 
@@ -134,18 +140,6 @@ def _shapes(rows: Any) -> list[list[dict[str, Any]]]:
     for row in rows:
         found.setdefault(tuple(sorted(row)), []).append(row)
     return list(found.values())
-
-
-def _update(table: Table, columns: tuple[str, ...]) -> Update:
-    statement = _UPDATES.get((table, columns))
-    if statement is None:
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("w_id"), table.c.tenant_id == bindparam("w_tenant"))
-            .values({column: bindparam(f"v_{column}") for column in columns})
-        )
-        _UPDATES[table, columns] = statement
-    return statement
 
 
 def writes_of(uow: UnitOfWork) -> Writes:
