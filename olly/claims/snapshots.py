@@ -426,6 +426,8 @@ def _trace_value(value: TraceValue) -> str | int | bool | None:
                 _MONEY_TEXT.clear()
             text = _MONEY_TEXT[key] = value.to_decimal_string()
         return text
+    if type(value) is date:
+        return value.isoformat()
     return render_value(value)
 
 
