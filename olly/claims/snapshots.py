@@ -428,6 +428,8 @@ def _trace_value(value: TraceValue) -> str | int | bool | None:
         return text
     if type(value) is date:
         return value.isoformat()
+    if isinstance(value, str):  # an enum of ``str``: neither amount, date nor decimal
+        return value
     return render_value(value)
 
 
