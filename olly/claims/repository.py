@@ -137,7 +137,9 @@ _EARLIER_CLAIM: Final = _Shape(
 )
 """What a duplicate edit reads of an earlier claim, and a replacement of the claim it replaces."""
 _EOB_CLAIM: Final = _Shape(m.Claim, "id", "member_id", "billing_npi", "service_date_from", "service_date_to")
-_LINE: Final = _Shape(m.ClaimLine)
+_LINE: Final = _Shape(m.ClaimLine, "id", "claim_id", "line_number", "charge_minor", "units", "service", "status")
+"""What adjudicating a claim reads of its lines, and a duplicate edit of an earlier claim's (the
+amounts and adjustments are only written)."""
 _DIAGNOSIS: Final = _Shape(m.ClaimDiagnosis, "id", "claim_id", "code")
 _EOB_RESULT: Final = _Shape(m.AdjudicationRecord, "id", "claim_id", "sequence", "is_current", "result")
 _COVERAGE: Final = _Shape(
@@ -586,7 +588,8 @@ class ClaimsRepository:
         )
 
     def chunk_lines(self, claim_ids: Sequence[uuid.UUID]) -> list[m.ClaimLine]:
-        """``lines_of`` (by claim id, then line number): every column, ``service`` opened."""
+        """``lines_of`` (by claim id, then line number): what adjudication reads of them (``_LINE``),
+        ``service`` opened."""
         if not claim_ids:
             return []
         shape, tenant_id = _LINE, self.uow.require_tenant()

@@ -123,15 +123,18 @@ class Writes:
 
 def _set_committed(row: Base, values: dict[str, Any]) -> None:
     """``set_committed_value`` for each of ``values``: the attributes hold the values as if loaded.
-    An object with no pending change and none of these attributes expired (the usual case: a chunk's
-    objects leave unread only columns adjudication never writes) takes them straight into its dict,
-    which is where ``set_committed_value`` puts them too."""
+    An object with no pending change, not expired as a whole and without loader callables (the
+    usual case: a chunk's objects, which leave unread the columns adjudication only writes) takes
+    them straight into its dict and no longer counts them unloaded, which is what
+    ``set_committed_value`` does for each."""
     state = instance_state(row)
-    if state.committed_state or state.expired or not state.expired_attributes.isdisjoint(values):
+    if state.committed_state or state.expired or state.callables:
         for key, value in values.items():
             set_committed_value(row, key, value)
-    else:
-        state.dict.update(values)
+        return
+    state.dict.update(values)
+    if state.expired_attributes:
+        state.expired_attributes.difference_update(values)
 
 
 def _shapes(rows: Any) -> list[list[dict[str, Any]]]:
