@@ -225,7 +225,8 @@ def _plain_update(connection: Connection, table: Table, columns: tuple[str, ...]
 class _Binder:
     """How one row (column name → value, the tenant id left out) becomes the tuple of parameters a
     plain statement's driver call takes: each column's value in the statement's order, through the
-    column's bind processor, the tenant's processed once."""
+    column's bind processor, the tenant's processed once. A date or time column keeps its last value
+    and what it became: the rows of a batch mostly carry the one clock reading (the same object)."""
 
     def __init__(self, connection: Connection, table: Table, order: tuple[str, ...], tenant_id: uuid.UUID) -> None:
         dialect = connection.dialect
@@ -233,7 +234,14 @@ class _Binder:
         self.columns = others
         self.tenant_at = order.index("tenant_id")
         processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in others]
-        self.processors: _Processors = tuple((i, process) for i, process in enumerate(processors) if process)
+        self.processors: _Processors = tuple(
+            (i, process) for i, process in enumerate(processors) if process and not _is_temporal(table.c[others[i]])
+        )
+        self.temporal = tuple(
+            (i, process, [_NOTHING, None])
+            for i, process in enumerate(processors)
+            if process and _is_temporal(table.c[others[i]])
+        )
         process_tenant = table.c.tenant_id.type.dialect_impl(dialect).bind_processor(dialect)
         self.tenant = process_tenant(tenant_id) if process_tenant else tenant_id
         self.values_of = itemgetter(*others)
@@ -243,8 +251,24 @@ class _Binder:
         for index, process in self.processors:
             value = process(listed[index])
             listed[index] = value.obj if type(value) is memoryview else value
+        for index, process, last in self.temporal:
+            value = listed[index]
+            if value is not last[0]:
+                last[0], last[1] = value, process(value)
+            listed[index] = last[1]
         listed.insert(self.tenant_at, self.tenant)
         return tuple(listed)
+
+
+_NOTHING: Final = object()
+
+
+def _is_temporal(column: Any) -> bool:
+    """Whether ``column`` holds dates or datetimes (immutable values: one object binds one way)."""
+    try:
+        return issubclass(column.type.python_type, date)
+    except NotImplementedError:
+        return False
 
 
 class NewRows:

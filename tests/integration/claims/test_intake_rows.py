@@ -42,7 +42,7 @@ def claim_row(tenant_id: uuid.UUID, index: int) -> dict[str, Any]:
         "service_date_from": date(2026, 1, 5),
         "service_date_to": date(2026, 1, 6),
         "received_on": date(2026, 2, 2),
-        "received_at": NOW,
+        "received_at": NOW if index % 3 else NOW.replace(microsecond=index),  # repeated and not
         "status": "RECEIVED",
         "pend_reasons": [],
         "queue": "Q1",
