@@ -14,7 +14,8 @@ sent as one statement per table and shape:
   a query in the same transaction sees everything queued), and before the session commits;
 * at once when the adjudication is not one of a chunk (``Writes.flush``, called by the service).
 
-PHI columns are sealed as the ORM's events seal them (``crypto.seal_row``). Rows are written with
+PHI columns are sealed as the ORM's events seal them (``crypto.seal_row``): a new row's when it is
+queued, a change's when it is sent. Rows are written with
 the unit of work's tenant id; updates are limited to it as the ORM's tenant filter limits queries.
 """
 
@@ -29,7 +30,7 @@ from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from olly.claims.repository import ChangedRows, NewRows
 from olly.kernel.errors import ConfigurationError
-from olly.platform.crypto import seal_row
+from olly.platform.crypto import FieldCrypto, seal_row
 from olly.platform.db import Base, UnitOfWork, table_of
 
 _SESSION_KEY: Final = "olly.claims.writes"
@@ -47,8 +48,12 @@ class Writes:
 
     def insert(self, table: Table, values: dict[str, Any]) -> None:
         """Queue a new row (``values`` by column name, ``id`` included; the tenant id is added when
-        it is sent)."""
-        self._inserts.setdefault(table, {})[values["id"]] = dict(values)
+        it is sent), its PHI sealed now: a stored result's JSON, a nest of a hundred dictionaries
+        and lists, is then freed at once instead of living until the chunk's statements, long
+        enough for the cyclic collector to promote it and walk it again in each full collection.
+        (A PHI value changed afterwards is sealed when the row is sent.)"""
+        sealed = seal_row(self._crypto(), self.session.connection(), table, self.tenant_id, values)
+        self._inserts.setdefault(table, {})[values["id"]] = dict(values) if sealed is values else sealed
 
     def insert_object(self, row: Base, values: dict[str, Any]) -> None:
         """Queue a new row for ``row``, an object the session never sees (it stands for the row in
@@ -83,9 +88,7 @@ class Writes:
             inserts, self._inserts = self._inserts, {}
             updates, self._updates = self._updates, {}
             connection = self.session.connection()
-            crypto = self.session.info.get("crypto")
-            if crypto is None:
-                raise ConfigurationError("PHI was written without field encryption configured")
+            crypto = self._crypto()
             tenant = self.tenant_id
             for table, rows in inserts.items():
                 for shape in _shapes(rows.values()):
@@ -105,6 +108,12 @@ class Writes:
                     changed.update()
         finally:
             self._flushing = False
+
+    def _crypto(self) -> FieldCrypto:
+        crypto = self.session.info.get("crypto")
+        if not isinstance(crypto, FieldCrypto):
+            raise ConfigurationError("PHI was written without field encryption configured")
+        return crypto
 
     def discard(self) -> None:
         self._inserts.clear()
