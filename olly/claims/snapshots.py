@@ -340,12 +340,8 @@ def movements_from_json(data: list[list[Any]]) -> tuple[AccumulatorMovement, ...
 
 
 def adjustment_to_json(adjustment: Adjustment) -> Json:
-    return {
-        "group": adjustment.group.value,
-        "carc": adjustment.carc.value,
-        "amount": adjustment.amount.amount,
-        "rarcs": [r.value for r in adjustment.rarcs],
-    }
+    group, carc, amount, rarcs = adjustment
+    return {"group": group._value_, "carc": carc._value_, "amount": amount.amount, "rarcs": [r._value_ for r in rarcs]}
 
 
 def adjustment_from_json(data: Json, currency: str) -> Adjustment:
@@ -434,18 +430,21 @@ def _trace_value(value: TraceValue) -> str | int | bool | None:
 
 
 def _trace_to_json(trace: tuple[TraceStep, ...]) -> list[Json]:
-    """``[step.as_dict() for step in trace]``, without a call per step and per plain value."""
+    """``[step.as_dict() for step in trace]``: each step's inputs and outputs taken as a dictionary
+    at once, then the values that are not plain replaced by their rendering."""
     plain, rendered = _AS_THEY_ARE, _trace_value
-    return [
-        {
-            "step": step._value_,
-            "outcome": outcome._value_,
-            "note": note,
-            "inputs": {name: value if type(value) in plain else rendered(value) for name, value in inputs},
-            "outputs": {name: value if type(value) in plain else rendered(value) for name, value in outputs},
-        }
-        for step, outcome, note, inputs, outputs in trace
-    ]
+    found = []
+    for step, outcome, note, inputs, outputs in trace:
+        given = dict(inputs)
+        for name, value in inputs:
+            if type(value) not in plain and given[name] is value:  # (a repeated name: the last wins)
+                given[name] = rendered(value)
+        made = dict(outputs)
+        for name, value in outputs:
+            if type(value) not in plain and made[name] is value:
+                made[name] = rendered(value)
+        found.append({"step": step._value_, "outcome": outcome._value_, "note": note, "inputs": given, "outputs": made})
+    return found
 
 
 def result_from_json(data: Json) -> ClaimResult:

@@ -96,4 +96,11 @@ def test_trace_values_render_as_render_value_does() -> None:
     ]
     step = TraceStep(Step.COST_SHARING, Outcome.APPLIED, "a note", tuple((f"in{i}", v) for i, v in enumerate(values)))
     step = step._replace(outputs=tuple(reversed(step.inputs)))
-    same(snapshots._trace_to_json((step,)), [step.as_dict()])
+    repeated = TraceStep(
+        Step.PRICING,
+        Outcome.PASSED,
+        "names given twice: the last value stands",
+        (("a", Money(1, "USD")), ("a", 2), ("b", 3), ("b", Money(4, "USD")), ("c", Money(5, "USD"))),
+        (("c", Decimal("1.5")), ("c", Decimal("1.5"))),
+    )
+    same(snapshots._trace_to_json((step, repeated)), [step.as_dict(), repeated.as_dict()])
