@@ -215,8 +215,20 @@ def _pdf(items: list[tuple[int, str, int]]) -> bytes:
 def object_key(tenant_id: uuid.UUID, claim_id: uuid.UUID, sequence: int) -> str:
     """The object key of the EOB of a claim's adjudication ``sequence``: chosen by the adjudication
     (its event carries it) and written afterwards by the EOB consumer. Derived, not drawn, so the
-    consumer finds it from the claim and sequence alone and a redelivery rewrites the same object."""
-    return f"{tenant_id}/eob/{uuid.uuid5(KEY_NAMESPACE, f'{claim_id}/{sequence}')}"
+    consumer finds it from the claim and sequence alone and a redelivery rewrites the same object.
+
+    The name is ``uuid.uuid5(KEY_NAMESPACE, f"{claim_id}/{sequence}")`` as text, its digest bits
+    set and written out here (as every adjudication and every EOB chooses one)."""
+    digest = bytearray(
+        hashlib.sha1(_KEY_PREFIX + f"{claim_id}/{sequence}".encode(), usedforsecurity=False).digest()[:16]
+    )
+    digest[6] = digest[6] & 0x0F | 0x50  # version 5
+    digest[8] = digest[8] & 0x3F | 0x80  # RFC 4122 variant
+    name = digest.hex()
+    return f"{tenant_id}/eob/{name[:8]}-{name[8:12]}-{name[12:16]}-{name[16:20]}-{name[20:]}"
+
+
+_KEY_PREFIX: Final = KEY_NAMESPACE.bytes
 
 
 def store_eob(uow: UnitOfWork, claim: m.Claim, result: EobResult, deadline: date, key: str) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.sql.dml import Update
 
 from olly.claims import models as m
 from olly.kernel.errors import ConfigurationError
@@ -136,7 +137,9 @@ _EARLIER_CLAIM: Final = _Shape(
 )
 """What a duplicate edit reads of an earlier claim, and a replacement of the claim it replaces."""
 _EOB_CLAIM: Final = _Shape(m.Claim, "id", "member_id", "billing_npi", "service_date_from", "service_date_to")
-_LINE: Final = _Shape(m.ClaimLine)
+_LINE: Final = _Shape(m.ClaimLine, "id", "claim_id", "line_number", "charge_minor", "units", "service", "status")
+"""What adjudicating a claim reads of its lines, and a duplicate edit of an earlier claim's (the
+amounts and adjustments are only written)."""
 _DIAGNOSIS: Final = _Shape(m.ClaimDiagnosis, "id", "claim_id", "code")
 _EOB_RESULT: Final = _Shape(m.AdjudicationRecord, "id", "claim_id", "sequence", "is_current", "result")
 _COVERAGE: Final = _Shape(
@@ -150,32 +153,127 @@ _INTAKE_COVERAGE: Final = _Shape(m.CoverageView, "member_id", "family_id", "plan
 
 
 _Processors = tuple[tuple[int, Callable[[Any], Any]], ...]
-_PLAIN_INSERTS: dict[tuple[Any, ...], tuple[str, _Processors] | None] = {}
+_PLAIN: dict[tuple[Any, ...], tuple[str, tuple[str, ...]] | None] = {}
 
 
-def _plain_insert(connection: Connection, table: Table, columns: tuple[str, ...]) -> tuple[str, _Processors] | None:
-    """The SQL of an insert of ``columns`` into ``table`` as this connection sends it (schema names
-    translated), and the bind processor of each column that has one, by position: compiled once per
-    dialect, table and columns. None when the statement would bind other than the columns given (a
-    column's Python default, a named parameter style)."""
+def _plain(
+    connection: Connection, key: tuple[Any, ...], compile_: Callable[[dict[Any, Any] | None], Any]
+) -> tuple[str, tuple[str, ...]] | None:
+    """The SQL of a statement as this connection sends it (schema names translated) and the column
+    each of its positional parameters binds, compiled once per dialect and ``key``; None when the
+    dialect's parameters are named. ``compile_`` compiles the statement for a schema translate map."""
     translate = connection.get_execution_options().get("schema_translate_map")
-    key = (connection.dialect, table, columns, frozenset(translate.items()) if translate else None)
-    if key not in _PLAIN_INSERTS:
-        dialect = connection.dialect
-        compiled = insert(table).compile(
-            dialect=dialect, column_keys=list(columns), schema_translate_map=translate, render_schema_translate=True
+    cache_key = (connection.dialect, *key, frozenset(translate.items()) if translate else None)
+    if cache_key not in _PLAIN:
+        compiled = compile_(translate)
+        _PLAIN[cache_key] = (compiled.string, tuple(compiled.positiontup)) if compiled.positional else None
+    return _PLAIN[cache_key]
+
+
+def _plain_insert(connection: Connection, table: Table, columns: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
+    """``_plain`` for an insert of ``columns`` into ``table`` (its parameters in the table's column
+    order); None when the statement would bind other columns than those given (a column's Python
+    default)."""
+
+    def compile_(translate: dict[Any, Any] | None) -> Any:
+        return insert(table).compile(
+            dialect=connection.dialect,
+            column_keys=list(columns),
+            schema_translate_map=translate,
+            render_schema_translate=True,
         )
-        found = None
-        if compiled.positional and tuple(compiled.positiontup or ()) == columns:
-            processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
-            found = compiled.string, tuple((i, process) for i, process in enumerate(processors) if process is not None)
-        _PLAIN_INSERTS[key] = found
-    return _PLAIN_INSERTS[key]
+
+    found = _plain(connection, ("insert", table, columns), compile_)
+    return found if found is not None and sorted(found[1]) == sorted(columns) else None
+
+
+_UPDATE_BINDS: Final = {"w_id": "id", "w_tenant": "tenant_id"}
+
+
+def update_by_id(table: Table, columns: tuple[str, ...]) -> Update:
+    """The update of ``columns`` (bound as ``v_<column>``) of the row of one id (``w_id``) and tenant
+    (``w_tenant``): what ``ChangedRows`` sends."""
+    statement = _UPDATES.get((table, columns))
+    if statement is None:
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("w_id"), table.c.tenant_id == bindparam("w_tenant"))
+            .values({column: bindparam(f"v_{column}") for column in columns})
+        )
+        _UPDATES[table, columns] = statement
+    return statement
+
+
+_UPDATES: dict[tuple[Table, tuple[str, ...]], Update] = {}
+
+
+def _plain_update(connection: Connection, table: Table, columns: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
+    """``_plain`` for ``update_by_id``, its parameters named by the column each binds."""
+
+    def compile_(translate: dict[Any, Any] | None) -> Any:
+        return update_by_id(table, columns).compile(
+            dialect=connection.dialect, schema_translate_map=translate, render_schema_translate=True
+        )
+
+    found = _plain(connection, ("update", table, columns), compile_)
+    if found is None:
+        return None
+    binds = tuple(_UPDATE_BINDS.get(name) or name.removeprefix("v_") for name in found[1])
+    return (found[0], binds) if sorted(binds) == sorted((*columns, "id", "tenant_id")) else None
+
+
+class _Binder:
+    """How one row (column name → value, the tenant id left out) becomes the tuple of parameters a
+    plain statement's driver call takes: each column's value in the statement's order, through the
+    column's bind processor, the tenant's processed once. A date or time column keeps its last value
+    and what it became: the rows of a batch mostly carry the one clock reading (the same object)."""
+
+    def __init__(self, connection: Connection, table: Table, order: tuple[str, ...], tenant_id: uuid.UUID) -> None:
+        dialect = connection.dialect
+        others = tuple(name for name in order if name != "tenant_id")
+        self.columns = others
+        self.tenant_at = order.index("tenant_id")
+        processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in others]
+        self.processors: _Processors = tuple(
+            (i, process) for i, process in enumerate(processors) if process and not _is_temporal(table.c[others[i]])
+        )
+        self.temporal = tuple(
+            (i, process, [_NOTHING, None])
+            for i, process in enumerate(processors)
+            if process and _is_temporal(table.c[others[i]])
+        )
+        process_tenant = table.c.tenant_id.type.dialect_impl(dialect).bind_processor(dialect)
+        self.tenant = process_tenant(tenant_id) if process_tenant else tenant_id
+        self.values_of = itemgetter(*others)
+
+    def __call__(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        listed = list(self.values_of(row))
+        for index, process in self.processors:
+            value = process(listed[index])
+            listed[index] = value.obj if type(value) is memoryview else value
+        for index, process, last in self.temporal:
+            value = listed[index]
+            if value is not last[0]:
+                last[0], last[1] = value, process(value)
+            listed[index] = last[1]
+        listed.insert(self.tenant_at, self.tenant)
+        return tuple(listed)
+
+
+_NOTHING: Final = object()
+
+
+def _is_temporal(column: Any) -> bool:
+    """Whether ``column`` holds dates or datetimes (immutable values: one object binds one way)."""
+    try:
+        return issubclass(column.type.python_type, date)
+    except NotImplementedError:
+        return False
 
 
 class NewRows:
     """New rows of one table, of the unit of work's tenant, inserted together by ``insert``: what
-    intake writes for a chunk of claims.
+    intake writes for a chunk of claims, and what an adjudication's queue (``writes.py``) inserts.
 
     Rows are column name → value (PHI sealed, every row the same columns; the tenant id is added
     here). On SQLite each row becomes, as it is added, the tuple of its values bound as an insert
@@ -195,37 +293,28 @@ class NewRows:
         self._rows: list[dict[str, Any]] = []
         self._values: list[tuple[Any, ...]] = []
         self._columns: tuple[str, ...] = ()
-        self._plain: tuple[str, _Processors] | None = None
-        self._values_of: Callable[[dict[str, Any]], tuple[Any, ...]] | None = None
-        self._tenant: Any = tenant_id
+        self._sql = ""
+        self._binder: _Binder | None = None
 
     def add(self, row: dict[str, Any]) -> None:
         if not len(self) and self.connection.dialect.name == "sqlite":
             self._prepare(tuple(row))
-        if self._plain is None or self._values_of is None:
+        if self._binder is None:
             self._rows.append(row | {"tenant_id": self.tenant_id})
             return
         if len(row) != len(self._columns):  # (a missing column fails the getter)
             raise ConfigurationError(f"rows of {self.table.name} inserted together must have the same columns")
-        listed = list(self._values_of(row))
-        for index, process in self._plain[1]:
-            value = process(listed[index])
-            listed[index] = value.obj if type(value) is memoryview else value
-        listed.append(self._tenant)
-        self._values.append(tuple(listed))
+        self._values.append(self._binder(row))
 
     def _prepare(self, columns: tuple[str, ...]) -> None:
         """Compile the insert of rows of ``columns`` (SQLite; elsewhere, or for a single column, the
         rows stay as they are and go as one Core insert)."""
         self._columns = columns
         plain = _plain_insert(self.connection, self.table, (*columns, "tenant_id")) if len(columns) > 1 else None
-        self._plain, self._values_of, self._tenant = plain, None, self.tenant_id
+        self._binder = None
         if plain is not None:
-            statement, processors = plain
-            if processors and processors[-1][0] == len(columns):  # the tenant's (last): processed once
-                self._plain = statement, processors[:-1]
-                self._tenant = processors[-1][1](self.tenant_id)
-            self._values_of = itemgetter(*columns)
+            self._sql = plain[0]
+            self._binder = _Binder(self.connection, self.table, plain[1], self.tenant_id)
 
     def __len__(self) -> int:
         return len(self._rows) + len(self._values)
@@ -234,10 +323,47 @@ class NewRows:
         """Insert the rows added since the last ``insert``."""
         rows, self._rows = self._rows, []
         values, self._values = self._values, []
-        if values and self._plain is not None:
-            self.connection.exec_driver_sql(self._plain[0], values)
+        if values:
+            self.connection.exec_driver_sql(self._sql, values)
         if rows:
             self.connection.execute(insert(self.table), rows)
+
+
+class ChangedRows:
+    """Changes of rows of one table by id, of the unit of work's tenant, every change of the same
+    columns, sent together by ``update``: ``NewRows`` for the updates of an adjudication's queue.
+    On SQLite each change becomes a tuple of parameters as it is added (the update compiled once);
+    elsewhere one Core ``update_by_id`` with a dictionary of parameters per row."""
+
+    def __init__(self, connection: Connection, table: Table, tenant_id: uuid.UUID, columns: tuple[str, ...]) -> None:
+        self.connection = connection
+        self.table = table
+        self.tenant_id = tenant_id
+        self.columns = columns
+        self._params: list[dict[str, Any]] = []
+        self._values: list[tuple[Any, ...]] = []
+        plain = _plain_update(connection, table, columns) if connection.dialect.name == "sqlite" else None
+        self._sql = plain[0] if plain is not None else ""
+        self._binder = _Binder(connection, table, plain[1], tenant_id) if plain is not None else None
+
+    def add(self, row: dict[str, Any]) -> None:
+        """One row's change: its ``id`` and the new value of each of the columns (PHI sealed)."""
+        if len(row) != len(self.columns) + 1:
+            raise ConfigurationError(f"changes of {self.table.name} sent together must have the same columns")
+        if self._binder is not None:
+            self._values.append(self._binder(row))
+        else:
+            params = {f"v_{column}": row[column] for column in self.columns}
+            self._params.append(params | {"w_id": row["id"], "w_tenant": self.tenant_id})
+
+    def update(self) -> None:
+        """Send the changes added since the last ``update``."""
+        values, self._values = self._values, []
+        params, self._params = self._params, []
+        if values:
+            self.connection.exec_driver_sql(self._sql, values)
+        if params:
+            self.connection.execute(update_by_id(self.table, self.columns), params)
 
 
 class ClaimsRepository:
@@ -486,7 +612,8 @@ class ClaimsRepository:
         )
 
     def chunk_lines(self, claim_ids: Sequence[uuid.UUID]) -> list[m.ClaimLine]:
-        """``lines_of`` (by claim id, then line number): every column, ``service`` opened."""
+        """``lines_of`` (by claim id, then line number): what adjudication reads of them (``_LINE``),
+        ``service`` opened."""
         if not claim_ids:
             return []
         shape, tenant_id = _LINE, self.uow.require_tenant()

@@ -1298,7 +1298,7 @@ def _apply_movements(
         ident = (key.kind.value, key.level.value, key.holder_id, key.plan_year, key.network.value, key.category)
         row = by_key.get(ident)
         if row is None:
-            row = m.Accumulator()
+            row = _NEW_ACCUMULATOR()  # (no constructor: every value is set as the row is queued)
             writes.insert_object(
                 row,
                 {
@@ -1330,6 +1330,7 @@ def _adjudication_history(writes: Writes, claim_id: uuid.UUID, status: str, reas
 
 
 _HISTORY: Final = table_of(m.ClaimStatusChange)
+_NEW_ACCUMULATOR: Final = m.Accumulator.__mapper__.class_manager.new_instance
 _RESULTS: Final = table_of(m.AdjudicationRecord)
 
 

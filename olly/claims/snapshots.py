@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from olly.claims import rules as engine
 from olly.claims.rules import (
@@ -42,7 +42,9 @@ from olly.claims.rules import (
     SubLimit,
     SubLimitPer,
     SumInsuredTerms,
+    TraceStep,
 )
+from olly.claims.rules.results import TraceValue, render_value
 from olly.codesets.carc import Carc, GroupCode
 from olly.codesets.rarc import Rarc
 from olly.kernel.money import Money, Rounding
@@ -307,7 +309,14 @@ def out_of_network_pricing(data: Json | None) -> OutOfNetworkPricing:
 
 
 def _key_json(key: AccumulatorKey) -> list[Any]:
-    return [key.kind.value, key.level.value, key.holder_id, key.plan_year.isoformat(), key.network.value, key.category]
+    return [
+        key.kind._value_,
+        key.level._value_,
+        key.holder_id,
+        key.plan_year.isoformat(),
+        key.network._value_,
+        key.category,
+    ]
 
 
 def key_from_json(data: list[Any]) -> AccumulatorKey:
@@ -331,12 +340,8 @@ def movements_from_json(data: list[list[Any]]) -> tuple[AccumulatorMovement, ...
 
 
 def adjustment_to_json(adjustment: Adjustment) -> Json:
-    return {
-        "group": adjustment.group.value,
-        "carc": adjustment.carc.value,
-        "amount": adjustment.amount.amount,
-        "rarcs": [r.value for r in adjustment.rarcs],
-    }
+    group, carc, amount, rarcs = adjustment
+    return {"group": group._value_, "carc": carc._value_, "amount": amount.amount, "rarcs": [r._value_ for r in rarcs]}
 
 
 def adjustment_from_json(data: Json, currency: str) -> Adjustment:
@@ -349,15 +354,17 @@ def adjustment_from_json(data: Json, currency: str) -> Adjustment:
 
 
 def result_to_json(result: ClaimResult) -> Json:
+    """The stored form of a result: what ``TraceStep.as_dict`` and the enums' values give, written
+    out here (``_trace_to_json``) as an adjudication stores one per claim."""
     reversal = result.reversal
     return {
         "claimId": result.claim_id,
         "memberId": result.member_id,
-        "status": result.status.value,
+        "status": result.status._value_,
         "currency": result.currency,
         "adjudicatedOn": result.adjudicated_on.isoformat(),
-        "pendReasons": [p.value for p in result.pend_reasons],
-        "trace": [step.as_dict() for step in result.trace],
+        "pendReasons": [p._value_ for p in result.pend_reasons],
+        "trace": _trace_to_json(result.trace),
         "movements": movements_to_json(result.movements),
         "reversal": None
         if reversal is None
@@ -369,24 +376,75 @@ def result_to_json(result: ClaimResult) -> Json:
         "lines": [
             {
                 "lineNumber": line.line_number,
-                "status": line.status.value,
+                "status": line.status._value_,
                 "billed": line.billed.amount,
                 "allowed": line.allowed.amount,
                 "paid": line.paid.amount,
                 "deductible": line.deductible.amount,
                 "coinsurance": line.coinsurance.amount,
                 "copay": line.copay.amount,
-                "adjustments": [adjustment_to_json(a) for a in line.adjustments],
+                "adjustments": [
+                    {
+                        "group": group._value_,
+                        "carc": carc._value_,
+                        "amount": amount.amount,
+                        "rarcs": [r._value_ for r in rarcs],
+                    }
+                    for group, carc, amount, rarcs in line.adjustments
+                ],
                 "movements": movements_to_json(line.movements),
-                "pendReasons": [p.value for p in line.pend_reasons],
+                "pendReasons": [p._value_ for p in line.pend_reasons],
                 "benefitCategory": line.benefit_category,
-                "benefitLevel": None if line.benefit_level is None else line.benefit_level.value,
+                "benefitLevel": None if line.benefit_level is None else line.benefit_level._value_,
                 "priorAuthId": line.prior_auth_id,
-                "trace": [step.as_dict() for step in line.trace],
+                "trace": _trace_to_json(line.trace),
             }
             for line in result.lines
         ],
     }
+
+
+#: Trace values stored as they are (``render_value`` returns them unchanged): by exact type, so a
+#: subclass (an enum member of ``str``) takes ``render_value``'s own way.
+_AS_THEY_ARE: Final = frozenset({str, int, bool, type(None)})
+#: ``Money.to_decimal_string`` by (amount, currency): a trace repeats the same few amounts.
+_MONEY_TEXT: dict[tuple[int, str], str] = {}
+_MONEY_TEXT_MAX: Final = 65_536
+
+
+def _trace_value(value: TraceValue) -> str | int | bool | None:
+    """``render_value``, the text of an amount remembered."""
+    if type(value) is Money:
+        key = (value.amount, value.currency)
+        text = _MONEY_TEXT.get(key)
+        if text is None:
+            if len(_MONEY_TEXT) >= _MONEY_TEXT_MAX:
+                _MONEY_TEXT.clear()
+            text = _MONEY_TEXT[key] = value.to_decimal_string()
+        return text
+    if type(value) is date:
+        return value.isoformat()
+    if isinstance(value, str):  # an enum of ``str``: neither amount, date nor decimal
+        return value
+    return render_value(value)
+
+
+def _trace_to_json(trace: tuple[TraceStep, ...]) -> list[Json]:
+    """``[step.as_dict() for step in trace]``: each step's inputs and outputs taken as a dictionary
+    at once, then the values that are not plain replaced by their rendering."""
+    plain, rendered = _AS_THEY_ARE, _trace_value
+    found = []
+    for step, outcome, note, inputs, outputs in trace:
+        given = dict(inputs)
+        for name, value in inputs:
+            if type(value) not in plain and given[name] is value:  # (a repeated name: the last wins)
+                given[name] = rendered(value)
+        made = dict(outputs)
+        for name, value in outputs:
+            if type(value) not in plain and made[name] is value:
+                made[name] = rendered(value)
+        found.append({"step": step._value_, "outcome": outcome._value_, "note": note, "inputs": given, "outputs": made})
+    return found
 
 
 def result_from_json(data: Json) -> ClaimResult:

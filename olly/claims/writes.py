@@ -14,7 +14,8 @@ sent as one statement per table and shape:
   a query in the same transaction sees everything queued), and before the session commits;
 * at once when the adjudication is not one of a chunk (``Writes.flush``, called by the service).
 
-PHI columns are sealed as the ORM's events seal them (``crypto.seal_row``). Rows are written with
+PHI columns are sealed as the ORM's events seal them (``crypto.seal_row``): a new row's when it is
+queued, a change's when it is sent. Rows are written with
 the unit of work's tenant id; updates are limited to it as the ORM's tenant filter limits queries.
 """
 
@@ -23,17 +24,16 @@ from __future__ import annotations
 import uuid
 from typing import Any, Final
 
-from sqlalchemy import Table, bindparam, event, insert, update
+from sqlalchemy import Table, event
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
-from sqlalchemy.sql.dml import Update
 
+from olly.claims.repository import ChangedRows, NewRows
 from olly.kernel.errors import ConfigurationError
-from olly.platform.crypto import seal_row
+from olly.platform.crypto import FieldCrypto, seal_row
 from olly.platform.db import Base, UnitOfWork, table_of
 
 _SESSION_KEY: Final = "olly.claims.writes"
-_UPDATES: dict[tuple[Table, tuple[str, ...]], Update] = {}
 
 
 class Writes:
@@ -47,8 +47,13 @@ class Writes:
         self._flushing = False
 
     def insert(self, table: Table, values: dict[str, Any]) -> None:
-        """Queue a new row (``values`` by column name, ``id`` included; the tenant id is added)."""
-        self._inserts.setdefault(table, {})[values["id"]] = values | {"tenant_id": self.tenant_id}
+        """Queue a new row (``values`` by column name, ``id`` included; the tenant id is added when
+        it is sent), its PHI sealed now: a stored result's JSON, a nest of a hundred dictionaries
+        and lists, is then freed at once instead of living until the chunk's statements, long
+        enough for the cyclic collector to promote it and walk it again in each full collection.
+        (A PHI value changed afterwards is sealed when the row is sent.)"""
+        sealed = seal_row(self._crypto(), self.session.connection(), table, self.tenant_id, values)
+        self._inserts.setdefault(table, {})[values["id"]] = dict(values) if sealed is values else sealed
 
     def insert_object(self, row: Base, values: dict[str, Any]) -> None:
         """Queue a new row for ``row``, an object the session never sees (it stands for the row in
@@ -74,7 +79,8 @@ class Writes:
         return bool(self._inserts or self._updates)
 
     def flush(self) -> None:
-        """Send what is queued: each table's new rows, then its changed rows, a statement per shape."""
+        """Send what is queued: each table's new rows, then its changed rows, a statement per shape
+        (``NewRows`` and ``ChangedRows``: tuples of parameters handed to the driver on SQLite)."""
         if self._flushing or not self.pending:
             return
         self._flushing = True
@@ -82,23 +88,32 @@ class Writes:
             inserts, self._inserts = self._inserts, {}
             updates, self._updates = self._updates, {}
             connection = self.session.connection()
-            crypto = self.session.info.get("crypto")
-            if crypto is None:
-                raise ConfigurationError("PHI was written without field encryption configured")
+            crypto = self._crypto()
             tenant = self.tenant_id
             for table, rows in inserts.items():
                 for shape in _shapes(rows.values()):
-                    connection.execute(insert(table), [seal_row(crypto, connection, table, tenant, r) for r in shape])
+                    new_rows = NewRows(connection, table, tenant)
+                    for row in shape:
+                        new_rows.add(seal_row(crypto, connection, table, tenant, row))
+                    new_rows.insert()
             for table, changes in updates.items():
-                by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+                by_shape: dict[tuple[str, ...], ChangedRows] = {}
                 for row_id, values in changes.items():
-                    sealed = seal_row(crypto, connection, table, tenant, {"id": row_id} | values)
-                    params = {f"v_{key}": sealed[key] for key in values}
-                    by_shape.setdefault(tuple(sorted(values)), []).append(params | {"w_id": row_id, "w_tenant": tenant})
-                for columns, params_list in by_shape.items():
-                    connection.execute(_update(table, columns), params_list)
+                    columns = tuple(sorted(values))
+                    changed = by_shape.get(columns)
+                    if changed is None:
+                        changed = by_shape[columns] = ChangedRows(connection, table, tenant, columns)
+                    changed.add(seal_row(crypto, connection, table, tenant, {"id": row_id} | values))
+                for changed in by_shape.values():
+                    changed.update()
         finally:
             self._flushing = False
+
+    def _crypto(self) -> FieldCrypto:
+        crypto = self.session.info.get("crypto")
+        if not isinstance(crypto, FieldCrypto):
+            raise ConfigurationError("PHI was written without field encryption configured")
+        return crypto
 
     def discard(self) -> None:
         self._inserts.clear()
@@ -117,15 +132,18 @@ class Writes:
 
 def _set_committed(row: Base, values: dict[str, Any]) -> None:
     """``set_committed_value`` for each of ``values``: the attributes hold the values as if loaded.
-    An object with no pending change and none of these attributes expired (the usual case: a chunk's
-    objects leave unread only columns adjudication never writes) takes them straight into its dict,
-    which is where ``set_committed_value`` puts them too."""
+    An object with no pending change, not expired as a whole and without loader callables (the
+    usual case: a chunk's objects, which leave unread the columns adjudication only writes) takes
+    them straight into its dict and no longer counts them unloaded, which is what
+    ``set_committed_value`` does for each."""
     state = instance_state(row)
-    if state.committed_state or state.expired or not state.expired_attributes.isdisjoint(values):
+    if state.committed_state or state.expired or state.callables:
         for key, value in values.items():
             set_committed_value(row, key, value)
-    else:
-        state.dict.update(values)
+        return
+    state.dict.update(values)
+    if state.expired_attributes:
+        state.expired_attributes.difference_update(values)
 
 
 def _shapes(rows: Any) -> list[list[dict[str, Any]]]:
@@ -134,18 +152,6 @@ def _shapes(rows: Any) -> list[list[dict[str, Any]]]:
     for row in rows:
         found.setdefault(tuple(sorted(row)), []).append(row)
     return list(found.values())
-
-
-def _update(table: Table, columns: tuple[str, ...]) -> Update:
-    statement = _UPDATES.get((table, columns))
-    if statement is None:
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("w_id"), table.c.tenant_id == bindparam("w_tenant"))
-            .values({column: bindparam(f"v_{column}") for column in columns})
-        )
-        _UPDATES[table, columns] = statement
-    return statement
 
 
 def writes_of(uow: UnitOfWork) -> Writes:

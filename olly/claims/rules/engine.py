@@ -86,6 +86,10 @@ from olly.kernel.periods import add_months, age_on
 _CO = GroupCode.CONTRACTUAL
 _PR = GroupCode.PATIENT_RESPONSIBILITY
 _NO_LIMIT = 1 << 62  # stands for "no out-of-pocket maximum" in min() arithmetic
+#: Whether each NPI met is well formed with a valid check digit, kept across claims (a pure function
+#: of the number; a payer's claims come from the same few providers). Bounded: cleared when full.
+_VALID_NPIS: dict[str, bool] = {}
+_VALID_NPIS_MAX = 65_536
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -348,7 +352,6 @@ class _ClaimState:
         "room_trace",
         "schedule",
         "sub_limit_used",
-        "valid_npis",
         "visit_decisions",
     )
 
@@ -366,7 +369,6 @@ class _ClaimState:
         self.auth_units_used: dict[str, int] = {}
         self.sub_limit_used: dict[ChargeType, int] = {}
         self.plan_years: dict[date, date] = {}
-        self.valid_npis: dict[str, bool] = {}
         self.moneys: dict[int, Money] = {}
         self.diagnoses = tuple(normalise(code) for code in self.claim.diagnoses)
         self.billable: dict[tuple[str, date], bool] = {}
@@ -393,9 +395,11 @@ class _ClaimState:
         return money
 
     def is_valid_npi(self, npi: str) -> bool:
-        valid = self.valid_npis.get(npi)
+        valid = _VALID_NPIS.get(npi)
         if valid is None:
-            valid = self.valid_npis[npi] = is_valid_npi(npi)
+            if len(_VALID_NPIS) >= _VALID_NPIS_MAX:
+                _VALID_NPIS.clear()
+            valid = _VALID_NPIS[npi] = is_valid_npi(npi)
         return valid
 
     def is_billable(self, diagnosis: str, service_date: date) -> bool:

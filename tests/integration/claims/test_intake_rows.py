@@ -1,6 +1,7 @@
-"""``NewRows``, the batch intake writes a chunk's rows with, stores exactly what a Core insert of the
-same rows stores: each column as the database holds it, read back without any type processing
-(hex ids and timestamp text on SQLite), on both engines, in one statement."""
+"""``NewRows`` and ``ChangedRows``, the batches intake and adjudication write a chunk's rows with,
+store exactly what a Core insert (or update) of the same rows stores: each column as the database
+holds it, read back without any type processing (hex ids and timestamp text on SQLite), on both
+engines, in one statement."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy import Table, event, insert
 
 from olly.claims import models as m
-from olly.claims.repository import ClaimsRepository
+from olly.claims.repository import ChangedRows, ClaimsRepository, update_by_id
 from olly.kernel.errors import ConfigurationError
 from olly.kernel.ids import uuid7
 from olly.platform.db import UnitOfWork, table_of
@@ -41,7 +42,7 @@ def claim_row(tenant_id: uuid.UUID, index: int) -> dict[str, Any]:
         "service_date_from": date(2026, 1, 5),
         "service_date_to": date(2026, 1, 6),
         "received_on": date(2026, 2, 2),
-        "received_at": NOW,
+        "received_at": NOW if index % 3 else NOW.replace(microsecond=index),  # repeated and not
         "status": "RECEIVED",
         "pend_reasons": [],
         "queue": "Q1",
@@ -139,3 +140,63 @@ def test_new_rows_refuse_rows_of_other_columns(platform: Platform, tenant_id: uu
                 rows.add({k: v for k, v in key_row(tenant_id, 2).items() if k != "scope"} | {"extra": 1})
         rows.insert()
         assert len(stored(uow, table_of(m.IdempotencyKey))) == 1
+
+
+@pytest.mark.parametrize(("model", "make"), [(m.Claim, claim_row), (m.ClaimLine, line_row)])
+def test_new_rows_take_columns_in_any_order(
+    platform: Platform, tenant_id: uuid.UUID, model: type[Any], make: Any
+) -> None:
+    """Rows whose columns come in another order than the table's (an adjudication's queued rows)
+    store the same, still as one statement of tuples on SQLite."""
+    table = table_of(model)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        rows = [make(tenant_id, index) for index in range(3)]
+        uow.session.connection().execute(insert(table), [row | {"tenant_id": tenant_id} for row in rows])
+        by_insert = stored(uow, table)
+        uow.rollback()
+    with platform.db.unit_of_work(tenant_id) as uow:
+        new_rows = ClaimsRepository(uow).new_rows(table)
+        for row in rows:
+            new_rows.add(dict(reversed(row.items())))
+        if platform.db.engine.dialect.name == "sqlite":
+            assert new_rows._binder is not None  # the tuples' path, not the Core insert
+        new_rows.insert()
+        assert stored(uow, table) == by_insert
+
+
+def test_changed_rows_store_what_an_update_stores(platform: Platform, tenant_id: uuid.UUID) -> None:
+    """``ChangedRows`` (the adjudication queue's updates) leaves each row as a Core update of the same
+    values does, and touches only the rows of its ids and tenant."""
+    table = table_of(m.ClaimLine)
+    columns = ("adjustments", "allowed_minor", "paid_minor", "service", "status")
+    rows = [line_row(tenant_id, index) for index in range(4)]
+    changes = [
+        {"id": row["id"], "adjustments": [{"carc": "45", "amount": 10 + i}], "allowed_minor": 100 + i}
+        | {"paid_minor": None if i % 2 else 80 + i, "service": SEALED[:-3] + b"TAG", "status": "APPROVED"}
+        for i, row in enumerate(rows[:3])
+    ]
+    results = []
+    for use_changed_rows in (False, True):
+        with platform.db.unit_of_work(tenant_id) as uow:
+            connection = uow.session.connection()
+            connection.execute(insert(table), [row | {"tenant_id": tenant_id} for row in rows])
+            if use_changed_rows:
+                changed = ChangedRows(connection, table, tenant_id, columns)
+                for change in changes:
+                    changed.add(change)
+                assert (changed._binder is not None) == (platform.db.engine.dialect.name == "sqlite")
+                changed.update()
+            else:
+                params = [
+                    {f"v_{c}": change[c] for c in columns} | {"w_id": change["id"], "w_tenant": tenant_id}
+                    for change in changes
+                ]
+                connection.execute(update_by_id(table, columns), params)
+            results.append(stored(uow, table))
+            uow.rollback()
+    assert results[0] == results[1]
+    assert sum(1 for row in results[1] if "APPROVED" in row) == 3  # three rows changed, the fourth not
+    with platform.db.unit_of_work(tenant_id) as uow:
+        changed = ChangedRows(uow.session.connection(), table, tenant_id, columns)
+        with pytest.raises(ConfigurationError, match="same columns"):
+            changed.add({"id": rows[0]["id"], "status": "DENIED"})

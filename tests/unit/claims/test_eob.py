@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from dataclasses import replace
 from datetime import date
 
+from olly.claims import eob
 from olly.claims.eob import EobContent, EobResult, plain_reason, render
 from olly.claims.rules import Adjustment, ClaimResult, ClaimStatus, LineResult, LineStatus, adjudicate
 from olly.claims.snapshots import result_from_json, result_to_json, totals_of
@@ -132,3 +134,12 @@ def test_an_eob_read_from_a_stored_result_is_the_one_read_from_the_whole_result(
     ]
     denied = result_to_json(many_lines())
     assert EobResult.from_stored(denied) == EobResult.of(many_lines())
+
+
+def test_object_key_names_the_eob_by_a_uuid5_of_claim_and_sequence() -> None:
+    tenant_id = uuid.UUID("00000000-0000-7000-8000-000000000001")
+    for index in range(200):
+        claim_id = uuid.UUID(int=index * 0x9E3779B97F4A7C15_F39CC0605CEDC834 % 2**128)
+        for sequence in (1, 2, 17):
+            expected = f"{tenant_id}/eob/{uuid.uuid5(eob.KEY_NAMESPACE, f'{claim_id}/{sequence}')}"
+            assert eob.object_key(tenant_id, claim_id, sequence) == expected
