@@ -20,6 +20,8 @@ from olly.claims import models as m
 from olly.kernel.errors import ConfigurationError
 from olly.platform.crypto import FieldCrypto, open_row, open_rows
 from olly.platform.db import Base, UnitOfWork, table_of
+from olly.platform.db import Processors as _Processors
+from olly.platform.db import plain_insert as _plain_insert
 
 FINAL_STATUSES = ("APPROVED", "PARTIALLY_APPROVED", "DENIED")
 
@@ -147,30 +149,6 @@ _COVERAGE_PLAN: Final = _Shape(m.CoverageView, "member_id", "plan_code", "period
 """Which plan covered a member when (an EOB's appeal window): nothing personal."""
 _INTAKE_COVERAGE: Final = _Shape(m.CoverageView, "member_id", "family_id", "plan_id", "plan_code", "periods")
 """What intake reads of a member's coverage: the plan and its holder, nothing personal (no PHI opened)."""
-
-
-_Processors = tuple[tuple[int, Callable[[Any], Any]], ...]
-_PLAIN_INSERTS: dict[tuple[Any, ...], tuple[str, _Processors] | None] = {}
-
-
-def _plain_insert(connection: Connection, table: Table, columns: tuple[str, ...]) -> tuple[str, _Processors] | None:
-    """The SQL of an insert of ``columns`` into ``table`` as this connection sends it (schema names
-    translated), and the bind processor of each column that has one, by position: compiled once per
-    dialect, table and columns. None when the statement would bind other than the columns given (a
-    column's Python default, a named parameter style)."""
-    translate = connection.get_execution_options().get("schema_translate_map")
-    key = (connection.dialect, table, columns, frozenset(translate.items()) if translate else None)
-    if key not in _PLAIN_INSERTS:
-        dialect = connection.dialect
-        compiled = insert(table).compile(
-            dialect=dialect, column_keys=list(columns), schema_translate_map=translate, render_schema_translate=True
-        )
-        found = None
-        if compiled.positional and tuple(compiled.positiontup or ()) == columns:
-            processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
-            found = compiled.string, tuple((i, process) for i, process in enumerate(processors) if process is not None)
-        _PLAIN_INSERTS[key] = found
-    return _PLAIN_INSERTS[key]
 
 
 class NewRows:

@@ -39,7 +39,7 @@ from olly.platform.bus import catalog, messages
 from olly.platform.bus.messages import Message, Subscription
 from olly.platform.bus.models import OutboxRecord, ProcessedEvent
 from olly.platform.bus.outbox import encode_json
-from olly.platform.db import Database, UnitOfWork, table_of
+from olly.platform.db import Database, UnitOfWork, insert_values, table_of
 from olly.platform.logging import get_logger
 
 log = get_logger("olly.bus")
@@ -116,20 +116,17 @@ class DatabaseIdempotency:
         if not handled:
             return
         now = self.clock.now()
-        uow.session.execute(
-            table_of(ProcessedEvent).insert(),
-            [
-                {
-                    "consumer_group": group,
-                    "event_id": m.event_id,
-                    "topic": m.topic,
-                    "correlation_id": m.correlation_id,
-                    "attempts": attempts,
-                    "processed_at": now,
-                }
-                for m in handled
-            ],
-        )
+        rows = [(group, m.event_id, m.topic, m.correlation_id, attempts, now) for m in handled]
+        connection = uow.session.connection()
+        if connection.dialect.name == "sqlite":  # tuples straight to the driver (``insert_values``)
+            insert_values(connection, table_of(ProcessedEvent), _PROCESSED_COLUMNS, rows)
+        else:
+            uow.session.execute(
+                table_of(ProcessedEvent).insert(), [dict(zip(_PROCESSED_COLUMNS, row, strict=True)) for row in rows]
+            )
+
+
+_PROCESSED_COLUMNS: Final = ("consumer_group", "event_id", "topic", "correlation_id", "attempts", "processed_at")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,127 @@
+"""The bus's own rows (outbox, processed ids) are stored exactly as a Core insert of the same values
+stores them, on either engine: compared as the database holds them (raw, not read back through the
+columns' types), so a UUID or a timestamp written in another form would show."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.engine import Connection
+
+from olly.kernel.clock import FixedClock
+from olly.kernel.events import OutgoingEvent
+from olly.platform.bus.dispatch import DatabaseIdempotency
+from olly.platform.bus.messages import Message
+from olly.platform.bus.models import OutboxRecord, ProcessedEvent
+from olly.platform.bus.outbox import Outbox, partition_for
+from olly.platform.db import table_of
+from olly.platform.jsonfast import dumps_text
+from olly.platform.runtime import Platform
+from tests.integration.bus.helpers import TOPIC, claim_submitted
+
+OUTBOX = table_of(OutboxRecord)
+PROCESSED = table_of(ProcessedEvent)
+#: Not UTC, with microseconds: the bind processing must turn it into the stored UTC form.
+AT = datetime(2026, 3, 1, 9, 30, 15, 250, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+
+
+def _raw(connection: Connection, table: Table, columns: list[str], where: str) -> list[tuple[Any, ...]]:
+    name = table.name if connection.dialect.name == "sqlite" else table.fullname
+    listed = ", ".join(f'"{column}"' for column in columns)
+    return [tuple(row) for row in connection.exec_driver_sql(f"SELECT {listed} FROM {name} WHERE {where}")]
+
+
+def _message(n: int, correlation: uuid.UUID) -> Message:
+    return Message(
+        topic=TOPIC,
+        partition=n % 3,
+        offset=n,
+        key=f"k{n}",
+        event_id=uuid.UUID(int=(n + 1) << 64 | n),
+        event_type="CLAIM_SUBMITTED",
+        schema_version="1.0",
+        tenant_id=None,
+        correlation_id=correlation if n % 2 else uuid.UUID(int=n + 7),
+        causation_id=None,
+        occurred_at=AT,
+        created_at=None,
+        payload={},
+    )
+
+
+def test_processed_ids_are_stored_as_a_core_insert_stores_them(platform: Platform, tenant_id: uuid.UUID) -> None:
+    correlation = uuid.UUID("0190a000-0000-7000-8000-0000000000aa")
+    handled = [_message(n, correlation) for n in range(5)]
+    with platform.db.unit_of_work(tenant_id) as uow:
+        DatabaseIdempotency(FixedClock(AT)).record(uow, "billing-claims-consumer", handled, attempts=2)
+        uow.session.execute(
+            PROCESSED.insert(),
+            [
+                {
+                    "consumer_group": "audit-claims-consumer",
+                    "event_id": m.event_id,
+                    "topic": m.topic,
+                    "correlation_id": m.correlation_id,
+                    "attempts": 2,
+                    "processed_at": AT,
+                }
+                for m in handled
+            ],
+        )
+    columns = ["event_id", "topic", "correlation_id", "attempts", "processed_at"]
+    with platform.db.engine.connect() as connection:
+        written = _raw(connection, PROCESSED, columns, "consumer_group = 'billing-claims-consumer' ORDER BY event_id")
+        core = _raw(connection, PROCESSED, columns, "consumer_group = 'audit-claims-consumer' ORDER BY event_id")
+    assert len(written) == 5
+    assert written == core
+
+
+def test_outbox_rows_are_stored_as_a_core_insert_stores_them(platform: Platform, tenant_id: uuid.UUID) -> None:
+    wire = claim_submitted().wire()
+    correlation = uuid.UUID("0190a000-0000-7000-8000-0000000000bb")
+    events = [
+        OutgoingEvent(
+            topic=TOPIC,
+            key=f"member-{n}",
+            payload=wire,
+            event_id=uuid.UUID(int=(n + 1) << 80 | n),
+            occurred_at=AT + timedelta(microseconds=n * 999_999) if n % 3 else AT,
+            tenant_id=None if n == 3 else tenant_id,
+            correlation_id=correlation if n % 2 else None,
+            causation_id=uuid.UUID(int=n) if n % 2 else None,
+            headers={"source": f"s{n}"} if n % 2 else {},
+        )
+        for n in range(6)
+    ]
+    created = datetime(2026, 3, 1, 4, 0, 1, tzinfo=UTC)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        Outbox(platform.db, FixedClock(created)).write(uow, events)
+        uow.session.execute(
+            OUTBOX.insert(),
+            [
+                {
+                    "event_id": e.event_id,
+                    "topic": e.topic,
+                    "partition": partition_for(e.key, 12),
+                    "key": e.key,
+                    "event_type": "CLAIM_SUBMITTED",
+                    "schema_version": "1.0",
+                    "tenant_id": e.tenant_id,
+                    "correlation_id": e.correlation_id or e.event_id,
+                    "causation_id": e.causation_id,
+                    "occurred_at": e.occurred_at,
+                    "created_at": created,
+                    "payload": dumps_text(wire),
+                    "headers": dumps_text(e.headers) if e.headers else None,
+                }
+                for e in events
+            ],
+        )
+    columns = [c.name for c in OUTBOX.columns if c.name != "id"]
+    with platform.db.engine.connect() as connection:
+        rows = _raw(connection, OUTBOX, columns, "1 = 1 ORDER BY id")
+    assert len(rows) == 12
+    assert rows[:6] == rows[6:]
