@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, Select, Table, create_engine, event, text
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import (
@@ -237,6 +237,69 @@ def _processed(process: Callable[[Any], Any], values: tuple[Any, ...]) -> Iterat
             if type(bound) is memoryview:  # a binary column's buffer: the driver binds its bytes alike
                 bound = bound.obj
         yield bound
+
+
+class PlainSelect:
+    """A SELECT of columns (no ORM entities) whose rows come back as tuples of the columns' values.
+
+    On SQLite it is compiled once (schema names translated) and run through the driver; each
+    column's result processor (UUIDs, UTC timestamps) then decodes each distinct stored value of a
+    call once, where a Core execution processes every value of every row and builds a ``Row`` of
+    each. The values are those a Core execution gives. Elsewhere it is a Core execution.
+    """
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._compiled: dict[tuple[Any, ...], tuple[str, list[tuple[str, Any]], Processors, Processors]] = {}
+
+    def rows(self, connection: Connection, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        if connection.dialect.name != "sqlite":
+            return [tuple(row) for row in connection.execute(self.statement, params)]
+        sql, names, binds, results = self._compile(connection)
+        bound = [params.get(name, default) for name, default in names]
+        for index, process in binds:
+            bound[index] = process(bound[index])
+        rows = connection.exec_driver_sql(sql, tuple(bound)).fetchall()
+        if not rows or not results:
+            return [tuple(row) for row in rows]
+        columns = list(zip(*rows, strict=True))
+        for index, process in results:
+            columns[index] = tuple(map(_Decoded(process).__getitem__, columns[index]))
+        return list(zip(*columns, strict=True))
+
+    def _compile(self, connection: Connection) -> tuple[str, list[tuple[str, Any]], Processors, Processors]:
+        translate = connection.get_execution_options().get("schema_translate_map")
+        key = (connection.dialect, frozenset(translate.items()) if translate else None)
+        if key not in self._compiled:
+            dialect = connection.dialect
+            compiled = self.statement.compile(
+                dialect=dialect, schema_translate_map=translate, render_schema_translate=True
+            )
+            names = list(compiled.positiontup or ())
+            binds = [compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+            results = [
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                for column in self.statement.selected_columns
+            ]
+            self._compiled[key] = (
+                compiled.string,
+                [(name, compiled.binds[name].effective_value) for name in names],  # (a value the statement holds)
+                tuple((i, process) for i, process in enumerate(binds) if process is not None),
+                tuple((i, process) for i, process in enumerate(results) if process is not None),
+            )
+        return self._compiled[key]
+
+
+class _Decoded(dict[Any, Any]):
+    """Stored value → its Python value by ``process``, each distinct one processed once."""
+
+    def __init__(self, process: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.process = process
+
+    def __missing__(self, stored: Any) -> Any:
+        value = self[stored] = self.process(stored)
+        return value
 
 
 def import_all_models() -> None:

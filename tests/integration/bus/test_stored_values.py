@@ -1,6 +1,7 @@
 """The bus's own rows (outbox, processed ids) are stored exactly as a Core insert of the same values
 stores them, on either engine: compared as the database holds them (raw, not read back through the
-columns' types), so a UUID or a timestamp written in another form would show."""
+columns' types), so a UUID or a timestamp written in another form would show. And a consumer's
+fetch reads back the messages a Core select of the rows gives."""
 
 from __future__ import annotations
 
@@ -8,15 +9,17 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, update
 from sqlalchemy.engine import Connection
 
 from olly.kernel.clock import FixedClock
 from olly.kernel.events import OutgoingEvent
 from olly.platform.bus.dispatch import DatabaseIdempotency
+from olly.platform.bus.embedded import _FETCH
 from olly.platform.bus.messages import Message
 from olly.platform.bus.models import OutboxRecord, ProcessedEvent
 from olly.platform.bus.outbox import Outbox, partition_for
+from olly.platform.bus.serialization import message_from_row, message_from_values
 from olly.platform.db import table_of
 from olly.platform.jsonfast import dumps_text
 from olly.platform.runtime import Platform
@@ -125,3 +128,24 @@ def test_outbox_rows_are_stored_as_a_core_insert_stores_them(platform: Platform,
         rows = _raw(connection, OUTBOX, columns, "1 = 1 ORDER BY id")
     assert len(rows) == 12
     assert rows[:6] == rows[6:]
+
+
+def test_fetched_messages_are_those_a_core_select_gives(platform: Platform, tenant_id: uuid.UUID) -> None:
+    with platform.db.unit_of_work(tenant_id) as uow:
+        first = uow.publish(claim_submitted(), key="same-key")
+        uow.causation_id = first.event_id
+        for n in range(4):
+            uow.publish(claim_submitted(billed=f"{n}.00"), key="same-key")
+    with platform.db.unit_of_work(None, all_tenants=True) as uow:
+        uow.publish(claim_submitted(), key="same-key")  # no tenant
+    with platform.db.engine.begin() as connection:
+        connection.execute(update(OUTBOX).values(log_offset=OUTBOX.c.id, headers='{"source":"test"}'))
+        connection.execute(update(OUTBOX).where(OUTBOX.c.id == 2).values(redrive_group="billing-claims-consumer"))
+    partition = partition_for("same-key", 12)
+    params = {"topic": TOPIC, "partition": partition, "committed": 1, "limit": 10}
+    with platform.db.engine.connect() as connection:
+        fetched = [message_from_values(row) for row in _FETCH.rows(connection, params)]
+        core = [message_from_row(row) for row in connection.execute(_FETCH.statement, params)]
+    assert [m.offset for m in fetched] == [2, 3, 4, 5, 6]
+    assert {m.tenant_id for m in fetched} == {tenant_id, None}
+    assert repr(fetched) == repr(core)  # the same values, of the same types (UUIDs, UTC-aware datetimes)
