@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from olly.kernel.clock import Clock
@@ -106,10 +106,8 @@ class DatabaseIdempotency:
     def seen(self, uow: UnitOfWork, group: str, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         if not event_ids:
             return set()
-        table = table_of(ProcessedEvent)
-        rows = uow.session.execute(
-            select(table.c.event_id).where(table.c.consumer_group == group, table.c.event_id.in_(list(event_ids)))
-        )
+        # A Core statement built once, on the session's connection: platform rows, nothing to flush first.
+        rows = uow.session.connection().execute(_SEEN, {"group": group, "ids": list(event_ids)})
         return {row.event_id for row in rows}
 
     def record(self, uow: UnitOfWork, group: str, handled: Sequence[Message], attempts: int) -> None:
@@ -126,6 +124,10 @@ class DatabaseIdempotency:
             )
 
 
+_PROCESSED = table_of(ProcessedEvent)
+_SEEN: Final = select(_PROCESSED.c.event_id).where(
+    _PROCESSED.c.consumer_group == bindparam("group"), _PROCESSED.c.event_id.in_(bindparam("ids", expanding=True))
+)
 _PROCESSED_COLUMNS: Final = ("consumer_group", "event_id", "topic", "correlation_id", "attempts", "processed_at")
 
 

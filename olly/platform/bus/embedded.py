@@ -37,6 +37,18 @@ log = get_logger("olly.bus.embedded")
 PARTITIONS = table_of(ConsumerPartition)
 MEMBERS = table_of(GroupMember)
 OUTBOX = table_of(OutboxRecord)
+#: The compare-and-set of a group's committed offset, fenced by the lease.
+_ADVANCE = (
+    update(PARTITIONS)
+    .where(
+        PARTITIONS.c.consumer_group == bindparam("at_group"),
+        PARTITIONS.c.topic == bindparam("at_topic"),
+        PARTITIONS.c.partition == bindparam("at_partition"),
+        PARTITIONS.c.committed_offset == bindparam("at_committed"),
+        PARTITIONS.c.owner == bindparam("at_owner"),
+    )
+    .values(committed_offset=bindparam("at_offset"), updated_at=bindparam("at_now"))
+)
 #: A partition's next messages past the committed offset, in log order.
 _FETCH = PlainSelect(
     select(*(OUTBOX.c[name] for name in MESSAGE_COLUMNS))
@@ -65,17 +77,16 @@ class _Guard:
         self.owned = owned
 
     def advance(self, session: Session, offset: int) -> None:
-        result: Any = session.execute(
-            update(PARTITIONS)
-            .where(
-                PARTITIONS.c.consumer_group == self.consumer.group,
-                PARTITIONS.c.topic == self.owned.topic,
-                PARTITIONS.c.partition == self.owned.partition,
-                PARTITIONS.c.committed_offset == self.owned.committed,
-                PARTITIONS.c.owner == self.consumer.member_id,
-            )
-            .values(committed_offset=offset, updated_at=self.consumer.clock.now())
-        )
+        params = {
+            "at_group": self.consumer.group,
+            "at_topic": self.owned.topic,
+            "at_partition": self.owned.partition,
+            "at_committed": self.owned.committed,
+            "at_owner": self.consumer.member_id,
+            "at_offset": offset,
+            "at_now": self.consumer.clock.now(),
+        }
+        result: Any = session.connection().execute(_ADVANCE, params)  # in the session's transaction
         if result.rowcount != 1:
             raise LostPartition(f"{self.owned.topic}[{self.owned.partition}]")
 

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from sqlalchemy import Table, update
 from sqlalchemy.engine import Connection
 
 from olly.kernel.clock import FixedClock
 from olly.kernel.events import OutgoingEvent
-from olly.platform.bus.dispatch import DatabaseIdempotency
-from olly.platform.bus.embedded import _FETCH
+from olly.platform.bus.dispatch import DatabaseIdempotency, LostPartition
+from olly.platform.bus.embedded import _FETCH, _Guard, _Owned
 from olly.platform.bus.messages import Message
-from olly.platform.bus.models import OutboxRecord, ProcessedEvent
+from olly.platform.bus.models import ConsumerPartition, OutboxRecord, ProcessedEvent
 from olly.platform.bus.outbox import Outbox, partition_for
 from olly.platform.bus.serialization import message_from_row, message_from_values
 from olly.platform.db import table_of
@@ -149,3 +151,32 @@ def test_fetched_messages_are_those_a_core_select_gives(platform: Platform, tena
     assert [m.offset for m in fetched] == [2, 3, 4, 5, 6]
     assert {m.tenant_id for m in fetched} == {tenant_id, None}
     assert repr(fetched) == repr(core)  # the same values, of the same types (UUIDs, UTC-aware datetimes)
+
+
+def test_an_advanced_offset_is_stored_as_a_core_update_stores_it(platform: Platform, tenant_id: uuid.UUID) -> None:
+    partitions = table_of(ConsumerPartition)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    with platform.db.engine.begin() as connection:
+        for group in ("billing-claims-consumer", "audit-claims-consumer"):
+            connection.execute(
+                partitions.insert().values(
+                    consumer_group=group, topic=TOPIC, partition=4, committed_offset=6, owner="w1", updated_at=start
+                )
+            )
+    consumer = SimpleNamespace(group="billing-claims-consumer", member_id="w1", clock=FixedClock(AT))
+    guard = _Guard(consumer, _Owned(TOPIC, 4, 6))  # type: ignore[arg-type]
+    with platform.db.unit_of_work(tenant_id) as uow:
+        guard.advance(uow.session, 9)
+        uow.session.execute(
+            update(partitions)
+            .where(partitions.c.consumer_group == "audit-claims-consumer")
+            .values(committed_offset=9, updated_at=AT)
+        )
+    with pytest.raises(LostPartition), platform.db.unit_of_work(tenant_id) as uow:
+        guard.advance(uow.session, 10)  # it still takes 6 for the committed offset, where 9 is: refused
+    columns = ["topic", "partition", "committed_offset", "owner", "updated_at"]
+    with platform.db.engine.connect() as connection:
+        advanced = _raw(connection, partitions, columns, "consumer_group = 'billing-claims-consumer'")
+        core = _raw(connection, partitions, columns, "consumer_group = 'audit-claims-consumer'")
+    assert advanced[0][2] == 9
+    assert advanced == core
