@@ -239,26 +239,38 @@ def _processed(process: Callable[[Any], Any], values: tuple[Any, ...]) -> Iterat
         yield bound
 
 
+#: A bound parameter of a compiled ``PlainSelect``: name, value the statement holds, bind processor, expanding.
+_Param = tuple[str, Any, Callable[[Any], Any] | None, bool]
+
+
 class PlainSelect:
     """A SELECT of columns (no ORM entities) whose rows come back as tuples of the columns' values.
 
     On SQLite it is compiled once (schema names translated) and run through the driver; each
     column's result processor (UUIDs, UTC timestamps) then decodes each distinct stored value of a
     call once, where a Core execution processes every value of every row and builds a ``Row`` of
-    each. The values are those a Core execution gives. Elsewhere it is a Core execution.
+    each. An expanding parameter (``IN``) gets a placeholder per value. The values are those a
+    Core execution gives. Elsewhere, or for an empty ``IN`` list, it is a Core execution.
     """
 
     def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
-        self._compiled: dict[tuple[Any, ...], tuple[str, list[tuple[str, Any]], Processors, Processors]] = {}
+        self._compiled: dict[tuple[Any, ...], tuple[str, list[_Param], Processors]] = {}
 
     def rows(self, connection: Connection, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         if connection.dialect.name != "sqlite":
             return [tuple(row) for row in connection.execute(self.statement, params)]
-        sql, names, binds, results = self._compile(connection)
-        bound = [params.get(name, default) for name, default in names]
-        for index, process in binds:
-            bound[index] = process(bound[index])
+        sql, names, results = self._compile(connection)
+        bound: list[Any] = []
+        for name, default, process, expanding in names:
+            value = params.get(name, default)
+            if not expanding:
+                bound.append(value if process is None else process(value))
+                continue
+            if not value:
+                return [tuple(row) for row in connection.execute(self.statement, params)]
+            bound.extend(value if process is None else map(process, value))
+            sql = sql.replace(f"__[POSTCOMPILE_{name}]", ", ".join("?" * len(value)), 1)
         rows = connection.exec_driver_sql(sql, tuple(bound)).fetchall()
         if not rows or not results:
             return [tuple(row) for row in rows]
@@ -267,7 +279,7 @@ class PlainSelect:
             columns[index] = tuple(map(_Decoded(process).__getitem__, columns[index]))
         return list(zip(*columns, strict=True))
 
-    def _compile(self, connection: Connection) -> tuple[str, list[tuple[str, Any]], Processors, Processors]:
+    def _compile(self, connection: Connection) -> tuple[str, list[_Param], Processors]:
         translate = connection.get_execution_options().get("schema_translate_map")
         key = (connection.dialect, frozenset(translate.items()) if translate else None)
         if key not in self._compiled:
@@ -275,16 +287,22 @@ class PlainSelect:
             compiled = self.statement.compile(
                 dialect=dialect, schema_translate_map=translate, render_schema_translate=True
             )
-            names = list(compiled.positiontup or ())
-            binds = [compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+            binds = [(name, compiled.binds[name]) for name in compiled.positiontup or ()]
             results = [
                 column.type.dialect_impl(dialect).result_processor(dialect, None)
                 for column in self.statement.selected_columns
             ]
             self._compiled[key] = (
                 compiled.string,
-                [(name, compiled.binds[name].effective_value) for name in names],  # (a value the statement holds)
-                tuple((i, process) for i, process in enumerate(binds) if process is not None),
+                [
+                    (
+                        name,
+                        bind.effective_value,
+                        bind.type.dialect_impl(dialect).bind_processor(dialect),
+                        bind.expanding,
+                    )
+                    for name, bind in binds
+                ],
                 tuple((i, process) for i, process in enumerate(results) if process is not None),
             )
         return self._compiled[key]

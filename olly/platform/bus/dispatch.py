@@ -39,7 +39,7 @@ from olly.platform.bus import catalog, messages
 from olly.platform.bus.messages import Message, Subscription
 from olly.platform.bus.models import OutboxRecord, ProcessedEvent
 from olly.platform.bus.outbox import encode_json
-from olly.platform.db import Database, UnitOfWork, insert_values, table_of
+from olly.platform.db import Database, PlainSelect, UnitOfWork, insert_values, table_of
 from olly.platform.logging import get_logger
 
 log = get_logger("olly.bus")
@@ -106,9 +106,9 @@ class DatabaseIdempotency:
     def seen(self, uow: UnitOfWork, group: str, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         if not event_ids:
             return set()
-        # A Core statement built once, on the session's connection: platform rows, nothing to flush first.
-        rows = uow.session.connection().execute(_SEEN, {"group": group, "ids": list(event_ids)})
-        return {row.event_id for row in rows}
+        # On the session's connection: platform rows, nothing to flush first.
+        rows = _SEEN.rows(uow.session.connection(), {"group": group, "ids": list(event_ids)})
+        return {event_id for (event_id,) in rows}
 
     def record(self, uow: UnitOfWork, group: str, handled: Sequence[Message], attempts: int) -> None:
         if not handled:
@@ -125,8 +125,10 @@ class DatabaseIdempotency:
 
 
 _PROCESSED = table_of(ProcessedEvent)
-_SEEN: Final = select(_PROCESSED.c.event_id).where(
-    _PROCESSED.c.consumer_group == bindparam("group"), _PROCESSED.c.event_id.in_(bindparam("ids", expanding=True))
+_SEEN: Final = PlainSelect(
+    select(_PROCESSED.c.event_id).where(
+        _PROCESSED.c.consumer_group == bindparam("group"), _PROCESSED.c.event_id.in_(bindparam("ids", expanding=True))
+    )
 )
 _PROCESSED_COLUMNS: Final = ("consumer_group", "event_id", "topic", "correlation_id", "attempts", "processed_at")
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from olly.kernel.clock import FixedClock
 from olly.kernel.events import OutgoingEvent
-from olly.platform.bus.dispatch import DatabaseIdempotency, LostPartition
+from olly.platform.bus.dispatch import _SEEN, DatabaseIdempotency, LostPartition
 from olly.platform.bus.embedded import _FETCH, _Guard, _Owned
 from olly.platform.bus.messages import Message
 from olly.platform.bus.models import ConsumerPartition, OutboxRecord, ProcessedEvent
@@ -82,6 +82,14 @@ def test_processed_ids_are_stored_as_a_core_insert_stores_them(platform: Platfor
         core = _raw(connection, PROCESSED, columns, "consumer_group = 'audit-claims-consumer' ORDER BY event_id")
     assert len(written) == 5
     assert written == core
+    asked = [handled[1].event_id, uuid.UUID(int=99), handled[4].event_id]
+    with platform.db.unit_of_work(tenant_id) as uow:
+        seen = DatabaseIdempotency(FixedClock(AT)).seen(uow, "billing-claims-consumer", asked)
+        params = {"group": "billing-claims-consumer", "ids": asked}
+        assert _SEEN.rows(uow.session.connection(), params) == [
+            tuple(row) for row in uow.session.execute(_SEEN.statement, params)
+        ]
+    assert seen == {handled[1].event_id, handled[4].event_id}  # a redelivered event is recognised
 
 
 def test_outbox_rows_are_stored_as_a_core_insert_stores_them(platform: Platform, tenant_id: uuid.UUID) -> None:
