@@ -271,9 +271,13 @@ class PlainSelect:
                 return [tuple(row) for row in connection.execute(self.statement, params)]
             bound.extend(value if process is None else map(process, value))
             sql = sql.replace(f"__[POSTCOMPILE_{name}]", ", ".join("?" * len(value)), 1)
-        rows = connection.exec_driver_sql(sql, tuple(bound)).fetchall()
+        result = connection.exec_driver_sql(sql, tuple(bound))
+        try:  # the driver's tuples as they are: no ``Row`` of each
+            rows: list[tuple[Any, ...]] = list(result.cursor.fetchall())
+        finally:
+            result.close()
         if not rows or not results:
-            return [tuple(row) for row in rows]
+            return rows
         columns = list(zip(*rows, strict=True))
         for index, process in results:
             columns[index] = tuple(map(_Decoded(process).__getitem__, columns[index]))
