@@ -33,6 +33,7 @@ from sqlalchemy.orm import (
     sessionmaker,
     with_loader_criteria,
 )
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator, Uuid
 
 from olly.config import Settings
@@ -219,6 +220,44 @@ def insert_values(connection: Connection, table: Table, columns: tuple[str, ...]
     if plain is None:
         insert_rows(connection, table, [dict(zip(columns, row, strict=True)) for row in rows])
         return
+    _execute_plain(connection, plain, rows)
+
+
+_PLAIN_STATEMENTS: dict[tuple[Any, ...], tuple[str, Processors] | None] = {}
+
+
+def execute_values(
+    connection: Connection, statement: UpdateBase, keys: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """Execute ``statement`` (DML whose bound parameters are ``keys``, in the order the SQL binds
+    them) once per row of their values, as a Core ``executemany`` of the same rows would.
+
+    On SQLite, as ``insert_values``: compiled once, each value bound through its parameter's bind
+    processor (a value repeated from row to row once), the rows handed to the driver. Elsewhere, or
+    when the statement binds other than ``keys`` in that order, it is a Core ``executemany``.
+    """
+    if not rows:
+        return
+    plain = None
+    if connection.dialect.name == "sqlite":
+        translate = connection.get_execution_options().get("schema_translate_map")
+        key = (connection.dialect, statement, keys, frozenset(translate.items()) if translate else None)
+        if key not in _PLAIN_STATEMENTS:
+            dialect = connection.dialect
+            compiled = statement.compile(dialect=dialect, schema_translate_map=translate, render_schema_translate=True)
+            found = None
+            if compiled.positional and tuple(compiled.positiontup or ()) == keys:
+                processors = [compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in keys]
+                found = compiled.string, tuple((i, p) for i, p in enumerate(processors) if p is not None)
+            _PLAIN_STATEMENTS[key] = found
+        plain = _PLAIN_STATEMENTS[key]
+    if plain is None:
+        connection.execute(statement, [dict(zip(keys, row, strict=True)) for row in rows])
+        return
+    _execute_plain(connection, plain, rows)
+
+
+def _execute_plain(connection: Connection, plain: tuple[str, Processors], rows: list[tuple[Any, ...]]) -> None:
     statement, processors = plain
     if processors:
         values = list(zip(*rows, strict=True))

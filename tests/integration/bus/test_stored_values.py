@@ -1,7 +1,8 @@
 """The bus's own rows (outbox, processed ids) are stored exactly as a Core insert of the same values
 stores them, on either engine: compared as the database holds them (raw, not read back through the
-columns' types), so a UUID or a timestamp written in another form would show. And a consumer's
-fetch reads back the messages a Core select of the rows gives."""
+columns' types), so a UUID or a timestamp written in another form would show; likewise the relay's
+numbering and the offset compare-and-set. And a consumer's fetch reads back the messages a Core
+select of the rows gives."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import Table, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.engine import Connection
 
 from olly.kernel.clock import FixedClock
@@ -21,6 +22,7 @@ from olly.platform.bus.embedded import _FETCH, _Guard, _Owned
 from olly.platform.bus.messages import Message
 from olly.platform.bus.models import ConsumerPartition, OutboxRecord, ProcessedEvent
 from olly.platform.bus.outbox import Outbox, partition_for
+from olly.platform.bus.relay import LogSequencer
 from olly.platform.bus.serialization import message_from_row, message_from_values
 from olly.platform.db import table_of
 from olly.platform.jsonfast import dumps_text
@@ -188,3 +190,18 @@ def test_an_advanced_offset_is_stored_as_a_core_update_stores_it(platform: Platf
         core = _raw(connection, partitions, columns, "consumer_group = 'audit-claims-consumer'")
     assert advanced[0][2] == 9
     assert advanced == core
+
+
+def test_numbered_rows_are_stored_as_a_core_update_stores_them(platform: Platform, tenant_id: uuid.UUID) -> None:
+    with platform.db.unit_of_work(tenant_id) as uow:
+        for n in range(6):
+            uow.publish(claim_submitted(billed=f"{n}.00"), key="same-key")
+    with platform.db.engine.begin() as connection:
+        rows = connection.execute(select(OUTBOX.c.id, OUTBOX.c.topic, OUTBOX.c.partition).order_by(OUTBOX.c.id)).all()
+        LogSequencer().publish(connection, rows[:3], AT)
+        for offset, row in enumerate(rows[3:], start=3):
+            connection.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(log_offset=offset, relayed_at=AT))
+    with platform.db.engine.connect() as connection:
+        stored = _raw(connection, OUTBOX, ["log_offset", "relayed_at"], "1 = 1 ORDER BY id")
+    assert [offset for offset, _ in stored] == [0, 1, 2, 3, 4, 5]
+    assert len({at for _, at in stored}) == 1  # the same stored form whichever statement wrote it
