@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, Select, Table, create_engine, event, text
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import (
@@ -33,6 +33,7 @@ from sqlalchemy.orm import (
     sessionmaker,
     with_loader_criteria,
 )
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator, Uuid
 
 from olly.config import Settings
@@ -176,6 +177,190 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
     except DriverError as exc:  # not chained: the message and its context can quote row values
         state = getattr(exc, "sqlstate", None) or "unknown"
         raise BulkInsertFailed(f"COPY into {table.fullname} failed (SQLSTATE {state})") from None
+
+
+#: Each bound column's bind processor, by position in the statement's columns.
+Processors = tuple[tuple[int, Callable[[Any], Any]], ...]
+_PLAIN_INSERTS: dict[tuple[Any, ...], tuple[str, Processors] | None] = {}
+
+
+def plain_insert(connection: Connection, table: Table, columns: tuple[str, ...]) -> tuple[str, Processors] | None:
+    """The SQL of an insert of ``columns`` into ``table`` as this connection sends it (schema names
+    translated), and the bind processor of each column that has one, by position: compiled once per
+    dialect, table and columns. None when the statement would bind other than the columns given (a
+    column's Python default, a named parameter style)."""
+    translate = connection.get_execution_options().get("schema_translate_map")
+    key = (connection.dialect, table, columns, frozenset(translate.items()) if translate else None)
+    if key not in _PLAIN_INSERTS:
+        dialect = connection.dialect
+        compiled = table.insert().compile(
+            dialect=dialect, column_keys=list(columns), schema_translate_map=translate, render_schema_translate=True
+        )
+        found = None
+        if compiled.positional and tuple(compiled.positiontup or ()) == columns:
+            processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+            found = compiled.string, tuple((i, process) for i, process in enumerate(processors) if process is not None)
+        _PLAIN_INSERTS[key] = found
+    return _PLAIN_INSERTS[key]
+
+
+def insert_values(connection: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Insert rows given as tuples of the values of ``columns`` (in that order; nothing returned) in
+    the connection's transaction, stored exactly as ``insert_rows`` stores the same rows.
+
+    On SQLite the values are bound column by column through each column's bind processor (UTC
+    timestamps, UUIDs) and the rows go to the driver's ``executemany`` with the statement compiled
+    once (``plain_insert``): a Core insert would build and process a dictionary of every bind of
+    every row, more CPU than the driver's own work. A value repeated from one row to the next (a
+    batch's timestamp, its tenant) is processed once. Elsewhere the rows go through ``insert_rows``.
+    """
+    if not rows:
+        return
+    plain = plain_insert(connection, table, columns) if connection.dialect.name == "sqlite" else None
+    if plain is None:
+        insert_rows(connection, table, [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    _execute_plain(connection, plain, rows)
+
+
+_PLAIN_STATEMENTS: dict[tuple[Any, ...], tuple[str, Processors] | None] = {}
+
+
+def execute_values(
+    connection: Connection, statement: UpdateBase, keys: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """Execute ``statement`` (DML whose bound parameters are ``keys``, in the order the SQL binds
+    them) once per row of their values, as a Core ``executemany`` of the same rows would.
+
+    On SQLite, as ``insert_values``: compiled once, each value bound through its parameter's bind
+    processor (a value repeated from row to row once), the rows handed to the driver. Elsewhere, or
+    when the statement binds other than ``keys`` in that order, it is a Core ``executemany``.
+    """
+    if not rows:
+        return
+    plain = None
+    if connection.dialect.name == "sqlite":
+        translate = connection.get_execution_options().get("schema_translate_map")
+        key = (connection.dialect, statement, keys, frozenset(translate.items()) if translate else None)
+        if key not in _PLAIN_STATEMENTS:
+            dialect = connection.dialect
+            compiled = statement.compile(dialect=dialect, schema_translate_map=translate, render_schema_translate=True)
+            found = None
+            if compiled.positional and tuple(compiled.positiontup or ()) == keys:
+                processors = [compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in keys]
+                found = compiled.string, tuple((i, p) for i, p in enumerate(processors) if p is not None)
+            _PLAIN_STATEMENTS[key] = found
+        plain = _PLAIN_STATEMENTS[key]
+    if plain is None:
+        connection.execute(statement, [dict(zip(keys, row, strict=True)) for row in rows])
+        return
+    _execute_plain(connection, plain, rows)
+
+
+def _execute_plain(connection: Connection, plain: tuple[str, Processors], rows: list[tuple[Any, ...]]) -> None:
+    statement, processors = plain
+    if processors:
+        values = list(zip(*rows, strict=True))
+        for index, process in processors:
+            values[index] = tuple(_processed(process, values[index]))
+        rows = list(zip(*values, strict=True))
+    connection.exec_driver_sql(statement, rows)
+
+
+def _processed(process: Callable[[Any], Any], values: tuple[Any, ...]) -> Iterator[Any]:
+    last: Any = _processed
+    bound: Any = None
+    for value in values:
+        if value is not last:
+            last, bound = value, process(value)
+            if type(bound) is memoryview:  # a binary column's buffer: the driver binds its bytes alike
+                bound = bound.obj
+        yield bound
+
+
+#: A bound parameter of a compiled ``PlainSelect``: name, value the statement holds, bind processor, expanding.
+_Param = tuple[str, Any, Callable[[Any], Any] | None, bool]
+
+
+class PlainSelect:
+    """A SELECT of columns (no ORM entities) whose rows come back as tuples of the columns' values.
+
+    On SQLite it is compiled once (schema names translated) and run through the driver; each
+    column's result processor (UUIDs, UTC timestamps) then decodes each distinct stored value of a
+    call once, where a Core execution processes every value of every row and builds a ``Row`` of
+    each. An expanding parameter (``IN``) gets a placeholder per value. The values are those a
+    Core execution gives. Elsewhere, or for an empty ``IN`` list, it is a Core execution.
+    """
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._compiled: dict[tuple[Any, ...], tuple[str, list[_Param], Processors]] = {}
+
+    def rows(self, connection: Connection, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        if connection.dialect.name != "sqlite":
+            return [tuple(row) for row in connection.execute(self.statement, params)]
+        sql, names, results = self._compile(connection)
+        bound: list[Any] = []
+        for name, default, process, expanding in names:
+            value = params.get(name, default)
+            if not expanding:
+                bound.append(value if process is None else process(value))
+                continue
+            if not value:
+                return [tuple(row) for row in connection.execute(self.statement, params)]
+            bound.extend(value if process is None else map(process, value))
+            sql = sql.replace(f"__[POSTCOMPILE_{name}]", ", ".join("?" * len(value)), 1)
+        result = connection.exec_driver_sql(sql, tuple(bound))
+        try:  # the driver's tuples as they are: no ``Row`` of each
+            rows: list[tuple[Any, ...]] = list(result.cursor.fetchall())
+        finally:
+            result.close()
+        if not rows or not results:
+            return rows
+        columns = list(zip(*rows, strict=True))
+        for index, process in results:
+            columns[index] = tuple(map(_Decoded(process).__getitem__, columns[index]))
+        return list(zip(*columns, strict=True))
+
+    def _compile(self, connection: Connection) -> tuple[str, list[_Param], Processors]:
+        translate = connection.get_execution_options().get("schema_translate_map")
+        key = (connection.dialect, frozenset(translate.items()) if translate else None)
+        if key not in self._compiled:
+            dialect = connection.dialect
+            compiled = self.statement.compile(
+                dialect=dialect, schema_translate_map=translate, render_schema_translate=True
+            )
+            binds = [(name, compiled.binds[name]) for name in compiled.positiontup or ()]
+            results = [
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                for column in self.statement.selected_columns
+            ]
+            self._compiled[key] = (
+                compiled.string,
+                [
+                    (
+                        name,
+                        bind.effective_value,
+                        bind.type.dialect_impl(dialect).bind_processor(dialect),
+                        bind.expanding,
+                    )
+                    for name, bind in binds
+                ],
+                tuple((i, process) for i, process in enumerate(results) if process is not None),
+            )
+        return self._compiled[key]
+
+
+class _Decoded(dict[Any, Any]):
+    """Stored value → its Python value by ``process``, each distinct one processed once."""
+
+    def __init__(self, process: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.process = process
+
+    def __missing__(self, stored: Any) -> Any:
+        value = self[stored] = self.process(stored)
+        return value
 
 
 def import_all_models() -> None:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from olly.kernel.clock import Clock
@@ -39,7 +39,7 @@ from olly.platform.bus import catalog, messages
 from olly.platform.bus.messages import Message, Subscription
 from olly.platform.bus.models import OutboxRecord, ProcessedEvent
 from olly.platform.bus.outbox import encode_json
-from olly.platform.db import Database, UnitOfWork, table_of
+from olly.platform.db import Database, PlainSelect, UnitOfWork, insert_values, table_of
 from olly.platform.logging import get_logger
 
 log = get_logger("olly.bus")
@@ -106,30 +106,31 @@ class DatabaseIdempotency:
     def seen(self, uow: UnitOfWork, group: str, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         if not event_ids:
             return set()
-        table = table_of(ProcessedEvent)
-        rows = uow.session.execute(
-            select(table.c.event_id).where(table.c.consumer_group == group, table.c.event_id.in_(list(event_ids)))
-        )
-        return {row.event_id for row in rows}
+        # On the session's connection: platform rows, nothing to flush first.
+        rows = _SEEN.rows(uow.session.connection(), {"group": group, "ids": list(event_ids)})
+        return {event_id for (event_id,) in rows}
 
     def record(self, uow: UnitOfWork, group: str, handled: Sequence[Message], attempts: int) -> None:
         if not handled:
             return
         now = self.clock.now()
-        uow.session.execute(
-            table_of(ProcessedEvent).insert(),
-            [
-                {
-                    "consumer_group": group,
-                    "event_id": m.event_id,
-                    "topic": m.topic,
-                    "correlation_id": m.correlation_id,
-                    "attempts": attempts,
-                    "processed_at": now,
-                }
-                for m in handled
-            ],
-        )
+        rows = [(group, m.event_id, m.topic, m.correlation_id, attempts, now) for m in handled]
+        connection = uow.session.connection()
+        if connection.dialect.name == "sqlite":  # tuples straight to the driver (``insert_values``)
+            insert_values(connection, table_of(ProcessedEvent), _PROCESSED_COLUMNS, rows)
+        else:
+            uow.session.execute(
+                table_of(ProcessedEvent).insert(), [dict(zip(_PROCESSED_COLUMNS, row, strict=True)) for row in rows]
+            )
+
+
+_PROCESSED = table_of(ProcessedEvent)
+_SEEN: Final = PlainSelect(
+    select(_PROCESSED.c.event_id).where(
+        _PROCESSED.c.consumer_group == bindparam("group"), _PROCESSED.c.event_id.in_(bindparam("ids", expanding=True))
+    )
+)
+_PROCESSED_COLUMNS: Final = ("consumer_group", "event_id", "topic", "correlation_id", "attempts", "processed_at")
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,8 +28,8 @@ from olly.platform.bus.dispatch import Dispatcher, LostPartition, Stopping
 from olly.platform.bus.messages import Message, Subscription
 from olly.platform.bus.models import ConsumerPartition, GroupMember, OutboxRecord
 from olly.platform.bus.relay import idle_wait
-from olly.platform.bus.serialization import message_from_row
-from olly.platform.db import Database, table_of
+from olly.platform.bus.serialization import MESSAGE_COLUMNS, message_from_values
+from olly.platform.db import Database, PlainSelect, table_of
 from olly.platform.logging import get_logger
 
 log = get_logger("olly.bus.embedded")
@@ -37,6 +37,29 @@ log = get_logger("olly.bus.embedded")
 PARTITIONS = table_of(ConsumerPartition)
 MEMBERS = table_of(GroupMember)
 OUTBOX = table_of(OutboxRecord)
+#: The compare-and-set of a group's committed offset, fenced by the lease.
+_ADVANCE = (
+    update(PARTITIONS)
+    .where(
+        PARTITIONS.c.consumer_group == bindparam("at_group"),
+        PARTITIONS.c.topic == bindparam("at_topic"),
+        PARTITIONS.c.partition == bindparam("at_partition"),
+        PARTITIONS.c.committed_offset == bindparam("at_committed"),
+        PARTITIONS.c.owner == bindparam("at_owner"),
+    )
+    .values(committed_offset=bindparam("at_offset"), updated_at=bindparam("at_now"))
+)
+#: A partition's next messages past the committed offset, in log order.
+_FETCH = PlainSelect(
+    select(*(OUTBOX.c[name] for name in MESSAGE_COLUMNS))
+    .where(
+        OUTBOX.c.topic == bindparam("topic"),
+        OUTBOX.c.partition == bindparam("partition"),
+        OUTBOX.c.log_offset > bindparam("committed"),
+    )
+    .order_by(OUTBOX.c.log_offset)
+    .limit(bindparam("limit"))
+)
 
 
 @dataclass
@@ -54,17 +77,16 @@ class _Guard:
         self.owned = owned
 
     def advance(self, session: Session, offset: int) -> None:
-        result: Any = session.execute(
-            update(PARTITIONS)
-            .where(
-                PARTITIONS.c.consumer_group == self.consumer.group,
-                PARTITIONS.c.topic == self.owned.topic,
-                PARTITIONS.c.partition == self.owned.partition,
-                PARTITIONS.c.committed_offset == self.owned.committed,
-                PARTITIONS.c.owner == self.consumer.member_id,
-            )
-            .values(committed_offset=offset, updated_at=self.consumer.clock.now())
-        )
+        params = {
+            "at_group": self.consumer.group,
+            "at_topic": self.owned.topic,
+            "at_partition": self.owned.partition,
+            "at_committed": self.owned.committed,
+            "at_owner": self.consumer.member_id,
+            "at_offset": offset,
+            "at_now": self.consumer.clock.now(),
+        }
+        result: Any = session.connection().execute(_ADVANCE, params)  # in the session's transaction
         if result.rowcount != 1:
             raise LostPartition(f"{self.owned.topic}[{self.owned.partition}]")
 
@@ -229,20 +251,10 @@ class EmbeddedGroupConsumer:
 
     # -- consuming -----------------------------------------------------------------------------
     def fetch(self, owned: _Owned, limit: int) -> list[Message]:
+        params = {"topic": owned.topic, "partition": owned.partition, "committed": owned.committed, "limit": limit}
         with self._reader.connect() as connection:
-            rows = connection.execute(
-                select(OUTBOX)
-                .where(
-                    and_(
-                        OUTBOX.c.topic == owned.topic,
-                        OUTBOX.c.partition == owned.partition,
-                        OUTBOX.c.log_offset > owned.committed,
-                    )
-                )
-                .order_by(OUTBOX.c.log_offset)
-                .limit(limit)
-            ).all()
-        return [message_from_row(row) for row in rows]
+            rows = _FETCH.rows(connection, params)
+        return [message_from_values(row) for row in rows]
 
     def waiting(self) -> set[tuple[str, int]]:
         """The owned partitions with messages past the committed offset: one query for all of them."""

@@ -7,6 +7,7 @@ same partition and one member's (or one claim's) events stay in order on either 
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -15,7 +16,7 @@ from olly.kernel.errors import ConfigurationError
 from olly.kernel.events import OutgoingEvent
 from olly.platform.bus import catalog
 from olly.platform.bus.models import OutboxRecord
-from olly.platform.db import Database, UnitOfWork, insert_rows, table_of
+from olly.platform.db import Database, UnitOfWork, insert_values, table_of
 from olly.platform.jsonfast import dumps_text
 
 _SEED: Final = 0x9747B28C
@@ -27,26 +28,22 @@ def murmur2(data: bytes) -> int:
     """Kafka's murmur2 hash (as its Java client computes it), as an unsigned 32-bit integer."""
     length = len(data)
     h = (_SEED ^ length) & _MASK
-    for i in range(0, length - length % 4, 4):
-        k = int.from_bytes(data[i : i + 4], "little")
+    end = length - length % 4
+    for k in struct.unpack_from(f"<{end >> 2}I", data):  # the 4-byte little-endian words
         k = (k * _M) & _MASK
-        k ^= k >> 24
-        k = (k * _M) & _MASK
-        h = (h * _M) & _MASK
-        h ^= k
+        k = ((k ^ (k >> 24)) * _M) & _MASK
+        h = ((h * _M) & _MASK) ^ k
     tail = length % 4
-    base = length - tail
     if tail == 3:
-        h ^= data[base + 2] << 16
+        h ^= data[end + 2] << 16
     if tail >= 2:
-        h ^= data[base + 1] << 8
+        h ^= data[end + 1] << 8
     if tail >= 1:
-        h ^= data[base]
+        h ^= data[end]
         h = (h * _M) & _MASK
     h ^= h >> 13
     h = (h * _M) & _MASK
-    h ^= h >> 15
-    return h
+    return h ^ (h >> 15)
 
 
 def partition_for(key: str, partitions: int) -> int:
@@ -59,23 +56,42 @@ def encode_json(value: Any) -> str:
     return dumps_text(value)
 
 
-def outbox_row(event: OutgoingEvent, spec: catalog.TopicSpec, created_at: Any) -> dict[str, Any]:
+#: An outbox row's columns as ``Outbox.write`` inserts them (``outbox_values`` gives their values).
+OUTBOX_COLUMNS: Final = (
+    "event_id",
+    "topic",
+    "partition",
+    "key",
+    "event_type",
+    "schema_version",
+    "tenant_id",
+    "correlation_id",
+    "causation_id",
+    "occurred_at",
+    "created_at",
+    "payload",
+    "headers",
+)
+
+
+def outbox_values(event: OutgoingEvent, spec: catalog.TopicSpec, created_at: Any) -> tuple[Any, ...]:
+    """The values of an event's outbox row, in the order of ``OUTBOX_COLUMNS``."""
     payload = event.payload
-    return {
-        "event_id": event.event_id,
-        "topic": event.topic,
-        "partition": partition_for(event.key, spec.partitions),
-        "key": event.key,
-        "event_type": str(payload.get("eventType", "")),
-        "schema_version": str(payload.get("schemaVersion", "")),
-        "tenant_id": event.tenant_id,
-        "correlation_id": event.correlation_id or event.event_id,
-        "causation_id": event.causation_id,
-        "occurred_at": event.occurred_at,
-        "created_at": created_at,
-        "payload": encode_json(payload),
-        "headers": encode_json(event.headers) if event.headers else None,
-    }
+    return (
+        event.event_id,
+        event.topic,
+        partition_for(event.key, spec.partitions),
+        event.key,
+        str(payload.get("eventType", "")),
+        str(payload.get("schemaVersion", "")),
+        event.tenant_id,
+        event.correlation_id or event.event_id,
+        event.causation_id,
+        event.occurred_at,
+        created_at,
+        encode_json(payload),
+        encode_json(event.headers) if event.headers else None,
+    )
 
 
 class Outbox:
@@ -104,8 +120,8 @@ class Outbox:
             event_type = event.payload.get("eventType")
             if spec.event_types and event_type not in spec.event_types:
                 raise ConfigurationError(f"event type {event_type!r} is not catalogued for topic {event.topic}")
-            rows.append(outbox_row(event, spec, now))
-        insert_rows(uow.session.connection(), table_of(OutboxRecord), rows)
+            rows.append(outbox_values(event, spec, now))
+        insert_values(uow.session.connection(), table_of(OutboxRecord), OUTBOX_COLUMNS, rows)
         for listener in self._listeners:
             uow.after_commit(listener)
 

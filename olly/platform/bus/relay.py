@@ -28,7 +28,7 @@ from olly.kernel.clock import Clock
 from olly.platform.bus import catalog
 from olly.platform.bus.dispatch import METRICS, BusMetrics
 from olly.platform.bus.models import NamedLease, OutboxRecord
-from olly.platform.db import Database, table_of
+from olly.platform.db import Database, execute_values, table_of
 from olly.platform.logging import get_logger
 
 log = get_logger("olly.bus.relay")
@@ -84,7 +84,7 @@ class LogSequencer:
         self._next.clear()
 
     def publish(self, connection: Connection, rows: Sequence[Row[Any]], now: datetime) -> None:
-        updates = []
+        numbered = []
         for row in rows:
             position = (row.topic, row.partition)
             if position not in self._next:
@@ -95,13 +95,16 @@ class LogSequencer:
                 ).scalar()
                 self._next[position] = -1 if highest is None else int(highest)
             self._next[position] += 1
-            updates.append({"row_id": row.id, "log_offset": self._next[position], "relayed_at": now})
-        connection.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.id == bindparam("row_id"))
-            .values(log_offset=bindparam("log_offset"), relayed_at=bindparam("relayed_at")),
-            updates,
-        )
+            numbered.append((self._next[position], now, row.id))
+        execute_values(connection, _NUMBER, ("log_offset", "relayed_at", "row_id"), numbered)
+
+
+#: Places one outbox row in the log.
+_NUMBER = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id == bindparam("row_id"))
+    .values(log_offset=bindparam("log_offset"), relayed_at=bindparam("relayed_at"))
+)
 
 
 def idle_wait(wake: threading.Event, waited: float, poll: float, most: float) -> float:

@@ -10,8 +10,9 @@ under the subject ``{topic}-value``.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from olly.kernel.errors import ConfigurationError
 from olly.platform.bus import catalog, messages
@@ -25,24 +26,66 @@ def _uuid(value: Any) -> uuid.UUID | None:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
+#: A message's ``bus_outbox`` columns, in the order ``message_from_values`` takes their values.
+MESSAGE_COLUMNS: Final = (
+    "topic",
+    "partition",
+    "log_offset",
+    "key",
+    "event_id",
+    "event_type",
+    "schema_version",
+    "tenant_id",
+    "correlation_id",
+    "causation_id",
+    "occurred_at",
+    "created_at",
+    "payload",
+    "headers",
+    "redrive_group",
+)
+
+
 def message_from_row(row: Any) -> Message:
     """A message from a ``bus_outbox`` row (embedded transport; also used by DLQ tooling)."""
+    return message_from_values([getattr(row, name) for name in MESSAGE_COLUMNS])
+
+
+def message_from_values(values: Sequence[Any]) -> Message:
+    """A message from the values of a ``bus_outbox`` row's ``MESSAGE_COLUMNS``, in that order."""
+    (
+        topic,
+        partition,
+        log_offset,
+        key,
+        event_id,
+        event_type,
+        schema_version,
+        tenant_id,
+        correlation_id,
+        causation_id,
+        occurred_at,
+        created_at,
+        payload,
+        headers,
+        redrive_group,
+    ) = values
     return Message(
-        topic=row.topic,
-        partition=int(row.partition),
-        offset=int(row.log_offset) if row.log_offset is not None else -1,
-        key=row.key,
-        event_id=row.event_id,
-        event_type=row.event_type,
-        schema_version=row.schema_version,
-        tenant_id=row.tenant_id,
-        correlation_id=row.correlation_id,
-        causation_id=row.causation_id,
-        occurred_at=row.occurred_at,
-        created_at=row.created_at,
-        payload=loads(row.payload),
-        headers=loads(row.headers) if row.headers else {},
-        redrive_group=row.redrive_group,
+        topic=topic,
+        partition=int(partition),
+        offset=int(log_offset) if log_offset is not None else -1,
+        key=key,
+        event_id=event_id,
+        event_type=event_type,
+        schema_version=schema_version,
+        tenant_id=tenant_id,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        occurred_at=occurred_at,
+        created_at=created_at,
+        payload=loads(payload),
+        headers=loads(headers) if headers else {},
+        redrive_group=redrive_group,
     )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import event, select
 
 from olly.platform import db as dbmod
 from olly.platform.audit import AuditEvent
-from olly.platform.db import BulkInsertFailed, insert_rows, table_of
+from olly.platform.db import BulkInsertFailed, insert_rows, insert_values, table_of
 from olly.platform.runtime import Platform
 
 
@@ -81,3 +81,27 @@ def test_a_refused_copy_names_the_table_not_the_values(platform: Platform) -> No
     assert str(refused.value) == "COPY into platform.audit_events failed (SQLSTATE 23505)"
     assert refused.value.__cause__ is None and refused.value.__suppress_context__
     assert _stored(platform, 80) == []  # nothing half-written
+
+
+def _raw(platform: Platform, chain: int) -> list[tuple[object, ...]]:
+    """A chain's rows as the database holds them (not read back through the columns' types)."""
+    events = table_of(AuditEvent)
+    name = events.name if platform.db.is_sqlite else events.fullname
+    columns = ", ".join(f'"{c.name}"' for c in events.columns if c.name not in ("id", "chain"))
+    with platform.db.engine.connect() as connection:
+        found = connection.exec_driver_sql(f"SELECT {columns} FROM {name} WHERE chain = {chain} ORDER BY seq")
+        return [tuple(row) for row in found]
+
+
+@pytest.mark.parametrize("count", [1, 3, 40])
+def test_values_are_stored_exactly_as_the_same_rows(platform: Platform, count: int) -> None:
+    rows = _rows(count, chain=60)
+    for n, row in enumerate(rows):  # a value repeated from row to row, and one that comes back after another
+        row["tenant_id"] = uuid.UUID(int=5) if n % 3 else None
+    columns = tuple(rows[0])
+    values = [tuple({**row, "id": uuid.UUID(int=7000 + n), "chain": 61}.values()) for n, row in enumerate(rows)]
+    with platform.db.engine.begin() as connection:
+        insert_rows(connection, table_of(AuditEvent), rows)
+        insert_values(connection, table_of(AuditEvent), columns, values)
+    assert len(_raw(platform, 61)) == count
+    assert _raw(platform, 61) == _raw(platform, 60)
