@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
@@ -20,7 +20,7 @@ from sqlalchemy.sql.dml import Update
 from olly.claims import models as m
 from olly.kernel.errors import ConfigurationError
 from olly.platform.crypto import FieldCrypto, open_row, open_rows
-from olly.platform.db import Base, UnitOfWork, table_of
+from olly.platform.db import Base, Processors, UnitOfWork, compiled_insert, plain_statement, table_of
 
 FINAL_STATUSES = ("APPROVED", "PARTIALLY_APPROVED", "DENIED")
 
@@ -152,39 +152,12 @@ _INTAKE_COVERAGE: Final = _Shape(m.CoverageView, "member_id", "family_id", "plan
 """What intake reads of a member's coverage: the plan and its holder, nothing personal (no PHI opened)."""
 
 
-_Processors = tuple[tuple[int, Callable[[Any], Any]], ...]
-_PLAIN: dict[tuple[Any, ...], tuple[str, tuple[str, ...]] | None] = {}
-
-
-def _plain(
-    connection: Connection, key: tuple[Any, ...], compile_: Callable[[dict[Any, Any] | None], Any]
-) -> tuple[str, tuple[str, ...]] | None:
-    """The SQL of a statement as this connection sends it (schema names translated) and the column
-    each of its positional parameters binds, compiled once per dialect and ``key``; None when the
-    dialect's parameters are named. ``compile_`` compiles the statement for a schema translate map."""
-    translate = connection.get_execution_options().get("schema_translate_map")
-    cache_key = (connection.dialect, *key, frozenset(translate.items()) if translate else None)
-    if cache_key not in _PLAIN:
-        compiled = compile_(translate)
-        _PLAIN[cache_key] = (compiled.string, tuple(compiled.positiontup)) if compiled.positional else None
-    return _PLAIN[cache_key]
-
-
 def _plain_insert(connection: Connection, table: Table, columns: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
-    """``_plain`` for an insert of ``columns`` into ``table`` (its parameters in the table's column
-    order); None when the statement would bind other columns than those given (a column's Python
-    default)."""
-
-    def compile_(translate: dict[Any, Any] | None) -> Any:
-        return insert(table).compile(
-            dialect=connection.dialect,
-            column_keys=list(columns),
-            schema_translate_map=translate,
-            render_schema_translate=True,
-        )
-
-    found = _plain(connection, ("insert", table, columns), compile_)
-    return found if found is not None and sorted(found[1]) == sorted(columns) else None
+    """An insert of ``columns`` into ``table`` as the connection sends it (``db.compiled_insert``):
+    its SQL and the column each parameter binds, in the table's column order; None when the
+    statement would bind other columns than those given (a column's Python default)."""
+    found = compiled_insert(connection, table, columns)
+    return (found[0], found[1]) if found is not None and sorted(found[1]) == sorted(columns) else None
 
 
 _UPDATE_BINDS: Final = {"w_id": "id", "w_tenant": "tenant_id"}
@@ -208,14 +181,14 @@ _UPDATES: dict[tuple[Table, tuple[str, ...]], Update] = {}
 
 
 def _plain_update(connection: Connection, table: Table, columns: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
-    """``_plain`` for ``update_by_id``, its parameters named by the column each binds."""
+    """``db.plain_statement`` for ``update_by_id``: its SQL and the column each parameter binds."""
 
     def compile_(translate: dict[Any, Any] | None) -> Any:
         return update_by_id(table, columns).compile(
             dialect=connection.dialect, schema_translate_map=translate, render_schema_translate=True
         )
 
-    found = _plain(connection, ("update", table, columns), compile_)
+    found = plain_statement(connection, ("update", table, columns), compile_)
     if found is None:
         return None
     binds = tuple(_UPDATE_BINDS.get(name) or name.removeprefix("v_") for name in found[1])
@@ -234,7 +207,7 @@ class _Binder:
         self.columns = others
         self.tenant_at = order.index("tenant_id")
         processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in others]
-        self.processors: _Processors = tuple(
+        self.processors: Processors = tuple(
             (i, process) for i, process in enumerate(processors) if process and not _is_temporal(table.c[others[i]])
         )
         self.temporal = tuple(

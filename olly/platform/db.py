@@ -181,27 +181,56 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
 
 #: Each bound column's bind processor, by position in the statement's columns.
 Processors = tuple[tuple[int, Callable[[Any], Any]], ...]
-_PLAIN_INSERTS: dict[tuple[Any, ...], tuple[str, Processors] | None] = {}
+_PLAIN: dict[tuple[Any, ...], tuple[str, tuple[str, ...], Processors] | None] = {}
+
+
+def plain_statement(
+    connection: Connection, key: tuple[Any, ...], compile_: Callable[[dict[Any, Any] | None], Any]
+) -> tuple[str, tuple[str, ...], Processors] | None:
+    """A DML statement as this connection sends it: its SQL (schema names translated), the name each
+    positional parameter binds, and the bind processor of each parameter that has one, by position;
+    compiled once per dialect, ``key`` (what names the statement) and schema translate map. None when
+    the dialect's parameters are named. ``compile_`` compiles the statement for a translate map.
+
+    The one cache behind every statement that hands tuples to the driver: ``insert_values``,
+    ``execute_values`` and the claims repository's ``NewRows`` and ``ChangedRows``."""
+    translate = connection.get_execution_options().get("schema_translate_map")
+    cache_key = (connection.dialect, *key, frozenset(translate.items()) if translate else None)
+    if cache_key not in _PLAIN:
+        dialect = connection.dialect
+        compiled = compile_(translate)
+        found = None
+        if compiled.positional:
+            names = tuple(compiled.positiontup or ())
+            processors = [compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+            found = compiled.string, names, tuple((i, p) for i, p in enumerate(processors) if p is not None)
+        _PLAIN[cache_key] = found
+    return _PLAIN[cache_key]
+
+
+def compiled_insert(
+    connection: Connection, table: Table, columns: tuple[str, ...]
+) -> tuple[str, tuple[str, ...], Processors] | None:
+    """``plain_statement`` for an insert of ``columns`` into ``table`` (the SQL binds them in the
+    table's column order, plus any column's Python default)."""
+
+    def compile_(translate: dict[Any, Any] | None) -> Any:
+        return table.insert().compile(
+            dialect=connection.dialect,
+            column_keys=list(columns),
+            schema_translate_map=translate,
+            render_schema_translate=True,
+        )
+
+    return plain_statement(connection, ("insert", table, columns), compile_)
 
 
 def plain_insert(connection: Connection, table: Table, columns: tuple[str, ...]) -> tuple[str, Processors] | None:
-    """The SQL of an insert of ``columns`` into ``table`` as this connection sends it (schema names
-    translated), and the bind processor of each column that has one, by position: compiled once per
-    dialect, table and columns. None when the statement would bind other than the columns given (a
-    column's Python default, a named parameter style)."""
-    translate = connection.get_execution_options().get("schema_translate_map")
-    key = (connection.dialect, table, columns, frozenset(translate.items()) if translate else None)
-    if key not in _PLAIN_INSERTS:
-        dialect = connection.dialect
-        compiled = table.insert().compile(
-            dialect=dialect, column_keys=list(columns), schema_translate_map=translate, render_schema_translate=True
-        )
-        found = None
-        if compiled.positional and tuple(compiled.positiontup or ()) == columns:
-            processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
-            found = compiled.string, tuple((i, process) for i, process in enumerate(processors) if process is not None)
-        _PLAIN_INSERTS[key] = found
-    return _PLAIN_INSERTS[key]
+    """The SQL of an insert of ``columns`` (given in the table's column order) and each column's bind
+    processor by position; None when the statement would bind other than the columns given, in that
+    order (a column's Python default, a named parameter style)."""
+    found = compiled_insert(connection, table, columns)
+    return (found[0], found[2]) if found is not None and found[1] == columns else None
 
 
 def insert_values(connection: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
@@ -223,9 +252,6 @@ def insert_values(connection: Connection, table: Table, columns: tuple[str, ...]
     _execute_plain(connection, plain, rows)
 
 
-_PLAIN_STATEMENTS: dict[tuple[Any, ...], tuple[str, Processors] | None] = {}
-
-
 def execute_values(
     connection: Connection, statement: UpdateBase, keys: tuple[str, ...], rows: list[tuple[Any, ...]]
 ) -> None:
@@ -240,17 +266,14 @@ def execute_values(
         return
     plain = None
     if connection.dialect.name == "sqlite":
-        translate = connection.get_execution_options().get("schema_translate_map")
-        key = (connection.dialect, statement, keys, frozenset(translate.items()) if translate else None)
-        if key not in _PLAIN_STATEMENTS:
-            dialect = connection.dialect
-            compiled = statement.compile(dialect=dialect, schema_translate_map=translate, render_schema_translate=True)
-            found = None
-            if compiled.positional and tuple(compiled.positiontup or ()) == keys:
-                processors = [compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in keys]
-                found = compiled.string, tuple((i, p) for i, p in enumerate(processors) if p is not None)
-            _PLAIN_STATEMENTS[key] = found
-        plain = _PLAIN_STATEMENTS[key]
+        found = plain_statement(
+            connection,
+            (statement, keys),
+            lambda translate: statement.compile(
+                dialect=connection.dialect, schema_translate_map=translate, render_schema_translate=True
+            ),
+        )
+        plain = (found[0], found[2]) if found is not None and found[1] == keys else None
     if plain is None:
         connection.execute(statement, [dict(zip(keys, row, strict=True)) for row in rows])
         return
