@@ -1644,11 +1644,11 @@ def store_eob(
     key = eob.object_key(uow.require_tenant(), claim.id, record.sequence)
     if reads.stored(claim.id, key):
         return key
-    result = eob.EobResult.from_stored(record.result)
+    result = record.result
     if deadline is None:
         coverage = _coverage_on(reads.coverages(claim.member_id), claim.service_date_from)
         schedule_row = reads.schedule_view(coverage.plan_code, claim.service_date_from) if coverage else None
-        deadline = appeal_deadline(result.adjudicated_on, schedule_row)
+        deadline = appeal_deadline(date.fromisoformat(result["adjudicatedOn"]), schedule_row)
     eob.store_eob(uow, claim, result, deadline, key)
     if not reads.defers_writes:
         writes_of(uow).flush()
