@@ -660,12 +660,13 @@ class ClaimsRepository:
             or (values["is_current"] and (values["claim_id"], None) in wanted)
         ]
 
-    def opened_result(self, values: dict[str, Any]) -> m.AdjudicationRecord:
-        """One of ``chunk_results``, its ``result`` opened."""
+    def opened_result(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The ``result`` of one of ``chunk_results``, opened (no record object built: an EOB reads
+        only its sequence besides)."""
         tenant_id = self.uow.require_tenant()
-        (opened,) = open_rows(self._crypto(), self.session.connection(), _EOB_RESULT.table, tenant_id, [values])
-        record: m.AdjudicationRecord = _unattached(_EOB_RESULT, opened, tenant_id)
-        return record
+        opened = open_row(self._crypto(), self.session.connection(), _EOB_RESULT.table, tenant_id, values)
+        result: dict[str, Any] = opened["result"]
+        return result
 
     def payee_facts(self, claim_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str, str]]:
         """(submitter, billing NPI, currency) of each of these claims that exists (``billing_npis``' shape)."""

@@ -1609,11 +1609,13 @@ class EobReads(Reads):
     def claim(self, claim_id: uuid.UUID) -> m.Claim | None:
         return self._claims[claim_id] if claim_id in self._claims else self.repo.claim(claim_id)
 
-    def record(self, claim_id: uuid.UUID, sequence: int | None) -> m.AdjudicationRecord | None:
+    def record(self, claim_id: uuid.UUID, sequence: int | None) -> tuple[int, dict[str, Any]] | None:
+        """The adjudication's sequence and its stored result, opened."""
         if (claim_id, sequence) not in self._wanted:
-            return self.repo.current_result(claim_id) if sequence is None else self.repo.result(claim_id, sequence)
+            record = self.repo.current_result(claim_id) if sequence is None else self.repo.result(claim_id, sequence)
+            return (record.sequence, record.result) if record is not None else None
         row = self._records.get((claim_id, sequence))
-        return self.repo.opened_result(row) if row is not None else None
+        return (row["sequence"], self.repo.opened_result(row)) if row is not None else None
 
     def stored(self, claim_id: uuid.UUID, key: str) -> bool:
         if claim_id not in self._claims:
@@ -1641,10 +1643,10 @@ def store_eob(
     record = reads.record(claim_id, sequence) if claim is not None else None
     if claim is None or record is None:
         return None
-    key = eob.object_key(uow.require_tenant(), claim.id, record.sequence)
+    key = eob.object_key(uow.require_tenant(), claim.id, record[0])
     if reads.stored(claim.id, key):
         return key
-    result = record.result
+    result = record[1]
     if deadline is None:
         coverage = _coverage_on(reads.coverages(claim.member_id), claim.service_date_from)
         schedule_row = reads.schedule_view(coverage.plan_code, claim.service_date_from) if coverage else None

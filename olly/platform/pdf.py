@@ -21,6 +21,15 @@ _PER_PAGE: Final = (PAGE_HEIGHT - 2 * MARGIN) // LINE_HEIGHT
 _LINE_Y: Final = tuple(PAGE_HEIGHT - MARGIN - LINE_HEIGHT * index for index in range(_PER_PAGE))
 _RULES: Final = tuple(f"{MARGIN} {y - 4} m {PAGE_WIDTH - MARGIN} {y - 4} l S" for y in _LINE_Y)
 
+_STARTS: dict[tuple[int, int], tuple[str, ...]] = {}
+"""The text operators before a line's text, by (x, font size), for each line of a page."""
+
+
+def _starts(x: int, size: int) -> tuple[str, ...]:
+    starts = _STARTS[x, size] = tuple(f"BT /F1 {size} Tf {x} {y} Td (" for y in _LINE_Y)
+    return starts
+
+
 # What every document shares, written once: the header, the catalog (object 1), the font (object 3)
 # and each page object (4, 6, 8, ...) but for the number of its content stream.
 _HEADER: Final = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
@@ -40,16 +49,17 @@ def text_document(items: Sequence[TextLine], *, rule_under: Callable[[str], bool
     streams = []
     for page in pages:
         ops = []
-        for (x, value, size), y, rule in zip(page, _LINE_Y, _RULES, strict=False):
+        for index, (x, value, size) in enumerate(page):
             if value:
                 shown = value
                 if not shown.isascii():  # ASCII is Latin-1 already; other characters print as ?
                     shown = shown.encode("latin-1", "replace").decode("latin-1")
                 if "\\" in shown or "(" in shown or ")" in shown:
                     shown = shown.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-                ops.append(f"BT /F1 {size} Tf {x} {y} Td ({shown}) Tj ET")
+                starts = _STARTS.get((x, size)) or _starts(x, size)
+                ops.append(f"{starts[index]}{shown}) Tj ET")
             if rule_under is not None and rule_under(value):
-                ops.append(rule)
+                ops.append(_RULES[index])
         streams.append("\n".join(ops).encode("latin-1"))
     # Objects: 1 catalog, 2 pages, 3 font, then a page and its content stream per page.
     kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages)))
