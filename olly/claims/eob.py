@@ -14,7 +14,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from olly.claims import models as m
 from olly.claims.rules import Adjustment, ClaimResult
@@ -155,6 +155,25 @@ class EobResult:
             Money(paid, currency),
             Money(owed, currency),
         )
+
+
+class EobClaim(Protocol):
+    """What an EOB reads of its claim: a ``Claim``, or a row of these columns (``EobReads``)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def member_id(self) -> uuid.UUID: ...
+
+    @property
+    def billing_npi(self) -> str: ...
+
+    @property
+    def service_date_from(self) -> date: ...
+
+    @property
+    def service_date_to(self) -> date: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,7 +354,7 @@ def object_key(tenant_id: uuid.UUID, claim_id: uuid.UUID, sequence: int) -> str:
 _KEY_PREFIX: Final = KEY_NAMESPACE.bytes
 
 
-def store_eob(uow: UnitOfWork, claim: m.Claim, result: dict[str, Any], deadline: date, key: str) -> None:
+def store_eob(uow: UnitOfWork, claim: EobClaim, result: dict[str, Any], deadline: date, key: str) -> None:
     """Render the claim's EOB from its stored adjudication ``result`` (``render_stored``), seal and
     store it under ``key``; records the document (queued in the unit of work's writes, ``writes.py``:
     not yet sent)."""

@@ -1595,7 +1595,9 @@ class EobReads(Reads):
     def __init__(self, uow: UnitOfWork, wanted: Sequence[tuple[uuid.UUID, int | None]] = ()) -> None:
         super().__init__(uow)
         repo = self.repo
-        self._claims = {claim.id: claim for claim in repo.chunk_claim_headers([claim_id for claim_id, _ in wanted])}
+        self._claims: dict[uuid.UUID, eob.EobClaim] = {
+            claim.id: claim for claim in repo.chunk_claim_headers([claim_id for claim_id, _ in wanted])
+        }
         self._wanted = {(claim_id, sequence) for claim_id, sequence in wanted if claim_id in self._claims}
         self._records: dict[tuple[uuid.UUID, int | None], dict[str, Any]] = {}  # as read, result sealed
         for row in repo.chunk_results(self._wanted):
@@ -1606,7 +1608,7 @@ class EobReads(Reads):
         self.hold_coverages(repo.chunk_coverages({claim.member_id for claim in self._claims.values()}, personal=False))
         self.defers_writes = bool(wanted)  # a chunk's documents go in one statement
 
-    def claim(self, claim_id: uuid.UUID) -> m.Claim | None:
+    def claim(self, claim_id: uuid.UUID) -> eob.EobClaim | None:
         return self._claims[claim_id] if claim_id in self._claims else self.repo.claim(claim_id)
 
     def record(self, claim_id: uuid.UUID, sequence: int | None) -> tuple[int, dict[str, Any]] | None:
