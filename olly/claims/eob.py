@@ -14,14 +14,15 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from olly.claims import models as m
 from olly.claims.rules import Adjustment, ClaimResult
 from olly.claims.snapshots import adjustment_from_json
 from olly.claims.writes import writes_of
 from olly.codesets.carc import Carc, GroupCode
-from olly.kernel.money import Money
+from olly.codesets.rarc import Rarc
+from olly.kernel.money import Money, exponent
 from olly.platform.db import UnitOfWork, new_id, table_of
 from olly.platform.objectstore import object_store_of
 from olly.platform.pdf import MARGIN, text_document
@@ -156,6 +157,25 @@ class EobResult:
         )
 
 
+class EobClaim(Protocol):
+    """What an EOB reads of its claim: a ``Claim``, or a row of these columns (``EobReads``)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def member_id(self) -> uuid.UUID: ...
+
+    @property
+    def billing_npi(self) -> str: ...
+
+    @property
+    def service_date_from(self) -> date: ...
+
+    @property
+    def service_date_to(self) -> date: ...
+
+
 @dataclass(frozen=True, slots=True)
 class EobContent:
     claim_reference: str
@@ -165,51 +185,154 @@ class EobContent:
     appeal_deadline: date
 
 
-def _amount(money: Money) -> str:
-    return money.to_decimal_string()
-
-
 def render(content: EobContent) -> bytes:
     """The EOB as PDF bytes."""
     result = content.result
-    text: list[tuple[int, str, int]] = []  # (x, text, font size); y is assigned by pagination
-    text.append((MARGIN, "Explanation of Benefits", 16))
-    text.append((MARGIN, "This is not a bill.", 10))
-    text.append((MARGIN, f"Claim {content.claim_reference}    Service dates {content.service_dates}", 10))
-    text.append((MARGIN, f"Provider NPI {content.provider_npi}    Status {result.status}", 10))
-    text.append((MARGIN, "", 10))
-    text.append((MARGIN, f"Amount billed: {result.currency} {_amount(result.billed)}", 11))
-    text.append((MARGIN, f"Plan allowed: {result.currency} {_amount(result.allowed)}", 11))
-    text.append((MARGIN, f"Plan paid: {result.currency} {_amount(result.paid)}", 11))
-    text.append((MARGIN, f"You owe: {result.currency} {_amount(result.patient_responsibility)}", 12))
-    text.append((MARGIN, "", 10))
-    text.append((MARGIN, "Line  Billed      Allowed     Plan paid   You owe     Status", 10))
-    reasons: dict[str, str] = {}
-    for line in result.lines:
-        row = (
-            f"{line.line_number:<5} {_amount(line.billed):<11} {_amount(line.allowed):<11} "
-            f"{_amount(line.paid):<11} {_amount(line.you_owe):<11} {line.status}"
+    lines = [
+        (
+            line.line_number,
+            line.status,
+            line.billed.amount,
+            line.allowed.amount,
+            line.paid.amount,
+            [(a.group.value, a.carc.value, a.amount.amount) for a in line.adjustments],
         )
-        text.append((MARGIN, row, 10))
-        for adjustment in line.adjustments:
-            reasons.setdefault(adjustment.code, plain_reason(adjustment.carc, adjustment.group))
-            who = "you" if adjustment.group is GroupCode.PATIENT_RESPONSIBILITY else "not you"
-            text.append((MARGIN + 24, f"{adjustment.code}  {_amount(adjustment.amount)}  (owed by {who})", 9))
-    text.append((MARGIN, "", 10))
-    text.append((MARGIN, "What the codes mean", 12))
+        for line in result.lines
+    ]
+    totals = (result.billed.amount, result.allowed.amount, result.paid.amount, result.patient_responsibility.amount)
+    head = (content.claim_reference, content.service_dates, content.provider_npi, result.status, result.currency)
+    return _render(head, totals, lines, content.appeal_deadline)
+
+
+def render_stored(
+    claim_reference: str, service_dates: str, provider_npi: str, data: dict[str, Any], appeal_deadline: date
+) -> bytes:
+    """``render`` of ``EobResult.from_stored(data)``, read straight from the stored result (no
+    ``EobResult``, ``Money`` or ``Adjustment`` built): the same bytes, as the EOB consumer renders
+    each EOB."""
+    currency = data["currency"]
+    exponent(currency)  # an unknown currency is refused, as ``Money`` refuses it
+    lines = []
+    billed = allowed = paid = owed = 0
+    for line in data["lines"]:
+        adjustments = []
+        for item in line["adjustments"]:
+            amount = item["amount"]
+            if type(amount) is not int:
+                raise TypeError("Money.amount must be an int of minor units")
+            for rarc in item["rarcs"]:
+                if rarc not in _RARCS:
+                    Rarc(rarc)  # an unknown remark code is refused, as ``adjustment_from_json`` refuses it
+            group, carc = item["group"], item["carc"]
+            adjustments.append((group, carc, amount))
+            if _adjustment_text(group, carc)[2]:
+                owed += amount
+        amounts = (line["billed"], line["allowed"], line["paid"])
+        for amount in amounts:
+            if type(amount) is not int:
+                raise TypeError("Money.amount must be an int of minor units")
+        lines.append((line["lineNumber"], line["status"], *amounts, adjustments))
+        billed += amounts[0]
+        allowed += amounts[1]
+        paid += amounts[2]
+    date.fromisoformat(data["adjudicatedOn"])  # a malformed date is refused, as ``from_stored`` refuses it
+    head = (claim_reference, service_dates, provider_npi, data["status"], currency)
+    return _render(head, (billed, allowed, paid, owed), lines, appeal_deadline)
+
+
+_RARCS: Final = frozenset(rarc.value for rarc in Rarc)
+
+_ADJUSTMENT_TEXTS: dict[tuple[str, str], tuple[str, str, bool]] = {}
+"""Per (group, CARC) as stored: the code as printed (``Adjustment.code``), its plain reason and
+whether the member owes it; worked out once per process."""
+
+
+def _adjustment_text(group: str, carc: str) -> tuple[str, str, bool]:
+    found = _ADJUSTMENT_TEXTS.get((group, carc))
+    if found is None:
+        group_code, reason_code = GroupCode(group), Carc(carc)
+        found = (
+            f"{group_code.value}-{reason_code.value}",
+            plain_reason(reason_code, group_code),
+            group_code is GroupCode.PATIENT_RESPONSIBILITY,
+        )
+        _ADJUSTMENT_TEXTS[group, carc] = found
+    return found
+
+
+def _decimal(amount: int, scale: int, exp: int) -> str:
+    """``Money(amount, currency).to_decimal_string()``, ``scale`` being ``10**exp``."""
+    if amount < 0:
+        units, minor = divmod(-amount, scale)
+        return f"-{units}.{minor:0{exp}d}" if exp else f"-{units}"
+    units, minor = divmod(amount, scale)
+    return f"{units}.{minor:0{exp}d}" if exp else f"{units}"
+
+
+_EobHead = tuple[str, str, str, str, str]  # claim reference, service dates, provider NPI, status, currency
+_EobLineAmounts = tuple[int, str, int, int, int, list[tuple[str, str, int]]]
+"""A line: number, status, billed, allowed, paid (minor units) and its adjustments (group, CARC, amount)."""
+
+
+def _render(
+    head: _EobHead, totals: tuple[int, int, int, int], lines: list[_EobLineAmounts], appeal_deadline: date
+) -> bytes:
+    claim_reference, service_dates, provider_npi, status, currency = head
+    exp = exponent(currency)
+    scale = 10**exp
+    billed, allowed, paid, owed = totals
+    text: list[tuple[int, str, int]] = [  # (x, text, font size); y is assigned by pagination
+        (MARGIN, "Explanation of Benefits", 16),
+        (MARGIN, "This is not a bill.", 10),
+        (MARGIN, f"Claim {claim_reference}    Service dates {service_dates}", 10),
+        (MARGIN, f"Provider NPI {provider_npi}    Status {status}", 10),
+        (MARGIN, "", 10),
+        (MARGIN, f"Amount billed: {currency} {_decimal(billed, scale, exp)}", 11),
+        (MARGIN, f"Plan allowed: {currency} {_decimal(allowed, scale, exp)}", 11),
+        (MARGIN, f"Plan paid: {currency} {_decimal(paid, scale, exp)}", 11),
+        (MARGIN, f"You owe: {currency} {_decimal(owed, scale, exp)}", 12),
+        (MARGIN, "", 10),
+        (MARGIN, _TABLE_HEADER, 10),
+    ]
+    append = text.append
+    reasons: dict[str, str] = {}
+    for line_number, line_status, line_billed, line_allowed, line_paid, adjustments in lines:
+        rows = []
+        you_owe = 0
+        for group, carc, amount in adjustments:
+            code, reason, member_owes = _adjustment_text(group, carc)
+            if code not in reasons:
+                reasons[code] = reason
+            if member_owes:
+                you_owe += amount
+            rows.append((_ADJUSTMENT_X, f"{code}  {_decimal(amount, scale, exp)}  (owed by {_WHO[member_owes]})", 9))
+        append(
+            (
+                MARGIN,
+                f"{line_number:<5} {_decimal(line_billed, scale, exp):<11} {_decimal(line_allowed, scale, exp):<11} "
+                f"{_decimal(line_paid, scale, exp):<11} {_decimal(you_owe, scale, exp):<11} {line_status}",
+                10,
+            )
+        )
+        text += rows
+    append((MARGIN, "", 10))
+    append((MARGIN, "What the codes mean", 12))
     for code, meaning in sorted(reasons.items()):
-        text.append((MARGIN, f"{code}: {meaning}", 9))
-    text.append((MARGIN, "", 10))
-    text.append((MARGIN, "How to appeal", 12))
-    text.append(
-        (MARGIN, f"If you disagree with this decision you may appeal until {content.appeal_deadline.isoformat()}.", 10)
-    )
-    text.append((MARGIN, "Write to the plan or use the member portal, quoting the claim above.", 10))
-    return _pdf(text)
+        append((MARGIN, f"{code}: {meaning}", 9))
+    append((MARGIN, "", 10))
+    append((MARGIN, "How to appeal", 12))
+    append((MARGIN, f"If you disagree with this decision you may appeal until {appeal_deadline.isoformat()}.", 10))
+    append((MARGIN, "Write to the plan or use the member portal, quoting the claim above.", 10))
+    return text_document(text, rule_under=_is_table_header)
 
 
-def _pdf(items: list[tuple[int, str, int]]) -> bytes:
-    return text_document(items, rule_under=lambda value: value.startswith("Line  Billed"))
+_TABLE_HEADER: Final = "Line  Billed      Allowed     Plan paid   You owe     Status"
+_ADJUSTMENT_X: Final = MARGIN + 24
+_WHO: Final = ("not you", "you")
+
+
+def _is_table_header(value: str) -> bool:
+    return value.startswith("Line  Billed")
 
 
 def object_key(tenant_id: uuid.UUID, claim_id: uuid.UUID, sequence: int) -> str:
@@ -231,13 +354,14 @@ def object_key(tenant_id: uuid.UUID, claim_id: uuid.UUID, sequence: int) -> str:
 _KEY_PREFIX: Final = KEY_NAMESPACE.bytes
 
 
-def store_eob(uow: UnitOfWork, claim: m.Claim, result: EobResult, deadline: date, key: str) -> None:
-    """Render, seal and store the claim's EOB under ``key``; records the document (queued in the unit
-    of work's writes, ``writes.py``: not yet sent)."""
+def store_eob(uow: UnitOfWork, claim: EobClaim, result: dict[str, Any], deadline: date, key: str) -> None:
+    """Render the claim's EOB from its stored adjudication ``result`` (``render_stored``), seal and
+    store it under ``key``; records the document (queued in the unit of work's writes, ``writes.py``:
+    not yet sent)."""
     dates = claim.service_date_from.isoformat()
     if claim.service_date_to != claim.service_date_from:
         dates += f" to {claim.service_date_to.isoformat()}"
-    pdf = render(EobContent(str(claim.id), dates, claim.billing_npi, result, deadline))
+    pdf = render_stored(str(claim.id), dates, claim.billing_npi, result, deadline)
     object_store_of(uow).put_under(uow, key, pdf)
     writes_of(uow).insert(
         _DOCUMENTS,

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, Final
 
 from sqlalchemy import Row, Select, Table, bindparam, insert, select, update
@@ -107,6 +107,15 @@ class _Shape:
         chosen = names or tuple(column.name for column in self.table.columns if column.name != "tenant_id")
         self.columns = tuple(self.table.c[name] for name in chosen)
         self.unloaded = frozenset(keys - {"tenant_id", *chosen})
+
+
+def _in_order(ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
+    """``sorted(set(ids))``, compared by their integers (``UUID.__lt__`` is Python code: sorting a
+    chunk's ids with it cost a third of a millisecond)."""
+    return sorted(set(ids), key=_UUID_INT)
+
+
+_UUID_INT: Final = attrgetter("int")
 
 
 def _unattached(shape: _Shape, values: dict[str, Any], tenant_id: uuid.UUID) -> Any:
@@ -403,7 +412,7 @@ class ClaimsRepository:
         if not claim_ids:
             return set()
         query = select(m.ClaimDocument.object_key).where(
-            m.ClaimDocument.claim_id.in_(sorted(set(claim_ids))), m.ClaimDocument.kind == kind
+            m.ClaimDocument.claim_id.in_(_in_order(claim_ids)), m.ClaimDocument.kind == kind
         )
         return set(self.session.scalars(query))
 
@@ -627,15 +636,16 @@ class ClaimsRepository:
             found[values["member_id"]].append(_unattached(shape, values, tenant_id))
         return found
 
-    def chunk_claim_headers(self, claim_ids: Sequence[uuid.UUID]) -> list[m.Claim]:
-        """These claims, as much as an EOB reads of them (no ``detail``)."""
+    def chunk_claim_headers(self, claim_ids: Sequence[uuid.UUID]) -> list[Row[Any]]:
+        """These claims, as much as an EOB reads of them (no ``detail``): rows of the columns
+        ``_EOB_CLAIM`` names, read by attribute as a claim's (``claim.id``, ``claim.billing_npi``)."""
         if not claim_ids:
             return []
         shape, tenant_id = _EOB_CLAIM, self.uow.require_tenant()
         query = select(*shape.columns).where(
-            shape.table.c.tenant_id == tenant_id, shape.table.c.id.in_(sorted(set(claim_ids)))
+            shape.table.c.tenant_id == tenant_id, shape.table.c.id.in_(_in_order(claim_ids))
         )
-        return [_unattached(shape, values, tenant_id) for values in self._fetched(query)]
+        return list(self.session.execute(query).all())
 
     def chunk_results(self, wanted: Collection[tuple[uuid.UUID, int | None]]) -> list[dict[str, Any]]:
         """The adjudications named by (claim id, sequence, or None for the claim's current one), by
@@ -649,7 +659,7 @@ class ClaimsRepository:
             select(*_EOB_RESULT.columns)
             .where(
                 table.c.tenant_id == self.uow.require_tenant(),
-                table.c.claim_id.in_(sorted({claim_id for claim_id, _ in wanted})),
+                table.c.claim_id.in_(_in_order({claim_id for claim_id, _ in wanted})),
             )
             .order_by(table.c.claim_id, table.c.sequence)
         )
@@ -660,12 +670,13 @@ class ClaimsRepository:
             or (values["is_current"] and (values["claim_id"], None) in wanted)
         ]
 
-    def opened_result(self, values: dict[str, Any]) -> m.AdjudicationRecord:
-        """One of ``chunk_results``, its ``result`` opened."""
+    def opened_result(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The ``result`` of one of ``chunk_results``, opened (no record object built: an EOB reads
+        only its sequence besides)."""
         tenant_id = self.uow.require_tenant()
-        (opened,) = open_rows(self._crypto(), self.session.connection(), _EOB_RESULT.table, tenant_id, [values])
-        record: m.AdjudicationRecord = _unattached(_EOB_RESULT, opened, tenant_id)
-        return record
+        opened = open_row(self._crypto(), self.session.connection(), _EOB_RESULT.table, tenant_id, values)
+        result: dict[str, Any] = opened["result"]
+        return result
 
     def payee_facts(self, claim_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str, str]]:
         """(submitter, billing NPI, currency) of each of these claims that exists (``billing_npis``' shape)."""

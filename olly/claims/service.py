@@ -1595,7 +1595,9 @@ class EobReads(Reads):
     def __init__(self, uow: UnitOfWork, wanted: Sequence[tuple[uuid.UUID, int | None]] = ()) -> None:
         super().__init__(uow)
         repo = self.repo
-        self._claims = {claim.id: claim for claim in repo.chunk_claim_headers([claim_id for claim_id, _ in wanted])}
+        self._claims: dict[uuid.UUID, eob.EobClaim] = {
+            claim.id: claim for claim in repo.chunk_claim_headers([claim_id for claim_id, _ in wanted])
+        }
         self._wanted = {(claim_id, sequence) for claim_id, sequence in wanted if claim_id in self._claims}
         self._records: dict[tuple[uuid.UUID, int | None], dict[str, Any]] = {}  # as read, result sealed
         for row in repo.chunk_results(self._wanted):
@@ -1606,14 +1608,16 @@ class EobReads(Reads):
         self.hold_coverages(repo.chunk_coverages({claim.member_id for claim in self._claims.values()}, personal=False))
         self.defers_writes = bool(wanted)  # a chunk's documents go in one statement
 
-    def claim(self, claim_id: uuid.UUID) -> m.Claim | None:
+    def claim(self, claim_id: uuid.UUID) -> eob.EobClaim | None:
         return self._claims[claim_id] if claim_id in self._claims else self.repo.claim(claim_id)
 
-    def record(self, claim_id: uuid.UUID, sequence: int | None) -> m.AdjudicationRecord | None:
+    def record(self, claim_id: uuid.UUID, sequence: int | None) -> tuple[int, dict[str, Any]] | None:
+        """The adjudication's sequence and its stored result, opened."""
         if (claim_id, sequence) not in self._wanted:
-            return self.repo.current_result(claim_id) if sequence is None else self.repo.result(claim_id, sequence)
+            record = self.repo.current_result(claim_id) if sequence is None else self.repo.result(claim_id, sequence)
+            return (record.sequence, record.result) if record is not None else None
         row = self._records.get((claim_id, sequence))
-        return self.repo.opened_result(row) if row is not None else None
+        return (row["sequence"], self.repo.opened_result(row)) if row is not None else None
 
     def stored(self, claim_id: uuid.UUID, key: str) -> bool:
         if claim_id not in self._claims:
@@ -1641,14 +1645,14 @@ def store_eob(
     record = reads.record(claim_id, sequence) if claim is not None else None
     if claim is None or record is None:
         return None
-    key = eob.object_key(uow.require_tenant(), claim.id, record.sequence)
+    key = eob.object_key(uow.require_tenant(), claim.id, record[0])
     if reads.stored(claim.id, key):
         return key
-    result = eob.EobResult.from_stored(record.result)
+    result = record[1]
     if deadline is None:
         coverage = _coverage_on(reads.coverages(claim.member_id), claim.service_date_from)
         schedule_row = reads.schedule_view(coverage.plan_code, claim.service_date_from) if coverage else None
-        deadline = appeal_deadline(result.adjudicated_on, schedule_row)
+        deadline = appeal_deadline(date.fromisoformat(result["adjudicatedOn"]), schedule_row)
     eob.store_eob(uow, claim, result, deadline, key)
     if not reads.defers_writes:
         writes_of(uow).flush()

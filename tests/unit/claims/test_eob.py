@@ -143,3 +143,26 @@ def test_object_key_names_the_eob_by_a_uuid5_of_claim_and_sequence() -> None:
         for sequence in (1, 2, 17):
             expected = f"{tenant_id}/eob/{uuid.uuid5(eob.KEY_NAMESPACE, f'{claim_id}/{sequence}')}"
             assert eob.object_key(tenant_id, claim_id, sequence) == expected
+
+
+def test_an_eob_rendered_from_a_stored_result_has_the_bytes_of_one_rendered_from_its_eob_result() -> None:
+    """``render_stored`` (the EOB consumer's way) prints what ``render`` prints of
+    ``EobResult.from_stored``: one page and three, a reference to escape, a negative amount, yen."""
+    adjudicated = adjudicate(request(claim(line("99213", "150.00"), line("85025", "61.00"), line("99999", "20.00"))))
+    refund = replace(
+        result(),
+        currency="JPY",
+        lines=(replace(result().lines[0], paid=Money(-7500, "JPY"), billed=Money(15000, "JPY"), adjustments=()),),
+    )
+    cases = [
+        ("c-1", "2026-01-10", result_to_json(result())),
+        ("c-\u00e9\u2192(2)\\", "2026-01-10 to 2026-01-12", result_to_json(many_lines())),
+        ("c-3", "2026-01-10", result_to_json(adjudicated)),
+        ("c-4", "2026-01-10", result_to_json(refund)),
+    ]
+    for reference, dates, stored in cases:
+        expected = render(EobContent(reference, dates, "1234567893", EobResult.from_stored(stored), date(2026, 7, 14)))
+        assert eob.render_stored(reference, dates, "1234567893", stored, date(2026, 7, 14)) == expected
+    assert b"(Plan paid: JPY -7500)" in eob.render_stored(
+        "c-4", "2026-01-10", "1234567893", cases[3][2], date(2026, 7, 14)
+    )
