@@ -28,7 +28,7 @@ from olly.billing.models import (
     PaymentRun,
 )
 from olly.billing.rules import LedgerAccount, PostingKind
-from olly.platform.db import Base, UnitOfWork, table_of
+from olly.platform.db import Base, UnitOfWork, insert_values, table_of
 
 OPEN_STATUSES = ("OPEN", "PARTIALLY_PAID")
 LAPSE_REASON = "COVERAGE_TERMINATED_NON_PAYMENT"
@@ -61,9 +61,19 @@ class BillingRepository:
         self.session.add_all(rows)
 
     def insert_many(self, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
-        """Core bulk insert (the billing run's hot path); the caller fills ``tenant_id``."""
-        if rows:
-            self.session.execute(insert(table_of(model)), list(rows))
+        """Bulk insert (the billing run's and the claims consumer's hot path); the caller fills
+        ``tenant_id``. Every row names the same columns: the rows go as tuples of their values, in
+        the table's column order, through ``insert_values`` (on SQLite straight to the driver; a
+        batch streamed with COPY on PostgreSQL), stored as a Core insert of the same rows stores
+        them. A key that is no column of the table is left to the Core insert to refuse."""
+        if not rows:
+            return
+        table = table_of(model)
+        columns = tuple(column.name for column in table.columns if column.name in rows[0])
+        if len(columns) != len(rows[0]):
+            self.session.execute(insert(table), list(rows))
+            return
+        insert_values(self.session.connection(), table, columns, [tuple(row[c] for c in columns) for row in rows])
 
     # -- accounts ---------------------------------------------------------------------------------
     def billing_account(self, account_id: uuid.UUID, *, for_update: bool = False) -> BillingAccount | None:

@@ -19,7 +19,8 @@ def on_claim_adjudicated(uow: UnitOfWork, message: Message) -> None:
 
 
 def prepare_adjudicated(uow: UnitOfWork, messages: Sequence[Message]) -> Handler:
-    """Read the read model's rows of a chunk's claims in one query; record each adjudication in turn."""
+    """Read the read model's rows of a chunk's claims in one query; record each adjudication in turn
+    (the rows of claims new to the read model are inserted together before the chunk commits)."""
     chunk = appeals.AdjudicationChunk(uow, [uuid.UUID(message.payload["claimId"]) for message in messages])
 
     def on_claim_adjudicated_in_chunk(uow: UnitOfWork, message: Message) -> None:

@@ -74,26 +74,55 @@ def default_appeal_deadline(adjudicated_on: date, window_days: int = DEFAULT_APP
 
 
 # -- the read model -------------------------------------------------------------------------------
+#: The columns of the read model's rows a chunk inserts (``AdjudicationChunk``).
+APPEALABLE_COLUMNS: Final = (
+    "claim_id",
+    "member_id",
+    "provider_id",
+    "status",
+    "denial_reason_code",
+    "adjudicated_at",
+    "appeal_deadline",
+    "event_id",
+    "tenant_id",
+)
+_ADJUDICATED_AT: Final = APPEALABLE_COLUMNS.index("adjudicated_at")
+
+
 class AdjudicationChunk:
     """The read model's rows of a chunk's claims, read in one query (the appeals consumer's
-    ``prepare``). A claim absent here has no row yet; a row the chunk adds joins it, so a later
-    message of the same claim in the chunk finds it. Rows are written when the chunk's unit of work
-    flushes (one statement per kind of write, not one per message)."""
+    ``prepare``). A claim absent here has no row yet: its row is kept as the tuple of its values
+    (``APPEALABLE_COLUMNS``), which a later message of the same claim in the chunk finds and
+    replaces, and the chunk's new rows are inserted together just before it commits (one
+    statement, no object per row). A row read here is changed through the ORM, written with the
+    chunk's flush. Without a tenant, new rows are ORM objects too."""
 
     def __init__(self, uow: UnitOfWork, claim_ids: Collection[uuid.UUID]) -> None:
+        self.uow = uow
         self.rows: dict[uuid.UUID, AppealableClaim] = {
             row.claim_id: row for row in repository.appealable_claims(uow.session, set(claim_ids))
         }
+        self.new: dict[uuid.UUID, tuple[Any, ...]] | None = None
+        if uow.tenant_id is not None:
+            self.new = {}
+            uow.before_commit(self.write)
 
     def added(self, row: AppealableClaim) -> None:
         self.rows[row.claim_id] = row
+
+    def write(self) -> None:
+        """Insert the new rows gathered so far."""
+        if self.new:
+            rows, self.new = list(self.new.values()), {}
+            repository.insert_appealable_claims(self.uow.session, APPEALABLE_COLUMNS, rows)
 
 
 def record_adjudication(
     uow: UnitOfWork, event_id: uuid.UUID, payload: dict[str, Any], *, chunk: AdjudicationChunk | None = None
 ) -> AppealableClaim | None:
     """Keep the latest adjudication of a claim (an older or repeated event changes nothing).
-    ``chunk``: the rows of the claims of the chunk this event came in, read at once."""
+    ``chunk``: the rows of the claims of the chunk this event came in, read at once; a claim with
+    no row before the chunk gets its row there, as values (None is returned)."""
     if payload.get("eventType") == "CLAIM_DENIED":
         denied = ClaimDenied.model_validate(payload)
         claim_id, member_id, provider_id = denied.claim_id, denied.member_id, denied.provider_id
@@ -105,6 +134,12 @@ def record_adjudication(
         status, adjudicated_at, reason = approved.status, approved.adjudicated_at, None
         deadline = default_appeal_deadline(adjudicated_at.date())
     row = chunk.rows.get(claim_id) if chunk is not None else repository.appealable_claim(uow.session, claim_id)
+    if row is None and chunk is not None and chunk.new is not None:
+        new = chunk.new.get(claim_id)
+        if new is None or not new[_ADJUDICATED_AT] > adjudicated_at:
+            values = (claim_id, member_id, provider_id, status, reason, adjudicated_at, deadline, event_id)
+            chunk.new[claim_id] = (*values, uow.tenant_id)
+        return None
     if row is not None and row.adjudicated_at > adjudicated_at:
         return row
     if row is None:

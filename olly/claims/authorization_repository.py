@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from olly.claims.authorization_models import (
     PriorAuthorizationService,
     PriorAuthorizationUsage,
 )
+from olly.platform.db import insert_values, table_of
 
 PENDING = "PENDING"
 OPEN = "OPEN"
@@ -163,6 +165,12 @@ def appealable_claims(session: Session, claim_ids: Collection[uuid.UUID]) -> lis
     if not claim_ids:
         return []
     return list(session.scalars(select(AppealableClaim).where(AppealableClaim.claim_id.in_(list(claim_ids)))))
+
+
+def insert_appealable_claims(session: Session, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Insert read-model rows given as tuples of the values of ``columns`` (the tenant id
+    included), in one statement (``insert_values``)."""
+    insert_values(session.connection(), table_of(AppealableClaim), columns, rows)
 
 
 def appeal(session: Session, appeal_id: uuid.UUID, *, for_update: bool = False) -> Appeal | None:

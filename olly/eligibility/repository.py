@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from datetime import date
+from typing import Any
 
 from sqlalchemy import delete, select
 
 from olly.eligibility.models import AccumulatorBalance, CoverageRecord
 from olly.platform.crypto import NORMALISERS, FieldCrypto, blind_index_label
-from olly.platform.db import UnitOfWork
+from olly.platform.db import UnitOfWork, insert_values, table_of
 
 
 class EligibilityRepository:
@@ -51,6 +52,11 @@ class EligibilityRepository:
         return list(
             self.session.scalars(select(AccumulatorBalance).where(AccumulatorBalance.holder_id.in_(holder_ids)))
         )
+
+    def insert_balances(self, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        """Insert balances given as tuples of the values of ``columns`` (the tenant id included), in
+        one statement (``insert_values``)."""
+        insert_values(self.session.connection(), table_of(AccumulatorBalance), columns, rows)
 
     def balance(self, holder_id: uuid.UUID, level: str, plan_year: date) -> AccumulatorBalance | None:
         return self.session.scalars(

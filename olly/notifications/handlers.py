@@ -22,10 +22,9 @@ def _notify(
     message: Message,
     party_id: uuid.UUID,
     notice: rules.Notice | None,
-    given: set[tuple[uuid.UUID, uuid.UUID]] | None = None,
 ) -> None:
     if notice is not None:
-        service.notify(uow, party_id, notice, topic=message.topic, event_id=message.event_id, given=given)
+        service.notify(uow, party_id, notice, topic=message.topic, event_id=message.event_id)
 
 
 def on_claim_adjudicated(uow: UnitOfWork, message: Message) -> None:
@@ -38,13 +37,15 @@ def on_claim_paid(uow: UnitOfWork, message: Message) -> None:
 
 def _prepare_member_notices(notice_of: Callable[[dict[str, Any]], rules.Notice | None]) -> ChunkPreparer:
     """A chunk of claims events each telling its member: which of them already did, in one query;
-    the notifications are then written with the chunk's flush, together."""
+    the notifications are then inserted together just before the chunk commits (``NoticeChunk``)."""
 
     def prepare(uow: UnitOfWork, messages: Sequence[Message]) -> Handler:
-        given = service.given_by(uow, [message.event_id for message in messages])
+        chunk = service.NoticeChunk(uow, [message.event_id for message in messages])
 
         def notify_member_in_chunk(uow: UnitOfWork, message: Message) -> None:
-            _notify(uow, message, uuid.UUID(message.payload["memberId"]), notice_of(message.payload), given)
+            party_id, notice = uuid.UUID(message.payload["memberId"]), notice_of(message.payload)
+            if notice is not None:
+                chunk.notify(party_id, notice, topic=message.topic, event_id=message.event_id)
 
         return notify_member_in_chunk
 

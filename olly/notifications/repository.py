@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from olly.notifications.models import Notification
+from olly.platform.db import insert_values, table_of
 
 
 def add(session: Session, notification: Notification) -> None:
     session.add(notification)
+
+
+def insert(session: Session, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Insert notifications given as tuples of the values of ``columns`` (PHI already sealed, the
+    tenant id included), in one statement (``insert_values``)."""
+    insert_values(session.connection(), table_of(Notification), columns, rows)
 
 
 def existing(session: Session, source_event_ids: Collection[uuid.UUID]) -> set[tuple[uuid.UUID, uuid.UUID]]:
