@@ -18,7 +18,7 @@ from olly.claims import appeals
 from olly.claims.authorization_models import AppealableClaim
 from olly.claims.events import ClaimApproved, ClaimDenied
 from olly.kernel.ids import uuid7
-from olly.platform.db import COPY_FROM_ROWS, UnitOfWork, plain_insert, table_of
+from olly.platform.db import COPY_FROM_ROWS, UnitOfWork
 from olly.platform.runtime import Platform
 
 COUNT = COPY_FROM_ROWS + 4
@@ -100,12 +100,3 @@ def test_a_chunk_of_adjudications_stores_what_one_by_one_does(platform: Platform
         assert chunk.new == {}
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         assert stored(uow) == one_by_one
-
-
-def test_the_chunk_s_rows_go_straight_to_sqlite_s_driver(sqlite_platform: Platform, tenant_id: uuid.UUID) -> None:
-    """The chunk's columns are the table's, in its order: on SQLite the insert binds exactly them
-    (``plain_insert``), and the rows go to the driver as tuples (elsewhere, a COPY or an insert)."""
-    with sqlite_platform.db.unit_of_work(tenant_id, read_only=True) as uow:
-        plain = plain_insert(uow.session.connection(), table_of(AppealableClaim), appeals.APPEALABLE_COLUMNS)
-    assert tuple(column.name for column in table_of(AppealableClaim).columns) == appeals.APPEALABLE_COLUMNS
-    assert plain is not None

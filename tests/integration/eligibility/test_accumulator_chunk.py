@@ -18,7 +18,7 @@ from sqlalchemy import select
 from olly.claims.events import AccumulatorUpdated
 from olly.eligibility import service
 from olly.eligibility.models import AccumulatorBalance
-from olly.platform.db import COPY_FROM_ROWS, UnitOfWork, plain_insert, table_of
+from olly.platform.db import COPY_FROM_ROWS, UnitOfWork
 from olly.platform.runtime import Platform
 
 MEMBERS = COPY_FROM_ROWS + 4
@@ -87,12 +87,3 @@ def test_a_chunk_of_accumulator_events_stores_what_one_by_one_does(platform: Pla
         assert chunk.new == {}
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         assert stored(uow) == one_by_one
-
-
-def test_the_chunk_s_rows_go_straight_to_sqlite_s_driver(sqlite_platform: Platform, tenant_id: uuid.UUID) -> None:
-    """The chunk's columns are the table's, in its order: on SQLite the insert binds exactly them
-    (``plain_insert``), and the rows go to the driver as tuples (elsewhere, a COPY or an insert)."""
-    with sqlite_platform.db.unit_of_work(tenant_id, read_only=True) as uow:
-        plain = plain_insert(uow.session.connection(), table_of(AccumulatorBalance), service.BALANCE_COLUMNS)
-    assert tuple(column.name for column in table_of(AccumulatorBalance).columns) == service.BALANCE_COLUMNS
-    assert plain is not None

@@ -15,7 +15,7 @@ from olly.kernel.ids import uuid7
 from olly.notifications import rules, service
 from olly.notifications.models import Notification
 from olly.platform.crypto import FORMAT_VERSION
-from olly.platform.db import COPY_FROM_ROWS, UnitOfWork, plain_insert, table_of
+from olly.platform.db import COPY_FROM_ROWS, UnitOfWork
 from olly.platform.runtime import Platform
 
 COUNT = COPY_FROM_ROWS + 4
@@ -86,12 +86,3 @@ def test_a_chunk_of_notices_stores_what_notify_stores(platform: Platform, tenant
         assert chunk.rows == []
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         assert stored(uow) == by_orm
-
-
-def test_the_chunk_s_rows_go_straight_to_sqlite_s_driver(sqlite_platform: Platform, tenant_id: uuid.UUID) -> None:
-    """The chunk's columns are the table's, in its order: on SQLite the insert binds exactly them
-    (``plain_insert``), and the rows go to the driver as tuples (elsewhere, a COPY or an insert)."""
-    with sqlite_platform.db.unit_of_work(tenant_id, read_only=True) as uow:
-        plain = plain_insert(uow.session.connection(), table_of(Notification), service.NOTICE_COLUMNS)
-    assert tuple(column.name for column in table_of(Notification).columns) == service.NOTICE_COLUMNS
-    assert plain is not None
