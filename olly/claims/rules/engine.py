@@ -13,6 +13,7 @@ every percentage and proportion is computed exactly and rounded once (``arithmet
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -86,10 +87,9 @@ from olly.kernel.periods import add_months, age_on
 _CO = GroupCode.CONTRACTUAL
 _PR = GroupCode.PATIENT_RESPONSIBILITY
 _NO_LIMIT = 1 << 62  # stands for "no out-of-pocket maximum" in min() arithmetic
-#: Whether each NPI met is well formed with a valid check digit, kept across claims (a pure function
-#: of the number; a payer's claims come from the same few providers). Bounded: cleared when full.
-_VALID_NPIS: dict[str, bool] = {}
-_VALID_NPIS_MAX = 65_536
+#: Whether an NPI is well formed with a valid check digit, remembered across claims (a pure function
+#: of the number; a payer's claims come from the same few providers).
+_valid_npi = functools.lru_cache(maxsize=65_536)(is_valid_npi)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -395,12 +395,7 @@ class _ClaimState:
         return money
 
     def is_valid_npi(self, npi: str) -> bool:
-        valid = _VALID_NPIS.get(npi)
-        if valid is None:
-            if len(_VALID_NPIS) >= _VALID_NPIS_MAX:
-                _VALID_NPIS.clear()
-            valid = _VALID_NPIS[npi] = is_valid_npi(npi)
-        return valid
+        return _valid_npi(npi)
 
     def is_billable(self, diagnosis: str, service_date: date) -> bool:
         key = (diagnosis, service_date)
