@@ -105,3 +105,46 @@ def test_values_are_stored_exactly_as_the_same_rows(platform: Platform, count: i
         insert_values(connection, table_of(AuditEvent), columns, values)
     assert len(_raw(platform, 61)) == count
     assert _raw(platform, 61) == _raw(platform, 60)
+
+
+def _receipts(count: int, file_id: uuid.UUID) -> list[dict[str, object]]:
+    """Rows with a JSON column holding lists (empty, of text with characters COPY escapes)."""
+    errors: list[list[str]] = [[], ["IK304:8"], ['quote " tab \t back \\ slash', "é 😀"]]
+    return [
+        {
+            "id": uuid.uuid4(),
+            "tenant_id": uuid.UUID(int=5),
+            "file_id": file_id,
+            "interchange_control_number": "000000001",
+            "group_control_number": "1",
+            "set_control_number": f"{n:04d}",
+            "set_id": "837",
+            "implementation_guide": "005010X222A1",
+            "accepted": not n % 2,
+            "errors": errors[n % len(errors)],
+        }
+        for n in range(count)
+    ]
+
+
+def test_json_columns_are_stored_alike_inserted_or_copied(platform: Platform) -> None:
+    from olly.edi.models import TransactionSetReceipt
+
+    receipts = table_of(TransactionSetReceipt)
+    few, many = uuid.uuid4(), uuid.uuid4()
+    with platform.db.engine.begin() as connection:
+        insert_rows(connection, receipts, _receipts(3, few))
+        insert_rows(connection, receipts, _receipts(dbmod.COPY_FROM_ROWS + 2, many))  # COPY on PostgreSQL
+    with platform.db.engine.connect() as connection:
+
+        def stored(file_id: uuid.UUID) -> list[tuple[object, ...]]:
+            query = (
+                select(receipts.c.set_control_number, receipts.c.accepted, receipts.c.errors)
+                .where(receipts.c.file_id == file_id)
+                .order_by(receipts.c.set_control_number)
+            )
+            return [tuple(row) for row in connection.execute(query)]
+
+        expected = [(r["set_control_number"], r["accepted"], r["errors"]) for r in _receipts(18, many)]
+        assert stored(many) == expected
+        assert stored(few) == expected[:3]
