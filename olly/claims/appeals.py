@@ -24,7 +24,7 @@ from olly.claims.authorization_models import Appeal, AppealableClaim
 from olly.claims.events import AppealResolved, ClaimApproved, ClaimDenied
 from olly.kernel.errors import BusinessRuleViolation, Conflict, NotFound
 from olly.kernel.ids import uuid7
-from olly.platform.db import UnitOfWork
+from olly.platform.db import PendingRows, UnitOfWork
 
 DEFAULT_APPEAL_WINDOW_DAYS: Final = 180
 """Days after the adverse determination in which an internal appeal may be filed (ACA minimum)."""
@@ -102,19 +102,14 @@ class AdjudicationChunk:
         self.rows: dict[uuid.UUID, AppealableClaim] = {
             row.claim_id: row for row in repository.appealable_claims(uow.session, set(claim_ids))
         }
-        self.new: dict[uuid.UUID, tuple[Any, ...]] | None = None
+        self.new: PendingRows[uuid.UUID, tuple[Any, ...]] | None = None
         if uow.tenant_id is not None:
-            self.new = {}
-            uow.before_commit(self.write)
+            self.new = PendingRows(
+                uow, lambda rows: repository.insert_appealable_claims(uow.session, APPEALABLE_COLUMNS, rows)
+            )
 
     def added(self, row: AppealableClaim) -> None:
         self.rows[row.claim_id] = row
-
-    def write(self) -> None:
-        """Insert the new rows gathered so far."""
-        if self.new:
-            rows, self.new = list(self.new.values()), {}
-            repository.insert_appealable_claims(self.uow.session, APPEALABLE_COLUMNS, rows)
 
 
 def record_adjudication(

@@ -18,7 +18,7 @@ from olly.enrollment import public as enrollment
 from olly.kernel.ids import uuid7
 from olly.kernel.money import Money
 from olly.platform.cache import Cache, json_bytes, shared_cache, shared_refresher
-from olly.platform.db import Database, UnitOfWork
+from olly.platform.db import Database, PendingRows, UnitOfWork
 from olly.policy_admin import public as people
 
 #: How long an answer may be served from the cache (the transaction seed suggests 30 s to 2 min;
@@ -130,16 +130,11 @@ class AccumulatorChunk:
             self.covered[policy_id].add(party_id)
         self.touched: set[uuid.UUID] = set()
         self._invalidating = False
-        self.new: dict[tuple[uuid.UUID, str, date], dict[str, Any]] | None = None
+        self.new: PendingRows[tuple[uuid.UUID, str, date], dict[str, Any]] | None = None
         if uow.tenant_id is not None:
-            self.new = {}
-            uow.before_commit(self.write)
-
-    def write(self) -> None:
-        """Insert the new balances gathered so far."""
-        if self.new:
-            rows, self.new = [_balance_values(values) for values in self.new.values()], {}
-            EligibilityRepository(self.uow).insert_balances(BALANCE_COLUMNS, rows)
+            self.new = PendingRows(
+                uow, lambda rows: repo.insert_balances(BALANCE_COLUMNS, [_balance_values(row) for row in rows])
+            )
 
     def invalidate_on_commit(self, uow: UnitOfWork, cache: Cache, parties: set[uuid.UUID]) -> None:
         self.touched |= parties

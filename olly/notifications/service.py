@@ -15,7 +15,7 @@ from olly.kernel.ids import uuid7
 from olly.notifications import repository, rules
 from olly.notifications.models import Notification
 from olly.platform.crypto import FieldCrypto, row_sealer
-from olly.platform.db import UnitOfWork, table_of
+from olly.platform.db import PendingRows, UnitOfWork, table_of
 
 INBOX_LIMIT = 100
 
@@ -89,16 +89,16 @@ class NoticeChunk:
     def __init__(self, uow: UnitOfWork, event_ids: Collection[uuid.UUID]) -> None:
         self.uow = uow
         self.given = given_by(uow, event_ids)
-        self.rows: list[tuple[Any, ...]] = []
         crypto: FieldCrypto | None = uow.session.info.get("crypto")
         self._seal: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+        self.rows: PendingRows[tuple[uuid.UUID, uuid.UUID], tuple[Any, ...]] | None = None
         if uow.tenant_id is not None and crypto is not None:
             self._seal = row_sealer(crypto, uow.session.connection(), table_of(Notification), uow.tenant_id)
-            uow.before_commit(self.write)
+            self.rows = PendingRows(uow, lambda rows: repository.insert(uow.session, NOTICE_COLUMNS, rows))
 
     def notify(self, party_id: uuid.UUID, notice: rules.Notice, *, topic: str, event_id: uuid.UUID) -> None:
         """``notify`` of an event of the chunk."""
-        if self._seal is None:
+        if self._seal is None or self.rows is None:
             notify(self.uow, party_id, notice, topic=topic, event_id=event_id, given=self.given)
             return
         if (event_id, party_id) in self.given:
@@ -115,13 +115,8 @@ class NoticeChunk:
             "read_at": None,
             "tenant_id": self.uow.tenant_id,
         }
-        self.rows.append(_values_of(self._seal(row)))
+        self.rows[(event_id, party_id)] = _values_of(self._seal(row))
         self.given.add((event_id, party_id))
-
-    def write(self) -> None:
-        """Insert the notifications gathered so far."""
-        rows, self.rows = self.rows, []
-        repository.insert(self.uow.session, NOTICE_COLUMNS, rows)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, Select, Table, create_engine, event, text
 from sqlalchemy.engine import Connection, Dialect, make_url
@@ -752,6 +752,29 @@ class UnitOfWork:
                 self.rollback()
         finally:
             self.session.close()
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class PendingRows(dict[K, V]):
+    """The rows a chunk of messages adds to one table, kept by key as plain values (no mapped
+    object, no flush bookkeeping) so that a later message of the chunk finds and changes a row an
+    earlier one added, and handed together to ``write`` just before the unit of work commits (one
+    statement for the chunk; ``insert_values``). A rollback drops them with the transaction."""
+
+    def __init__(self, uow: UnitOfWork, write: Callable[[list[V]], None]) -> None:
+        super().__init__()
+        self._write = write
+        uow.before_commit(self.write)
+
+    def write(self) -> None:
+        """Write the rows gathered so far (and forget them)."""
+        if self:
+            rows = list(self.values())
+            self.clear()
+            self._write(rows)
 
 
 class Database:

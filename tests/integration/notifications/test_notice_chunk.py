@@ -83,6 +83,6 @@ def test_a_chunk_of_notices_stores_what_notify_stores(platform: Platform, tenant
         chunk = service.NoticeChunk(uow, {event_id for event_id, _, _ in given})
         for event_id, party_id, notice in given:
             chunk.notify(party_id, notice, topic="claims.claim.adjudicated", event_id=event_id)
-        assert chunk.rows == []
+        assert chunk.rows == {}
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         assert stored(uow) == by_orm
