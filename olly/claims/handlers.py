@@ -45,10 +45,12 @@ def on_claim_submitted(uow: UnitOfWork, message: Message) -> None:
 
 def prepare_claims_submitted(uow: UnitOfWork, messages: Sequence[Message]) -> Handler:
     """Read a chunk's claims and everything their adjudication needs at once; adjudicate each in turn."""
-    chunk = service.ChunkReads(uow, [uuid.UUID(message.payload["claimId"]) for message in messages])
+    claim_ids = {message.event_id: uuid.UUID(message.payload["claimId"]) for message in messages}
+    chunk = service.ChunkReads(uow, list(claim_ids.values()))
 
     def on_claim_submitted_in_chunk(uow: UnitOfWork, message: Message) -> None:
-        chunk.adjudicate(uuid.UUID(message.payload["claimId"]))
+        claim_id = claim_ids.get(message.event_id)  # each claim id parsed once
+        chunk.adjudicate(claim_id if claim_id is not None else uuid.UUID(message.payload["claimId"]))
 
     return on_claim_submitted_in_chunk
 

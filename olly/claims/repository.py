@@ -9,13 +9,14 @@ from datetime import date
 from operator import attrgetter, itemgetter
 from typing import Any, Final
 
-from sqlalchemy import Row, Select, Table, bindparam, insert, select, update
+from sqlalchemy import Row, Select, String, Table, bindparam, insert, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.sql.dml import Update
+from sqlalchemy.types import Uuid
 
 from olly.claims import models as m
 from olly.kernel.errors import ConfigurationError
@@ -116,6 +117,34 @@ def _in_order(ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
 
 
 _UUID_INT: Final = attrgetter("int")
+
+
+def _uuids_as_text(query: Select[Any]) -> tuple[Select[Any], tuple[str, ...]]:
+    """``query`` with its UUID columns read as the text SQLite stores (their names returned)."""
+    columns = list(query.selected_columns)
+    names = tuple(column.name for column in columns if isinstance(column.type, Uuid))
+    if not names:
+        return query, ()
+    plain = [
+        type_coerce(column, String).label(column.name) if isinstance(column.type, Uuid) else column
+        for column in columns
+    ]
+    return query.with_only_columns(*plain, maintain_column_froms=True), names
+
+
+_UUID: Final = uuid.UUID
+_UNKNOWN_SAFETY: Final = uuid.SafeUUID.unknown
+
+
+def _uuid_of_hex(text: str) -> uuid.UUID:
+    """``UUID(text)`` for the 32 hexadecimal digits SQLite stores a UUID column as, built as
+    ``UUID.__init__`` leaves one (its ``int`` and ``is_safe``) without its parsing and checks."""
+    if len(text) != 32:
+        return _UUID(text)
+    made = object.__new__(_UUID)
+    object.__setattr__(made, "int", int(text, 16))
+    object.__setattr__(made, "is_safe", _UNKNOWN_SAFETY)
+    return made
 
 
 def _unattached(shape: _Shape, values: dict[str, Any], tenant_id: uuid.UUID) -> Any:
@@ -698,10 +727,23 @@ class ClaimsRepository:
         return crypto
 
     def _fetched(self, query: Select[Any]) -> list[dict[str, Any]]:
-        """The rows of a Core ``query``, each as a dict by column name."""
+        """The rows of a Core ``query``, each as a dict by column name.
+
+        On SQLite its UUID columns are read as their stored text and made ``UUID``s here
+        (``_uuid_of_hex``): the type's own conversion, ``UUID(text)``, was about a fifth of fetching a
+        chunk's rows."""
+        texts: tuple[str, ...] = ()
+        if self._sqlite:
+            query, texts = _uuids_as_text(query)
         result = self.session.execute(query)
         names = list(result.keys())
-        return [dict(zip(names, row, strict=True)) for row in result.all()]
+        rows = [dict(zip(names, row, strict=True)) for row in result.all()]
+        for name in texts:
+            for values in rows:
+                text = values[name]
+                if text is not None:
+                    values[name] = _uuid_of_hex(text)
+        return rows
 
     def _opened(self, shape: _Shape, query: Select[Any]) -> list[dict[str, Any]]:
         """``_fetched``, the PHI columns ``query`` selects opened."""
