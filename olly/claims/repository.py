@@ -20,6 +20,7 @@ from sqlalchemy.types import Uuid
 
 from olly.claims import models as m
 from olly.kernel.errors import ConfigurationError
+from olly.kernel.ids import uuid_from_int
 from olly.platform.crypto import FieldCrypto, open_row, open_rows
 from olly.platform.db import Base, Processors, UnitOfWork, compiled_insert, plain_statement, table_of
 
@@ -132,19 +133,10 @@ def _uuids_as_text(query: Select[Any]) -> tuple[Select[Any], tuple[str, ...]]:
     return query.with_only_columns(*plain, maintain_column_froms=True), names
 
 
-_UUID: Final = uuid.UUID
-_UNKNOWN_SAFETY: Final = uuid.SafeUUID.unknown
-
-
 def _uuid_of_hex(text: str) -> uuid.UUID:
     """``UUID(text)`` for the 32 hexadecimal digits SQLite stores a UUID column as, built as
     ``UUID.__init__`` leaves one (its ``int`` and ``is_safe``) without its parsing and checks."""
-    if len(text) != 32:
-        return _UUID(text)
-    made = object.__new__(_UUID)
-    object.__setattr__(made, "int", int(text, 16))
-    object.__setattr__(made, "is_safe", _UNKNOWN_SAFETY)
-    return made
+    return uuid_from_int(int(text, 16)) if len(text) == 32 else uuid.UUID(text)
 
 
 def _unattached(shape: _Shape, values: dict[str, Any], tenant_id: uuid.UUID) -> Any:

@@ -83,6 +83,15 @@ def uuid7() -> uuid.UUID:
     return made
 
 
+def uuid_from_int(value: int) -> uuid.UUID:
+    """``UUID(int=value)`` for a value known to be 128 bits, built without its argument checks (as
+    ``uuid7`` builds its ids)."""
+    made = object.__new__(_UUID)
+    object.__setattr__(made, "int", value)
+    object.__setattr__(made, "is_safe", _UNKNOWN_SAFETY)
+    return made
+
+
 def uuid7_time_ms(value: uuid.UUID) -> int:
     """The Unix millisecond timestamp embedded in a UUIDv7."""
     return value.int >> 80
