@@ -123,7 +123,8 @@ def renew(consumers: Sequence[EmbeddedGroupConsumer]) -> None:
         by_member.setdefault((id(consumer.db), consumer.member_id), []).append(consumer)
     for same in by_member.values():
         first = same[0]
-        expiring = {c.group: c.clock.now() + c.lease_ttl for c in same}
+        now = first.clock.now()  # one instant for all: one expiry, so one statement, per lease TTL
+        expiring = {c.group: now + c.lease_ttl for c in same}
         with first.db.connect() as connection:
             for expires, groups in _by_value(expiring).items():
                 renewed = connection.execute(
