@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import and_, bindparam, delete, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, exists, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from olly.kernel.clock import Clock
@@ -60,6 +63,106 @@ _FETCH = PlainSelect(
     .order_by(OUTBOX.c.log_offset)
     .limit(bindparam("limit"))
 )
+
+
+#: The owned partitions with messages past the committed offset (one look-up per partition,
+#: stopping at the first such message).
+_WAITING = PlainSelect(
+    select(PARTITIONS.c.topic, PARTITIONS.c.partition).where(
+        PARTITIONS.c.consumer_group == bindparam("group"),
+        PARTITIONS.c.owner == bindparam("member"),
+        exists().where(
+            OUTBOX.c.topic == PARTITIONS.c.topic,
+            OUTBOX.c.partition == PARTITIONS.c.partition,
+            OUTBOX.c.log_offset > PARTITIONS.c.committed_offset,
+        ),
+    )
+)
+_ABSENT: Final = object()
+
+
+@dataclass
+class GroupView:
+    """What a rebalance needs to know of one group: its members and who holds each partition."""
+
+    members: list[str] = field(default_factory=list)
+    """The live members (lease not expired)."""
+    expired: list[str] = field(default_factory=list)
+    """Members whose lease ran out (to be forgotten)."""
+    owners: dict[tuple[str, int], str | None] = field(default_factory=dict)
+    """Every registered partition of the group and its holder (``None``: free)."""
+
+
+def read_groups(engine: Engine, groups: Iterable[str], now: datetime) -> dict[str, GroupView]:
+    """The members and partition holders of ``groups``, in one read transaction (two statements)."""
+    groups = sorted(set(groups))
+    views = {group: GroupView() for group in groups}
+    with engine.connect() as connection:
+        members = connection.execute(
+            select(MEMBERS.c.consumer_group, MEMBERS.c.member_id, (MEMBERS.c.expires_at < now).label("expired")).where(
+                MEMBERS.c.consumer_group.in_(groups)
+            )
+        ).all()
+        holders = connection.execute(
+            select(PARTITIONS.c.consumer_group, PARTITIONS.c.topic, PARTITIONS.c.partition, PARTITIONS.c.owner).where(
+                PARTITIONS.c.consumer_group.in_(groups)
+            )
+        ).all()
+    for group, member, expired in members:
+        (views[group].expired if expired else views[group].members).append(member)
+    for group, topic, partition, owner in holders:
+        views[group].owners[(topic, int(partition))] = owner
+    return views
+
+
+def renew(consumers: Sequence[EmbeddedGroupConsumer]) -> None:
+    """Renew the memberships and leases of ``consumers`` (one worker's groups): one transaction and
+    two statements for all of them (three when a membership is new)."""
+    by_member: dict[tuple[int, str], list[EmbeddedGroupConsumer]] = {}
+    for consumer in consumers:
+        by_member.setdefault((id(consumer.db), consumer.member_id), []).append(consumer)
+    for same in by_member.values():
+        first = same[0]
+        now = first.clock.now()  # one instant for all: one expiry, so one statement, per lease TTL
+        expiring = {c.group: now + c.lease_ttl for c in same}
+        with first.db.connect() as connection:
+            for expires, groups in _by_value(expiring).items():
+                renewed = connection.execute(
+                    update(MEMBERS)
+                    .where(MEMBERS.c.member_id == first.member_id, MEMBERS.c.consumer_group.in_(groups))
+                    .values(expires_at=expires)
+                ).rowcount
+                if renewed != len(groups):
+                    _join(connection, first.member_id, groups, expires)
+                connection.execute(
+                    update(PARTITIONS)
+                    .where(PARTITIONS.c.owner == first.member_id, PARTITIONS.c.consumer_group.in_(groups))
+                    .values(lease_expires_at=expires)
+                )
+
+
+def _by_value(expiring: dict[str, datetime]) -> dict[datetime, list[str]]:
+    grouped: dict[datetime, list[str]] = {}
+    for group, expires in sorted(expiring.items()):
+        grouped.setdefault(expires, []).append(group)
+    return grouped
+
+
+def _join(connection: Connection, member_id: str, groups: list[str], expires: datetime) -> None:
+    """Register ``member_id`` in those of ``groups`` it is not yet a member of."""
+    present = set(
+        connection.execute(
+            select(MEMBERS.c.consumer_group).where(
+                MEMBERS.c.member_id == member_id, MEMBERS.c.consumer_group.in_(groups)
+            )
+        ).scalars()
+    )
+    joining = [g for g in groups if g not in present]
+    if joining:
+        connection.execute(
+            MEMBERS.insert(),
+            [{"consumer_group": g, "member_id": member_id, "expires_at": expires} for g in joining],
+        )
 
 
 @dataclass
@@ -125,9 +228,11 @@ class EmbeddedGroupConsumer:
         self._wake = threading.Event()
         self._reader = db.engine.execution_options(olly_begin="DEFERRED") if db.is_sqlite else db.engine
 
+        self._all_partitions = sorted((t, p) for t in self.subscriptions for p in range(catalog.topic(t).partitions))
+
     @property
     def all_partitions(self) -> list[tuple[str, int]]:
-        return sorted((t, p) for t in self.subscriptions for p in range(catalog.topic(t).partitions))
+        return list(self._all_partitions)
 
     def wake(self) -> None:
         self._wake.set()
@@ -140,81 +245,67 @@ class EmbeddedGroupConsumer:
     # -- membership and leases -----------------------------------------------------------------
     def heartbeat(self) -> None:
         """Renew membership and every lease this member holds."""
-        now = self.clock.now()
-        with self.db.connect() as connection:
-            expires = now + self.lease_ttl
-            renewed = connection.execute(
-                update(MEMBERS)
-                .where(MEMBERS.c.consumer_group == self.group, MEMBERS.c.member_id == self.member_id)
-                .values(expires_at=expires)
-            ).rowcount
-            if not renewed:
-                connection.execute(
-                    MEMBERS.insert().values(consumer_group=self.group, member_id=self.member_id, expires_at=expires)
-                )
-            connection.execute(
-                update(PARTITIONS)
-                .where(PARTITIONS.c.consumer_group == self.group, PARTITIONS.c.owner == self.member_id)
-                .values(lease_expires_at=expires)
-            )
+        renew([self])
 
-    def rebalance(self) -> None:
-        """Take this member's share of free or expired partitions and let go of the rest."""
+    def rebalance(self, view: GroupView | None = None) -> None:
+        """Take this member's share of free or expired partitions and let go of the rest.
+
+        ``view`` is what :func:`read_groups` found for this group (read now if not given). Reading
+        takes no write lock; a write transaction is opened only when something is to change (an
+        expired member to forget, partitions to register, take or let go), and every write is
+        fenced, so a view a moment old can only make this member take or let go a round later.
+        """
         now = self.clock.now()
+        if view is None:
+            view = read_groups(self._reader, [self.group], now).get(self.group, GroupView())
+        members = sorted({*view.members, self.member_id})
+        index = members.index(self.member_id)
+        share = {p for i, p in enumerate(self._all_partitions) if i % len(members) == index}
+        # Forget partitions another member has taken over (our lease ran out while we were away).
+        for position in list(self.owned):
+            if view.owners.get(position, _ABSENT) != self.member_id:
+                self.owned.pop(position, None)
+        missing = [p for p in self._all_partitions if p not in view.owners]
+        release = [p for p in self.owned if p not in share]
+        take = sorted(share - set(self.owned))
+        if not (view.expired or missing or release or take):
+            return
         with self.db.connect() as connection:
-            connection.execute(
-                delete(MEMBERS).where(MEMBERS.c.consumer_group == self.group, MEMBERS.c.expires_at < now)
-            )
-            members = sorted(
-                connection.execute(select(MEMBERS.c.member_id).where(MEMBERS.c.consumer_group == self.group)).scalars()
-            )
-            if self.member_id not in members:
-                members = sorted([*members, self.member_id])
-            index = members.index(self.member_id)
-            share = {p for i, p in enumerate(self.all_partitions) if i % len(members) == index}
-            existing = {
-                (row.topic, row.partition): row
-                for row in connection.execute(
-                    select(PARTITIONS).where(
-                        PARTITIONS.c.consumer_group == self.group,
-                        PARTITIONS.c.topic.in_(list(self.subscriptions)),
+            if view.expired:
+                connection.execute(
+                    delete(MEMBERS).where(
+                        MEMBERS.c.consumer_group == self.group,
+                        MEMBERS.c.member_id.in_(view.expired),
+                        MEMBERS.c.expires_at < now,
                     )
                 )
-            }
-            for position in self.all_partitions:
-                if position not in existing:
-                    try:
-                        with connection.begin_nested():
-                            connection.execute(
-                                PARTITIONS.insert().values(
-                                    consumer_group=self.group,
-                                    topic=position[0],
-                                    partition=position[1],
-                                    committed_offset=-1,
-                                    owner=None,
-                                    lease_expires_at=None,
-                                    updated_at=now,
-                                )
-                            )
-                    except IntegrityError:
-                        pass
-            # Forget partitions another member has taken over (our lease ran out while we were away).
-            for position in list(self.owned):
-                row = existing.get(position)
-                if row is None or row.owner != self.member_id:
-                    self.owned.pop(position, None)
+            if missing:
+                register = (sqlite_insert if self.db.is_sqlite else pg_insert)(PARTITIONS).on_conflict_do_nothing()
+                connection.execute(
+                    register,
+                    [
+                        {
+                            "consumer_group": self.group,
+                            "topic": topic,
+                            "partition": partition,
+                            "committed_offset": -1,
+                            "owner": None,
+                            "lease_expires_at": None,
+                            "updated_at": now,
+                        }
+                        for topic, partition in missing
+                    ],
+                )
             # Let go of what is not ours any more.
-            for position in list(self.owned):
-                if position not in share:
-                    self._release(connection, position)
+            if release:
+                self._release(connection, release)
             # Take what is ours and free (never owned, released, or its holder's lease ran out).
-            for topic, partition in sorted(share - set(self.owned)):
-                row = connection.execute(
+            if take:
+                rows = connection.execute(
                     update(PARTITIONS)
                     .where(
                         PARTITIONS.c.consumer_group == self.group,
-                        PARTITIONS.c.topic == topic,
-                        PARTITIONS.c.partition == partition,
+                        tuple_(PARTITIONS.c.topic, PARTITIONS.c.partition).in_(take),
                         or_(
                             PARTITIONS.c.owner.is_(None),
                             PARTITIONS.c.owner == self.member_id,
@@ -222,29 +313,30 @@ class EmbeddedGroupConsumer:
                         ),
                     )
                     .values(owner=self.member_id, lease_expires_at=now + self.lease_ttl, updated_at=now)
-                    .returning(PARTITIONS.c.committed_offset)
-                ).first()
-                if row is not None:
-                    self.owned[(topic, partition)] = _Owned(topic, partition, int(row.committed_offset))
+                    .returning(PARTITIONS.c.topic, PARTITIONS.c.partition, PARTITIONS.c.committed_offset)
+                ).all()
+                for row in sorted(rows, key=lambda r: (r.topic, r.partition)):
+                    position = (row.topic, int(row.partition))
+                    self.owned[position] = _Owned(position[0], position[1], int(row.committed_offset))
 
-    def _release(self, connection: Any, position: tuple[str, int]) -> None:
+    def _release(self, connection: Any, positions: list[tuple[str, int]]) -> None:
         connection.execute(
             update(PARTITIONS)
             .where(
                 PARTITIONS.c.consumer_group == self.group,
-                PARTITIONS.c.topic == position[0],
-                PARTITIONS.c.partition == position[1],
+                tuple_(PARTITIONS.c.topic, PARTITIONS.c.partition).in_(positions),
                 PARTITIONS.c.owner == self.member_id,
             )
             .values(owner=None, lease_expires_at=None)
         )
-        self.owned.pop(position, None)
+        for position in positions:
+            self.owned.pop(position, None)
 
     def leave(self) -> None:
         """Let go of every partition and the membership (a clean shutdown hands over at once)."""
         with self.db.connect() as connection:
-            for position in list(self.owned):
-                self._release(connection, position)
+            if self.owned:
+                self._release(connection, list(self.owned))
             connection.execute(
                 delete(MEMBERS).where(MEMBERS.c.consumer_group == self.group, MEMBERS.c.member_id == self.member_id)
             )
@@ -261,21 +353,8 @@ class EmbeddedGroupConsumer:
         if not self.owned:
             return set()
         with self._reader.connect() as connection:
-            rows = connection.execute(
-                select(OUTBOX.c.topic, OUTBOX.c.partition)
-                .join(
-                    PARTITIONS,
-                    and_(
-                        PARTITIONS.c.topic == OUTBOX.c.topic,
-                        PARTITIONS.c.partition == OUTBOX.c.partition,
-                        PARTITIONS.c.consumer_group == self.group,
-                        PARTITIONS.c.owner == self.member_id,
-                    ),
-                )
-                .where(OUTBOX.c.log_offset > PARTITIONS.c.committed_offset)
-                .distinct()
-            ).all()
-        return {(row.topic, row.partition) for row in rows}
+            rows = _WAITING.rows(connection, {"group": self.group, "member": self.member_id})
+        return {(topic, int(partition)) for topic, partition in rows}
 
     def poll_once(self, stop: threading.Event) -> int:
         """Handle what is waiting in the partitions this member owns; return how many messages."""

@@ -57,6 +57,17 @@ def take_named_lease(connection: Connection, name: str, owner: str, now: datetim
     return True
 
 
+def renew_named_lease(connection: Connection, name: str, owner: str, now: datetime, ttl: timedelta) -> bool:
+    """Renew the lease ``name`` if ``owner`` holds it and it has not run out (no one else can have
+    held it since ``owner`` took it)."""
+    renewed = connection.execute(
+        update(LEASES)
+        .where(LEASES.c.name == name, LEASES.c.owner == owner, LEASES.c.expires_at >= now)
+        .values(expires_at=now + ttl)
+    ).rowcount
+    return bool(renewed)
+
+
 def release_named_lease(connection: Connection, name: str, owner: str) -> None:
     connection.execute(delete(LEASES).where(LEASES.c.name == name, LEASES.c.owner == owner))
 
@@ -145,6 +156,9 @@ class Relay:
         self.metrics = metrics
         self._wake = threading.Event()
         self._leader = False
+        self.term = 0
+        """How many times this relay has taken the lease: within one term it held the lease without
+        a break, so every row placed in the log meanwhile is one it placed."""
         self.on_published: list[Callable[[frozenset[str]], None]] = []
         """Called with the topics of a round that published rows (in-process consumers of those
         topics wake at once; the others sleep on)."""
@@ -152,18 +166,26 @@ class Relay:
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def leader(self) -> bool:
+        """Whether the last round held the lease."""
+        return self._leader
+
     def run_once(self) -> int:
         """One round: hold the lease, move up to ``batch_size`` rows. Returns how many moved."""
         now = self.clock.now()
         try:
             with self.db.connect() as connection:
-                leader = take_named_lease(connection, self.LEASE, self.owner, now, self.lease_ttl)
-                if not leader:
+                renewed = self._leader and renew_named_lease(connection, self.LEASE, self.owner, now, self.lease_ttl)
+                if not renewed:
+                    # Not held, or run out since the last round (another relay may have held it
+                    # meanwhile): take it afresh, as a new term.
                     self._leader = False
-                    return 0
-                if not self._leader:
+                    if not take_named_lease(connection, self.LEASE, self.owner, now, self.lease_ttl):
+                        return 0
                     self.publisher.reset()
                     self._leader = True
+                    self.term += 1
                 columns = (
                     list(OUTBOX.c) if self.publisher.full_rows else [OUTBOX.c.id, OUTBOX.c.topic, OUTBOX.c.partition]
                 )

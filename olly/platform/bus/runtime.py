@@ -19,7 +19,7 @@ from olly.kernel.clock import Clock, SystemClock
 from olly.kernel.ids import uuid7
 from olly.platform.bus import dlq
 from olly.platform.bus.dispatch import METRICS, BusMetrics, DatabaseIdempotency, Dispatcher, Idempotency, RetryPolicy
-from olly.platform.bus.embedded import EmbeddedGroupConsumer
+from olly.platform.bus.embedded import EmbeddedGroupConsumer, read_groups, renew
 from olly.platform.bus.messages import HandlerRegistry, discover_handlers
 from olly.platform.bus.outbox import Outbox
 from olly.platform.bus.relay import LogSequencer, Publisher, Relay
@@ -132,8 +132,7 @@ class BusRuntime:
             self._spawn("bus-relay", self.relay.run)
         embedded = [c for c in self.consumers if isinstance(c, EmbeddedGroupConsumer)]
         if embedded:
-            for consumer in embedded:
-                consumer.heartbeat()
+            renew(embedded)
             self._spawn("bus-heartbeat", self._heartbeat_loop)
         for consumer in self.consumers:
             self._spawn(f"bus-{consumer.group}", consumer.run)
@@ -155,13 +154,14 @@ class BusRuntime:
         self._threads.append(thread)
 
     def _heartbeat_loop(self, stop: threading.Event) -> None:
+        """Renew every group's membership and leases together (one transaction, two statements)."""
         interval = self.settings.bus_heartbeat_ms / 1000
+        embedded = [c for c in self.consumers if isinstance(c, EmbeddedGroupConsumer)]
         while not stop.wait(interval):
-            for consumer in self.consumers:
-                try:
-                    consumer.heartbeat()
-                except Exception:  # noqa: BLE001 - a missed heartbeat is retried; the lease TTL allows for it
-                    log.warning("heartbeat failed", group=consumer.group)
+            try:
+                renew(embedded)
+            except Exception:  # noqa: BLE001 - a missed heartbeat is retried; the lease TTL allows for it
+                log.warning("heartbeat failed", groups=len(embedded))
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
@@ -190,20 +190,61 @@ class BusRuntime:
     def request_stop(self) -> None:
         self._stop.set()
 
+    def _placed_by_us_alone(self, term: int | None) -> bool:
+        """Whether every row placed in the log since the last round was placed by this runtime's
+        relay (embedded transport, and its lease held without a break since then)."""
+        relay = self.relay
+        return (
+            term is not None and self.transport != "kafka" and relay is not None and relay.leader and relay.term == term
+        )
+
     # -- synchronous driving (tests, the CLI's one-shot commands) ------------------------------
     def drain(self, max_rounds: int = 10_000) -> int:
-        """Relay and consume in this thread until nothing moves; return the messages handled."""
+        """Relay and consume in this thread until nothing moves; return the messages handled.
+
+        The first round polls every consumer. After it, while this runtime's relay holds the lease
+        (so every row placed in the log is one it placed), a consumer is polled again only if it
+        handled something in the round before (a full fetch leaves more) or the relay has just
+        placed rows on one of its topics; the others have nothing new and are left alone. Without
+        the lease, every consumer is polled every round, as rows may arrive from elsewhere.
+        """
         stop = threading.Event()
         handled = 0
+        embedded = [c for c in self.consumers if isinstance(c, EmbeddedGroupConsumer)]
+        if embedded:
+            renew(embedded)
+            views = read_groups(embedded[0]._reader, [c.group for c in embedded], embedded[0].clock.now())
         for consumer in self.consumers:
-            consumer.heartbeat()
-            consumer.rebalance()
-        for _ in range(max_rounds):
-            moved = self.relay.run_once() if self.relay else 0
-            this_round = 0
-            for consumer in self.consumers:
-                this_round += consumer.poll_once(stop)
-            handled += this_round
-            if not moved and not this_round:
-                break
+            if isinstance(consumer, EmbeddedGroupConsumer):
+                consumer.rebalance(views[consumer.group])
+            else:
+                consumer.heartbeat()
+                consumer.rebalance()
+        published: set[str] = set()
+        if self.relay is not None:
+            self.relay.on_published.append(published.update)
+        try:
+            busy: list[Any] = list(self.consumers)
+            term = None
+            for _ in range(max_rounds):
+                published.clear()
+                moved = self.relay.run_once() if self.relay else 0
+                if self._placed_by_us_alone(term):
+                    due = [c for c in self.consumers if c in busy or not published.isdisjoint(c.subscriptions)]
+                else:
+                    due = list(self.consumers)
+                term = self.relay.term if self.relay is not None and self.relay.leader else None
+                busy = []
+                this_round = 0
+                for consumer in due:
+                    count = consumer.poll_once(stop)
+                    if count:
+                        this_round += count
+                        busy.append(consumer)
+                handled += this_round
+                if not moved and not this_round:
+                    break
+        finally:
+            if self.relay is not None:
+                self.relay.on_published.remove(published.update)
         return handled
