@@ -76,6 +76,7 @@ from olly.enrollment.rules import Market, QualifyingEvent, Relationship, Termina
 from olly.enrollment.schemas import DependentAdd, DependentRemove, EnrollmentCreate, PlanChange, Termination
 from olly.kernel.errors import Conflict, FieldError, ValidationFailed
 from olly.kernel.money import Money
+from olly.platform import jsonfast
 from olly.platform.db import Database, UnitOfWork
 from olly.policy_admin import public as people
 from olly.policy_admin import service as policy_admin
@@ -774,20 +775,57 @@ def _origin_of(detail: claims.RemittanceClaim) -> dict[str, Any]:
     if not detail.origin:
         return {}
     try:
-        value = json.loads(detail.origin)
+        value = jsonfast.loads(detail.origin)
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
 
 
-def _adjustment(item: claims.RemittanceAdjustment, sign: int = 1) -> Adjustment:
+class _Amounts:
+    """One ``Money`` per amount and currency, and one ``Adjustment`` per group, reason and amount,
+    among the CLPs of a run's 835s: they repeat few (a line's charge is often its allowed and its
+    paid, copays recur), and an 835 keeps every CLP until it is written, each object one more for
+    every pass of the cyclic collector (sharing them halved what a 20,000-claim 835 kept)."""
+
+    __slots__ = ("_adjustments", "_money")
+
+    def __init__(self) -> None:
+        self._money: dict[tuple[int, str], Money] = {}
+        self._adjustments: dict[tuple[str, str, int, str], Adjustment] = {}
+
+    def money(self, amount: int, currency: str) -> Money:
+        key = (amount, currency)
+        money = self._money.get(key)
+        if money is None:
+            money = self._money[key] = Money(amount, currency)
+        return money
+
+    def adjustment(self, group: str, reason: str, amount: int, currency: str) -> Adjustment:
+        key = (group, reason, amount, currency)
+        adjustment = self._adjustments.get(key)
+        if adjustment is None:
+            adjustment = self._adjustments[key] = Adjustment(group, reason, self.money(amount, currency))
+        return adjustment
+
+
+def _adjustment(item: claims.RemittanceAdjustment, sign: int = 1, shared: _Amounts | None = None) -> Adjustment:
+    if shared is not None:
+        return shared.adjustment(item.group, item.carc, sign * item.amount.amount, item.amount.currency)
     return Adjustment(item.group, item.carc, Money(sign * item.amount.amount, item.amount.currency))
 
 
-def _clp(detail: claims.RemittanceClaim, sent: dict[str, Any], *, reversal: bool = False) -> RemittanceClaim:
+def _clp(
+    detail: claims.RemittanceClaim,
+    sent: dict[str, Any],
+    *,
+    reversal: bool = False,
+    shared: _Amounts | None = None,
+) -> RemittanceClaim:
     """The CLP (with its SVC lines) of one adjudicated claim; ``reversal`` negates every amount
-    (CLP02 22: the earlier payment of a replaced or voided claim is taken back)."""
+    (CLP02 22: the earlier payment of a replaced or voided claim is taken back). ``shared``: the
+    amounts and adjustments equal ones of other CLPs share."""
     sign = -1 if reversal else 1
+    money = shared.money if shared is not None else Money
     controls = sent.get("lineControl") or []
     lines = []
     for line in detail.lines:
@@ -797,12 +835,12 @@ def _clp(detail: claims.RemittanceClaim, sent: dict[str, Any], *, reversal: bool
                 procedure_code=line.procedure_code or "",
                 modifiers=line.modifiers,
                 revenue_code=line.revenue_code,
-                charge=Money(sign * line.billed.amount, line.billed.currency),
-                paid=Money(sign * line.paid.amount, line.paid.currency),
-                adjustments=tuple(_adjustment(a, sign) for a in line.adjustments),
+                charge=money(sign * line.billed.amount, line.billed.currency),
+                paid=money(sign * line.paid.amount, line.paid.currency),
+                adjustments=tuple(_adjustment(a, sign, shared) for a in line.adjustments),
                 units_paid=Decimal(line.units),
                 service_date_from=line.service_date,
-                allowed=Money(sign * line.allowed.amount, line.allowed.currency),
+                allowed=money(sign * line.allowed.amount, line.allowed.currency),
                 line_control_number=control,
                 remarks=line.rarcs,
             )
@@ -816,8 +854,8 @@ def _clp(detail: claims.RemittanceClaim, sent: dict[str, Any], *, reversal: bool
         status = "1"
     return RemittanceClaim(
         claim_id=str(sent.get("claim") or detail.claim_id)[:38],
-        charge=Money(sign * detail.billed.amount, detail.currency),
-        paid=Money(sign * detail.paid.amount, detail.currency),
+        charge=money(sign * detail.billed.amount, detail.currency),
+        paid=money(sign * detail.paid.amount, detail.currency),
         payer_claim_number=str(detail.claim_id),
         lines=tuple(lines),
         status=status,
@@ -886,6 +924,7 @@ class RemittanceAdapter:
             return ()
         payer, payer_bank = self._payer(uow)
         remittances = []
+        shared = _Amounts()
         for payment in advice.payments:
             if payment.payee != "PROVIDER":
                 continue
@@ -905,12 +944,12 @@ class RemittanceAdapter:
                     if paid.reverses_sequence is not None:
                         earlier = claims.remittance_detail(uow, paid.claim_id, paid.reverses_sequence)
                     if earlier is not None:
-                        clps.append(_clp(earlier, sent, reversal=True))
+                        clps.append(_clp(earlier, sent, reversal=True, shared=shared))
                 elif detail.reversal_of is not None:
                     original = claims.remittance_detail(uow, detail.reversal_of)
                     if original is not None:
-                        clps.append(_clp(original, _origin_of(original) or sent, reversal=True))
-                clps.append(_clp(detail, sent))
+                        clps.append(_clp(original, _origin_of(original) or sent, reversal=True, shared=shared))
+                clps.append(_clp(detail, sent, shared=shared))
             total = sum(c.paid.amount for c in clps)
             adjustments: tuple[ProviderAdjustment, ...] = ()
             if total != payment.amount_minor:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from olly.billing.models import (
@@ -50,6 +50,10 @@ class UnpaidClaim:
     payee_npi: str | None
     currency: str
     amount_minor: int
+
+
+#: Payables marked paid by one statement (an IN list well within both engines' parameter limits).
+_PAID_CHUNK = 500
 
 
 class BillingRepository:
@@ -442,31 +446,37 @@ class BillingRepository:
 
     def mark_claims_paid(self, payables: Sequence[UnpaidClaim], claim_payment_id: uuid.UUID) -> None:
         """These payables PAID by this payment, each with the billing NPI it now has (a run learns the
-        NPI of those recorded without it): one statement, the unit of work's tenant's rows only."""
+        NPI of those recorded without it): a statement per NPI and chunk of ids (one payee's payables
+        share their NPI), the unit of work's tenant's rows only: a parameter set per payable was about a
+        quarter of the run's own CPU in a 20,000-claim profile."""
         if not payables:
             return
         table, tenant = table_of(ClaimPayable), self.uow.require_tenant()
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("w_id"), table.c.tenant_id == bindparam("w_tenant"))
-            .values(status="PAID", claim_payment_id=bindparam("v_payment"), payee_npi=bindparam("v_npi"))
-        )
-        self.session.execute(
-            statement,
-            [{"w_id": p.id, "w_tenant": tenant, "v_payment": claim_payment_id, "v_npi": p.payee_npi} for p in payables],
-        )
+        by_npi: dict[str | None, list[uuid.UUID]] = {}
+        for payable in payables:
+            by_npi.setdefault(payable.payee_npi, []).append(payable.id)
+        for npi, ids in by_npi.items():
+            for start in range(0, len(ids), _PAID_CHUNK):
+                self.session.execute(
+                    update(table)
+                    .where(table.c.tenant_id == tenant, table.c.id.in_(ids[start : start + _PAID_CHUNK]))
+                    .values(status="PAID", claim_payment_id=claim_payment_id, payee_npi=npi)
+                )
         # A payable this session already holds as an object (read earlier in the unit of work) is kept
         # in step with its row, as if loaded after the update.
         held = self.session.identity_map
-        for payable in payables:
-            row = held.get(self.session.identity_key(ClaimPayable, payable.id))
+        paid = {payable.id: payable for payable in payables}
+        for key in list(held.keys()):
+            if key[0] is not ClaimPayable or len(key[1]) != 1 or key[1][0] not in paid:
+                continue
+            payable, row = paid[key[1][0]], held.get(key)
             if row is not None:
-                for key, value in (
+                for name, value in (
                     ("status", "PAID"),
                     ("claim_payment_id", claim_payment_id),
                     ("payee_npi", payable.payee_npi),
                 ):
-                    set_committed_value(row, key, value)
+                    set_committed_value(row, name, value)
 
     def unpaid_claims_total(self) -> dict[str, int]:
         rows = self.session.execute(

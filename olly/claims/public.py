@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from olly.claims import service, snapshots
 from olly.claims.repository import FINAL_STATUSES, ClaimsRepository, RemittanceRead
@@ -314,6 +314,9 @@ def remittance_details_in_turn(
         found = next(reads, None)
 
 
+_PATIENT_RESPONSIBILITY: Final = GroupCode.PATIENT_RESPONSIBILITY.value
+
+
 def _remittance(read: RemittanceRead) -> RemittanceClaim:
     """What an 835 says of one adjudication, read straight from its stored result (lines, their
     adjustments and the totals; the movements and traces a ``ClaimResult`` would decode are not needed)."""
@@ -330,7 +333,7 @@ def _remittance(read: RemittanceRead) -> RemittanceClaim:
             for a in line["adjustments"]
         )
         billed, allowed, paid = billed + line["billed"], allowed + line["allowed"], paid + line["paid"]
-        patient += sum(a.amount.amount for a in adjustments if a.group == GroupCode.PATIENT_RESPONSIBILITY.value)
+        patient += sum(a.amount.amount for a in adjustments if a.group == _PATIENT_RESPONSIBILITY)
         lines.append(
             RemittanceLine(
                 line_number=line["lineNumber"],
@@ -343,7 +346,7 @@ def _remittance(read: RemittanceRead) -> RemittanceClaim:
                 allowed=Money(line["allowed"], currency),
                 paid=Money(line["paid"], currency),
                 adjustments=adjustments,
-                rarcs=tuple(sorted({r for a in adjustments for r in a.rarcs})),
+                rarcs=tuple(sorted({r for a in adjustments for r in a.rarcs})) if adjustments else (),
             )
         )
     reversal = record.result.get("reversal")

@@ -21,7 +21,7 @@ from sqlalchemy.types import Uuid
 from olly.claims import models as m
 from olly.kernel.errors import ConfigurationError
 from olly.kernel.ids import uuid_from_int
-from olly.platform.crypto import FieldCrypto, open_row, open_rows
+from olly.platform.crypto import FieldCrypto, column_opener, open_row, open_rows
 from olly.platform.db import Base, Processors, UnitOfWork, compiled_insert, plain_statement, table_of
 
 FINAL_STATUSES = ("APPROVED", "PARTIALLY_APPROVED", "DENIED")
@@ -505,7 +505,9 @@ class ClaimsRepository:
         for row in self.session.execute(query.order_by(m.AdjudicationRecord.claim_id, m.AdjudicationRecord.sequence)):
             results.setdefault(row.claim_id, []).append(row)
         crypto, connection, tenant = self._crypto(), self.session.connection(), self.uow.require_tenant()
-        table, line_table, result_table = table_of(m.Claim), table_of(m.ClaimLine), table_of(m.AdjudicationRecord)
+        open_detail = column_opener(crypto, connection, table_of(m.Claim), tenant, "detail")
+        open_result = column_opener(crypto, connection, table_of(m.AdjudicationRecord), tenant, "result")
+        open_service = column_opener(crypto, connection, table_of(m.ClaimLine), tenant, "service")
         for key in wanted:
             claim_id, sequence = key
             header = headers.get(claim_id)
@@ -513,11 +515,11 @@ class ClaimsRepository:
             chosen = next((r for r in rows if (r.is_current if sequence is None else r.sequence == sequence)), None)
             if header is None or chosen is None:
                 continue
-            detail = open_row(crypto, connection, table, tenant, header._mapping)["detail"] or {}
-            result = open_row(crypto, connection, result_table, tenant, chosen._mapping)["result"]
+            detail = open_detail(header.id, header.detail) or {}
+            result = open_result(chosen.id, chosen.result)
             services = []
             for row in lines.get(claim_id, ()):
-                service = open_row(crypto, connection, line_table, tenant, row._mapping)["service"]
+                service = open_service(row.id, row.service)
                 services.append(
                     LineService(
                         row.claim_id,

@@ -17,6 +17,7 @@ encryptions per key; rotate data keys long before that (``olly keys rotate-data`
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -201,6 +202,9 @@ def row_aad(tenant_id: uuid.UUID, table: str, column: str, row_id: object) -> by
     return f"{_aad_prefix(tenant_id, table, column)}{row_id}".encode()
 
 
+# Remembered: formatting the tenant's UUID is most of a value's associated data, and a payment run's
+# 835 opens four values a claim (measured: a third of opening a claim's sealed columns).
+@functools.lru_cache(maxsize=1024)
 def _aad_prefix(tenant_id: uuid.UUID, table: str, column: str) -> str:
     """``row_aad`` but the row id (the same for every row of a column)."""
     return f"olly/phi/v1|{tenant_id}|{table}.{column}|"
@@ -637,6 +641,24 @@ def open_row(
             aad = row_aad(tenant_id, table.name, column, values["id"])
             value = decode(crypto.decrypt(connection, tenant_id, bytes(value), aad))
         opened[column] = value
+    return opened
+
+
+def column_opener(
+    crypto: FieldCrypto, connection: Connection, table: Table, tenant_id: uuid.UUID, column: str
+) -> Callable[[object, Any], Any]:
+    """``open_row`` of one PHI column of ``table`` for many rows read together: ``opened(row id,
+    stored value)`` is the plain value (a value not sealed is given back as it is), the codec and
+    the associated data but the row id looked up once instead of for every row."""
+    decode = dict(_decoders(table))[column]
+    prefix = _aad_prefix(tenant_id, table.name, column)
+    decrypt = crypto.decrypt
+
+    def opened(row_id: object, value: Any) -> Any:
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return decode(decrypt(connection, tenant_id, bytes(value), f"{prefix}{row_id}".encode()))
+        return value
+
     return opened
 
 

@@ -16,6 +16,7 @@ from olly.kernel.errors import CryptoError
 from olly.platform.crypto import (
     DataKey,
     PlaintextPHIError,
+    column_opener,
     key_id_of,
     open_row,
     open_rows,
@@ -193,6 +194,35 @@ def test_a_core_read_opens_what_the_orm_sealed_and_only_in_its_own_row(
             open_row(platform.crypto, connection, parties, tenant_id, {"id": second, "given_name": row["given_name"]})
         with pytest.raises(CryptoError):
             open_row(platform.crypto, connection, parties, uuid.uuid4(), row)
+
+
+def test_a_column_opener_opens_a_column_of_many_rows_as_open_row_does(platform: Platform, tenant_id: uuid.UUID) -> None:
+    first = add_person(platform, tenant_id)
+    second = add_person(platform, tenant_id, ssn="078-05-1120", given_name="Ade")
+    parties = table_of(Party)
+    query = select(parties.c.id, parties.c.given_name, parties.c.address, parties.c.gender)
+    with platform.db.connect() as connection:
+        rows = {row["id"]: row for row in connection.execute(query).mappings()}
+        for column in ("given_name", "address", "gender"):  # text, JSON, a null
+            opened = column_opener(platform.crypto, connection, parties, tenant_id, column)
+            for row_id in (first, second):
+                row = rows[row_id]
+                assert (
+                    opened(row_id, row[column])
+                    == open_row(platform.crypto, connection, parties, tenant_id, row)[column]
+                )
+        opened = column_opener(platform.crypto, connection, parties, tenant_id, "given_name")
+        assert [opened(first, rows[first]["given_name"]), opened(second, rows[second]["given_name"])] == [
+            "Maria",
+            "Ade",
+        ]
+        # a value opened as another row's, or as another tenant's, is refused
+        with pytest.raises(CryptoError):
+            opened(second, rows[first]["given_name"])
+        with pytest.raises(CryptoError):
+            column_opener(platform.crypto, connection, parties, uuid.uuid4(), "given_name")(
+                first, rows[first]["given_name"]
+            )
 
 
 def test_a_core_read_opens_the_phi_columns_it_selects_as_the_orm_does(platform: Platform, tenant_id: uuid.UUID) -> None:
