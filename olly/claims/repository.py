@@ -21,7 +21,7 @@ from sqlalchemy.types import Uuid
 from olly.claims import models as m
 from olly.kernel.errors import ConfigurationError
 from olly.kernel.ids import uuid_from_int
-from olly.platform.crypto import FieldCrypto, column_opener, open_row, open_rows
+from olly.platform.crypto import FieldCrypto, column_opener, open_row, open_rows, session_crypto
 from olly.platform.db import Base, Processors, UnitOfWork, compiled_insert, plain_statement, table_of
 
 FINAL_STATUSES = ("APPROVED", "PARTIALLY_APPROVED", "DENIED")
@@ -715,10 +715,7 @@ class ClaimsRepository:
         return found
 
     def _crypto(self) -> FieldCrypto:
-        crypto = self.session.info.get("crypto")
-        if not isinstance(crypto, FieldCrypto):
-            raise ConfigurationError("PHI was read without field encryption configured")
-        return crypto
+        return session_crypto(self.session, "read")
 
     def _fetched(self, query: Select[Any]) -> list[dict[str, Any]]:
         """The rows of a Core ``query``, each as a dict by column name.

@@ -61,7 +61,6 @@ from olly.claims.writes import Writes, writes_of
 from olly.codesets.carc import Carc, GroupCode
 from olly.kernel.errors import (
     BusinessRuleViolation,
-    ConfigurationError,
     Conflict,
     FieldError,
     NotFound,
@@ -70,7 +69,7 @@ from olly.kernel.errors import (
 from olly.kernel.ids import uuid7
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod
-from olly.platform.crypto import FieldCrypto, row_sealer
+from olly.platform.crypto import row_sealer, session_crypto
 from olly.platform.db import UnitOfWork, new_id, table_of
 from olly.platform.objectstore import object_store_of
 
@@ -375,10 +374,7 @@ class _IntakeRows:
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.tenant_id = uow.require_tenant()
-        crypto = uow.session.info.get("crypto")
-        if crypto is None:
-            raise ConfigurationError("PHI was written without field encryption configured")
-        self.crypto: FieldCrypto = crypto
+        self.crypto = crypto = session_crypto(uow.session)
         repo = ClaimsRepository(uow)
         self.connection = uow.session.connection()
         self.claims = repo.new_rows(table_of(m.Claim))

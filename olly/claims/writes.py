@@ -33,8 +33,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from olly.claims.repository import ChangedRows, NewRows
-from olly.kernel.errors import ConfigurationError
-from olly.platform.crypto import FieldCrypto, row_sealer
+from olly.platform.crypto import FieldCrypto, row_sealer, session_crypto
 from olly.platform.db import Base, UnitOfWork, table_of
 
 _SESSION_KEY: Final = "olly.claims.writes"
@@ -123,10 +122,7 @@ class Writes:
         return found
 
     def _crypto(self) -> FieldCrypto:
-        crypto = self.session.info.get("crypto")
-        if not isinstance(crypto, FieldCrypto):
-            raise ConfigurationError("PHI was written without field encryption configured")
-        return crypto
+        return session_crypto(self.session)
 
     def discard(self) -> None:
         self._inserts.clear()

@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Index, LargeBinary, String, Table, and_, event, func, or_, select, text, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, Dialect, RowMapping
-from sqlalchemy.orm import Mapped, Mapper, mapped_column, object_session
+from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
@@ -449,12 +449,16 @@ def blind_index_label(table: str, source: str) -> str:
     return f"{table}.{source}"
 
 
-def _crypto_for(target: Any) -> FieldCrypto:
-    session = object_session(target)
+def session_crypto(session: Session | None, done: str = "written") -> FieldCrypto:
+    """The field encryption of ``session`` (its database's); PHI ``done`` without one is refused."""
     crypto = session.info.get("crypto") if session is not None else None
-    if crypto is None:
-        raise ConfigurationError("PHI was written without field encryption configured")
-    return crypto  # type: ignore[no-any-return]
+    if not isinstance(crypto, FieldCrypto):
+        raise ConfigurationError(f"PHI was {done} without field encryption configured")
+    return crypto
+
+
+def _crypto_for(target: Any) -> FieldCrypto:
+    return session_crypto(object_session(target))
 
 
 def _seal(mapper: Mapper[Any], connection: Connection, target: Any, *, only_changed: bool) -> None:
