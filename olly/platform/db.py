@@ -11,8 +11,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
+import sqlite3
 import threading
 import time
 import uuid
@@ -440,7 +442,7 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine
             json_serializer=jsonfast.dumps_text,
             json_deserializer=jsonfast.loads,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, database if database and database != ":memory:" else None)
         return engine.execution_options(schema_translate_map=sqlite_schema_map())
     if parsed.get_backend_name() == "postgresql":
         # hide_parameters: a failed statement must not carry PHI values into an exception or a log.
@@ -532,16 +534,97 @@ def _raw_id(connection: Any) -> int:
     return id(getattr(connection, "dbapi_connection", None) or connection)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+#: How long the checkpointer lets committed pages gather in the write-ahead log before copying them
+#: into the database file (writes of one hot page in that time are copied once).
+SQLITE_CHECKPOINT_EVERY_SECONDS: Final = 0.25
+#: How long a checkpointer with nothing to do waits before its thread ends (it starts again on the next commit).
+SQLITE_CHECKPOINTER_IDLE_SECONDS: Final = 30.0
+#: WAL pages after which a committing writer checkpoints by itself, as a backstop when the
+#: checkpointer falls behind (SQLite's default, 1000, is what the writers would otherwise do).
+SQLITE_WRITER_AUTOCHECKPOINT_PAGES: Final = 16384
+
+
+class _Checkpointer:
+    """Copies the write-ahead log into the database file on its own thread and connection.
+
+    Left to SQLite, the commit that takes the log past 1,000 pages runs the checkpoint itself:
+    it writes the pages into the database file and waits for both files to reach the disk, while
+    holding the one write turn every other writer is queued on. Here a commit only wakes this
+    thread, which runs a PASSIVE checkpoint (it never blocks writers or readers) at most every
+    ``SQLITE_CHECKPOINT_EVERY_SECONDS``; SQLite releases the interpreter lock while it works, so
+    the copy and its fsyncs overlap the writers' work. Durability is unchanged: a commit is in the
+    log as before, and the checkpoint syncs what it copies. Writers keep a backstop of their own
+    (``SQLITE_WRITER_AUTOCHECKPOINT_PAGES``) should this thread fall behind.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._wake = threading.Event()
+        self._guard = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    def committed(self) -> None:
+        with self._guard:
+            self._wake.set()
+            if self._thread is None and not self._stopping.is_set():
+                self._thread = threading.Thread(
+                    target=self._run, name=f"olly-sqlite-checkpoint {self._path}", daemon=True
+                )
+                self._thread.start()
+
+    def stop(self) -> None:
+        with self._guard:
+            self._stopping.set()
+            thread = self._thread
+        self._wake.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+
+    def _run(self) -> None:
+        connection: sqlite3.Connection | None = None
+        try:
+            connection = sqlite3.connect(self._path, timeout=0, isolation_level=None, check_same_thread=False)
+            while True:
+                if not self._wake.wait(SQLITE_CHECKPOINTER_IDLE_SECONDS):
+                    with self._guard:
+                        if not self._wake.is_set():
+                            self._thread = None
+                            return
+                if self._stopping.is_set():
+                    return
+                self._wake.clear()
+                # Another process checkpointing, or a busy file, is no failure: the next commit wakes us again.
+                with contextlib.suppress(sqlite3.Error):
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                if self._stopping.wait(SQLITE_CHECKPOINT_EVERY_SECONDS):
+                    return
+        except sqlite3.Error:
+            pass  # the file could not be opened here: the writers' own autocheckpoint still applies
+        finally:
+            if connection is not None:
+                connection.close()
+            with self._guard:
+                if self._thread is threading.current_thread():
+                    self._thread = None
+
+
+def _configure_sqlite(engine: Engine, path: str | None = None) -> None:
     turns = _WriterTurns()
     dialect = engine.dialect
     commit, rollback = dialect.do_commit, dialect.do_rollback
+    checkpointer = _Checkpointer(path) if path else None
 
     def do_commit(dbapi_connection: Any) -> None:
         try:
             commit(dbapi_connection)
         finally:
             turns.give_back(dbapi_connection)
+        if checkpointer is not None:
+            checkpointer.committed()
+
+    if checkpointer is not None:
+        event.listen(engine, "engine_disposed", lambda _engine: checkpointer.stop())
 
     def do_rollback(dbapi_connection: Any) -> None:
         try:
@@ -570,6 +653,8 @@ def _configure_sqlite(engine: Engine) -> None:
         # a 32 MiB page cache per connection and memory-mapped reads of up to 256 MiB.
         cursor.execute("PRAGMA cache_size=-32768")
         cursor.execute("PRAGMA mmap_size=268435456")
+        if checkpointer is not None:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WRITER_AUTOCHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
