@@ -16,14 +16,12 @@ from pathlib import Path
 
 from olly.kernel.errors import NotFound
 from olly.kernel.ids import uuid7
-from olly.platform.crypto import FieldCrypto
+from olly.platform.crypto import FieldCrypto, session_crypto
 from olly.platform.db import UnitOfWork
 
 
 def _crypto(uow: UnitOfWork) -> FieldCrypto:
-    crypto = uow.session.info.get("crypto")
-    assert isinstance(crypto, FieldCrypto), "field encryption is not configured"
-    return crypto
+    return session_crypto(uow.session, "stored")
 
 
 def _root(uow: UnitOfWork) -> Path:

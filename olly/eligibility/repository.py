@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from olly.eligibility.models import AccumulatorBalance, CoverageRecord
-from olly.platform.crypto import NORMALISERS, FieldCrypto, blind_index_label
+from olly.platform.crypto import NORMALISERS, blind_index_label, session_crypto
 from olly.platform.db import UnitOfWork, insert_values, table_of
 
 
@@ -35,7 +35,7 @@ class EligibilityRepository:
         return {(row.policy_id, row.party_id) for row in self.session.execute(query)}
 
     def records_by_member_number(self, member_number: str) -> list[CoverageRecord]:
-        crypto: FieldCrypto = self.session.info["crypto"]
+        crypto = session_crypto(self.session, "looked up")
         digest = crypto.blind_index(
             self.session.connection(),
             self.uow.require_tenant(),

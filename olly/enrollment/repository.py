@@ -17,7 +17,7 @@ from olly.enrollment.models import (
     Quote,
     UnderwritingFlag,
 )
-from olly.platform.crypto import NORMALISERS, FieldCrypto, blind_index_label
+from olly.platform.crypto import NORMALISERS, blind_index_label, session_crypto
 from olly.platform.db import UnitOfWork
 
 Row = CobraCase | Policy | PolicyTerm | PolicyElement | CoverageSpan | PolicyTransaction | Quote | UnderwritingFlag
@@ -64,7 +64,7 @@ class EnrollmentRepository:
         )
 
     def element_by_member_number(self, member_number: str) -> PolicyElement | None:
-        crypto: FieldCrypto = self.session.info["crypto"]
+        crypto = session_crypto(self.session, "looked up")
         digest = crypto.blind_index(
             self.session.connection(),
             self.uow.require_tenant(),

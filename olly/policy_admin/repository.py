@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from olly.platform.crypto import NORMALISERS, FieldCrypto, blind_index_label
+from olly.platform.crypto import NORMALISERS, blind_index_label, session_crypto
 from olly.platform.db import UnitOfWork
 from olly.policy_admin.models import Account, Party, PartyRole
 
@@ -31,7 +31,7 @@ class PolicyAdminRepository:
 
     def _index(self, source: str, normaliser: str, value: object) -> bytes:
         """The blind index of ``value`` exactly as the write path computes it."""
-        crypto: FieldCrypto = self.session.info["crypto"]
+        crypto = session_crypto(self.session, "looked up")
         return crypto.blind_index(
             self.session.connection(),
             self.uow.require_tenant(),
