@@ -1,7 +1,8 @@
 """Periodic jobs: deadlines and timers that the clock, not a request, sets off.
 
 A domain's ``jobs.py`` exposes ``register(scheduler)`` and adds jobs such as "activate group
-policies whose effective date has come" or "fire due credentialing timers". ``olly worker`` and
+policies whose effective date has come" or "fire due credentialing timers". The platform's own jobs
+(the event log's retention) run once per round over the whole database, not per tenant. ``olly worker`` and
 ``olly serve`` (embedded default) run them. Each job runs under a named lease so that, however many
 processes run, one runs it at a time; each run opens one unit of work per tenant. Jobs must be
 idempotent: a run interrupted by a crash is simply run again.
@@ -28,13 +29,17 @@ from olly.platform.tenancy import Tenant
 log = get_logger("olly.jobs")
 
 Job = Callable[[UnitOfWork], Any]
+PlatformJob = Callable[[Database], Any]
 
 
 @dataclass(frozen=True, slots=True)
 class JobSpec:
     name: str
     every_seconds: float
-    run: Job
+    run: Job | None = None
+    """Run once per tenant, each in its own unit of work."""
+    run_platform: PlatformJob | None = None
+    """Run once over the whole database (platform plumbing with no tenant's rows)."""
 
 
 @dataclass
@@ -44,10 +49,13 @@ class JobScheduler:
     jobs: dict[str, JobSpec] = field(default_factory=dict)
 
     def add(self, name: str, every_seconds: float, run: Job) -> None:
-        self.jobs[name] = JobSpec(name, every_seconds, run)
+        self.jobs[name] = JobSpec(name, every_seconds, run=run)
+
+    def add_platform(self, name: str, every_seconds: float, run: PlatformJob) -> None:
+        self.jobs[name] = JobSpec(name, every_seconds, run_platform=run)
 
     def run_job(self, spec: JobSpec) -> bool:
-        """Run ``spec`` once for every tenant if this process gets its lease; True when it ran."""
+        """Run ``spec`` (once, or once for every tenant) if this process gets its lease; True when it ran."""
         now = self.db.clock.now()
         ttl = timedelta(seconds=max(30.0, spec.every_seconds * 2))
         with self.db.connect() as connection:
@@ -55,9 +63,12 @@ class JobScheduler:
                 return False
             tenants = list(connection.execute(select(Tenant.__table__.c.id)).scalars())
         try:
-            for tenant_id in tenants:
-                with self.db.unit_of_work(tenant_id) as uow:
-                    spec.run(uow)
+            if spec.run_platform is not None:
+                spec.run_platform(self.db)
+            if spec.run is not None:
+                for tenant_id in tenants:
+                    with self.db.unit_of_work(tenant_id) as uow:
+                        spec.run(uow)
         finally:
             with self.db.connect() as connection:
                 release_named_lease(connection, f"job:{spec.name}", self.owner)
@@ -80,8 +91,12 @@ class JobScheduler:
 
 
 def discover_jobs(scheduler: JobScheduler) -> list[str]:
-    """Call ``register(scheduler)`` of every installed domain's ``jobs`` module."""
-    found = []
+    """Add the platform's jobs, then call ``register(scheduler)`` of every installed domain's ``jobs``
+    module; the modules that registered, the platform's first."""
+    from olly.platform.bus import retention
+
+    scheduler.add_platform(retention.RETENTION_JOB, retention.EVERY_SECONDS, retention.run)
+    found = [retention.__name__]
     for domain in SCHEMAS:
         name = f"olly.{domain}.jobs"
         if domain == "platform" or not importlib.util.find_spec(f"olly.{domain}"):

@@ -20,12 +20,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Row, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Row, bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from olly.kernel.clock import Clock
-from olly.platform.bus import catalog
 from olly.platform.bus.dispatch import METRICS, BusMetrics
 from olly.platform.bus.models import NamedLease, OutboxRecord
 from olly.platform.db import Database, execute_values, table_of
@@ -231,20 +230,6 @@ class Relay:
         with self.db.connect() as connection:
             release_named_lease(connection, self.LEASE, self.owner)
         self._leader = False
-
-
-def prune(db: Database, now: datetime) -> int:
-    """Delete relayed rows older than their topic's retention (the log forgets, as Kafka does)."""
-    removed = 0
-    with db.connect() as connection:
-        for spec in catalog.TOPICS.values():
-            cutoff = now - timedelta(milliseconds=spec.retention_ms)
-            removed += connection.execute(
-                delete(OUTBOX).where(
-                    and_(OUTBOX.c.topic == spec.name, OUTBOX.c.created_at < cutoff, OUTBOX.c.relayed_at.is_not(None))
-                )
-            ).rowcount
-    return removed
 
 
 def wait_until(predicate: Any, timeout: float, interval: float = 0.02) -> bool:
