@@ -6,14 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import Final
 
-from sqlalchemy import select
-
 from olly.claims import authorization_repository as repository
 from olly.claims.authorization_models import Appeal, AppealableClaim, PriorAuthorizationRequest
-from olly.platform.auth.plumbing import reading
-from olly.platform.auth.resolvers import ResolveContext, ResourceRef, parse_uuid
+from olly.platform.auth.resolvers import ResolveContext, ResourceRef, parse_uuid, tenant_row
 from olly.platform.auth.rules import ResourceFacts
-from olly.platform.db import UnitOfWork, table_of
+from olly.platform.db import UnitOfWork
 from olly.platform.personal_data import DataSubject, PersonalDataItem, RecordCategory
 
 
@@ -24,13 +21,12 @@ class PriorAuthFacts:
         prior_auth_id = parse_uuid(ref.resource_id)
         if prior_auth_id is None:
             return None
-        table = table_of(PriorAuthorizationRequest)
-        with reading(context.db) as connection:
-            row = connection.execute(
-                select(table.c.member_id, table.c.requesting_npi, table.c.requesting_provider_id).where(
-                    table.c.id == prior_auth_id, table.c.tenant_id == context.tenant_id
-                )
-            ).first()
+        row = tenant_row(
+            context,
+            PriorAuthorizationRequest,
+            ("member_id", "requesting_npi", "requesting_provider_id"),
+            id=prior_auth_id,
+        )
         if row is None:
             return None
         return ResourceFacts(
@@ -50,19 +46,10 @@ class AppealFacts:
         resource_id = parse_uuid(ref.resource_id)
         if resource_id is None:
             return None
-        appeals, claims = table_of(Appeal), table_of(AppealableClaim)
-        with reading(context.db) as connection:
-            row = connection.execute(
-                select(appeals.c.member_id, appeals.c.provider_id).where(
-                    appeals.c.id == resource_id, appeals.c.tenant_id == context.tenant_id
-                )
-            ).first()
-            if row is None:
-                row = connection.execute(
-                    select(claims.c.member_id, claims.c.provider_id).where(
-                        claims.c.claim_id == resource_id, claims.c.tenant_id == context.tenant_id
-                    )
-                ).first()
+        owners = ("member_id", "provider_id")
+        row = tenant_row(context, Appeal, owners, id=resource_id)
+        if row is None:
+            row = tenant_row(context, AppealableClaim, owners, claim_id=resource_id)
         if row is None:
             return None
         return ResourceFacts(

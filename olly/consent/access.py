@@ -7,10 +7,9 @@ from sqlalchemy import select, update
 
 from olly.consent.models import ConsentRecord, DeletionRequest
 from olly.consent.service import APP_SHARING, COMMUNICATION, CONFIDENTIAL_KINDS
-from olly.platform.auth.plumbing import reading
-from olly.platform.auth.resolvers import ResolveContext, ResourceRef, parse_uuid
+from olly.platform.auth.resolvers import ResolveContext, ResourceRef, parse_uuid, tenant_row
 from olly.platform.auth.rules import ResourceFacts
-from olly.platform.db import UnitOfWork, table_of
+from olly.platform.db import UnitOfWork
 from olly.platform.personal_data import DataSubject, PersonalDataItem, RecordCategory
 
 
@@ -19,13 +18,7 @@ class ConsentFacts:
         consent_id = parse_uuid(ref.resource_id)
         if consent_id is None:
             return None
-        table = table_of(ConsentRecord)
-        with reading(context.db) as connection:
-            row = connection.execute(
-                select(table.c.party_id, table.c.kind).where(
-                    table.c.id == consent_id, table.c.tenant_id == context.tenant_id
-                )
-            ).first()
+        row = tenant_row(context, ConsentRecord, ("party_id", "kind"), id=consent_id)
         if row is None:
             return None
         return ResourceFacts(
@@ -41,16 +34,12 @@ class DeletionRequestFacts:
         request_id = parse_uuid(ref.resource_id)
         if request_id is None:
             return None
-        table = table_of(DeletionRequest)
-        with reading(context.db) as connection:
-            party = connection.execute(
-                select(table.c.party_id).where(table.c.id == request_id, table.c.tenant_id == context.tenant_id)
-            ).scalar_one_or_none()
-        if party is None:
+        row = tenant_row(context, DeletionRequest, ("party_id",), id=request_id)
+        if row is None:
             return None
         # A deletion request is the requester's alone: a guardian files their own for a child.
         return ResourceFacts(
-            kind=ref.kind, resource_id=str(request_id), party_ids=frozenset({party}), confidential=True
+            kind=ref.kind, resource_id=str(request_id), party_ids=frozenset({row.party_id}), confidential=True
         )
 
 

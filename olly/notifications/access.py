@@ -3,14 +3,11 @@ personal-data handler of deletion requests (an in-app message is correspondence:
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from olly.notifications import repository
 from olly.notifications.models import Notification
-from olly.platform.auth.plumbing import reading
-from olly.platform.auth.resolvers import ResolveContext, ResourceRef, parse_uuid
+from olly.platform.auth.resolvers import ResolveContext, ResourceRef, parse_uuid, tenant_row
 from olly.platform.auth.rules import ResourceFacts
-from olly.platform.db import UnitOfWork, table_of
+from olly.platform.db import UnitOfWork
 from olly.platform.personal_data import DataSubject, PersonalDataItem, RecordCategory
 
 
@@ -19,14 +16,10 @@ class NotificationFacts:
         notification_id = parse_uuid(ref.resource_id)
         if notification_id is None:
             return None
-        table = table_of(Notification)
-        with reading(context.db) as connection:
-            party = connection.execute(
-                select(table.c.party_id).where(table.c.id == notification_id, table.c.tenant_id == context.tenant_id)
-            ).scalar_one_or_none()
-        if party is None:
+        row = tenant_row(context, Notification, ("party_id",), id=notification_id)
+        if row is None:
             return None
-        return ResourceFacts(kind=ref.kind, resource_id=str(notification_id), party_ids=frozenset({party}))
+        return ResourceFacts(kind=ref.kind, resource_id=str(notification_id), party_ids=frozenset({row.party_id}))
 
 
 class NotificationPersonalData:

@@ -14,8 +14,7 @@ from olly.platform.auth.models import (
     PortalSession,
     RecoveryCode,
 )
-from olly.platform.auth.plumbing import reading
-from olly.platform.auth.resolvers import ResolveContext, ResourceRef, parse_uuid
+from olly.platform.auth.resolvers import ResolveContext, ResourceRef, parse_uuid, tenant_row
 from olly.platform.auth.rules import ResourceFacts
 from olly.platform.db import UnitOfWork, table_of
 from olly.platform.personal_data import DataSubject, PersonalDataItem, RecordCategory
@@ -29,13 +28,7 @@ class AccountFacts:
         account_id = parse_uuid(ref.resource_id)
         if account_id is None:
             return None
-        accounts = table_of(Account)
-        with reading(context.db) as connection:
-            row = connection.execute(
-                select(accounts.c.id, accounts.c.party_id, accounts.c.group_account_id).where(
-                    accounts.c.id == account_id, accounts.c.tenant_id == context.tenant_id
-                )
-            ).first()
+        row = tenant_row(context, Account, ("id", "party_id"), id=account_id)
         if row is None:
             return None
         return ResourceFacts(
@@ -48,13 +41,7 @@ class AccountFacts:
 
 class ApiClientFacts:
     def resolve(self, context: ResolveContext, ref: ResourceRef) -> ResourceFacts | None:
-        clients = table_of(ApiClient)
-        with reading(context.db) as connection:
-            row = connection.execute(
-                select(clients.c.client_id).where(
-                    clients.c.client_id == (ref.resource_id or ""), clients.c.tenant_id == context.tenant_id
-                )
-            ).first()
+        row = tenant_row(context, ApiClient, ("client_id",), client_id=ref.resource_id or "")
         return ResourceFacts(kind=ref.kind, resource_id=row.client_id) if row is not None else None
 
 
@@ -63,13 +50,7 @@ class BreakGlassFacts:
         grant_id = parse_uuid(ref.resource_id)
         if grant_id is None:
             return None
-        grants = table_of(BreakGlassGrant)
-        with reading(context.db) as connection:
-            row = connection.execute(
-                select(grants.c.id, grants.c.account_id, grants.c.party_id).where(
-                    grants.c.id == grant_id, grants.c.tenant_id == context.tenant_id
-                )
-            ).first()
+        row = tenant_row(context, BreakGlassGrant, ("id", "account_id", "party_id"), id=grant_id)
         if row is None:
             return None
         return ResourceFacts(

@@ -32,8 +32,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
+from sqlalchemy import Row, select
+
+from olly.platform.auth.plumbing import reading
 from olly.platform.auth.rules import Dependent, ResourceFacts
-from olly.platform.db import Database
+from olly.platform.db import Base, Database, table_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +133,17 @@ class InMemoryHousehold:
 
     def dependents(self, context: ResolveContext, party_id: uuid.UUID) -> Sequence[Dependent]:
         return tuple(self.households.get(party_id, ()))
+
+
+def tenant_row(context: ResolveContext, model: type[Base], columns: Sequence[str], **key: object) -> Row[Any] | None:
+    """The ``columns`` of the row of ``model`` in the context's tenant whose columns equal ``key``
+    (``id=...``), or ``None``; read on a plain connection, outside any unit of work.
+
+    Resolvers that look up one row by its key go through here, so none can leave out the tenant."""
+    table = table_of(model)
+    conditions = [table.c.tenant_id == context.tenant_id, *(table.c[name] == value for name, value in key.items())]
+    with reading(context.db) as connection:
+        return connection.execute(select(*(table.c[name] for name in columns)).where(*conditions)).first()
 
 
 def parse_uuid(value: object) -> uuid.UUID | None:
