@@ -86,7 +86,7 @@ def _delete_log_batches(db: Database, conditions: list[ColumnElement[bool]]) -> 
     """Delete the log rows meeting ``conditions``, ``BATCH`` at a time, each batch its own transaction."""
     removed = 0
     while True:
-        batch = select(OUTBOX.c.id).where(*conditions).order_by(OUTBOX.c.id).limit(BATCH).scalar_subquery()
+        batch = select(OUTBOX.c.id).where(*conditions).limit(BATCH).scalar_subquery()
         with db.connect() as connection:
             deleted = connection.execute(delete(OUTBOX).where(OUTBOX.c.id.in_(batch))).rowcount
         removed += deleted
