@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
 import olly
@@ -21,6 +22,7 @@ from olly.platform.bus.buffered import BufferedPublisher
 from olly.platform.cache import shared_cache
 from olly.platform.http import RequestContextMiddleware, install_error_handlers, problem_response
 from olly.platform.logging import configure_logging, get_logger
+from olly.platform.metrics import CONTENT_TYPE, HttpMetrics, MetricsMiddleware, exposition, new_registry
 from olly.platform.runtime import Platform, build_platform
 from olly.platform.writer_process import WriterProcess
 from olly.provider.api import router as provider_router
@@ -108,6 +110,9 @@ def create_app(
     app.add_middleware(FastCheck)
     install_access_control(app, platform)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost: it times everything, the fast path and refusals included.
+    app.state.metrics_registry = new_registry(lambda: app.state.platform.db if app.state.platform else None)
+    app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(app.state.metrics_registry))
     install_error_handlers(app)
     app.include_router(provider_router)
 
@@ -143,6 +148,43 @@ def create_app(
                 {"title": "Not ready", "code": "migrations_pending", "detail": "run `olly db upgrade`"},
             )
         return JSONResponse({"status": "ready", "database": current.db.dialect})
+
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics (requests, the bus's backlog, the process), for a scraper with the token",
+        dependencies=[Depends(public("metrics scrape (its own bearer token)", rate=None))],
+        response_class=Response,
+        responses={
+            200: {"content": {CONTENT_TYPE: {}}, "description": "the Prometheus text format"},
+            401: {"description": "missing or wrong metrics token"},
+            404: {"description": "metrics are off (no OLLY_METRICS_TOKEN)"},
+        },
+    )
+    def metrics(request: Request) -> Response:
+        current: Platform = request.app.state.platform
+        token = current.settings.metrics_token
+        if token is None or not token.get_secret_value():
+            return problem_response(
+                request,
+                404,
+                {"title": "Not found", "code": "metrics_off", "detail": "set OLLY_METRICS_TOKEN to serve metrics"},
+            )
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), token.get_secret_value().encode()
+        ):
+            return problem_response(
+                request,
+                401,
+                {
+                    "title": "Unauthorized",
+                    "code": "metrics_token",
+                    "detail": "send the metrics token as a bearer token",
+                },
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
+        return Response(exposition(request.app.state.metrics_registry), media_type=CONTENT_TYPE)
 
     _mount_domains(app)
     return app

@@ -195,6 +195,13 @@ def worker(
     ] = None,
     relay: Annotated[bool, typer.Option(help="also run the outbox relay (one relay is active at a time)")] = True,
     jobs: Annotated[bool, typer.Option(help="also run periodic jobs (one process runs each job at a time)")] = True,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="serve Prometheus metrics (the bus, the process) on this port"),
+    ] = None,
+    metrics_address: Annotated[
+        str, typer.Option(help="address the metrics port listens on (loopback unless a scraper elsewhere needs it)")
+    ] = "127.0.0.1",
 ) -> None:
     """Run the event backbone (relay and consumer groups) and periodic jobs, until interrupted."""
     import signal
@@ -222,6 +229,15 @@ def worker(
         icd10.load()
         hcpcs.code_count()
         gc.freeze()
+    stop_metrics = None
+    if metrics_port is not None:
+        from olly.platform.metrics import new_registry, serve
+
+        try:
+            stop_metrics = serve(new_registry(lambda: platform.db), metrics_port, metrics_address)
+        except OSError as error:
+            platform.close()
+            raise fail(f"metrics port {metrics_address}:{metrics_port} could not be opened: {error.strerror}") from None
     runtime = BusRuntime(platform.db, platform.settings, registry, platform.outbox, run_relay=relay, groups=group)
     signal.signal(signal.SIGTERM, lambda *_: runtime.request_stop())
     runtime.start()
@@ -240,6 +256,8 @@ def worker(
     finally:
         stop_jobs.set()
         runtime.stop()
+        if stop_metrics is not None:
+            stop_metrics()
         platform.close()
 
 

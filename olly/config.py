@@ -127,6 +127,9 @@ class Settings(BaseSettings):
     token_signing_key: SecretStr | None = Field(
         None, description="PEM Ed25519 private key for bearer tokens; without it data_dir/keys/token-signing.json"
     )
+    metrics_token: SecretStr | None = Field(
+        None, description="bearer token a Prometheus scraper sends to GET /metrics; unset, /metrics answers 404"
+    )
     revocation_cache_seconds: int = Field(
         30, ge=0, le=60, description="how long a disabled account's tokens may still pass (account state cache)"
     )

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from olly.eligibility.api import CHECK_POLICY, _check, _facts_in_process, router
 from olly.platform.eventloop import on_event_loop
+from olly.platform.metrics import ROUTE_TEMPLATE
 
 PATH: Final = router.prefix
 _PARAMETERS: Final = frozenset({"memberId", "serviceDate", "serviceType"})
@@ -76,5 +77,6 @@ class FastCheck:
         except Exception:  # noqa: BLE001 - WouldBlock, or a refusal: the route decides again, from the start
             await self.app(scope, receive, send)
             return
+        scope[ROUTE_TEMPLATE] = PATH  # answered here, before routing: metrics still name the route
         response = await _check(request, access, *asked)
         await response(scope, receive, send)

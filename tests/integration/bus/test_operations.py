@@ -268,13 +268,49 @@ def test_olly_worker_runs_until_sigterm(platform: Platform, tenant_id: uuid.UUID
         with platform.db.engine.execution_options(olly_begin="DEFERRED").connect() as connection:
             return connection.execute(select(func.count()).where(outbox.c.relayed_at.is_(None))).scalar() == 0
 
+    import socket
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     worker = subprocess.Popen(
-        [sys.executable, "-m", "olly.cli", "worker"], cwd=root, env=env, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "olly.cli", "worker", "--metrics-port", str(port)],
+        cwd=root,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert wait_until(relayed, 90), "the worker's relay did not move the outbox row"
+
+        def relayed_once() -> bool:
+            try:
+                text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+            except httpx.TransportError:
+                return False
+            return "olly_bus_relayed_total 1.0" in text and "olly_bus_outbox_pending 0.0" in text
+
+        assert wait_until(relayed_once, 30), "the worker's metrics port did not show the relayed row"
     finally:
         worker.send_signal(signal.SIGTERM)
         _, stderr = worker.communicate(timeout=30)
     assert worker.returncode == 0, stderr
     assert "embedded bus" in stderr
+
+    # a metrics port already taken is a clear error, not a worker without metrics
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        refused = subprocess.run(
+            [sys.executable, "-m", "olly.cli", "worker", "--metrics-port", str(busy)],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert refused.returncode == 1
+    assert f"metrics port 127.0.0.1:{busy} could not be opened" in " ".join(refused.stderr.split())

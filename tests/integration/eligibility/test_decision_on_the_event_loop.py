@@ -154,6 +154,18 @@ def test_a_plain_check_is_answered_by_the_fast_path_exactly_as_by_the_route(
             ("eligibility.check", "allowed", party),
             ("eligibility.read", "allowed", party),
         ]
+    # the metrics name the route whichever answered (the fast path before routing, or the route)
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from olly.platform.metrics import exposition
+
+    counted = {
+        (sample.labels["route"], sample.labels["status"]): sample.value
+        for family in text_string_to_metric_families(exposition(client.app.state.metrics_registry).decode())  # type: ignore[attr-defined]
+        for sample in family.samples
+        if sample.name == "olly_http_requests_total" and sample.labels["method"] == "GET"
+    }
+    assert counted[("/api/v1/eligibility", "200")] == 4.0
 
 
 @pytest.mark.parametrize(

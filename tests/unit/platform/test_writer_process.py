@@ -167,6 +167,7 @@ def test_the_writer_is_given_no_secret() -> None:
         "master_key",
         "master_key_previous",
         "token_signing_key",
+        "metrics_token",
         "oidc_client_secret",
     }
 
