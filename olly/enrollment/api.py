@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
-from olly.enrollment import service
+from olly.enrollment import public, service
 from olly.enrollment.access import CobraNoticeFacts, Households, MemberFacts, PolicyFacts
 from olly.enrollment.models import Policy
 from olly.enrollment.repository import EnrollmentRepository
@@ -42,6 +42,7 @@ from olly.platform.auth import Access, path, policy
 from olly.platform.auth.access import AccessControl
 from olly.platform.db import UnitOfWork
 from olly.platform.http import platform_of
+from olly.policy_admin import public as people
 
 router = APIRouter(prefix="/api/v1", tags=["enrollment"])
 
@@ -119,6 +120,25 @@ def _read(uow: UnitOfWork, policy: Policy) -> PolicyRead:
     )
 
 
+def _only_the_groups_people(request: Request, access: Access, party_ids: list[uuid.UUID]) -> None:
+    """An employer administrator enrols only people its groups cover (or covered) or that it
+    registered itself (``POST /parties/individuals``): anyone else is, to it, no such person. The
+    plan's staff, whose scope is everything, may enrol anyone. (Read before the write's unit of
+    work: a refusal's audit record is written on its own, which on SQLite must not wait for it.)"""
+    scope = access.scope
+    if scope.everything:
+        return
+    groups = scope.group_account_ids
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        known = people.registered_for_groups(uow, party_ids, groups) | public.covered_in_groups(uow, party_ids, groups)
+    stranger = next((party_id for party_id in party_ids if party_id not in known), None)
+    if stranger is None:
+        return
+    refusal = access.audit_record(resource_id=str(stranger), detail={"reason": "not_registered_for_group"})
+    platform_of(request).audit.record(replace(refusal, outcome="denied", purpose=None))
+    raise NotFound("no such resource")
+
+
 def _policy(uow: UnitOfWork, policy_id: uuid.UUID) -> Policy:
     policy = EnrollmentRepository(uow).policy(policy_id)
     if policy is None:
@@ -139,6 +159,7 @@ def enroll(
             raise NotFound("no such resource")
         if body.market != Market.GROUP:
             raise ValidationFailed([FieldError("market", "an employer enrols in the GROUP market", "group_only")])
+    _only_the_groups_people(request, access, [body.subscriber_party_id, *(d.party_id for d in body.dependents)])
     with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
         policy_row = service.enroll(uow, body, plans(request))
         platform_of(request).audit.append(
@@ -169,6 +190,7 @@ def transactions(
 def add_dependent(
     policy_id: uuid.UUID, body: DependentAdd, request: Request, access: Access = Depends(WRITE_POLICY)
 ) -> PolicyRead:
+    _only_the_groups_people(request, access, [body.party_id])
     with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
         service.add_dependent(uow, policy_id, body, plans(request))
         return _read(uow, _policy(uow, policy_id))

@@ -240,6 +240,26 @@ def group_accounts_of(uow: UnitOfWork, party_id: uuid.UUID) -> frozenset[uuid.UU
     return frozenset(rows.scalars())
 
 
+def covered_in_groups(
+    uow: UnitOfWork, party_ids: Collection[uuid.UUID], group_account_ids: Collection[uuid.UUID]
+) -> frozenset[uuid.UUID]:
+    """Those of ``party_ids`` a group-market policy of one of these accounts covers (or covered)."""
+    if not party_ids or not group_account_ids:
+        return frozenset()
+    rows = uow.session.execute(
+        select(CoverageSpan.party_id)
+        .join(Policy, Policy.id == CoverageSpan.policy_id)
+        .where(
+            CoverageSpan.party_id.in_(sorted(set(party_ids))),
+            CoverageSpan.superseded_at.is_(None),
+            Policy.market == "GROUP",
+            Policy.account_id.in_(sorted(set(group_account_ids))),
+        )
+        .distinct()
+    )
+    return frozenset(rows.scalars())
+
+
 def dependents_of(uow: UnitOfWork, subscriber_party_id: uuid.UUID) -> frozenset[uuid.UUID]:
     """Everyone covered (or once covered, as now known) on this subscriber's policies but the subscriber."""
     rows = uow.session.execute(

@@ -67,6 +67,10 @@ def register_individual(
 ) -> PartyRead:
     with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
         party = service.register_individual(uow, body)
+        if not access.scope.everything and access.scope.group_account_ids:
+            # An employer's administrator registers a person to enrol them in its group: it may
+            # enrol them, and only those it registered or its group already covers.
+            service.register_for_groups(uow, party.id, access.scope.group_account_ids)
         _audit_created(request, uow, access, party.id)
         return PartyRead(id=party.id, kind=party.kind, display_name=party.display_name)
 

@@ -71,3 +71,18 @@ class PartyRole(TenantScoped, Base):
     role: Mapped[str] = mapped_column(String(32))
     effective_from: Mapped[date]
     effective_to: Mapped[date | None]
+
+
+class PartyGroupRegistration(TenantScoped, Base):
+    """A person an employer group's administrator registered: that group may enrol them.
+
+    An employer administrator sees and changes only its group's people. A person belongs to a group
+    once the group's policy covers them, so this row is what lets the administrator enrol someone
+    they registered themselves, and nobody else registered by another group or by the plan's staff."""
+
+    __tablename__ = "party_group_registrations"
+    __table_args__ = {"schema": "policy_admin"}
+
+    party_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("policy_admin.parties.id"), primary_key=True)
+    group_account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("policy_admin.accounts.id"), primary_key=True)
+    registered_at: Mapped[datetime]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
@@ -24,6 +25,13 @@ def person(uow: UnitOfWork, party_id: uuid.UUID) -> PersonSummary | None:
     if party is None or party.kind != "INDIVIDUAL":
         return None
     return PersonSummary(party.id, party.display_name, party.birth_date)
+
+
+def registered_for_groups(
+    uow: UnitOfWork, party_ids: Collection[uuid.UUID], group_account_ids: Collection[uuid.UUID]
+) -> frozenset[uuid.UUID]:
+    """Those of ``party_ids`` an administrator of one of these employer groups registered."""
+    return _service.registered_for(uow, party_ids, group_account_ids)
 
 
 def find_by_ssn(uow: UnitOfWork, ssn: str) -> uuid.UUID | None:

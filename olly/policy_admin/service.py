@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Collection
 from datetime import date
+
+from sqlalchemy import select
 
 from olly.kernel.errors import BusinessRuleViolation, Conflict, FieldError, NotFound, ValidationFailed
 from olly.kernel.ids import uuid7
 from olly.kernel.money import exponent
 from olly.platform.db import UnitOfWork
-from olly.policy_admin.models import Account, Party, PartyRole
+from olly.policy_admin.models import Account, Party, PartyGroupRegistration, PartyRole
 from olly.policy_admin.repository import PolicyAdminRepository
 from olly.policy_admin.schemas import IndividualCreate, IndividualUpdate, OrganisationCreate
 
@@ -44,6 +47,30 @@ def register_individual(uow: UnitOfWork, data: IndividualCreate) -> Party:
     repo.add(party)
     uow.flush()
     return party
+
+
+def register_for_groups(uow: UnitOfWork, party_id: uuid.UUID, group_account_ids: Collection[uuid.UUID]) -> None:
+    """Record that an administrator of these employer groups registered this person (they may enrol them)."""
+    now = uow.clock.now()
+    for group_account_id in sorted(set(group_account_ids)):
+        uow.session.add(PartyGroupRegistration(party_id=party_id, group_account_id=group_account_id, registered_at=now))
+    uow.flush()
+
+
+def registered_for(
+    uow: UnitOfWork, party_ids: Collection[uuid.UUID], group_account_ids: Collection[uuid.UUID]
+) -> frozenset[uuid.UUID]:
+    """Those of ``party_ids`` an administrator of one of these groups registered."""
+    if not party_ids or not group_account_ids:
+        return frozenset()
+    return frozenset(
+        uow.session.scalars(
+            select(PartyGroupRegistration.party_id).where(
+                PartyGroupRegistration.party_id.in_(sorted(set(party_ids))),
+                PartyGroupRegistration.group_account_id.in_(sorted(set(group_account_ids))),
+            )
+        )
+    )
 
 
 def update_individual(uow: UnitOfWork, party_id: uuid.UUID, data: IndividualUpdate) -> tuple[str, ...]:

@@ -133,6 +133,75 @@ def test_an_employer_enrols_only_into_its_own_group(client: TestClient, world: W
     assert [r["outcome"] for r in created] == ["allowed"]
 
 
+def test_an_employer_enrols_only_people_it_registered_or_its_group_covers(client: TestClient, world: World) -> None:
+    employer = world.persona("employer_1").headers
+    specialist = world.persona("enrollment_specialist").headers
+    registered_by_staff = client.post(
+        "/api/v1/parties/individuals",
+        json={"given_name": "Sol", "family_name": "Staffmade", "birth_date": "1991-03-03"},
+        headers=specialist,
+    ).json()["id"]
+    hire = client.post(
+        "/api/v1/parties/individuals",
+        json={"given_name": "Kit", "family_name": "Newhire", "birth_date": "1993-04-04"},
+        headers=employer,
+    ).json()["id"]
+    enrolment = {
+        "market": "GROUP",
+        "account_id": str(world.groups["G1"]),
+        "plan_code": "OLLY-PPO-1000",
+        "effective_date": "2026-02-01",
+    }
+    stranger = str(world.parties["B"])  # covered by group G2's policy, not G1's
+    before = _count(world, Policy)
+    attempts = {
+        "as-subscriber": {**enrolment, "subscriber_party_id": stranger},
+        "staff-registered": {**enrolment, "subscriber_party_id": registered_by_staff},
+        "as-dependent": {
+            **enrolment,
+            "subscriber_party_id": hire,
+            "dependents": [{"party_id": stranger, "relationship": "SPOUSE"}],
+        },
+    }
+    for request_id, body in attempts.items():
+        refused = client.post("/api/v1/enrollments", json=body, headers={**employer, "X-Request-ID": request_id})
+        assert refused.status_code == 404, request_id
+        assert world.names["B"] not in refused.text
+        denied = [
+            (r["action"], r["resource_id"])
+            for r in audit_rows(world.platform, request_id=request_id)
+            if r["outcome"] == "denied"
+        ]
+        named = registered_by_staff if request_id == "staff-registered" else stranger
+        assert denied == [("enrollment.write", named)], request_id
+    added = client.post(
+        f"/api/v1/enrollments/{world.policies['A']}/dependents",
+        json={"party_id": stranger, "relationship": "CHILD", "qualifying_event": "BIRTH", "event_date": "2026-02-01"},
+        headers=employer,
+    )
+    assert added.status_code == 404
+    assert _count(world, Policy) == before
+    assert client.get(f"/api/v1/parties/{stranger}", headers=employer).status_code == 404
+
+    # its own registration, and someone its group already covers, it may enrol
+    own = client.post(
+        "/api/v1/enrollments",
+        json={
+            **enrolment,
+            "subscriber_party_id": hire,
+            "dependents": [{"party_id": str(world.parties["D"]), "relationship": "SPOUSE"}],
+        },
+        headers=employer,
+    )
+    assert own.status_code == 201, own.text
+    # the plan's staff may enrol anyone into the group
+    staff = client.post(
+        "/api/v1/enrollments", json={**enrolment, "subscriber_party_id": registered_by_staff}, headers=specialist
+    )
+    assert staff.status_code == 201, staff.text
+    assert _count(world, Policy) == before + 2
+
+
 def test_registering_people_is_for_enrolment_staff_and_employers(client: TestClient, world: World) -> None:
     person = {"given_name": "Ivo", "family_name": "Quest", "birth_date": "1990-01-01"}
     before = _count(world, Party)
