@@ -91,6 +91,7 @@ def create_app(
             if writers is not None:
                 writers.close()  # what was handed over is written before anything else stops
             app.state.verified_events.close()
+            app.state.access.close()
             if bus is not None:
                 bus.stop()
             if owned:

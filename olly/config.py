@@ -127,6 +127,19 @@ class Settings(BaseSettings):
     token_signing_key: SecretStr | None = Field(
         None, description="PEM Ed25519 private key for bearer tokens; without it data_dir/keys/token-signing.json"
     )
+    smtp_host: str | None = Field(
+        None, description="SMTP server for password-reset e-mails; unset, reset requests send nothing"
+    )
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port (587 submission, 465 implicit TLS, 25)")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        "starttls", description="starttls (upgrade after connecting), tls (implicit, port 465) or none (a local relay)"
+    )
+    smtp_username: str | None = Field(None, description="SMTP login, when the server wants one")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password")
+    mail_from: str = Field("Olly <no-reply@localhost>", description="From: of the e-mails Olly sends")
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="the address members and staff open Olly at (links in e-mails)"
+    )
     metrics_token: SecretStr | None = Field(
         None, description="bearer token a Prometheus scraper sends to GET /metrics; unset, /metrics answers 404"
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Final
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from olly.kernel.errors import ValidationFailed
@@ -105,6 +105,58 @@ def signin(
     response = RedirectResponse(NEXT_PAGE[outcome.stage], status_code=303)
     set_session_cookies(control, response, token, session.csrf_token)
     return redirect(NEXT_PAGE[outcome.stage], response)
+
+
+@router.get("/signin/forgot", dependencies=[Depends(public("the forgotten-password form", rate=None))])
+def forgot_form(request: Request) -> Response:
+    return render(request, "forgot.html", {"error": None, "sent": False})
+
+
+@router.post("/signin/forgot", dependencies=[Depends(public("password reset request", rate=None))])
+def forgot(request: Request, email: Annotated[str, Form(min_length=3, max_length=320)]) -> Response:
+    """Send a reset link if the address has an account: the page says the same either way."""
+    control = _control(request)
+    if not same_origin(request):
+        raise AccessDenied("ask from Olly's own page")
+    try:
+        control.limit("password_reset", client_address(request))
+        control.limit("password_reset", hashed_login(email))
+    except RateLimited as exc:
+        return render(request, "forgot.html", {"error": exc.detail, "sent": False}, status_code=exc.status)
+    tenant_id = tenant_by_slug(control, None)
+    if tenant_id is not None:
+        with control.db.unit_of_work(tenant_id) as uow:
+            control.identity.request_password_reset(uow, email)
+    return render(request, "forgot.html", {"error": None, "sent": True})
+
+
+@router.get("/signin/reset", dependencies=[Depends(public("the reset form a reset link opens", rate=None))])
+def reset_form(request: Request, token: Annotated[str, Query(max_length=128)] = "") -> Response:
+    return render(request, "reset.html", {"error": None, "token": token})
+
+
+@router.post("/signin/reset", dependencies=[Depends(public("password reset with a single-use token", rate=None))])
+def reset(
+    request: Request,
+    token: Annotated[str, Form(max_length=128)],
+    password: Annotated[str, Form(max_length=1024)],
+    repeated: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    control = _control(request)
+    if not same_origin(request):
+        raise AccessDenied("reset from Olly's own page")
+    if password != repeated:
+        return render(request, "reset.html", {"error": "the two passwords differ", "token": token}, status_code=422)
+    try:
+        control.limit("password_reset", client_address(request))
+        tenant_id = tenant_by_slug(control, None)
+        if tenant_id is None or len(token) < 16:
+            raise InvalidCredentials("the reset link is not valid or has expired")
+        with control.db.unit_of_work(tenant_id) as uow:
+            control.identity.reset_password(uow, token, password)
+    except (InvalidCredentials, RateLimited, ValidationFailed) as exc:
+        return render(request, "reset.html", {"error": exc.detail, "token": token}, status_code=exc.status)
+    return render(request, "signin.html", {"error": None, "email": "", "notice": "Your password is changed: sign in."})
 
 
 @router.get("/signin/mfa")

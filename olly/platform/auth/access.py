@@ -41,6 +41,7 @@ from olly.platform.auth.errors import (
     RateLimited,
     ReauthenticationRequired,
 )
+from olly.platform.auth.models import Account
 from olly.platform.auth.passwords import PasswordHashing
 from olly.platform.auth.policy import Access, Locator, PolicyDependency
 from olly.platform.auth.principal import ANONYMOUS, Principal
@@ -143,8 +144,27 @@ class AccessControl:
         self.oidc: OidcClient | None = (
             OidcClient(settings, platform.clock, self.http_transport) if settings.oidc_issuer else None
         )
+        if self.resets is None and settings.smtp_host:
+            from olly.platform.mail import MailedResets
+
+            self.identity.resets = MailedResets(platform.db, settings, self._account_address)
         self.session_cookie, self.csrf_cookie, self.oidc_cookie = cookie_names(settings.session_cookie_secure)
         register_identity(self)
+
+    def close(self) -> None:
+        """Send what the mail thread still holds (a reset link asked for just before shutdown)."""
+        if not self.bound:
+            return
+        from olly.platform.mail import MailedResets
+
+        if isinstance(self.identity.resets, MailedResets):
+            self.identity.resets.close()
+
+    def _account_address(self, tenant_id: uuid.UUID, account_id: uuid.UUID) -> str | None:
+        """The sign-in address of an account (opened from its sealed column), for a reset e-mail."""
+        with self.db.unit_of_work(tenant_id, read_only=True) as uow:
+            account = uow.session.get(Account, account_id)
+            return account.email if account is not None and account.status != "disabled" else None
 
     @property
     def bound(self) -> bool:

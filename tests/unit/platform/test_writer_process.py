@@ -168,6 +168,7 @@ def test_the_writer_is_given_no_secret() -> None:
         "master_key_previous",
         "token_signing_key",
         "metrics_token",
+        "smtp_password",
         "oidc_client_secret",
     }
 
