@@ -10,6 +10,8 @@ from pathlib import Path
 
 def main() -> None:
     wanted = sys.argv[1:]
+    # The names chosen here are not the modules' own options: each runs with its defaults.
+    sys.argv = sys.argv[:1]
     names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if not m.name.startswith("_"))
     for name in names:
         if wanted and name not in wanted:

@@ -3,8 +3,9 @@
 ``OLLY_SMTP_HOST`` turns it on. A reset request is answered at once, the same way whether or not
 the address is known: the message is queued after the request's transaction commits, and a sender
 thread reads the account's address (sealed in the database), writes the message and hands it to the
-SMTP server. A request thus takes no longer for a known address than for an unknown one, and a slow
-or unreachable mail server delays no one. A message that cannot be sent is logged without its
+SMTP server. The mail server's delay thus never shows in the answer (only the reset token's insert
+sets a known address apart, as it does for the JSON API), and a slow or unreachable mail server
+delays no one. A message that cannot be sent is logged without its
 address or link and dropped: the person asks again. Queued messages are not kept across a restart.
 
 The message carries a link to the portal's reset page (``OLLY_PUBLIC_URL/signin/reset?token=…``)
