@@ -18,9 +18,11 @@ from olly.platform.auth import SELF, Access, policy, public
 from olly.platform.auth.access import AccessControl, client_address
 from olly.platform.auth.api import (
     anonymous_audit_context,
+    ask_for_password_reset,
     audit_context,
     clear_session_cookies,
     hashed_login,
+    reset_with_token,
     set_session_cookies,
     tenant_by_slug,
 )
@@ -119,14 +121,9 @@ def forgot(request: Request, email: Annotated[str, Form(min_length=3, max_length
     if not same_origin(request):
         raise AccessDenied("ask from Olly's own page")
     try:
-        control.limit("password_reset", client_address(request))
-        control.limit("password_reset", hashed_login(email))
+        ask_for_password_reset(control, request, email, None)
     except RateLimited as exc:
         return render(request, "forgot.html", {"error": exc.detail, "sent": False}, status_code=exc.status)
-    tenant_id = tenant_by_slug(control, None)
-    if tenant_id is not None:
-        with control.db.unit_of_work(tenant_id) as uow:
-            control.identity.request_password_reset(uow, email)
     return render(request, "forgot.html", {"error": None, "sent": True})
 
 
@@ -148,12 +145,7 @@ def reset(
     if password != repeated:
         return render(request, "reset.html", {"error": "the two passwords differ", "token": token}, status_code=422)
     try:
-        control.limit("password_reset", client_address(request))
-        tenant_id = tenant_by_slug(control, None)
-        if tenant_id is None or len(token) < 16:
-            raise InvalidCredentials("the reset link is not valid or has expired")
-        with control.db.unit_of_work(tenant_id) as uow:
-            control.identity.reset_password(uow, token, password)
+        reset_with_token(control, request, token, password, None)
     except (InvalidCredentials, RateLimited, ValidationFailed) as exc:
         return render(request, "reset.html", {"error": exc.detail, "token": token}, status_code=exc.status)
     return render(request, "signin.html", {"error": None, "email": "", "notice": "Your password is changed: sign in."})

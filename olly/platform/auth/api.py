@@ -286,14 +286,30 @@ def change_password(
     responses={429: {"description": "slow down"}},
 )
 def password_reset(body: PasswordResetRequest, request: Request) -> AcceptedResponse:
-    control = control_of(request)
+    ask_for_password_reset(control_of(request), request, body.email, body.tenant)
+    return AcceptedResponse()
+
+
+def ask_for_password_reset(control: AccessControl, request: Request, email: str, tenant: str | None) -> None:
+    """A reset link for the account of ``email``, if there is one: the rate limits (per client and
+    per address asked) apply either way, and nothing tells the caller which it was. The JSON route
+    and the portal's form both ask through here."""
     control.limit("password_reset", client_address(request))
-    control.limit("password_reset", hashed_login(body.email))
-    tenant_id = tenant_by_slug(control, body.tenant)
+    control.limit("password_reset", hashed_login(email))
+    tenant_id = tenant_by_slug(control, tenant)
     if tenant_id is not None:
         with control.db.unit_of_work(tenant_id) as uow:
-            control.identity.request_password_reset(uow, body.email)
-    return AcceptedResponse()
+            control.identity.request_password_reset(uow, email)
+
+
+def reset_with_token(control: AccessControl, request: Request, token: str, new: str, tenant: str | None) -> None:
+    """Set a new password with a reset link's token (single use; every session ends)."""
+    control.limit("password_reset", client_address(request))
+    tenant_id = tenant_by_slug(control, tenant)
+    if tenant_id is None:
+        raise InvalidCredentials("the reset link is not valid or has expired")
+    with control.db.unit_of_work(tenant_id) as uow:
+        control.identity.reset_password(uow, token, new)
 
 
 @router.post(
@@ -304,13 +320,7 @@ def password_reset(body: PasswordResetRequest, request: Request) -> AcceptedResp
     responses={401: {"description": "invalid or expired token"}, 429: {"description": "slow down"}},
 )
 def password_reset_confirm(body: PasswordResetConfirm, request: Request) -> Response:
-    control = control_of(request)
-    control.limit("password_reset", client_address(request))
-    tenant_id = tenant_by_slug(control, body.tenant)
-    if tenant_id is None:
-        raise InvalidCredentials("the reset link is not valid or has expired")
-    with control.db.unit_of_work(tenant_id) as uow:
-        control.identity.reset_password(uow, body.token, body.new_password)
+    reset_with_token(control_of(request), request, body.token, body.new_password, body.tenant)
     return Response(status_code=204)
 
 
