@@ -15,10 +15,13 @@ from sqlalchemy.exc import ArgumentError
 #: The single tenant of the embedded default; installations serving several payers add more.
 DEFAULT_TENANT_ID = uuid.UUID("00000000-0000-7000-8000-000000000001")
 _USD = r"^\d+(\.\d{1,2})?$"
+#: A metrics token shorter than this could be guessed within the public rate limit.
+METRICS_TOKEN_MIN_LENGTH = 16
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="OLLY_", extra="ignore")
+    # An error names the setting and what is wrong, never the values given (secrets among them).
+    model_config = SettingsConfigDict(env_prefix="OLLY_", extra="ignore", hide_input_in_errors=True)
 
     env: Literal["development", "test", "production"] = Field(
         "development", description="production refuses unsafe defaults"
@@ -176,6 +179,9 @@ class Settings(BaseSettings):
     def _refuse_unsafe_production(self) -> Settings:
         if self.env == "production" and not self.session_cookie_secure:
             raise ValueError("OLLY_SESSION_COOKIE_SECURE=false is refused in production")
+        token = self.metrics_token.get_secret_value() if self.metrics_token else ""
+        if token and len(token) < METRICS_TOKEN_MIN_LENGTH:
+            raise ValueError(f"OLLY_METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_LENGTH} characters")
         return self
 
     @property
