@@ -1129,6 +1129,7 @@ class MembersAdapter:
             maintenance=codes[0],
             maintenance_reason=codes[1],
             group_policy_number=group_number,
+            member_reference=spans[0].member_number,
             member_id=person.ssn,
             member_id_qualifier="34" if person.ssn else None,
             last_name=person.family_name,

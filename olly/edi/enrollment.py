@@ -356,6 +356,9 @@ class EnrollmentMember:
     """INS08 of a subscriber (AC active, FT full-time, TE terminated)."""
     group_policy_number: str | None = None
     """REF*1L."""
+    member_reference: str | None = None
+    """REF*23 (client number): Olly's member number of this member, so a sponsor that keeps it can
+    name the member exactly when it sends a change or an audit back."""
     member_id: str | None = field(default=None, repr=False)
     member_id_qualifier: str | None = None
     """NM108: 34 SSN, ZZ the sponsor's id."""
@@ -413,6 +416,8 @@ def _member_segments(member: EnrollmentMember, out: SegmentBuilder) -> None:
     out.add("REF", "0F", member.subscriber_id)
     if member.group_policy_number:
         out.add("REF", "1L", member.group_policy_number)
+    if member.member_reference:
+        out.add("REF", "23", member.member_reference)
     out.add(
         "NM1",
         "IL",

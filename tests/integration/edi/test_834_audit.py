@@ -440,3 +440,33 @@ def test_a_gender_that_differs_is_reported_and_applied_when_the_partner_allows_i
     with platform.db.unit_of_work(tenant_id) as uow:
         again = service.ingest(uow, audit_file("000000004", data), source="cli", links=_links())
     assert again.reconciliations[0]["counts"]["matched"] == 2
+
+
+def test_a_sponsor_echoing_ollys_own_834_finds_every_member_by_number_and_nothing_differs(
+    platform: Platform, tenant_id: uuid.UUID
+) -> None:
+    policy_id, subscriber_id, child_id = _setup(platform, tenant_id)
+    numbers = _numbers(platform, tenant_id, policy_id)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        sent = service.send_enrollment(uow, "ACME", date(2026, 3, 1), _links())
+        text = service.file_content(uow, sent.id)[1].decode()
+    # the sponsor sends back each INS loop of Olly's file as its audit, in its own envelope
+    segments = [s.strip() for s in text.split("~") if s.strip()]
+    members: list[list[str]] = []
+    for segment in segments:
+        if segment.startswith("INS*"):
+            members.append([])
+        if members and not segment.startswith(("SE*", "GE*", "IEA*")):
+            members[-1].append(segment)
+    assert [m[3] for m in members] == [f"REF*23*{numbers[subscriber_id]}", f"REF*23*{numbers[child_id]}"]
+    with platform.db.unit_of_work(tenant_id) as uow:
+        result = service.ingest(uow, audit_file("000000003", members), source="cli", links=_links())
+    assert (result.status, result.enrollment_failures) == ("ACCEPTED", [])
+    (summary,) = result.reconciliations
+    assert summary["counts"] == {
+        "membersInFile": 2,
+        "audited": 2,
+        "enrolled": 2,
+        "matched": 2,
+        **NO_DISCREPANCY,
+    }

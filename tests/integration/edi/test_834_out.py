@@ -53,7 +53,7 @@ def _family_with_a_plan_change(platform: Platform, tenant_id: uuid.UUID) -> tupl
 
 
 def test_834_snapshot_of_an_employer_group(platform: Platform, tenant_id: uuid.UUID) -> None:
-    _family_with_a_plan_change(platform, tenant_id)
+    subscriber, child = _family_with_a_plan_change(platform, tenant_id)
     with platform.db.unit_of_work(tenant_id) as uow:
         row = service.send_enrollment(uow, "ACME", date(2026, 1, 15), _links())
         file_id = row.id
@@ -124,6 +124,13 @@ def test_834_snapshot_of_an_employer_group(platform: Platform, tenant_id: uuid.U
             ],
         ),
     ]
+    # REF*23: each member's own number, so a sponsor keeping it names the member exactly
+    from olly.enrollment.models import PolicyElement
+
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        numbers = {e.party_id: e.member_number for e in uow.session.query(PolicyElement)}
+    assert [m.member_reference for m in members] == [numbers[subscriber], numbers[child]]
+    assert all(numbers[party] for party in (subscriber, child))
     outbox = Path(platform.settings.data_dir, "edi", str(tenant_id), "outbox", "ACME")
     assert (outbox / service.outbound_name(row)).read_text() == text
     assert [
