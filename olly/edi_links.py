@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
-from typing import Any
+from typing import Any, Final
 
 from pydantic import ValidationError
 
@@ -543,6 +543,32 @@ def find_patient(uow: UnitOfWork, claim: ClaimSubmission) -> uuid.UUID | None:
     return matches[0] if len(matches) == 1 else None
 
 
+#: Type-of-bill facility digits (CLM05-1's first) whose second digit says in-patient or out-patient:
+#: hospital, skilled nursing, religious non-medical institution.
+_CLASSIFIED_FACILITIES: Final = frozenset("124")
+
+
+def care_setting_of(facility_type: str) -> claims.CareSetting | None:
+    """The care setting an 837I's facility type code (CLM05-1: the type of bill's facility digit,
+    then its classification) says, when it says one: 1 (in-patient, Part A) or 2 (in-patient, Part
+    B) and 8 (swing bed) at a hospital, SNF or religious institution are in-patient; 3 (out-patient)
+    and 4 (other, e.g. referenced diagnostics) there, a clinic (7x), an ambulatory surgery centre (83)
+    and a critical access hospital's out-patient bill (85) are out-patient. Home health, hospice and
+    the rest say neither."""
+    if len(facility_type) != 2 or not facility_type.isdigit():
+        return None
+    facility, classification = facility_type[0], facility_type[1]
+    if facility in _CLASSIFIED_FACILITIES:
+        if classification in "128":
+            return claims.CareSetting.IPD
+        if classification in "34":
+            return claims.CareSetting.OPD
+        return None
+    if facility == "7" or facility_type in ("83", "85"):
+        return claims.CareSetting.OPD
+    return None
+
+
 def claim_create(claim: ClaimSubmission, member_id: uuid.UUID) -> claims.ClaimCreate:
     """The claims intake's form of an 837P/837I claim (raises pydantic's ``ValidationError``)."""
     professional = claim.kind is TransactionKind.CLAIM_PROFESSIONAL
@@ -587,6 +613,7 @@ def claim_create(claim: ClaimSubmission, member_id: uuid.UUID) -> claims.ClaimCr
         frequency=frequency,
         original_claim_id=original,
         prior_auth_reference=prior_auth,
+        care_setting=None if professional else care_setting_of(claim.facility_code),
     )
 
 

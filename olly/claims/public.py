@@ -20,13 +20,14 @@ from typing import Any, Final
 
 from olly.claims import service, snapshots
 from olly.claims.repository import FINAL_STATUSES, ClaimsRepository, RemittanceRead
-from olly.claims.rules import Submitter
+from olly.claims.rules import CareSetting, Submitter
 from olly.claims.schemas import ClaimCreate, ClaimLineCreate
 from olly.codesets.carc import GroupCode
 from olly.kernel.money import Money
 from olly.platform.db import UnitOfWork
 
 __all__ = [
+    "CareSetting",
     "ClaimCreate",
     "ClaimLineCreate",
     "ClaimPayee",

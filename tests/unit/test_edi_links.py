@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from olly import edi_links
+from olly.claims.public import CareSetting
 from olly.edi.claims import ClaimOptions, ClaimSubmission
 from olly.edi.inbound import transactions
 from olly.edi.ports import EdiOrigin
@@ -82,6 +83,39 @@ def test_an_institutional_claim_keeps_revenue_codes_units_and_the_attending_prov
         ("0730", "93005", 3, "76.56"),
     ]
     assert [line.service_date_from for line in data.lines] == [date(2005, 3, 15), date(2005, 3, 15)]
+    assert data.care_setting is CareSetting.OPD  # CLM05-1 13: a hospital's out-patient bill
+    inpatient = edi_links.claim_create(replace(first, facility_code="11"), MEMBER)
+    assert inpatient.care_setting is CareSetting.IPD
+
+
+@pytest.mark.parametrize(
+    ("facility_type", "setting"),
+    [
+        ("11", CareSetting.IPD),  # hospital in-patient (Part A)
+        ("12", CareSetting.IPD),  # hospital in-patient (Part B)
+        ("18", CareSetting.IPD),  # hospital swing bed
+        ("21", CareSetting.IPD),  # skilled nursing in-patient
+        ("41", CareSetting.IPD),  # religious non-medical institution, in-patient
+        ("13", CareSetting.OPD),  # hospital out-patient
+        ("14", CareSetting.OPD),  # hospital other (referenced diagnostics)
+        ("23", CareSetting.OPD),  # skilled nursing out-patient
+        ("71", CareSetting.OPD),  # rural health clinic
+        ("77", CareSetting.OPD),  # federally qualified health centre
+        ("83", CareSetting.OPD),  # ambulatory surgery centre
+        ("85", CareSetting.OPD),  # critical access hospital
+        ("32", None),  # home health
+        ("81", None),  # hospice
+        ("86", None),  # residential facility
+        ("15", None),  # hospital, an unused classification
+        ("1", None),
+        ("1A", None),
+        ("", None),
+    ],
+)
+def test_the_facility_type_says_the_care_setting_when_it_says_one(
+    facility_type: str, setting: CareSetting | None
+) -> None:
+    assert edi_links.care_setting_of(facility_type) is setting
 
 
 def test_a_replacement_names_the_claim_it_replaces_by_the_payer_claim_number() -> None:

@@ -1,13 +1,16 @@
-"""Provider fee-schedule terms → the engine's contract."""
+"""Provider fee-schedule terms → the engine's contract; which benefit an institutional bill's line takes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from olly.claims import plan_mapping
+from olly.claims.rules import CareSetting, ClaimType
 from olly.kernel.money import Money
 from olly.provider import public as provider
 from olly.provider.rules import Rate
+from tests.unit.claims.factories import claim, line
 
 
 def test_amount_schedule_becomes_a_fee_schedule() -> None:
@@ -46,3 +49,20 @@ def test_percent_of_billed() -> None:
     terms = provider.FeeScheduleTerms("B", provider.FeeScheduleKind.PERCENT_OF_BILLED, "USD", {}, Decimal(80))
     contract = plan_mapping.contract(terms)
     assert contract is not None and contract.percent_of_billed == Decimal(80)
+
+
+def test_an_inpatient_bills_unplaced_line_takes_the_inpatient_facility_benefit() -> None:
+    """What an 837I's facility type (CLM05-1, ``edi_links.care_setting_of``) changes: a pharmacy
+    line (revenue code 0250, no HCPCS) of a hospital in-patient bill is no office visit."""
+    pharmacy = line(None, "40.00", revenue_code="0250")
+    institutional = claim(pharmacy, claim_type=ClaimType.INSTITUTIONAL, place_of_service=None)
+    us_plan = {"office_visit", "inpatient_facility", "lab", "imaging", "emergency"}
+    rules = [rule for rule in plan_mapping.CATEGORY_RULES if rule.category in us_plan]
+
+    def category(care_setting: CareSetting | None) -> str | None:
+        bill = replace(institutional, care_setting=care_setting)
+        return next((rule.category for rule in rules if rule.matches(bill.lines[0], None, bill)), None)
+
+    assert category(CareSetting.IPD) == "inpatient_facility"
+    assert category(None) is None  # before: no rule, so the plan's default (office visit)
+    assert category(CareSetting.OPD) is None  # an out-patient bill's line keeps the default
