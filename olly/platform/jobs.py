@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select
 
@@ -30,6 +30,25 @@ log = get_logger("olly.jobs")
 
 Job = Callable[[UnitOfWork], Any]
 PlatformJob = Callable[[Database], Any]
+
+
+class JobCounts:
+    """How often each job ran to the end or failed in this process (``olly_job_runs_total``)."""
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+
+    def add(self, job: str, outcome: str) -> None:
+        with self._lock:
+            self._counts[job, outcome] = self._counts.get((job, outcome), 0) + 1
+
+    def snapshot(self) -> dict[tuple[str, str], int]:
+        with self._lock:
+            return dict(self._counts)
+
+
+JOB_COUNTS: Final = JobCounts()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +88,11 @@ class JobScheduler:
                 for tenant_id in tenants:
                     with self.db.unit_of_work(tenant_id) as uow:
                         spec.run(uow)
+        except BaseException:
+            JOB_COUNTS.add(spec.name, "failed")
+            raise
+        else:
+            JOB_COUNTS.add(spec.name, "ran")
         finally:
             with self.db.connect() as connection:
                 release_named_lease(connection, f"job:{spec.name}", self.owner)

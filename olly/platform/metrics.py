@@ -14,6 +14,8 @@ outcome: never a path with ids in it, a query string or anything a request carri
   ``olly_bus_relayed_total`` and ``olly_bus_dead_letters_seen_total``: this process's counters.
 * ``olly_bus_outbox_pending`` and ``olly_bus_consumer_lag{consumer_group}``: read from the database
   at each scrape, so any process shows the whole installation's backlog.
+* ``olly_job_runs_total{job,outcome}``: periodic jobs this process ran to the end (``ran``) or that
+  failed (``failed``; the job runs again at its next turn).
 * The process's CPU seconds, resident memory, open files and start time (``process_*``) and the
   Python version (``python_info``).
 """
@@ -102,6 +104,20 @@ class BusCollector(Collector):
         yield behind
 
 
+class JobCollector(Collector):
+    """How often each periodic job ran to the end or failed in this process."""
+
+    def collect(self) -> Iterable[Metric]:
+        from olly.platform.jobs import JOB_COUNTS
+
+        runs = CounterMetricFamily(
+            "olly_job_runs", "Periodic job runs this process finished, by job and outcome", labels=["job", "outcome"]
+        )
+        for (job, outcome), count in sorted(JOB_COUNTS.snapshot().items()):
+            runs.add_metric([job, outcome], count)
+        yield runs
+
+
 class HttpMetrics:
     """Request counts and durations by route template."""
 
@@ -178,6 +194,7 @@ def new_registry(database: Callable[[], Database | None]) -> CollectorRegistry:
     """A registry of the bus and process collectors (each app or worker has its own: nothing global)."""
     registry = CollectorRegistry(auto_describe=True)
     registry.register(BusCollector(database))
+    registry.register(JobCollector())
     ProcessCollector(registry=registry)
     PlatformCollector(registry=registry)
     return registry

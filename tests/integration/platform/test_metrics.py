@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from olly.app import create_app
 from olly.platform.auth.roles import Role
 from olly.platform.bus.dispatch import METRICS
-from olly.platform.metrics import ROUTE_TEMPLATE, UNMATCHED, new_registry, route_of, serve
+from olly.platform.metrics import ROUTE_TEMPLATE, UNMATCHED, exposition, new_registry, route_of, serve
 from olly.platform.runtime import Platform
 from tests.integration.bus.helpers import claim_submitted
 from tests.support.identity import sign_in_as
@@ -128,3 +128,28 @@ def test_a_worker_serves_the_bus_figures_on_its_own_port(platform: Platform, ten
     assert ("olly_bus_messages_total", (("outcome", "handled"),)) in found
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2)
+
+
+def test_job_runs_and_failures_are_counted(platform: Platform) -> None:
+    from olly.platform.jobs import JobScheduler
+
+    def broken(_uow: object) -> None:
+        raise RuntimeError("boom")
+
+    scheduler = JobScheduler(platform.db, "metrics-test")
+    scheduler.add("test.fine", 60, lambda _uow: None)
+    scheduler.add("test.broken", 60, broken)
+    registry = new_registry(lambda: platform.db)
+    before = samples(exposition(registry).decode())
+    assert scheduler.run_job(scheduler.jobs["test.fine"])
+    with pytest.raises(RuntimeError):
+        scheduler.run_job(scheduler.jobs["test.broken"])
+    scheduler.run_job(scheduler.jobs["test.fine"])
+    after = samples(exposition(registry).decode())
+
+    def runs(found: dict[tuple[str, tuple[tuple[str, str], ...]], float], job: str, outcome: str) -> float:
+        return found.get(("olly_job_runs_total", (("job", job), ("outcome", outcome))), 0.0)
+
+    assert runs(after, "test.fine", "ran") - runs(before, "test.fine", "ran") == 2.0
+    assert runs(after, "test.broken", "failed") - runs(before, "test.broken", "failed") == 1.0
+    assert runs(after, "test.broken", "ran") == runs(before, "test.broken", "ran")
