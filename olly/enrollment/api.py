@@ -132,11 +132,16 @@ def _only_the_groups_people(request: Request, access: Access, party_ids: list[uu
     with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
         known = people.registered_for_groups(uow, party_ids, groups) | public.covered_in_groups(uow, party_ids, groups)
     stranger = next((party_id for party_id in party_ids if party_id not in known), None)
-    if stranger is None:
-        return
-    refusal = access.audit_record(resource_id=str(stranger), detail={"reason": "not_registered_for_group"})
+    if stranger is not None:
+        raise _refused(request, access, stranger, "not_registered_for_group")
+
+
+def _refused(request: Request, access: Access, resource_id: uuid.UUID, reason: str) -> NotFound:
+    """Audit the refusal of ``resource_id`` (its own record, outside any unit of work) and answer as if
+    it did not exist."""
+    refusal = access.audit_record(resource_id=str(resource_id), detail={"reason": reason})
     platform_of(request).audit.record(replace(refusal, outcome="denied", purpose=None))
-    raise NotFound("no such resource")
+    return NotFound("no such resource")
 
 
 def _policy(uow: UnitOfWork, policy_id: uuid.UUID) -> Policy:
@@ -154,9 +159,7 @@ def enroll(
     if not scope.everything:
         # An employer administrator enrols into its own group's account, in the group market.
         if body.account_id not in scope.group_account_ids:
-            refusal = access.audit_record(resource_id=str(body.account_id), detail={"reason": "not_related"})
-            platform_of(request).audit.record(replace(refusal, outcome="denied", purpose=None))
-            raise NotFound("no such resource")
+            raise _refused(request, access, body.account_id, "not_related")
         if body.market != Market.GROUP:
             raise ValidationFailed([FieldError("market", "an employer enrols in the GROUP market", "group_only")])
     _only_the_groups_people(request, access, [body.subscriber_party_id, *(d.party_id for d in body.dependents)])

@@ -4,8 +4,8 @@ A domain's ``jobs.py`` exposes ``register(scheduler)`` and adds jobs such as "ac
 policies whose effective date has come" or "fire due credentialing timers". The platform's own jobs
 (the event log's retention) run once per round over the whole database, not per tenant. ``olly
 worker`` and ``olly serve`` (embedded default) run them. Each job runs under a named lease so that,
-however many processes run, one runs it at a time; a domain's job opens one unit of work per tenant. Jobs must be
-idempotent: a run interrupted by a crash is simply run again.
+however many processes run, one runs it at a time; a domain's job opens one unit of work per
+tenant. Jobs must be idempotent: a run interrupted by a crash is simply run again.
 """
 
 from __future__ import annotations

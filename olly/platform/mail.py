@@ -28,7 +28,6 @@ from typing import Final
 from urllib.parse import quote
 
 from olly.config import Settings
-from olly.platform.db import Database
 from olly.platform.logging import get_logger
 
 log = get_logger("olly.mail")
@@ -94,12 +93,10 @@ class MailedResets:
 
     def __init__(
         self,
-        db: Database,
         settings: Settings,
         address_of: Callable[[uuid.UUID, uuid.UUID], str | None],
         send: Callable[[EmailMessage], None] | None = None,
     ) -> None:
-        self.db = db
         self.settings = settings
         self._address_of = address_of
         self._send = send or smtp_sender(settings)

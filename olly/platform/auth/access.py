@@ -147,7 +147,7 @@ class AccessControl:
         if self.resets is None and settings.smtp_host:
             from olly.platform.mail import MailedResets
 
-            self.identity.resets = MailedResets(platform.db, settings, self._account_address)
+            self.identity.resets = MailedResets(settings, self._account_address)
         self.session_cookie, self.csrf_cookie, self.oidc_cookie = cookie_names(settings.session_cookie_secure)
         register_identity(self)
 

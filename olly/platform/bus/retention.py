@@ -24,6 +24,7 @@ lock is never held for long however much there is to delete.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -150,12 +151,13 @@ def forget_processed(db: Database, now: datetime) -> int:
                 .limit(BATCH)
             )
             keys = connection.execute(oldest).all()
-            if keys:
-                for group in {group for group, _ in keys}:
-                    ids = [event_id for key_group, event_id in keys if key_group == group]
-                    connection.execute(
-                        delete(PROCESSED).where(PROCESSED.c.consumer_group == group, PROCESSED.c.event_id.in_(ids))
-                    )
+            by_group: dict[str, list[uuid.UUID]] = {}
+            for group, event_id in keys:
+                by_group.setdefault(group, []).append(event_id)
+            for group, ids in by_group.items():
+                connection.execute(
+                    delete(PROCESSED).where(PROCESSED.c.consumer_group == group, PROCESSED.c.event_id.in_(ids))
+                )
         removed += len(keys)
         if len(keys) < BATCH:
             return removed

@@ -42,7 +42,7 @@ def test_a_failed_send_is_logged_without_address_or_link_and_the_next_one_still_
             raise ConnectionRefusedError("ada@example.org refused")
         sent.append(message)
 
-    resets = MailedResets(db=None, settings=SETTINGS, address_of=lambda *_: "ada@example.org", send=send)  # type: ignore[arg-type]
+    resets = MailedResets(settings=SETTINGS, address_of=lambda *_: "ada@example.org", send=send)
     with structlog.testing.capture_logs() as logs:
         resets.deliver(uuid.uuid4(), uuid.uuid4(), "secret-token-1", EXPIRES)
         resets.deliver(uuid.uuid4(), uuid.uuid4(), "secret-token-2", EXPIRES)
@@ -57,7 +57,7 @@ def test_a_failed_send_is_logged_without_address_or_link_and_the_next_one_still_
 
 def test_an_account_without_an_address_sends_nothing() -> None:
     sent: list[Any] = []
-    resets = MailedResets(db=None, settings=SETTINGS, address_of=lambda *_: None, send=sent.append)  # type: ignore[arg-type]
+    resets = MailedResets(settings=SETTINGS, address_of=lambda *_: None, send=sent.append)
     with structlog.testing.capture_logs() as logs:
         resets.deliver(uuid.uuid4(), uuid.uuid4(), "secret-token", EXPIRES)
         assert resets.flush()
