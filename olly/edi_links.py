@@ -614,6 +614,7 @@ def claim_create(claim: ClaimSubmission, member_id: uuid.UUID) -> claims.ClaimCr
         original_claim_id=original,
         prior_auth_reference=prior_auth,
         care_setting=None if professional else care_setting_of(claim.facility_code),
+        inpatient_hours=None if professional else claim.inpatient_hours,
     )
 
 

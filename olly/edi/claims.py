@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
 from olly.edi import codes
@@ -29,6 +29,8 @@ from olly.kernel.money import Money
 ICD9_QUALIFIERS = frozenset({"BK", "BF", "BJ", "BN", "PR", "BR", "BQ"})
 _DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "ABJ", "APR", "ABN", "BK", "BF", "BJ", "PR", "BN"})
 _PRINCIPAL = frozenset({"ABK", "BK"})
+#: CLM05-3 of a bill sent while the patient is still in (interim, first or continuing).
+_INTERIM = frozenset({"2", "3"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,12 @@ class ClaimSubmission:
     claim_filing_indicator: str | None = None
     statement_from: date | None = None
     statement_to: date | None = None
+    admission_date: date | None = None
+    """837I DTP*435: when the patient was admitted (an in-patient bill)."""
+    admission_time: time | None = None
+    """DTP*435's hour and minute, when sent in the DT format."""
+    discharge_time: time | None = None
+    """837I DTP*096: when the patient left, on the statement's last day."""
     subscriber_last_name: str = field(default="", repr=False)
     subscriber_first_name: str = field(default="", repr=False)
     subscriber_birth_date: date | None = field(default=None, repr=False)
@@ -128,6 +136,24 @@ class ClaimSubmission:
     def service_date_from(self) -> date | None:
         dates = [line.service_date_from for line in self.lines if line.service_date_from]
         return min(dates) if dates else self.statement_from
+
+    @property
+    def inpatient_hours(self) -> int | None:
+        """Whole hours from admission to discharge, when the bill says both to the minute: DTP*435 in
+        the DT format, DTP*096, and the statement's last day as the discharge day (an interim bill,
+        CLM05-3 2 or 3, has no discharge yet). ``None`` otherwise: dates alone do not give hours."""
+        if (
+            self.admission_date is None
+            or self.admission_time is None
+            or self.discharge_time is None
+            or self.statement_to is None
+            or self.frequency_code in _INTERIM
+        ):
+            return None
+        stay = datetime.combine(self.statement_to, self.discharge_time) - datetime.combine(
+            self.admission_date, self.admission_time
+        )
+        return int(stay.total_seconds() // 3600)
 
     @property
     def service_date_to(self) -> date | None:
@@ -166,6 +192,40 @@ def _dates(fmt: str, value: str) -> tuple[date | None, date | None]:
         start, _, end = value.partition("-")
         return (parse_date(start) if len(start) == 8 else None, parse_date(end) if len(end) == 8 else None)
     return None, None
+
+
+def _admission(fmt: str, value: str) -> tuple[date, time | None] | None:
+    """DTP*435: D8 (a day) or DT (CCYYMMDDHHMM); ``None`` when neither reads as a real moment."""
+    if fmt == "D8":
+        day = parse_date(value) if len(value) == 8 else None
+        return None if day is None else (day, None)
+    if fmt == "DT" and len(value) == 12:
+        day = parse_date(value[:8])
+        moment = _clock_time(value[8:])
+        return None if day is None or moment is None else (day, moment)
+    return None
+
+
+def _stay_problem(claim: dict[str, object]) -> ClaimProblem | None:
+    """A discharge before the admission: the statement ends before the admission day (189), or on
+    that day at an earlier hour (190)."""
+    admitted, last_day = claim.get("admission_date"), claim.get("statement_to")
+    if not isinstance(admitted, date) or not isinstance(last_day, date):
+        return None
+    if last_day < admitted:
+        return ClaimProblem(codes.CATEGORY_REJECTED_INVALID, codes.STATUS_ADMISSION_DATE, "admission_date")
+    arrived, left = claim.get("admission_time"), claim.get("discharge_time")
+    if last_day == admitted and isinstance(arrived, time) and isinstance(left, time) and left < arrived:
+        return ClaimProblem(codes.CATEGORY_REJECTED_INVALID, codes.STATUS_DISCHARGE_DATE, "discharge_time")
+    return None
+
+
+def _clock_time(value: str) -> time | None:
+    """HHMM, 0000–2359."""
+    if len(value) != 4 or not value.isdigit():
+        return None
+    hour, minute = int(value[:2]), int(value[2:])
+    return time(hour, minute) if hour < 24 and minute < 60 else None
 
 
 def _money(text: str, currency: str) -> Money | None:
@@ -316,6 +376,22 @@ class ClaimMapper:
                 claim["payer_claim_control_number"] = segment[2]
         elif sid == "DTP" and segment[1] == "434":
             claim["statement_from"], claim["statement_to"] = _dates(segment[2], segment[3])
+        elif sid == "DTP" and segment[1] == "435":
+            admitted = _admission(segment[2], segment[3])
+            if admitted is None:
+                self.problems.append(
+                    ClaimProblem(codes.CATEGORY_REJECTED_INVALID, codes.STATUS_ADMISSION_DATE, "admission_date")
+                )
+            else:
+                claim["admission_date"], claim["admission_time"] = admitted
+        elif sid == "DTP" and segment[1] == "096":
+            left = _clock_time(segment[3]) if segment[2] == "TM" else None
+            if left is None:
+                self.problems.append(
+                    ClaimProblem(codes.CATEGORY_REJECTED_INVALID, codes.STATUS_DISCHARGE_DATE, "discharge_time")
+                )
+            else:
+                claim["discharge_time"] = left
 
     def _claim_provider(self, segment: Segment, loop_id: str) -> None:
         claim = self.claim
@@ -449,6 +525,9 @@ class ClaimMapper:
                     codes.CATEGORY_REJECTED_MISSING, codes.STATUS_SUBSCRIBER_ID, "subscriber_member_id", entity="IL"
                 )
             )
+        stay = _stay_problem(claim)
+        if stay is not None:
+            problems.append(stay)
         patient = self.patient
         is_subscriber = patient is None
         source: dict[str, object] = subscriber if patient is None else patient
@@ -482,6 +561,9 @@ class ClaimMapper:
                 claim_filing_indicator=str(subscriber.get("filing") or "") or None,
                 statement_from=claim.get("statement_from"),  # type: ignore[arg-type]
                 statement_to=claim.get("statement_to"),  # type: ignore[arg-type]
+                admission_date=claim.get("admission_date"),  # type: ignore[arg-type]
+                admission_time=claim.get("admission_time"),  # type: ignore[arg-type]
+                discharge_time=claim.get("discharge_time"),  # type: ignore[arg-type]
                 subscriber_last_name=str(subscriber.get("last") or ""),
                 subscriber_first_name=str(subscriber.get("first") or ""),
                 subscriber_birth_date=subscriber.get("birth"),  # type: ignore[arg-type]

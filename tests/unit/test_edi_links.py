@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 
 import pytest
@@ -84,8 +84,17 @@ def test_an_institutional_claim_keeps_revenue_codes_units_and_the_attending_prov
     ]
     assert [line.service_date_from for line in data.lines] == [date(2005, 3, 15), date(2005, 3, 15)]
     assert data.care_setting is CareSetting.OPD  # CLM05-1 13: a hospital's out-patient bill
-    inpatient = edi_links.claim_create(replace(first, facility_code="11"), MEMBER)
-    assert inpatient.care_setting is CareSetting.IPD
+    assert data.inpatient_hours is None
+    stay = replace(
+        first,
+        facility_code="11",
+        admission_date=date(2005, 3, 14),
+        admission_time=time(21, 30),
+        discharge_time=time(10, 15),
+    )
+    inpatient = edi_links.claim_create(stay, MEMBER)
+    assert (inpatient.care_setting, inpatient.inpatient_hours) == (CareSetting.IPD, 12)  # to 10:15 on 03-15
+    assert edi_links.claim_create(replace(stay, discharge_time=None), MEMBER).inpatient_hours is None
 
 
 @pytest.mark.parametrize(

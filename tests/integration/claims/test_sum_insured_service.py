@@ -8,19 +8,23 @@ period; the clinic here is in network at 100 % of billed, so allowed = billed on
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from olly import edi_links
 from olly.claims import handlers, public, snapshots
 from olly.claims import models as m
 from olly.claims.repository import ClaimsRepository
 from olly.claims.rules import Contract, Submitter
-from olly.claims.schemas import ClaimCreate, ReimbursementCreate
+from olly.claims.schemas import CareSetting, ClaimCreate, ReimbursementCreate
 from olly.claims.service import submit
+from olly.edi.claims import ClaimOptions, ClaimSubmission, Diagnosis
+from olly.edi.inbound import read_all
 from olly.enrollment import service as enrollment
 from olly.enrollment.plan_catalog import PlansCatalog
 from olly.enrollment.rules import Market
@@ -30,6 +34,7 @@ from olly.plans import service as plans_service
 from olly.platform.runtime import Platform
 from tests.factories import ACCOUNT
 from tests.integration.claims.support import drain
+from tests.unit.edi.conftest import fixture_bytes
 
 FLOATER = "OLLY-FLOATER-5L"
 CLINIC = "1234567893"
@@ -204,3 +209,51 @@ def test_senior_copay_and_declared_pre_existing_disease_apply_through_the_servic
         "diabetes": ("DENIED", 0, 0, [("PR", "51", 100000)]),
         "cold": ("APPROVED", 100000, 100000, []),
     }
+
+
+def hospital_bill(member: uuid.UUID, admitted: datetime, left: time) -> ClaimCreate:
+    """The 837I sample's first claim sent as the clinic's in-patient bill (type of bill 111) for a
+    stay from ``admitted`` to ``left`` on 2026-02-21, in rupees, for a cold (J06.9)."""
+    bill = read_all(fixture_bytes("two-claims-single-provider.837i"), options=ClaimOptions(currency="INR"))
+    sample = bill.of_type(ClaimSubmission)[0]
+    day = date(2026, 2, 21)
+    stay = dataclasses.replace(
+        sample,
+        facility_code="11",
+        billing_npi=CLINIC,
+        diagnoses=(Diagnosis("ABK", "J069"),),
+        lines=tuple(dataclasses.replace(line, service_date_from=day, service_date_to=None) for line in sample.lines),
+        statement_from=admitted.date(),
+        statement_to=day,
+        admission_date=admitted.date(),
+        admission_time=admitted.time(),
+        discharge_time=left,
+    )
+    return edi_links.claim_create(stay, member)
+
+
+def test_an_837i_stay_shorter_than_a_day_is_not_in_patient_cover(
+    platform: Platform, tenant_id: uuid.UUID, later: FixedClock
+) -> None:
+    member = uuid.uuid4()
+    seed_floater(platform, tenant_id, member)
+    short = hospital_bill(member, datetime(2026, 2, 20, 21, 30), time(10, 15))  # 12 h 45 min
+    long = hospital_bill(member, datetime(2026, 2, 20, 8, 0), time(10, 15))  # 26 h 15 min
+    assert (short.care_setting, short.inpatient_hours, long.inpatient_hours) == (CareSetting.IPD, 12, 26)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        denied = public.submit_claim(uow, short, source="EDI").claim_id
+        paid = public.submit_claim(uow, long, source="EDI").claim_id
+    drain(platform)
+    # Lines ₹13.39 (lab, 0305) and ₹76.56 (EKG, 0730), 100 % of billed in network, no co-pay under 61.
+    # Under 24 hours and not a day-care procedure: each line denied in full as not covered, the
+    # member's to pay (PR-96, as for any service the policy does not cover); over 24 hours: both
+    # lines paid as billed, ₹89.95.
+    assert outcome(platform, tenant_id, denied) == ("DENIED", [], 0, 0)
+    assert outcome(platform, tenant_id, paid) == ("APPROVED", [], 8995, 8995)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        detail = public.remittance_detail(uow, denied)
+    assert detail is not None
+    assert [(a.group, a.carc, a.amount.amount) for line in detail.lines for a in line.adjustments] == [
+        ("PR", "96", 1339),
+        ("PR", "96", 7656),
+    ]

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+import json
+from datetime import date, time
 from decimal import Decimal
 
 from olly.edi import codes
@@ -9,6 +10,7 @@ from olly.edi.claim_ack import AcknowledgedClaim, ClaimAcknowledgment, write_277
 from olly.edi.claims import ClaimProblem, ClaimSubmission, is_valid_npi
 from olly.edi.codes import TransactionKind
 from olly.edi.inbound import read_all, transactions
+from olly.edi.ports import to_jsonable
 from olly.edi.testing import BILLING_NPI, RENDERING_NPI, professional_claims_text
 from olly.edi.writer import EnvelopeSettings, InMemoryControlNumbers
 from olly.kernel.money import Money
@@ -191,3 +193,76 @@ def test_277ca_accepts_and_rejects_each_claim_and_validates_with_pyx12(olly_to_p
         "STC*A7:254*20260115*U*50.00~",
         "STC*A7:562:85*20260115*U*50.00~",
     ]
+
+
+def inpatient_837i(*stay: str, frequency: str = "1", statement: str = "20050314-20050315") -> bytes:
+    """The 837I sample's first claim as a hospital in-patient bill (type of bill 11x) with ``stay``'s
+    DTP segments after its statement dates; SE01 counts the added segments."""
+    text = fixture_bytes("two-claims-single-provider.837i").decode()
+    text = text.replace("CLM*756048Q*89.95***13:A:1*", f"CLM*756048Q*89.95***11:A:{frequency}*", 1)
+    dates = "".join(f"~\n{segment}" for segment in stay)
+    text = text.replace("DTP*434*RD8*20050315-20050315", f"DTP*434*RD8*{statement}{dates}", 1)
+    return text.replace("SE*48*987654", f"SE*{48 + len(stay)}*987654", 1).encode()
+
+
+def first_claim(data: bytes) -> ClaimSubmission:
+    result = read_all(data)
+    assert len(result.report.accepted_sets()) == 1, "the 999 accepts the set: a stay is the claim's business"
+    return result.of_type(ClaimSubmission)[0]
+
+
+def stay_problems(claim: ClaimSubmission) -> list[tuple[str, str, str]]:
+    return [(p.category, p.status, p.field) for p in claim.problems if p.status in ("189", "190")]
+
+
+def test_an_inpatient_bill_gives_the_hours_from_admission_to_discharge() -> None:
+    overnight = first_claim(inpatient_837i("DTP*435*DT*200503142130", "DTP*096*TM*1015"))
+    assert (overnight.admission_date, overnight.admission_time, overnight.discharge_time) == (
+        date(2005, 3, 14),
+        time(21, 30),
+        time(10, 15),
+    )
+    assert overnight.inpatient_hours == 12  # 21:30 to 10:15 next day: 12 h 45 min, whole hours
+    assert stay_problems(overnight) == []
+    kept = json.loads(json.dumps(to_jsonable(overnight)))  # as a claim waits for claims intake
+    assert (kept["admission_date"], kept["admission_time"], kept["discharge_time"]) == (
+        "2005-03-14",
+        "21:30:00",
+        "10:15:00",
+    )
+    week = first_claim(inpatient_837i("DTP*435*DT*200503100800", "DTP*096*TM*1000", statement="20050310-20050315"))
+    assert week.inpatient_hours == 5 * 24 + 2
+    exactly_a_day = first_claim(inpatient_837i("DTP*435*DT*200503140900", "DTP*096*TM*0900"))
+    assert exactly_a_day.inpatient_hours == 24
+
+
+def test_hours_are_unknown_without_both_clock_times_or_before_discharge() -> None:
+    day_only = first_claim(inpatient_837i("DTP*435*D8*20050314", "DTP*096*TM*1015"))
+    assert (day_only.admission_date, day_only.admission_time, day_only.inpatient_hours) == (
+        date(2005, 3, 14),
+        None,
+        None,
+    )
+    no_discharge_hour = first_claim(inpatient_837i("DTP*435*DT*200503142130"))
+    assert no_discharge_hour.inpatient_hours is None
+    interim = first_claim(inpatient_837i("DTP*435*DT*200503142130", "DTP*096*TM*1015", frequency="2"))
+    assert interim.inpatient_hours is None  # still in hospital: the statement's end is no discharge
+    outpatient = first_claim(fixture_bytes("two-claims-single-provider.837i"))
+    assert (outpatient.admission_date, outpatient.inpatient_hours) == (None, None)
+
+
+def test_unreadable_or_impossible_stays_reject_the_claim_with_189_or_190() -> None:
+    assert stay_problems(first_claim(inpatient_837i("DTP*435*DT*20050314", "DTP*096*TM*1015"))) == [
+        ("A7", "189", "admission_date")
+    ]
+    assert stay_problems(first_claim(inpatient_837i("DTP*435*DT*200502301200"))) == [("A7", "189", "admission_date")]
+    assert stay_problems(first_claim(inpatient_837i("DTP*435*DT*200503142130", "DTP*096*TM*2460"))) == [
+        ("A7", "190", "discharge_time")
+    ]
+    assert stay_problems(first_claim(inpatient_837i("DTP*435*DT*200503142130", "DTP*096*D8*20050315"))) == [
+        ("A7", "190", "discharge_time")
+    ]
+    same_day_backwards = inpatient_837i("DTP*435*DT*200503151400", "DTP*096*TM*0900", statement="20050315-20050315")
+    assert stay_problems(first_claim(same_day_backwards)) == [("A7", "190", "discharge_time")]
+    admitted_after_the_statement = inpatient_837i("DTP*435*D8*20050316", statement="20050314-20050315")
+    assert stay_problems(first_claim(admitted_after_the_statement)) == [("A7", "189", "admission_date")]
