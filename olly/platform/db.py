@@ -25,7 +25,7 @@ from typing import Any, Final, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, Select, Table, create_engine, event, text
 from sqlalchemy.engine import Connection, Dialect, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -135,7 +135,11 @@ COPY_FROM_ROWS: Final = 16
 
 
 class BulkInsertFailed(Exception):
-    """A COPY was refused. The driver's message is not kept: it can quote the rows' values."""
+    """A COPY was refused. The driver's message is not kept: it can quote the rows' values.
+
+    A refusal by a constraint (SQLSTATE class 23: a duplicate key, a missing reference) reaches the
+    caller as SQLAlchemy's ``IntegrityError`` wrapping this, as the same rows inserted would, so a
+    caller that catches a conflict catches it whatever the batch's size."""
 
 
 def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -180,7 +184,10 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
                 )
     except DriverError as exc:  # not chained: the message and its context can quote row values
         state = getattr(exc, "sqlstate", None) or "unknown"
-        raise BulkInsertFailed(f"COPY into {table.fullname} failed (SQLSTATE {state})") from None
+        refused = BulkInsertFailed(f"COPY into {table.fullname} failed (SQLSTATE {state})")
+        if state.startswith("23"):
+            raise IntegrityError(f"COPY {table.fullname}", None, refused, hide_parameters=True) from None
+        raise refused from None
 
 
 #: Each bound column's bind processor, by position in the statement's columns.

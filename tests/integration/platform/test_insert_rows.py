@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
 
 from olly.platform import db as dbmod
 from olly.platform.audit import AuditEvent
@@ -71,16 +72,32 @@ def test_copy_is_taken_from_the_threshold_on_postgresql(platform: Platform) -> N
     assert len(_stored(platform, 70)) == dbmod.COPY_FROM_ROWS
 
 
-@ON_POSTGRESQL
-def test_a_refused_copy_names_the_table_not_the_values(platform: Platform) -> None:
-    rows = _rows(dbmod.COPY_FROM_ROWS, chain=80)
+@pytest.mark.parametrize("count", [3, dbmod.COPY_FROM_ROWS])
+def test_a_duplicate_key_is_an_integrity_error_that_names_the_table_not_the_values(
+    platform: Platform, count: int
+) -> None:
+    """An insert and a COPY refuse a duplicate the same way, so one ``except`` serves every size."""
+    rows = _rows(count, chain=80)
     rows[-1]["id"] = rows[0]["id"]  # a duplicate key
     rows[-1]["subject"] = "Jane Q. Patient"
+    with pytest.raises(IntegrityError) as refused, platform.db.engine.begin() as connection:
+        insert_rows(connection, table_of(AuditEvent), rows)
+    assert "Jane Q. Patient" not in str(refused.value)
+    if not platform.db.is_sqlite and count >= dbmod.COPY_FROM_ROWS:
+        assert isinstance(refused.value.orig, BulkInsertFailed)
+        assert str(refused.value.orig) == "COPY into platform.audit_events failed (SQLSTATE 23505)"
+        assert refused.value.__cause__ is None and refused.value.__suppress_context__
+    assert _stored(platform, 80) == []  # nothing half-written
+
+
+@ON_POSTGRESQL
+def test_a_copy_refused_for_another_reason_is_a_bulk_insert_failure(platform: Platform) -> None:
+    rows = _rows(dbmod.COPY_FROM_ROWS, chain=81)
+    rows[-1]["subject"] = "x" * 10_000  # longer than the column: SQLSTATE 22001, not a constraint
     with pytest.raises(BulkInsertFailed) as refused, platform.db.engine.begin() as connection:
         insert_rows(connection, table_of(AuditEvent), rows)
-    assert str(refused.value) == "COPY into platform.audit_events failed (SQLSTATE 23505)"
-    assert refused.value.__cause__ is None and refused.value.__suppress_context__
-    assert _stored(platform, 80) == []  # nothing half-written
+    assert str(refused.value) == "COPY into platform.audit_events failed (SQLSTATE 22001)"
+    assert _stored(platform, 81) == []
 
 
 def _raw(platform: Platform, chain: int) -> list[tuple[object, ...]]:
