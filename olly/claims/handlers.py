@@ -33,6 +33,7 @@ ENROLLMENT_TOPICS: Final = (
     "enrollment.enrollment.activated",
     "enrollment.enrollment.terminated",
     "enrollment.enrollment.plan_changed",
+    "enrollment.underwriting.flagged",
 )
 
 

@@ -103,6 +103,20 @@ class EnrollmentPlanChanged(EventPayload):
     changed_at: datetime
 
 
+class UnderwritingFlagged(EventPayload):
+    """An underwriting finding was recorded on ``memberId`` of an enrollment. What it says (the flag,
+    the conditions and their waiting period) is health information: consumers read it through
+    enrollment's public functions, never from the event."""
+
+    TOPIC: ClassVar[str] = "enrollment.underwriting.flagged"
+
+    event_type: Literal["UNDERWRITING_FLAGGED"] = "UNDERWRITING_FLAGGED"
+    enrollment_id: uuid.UUID
+    member_id: uuid.UUID
+    flag_id: uuid.UUID
+    flagged_at: datetime
+
+
 class CobraNoticeSent(EventPayload):
     """A COBRA election notice went out; the election window closes on ``electionDeadline``."""
 

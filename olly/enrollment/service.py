@@ -21,6 +21,7 @@ from olly.enrollment.events import (
     EnrollmentPlanChanged,
     EnrollmentSubmitted,
     EnrollmentTerminated,
+    UnderwritingFlagged,
 )
 from olly.enrollment.models import (
     CobraCase,
@@ -636,7 +637,9 @@ def flag_underwriting(
     diagnosis_codes: Sequence[str] = (),
 ) -> UnderwritingFlag:
     """Record an underwriting finding; ``diagnosis_codes`` (ICD-10-CM codes or categories) let claims
-    apply a pre-existing disease's waiting period to the diagnoses it covers."""
+    apply a pre-existing disease's waiting period to the diagnoses it covers. Publishes
+    ``enrollment.underwriting.flagged`` (ids only), so claims learns a finding recorded after the
+    policy's last enrollment event."""
     policy = _live_policy(uow, policy_id)
     problems = rules.underwriting_problems(
         Market(policy.market), flag, waiting_period_months, loading_percent, diagnosis_codes
@@ -657,6 +660,10 @@ def flag_underwriting(
         recorded_at=uow.clock.now(),
     )
     EnrollmentRepository(uow).add(row)
+    uow.publish(
+        UnderwritingFlagged(enrollment_id=policy.id, member_id=party_id, flag_id=row.id, flagged_at=row.recorded_at),
+        key=policy.id,
+    )
     return row
 
 

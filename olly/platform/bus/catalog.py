@@ -249,6 +249,16 @@ _SOURCE: Final[tuple[TopicSpec, ...]] = (
         event_types=("COBRA_ENDED",),
         description="A qualified beneficiary's COBRA continuation ended early.",
     ),
+    _topic(
+        "enrollment.underwriting.flagged",
+        producer="enrollment",
+        consumers=("claims",),
+        event_types=("UNDERWRITING_FLAGGED",),
+        description=(
+            "An underwriting finding (a declared pre-existing disease, say) was recorded on a member of an"
+            " enrollment; the payload names only the ids (an Olly extension)."
+        ),
+    ),
     # --- billing --------------------------------------------------------------------------------
     _topic(
         "billing.invoice.generated",

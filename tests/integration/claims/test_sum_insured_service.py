@@ -9,12 +9,14 @@ period; the clinic here is in network at 100 % of billed, so allowed = billed on
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from olly import edi_links
 from olly.claims import handlers, public, snapshots
@@ -31,6 +33,7 @@ from olly.enrollment.rules import Market
 from olly.enrollment.schemas import EnrollmentCreate
 from olly.kernel.clock import FixedClock
 from olly.plans import service as plans_service
+from olly.platform.bus.models import OutboxRecord
 from olly.platform.runtime import Platform
 from tests.factories import ACCOUNT
 from tests.integration.claims.support import drain
@@ -257,3 +260,63 @@ def test_an_837i_stay_shorter_than_a_day_is_not_in_patient_cover(
         ("PR", "96", 1339),
         ("PR", "96", 7656),
     ]
+
+
+def test_a_pre_existing_disease_declared_after_activation_reaches_claims(
+    platform: Platform, tenant_id: uuid.UUID, clock: FixedClock, family: dict[str, uuid.UUID]
+) -> None:
+    seed_floater(platform, tenant_id)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        policy_id = enrollment.enroll(
+            uow,
+            EnrollmentCreate(
+                market=Market.SUM_INSURED,
+                account_id=ACCOUNT,
+                subscriber_party_id=family["ben"],
+                plan_code=FLOATER,
+                effective_date=date(2026, 1, 1),
+            ),
+            PlansCatalog(),
+        ).id
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment.activate(uow, policy_id)
+    drain(platform)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        (view,) = ClaimsRepository(uow).coverage_of_policy(policy_id)
+    assert view.pre_existing is None
+    # The proposal form's declaration is reviewed after the policy started: the finding is recorded
+    # on the live policy, and claims must apply it from the next claim on.
+    with platform.db.unit_of_work(tenant_id) as uow:
+        flag = enrollment.flag_underwriting(
+            uow,
+            policy_id,
+            party_id=family["ben"],
+            flag="PRE_EXISTING_DISEASE",
+            waiting_period_months=24,
+            detail="type 2 diabetes",
+            diagnosis_codes=["E11"],
+        )
+    drain(platform)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        (view,) = ClaimsRepository(uow).coverage_of_policy(policy_id)
+    assert view.pre_existing == {"codes": ["E11"], "months": 24}
+    clock.set(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))  # past the 30-day initial waiting period
+    with platform.db.unit_of_work(tenant_id) as uow:
+        diabetes = public.submit_claim(uow, visit(family["ben"], "1000.00", "E11.9", "2026-02-20"), source="API")
+    drain(platform)
+    # Within the declared condition's 24 months: denied, the ₹1,000.00 the member's (PR-51).
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        detail = public.remittance_detail(uow, diabetes.claim_id)
+    assert detail is not None
+    assert (detail.status, detail.paid.amount) == ("DENIED", 0)
+    assert [(a.group, a.carc, a.amount.amount) for line in detail.lines for a in line.adjustments] == [
+        ("PR", "51", 100000)
+    ]
+    with platform.db.unit_of_work(None, all_tenants=True, read_only=True) as uow:
+        flagged = [
+            r.payload for r in uow.session.scalars(select(OutboxRecord)) if r.topic == "enrollment.underwriting.flagged"
+        ]
+    assert [(e["eventType"], e["enrollmentId"], e["memberId"], e["flagId"]) for e in map(json.loads, flagged)] == [
+        ("UNDERWRITING_FLAGGED", str(policy_id), str(family["ben"]), str(flag.id))
+    ]
+    assert "E11" not in flagged[0] and "diabetes" not in flagged[0]  # ids only: the finding stays in enrollment
