@@ -2,8 +2,10 @@
 
 Sent after the 999 accepted the transaction set: every claim of it appears once, accepted into
 adjudication (STC A2:20, action WQ) with the payer's claim number (REF*1K), or rejected (action U)
-with one STC per problem. The hierarchy is payer → submitter → billing provider → patient, with
-counts and amounts of accepted and rejected claims at the submitter and provider levels.
+with one STC per problem. A problem of one service line is also stated on that line (loop 2220D:
+SVC, STC, REF*FJ, DTP*472), so the provider sees which line to correct. The hierarchy is payer →
+submitter → billing provider → patient, with counts and amounts of accepted and rejected claims at
+the submitter and provider levels.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import NamedTuple
 
 from olly.edi import codes
-from olly.edi.claims import ClaimProblem, ClaimSubmission
+from olly.edi.claims import ClaimProblem, ClaimSubmission, ServiceLine
 from olly.edi.writer import (
     ControlNumbers,
     EnvelopeSettings,
@@ -46,6 +49,37 @@ class ClaimAcknowledgment:
         return not self.problems
 
 
+class AcknowledgedLine(NamedTuple):
+    """A service line a 277CA names (2220D) because a problem is its own: what SVC, REF*FJ and
+    DTP*472 echo of the 837's line."""
+
+    line_number: int
+    procedure_qualifier: str
+    procedure_code: str
+    modifiers: tuple[str, ...]
+    revenue_code: str | None
+    charge_minor: int
+    units: Decimal
+    service_date_from: date | None
+    service_date_to: date | None
+    control_number: str | None
+
+    @classmethod
+    def of(cls, line: ServiceLine) -> AcknowledgedLine:
+        return cls(
+            line.line_number,
+            line.procedure_qualifier,
+            line.procedure_code,
+            line.modifiers,
+            line.revenue_code,
+            line.charge.amount,
+            line.units,
+            line.service_date_from,
+            line.service_date_to,
+            line.line_control_number,
+        )
+
+
 class AcknowledgedClaim(NamedTuple):
     """What a 277CA prints of one claim and its answer, as ``write_277ca`` prints it: what an inbound
     837 keeps of each claim until its 277CA is written, instead of the whole parsed claim (one small
@@ -72,6 +106,8 @@ class AcknowledgedClaim(NamedTuple):
     payer_name: str
     payer_claim_number: str | None
     problems: tuple[ClaimProblem, ...]
+    lines: tuple[AcknowledgedLine, ...] = ()
+    """The lines a problem names (none for an accepted claim)."""
 
     @classmethod
     def of(
@@ -81,6 +117,8 @@ class AcknowledgedClaim(NamedTuple):
         extra_problems: tuple[ClaimProblem, ...] = (),
     ) -> AcknowledgedClaim:
         """``ClaimAcknowledgment(claim, payer_claim_number, extra_problems)``, kept as printed."""
+        problems = claim.problems + extra_problems if extra_problems else claim.problems
+        named = {p.line_number for p in problems if p.line_number is not None}
         return cls(
             claim.claim_id,
             claim.total_charge.amount,
@@ -99,7 +137,8 @@ class AcknowledgedClaim(NamedTuple):
             claim.payer_id,
             claim.payer_name,
             payer_claim_number,
-            claim.problems + extra_problems if extra_problems else claim.problems,
+            problems,
+            tuple(AcknowledgedLine.of(line) for line in claim.lines if line.line_number in named) if named else (),
         )
 
     @property
@@ -144,6 +183,45 @@ def _counts(
         out.add("AMT", "YU", _sum(accepted, currency).to_decimal_string())
     if rejected:
         out.add("AMT", "YY", _sum(rejected, currency).to_decimal_string())
+
+
+#: STC composites on one line: STC01, STC10 and STC11.
+_LINE_STATUSES = 3
+
+
+def _rejected_lines(out: SegmentBuilder, item: AcknowledgedClaim, today: str) -> None:
+    """Loop 2220D for each line a problem names, in line order: SVC (the procedure as sent, or the
+    revenue code under NU when the line has none; the charge; the revenue code; the units), one STC
+    with up to three of the line's problems, REF*FJ (the provider's line number) and DTP*472."""
+    for line in item.lines:
+        problems = [p for p in item.problems if p.line_number == line.line_number][:_LINE_STATUSES]
+        if line.procedure_code:
+            procedure = [line.procedure_qualifier or "HC", line.procedure_code, *line.modifiers[:4]]
+        elif line.revenue_code:
+            procedure = ["NU", line.revenue_code]
+        else:
+            continue  # nothing to name the line by: the claim-level STC says it all
+        units = line.units.normalize() if line.units else None
+        out.add(
+            "SVC",
+            procedure,
+            Money(line.charge_minor, item.currency).to_decimal_string(),
+            None,
+            line.revenue_code if line.procedure_code else None,
+            None,
+            None,
+            format(units, "f") if units else None,
+        )
+        statuses = [[p.category, p.status, p.entity or ""] for p in problems]
+        out.add("STC", statuses[0], today, "U", None, None, None, None, None, None, *statuses[1:])
+        if line.control_number:
+            out.add("REF", "FJ", line.control_number)
+        if line.service_date_from is not None:
+            end = line.service_date_to or line.service_date_from
+            if end != line.service_date_from:
+                out.add("DTP", "472", "RD8", f"{_d8(line.service_date_from)}-{_d8(end)}")
+            else:
+                out.add("DTP", "472", "D8", _d8(line.service_date_from))
 
 
 def write_277ca(
@@ -247,5 +325,7 @@ def write_277ca(
                 out.add("DTP", "472", "RD8", f"{_d8(start)}-{_d8(end)}")
             else:
                 out.add("DTP", "472", "D8", _d8(start))
+            if item.lines and not item.accepted:
+                _rejected_lines(out, item, today)
     body = TransactionSetText("277", CLAIM_ACK_VERSION, tuple(out.segments))
     return build_interchange(settings, "HN", CLAIM_ACK_VERSION, [body], control_numbers=control_numbers, now=now)

@@ -195,6 +195,53 @@ def test_277ca_accepts_and_rejects_each_claim_and_validates_with_pyx12(olly_to_p
     ]
 
 
+def test_277ca_names_the_lines_a_problem_is_about_and_validates_with_pyx12(olly_to_partner: EnvelopeSettings) -> None:
+    text = professional_claims_text(2)
+    # The first claim's second line points at a third diagnosis the claim does not have and carries
+    # the provider's line number; the second claim is fine.
+    text = text.replace(
+        "SV1*HC:85025:25*61.00*UN*1***1:2~\nDTP*472*D8*20260103~",
+        "SV1*HC:85025:25*61.00*UN*2***3~\nDTP*472*RD8*20260103-20260104~\nREF*6R*LINE-B~",
+        1,
+    )
+    text = text.replace("SE*45*0001~", "SE*46*0001~", 1)
+    first, second = read_all(text.encode()).of_type(ClaimSubmission)
+    assert [(p.status, p.field, p.line_number) for p in first.problems] == [("255", "lines.diagnosis_pointers", 2)]
+    unknown_member = ClaimProblem(codes.CATEGORY_REJECTED_INVALID, codes.STATUS_SUBSCRIBER_ID, "member", "IL")
+    bad_date = ClaimProblem(codes.CATEGORY_REJECTED_INVALID, codes.STATUS_LINE_DATE, "lines.1.serviceDate", None, 2)
+    interchange = write_277ca(
+        [
+            ClaimAcknowledgment(first, extra_problems=(bad_date,)),
+            ClaimAcknowledgment(second, extra_problems=(unknown_member,)),
+        ],
+        payer_name="OLLY HEALTH",
+        payer_id="OLLY1",
+        received=date(2026, 1, 14),
+        settings=olly_to_partner,
+        control_numbers=InMemoryControlNumbers(),
+        now=NOW,
+    )
+    assert judge(interchange.text) == []
+    lines = interchange.text.splitlines()
+    start = lines.index("TRN*2*C000000000~")
+    assert lines[start : start + 8] == [
+        "TRN*2*C000000000~",
+        "STC*A7:255*20260115*U*111.00~",
+        "STC*A7:187*20260115*U*111.00~",
+        "DTP*472*RD8*20260102-20260104~",
+        "SVC*HC:85025:25*61.00*****2~",  # 2220D: the line, its two problems, its number, its dates
+        "STC*A7:255*20260115*U*******A7:187~",
+        "REF*FJ*LINE-B~",
+        "DTP*472*RD8*20260103-20260104~",
+    ]
+    # A problem of the member is the claim's alone: no line is named.
+    other = lines.index("TRN*2*C000000001~")
+    assert not any(line.startswith("SVC*") for line in lines[other:])
+    kept = AcknowledgedClaim.of(first, None, (bad_date,))
+    assert [line.line_number for line in kept.lines] == [2]
+    assert AcknowledgedClaim.of(second).lines == ()
+
+
 def inpatient_837i(*stay: str, frequency: str = "1", statement: str = "20050314-20050315") -> bytes:
     """The 837I sample's first claim as a hospital in-patient bill (type of bill 11x) with ``stay``'s
     DTP segments after its statement dates; SE01 counts the added segments."""
