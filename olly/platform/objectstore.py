@@ -23,6 +23,13 @@ a unit of work are written early as a pack once they pass ``PACK_MAX_BYTES``. Re
 looks for its pack entry first and reads just its bytes (a ranged read on S3). As before, an
 object is written before its transaction commits: one whose transaction rolls back is an orphan,
 never a row pointing at nothing.
+
+**Erasing.** ``delete`` (a person's document, for a deletion request) drops the object's pack entry
+in the unit of work's transaction, so from its commit nothing serves the object. Once it has
+committed, the object stored under its own key is deleted from the backend, and a packed object's
+bytes are overwritten with zeros where the backend writes in place (the filesystem). S3 objects
+cannot be changed in place: there a packed object's sealed bytes stay in their pack, unreachable
+(no entry names them) and sealed with the tenant's key, until the pack itself is deleted.
 """
 
 from __future__ import annotations
@@ -42,6 +49,9 @@ from olly.kernel.errors import ConfigurationError, NotFound
 from olly.kernel.ids import uuid7
 from olly.platform.crypto import FieldCrypto
 from olly.platform.db import Base, UnitOfWork, insert_rows, table_of
+from olly.platform.logging import get_logger
+
+log = get_logger("olly.objects")
 
 _KEY_RE: Final = re.compile(r"^[0-9a-f-]{36}/[a-z_]{1,24}/[0-9a-f-]{36}$")
 
@@ -76,6 +86,11 @@ class Backend(Protocol):
     def get_range(self, key: str, offset: int, length: int) -> bytes: ...
 
     def delete(self, key: str) -> None: ...
+
+    def erase_range(self, key: str, offset: int, length: int) -> bool:
+        """Overwrite ``length`` bytes of ``key`` from ``offset`` with zeros; False where the
+        backend cannot change an object in place."""
+        ...
 
 
 class FilesystemBackend:
@@ -126,6 +141,18 @@ class FilesystemBackend:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    def erase_range(self, key: str, offset: int, length: int) -> bool:
+        try:
+            fd = os.open(self._path(key), os.O_WRONLY)
+        except FileNotFoundError:
+            return True  # nothing left to erase
+        try:
+            os.pwrite(fd, bytes(length), offset)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return True
+
 
 class S3Backend:
     def __init__(self, bucket: str, endpoint_url: str | None = None, client: Any = None) -> None:
@@ -166,6 +193,9 @@ class S3Backend:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    def erase_range(self, key: str, offset: int, length: int) -> bool:
+        return False  # an S3 object is replaced whole, never changed in place
 
 
 def _aad(tenant_id: uuid.UUID, key: str) -> bytes:
@@ -233,6 +263,37 @@ class ObjectStore:
             else:
                 sealed = self.backend.get_range(place.pack_key, place.offset, place.length)
         return sealed
+
+    def delete(self, uow: UnitOfWork, key: str) -> None:
+        """Erase ``key``, an object of the unit of work's tenant, with the transaction (see Erasing
+        above): unreadable from the commit, its bytes removed after it. A rollback erases nothing;
+        an object that is not there (or already erased) is no error."""
+        tenant_id = uow.require_tenant()
+        if not key.startswith(f"{tenant_id}/") or not _KEY_RE.match(key):
+            raise NotFound("no such object")
+        held = _held(uow, self, create=False)
+        if held is not None and key in held.objects:
+            held.size -= len(held.objects.pop(key))
+        if held is not None:
+            held.replacing.discard(key)
+        connection = uow.session.connection()
+        place = connection.execute(
+            select(_ENTRIES.c.pack_key, _ENTRIES.c.offset, _ENTRIES.c.length).where(_ENTRIES.c.object_key == key)
+        ).first()
+        if place is not None:
+            connection.execute(delete(_ENTRIES).where(_ENTRIES.c.object_key == key))
+        packed = (place.pack_key, place.offset, place.length) if place is not None else None
+        uow.after_commit(lambda: self._erase(key, packed))
+
+    def _erase(self, key: str, packed: tuple[str, int, int] | None) -> None:
+        """After the commit: the object under its own key (a packed object may have been stored so
+        before it was replaced), and its bytes in its pack."""
+        try:
+            self.backend.delete(key)
+            if packed is not None:
+                self.backend.erase_range(*packed)
+        except Exception as exc:  # noqa: BLE001 - the commit stands: nothing serves the object already
+            log.warning("object_erase_failed", error=type(exc).__name__)
 
     def _hold(self, uow: UnitOfWork, key: str, data: bytes, *, fresh: bool) -> None:
         """Seal ``data`` for ``key`` and hold it until the unit of work commits (see Packs above).

@@ -217,3 +217,75 @@ def test_s3_packs_are_one_request_and_read_by_range(platform: Platform, tenant_i
     assert pack_key.startswith(f"{tenant_id}/packs/")
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         assert [store.get(uow, key) for key in keys] == [f"plan paid {n}.00".encode() for n in range(5)]
+
+
+def test_an_erased_object_is_gone_from_its_pack_and_its_own_key(platform: Platform, tenant_id: uuid.UUID) -> None:
+    root = platform.settings.data_dir / "packs-test"
+    store = ObjectStore(FilesystemBackend(root))
+    bodies = [b"bill of Jane Roe " * 4, b"bill of John Doe " * 4, b"bill of Ann Poe " * 4]
+    with platform.db.unit_of_work(tenant_id) as uow:
+        packed = [store.put(uow, "claim_document", body) for body in bodies]
+    with platform.db.unit_of_work(tenant_id) as uow:
+        alone = store.put(uow, "claim_document", b"alone")  # one object: under its own key
+    (pack,) = (p for p in _files(root) if "/packs/" in p.as_posix())
+    before = pack.read_bytes()
+    pack_key, offset, length = _entries(platform)[packed[1]]
+    with platform.db.unit_of_work(tenant_id) as uow:
+        store.delete(uow, packed[1])
+        store.delete(uow, alone)
+        with pytest.raises(NotFound):  # gone for the unit of work that erased it
+            store.get(uow, packed[1])
+        assert (root / alone).is_file()  # the bytes go once the erasure has committed
+    assert packed[1] not in _entries(platform) and not (root / alone).exists()
+    after = pack.read_bytes()
+    assert after[offset : offset + length] == bytes(length)  # overwritten in place
+    assert after[:offset] == before[:offset] and after[offset + length :] == before[offset + length :]
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        for key in (packed[1], alone):
+            with pytest.raises(NotFound):
+                store.get(uow, key)
+        assert [store.get(uow, packed[0]), store.get(uow, packed[2])] == [bodies[0], bodies[2]]
+    with platform.db.unit_of_work(tenant_id) as uow:
+        store.delete(uow, packed[1])  # erasing again is no error
+    with platform.db.unit_of_work(OTHER_TENANT) as uow, pytest.raises(NotFound):
+        store.delete(uow, packed[0])  # another tenant's key is not found, and not erased
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert store.get(uow, packed[0]) == bodies[0]
+    assert pack_key == str(pack.relative_to(root))
+
+
+def test_an_erasure_rolled_back_erases_nothing(platform: Platform, tenant_id: uuid.UUID) -> None:
+    root = platform.settings.data_dir / "packs-test"
+    store = ObjectStore(FilesystemBackend(root))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        keys = [store.put(uow, "claim_document", b"one"), store.put(uow, "claim_document", b"two")]
+    with pytest.raises(RuntimeError), platform.db.unit_of_work(tenant_id) as uow:
+        store.delete(uow, keys[0])
+        raise RuntimeError("the deletion request failed")
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert [store.get(uow, key) for key in keys] == [b"one", b"two"]
+
+
+def test_an_object_put_and_erased_in_one_transaction_is_never_written(platform: Platform, tenant_id: uuid.UUID) -> None:
+    root = platform.settings.data_dir / "packs-test"
+    store = ObjectStore(FilesystemBackend(root))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        kept = store.put(uow, "claim_document", b"kept")
+        dropped = store.put(uow, "claim_document", b"dropped")
+        store.delete(uow, dropped)
+    assert [p.relative_to(root).as_posix() for p in _files(root)] == [kept]
+    assert _entries(platform) == {}
+
+
+def test_on_s3_an_erased_packed_object_loses_its_entry(platform: Platform, tenant_id: uuid.UUID) -> None:
+    fake = FakeS3()
+    store = ObjectStore(S3Backend("olly-docs", client=fake))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        keys = [store.put(uow, "eob", f"plan paid {n}.00".encode()) for n in range(3)]
+    with platform.db.unit_of_work(tenant_id) as uow:
+        store.delete(uow, keys[0])
+    assert keys[0] not in _entries(platform) and len(fake.objects) == 1  # the pack stays, sealed
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        with pytest.raises(NotFound):
+            store.get(uow, keys[0])
+        assert store.get(uow, keys[1]) == b"plan paid 1.00"
