@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from olly.billing import bank_accounts, public, service
 from olly.billing.access import InvoiceFacts, PayeeBankFacts, PaymentFacts, account_facts
 from olly.billing.models import BillingRun, Invoice, PayeeBankAccount, Payment
+from olly.billing.personal_data import BillingPersonalData
 from olly.billing.repository import BillingRepository
 from olly.billing.rules import PaymentMethod
 from olly.billing.schemas import (
@@ -63,6 +64,7 @@ def install(control: AccessControl) -> None:
     control.resolvers.register("invoice", InvoiceFacts())
     control.resolvers.register("payment", PaymentFacts())
     control.resolvers.register("payee_bank_account", PayeeBankFacts())
+    control.personal_data.register(BillingPersonalData())
 
 
 def _m(minor: int, currency: str) -> str:

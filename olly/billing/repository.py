@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from olly.billing.models import (
@@ -23,6 +23,7 @@ from olly.billing.models import (
     InvoiceLine,
     LedgerEntry,
     LedgerPosting,
+    PayeeBankAccount,
     Payment,
     PaymentAllocation,
     PaymentRun,
@@ -595,3 +596,161 @@ class BillingRepository:
             .order_by(ClaimPayable.approved_at, ClaimPayable.claim_id)
         )
         return self.session.execute(query).all()
+
+    # -- a person's records (deletion requests) ---------------------------------------------------
+    def lines_of_member(self, member_id: uuid.UUID) -> list[InvoiceLine]:
+        """The invoice lines that bill this subscriber."""
+        query = select(InvoiceLine).where(InvoiceLine.member_id == member_id)
+        return list(self.session.scalars(query.order_by(InvoiceLine.period_start, InvoiceLine.id)))
+
+    def households_of_member(self, member_id: uuid.UUID) -> list[uuid.UUID]:
+        """The accounts that bill this subscriber alone: every line of their invoices names them, and
+        they are no group's (a list bill is the employer's record, whoever it bills)."""
+        billed = select(Invoice.account_id).join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id).distinct()
+        candidates = list(self.session.scalars(billed.where(InvoiceLine.member_id == member_id)))
+        if not candidates:
+            return []
+        shared = self.session.scalars(
+            billed.where(Invoice.account_id.in_(candidates), InvoiceLine.member_id != member_id)
+        )
+        groups = self.session.scalars(
+            select(BillingAccount.account_id).where(
+                BillingAccount.account_id.in_(candidates), BillingAccount.market == "GROUP"
+            )
+        )
+        return sorted(set(candidates) - set(shared) - set(groups))
+
+    def invoices_for(self, invoice_ids: Collection[uuid.UUID], account_ids: Collection[uuid.UUID]) -> list[Invoice]:
+        """These invoices and every invoice of these accounts, oldest first."""
+        if not invoice_ids and not account_ids:
+            return []
+        query = select(Invoice).where(or_(Invoice.id.in_(list(invoice_ids)), Invoice.account_id.in_(list(account_ids))))
+        return list(self.session.scalars(query.order_by(Invoice.issued_on, Invoice.period_start, Invoice.id)))
+
+    def applied_dates(self, invoice_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, date]:
+        """The day money was last applied to each of these invoices (those that had any)."""
+        if not invoice_ids:
+            return {}
+        rows = self.session.execute(
+            select(PaymentAllocation.invoice_id, func.max(PaymentAllocation.created_at))
+            .where(PaymentAllocation.invoice_id.in_(list(invoice_ids)))
+            .group_by(PaymentAllocation.invoice_id)
+        )
+        return {row[0]: row[1].date() for row in rows}
+
+    def payments_of_accounts(self, account_ids: Collection[uuid.UUID]) -> list[Payment]:
+        if not account_ids:
+            return []
+        query = select(Payment).where(Payment.account_id.in_(list(account_ids)))
+        return list(self.session.scalars(query.order_by(Payment.received_at, Payment.id)))
+
+    def schedules_of_accounts(self, account_ids: Collection[uuid.UUID]) -> list[InstallmentSchedule]:
+        if not account_ids:
+            return []
+        query = select(InstallmentSchedule).where(InstallmentSchedule.account_id.in_(list(account_ids)))
+        return list(self.session.scalars(query.order_by(InstallmentSchedule.created_at, InstallmentSchedule.id)))
+
+    def billing_accounts_of(self, account_ids: Collection[uuid.UUID]) -> list[BillingAccount]:
+        if not account_ids:
+            return []
+        query = select(BillingAccount).where(BillingAccount.account_id.in_(list(account_ids)))
+        return list(self.session.scalars(query.order_by(BillingAccount.account_id)))
+
+    def graces_of_member(self, member_id: uuid.UUID) -> list[GracePeriod]:
+        query = select(GracePeriod).where(GracePeriod.member_id == member_id)
+        return list(self.session.scalars(query.order_by(GracePeriod.started_on, GracePeriod.id)))
+
+    def payables_of_member(self, member_id: uuid.UUID) -> list[tuple[ClaimPayable, date | None]]:
+        """The payables of this member's claims, each with the day it was paid (None while unpaid)."""
+        query = (
+            select(ClaimPayable, ClaimPayment.paid_on)
+            .outerjoin(ClaimPayment, ClaimPayment.id == ClaimPayable.claim_payment_id)
+            .where(ClaimPayable.member_id == member_id)
+            .order_by(ClaimPayable.approved_at, ClaimPayable.claim_id, ClaimPayable.part)
+        )
+        return [(row[0], row[1]) for row in self.session.execute(query)]
+
+    def member_claim_payments(self, member_id: uuid.UUID) -> list[ClaimPayment]:
+        """The claim payments made to this member (reimbursements)."""
+        query = select(ClaimPayment).where(ClaimPayment.payee == "MEMBER", ClaimPayment.payee_id == member_id)
+        return list(self.session.scalars(query.order_by(ClaimPayment.paid_on, ClaimPayment.id)))
+
+    def member_recoveries(self, member_id: uuid.UUID) -> list[ClaimRecovery]:
+        """The reimbursements taken back from this member."""
+        query = select(ClaimRecovery).where(ClaimRecovery.payee == "MEMBER", ClaimRecovery.payee_id == member_id)
+        return list(self.session.scalars(query.order_by(ClaimRecovery.recorded_at, ClaimRecovery.id)))
+
+    def bank_accounts_of(self, payee_id: uuid.UUID) -> list[PayeeBankAccount]:
+        return list(self.session.scalars(select(PayeeBankAccount).where(PayeeBankAccount.payee_id == payee_id)))
+
+    def reassign_member(
+        self, kind: str, record_ids: Collection[uuid.UUID], member_id: uuid.UUID, pseudonym: uuid.UUID
+    ) -> None:
+        """Put ``pseudonym`` where these records name ``member_id``. ``kind`` is a record type of
+        ``BillingPersonalData``; an invoice's are its lines. Payments, installment schedules and
+        billing settings name no person: nothing to change."""
+        ids = list(record_ids)
+        if not ids:
+            return
+        statements: list[Any] = []
+        if kind in ("invoice", "invoice_line"):
+            owner = InvoiceLine.invoice_id if kind == "invoice" else InvoiceLine.id
+            statements.append(
+                update(InvoiceLine)
+                .where(owner.in_(ids), InvoiceLine.member_id == member_id)
+                .values(member_id=pseudonym)
+            )
+        elif kind == "grace_period":
+            statements.append(
+                update(GracePeriod)
+                .where(GracePeriod.id.in_(ids), GracePeriod.member_id == member_id)
+                .values(member_id=pseudonym)
+            )
+        elif kind == "claim_payable":
+            statements.append(
+                update(ClaimPayable)
+                .where(ClaimPayable.id.in_(ids), ClaimPayable.member_id == member_id)
+                .values(member_id=pseudonym)
+            )
+            statements.append(
+                update(ClaimPayable)
+                .where(ClaimPayable.id.in_(ids), ClaimPayable.payee == "MEMBER", ClaimPayable.payee_id == member_id)
+                .values(payee_id=pseudonym)
+            )
+        elif kind == "claim_payment":
+            statements.append(
+                update(ClaimPayment)
+                .where(ClaimPayment.id.in_(ids), ClaimPayment.payee == "MEMBER", ClaimPayment.payee_id == member_id)
+                .values(payee_id=pseudonym)
+            )
+        elif kind == "claim_recovery":
+            statements.append(
+                update(ClaimRecovery)
+                .where(ClaimRecovery.id.in_(ids), ClaimRecovery.payee == "MEMBER", ClaimRecovery.payee_id == member_id)
+                .values(payee_id=pseudonym)
+            )
+        for statement in statements:
+            self.session.execute(statement)
+
+    def delete_records(self, kind: str, record_ids: Collection[uuid.UUID]) -> None:
+        """Delete these records (``kind`` as in ``reassign_member``): an invoice with its lines and the
+        money applied to it. Never a ledger row: postings stay, naming records that are gone."""
+        ids = list(record_ids)
+        if not ids:
+            return
+        if kind == "invoice":
+            self.session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id.in_(ids)))
+            self.session.execute(delete(PaymentAllocation).where(PaymentAllocation.invoice_id.in_(ids)))
+        model: type[Any] = {
+            "invoice": Invoice,
+            "invoice_line": InvoiceLine,
+            "payment": Payment,
+            "installment_schedule": InstallmentSchedule,
+            "billing_account": BillingAccount,
+            "grace_period": GracePeriod,
+            "claim_payable": ClaimPayable,
+            "claim_payment": ClaimPayment,
+            "claim_recovery": ClaimRecovery,
+            "payee_bank_account": PayeeBankAccount,
+        }[kind]
+        self.session.execute(delete(model).where(model.id.in_(ids)))

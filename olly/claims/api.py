@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from olly.claims import documents, repository, service, snapshots
 from olly.claims.access import ClaimFacts
+from olly.claims.personal_data import ClaimsPersonalData
 from olly.claims.rules import Submitter
 from olly.claims.schemas import ClaimBatchCreate, ClaimCreate, LineDecisionCreate, ReimbursementCreate
 from olly.kernel.errors import FieldError, NotFound, ValidationFailed
@@ -35,6 +36,7 @@ router = APIRouter(prefix="/api/v1/claims", tags=["claims"])
 def install(control: AccessControl) -> None:
     control.resolvers.register("claim", ClaimFacts())
     control.resolvers.register("eob", ClaimFacts())
+    control.personal_data.register(ClaimsPersonalData())
 
 
 @router.post("", status_code=202, summary="Submit a professional or institutional claim for adjudication")

@@ -9,7 +9,7 @@ from datetime import date
 from operator import attrgetter, itemgetter
 from typing import Any, Final
 
-from sqlalchemy import Row, Select, String, Table, bindparam, insert, select, type_coerce, update
+from sqlalchemy import Row, Select, String, Table, bindparam, delete, insert, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -956,3 +956,112 @@ class ClaimsRepository:
         if plan_years is not None:
             query = query.where(m.Accumulator.plan_year.in_(sorted(set(plan_years))))
         return list(self.session.scalars(query))
+
+    # -- one member's records (a deletion request: ``personal_data.py``) ------------------------------
+    def claim_dates_of_members(self, member_ids: Collection[uuid.UUID]) -> list[tuple[uuid.UUID, date]]:
+        """(id, first date of service) of every claim of these members, whatever its status, in that
+        order (nothing opened)."""
+        query = (
+            select(m.Claim.id, m.Claim.service_date_from)
+            .where(m.Claim.member_id.in_(sorted(set(member_ids))))
+            .order_by(m.Claim.service_date_from, m.Claim.received_at, m.Claim.id)
+        )
+        return [(row.id, row.service_date_from) for row in self.session.execute(query)]
+
+    def claims_of_members_by_id(
+        self, claim_ids: Collection[uuid.UUID], member_ids: Collection[uuid.UUID]
+    ) -> list[m.Claim]:
+        """Those of these claims that belong to one of these members, in id order."""
+        if not claim_ids:
+            return []
+        query = select(m.Claim).where(
+            m.Claim.id.in_(_in_order(claim_ids)), m.Claim.member_id.in_(sorted(set(member_ids)))
+        )
+        return list(self.session.scalars(query.order_by(m.Claim.id)))
+
+    def documents_of(self, claim_ids: Collection[uuid.UUID]) -> list[m.ClaimDocument]:
+        if not claim_ids:
+            return []
+        query = select(m.ClaimDocument).where(m.ClaimDocument.claim_id.in_(_in_order(claim_ids)))
+        return list(self.session.scalars(query.order_by(m.ClaimDocument.claim_id, m.ClaimDocument.created_at)))
+
+    def decisions_of(self, claim_ids: Collection[uuid.UUID]) -> list[m.LineDecision]:
+        if not claim_ids:
+            return []
+        query = select(m.LineDecision).where(m.LineDecision.claim_id.in_(_in_order(claim_ids)))
+        return list(self.session.scalars(query))
+
+    def delete_documents(self, document_ids: Collection[uuid.UUID]) -> None:
+        if document_ids:
+            self.session.execute(delete(m.ClaimDocument).where(m.ClaimDocument.id.in_(_in_order(document_ids))))
+
+    def delete_idempotency_keys(self, claim_ids: Collection[uuid.UUID]) -> None:
+        """The idempotency keys that answer with these claims."""
+        if claim_ids:
+            self.session.execute(delete(m.IdempotencyKey).where(m.IdempotencyKey.claim_id.in_(_in_order(claim_ids))))
+
+    def delete_claims(self, claim_ids: Collection[uuid.UUID]) -> None:
+        """These claims and every row of theirs: lines, diagnoses, adjudications, status history,
+        examiners' decisions, documents (the objects are the caller's) and idempotency keys."""
+        if not claim_ids:
+            return
+        ids = _in_order(claim_ids)
+        for model in (m.ClaimLine, m.ClaimDiagnosis, m.AdjudicationRecord, m.ClaimStatusChange, m.LineDecision):
+            self.session.execute(delete(model).where(model.claim_id.in_(ids)))
+        self.session.execute(delete(m.ClaimDocument).where(m.ClaimDocument.claim_id.in_(ids)))
+        self.delete_idempotency_keys(ids)
+        self.session.execute(delete(m.Claim).where(m.Claim.id.in_(ids)))
+
+    def accumulator_years(self, holder_ids: Collection[str]) -> list[date]:
+        """The plan years these holders have accumulators of, in order."""
+        query = select(m.Accumulator.plan_year).where(m.Accumulator.holder_id.in_(sorted(set(holder_ids))))
+        return sorted(set(self.session.scalars(query)))
+
+    def rename_accumulators(
+        self, holder_ids: Collection[str], plan_years: Collection[date], new_holder_id: str
+    ) -> None:
+        """Key these holders' accumulators of these plan years to another holder id (a pseudonym)."""
+        if not holder_ids or not plan_years:
+            return
+        self.session.execute(
+            update(m.Accumulator)
+            .where(
+                m.Accumulator.holder_id.in_(sorted(set(holder_ids))),
+                m.Accumulator.plan_year.in_(sorted(set(plan_years))),
+            )
+            .values(holder_id=new_holder_id)
+        )
+
+    def delete_accumulators(self, holder_ids: Collection[str], plan_years: Collection[date]) -> None:
+        if not holder_ids or not plan_years:
+            return
+        self.session.execute(
+            delete(m.Accumulator).where(
+                m.Accumulator.holder_id.in_(sorted(set(holder_ids))),
+                m.Accumulator.plan_year.in_(sorted(set(plan_years))),
+            )
+        )
+
+    def rename_accumulator_holder(self, holder_id: str, new_holder_id: str) -> None:
+        """Move a holder's lock row to another holder id (a pseudonym)."""
+        self.session.execute(
+            update(m.AccumulatorHolder)
+            .where(m.AccumulatorHolder.holder_id == holder_id)
+            .values(holder_id=new_holder_id)
+        )
+
+    def delete_accumulator_holders(self, holder_ids: Collection[str]) -> None:
+        """These holders' lock rows (``lock_holder`` makes one again when it is next needed)."""
+        if holder_ids:
+            self.session.execute(
+                delete(m.AccumulatorHolder).where(m.AccumulatorHolder.holder_id.in_(sorted(set(holder_ids))))
+            )
+
+    def coverages_of_members(self, member_ids: Collection[uuid.UUID]) -> list[m.CoverageView]:
+        """These members' coverage rows (birth date and declared conditions opened), by id."""
+        query = select(m.CoverageView).where(m.CoverageView.member_id.in_(sorted(set(member_ids))))
+        return list(self.session.scalars(query.order_by(m.CoverageView.id)))
+
+    def delete_coverages(self, coverage_ids: Collection[uuid.UUID]) -> None:
+        if coverage_ids:
+            self.session.execute(delete(m.CoverageView).where(m.CoverageView.id.in_(_in_order(coverage_ids))))

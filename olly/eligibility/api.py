@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from olly.eligibility import service
 from olly.eligibility.access import SEARCH_EVIDENCE, EligibilityFacts
 from olly.eligibility.events import CoverageVerified
+from olly.eligibility.personal_data import EligibilityPersonalData
 from olly.platform.audit import AuditRecord
 from olly.platform.auth import Access, body, policy, query
 from olly.platform.auth.access import AccessControl
@@ -31,6 +32,7 @@ router = APIRouter(prefix="/api/v1/eligibility", tags=["eligibility"])
 
 def install(control: AccessControl) -> None:
     control.resolvers.register("eligibility", EligibilityFacts())
+    control.personal_data.register(EligibilityPersonalData())
 
 
 class EligibilitySearch(BaseModel):

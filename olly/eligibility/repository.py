@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from olly.eligibility.models import AccumulatorBalance, CoverageRecord
 from olly.platform.crypto import NORMALISERS, blind_index_label, session_crypto
@@ -66,3 +66,37 @@ class EligibilityRepository:
                 AccumulatorBalance.plan_year == plan_year,
             )
         ).first()
+
+    # -- a person's records (deletion requests) ---------------------------------------------------
+    def records_naming_subscriber(self, party_id: uuid.UUID) -> list[CoverageRecord]:
+        """Other people's records (a subscriber's dependents') that name this person as subscriber."""
+        query = select(CoverageRecord).where(
+            CoverageRecord.subscriber_party_id == party_id, CoverageRecord.party_id != party_id
+        )
+        return list(self.session.scalars(query.order_by(CoverageRecord.policy_id, CoverageRecord.id)))
+
+    def member_balances(self, member_id: uuid.UUID) -> list[AccumulatorBalance]:
+        """The member's own balances (a family's are held by its policy)."""
+        query = select(AccumulatorBalance).where(
+            AccumulatorBalance.holder_id == member_id, AccumulatorBalance.level == "MEMBER"
+        )
+        return list(self.session.scalars(query.order_by(AccumulatorBalance.plan_year, AccumulatorBalance.id)))
+
+    def delete_records(self, record_ids: Collection[uuid.UUID]) -> None:
+        if record_ids:
+            self.session.execute(delete(CoverageRecord).where(CoverageRecord.id.in_(list(record_ids))))
+
+    def delete_balances(self, balance_ids: Collection[uuid.UUID]) -> None:
+        if balance_ids:
+            self.session.execute(delete(AccumulatorBalance).where(AccumulatorBalance.id.in_(list(balance_ids))))
+
+    def replace_subscriber(
+        self, policy_ids: Collection[uuid.UUID], party_id: uuid.UUID, replacement: uuid.UUID
+    ) -> None:
+        """Name ``replacement`` instead of ``party_id`` as the subscriber on these policies' records."""
+        if policy_ids:
+            self.session.execute(
+                update(CoverageRecord)
+                .where(CoverageRecord.policy_id.in_(list(policy_ids)), CoverageRecord.subscriber_party_id == party_id)
+                .values(subscriber_party_id=replacement)
+            )

@@ -87,6 +87,19 @@ def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID, cache: Cache | None = Non
     return touched
 
 
+def forget_answers(uow: UnitOfWork, party_ids: Iterable[uuid.UUID]) -> None:
+    """Abandon the cached answers (and group facts) of these people once the unit of work commits:
+    their copies are gone (a deletion request), so nothing may still answer from them."""
+    cache = shared_cache(uow.session.info["database"].settings.redis_url)
+    tenant, parties = uow.require_tenant(), set(party_ids)
+
+    def invalidate() -> None:
+        for party in parties:
+            cache.invalidate(_subject(tenant, party))
+
+    uow.after_commit(invalidate)
+
+
 #: The columns of a balance as ``AccumulatorChunk`` inserts it.
 BALANCE_COLUMNS: Final = (
     "id",

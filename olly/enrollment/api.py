@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from olly.enrollment import public, service
 from olly.enrollment.access import CobraNoticeFacts, Households, MemberFacts, PolicyFacts
 from olly.enrollment.models import Policy
+from olly.enrollment.personal_data import EnrollmentPersonalData
 from olly.enrollment.repository import EnrollmentRepository
 from olly.enrollment.rules import Market, Relationship
 from olly.enrollment.schemas import (
@@ -55,6 +56,7 @@ def install(control: AccessControl) -> None:
     control.resolvers.register("member", MemberFacts())
     control.resolvers.register("cobra_notice", CobraNoticeFacts())
     control.resolvers.set_household(Households())
+    control.personal_data.register(EnrollmentPersonalData())
 
 
 class TransactionRead(BaseModel):

@@ -136,3 +136,9 @@ def render(notice: ElectionNotice) -> bytes:
 def store(uow: UnitOfWork, notice: ElectionNotice) -> str:
     """Render and seal the notice; returns its object key."""
     return object_store_of(uow).put(uow, "cobra_notice", render(notice))
+
+
+def discard(uow: UnitOfWork, key: str) -> None:
+    """Erase a stored notice (it names the person) with the transaction (``ObjectStore.delete``:
+    unreadable from the commit, its bytes removed after it; a rollback keeps it)."""
+    object_store_of(uow).delete(uow, key)

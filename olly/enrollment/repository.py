@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import date, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, or_, select
 
 from olly.enrollment.models import (
     CobraCase,
@@ -160,3 +161,63 @@ class EnrollmentRepository:
                 select(CobraCase).where(CobraCase.cobra_policy_id == cobra_policy_id).order_by(CobraCase.id)
             )
         )
+
+    # -- one person's records (deletion requests) -------------------------------------------------
+    def policies_of_subscriber(self, party_id: uuid.UUID) -> list[Policy]:
+        return list(
+            self.session.scalars(
+                select(Policy).where(Policy.subscriber_party_id == party_id).order_by(Policy.created_at, Policy.id)
+            )
+        )
+
+    def spans_of_element(self, element_id: uuid.UUID) -> list[CoverageSpan]:
+        """Every span of one covered person on one policy, superseded ones included."""
+        return list(self.session.scalars(select(CoverageSpan).where(CoverageSpan.element_id == element_id)))
+
+    def underwriting_flags_of_party(self, party_id: uuid.UUID) -> list[UnderwritingFlag]:
+        return list(
+            self.session.scalars(
+                select(UnderwritingFlag)
+                .where(UnderwritingFlag.party_id == party_id)
+                .order_by(UnderwritingFlag.recorded_at, UnderwritingFlag.id)
+            )
+        )
+
+    def cobra_cases_of_party(self, party_id: uuid.UUID) -> list[CobraCase]:
+        return list(
+            self.session.scalars(
+                select(CobraCase).where(CobraCase.party_id == party_id).order_by(CobraCase.created_at, CobraCase.id)
+            )
+        )
+
+    def is_policy_referenced(self, policy_id: uuid.UUID) -> bool:
+        """Whether anyone is (or was) covered on the policy, or a flag or a COBRA case names it (as the
+        group policy the case continues, or as the continuation policy it was elected into)."""
+        queries = (
+            select(PolicyElement.id).where(PolicyElement.policy_id == policy_id),
+            select(UnderwritingFlag.id).where(UnderwritingFlag.policy_id == policy_id),
+            select(CobraCase.id).where(
+                or_(CobraCase.group_policy_id == policy_id, CobraCase.cobra_policy_id == policy_id)
+            ),
+        )
+        return any(self.session.scalar(query.limit(1)) is not None for query in queries)
+
+    def delete_underwriting_flags(self, flag_ids: Collection[uuid.UUID]) -> None:
+        self.session.execute(delete(UnderwritingFlag).where(UnderwritingFlag.id.in_(list(flag_ids))))
+
+    def delete_cobra_cases(self, case_ids: Collection[uuid.UUID]) -> None:
+        self.session.execute(delete(CobraCase).where(CobraCase.id.in_(list(case_ids))))
+
+    def delete_elements(self, element_ids: Collection[uuid.UUID]) -> None:
+        """Covered people and their coverage spans."""
+        ids = list(element_ids)
+        self.session.execute(delete(CoverageSpan).where(CoverageSpan.element_id.in_(ids)))
+        self.session.execute(delete(PolicyElement).where(PolicyElement.id.in_(ids)))
+
+    def delete_policy(self, policy_id: uuid.UUID) -> None:
+        """A policy nobody is covered on any more, with its terms and history (spans first: they
+        refer to the terms)."""
+        self.session.execute(delete(CoverageSpan).where(CoverageSpan.policy_id == policy_id))
+        self.session.execute(delete(PolicyTerm).where(PolicyTerm.policy_id == policy_id))
+        self.session.execute(delete(PolicyTransaction).where(PolicyTransaction.policy_id == policy_id))
+        self.session.execute(delete(Policy).where(Policy.id == policy_id))

@@ -21,6 +21,7 @@ from olly.platform.db import UnitOfWork
 from olly.platform.http import platform_of
 from olly.policy_admin import service
 from olly.policy_admin.access import AccountFacts, PartyFacts
+from olly.policy_admin.personal_data import PolicyAdminPersonalData
 from olly.policy_admin.repository import PolicyAdminRepository
 from olly.policy_admin.schemas import IndividualCreate, OrganisationCreate, PartyRead
 
@@ -28,10 +29,12 @@ router = APIRouter(prefix="/api/v1", tags=["people and accounts"])
 
 
 def install(control: AccessControl) -> None:
-    """Parties (replacing the platform's default, which knows no groups), accounts and rosters."""
+    """Parties (replacing the platform's default, which knows no groups), accounts and rosters; a
+    person's party record for deletion requests."""
     control.resolvers.register("party", PartyFacts(), replace=True)
     control.resolvers.register("customer_account", AccountFacts())
     control.resolvers.register("roster", AccountFacts(groups_only=True))
+    control.personal_data.register(PolicyAdminPersonalData())
 
 
 class AccountCreate(BaseModel):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from olly.platform.crypto import NORMALISERS, blind_index_label, session_crypto
 from olly.platform.db import UnitOfWork
-from olly.policy_admin.models import Account, Party, PartyRole
+from olly.policy_admin.models import Account, Party, PartyGroupRegistration, PartyRole
 
 
 class PolicyAdminRepository:
@@ -54,3 +55,39 @@ class PolicyAdminRepository:
 
     def roles_of(self, party_id: uuid.UUID) -> list[PartyRole]:
         return list(self.session.scalars(select(PartyRole).where(PartyRole.party_id == party_id)))
+
+    # -- one person's records (deletion requests) -------------------------------------------------
+    def group_registrations_of(self, party_id: uuid.UUID) -> list[PartyGroupRegistration]:
+        return list(
+            self.session.scalars(
+                select(PartyGroupRegistration)
+                .where(PartyGroupRegistration.party_id == party_id)
+                .order_by(PartyGroupRegistration.registered_at, PartyGroupRegistration.group_account_id)
+            )
+        )
+
+    def reassign_roles(self, role_ids: Collection[uuid.UUID], party_id: uuid.UUID) -> None:
+        self.session.execute(update(PartyRole).where(PartyRole.id.in_(list(role_ids))).values(party_id=party_id))
+
+    def delete_roles(self, role_ids: Collection[uuid.UUID]) -> None:
+        self.session.execute(delete(PartyRole).where(PartyRole.id.in_(list(role_ids))))
+
+    def delete_group_registrations(self, party_id: uuid.UUID, group_account_ids: Collection[uuid.UUID]) -> None:
+        self.session.execute(
+            delete(PartyGroupRegistration).where(
+                PartyGroupRegistration.party_id == party_id,
+                PartyGroupRegistration.group_account_id.in_(list(group_account_ids)),
+            )
+        )
+
+    def move_references(self, party_id: uuid.UUID, to: uuid.UUID) -> None:
+        """Point the accounts, roles and group registrations of one party at another, which must exist
+        (the foreign keys are checked statement by statement)."""
+        self.session.execute(update(Account).where(Account.party_id == party_id).values(party_id=to))
+        self.session.execute(update(PartyRole).where(PartyRole.party_id == party_id).values(party_id=to))
+        self.session.execute(
+            update(PartyGroupRegistration).where(PartyGroupRegistration.party_id == party_id).values(party_id=to)
+        )
+
+    def delete_party(self, party_id: uuid.UUID) -> None:
+        self.session.execute(delete(Party).where(Party.id == party_id))

@@ -5,53 +5,105 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from olly.billing import service as billing_service
+from olly.billing.repository import BillingRepository
+from olly.claims import service as claims_service
+from olly.claims.repository import ClaimsRepository
+from olly.claims.schemas import ClaimCreate
 from olly.consent.models import ConsentRecord
+from olly.eligibility import service as eligibility_service
+from olly.eligibility.repository import EligibilityRepository
+from olly.enrollment import public as enrollment_public
+from olly.enrollment import service as enrollment_service
+from olly.enrollment.plan_catalog import PlansCatalog
+from olly.enrollment.repository import EnrollmentRepository
+from olly.enrollment.rules import Market
+from olly.enrollment.schemas import EnrollmentCreate
 from olly.kernel.clock import FixedClock
+from olly.kernel.periods import DatePeriod, end_of_month
 from olly.platform.auth.models import Account, BreakGlassGrant
 from olly.platform.auth.roles import AccountKind
 from olly.platform.auth.service import NewAccount
-from olly.platform.db import UnitOfWork
-from olly.platform.personal_data import DataSubject, PersonalDataItem, RecordCategory
-from tests.support.identity import STRONG_PASSWORD, create_account, register_person
+from olly.platform.db import Base
+from olly.platform.runtime import Platform
+from olly.policy_admin import public as policy_admin_public
+from tests.support.identity import (
+    COVERAGE_START,
+    NPI_2,
+    STRONG_PASSWORD,
+    WORLD_PLAN,
+    World,
+    create_account,
+    register_person,
+)
 
 ADDRESS = "77 Quiet Street, Apt 4"
 
 
-@dataclass
-class Row:
-    id: str
-    party_id: uuid.UUID
-    patient_name: str | None
-    record_date: date
+def _erins_records(world: World, party: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    """Erin on group G2's plan from 1 January 2026 (copied to eligibility), on this month's list bill,
+    with a claim of this January and one of 2018 (both denied: claims has no copy of her cover)."""
+    platform, tenant_id = world.platform, world.tenant_id
+    with platform.db.unit_of_work(tenant_id) as uow:
+        policy_id = enrollment_service.enroll(
+            uow,
+            EnrollmentCreate(
+                market=Market.GROUP,
+                account_id=world.groups["G2"],
+                subscriber_party_id=party,
+                plan_code=WORLD_PLAN,
+                effective_date=COVERAGE_START,
+            ),
+            PlansCatalog(),
+        ).id
+    with platform.db.unit_of_work(tenant_id) as uow:
+        eligibility_service.sync_policy(uow, policy_id)
+        today = uow.clock.today()
+        billing_service.run_billing(uow, DatePeriod(today.replace(day=1), end_of_month(today)))
+    claim_ids = []
+    with platform.db.unit_of_work(tenant_id) as uow:
+        for day in ("2026-01-10", "2018-03-02"):
+            body = ClaimCreate.model_validate(
+                {
+                    "claimType": "PROFESSIONAL",
+                    "memberId": str(party),
+                    "billingNpi": NPI_2,
+                    "diagnoses": ["J06.9"],
+                    "lines": [{"procedureCode": "99213", "charge": "150.00", "serviceDateFrom": day}],
+                }
+            )
+            claim_id = claims_service.submit(uow, body, source="API").claim_id
+            claims_service.adjudicate_claim(uow, claim_id)
+            claims_service.store_eob(uow, claim_id)
+            claim_ids.append(claim_id)
+    return policy_id, claim_ids[0], claim_ids[1]
 
 
-class DomainDouble:
-    """Stands in for a domain that has not arrived yet (claims, enrollment, billing): its records
-    live in memory, and it implements the personal-data protocol as a real domain would."""
+#: Where a person's id stays after their request, by design: the request itself (proof it was
+#: honoured), the audit trail (tamper-evident, kept six years) and the event backbone's own copies
+#: of events already published (dropped with the topic's retention).
+KEEPS_THE_ID = frozenset({"consent.deletion_requests", "platform.audit_events", "platform.bus_outbox"})
 
-    def __init__(self, domain: str, record_type: str, category: RecordCategory, rows: list[Row]) -> None:
-        self.domain, self.record_type, self.category, self.rows = domain, record_type, category, rows
 
-    def find(self, uow: UnitOfWork, subject: DataSubject) -> list[PersonalDataItem]:
-        return [
-            PersonalDataItem(self.domain, self.record_type, r.id, self.category, r.record_date, f"a {self.record_type}")
-            for r in self.rows
-            if r.party_id == subject.party_id
-        ]
-
-    def pseudonymise(self, uow: UnitOfWork, subject: DataSubject, items: list[PersonalDataItem]) -> None:
-        for row in self.rows:
-            if row.id in {i.record_id for i in items}:
-                row.party_id, row.patient_name = subject.pseudonym, None
-
-    def delete(self, uow: UnitOfWork, subject: DataSubject, items: list[PersonalDataItem]) -> None:
-        doomed = {i.record_id for i in items}
-        self.rows[:] = [r for r in self.rows if r.id not in doomed]
+def _tables_naming(platform: Platform, party: uuid.UUID, *, everywhere: bool = False) -> set[str]:
+    """Every table (other than ``KEEPS_THE_ID``, unless ``everywhere``) with a value that names
+    ``party``, read raw (a UUID as text, with or without its dashes)."""
+    wanted = (str(party), party.hex)
+    found = set()
+    with platform.db.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            if table.fullname in KEEPS_THE_ID and not everywhere:
+                continue
+            name = table.name if platform.db.is_sqlite else f'"{table.schema}"."{table.name}"'
+            for row in connection.exec_driver_sql(f"SELECT * FROM {name}"):
+                if any(isinstance(v, (str, uuid.UUID)) and any(w in str(v) for w in wanted) for v in row):
+                    found.add(table.fullname)
+                    break
+    return found
 
 
 def test_deletion_request_end_to_end(client, control, world, platform, outbox, clock: FixedClock, tenant_id) -> None:  # type: ignore[no-untyped-def]
@@ -67,23 +119,19 @@ def test_deletion_request_end_to_end(client, control, world, platform, outbox, c
             display_name="Erin Ease",
         ),
     )
-    claims = DomainDouble(
-        "claims",
-        "claim",
-        RecordCategory.CLAIM,
-        [
-            Row("clm-2018", party, "Erin Ease", date(2018, 3, 2)),
-            Row("clm-2025", party, "Erin Ease", date(2025, 11, 20)),
-        ],
-    )
-    enrollment = DomainDouble(
-        "enrollment", "policy_element", RecordCategory.ENROLLMENT, [Row("pe-1", party, "Erin Ease", date(2024, 1, 1))]
-    )
-    billing = DomainDouble("billing", "invoice", RecordCategory.BILLING, [Row("inv-7", party, None, date(2019, 12, 1))])
-    for double in (claims, enrollment, billing):
-        control.personal_data.register(double)
-    stranger = Row("clm-other", uuid.uuid4(), "Someone Else", date(2025, 1, 1))
-    claims.rows.append(stranger)
+    policy_id, recent_claim, old_claim = _erins_records(world, party)
+    assert _tables_naming(platform, party) >= {
+        "billing.invoice_lines",
+        "claims.claims",
+        "eligibility.coverage_records",
+        "enrollment.policies",
+        "policy_admin.parties",
+    }
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        (list_bill,) = BillingRepository(uow).invoices([world.groups["G2"]])
+        (erins_line,) = [line.id for line in BillingRepository(uow).lines(list_bill.id) if line.member_id == party]
+        (erins_cover,) = EnrollmentRepository(uow).elements_of_party(party)
+        (erins_copy,) = EligibilityRepository(uow).records_of(party)
 
     login = client.post("/auth/login", json={"email": "erase.me@example.org", "password": STRONG_PASSWORD}).json()
     csrf = {"X-CSRF-Token": login["csrfToken"]}
@@ -146,52 +194,77 @@ def test_deletion_request_end_to_end(client, control, world, platform, outbox, c
         )
         for i in report["items"]
     }
+    # Today is 15 January 2026. Kept, pseudonymised: the January claim six years from its date of
+    # service; her cover six years from its last day (her group's plan year ends 31 December 2026);
+    # her line on G2's list bill seven years from the invoice, still owed (dated today). Deleted: the
+    # 2018 claim (its six years ended on 2 March 2024), eligibility's copy of her cover, her
+    # particulars (name, birth date, address), her account and her communication choices.
     assert actions == {
-        ("billing", "invoice", "inv-7"): ("pseudonymised", "2026-12-01"),
-        ("claims", "claim", "clm-2018"): ("deleted", "2024-03-02"),
-        ("claims", "claim", "clm-2025"): ("pseudonymised", "2031-11-20"),
+        ("billing", "invoice_line", str(erins_line)): ("pseudonymised", "2033-01-15"),
+        ("claims", "claim", str(recent_claim)): ("pseudonymised", "2032-01-10"),
+        ("claims", "claim", str(old_claim)): ("deleted", "2024-03-02"),
         ("consent", "app_sharing_consent", "app_sharing_consent"): ("pseudonymised", "2032-01-15"),
         ("consent", "communication_consent", "communication_consent"): ("deleted", None),
         ("consent", "confidential_communication", "confidential_communication"): ("deleted", None),
-        ("enrollment", "policy_element", "pe-1"): ("pseudonymised", "2030-01-01"),
+        ("eligibility", "coverage_record", str(erins_copy.id)): ("deleted", None),
+        ("enrollment", "policy", str(policy_id)): ("pseudonymised", "2032-12-31"),
+        ("enrollment", "policy_member", str(erins_cover.id)): ("pseudonymised", "2032-12-31"),
         ("identity", "account", str(account_id)): ("deleted", None),
         ("identity", "break_glass_grant", str(grant_id)): ("pseudonymised", "2032-01-15"),
+        ("policy_admin", "person", str(party)): ("deleted", None),
     }
-    assert report["summary"] == {"found": 9, "deleted": 4, "pseudonymised": 5}
+    assert report["summary"] == {"found": 12, "deleted": 6, "pseudonymised": 6}
     assert report["domainsSearched"] == [
         "billing",
         "claims",
         "claims_authorization",
         "consent",
+        "eligibility",
         "enrollment",
         "identity",
         "notifications",
+        "policy_admin",
     ]
     why = {i["recordId"]: (i["reason"], i["legalBasis"]) for i in report["items"]}
-    assert why["clm-2025"] == (
+    assert why[str(recent_claim)] == (
         "the law requires it to be kept for 6 years; identifying details removed",
         "ERISA §107 (29 U.S.C. 1027); state claim-record retention; minimum 6 years",
     )
-    assert why["clm-2018"][0] == "its 6-year retention period ended"
+    assert why[str(old_claim)][0] == "its 6-year retention period ended"
     assert why[str(account_id)] == ("no legal duty to keep this record", None)
     text = json.dumps(done.json())
     assert "Erin Ease" not in text and ADDRESS not in text and "erase.me" not in text
 
-    # What the domains now hold.
-    pseudonym = next(r.party_id for r in claims.rows if r.id == "clm-2025")
-    assert pseudonym != party
-    assert [(r.id, r.party_id, r.patient_name) for r in claims.rows] == [
-        ("clm-2025", pseudonym, None),
-        ("clm-other", stranger.party_id, "Someone Else"),  # nobody else's data was touched
-    ]
-    assert [(r.id, r.party_id) for r in enrollment.rows + billing.rows] == [("pe-1", pseudonym), ("inv-7", pseudonym)]
+    # What the domains now hold: nothing names her outside the request, the audit trail and the
+    # events already published; what the law keeps is under one pseudonym in every domain.
+    assert _tables_naming(platform, party) == set()
+    assert "consent.deletion_requests" in _tables_naming(platform, party, everywhere=True)
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        grant = uow.session.get(BreakGlassGrant, grant_id)
+        assert grant is not None
+        pseudonym = grant.party_id
+        assert pseudonym != party
+        claims_repo = ClaimsRepository(uow)
+        kept_claim = claims_repo.claim(recent_claim)
+        assert kept_claim is not None and kept_claim.member_id == pseudonym
+        assert claims_repo.claim(old_claim) is None
+        policy = enrollment_public.policy(uow, policy_id)
+        assert policy is not None and policy.subscriber_party_id == pseudonym
+        lines = {line.id: line.member_id for line in BillingRepository(uow).lines(list_bill.id)}
+        assert lines[erins_line] == pseudonym
+        assert sorted(map(str, lines.values())) == sorted([str(world.parties["B"]), str(pseudonym)])
+        assert policy_admin_public.person(uow, party) is None
+        stand_in = policy_admin_public.person(uow, pseudonym)
+        assert stand_in is not None and stand_in.birth_date is None
+        assert EligibilityRepository(uow).records_of(party) == []
         consents = list(uow.session.scalars(select(ConsentRecord)))
         kept = [(c.kind, c.party_id, c.app_name) for c in consents if c.party_id in (party, pseudonym)]
         assert kept == [("app_sharing", pseudonym, "Pocket Health")]
         assert uow.session.get(Account, account_id) is None
-        grant = uow.session.get(BreakGlassGrant, grant_id)
-        assert grant is not None and grant.party_id == pseudonym
+        # Nobody else's records were touched: B, on the same list bill and group, keeps theirs.
+        b_policy = enrollment_public.policy(uow, world.policies["B"])
+        assert b_policy is not None and b_policy.subscriber_party_id == world.parties["B"]
+    assert _tables_naming(platform, world.parties["B"]) >= {"billing.invoice_lines", "enrollment.policies"}
 
     # The person's sessions ended with the account; the report stays readable to compliance.
     assert client.get("/me").status_code == 401
@@ -201,7 +274,7 @@ def test_deletion_request_end_to_end(client, control, world, platform, outbox, c
     assert client.post(f"/deletion-requests/{request['id']}/process", headers=admin.headers).status_code == 422
     completed = [e for e in outbox.events if e.topic == "consent.deletion_request.completed"]
     assert [(e.payload["partyId"], e.payload["deleted"], e.payload["pseudonymised"]) for e in completed] == [
-        (str(party), 4, 5)
+        (str(party), 6, 6)
     ]
     assert "Pocket Health" not in json.dumps([e.payload for e in outbox.events])
 
