@@ -34,6 +34,7 @@ from olly.enrollment.schemas import EnrollmentCreate
 from olly.kernel.clock import FixedClock
 from olly.plans import service as plans_service
 from olly.platform.bus.models import OutboxRecord
+from olly.platform.db import UnitOfWork
 from olly.platform.runtime import Platform
 from tests.factories import ACCOUNT
 from tests.integration.claims.support import drain
@@ -127,10 +128,31 @@ def test_reimbursement_at_the_auto_approval_amount_is_paid_without_review(
     assert outcome(platform, tenant_id, over) == ("PENDED", ["DOCUMENTS_TO_REVIEW"], 500001, 500001)
 
 
-def enrol_floater_family(platform: Platform, tenant_id: uuid.UUID, family: dict[str, uuid.UUID]) -> uuid.UUID:
+def declare_diabetes(uow: UnitOfWork, policy_id: uuid.UUID, ben: uuid.UUID) -> uuid.UUID:
+    """Ben's type 2 diabetes (E11), with a 24-month waiting period; the flag's id."""
+    return enrollment.flag_underwriting(
+        uow,
+        policy_id,
+        party_id=ben,
+        flag="PRE_EXISTING_DISEASE",
+        waiting_period_months=24,
+        detail="type 2 diabetes",
+        diagnosis_codes=["E11"],
+    ).id
+
+
+def enrol_floater_family(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    family: dict[str, uuid.UUID],
+    *,
+    with_eve: bool = True,
+    declared: bool = True,
+) -> uuid.UUID:
     """Ben (born 1986-02-11) with his mother Eve (born 1950-01-01) on the floater from 2026-01-01;
     Ben declares type 2 diabetes (E11) with a 24-month waiting period. Enrollment's events bring
-    both to claims (the flag is recorded before the policy activates)."""
+    both to claims (the flag is recorded before the policy activates). Without ``with_eve``, Ben
+    alone; without ``declared``, nothing declared."""
     with platform.db.unit_of_work(tenant_id) as uow:
         policy_id = enrollment.enroll(
             uow,
@@ -140,19 +162,12 @@ def enrol_floater_family(platform: Platform, tenant_id: uuid.UUID, family: dict[
                 subscriber_party_id=family["ben"],
                 plan_code=FLOATER,
                 effective_date=date(2026, 1, 1),
-                dependents=[{"party_id": family["grandma"], "relationship": "PARENT"}],
+                dependents=[{"party_id": family["grandma"], "relationship": "PARENT"}] if with_eve else [],
             ),
             PlansCatalog(),
         ).id
-        enrollment.flag_underwriting(
-            uow,
-            policy_id,
-            party_id=family["ben"],
-            flag="PRE_EXISTING_DISEASE",
-            waiting_period_months=24,
-            detail="type 2 diabetes",
-            diagnosis_codes=["E11"],
-        )
+        if declared:
+            declare_diabetes(uow, policy_id, family["ben"])
     with platform.db.unit_of_work(tenant_id) as uow:
         enrollment.activate(uow, policy_id)  # an individual policy activates once its premium is paid
     drain(platform)
@@ -266,36 +281,14 @@ def test_a_pre_existing_disease_declared_after_activation_reaches_claims(
     platform: Platform, tenant_id: uuid.UUID, clock: FixedClock, family: dict[str, uuid.UUID]
 ) -> None:
     seed_floater(platform, tenant_id)
-    with platform.db.unit_of_work(tenant_id) as uow:
-        policy_id = enrollment.enroll(
-            uow,
-            EnrollmentCreate(
-                market=Market.SUM_INSURED,
-                account_id=ACCOUNT,
-                subscriber_party_id=family["ben"],
-                plan_code=FLOATER,
-                effective_date=date(2026, 1, 1),
-            ),
-            PlansCatalog(),
-        ).id
-    with platform.db.unit_of_work(tenant_id) as uow:
-        enrollment.activate(uow, policy_id)
-    drain(platform)
+    policy_id = enrol_floater_family(platform, tenant_id, family, with_eve=False, declared=False)
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         (view,) = ClaimsRepository(uow).coverage_of_policy(policy_id)
     assert view.pre_existing is None
     # The proposal form's declaration is reviewed after the policy started: the finding is recorded
     # on the live policy, and claims must apply it from the next claim on.
     with platform.db.unit_of_work(tenant_id) as uow:
-        flag = enrollment.flag_underwriting(
-            uow,
-            policy_id,
-            party_id=family["ben"],
-            flag="PRE_EXISTING_DISEASE",
-            waiting_period_months=24,
-            detail="type 2 diabetes",
-            diagnosis_codes=["E11"],
-        )
+        flag_id = declare_diabetes(uow, policy_id, family["ben"])
     drain(platform)
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         (view,) = ClaimsRepository(uow).coverage_of_policy(policy_id)
@@ -317,6 +310,6 @@ def test_a_pre_existing_disease_declared_after_activation_reaches_claims(
             r.payload for r in uow.session.scalars(select(OutboxRecord)) if r.topic == "enrollment.underwriting.flagged"
         ]
     assert [(e["eventType"], e["enrollmentId"], e["memberId"], e["flagId"]) for e in map(json.loads, flagged)] == [
-        ("UNDERWRITING_FLAGGED", str(policy_id), str(family["ben"]), str(flag.id))
+        ("UNDERWRITING_FLAGGED", str(policy_id), str(family["ben"]), str(flag_id))
     ]
     assert "E11" not in flagged[0] and "diabetes" not in flagged[0]  # ids only: the finding stays in enrollment
