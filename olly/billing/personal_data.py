@@ -21,9 +21,8 @@ from typing import Final
 from olly.billing.models import ClaimPayable, GracePeriod, InstallmentSchedule, Invoice
 from olly.billing.repository import OPEN_STATUSES, BillingRepository
 from olly.billing.rules import LedgerAccount
-from olly.platform.auth.resolvers import parse_uuid
 from olly.platform.db import UnitOfWork
-from olly.platform.personal_data import DataSubject, PersonalDataItem, RecordCategory
+from olly.platform.personal_data import DataSubject, PersonalDataItem, RecordCategory, ids_by_type
 
 #: Record types, in the order ``delete`` removes them (an invoice before the payments that paid it).
 KINDS: Final = (
@@ -65,6 +64,10 @@ def _payable_date(payable: ClaimPayable, paid_on: date | None, today: date) -> d
     if payable.status == "UNPAID":
         return today
     return paid_on if paid_on is not None else payable.approved_at.date()
+
+
+def _of_kinds(items: list[PersonalDataItem]) -> dict[str, list[uuid.UUID]]:
+    return {kind: ids for kind, ids in ids_by_type(items).items() if kind in KINDS}
 
 
 class BillingPersonalData:
@@ -155,14 +158,14 @@ class BillingPersonalData:
         return found
 
     def pseudonymise(self, uow: UnitOfWork, subject: DataSubject, items: list[PersonalDataItem]) -> None:
-        repo, grouped = BillingRepository(uow), self._by_type(items)
+        repo, grouped = BillingRepository(uow), _of_kinds(items)
         # A bank account is only its numbers: no law makes the plan keep a member's, so none is kept.
         repo.delete_records("payee_bank_account", grouped.pop("payee_bank_account", []))
         for kind, ids in grouped.items():
             repo.reassign_member(kind, ids, subject.party_id, subject.pseudonym)
 
     def delete(self, uow: UnitOfWork, subject: DataSubject, items: list[PersonalDataItem]) -> None:
-        repo, grouped = BillingRepository(uow), self._by_type(items)
+        repo, grouped = BillingRepository(uow), _of_kinds(items)
         for kind in KINDS:
             repo.delete_records(kind, grouped.get(kind, []))
 
@@ -170,12 +173,3 @@ class BillingPersonalData:
         return PersonalDataItem(
             self.domain, record_type, str(record_id), RecordCategory.BILLING, record_date, description
         )
-
-    @staticmethod
-    def _by_type(items: list[PersonalDataItem]) -> dict[str, list[uuid.UUID]]:
-        grouped: dict[str, list[uuid.UUID]] = {}
-        for item in items:
-            record_id = parse_uuid(item.record_id)
-            if record_id is not None and item.record_type in KINDS:
-                grouped.setdefault(item.record_type, []).append(record_id)
-        return grouped

@@ -3,7 +3,6 @@ decision point, and the personal-data handler for deletion requests."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Final
 
 from olly.claims import authorization_repository as repository
@@ -11,7 +10,7 @@ from olly.claims.authorization_models import Appeal, AppealableClaim, PriorAutho
 from olly.platform.auth.resolvers import ResolveContext, ResourceRef, parse_uuid, tenant_row
 from olly.platform.auth.rules import ResourceFacts
 from olly.platform.db import UnitOfWork
-from olly.platform.personal_data import DataSubject, PersonalDataItem, RecordCategory
+from olly.platform.personal_data import DataSubject, PersonalDataItem, RecordCategory, ids_by_type
 
 
 class PriorAuthFacts:
@@ -106,18 +105,9 @@ class AuthorizationPersonalData:
         return found
 
     def pseudonymise(self, uow: UnitOfWork, subject: DataSubject, items: list[PersonalDataItem]) -> None:
-        for record_type, ids in self._by_type(items).items():
+        for record_type, ids in ids_by_type(items).items():
             repository.reassign_member(uow.session, self._TYPES[record_type], ids, subject.pseudonym)
 
     def delete(self, uow: UnitOfWork, subject: DataSubject, items: list[PersonalDataItem]) -> None:
-        for record_type, ids in self._by_type(items).items():
+        for record_type, ids in ids_by_type(items).items():
             repository.delete_records(uow.session, self._TYPES[record_type], ids)
-
-    @staticmethod
-    def _by_type(items: list[PersonalDataItem]) -> dict[str, list[uuid.UUID]]:
-        grouped: dict[str, list[uuid.UUID]] = {}
-        for item in items:
-            record_id = parse_uuid(item.record_id)
-            if record_id is not None:
-                grouped.setdefault(item.record_type, []).append(record_id)
-        return grouped

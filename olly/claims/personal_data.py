@@ -29,10 +29,9 @@ from typing import Any, Final
 from olly.claims import models as m
 from olly.claims.repository import ClaimsRepository
 from olly.kernel.periods import add_months
-from olly.platform.auth.resolvers import parse_uuid
 from olly.platform.db import UnitOfWork
 from olly.platform.objectstore import object_store_of
-from olly.platform.personal_data import DataSubject, PersonalDataItem, RecordCategory
+from olly.platform.personal_data import DataSubject, PersonalDataItem, RecordCategory, ids_by_type
 
 CLAIM: Final = "claim"
 ACCUMULATORS: Final = "accumulators"
@@ -98,7 +97,7 @@ class ClaimsPersonalData:
         repo = ClaimsRepository(uow)
         owners = (subject.party_id, subject.pseudonym)
         old, new = str(subject.party_id), str(subject.pseudonym)
-        claims = repo.claims_of_members_by_id(_ids(items, CLAIM), owners)
+        claims = repo.claims_of_members_by_id(ids_by_type(items)[CLAIM], owners)
         claim_ids = [claim.id for claim in claims]
         for claim in claims:
             claim.member_id = subject.pseudonym
@@ -114,7 +113,7 @@ class ClaimsPersonalData:
         repo.delete_idempotency_keys(claim_ids)
         repo.rename_accumulators([old], _plan_years(items), new)
         repo.rename_accumulator_holder(old, new)
-        wanted = set(_ids(items, COVERAGE))
+        wanted = set(ids_by_type(items)[COVERAGE])
         for coverage in repo.coverages_of_members(owners):
             if coverage.id in wanted:
                 coverage.member_id = subject.pseudonym
@@ -126,19 +125,14 @@ class ClaimsPersonalData:
         repo = ClaimsRepository(uow)
         owners = (subject.party_id, subject.pseudonym)
         holders = [str(owner) for owner in owners]
-        claim_ids = [claim.id for claim in repo.claims_of_members_by_id(_ids(items, CLAIM), owners)]
+        claim_ids = [claim.id for claim in repo.claims_of_members_by_id(ids_by_type(items)[CLAIM], owners)]
         _erase_objects(uow, [document.object_key for document in repo.documents_of(claim_ids)])
         repo.delete_claims(claim_ids)
         repo.delete_accumulators(holders, _plan_years(items))
         # The lock row carries nothing but the holder id; adjudication makes it again if it is needed.
         repo.delete_accumulator_holders([holder for holder in holders if not repo.accumulator_years([holder])])
-        wanted = set(_ids(items, COVERAGE))
+        wanted = set(ids_by_type(items)[COVERAGE])
         repo.delete_coverages([coverage.id for coverage in repo.coverages_of_members(owners) if coverage.id in wanted])
-
-
-def _ids(items: list[PersonalDataItem], record_type: str) -> list[uuid.UUID]:
-    found = (parse_uuid(item.record_id) for item in items if item.record_type == record_type)
-    return [record_id for record_id in found if record_id is not None]
 
 
 def _plan_years(items: list[PersonalDataItem]) -> list[date]:

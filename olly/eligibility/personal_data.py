@@ -15,9 +15,8 @@ from datetime import date
 
 from olly.eligibility import service
 from olly.eligibility.repository import EligibilityRepository
-from olly.platform.auth.resolvers import parse_uuid
 from olly.platform.db import UnitOfWork
-from olly.platform.personal_data import DataSubject, PersonalDataItem, RecordCategory
+from olly.platform.personal_data import DataSubject, PersonalDataItem, RecordCategory, ids_by_type
 
 
 class EligibilityPersonalData:
@@ -62,7 +61,7 @@ class EligibilityPersonalData:
         self.delete(uow, subject, items)
 
     def delete(self, uow: UnitOfWork, subject: DataSubject, items: list[PersonalDataItem]) -> None:
-        repo, grouped = EligibilityRepository(uow), self._by_type(items)
+        repo, grouped = EligibilityRepository(uow), ids_by_type(items)
         repo.delete_records(grouped.get("coverage_record", []))
         repo.replace_subscriber(grouped.get("policy_subscriber", []), subject.party_id, subject.pseudonym)
         repo.delete_balances(grouped.get("accumulator_balance", []))
@@ -73,12 +72,3 @@ class EligibilityPersonalData:
         return PersonalDataItem(
             self.domain, record_type, str(record_id), RecordCategory.OTHER, record_date, description
         )
-
-    @staticmethod
-    def _by_type(items: list[PersonalDataItem]) -> dict[str, list[uuid.UUID]]:
-        grouped: dict[str, list[uuid.UUID]] = {}
-        for item in items:
-            record_id = parse_uuid(item.record_id)
-            if record_id is not None:
-                grouped.setdefault(item.record_type, []).append(record_id)
-        return grouped

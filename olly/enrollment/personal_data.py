@@ -17,7 +17,6 @@ else still refers to it (someone else's cover, a COBRA case): then it stays, pse
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 from typing import TypeVar
@@ -26,9 +25,8 @@ from olly.enrollment import letters
 from olly.enrollment.models import CobraCase, Policy, PolicyElement, UnderwritingFlag
 from olly.enrollment.repository import EnrollmentRepository
 from olly.enrollment.service import _member_number
-from olly.platform.auth.resolvers import parse_uuid
 from olly.platform.db import UnitOfWork
-from olly.platform.personal_data import DataSubject, PersonalDataItem, RecordCategory
+from olly.platform.personal_data import DataSubject, PersonalDataItem, RecordCategory, ids_by_type
 
 Record = TypeVar("Record", Policy, PolicyElement, UnderwritingFlag, CobraCase)
 
@@ -76,7 +74,7 @@ class EnrollmentPersonalData:
 
     def pseudonymise(self, uow: UnitOfWork, subject: DataSubject, items: list[PersonalDataItem]) -> None:
         repo = EnrollmentRepository(uow)
-        ids = _ids_by_type(items)
+        ids = ids_by_type(items)
         for policy in _rows(repo, Policy, ids["policy"]):
             _pseudonymise_policy(policy, subject)
         for element in _rows(repo, PolicyElement, ids["policy_member"]):
@@ -96,7 +94,7 @@ class EnrollmentPersonalData:
 
     def delete(self, uow: UnitOfWork, subject: DataSubject, items: list[PersonalDataItem]) -> None:
         repo = EnrollmentRepository(uow)
-        ids = _ids_by_type(items)
+        ids = ids_by_type(items)
         if ids["underwriting_flag"]:
             repo.delete_underwriting_flags(ids["underwriting_flag"])
         if ids["cobra_case"]:
@@ -182,15 +180,6 @@ def _discard_notice(uow: UnitOfWork, case: CobraCase) -> None:
     if case.notice_object_key is not None:
         letters.discard(uow, case.notice_object_key)
         case.notice_object_key = None
-
-
-def _ids_by_type(items: list[PersonalDataItem]) -> defaultdict[str, list[uuid.UUID]]:
-    grouped: defaultdict[str, list[uuid.UUID]] = defaultdict(list)
-    for item in items:
-        record_id = parse_uuid(item.record_id)
-        if record_id is not None:
-            grouped[item.record_type].append(record_id)
-    return grouped
 
 
 def _rows(repo: EnrollmentRepository, model: type[Record], ids: list[uuid.UUID]) -> list[Record]:

@@ -27,6 +27,8 @@ all in one unit of work: either the whole request is carried out or nothing is.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -78,6 +80,19 @@ class PersonalDataHandler(Protocol):
     def pseudonymise(self, uow: UnitOfWork, subject: DataSubject, items: list[PersonalDataItem]) -> None: ...
 
     def delete(self, uow: UnitOfWork, subject: DataSubject, items: list[PersonalDataItem]) -> None: ...
+
+
+def ids_by_type(items: Iterable[PersonalDataItem]) -> defaultdict[str, list[uuid.UUID]]:
+    """The items' record ids by record type, for a handler whose record ids are UUIDs (an id that is
+    not one names no record of it and is passed over)."""
+    grouped: defaultdict[str, list[uuid.UUID]] = defaultdict(list)
+    for item in items:
+        try:
+            record_id = uuid.UUID(item.record_id)
+        except ValueError:
+            continue
+        grouped[item.record_type].append(record_id)
+    return grouped
 
 
 class PersonalDataRegistry:

@@ -19,12 +19,8 @@ Found by the person's party id (a person only: an organisation holds no personal
 
 from __future__ import annotations
 
-import uuid
-from collections import defaultdict
-
-from olly.platform.auth.resolvers import parse_uuid
 from olly.platform.db import UnitOfWork
-from olly.platform.personal_data import DataSubject, PersonalDataItem, RecordCategory
+from olly.platform.personal_data import DataSubject, PersonalDataItem, RecordCategory, ids_by_type
 from olly.policy_admin.models import Party
 from olly.policy_admin.repository import PolicyAdminRepository
 
@@ -79,7 +75,7 @@ class PolicyAdminPersonalData:
 
     def pseudonymise(self, uow: UnitOfWork, subject: DataSubject, items: list[PersonalDataItem]) -> None:
         repo = PolicyAdminRepository(uow)
-        ids = _ids_by_type(items)
+        ids = ids_by_type(items)
         if ids["party_role"]:
             _pseudonym_party(uow, repo, subject)
             repo.reassign_roles(ids["party_role"], subject.pseudonym)
@@ -90,7 +86,7 @@ class PolicyAdminPersonalData:
 
     def delete(self, uow: UnitOfWork, subject: DataSubject, items: list[PersonalDataItem]) -> None:
         repo = PolicyAdminRepository(uow)
-        ids = _ids_by_type(items)
+        ids = ids_by_type(items)
         if ids["party_role"]:
             repo.delete_roles(ids["party_role"])
         if ids["group_registration"]:
@@ -123,12 +119,3 @@ def _retire(uow: UnitOfWork, repo: PolicyAdminRepository, subject: DataSubject) 
     _pseudonym_party(uow, repo, subject)
     repo.move_references(subject.party_id, subject.pseudonym)
     repo.delete_party(subject.party_id)
-
-
-def _ids_by_type(items: list[PersonalDataItem]) -> defaultdict[str, list[uuid.UUID]]:
-    grouped: defaultdict[str, list[uuid.UUID]] = defaultdict(list)
-    for item in items:
-        record_id = parse_uuid(item.record_id)
-        if record_id is not None:
-            grouped[item.record_type].append(record_id)
-    return grouped
