@@ -12,7 +12,6 @@ write it, a provider user reads its own (masked), nobody reads the numbers. Reso
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -73,9 +72,7 @@ def _m(minor: int, currency: str) -> str:
 
 def _staff_only(request: Request, access: Access) -> None:
     if not access.scope.everything:
-        refusal = access.audit_record(detail={"reason": "staff_only"})
-        platform_of(request).audit.record(replace(refusal, outcome="denied", purpose=None))
-        raise NotFound("no such resource")
+        raise access.refused(request, "staff_only")
 
 
 def _account_in_scope(uow: UnitOfWork, scope: AccessScope, account_id: uuid.UUID) -> bool:
@@ -272,9 +269,7 @@ def create_payment(
     with platform.db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
         related = _account_in_scope(uow, access.scope, body.account_id)
     if not related:
-        refusal = access.audit_record(resource_id=str(body.account_id), detail={"reason": "not_related"})
-        platform.audit.record(replace(refusal, outcome="denied", purpose=None))
-        raise NotFound("no such resource")
+        raise access.refused(request, "not_related", resource_id=str(body.account_id))
     with platform.db.unit_of_work(access.principal.tenant_id) as uow:
         payment = service.record_payment(uow, body.account_id, amount, PaymentMethod(body.method), body.reference)
         uow.flush()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -16,7 +15,7 @@ from olly.claims.authorization_schemas import (
     PriorAuthServiceRead,
 )
 from olly.enrollment import public as enrollment
-from olly.kernel.errors import FieldError, NotFound, ValidationFailed
+from olly.kernel.errors import FieldError, ValidationFailed
 from olly.platform.auth import Access, path, policy
 from olly.platform.auth.access import AccessControl
 from olly.platform.auth.rules import AccessScope
@@ -80,9 +79,7 @@ def request_prior_auth(
     scope = access.scope
     if not scope.everything and not ({body.requesting_npi, str(body.requesting_provider_id)} & scope.provider_ids):
         # A provider requests for itself only; the refusal is kept in the audit trail.
-        refusal = access.audit_record(resource_id=None, detail={"reason": "not_related"})
-        platform_of(request).audit.record(replace(refusal, outcome="denied", purpose=None))
-        raise NotFound("no such resource")
+        raise access.refused(request, "not_related")
     data = service.PriorAuthRequestData(
         member_id=body.member_id,
         requesting_provider_id=body.requesting_provider_id,

@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any
 
@@ -186,9 +185,7 @@ def show_reconciliation(
 ) -> dict[str, Any]:
     platform = platform_of(request)
     if not access.scope.everything:  # the findings name members of the whole group: the plan's staff only
-        refusal = access.audit_record(detail={"reason": "staff_only"})
-        platform.audit.record(replace(refusal, outcome="denied", purpose=None))
-        raise NotFound("no such resource")
+        raise access.refused(request, "staff_only")
     with platform.db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
         items = service.reconciliations(uow, file_id)
     _audit(request, access, "edi_file.reconciliation", str(file_id), {"sets": len(items)})
@@ -280,9 +277,7 @@ def send_enrollment(
 ) -> dict[str, Any]:
     platform = platform_of(request)
     if not access.scope.everything:  # an employer's own group goes out on the plan's schedule, not on demand
-        refusal = access.audit_record(detail={"reason": "staff_only"})
-        platform.audit.record(replace(refusal, outcome="denied", purpose=None))
-        raise NotFound("no such resource")
+        raise access.refused(request, "staff_only")
     wanted = body or EnrollmentFileBody()
     with platform.db.unit_of_work(access.principal.tenant_id) as uow:
         row = service.send_enrollment(uow, code, wanted.as_of or uow.clock.today(), since=wanted.since)

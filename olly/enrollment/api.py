@@ -9,7 +9,6 @@ for coverage on a date. The resolvers are in ``access.py``.
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated
 
@@ -139,11 +138,7 @@ def _only_the_groups_people(request: Request, access: Access, party_ids: list[uu
 
 
 def _refused(request: Request, access: Access, resource_id: uuid.UUID, reason: str) -> NotFound:
-    """Audit the refusal of ``resource_id`` (its own record, outside any unit of work) and answer as if
-    it did not exist."""
-    refusal = access.audit_record(resource_id=str(resource_id), detail={"reason": reason})
-    platform_of(request).audit.record(replace(refusal, outcome="denied", purpose=None))
-    return NotFound("no such resource")
+    return access.refused(request, reason, resource_id=str(resource_id))
 
 
 def _policy(uow: UnitOfWork, policy_id: uuid.UUID) -> Policy:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Final
@@ -373,9 +373,9 @@ def _purchase(request: Request, access: Access, plan_code: str, chosen: frozense
         plan = next((p for p in _individual_plans(request, uow, start) if p.plan_code == plan_code), None)
     strangers = chosen - household.keys()
     if strangers:
-        refusal = access.audit_record(resource_id=str(sorted(strangers)[0]), detail={"reason": "not_related"})
-        platform.audit.record(replace(refusal, outcome="denied", purpose=None))
-        raise NotFound("no such person in your household")
+        raise access.refused(
+            request, "not_related", resource_id=str(sorted(strangers)[0]), message="no such person in your household"
+        )
     if plan is None:
         raise NotFound("no individual plan with this code is sold for that start date")
     with platform.db.unit_of_work(access.principal.tenant_id) as uow:

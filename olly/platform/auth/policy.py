@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from olly.kernel.errors import NotFound
 from olly.platform.audit import AuditRecord
 from olly.platform.auth.catalog import RESOURCE_KINDS, Action, parse_action
 from olly.platform.auth.principal import Principal
@@ -105,6 +106,18 @@ class Access:
             tenant_id=self.principal.tenant_id,
             detail=detail or {},
         )
+
+    def refused(
+        self, request: Request, reason: str, *, resource_id: str | None = None, message: str = "no such resource"
+    ) -> NotFound:
+        """Record that this request was refused ``resource_id`` for ``reason`` (a denied audit record,
+        written on its own, outside any unit of work) and return the 404 to raise: what a caller may
+        not reach answers as if it did not exist."""
+        from olly.platform.http import platform_of
+
+        record = self.audit_record(resource_id=resource_id, detail={"reason": reason})
+        platform_of(request).audit.record(replace(record, outcome="denied", purpose=None))
+        return NotFound(message)
 
     @property
     def account_id(self) -> uuid.UUID:
