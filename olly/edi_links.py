@@ -909,17 +909,45 @@ def _details_in_turn(
         yield from claims.remittance_details_in_turn(uow, wanted)
 
 
+def _recovery_adjustments(
+    payment: billing.PayeePayment, reversed_here: dict[str, int]
+) -> tuple[ProviderAdjustment, ...]:
+    """The PLBs of the earlier payments this payment took back, one per claim, naming it (PLB03-2
+    its payer claim number, the CLP07 of its reversal):
+
+    * a replaced claim reversed in this 835 (CLP02 22): ``FB`` for what this payment recovered of it
+      less the reversal: nothing when recovered here in full, negative (the balance forwarded)
+      when the payee's new claims did not cover it;
+    * a claim not reversed here (a void, which has no CLP of its own; a replacement reported or
+      recovered in another run; a re-adjudication that paid less): ``WO``, overpayment recovery,
+      for what this payment took back of it."""
+    adjustments: dict[tuple[str, str], int] = {}
+    for item in payment.recovered:
+        reference = str(item.claim_id)
+        code = "FB" if item.part == 0 and reference in reversed_here else "WO"
+        adjustments[code, reference] = adjustments.get((code, reference), 0) + item.amount_minor
+    for reference, amount in reversed_here.items():
+        adjustments["FB", reference] = adjustments.get(("FB", reference), 0) - amount
+    return tuple(
+        ProviderAdjustment(code, reference, Money(amount, payment.currency))
+        for (code, reference), amount in adjustments.items()
+        if amount
+    )
+
+
 class RemittanceAdapter:
     """``RemittanceSource`` over ``billing.public.payment_run`` and ``claims.public.remittance_detail``.
 
     One remittance per provider payment of the run (billing makes one per billing NPI, so each NPI
-    is one payee whatever provider ids its claims carry): a CLP per claim it pays (preceded by a reversal
-    CLP when the claim replaced or voided an earlier one, or, for a supplement billing pays after a
-    re-adjudication paid more, by the reversal of the adjudication paid before), SVC and CAS per line. If the claims'
-    CLP04 do not add up to what billing paid, the difference is a PLB (FB, the run id) so the 835
-    states the payment made. Member payees (reimbursements) get no 835: they are told by their EOB.
-    An EFT names both banks (the payer's from ``OLLY_EDI_PAYER_BANK``, the payee's from billing's
-    payee bank accounts); without them it is written as a cheque advice (BPR04 CHK) with the EFT
+    is one payee whatever provider ids its claims carry): a CLP per claim it pays (preceded by a
+    reversal CLP when the claim replaced or voided an earlier one, or, for a supplement billing pays
+    after a re-adjudication paid more, by the reversal of the adjudication paid before), SVC and CAS
+    per line. What the payment recovered of earlier claims' payments, and reversals not (yet)
+    recovered, are PLBs naming each claim (``_recovery_adjustments``); any other difference between
+    the CLP04s and what billing paid is a PLB (FB, the run id), so the 835 states the payment made.
+    Member payees (reimbursements) get no 835: they are told by their EOB. An EFT names both banks
+    (the payer's from ``OLLY_EDI_PAYER_BANK``, the payee's from billing's payee bank accounts);
+    without them it is written as a cheque advice (BPR04 CHK) with the EFT
     trace in TRN02."""
 
     def __init__(
@@ -957,6 +985,7 @@ class RemittanceAdapter:
             if payment.payee != "PROVIDER":
                 continue
             clps: list[RemittanceClaim] = []
+            reversed_here: dict[str, int] = {}  # a voided or replaced claim → its reversal CLP's amount, positive
             npi = payment.payee_npi or ""  # billing pays a provider once a run per billing NPI
             for paid, (_, detail) in zip(payment.claims, _details_in_turn(uow, payment.claims), strict=True):
                 if detail is None:
@@ -976,14 +1005,16 @@ class RemittanceAdapter:
                 elif detail.reversal_of is not None:
                     original = claims.remittance_detail(uow, detail.reversal_of)
                     if original is not None:
-                        clps.append(_clp(original, _origin_of(original) or sent, reversal=True, shared=shared))
+                        reversal = _clp(original, _origin_of(original) or sent, reversal=True, shared=shared)
+                        clps.append(reversal)
+                        key = str(original.claim_id)
+                        reversed_here[key] = reversed_here.get(key, 0) - reversal.paid.amount
                 clps.append(_clp(detail, sent, shared=shared))
             total = sum(c.paid.amount for c in clps)
-            adjustments: tuple[ProviderAdjustment, ...] = ()
-            if total != payment.amount_minor:
-                adjustments = (
-                    ProviderAdjustment("FB", run_id[:50], Money(total - payment.amount_minor, payment.currency)),
-                )
+            adjustments = _recovery_adjustments(payment, reversed_here)
+            rest = total - sum(a.amount.amount for a in adjustments) - payment.amount_minor
+            if rest:  # not explained by a recovery (e.g. a payment from before recoveries were recorded)
+                adjustments += (ProviderAdjustment("FB", run_id[:50], Money(rest, payment.currency)),)
             remittances.append(
                 Remittance(
                     payer=payer,

@@ -391,3 +391,16 @@ class ClaimRecovery(TenantScoped, Base):
     a re-adjudication paid less than was already paid (``reversing_claim_id`` the claim itself)."""
     adjudication_sequence: Mapped[int | None]
     """A re-adjudication's recovery: the claim's adjudication that lowered its amount."""
+
+
+class RecoveryApplication(TenantScoped, Base):
+    """What one claim payment took back of one recovery (``recoveries.net_against``): the payment's
+    835 names the recovered claim and the amount in a provider-level adjustment."""
+
+    __tablename__ = "claim_recovery_applications"
+    __table_args__ = {"schema": "billing"}
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    recovery_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    claim_payment_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)

@@ -97,6 +97,17 @@ class PaidClaim:
 
 
 @dataclass(frozen=True, slots=True)
+class RecoveredClaim:
+    """What a payment took back of an earlier claim's payment (``olly.billing.recoveries``)."""
+
+    claim_id: uuid.UUID
+    """The voided, replaced or re-adjudicated claim whose payment was recovered."""
+    amount_minor: int
+    part: int = 0
+    """0: the claim was voided or replaced; 1, 2, …: a re-adjudication paid less than was paid."""
+
+
+@dataclass(frozen=True, slots=True)
 class PayeePayment:
     payment_id: uuid.UUID
     payee: str
@@ -112,6 +123,8 @@ class PayeePayment:
     claims: tuple[PaidClaim, ...]
     payee_npi: str | None = None
     """A provider payee's billing NPI: one payment per NPI a run (null for a member)."""
+    recovered: tuple[RecoveredClaim, ...] = ()
+    """What this payment took back, claim by claim: Σ claims' amounts − Σ recovered = the amount."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +161,10 @@ def payment_run(uow: UnitOfWork, run_id: uuid.UUID) -> PaymentRunAdvice | None:
                 payment.trace_number,
                 claims,
                 payment.payee_npi,
+                tuple(
+                    RecoveredClaim(claim_id, amount, part)
+                    for claim_id, part, amount in repo.recoveries_of_payment(payment.id)
+                ),
             )
         )
     return PaymentRunAdvice(run.id, run.run_date, tuple(payments))

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
-from olly.billing.models import ClaimPayable, ClaimPayment, ClaimRecovery
+from olly.billing.models import ClaimPayable, ClaimPayment, ClaimRecovery, RecoveryApplication
 from olly.billing.rules import LedgerAccount, PostingKind, debit_credit
 from olly.kernel.errors import BusinessRuleViolation
 from olly.kernel.ids import uuid7
@@ -110,7 +110,8 @@ def record_reversal(
 
 def net_against(uow: UnitOfWork, payment: ClaimPayment, provider_ids: Iterable[uuid.UUID] = ()) -> int:
     """Reduce ``payment`` (its gross amount set) by the payee's open recoveries, oldest first, never
-    below zero; returns the amount recovered. What is left stays open for later runs.
+    below zero; returns the amount recovered. What is left stays open for later runs. What the
+    payment took of each recovery is recorded (``RecoveryApplication``) for its 835.
 
     The payee's recoveries: a provider's are those of its billing NPI, and those recorded without an
     NPI under the payment's id or ``provider_ids`` (the ids its claims carry)."""
@@ -137,6 +138,9 @@ def net_against(uow: UnitOfWork, payment: ClaimPayment, provider_ids: Iterable[u
         recovery.last_payment_id = payment.id
         if recovery.remaining_minor == 0:
             recovery.status = "RECOVERED"
+        uow.session.add(
+            RecoveryApplication(id=uuid7(), recovery_id=recovery.id, claim_payment_id=payment.id, amount_minor=take)
+        )
         recovered += take
     payment.amount_minor -= recovered
     return recovered

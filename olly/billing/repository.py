@@ -27,6 +27,7 @@ from olly.billing.models import (
     Payment,
     PaymentAllocation,
     PaymentRun,
+    RecoveryApplication,
 )
 from olly.billing.rules import LedgerAccount, PostingKind
 from olly.platform.db import Base, UnitOfWork, insert_values, table_of
@@ -597,6 +598,17 @@ class BillingRepository:
         )
         return self.session.execute(query).all()
 
+    def recoveries_of_payment(self, claim_payment_id: uuid.UUID) -> Sequence[tuple[uuid.UUID, int, int]]:
+        """(recovered claim id, recovery part, amount taken) of each recovery a payment netted, in the
+        order it netted them (oldest recovery first)."""
+        query = (
+            select(ClaimRecovery.claim_id, ClaimRecovery.part, RecoveryApplication.amount_minor)
+            .join(ClaimRecovery, ClaimRecovery.id == RecoveryApplication.recovery_id)
+            .where(RecoveryApplication.claim_payment_id == claim_payment_id)
+            .order_by(ClaimRecovery.recorded_at, ClaimRecovery.id)
+        )
+        return self.session.execute(query).all()
+
     # -- a person's records (deletion requests) ---------------------------------------------------
     def lines_of_member(self, member_id: uuid.UUID) -> list[InvoiceLine]:
         """The invoice lines that bill this subscriber."""
@@ -741,6 +753,10 @@ class BillingRepository:
         if kind == "invoice":
             self.session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id.in_(ids)))
             self.session.execute(delete(PaymentAllocation).where(PaymentAllocation.invoice_id.in_(ids)))
+        if kind == "claim_recovery":
+            self.session.execute(delete(RecoveryApplication).where(RecoveryApplication.recovery_id.in_(ids)))
+        if kind == "claim_payment":
+            self.session.execute(delete(RecoveryApplication).where(RecoveryApplication.claim_payment_id.in_(ids)))
         model: type[Any] = {
             "invoice": Invoice,
             "invoice_line": InvoiceLine,

@@ -12,16 +12,31 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from olly import edi_links
 from olly.billing import recoveries, service
 from olly.billing.models import ClaimRecovery
 from olly.billing.repository import BillingRepository
 from olly.claims import public
 from olly.claims.schemas import ClaimCreate
 from olly.claims.service import PROVIDER_NAMESPACE
+from olly.edi import service as edi
+from olly.eligibility.plan_benefits import PlanBenefitSource
+from olly.enrollment.plan_catalog import PlansCatalog
 from olly.kernel.money import Money
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.runtime import Platform
-from tests.integration.claims.support import NPI_NEW, ClaimsWorld, claim_body, drain, join_registry, line, seed
+from tests.integration.claims.support import (
+    NPI_IN,
+    NPI_NEW,
+    ClaimsWorld,
+    claim_body,
+    drain,
+    join_registry,
+    line,
+    seed,
+)
+from tests.integration.edi.helpers import register, segments
+from tests.unit.edi.pyx12_judge import judge
 
 
 @pytest.fixture
@@ -147,3 +162,80 @@ def test_a_recovery_follows_the_npi_when_the_provider_id_changes(
         assert payment is not None
         assert (payment.payee_id, payment.payee_npi, payment.amount_minor) == (registered, NPI_NEW, 60000)
         assert recoveries.outstanding_total(uow) == 0
+
+
+def remit(platform: Platform, tenant_id: uuid.UUID, run_id: uuid.UUID) -> str:
+    links = edi_links.build_links(PlansCatalog(), PlanBenefitSource())
+    with platform.db.unit_of_work(tenant_id) as uow:
+        (remitted,) = edi.remit(uow, str(run_id), links)
+        return edi.file_content(uow, remitted.id)[1].decode()
+
+
+def run_and_remit(platform: Platform, tenant_id: uuid.UUID) -> tuple[int, str]:
+    with platform.db.unit_of_work(tenant_id) as uow:
+        run = service.run_claim_payments(uow)
+        (payment,) = BillingRepository(uow).claim_payments(run.id)
+        run_id, amount = run.id, payment.amount_minor
+    text = remit(platform, tenant_id, run_id)
+    assert judge(text) == []
+    return amount, text
+
+
+def test_a_voided_claims_recovery_is_a_plb_wo_naming_it(
+    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    register(
+        platform, tenant_id, "CLINIC", kind="PROVIDER", qualifier="ZZ", identifier="CLINIC1", provider_ids=[NPI_IN]
+    )
+    # 99213 billed 150.00: paid 75.00 in the first run. Then voided (a void pays nothing and has no
+    # CLP), and a visit paying 25.00.
+    first = claim(platform, tenant_id, claim_body(world.ana, line("99213", "150.00")))
+    assert run_and_remit(platform, tenant_id)[0] == 7500
+    claim(
+        platform, tenant_id, claim_body(world.ana, line("99213", "150.00"), frequency="8", originalClaimId=str(first))
+    )
+    visit = claim(platform, tenant_id, claim_body(world.ana, line("99213", "50.00", "2026-01-11")))
+    # Second run: the visit's 25.00 is all kept back, an overpayment recovery naming the voided claim.
+    amount, text = run_and_remit(platform, tenant_id)
+    assert amount == 0
+    assert [(c[1], c[2], c[4]) for c in segments(text, "CLP")] == [(str(visit), "1", "25.00")]
+    assert [p[3:] for p in segments(text, "PLB")] == [[f"WO:{first}", "25.00"]]
+    assert segments(text, "BPR")[0][2] == "0.00"  # 25.00 - 25.00
+    # Third run: 29880 pays 800.00; the 50.00 still owed is taken back under the same reference.
+    later = claim(platform, tenant_id, claim_body(world.ana, line("29880", "2000.00", "2026-01-12")))
+    amount, text = run_and_remit(platform, tenant_id)
+    assert amount == 75000
+    assert [(c[1], c[4]) for c in segments(text, "CLP")] == [(str(later), "800.00")]
+    assert [p[3:] for p in segments(text, "PLB")] == [[f"WO:{first}", "50.00"]]
+    assert segments(text, "BPR")[0][2] == "750.00"
+
+
+def test_a_replacement_not_covered_by_its_run_forwards_the_balance_naming_the_claim(
+    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    register(
+        platform, tenant_id, "CLINIC", kind="PROVIDER", qualifier="ZZ", identifier="CLINIC1", provider_ids=[NPI_IN]
+    )
+    first = claim(platform, tenant_id, claim_body(world.ana, line("99213", "150.00")))
+    assert run_and_remit(platform, tenant_id)[0] == 7500
+    # Replaced by 99213 billed 50.00: allowed 50.00, copay 25.00, pays 25.00. Its run reverses the
+    # 75.00 paid (CLP02 22) and reports the 25.00: -50.00, which the run cannot pay out. The clinic
+    # is paid 0.00 and the 50.00 is forwarded, naming the replaced claim.
+    replacement = claim(
+        platform, tenant_id, claim_body(world.ana, line("99213", "50.00"), frequency="7", originalClaimId=str(first))
+    )
+    amount, text = run_and_remit(platform, tenant_id)
+    assert amount == 0
+    assert [(c[1], c[2], c[4]) for c in segments(text, "CLP")] == [
+        (str(first), "22", "-75.00"),
+        (str(replacement), "1", "25.00"),
+    ]
+    assert [p[3:] for p in segments(text, "PLB")] == [[f"FB:{first}", "-50.00"]]
+    assert segments(text, "BPR")[0][2] == "0.00"  # -75.00 + 25.00 - (-50.00)
+    # The next run takes the 50.00 back from 29880's 800.00, naming the same claim.
+    later = claim(platform, tenant_id, claim_body(world.ana, line("29880", "2000.00", "2026-01-12")))
+    amount, text = run_and_remit(platform, tenant_id)
+    assert amount == 75000
+    assert [(c[1], c[4]) for c in segments(text, "CLP")] == [(str(later), "800.00")]
+    assert [p[3:] for p in segments(text, "PLB")] == [[f"WO:{first}", "50.00"]]
+    assert segments(text, "BPR")[0][2] == "750.00"
