@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from olly.enrollment import public, service
 from olly.enrollment.access import CobraNoticeFacts, Households, MemberFacts, PolicyFacts
-from olly.enrollment.models import Policy
+from olly.enrollment.models import Policy, UnderwritingFlag
 from olly.enrollment.personal_data import EnrollmentPersonalData
 from olly.enrollment.repository import EnrollmentRepository
 from olly.enrollment.rules import Market, Relationship
@@ -35,6 +35,8 @@ from olly.enrollment.schemas import (
     PlanChange,
     PolicyRead,
     Termination,
+    UnderwritingFlagCreate,
+    UnderwritingFlagRead,
 )
 from olly.kernel.errors import FieldError, NotFound, ValidationFailed
 from olly.kernel.money import Money
@@ -48,6 +50,8 @@ router = APIRouter(prefix="/api/v1", tags=["enrollment"])
 
 READ_POLICY = policy("enrollment.read", resource=path("policy_id"))
 WRITE_POLICY = policy("enrollment.write", resource=path("policy_id"))
+READ_UNDERWRITING = policy("underwriting.read", resource=path("policy_id", kind="enrollment"))
+WRITE_UNDERWRITING = policy("underwriting.write", resource=path("policy_id", kind="enrollment"))
 
 
 def install(control: AccessControl) -> None:
@@ -237,6 +241,60 @@ def renew(
     with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
         service.renew(uow, policy_id, body.plan_code, plans(request))
         return _read(uow, _policy(uow, policy_id))
+
+
+def _flag_read(flag: UnderwritingFlag) -> UnderwritingFlagRead:
+    return UnderwritingFlagRead(
+        id=flag.id,
+        party_id=flag.party_id,
+        flag=flag.flag,
+        waiting_period_months=flag.waiting_period_months,
+        loading_percent=flag.loading_percent,
+        detail=flag.detail,
+        diagnosis_codes=list(flag.diagnosis_codes or ()),
+        recorded_at=flag.recorded_at,
+    )
+
+
+@router.post(
+    "/enrollments/{policy_id}/underwriting-flags",
+    status_code=201,
+    response_model=UnderwritingFlagRead,
+    summary="Record a medical-underwriting finding on a person of a sum-insured policy",
+)
+def flag_underwriting(
+    policy_id: uuid.UUID, body: UnderwritingFlagCreate, request: Request, access: Access = Depends(WRITE_UNDERWRITING)
+) -> UnderwritingFlagRead:
+    """A declared pre-existing disease (with its ICD-10-CM codes and waiting period), a named illness,
+    an exclusion or a premium loading. Claims applies a pre-existing disease's waiting period to the
+    codes it names from the next claim on (``enrollment.underwriting.flagged``)."""
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
+        _policy(uow, policy_id)
+        flag = service.flag_underwriting(
+            uow,
+            policy_id,
+            party_id=body.party_id,
+            flag=body.flag,
+            waiting_period_months=body.waiting_period_months,
+            loading_percent=body.loading_percent,
+            detail=body.detail,
+            diagnosis_codes=body.diagnosis_codes,
+        )
+        return _flag_read(flag)
+
+
+@router.get(
+    "/enrollments/{policy_id}/underwriting-flags",
+    response_model=list[UnderwritingFlagRead],
+    summary="The medical-underwriting findings on a policy's people",
+)
+def underwriting_flags(
+    policy_id: uuid.UUID, request: Request, access: Access = Depends(READ_UNDERWRITING)
+) -> list[UnderwritingFlagRead]:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
+        _policy(uow, policy_id)
+        flags = EnrollmentRepository(uow).underwriting_flags(policy_id)
+        return [_flag_read(f) for f in sorted(flags, key=lambda f: (f.recorded_at, f.id))]
 
 
 @router.post(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -206,3 +207,33 @@ class CobraCaseRead(BaseModel):
     second_event_notice_deadline: date | None = Field(
         None, description="the recorded second qualifying event had to be told by this day (60 days after it)"
     )
+
+
+class UnderwritingFlagCreate(BaseModel):
+    """A medical-underwriting finding on one person of a policy (sum-insured markets only)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    party_id: uuid.UUID = Field(description="the person covered on the policy the finding is about")
+    flag: Literal["PRE_EXISTING_DISEASE", "NAMED_ILLNESS", "LOADING", "EXCLUSION"]
+    waiting_period_months: int | None = Field(
+        None, ge=0, le=120, description="PRE_EXISTING_DISEASE: how long claims for the condition wait"
+    )
+    loading_percent: int | None = Field(None, ge=0, le=100, description="LOADING: the premium loading")
+    detail: str | None = Field(None, max_length=500, description="the condition, in the underwriter's words")
+    diagnosis_codes: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="ICD-10-CM codes or categories of the condition (E11 covers every E11.x)",
+    )
+
+
+class UnderwritingFlagRead(BaseModel):
+    id: uuid.UUID
+    party_id: uuid.UUID
+    flag: str
+    waiting_period_months: int | None
+    loading_percent: int | None
+    detail: str | None
+    diagnosis_codes: list[str]
+    recorded_at: datetime

@@ -43,6 +43,12 @@ _KINDS: Final[tuple[ResourceKind, ...]] = (
     ),
     ResourceKind("roster", "an employer group's list of covered employees and dependents", phi=True),
     ResourceKind(
+        "underwriting",
+        "medical-underwriting findings on the people of a policy: declared conditions, waiting periods, loadings",
+        phi=True,
+        clinical=True,
+    ),
+    ResourceKind(
         "customer_account",
         "an employer group or household account (the billing entity) and the roles people hold on it",
         phi=True,

@@ -147,6 +147,10 @@ GRANTS: Final[tuple[Grant, ...]] = (
         for kind in ("party", "member", "eligibility", "enrollment", "roster", "id_card", "consent", "edi_file")
     ),
     _g(Role.ENROLLMENT_SPECIALIST, "customer_account", RW),
+    # Underwriting (sum-insured markets): enrollment staff record findings; examiners read them to
+    # explain a pre-existing disease's waiting period. Clinical: never an employer's.
+    _g(Role.ENROLLMENT_SPECIALIST, "underwriting", RW),
+    _g(Role.CLAIMS_EXAMINER, "underwriting", R),
     _g(Role.ENROLLMENT_SPECIALIST, "party", ("create",)),
     *(
         _g(Role.ENROLLMENT_SPECIALIST, kind, R)
