@@ -918,13 +918,16 @@ def _recovery_adjustments(
     * a replaced claim reversed in this 835 (CLP02 22): ``FB`` for what this payment recovered of it
       less the reversal: nothing when recovered here in full, negative (the balance forwarded)
       when the payee's new claims did not cover it;
-    * a claim not reversed here (a void, which has no CLP of its own; a replacement reported or
-      recovered in another run; a re-adjudication that paid less): ``WO``, overpayment recovery,
-      for what this payment took back of it."""
+    * a replaced claim reversed in an earlier 835: ``FB`` for what this payment recovered, the
+      balance forwarded then taken back, under the same reference;
+    * a claim never reversed in an 835 (a void, which has no CLP of its own; a replacement not paid
+      yet; a re-adjudication that paid less): ``WO``, overpayment recovery, for what this payment
+      took back of it."""
     adjustments: dict[tuple[str, str], int] = {}
     for item in payment.recovered:
         reference = str(item.claim_id)
-        code = "FB" if item.part == 0 and reference in reversed_here else "WO"
+        forwarded = item.part == 0 and (reference in reversed_here or item.reversal_reported)
+        code = "FB" if forwarded else "WO"
         adjustments[code, reference] = adjustments.get((code, reference), 0) + item.amount_minor
     for reference, amount in reversed_here.items():
         adjustments["FB", reference] = adjustments.get(("FB", reference), 0) - amount

@@ -105,6 +105,9 @@ class RecoveredClaim:
     amount_minor: int
     part: int = 0
     """0: the claim was voided or replaced; 1, 2, …: a re-adjudication paid less than was paid."""
+    reversal_reported: bool = False
+    """The replacement that reversed it was paid by an earlier payment, whose 835 carried the
+    reversal (CLP02 22): what is recovered now is a balance forwarded then."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,8 +165,8 @@ def payment_run(uow: UnitOfWork, run_id: uuid.UUID) -> PaymentRunAdvice | None:
                 claims,
                 payment.payee_npi,
                 tuple(
-                    RecoveredClaim(claim_id, amount, part)
-                    for claim_id, part, amount in repo.recoveries_of_payment(payment.id)
+                    RecoveredClaim(claim_id, amount, part, reported)
+                    for claim_id, part, amount, reported in repo.recoveries_of_payment(payment.id)
                 ),
             )
         )

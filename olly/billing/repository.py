@@ -598,16 +598,27 @@ class BillingRepository:
         )
         return self.session.execute(query).all()
 
-    def recoveries_of_payment(self, claim_payment_id: uuid.UUID) -> Sequence[tuple[uuid.UUID, int, int]]:
-        """(recovered claim id, recovery part, amount taken) of each recovery a payment netted, in the
-        order it netted them (oldest recovery first)."""
+    def recoveries_of_payment(self, claim_payment_id: uuid.UUID) -> Sequence[tuple[uuid.UUID, int, int, bool]]:
+        """(recovered claim id, recovery part, amount taken, reported before) of each recovery a payment
+        netted, in the order it netted them (oldest recovery first). ``reported before``: the claim
+        that reversed it (a replacement) was paid by an earlier payment, whose 835 reversed the
+        recovered claim (a void is never paid, so never reported)."""
+        reporting = (
+            select(ClaimPayable.id)
+            .where(
+                ClaimPayable.claim_id == ClaimRecovery.reversing_claim_id,
+                ClaimPayable.status == "PAID",
+                ClaimPayable.claim_payment_id != claim_payment_id,
+            )
+            .exists()
+        )
         query = (
-            select(ClaimRecovery.claim_id, ClaimRecovery.part, RecoveryApplication.amount_minor)
+            select(ClaimRecovery.claim_id, ClaimRecovery.part, RecoveryApplication.amount_minor, reporting)
             .join(ClaimRecovery, ClaimRecovery.id == RecoveryApplication.recovery_id)
             .where(RecoveryApplication.claim_payment_id == claim_payment_id)
             .order_by(ClaimRecovery.recorded_at, ClaimRecovery.id)
         )
-        return self.session.execute(query).all()
+        return [(row[0], row[1], row[2], bool(row[3])) for row in self.session.execute(query)]
 
     # -- a person's records (deletion requests) ---------------------------------------------------
     def lines_of_member(self, member_id: uuid.UUID) -> list[InvoiceLine]:

@@ -232,10 +232,11 @@ def test_a_replacement_not_covered_by_its_run_forwards_the_balance_naming_the_cl
     ]
     assert [p[3:] for p in segments(text, "PLB")] == [[f"FB:{first}", "-50.00"]]
     assert segments(text, "BPR")[0][2] == "0.00"  # -75.00 + 25.00 - (-50.00)
-    # The next run takes the 50.00 back from 29880's 800.00, naming the same claim.
+    # The next run takes the 50.00 back from 29880's 800.00: the forwarded balance, paired with the
+    # first by its code and reference.
     later = claim(platform, tenant_id, claim_body(world.ana, line("29880", "2000.00", "2026-01-12")))
     amount, text = run_and_remit(platform, tenant_id)
     assert amount == 75000
     assert [(c[1], c[4]) for c in segments(text, "CLP")] == [(str(later), "800.00")]
-    assert [p[3:] for p in segments(text, "PLB")] == [[f"WO:{first}", "50.00"]]
+    assert [p[3:] for p in segments(text, "PLB")] == [[f"FB:{first}", "50.00"]]
     assert segments(text, "BPR")[0][2] == "750.00"
