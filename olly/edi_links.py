@@ -842,6 +842,12 @@ def _adjustment(item: claims.RemittanceAdjustment, sign: int = 1, shared: _Amoun
     return Adjustment(item.group, item.carc, Money(sign * item.amount.amount, item.amount.currency))
 
 
+#: The 835's CLP06 (claim filing indicator) of each plan type. A POS plan adjudicates as a PPO, so it
+#: reports 12; a high-deductible plan rides a preferred-provider network; a sum-insured policy is
+#: indemnity insurance. A claim without coverage reports 12, as before.
+FILING_INDICATOR: Final = {"PPO": "12", "HDHP": "12", "EPO": "14", "HMO": "HM", "SUM_INSURED": "15"}
+
+
 def _clp(
     detail: claims.RemittanceClaim,
     sent: dict[str, Any],
@@ -889,6 +895,7 @@ def _clp(
         status=status,
         facility_code=str(sent["facility"]) if sent.get("facility") else None,
         frequency_code="8" if reversal else (str(sent["frequency"]) if sent.get("frequency") else None),
+        filing_indicator=FILING_INDICATOR.get(detail.plan_type or "", "12"),
         patient_member_id=str(sent["memberNumber"]) if sent.get("memberNumber") else None,
         patient_last_name=str(patient[0] or ""),
         patient_first_name=str(patient[1] or ""),

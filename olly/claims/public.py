@@ -279,6 +279,9 @@ class RemittanceClaim:
     """Negative: what the reversed claim had paid."""
     origin: str | None = None
     """What the submitter gave as ``origin`` (an 837's envelope and claim references), as given."""
+    plan_type: str | None = None
+    """The type of the claim's plan (PPO, HMO, EPO, HDHP, SUM_INSURED; a POS plan adjudicates as a
+    PPO), None when the claim had no coverage: the 835's CLP06."""
 
 
 def remittance_detail(uow: UnitOfWork, claim_id: uuid.UUID, sequence: int | None = None) -> RemittanceClaim | None:
@@ -366,4 +369,5 @@ def _remittance(read: RemittanceRead) -> RemittanceClaim:
         reversal_of=uuid.UUID(reversal["reversedClaimId"]) if reversal else None,
         reversal_paid=Money(reversal["paid"], claim.currency) if reversal else None,
         origin=claim.origin,
+        plan_type=claim.plan_type,
     )

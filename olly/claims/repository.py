@@ -47,6 +47,9 @@ class RemittanceHeader:
     submitter: str
     currency: str
     origin: str | None
+    plan_type: str | None = None
+    """The engine's type of the claim's plan (PPO, HMO, EPO, HDHP, SUM_INSURED), from claims' copy of
+    the coverage; None when the claim had no coverage."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -481,11 +484,18 @@ class ClaimsRepository:
         if not claim_ids:
             return
         query = select(
-            m.Claim.id, m.Claim.member_id, m.Claim.billing_npi, m.Claim.submitter, m.Claim.currency, m.Claim.detail
+            m.Claim.id,
+            m.Claim.member_id,
+            m.Claim.billing_npi,
+            m.Claim.submitter,
+            m.Claim.currency,
+            m.Claim.detail,
+            m.Claim.plan_id,
         ).where(m.Claim.id.in_(claim_ids))
         headers = {row.id: row for row in self.session.execute(query)}
         if not headers:
             return
+        plan_types = self._plan_types({row.plan_id for row in headers.values() if row.plan_id is not None})
         found = sorted(headers)
         lines: dict[uuid.UUID, list[Row[Any]]] = {}
         query = select(
@@ -541,11 +551,21 @@ class ClaimsRepository:
                         header.submitter,
                         header.currency,
                         detail.get("origin"),
+                        plan_types.get(header.plan_id) if header.plan_id is not None else None,
                     ),
                     StoredResult(chosen.claim_id, chosen.sequence, chosen.status, result),
                     services,
                 ),
             )
+
+    def _plan_types(self, plan_ids: set[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+        """The type of each plan, from the first coverage copy naming it; kept for the unit of work
+        (an 835 of many claims of one plan asks once, each query stopping at its first row)."""
+        known: dict[uuid.UUID, str | None] = self.session.info.setdefault("claims_plan_types", {})
+        for plan_id in sorted(plan_ids - known.keys()):
+            query = select(m.CoverageView.plan_type).where(m.CoverageView.plan_id == plan_id).limit(1)
+            known[plan_id] = self.session.scalar(query)
+        return known
 
     # -- a chunk of claims at once (the adjudication worker) ------------------------------------------
     def claims(self, claim_ids: Sequence[uuid.UUID], *, for_update: bool = False) -> list[m.Claim]:

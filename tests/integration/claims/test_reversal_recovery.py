@@ -17,6 +17,7 @@ from olly.billing import recoveries, service
 from olly.billing.models import ClaimRecovery
 from olly.billing.repository import BillingRepository
 from olly.claims import public
+from olly.claims.models import CoverageView
 from olly.claims.schemas import ClaimCreate
 from olly.claims.service import PROVIDER_NAMESPACE
 from olly.edi import service as edi
@@ -240,3 +241,22 @@ def test_a_replacement_not_covered_by_its_run_forwards_the_balance_naming_the_cl
     assert [(c[1], c[4]) for c in segments(text, "CLP")] == [(str(later), "800.00")]
     assert [p[3:] for p in segments(text, "PLB")] == [[f"FB:{first}", "50.00"]]
     assert segments(text, "BPR")[0][2] == "750.00"
+
+
+def test_the_835_files_each_claim_under_its_plans_type(
+    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    """CLP06: 12 for Ana's PPO; the same claim of an EPO member files as 14 (claims' copy of the
+    coverage says the type). A visit in network pays alike under both: 75.00."""
+    register(
+        platform, tenant_id, "CLINIC", kind="PROVIDER", qualifier="ZZ", identifier="CLINIC1", provider_ids=[NPI_IN]
+    )
+    ppo = claim(platform, tenant_id, claim_body(world.ana, line("99213", "150.00")))
+    assert [(c[1], c[6]) for c in segments(run_and_remit(platform, tenant_id)[1], "CLP")] == [(str(ppo), "12")]
+    with platform.db.unit_of_work(tenant_id) as uow:
+        (coverage,) = uow.session.scalars(select(CoverageView).where(CoverageView.member_id == world.ana))
+        coverage.plan_id, coverage.plan_type = uuid.uuid4(), "EPO"
+    epo = claim(platform, tenant_id, claim_body(world.ana, line("99213", "150.00", "2026-01-11")))
+    amount, text = run_and_remit(platform, tenant_id)
+    assert amount == 7500
+    assert [(c[1], c[6]) for c in segments(text, "CLP")] == [(str(epo), "14")]
