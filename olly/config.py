@@ -38,6 +38,12 @@ class Settings(BaseSettings):
         "", description="comma-separated ISA08 ids inbound files must name (empty: any; others get TA1 009)"
     )
     edi_inbox_interval_seconds: float = Field(30.0, description="how often the EDI inbox folder is polled")
+    edi_file_retention_days: int = Field(
+        2557,
+        ge=0,
+        description="raw X12 files (received and sent) older than this many days are deleted by the daily "
+        "edi.file-retention job, their record kept (default 7 years; 0 keeps them)",
+    )
     edi_payer_name: str = Field("OLLY HEALTH", description="the payer named in 835s (N1*PR)")
     edi_payer_tax_id: str = Field("000000000", description="the payer's EIN, nine digits (835 TRN03, BPR10)")
     edi_payer_address: str = Field(

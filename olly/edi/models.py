@@ -95,6 +95,8 @@ class EdiFile(TenantScoped, Base):
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     """Counts and codes (never data values)."""
     created_at: Mapped[datetime]
+    purged_at: Mapped[datetime | None]
+    """When the raw file was deleted, past ``edi_file_retention_days`` (the record stays)."""
 
 
 class InterchangeReceipt(TenantScoped, Base):

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from olly.edi import storage
+from olly.edi import service
 from olly.edi.models import EdiFile, PendingTransaction, TradingPartner
 from olly.edi.ports import PartnerInfo
 from olly.platform.db import UnitOfWork
@@ -139,11 +139,12 @@ def remittance_files(uow: UnitOfWork, run_ids: Iterable[str]) -> list[Remittance
 
 
 def remittance_file(uow: UnitOfWork, file_id: uuid.UUID) -> tuple[RemittanceFile, bytes] | None:
-    """One 835 and its X12 text (decrypted); None when no 835 has this id."""
+    """One 835 and its X12 text (decrypted); None when no 835 has this id. Raises
+    ``service.FilePurged`` (410) once its content was deleted past the retention."""
     row = uow.session.get(EdiFile, file_id)
     if row is None or row.direction != "OUT" or row.kind != "835":
         return None
-    return _remittance(row), storage.get(uow, row.storage_key)
+    return _remittance(row), service.file_content(uow, row.id)[1]
 
 
 def remittance_payee(uow: UnitOfWork, file_id: uuid.UUID) -> RemittanceFile | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +30,16 @@ class EdiRepository:
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
         self.session = uow.session
+
+    def files_to_purge(self, before: datetime, limit: int) -> list[EdiFile]:
+        """Files received or sent before ``before`` whose content is still kept, oldest first."""
+        query = (
+            select(EdiFile)
+            .where(EdiFile.created_at < before, EdiFile.purged_at.is_(None))
+            .order_by(EdiFile.created_at, EdiFile.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
 
     # -- partners ----------------------------------------------------------------------------------
     def partner(self, partner_id: uuid.UUID) -> TradingPartner | None:

@@ -13,7 +13,7 @@ import os
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -1056,11 +1056,40 @@ def file_view(row: EdiFile) -> dict[str, Any]:
         "reference": row.reference,
         "summary": row.summary,
         "createdAt": row.created_at.isoformat(),
+        "purgedAt": row.purged_at.isoformat() if row.purged_at else None,
     }
+
+
+class FilePurged(OllyError):
+    status = 410
+    code = "file_purged"
+    title = "The raw file was deleted past its retention"
 
 
 def file_content(uow: UnitOfWork, file_id: uuid.UUID) -> tuple[EdiFile, bytes]:
     row = EdiRepository(uow).file(file_id)
     if row is None:
         raise NotFound("no such EDI file")
+    if row.purged_at is not None:
+        raise FilePurged(f"the file's record stays; its content was deleted on {row.purged_at.date().isoformat()}")
     return row, storage.get(uow, row.storage_key)
+
+
+#: Files a retention pass deletes at most (the next pass, a day later, goes on).
+PURGE_BATCH: Final = 1000
+
+
+def purge_files(uow: UnitOfWork, *, limit: int = PURGE_BATCH) -> int:
+    """Delete the raw content of files (received and sent) older than ``edi_file_retention_days``,
+    oldest first, keeping each file's record (kind, partner, control numbers, counts, and when it was
+    purged): what a deletion request cannot take out of a file that names many people leaves with
+    it. The blobs go once this commits. 0 days keeps every file."""
+    days = uow.session.info["database"].settings.edi_file_retention_days
+    if days <= 0:
+        return 0
+    now = uow.clock.now()
+    rows = EdiRepository(uow).files_to_purge(now - timedelta(days=days), limit)
+    for row in rows:
+        storage.delete(uow, row.storage_key)
+        row.purged_at = now
+    return len(rows)

@@ -57,3 +57,13 @@ def get(uow: UnitOfWork, key: str) -> bytes:
     if ".." in key.split("/") or not path.is_file():
         raise NotFound("the stored file is missing")
     return _crypto(uow).decrypt(uow.session.connection(), tenant, path.read_bytes(), _aad(tenant, key))
+
+
+def delete(uow: UnitOfWork, key: str) -> None:
+    """Delete a stored blob of this tenant once the unit of work commits (a rollback keeps it); one
+    already gone is no error."""
+    tenant = uow.require_tenant()
+    if ".." in key.split("/"):
+        raise NotFound("the stored file is missing")
+    path = _root(uow) / str(tenant) / key
+    uow.after_commit(lambda: path.unlink(missing_ok=True))
