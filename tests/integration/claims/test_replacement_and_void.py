@@ -144,6 +144,7 @@ def test_the_remittance_of_a_replacement_and_of_a_void_exactly(
             "allowed": usd(allowed),
             "paid": usd(paid),
             "patient_responsibility": usd(patient),
+            "plan_type": "PPO",  # Ana's demo PPO: the 835's CLP06 12
         }
 
     # The original as the replacement's reversal CLP reports it: 1,000.00 deductible, 200.00 coinsurance.
