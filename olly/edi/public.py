@@ -144,7 +144,7 @@ def remittance_file(uow: UnitOfWork, file_id: uuid.UUID) -> tuple[RemittanceFile
     row = uow.session.get(EdiFile, file_id)
     if row is None or row.direction != "OUT" or row.kind != "835":
         return None
-    return _remittance(row), service.file_content(uow, row.id)[1]
+    return _remittance(row), service.content_of(uow, row)
 
 
 def remittance_payee(uow: UnitOfWork, file_id: uuid.UUID) -> RemittanceFile | None:

@@ -1070,9 +1070,14 @@ def file_content(uow: UnitOfWork, file_id: uuid.UUID) -> tuple[EdiFile, bytes]:
     row = EdiRepository(uow).file(file_id)
     if row is None:
         raise NotFound("no such EDI file")
+    return row, content_of(uow, row)
+
+
+def content_of(uow: UnitOfWork, row: EdiFile) -> bytes:
+    """A file's X12 text (decrypted); ``FilePurged`` (410) once deleted past its retention."""
     if row.purged_at is not None:
         raise FilePurged(f"the file's record stays; its content was deleted on {row.purged_at.date().isoformat()}")
-    return row, storage.get(uow, row.storage_key)
+    return storage.get(uow, row.storage_key)
 
 
 #: Files a retention pass deletes at most (the next pass, a day later, goes on).

@@ -182,16 +182,37 @@ def run_and_remit(platform: Platform, tenant_id: uuid.UUID) -> tuple[int, str]:
     return amount, text
 
 
-def test_a_voided_claims_recovery_is_a_plb_wo_naming_it(
-    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
-) -> None:
+@pytest.fixture
+def clinic(platform: Platform, tenant_id: uuid.UUID) -> None:
+    """The clinic as a trading partner, so its payments are remitted as 835s."""
     register(
         platform, tenant_id, "CLINIC", kind="PROVIDER", qualifier="ZZ", identifier="CLINIC1", provider_ids=[NPI_IN]
     )
-    # 99213 billed 150.00: paid 75.00 in the first run. Then voided (a void pays nothing and has no
-    # CLP), and a visit paying 25.00.
+
+
+def paid_in_a_run(platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld) -> uuid.UUID:
+    """99213 billed 150.00: paid 75.00 in a run of its own."""
     first = claim(platform, tenant_id, claim_body(world.ana, line("99213", "150.00")))
     assert run_and_remit(platform, tenant_id)[0] == 7500
+    return first
+
+
+def the_next_run_takes_back_50(platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld, plb: str) -> None:
+    """29880 pays 800.00; the 50.00 still owed is taken back under ``plb`` (code and reference)."""
+    later = claim(platform, tenant_id, claim_body(world.ana, line("29880", "2000.00", "2026-01-12")))
+    amount, text = run_and_remit(platform, tenant_id)
+    assert amount == 75000
+    assert [(c[1], c[4]) for c in segments(text, "CLP")] == [(str(later), "800.00")]
+    assert [p[3:] for p in segments(text, "PLB")] == [[plb, "50.00"]]
+    assert segments(text, "BPR")[0][2] == "750.00"
+
+
+@pytest.mark.usefixtures("clinic")
+def test_a_voided_claims_recovery_is_a_plb_wo_naming_it(
+    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    # Paid 75.00, then voided (a void pays nothing and has no CLP), and a visit paying 25.00.
+    first = paid_in_a_run(platform, tenant_id, world)
     claim(
         platform, tenant_id, claim_body(world.ana, line("99213", "150.00"), frequency="8", originalClaimId=str(first))
     )
@@ -202,23 +223,15 @@ def test_a_voided_claims_recovery_is_a_plb_wo_naming_it(
     assert [(c[1], c[2], c[4]) for c in segments(text, "CLP")] == [(str(visit), "1", "25.00")]
     assert [p[3:] for p in segments(text, "PLB")] == [[f"WO:{first}", "25.00"]]
     assert segments(text, "BPR")[0][2] == "0.00"  # 25.00 - 25.00
-    # Third run: 29880 pays 800.00; the 50.00 still owed is taken back under the same reference.
-    later = claim(platform, tenant_id, claim_body(world.ana, line("29880", "2000.00", "2026-01-12")))
-    amount, text = run_and_remit(platform, tenant_id)
-    assert amount == 75000
-    assert [(c[1], c[4]) for c in segments(text, "CLP")] == [(str(later), "800.00")]
-    assert [p[3:] for p in segments(text, "PLB")] == [[f"WO:{first}", "50.00"]]
-    assert segments(text, "BPR")[0][2] == "750.00"
+    # Third run: the 50.00 still owed is taken back under the same reference.
+    the_next_run_takes_back_50(platform, tenant_id, world, f"WO:{first}")
 
 
+@pytest.mark.usefixtures("clinic")
 def test_a_replacement_not_covered_by_its_run_forwards_the_balance_naming_the_claim(
     platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
 ) -> None:
-    register(
-        platform, tenant_id, "CLINIC", kind="PROVIDER", qualifier="ZZ", identifier="CLINIC1", provider_ids=[NPI_IN]
-    )
-    first = claim(platform, tenant_id, claim_body(world.ana, line("99213", "150.00")))
-    assert run_and_remit(platform, tenant_id)[0] == 7500
+    first = paid_in_a_run(platform, tenant_id, world)
     # Replaced by 99213 billed 50.00: allowed 50.00, copay 25.00, pays 25.00. Its run reverses the
     # 75.00 paid (CLP02 22) and reports the 25.00: -50.00, which the run cannot pay out. The clinic
     # is paid 0.00 and the 50.00 is forwarded, naming the replaced claim.
@@ -233,24 +246,16 @@ def test_a_replacement_not_covered_by_its_run_forwards_the_balance_naming_the_cl
     ]
     assert [p[3:] for p in segments(text, "PLB")] == [[f"FB:{first}", "-50.00"]]
     assert segments(text, "BPR")[0][2] == "0.00"  # -75.00 + 25.00 - (-50.00)
-    # The next run takes the 50.00 back from 29880's 800.00: the forwarded balance, paired with the
-    # first by its code and reference.
-    later = claim(platform, tenant_id, claim_body(world.ana, line("29880", "2000.00", "2026-01-12")))
-    amount, text = run_and_remit(platform, tenant_id)
-    assert amount == 75000
-    assert [(c[1], c[4]) for c in segments(text, "CLP")] == [(str(later), "800.00")]
-    assert [p[3:] for p in segments(text, "PLB")] == [[f"FB:{first}", "50.00"]]
-    assert segments(text, "BPR")[0][2] == "750.00"
+    # The next run takes the forwarded 50.00 back, paired with it by its code and reference.
+    the_next_run_takes_back_50(platform, tenant_id, world, f"FB:{first}")
 
 
+@pytest.mark.usefixtures("clinic")
 def test_the_835_files_each_claim_under_its_plans_type(
     platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
 ) -> None:
     """CLP06: 12 for Ana's PPO; the same claim of an EPO member files as 14 (claims' copy of the
     coverage says the type). A visit in network pays alike under both: 75.00."""
-    register(
-        platform, tenant_id, "CLINIC", kind="PROVIDER", qualifier="ZZ", identifier="CLINIC1", provider_ids=[NPI_IN]
-    )
     ppo = claim(platform, tenant_id, claim_body(world.ana, line("99213", "150.00")))
     assert [(c[1], c[6]) for c in segments(run_and_remit(platform, tenant_id)[1], "CLP")] == [(str(ppo), "12")]
     with platform.db.unit_of_work(tenant_id) as uow:
