@@ -131,3 +131,37 @@ def backfill_coverage(
         f"({report.added} new to claims); {len(report.schedules)} plan schedule(s) refreshed",
         soft_wrap=True,
     )
+
+
+@app.command("backfill-providers")
+def backfill_providers(
+    batch_size: Annotated[int, typer.Option(min=1, max=5000, help="providers committed per transaction")] = 200,
+) -> None:
+    """Copy every registered provider's credentialing, network standing today and contract rates from
+    the provider registry into claims' read model, for providers older than claims or whose events
+    claims never consumed. Idempotent."""
+    platform = _platform()
+    report = backfill.ProviderBackfillReport()
+    try:
+        tenant = platform.settings.default_tenant_id
+        with platform.db.unit_of_work(tenant, read_only=True) as uow:
+            provider_ids = backfill.providers(uow)
+            today = uow.clock.today()
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+        ) as progress:
+            task = progress.add_task("providers", total=len(provider_ids))
+            for start in range(0, len(provider_ids), batch_size):
+                batch = provider_ids[start : start + batch_size]
+                with platform.db.unit_of_work(tenant) as uow:
+                    backfill.backfill_providers(uow, batch, today, report)
+                progress.advance(task, len(batch))
+    except OllyError as exc:
+        raise _fail(exc.detail) from None
+    finally:
+        platform.close()
+    out.print(
+        f"{report.providers} provider(s) copied ({report.added} new to claims), "
+        f"{report.in_network} in network on {today.isoformat()}",
+        soft_wrap=True,
+    )

@@ -190,7 +190,8 @@ def on_enrollment_changed(uow: UnitOfWork, message: Message) -> None:
 
 # -- providers ------------------------------------------------------------------------------------------
 def sync_provider(uow: UnitOfWork, provider_id: uuid.UUID, on: date) -> m.ProviderView | None:
-    """Copy a provider's credentialing, network standing and contract rates into claims' read model."""
+    """Copy a provider's credentialing, network standing on ``on`` and contract rates (with the
+    contract's dates, which the engine checks each date of service against) into claims' read model."""
     summary = provider.provider_by_id(uow, provider_id)
     if summary is None:
         return None
@@ -198,7 +199,7 @@ def sync_provider(uow: UnitOfWork, provider_id: uuid.UUID, on: date) -> m.Provid
     repo = ClaimsRepository(uow)
     row = repo.provider(summary.npi)
     if row is None:
-        row = m.ProviderView(npi=summary.npi, provider_id=provider_id)
+        row = m.ProviderView(npi=summary.npi, provider_id=provider_id, synced_at=uow.clock.now())
         uow.session.add(row)
     row.provider_id = provider_id
     row.credentialing_status = summary.credentialing_status.value
@@ -207,8 +208,8 @@ def sync_provider(uow: UnitOfWork, provider_id: uuid.UUID, on: date) -> m.Provid
     row.tier = standing.tier if standing else None
     row.contract_id = standing.contract_id if standing else None
     row.contract = None
-    row.contract_from = None
-    row.contract_to = None
+    row.contract_from = standing.effective_from if standing else None
+    row.contract_to = standing.effective_to if standing else None
     if standing is not None and standing.contract_id is not None:
         terms = provider.contract_fee_schedule(uow, standing.contract_id)
         contract = plan_mapping.contract(terms) if terms is not None else None

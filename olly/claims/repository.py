@@ -9,7 +9,7 @@ from datetime import date
 from operator import attrgetter, itemgetter
 from typing import Any, Final
 
-from sqlalchemy import Row, Select, String, Table, bindparam, delete, insert, select, type_coerce, update
+from sqlalchemy import Row, Select, String, Table, bindparam, delete, func, insert, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -938,6 +938,9 @@ class ClaimsRepository:
             select(m.ProviderView).options(defer(m.ProviderView.contract)).where(m.ProviderView.npi.in_(wanted))
         )
         return {row.npi: row for row in rows}
+
+    def provider_count(self) -> int:
+        return self.session.scalar(select(func.count(m.ProviderView.id))) or 0
 
     def provider_ids(self, npis: Iterable[str]) -> dict[str, uuid.UUID]:
         """The provider id of each of these NPIs claims knows (no ``ProviderView`` loaded)."""

@@ -53,6 +53,10 @@ class NetworkStatusView:
     tier: str | None
     contract_id: uuid.UUID | None
     via_organisation_id: uuid.UUID | None
+    effective_from: date | None = None
+    """First day of the membership (the contract, or its overlap with the affiliation) in effect."""
+    effective_to: date | None = None
+    """Its last day; None while open-ended."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +126,14 @@ def network_status(
         membership.tier if membership else None,
         membership.contract_id if membership else None,
         membership.via_organisation_id if membership else None,
+        membership.effective_from if membership else None,
+        membership.effective_to if membership else None,
     )
+
+
+def provider_ids(uow: UnitOfWork) -> list[uuid.UUID]:
+    """Every registered provider's id, in registration order (for a read model's back-fill)."""
+    return repository.provider_ids(uow.session)
 
 
 def price_line(

@@ -49,6 +49,10 @@ def get_provider(session: Session, provider_id: uuid.UUID, *, for_update: bool =
     return session.scalars(stmt).one_or_none()
 
 
+def provider_ids(session: Session) -> list[uuid.UUID]:
+    return list(session.scalars(select(m.Provider.id).order_by(m.Provider.id)))
+
+
 def get_provider_by_npi(session: Session, npi: str) -> m.Provider | None:
     return session.scalars(select(m.Provider).where(m.Provider.npi == npi)).one_or_none()
 
