@@ -917,14 +917,16 @@ def _details_in_turn(
 
 
 def _recovery_adjustments(
-    payment: billing.PayeePayment, reversed_here: dict[str, int]
+    payment: billing.PayeePayment, reversed_here: dict[str, int], taken_earlier: dict[str, int]
 ) -> tuple[ProviderAdjustment, ...]:
     """The PLBs of the earlier payments this payment took back, one per claim, naming it (PLB03-2
     its payer claim number, the CLP07 of its reversal):
 
     * a replaced claim reversed in this 835 (CLP02 22): ``FB`` for what this payment recovered of it
       less the reversal: nothing when recovered here in full, negative (the balance forwarded)
-      when the payee's new claims did not cover it;
+      when the payee's new claims did not cover it. What earlier payments already took back of it
+      (``taken_earlier``, each a ``WO`` then, the claim not yet reversed) is a negative ``WO``
+      under the same reference: the reversal takes it now, so those earlier ones are cancelled;
     * a replaced claim reversed in an earlier 835: ``FB`` for what this payment recovered, the
       balance forwarded then taken back, under the same reference;
     * a claim never reversed in an 835 (a void, which has no CLP of its own; a replacement not paid
@@ -937,7 +939,9 @@ def _recovery_adjustments(
         code = "FB" if forwarded else "WO"
         adjustments[code, reference] = adjustments.get((code, reference), 0) + item.amount_minor
     for reference, amount in reversed_here.items():
-        adjustments["FB", reference] = adjustments.get(("FB", reference), 0) - amount
+        earlier = min(taken_earlier.get(reference, 0), amount)
+        adjustments["WO", reference] = adjustments.get(("WO", reference), 0) - earlier
+        adjustments["FB", reference] = adjustments.get(("FB", reference), 0) - (amount - earlier)
     return tuple(
         ProviderAdjustment(code, reference, Money(amount, payment.currency))
         for (code, reference), amount in adjustments.items()
@@ -1021,7 +1025,14 @@ class RemittanceAdapter:
                         reversed_here[key] = reversed_here.get(key, 0) - reversal.paid.amount
                 clps.append(_clp(detail, sent, shared=shared))
             total = sum(c.paid.amount for c in clps)
-            adjustments = _recovery_adjustments(payment, reversed_here)
+            taken_earlier = (
+                billing.recovered_before(uow, payment.payment_id, (uuid.UUID(c) for c in reversed_here))
+                if reversed_here
+                else {}
+            )
+            adjustments = _recovery_adjustments(
+                payment, reversed_here, {str(claim_id): amount for claim_id, amount in taken_earlier.items()}
+            )
             rest = total - sum(a.amount.amount for a in adjustments) - payment.amount_minor
             if rest:  # not explained by a recovery (e.g. a payment from before recoveries were recorded)
                 adjustments += (ProviderAdjustment("FB", run_id[:50], Money(rest, payment.currency)),)

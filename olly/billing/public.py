@@ -173,6 +173,13 @@ def payment_run(uow: UnitOfWork, run_id: uuid.UUID) -> PaymentRunAdvice | None:
     return PaymentRunAdvice(run.id, run.run_date, tuple(payments))
 
 
+def recovered_before(uow: UnitOfWork, payment_id: uuid.UUID, claim_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """What earlier payments took back of each of these voided or replaced claims' payment (minor
+    units, per claim; none: left out). A payment whose 835 reverses a replaced claim (CLP02 22) that
+    earlier payments already recovered from (each a PLB ``WO`` then) offsets that much."""
+    return BillingRepository(uow).recovered_before(payment_id, set(claim_ids))
+
+
 @dataclass(frozen=True, slots=True)
 class ClaimPaymentView:
     claim_id: uuid.UUID

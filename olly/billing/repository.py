@@ -620,6 +620,23 @@ class BillingRepository:
         )
         return [(row[0], row[1], row[2], bool(row[3])) for row in self.session.execute(query)]
 
+    def recovered_before(self, claim_payment_id: uuid.UUID, claim_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """What payments other than this one took back of each of these claims' payment (the
+        recovery of a void or replacement, part 0), per claim; claims nothing was taken of are left out."""
+        if not claim_ids:
+            return {}
+        query = (
+            select(ClaimRecovery.claim_id, func.sum(RecoveryApplication.amount_minor))
+            .join(ClaimRecovery, ClaimRecovery.id == RecoveryApplication.recovery_id)
+            .where(
+                ClaimRecovery.claim_id.in_(sorted(claim_ids)),
+                ClaimRecovery.part == 0,
+                RecoveryApplication.claim_payment_id != claim_payment_id,
+            )
+            .group_by(ClaimRecovery.claim_id)
+        )
+        return {claim_id: int(total) for claim_id, total in self.session.execute(query) if total}
+
     # -- a person's records (deletion requests) ---------------------------------------------------
     def lines_of_member(self, member_id: uuid.UUID) -> list[InvoiceLine]:
         """The invoice lines that bill this subscriber."""

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import json
 import uuid
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 from sqlalchemy import select
 
 from olly import edi_links
+from olly.billing import handlers as billing_handlers
 from olly.billing import recoveries, service
 from olly.billing.models import ClaimRecovery
 from olly.billing.repository import BillingRepository
 from olly.claims import public
+from olly.claims import service as claims_service
 from olly.claims.models import CoverageView
 from olly.claims.schemas import ClaimCreate
 from olly.claims.service import PROVIDER_NAMESPACE
@@ -24,6 +28,7 @@ from olly.edi import service as edi
 from olly.eligibility.plan_benefits import PlanBenefitSource
 from olly.enrollment.plan_catalog import PlansCatalog
 from olly.kernel.money import Money
+from olly.platform.bus.messages import Message
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.runtime import Platform
 from tests.integration.claims.support import (
@@ -265,3 +270,52 @@ def test_the_835_files_each_claim_under_its_plans_type(
     amount, text = run_and_remit(platform, tenant_id)
     assert amount == 7500
     assert [(c[1], c[6]) for c in segments(text, "CLP")] == [(str(epo), "14")]
+
+
+@pytest.mark.usefixtures("clinic")
+def test_a_recovery_taken_back_before_its_replacement_is_paid_is_cancelled_when_the_reversal_comes(
+    platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    """Billing hears of a replacement's reversal before its approval (the two events of one claims
+    transaction reach it in either order) and a run comes in between: that run takes back part of
+    the replaced claim's payment as an overpayment recovery (WO). The replacement's own 835 later
+    reverses the claim in full (CLP02 22), so it cancels the earlier WO under the same reference
+    instead of forwarding a balance nothing would pair."""
+    first = paid_in_a_run(platform, tenant_id, world)
+    # The replacement bills 29881 (1,800.00) without the authorisation the PPO pends for.
+    replacement = claim(
+        platform,
+        tenant_id,
+        claim_body(world.ana, line("29881", "1800.00"), frequency="7", originalClaimId=str(first)),
+    )
+    visit = claim(platform, tenant_id, claim_body(world.ana, line("99213", "50.00", "2026-01-11")))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        claims_service.decide_line(
+            uow, replacement, 1, decision="APPROVE", reason="45", note="seen", paid_minor=None, decided_by=None
+        )
+    with platform.db.unit_of_work(tenant_id) as uow:  # billing takes the reversal first …
+        (reversed_event,) = uow.session.scalars(
+            select(OutboxRecord).where(OutboxRecord.topic == "claims.claim.reversed")
+        )
+        billing_handlers.on_claim_reversed(
+            uow, cast(Message, SimpleNamespace(payload=json.loads(reversed_event.payload)))
+        )
+    # … and a run comes before the approval reaches it: the visit's 25.00 is all kept back.
+    amount, text = run_and_remit(platform, tenant_id)
+    assert amount == 0
+    assert [(c[1], c[2], c[4]) for c in segments(text, "CLP")] == [(str(visit), "1", "25.00")]
+    assert [p[3:] for p in segments(text, "PLB")] == [[f"WO:{first}", "25.00"]]
+    drain(platform)
+    # 29881: contracted 1,500.00 (CO-45 300.00); the 1,000.00 deductible, then 20 % of 500.00 =
+    # 100.00; paid 400.00. The run reverses the 75.00 paid for the first claim and takes the 50.00
+    # still owed: 400.00 - 50.00 = 350.00. The 25.00 taken earlier comes back as a WO of -25.00:
+    # -75.00 + 400.00 - (-25.00) = 350.00.
+    amount, text = run_and_remit(platform, tenant_id)
+    assert amount == 35000
+    assert [(c[1], c[2], c[4]) for c in segments(text, "CLP")] == [
+        (str(first), "22", "-75.00"),
+        (str(replacement), "1", "400.00"),
+    ]
+    assert [p[3:] for p in segments(text, "PLB")] == [[f"WO:{first}", "-25.00"]]
+    assert segments(text, "BPR")[0][2] == "350.00"
+    assert open_recoveries(platform, tenant_id) == [(first, 7500, 0, "RECOVERED")]
