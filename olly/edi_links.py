@@ -842,10 +842,10 @@ def _adjustment(item: claims.RemittanceAdjustment, sign: int = 1, shared: _Amoun
     return Adjustment(item.group, item.carc, Money(sign * item.amount.amount, item.amount.currency))
 
 
-#: The 835's CLP06 (claim filing indicator) of each plan type. A POS plan adjudicates as a PPO, so it
-#: reports 12; a high-deductible plan rides a preferred-provider network; a sum-insured policy is
-#: indemnity insurance. A claim without coverage reports 12, as before.
-FILING_INDICATOR: Final = {"PPO": "12", "HDHP": "12", "EPO": "14", "HMO": "HM", "SUM_INSURED": "15"}
+#: The 835's CLP06 (claim filing indicator) of each plan type. A POS plan reports 13 though claims
+#: adjudicates it as a PPO; a high-deductible plan rides a preferred-provider network; a sum-insured
+#: policy is indemnity insurance. A claim without coverage reports 12, as before.
+FILING_INDICATOR: Final = {"PPO": "12", "HDHP": "12", "POS": "13", "EPO": "14", "HMO": "HM", "SUM_INSURED": "15"}
 
 
 def _clp(

@@ -148,7 +148,7 @@ def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID, *, refreshed: set[tuple[s
         spans.sort(key=lambda fact: fact.valid_from)
         latest = spans[-1]
         info = plans.plan_version_in_force(uow, latest.plan_code, latest.valid_from)
-        plan_type = plan_mapping.engine_plan_type(info.plan_type).value if info else "PPO"
+        plan_type = info.plan_type.value if info else "PPO"  # the catalog's type: POS stays POS
         for span in spans:
             again = refreshed is not None and (span.plan_code, span.valid_from) not in refreshed
             sync_schedule(uow, span.plan_code, span.plan_id, span.valid_from, refresh=again)

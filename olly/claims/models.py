@@ -230,6 +230,9 @@ class CoverageView(TenantScoped, Base):
     plan_id: Mapped[uuid.UUID]
     plan_code: Mapped[str] = mapped_column(String(40))
     plan_type: Mapped[str] = mapped_column(String(16))
+    """The catalog's type (PPO, HMO, EPO, HDHP, POS, SUM_INSURED), as reports state it (an 835's
+    CLP06); adjudication reads it through ``plan_mapping.engine_plan_type`` (POS as a PPO). A copy
+    made before POS was kept says PPO until the policy is copied again."""
     periods: Mapped[list[list[str | None]]] = mapped_column(JSON)
     """``[[from, to_or_null], ...]`` ISO dates."""
     birth_date: Mapped[date | None] = phi_column("date")

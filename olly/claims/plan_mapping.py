@@ -167,10 +167,11 @@ def _sum_insured(terms: plans.SumInsuredTerms) -> SumInsuredTerms:
     )
 
 
-def engine_plan_type(plan_type: plans.PlanType) -> PlanType:
+def engine_plan_type(plan_type: str) -> PlanType:
+    """The engine's type of a plan of the catalog's ``plan_type`` (as claims' coverage copy keeps it)."""
     # A POS plan pays in and out of network like a PPO once its referral rules are met (referrals
-    # are not adjudicated yet).
-    return PlanType.PPO if plan_type is plans.PlanType.POS else PlanType(plan_type.value)
+    # are not adjudicated yet); the copy keeps "POS" for what reports the type (an 835's CLP06 13).
+    return PlanType.PPO if plan_type == plans.PlanType.POS else PlanType(plan_type)
 
 
 def benefit_schedule(schedule: plans.BenefitSchedule, plan_id: str) -> BenefitSchedule:

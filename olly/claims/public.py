@@ -280,8 +280,8 @@ class RemittanceClaim:
     origin: str | None = None
     """What the submitter gave as ``origin`` (an 837's envelope and claim references), as given."""
     plan_type: str | None = None
-    """The type of the claim's plan (PPO, HMO, EPO, HDHP, SUM_INSURED; a POS plan adjudicates as a
-    PPO), None when the claim had no coverage: the 835's CLP06."""
+    """The type of the claim's plan as the catalog states it (PPO, HMO, EPO, HDHP, POS, SUM_INSURED;
+    a POS plan adjudicates as a PPO), None when the claim had no coverage: the 835's CLP06."""
 
 
 def remittance_detail(uow: UnitOfWork, claim_id: uuid.UUID, sequence: int | None = None) -> RemittanceClaim | None:

@@ -48,8 +48,8 @@ class RemittanceHeader:
     currency: str
     origin: str | None
     plan_type: str | None = None
-    """The engine's type of the claim's plan (PPO, HMO, EPO, HDHP, SUM_INSURED), from claims' copy of
-    the coverage; None when the claim had no coverage."""
+    """The type of the claim's plan as the catalog states it (PPO, HMO, EPO, HDHP, POS, SUM_INSURED),
+    from claims' copy of the coverage; None when the claim had no coverage."""
 
 
 @dataclass(frozen=True, slots=True)

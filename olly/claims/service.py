@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Final
 
 from sqlalchemy.exc import IntegrityError
 
-from olly.claims import authorization_public, eob, snapshots
+from olly.claims import authorization_public, eob, plan_mapping, snapshots
 from olly.claims import models as m
 from olly.claims.events import AccumulatorUpdated, ClaimApproved, ClaimDenied, ClaimReversed, ClaimSubmitted
 from olly.claims.repository import FINAL_STATUSES, ClaimsRepository, HistoryClaim, NewRows
@@ -700,7 +700,7 @@ def coverage_snapshot(
         plan_type = PlanType.PPO
     else:
         schedule = _parsed_schedule(view)
-        plan_type = PlanType(coverage.plan_type)
+        plan_type = plan_mapping.engine_plan_type(coverage.plan_type)  # a POS plan adjudicates as a PPO
     periods = tuple(
         DatePeriod(date.fromisoformat(start), date.fromisoformat(end) if end else None)
         for start, end in coverage.periods

@@ -21,6 +21,8 @@ from tests.integration.provider import factories as provider_factories
 from tests.support.bus import drain as drain  # the tests of this package import it from here
 
 PPO = "OLLY-PPO-1000"
+POS = "OLLY-POS-1000"
+"""The demo PPO's terms under the catalog's type POS (``load_pos_plan``)."""
 NPI_IN = "1234567893"
 """In network, contracted: 99213 at $100.00, 10060 at $400.00, 29880 at $2,000.00, 29881 at $1,500.00."""
 NPI_OUT = "1245319508"
@@ -90,6 +92,19 @@ def seed(platform: Platform, tenant_id: uuid.UUID) -> ClaimsWorld:
             )
         )
     return world
+
+
+def load_pos_plan(platform: Platform, tenant_id: uuid.UUID) -> None:
+    """The demo PPO again as a POS plan (``POS``): its own code and name, the same terms."""
+    text = dict(plans_service.demo_documents())["employer-ppo.yaml"]
+    pos = (
+        text.replace(f"code: {PPO}", f"code: {POS}")
+        .replace("name: Olly Employer PPO 1000", "name: Olly Employer POS 1000")
+        .replace("plan_type: PPO", "plan_type: POS")
+    )
+    assert pos.count("POS") == 3
+    with platform.db.unit_of_work(tenant_id) as uow:
+        plans_service.load_text(uow, pos, "yaml", plans_service.limits_from_settings(platform.settings))
 
 
 def claim_body(member: uuid.UUID, *lines: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from olly.enrollment.schemas import EnrollmentCreate
 from olly.plans import service as plans_service
 from olly.platform.runtime import Platform, build_platform
 from tests.factories import ACCOUNT, person
+from tests.integration.claims.support import POS, load_pos_plan
 
 PPO, FLOATER = "OLLY-PPO-1000", "OLLY-FLOATER-5L"
 
@@ -148,3 +149,32 @@ def test_the_command_reports_and_is_idempotent(env: Path) -> None:
     assert second.stdout.strip() == (
         "2 policies: coverage of 4 member(s) copied (0 new to claims); 2 plan schedule(s) refreshed"
     )
+
+
+def test_backfill_copies_a_pos_plan_as_pos_where_an_earlier_copy_said_ppo(
+    platform: Platform, tenant_id: uuid.UUID, family: dict[str, uuid.UUID]
+) -> None:
+    """Claims used to copy a POS plan's type as PPO; the back-fill re-copies it as the catalog says."""
+    with platform.db.unit_of_work(tenant_id) as uow:
+        plans_service.load_demo_plans(uow, plans_service.limits_from_settings(platform.settings))
+    load_pos_plan(platform, tenant_id)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        policy = enrollment.enroll(
+            uow,
+            EnrollmentCreate(
+                market=Market.GROUP, account_id=ACCOUNT, subscriber_party_id=family["ana"], plan_code=POS,
+                effective_date=date(2026, 1, 1),
+            ),
+            PlansCatalog(),
+        ).id  # fmt: skip
+        enrollment.activate(uow, policy)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        handlers.sync_policy(uow, policy)
+        (row,) = uow.session.scalars(select(m.CoverageView))
+        assert (row.plan_code, row.plan_type) == (POS, "POS")
+        row.plan_type = "PPO"  # as an earlier release copied it
+    with platform.db.unit_of_work(tenant_id) as uow:
+        report = backfill.backfill(uow, backfill.policies(uow), backfill.BackfillReport())
+    assert (report.policies, report.members, report.added) == (1, 1, 0)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert uow.session.scalars(select(m.CoverageView.plan_type)).all() == ["POS"]

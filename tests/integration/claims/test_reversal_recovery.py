@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date
 from types import SimpleNamespace
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import select
@@ -25,20 +26,30 @@ from olly.claims.models import CoverageView
 from olly.claims.schemas import ClaimCreate
 from olly.claims.service import PROVIDER_NAMESPACE
 from olly.edi import service as edi
+from olly.eligibility import service as eligibility
 from olly.eligibility.plan_benefits import PlanBenefitSource
+from olly.enrollment import service as enrollment
 from olly.enrollment.plan_catalog import PlansCatalog
+from olly.enrollment.rules import Market
+from olly.enrollment.schemas import EnrollmentCreate
 from olly.kernel.money import Money
 from olly.platform.bus.messages import Message
 from olly.platform.bus.models import OutboxRecord
+from olly.platform.jobs import JobScheduler, discover_jobs
 from olly.platform.runtime import Platform
+from tests.factories import ACCOUNT
 from tests.integration.claims.support import (
     NPI_IN,
     NPI_NEW,
+    NPI_OUT,
+    POS,
+    PPO,
     ClaimsWorld,
     claim_body,
     drain,
     join_registry,
     line,
+    load_pos_plan,
     seed,
 )
 from tests.integration.edi.helpers import register, segments
@@ -319,3 +330,108 @@ def test_a_recovery_taken_back_before_its_replacement_is_paid_is_cancelled_when_
     assert [p[3:] for p in segments(text, "PLB")] == [[f"WO:{first}", "-25.00"]]
     assert segments(text, "BPR")[0][2] == "350.00"
     assert open_recoveries(platform, tenant_id) == [(first, 7500, 0, "RECOVERED")]
+
+
+def enrol_alone(platform: Platform, tenant_id: uuid.UUID, party_id: uuid.UUID, plan_code: str) -> uuid.UUID:
+    """A self-only group policy from 2026-01-01 (activated by the jobs; claims copies it from the events)."""
+    with platform.db.unit_of_work(tenant_id) as uow:
+        policy_id = enrollment.enroll(
+            uow,
+            EnrollmentCreate(
+                market=Market.GROUP,
+                account_id=ACCOUNT,
+                subscriber_party_id=party_id,
+                plan_code=plan_code,
+                effective_date=date(2026, 1, 1),
+            ),
+            PlansCatalog(),
+        ).id
+    return policy_id
+
+
+@pytest.mark.usefixtures("clinic", "world")
+def test_a_pos_plan_files_as_13_and_pays_as_a_ppo(
+    platform: Platform, tenant_id: uuid.UUID, family: dict[str, uuid.UUID]
+) -> None:
+    """The demo PPO's terms as a POS plan: Ana enrols in it, Ben in the PPO. Claims' copy keeps the
+    catalog's type (POS), the engine adjudicates it as a PPO (the same amounts, in and out of
+    network, and the same accumulators), and the 835 files Ana's claim as 13 and Ben's as 12."""
+    load_pos_plan(platform, tenant_id)
+    ana = family["ana"]
+    ben = family["ben"]
+    enrol_alone(platform, tenant_id, ana, POS)
+    enrol_alone(platform, tenant_id, ben, PPO)
+    scheduler = JobScheduler(platform.db, "test")
+    discover_jobs(scheduler)
+    scheduler.run_all_once()
+    drain(platform)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        copies = uow.session.execute(
+            select(CoverageView.member_id, CoverageView.plan_code, CoverageView.plan_type).where(
+                CoverageView.member_id.in_([ana, ben])
+            )
+        )
+        assert sorted((c.member_id == ana, c.plan_code, c.plan_type) for c in copies) == [
+            (False, PPO, "PPO"),
+            (True, POS, "POS"),
+        ]
+
+    # 99213 billed 150.00: allowed 100.00, copay 25.00, pays 75.00; 29880 billed 2,000.00: allowed
+    # 2,000.00, 1,000.00 to the deductible, 20 % of the rest (200.00), pays 800.00. 875.00 each.
+    lines = (line("99213", "150.00"), line("29880", "2000.00"))
+    pos = claim(platform, tenant_id, claim_body(ana, *lines))
+    ppo = claim(platform, tenant_id, claim_body(ben, *lines))
+    amount, text = run_and_remit(platform, tenant_id)
+    assert amount == 175000
+    assert sorted((c[1], c[3], c[4], c[6]) for c in segments(text, "CLP")) == sorted(
+        [(str(pos), "2150.00", "875.00", "13"), (str(ppo), "2150.00", "875.00", "12")]
+    )
+    # Out of network a POS plan pays like the PPO too (an EPO or HMO would deny CO-242): 99213
+    # billed 150.00, allowed 130.26, the 19.74 above it balance-billed, all to the deductible.
+    pos_out = claim(platform, tenant_id, claim_body(ana, line("99213", "150.00", "2026-01-12"), billingNpi=NPI_OUT))
+    ppo_out = claim(platform, tenant_id, claim_body(ben, line("99213", "150.00", "2026-01-12"), billingNpi=NPI_OUT))
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        details = {claim_id: public.remittance_detail(uow, claim_id) for claim_id in (pos, ppo, pos_out, ppo_out)}
+        answers = {
+            member: eligibility.check(uow, member, date(2026, 2, 1), "30", PlanBenefitSource()) for member in (ana, ben)
+        }
+    assert as_adjudicated(details[pos]) == as_adjudicated(details[ppo]) == (
+        "APPROVED", 87500, [
+            ("99213", 10000, 7500, [("CO", "45", 5000), ("PR", "3", 2500)]),
+            ("29880", 200000, 80000, [("PR", "1", 100000), ("PR", "2", 20000)]),
+        ],
+    )  # fmt: skip
+    assert as_adjudicated(details[pos_out]) == as_adjudicated(details[ppo_out]) == (
+        "APPROVED", 0, [("99213", 13026, 0, [("PR", "45", 1974), ("PR", "1", 13026)])],
+    )  # fmt: skip
+    assert [details[c].plan_type for c in (pos, ppo, pos_out, ppo_out)] == ["POS", "PPO", "POS", "PPO"]
+    # The same accumulators: 1,000.00 in network and 130.26 out of network to the deductible; 1,225.00
+    # and 130.26 towards the out-of-pocket maximums.
+    for member in (ana, ben):
+        remaining = [
+            (a["network"], a["individual_remaining"])
+            for kind in ("deductible", "out_of_pocket")
+            for a in answers[member][kind]
+        ]
+        assert remaining == [
+            ("IN_NETWORK", "0.00"), ("OUT_OF_NETWORK", "1869.74"),  # deductible
+            ("IN_NETWORK", "2775.00"), ("OUT_OF_NETWORK", "7869.74"),  # out-of-pocket maximum
+        ]  # fmt: skip
+
+
+def as_adjudicated(detail: public.RemittanceClaim | None) -> tuple[str, int, list[tuple[Any, ...]]]:
+    """A claim's status, payment and each line's code, allowed, paid and adjustments (minor units)."""
+    assert detail is not None
+    return (
+        detail.status,
+        detail.paid.amount,
+        [
+            (
+                item.procedure_code,
+                item.allowed.amount,
+                item.paid.amount,
+                [(a.group, a.carc, a.amount.amount) for a in item.adjustments],
+            )
+            for item in detail.lines
+        ],
+    )

@@ -1,4 +1,5 @@
-"""Provider fee-schedule terms → the engine's contract; which benefit an institutional bill's line takes."""
+"""Provider fee-schedule terms → the engine's contract; which benefit an institutional bill's line takes;
+the engine's type of a plan."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from olly.claims import plan_mapping
-from olly.claims.rules import CareSetting, ClaimType
+from olly.claims.rules import CareSetting, ClaimType, PlanType
 from olly.kernel.money import Money
 from olly.provider import public as provider
 from olly.provider.rules import Rate
@@ -66,3 +67,16 @@ def test_an_inpatient_bills_unplaced_line_takes_the_inpatient_facility_benefit()
     assert category(CareSetting.IPD) == "inpatient_facility"
     assert category(None) is None  # before: no rule, so the plan's default (office visit)
     assert category(CareSetting.OPD) is None  # an out-patient bill's line keeps the default
+
+
+def test_a_pos_plan_adjudicates_as_a_ppo_and_every_other_type_as_itself() -> None:
+    """Claims' coverage copy keeps the catalog's type (POS for an 835's CLP06 13); the engine has no POS."""
+    engine = {name: plan_mapping.engine_plan_type(name) for name in ("PPO", "HMO", "EPO", "HDHP", "POS", "SUM_INSURED")}
+    assert engine == {
+        "PPO": PlanType.PPO,
+        "HMO": PlanType.HMO,
+        "EPO": PlanType.EPO,
+        "HDHP": PlanType.HDHP,
+        "POS": PlanType.PPO,
+        "SUM_INSURED": PlanType.SUM_INSURED,
+    }
