@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from olly.edi.models import (
@@ -40,6 +40,17 @@ class EdiRepository:
             .limit(limit)
         )
         return list(self.session.scalars(query))
+
+    def forget_what_was_read(self, file_ids: Sequence[uuid.UUID]) -> None:
+        """Delete the kept transactions of these files and empty their reconciliations' findings."""
+        if not file_ids:
+            return
+        wanted = sorted(file_ids)
+        self.session.execute(delete(PendingTransaction).where(PendingTransaction.file_id.in_(wanted)))
+        for reconciliation in self.session.scalars(
+            select(AuditReconciliation).where(AuditReconciliation.file_id.in_(wanted))
+        ):
+            reconciliation.findings = []
 
     # -- partners ----------------------------------------------------------------------------------
     def partner(self, partner_id: uuid.UUID) -> TradingPartner | None:

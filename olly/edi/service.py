@@ -1088,13 +1088,18 @@ def purge_files(uow: UnitOfWork, *, limit: int = PURGE_BATCH) -> int:
     """Delete the raw content of files (received and sent) older than ``edi_file_retention_days``,
     oldest first, keeping each file's record (kind, partner, control numbers, counts, and when it was
     purged): what a deletion request cannot take out of a file that names many people leaves with
-    it. The blobs go once this commits. 0 days keeps every file."""
+    it. What was read out of the file and kept goes with it: its kept transactions (refused 834
+    members, records awaiting a person or a claims intake, each a copy of a member's data) and the
+    findings of its 834 reconciliations (their counts stay). The blobs go once this commits. 0 days
+    keeps every file."""
     days = uow.session.info["database"].settings.edi_file_retention_days
     if days <= 0:
         return 0
     now = uow.clock.now()
-    rows = EdiRepository(uow).files_to_purge(now - timedelta(days=days), limit)
+    repo = EdiRepository(uow)
+    rows = repo.files_to_purge(now - timedelta(days=days), limit)
     for row in rows:
         storage.delete(uow, row.storage_key)
         row.purged_at = now
+    repo.forget_what_was_read([row.id for row in rows])
     return len(rows)

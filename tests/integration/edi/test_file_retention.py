@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from olly.edi import jobs, public, service
-from olly.edi.models import EdiFile
+from olly.edi.models import AuditReconciliation, EdiFile, PendingTransaction
 from olly.edi.ports import Links
 from olly.edi.testing import professional_claims_text, sample_remittance
 from olly.kernel.clock import FixedClock
 from olly.platform.runtime import Platform
 from tests.integration.edi.helpers import FakeRemittances, register
+from tests.integration.edi.test_834_audit import NEW_SUBSCRIBER, SUBSCRIBER_ON_HMO, _links, _setup, audit_file
 
 
 def ingest(platform: Platform, tenant_id: uuid.UUID, text: str) -> uuid.UUID:
@@ -90,3 +91,45 @@ def test_a_purged_835_is_gone_from_the_remittance_download_too(
         assert service.purge_files(uow) == 1
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow, pytest.raises(service.FilePurged):
         public.remittance_file(uow, written.id)
+
+
+def test_what_was_read_out_of_a_purged_file_goes_with_it(
+    platform: Platform, tenant_id: uuid.UUID, clock: FixedClock
+) -> None:
+    """A purged file's kept transactions (here claims kept awaiting a claims intake, each a copy of a
+    claim with its patient) are deleted, and its 834 reconciliations keep their counts but lose their
+    findings (members by subscriber id, number and party); a newer file's stay."""
+    register(platform, tenant_id, "CH", qualifier="ZZ", identifier="SUBMITTER")
+    _setup(platform, tenant_id)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        old_claims = service.ingest(uow, professional_claims_text(2).encode(), source="cli", links=Links()).file_id
+        audit = service.ingest(
+            uow, audit_file("000000002", [SUBSCRIBER_ON_HMO, NEW_SUBSCRIBER]), source="cli", links=_links()
+        ).file_id
+    clock.advance(timedelta(days=platform.settings.edi_file_retention_days - 1))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        text = professional_claims_text(1).replace("000000001", "000000003")
+        new_claims = service.ingest(uow, text.encode(), source="cli", links=Links()).file_id
+
+    def kept() -> tuple[list[tuple[uuid.UUID, str]], list[tuple[uuid.UUID, list[str], int]]]:
+        with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+            rows = uow.session.scalars(select(PendingTransaction).order_by(PendingTransaction.created_at))
+            reconciliations = uow.session.scalars(select(AuditReconciliation))
+            return (
+                [(r.file_id, r.status) for r in rows],
+                [
+                    (r.file_id, sorted(f["kind"] for f in r.findings), r.counts["membersInFile"])
+                    for r in reconciliations
+                ],
+            )
+
+    awaiting = "AWAITING_CLAIMS_INTAKE"
+    assert kept() == (
+        [(old_claims, awaiting), (old_claims, awaiting), (new_claims, awaiting)],
+        # E100 on another plan under another name, E200 not enrolled, E100's child absent from the full file
+        [(audit, ["NAME_DIFFERS", "NOT_ENROLLED", "NOT_IN_FILE", "PLAN_DIFFERS"], 2)],
+    )
+    clock.advance(timedelta(days=2))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        assert service.purge_files(uow) >= 2  # the two old files (and what was sent in reply)
+    assert kept() == ([(new_claims, awaiting)], [(audit, [], 2)])
