@@ -34,6 +34,7 @@ ENROLLMENT_TOPICS: Final = (
     "enrollment.enrollment.terminated",
     "enrollment.enrollment.plan_changed",
     "enrollment.underwriting.flagged",
+    "enrollment.underwriting.withdrawn",
 )
 
 

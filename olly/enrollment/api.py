@@ -37,6 +37,7 @@ from olly.enrollment.schemas import (
     Termination,
     UnderwritingFlagCreate,
     UnderwritingFlagRead,
+    UnderwritingWithdrawal,
 )
 from olly.kernel.errors import FieldError, NotFound, ValidationFailed
 from olly.kernel.money import Money
@@ -253,6 +254,9 @@ def _flag_read(flag: UnderwritingFlag) -> UnderwritingFlagRead:
         detail=flag.detail,
         diagnosis_codes=list(flag.diagnosis_codes or ()),
         recorded_at=flag.recorded_at,
+        withdrawn_at=flag.withdrawn_at,
+        withdrawal_reason=flag.withdrawal_reason,
+        withdrawal_note=flag.withdrawal_note,
     )
 
 
@@ -291,10 +295,36 @@ def flag_underwriting(
 def underwriting_flags(
     policy_id: uuid.UUID, request: Request, access: Access = Depends(READ_UNDERWRITING)
 ) -> list[UnderwritingFlagRead]:
+    """Withdrawn findings too (``withdrawn_at`` set): the record of what was found and undone."""
     with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
         _policy(uow, policy_id)
         flags = EnrollmentRepository(uow).underwriting_flags(policy_id)
         return [_flag_read(f) for f in sorted(flags, key=lambda f: (f.recorded_at, f.id))]
+
+
+@router.post(
+    "/enrollments/{policy_id}/underwriting-flags/{flag_id}/withdrawal",
+    response_model=UnderwritingFlagRead,
+    summary="Withdraw an underwriting finding recorded by mistake (it stays on record, marked withdrawn)",
+)
+def withdraw_underwriting(
+    policy_id: uuid.UUID,
+    flag_id: uuid.UUID,
+    body: UnderwritingWithdrawal,
+    request: Request,
+    access: Access = Depends(WRITE_UNDERWRITING),
+) -> UnderwritingFlagRead:
+    """The finding no longer applies: claims stops applying its waiting period from the next claim
+    on (``enrollment.underwriting.withdrawn``). Unknown here (or another policy's): 404; already
+    withdrawn: 409."""
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
+        flag = service.withdraw_underwriting(uow, policy_id, flag_id, reason=body.reason, note=body.note)
+        # The withdrawal commits with its own record: which finding, and the reason's code (never the note).
+        record = access.audit_record(
+            resource_id=str(flag.id), detail={"policyId": str(policy_id), "withdrawalReason": body.reason.value}
+        )
+        platform_of(request).audit.append(uow.session.connection(), [record])
+        return _flag_read(flag)
 
 
 @router.post(

@@ -117,6 +117,20 @@ class UnderwritingFlagged(EventPayload):
     flagged_at: datetime
 
 
+class UnderwritingWithdrawn(EventPayload):
+    """An underwriting finding on ``memberId`` of an enrollment was withdrawn and applies no more.
+    Why (the reason and the underwriter's note) stays in enrollment with the finding; consumers
+    read what still applies through enrollment's public functions."""
+
+    TOPIC: ClassVar[str] = "enrollment.underwriting.withdrawn"
+
+    event_type: Literal["UNDERWRITING_WITHDRAWN"] = "UNDERWRITING_WITHDRAWN"
+    enrollment_id: uuid.UUID
+    member_id: uuid.UUID
+    flag_id: uuid.UUID
+    withdrawn_at: datetime
+
+
 class CobraNoticeSent(EventPayload):
     """A COBRA election notice went out; the election window closes on ``electionDeadline``."""
 

@@ -165,6 +165,12 @@ class UnderwritingFlag(TenantScoped, Base):
     diagnosis_codes: Mapped[list[str] | None] = phi_column("json")
     """ICD-10-CM codes or categories of a declared condition (``E11`` covers every E11.x): PHI."""
     recorded_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]
+    """When the finding was withdrawn (recorded by mistake, say): it stays on record, and applies no more."""
+    withdrawal_reason: Mapped[str | None] = mapped_column(String(24))
+    """rules.WithdrawalReason: a code, never the clinical story."""
+    withdrawal_note: Mapped[str | None] = phi_column("text")
+    """The underwriter's explanation of the withdrawal: free text about a person's health, so PHI."""
 
 
 class CobraCase(TenantScoped, Base):

@@ -8,7 +8,8 @@ describe. Quotes name nobody (a relationship and an age per line) and are not fo
 Pseudonymised: the party id becomes the request's pseudonym everywhere it appears (the change
 history's ``partyId`` included), the employer's employee id is cleared, the member number is
 replaced by a fresh one (the old one is on the person's ID card), an underwriting flag loses the
-underwriter's words (its codes, waiting period and loading stay), and a COBRA case's printed
+underwriter's words, its withdrawal's note included (its codes, waiting period, loading and, when
+withdrawn, the withdrawal's date and reason code stay), and a COBRA case's printed
 election notice, which names the person, is removed (the case keeps the notice's dates).
 Deleted: the rows go, and a policy the person holds goes with its terms and history unless something
 else still refers to it (someone else's cover, a COBRA case): then it stays, pseudonymised.
@@ -87,6 +88,7 @@ class EnrollmentPersonalData:
         for flag in _rows(repo, UnderwritingFlag, ids["underwriting_flag"]):
             flag.party_id = subject.pseudonym
             flag.detail = None  # the underwriter's words may name the person; the codes and terms stay
+            flag.withdrawal_note = None  # so may a withdrawal's; when and why (its reason code) stay
         for case in _rows(repo, CobraCase, ids["cobra_case"]):
             case.party_id = subject.pseudonym
             _discard_notice(uow, case)

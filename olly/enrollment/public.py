@@ -207,11 +207,12 @@ class DeclaredCondition:
 
 
 def declared_conditions(uow: UnitOfWork, policy_id: uuid.UUID) -> list[DeclaredCondition]:
-    """The pre-existing diseases declared on a policy that name their ICD-10-CM codes."""
+    """The pre-existing diseases declared on a policy that name their ICD-10-CM codes; a withdrawn
+    finding (recorded by mistake) is no declaration."""
     return [
         DeclaredCondition(flag.party_id, tuple(flag.diagnosis_codes), flag.waiting_period_months)
         for flag in EnrollmentRepository(uow).underwriting_flags(policy_id)
-        if flag.flag == "PRE_EXISTING_DISEASE" and flag.diagnosis_codes
+        if flag.flag == "PRE_EXISTING_DISEASE" and flag.diagnosis_codes and flag.withdrawn_at is None
     ]
 
 

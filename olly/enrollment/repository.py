@@ -124,6 +124,9 @@ class EnrollmentRepository:
     def underwriting_flags(self, policy_id: uuid.UUID) -> list[UnderwritingFlag]:
         return list(self.session.scalars(select(UnderwritingFlag).where(UnderwritingFlag.policy_id == policy_id)))
 
+    def underwriting_flag(self, flag_id: uuid.UUID, *, for_update: bool = False) -> UnderwritingFlag | None:
+        return self.session.get(UnderwritingFlag, flag_id, with_for_update=for_update)
+
     def transactions(self, policy_id: uuid.UUID) -> list[PolicyTransaction]:
         return list(
             self.session.scalars(

@@ -226,6 +226,29 @@ def underwriting_problems(
     return problems
 
 
+class WithdrawalReason(StrEnum):
+    """Why an underwriting finding was withdrawn: a code, so reports and reviews read it without
+    opening the sealed note."""
+
+    WRONG_PERSON = "WRONG_PERSON"
+    """Recorded on someone else covered by the policy."""
+    WRONG_CONDITION = "WRONG_CONDITION"
+    """The condition or its codes were wrong (a corrected finding may be recorded)."""
+    DUPLICATE = "DUPLICATE"
+    """The same finding was recorded twice."""
+    NOT_SUBSTANTIATED = "NOT_SUBSTANTIATED"
+    """The medical evidence does not bear the finding out."""
+    OTHER = "OTHER"
+    """Explained in the note."""
+
+
+def withdrawal_problems(reason: WithdrawalReason, note: str | None) -> list[FieldError]:
+    """Why a finding may not be withdrawn with this reason (empty when it may)."""
+    if reason is WithdrawalReason.OTHER and not (note and note.strip()):
+        return [FieldError("note", "explain a withdrawal for another reason", "required")]
+    return []
+
+
 def tier_code(relationships: list[Relationship]) -> str:
     """The group tier for a family: EE, EE+SP, EE+CH or EE+FAM."""
     spouse = any(r in {Relationship.SPOUSE, Relationship.DOMESTIC_PARTNER} for r in relationships)

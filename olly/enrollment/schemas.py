@@ -17,6 +17,7 @@ from olly.enrollment.rules import (
     QualifyingEvent,
     Relationship,
     TerminationReason,
+    WithdrawalReason,
 )
 
 
@@ -237,3 +238,19 @@ class UnderwritingFlagRead(BaseModel):
     detail: str | None
     diagnosis_codes: list[str]
     recorded_at: datetime
+    withdrawn_at: datetime | None = Field(
+        None, description="when the finding was withdrawn; a withdrawn finding stays listed and applies no more"
+    )
+    withdrawal_reason: WithdrawalReason | None = None
+    withdrawal_note: str | None = Field(None, description="the withdrawal, in the underwriter's words")
+
+
+class UnderwritingWithdrawal(BaseModel):
+    """Withdraw an underwriting finding recorded by mistake (it stays on record, marked withdrawn)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: WithdrawalReason
+    note: str | None = Field(
+        None, max_length=500, description="the withdrawal, in the underwriter's words (required for OTHER)"
+    )

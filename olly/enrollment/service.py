@@ -22,6 +22,7 @@ from olly.enrollment.events import (
     EnrollmentSubmitted,
     EnrollmentTerminated,
     UnderwritingFlagged,
+    UnderwritingWithdrawn,
 )
 from olly.enrollment.models import (
     CobraCase,
@@ -41,6 +42,7 @@ from olly.enrollment.rules import (
     Relationship,
     TerminationReason,
     TransactionType,
+    WithdrawalReason,
 )
 from olly.enrollment.schemas import (
     CobraDisabilityCreate,
@@ -662,6 +664,54 @@ def flag_underwriting(
     EnrollmentRepository(uow).add(row)
     uow.publish(
         UnderwritingFlagged(enrollment_id=policy.id, member_id=party_id, flag_id=row.id, flagged_at=row.recorded_at),
+        key=policy.id,
+    )
+    return row
+
+
+class UnderwritingFlagNotFound(NotFound):
+    code = "underwriting_flag_not_found"
+    title = "No such underwriting finding on this policy"
+
+
+class UnderwritingFlagAlreadyWithdrawn(Conflict):
+    code = "underwriting_flag_already_withdrawn"
+    title = "The underwriting finding was already withdrawn"
+
+
+def withdraw_underwriting(
+    uow: UnitOfWork,
+    policy_id: uuid.UUID,
+    flag_id: uuid.UUID,
+    *,
+    reason: WithdrawalReason,
+    note: str | None = None,
+) -> UnderwritingFlag:
+    """Withdraw a finding recorded by mistake: it stays on record (when and why it was withdrawn)
+    and no longer applies. Publishes ``enrollment.underwriting.withdrawn`` (ids only), so claims
+    re-copies the policy's coverage without it from the next claim on.
+
+    Whatever the policy's status: a terminated policy's claims (filed late, for days it covered)
+    still read its findings. A finding of another policy is, here, no such finding."""
+    policy = _policy(uow, policy_id)  # locked: two withdrawals of one finding queue, the second is refused
+    repo = EnrollmentRepository(uow)
+    row = repo.underwriting_flag(flag_id, for_update=True)
+    if row is None or row.policy_id != policy.id:
+        raise UnderwritingFlagNotFound()
+    if row.withdrawn_at is not None:
+        raise UnderwritingFlagAlreadyWithdrawn(
+            f"withdrawn on {row.withdrawn_at.date().isoformat()}", extra={"withdrawnAt": row.withdrawn_at.isoformat()}
+        )
+    problems = rules.withdrawal_problems(reason, note)
+    if problems:
+        raise ValidationFailed(problems)
+    row.withdrawn_at = uow.clock.now()
+    row.withdrawal_reason = reason.value
+    row.withdrawal_note = note.strip() if note and note.strip() else None
+    uow.publish(
+        UnderwritingWithdrawn(
+            enrollment_id=policy.id, member_id=row.party_id, flag_id=row.id, withdrawn_at=row.withdrawn_at
+        ),
         key=policy.id,
     )
     return row

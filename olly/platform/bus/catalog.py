@@ -259,6 +259,16 @@ _SOURCE: Final[tuple[TopicSpec, ...]] = (
             " enrollment; the payload names only the ids (an Olly extension)."
         ),
     ),
+    _topic(
+        "enrollment.underwriting.withdrawn",
+        producer="enrollment",
+        consumers=("claims",),
+        event_types=("UNDERWRITING_WITHDRAWN",),
+        description=(
+            "An underwriting finding recorded on a member of an enrollment (by mistake, say) was withdrawn"
+            " and applies no more; the payload names only the ids (an Olly extension)."
+        ),
+    ),
     # --- billing --------------------------------------------------------------------------------
     _topic(
         "billing.invoice.generated",

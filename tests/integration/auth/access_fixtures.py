@@ -452,6 +452,9 @@ PATH_VALUES: dict[str, str] = {
             # an 834 audit's reconciliation (``/edi/files/{file_id}/reconciliation``, enrollment.read,
             # staff only); the routes that name the file itself (edi_file) take the seeded files instead
             "file_id",
+            # an underwriting finding (``/enrollments/{policy_id}/underwriting-flags/{flag_id}/withdrawal``):
+            # the policy is the seeded one, the finding exists nowhere, so underwriting staff get 404
+            "flag_id",
         ),
         "00000000-0000-7000-8000-00000000dead",
     ),

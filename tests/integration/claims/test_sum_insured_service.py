@@ -29,7 +29,7 @@ from olly.edi.claims import ClaimOptions, ClaimSubmission, Diagnosis
 from olly.edi.inbound import read_all
 from olly.enrollment import service as enrollment
 from olly.enrollment.plan_catalog import PlansCatalog
-from olly.enrollment.rules import Market
+from olly.enrollment.rules import Market, WithdrawalReason
 from olly.enrollment.schemas import EnrollmentCreate
 from olly.kernel.clock import FixedClock
 from olly.plans import service as plans_service
@@ -313,3 +313,42 @@ def test_a_pre_existing_disease_declared_after_activation_reaches_claims(
         ("UNDERWRITING_FLAGGED", str(policy_id), str(family["ben"]), str(flag_id))
     ]
     assert "E11" not in flagged[0] and "diabetes" not in flagged[0]  # ids only: the finding stays in enrollment
+
+
+def test_a_diabetes_finding_withdrawn_after_a_denial_lets_the_next_claim_be_paid(
+    platform: Platform, tenant_id: uuid.UUID, clock: FixedClock, family: dict[str, uuid.UUID]
+) -> None:
+    seed_floater(platform, tenant_id)
+    policy_id = enrol_floater_family(platform, tenant_id, family, with_eve=False, declared=False)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        flag_id = declare_diabetes(uow, policy_id, family["ben"])  # declared late, after activation
+    drain(platform)
+    clock.set(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))  # past the 30-day initial waiting period
+    with platform.db.unit_of_work(tenant_id) as uow:
+        denied = public.submit_claim(uow, visit(family["ben"], "1000.00", "E11.9", "2026-02-20"), source="API")
+    drain(platform)
+    assert outcome(platform, tenant_id, denied.claim_id) == ("DENIED", [], 0, 0)
+    # The finding was Ben's brother's, filed on Ben: withdrawn, it leaves claims' copy of his cover.
+    clock.set(datetime(2026, 3, 3, 11, 0, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment.withdraw_underwriting(uow, policy_id, flag_id, reason=WithdrawalReason.WRONG_PERSON)
+    drain(platform)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        (view,) = ClaimsRepository(uow).coverage_of_policy(policy_id)
+    assert (view.pre_existing, view.synced_at) == (None, datetime(2026, 3, 3, 11, 0, tzinfo=UTC))
+    # Ben's next diabetes visit: allowed ₹1,000.00 (100 % of billed in network), no co-pay under 61,
+    # paid in full; nothing of the member's to pay.
+    with platform.db.unit_of_work(tenant_id) as uow:
+        paid = public.submit_claim(uow, visit(family["ben"], "1000.00", "E11.9", "2026-03-03"), source="API")
+    drain(platform)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        detail = public.remittance_detail(uow, paid.claim_id)
+        before = public.remittance_detail(uow, denied.claim_id)
+    assert detail is not None and before is not None
+    assert (detail.status, detail.allowed.amount, detail.paid.amount) == ("APPROVED", 100000, 100000)
+    assert [(a.group, a.carc, a.amount.amount) for line in detail.lines for a in line.adjustments] == []
+    # The claim denied while the finding stood is left as it was decided (PR-51).
+    assert (before.status, before.paid.amount) == ("DENIED", 0)
+    assert [(a.group, a.carc, a.amount.amount) for line in before.lines for a in line.adjustments] == [
+        ("PR", "51", 100000)
+    ]

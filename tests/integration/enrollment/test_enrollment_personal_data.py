@@ -28,7 +28,7 @@ from olly.enrollment.models import (
 )
 from olly.enrollment.personal_data import EnrollmentPersonalData
 from olly.enrollment.repository import EnrollmentRepository
-from olly.enrollment.rules import CobraEvent, Market
+from olly.enrollment.rules import CobraEvent, Market, WithdrawalReason
 from olly.enrollment.schemas import CobraEventCreate, EnrollmentCreate
 from olly.kernel.clock import FixedClock
 from olly.kernel.errors import NotFound
@@ -92,7 +92,7 @@ def everything_of(platform: Platform, tenant_id: uuid.UUID, party_id: uuid.UUID)
             )
         ]
         rows += [
-            ("flag", f.id, f.flag, f.detail, f.diagnosis_codes)
+            ("flag", f.id, f.flag, f.detail, f.diagnosis_codes, f.withdrawn_at, f.withdrawal_reason, f.withdrawal_note)
             for f in session.scalars(select(UnderwritingFlag).where(UnderwritingFlag.party_id == party_id))
         ]
         rows += [
@@ -315,6 +315,54 @@ def test_an_underwriting_flag_keeps_its_codes_and_loses_the_underwriters_words(
         assert [(c.party_id, c.diagnosis_codes) for c in public.declared_conditions(uow, floater)] == [
             (PSEUDONYM, ("E11",))
         ]
+
+
+def test_a_withdrawn_underwriting_flag_loses_the_withdrawals_note_and_keeps_when_and_why(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID], clock: FixedClock
+) -> None:
+    ben, eve = family["ben"], family["grandma"]
+    with platform.db.unit_of_work(tenant_id) as uow:  # Ben's family floater covers his mother Eve
+        floater = service.enroll(
+            uow,
+            EnrollmentCreate(
+                market=Market.SUM_INSURED,
+                account_id=uuid.uuid4(),
+                subscriber_party_id=ben,
+                plan_code=PPO,
+                effective_date=date(2026, 1, 1),
+                dependents=[{"party_id": eve, "relationship": "PARENT"}],
+            ),
+            plans,
+        ).id
+        service.activate(uow, floater)
+        eves_flag = service.flag_underwriting(
+            uow, floater, party_id=eve, flag="PRE_EXISTING_DISEASE", waiting_period_months=36, diagnosis_codes=["E11"]
+        ).id
+        bens_flag = service.flag_underwriting(uow, floater, party_id=ben, flag="LOADING", loading_percent=10).id
+    withdrawn_at = datetime(2026, 2, 3, 10, 30, tzinfo=UTC)
+    clock.set(withdrawn_at)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        for flag_id, note in ((eves_flag, "Eve Rivera's sister's diabetes"), (bens_flag, "Ben quit smoking in 2020")):
+            service.withdraw_underwriting(uow, floater, flag_id, reason=WithdrawalReason.OTHER, note=note)
+    bens_rows = everything_of(platform, tenant_id, ben)
+
+    handler = EnrollmentPersonalData()
+    subject = DataSubject(tenant_id, eve, PSEUDONYM)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        handler.pseudonymise(uow, subject, handler.find(uow, subject))
+
+    assert rows_naming(platform, tenant_id, eve) == NOTHING
+    assert everything_of(platform, tenant_id, ben) == bens_rows  # Ben's note is his, and stays
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        kept = EnrollmentRepository(uow).underwriting_flag(eves_flag)
+        assert kept is not None
+        assert (kept.party_id, kept.withdrawn_at, kept.withdrawal_reason, kept.withdrawal_note) == (
+            PSEUDONYM,
+            withdrawn_at,
+            "OTHER",
+            None,
+        )
+        assert public.declared_conditions(uow, floater) == []  # still withdrawn
 
 
 def test_delete_removes_the_persons_rows_and_a_policy_nobody_else_is_on(

@@ -37,6 +37,7 @@ def test_topics_partitions_and_retention_follow_the_seed() -> None:
         "enrollment.cobra.extended": (6, 7),  # an Olly extension (not in the seed)
         "enrollment.cobra.ended": (6, 7),  # an Olly extension (not in the seed)
         "enrollment.underwriting.flagged": (6, 7),  # an Olly extension (not in the seed)
+        "enrollment.underwriting.withdrawn": (6, 7),  # an Olly extension (not in the seed)
         "billing.invoice.generated": (12, 14),
         "billing.payment.received": (6, 7),
         "billing.payment.missed": (6, 7),
