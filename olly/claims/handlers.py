@@ -189,6 +189,13 @@ def on_enrollment_changed(uow: UnitOfWork, message: Message) -> None:
     sync_policy(uow, uuid.UUID(message.payload["enrollmentId"]))
 
 
+def on_underwriting_withdrawn(uow: UnitOfWork, message: Message) -> None:
+    """A finding withdrawn (recorded by mistake): claims' copy of the cover loses it, and the member's
+    claims denied as a pre-existing condition meanwhile are adjudicated again."""
+    sync_policy(uow, uuid.UUID(message.payload["enrollmentId"]))
+    service.readjudicate_after_withdrawal(uow, uuid.UUID(message.payload["memberId"]))
+
+
 # -- providers ------------------------------------------------------------------------------------------
 def sync_provider(uow: UnitOfWork, provider_id: uuid.UUID, on: date) -> m.ProviderView | None:
     """Copy a provider's credentialing, network standing on ``on`` and contract rates (with the
@@ -255,7 +262,8 @@ def register(registry: HandlerRegistry) -> None:
     registry.subscribe("claims.prior_auth.decision", CLAIMS_GROUP, on_prior_auth_decision)
     registry.subscribe("claims.appeal.resolved", CLAIMS_GROUP, on_appeal_resolved)
     for topic in ENROLLMENT_TOPICS:
-        registry.subscribe(topic, ENROLLMENT_GROUP, on_enrollment_changed)
+        handler = on_underwriting_withdrawn if topic == "enrollment.underwriting.withdrawn" else on_enrollment_changed
+        registry.subscribe(topic, ENROLLMENT_GROUP, handler)
     registry.subscribe("provider.network.updated", PROVIDER_GROUP, on_network_updated)
     registry.subscribe("provider.credentialing.status_changed", PROVIDER_GROUP, on_credentialing_changed)
     appeal_handlers.register(registry)

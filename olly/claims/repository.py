@@ -815,6 +815,15 @@ class ClaimsRepository:
             )
         )
 
+    def final_claims_of_member(self, member_id: uuid.UUID) -> list[m.Claim]:
+        return list(
+            self.session.scalars(
+                select(m.Claim)
+                .where(m.Claim.member_id == member_id, m.Claim.status.in_(FINAL_STATUSES))
+                .order_by(m.Claim.received_at, m.Claim.id)
+            )
+        )
+
     def claims_of_members(self, member_ids: Iterable[uuid.UUID], *, limit: int) -> list[m.Claim]:
         """A family's claims, newest first (a member's claims page)."""
         wanted = list(member_ids)

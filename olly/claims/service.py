@@ -1706,6 +1706,31 @@ def readjudicate_after_overturn(uow: UnitOfWork, claim_id: uuid.UUID) -> Outcome
     return _run(uow, claim, cause="APPEAL_OVERTURNED")
 
 
+def readjudicate_after_withdrawal(uow: UnitOfWork, member_id: uuid.UUID) -> list[Outcome]:
+    """Adjudicate again the member's final claims a line of which was denied as a pre-existing
+    condition (CARC 51) once an underwriting finding on them was withdrawn (recorded by mistake): the
+    earlier result is reversed exactly and the claim adjudicated against the coverage as it now
+    stands (a waiting period the plan itself sets still applies); an examiner's line decisions on
+    the claim are applied again as they were made."""
+    repo = ClaimsRepository(uow)
+    outcomes = []
+    for claim in repo.final_claims_of_member(member_id):
+        record = repo.current_result(claim.id)
+        if record is None or not _denied_as_pre_existing(record.result):
+            continue
+        locked = repo.claim(claim.id, for_update=True)
+        if locked is None or locked.status not in FINAL_STATUSES:
+            continue
+        reverse_current(uow, locked)
+        outcomes.append(_run(uow, locked, cause="UNDERWRITING_WITHDRAWN", decisions=repo.decisions(locked.id)))
+    return outcomes
+
+
+def _denied_as_pre_existing(result: dict[str, Any]) -> bool:
+    carc = Carc.PRE_EXISTING_CONDITION.value
+    return any(a["carc"] == carc for line in result["lines"] for a in line["adjustments"])
+
+
 # =================================================================================================
 # Review
 # =================================================================================================

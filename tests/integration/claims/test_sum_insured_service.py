@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from olly import edi_links
+from olly.billing.repository import BillingRepository
 from olly.claims import handlers, public, snapshots
 from olly.claims import models as m
 from olly.claims.repository import ClaimsRepository
@@ -315,7 +316,7 @@ def test_a_pre_existing_disease_declared_after_activation_reaches_claims(
     assert "E11" not in flagged[0] and "diabetes" not in flagged[0]  # ids only: the finding stays in enrollment
 
 
-def test_a_diabetes_finding_withdrawn_after_a_denial_lets_the_next_claim_be_paid(
+def test_a_diabetes_finding_withdrawn_after_a_denial_pays_the_denied_claim_and_the_next(
     platform: Platform, tenant_id: uuid.UUID, clock: FixedClock, family: dict[str, uuid.UUID]
 ) -> None:
     seed_floater(platform, tenant_id)
@@ -347,8 +348,14 @@ def test_a_diabetes_finding_withdrawn_after_a_denial_lets_the_next_claim_be_paid
     assert detail is not None and before is not None
     assert (detail.status, detail.allowed.amount, detail.paid.amount) == ("APPROVED", 100000, 100000)
     assert [(a.group, a.carc, a.amount.amount) for line in detail.lines for a in line.adjustments] == []
-    # The claim denied while the finding stood is left as it was decided (PR-51).
-    assert (before.status, before.paid.amount) == ("DENIED", 0)
-    assert [(a.group, a.carc, a.amount.amount) for line in before.lines for a in line.adjustments] == [
-        ("PR", "51", 100000)
-    ]
+    # The claim denied while the finding stood was adjudicated again on the withdrawal: the same
+    # ₹1,000.00 visit of 2026-02-20 (past the 30-day initial wait), paid in full.
+    assert (before.status, before.allowed.amount, before.paid.amount) == ("APPROVED", 100000, 100000)
+    assert [(a.group, a.carc, a.amount.amount) for line in before.lines for a in line.adjustments] == []
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        repo = ClaimsRepository(uow)
+        first, current = repo.result(denied.claim_id, 1), repo.current_result(denied.claim_id)
+        payables = [(p.amount_minor, p.status) for p in BillingRepository(uow).claim_payables(denied.claim_id)]
+    assert first is not None and first.reversed  # the denial's movements (none) undone first
+    assert current is not None and current.sequence == 2
+    assert payables == [(100000, "UNPAID")]  # billing owes it now, like any approval
