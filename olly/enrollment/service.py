@@ -553,22 +553,8 @@ def reinstate_dependent(
         raise PolicyTerminated("the policy is terminated: reinstate the policy first")
     if policy.status not in {"SUBMITTED", "ACTIVE"}:
         raise BusinessRuleViolation(f"a {policy.status.lower()} policy cannot be changed")
-    if data.party_id == policy.subscriber_party_id:
-        raise NoRemovalToUndo("the subscriber is reinstated with the policy", extra={"field": "party_id"})
-    if policy.market == Market.COBRA.value:
-        raise RemovalTiedToCobra("a continuation policy's people leave it through their COBRA case")
     repo = EnrollmentRepository(uow)
-    history = repo.transactions(policy.id)
-    named = [
-        t for t in history if t.transaction_type in _DEPENDENT_CHANGES and t.detail.get("partyId") == str(data.party_id)
-    ]
-    if not named or named[-1].transaction_type != TransactionType.REMOVE_DEPENDENT.value:
-        raise NoRemovalToUndo("the person has no removal in effect on this policy", extra={"field": "party_id"})
-    removal = named[-1]
-    if any(case.transaction_id == removal.id for case in repo.cobra_cases(policy.id)):
-        raise RemovalTiedToCobra("the removal was a COBRA qualifying event: the person was offered continuation")
-    if any(t.transaction_type == TransactionType.RENEWAL.value for t in history[history.index(removal) + 1 :]):
-        raise RenewedSinceRemoval("the policy was renewed after the removal: add the person again")
+    removal = _removal_to_undo(repo, policy, data.party_id)
     before = [s for s in repo.spans_superseded_at(policy.id, removal.recorded_at) if s.party_id == data.party_id]
     if not before:
         raise NoRemovalToUndo("there is no record of the cover the removal ended", extra={"field": "party_id"})
@@ -613,6 +599,27 @@ def reinstate_dependent(
     uow.flush()
     _submitted(uow, policy, _term_on(repo, policy.id, resumes), data.party_id, "REINSTATE_DEPENDENT", resumes, None)
     return transaction
+
+
+def _removal_to_undo(repo: EnrollmentRepository, policy: Policy, party_id: uuid.UUID) -> PolicyTransaction:
+    """The removal a dependent's reinstatement undoes: the person's last change on the policy, when it
+    is a removal that no COBRA case and no renewal has built on since."""
+    if party_id == policy.subscriber_party_id:
+        raise NoRemovalToUndo("the subscriber is reinstated with the policy", extra={"field": "party_id"})
+    if policy.market == Market.COBRA.value:
+        raise RemovalTiedToCobra("a continuation policy's people leave it through their COBRA case")
+    history = repo.transactions(policy.id)
+    named = [
+        t for t in history if t.transaction_type in _DEPENDENT_CHANGES and t.detail.get("partyId") == str(party_id)
+    ]
+    if not named or named[-1].transaction_type != TransactionType.REMOVE_DEPENDENT.value:
+        raise NoRemovalToUndo("the person has no removal in effect on this policy", extra={"field": "party_id"})
+    removal = named[-1]
+    if any(case.transaction_id == removal.id for case in repo.cobra_cases(policy.id)):
+        raise RemovalTiedToCobra("the removal was a COBRA qualifying event: the person was offered continuation")
+    if any(t.transaction_type == TransactionType.RENEWAL.value for t in history[history.index(removal) + 1 :]):
+        raise RenewedSinceRemoval("the policy was renewed after the removal: add the person again")
+    return removal
 
 
 def renew(uow: UnitOfWork, policy_id: uuid.UUID, plan_code: str, plans: PlanCatalog) -> PolicyTerm:
