@@ -73,7 +73,14 @@ from olly.enrollment import service as enrollment
 from olly.enrollment.models import Policy
 from olly.enrollment.repository import EnrollmentRepository
 from olly.enrollment.rules import Market, QualifyingEvent, Relationship, TerminationReason
-from olly.enrollment.schemas import DependentAdd, DependentRemove, EnrollmentCreate, PlanChange, Termination
+from olly.enrollment.schemas import (
+    DependentAdd,
+    DependentReinstate,
+    DependentRemove,
+    EnrollmentCreate,
+    PlanChange,
+    Termination,
+)
 from olly.kernel.errors import Conflict, FieldError, ValidationFailed
 from olly.kernel.money import Money
 from olly.platform import jsonfast
@@ -238,7 +245,7 @@ class EnrollmentAdapter:
         if kind is Maintenance.CHANGE:
             return self._change(uow, change, policy)
         if kind is Maintenance.REINSTATEMENT:
-            return _reinstate(uow, change, policy)
+            return self._reinstate(uow, change, policy)
         # Audit records (030) state what should be in force: comparing a full file needs a person.
         keep_pending(uow, "834", AWAITING_ENROLLMENT, change, origin)
         return EnrollmentOutcome(False, "PENDING", policy.id if policy else None)
@@ -289,6 +296,26 @@ class EnrollmentAdapter:
                 changed.append("plan")
         return EnrollmentOutcome(True, "CHANGED" if changed else "UNCHANGED", policy.id, party_id)
 
+    def _reinstate(self, uow: UnitOfWork, change: EnrollmentChange, policy: Policy | None) -> EnrollmentOutcome:
+        """INS 025: the subscriber's undoes the policy's last termination (``enrollment.reinstate``); a
+        dependent's, found as for a termination, undoes their last removal
+        (``enrollment.reinstate_dependent``). Both with no gap in cover: the DTP dates sent are not
+        used."""
+        if policy is None:
+            return _refused("unknown_subscriber")
+        if change.is_subscriber:
+            if policy.status != "TERMINATED":
+                return _refused("not_terminated")
+            enrollment.reinstate(uow, policy.id)
+            return EnrollmentOutcome(True, "REINSTATED", policy.id, policy.subscriber_party_id)
+        if policy.status == "TERMINATED":
+            return _refused("policy_terminated")
+        dependent_id = _find_dependent(uow, change, policy)
+        if isinstance(dependent_id, str):
+            return _refused(dependent_id)
+        enrollment.reinstate_dependent(uow, policy.id, DependentReinstate(party_id=dependent_id), self.plans)
+        return EnrollmentOutcome(True, "DEPENDENT_REINSTATED", policy.id, dependent_id)
+
 
 #: Why an 834 member was refused, by code (stable; never a data value).
 REFUSALS = {
@@ -307,7 +334,7 @@ REFUSALS = {
     "unsupported_relationship": "the relationship (INS02) is not one Olly covers",
     "dependent_plan_differs": "a dependent cannot be on another plan than the subscriber's policy",
     "not_terminated": "only a terminated policy can be reinstated",
-    "dependent_reinstatement_unsupported": "a dependent is reinstated by adding them again (INS03 021)",
+    "policy_terminated": "the subscriber's policy is terminated: reinstate the subscriber (INS03 025) first",
     "bad_identifying_data": "the name, birth date or address sent is not valid",
 }
 
@@ -367,18 +394,6 @@ def _update_person(uow: UnitOfWork, party_id: uuid.UUID, change: EnrollmentChang
         # U in a change says nothing new: it never replaces a gender already known
         gender=GENDERS.get(change.gender) if change.gender in ("M", "F") else None,
     )
-
-
-def _reinstate(uow: UnitOfWork, change: EnrollmentChange, policy: Policy | None) -> EnrollmentOutcome:
-    """INS 025: undo the policy's last termination (enrollment's reinstatement, no gap in cover)."""
-    if policy is None:
-        return _refused("unknown_subscriber")
-    if not change.is_subscriber:
-        return _refused("dependent_reinstatement_unsupported")
-    if policy.status != "TERMINATED":
-        return _refused("not_terminated")
-    enrollment.reinstate(uow, policy.id)
-    return EnrollmentOutcome(True, "REINSTATED", policy.id, policy.subscriber_party_id)
 
 
 def _remaining(accumulator: dict[str, Any] | None, key: str, currency: str) -> Money | None:
@@ -1090,6 +1105,7 @@ CHANGE_CODES = {
     "TERMINATION": (Maintenance.TERMINATION.value, "07"),
     "PLAN_CHANGE": (Maintenance.CHANGE.value, "AI"),  # no reason given
     "REINSTATEMENT": (Maintenance.REINSTATEMENT.value, "41"),  # re-enrollment
+    "REINSTATE_DEPENDENT": (Maintenance.REINSTATEMENT.value, "41"),
 }
 
 

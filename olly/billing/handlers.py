@@ -21,10 +21,10 @@ CLAIMS_GROUP: Final = "billing-claims-consumer"
 
 def on_enrollment_submitted(uow: UnitOfWork, message: Message) -> None:
     """Individual market, new enrollment: issue the first invoice (the saga's next step: paid →
-    enrollment activates it). Group enrollments are billed by the monthly list bill. An added
-    dependent may change months already billed: they are adjusted."""
+    enrollment activates it). Group enrollments are billed by the monthly list bill. An added (or
+    reinstated) dependent may change months already billed: they are adjusted."""
     payload = message.payload
-    if payload.get("electionType") == "ADD_DEPENDENT":
+    if payload.get("electionType") in {"ADD_DEPENDENT", "REINSTATE_DEPENDENT"}:
         _adjust(uow, payload)
         return
     if payload.get("groupId") is not None or payload.get("electionType") != "NEW":

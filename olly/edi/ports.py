@@ -106,7 +106,7 @@ class EnrollmentOutcome:
     applied: bool
     action: str
     """What was done: ENROLLED, DEPENDENT_ADDED, TERMINATED, DEPENDENT_REMOVED, CHANGED, UNCHANGED,
-    REINSTATED, PENDING, IGNORED."""
+    REINSTATED, DEPENDENT_REINSTATED, PENDING, IGNORED."""
     policy_id: uuid.UUID | None = None
     party_id: uuid.UUID | None = None
     error_code: str | None = None

@@ -30,6 +30,7 @@ from olly.enrollment.schemas import (
     CobraSecondEventCreate,
     CoveredPerson,
     DependentAdd,
+    DependentReinstate,
     DependentRemove,
     EnrollmentCreate,
     PlanChange,
@@ -207,6 +208,19 @@ def remove_dependent(
 ) -> PolicyRead:
     with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
         service.remove_dependent(uow, policy_id, body, plans(request))
+        return _read(uow, _policy(uow, policy_id))
+
+
+@router.post(
+    "/enrollments/{policy_id}/dependent-reinstatements",
+    response_model=PolicyRead,
+    summary="Undo a dependent's last removal",
+)
+def reinstate_dependent(
+    policy_id: uuid.UUID, body: DependentReinstate, request: Request, access: Access = Depends(WRITE_POLICY)
+) -> PolicyRead:
+    with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
+        service.reinstate_dependent(uow, policy_id, body, plans(request))
         return _read(uow, _policy(uow, policy_id))
 
 

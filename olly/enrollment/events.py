@@ -24,7 +24,14 @@ class EnrollmentSubmitted(EventPayload):
     plan_id: uuid.UUID
     coverage_type: CoverageType = "MEDICAL"
     election_type: Literal[
-        "NEW", "ADD_DEPENDENT", "REMOVE_DEPENDENT", "PLAN_CHANGE", "REINSTATEMENT", "RENEWAL", "COBRA"
+        "NEW",
+        "ADD_DEPENDENT",
+        "REMOVE_DEPENDENT",
+        "REINSTATE_DEPENDENT",
+        "PLAN_CHANGE",
+        "REINSTATEMENT",
+        "RENEWAL",
+        "COBRA",
     ]
     effective_date: date
     tier_code: TierCode

@@ -47,6 +47,8 @@ class TransactionType(StrEnum):
     PLAN_CHANGE = "PLAN_CHANGE"
     TERMINATION = "TERMINATION"
     REINSTATEMENT = "REINSTATEMENT"
+    REINSTATE_DEPENDENT = "REINSTATE_DEPENDENT"
+    """A dependent's last removal undone (the policy stays in force; REINSTATEMENT is the policy's)."""
     RENEWAL = "RENEWAL"
 
 
@@ -260,6 +262,28 @@ def tier_code(relationships: list[Relationship]) -> str:
     if child:
         return "EE+CH"
     return "EE"
+
+
+def terms_in_force(periods: Sequence[tuple[date, date]], start: date, end: date) -> list[tuple[int, date, date]]:
+    """Which term is in force on each day from ``start`` to ``end``, as runs of (index in
+    ``periods``, first day, last day). ``periods`` are the terms' (start, end) in force order: where
+    two cover a day, the later one is in force (a repricing or a plan change starts a term that
+    overlaps the one it replaces). Days no term covers are left out."""
+    cuts = {start}
+    for period_start, period_end in periods:
+        cuts |= {day for day in (period_start, period_end + timedelta(days=1)) if start < day <= end}
+    runs: list[tuple[int, date, date]] = []
+    ordered = sorted(cuts)
+    for position, cut in enumerate(ordered):
+        last = ordered[position + 1] - timedelta(days=1) if position + 1 < len(ordered) else end
+        index = next((i for i in reversed(range(len(periods))) if periods[i][0] <= cut <= periods[i][1]), None)
+        if index is None:
+            continue
+        if runs and runs[-1][0] == index and runs[-1][2] + timedelta(days=1) == cut:
+            runs[-1] = (index, runs[-1][1], last)
+        else:
+            runs.append((index, cut, last))
+    return runs
 
 
 # ---------------------------------------------------------------------------------------------

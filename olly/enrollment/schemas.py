@@ -58,6 +58,14 @@ class DependentRemove(BaseModel):
     termination_date: date | None = None
 
 
+class DependentReinstate(BaseModel):
+    """Undo the dependent's last removal (no gap in cover): the coverage the removal ended is restored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    party_id: uuid.UUID
+
+
 class PlanChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -51,6 +51,7 @@ from olly.enrollment.schemas import (
     CobraEventCreate,
     CobraSecondEventCreate,
     DependentAdd,
+    DependentReinstate,
     DependentRemove,
     EnrollmentCreate,
     PlanChange,
@@ -502,6 +503,125 @@ def reinstate(uow: UnitOfWork, policy_id: uuid.UUID, *, reason: str | None = Non
     _submitted(uow, policy, terms[-1], policy.subscriber_party_id, "REINSTATEMENT", effective, None)
     _activated(uow, policy)
     return transaction
+
+
+class NoRemovalToUndo(BusinessRuleViolation):
+    code = "no_removal_to_undo"
+    title = "The person has no removal to undo on this policy"
+
+
+class PolicyTerminated(BusinessRuleViolation):
+    code = "policy_terminated"
+    title = "The policy is terminated"
+
+
+class RemovalTiedToCobra(BusinessRuleViolation):
+    code = "removal_tied_to_cobra"
+    title = "A removal that started or ended COBRA continuation is not undone"
+
+
+class RenewedSinceRemoval(BusinessRuleViolation):
+    code = "renewed_since_removal"
+    title = "The policy was renewed after the removal"
+
+
+#: The transactions that name one dependent: the last of them says whether a removal is in effect.
+_DEPENDENT_CHANGES = frozenset(
+    t.value
+    for t in (TransactionType.ADD_DEPENDENT, TransactionType.REMOVE_DEPENDENT, TransactionType.REINSTATE_DEPENDENT)
+)
+
+
+def reinstate_dependent(
+    uow: UnitOfWork, policy_id: uuid.UUID, data: DependentReinstate, plans: PlanCatalog
+) -> PolicyTransaction:
+    """Undo a dependent's last removal with no gap in cover (a child removed by mistake, say).
+
+    The cover the removal ended is restored day for day: the spans it superseded are recorded again
+    (as ``reinstate`` does for a termination), each day on the term in force then (a term that
+    replaced the person's, by the removal's own repricing or a later change, keeps the days it
+    holds). The removal stays in the history: asked "as known at" a moment between the two, the
+    person's cover still ends on the removal's date. The policy is priced again from the day cover
+    resumes, as for an added dependent (``_rerate``), and ``enrollment.enrollment.submitted``
+    (``REINSTATE_DEPENDENT``) names the person: eligibility and claims copy the cover again and
+    billing adjusts the months already billed.
+
+    Any removal reason may be undone (a death or a divorce reported in error included) except one
+    tied to COBRA continuation, whose case would go on offering, or continuing, cover the person
+    then never lost. The person must still be a dependent the market allows on the day cover
+    resumes, as for an addition (a child 26 or older is refused)."""
+    policy = _policy(uow, policy_id)
+    if policy.status == "TERMINATED":
+        raise PolicyTerminated("the policy is terminated: reinstate the policy first")
+    if policy.status not in {"SUBMITTED", "ACTIVE"}:
+        raise BusinessRuleViolation(f"a {policy.status.lower()} policy cannot be changed")
+    repo = EnrollmentRepository(uow)
+    removal = _removal_to_undo(repo, policy, data.party_id)
+    before = [s for s in repo.spans_superseded_at(policy.id, removal.recorded_at) if s.party_id == data.party_id]
+    if not before:
+        raise NoRemovalToUndo("there is no record of the cover the removal ended", extra={"field": "party_id"})
+    elements = {e.id: e for e in repo.elements(policy.id)}
+    relationship = Relationship(elements[before[0].element_id].relationship)
+    born = _birth_date(uow, data.party_id, "party_id")
+    day_after = removal.effective_date + timedelta(days=1)
+    resumes = min(max(s.valid_from, day_after) for s in before)
+    problems = rules.dependent_problems(Market(policy.market), rules.Person(relationship, born), resumes)
+    if problems:
+        raise ValidationFailed(problems)
+    now = uow.clock.now()
+    transaction = _transaction(
+        policy.id,
+        TransactionType.REINSTATE_DEPENDENT,
+        resumes,
+        now,
+        detail={"partyId": str(data.party_id), "reinstates": str(removal.id)},
+    )
+    repo.add(transaction)
+    uow.flush()
+    # Price each stretch of the restored days on the term in force then (the person joining), then
+    # record them: on a term that did not change, next to the days the removal kept, one span again.
+    pieces: list[tuple[CoverageSpan, PolicyTerm, date, date | None]] = []
+    for span in before:
+        terms = repo.terms(policy.id)
+        span_end = span.valid_to or next(t.period_end for t in terms if t.id == span.term_id)
+        periods = [(t.period_start, t.period_end) for t in terms]
+        for index, start, end in rules.terms_in_force(periods, max(span.valid_from, day_after), span_end):
+            term = _rerate(uow, policy, terms[index], start, plans, transaction, now, joining=[(relationship, born)])
+            pieces.append((span, term, start, span.valid_to if end == span_end else end))
+    kept = [s for s in repo.current_spans(policy.id) if s.party_id == data.party_id]
+    for span, term, start, until in pieces:
+        adjacent = next((s for s in kept if s.term_id == term.id and s.valid_to == start - timedelta(days=1)), None)
+        if adjacent is not None:
+            adjacent.superseded_at = now
+            repo.add(_span_like(adjacent, valid_to=until, transaction_id=transaction.id, now=now))
+            continue
+        repo.add(
+            _span_like(span, term_id=term.id, valid_from=start, valid_to=until, transaction_id=transaction.id, now=now)
+        )
+    uow.flush()
+    _submitted(uow, policy, _term_on(repo, policy.id, resumes), data.party_id, "REINSTATE_DEPENDENT", resumes, None)
+    return transaction
+
+
+def _removal_to_undo(repo: EnrollmentRepository, policy: Policy, party_id: uuid.UUID) -> PolicyTransaction:
+    """The removal a dependent's reinstatement undoes: the person's last change on the policy, when it
+    is a removal that no COBRA case and no renewal has built on since."""
+    if party_id == policy.subscriber_party_id:
+        raise NoRemovalToUndo("the subscriber is reinstated with the policy", extra={"field": "party_id"})
+    if policy.market == Market.COBRA.value:
+        raise RemovalTiedToCobra("a continuation policy's people leave it through their COBRA case")
+    history = repo.transactions(policy.id)
+    named = [
+        t for t in history if t.transaction_type in _DEPENDENT_CHANGES and t.detail.get("partyId") == str(party_id)
+    ]
+    if not named or named[-1].transaction_type != TransactionType.REMOVE_DEPENDENT.value:
+        raise NoRemovalToUndo("the person has no removal in effect on this policy", extra={"field": "party_id"})
+    removal = named[-1]
+    if any(case.transaction_id == removal.id for case in repo.cobra_cases(policy.id)):
+        raise RemovalTiedToCobra("the removal was a COBRA qualifying event: the person was offered continuation")
+    if any(t.transaction_type == TransactionType.RENEWAL.value for t in history[history.index(removal) + 1 :]):
+        raise RenewedSinceRemoval("the policy was renewed after the removal: add the person again")
+    return removal
 
 
 def renew(uow: UnitOfWork, policy_id: uuid.UUID, plan_code: str, plans: PlanCatalog) -> PolicyTerm:

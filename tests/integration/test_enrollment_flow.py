@@ -15,13 +15,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from olly.app import create_app
+from olly.enrollment import service as enrollment_service
 from olly.kernel.clock import FixedClock
 from olly.plans import service as plans_service
 from olly.platform.auth.roles import Role
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.runtime import Platform
 from tests.support.bus import drain
-from tests.support.identity import NPI_1, Caller, sign_in_as
+from tests.support.identity import NPI_1, Caller, audit_rows, sign_in_as
 
 PPO = "OLLY-PPO-1000"
 
@@ -214,3 +215,82 @@ def test_refusals_are_problems(client: TestClient, specialist: Caller) -> None:
         headers=specialist.headers,
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.memberId"
+
+
+def test_a_spouse_removed_by_mistake_is_reinstated_over_http_and_eligible_again(
+    client: TestClient, platform: Platform, clock: FixedClock, specialist: Caller, examiner: Caller
+) -> None:
+    account = client.post(
+        "/api/v1/accounts", json={"kind": "GROUP", "name": "Acme Tools", "currency": "USD"}, headers=specialist.headers
+    )
+    subscriber = person(client, specialist, "Nia", "Brooks", "1988-03-14")
+    spouse = person(client, specialist, "Theo", "Brooks", "1987-07-01")
+    enrolled = client.post(
+        "/api/v1/enrollments",
+        json={
+            "market": "GROUP",
+            "account_id": account.json()["id"],
+            "subscriber_party_id": subscriber,
+            "plan_code": PPO,
+            "effective_date": "2026-01-01",
+            "dependents": [{"party_id": spouse, "relationship": "SPOUSE"}],
+        },
+        headers=specialist.headers,
+    )
+    policy_id = enrolled.json()["id"]
+    clock.set(datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
+    with platform.db.unit_of_work(specialist.tenant_id) as uow:
+        enrollment_service.activate_due(uow)
+    removed = client.post(
+        f"/api/v1/enrollments/{policy_id}/dependent-removals",
+        json={"party_id": spouse, "reason": "DIVORCE", "termination_date": "2026-03-31"},
+        headers=specialist.headers,
+    )
+    assert (removed.status_code, removed.json()["tier_code"]) == (200, "EE+SP")
+    drain(platform)
+
+    def eligibility(on: str) -> tuple[object, ...]:
+        answer = client.get(
+            "/api/v1/eligibility", params={"memberId": spouse, "serviceDate": on}, headers=examiner.headers
+        ).json()
+        return answer["covered"], answer["status"], answer["coverage_start"], answer["coverage_end"]
+
+    assert eligibility("2026-04-02") == (False, "TERMINATED", "2026-01-01", "2026-03-31")
+
+    clock.set(datetime(2026, 3, 12, 9, 0, tzinfo=UTC))
+    path = f"/api/v1/enrollments/{policy_id}/dependent-reinstatements"
+    back = client.post(path, json={"party_id": spouse}, headers={**specialist.headers, "X-Request-ID": "reinstate-1"})
+    assert back.status_code == 200, back.text
+    read = back.json()
+    assert (read["status"], read["tier_code"], read["total_premium"]) == ("ACTIVE", "EE+SP", "1200.00")
+    assert sorted((c["relationship"], c["valid_from"], c["valid_to"]) for c in read["covered"]) == [
+        ("SELF", "2026-01-01", "2026-03-31"),
+        ("SPOUSE", "2026-01-01", "2026-03-31"),
+    ]
+    assert [(r["action"], r["outcome"], r["resource_id"]) for r in audit_rows(platform, request_id="reinstate-1")] == [
+        ("enrollment.write", "allowed", policy_id)
+    ]
+    history = client.get(f"/api/v1/enrollments/{policy_id}/transactions", headers=specialist.headers).json()
+    assert [(t["transaction_type"], t["effective_date"]) for t in history] == [
+        ("NEW", "2026-01-01"),
+        ("REMOVE_DEPENDENT", "2026-03-31"),
+        ("REINSTATE_DEPENDENT", "2026-04-01"),
+    ]
+    # the bus carries it to eligibility: covered again from 1 April, on the term priced for two
+    drain(platform)
+    assert eligibility("2026-04-02") == (True, "COVERED", "2026-04-01", "2026-12-31")
+
+    # the removal is undone already: a problem, and nothing changes
+    again = client.post(path, json={"party_id": spouse}, headers=specialist.headers)
+    assert (again.status_code, again.headers["content-type"]) == (422, "application/problem+json")
+    assert again.json() == {
+        "instance": path,
+        "requestId": again.headers["X-Request-ID"],
+        "type": "https://olly.dev/problems/no_removal_to_undo",
+        "title": "The person has no removal to undo on this policy",
+        "status": 422,
+        "code": "no_removal_to_undo",
+        "detail": "the person has no removal in effect on this policy",
+        "field": "party_id",
+    }
+    assert len(client.get(f"/api/v1/enrollments/{policy_id}/transactions", headers=specialist.headers).json()) == 3

@@ -24,7 +24,7 @@ from olly.config import get_settings
 from olly.enrollment import service as enrollment_service
 from olly.enrollment.plan_catalog import PlansCatalog
 from olly.enrollment.rules import Market, QualifyingEvent
-from olly.enrollment.schemas import DependentAdd, DependentRemove, PlanChange
+from olly.enrollment.schemas import DependentAdd, DependentReinstate, DependentRemove, PlanChange
 from olly.kernel.clock import FixedClock
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod
@@ -255,6 +255,48 @@ def test_a_spouse_removed_at_the_end_of_february_credits_march_already_billed(
         ("ADJUSTMENT", date(2026, 3, 1), date(2026, 3, 1), -50000, -20000, -30000, -50000, "PAID"),
     ]
     assert ("MEMBER_CREDIT", 50000, 50000) in _balances(platform, tenant_id)  # applied to February's bill
+
+
+def test_a_spouse_removed_by_mistake_and_reinstated_is_billed_again_for_march(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, clock: FixedClock
+) -> None:
+    group = uuid.uuid4()
+    policy_id = enrol(
+        platform, tenant_id, plans, market=Market.GROUP, account_id=group, effective=date(2026, 1, 1), spouse=True
+    )
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment_service.activate_due(uow)
+        repo = enrollment_service.EnrollmentRepository(uow)
+        subscriber = repo.policy(policy_id).subscriber_party_id  # type: ignore[union-attr]
+        spouse = next(s.party_id for s in repo.current_spans(policy_id) if s.party_id != subscriber)
+        for period in (FEBRUARY, DatePeriod(date(2026, 3, 1), date(2026, 3, 31))):
+            service.run_billing(uow, period)
+    drain(platform)
+    clock.set(datetime(2026, 2, 12, 9, 0, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment_service.remove_dependent(
+            uow,
+            policy_id,
+            DependentRemove(party_id=spouse, reason="DIVORCE", termination_date=date(2026, 2, 20)),
+            plans,
+        )
+    drain(platform)  # March credited down to EE (as in the test above)
+    clock.set(datetime(2026, 2, 16, 9, 0, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment_service.reinstate_dependent(uow, policy_id, DependentReinstate(party_id=spouse), plans)
+    drain(platform)
+    # March is EE+SP again from the 1st: the EE term's 600.00 is taken back, the new EE+SP term billed
+    assert _adjustment_lines(platform, tenant_id, policy_id) == [
+        (PPO, date(2026, 3, 1), date(2026, 2, 28), -110000, -44000, -66000),
+        (PPO, date(2026, 3, 1), date(2026, 3, 31), 60000, 24000, 36000),
+        (PPO, date(2026, 3, 1), date(2026, 2, 28), -60000, -24000, -36000),
+        (PPO, date(2026, 3, 1), date(2026, 3, 31), 110000, 44000, 66000),
+    ]
+    assert _invoices(platform, tenant_id, group)[2:] == [
+        ("ADJUSTMENT", date(2026, 3, 1), date(2026, 3, 1), -50000, -20000, -30000, -50000, "PAID"),
+        # owed like any bill: due on the month's first day, and at least 15 days after issue
+        ("ADJUSTMENT", date(2026, 3, 1), date(2026, 3, 3), 50000, 20000, 30000, 0, "OPEN"),
+    ]
 
 
 def test_a_change_before_anything_is_billed_adjusts_nothing(

@@ -1,11 +1,11 @@
 """834 maintenance applied through the composition adapter: changes (001) of identifying data and
-plan, coverage ends (HD 024), terminations (024) and reinstatements (025), and refusals recorded with
-their reason on the file and on the kept member."""
+plan, coverage ends (HD 024), terminations (024) and reinstatements (025) of a subscriber or a
+dependent, and refusals recorded with their reason on the file and on the kept member."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
@@ -17,10 +17,12 @@ from olly.eligibility.service import BenefitSource
 from olly.enrollment import public as enrollment_public
 from olly.enrollment import service as enrollment
 from olly.enrollment.models import Policy
+from olly.kernel.clock import FixedClock
 from olly.platform.runtime import Platform
 from olly.policy_admin.models import Party
 from tests.factories import ACCOUNT, HMO, PPO, FakePlans
 from tests.integration.edi.helpers import register
+from tests.integration.edi.test_gateway import events
 from tests.integration.edi.test_links import CHILD_ADD, SUBSCRIBER_ADD, SUBSCRIBER_TERMINATION, enrollment_file
 from tests.integration.eligibility.test_eligibility import FakeBenefits
 
@@ -50,6 +52,22 @@ SUBSCRIBER_REINSTATEMENT = [
     "NM1*IL*1*TRAN*LAN****34*219091111",
     f"HD*025**HLT*{HMO}*FAM",
     "DTP*348*D8*20260201",
+]
+CHILD_TERMINATION = [
+    "INS*N*19*024*07*A",
+    "REF*0F*E100",
+    "NM1*IL*1*NGUYEN*KIM",
+    "DMG*D8*20120401*F",
+    "HD*024**HLT",
+    "DTP*349*D8*20260331",
+]
+CHILD_REINSTATEMENT = [
+    "INS*N*19*025*41*A",
+    "REF*0F*E100",
+    "NM1*IL*1*NGUYEN*KIM",
+    "DMG*D8*20120401*F",
+    f"HD*025**HLT*{PPO}*FAM",
+    "DTP*348*D8*20260401",
 ]
 UNKNOWN_SUBSCRIBER_CHANGE = [
     "INS*Y*18*001*25*A***FT",
@@ -188,6 +206,86 @@ def test_834_reinstatement_undoes_the_termination(platform: Platform, tenant_id:
             ("CHILD", "2026-02-01", "2026-12-31"),
             ("SELF", "2026-02-01", "2026-12-31"),
         ]
+
+
+def test_834_reinstatement_of_a_child_undoes_her_removal(
+    platform: Platform, tenant_id: uuid.UUID, clock: FixedClock
+) -> None:
+    links = _links()
+    policy_id, subscriber_id, child_id = _family(platform, tenant_id, links)
+    clock.set(datetime(2026, 1, 20, 9, 0, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        ended = service.ingest(uow, enrollment_file("000000002", [CHILD_TERMINATION]), source="cli", links=links)
+    assert ended.enrollment_failures == []
+    clock.set(datetime(2026, 1, 27, 9, 0, tzinfo=UTC))
+    data = enrollment_file("000000003", [CHILD_REINSTATEMENT])
+    assert validate(data).accepted
+    with platform.db.unit_of_work(tenant_id) as uow:
+        back = service.ingest(uow, data, source="cli", links=links)
+    assert (back.status, back.enrollment_failures, [(c.kind, c.id) for c in back.created]) == (
+        "ACCEPTED",
+        [],
+        [("policy", str(policy_id)), ("party", str(child_id))],
+    )
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        facts = enrollment_public.coverage_facts(uow, policy_id)
+        # covered again from 1 April with no gap, the family priced as EE+CH again from that day
+        assert sorted((f.relationship, f.tier_code, str(f.valid_from), str(f.valid_to)) for f in facts) == [
+            ("CHILD", "EE+CH", "2026-02-01", "2026-03-31"),
+            ("CHILD", "EE+CH", "2026-04-01", "2026-12-31"),
+            ("SELF", "EE+CH", "2026-02-01", "2026-03-31"),
+            ("SELF", "EE+CH", "2026-04-01", "2026-12-31"),
+        ]
+        assert [
+            (t.tier_code, str(t.period_start), t.total_premium_minor)
+            for t in enrollment.EnrollmentRepository(uow).terms(policy_id)
+        ] == [
+            ("EE", "2026-02-01", 60000),  # replaced from its first day when the child was added
+            ("EE+CH", "2026-02-01", 100000),
+            ("EE", "2026-04-01", 60000),  # the removal's repricing
+            ("EE+CH", "2026-04-01", 100000),  # undone by the reinstatement's
+        ]
+        assert [
+            (t.transaction_type, str(t.effective_date))
+            for t in enrollment.EnrollmentRepository(uow).transactions(policy_id)
+        ][-2:] == [("REMOVE_DEPENDENT", "2026-03-31"), ("REINSTATE_DEPENDENT", "2026-04-01")]
+        # as known between the two files, her cover still ends on 31 March
+        on_april_first = enrollment.coverage_on(
+            uow, child_id, date(2026, 4, 1), as_known_at=datetime(2026, 1, 25, tzinfo=UTC)
+        )
+        assert on_april_first == []
+    (reinstated,) = [
+        p for p in events(platform, "enrollment.enrollment.submitted") if p["electionType"] == "REINSTATE_DEPENDENT"
+    ]
+    assert (reinstated["memberId"], reinstated["effectiveDate"], reinstated["tierCode"]) == (
+        str(child_id),
+        "2026-04-01",
+        "EE+CH",
+    )
+
+    # the same 025 again: nothing left to undo, refused with the domain's code and kept
+    with platform.db.unit_of_work(tenant_id) as uow:
+        again = service.ingest(uow, enrollment_file("000000004", [CHILD_REINSTATEMENT]), source="cli", links=links)
+    nothing = "the person has no removal in effect on this policy"
+    assert _failures(platform, tenant_id, again.file_id) == (
+        [{"segment": 7, "code": "no_removal_to_undo", "reason": nothing}],
+        [("FAILED_ENROLLMENT", {"code": "no_removal_to_undo", "reason": nothing})],
+    )
+    # a child's 025 on a terminated policy: the subscriber's reinstatement comes first
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.ingest(uow, enrollment_file("000000005", [SUBSCRIBER_TERMINATION]), source="cli", links=links)
+        refused = service.ingest(uow, enrollment_file("000000006", [CHILD_REINSTATEMENT]), source="cli", links=links)
+    first = "the subscriber's policy is terminated: reinstate the subscriber (INS03 025) first"
+    assert refused.enrollment_failures == [{"segment": 7, "code": "policy_terminated", "reason": first}]
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert [t.transaction_type for t in enrollment.EnrollmentRepository(uow).transactions(policy_id)] == [
+            "NEW",
+            "ADD_DEPENDENT",
+            "REMOVE_DEPENDENT",
+            "REINSTATE_DEPENDENT",
+            "TERMINATION",
+        ]
+        assert enrollment_public.coverage_facts(uow, policy_id, subscriber_id)[-1].valid_to == date(2026, 4, 30)
 
 
 def test_834_changes_that_match_no_one_are_refused_with_a_reason(platform: Platform, tenant_id: uuid.UUID) -> None:

@@ -19,7 +19,14 @@ from olly.platform.runtime import Platform
 from olly.policy_admin.models import Account
 from tests.factories import ACCOUNT, HMO, PPO
 from tests.integration.edi.helpers import register
-from tests.integration.edi.test_834_maintenance import CHILD_COVERAGE_ENDS, SUBSCRIBER_CHANGE, _family, _links
+from tests.integration.edi.test_834_maintenance import (
+    CHILD_COVERAGE_ENDS,
+    CHILD_REINSTATEMENT,
+    CHILD_TERMINATION,
+    SUBSCRIBER_CHANGE,
+    _family,
+    _links,
+)
 from tests.integration.edi.test_gateway import events
 from tests.integration.edi.test_links import enrollment_file
 from tests.integration.edi.test_ways_in import cli_env  # noqa: F401  (fixture)
@@ -221,3 +228,37 @@ def test_834_of_the_changes_since_a_day(platform: Platform, tenant_id: uuid.UUID
             service.send_enrollment(uow, "ACME", date(2026, 2, 9), _links(), since=date(2026, 2, 1))
         with pytest.raises(ValidationFailed):
             service.send_enrollment(uow, "ACME", date(2026, 2, 10), _links(), since=date(2026, 3, 1))
+
+
+def test_834_of_changes_reports_a_dependent_reinstated_with_025(
+    platform: Platform, tenant_id: uuid.UUID, clock: FixedClock
+) -> None:
+    links = _links()
+    _account(platform, tenant_id)
+    _family(platform, tenant_id, links)
+    clock.set(datetime(2026, 2, 10, 9, 0, tzinfo=UTC))
+    for control, member in (("000000002", CHILD_TERMINATION), ("000000003", CHILD_REINSTATEMENT)):
+        with platform.db.unit_of_work(tenant_id) as uow:
+            applied = service.ingest(uow, enrollment_file(control, [member]), source="cli", links=links)
+        assert applied.enrollment_failures == []
+    with platform.db.unit_of_work(tenant_id) as uow:
+        row = service.send_enrollment(uow, "ACME", date(2026, 2, 10), links, since=date(2026, 2, 1))
+        text = service.file_content(uow, row.id)[1].decode()
+    assert judge(text) == []
+    # the removal, then the reinstatement (INS04 41), each with the child's cover as now known
+    assert [line for line in text.split("~\n") if line.startswith(("INS", "HD", "DTP*34"))] == [
+        "INS*N*19*024*07*A",
+        f"HD*024**HLT*{PPO}*ECH",
+        "DTP*348*D8*20260201",
+        "DTP*349*D8*20260331",
+        f"HD*024**HLT*{PPO}*ECH",
+        "DTP*348*D8*20260401",
+        "DTP*349*D8*20261231",
+        "INS*N*19*025*41*A",
+        f"HD*025**HLT*{PPO}*ECH",
+        "DTP*348*D8*20260201",
+        "DTP*349*D8*20260331",
+        f"HD*025**HLT*{PPO}*ECH",
+        "DTP*348*D8*20260401",
+        "DTP*349*D8*20261231",
+    ]

@@ -61,3 +61,32 @@ def test_tiers() -> None:
     assert rules.tier_code([Relationship.SPOUSE]) == "EE+SP"
     assert rules.tier_code([Relationship.CHILD, Relationship.CHILD]) == "EE+CH"
     assert rules.tier_code([Relationship.DOMESTIC_PARTNER, Relationship.CHILD]) == "EE+FAM"
+
+
+def test_the_term_in_force_is_the_later_one_where_terms_overlap() -> None:
+    year = (date(2026, 1, 1), date(2026, 12, 31))
+    repriced_from_april = (date(2026, 4, 1), date(2026, 12, 31))
+    plan_change_from_may = (date(2026, 5, 1), date(2026, 12, 31))
+    periods = [year, repriced_from_april, plan_change_from_may]
+    assert rules.terms_in_force(periods, date(2026, 3, 15), date(2026, 12, 31)) == [
+        (0, date(2026, 3, 15), date(2026, 3, 31)),
+        (1, date(2026, 4, 1), date(2026, 4, 30)),
+        (2, date(2026, 5, 1), date(2026, 12, 31)),
+    ]
+    assert rules.terms_in_force(periods, date(2026, 5, 2), date(2026, 6, 30)) == [
+        (2, date(2026, 5, 2), date(2026, 6, 30))
+    ]
+    # a term replaced from its first day (same start, made later) is never in force
+    assert rules.terms_in_force([year, year], date(2026, 1, 1), date(2026, 2, 1)) == [
+        (1, date(2026, 1, 1), date(2026, 2, 1))
+    ]
+    # days no term covers are left out; a term ending early hands back to the one under it
+    short = (date(2026, 2, 1), date(2026, 2, 28))
+    assert rules.terms_in_force([year, short], date(2026, 1, 20), date(2026, 3, 10)) == [
+        (0, date(2026, 1, 20), date(2026, 1, 31)),
+        (1, date(2026, 2, 1), date(2026, 2, 28)),
+        (0, date(2026, 3, 1), date(2026, 3, 10)),
+    ]
+    assert rules.terms_in_force([short], date(2026, 1, 20), date(2026, 3, 10)) == [
+        (0, date(2026, 2, 1), date(2026, 2, 28))
+    ]
