@@ -22,9 +22,11 @@ CLAIMS_GROUP: Final = "billing-claims-consumer"
 def on_enrollment_submitted(uow: UnitOfWork, message: Message) -> None:
     """Individual market, new enrollment: issue the first invoice (the saga's next step: paid →
     enrollment activates it). Group enrollments are billed by the monthly list bill. An added (or
-    reinstated) dependent may change months already billed: they are adjusted."""
+    reinstated) dependent, or a policy's reinstatement (a termination undone), may change months
+    already billed: they are adjusted (a lapse billing reinstated itself re-issued its months, so
+    there is nothing left to adjust)."""
     payload = message.payload
-    if payload.get("electionType") in {"ADD_DEPENDENT", "REINSTATE_DEPENDENT"}:
+    if payload.get("electionType") in {"ADD_DEPENDENT", "REINSTATE_DEPENDENT", "REINSTATEMENT"}:
         _adjust(uow, payload)
         return
     if payload.get("groupId") is not None or payload.get("electionType") != "NEW":

@@ -23,8 +23,8 @@ from olly.cli import app
 from olly.config import get_settings
 from olly.enrollment import service as enrollment_service
 from olly.enrollment.plan_catalog import PlansCatalog
-from olly.enrollment.rules import Market, QualifyingEvent
-from olly.enrollment.schemas import DependentAdd, DependentReinstate, DependentRemove, PlanChange
+from olly.enrollment.rules import Market, QualifyingEvent, TerminationReason
+from olly.enrollment.schemas import DependentAdd, DependentReinstate, DependentRemove, PlanChange, Termination
 from olly.kernel.clock import FixedClock
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod
@@ -296,6 +296,40 @@ def test_a_spouse_removed_by_mistake_and_reinstated_is_billed_again_for_march(
         ("ADJUSTMENT", date(2026, 3, 1), date(2026, 3, 1), -50000, -20000, -30000, -50000, "PAID"),
         # owed like any bill: due on the month's first day, and at least 15 days after issue
         ("ADJUSTMENT", date(2026, 3, 1), date(2026, 3, 3), 50000, 20000, 30000, 0, "OPEN"),
+    ]
+
+
+def test_a_policy_terminated_by_mistake_and_reinstated_is_billed_again_for_march(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, clock: FixedClock
+) -> None:
+    group = uuid.uuid4()
+    policy_id = enrol(platform, tenant_id, plans, market=Market.GROUP, account_id=group, effective=date(2026, 1, 1))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment_service.activate_due(uow)
+        for period in (FEBRUARY, DatePeriod(date(2026, 3, 1), date(2026, 3, 31))):
+            assert service.run_billing(uow, period).total_minor == 60000  # EE: 600.00
+    drain(platform)
+    clock.set(datetime(2026, 2, 12, 9, 0, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment_service.terminate(
+            uow, policy_id, Termination(reason=TerminationReason.EMPLOYMENT_ENDED, termination_date=date(2026, 2, 28))
+        )
+    drain(platform)  # covered to 28 February: March's 600.00 credited
+    assert _adjustment_lines(platform, tenant_id, policy_id) == [
+        (PPO, date(2026, 3, 1), date(2026, 2, 28), -60000, -24000, -36000),
+    ]
+    clock.set(datetime(2026, 2, 16, 9, 0, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment_service.reinstate(uow, policy_id, reason="terminated in error")
+    drain(platform)
+    # Covered again from 1 March with no gap: March's 600.00 is billed again.
+    assert _adjustment_lines(platform, tenant_id, policy_id) == [
+        (PPO, date(2026, 3, 1), date(2026, 2, 28), -60000, -24000, -36000),
+        (PPO, date(2026, 3, 1), date(2026, 3, 31), 60000, 24000, 36000),
+    ]
+    assert [i[0:4] + i[6:] for i in _invoices(platform, tenant_id, group)[2:]] == [
+        ("ADJUSTMENT", date(2026, 3, 1), date(2026, 3, 1), -60000, -60000, "PAID"),
+        ("ADJUSTMENT", date(2026, 3, 1), date(2026, 3, 3), 60000, 0, "OPEN"),
     ]
 
 

@@ -351,3 +351,5 @@ def test_a_reinstatement_paid_before_enrollment_saw_the_lapse_keeps_the_coverage
         ]
     kinds = [t[0] for t in _transactions(platform, tenant_id, policy_id)]
     assert kinds == (["NEW", "TERMINATION", "REINSTATEMENT"] if drain_expiry_first else ["NEW"])
+    # Billing re-issued the lapsed months itself: enrollment's reinstatement leaves nothing to adjust.
+    assert "ADJUSTMENT" not in [i[0] for i in _invoices(platform, tenant_id, household)]
