@@ -79,9 +79,11 @@ class PaymentCompleted(EventPayload):
 
 
 class ReinstatementPaid(EventPayload):
-    """Everything owed for a policy that lapsed for non-payment was paid within the plan's
-    reinstatement window: its voided months are re-issued and paid, and coverage may be restored
-    from ``reinstatedFrom`` with no gap (an Olly topic beyond the seed's catalog: ids and amounts)."""
+    """A policy that lapsed for non-payment was paid up within its reinstatement window.
+
+    Everything owed was paid within the plan's reinstatement window: the voided months are
+    re-issued and paid, and coverage may be restored from ``reinstatedFrom`` with no gap (an Olly
+    topic beyond the seed's catalog: ids and amounts)."""
 
     TOPIC: ClassVar[str] = "billing.reinstatement.paid"
 

@@ -111,9 +111,10 @@ class EnrollmentPlanChanged(EventPayload):
 
 
 class UnderwritingFlagged(EventPayload):
-    """An underwriting finding was recorded on ``memberId`` of an enrollment. What it says (the flag,
-    the conditions and their waiting period) is health information: consumers read it through
-    enrollment's public functions, never from the event."""
+    """An underwriting finding was recorded on ``memberId`` of an enrollment (ids only).
+
+    What it says (the flag, the conditions and their waiting period) is health information:
+    consumers read it through enrollment's public functions, never from the event."""
 
     TOPIC: ClassVar[str] = "enrollment.underwriting.flagged"
 
