@@ -254,6 +254,11 @@ def add_dependent(uow: UnitOfWork, policy_id: uuid.UUID, data: DependentAdd, pla
     return transaction
 
 
+class CobraBeneficiaryRemoval(BusinessRuleViolation):
+    code = "cobra_beneficiary"
+    title = "A continuation policy's beneficiaries leave it through their COBRA case"
+
+
 def remove_dependent(
     uow: UnitOfWork,
     policy_id: uuid.UUID,
@@ -261,14 +266,21 @@ def remove_dependent(
     plans: PlanCatalog,
     *,
     cobra_end: rules.CobraEnd | rules.CobraRemoval | None = None,
+    by_cobra_case: bool = False,
 ) -> PolicyTransaction:
     """End one dependent's coverage; the policy is priced again from the day after for those still
     covered (a new term when the premium changes; see ``_rerate``). Every way in comes through here.
     ``cobra_end``: continuation ended early (or the person leaves for a policy of their own after a
-    second event), the transaction's and the event's reason."""
+    second event), the transaction's and the event's reason. A continuation policy's beneficiary
+    leaves only through their COBRA case (``by_cobra_case``), which ends or moves the case too."""
     policy = _live_policy(uow, policy_id)
     if data.party_id == policy.subscriber_party_id:
         raise BusinessRuleViolation("the subscriber is removed by terminating the policy", extra={"field": "party_id"})
+    if policy.market == Market.COBRA.value and not by_cobra_case:
+        raise CobraBeneficiaryRemoval(
+            "a continuation policy's beneficiary leaves it through their COBRA case (cobra-ends)",
+            extra={"field": "party_id"},
+        )
     last_day = rules.termination_date(data.termination_date, data.reason, uow.clock.today())
     repo = EnrollmentRepository(uow)
     now = uow.clock.now()
@@ -1440,6 +1452,7 @@ def record_cobra_second_event(
                     DependentRemove(party_id=case.party_id, reason=removal, termination_date=last_day),
                     plans,
                     cobra_end=why,
+                    by_cobra_case=True,
                 )
         _new_cobra_policy(uow, cobra, moving, last_day + timedelta(days=1), data.account_id, plans, data.event.value)
     for cobra_policy_id, former_end in former_ends.items():
@@ -1485,6 +1498,7 @@ def end_cobra(uow: UnitOfWork, policy_id: uuid.UUID, data: CobraEndCreate, plans
             DependentRemove(party_id=case.party_id, reason=TerminationReason.VOLUNTARY, termination_date=last_day),
             plans,
             cobra_end=data.reason,
+            by_cobra_case=True,
         )
     else:
         if staying and cobra.status != "ACTIVE":

@@ -21,7 +21,7 @@ from olly.eligibility import service as eligibility
 from olly.enrollment import rules, service
 from olly.enrollment.models import Policy, PolicyTerm
 from olly.enrollment.rules import CobraEvent, Market
-from olly.enrollment.schemas import CobraElection, CobraEventCreate, EnrollmentCreate
+from olly.enrollment.schemas import CobraElection, CobraEventCreate, DependentRemove, EnrollmentCreate
 from olly.kernel.clock import FixedClock
 from olly.kernel.errors import BusinessRuleViolation, ValidationFailed
 from olly.kernel.money import Money
@@ -362,6 +362,15 @@ def test_the_employees_death_qualifies_the_dependents_for_36_months(
         ("GROUP", date(2026, 1, 1), date(2026, 2, 28)),
         ("COBRA", date(2026, 3, 1), date(2026, 12, 31)),
     ]
+    # Cy leaves the continuation through the COBRA case (cobra-ends), never as a plain removal, which
+    # would leave the case continuing cover that ended.
+    removal = DependentRemove(party_id=family["cy"], reason="VOLUNTARY", termination_date=date(2026, 3, 31))
+    with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(service.CobraBeneficiaryRemoval) as refused:
+        service.remove_dependent(uow, cobra.id, removal, plans)
+    assert refused.value.code == "cobra_beneficiary"
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert sorted(c.status for c in service.cobra_cases(uow, policy_id)) == ["ELECTED", "ELECTED"]
+    assert spans(platform, tenant_id, family["cy"])[-1] == ("COBRA", date(2026, 3, 1), date(2026, 12, 31))
 
 
 def test_no_election_once_the_group_cover_is_reinstated(
