@@ -199,7 +199,8 @@ def on_underwriting_withdrawn(uow: UnitOfWork, message: Message) -> None:
 # -- providers ------------------------------------------------------------------------------------------
 def sync_provider(uow: UnitOfWork, provider_id: uuid.UUID, on: date) -> m.ProviderView | None:
     """Copy a provider's credentialing, network standing on ``on`` and contract rates (with the
-    contract's dates, which the engine checks each date of service against) into claims' read model."""
+    contract's dates), and every contract period with its rates (adjudication takes the one covering
+    the date of service), into claims' read model."""
     summary = provider.provider_by_id(uow, provider_id)
     if summary is None:
         return None
@@ -218,11 +219,27 @@ def sync_provider(uow: UnitOfWork, provider_id: uuid.UUID, on: date) -> m.Provid
     row.contract = None
     row.contract_from = standing.effective_from if standing else None
     row.contract_to = standing.effective_to if standing else None
+    rates: dict[uuid.UUID, dict[str, Any] | None] = {}
+
+    def rates_of(contract_id: uuid.UUID) -> dict[str, Any] | None:
+        if contract_id not in rates:
+            terms = provider.contract_fee_schedule(uow, contract_id)
+            contract = plan_mapping.contract(terms) if terms is not None else None
+            rates[contract_id] = snapshots.contract_to_json(contract, terms.currency) if contract and terms else None
+        return rates[contract_id]
+
     if standing is not None and standing.contract_id is not None:
-        terms = provider.contract_fee_schedule(uow, standing.contract_id)
-        contract = plan_mapping.contract(terms) if terms is not None else None
-        if contract is not None and terms is not None:
-            row.contract = snapshots.contract_to_json(contract, terms.currency)
+        row.contract = rates_of(standing.contract_id)
+    row.periods = [
+        {
+            "from": period.start.isoformat(),
+            "to": period.end.isoformat() if period.end else None,
+            "contractId": str(period.contract_id),
+            "tier": period.tier,
+            "rates": rates_of(period.contract_id),
+        }
+        for period in provider.contract_periods(uow, provider_id)
+    ]
     row.synced_at = uow.clock.now()
     return row
 

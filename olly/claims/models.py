@@ -280,6 +280,12 @@ class ProviderView(TenantScoped, Base):
     contract_to: Mapped[date | None]
     contract: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """The contract's rates in the engine's shape (see ``snapshots.py``)."""
+    periods: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    """Every stretch of days a contract puts the provider in a network (``provider.public.
+    contract_periods``), each ``{"from", "to" (null: open-ended), "contractId", "tier", "rates"}``
+    with the contract's rates in the engine's shape: adjudication takes the one covering the date
+    of service (in network on it when credentialed). None on a copy made before periods were kept:
+    then ``network_status`` and the contract and dates above decide, as they did."""
     synced_at: Mapped[datetime]
     revision: Mapped[int] = mapped_column(Integer)
     """Counts the row's updates (the mapper's version column): the parsed contract is cached by

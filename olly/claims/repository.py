@@ -944,7 +944,9 @@ class ClaimsRepository:
     def providers(self, npis: Iterable[str]) -> dict[str, m.ProviderView]:
         wanted = sorted(set(npis))
         rows = self.session.scalars(
-            select(m.ProviderView).options(defer(m.ProviderView.contract)).where(m.ProviderView.npi.in_(wanted))
+            select(m.ProviderView)
+            .options(defer(m.ProviderView.contract), defer(m.ProviderView.periods))
+            .where(m.ProviderView.npi.in_(wanted))
         )
         return {row.npi: row for row in rows}
 

@@ -760,24 +760,66 @@ def _parsed_contract(view: m.ProviderView) -> Contract | None:
     return None if contract is _NO_CONTRACT else contract
 
 
+@dataclass(frozen=True, slots=True)
+class _ContractPeriod:
+    start: date
+    end: date | None
+    tier: str
+    contract: Contract | None
+
+
+def _parsed_periods(view: m.ProviderView) -> tuple[_ContractPeriod, ...] | None:
+    """A provider copy's contract periods, parsed once per row revision; None for a copy made
+    before periods were kept."""
+
+    def parse() -> Any:
+        if view.periods is None:
+            return _NO_CONTRACT
+        return tuple(
+            _ContractPeriod(
+                date.fromisoformat(p["from"]),
+                date.fromisoformat(p["to"]) if p["to"] else None,
+                p["tier"],
+                snapshots.contract_from_json(p["rates"]) if p["rates"] is not None else None,
+            )
+            for p in view.periods
+        )
+
+    periods = _parsed(("periods", view.id, view.revision), parse)
+    return None if periods is _NO_CONTRACT else periods
+
+
 def provider_inputs(
     uow: UnitOfWork, claim: Claim, on: date, reads: Reads | None = None
 ) -> tuple[dict[str, ProviderSnapshot], PricingSnapshot]:
+    """Each NPI's standing on ``on`` (the date of service): in network when a contract period covers
+    it and the provider is credentialed; the billing provider's contract rates then price the claim.
+    A copy made before periods were kept reads its one contract and dates as before."""
     views = (reads or Reads(uow)).providers(_npis_of(claim))
     providers = {}
     contract = None
     for npi, view in views.items():
-        in_contract = view.contract_from is not None and view.contract_from <= on
-        in_contract = in_contract and (view.contract_to is None or on <= view.contract_to)
-        in_network = view.network_status == "IN_NETWORK" and in_contract
+        periods = _parsed_periods(view)
+        rates: Contract | None = None
+        if periods is None:
+            in_contract = view.contract_from is not None and view.contract_from <= on
+            in_contract = in_contract and (view.contract_to is None or on <= view.contract_to)
+            in_network, tier = view.network_status == "IN_NETWORK" and in_contract, view.tier
+            if in_network and npi == claim.billing_npi:
+                rates = _parsed_contract(view)
+        else:
+            period = next((p for p in periods if p.start <= on and (p.end is None or on <= p.end)), None)
+            in_network = period is not None and view.credentialing_status == CredentialingStatus.APPROVED
+            tier = period.tier if period is not None else None
+            rates = period.contract if period is not None and in_network else None
         providers[npi] = ProviderSnapshot(
             npi=npi,
             network_status=NetworkStatus.IN_NETWORK if in_network else NetworkStatus.OUT_OF_NETWORK,
             credentialing=CredentialingStatus(view.credentialing_status),
-            tier=view.tier,
+            tier=tier,
         )
         if npi == claim.billing_npi and in_network:
-            contract = _parsed_contract(view)
+            contract = rates
     return providers, PricingSnapshot(contract=contract)
 
 

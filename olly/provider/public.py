@@ -131,6 +131,30 @@ def network_status(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ContractPeriod:
+    """Days on which one contract decides the provider's network standing (in network on them when
+    credentialed): the one ``network_status`` would name on each of them."""
+
+    start: date
+    end: date | None
+    """None while open-ended."""
+    contract_id: uuid.UUID
+    network: str
+    tier: str
+    via_organisation_id: uuid.UUID | None
+
+
+def contract_periods(uow: UnitOfWork, provider_id: uuid.UUID) -> list[ContractPeriod]:
+    """Every stretch of days a contract (its own, or an organisation's it is affiliated with) puts
+    the provider in a network, oldest first: a contract signed ahead (a renewal) and the one in
+    effect today both appear, each with its own days."""
+    return [
+        ContractPeriod(start, end, m.contract_id, m.network, m.tier, m.via_organisation_id)
+        for m, start, end in r.contract_periods(service.memberships(uow, provider_id))
+    ]
+
+
 def provider_ids(uow: UnitOfWork) -> list[uuid.UUID]:
     """Every registered provider's id, in registration order (for a read model's back-fill)."""
     return repository.provider_ids(uow.session)

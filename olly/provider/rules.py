@@ -970,6 +970,28 @@ def decide_network_status(
     return NetworkDecision(NetworkStatus.IN_NETWORK, best, "contract_in_effect")
 
 
+def contract_periods(memberships: Sequence[Membership]) -> list[tuple[Membership, date, date | None]]:
+    """The membership that decides a provider's network standing on each day, as runs of (membership,
+    first day, last day or None while open-ended): the one ``decide_network_status`` picks across
+    networks, whatever the provider's credentialing (which decides on its own). Days no membership
+    covers are left out."""
+    boundaries = sorted(
+        {m.effective_from for m in memberships}
+        | {m.effective_to + timedelta(days=1) for m in memberships if m.effective_to is not None}
+    )
+    runs: list[tuple[Membership, date, date | None]] = []
+    for index, start in enumerate(boundaries):
+        best = decide_network_status(memberships, CredentialingStatus.APPROVED, start).membership
+        end = boundaries[index + 1] - timedelta(days=1) if index + 1 < len(boundaries) else None
+        if best is None:
+            continue
+        if runs and runs[-1][0] == best and runs[-1][2] == start - timedelta(days=1):
+            runs[-1] = (best, runs[-1][1], end)
+        else:
+            runs.append((best, start, end))
+    return runs
+
+
 def check_contract_period(effective_from: date, effective_to: date | None) -> None:
     if effective_to is not None and effective_to < effective_from:
         raise BusinessRuleViolation("a contract cannot end before it starts", extra={"reason": "invalid_period"})

@@ -409,6 +409,25 @@ def test_network_status_needs_a_contract_on_the_date_and_approval() -> None:
     assert r.decide_network_status([own], A, date(2025, 12, 31)).status is r.NetworkStatus.OUT_OF_NETWORK
 
 
+def test_the_contract_deciding_each_day() -> None:
+    """Own PPO contract in 2026, renewed from 2027 (signed ahead); an organisation's better-tier HMO
+    contract from March to June 2026 loses to the own one (own first); a gap in February 2028."""
+    own = r.Membership(C1, None, "PPO", "TIER_2", date(2026, 1, 1), date(2026, 12, 31))
+    renewal = r.Membership(C3, None, "PPO", "TIER_2", date(2027, 1, 1), date(2028, 1, 31))
+    via_org = r.Membership(C2, ORG, "HMO", "TIER_1", date(2026, 3, 1), date(2028, 6, 30))
+    assert r.contract_periods([own, renewal, via_org]) == [
+        (own, date(2026, 1, 1), date(2026, 12, 31)),
+        (renewal, date(2027, 1, 1), date(2028, 1, 31)),
+        (via_org, date(2028, 2, 1), date(2028, 6, 30)),  # the organisation's when no own one covers
+    ]
+    later = r.Membership(C1, None, "PPO", "TIER_2", date(2028, 3, 1), None)
+    assert r.contract_periods([own, later]) == [
+        (own, date(2026, 1, 1), date(2026, 12, 31)),
+        (later, date(2028, 3, 1), None),  # the days between are no contract's
+    ]
+    assert r.contract_periods([]) == []
+
+
 def test_contract_periods() -> None:
     with pytest.raises(BusinessRuleViolation):
         r.check_contract_period(date(2026, 2, 1), date(2026, 1, 31))
