@@ -63,6 +63,8 @@ class ProviderBackfillReport:
     """Providers copied as in network on the day (a contract in effect and credentialed)."""
     added: int = 0
     """NPIs claims did not know before."""
+    on: date | None = None
+    """The day whose network standing was copied."""
 
 
 def providers(uow: UnitOfWork) -> list[uuid.UUID]:
@@ -74,6 +76,7 @@ def backfill_providers(
     uow: UnitOfWork, provider_ids: Sequence[uuid.UUID], on: date, report: ProviderBackfillReport
 ) -> ProviderBackfillReport:
     """Copy ``provider_ids``' credentialing, network standing on ``on`` and contract rates into ``report``."""
+    report.on = on
     known = ClaimsRepository(uow).provider_count()
     for provider_id in provider_ids:
         row = handlers.sync_provider(uow, provider_id, on)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from olly.claims.api import claim_view
 from olly.claims.schemas import ClaimCreate
 from olly.kernel.errors import OllyError
 from olly.kernel.money import Money
+from olly.platform.db import UnitOfWork
 from olly.platform.runtime import Platform, build_platform
 
 app = typer.Typer(help="Claims: submit, show, review queue.", no_args_is_help=True)
@@ -101,31 +103,41 @@ def review(
     out.print(table)
 
 
+def _in_batches(
+    label: str,
+    ids_of: Callable[[UnitOfWork], list[uuid.UUID]],
+    copy: Callable[[UnitOfWork, list[uuid.UUID]], object],
+    batch_size: int,
+) -> None:
+    """Read the ids to copy, then copy them ``batch_size`` to a transaction under a progress bar."""
+    platform = _platform()
+    try:
+        tenant = platform.settings.default_tenant_id
+        with platform.db.unit_of_work(tenant, read_only=True) as uow:
+            ids = ids_of(uow)
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+        ) as progress:
+            task = progress.add_task(label, total=len(ids))
+            for start in range(0, len(ids), batch_size):
+                batch = ids[start : start + batch_size]
+                with platform.db.unit_of_work(tenant) as uow:
+                    copy(uow, batch)
+                progress.advance(task, len(batch))
+    except OllyError as exc:
+        raise _fail(exc.detail) from None
+    finally:
+        platform.close()
+
+
 @app.command("backfill-coverage")
 def backfill_coverage(
     batch_size: Annotated[int, typer.Option(min=1, max=5000, help="policies committed per transaction")] = 200,
 ) -> None:
     """Copy every active or ended policy's coverage from enrollment into claims' read model (with the
     plans' schedules), for coverage older than claims or than a field claims now copies. Idempotent."""
-    platform = _platform()
     report = backfill.BackfillReport()
-    try:
-        tenant = platform.settings.default_tenant_id
-        with platform.db.unit_of_work(tenant, read_only=True) as uow:
-            policy_ids = backfill.policies(uow)
-        with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
-        ) as progress:
-            task = progress.add_task("policies", total=len(policy_ids))
-            for start in range(0, len(policy_ids), batch_size):
-                batch = policy_ids[start : start + batch_size]
-                with platform.db.unit_of_work(tenant) as uow:
-                    backfill.backfill(uow, batch, report)
-                progress.advance(task, len(batch))
-    except OllyError as exc:
-        raise _fail(exc.detail) from None
-    finally:
-        platform.close()
+    _in_batches("policies", backfill.policies, lambda uow, batch: backfill.backfill(uow, batch, report), batch_size)
     out.print(
         f"{report.policies} policies: coverage of {report.members} member(s) copied "
         f"({report.added} new to claims); {len(report.schedules)} plan schedule(s) refreshed",
@@ -137,31 +149,18 @@ def backfill_coverage(
 def backfill_providers(
     batch_size: Annotated[int, typer.Option(min=1, max=5000, help="providers committed per transaction")] = 200,
 ) -> None:
-    """Copy every registered provider's credentialing, network standing today and contract rates from
-    the provider registry into claims' read model, for providers older than claims or whose events
-    claims never consumed. Idempotent."""
-    platform = _platform()
+    """Copy every registered provider's credentialing, network standing and contract periods with
+    their rates from the provider registry into claims' read model, for providers older than claims
+    or whose events claims never consumed. Idempotent."""
     report = backfill.ProviderBackfillReport()
-    try:
-        tenant = platform.settings.default_tenant_id
-        with platform.db.unit_of_work(tenant, read_only=True) as uow:
-            provider_ids = backfill.providers(uow)
-            today = uow.clock.today()
-        with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
-        ) as progress:
-            task = progress.add_task("providers", total=len(provider_ids))
-            for start in range(0, len(provider_ids), batch_size):
-                batch = provider_ids[start : start + batch_size]
-                with platform.db.unit_of_work(tenant) as uow:
-                    backfill.backfill_providers(uow, batch, today, report)
-                progress.advance(task, len(batch))
-    except OllyError as exc:
-        raise _fail(exc.detail) from None
-    finally:
-        platform.close()
+    _in_batches(
+        "providers",
+        backfill.providers,
+        lambda uow, batch: backfill.backfill_providers(uow, batch, uow.clock.today(), report),
+        batch_size,
+    )
+    on = report.on.isoformat() if report.on else "-"
     out.print(
-        f"{report.providers} provider(s) copied ({report.added} new to claims), "
-        f"{report.in_network} in network on {today.isoformat()}",
+        f"{report.providers} provider(s) copied ({report.added} new to claims), {report.in_network} in network on {on}",
         soft_wrap=True,
     )

@@ -5,19 +5,15 @@ contract's dates, so the engine prices the provider in network within them; idem
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select
-from typer.testing import CliRunner
 
-from olly.claims import backfill, public, snapshots
+from olly.claims import backfill, snapshots
 from olly.claims import models as m
-from olly.claims.schemas import ClaimCreate
 from olly.cli import app
-from olly.config import get_settings
 from olly.kernel.money import Money
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.db import UnitOfWork
@@ -26,6 +22,8 @@ from olly.provider import rules as r
 from olly.provider import service as provider_service
 from olly.provider.events import CredentialingStatusChanged
 from tests.integration.claims.support import ClaimsWorld, claim_body, drain, line, seed
+from tests.integration.claims.test_backfill import env, runner  # noqa: F401  (fixture)
+from tests.integration.claims.test_read_model_revisions import lines_of, submit
 from tests.integration.provider import factories as provider_factories
 
 NPI = "1003000126"
@@ -153,41 +151,7 @@ def test_a_credentialing_event_first_copies_the_contract_dates_too(
     ]
 
 
-def submit(platform: Platform, tenant_id: uuid.UUID, body: dict) -> uuid.UUID:
-    with platform.db.unit_of_work(tenant_id) as uow:
-        return public.submit_claim(uow, ClaimCreate.model_validate(body), source="API").claim_id
-
-
-def lines_of(platform: Platform, tenant_id: uuid.UUID, claim_id: uuid.UUID) -> list[tuple[str, int, int, list]]:
-    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
-        detail = public.remittance_detail(uow, claim_id)
-    assert detail is not None
-    return [
-        (
-            str(ln.service_date),
-            ln.allowed.amount,
-            ln.paid.amount,
-            [(a.group, a.carc, a.amount.amount) for a in ln.adjustments],
-        )
-        for ln in detail.lines
-    ]
-
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("OLLY_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("OLLY_DATABASE_URL", f"sqlite:///{tmp_path / 'var' / 'olly.db'}")
-    monkeypatch.delenv("OLLY_MASTER_KEY", raising=False)
-    get_settings.cache_clear()
-    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
-    yield tmp_path
-    get_settings.cache_clear()
-
-
-def test_the_command_reports_and_is_idempotent(env: Path) -> None:
+def test_the_command_reports_and_is_idempotent(env: Path) -> None:  # noqa: F811
     platform = build_platform()
     try:
         tenant = platform.settings.default_tenant_id

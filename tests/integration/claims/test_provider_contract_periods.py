@@ -16,7 +16,7 @@ from olly.platform.runtime import Platform
 from olly.provider import rules as r
 from olly.provider import service as provider_service
 from tests.integration.claims.support import claim_body, drain, line, seed
-from tests.integration.claims.test_backfill_providers import lines_of, submit
+from tests.integration.claims.test_read_model_revisions import lines_of, submit
 from tests.integration.provider import factories as provider_factories
 
 NPI = "1003000126"
