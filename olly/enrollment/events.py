@@ -194,6 +194,6 @@ class CobraEnded(EventPayload):
     event_type: Literal["COBRA_ENDED"] = "COBRA_ENDED"
     cobra_case_id: uuid.UUID
     member_id: uuid.UUID
-    reason: Literal["OTHER_GROUP_COVERAGE", "MEDICARE_ENTITLEMENT", "DEATH"]
+    reason: Literal["OTHER_GROUP_COVERAGE", "MEDICARE_ENTITLEMENT", "DEATH", "NON_PAYMENT", "CANCELLED"]
     coverage_end_date: date
     ended_at: datetime

@@ -214,7 +214,7 @@ class CobraCase(TenantScoped, Base):
     ended_on: Mapped[date | None]
     """The last day of continuation when it ended early."""
     end_reason: Mapped[str | None] = mapped_column(String(32))
-    """OTHER_GROUP_COVERAGE, MEDICARE_ENTITLEMENT or DEATH (rules.CobraEnd)."""
+    """OTHER_GROUP_COVERAGE, MEDICARE_ENTITLEMENT, DEATH, NON_PAYMENT or CANCELLED (rules.CobraCaseEnd)."""
     notice_object_key: Mapped[str | None] = mapped_column(String(200))
     """The printed election notice (a sealed PDF in the object store)."""
     employer_notified_on: Mapped[date | None]

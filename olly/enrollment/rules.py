@@ -375,6 +375,28 @@ class CobraEnd(StrEnum):
     DEATH = "DEATH"
 
 
+class CobraCaseEnd(StrEnum):
+    """Why a beneficiary's continuation ended before its maximum period (a case's ``end_reason``):
+    the early ends a beneficiary reports (``CobraEnd``), and the continuation policy itself ended."""
+
+    OTHER_GROUP_COVERAGE = "OTHER_GROUP_COVERAGE"
+    MEDICARE_ENTITLEMENT = "MEDICARE_ENTITLEMENT"
+    DEATH = "DEATH"
+    NON_PAYMENT = "NON_PAYMENT"
+    """The premium was not paid in time (29 U.S.C. 1162(2)(C)): the continuation policy lapsed."""
+    CANCELLED = "CANCELLED"
+    """The continuation policy was ended otherwise (the beneficiary dropped it, or a termination)."""
+
+
+def cobra_case_end(reason: TerminationReason) -> CobraCaseEnd:
+    """A continuation policy's termination, as the end of its beneficiaries' cases."""
+    if reason is TerminationReason.NON_PAYMENT:
+        return CobraCaseEnd.NON_PAYMENT
+    if reason is TerminationReason.DEATH:
+        return CobraCaseEnd.DEATH
+    return CobraCaseEnd.CANCELLED
+
+
 class CobraRefusal(StrEnum):
     """Why an extension of continuation is refused (the problem's ``code``)."""
 

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from olly.enrollment.rules import (
+    CobraCaseEnd,
     CobraEnd,
     CobraEvent,
     CobraExtension,
@@ -203,7 +204,7 @@ class CobraCaseRead(BaseModel):
     second_event_date: date | None = None
     medicare_entitlement_date: date | None = None
     ended_on: date | None = None
-    end_reason: CobraEnd | None = None
+    end_reason: CobraCaseEnd | None = None
     employer_notified_on: date | None = None
     notice_due: date | None = None
     is_notice_late: bool | None = None

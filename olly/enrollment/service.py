@@ -449,10 +449,17 @@ def change_plan(uow: UnitOfWork, policy_id: uuid.UUID, data: PlanChange, plans: 
 
 
 def terminate(
-    uow: UnitOfWork, policy_id: uuid.UUID, data: Termination, *, cobra_end: rules.CobraEnd | None = None
+    uow: UnitOfWork,
+    policy_id: uuid.UUID,
+    data: Termination,
+    *,
+    cobra_end: rules.CobraEnd | None = None,
+    by_cobra_case: bool = False,
 ) -> PolicyTransaction:
     """End the policy (everyone on it) on ``termination_date``. ``cobra_end``: continuation ended
-    early, the transaction's, the status's and the event's reason."""
+    early, the transaction's, the status's and the event's reason. A continuation policy ended
+    otherwise than by its cases' own flows (``by_cobra_case``), a lapse for non-payment say, ends
+    the cases it continues too (``enrollment.cobra.ended``)."""
     policy = _live_policy(uow, policy_id)
     last_day = rules.termination_date(data.termination_date, data.reason, uow.clock.today())
     repo = EnrollmentRepository(uow)
@@ -466,6 +473,11 @@ def terminate(
     policy.status_reason = why.value
     terms = [t for t in repo.terms(policy.id) if t.period_start <= last_day] or repo.terms(policy.id)
     _terminated(uow, policy, terms[-1], policy.subscriber_party_id, last_day, why)
+    if policy.market == Market.COBRA.value and not by_cobra_case:
+        ended = rules.cobra_case_end(data.reason)
+        for case in _continuing_cases(repo, policy.id):
+            case.status, case.ended_on, case.end_reason = "ENDED", min(last_day, case.continuation_end), ended.value
+            _cobra_ended(uow, case)
     return transaction
 
 
@@ -510,6 +522,16 @@ def reinstate(uow: UnitOfWork, policy_id: uuid.UUID, *, reason: str | None = Non
         repo.add(_span_like(span, transaction_id=transaction.id, now=now))
     policy.status = "ACTIVE"
     policy.status_reason = None
+    if policy.market == Market.COBRA.value:  # the cases the undone termination ended continue
+        reasons = {reason.value for reason in TerminationReason}
+        undone = rules.cobra_case_end(TerminationReason(last.reason)).value if last.reason in reasons else None
+        for case in repo.cobra_cases_of_policy(policy.id):
+            if (
+                case.status == "ENDED"
+                and case.end_reason == undone
+                and case.ended_on == min(last.effective_date, case.continuation_end)
+            ):
+                case.status, case.ended_on, case.end_reason = "ELECTED", None, None
     uow.flush()
     terms = [t for t in repo.terms(policy.id) if t.period_start <= effective] or repo.terms(policy.id)
     _submitted(uow, policy, terms[-1], policy.subscriber_party_id, "REINSTATEMENT", effective, None)
@@ -1439,7 +1461,12 @@ def record_cobra_second_event(
     last_day = end_of_month(today)
     for cobra, moving, staying in leaving:
         if data.event == rules.CobraSecondEvent.DEATH:
-            terminate(uow, cobra.id, Termination(reason=TerminationReason.DEATH, termination_date=last_day))
+            terminate(
+                uow,
+                cobra.id,
+                Termination(reason=TerminationReason.DEATH, termination_date=last_day),
+                by_cobra_case=True,
+            )
             for case in staying:
                 case.status, case.ended_on, case.end_reason = "ENDED", last_day, rules.CobraEnd.DEATH.value
                 _cobra_ended(uow, case)
@@ -1512,6 +1539,7 @@ def end_cobra(uow: UnitOfWork, policy_id: uuid.UUID, data: CobraEndCreate, plans
             cobra.id,
             Termination(reason=TerminationReason.VOLUNTARY, termination_date=last_day),
             cobra_end=data.reason,
+            by_cobra_case=True,
         )
     case.status, case.ended_on, case.end_reason = "ENDED", last_day, data.reason.value
     _cobra_ended(uow, case)

@@ -148,6 +148,8 @@ COBRA_EXTENDED_KINDS: Final = {"DISABILITY": "COBRA_EXTENDED_DISABILITY", "SECON
 COBRA_ENDED_KINDS: Final = {
     "OTHER_GROUP_COVERAGE": "COBRA_ENDED_OTHER_GROUP_COVERAGE",
     "MEDICARE_ENTITLEMENT": "COBRA_ENDED_MEDICARE_ENTITLEMENT",
+    "NON_PAYMENT": "COBRA_ENDED_NON_PAYMENT",
+    "CANCELLED": "COBRA_ENDED_CANCELLED",
 }
 
 
@@ -233,6 +235,14 @@ TEMPLATES: Final[dict[str, tuple[str, str]]] = {
     "COBRA_ENDED_MEDICARE_ENTITLEMENT": (
         "Your continuation coverage ends",
         "You are entitled to Medicare, so COBRA continuation ends early: it covers you until {end}.",
+    ),
+    "COBRA_ENDED_NON_PAYMENT": (
+        "Your continuation coverage ended",
+        "The continuation premium was not paid in time, so COBRA continuation ended: it covered you until {end}.",
+    ),
+    "COBRA_ENDED_CANCELLED": (
+        "Your continuation coverage ends",
+        "Your COBRA continuation coverage was cancelled: it covers you until {end}.",
     ),
 }
 

@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 from olly.eligibility.repository import EligibilityRepository
 from olly.enrollment import service
-from olly.enrollment.rules import CobraEnd, CobraSecondEvent
-from olly.enrollment.schemas import CobraEndCreate, CobraSecondEventCreate
+from olly.enrollment.models import Policy
+from olly.enrollment.rules import CobraEnd, CobraSecondEvent, TerminationReason
+from olly.enrollment.schemas import CobraEndCreate, CobraSecondEventCreate, Termination
 from olly.kernel.clock import FixedClock
 from olly.platform.bus.models import OutboxRecord, ProcessedEvent
 from olly.platform.runtime import Platform
@@ -253,3 +254,44 @@ def test_the_employees_death_ends_their_continuation_and_tells_no_one_of_it(
         "Your continuation coverage was extended",
         "After a second qualifying event, COBRA continuation may cover you until 2029-03-31 (instead of 2027-09-30).",
     )
+
+
+def test_a_continuation_lapsed_for_non_payment_ends_its_cases_and_a_reinstatement_reopens_them(
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    plans: FakePlans,
+    family: dict[str, uuid.UUID],
+    clock: FixedClock,
+    terminated: uuid.UUID,
+) -> None:
+    """The continuation policy itself ends (billing's lapse: a NON_PAYMENT termination) rather than
+    through a case: every case it continued ends with it, and each beneficiary is told; undoing the
+    termination (a late payment billing accepted) continues the cases as they were."""
+    ana, ben = family["ana"], family["ben"]
+    at(clock, date(2026, 4, 2))
+    cobra = elect(platform, tenant_id, plans, terminated, ana, ben)
+    drain(platform)
+    at(clock, date(2026, 6, 3))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.terminate(
+            uow, cobra, Termination(reason=TerminationReason.NON_PAYMENT, termination_date=date(2026, 5, 31))
+        )
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        cases = {c.party_id: (c.status, c.ended_on, c.end_reason) for c in service.cobra_cases(uow, terminated)}
+    assert cases == {ana: ("ENDED", date(2026, 5, 31), "NON_PAYMENT"), ben: ("ENDED", date(2026, 5, 31), "NON_PAYMENT")}
+    assert sorted(
+        (e["memberId"], e["reason"], e["coverageEndDate"]) for e in events(platform, "enrollment.cobra.ended")
+    ) == sorted([(str(ana), "NON_PAYMENT", "2026-05-31"), (str(ben), "NON_PAYMENT", "2026-05-31")])
+    drain(platform)
+    assert cobra_inbox(platform, tenant_id, ben)[-1] == (
+        "COBRA_ENDED_NON_PAYMENT",
+        "Your continuation coverage ended",
+        "The continuation premium was not paid in time, so COBRA continuation ended: it covered you until 2026-05-31.",
+    )
+    at(clock, date(2026, 6, 10))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        service.reinstate(uow, cobra, reason="late premium accepted")
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        cases = {c.party_id: (c.status, c.ended_on, c.end_reason) for c in service.cobra_cases(uow, terminated)}
+        assert uow.session.get(Policy, cobra).status == "ACTIVE"  # type: ignore[union-attr]
+    assert cases == {ana: ("ELECTED", None, None), ben: ("ELECTED", None, None)}
