@@ -159,8 +159,11 @@ def backfill_providers(
         lambda uow, batch: backfill.backfill_providers(uow, batch, uow.clock.today(), report),
         batch_size,
     )
-    on = report.on.isoformat() if report.on else "-"
+    if report.on is None:
+        out.print("no provider is registered: nothing to copy")
+        return
     out.print(
-        f"{report.providers} provider(s) copied ({report.added} new to claims), {report.in_network} in network on {on}",
+        f"{report.providers} provider(s) copied ({report.added} new to claims), "
+        f"{report.in_network} in network on {report.on.isoformat()}",
         soft_wrap=True,
     )

@@ -169,3 +169,9 @@ def test_the_command_reports_and_is_idempotent(env: Path) -> None:  # noqa: F811
     second = runner.invoke(app, ["claims", "backfill-providers"])
     assert second.exit_code == 0, second.output
     assert second.stdout.strip() == f"2 provider(s) copied (0 new to claims), 1 in network on {today.isoformat()}"
+
+
+def test_the_command_with_no_provider_says_so(env: Path) -> None:  # noqa: F811
+    result = runner.invoke(app, ["claims", "backfill-providers"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "no provider is registered: nothing to copy"
