@@ -128,8 +128,13 @@ def sync_schedule(
     return row
 
 
-def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID, *, refreshed: set[tuple[str, date]] | None = None) -> None:
-    """Re-copy a policy's coverage (idempotent: the copy is of enrollment's current knowledge).
+Gained = dict[uuid.UUID, list[tuple[date, date | None]]]
+"""Per member, the coverage spans a copy holds that the copy before did not (wholly)."""
+
+
+def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID, *, refreshed: set[tuple[str, date]] | None = None) -> Gained:
+    """Re-copy a policy's coverage (idempotent: the copy is of enrollment's current knowledge); returns
+    the spans each member gained.
 
     ``refreshed``: also re-copy each plan schedule the policy uses, once per (plan, date) in the set
     the caller keeps across policies (the back-fill)."""
@@ -142,6 +147,7 @@ def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID, *, refreshed: set[tuple[s
     by_person: dict[uuid.UUID, list[enrollment.CoverageFact]] = {}
     for fact in facts:
         by_person.setdefault(fact.party_id, []).append(fact)
+    gained: Gained = {}
     declared: dict[uuid.UUID, list[enrollment.DeclaredCondition]] = {}
     for condition in enrollment.declared_conditions(uow, policy_id) if facts else ():
         declared.setdefault(condition.party_id, []).append(condition)
@@ -160,6 +166,9 @@ def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID, *, refreshed: set[tuple[s
         ]
         person = parties.person(uow, party_id)  # before the new row exists (a read flushes the session)
         row = existing.pop(party_id, None)
+        new_spans = _gained(row.periods if row is not None else [], periods)
+        if new_spans:
+            gained[party_id] = new_spans
         if row is None:
             row = m.CoverageView(member_id=party_id, policy_id=policy_id)
             uow.session.add(row)
@@ -174,6 +183,25 @@ def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID, *, refreshed: set[tuple[s
     for row in existing.values():
         row.periods = []
         row.synced_at = uow.clock.now()
+    return gained
+
+
+def _gained(before: list[list[str | None]], after: list[list[str | None]]) -> list[tuple[date, date | None]]:
+    """The spans of ``after`` not wholly inside one of ``before`` (ISO ``[from, to or None]`` pairs)."""
+
+    def span(pair: list[str | None]) -> tuple[date, date | None]:
+        start, end = pair
+        return date.fromisoformat(str(start)), date.fromisoformat(end) if end else None
+
+    old = [span(pair) for pair in before]
+    return [
+        (start, end)
+        for start, end in map(span, after)
+        if not any(
+            was_start <= start and (was_end is None or (end is not None and end <= was_end))
+            for was_start, was_end in old
+        )
+    ]
 
 
 def _pre_existing(conditions: Sequence[enrollment.DeclaredCondition]) -> dict[str, Any] | None:
@@ -186,13 +214,17 @@ def _pre_existing(conditions: Sequence[enrollment.DeclaredCondition]) -> dict[st
 
 
 def on_enrollment_changed(uow: UnitOfWork, message: Message) -> None:
-    sync_policy(uow, uuid.UUID(message.payload["enrollmentId"]))
+    """Re-copy the policy's coverage; a member's claims denied for want of coverage on days the copy
+    has just gained are adjudicated again (``service.readjudicate_after_coverage``)."""
+    gained = sync_policy(uow, uuid.UUID(message.payload["enrollmentId"]))
+    for member_id, spans in gained.items():
+        service.readjudicate_after_coverage(uow, member_id, spans)
 
 
 def on_underwriting_withdrawn(uow: UnitOfWork, message: Message) -> None:
     """A finding withdrawn (recorded by mistake): claims' copy of the cover loses it, and the member's
     claims denied as a pre-existing condition meanwhile are adjudicated again."""
-    sync_policy(uow, uuid.UUID(message.payload["enrollmentId"]))
+    on_enrollment_changed(uow, message)
     service.readjudicate_after_withdrawal(uow, uuid.UUID(message.payload["memberId"]))
 
 

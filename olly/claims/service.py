@@ -1750,27 +1750,56 @@ def readjudicate_after_overturn(uow: UnitOfWork, claim_id: uuid.UUID) -> Outcome
 
 def readjudicate_after_withdrawal(uow: UnitOfWork, member_id: uuid.UUID) -> list[Outcome]:
     """Adjudicate again the member's final claims a line of which was denied as a pre-existing
-    condition (CARC 51) once an underwriting finding on them was withdrawn (recorded by mistake): the
-    earlier result is reversed exactly and the claim adjudicated against the coverage as it now
-    stands (a waiting period the plan itself sets still applies); an examiner's line decisions on
-    the claim are applied again as they were made."""
+    condition (CARC 51) once an underwriting finding on them was withdrawn (recorded by mistake),
+    against the coverage as it now stands (a waiting period the plan itself sets still applies)."""
+    return _readjudicate_denied(uow, member_id, {Carc.PRE_EXISTING_CONDITION.value}, "UNDERWRITING_WITHDRAWN")
+
+
+#: A line denied because the member was not covered on its date.
+_NOT_COVERED: Final = frozenset({Carc.NOT_OUR_MEMBER.value, Carc.BEFORE_COVERAGE.value, Carc.AFTER_COVERAGE.value})
+
+
+def readjudicate_after_coverage(
+    uow: UnitOfWork, member_id: uuid.UUID, spans: Sequence[tuple[date, date | None]]
+) -> list[Outcome]:
+    """Adjudicate again the member's final claims a line of which was denied for want of coverage
+    (CARC 31, 26 or 27) whose dates of service meet ``spans``, days claims' copy of the coverage has
+    just gained: a coverage copied after the claim was adjudicated (its event consumed later), or
+    cover granted back-dated (a retroactive enrolment, a reinstatement)."""
+
+    def meets(claim: m.Claim) -> bool:
+        last = claim.service_date_to or claim.service_date_from
+        return any(start <= last and (end is None or claim.service_date_from <= end) for start, end in spans)
+
+    return _readjudicate_denied(uow, member_id, _NOT_COVERED, "COVERAGE_ARRIVED", meets)
+
+
+def _readjudicate_denied(
+    uow: UnitOfWork,
+    member_id: uuid.UUID,
+    carcs: Collection[str],
+    cause: str,
+    wanted: Callable[[m.Claim], bool] = lambda claim: True,
+) -> list[Outcome]:
+    """The member's final claims a line of which was denied with one of ``carcs``, adjudicated again:
+    the earlier result reversed exactly, the claim adjudicated as claims' copies now stand, an
+    examiner's line decisions on it applied again as they were made."""
     repo = ClaimsRepository(uow)
     outcomes = []
     for claim in repo.final_claims_of_member(member_id):
+        if not wanted(claim):
+            continue
         record = repo.current_result(claim.id)
-        if record is None or not _denied_as_pre_existing(record.result):
+        if record is None or not any(
+            a["carc"] in carcs for line in record.result["lines"] for a in line["adjustments"]
+        ):
             continue
         locked = repo.claim(claim.id, for_update=True)
         if locked is None or locked.status not in FINAL_STATUSES:
             continue
         reverse_current(uow, locked)
-        outcomes.append(_run(uow, locked, cause="UNDERWRITING_WITHDRAWN", decisions=repo.decisions(locked.id)))
+        outcomes.append(_run(uow, locked, cause=cause, decisions=repo.decisions(locked.id)))
     return outcomes
-
-
-def _denied_as_pre_existing(result: dict[str, Any]) -> bool:
-    carc = Carc.PRE_EXISTING_CONDITION.value
-    return any(a["carc"] == carc for line in result["lines"] for a in line["adjustments"])
 
 
 # =================================================================================================

@@ -1,0 +1,105 @@
+"""A claim denied for want of coverage (CARC 31, 26, 27) is adjudicated again when claims' copy of the
+member's coverage gains the days it was for: a coverage copied after the claim was adjudicated (its
+event consumed later), a termination undone. On SQLite and PostgreSQL, through the bus."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from types import SimpleNamespace
+from typing import cast
+
+from sqlalchemy import delete
+
+from olly.claims import handlers
+from olly.claims import models as m
+from olly.claims.repository import ClaimsRepository
+from olly.enrollment import service as enrollment
+from olly.enrollment.plan_catalog import PlansCatalog
+from olly.enrollment.rules import Market, TerminationReason
+from olly.enrollment.schemas import EnrollmentCreate, Termination
+from olly.platform.bus.messages import Message
+from olly.platform.runtime import Platform
+from tests.factories import ACCOUNT
+from tests.integration.claims.support import PPO, claim_body, drain, line, seed
+from tests.integration.claims.test_read_model_revisions import lines_of, submit
+
+#: 99213 billed 150.00 at the in-network clinic: allowed 100.00, CO-45 50.00, the office-visit copay
+#: PR-3 25.00, paid 75.00.
+PAID_VISIT = [("2026-01-10", 10000, 7500, [("CO", "45", 5000), ("PR", "3", 2500)])]
+
+
+def covered(platform: Platform, tenant_id: uuid.UUID, party_id: uuid.UUID) -> uuid.UUID:
+    """A self-only group policy on the demo PPO from 1 January 2026, in force; claims copies it."""
+    seed(platform, tenant_id)  # the plans, the PPO's schedule and the in-network clinic
+    with platform.db.unit_of_work(tenant_id) as uow:
+        policy_id = enrollment.enroll(
+            uow,
+            EnrollmentCreate(
+                market=Market.GROUP,
+                account_id=ACCOUNT,
+                subscriber_party_id=party_id,
+                plan_code=PPO,
+                effective_date=date(2026, 1, 1),
+            ),
+            PlansCatalog(),
+        ).id
+        enrollment.activate(uow, policy_id)
+    drain(platform)
+    return policy_id
+
+
+def history(platform: Platform, tenant_id: uuid.UUID, claim_id: uuid.UUID) -> list[tuple[int, str, bool]]:
+    """Each adjudication of the claim: (sequence, status, reversed)."""
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        repo = ClaimsRepository(uow)
+        current = repo.current_result(claim_id)
+        assert current is not None
+        results = [repo.result(claim_id, sequence) for sequence in range(1, current.sequence + 1)]
+    return [(r.sequence, r.status, r.reversed) for r in results if r is not None]
+
+
+def test_a_claim_adjudicated_before_its_coverage_was_copied_is_paid_once_it_is(
+    platform: Platform, tenant_id: uuid.UUID, family: dict[str, uuid.UUID]
+) -> None:
+    ana = family["ana"]
+    policy_id = covered(platform, tenant_id, ana)
+    with platform.db.unit_of_work(tenant_id) as uow:  # as if the enrolment's events were still on their way
+        uow.session.execute(delete(m.CoverageView).where(m.CoverageView.member_id == ana))
+    claim_id = submit(platform, tenant_id, claim_body(ana, line("99213", "150.00", "2026-01-10")))
+    drain(platform)
+    assert lines_of(platform, tenant_id, claim_id) == [("2026-01-10", 0, 0, [("CO", "31", 15000)])]
+    with platform.db.unit_of_work(tenant_id) as uow:  # the enrolment's event arrives
+        handlers.on_enrollment_changed(uow, cast(Message, SimpleNamespace(payload={"enrollmentId": str(policy_id)})))
+    drain(platform)
+    assert lines_of(platform, tenant_id, claim_id) == PAID_VISIT
+    assert history(platform, tenant_id, claim_id) == [(1, "DENIED", True), (2, "APPROVED", False)]
+    # The same event again changes nothing: no day was gained.
+    with platform.db.unit_of_work(tenant_id) as uow:
+        handlers.on_enrollment_changed(uow, cast(Message, SimpleNamespace(payload={"enrollmentId": str(policy_id)})))
+    assert history(platform, tenant_id, claim_id) == [(1, "DENIED", True), (2, "APPROVED", False)]
+
+
+def test_claims_denied_after_a_termination_are_paid_when_it_is_undone(
+    platform: Platform, tenant_id: uuid.UUID, family: dict[str, uuid.UUID]
+) -> None:
+    ana = family["ana"]
+    policy_id = covered(platform, tenant_id, ana)
+    # Terminated for non-payment back to 5 January (a retroactive end the premium allows) …
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment.terminate(
+            uow, policy_id, Termination(reason=TerminationReason.NON_PAYMENT, termination_date=date(2026, 1, 5))
+        )
+    drain(platform)
+    visit = submit(platform, tenant_id, claim_body(ana, line("99213", "150.00", "2026-01-10")))
+    before = submit(platform, tenant_id, claim_body(ana, line("99213", "150.00", "2026-01-02")))
+    drain(platform)
+    assert lines_of(platform, tenant_id, visit) == [("2026-01-10", 0, 0, [("CO", "27", 15000)])]
+    # … then the premium is paid late and the termination undone: the visit after the 5th is paid;
+    # the one before, covered all along, is left as it was.
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment.reinstate(uow, policy_id, reason="premium paid")
+    drain(platform)
+    assert lines_of(platform, tenant_id, visit) == PAID_VISIT
+    assert history(platform, tenant_id, visit) == [(1, "DENIED", True), (2, "APPROVED", False)]
+    assert history(platform, tenant_id, before) == [(1, "APPROVED", False)]
