@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
@@ -128,13 +129,23 @@ def sync_schedule(
     return row
 
 
-Gained = dict[uuid.UUID, list[tuple[date, date | None]]]
-"""Per member, the coverage spans a copy holds that the copy before did not (wholly)."""
+Spans = dict[uuid.UUID, list[tuple[date, date | None]]]
+"""Per member, coverage spans (first day, last day or None while open-ended)."""
 
 
-def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID, *, refreshed: set[tuple[str, date]] | None = None) -> Gained:
+@dataclass(frozen=True, slots=True)
+class CoverageChange:
+    gained: Spans
+    """The spans each member's copy holds that the copy before did not (wholly)."""
+    lost: Spans
+    """The spans the copy before held that the copy now does not (wholly)."""
+
+
+def sync_policy(
+    uow: UnitOfWork, policy_id: uuid.UUID, *, refreshed: set[tuple[str, date]] | None = None
+) -> CoverageChange:
     """Re-copy a policy's coverage (idempotent: the copy is of enrollment's current knowledge); returns
-    the spans each member gained.
+    the spans each member gained and lost.
 
     ``refreshed``: also re-copy each plan schedule the policy uses, once per (plan, date) in the set
     the caller keeps across policies (the back-fill)."""
@@ -147,7 +158,8 @@ def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID, *, refreshed: set[tuple[s
     by_person: dict[uuid.UUID, list[enrollment.CoverageFact]] = {}
     for fact in facts:
         by_person.setdefault(fact.party_id, []).append(fact)
-    gained: Gained = {}
+    gained: Spans = {}
+    lost: Spans = {}
     declared: dict[uuid.UUID, list[enrollment.DeclaredCondition]] = {}
     for condition in enrollment.declared_conditions(uow, policy_id) if facts else ():
         declared.setdefault(condition.party_id, []).append(condition)
@@ -166,9 +178,11 @@ def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID, *, refreshed: set[tuple[s
         ]
         person = parties.person(uow, party_id)  # before the new row exists (a read flushes the session)
         row = existing.pop(party_id, None)
-        new_spans = _gained(row.periods if row is not None else [], periods)
-        if new_spans:
+        before = row.periods if row is not None else []
+        if new_spans := _outside(periods, before):
             gained[party_id] = new_spans
+        if old_spans := _outside(before, periods):
+            lost[party_id] = old_spans
         if row is None:
             row = m.CoverageView(member_id=party_id, policy_id=policy_id)
             uow.session.add(row)
@@ -181,25 +195,27 @@ def sync_policy(uow: UnitOfWork, policy_id: uuid.UUID, *, refreshed: set[tuple[s
         row.pre_existing = _pre_existing(declared.get(party_id, ()))
         row.synced_at = uow.clock.now()
     for row in existing.values():
+        if old_spans := _outside(row.periods, []):
+            lost[row.member_id] = old_spans
         row.periods = []
         row.synced_at = uow.clock.now()
-    return gained
+    return CoverageChange(gained, lost)
 
 
-def _gained(before: list[list[str | None]], after: list[list[str | None]]) -> list[tuple[date, date | None]]:
-    """The spans of ``after`` not wholly inside one of ``before`` (ISO ``[from, to or None]`` pairs)."""
+def _outside(spans: list[list[str | None]], within: list[list[str | None]]) -> list[tuple[date, date | None]]:
+    """The spans of ``spans`` not wholly inside one of ``within`` (ISO ``[from, to or None]`` pairs)."""
 
     def span(pair: list[str | None]) -> tuple[date, date | None]:
         start, end = pair
         return date.fromisoformat(str(start)), date.fromisoformat(end) if end else None
 
-    old = [span(pair) for pair in before]
+    outer = [span(pair) for pair in within]
     return [
         (start, end)
-        for start, end in map(span, after)
+        for start, end in map(span, spans)
         if not any(
             was_start <= start and (was_end is None or (end is not None and end <= was_end))
-            for was_start, was_end in old
+            for was_start, was_end in outer
         )
     ]
 
@@ -214,11 +230,14 @@ def _pre_existing(conditions: Sequence[enrollment.DeclaredCondition]) -> dict[st
 
 
 def on_enrollment_changed(uow: UnitOfWork, message: Message) -> None:
-    """Re-copy the policy's coverage; a member's claims denied for want of coverage on days the copy
-    has just gained are adjudicated again (``service.readjudicate_after_coverage``)."""
-    gained = sync_policy(uow, uuid.UUID(message.payload["enrollmentId"]))
-    for member_id, spans in gained.items():
+    """Re-copy the policy's coverage; a member's claims on days the copy has just gained or lost are
+    adjudicated again: those denied for want of coverage on gained days, those paid or approved on
+    lost days (``service.readjudicate_after_coverage``)."""
+    change = sync_policy(uow, uuid.UUID(message.payload["enrollmentId"]))
+    for member_id, spans in change.gained.items():
         service.readjudicate_after_coverage(uow, member_id, spans)
+    for member_id, spans in change.lost.items():
+        service.readjudicate_after_coverage_lost(uow, member_id, spans)
 
 
 def on_underwriting_withdrawn(uow: UnitOfWork, message: Message) -> None:

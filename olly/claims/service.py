@@ -1752,11 +1752,11 @@ def readjudicate_after_withdrawal(uow: UnitOfWork, member_id: uuid.UUID) -> list
     """Adjudicate again the member's final claims a line of which was denied as a pre-existing
     condition (CARC 51) once an underwriting finding on them was withdrawn (recorded by mistake),
     against the coverage as it now stands (a waiting period the plan itself sets still applies)."""
-    return _readjudicate_denied(uow, member_id, {Carc.PRE_EXISTING_CONDITION.value}, "UNDERWRITING_WITHDRAWN")
+    return _readjudicate(uow, member_id, "UNDERWRITING_WITHDRAWN", results=_denied_with({Carc.PRE_EXISTING_CONDITION}))
 
 
 #: A line denied because the member was not covered on its date.
-_NOT_COVERED: Final = frozenset({Carc.NOT_OUR_MEMBER.value, Carc.BEFORE_COVERAGE.value, Carc.AFTER_COVERAGE.value})
+_NOT_COVERED: Final = frozenset({Carc.NOT_OUR_MEMBER, Carc.BEFORE_COVERAGE, Carc.AFTER_COVERAGE})
 
 
 def readjudicate_after_coverage(
@@ -1766,33 +1766,58 @@ def readjudicate_after_coverage(
     (CARC 31, 26 or 27) whose dates of service meet ``spans``, days claims' copy of the coverage has
     just gained: a coverage copied after the claim was adjudicated (its event consumed later), or
     cover granted back-dated (a retroactive enrolment, a reinstatement)."""
+    return _readjudicate(uow, member_id, "COVERAGE_ARRIVED", claims=_meeting(spans), results=_denied_with(_NOT_COVERED))
+
+
+def readjudicate_after_coverage_lost(
+    uow: UnitOfWork, member_id: uuid.UUID, spans: Sequence[tuple[date, date | None]]
+) -> list[Outcome]:
+    """Adjudicate again the member's final claims with a line not denied for want of coverage whose
+    dates of service meet ``spans``, days claims' copy of the coverage has just lost: a termination
+    dated back (for non-payment, the only back-dated end enrollment allows), a person removed from
+    an earlier day. What such a claim paid is then recovered like any re-adjudication that pays less."""
+
+    def covered_somewhere(result: dict[str, Any]) -> bool:
+        carcs = {carc.value for carc in _NOT_COVERED}
+        return not all(any(a["carc"] in carcs for a in line["adjustments"]) for line in result["lines"])
+
+    return _readjudicate(uow, member_id, "COVERAGE_ENDED", claims=_meeting(spans), results=covered_somewhere)
+
+
+def _meeting(spans: Sequence[tuple[date, date | None]]) -> Callable[[m.Claim], bool]:
+    """Whether a claim's dates of service meet one of ``spans``."""
 
     def meets(claim: m.Claim) -> bool:
         last = claim.service_date_to or claim.service_date_from
         return any(start <= last and (end is None or claim.service_date_from <= end) for start, end in spans)
 
-    return _readjudicate_denied(uow, member_id, _NOT_COVERED, "COVERAGE_ARRIVED", meets)
+    return meets
 
 
-def _readjudicate_denied(
+def _denied_with(carcs: Collection[Carc]) -> Callable[[dict[str, Any]], bool]:
+    """Whether a stored result has a line adjusted with one of ``carcs``."""
+    codes = {carc.value for carc in carcs}
+    return lambda result: any(a["carc"] in codes for line in result["lines"] for a in line["adjustments"])
+
+
+def _readjudicate(
     uow: UnitOfWork,
     member_id: uuid.UUID,
-    carcs: Collection[str],
     cause: str,
-    wanted: Callable[[m.Claim], bool] = lambda claim: True,
+    *,
+    results: Callable[[dict[str, Any]], bool],
+    claims: Callable[[m.Claim], bool] = lambda claim: True,
 ) -> list[Outcome]:
-    """The member's final claims a line of which was denied with one of ``carcs``, adjudicated again:
-    the earlier result reversed exactly, the claim adjudicated as claims' copies now stand, an
-    examiner's line decisions on it applied again as they were made."""
+    """The member's final claims ``claims`` picks whose current result ``results`` picks, adjudicated
+    again: the earlier result reversed exactly, the claim adjudicated as claims' copies now stand,
+    an examiner's line decisions on it applied again as they were made."""
     repo = ClaimsRepository(uow)
     outcomes = []
     for claim in repo.final_claims_of_member(member_id):
-        if not wanted(claim):
+        if not claims(claim):
             continue
         record = repo.current_result(claim.id)
-        if record is None or not any(
-            a["carc"] in carcs for line in record.result["lines"] for a in line["adjustments"]
-        ):
+        if record is None or not results(record.result):
             continue
         locked = repo.claim(claim.id, for_update=True)
         if locked is None or locked.status not in FINAL_STATUSES:

@@ -11,6 +11,9 @@ from typing import cast
 
 from sqlalchemy import delete
 
+from olly.billing import recoveries
+from olly.billing import service as billing
+from olly.billing.repository import BillingRepository
 from olly.claims import handlers
 from olly.claims import models as m
 from olly.claims.repository import ClaimsRepository
@@ -103,3 +106,37 @@ def test_claims_denied_after_a_termination_are_paid_when_it_is_undone(
     assert lines_of(platform, tenant_id, visit) == PAID_VISIT
     assert history(platform, tenant_id, visit) == [(1, "DENIED", True), (2, "APPROVED", False)]
     assert history(platform, tenant_id, before) == [(1, "APPROVED", False)]
+
+
+def test_a_claim_paid_for_days_a_back_dated_termination_takes_away_is_denied_and_recovered(
+    platform: Platform, tenant_id: uuid.UUID, family: dict[str, uuid.UUID]
+) -> None:
+    ana = family["ana"]
+    policy_id = covered(platform, tenant_id, ana)
+    visit = submit(platform, tenant_id, claim_body(ana, line("99213", "150.00", "2026-01-10")))
+    drain(platform)
+    with platform.db.unit_of_work(tenant_id) as uow:  # the clinic is paid its 75.00
+        assert [p.amount_minor for p in BillingRepository(uow).claim_payments(billing.run_claim_payments(uow).id)] == [
+            7500
+        ]
+    # The premium was never paid: coverage ends on 5 January, before the visit.
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment.terminate(
+            uow, policy_id, Termination(reason=TerminationReason.NON_PAYMENT, termination_date=date(2026, 1, 5))
+        )
+    drain(platform)
+    assert lines_of(platform, tenant_id, visit) == [("2026-01-10", 0, 0, [("CO", "27", 15000)])]
+    assert history(platform, tenant_id, visit) == [(1, "APPROVED", True), (2, "DENIED", False)]
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert recoveries.outstanding_total(uow) == 7500  # taken back from the clinic's next payments
+    # Paid late after all and reinstated: the visit is paid again, which settles what was to recover.
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment.reinstate(uow, policy_id, reason="premium paid")
+    drain(platform)
+    assert lines_of(platform, tenant_id, visit) == PAID_VISIT
+    assert history(platform, tenant_id, visit) == [(1, "APPROVED", True), (2, "DENIED", True), (3, "APPROVED", False)]
+    with platform.db.unit_of_work(tenant_id) as uow:
+        assert [p.amount_minor for p in BillingRepository(uow).claim_payments(billing.run_claim_payments(uow).id)] == [
+            0
+        ]
+        assert recoveries.outstanding_total(uow) == 0
