@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Final
 
 from olly.claims import appeal_handlers, plan_mapping, service, snapshots
@@ -179,9 +179,9 @@ def sync_policy(
         person = parties.person(uow, party_id)  # before the new row exists (a read flushes the session)
         row = existing.pop(party_id, None)
         before = row.periods if row is not None else []
-        if new_spans := _outside(periods, before):
+        if new_spans := days_outside(periods, before):
             gained[party_id] = new_spans
-        if old_spans := _outside(before, periods):
+        if old_spans := days_outside(before, periods):
             lost[party_id] = old_spans
         if row is None:
             row = m.CoverageView(member_id=party_id, policy_id=policy_id)
@@ -195,29 +195,42 @@ def sync_policy(
         row.pre_existing = _pre_existing(declared.get(party_id, ()))
         row.synced_at = uow.clock.now()
     for row in existing.values():
-        if old_spans := _outside(row.periods, []):
+        if old_spans := days_outside(row.periods, []):
             lost[row.member_id] = old_spans
         row.periods = []
         row.synced_at = uow.clock.now()
     return CoverageChange(gained, lost)
 
 
-def _outside(spans: list[list[str | None]], within: list[list[str | None]]) -> list[tuple[date, date | None]]:
-    """The spans of ``spans`` not wholly inside one of ``within`` (ISO ``[from, to or None]`` pairs)."""
+def days_outside(spans: list[list[str | None]], within: list[list[str | None]]) -> list[tuple[date, date | None]]:
+    """The days of ``spans`` that none of ``within`` covers, as spans (ISO ``[from, to or None]``
+    pairs in, first and last day out): a span split in two (a plan change) loses and gains nothing."""
 
-    def span(pair: list[str | None]) -> tuple[date, date | None]:
-        start, end = pair
-        return date.fromisoformat(str(start)), date.fromisoformat(end) if end else None
+    def merged(pairs: list[list[str | None]]) -> list[tuple[date, date]]:
+        runs: list[tuple[date, date]] = []
+        for start, end in sorted(
+            (date.fromisoformat(str(a)), date.fromisoformat(b) if b else date.max) for a, b in pairs
+        ):
+            if runs and start <= runs[-1][1] + timedelta(days=1):
+                runs[-1] = (runs[-1][0], max(runs[-1][1], end))
+            else:
+                runs.append((start, end))
+        return runs
 
-    outer = [span(pair) for pair in within]
-    return [
-        (start, end)
-        for start, end in map(span, spans)
-        if not any(
-            was_start <= start and (was_end is None or (end is not None and end <= was_end))
-            for was_start, was_end in outer
-        )
-    ]
+    left: list[tuple[date, date | None]] = []
+    cover = merged(within)
+    for start, end in merged(spans):
+        for cut_start, cut_end in cover:
+            if cut_end < start or cut_start > end:
+                continue
+            if cut_start > start:
+                left.append((start, cut_start - timedelta(days=1)))
+            if cut_end >= end:
+                break
+            start = cut_end + timedelta(days=1)
+        else:
+            left.append((start, None if end == date.max else end))
+    return left
 
 
 def _pre_existing(conditions: Sequence[enrollment.DeclaredCondition]) -> dict[str, Any] | None:

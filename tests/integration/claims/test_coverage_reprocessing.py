@@ -19,8 +19,8 @@ from olly.claims import models as m
 from olly.claims.repository import ClaimsRepository
 from olly.enrollment import service as enrollment
 from olly.enrollment.plan_catalog import PlansCatalog
-from olly.enrollment.rules import Market, TerminationReason
-from olly.enrollment.schemas import EnrollmentCreate, Termination
+from olly.enrollment.rules import Market, QualifyingEvent, TerminationReason
+from olly.enrollment.schemas import EnrollmentCreate, PlanChange, Termination
 from olly.platform.bus.messages import Message
 from olly.platform.runtime import Platform
 from tests.factories import ACCOUNT
@@ -140,3 +140,29 @@ def test_a_claim_paid_for_days_a_back_dated_termination_takes_away_is_denied_and
             0
         ]
         assert recoveries.outstanding_total(uow) == 0
+
+
+def test_a_plan_change_re_adjudicates_nothing(
+    platform: Platform, tenant_id: uuid.UUID, family: dict[str, uuid.UUID]
+) -> None:
+    """A change of plan from 1 February splits the member's coverage in two; no day is gained or
+    lost, so the January visit keeps its one adjudication."""
+    ana = family["ana"]
+    policy_id = covered(platform, tenant_id, ana)
+    visit = submit(platform, tenant_id, claim_body(ana, line("99213", "150.00", "2026-01-10")))
+    drain(platform)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment.change_plan(
+            uow,
+            policy_id,
+            PlanChange(
+                plan_code="OLLY-HMO-250", qualifying_event=QualifyingEvent.OPEN_ENROLLMENT, event_date=date(2026, 2, 1)
+            ),
+            PlansCatalog(),
+        )
+    drain(platform)
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        (copy,) = ClaimsRepository(uow).coverage_of_policy(policy_id)
+        assert len(copy.periods) == 2  # the split: the PPO to 31 January, the HMO from 1 February
+    assert history(platform, tenant_id, visit) == [(1, "APPROVED", False)]
+    assert lines_of(platform, tenant_id, visit) == PAID_VISIT
