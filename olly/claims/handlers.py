@@ -194,9 +194,9 @@ def sync_policy(
         row.birth_date = person.birth_date if person is not None else None
         row.pre_existing = _pre_existing(declared.get(party_id, ()))
         row.synced_at = uow.clock.now()
+    # A member enrollment no longer names at all (their records erased at a deletion request) lost
+    # no cover: their claims are left as they were.
     for row in existing.values():
-        if old_spans := days_outside(row.periods, []):
-            lost[row.member_id] = old_spans
         row.periods = []
         row.synced_at = uow.clock.now()
     return CoverageChange(gained, lost)
