@@ -1,11 +1,13 @@
 """A claim denied for want of coverage (CARC 31, 26, 27) is adjudicated again when claims' copy of the
 member's coverage gains the days it was for: a coverage copied after the claim was adjudicated (its
-event consumed later), a termination undone. On SQLite and PostgreSQL, through the bus."""
+event consumed later), a termination undone, COBRA continuation elected after the claim. A claim
+paid for days a back-dated termination takes away is adjudicated again and its payment recovered.
+A plan change gains and loses no day. On SQLite and PostgreSQL, through the bus."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import cast
 
@@ -19,8 +21,9 @@ from olly.claims import models as m
 from olly.claims.repository import ClaimsRepository
 from olly.enrollment import service as enrollment
 from olly.enrollment.plan_catalog import PlansCatalog
-from olly.enrollment.rules import Market, QualifyingEvent, TerminationReason
-from olly.enrollment.schemas import EnrollmentCreate, PlanChange, Termination
+from olly.enrollment.rules import CobraEvent, Market, QualifyingEvent, TerminationReason
+from olly.enrollment.schemas import CobraElection, CobraEventCreate, EnrollmentCreate, PlanChange, Termination
+from olly.kernel.clock import FixedClock
 from olly.platform.bus.messages import Message
 from olly.platform.runtime import Platform
 from tests.factories import ACCOUNT
@@ -166,3 +169,30 @@ def test_a_plan_change_re_adjudicates_nothing(
         assert len(copy.periods) == 2  # the split: the PPO to 31 January, the HMO from 1 February
     assert history(platform, tenant_id, visit) == [(1, "APPROVED", False)]
     assert lines_of(platform, tenant_id, visit) == PAID_VISIT
+
+
+def test_a_claim_in_the_cobra_election_period_is_paid_once_continuation_is_elected(
+    platform: Platform, tenant_id: uuid.UUID, family: dict[str, uuid.UUID], clock: FixedClock
+) -> None:
+    """Group cover ends on 31 March; a visit on 10 April, before the election, is denied CO-27; the
+    election (continuation from 1 April, on another policy) gains those days: the visit is paid."""
+    ana = family["ana"]
+    policy_id = covered(platform, tenant_id, ana)
+    clock.set(datetime(2026, 3, 20, 11, 0, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment.record_cobra_event(
+            uow, policy_id, CobraEventCreate(event=CobraEvent.TERMINATION, event_date=date(2026, 3, 20)), PlansCatalog()
+        )
+    drain(platform)
+    clock.set(datetime(2026, 4, 15, 10, 0, tzinfo=UTC))
+    visit = submit(platform, tenant_id, claim_body(ana, line("99213", "150.00", "2026-04-10")))
+    drain(platform)
+    assert lines_of(platform, tenant_id, visit) == [("2026-04-10", 0, 0, [("CO", "27", 15000)])]
+    with platform.db.unit_of_work(tenant_id) as uow:
+        cobra = enrollment.elect_cobra(uow, policy_id, CobraElection(party_ids=[ana]), PlansCatalog())
+        enrollment.activate(uow, cobra.id)  # the first premium paid
+    drain(platform)
+    assert lines_of(platform, tenant_id, visit) == [
+        ("2026-04-10", 10000, 7500, [("CO", "45", 5000), ("PR", "3", 2500)])
+    ]
+    assert history(platform, tenant_id, visit) == [(1, "DENIED", True), (2, "APPROVED", False)]
