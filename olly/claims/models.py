@@ -150,6 +150,20 @@ class LineDecision(TenantScoped, Base):
     decided_at: Mapped[datetime]
 
 
+class AppealWaiver(TenantScoped, Base):
+    """A denial an overturned appeal set aside on one line of a claim (``rules.APPEAL_WAIVABLE``):
+    every later adjudication of the claim passes the line where that denial would stop it."""
+
+    __tablename__ = "claim_appeal_waivers"
+    __table_args__ = (UniqueConstraint("claim_id", "line_number", "carc"), {"schema": SCHEMA})
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    claim_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    line_number: Mapped[int] = mapped_column(Integer)
+    carc: Mapped[str] = mapped_column(String(8))
+    waived_at: Mapped[datetime]
+
+
 class IdempotencyKey(TenantScoped, Base):
     __tablename__ = "claim_idempotency_keys"
     __table_args__ = (UniqueConstraint("tenant_id", "scope", "key"), {"schema": SCHEMA})

@@ -19,6 +19,7 @@ from sqlalchemy.sql.dml import Update
 from sqlalchemy.types import Uuid
 
 from olly.claims import models as m
+from olly.codesets.carc import Carc
 from olly.kernel.errors import ConfigurationError
 from olly.kernel.ids import uuid_from_int
 from olly.platform.crypto import FieldCrypto, column_opener, open_row, open_rows, session_crypto
@@ -1019,6 +1020,16 @@ class ClaimsRepository:
         query = select(m.ClaimDocument).where(m.ClaimDocument.claim_id.in_(_in_order(claim_ids)))
         return list(self.session.scalars(query.order_by(m.ClaimDocument.claim_id, m.ClaimDocument.created_at)))
 
+    def appeal_waivers(self, claim_id: uuid.UUID) -> dict[int, frozenset[Carc]]:
+        """The denials overturned appeals set aside on the claim, per line number."""
+        rows = self.session.execute(
+            select(m.AppealWaiver.line_number, m.AppealWaiver.carc).where(m.AppealWaiver.claim_id == claim_id)
+        )
+        waived: dict[int, set[Carc]] = {}
+        for line_number, carc in rows:
+            waived.setdefault(line_number, set()).add(Carc(carc))
+        return {line_number: frozenset(carcs) for line_number, carcs in waived.items()}
+
     def decisions_of(self, claim_ids: Collection[uuid.UUID]) -> list[m.LineDecision]:
         if not claim_ids:
             return []
@@ -1036,11 +1047,14 @@ class ClaimsRepository:
 
     def delete_claims(self, claim_ids: Collection[uuid.UUID]) -> None:
         """These claims and every row of theirs: lines, diagnoses, adjudications, status history,
-        examiners' decisions, documents (the objects are the caller's) and idempotency keys."""
+        examiners' decisions, appeals' waivers, documents (the objects are the caller's) and
+        idempotency keys."""
         if not claim_ids:
             return
         ids = _in_order(claim_ids)
-        for model in (m.ClaimLine, m.ClaimDiagnosis, m.AdjudicationRecord, m.ClaimStatusChange, m.LineDecision):
+        for model in (
+            m.ClaimLine, m.ClaimDiagnosis, m.AdjudicationRecord, m.ClaimStatusChange, m.LineDecision, m.AppealWaiver,
+        ):  # fmt: skip
             self.session.execute(delete(model).where(model.claim_id.in_(ids)))
         self.session.execute(delete(m.ClaimDocument).where(m.ClaimDocument.claim_id.in_(ids)))
         self.delete_idempotency_keys(ids)

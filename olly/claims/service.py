@@ -22,6 +22,7 @@ from olly.claims import models as m
 from olly.claims.events import AccumulatorUpdated, ClaimApproved, ClaimDenied, ClaimReversed, ClaimSubmitted
 from olly.claims.repository import FINAL_STATUSES, ClaimsRepository, HistoryClaim, NewRows
 from olly.claims.rules import (
+    APPEAL_WAIVABLE,
     AccumulatorKind,
     AccumulatorLevel,
     AccumulatorMovement,
@@ -1226,6 +1227,7 @@ def _run(
                 prior_authorizations=reads.prior_authorizations(claim.member_id, exclude),
                 history=reads.history(claim, exclude),
                 replaces=replaces,
+                waived=repo.appeal_waivers(claim.id) if cause != "SUBMITTED" else {},
             )
         )
     if decisions:
@@ -1740,10 +1742,26 @@ def readjudicate_pended_for_member(uow: UnitOfWork, member_id: uuid.UUID, cause:
 
 
 def readjudicate_after_overturn(uow: UnitOfWork, claim_id: uuid.UUID) -> Outcome | None:
+    """An overturned appeal: the denials of the claim's lines it can set aside (``APPEAL_WAIVABLE``:
+    a duplicate, timely filing, a missing authorisation, a pre-existing condition) are recorded as
+    waived for every later adjudication of the claim; the current result is reversed exactly and the
+    claim adjudicated again, those lines then priced and shared as any other."""
     repo = ClaimsRepository(uow)
     claim = repo.claim(claim_id, for_update=True)
     if claim is None or claim.status not in (*FINAL_STATUSES, "PENDED"):
         return None
+    record = repo.current_result(claim.id)
+    if record is not None:
+        waivable = {carc.value for carc in APPEAL_WAIVABLE}
+        known = repo.appeal_waivers(claim.id)
+        now = uow.clock.now()
+        for line in record.result["lines"]:
+            for carc in {a["carc"] for a in line["adjustments"]} & waivable:
+                if Carc(carc) not in known.get(line["lineNumber"], frozenset()):
+                    uow.session.add(
+                        m.AppealWaiver(claim_id=claim.id, line_number=line["lineNumber"], carc=carc, waived_at=now)
+                    )
+        uow.session.flush()
     reverse_current(uow, claim)
     return _run(uow, claim, cause="APPEAL_OVERTURNED")
 

@@ -13,7 +13,7 @@ from olly.claims.rules.accumulators import (
     NetworkScope,
     plan_year_start,
 )
-from olly.claims.rules.engine import AdjudicationRequest, EngineInvariantBroken, adjudicate
+from olly.claims.rules.engine import APPEAL_WAIVABLE, AdjudicationRequest, EngineInvariantBroken, adjudicate
 from olly.claims.rules.inputs import (
     AdjudicatedLine,
     AuthorizationStatus,
@@ -66,6 +66,7 @@ from olly.claims.rules.results import (
 from olly.claims.rules.reversal import reverse
 
 __all__ = [
+    "APPEAL_WAIVABLE",
     "AccumulatorKey",
     "AccumulatorKind",
     "AccumulatorLevel",

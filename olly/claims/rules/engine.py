@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Final
 
 from olly.claims.rules.accumulators import (
     AccumulatorKey,
@@ -109,6 +110,18 @@ class AdjudicationRequest:
     """Finalised lines of the member's earlier claims, for duplicate edits."""
     replaces: ClaimResult | None = None
     """For a replacement (7) or void (8): the final result of the claim being replaced or voided."""
+    waived: Mapping[int, frozenset[Carc]] = field(default_factory=dict)
+    """Per line number, the denials an overturned appeal set aside (``APPEAL_WAIVABLE``): the step
+    that would deny the line for one of them passes it instead, and the line is priced and shared
+    as any other."""
+
+
+#: Denials an overturned appeal sets aside on the lines it denied: the claim's own record, not the
+#: member's cover or the plan's terms (a duplicate shown to be none, proof of timely filing, an
+#: authorisation granted after the service, a condition shown not to be pre-existing).
+APPEAL_WAIVABLE: Final = frozenset(
+    {Carc.DUPLICATE, Carc.TIMELY_FILING, Carc.AUTHORIZATION_ABSENT, Carc.PRE_EXISTING_CONDITION}
+)
 
 
 class EngineInvariantBroken(AssertionError):
@@ -480,10 +493,12 @@ class _Line:
         "shortfall",
         "tier",
         "trace",
+        "waived",
     )
 
-    def __init__(self, line: ClaimLine) -> None:
+    def __init__(self, line: ClaimLine, waived: frozenset[Carc] = frozenset()) -> None:
         self.line = line
+        self.waived = waived
         self.billed = line.charge.amount
         self.allowed = 0
         self.trace: list[TraceStep] = []
@@ -512,6 +527,15 @@ class _Line:
         inputs: tuple[tuple[str, TraceValue], ...] = (),
         rarcs: tuple[Rarc, ...] = (),
     ) -> bool:
+        """Deny the line (the remaining steps do not run): False. A denial an overturned appeal set
+        aside is recorded as waived and the line goes on: True."""
+        if carc in self.waived:
+            self.trace.append(
+                TraceStep(
+                    step, Outcome.PASSED, f"{note} Set aside on appeal.", inputs, (("waived", f"{group}-{carc}"),)
+                )
+            )
+            return True
         self.denial = (group, carc, rarcs)
         self.trace.append(TraceStep(step, Outcome.DENIED, note, inputs, (("adjustment", f"{group}-{carc}"),)))
         return False
@@ -522,7 +546,7 @@ class _Line:
 
 
 def _adjudicate_line(line: ClaimLine, state: _ClaimState) -> LineResult:
-    work = _Line(line)
+    work = _Line(line, state.request.waived.get(line.line_number, frozenset()))
     for step in _SUM_INSURED_STEPS if state.schedule.sum_insured is not None else _US_STEPS:
         if not step(work, state):
             break  # denied: the remaining steps do not run

@@ -52,6 +52,7 @@ from olly.claims.rules import (
     Submitter,
     adjudicate,
 )
+from olly.codesets.carc import Carc
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod
 from tests.unit.claims import factories as f
@@ -558,6 +559,19 @@ scenario(
     request(claim(line("99213", "150.00", day=date(2026, 1, 5)), received_on=date(2027, 1, 6))),
     ClaimStatus.DENIED,
     Line(D, "0.00", "0.00", "CO-29 150.00"),
+)
+
+# The same late claim after an appeal overturned its denial (proof of timely filing): the edit is set
+# aside and the visit paid as in "timely filing on the last day".
+scenario(
+    "timely filing set aside on appeal",
+    request(
+        claim(line("99213", "150.00", day=date(2026, 1, 5)), received_on=date(2027, 1, 6)),
+        waived={1: frozenset({Carc.TIMELY_FILING})},
+    ),
+    ClaimStatus.APPROVED,
+    Line(A, "92.00", "67.00", "CO-45 58.00; PR-3 25.00", copay="25.00"),
+    after={key(OOP): "25.00"},
 )
 
 # Received on day 365 exactly: in time; copay-only visit as in "copay only".
