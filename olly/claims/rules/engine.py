@@ -124,6 +124,9 @@ APPEAL_WAIVABLE: Final = frozenset(
 )
 
 
+_NOTHING_WAIVED: Final[frozenset[Carc]] = frozenset()
+
+
 class EngineInvariantBroken(AssertionError):
     """A line did not balance: a defect in the engine, never a property of the input."""
 
@@ -496,7 +499,7 @@ class _Line:
         "waived",
     )
 
-    def __init__(self, line: ClaimLine, waived: frozenset[Carc] = frozenset()) -> None:
+    def __init__(self, line: ClaimLine, waived: frozenset[Carc] = _NOTHING_WAIVED) -> None:
         self.line = line
         self.waived = waived
         self.billed = line.charge.amount
@@ -546,7 +549,8 @@ class _Line:
 
 
 def _adjudicate_line(line: ClaimLine, state: _ClaimState) -> LineResult:
-    work = _Line(line, state.request.waived.get(line.line_number, frozenset()))
+    waived = state.request.waived
+    work = _Line(line, waived.get(line.line_number, _NOTHING_WAIVED) if waived else _NOTHING_WAIVED)
     for step in _SUM_INSURED_STEPS if state.schedule.sum_insured is not None else _US_STEPS:
         if not step(work, state):
             break  # denied: the remaining steps do not run
