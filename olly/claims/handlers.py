@@ -136,9 +136,9 @@ Spans = dict[uuid.UUID, list[tuple[date, date | None]]]
 @dataclass(frozen=True, slots=True)
 class CoverageChange:
     gained: Spans
-    """The spans each member's copy holds that the copy before did not (wholly)."""
+    """The days each member's copy covers that the copy before did not, as spans."""
     lost: Spans
-    """The spans the copy before held that the copy now does not (wholly)."""
+    """The days the copy before covered that the copy now does not, as spans."""
 
 
 def sync_policy(
