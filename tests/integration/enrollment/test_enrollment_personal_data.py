@@ -32,6 +32,7 @@ from olly.enrollment.rules import CobraEvent, Market, WithdrawalReason
 from olly.enrollment.schemas import CobraEventCreate, EnrollmentCreate
 from olly.kernel.clock import FixedClock
 from olly.kernel.errors import NotFound
+from olly.platform.db import UnitOfWork
 from olly.platform.objectstore import object_store_of
 from olly.platform.personal_data import DataSubject, RecordCategory
 from olly.platform.runtime import Platform
@@ -258,24 +259,30 @@ def test_a_dependents_cover_history_and_notice_are_pseudonymised_on_the_subscrib
             object_store_of(uow).backend.get(notice)
 
 
+def floater_covering(uow: UnitOfWork, plans: FakePlans, subscriber: uuid.UUID, parent: uuid.UUID) -> uuid.UUID:
+    """A family floater of the subscriber's covering their parent, activated."""
+    floater = service.enroll(
+        uow,
+        EnrollmentCreate(
+            market=Market.SUM_INSURED,
+            account_id=uuid.uuid4(),
+            subscriber_party_id=subscriber,
+            plan_code=PPO,
+            effective_date=date(2026, 1, 1),
+            dependents=[{"party_id": parent, "relationship": "PARENT"}],
+        ),
+        plans,
+    ).id
+    service.activate(uow, floater)
+    return floater
+
+
 def test_an_underwriting_flag_keeps_its_codes_and_loses_the_underwriters_words(
     platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID]
 ) -> None:
     ben, eve = family["ben"], family["grandma"]
-    with platform.db.unit_of_work(tenant_id) as uow:  # Ben's family floater covers his mother Eve
-        floater = service.enroll(
-            uow,
-            EnrollmentCreate(
-                market=Market.SUM_INSURED,
-                account_id=uuid.uuid4(),
-                subscriber_party_id=ben,
-                plan_code=PPO,
-                effective_date=date(2026, 1, 1),
-                dependents=[{"party_id": eve, "relationship": "PARENT"}],
-            ),
-            plans,
-        ).id
-        service.activate(uow, floater)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        floater = floater_covering(uow, plans, ben, eve)
         eves_flag = service.flag_underwriting(
             uow,
             floater,
@@ -321,20 +328,8 @@ def test_a_withdrawn_underwriting_flag_loses_the_withdrawals_note_and_keeps_when
     platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, family: dict[str, uuid.UUID], clock: FixedClock
 ) -> None:
     ben, eve = family["ben"], family["grandma"]
-    with platform.db.unit_of_work(tenant_id) as uow:  # Ben's family floater covers his mother Eve
-        floater = service.enroll(
-            uow,
-            EnrollmentCreate(
-                market=Market.SUM_INSURED,
-                account_id=uuid.uuid4(),
-                subscriber_party_id=ben,
-                plan_code=PPO,
-                effective_date=date(2026, 1, 1),
-                dependents=[{"party_id": eve, "relationship": "PARENT"}],
-            ),
-            plans,
-        ).id
-        service.activate(uow, floater)
+    with platform.db.unit_of_work(tenant_id) as uow:
+        floater = floater_covering(uow, plans, ben, eve)
         eves_flag = service.flag_underwriting(
             uow, floater, party_id=eve, flag="PRE_EXISTING_DISEASE", waiting_period_months=36, diagnosis_codes=["E11"]
         ).id

@@ -58,6 +58,26 @@ def floater(platform: Platform, tenant_id: uuid.UUID, family: dict[str, uuid.UUI
         ).id
 
 
+def employer_group_policy(
+    platform: Platform, tenant_id: uuid.UUID, subscriber: uuid.UUID
+) -> tuple[uuid.UUID, uuid.UUID]:
+    """An employer group (Acme) and a policy of its on the demo PPO: (group account, policy)."""
+    with platform.db.unit_of_work(tenant_id) as uow:
+        group = people.open_account(uow, kind="GROUP", name="Acme", currency="USD").id
+        policy_id = service.enroll(
+            uow,
+            EnrollmentCreate(
+                market=Market.GROUP,
+                account_id=group,
+                subscriber_party_id=subscriber,
+                plan_code="OLLY-PPO-1000",
+                effective_date=date(2026, 1, 1),
+            ),
+            PlansCatalog(),
+        ).id
+    return group, policy_id
+
+
 def test_staff_record_and_read_findings_and_others_cannot(
     client: TestClient, platform: Platform, tenant_id: uuid.UUID, family: dict[str, uuid.UUID]
 ) -> None:
@@ -89,19 +109,7 @@ def test_staff_record_and_read_findings_and_others_cannot(
     assert client.post(route, json=body, headers=examiner.headers).status_code == 403
     # An employer administrator, even on its own group's policy (which it may enrol and read), never
     # reaches underwriting: it is clinical.
-    with platform.db.unit_of_work(tenant_id) as uow:
-        group = people.open_account(uow, kind="GROUP", name="Acme", currency="USD").id
-        group_policy = service.enroll(
-            uow,
-            EnrollmentCreate(
-                market=Market.GROUP,
-                account_id=group,
-                subscriber_party_id=family["ana"],
-                plan_code="OLLY-PPO-1000",
-                effective_date=date(2026, 1, 1),
-            ),
-            PlansCatalog(),
-        ).id
+    group, group_policy = employer_group_policy(platform, tenant_id, family["ana"])
     employer = sign_in_as(client.app, tenant_id, Role.EMPLOYER_ADMIN, group_account_id=group)  # type: ignore[arg-type]
     assert client.get(f"/api/v1/enrollments/{group_policy}", headers=employer.headers).status_code == 200
     own = f"/api/v1/enrollments/{group_policy}/underwriting-flags"
@@ -186,19 +194,7 @@ def test_a_specialist_withdraws_a_finding_which_stays_listed_marked_withdrawn(
     # Reading is not withdrawing: an examiner may not; an employer never reaches underwriting.
     examiner = caller(client, tenant_id, Role.CLAIMS_EXAMINER)
     assert client.post(route, json=body, headers=examiner.headers).status_code == 403
-    with platform.db.unit_of_work(tenant_id) as uow:
-        group = people.open_account(uow, kind="GROUP", name="Acme", currency="USD").id
-        group_policy = service.enroll(
-            uow,
-            EnrollmentCreate(
-                market=Market.GROUP,
-                account_id=group,
-                subscriber_party_id=family["ana"],
-                plan_code="OLLY-PPO-1000",
-                effective_date=date(2026, 1, 1),
-            ),
-            PlansCatalog(),
-        ).id
+    group, group_policy = employer_group_policy(platform, tenant_id, family["ana"])
     employer = sign_in_as(client.app, tenant_id, Role.EMPLOYER_ADMIN, group_account_id=group)  # type: ignore[arg-type]
     own = f"/api/v1/enrollments/{group_policy}/underwriting-flags/{flag_id}/withdrawal"
     assert client.post(own, json=body, headers=employer.headers).status_code == 403
