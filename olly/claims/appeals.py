@@ -3,26 +3,29 @@
 A member (or the provider, on the member's behalf) may appeal a denied or partly approved claim
 until the appeal deadline: the ``appealDeadline`` of a ``CLAIM_DENIED`` event, otherwise 180 days
 after the adjudication date (the ACA minimum, DOMAIN.md). A claim has at most one open appeal. The
-decision upholds or overturns the determination and publishes ``claims.appeal.resolved``; on an
-overturn the claims core re-adjudicates the claim. Claims are known here only through
-``AppealableClaim``, kept from ``claims.claim.adjudicated`` events.
+decision upholds or overturns the determination (an overturn may name the lines it allows) and
+publishes ``claims.appeal.resolved``; on an overturn the claims core re-adjudicates the claim. Claims
+are known here through ``AppealableClaim``, kept from ``claims.claim.adjudicated`` events, and, to
+check the lines an overturn names, their line numbers.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from olly.claims import authorization_repository as repository
 from olly.claims.authorization_models import Appeal, AppealableClaim
 from olly.claims.events import AppealResolved, ClaimApproved, ClaimDenied
-from olly.kernel.errors import BusinessRuleViolation, Conflict, NotFound
+from olly.claims.models import ClaimLine
+from olly.kernel.errors import BusinessRuleViolation, Conflict, FieldError, NotFound, ValidationFailed
 from olly.kernel.ids import uuid7
 from olly.platform.db import PendingRows, UnitOfWork
 
@@ -218,18 +221,31 @@ def queue(
     )
 
 
-def decide(uow: UnitOfWork, appeal_id: uuid.UUID, outcome: AppealOutcome, note: str, decided_by: str) -> Appeal:
+def decide(
+    uow: UnitOfWork,
+    appeal_id: uuid.UUID,
+    outcome: AppealOutcome,
+    note: str,
+    decided_by: str,
+    *,
+    lines: Sequence[int] | None = None,
+) -> Appeal:
+    """Uphold or overturn an open appeal. ``lines``: the claim's lines an overturn allows (None:
+    every line); the claims core then sets aside, on those lines only, the denials an appeal can
+    overturn and the examiners' denials and reductions (``service.readjudicate_after_overturn``)."""
     appeal = repository.appeal(uow.session, appeal_id, for_update=True)
     if appeal is None:
         raise NotFound("appeal not found")
     if appeal.status != AppealStatus.OPEN:
         raise Conflict(f"this appeal was already decided ({appeal.status})")
+    allowed = _allowed_lines(uow, appeal, outcome, lines)
     now = uow.clock.now()
     appeal.status = outcome.value
     appeal.open_claim_id = None
     appeal.decided_at = now
     appeal.decided_by = decided_by
     appeal.decision_note = note
+    appeal.allowed_lines = allowed
     uow.session.flush()
     uow.publish(
         AppealResolved(
@@ -243,6 +259,24 @@ def decide(uow: UnitOfWork, appeal_id: uuid.UUID, outcome: AppealOutcome, note: 
         key=appeal.member_id,
     )
     return appeal
+
+
+def _allowed_lines(
+    uow: UnitOfWork, appeal: Appeal, outcome: AppealOutcome, lines: Sequence[int] | None
+) -> list[int] | None:
+    """The lines an overturn names, checked against the claim's (sorted); None when it names none."""
+    if lines is None:
+        return None
+    if outcome is not AppealOutcome.OVERTURNED:
+        raise ValidationFailed([FieldError("body.lines", "only an overturn names the lines it allows", "invalid")])
+    if len(set(lines)) != len(lines):
+        raise ValidationFailed([FieldError("body.lines", "names a line twice", "invalid")])
+    known = set(uow.session.scalars(select(ClaimLine.line_number).where(ClaimLine.claim_id == appeal.claim_id)))
+    unknown = sorted(set(lines) - known)
+    if unknown:
+        numbers = ", ".join(str(n) for n in unknown)
+        raise ValidationFailed([FieldError("body.lines", f"the claim has no line {numbers}", "invalid")])
+    return sorted(lines)
 
 
 def is_overdue(appeal: Appeal, now: datetime) -> bool:

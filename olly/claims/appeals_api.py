@@ -37,6 +37,7 @@ def _read(appeal: Appeal, access: Access) -> AppealRead:
         overdue=service.is_overdue(appeal, access.decided_at),
         decided_at=appeal.decided_at,
         decision_note=appeal.decision_note,
+        allowed_lines=appeal.allowed_lines,
     )
 
 
@@ -100,10 +101,10 @@ def decide_appeal(
     platform = platform_of(request)
     with platform.db.unit_of_work(access.principal.tenant_id) as uow:
         appeal = service.decide(
-            uow, appeal_id, service.AppealOutcome(body.outcome), body.note, access.principal.subject
+            uow, appeal_id, service.AppealOutcome(body.outcome), body.note, access.principal.subject, lines=body.lines
         )
         platform.audit.append(
             uow.session.connection(),
-            [access.audit_record(resource_id=str(appeal_id), detail={"outcome": body.outcome})],
+            [access.audit_record(resource_id=str(appeal_id), detail={"outcome": body.outcome, "lines": body.lines})],
         )
         return _read(appeal, access)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from olly.platform.crypto import phi_column
@@ -128,3 +128,5 @@ class Appeal(TenantScoped, Base):
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decision_note: Mapped[str | None] = phi_column("text")
+    allowed_lines: Mapped[list[int] | None] = mapped_column(JSON, nullable=True)
+    """The claim's lines an overturn allows, in order; None: every line (and on an upheld appeal)."""

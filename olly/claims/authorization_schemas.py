@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -87,6 +87,12 @@ class AppealCreate(ApiModel):
 class AppealDecisionIn(ApiModel):
     outcome: Literal["UPHELD", "OVERTURNED"]
     note: str = Field(min_length=1, max_length=5000)
+    lines: list[Annotated[int, Field(ge=1)]] | None = Field(
+        None,
+        min_length=1,
+        max_length=999,
+        description="An overturn's lines of the claim it allows (line numbers); absent: every line.",
+    )
 
 
 class AppealRead(ApiModel):
@@ -104,3 +110,6 @@ class AppealRead(ApiModel):
     overdue: bool
     decided_at: datetime | None
     decision_note: str | None
+    allowed_lines: list[int] | None = Field(
+        None, description="The lines an overturn allowed; null when it allowed every line (or was upheld)."
+    )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Final
 
-from olly.claims import appeal_handlers, plan_mapping, service, snapshots
+from olly.claims import appeal_handlers, authorization_repository, plan_mapping, service, snapshots
 from olly.claims import models as m
 from olly.claims.repository import ClaimsRepository
 from olly.enrollment import public as enrollment
@@ -94,7 +94,9 @@ def on_prior_auth_decision(uow: UnitOfWork, message: Message) -> None:
 def on_appeal_resolved(uow: UnitOfWork, message: Message) -> None:
     if message.payload.get("eventType") != "APPEAL_OVERTURNED":
         return
-    service.readjudicate_after_overturn(uow, uuid.UUID(message.payload["claimId"]))
+    appeal = authorization_repository.appeal(uow.session, uuid.UUID(message.payload["appealId"]))
+    lines = appeal.allowed_lines if appeal is not None else None  # no appeal recorded here: every line
+    service.readjudicate_after_overturn(uow, uuid.UUID(message.payload["claimId"]), lines=lines)
 
 
 # -- coverage and benefit schedules --------------------------------------------------------------------

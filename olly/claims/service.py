@@ -1741,29 +1741,49 @@ def readjudicate_pended_for_member(uow: UnitOfWork, member_id: uuid.UUID, cause:
     return outcomes
 
 
-def readjudicate_after_overturn(uow: UnitOfWork, claim_id: uuid.UUID) -> Outcome | None:
-    """An overturned appeal: the denials of the claim's lines it can set aside (``APPEAL_WAIVABLE``:
-    a duplicate, timely filing, a missing authorisation, a pre-existing condition) are recorded as
-    waived for every later adjudication of the claim; the current result is reversed exactly and the
-    claim adjudicated again, those lines then priced and shared as any other."""
+def readjudicate_after_overturn(
+    uow: UnitOfWork, claim_id: uuid.UUID, *, lines: Collection[int] | None = None
+) -> Outcome | None:
+    """An overturned appeal allows ``lines`` of the claim (None: every line). On each line it allows,
+    the denials an appeal can set aside (``APPEAL_WAIVABLE``: a duplicate, timely filing, a missing
+    authorisation, a pre-existing condition) are recorded as waived for every later adjudication of
+    the claim, and the line is recorded approved as the engine prices it (``apply_decisions``'
+    APPROVE, which stands in for an examiner's denial or reduction of it, and settles a pend the
+    engine would raise on it again). Lines it does not allow keep the examiners' decisions. The
+    current result is reversed exactly and the claim adjudicated again with those decisions."""
     repo = ClaimsRepository(uow)
     claim = repo.claim(claim_id, for_update=True)
     if claim is None or claim.status not in (*FINAL_STATUSES, "PENDED"):
         return None
+    allowed = set(lines) if lines is not None else {line.line_number for line in repo.lines(claim.id)}
+    now = uow.clock.now()
     record = repo.current_result(claim.id)
     if record is not None:
         waivable = {carc.value for carc in APPEAL_WAIVABLE}
         known = repo.appeal_waivers(claim.id)
-        now = uow.clock.now()
         for line in record.result["lines"]:
+            if line["lineNumber"] not in allowed:
+                continue
             for carc in {a["carc"] for a in line["adjustments"]} & waivable:
                 if Carc(carc) not in known.get(line["lineNumber"], frozenset()):
                     uow.session.add(
                         m.AppealWaiver(claim_id=claim.id, line_number=line["lineNumber"], carc=carc, waived_at=now)
                     )
-        uow.session.flush()
+    decisions = repo.decisions(claim.id)
+    for number in sorted(allowed):
+        decision = decisions.get(number)
+        if decision is None:
+            decision = decisions[number] = m.LineDecision(claim_id=claim.id, line_number=number)
+            uow.session.add(decision)
+        decision.decision, decision.carc, decision.paid_minor = "APPROVE", None, None
+        decision.note, decision.decided_by, decision.decided_at = APPEAL_ALLOWED_NOTE, None, now
+    uow.session.flush()
     reverse_current(uow, claim)
-    return _run(uow, claim, cause="APPEAL_OVERTURNED")
+    return _run(uow, claim, cause="APPEAL_OVERTURNED", decisions=decisions)
+
+
+APPEAL_ALLOWED_NOTE: Final = "Allowed on appeal"
+"""The note of the line decision an overturned appeal records (the appeal holds who and why)."""
 
 
 def readjudicate_after_withdrawal(uow: UnitOfWork, member_id: uuid.UUID) -> list[Outcome]:

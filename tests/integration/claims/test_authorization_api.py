@@ -148,8 +148,15 @@ def test_members_appeal_their_own_denials_within_the_window(
     verdict = {"outcome": "OVERTURNED", "note": "The phone authorisation is on record"}
     assert client.post(f"{appeal_url}/decision", json=verdict, headers=member.headers).status_code == 403
     examiner = world.persona("claims_examiner")
+    for lines, field, message in (
+        ([0], "body.lines.0", "Input should be greater than or equal to 1"),
+        ([3], "body.lines", "the claim has no line 3"),  # the claim here has no line 3 (nor any line)
+    ):
+        refused = client.post(f"{appeal_url}/decision", json={**verdict, "lines": lines}, headers=examiner.headers)
+        assert (refused.status_code, refused.headers["content-type"]) == (422, "application/problem+json")
+        assert [(e["field"], e["message"]) for e in refused.json()["errors"]] == [(field, message)]
     decided = client.post(f"{appeal_url}/decision", json=verdict, headers=examiner.headers)
-    assert (decided.status_code, decided.json()["status"]) == (200, "OVERTURNED")
+    assert (decided.status_code, decided.json()["status"], decided.json()["allowedLines"]) == (200, "OVERTURNED", None)
     resolved = [e.payload for e in outbox.events if e.topic == "claims.appeal.resolved"]
     assert [(p["eventType"], p["claimId"]) for p in resolved] == [("APPEAL_OVERTURNED", str(claim_id))]
     decisions = [r for r in audit_rows(platform, action="appeal.decide") if '"outcome"' in (r["detail"] or "")]
