@@ -156,6 +156,8 @@ def sync_policy(
     repo = ClaimsRepository(uow)
     existing = {row.member_id: row for row in repo.coverage_of_policy(policy_id)}
     people = {fact.party_id for fact in facts}
+    # Adjudications reading these members' coverage finish first, and later ones wait for this copy.
+    repo.lock_coverage(people | existing.keys(), exclusive=True)
     family_id = str(policy_id) if len(people) > 1 else None
     by_person: dict[uuid.UUID, list[enrollment.CoverageFact]] = {}
     for fact in facts:

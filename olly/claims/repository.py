@@ -9,7 +9,7 @@ from datetime import date
 from operator import attrgetter, itemgetter
 from typing import Any, Final
 
-from sqlalchemy import Row, Select, String, Table, bindparam, delete, func, insert, select, type_coerce, update
+from sqlalchemy import Row, Select, String, Table, bindparam, delete, func, insert, select, text, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -24,6 +24,17 @@ from olly.kernel.errors import ConfigurationError
 from olly.kernel.ids import uuid_from_int
 from olly.platform.crypto import FieldCrypto, column_opener, open_row, open_rows, session_crypto
 from olly.platform.db import Base, Processors, UnitOfWork, compiled_insert, plain_statement, table_of
+
+COVERAGE_LOCK_CLASS: Final = 0x0C1A_0001
+"""The first key of the advisory locks ``ClaimsRepository.lock_coverage`` takes (PostgreSQL): the
+locks of claims' coverage copies, apart from any other advisory lock."""
+
+
+def coverage_lock_key(member_id: uuid.UUID) -> int:
+    """The second key of a member's coverage lock: the member id's last 32 bits, signed (two members
+    sharing one only wait for each other)."""
+    return int.from_bytes(member_id.bytes[-4:], "big", signed=True)
+
 
 FINAL_STATUSES = ("APPROVED", "PARTIALLY_APPROVED", "DENIED")
 
@@ -896,6 +907,24 @@ class ClaimsRepository:
         ).first()
 
     # -- read models ---------------------------------------------------------------------------------
+    def lock_coverage(self, member_ids: Collection[uuid.UUID], *, exclusive: bool = False) -> None:
+        """Hold the members' coverage copies still until the transaction ends: shared by an
+        adjudication, before it reads them; exclusive by a coverage copy, before it writes them.
+
+        PostgreSQL: a transaction-scoped advisory lock per member (``COVERAGE_LOCK_CLASS`` and 32
+        bits of the member id), taken in key order, so an adjudication reading a member's coverage
+        waits for a copy being written to commit, and a copy waits for the adjudications reading the
+        member's old coverage to commit (its scan for claims to adjudicate again then sees their
+        results). SQLite: nothing; every writing unit of work begins IMMEDIATE, one at a time."""
+        if self._sqlite or not member_ids:
+            return
+        keys = sorted({coverage_lock_key(member_id) for member_id in member_ids})
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        self.session.execute(
+            text(f"SELECT {function}(:class, key) FROM unnest(CAST(:keys AS integer[])) AS key"),
+            {"class": COVERAGE_LOCK_CLASS, "keys": keys},
+        )
+
     def coverages(self, member_id: uuid.UUID) -> list[m.CoverageView]:
         return list(self.session.scalars(select(m.CoverageView).where(m.CoverageView.member_id == member_id)))
 

@@ -920,7 +920,10 @@ class Reads:
 
     def coverages(self, member_id: uuid.UUID) -> list[m.CoverageView]:
         found = self._coverages.get(member_id)
-        return found if found is not None else self.repo.coverages(member_id)
+        if found is not None:
+            return found
+        self.repo.lock_coverage([member_id])
+        return self.repo.coverages(member_id)
 
     def schedule_view(self, plan_code: str, on: date) -> m.BenefitScheduleView | None:
         views = self._schedules.get(plan_code)
@@ -1035,6 +1038,7 @@ class ChunkReads(Reads):
         self.claims = {claim.id: claim for claim in repo.chunk_claims(claim_ids)}
         chunk = list(self.claims.values())
         members = {claim.member_id for claim in chunk}
+        repo.lock_coverage(members)
         self.hold_coverages(repo.chunk_coverages(members))
         # The holders the per-claim path would lock, counted once per claim it would adjudicate.
         counts: dict[str, int] = {}
