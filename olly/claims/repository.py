@@ -571,11 +571,17 @@ class ClaimsRepository:
             )
 
     def _plan_types(self, plan_ids: set[uuid.UUID]) -> dict[uuid.UUID, str | None]:
-        """The type of each plan, from the first coverage copy naming it; kept for the unit of work
-        (an 835 of many claims of one plan asks once, each query stopping at its first row)."""
+        """The type of each plan, from the coverage copy naming it that was copied last (a copy made
+        before the catalog's type was kept reads a POS plan as PPO until it is copied again); kept
+        for the unit of work (an 835 of many claims of one plan asks once)."""
         known: dict[uuid.UUID, str | None] = self.session.info.setdefault("claims_plan_types", {})
         for plan_id in sorted(plan_ids - known.keys()):
-            query = select(m.CoverageView.plan_type).where(m.CoverageView.plan_id == plan_id).limit(1)
+            query = (
+                select(m.CoverageView.plan_type)
+                .where(m.CoverageView.plan_id == plan_id)
+                .order_by(m.CoverageView.synced_at.desc())
+                .limit(1)
+            )
             known[plan_id] = self.session.scalar(query)
         return known
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from olly.claims import models as m
 from olly.claims import plan_mapping, snapshots
+from olly.claims.repository import ClaimsRepository
 from olly.claims.rules import ChargeType, FamilyDesign, MissingAuthorization, SubLimitPer
 from olly.kernel.money import Money
 from olly.plans import public as plans
@@ -45,3 +47,27 @@ def test_demo_plans_map_and_round_trip(sqlite_platform: Platform, tenant_id: uui
     )  # fmt: skip
     assert (icu.charge_type, icu.percent_of_sum_insured) == (ChargeType.ICU, Decimal(2))
     assert "K80" in floater.sum_insured.named_illness_diagnoses  # gallstones
+
+
+def test_an_835_reads_a_plans_type_from_its_latest_coverage_copy(platform: Platform, tenant_id: uuid.UUID) -> None:
+    """Members' copies of a POS plan: one made before the catalog's type was kept (PPO), one since
+    (POS), stored in either order; the latest copy's type is the plan's."""
+    earlier, later = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 11, 2, tzinfo=UTC)
+    stored = {uuid.uuid4(): (("PPO", earlier), ("POS", later)), uuid.uuid4(): (("POS", later), ("PPO", earlier))}
+    with platform.db.unit_of_work(tenant_id) as uow:
+        for plan_id, copies in stored.items():
+            for plan_type, synced_at in copies:
+                uow.session.add(
+                    m.CoverageView(
+                        member_id=uuid.uuid4(),
+                        policy_id=uuid.uuid4(),
+                        plan_id=plan_id,
+                        plan_code="OLLY-POS-1000",
+                        plan_type=plan_type,
+                        periods=[["2026-01-01", "2026-12-31"]],
+                        synced_at=synced_at,
+                    )
+                )
+                uow.session.flush()
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert ClaimsRepository(uow)._plan_types(set(stored)) == dict.fromkeys(stored, "POS")
