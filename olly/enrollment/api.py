@@ -298,6 +298,9 @@ def flag_underwriting(
             detail=body.detail,
             diagnosis_codes=body.diagnosis_codes,
         )
+        # The finding commits with its own record: which finding, on which policy (never what it says).
+        record = access.audit_record(resource_id=str(flag.id), detail={"policyId": str(policy_id)})
+        platform_of(request).audit.append(uow.session.connection(), [record])
         return _flag_read(flag)
 
 

@@ -91,9 +91,21 @@ def test_staff_record_and_read_findings_and_others_cannot(
         "detail": "type 2 diabetes",
         "diagnosis_codes": ["e11"],
     }
-    recorded = client.post(route, json=body, headers=specialist.headers)
+    recorded = client.post(route, json=body, headers={**specialist.headers, "X-Request-ID": "record-grandma"})
     assert recorded.status_code == 201, recorded.text
     found = recorded.json()
+    # The access (the decision point's record) and the finding itself (which one, never what it
+    # says), committed with it.
+    assert audited(platform, "record-grandma") == [
+        (
+            "underwriting.write",
+            "underwriting",
+            str(policy_id),
+            "allowed",
+            {"method": "POST", "route": "/api/v1/enrollments/{policy_id}/underwriting-flags"},
+        ),
+        ("underwriting.write", "underwriting", found["id"], "allowed", {"policyId": str(policy_id)}),
+    ]
     assert {k: found[k] for k in ("party_id", "flag", "waiting_period_months", "detail", "diagnosis_codes")} == {
         "party_id": str(family["grandma"]),
         "flag": "PRE_EXISTING_DISEASE",
