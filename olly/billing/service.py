@@ -1103,11 +1103,14 @@ def check_payments(uow: UnitOfWork) -> DailyOutcome:
                 grace.reinstate_until = grace.end_date + timedelta(days=allowed_days)
         uow.publish(_missed(grace, "GRACE_PERIOD_EXPIRED", now), key=grace.policy_id)
         outcome.graces_expired.append(grace.policy_id)
-        # Months after the coverage ends are not owed: their unpaid household invoices are voided.
+        # Months after the coverage ends are not owed: their unpaid household invoices are voided,
+        # the run's and any adjustment's (an adjustment invoice bills one month, like the run's).
+        account = accounts.get(grace.account_id)
+        household = account is None or account.market != "GROUP"
         for invoice in repo.open_invoices(grace.account_id):
             lines = repo.lines(invoice.id)
             if (
-                invoice.kind == "INDIVIDUAL"
+                (invoice.kind == "INDIVIDUAL" or (invoice.kind == "ADJUSTMENT" and household))
                 and invoice.paid_minor == 0
                 and invoice.period_start > grace.coverage_end_if_expired
                 and all(line.policy_id == grace.policy_id for line in lines)
@@ -1166,7 +1169,7 @@ def reinstate_paid_lapses(uow: UnitOfWork, account_id: uuid.UUID, payment: Payme
         if owing:
             continue  # a month the lapse left receivable is still unpaid
         lapsed = [
-            (invoice, [line for line in repo.lines(invoice.id) if line.kind == "PREMIUM"])
+            (invoice, [line for line in repo.lines(invoice.id) if line.kind in ("PREMIUM", "ADJUSTMENT")])
             for invoice in repo.lapsed_invoices(account_id, grace.policy_id, grace.coverage_end_if_expired)
         ]
         owed = sum(line.total_minor for _, lines in lapsed for line in lines)
@@ -1208,7 +1211,10 @@ def reinstate_paid_lapses(uow: UnitOfWork, account_id: uuid.UUID, payment: Payme
 
 
 def _reissue(uow: UnitOfWork, voided: Invoice, lines: list[InvoiceLine], today: date, now: datetime) -> Invoice:
-    """A month voided at a lapse, billed again as it was (same lines and amounts) and paid from credit."""
+    """A month voided at a lapse, billed again as it was (same lines and amounts) and paid from credit.
+
+    A term's month is re-issued once (``REINSTATEMENT``, unique like the run's line); the lines of a
+    voided adjustment of that month are re-issued as ``ADJUSTMENT`` lines beside it."""
     repo = BillingRepository(uow)
     total = sum(line.total_minor for line in lines)
     invoice = _issue_invoice(
@@ -1228,7 +1234,7 @@ def _reissue(uow: UnitOfWork, voided: Invoice, lines: list[InvoiceLine], today: 
             InvoiceLine(
                 id=uuid7(),
                 invoice_id=invoice.id,
-                kind="REINSTATEMENT",
+                kind="ADJUSTMENT" if line.kind == "ADJUSTMENT" else "REINSTATEMENT",
                 policy_id=line.policy_id,
                 term_id=line.term_id,
                 member_id=line.member_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -26,13 +27,15 @@ from olly.enrollment import public as enrollment
 from olly.enrollment import service as enrollment_service
 from olly.enrollment.models import PolicyTransaction
 from olly.enrollment.plan_catalog import PlansCatalog
-from olly.enrollment.rules import Market
+from olly.enrollment.rules import Market, QualifyingEvent
+from olly.enrollment.schemas import DependentAdd
 from olly.kernel.clock import FixedClock
 from olly.kernel.money import Money
 from olly.plans import service as plans_service
 from olly.platform.bus.messages import Message
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.runtime import Platform
+from tests.factories import person
 from tests.integration.billing.support import drain, enrol
 from tests.plan_documents import DELETE, changed, demo_data
 
@@ -51,11 +54,15 @@ def _load_plans(platform: Platform, tenant_id: uuid.UUID) -> None:
 
 
 def _lapsed_policy(
-    platform: Platform, tenant_id: uuid.UUID, clock: FixedClock, plan_code: str = SILVER
+    platform: Platform,
+    tenant_id: uuid.UUID,
+    clock: FixedClock,
+    plan_code: str = SILVER,
+    before_lapse: Callable[[uuid.UUID, uuid.UUID], None] | None = None,
 ) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
     """A household policy from 2026-01-01: January paid, February never paid, grace (30 days, no
     APTC) from 2 February to 3 March, March billed meanwhile, lapsed on 4 March: terminated back to
-    31 January, February and March voided."""
+    31 January, February and March voided. ``before_lapse(household, policy)`` runs in the grace."""
     _load_plans(platform, tenant_id)
     clock.set(datetime(2025, 12, 10, 9, 0, tzinfo=UTC))
     household = uuid.uuid4()
@@ -75,6 +82,8 @@ def _lapsed_policy(
         with platform.db.unit_of_work(tenant_id) as uow:
             assert service.run_due(uow).total_minor == MONTHLY
     assert _check(platform, tenant_id, clock, date(2026, 2, 2)).graces_started == [policy_id]
+    if before_lapse is not None:
+        before_lapse(household, policy_id)
     assert _check(platform, tenant_id, clock, date(2026, 3, 4)).graces_expired == [policy_id]
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         found = enrollment.policy(uow, policy_id)
@@ -353,3 +362,137 @@ def test_a_reinstatement_paid_before_enrollment_saw_the_lapse_keeps_the_coverage
     assert kinds == (["NEW", "TERMINATION", "REINSTATEMENT"] if drain_expiry_first else ["NEW"])
     # Billing re-issued the lapsed months itself: enrollment's reinstatement leaves nothing to adjust.
     assert "ADJUSTMENT" not in [i[0] for i in _invoices(platform, tenant_id, household)]
+
+
+# A newborn added in the grace period (born 10 February, added on 20 February) re-rates February and
+# March, both already billed: EE (492.63) becomes EE+CH (787.51 a month) from the 10th.
+FEBRUARY_ADJUSTMENT = 20010  # EE 1–9 February: 492.63 × 9/28 = 158.35 (−334.28); EE+CH 10–28: 787.51 × 19/28 = 534.38
+MARCH_ADJUSTMENT = 29488  # EE's 492.63 taken back, EE+CH's 787.51 billed
+ADJUSTMENT_LINES = [
+    ("ADJUSTMENT", "EE", date(2026, 2, 1), date(2026, 2, 9), 15835 - MONTHLY),
+    ("ADJUSTMENT", "EE+CH", date(2026, 2, 10), date(2026, 2, 28), 53438),
+    ("ADJUSTMENT", "EE", date(2026, 3, 1), date(2026, 2, 28), -MONTHLY),
+    ("ADJUSTMENT", "EE+CH", date(2026, 3, 1), date(2026, 3, 31), 78751),
+]
+OWED_AFTER_THE_END = 2 * MONTHLY + FEBRUARY_ADJUSTMENT + MARCH_ADJUSTMENT  # 1,480.24
+BILLED = MONTHLY + OWED_AFTER_THE_END  # January to March with the adjustments: 1,972.87
+
+
+def _newborn(platform: Platform, tenant_id: uuid.UUID, clock: FixedClock) -> Callable[[uuid.UUID, uuid.UUID], None]:
+    """In the grace period: the newborn added on 20 February."""
+
+    def before_lapse(household: uuid.UUID, policy_id: uuid.UUID) -> None:
+        clock.set(datetime(2026, 2, 20, 9, 0, tzinfo=UTC))
+        baby = person(platform, tenant_id, "Tia", date(2026, 2, 10))
+        with platform.db.unit_of_work(tenant_id) as uow:
+            enrollment_service.add_dependent(
+                uow,
+                policy_id,
+                DependentAdd(
+                    party_id=baby,
+                    relationship="CHILD",
+                    qualifying_event=QualifyingEvent.BIRTH,
+                    event_date=date(2026, 2, 10),
+                ),
+                PlansCatalog(),  # type: ignore[arg-type]
+            )
+        drain(platform)  # billing adjusts February and March
+        assert _invoices(platform, tenant_id, household)[2:] == [
+            ("ADJUSTMENT", date(2026, 2, 1), date(2026, 3, 7), FEBRUARY_ADJUSTMENT, 0, "OPEN"),
+            ("INDIVIDUAL", date(2026, 3, 1), date(2026, 3, 2), MONTHLY, 0, "OPEN"),
+            ("ADJUSTMENT", date(2026, 3, 1), date(2026, 3, 7), MARCH_ADJUSTMENT, 0, "OPEN"),
+        ]
+
+    return before_lapse
+
+
+def _lines(platform: Platform, tenant_id: uuid.UUID, account: uuid.UUID, kind: str) -> list[tuple[object, ...]]:
+    """Every line of the account's invoices of ``kind``: (line kind, tier, covered from, to, total)."""
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        rows = uow.session.execute(
+            select(InvoiceLine)
+            .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+            .where(Invoice.account_id == account, Invoice.kind == kind)
+            .order_by(InvoiceLine.period_start, InvoiceLine.covered_from, InvoiceLine.tier_code, InvoiceLine.kind)
+        ).scalars()
+        return [(r.kind, r.tier_code, r.covered_from, r.covered_to, r.total_minor) for r in rows]
+
+
+def _owed(platform: Platform, tenant_id: uuid.UUID, account: uuid.UUID) -> int:
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        return sum(row.total_minor for row in service.aging(uow) if row.account_id == account)
+
+
+def test_a_lapse_voids_the_open_adjustments_of_the_months_after_the_coverage_end(
+    platform: Platform, tenant_id: uuid.UUID, clock: FixedClock
+) -> None:
+    household, policy_id, _ = _lapsed_policy(
+        platform, tenant_id, clock, before_lapse=_newborn(platform, tenant_id, clock)
+    )
+    # Coverage ended on 31 January: neither February nor March is owed, their adjustments included.
+    assert _invoices(platform, tenant_id, household) == [
+        *LAPSED[:2],
+        ("ADJUSTMENT", date(2026, 2, 1), date(2026, 3, 7), FEBRUARY_ADJUSTMENT, 0, "VOID"),
+        LAPSED[2],
+        ("ADJUSTMENT", date(2026, 3, 1), date(2026, 3, 7), MARCH_ADJUSTMENT, 0, "VOID"),
+    ]
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        reasons = uow.session.scalars(
+            select(Invoice.status_reason).where(Invoice.account_id == household, Invoice.kind == "ADJUSTMENT")
+        )
+        assert list(reasons) == ["COVERAGE_TERMINATED_NON_PAYMENT"] * 2
+    assert _lines(platform, tenant_id, household, "ADJUSTMENT") == ADJUSTMENT_LINES
+    assert _owed(platform, tenant_id, household) == 0
+    # Every invoice after January reversed, nothing earned but January.
+    assert _balances(platform, tenant_id) == {
+        ("PREMIUM_RECEIVABLE", BILLED, BILLED),
+        ("UNEARNED_PREMIUM", BILLED, BILLED),
+        ("EARNED_PREMIUM", 0, MONTHLY),
+        ("CASH", MONTHLY, 0),
+    }
+    # Paying the two months' premiums alone is not enough: the adjustments are owed for a reinstatement.
+    clock.set(datetime(2026, 3, 12, 9, 0, tzinfo=UTC))
+    assert _pay(platform, tenant_id, household, 2 * MONTHLY, "months") == (0, 2 * MONTHLY)
+    assert _grace(platform, tenant_id, policy_id)[0] == "EXPIRED"
+    assert _status(platform, tenant_id, policy_id) == "TERMINATED"
+
+
+def test_a_reinstatement_bills_the_voided_adjustments_again(
+    platform: Platform, tenant_id: uuid.UUID, clock: FixedClock
+) -> None:
+    household, policy_id, member = _lapsed_policy(
+        platform, tenant_id, clock, before_lapse=_newborn(platform, tenant_id, clock)
+    )
+    clock.set(datetime(2026, 3, 12, 9, 0, tzinfo=UTC))
+    assert _pay(platform, tenant_id, household, OWED_AFTER_THE_END, "all") == (0, OWED_AFTER_THE_END)
+    assert _grace(platform, tenant_id, policy_id) == ("REINSTATED", date(2026, 4, 2))
+    # Each month voided at the lapse is issued again as it was, its adjustment too, paid from the credit.
+    assert sorted(i for i in _invoices(platform, tenant_id, household) if i[0] == "REINSTATEMENT") == [
+        ("REINSTATEMENT", date(2026, 2, 1), date(2026, 3, 12), FEBRUARY_ADJUSTMENT, FEBRUARY_ADJUSTMENT, "PAID"),
+        ("REINSTATEMENT", date(2026, 2, 1), date(2026, 3, 12), MONTHLY, MONTHLY, "PAID"),
+        ("REINSTATEMENT", date(2026, 3, 1), date(2026, 3, 12), MARCH_ADJUSTMENT, MARCH_ADJUSTMENT, "PAID"),
+        ("REINSTATEMENT", date(2026, 3, 1), date(2026, 3, 12), MONTHLY, MONTHLY, "PAID"),
+    ]
+    assert _lines(platform, tenant_id, household, "REINSTATEMENT") == [
+        ADJUSTMENT_LINES[0],
+        ("REINSTATEMENT", "EE", date(2026, 2, 1), date(2026, 2, 28), MONTHLY),
+        ADJUSTMENT_LINES[1],
+        ADJUSTMENT_LINES[2],
+        ("REINSTATEMENT", "EE", date(2026, 3, 1), date(2026, 3, 31), MONTHLY),
+        ADJUSTMENT_LINES[3],
+    ]
+    (event,) = [json.loads(r.payload) for r in _outbox(platform, "billing.reinstatement.paid")]
+    assert (event["amount"], event["coverageEndDate"]) == ("1480.24", "2026-01-31")
+    assert _status(platform, tenant_id, policy_id) == "ACTIVE"
+    assert _covered(platform, tenant_id, member, date(2026, 2, 15)) == [SILVER]
+    # Enrollment's reinstatement finds the months billed as they were: nothing left to adjust.
+    assert [i[0] for i in _invoices(platform, tenant_id, household)].count("ADJUSTMENT") == 2
+    assert _owed(platform, tenant_id, household) == 0
+    assert _balances(platform, tenant_id) >= {
+        ("CASH", MONTHLY + OWED_AFTER_THE_END, 0),
+        ("MEMBER_CREDIT", OWED_AFTER_THE_END, OWED_AFTER_THE_END),
+    }
+    clock.set(datetime(2026, 4, 1, 9, 0, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        run = service.run_due(uow)  # April, at EE+CH
+        assert (run.period_start, run.invoice_count, run.total_minor) == (date(2026, 4, 1), 1, 78751)

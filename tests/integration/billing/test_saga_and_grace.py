@@ -17,13 +17,14 @@ from olly.billing.rules import PaymentMethod, Proration
 from olly.enrollment import public as enrollment
 from olly.enrollment import service as enrollment_service
 from olly.enrollment.models import Policy
-from olly.enrollment.rules import Market
+from olly.enrollment.rules import Market, QualifyingEvent
+from olly.enrollment.schemas import DependentAdd
 from olly.kernel.clock import FixedClock
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.runtime import Platform
-from tests.factories import FakePlans
+from tests.factories import FakePlans, person
 from tests.integration.billing.support import drain, enrol
 
 
@@ -239,6 +240,64 @@ def test_aptc_grace_three_months_then_termination_back_dated_to_the_end_of_month
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         status = public.grace_status(uow, policy_id, date(2026, 3, 5))
         assert status is not None and (status.status, status.claims_pend) == ("EXPIRED", False)
+
+
+def test_an_aptc_lapse_voids_the_adjustment_of_a_month_after_month_one_and_month_one_stays_owed(
+    platform: Platform, tenant_id: uuid.UUID, plans: FakePlans, clock: FixedClock
+) -> None:
+    household, policy_id, _ = _active_and_billed_for_february(platform, tenant_id, plans, clock, aptc=True)
+    assert _check(platform, tenant_id, clock, date(2026, 2, 2)).graces_started == [policy_id]
+    clock.set(datetime(2026, 2, 15, 9, 0, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        assert service.run_due(uow).total_minor == 60000  # March
+    clock.set(datetime(2026, 2, 20, 9, 0, tzinfo=UTC))
+    baby = person(platform, tenant_id, "Tia", date(2026, 2, 10))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment_service.add_dependent(
+            uow,
+            policy_id,
+            DependentAdd(
+                party_id=baby,
+                relationship="CHILD",
+                qualifying_event=QualifyingEvent.BIRTH,
+                event_date=date(2026, 2, 10),
+            ),
+            plans,
+        )
+    drain(platform)
+    # February: EE 1–9 is 600.00 × 9/28 = 192.86 (−407.14), EE+CH 10–28 is 1,000.00 × 19/28 = 678.57:
+    # +271.43. March: EE's 600.00 taken back, EE+CH's 1,000.00 billed: +400.00.
+    clock.set(datetime(2026, 3, 15, 9, 0, tzinfo=UTC))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        assert service.run_due(uow).total_minor == 100000  # April, at EE+CH
+    assert _check(platform, tenant_id, clock, date(2026, 5, 1)).graces_expired == [policy_id]
+    # Coverage ends on 28 February (month 1): February and its adjustment stay owed; March, its
+    # adjustment and April are voided.
+    lapse = "COVERAGE_TERMINATED_NON_PAYMENT"
+    assert sorted((i[1], i[0], i[3], i[4], i[5], i[6]) for i in _invoices(platform, tenant_id, household)) == [
+        (date(2026, 1, 1), "INITIAL", 60000, 60000, "PAID", None),
+        (date(2026, 2, 1), "ADJUSTMENT", 27143, 0, "OPEN", None),
+        (date(2026, 2, 1), "INDIVIDUAL", 60000, 0, "OPEN", None),
+        (date(2026, 3, 1), "ADJUSTMENT", 40000, 0, "VOID", lapse),
+        (date(2026, 3, 1), "INDIVIDUAL", 60000, 0, "VOID", lapse),
+        (date(2026, 4, 1), "INDIVIDUAL", 100000, 0, "VOID", lapse),
+    ]
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        (owed,) = [row for row in service.aging(uow) if row.account_id == household]
+        # February's 600.00 due 1 February, its adjustment's 271.43 due 7 March
+        assert owed.buckets == {"0-30": 0, "31-60": 27143, "61-90": 60000, "90+": 0}
+        report = service.reconcile(uow)
+        assert report.is_clean, report.problems
+        balances = {(b.ledger_account, b.debit_minor, b.credit_minor) for b in report.balances}
+    # Billed 3,471.43 (January to April with the two adjustments); voided 2,000.00 (March, its
+    # adjustment and April, reversed before they were earned); earned January, February and its adjustment.
+    billed, voided, earned = 347143, 200000, 147143
+    assert balances == {
+        ("CASH", 60000, 0),
+        ("PREMIUM_RECEIVABLE", billed, 60000 + voided),  # 871.43 owed
+        ("UNEARNED_PREMIUM", voided + earned, billed),
+        ("EARNED_PREMIUM", 0, earned),
+    }
 
 
 def test_thirty_day_grace_then_termination_at_the_paid_through_date(
