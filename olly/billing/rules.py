@@ -37,6 +37,9 @@ class PostingKind(StrEnum):
     REVERSAL = "REVERSAL"
     ADJUSTMENT = "ADJUSTMENT"
     """A change lowered an already-billed month's premium: unearned premium → member credit."""
+    UNAPPLIED = "UNAPPLIED"
+    """Money paid on a month a lapse voided goes back to the account's credit: premium receivable →
+    member credit."""
 
 
 class Proration(StrEnum):

@@ -1103,19 +1103,22 @@ def check_payments(uow: UnitOfWork) -> DailyOutcome:
                 grace.reinstate_until = grace.end_date + timedelta(days=allowed_days)
         uow.publish(_missed(grace, "GRACE_PERIOD_EXPIRED", now), key=grace.policy_id)
         outcome.graces_expired.append(grace.policy_id)
-        # Months after the coverage ends are not owed: their unpaid household invoices are voided,
-        # the run's and any adjustment's (an adjustment invoice bills one month, like the run's).
+        # Months after the coverage ends are not owed: their household invoices are voided, the
+        # run's and any adjustment's (an adjustment invoice bills one month, like the run's).
         account = accounts.get(grace.account_id)
         household = account is None or account.market != "GROUP"
+        returned = 0
         for invoice in repo.open_invoices(grace.account_id):
             lines = repo.lines(invoice.id)
             if (
                 (invoice.kind == "INDIVIDUAL" or (invoice.kind == "ADJUSTMENT" and household))
-                and invoice.paid_minor == 0
                 and invoice.period_start > grace.coverage_end_if_expired
                 and all(line.policy_id == grace.policy_id for line in lines)
             ):
-                void_invoice(uow, invoice.id, LAPSE_REASON)
+                returned += _void_lapsed(uow, invoice)
+        if returned:
+            uow.flush()
+            apply_credit(uow, grace.account_id)
     for invoice in repo.unearned_invoices(today):
         if invoice.total_minor != 0:
             # A negative adjustment takes back premium: earned premium goes down by it.
@@ -1138,6 +1141,37 @@ def check_payments(uow: UnitOfWork) -> DailyOutcome:
             )
             outcome.earned_invoices += 1
     return outcome
+
+
+def _void_lapsed(uow: UnitOfWork, invoice: Invoice) -> int:
+    """Void a month a lapse leaves unowed. What was paid on it goes back to the account's credit
+    (premium receivable → member credit, the allocations undone by a negative one); returns it."""
+    paid = invoice.paid_minor
+    if paid:
+        BillingRepository(uow).add(
+            PaymentAllocation(
+                id=uuid7(),
+                payment_id=None,
+                invoice_id=invoice.id,
+                account_id=invoice.account_id,
+                amount_minor=-paid,
+                source="CREDIT",
+                created_at=uow.clock.now(),
+            )
+        )
+        invoice.paid_minor = 0
+    void_invoice(uow, invoice.id, LAPSE_REASON)
+    if paid:  # after the void, which reverses the invoice's postings, not this one
+        post(
+            uow,
+            PostingKind.UNAPPLIED,
+            rules.debit_credit(LedgerAccount.PREMIUM_RECEIVABLE, LedgerAccount.MEMBER_CREDIT, paid),
+            currency=invoice.currency,
+            reference_type="INVOICE",
+            reference_id=invoice.id,
+            account_id=invoice.account_id,
+        )
+    return paid
 
 
 def reinstate_paid_lapses(uow: UnitOfWork, account_id: uuid.UUID, payment: Payment | None = None) -> list[uuid.UUID]:

@@ -378,8 +378,10 @@ OWED_AFTER_THE_END = 2 * MONTHLY + FEBRUARY_ADJUSTMENT + MARCH_ADJUSTMENT  # 1,4
 BILLED = MONTHLY + OWED_AFTER_THE_END  # January to March with the adjustments: 1,972.87
 
 
-def _newborn(platform: Platform, tenant_id: uuid.UUID, clock: FixedClock) -> Callable[[uuid.UUID, uuid.UUID], None]:
-    """In the grace period: the newborn added on 20 February."""
+def _newborn(
+    platform: Platform, tenant_id: uuid.UUID, clock: FixedClock, paid: int = 0
+) -> Callable[[uuid.UUID, uuid.UUID], None]:
+    """In the grace period: the newborn added on 20 February, then ``paid`` (a part payment) on the 25th."""
 
     def before_lapse(household: uuid.UUID, policy_id: uuid.UUID) -> None:
         clock.set(datetime(2026, 2, 20, 9, 0, tzinfo=UTC))
@@ -402,6 +404,9 @@ def _newborn(platform: Platform, tenant_id: uuid.UUID, clock: FixedClock) -> Cal
             ("INDIVIDUAL", date(2026, 3, 1), date(2026, 3, 2), MONTHLY, 0, "OPEN"),
             ("ADJUSTMENT", date(2026, 3, 1), date(2026, 3, 7), MARCH_ADJUSTMENT, 0, "OPEN"),
         ]
+        if paid:
+            clock.set(datetime(2026, 2, 25, 9, 0, tzinfo=UTC))
+            assert _pay(platform, tenant_id, household, paid, "part") == (paid, 0)  # to February, the oldest
 
     return before_lapse
 
@@ -496,3 +501,35 @@ def test_a_reinstatement_bills_the_voided_adjustments_again(
     with platform.db.unit_of_work(tenant_id) as uow:
         run = service.run_due(uow)  # April, at EE+CH
         assert (run.period_start, run.invoice_count, run.total_minor) == (date(2026, 4, 1), 1, 78751)
+
+
+def test_what_was_paid_on_a_month_the_lapse_voids_becomes_credit(
+    platform: Platform, tenant_id: uuid.UUID, clock: FixedClock
+) -> None:
+    household, policy_id, _ = _lapsed_policy(
+        platform, tenant_id, clock, before_lapse=_newborn(platform, tenant_id, clock, paid=30000)
+    )
+    # 300.00 paid on February in the grace: February is voided all the same and the 300.00 is credit.
+    assert _invoices(platform, tenant_id, household) == [
+        *LAPSED[:2],
+        ("ADJUSTMENT", date(2026, 2, 1), date(2026, 3, 7), FEBRUARY_ADJUSTMENT, 0, "VOID"),
+        LAPSED[2],
+        ("ADJUSTMENT", date(2026, 3, 1), date(2026, 3, 7), MARCH_ADJUSTMENT, 0, "VOID"),
+    ]
+    assert _owed(platform, tenant_id, household) == 0
+    assert _balances(platform, tenant_id) == {
+        ("PREMIUM_RECEIVABLE", BILLED + 30000, BILLED + 30000),
+        ("UNEARNED_PREMIUM", BILLED, BILLED),
+        ("EARNED_PREMIUM", 0, MONTHLY),
+        ("CASH", MONTHLY + 30000, 0),
+        ("MEMBER_CREDIT", 0, 30000),
+    }
+    # The credit counts towards a reinstatement: the rest of the 1,480.24 reinstates.
+    clock.set(datetime(2026, 3, 12, 9, 0, tzinfo=UTC))
+    assert _pay(platform, tenant_id, household, OWED_AFTER_THE_END - 30000, "rest") == (0, OWED_AFTER_THE_END - 30000)
+    assert _grace(platform, tenant_id, policy_id) == ("REINSTATED", date(2026, 4, 2))
+    assert [i[3:] for i in _invoices(platform, tenant_id, household) if i[0] == "REINSTATEMENT"].count(
+        (MONTHLY, MONTHLY, "PAID")
+    ) == 2
+    assert _owed(platform, tenant_id, household) == 0
+    assert ("MEMBER_CREDIT", OWED_AFTER_THE_END, OWED_AFTER_THE_END) in _balances(platform, tenant_id)
