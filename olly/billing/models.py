@@ -115,7 +115,7 @@ class InvoiceLine(TenantScoped, Base):
     kind: Mapped[str] = mapped_column(String(16), default="PREMIUM", server_default="PREMIUM")
     """PREMIUM (a billing run or a first invoice), REINSTATEMENT (a lapsed month paid again) or
     ADJUSTMENT (the difference a change into an already-billed month makes; negative when it lowers
-    the premium)."""
+    the premium; a voided adjustment re-issued at a reinstatement keeps this kind)."""
     policy_id: Mapped[uuid.UUID] = mapped_column(index=True)
     term_id: Mapped[uuid.UUID]
     member_id: Mapped[uuid.UUID]
