@@ -174,7 +174,10 @@ def submit(
         raise ValidationFailed(errors)
     claim_id, transaction_id = uuid7(), uuid7()
     # Every read comes before the first row is added, so none of them flushes a half-built claim.
-    inputs = _intake_inputs(uow, data, reads or ClaimIntakeReads(uow, data))
+    reads = reads or ClaimIntakeReads(uow, data)
+    if not checked and (errors := _currency_errors(reads, data)):
+        raise ValidationFailed(errors)
+    inputs = _intake_inputs(uow, data, reads)
     if idempotency_key is not None:
         key_row = m.IdempotencyKey(
             scope=scope,
@@ -435,16 +438,16 @@ def submit_many(
     today = uow.clock.now().date()
     keys = [f"{idempotency_key}#{index}" if idempotency_key is not None else None for index in range(len(claims))]
     repo = ClaimsRepository(uow)
+    reads = IntakeReads(uow, claims)
     errors = []
     for index, data in enumerate(claims):
         key = keys[index]
         if key is not None and repo.idempotency_key(source[:16], key) is not None:
             continue  # answered again below (or refused if the body changed), as a single POST would be
-        for error in _intake_errors(uow, data, today):
+        for error in _intake_errors(uow, data, today) + _currency_errors(reads, data):
             errors.append(replace(error, field=error.field.replace("body.", f"body.claims.{index}.", 1)))
     if errors:
         raise ValidationFailed(errors)
-    reads = IntakeReads(uow, claims)
     return [
         submit(uow, data, source=source, idempotency_key=key, submitter=submitter, reads=reads, checked=True)
         for key, data in zip(keys, claims, strict=True)
@@ -484,6 +487,7 @@ def submit_each(
     today = uow.clock.now().date()
     known = repo.idempotency_keys(scope, [i.idempotency_key for i in items if i.idempotency_key is not None])
     answers: list[Submission | Refusal | None] = [None] * len(items)
+    reads = IntakeReads(uow, [item.data for item in items])
     fresh: list[tuple[int, uuid.UUID, uuid.UUID, str]] = []
     keys: dict[str, int] = {}
     later: list[int] = []  # a key seen twice in the chunk: after the first is written, as one by one
@@ -502,7 +506,7 @@ def submit_each(
                 else IdempotencyConflict("the key was first used with another request body")
             )
             continue
-        errors = _intake_errors(uow, item.data, today)
+        errors = _intake_errors(uow, item.data, today) + _currency_errors(reads, item.data)
         if errors:
             answers[index] = ValidationFailed(errors)
             continue
@@ -515,7 +519,6 @@ def submit_each(
         later = sorted(later + [index for index, *_ in fresh])
         fresh = []
     if fresh:
-        reads = IntakeReads(uow, [items[index].data for index, *_ in fresh])
         rows = _IntakeRows(uow)
         for index, claim_id, transaction_id, _ in fresh:
             item = items[index]
@@ -601,6 +604,17 @@ def _intake_errors(uow: UnitOfWork, data: ClaimCreate, today: date) -> list[Fiel
         elif original.status in ("REPLACED", "VOIDED"):
             errors.append(FieldError("body.originalClaimId", "was already replaced or voided", "invalid"))
     return errors
+
+
+def _currency_errors(reads: Reads, data: ClaimCreate) -> list[FieldError]:
+    """A claim in another currency than its plan's: the engine cannot adjudicate it (its message
+    would be dead-lettered and the claim stay RECEIVED), so it is refused at the door."""
+    first_date = min(line.service_date_from for line in data.lines)
+    coverage = _coverage_on(reads.coverages(data.member_id), first_date)
+    view = reads.schedule_view(coverage.plan_code, first_date) if coverage is not None else None
+    if view is None or _parsed_schedule(view).currency == data.currency:
+        return []
+    return [FieldError("body.currency", "is not the currency of the member's plan", "currency_mismatch")]
 
 
 def _coverage_on(coverages: Sequence[m.CoverageView], on: date) -> m.CoverageView | None:

@@ -185,3 +185,34 @@ def test_bad_claims_are_refused_with_the_field_at_fault(
         from olly.claims import models as m
 
         assert uow.session.scalar(select(func.count()).select_from(m.Claim)) == 0
+
+
+def test_a_claim_in_another_currency_than_the_plans_is_refused_at_the_door(
+    client: TestClient, platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    """The engine cannot adjudicate it (the message would be dead-lettered and the claim stay
+    RECEIVED for ever), so intake refuses it with the field at fault, alone or in a batch."""
+    provider = sign_in_as(client.app, tenant_id, Role.PROVIDER, npi=NPI_IN)  # type: ignore[arg-type]
+    rupees = claim_body(world.ana, line("99213", "150.00"), currency="INR")
+    alone = client.post("/api/v1/claims", json=rupees, headers={**provider.headers, "Idempotency-Key": "inr-1"})
+    assert alone.status_code == 422, alone.text
+    assert [(e["field"], e["code"]) for e in alone.json()["errors"]] == [("body.currency", "currency_mismatch")]
+    batch = {"claims": [claim_body(world.ana, line("99213", "150.00")), rupees]}
+    refused = client.post("/api/v1/claims/batch", json=batch, headers=provider.headers)
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["body.claims.1.currency"]
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        from sqlalchemy import func, select
+
+        from olly.claims import models as m
+
+        assert uow.session.scalar(select(func.count()).select_from(m.Claim)) == 0
+        assert uow.session.scalar(select(func.count()).select_from(m.IdempotencyKey)) == 0
+    # the same key with the plan's currency is a first use
+    dollars = claim_body(world.ana, line("99213", "150.00"))
+    assert (
+        client.post(
+            "/api/v1/claims", json=dollars, headers={**provider.headers, "Idempotency-Key": "inr-1"}
+        ).status_code
+        == 202
+    )
