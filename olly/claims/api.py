@@ -194,7 +194,9 @@ async def submit_reimbursement(
     try:
         data = ReimbursementCreate.model_validate_json(claim)
     except ValidationError as exc:
-        errors = [FieldError("body.claim." + ".".join(map(str, e["loc"])), e["msg"], "invalid") for e in exc.errors()]
+        errors = [
+            FieldError(".".join(map(str, ("body", "claim", *e["loc"]))), e["msg"], "invalid") for e in exc.errors()
+        ]
         raise ValidationFailed(errors) from None
     scope = access.scope
     if not (
@@ -233,14 +235,20 @@ async def submit_reimbursement(
 
     def work() -> service.Submission:
         with platform.db.unit_of_work(access.principal.tenant_id) as uow:
-            return service.submit(
-                uow,
-                data.as_claim(),
-                source="PORTAL",
-                idempotency_key=_caller_key(access, idempotency_key),
-                submitter=Submitter.MEMBER_REIMBURSEMENT,
-                documents=files,
-            )
+            try:
+                return service.submit(
+                    uow,
+                    data.as_claim(),
+                    source="PORTAL",
+                    idempotency_key=_caller_key(access, idempotency_key),
+                    submitter=Submitter.MEMBER_REIMBURSEMENT,
+                    documents=files,
+                )
+            except ValidationFailed as exc:
+                # intake names the claim's fields from the body; here the claim is the form's part
+                raise ValidationFailed(
+                    [replace(e, field=e.field.replace("body.", "body.claim.", 1)) for e in exc.errors]
+                ) from None
 
     submission = await run_in_threadpool(work)
     return JSONResponse(submission.answer(), status_code=202)

@@ -216,3 +216,27 @@ def test_a_claim_in_another_currency_than_the_plans_is_refused_at_the_door(
         ).status_code
         == 202
     )
+
+
+def test_a_reimbursements_errors_name_the_field_inside_its_claim_part(
+    client: TestClient, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    """The claim is the multipart body's ``claim`` part: intake's errors, and JSON that does not
+    parse, name fields under ``body.claim``."""
+    ana = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=world.ana)  # type: ignore[arg-type]
+    files = [("bills", ("bill.pdf", PDF, "application/pdf"))]
+    form = {
+        "memberId": str(world.ana),
+        "billingNpi": NPI_IN,
+        "careSetting": "OPD",
+        "diagnoses": ["J06.9"],
+        "lines": [{"procedureCode": "99213", "charge": "150.00", "serviceDateFrom": "2026-02-01"}],
+    }
+    future = client.post(
+        "/api/v1/claims/reimbursements", data={"claim": json.dumps(form)}, files=files, headers=ana.headers
+    )
+    assert future.status_code == 422, future.text
+    assert [e["field"] for e in future.json()["errors"]] == ["body.claim.lines.0.serviceDateFrom"]
+    broken = client.post("/api/v1/claims/reimbursements", data={"claim": "{"}, files=files, headers=ana.headers)
+    assert broken.status_code == 422
+    assert [e["field"] for e in broken.json()["errors"]] == ["body.claim"]
