@@ -2,7 +2,8 @@
 
 Access: ``claim.write`` to submit (a provider under its own NPI, a member for themselves, examiners
 of the intake queue), ``claim.read``/``claim.write`` of a claim (its member, its submitting provider,
-examiners of its queue), ``eob.read`` for the EOB. Employers never see claims.
+examiners of its queue), ``claim.decide`` of a claim for a line decision (examiners of its queue
+only), ``eob.read`` for the EOB. Employers never see claims.
 """
 
 from __future__ import annotations
@@ -309,7 +310,7 @@ def decide(
     line_number: int,
     data: LineDecisionCreate,
     request: Request,
-    access: Access = Depends(policy("claim.write", resource=path("claim_id"))),
+    access: Access = Depends(policy("claim.decide", resource=path("claim_id"))),
 ) -> dict[str, Any]:
     platform = platform_of(request)
     paid = None

@@ -193,7 +193,7 @@ def decide_line(
     reason: Annotated[str, Form(max_length=8)],
     note: Annotated[str, Form(max_length=2000)],
     paid_amount: Annotated[str, Form(max_length=14)] = "",
-    access: Access = Depends(policy("claim.write", resource=path("claim_id"))),
+    access: Access = Depends(policy("claim.decide", resource=path("claim_id"))),
 ) -> Response:
     """An examiner's decision on one line, through the API's view (same service, same audit record)."""
     try:

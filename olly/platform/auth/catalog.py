@@ -55,7 +55,13 @@ _KINDS: Final[tuple[ResourceKind, ...]] = (
     ),
     ResourceKind("id_card", "a member's ID card", phi=True),
     ResourceKind("accumulator", "deductible and out-of-pocket totals of a member", phi=True, clinical=True),
-    ResourceKind("claim", "a claim, its lines, diagnoses and adjudication", phi=True, clinical=True),
+    ResourceKind(
+        "claim",
+        "a claim, its lines, diagnoses and adjudication; ``decide`` settles a pended line (examiners)",
+        phi=True,
+        clinical=True,
+        verbs=(READ, WRITE, "decide"),
+    ),
     ResourceKind("remittance", "payment advice to a provider (835)", phi=True, clinical=True),
     ResourceKind(
         "prior_auth",

@@ -138,7 +138,8 @@ GRANTS: Final[tuple[Grant, ...]] = (
     _g(Role.PROVIDER, "account", RW, Relation.SELF),
     _g(Role.PROVIDER, "session", RW, Relation.SELF),
     # -- staff -----------------------------------------------------------------------------------
-    _g(Role.CLAIMS_EXAMINER, "claim", RW, Relation.IN_QUEUE),
+    # ``decide`` is the examiner's alone: the member and provider write a claim but never settle it.
+    _g(Role.CLAIMS_EXAMINER, "claim", (READ, WRITE, "decide"), Relation.IN_QUEUE),
     # Utilisation review and appeals are worked from one shared queue, ordered by due time.
     *(_g(Role.CLAIMS_EXAMINER, kind, (READ, WRITE, "decide")) for kind in ("prior_auth", "appeal")),
     *(_g(Role.CLAIMS_EXAMINER, kind, R) for kind in ("eligibility", "accumulator", "plan", "provider", "contract")),

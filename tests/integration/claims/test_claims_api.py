@@ -240,3 +240,22 @@ def test_a_reimbursements_errors_name_the_field_inside_its_claim_part(
     broken = client.post("/api/v1/claims/reimbursements", data={"claim": "{"}, files=files, headers=ana.headers)
     assert broken.status_code == 422
     assert [e["field"] for e in broken.json()["errors"]] == ["body.claim"]
+
+
+def test_only_an_examiner_decides_a_pended_line(
+    client: TestClient, platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    """The claim's member and its provider may write it (submit, file) but never decide its lines."""
+    provider = sign_in_as(client.app, tenant_id, Role.PROVIDER, npi=NPI_IN)  # type: ignore[arg-type]
+    ana = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=world.ana)  # type: ignore[arg-type]
+    posted = client.post(
+        "/api/v1/claims", json=claim_body(world.ana, line("29881", "1800.00")), headers=provider.headers
+    )
+    claim_id = posted.json()["claimId"]
+    drain(platform)
+    approve = {"decision": "APPROVE", "reason": "15", "note": "looks fine to me"}
+    for caller in (ana, provider):
+        refused = client.post(f"/api/v1/claims/{claim_id}/lines/1/decision", json=approve, headers=caller.headers)
+        assert refused.status_code == 403, refused.text
+    assert client.get(f"/api/v1/claims/{claim_id}", headers=ana.headers).json()["status"] == "PENDED"
+    assert audit_rows(platform, action="claim.line_decision", resource_id=claim_id) == []
