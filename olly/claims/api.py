@@ -269,7 +269,14 @@ def review_queue(
     scope = access.scope
     with platform.db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
         rows = repository.ClaimsRepository(uow).review_queue(
-            status=status, pend_reason=pend_reason, member_id=member_id, limit=limit, offset=offset
+            status=status,
+            pend_reason=pend_reason,
+            member_id=member_id,
+            limit=limit,
+            offset=offset,
+            queues=None if scope.everything else scope.queues,
+            member_ids=scope.party_ids | scope.dependent_party_ids,
+            npis=scope.provider_ids,
         )
         items = [
             {
@@ -283,11 +290,6 @@ def review_queue(
                 "queue": row.queue,
             }
             for row in rows
-            if scope.everything
-            or row.queue in scope.queues
-            or row.member_id in scope.party_ids
-            or row.member_id in scope.dependent_party_ids
-            or row.billing_npi in scope.provider_ids
         ]
     return {"items": items, "limit": limit, "offset": offset}
 

@@ -9,7 +9,21 @@ from datetime import date
 from operator import attrgetter, itemgetter
 from typing import Any, Final
 
-from sqlalchemy import Row, Select, String, Table, bindparam, delete, func, insert, select, text, type_coerce, update
+from sqlalchemy import (
+    Row,
+    Select,
+    String,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -876,11 +890,27 @@ class ClaimsRepository:
         return set(self.session.scalars(query))
 
     def review_queue(
-        self, *, status: str, pend_reason: str | None, member_id: uuid.UUID | None, limit: int, offset: int
+        self,
+        *,
+        status: str,
+        pend_reason: str | None,
+        member_id: uuid.UUID | None,
+        limit: int,
+        offset: int,
+        queues: Collection[str] | None = None,
+        member_ids: Collection[uuid.UUID] = (),
+        npis: Collection[str] = (),
     ) -> list[m.Claim]:
+        """A page of the claims of ``status``, oldest first. Unless ``queues`` is None, only the claims
+        in one of ``queues``, of one of ``member_ids`` or billed under one of ``npis`` (the caller's
+        scope, applied before the page is cut)."""
         query = select(m.Claim).where(m.Claim.status == status)
         if member_id is not None:
             query = query.where(m.Claim.member_id == member_id)
+        if queues is not None:
+            query = query.where(
+                or_(m.Claim.queue.in_(queues), m.Claim.member_id.in_(member_ids), m.Claim.billing_npi.in_(npis))
+            )
         rows = list(self.session.scalars(query.order_by(m.Claim.received_at, m.Claim.id)))
         if pend_reason is not None:
             rows = [row for row in rows if pend_reason in (row.pend_reasons or [])]

@@ -259,3 +259,21 @@ def test_only_an_examiner_decides_a_pended_line(
         assert refused.status_code == 403, refused.text
     assert client.get(f"/api/v1/claims/{claim_id}", headers=ana.headers).json()["status"] == "PENDED"
     assert audit_rows(platform, action="claim.line_decision", resource_id=claim_id) == []
+
+
+def test_the_review_queue_pages_through_the_callers_claims_only(
+    client: TestClient, platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    """A page of the queue is a page of the claims the caller may see: another member's older pended
+    claim does not take the place of the caller's own."""
+    provider = sign_in_as(client.app, tenant_id, Role.PROVIDER, npi=NPI_IN)  # type: ignore[arg-type]
+    ana = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=world.ana)  # type: ignore[arg-type]
+    posted = [
+        client.post("/api/v1/claims", json=claim_body(who, line("29881", "1800.00")), headers=provider.headers)
+        for who in (world.ben, world.ana)
+    ]
+    drain(platform)
+    page = client.get("/api/v1/claims/review", params={"limit": 1}, headers=ana.headers)
+    assert page.status_code == 200
+    assert [item["claimId"] for item in page.json()["items"]] == [posted[1].json()["claimId"]]
+    assert client.get("/api/v1/claims/review", params={"offset": 1}, headers=ana.headers).json()["items"] == []
