@@ -438,6 +438,12 @@ def submit_many(
     today = uow.clock.now().date()
     keys = [f"{idempotency_key}#{index}" if idempotency_key is not None else None for index in range(len(claims))]
     repo = ClaimsRepository(uow)
+    if idempotency_key is not None:
+        # The key stands for the whole batch: its first claims alone, or it with more, are another batch.
+        beyond = f"{idempotency_key}#{len(claims)}"
+        known = repo.idempotency_keys(source[:16], [key for key in (*keys, beyond) if key is not None])
+        if known and (len(known) != len(claims) or beyond in known):
+            raise IdempotencyConflict("the key was first used with another request body")
     reads = IntakeReads(uow, claims)
     errors = []
     for index, data in enumerate(claims):

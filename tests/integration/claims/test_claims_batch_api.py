@@ -173,3 +173,18 @@ def test_a_batch_with_a_replacement_sent_again_answers_the_first_time(
     fresh = client.post("/api/v1/claims/batch", json={"claims": [replacement]}, headers=provider.headers)
     assert fresh.status_code == 422
     assert [e["field"] for e in fresh.json()["errors"]] == ["body.claims.0.originalClaimId"]
+
+
+def test_the_key_with_a_shorter_or_longer_batch_is_refused(
+    client: TestClient, platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    """The key stands for the whole batch: the first claims of it, or it with a claim more, are
+    another batch (409), neither answered as the first nor taken in half."""
+    provider = sign_in_as(client.app, tenant_id, Role.PROVIDER, npi=NPI_IN)  # type: ignore[arg-type]
+    headers = {**provider.headers, "Idempotency-Key": "batch-3"}
+    first = client.post("/api/v1/claims/batch", json={"claims": bodies(world)[:2]}, headers=headers)
+    assert first.status_code == 202, first.text
+    for claims in (bodies(world)[:1], bodies(world)):
+        refused = client.post("/api/v1/claims/batch", json={"claims": claims}, headers=headers)
+        assert (refused.status_code, refused.json()["code"]) == (409, "idempotency_key_reused")
+    assert claim_count(platform, tenant_id) == 2
