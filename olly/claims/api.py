@@ -236,10 +236,12 @@ async def submit_reimbursement(
 
     def work() -> service.Submission:
         with platform.db.unit_of_work(access.principal.tenant_id) as uow:
+            first_day = min(line.service_date_from for line in data.lines)
+            currency = None if data.currency else service.plan_currency(uow, data.member_id, first_day)
             try:
                 return service.submit(
                     uow,
-                    data.as_claim(),
+                    data.as_claim(currency),
                     source="PORTAL",
                     idempotency_key=_caller_key(access, idempotency_key),
                     submitter=Submitter.MEMBER_REIMBURSEMENT,

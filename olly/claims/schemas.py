@@ -93,7 +93,9 @@ class ReimbursementCreate(_Camel):
 
     member_id: uuid.UUID
     billing_npi: str = Field(pattern=r"^[0-9]{10}$")
-    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    currency: str | None = Field(
+        None, pattern=r"^[A-Z]{3}$", description="absent: the currency of the member's plan (USD when none is found)"
+    )
     care_setting: CareSetting
     place_of_service: str | None = Field(None, pattern=r"^[0-9]{2}$", description="US plans: where the care was given")
     diagnoses: list[str] = Field(min_length=1, max_length=12)
@@ -102,13 +104,14 @@ class ReimbursementCreate(_Camel):
     is_day_care: bool = False
     is_accident: bool = False
 
-    def as_claim(self) -> ClaimCreate:
+    def as_claim(self, plan_currency: str | None = None) -> ClaimCreate:
+        """The claim, in the currency stated, else ``plan_currency`` (the member's plan's), else USD."""
         return ClaimCreate(
             claim_type="INSTITUTIONAL" if self.care_setting is CareSetting.IPD else "PROFESSIONAL",
             member_id=self.member_id,
             billing_npi=self.billing_npi,
             place_of_service=self.place_of_service,
-            currency=self.currency,
+            currency=self.currency or plan_currency or "USD",
             diagnoses=self.diagnoses,
             lines=self.lines,
             care_setting=self.care_setting,

@@ -116,6 +116,12 @@ def request_hash(data: ClaimCreate) -> str:
     return _body_hash(data.model_dump(mode="json", by_alias=True))
 
 
+def _documents_digest(documents: Sequence[tuple[str, str, bytes]]) -> list[list[str]]:
+    """What a request's files add to its idempotency hash: each file's kind, type and SHA-256, in
+    order (the same key with other files is another request)."""
+    return [[kind, content_type, hashlib.sha256(content).hexdigest()] for kind, content_type, content in documents]
+
+
 def _body_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(_HASH_JSON.encode(body).encode()).hexdigest()
 
@@ -159,7 +165,7 @@ def submit(
     repo = ClaimsRepository(uow)
     alone = reads is None
     body = data.model_dump(mode="json", by_alias=True)
-    digest = _body_hash(body)
+    digest = _body_hash(body if not documents else {"claim": body, "documents": _documents_digest(documents)})
     scope = source[:16]
     if idempotency_key is not None:
         known = repo.idempotency_key(scope, idempotency_key)
@@ -610,6 +616,14 @@ def _intake_errors(uow: UnitOfWork, data: ClaimCreate, today: date) -> list[Fiel
         elif original.status in ("REPLACED", "VOIDED"):
             errors.append(FieldError("body.originalClaimId", "was already replaced or voided", "invalid"))
     return errors
+
+
+def plan_currency(uow: UnitOfWork, member_id: uuid.UUID, on: date) -> str | None:
+    """The currency of the member's plan on ``on`` (claims' copies), None when they have none then."""
+    reads = Reads(uow)
+    coverage = _coverage_on(reads.coverages(member_id), on)
+    view = reads.schedule_view(coverage.plan_code, on) if coverage is not None else None
+    return _parsed_schedule(view).currency if view is not None else None
 
 
 def _currency_errors(reads: Reads, data: ClaimCreate) -> list[FieldError]:

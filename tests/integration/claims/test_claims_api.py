@@ -6,11 +6,17 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import date
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from olly.app import create_app
+from olly.claims import handlers
+from olly.claims import models as m
+from olly.claims.repository import ClaimsRepository
 from olly.platform.auth.roles import Role
 from olly.platform.auth.service import AccountKind, NewAccount
 from olly.platform.runtime import Platform
@@ -151,8 +157,6 @@ def test_member_reimbursement_pends_for_documents(
         "PENDED", "MEMBER_REIMBURSEMENT", ["DOCUMENTS_TO_REVIEW"],
     )  # fmt: skip
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
-        from olly.claims.repository import ClaimsRepository
-
         stored = {(d.kind, d.content_type) for d in ClaimsRepository(uow).documents(uuid.UUID(claim_id))}
     # the PNG sent as "image/jpeg" is recorded as what its bytes are
     assert stored == {("RAW_PAYLOAD", "application/json"), ("BILL", "application/pdf"), ("PRESCRIPTION", "image/png")}
@@ -180,10 +184,6 @@ def test_bad_claims_are_refused_with_the_field_at_fault(
     assert answers[1].json()["errors"][0]["field"] == "body.lines.0.serviceDateFrom"
     assert answers[3].json()["errors"][0]["field"] == "body.originalClaimId"
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
-        from sqlalchemy import func, select
-
-        from olly.claims import models as m
-
         assert uow.session.scalar(select(func.count()).select_from(m.Claim)) == 0
 
 
@@ -202,10 +202,6 @@ def test_a_claim_in_another_currency_than_the_plans_is_refused_at_the_door(
     assert refused.status_code == 422, refused.text
     assert [e["field"] for e in refused.json()["errors"]] == ["body.claims.1.currency"]
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
-        from sqlalchemy import func, select
-
-        from olly.claims import models as m
-
         assert uow.session.scalar(select(func.count()).select_from(m.Claim)) == 0
         assert uow.session.scalar(select(func.count()).select_from(m.IdempotencyKey)) == 0
     # the same key with the plan's currency is a first use
@@ -277,3 +273,73 @@ def test_the_review_queue_pages_through_the_callers_claims_only(
     assert page.status_code == 200
     assert [item["claimId"] for item in page.json()["items"]] == [posted[1].json()["claimId"]]
     assert client.get("/api/v1/claims/review", params={"offset": 1}, headers=ana.headers).json()["items"] == []
+
+
+def test_a_reimbursement_states_no_currency_and_is_in_its_plans(
+    client: TestClient, platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    """The portal's form never states a currency: a member on the rupee floater claims in INR (it
+    used to be USD and refused as not the plan's), one on the PPO in USD."""
+    asha = uuid.uuid4()
+    with platform.db.unit_of_work(tenant_id) as uow:
+        floater = uuid.uuid4()
+        handlers.sync_schedule(uow, "OLLY-FLOATER-5L", floater, date(2026, 1, 1))
+        uow.session.add(
+            m.CoverageView(
+                member_id=asha,
+                policy_id=uuid.uuid4(),
+                plan_id=floater,
+                plan_code="OLLY-FLOATER-5L",
+                plan_type="SUM_INSURED",
+                periods=[["2026-01-01", "2026-12-31"]],
+                synced_at=uow.clock.now(),
+            )
+        )
+    files = [("bills", ("bill.pdf", PDF, "application/pdf"))]
+    currencies = []
+    for member in (asha, world.ana):
+        caller = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=member)  # type: ignore[arg-type]
+        claim = {
+            "memberId": str(member),
+            "billingNpi": NPI_IN,
+            "careSetting": "OPD",
+            "diagnoses": ["J06.9"],
+            "lines": [{"procedureCode": "99213", "charge": "1500.00", "serviceDateFrom": "2026-01-10"}],
+        }
+        posted = client.post(
+            "/api/v1/claims/reimbursements", data={"claim": json.dumps(claim)}, files=files, headers=caller.headers
+        )
+        assert posted.status_code == 202, posted.text
+        seen = client.get(f"/api/v1/claims/{posted.json()['claimId']}", headers=caller.headers).json()
+        currencies.append(seen["currency"])
+    assert currencies == ["INR", "USD"]
+
+
+def test_a_reimbursements_idempotency_key_covers_its_files(
+    client: TestClient, platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
+) -> None:
+    ana = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=world.ana)  # type: ignore[arg-type]
+    claim = json.dumps(
+        {
+            "memberId": str(world.ana),
+            "billingNpi": NPI_IN,
+            "careSetting": "OPD",
+            "diagnoses": ["J06.9"],
+            "lines": [{"procedureCode": "99213", "charge": "150.00", "serviceDateFrom": "2026-01-10"}],
+        }
+    )
+    headers = {**ana.headers, "Idempotency-Key": "bill-of-10-january"}
+
+    def send(*files: tuple[str, tuple[str, bytes, str]]) -> Any:
+        return client.post("/api/v1/claims/reimbursements", data={"claim": claim}, files=list(files), headers=headers)
+
+    bill, scan = ("bills", ("bill.pdf", PDF, "application/pdf")), ("bills", ("bill.png", PNG, "image/png"))
+    first = send(bill)
+    assert first.status_code == 202, first.text
+    again = send(bill)
+    assert (again.status_code, again.json()["claimId"]) == (202, first.json()["claimId"])
+    other = send(scan)
+    assert (other.status_code, other.json()["code"]) == (409, "idempotency_key_reused")
+    assert send(bill, scan).status_code == 409
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(m.Claim)) == 1
