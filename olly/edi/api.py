@@ -109,13 +109,9 @@ def _audit(request: Request, access: Access, action: str, resource_id: str | Non
     },
 )
 async def submit(request: Request, access: Access = Depends(policy("edi_file.write"))) -> dict[str, Any]:
-    data = await request.body()
+    data = await _body_within(request, MAX_BODY_BYTES)
     if not data:
         raise ValidationFailed([FieldError("body", "is empty: send the X12 file as the request body", "required")])
-    if len(data) > MAX_BODY_BYTES:
-        raise ValidationFailed(
-            [FieldError("body", "is too large: use the inbox folder for files this big", "too_large")]
-        )
     caller = None if access.scope.everything else access.scope.provider_ids
     platform = platform_of(request)
 
@@ -126,6 +122,25 @@ async def submit(request: Request, access: Access = Depends(policy("edi_file.wri
     answer = await run_in_threadpool(run)
     _audit(request, access, "edi_file.submit", answer["fileId"], {"status": answer["status"], "kind": answer["kind"]})
     return answer
+
+
+async def _body_within(request: Request, limit: int) -> bytes:
+    """The request body, refused (422 ``too_large``) once it exceeds ``limit`` bytes: at once when
+    its Content-Length says so, else as soon as the bytes read pass it (never held whole)."""
+    too_large = ValidationFailed(
+        [FieldError("body", "is too large: use the inbox folder for files this big", "too_large")]
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _partner_filter(access: Access, repo: EdiRepository) -> set[uuid.UUID] | None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -14,6 +17,7 @@ from typer.testing import CliRunner
 from olly.app import create_app
 from olly.cli import app as cli
 from olly.config import get_settings
+from olly.edi import api as edi_api
 from olly.edi.folders import folders, process_inbox
 from olly.edi.testing import professional_claims_text
 from olly.platform.auth.roles import Role
@@ -80,6 +84,34 @@ def test_api_submit_list_and_download(platform: Platform, tenant_id: uuid.UUID) 
     specialist = sign_in_as(app, tenant_id, Role.ENROLLMENT_SPECIALIST).headers
     assert len(client.get("/api/v1/edi/files", headers=specialist).json()["items"]) == 4
     assert client.get("/api/v1/edi/partners", headers=ours).status_code == 403
+
+
+def test_an_api_body_over_the_limit_is_refused_before_it_is_all_read(
+    platform: Platform, tenant_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sent in chunks (no Content-Length), the body is refused as soon as it passes the limit, not
+    read whole first; a declared Content-Length above it is refused before any byte is read."""
+    monkeypatch.setattr(edi_api, "MAX_BODY_BYTES", 1000)
+    app = create_app(platform)
+    headers = partner_headers(app, tenant_id, ["1234567890"])
+    sent = 0
+
+    async def chunks() -> AsyncIterator[bytes]:
+        nonlocal sent
+        for _ in range(1000):  # 100 kB in all
+            sent += 1
+            yield b"X" * 100
+
+    async def post(**request: Any) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://olly.test") as client:
+            return await client.post("/api/v1/edi", headers=headers, **request)
+
+    streamed = asyncio.run(post(content=chunks()))
+    assert (streamed.status_code, streamed.json()["errors"][0]["code"]) == (422, "too_large")
+    assert sent <= 12  # 11 chunks pass the 1,000 bytes (the generator may be asked for one more)
+    declared = asyncio.run(post(content=b"X" * 1001))
+    assert (declared.status_code, declared.json()["errors"][0]["code"]) == (422, "too_large")
 
 
 @pytest.fixture
