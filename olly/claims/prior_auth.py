@@ -28,6 +28,7 @@ from olly.claims.events import PriorAuthDecided
 from olly.codesets.carc import Carc
 from olly.codesets.cpt import is_cpt_format
 from olly.codesets.hcpcs import is_level_ii_format
+from olly.codesets.icd10 import is_diagnosis_format
 from olly.kernel.errors import BusinessRuleViolation, Conflict, FieldError, NotFound, ValidationFailed
 from olly.kernel.ids import uuid7
 from olly.platform.db import UnitOfWork
@@ -132,19 +133,22 @@ def submit_request(
 ) -> PriorAuthView:
     problems = _Problems()
     if not data.services:
-        problems.add("services", "at least one code is needed", "required")
+        problems.add("body.services", "at least one code is needed", "required")
     codes = [s.procedure_code.strip().upper() for s in data.services]
     if len(set(codes)) != len(codes):
-        problems.add("services", "each code appears once (sum its units)", "duplicate")
+        problems.add("body.services", "each code appears once (sum its units)", "duplicate")
     for index, requested in enumerate(data.services):
         if requested.units < 1:
-            problems.add(f"services[{index}].units", "units are at least 1", "too_small")
+            problems.add(f"body.services.{index}.units", "units are at least 1", "too_small")
         if not (is_cpt_format(codes[index]) or is_level_ii_format(codes[index])):
-            problems.add(f"services[{index}].procedure_code", "not a CPT or HCPCS Level II code", "code_format")
+            problems.add(f"body.services.{index}.procedureCode", "not a CPT or HCPCS Level II code", "code_format")
     if data.service_to < data.service_from:
-        problems.add("service_to", "the service period cannot end before it starts", "period")
+        problems.add("body.serviceTo", "the service period cannot end before it starts", "period")
+    for index, code in enumerate(data.diagnosis_codes):
+        if not is_diagnosis_format(code):
+            problems.add(f"body.diagnosisCodes.{index}", "not an ICD-10-CM code", "code_format")
     if not (len(data.requesting_npi) == 10 and data.requesting_npi.isdigit()):
-        problems.add("requesting_npi", "an NPI is ten digits", "npi")
+        problems.add("body.requestingNpi", "an NPI is ten digits", "npi")
     problems.raise_any()
     now = uow.clock.now()
     request = PriorAuthorizationRequest(
@@ -235,7 +239,7 @@ def decide(uow: UnitOfWork, prior_auth_id: uuid.UUID, data: PriorAuthDecisionDat
     valid_from = data.valid_from or request.service_from
     valid_to = data.valid_to or request.service_to
     if valid_to < valid_from:
-        raise ValidationFailed([FieldError("valid_to", "the approval cannot end before it starts", "period")])
+        raise ValidationFailed([FieldError("body.validTo", "the approval cannot end before it starts", "period")])
     now = uow.clock.now()
     for service in services:
         service.units_approved = approved_units.get(service.procedure_code, 0)
@@ -275,41 +279,41 @@ def _approved_units(services: list[PriorAuthorizationService], data: PriorAuthDe
         try:
             Carc.from_code(reason)
         except ValueError:
-            problems.add("denial_reason_code", "not a claim adjustment reason code Olly uses", "unknown_code")
+            problems.add("body.denialReasonCode", "not a claim adjustment reason code Olly uses", "unknown_code")
     if data.outcome is DecisionOutcome.DENIED:
         if data.approved:
-            problems.add("approved", "a denial approves nothing", "not_allowed")
+            problems.add("body.approved", "a denial approves nothing", "not_allowed")
         if reason is None:
-            problems.add("denial_reason_code", "a denial states a specific reason", "required")
+            problems.add("body.denialReasonCode", "a denial states a specific reason", "required")
         problems.raise_any()
         return {}
     approved: dict[str, int] = {}
     for index, item in enumerate(data.approved):
         code = item.procedure_code.strip().upper()
         if code not in requested:
-            problems.add(f"approved[{index}].procedure_code", "this code was not requested", "not_requested")
+            problems.add(f"body.approved.{index}.procedureCode", "this code was not requested", "not_requested")
         elif code in approved:
-            problems.add(f"approved[{index}].procedure_code", "each code appears once", "duplicate")
+            problems.add(f"body.approved.{index}.procedureCode", "each code appears once", "duplicate")
         elif not 1 <= item.units <= requested[code]:
-            problems.add(f"approved[{index}].units", f"from 1 to the {requested[code]} requested", "out_of_range")
+            problems.add(f"body.approved.{index}.units", f"from 1 to the {requested[code]} requested", "out_of_range")
         else:
             approved[code] = item.units
     problems.raise_any()
     if data.outcome is DecisionOutcome.APPROVED:
         if approved and approved != requested:
             problems.add(
-                "approved", "an approval grants every code and unit requested; use PARTIALLY_APPROVED", "partial"
+                "body.approved", "an approval grants every code and unit requested; use PARTIALLY_APPROVED", "partial"
             )
         if reason is not None:
-            problems.add("denial_reason_code", "an approval has no denial reason", "not_allowed")
+            problems.add("body.denialReasonCode", "an approval has no denial reason", "not_allowed")
         problems.raise_any()
         return dict(requested)
     if not approved:
-        problems.add("approved", "a partial approval names what it approves", "required")
+        problems.add("body.approved", "a partial approval names what it approves", "required")
     elif approved == requested:
-        problems.add("approved", "everything requested is approved: use APPROVED", "not_partial")
+        problems.add("body.approved", "everything requested is approved: use APPROVED", "not_partial")
     if reason is None:
-        problems.add("denial_reason_code", "the denied part states a specific reason", "required")
+        problems.add("body.denialReasonCode", "the denied part states a specific reason", "required")
     problems.raise_any()
     return approved
 

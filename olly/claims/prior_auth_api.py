@@ -95,7 +95,7 @@ def request_prior_auth(
     platform = platform_of(request)
     with platform.db.unit_of_work(access.principal.tenant_id) as uow:
         if not enrollment.is_member(uow, body.member_id):
-            raise ValidationFailed([FieldError("member_id", "no member with this id", "unknown_member")])
+            raise ValidationFailed([FieldError("body.memberId", "no member with this id", "unknown_member")])
         view = service.submit_request(uow, data)
         platform.audit.append(uow.session.connection(), [access.audit_record(resource_id=str(view.request.id))])
         return _read(view)

@@ -53,6 +53,12 @@ def normalise(code: str) -> str:
     return code.strip().upper().replace(".", "")
 
 
+def is_diagnosis_format(code: str) -> bool:
+    """True when ``code`` has an ICD-10-CM code's shape (a letter, a digit, then 1 to 5 letters or
+    digits; a dot and case aside), whether or not the code set holds it (no table is loaded)."""
+    return _SHAPE.fullmatch(normalise(code)) is not None
+
+
 def is_valid_diagnosis(code: str) -> bool:
     """True for any ICD-10-CM category or code, billable or not (``E11`` is valid, not billable)."""
     return normalise(code) in _tables().valid

@@ -71,17 +71,11 @@ _API_CLAIM_FIELDS: Final = {
 }
 _API_PA_FIELDS: Final = {
     "requestingNpi": "billingNpi",
-    "requesting_npi": "billingNpi",
     "memberId": "member_number",
-    "member_id": "member_number",
     "serviceFrom": "service_from",
     "serviceTo": "service_to",
     "diagnosisCodes": "diagnoses",
     "clinicalNotes": "clinical_notes",
-    "service_from": "service_from",
-    "service_to": "service_to",
-    "diagnosis_codes": "diagnoses",
-    "clinical_notes": "clinical_notes",
 }
 
 
@@ -249,7 +243,7 @@ def prior_auth_body(form: Mapping[str, str]) -> tuple[dict[str, Any], FormErrors
 
 
 def path_parts(path: str) -> list[str]:
-    """``body.lines.0.charge`` or ``services[1].units`` → its parts."""
+    """``body.lines.0.charge`` → its parts."""
     return [p for p in re.split(r"[.\[\]]+", path) if p]
 
 
@@ -265,7 +259,7 @@ def prior_auth_errors(form: Mapping[str, str], locations: Sequence[tuple[Sequenc
         if len(parts) >= 3 and parts[0] == "services" and parts[1].isdigit():
             index = int(parts[1])
             number = numbers[index] if index < len(numbers) else 1
-            name = "procedure_code" if parts[2] in ("procedureCode", "procedure_code") else "units"
+            name = "procedure_code" if parts[2] == "procedureCode" else "units"
             errors.add(f"service{number}_{name}")
         elif parts == ["services"]:
             errors.add("service1_procedure_code", _sentence(message))

@@ -96,7 +96,7 @@ def test_a_provider_requests_only_as_itself_and_a_member_not_at_all(client: Test
     assert (unknown.status_code, unknown.json()["errors"][0]["code"]) == (422, "unknown_member")
     backwards = {**pa_body(world), "serviceTo": "2026-01-01"}
     refused = client.post("/api/v1/prior-auths", json=backwards, headers=world.persona("provider_1").headers)
-    assert (refused.status_code, [e["field"] for e in refused.json()["errors"]]) == (422, ["service_to"])
+    assert (refused.status_code, [e["field"] for e in refused.json()["errors"]]) == (422, ["body.serviceTo"])
 
 
 def adjudicated_claim(world: World, letter: str, *, days_left: int) -> uuid.UUID:

@@ -192,7 +192,7 @@ def test_partial_approval_denial_and_their_checks(platform: Platform, tenant_id:
     denied, _ = submit(platform, tenant_id)
     with pytest.raises(ValidationFailed) as refused:
         decide(platform, tenant_id, partial, outcome=service.DecisionOutcome.PARTIALLY_APPROVED)
-    assert {e.field for e in refused.value.errors} == {"approved", "denial_reason_code"}
+    assert {e.field for e in refused.value.errors} == {"body.approved", "body.denialReasonCode"}
     with pytest.raises(ValidationFailed):
         decide(platform, tenant_id, denied, outcome=service.DecisionOutcome.DENIED)  # no reason
     view, events = decide(
@@ -332,14 +332,16 @@ def test_a_request_is_checked_before_anything_is_stored(platform: Platform, tena
         services=(service.RequestedService("7055", 1), service.RequestedService(KNEE, 0)),
         service_to=date(2026, 3, 1),
         requesting_npi="12345",
+        diagnosis_codes=("g43.909", "not a code!!"),  # a code in lower case is a code
     )
     with platform.db.unit_of_work(tenant_id) as uow, pytest.raises(ValidationFailed) as refused:
         service.submit_request(uow, bad)
     assert [(e.field, e.code) for e in refused.value.errors] == [
-        ("services[0].procedure_code", "code_format"),
-        ("services[1].units", "too_small"),
-        ("service_to", "period"),
-        ("requesting_npi", "npi"),
+        ("body.services.0.procedureCode", "code_format"),
+        ("body.services.1.units", "too_small"),
+        ("body.serviceTo", "period"),
+        ("body.diagnosisCodes.1", "code_format"),
+        ("body.requestingNpi", "npi"),
     ]
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         assert service.queue(uow) == []
