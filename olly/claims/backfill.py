@@ -47,7 +47,7 @@ def backfill(uow: UnitOfWork, policy_ids: Sequence[uuid.UUID], report: BackfillR
     repo = ClaimsRepository(uow)
     for policy_id in policy_ids:
         known = {row.member_id for row in repo.coverage_of_policy(policy_id)}
-        handlers.sync_policy(uow, policy_id, refreshed=report.schedules)
+        handlers.sync_policy(uow, policy_id, refreshed=report.schedules, lock=False)
         uow.session.flush()
         rows = [row for row in repo.coverage_of_policy(policy_id) if row.periods]
         report.policies += 1

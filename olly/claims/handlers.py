@@ -144,20 +144,23 @@ class CoverageChange:
 
 
 def sync_policy(
-    uow: UnitOfWork, policy_id: uuid.UUID, *, refreshed: set[tuple[str, date]] | None = None
+    uow: UnitOfWork, policy_id: uuid.UUID, *, refreshed: set[tuple[str, date]] | None = None, lock: bool = True
 ) -> CoverageChange:
     """Re-copy a policy's coverage (idempotent: the copy is of enrollment's current knowledge); returns
     the spans each member gained and lost.
 
     ``refreshed``: also re-copy each plan schedule the policy uses, once per (plan, date) in the set
-    the caller keeps across policies (the back-fill)."""
+    the caller keeps across policies (the back-fill). ``lock``: take the members' coverage locks
+    first (``ClaimsRepository.lock_coverage``), for a caller that adjudicates their claims again
+    on what the copy gained or lost; the back-fill, which adjudicates nothing again, copies
+    thousands of policies in a transaction without holding a lock for each of their members."""
     # Coverage counts for claims once the policy is in force (a submitted group enrolment is not yet).
     facts = [f for f in enrollment.coverage_facts(uow, policy_id) if f.policy_status in ("ACTIVE", "TERMINATED")]
     repo = ClaimsRepository(uow)
     existing = {row.member_id: row for row in repo.coverage_of_policy(policy_id)}
     people = {fact.party_id for fact in facts}
-    # Adjudications reading these members' coverage finish first, and later ones wait for this copy.
-    repo.lock_coverage(people | existing.keys(), exclusive=True)
+    if lock:  # adjudications reading these members' coverage finish first, later ones wait for this copy
+        repo.lock_coverage(people | existing.keys(), exclusive=True)
     family_id = str(policy_id) if len(people) > 1 else None
     by_person: dict[uuid.UUID, list[enrollment.CoverageFact]] = {}
     for fact in facts:

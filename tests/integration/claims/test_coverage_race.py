@@ -20,7 +20,7 @@ from typing import Any, cast
 import pytest
 from sqlalchemy import delete, text
 
-from olly.claims import handlers, service
+from olly.claims import backfill, handlers, service
 from olly.claims import models as m
 from olly.claims.repository import ClaimsRepository
 from olly.kernel.clock import FixedClock
@@ -128,3 +128,17 @@ def test_a_coverage_copy_waits_for_an_adjudication_that_read_the_old_coverage(
     # … which denies the visit CO-31; the copy, once written, adjudicates it again and pays it.
     assert history(platform, tenant_id, claim_id) == [(1, "DENIED", True), (2, "APPROVED", False)]
     assert lines_of(platform, tenant_id, claim_id) == PAID_VISIT
+
+
+def test_the_backfill_copies_without_holding_the_members_locks(
+    platform: Platform, tenant_id: uuid.UUID, family: dict[str, uuid.UUID]
+) -> None:
+    """It copies thousands of policies a transaction and adjudicates nothing again: a lock per
+    member would fill PostgreSQL's lock table, and protect nothing."""
+    policy_id = covered(platform, tenant_id, family["ana"])
+    held = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+    with platform.db.unit_of_work(tenant_id) as uow:
+        backfill.backfill(uow, [policy_id], backfill.BackfillReport())
+        assert uow.session.execute(held).scalar_one() == 0
+        handlers.on_enrollment_changed(uow, cast(Message, SimpleNamespace(payload={"enrollmentId": str(policy_id)})))
+        assert uow.session.execute(held).scalar_one() == 1  # Ana's, as an enrollment event takes it
