@@ -167,11 +167,29 @@ def enroll(
             raise ValidationFailed([FieldError("market", "an employer enrols in the GROUP market", "group_only")])
     _only_the_groups_people(request, access, [body.subscriber_party_id, *(d.party_id for d in body.dependents)])
     with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
+        account = _billed_account(uow, body)
         policy_row = service.enroll(uow, body, plans(request))
+        read = _read(uow, policy_row)
+        if read.currency != account.currency:  # raised inside the unit of work: the policy is rolled back
+            message = f"is billed in {account.currency}, the plan in {read.currency}"
+            raise ValidationFailed([FieldError("account_id", message, "wrong_currency")])
         platform_of(request).audit.append(
             uow.session.connection(), [access.audit_record(resource_id=str(policy_row.id))]
         )
-        return _read(uow, policy_row)
+        return read
+
+
+def _billed_account(uow: UnitOfWork, body: EnrollmentCreate) -> people.AccountSummary:
+    """The account a new policy is billed to: one that exists, a group's for the group market and a
+    household's otherwise (billing invoices it as its list bill or its household invoice)."""
+    account = people.account(uow, body.account_id)
+    if account is None:
+        raise ValidationFailed([FieldError("account_id", "no such account", "unknown_account")])
+    kind = "GROUP" if body.market == Market.GROUP else "HOUSEHOLD"
+    if account.kind != kind:
+        message = f"the {body.market.value} market needs a {kind} account"
+        raise ValidationFailed([FieldError("account_id", message, "wrong_account_kind")])
+    return account
 
 
 @router.get("/enrollments/{policy_id}", response_model=PolicyRead, summary="A policy with its covered people")

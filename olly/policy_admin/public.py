@@ -103,11 +103,14 @@ class AccountSummary:
     name: str
     kind: str = ""
     """``GROUP`` or ``HOUSEHOLD``."""
+    currency: str = ""
 
 
 def account(uow: UnitOfWork, account_id: uuid.UUID) -> AccountSummary | None:
     found = PolicyAdminRepository(uow).account(account_id)
-    return AccountSummary(found.id, found.account_number, found.name, found.kind) if found is not None else None
+    if found is None:
+        return None
+    return AccountSummary(found.id, found.account_number, found.name, found.kind, found.currency)
 
 
 def open_household(uow: UnitOfWork, party_id: uuid.UUID, currency: str) -> uuid.UUID:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from olly.app import create_app
 from olly.enrollment import service as enrollment_service
+from olly.enrollment.repository import EnrollmentRepository
 from olly.kernel.clock import FixedClock
 from olly.plans import service as plans_service
 from olly.platform.auth.roles import Role
@@ -193,11 +194,14 @@ def test_enrol_then_check_eligibility(
 
 
 def test_refusals_are_problems(client: TestClient, specialist: Caller) -> None:
+    group = client.post(
+        "/api/v1/accounts", json={"kind": "GROUP", "name": "Acme Tools", "currency": "USD"}, headers=specialist.headers
+    )
     unknown_plan = client.post(
         "/api/v1/enrollments",
         json={
             "market": "GROUP",
-            "account_id": str(uuid.uuid4()),
+            "account_id": group.json()["id"],
             "subscriber_party_id": person(client, specialist, "A", "B", "1990-01-01"),
             "plan_code": "NOPE",
             "effective_date": "2026-01-01",
@@ -215,6 +219,62 @@ def test_refusals_are_problems(client: TestClient, specialist: Caller) -> None:
         headers=specialist.headers,
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.memberId"
+
+
+def test_a_policy_goes_only_on_an_account_of_its_market_and_currency(
+    client: TestClient, platform: Platform, specialist: Caller
+) -> None:
+    def account(kind: str, currency: str) -> str:
+        opened = client.post(
+            "/api/v1/accounts",
+            json={"kind": kind, "name": "Acme Tools", "currency": currency},
+            headers=specialist.headers,
+        )
+        assert opened.status_code == 201, opened.text
+        return str(opened.json()["id"])
+
+    subscriber = person(client, specialist, "Nia", "Brooks", "1988-03-14")
+
+    def enrol(market: str, account_id: str, plan_code: str) -> tuple[int, list[dict[str, str]]]:
+        answer = client.post(
+            "/api/v1/enrollments",
+            json={
+                "market": market,
+                "account_id": account_id,
+                "subscriber_party_id": subscriber,
+                "plan_code": plan_code,
+                "effective_date": "2026-01-01",
+            },
+            headers=specialist.headers,
+        )
+        return answer.status_code, answer.json().get("errors", [])
+
+    group, household, rupees = account("GROUP", "USD"), account("HOUSEHOLD", "USD"), account("HOUSEHOLD", "INR")
+    assert enrol("GROUP", str(uuid.uuid4()), PPO) == (
+        422,
+        [{"field": "account_id", "message": "no such account", "code": "unknown_account"}],
+    )
+    assert enrol("GROUP", household, PPO) == (
+        422,
+        [{"field": "account_id", "message": "the GROUP market needs a GROUP account", "code": "wrong_account_kind"}],
+    )
+    assert enrol("INDIVIDUAL", group, "OLLY-ACA-SILVER") == (
+        422,
+        [
+            {
+                "field": "account_id",
+                "message": "the INDIVIDUAL market needs a HOUSEHOLD account",
+                "code": "wrong_account_kind",
+            }
+        ],
+    )
+    assert enrol("SUM_INSURED", household, "OLLY-FLOATER-5L") == (
+        422,
+        [{"field": "account_id", "message": "is billed in USD, the plan in INR", "code": "wrong_currency"}],
+    )
+    with platform.db.unit_of_work(specialist.tenant_id, read_only=True) as uow:
+        assert EnrollmentRepository(uow).policies_of_subscriber(uuid.UUID(subscriber)) == []  # nothing written
+    assert enrol("SUM_INSURED", rupees, "OLLY-FLOATER-5L")[0] == 201
 
 
 def test_a_spouse_removed_by_mistake_is_reinstated_over_http_and_eligible_again(
