@@ -47,7 +47,7 @@ from olly.billing.schemas import (
     PaymentRunSummaryRead,
     ReconciliationRead,
 )
-from olly.kernel.errors import NotFound
+from olly.kernel.errors import FieldError, NotFound, ValidationFailed
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod, end_of_month
 from olly.platform.auth import Access, path, policy
@@ -55,6 +55,7 @@ from olly.platform.auth.access import AccessControl
 from olly.platform.auth.rules import AccessScope
 from olly.platform.db import UnitOfWork
 from olly.platform.http import platform_of
+from olly.policy_admin import public as people
 
 router = APIRouter(prefix="/api/v1/billing", tags=["billing"])
 
@@ -80,6 +81,13 @@ def _account_in_scope(uow: UnitOfWork, scope: AccessScope, account_id: uuid.UUID
         return True
     people, groups = account_facts(uow, account_id)
     return bool(groups & scope.group_account_ids) or bool(people and people <= scope.party_ids)
+
+
+def _known_account(uow: UnitOfWork, account_id: uuid.UUID) -> None:
+    """A payment or a setting names an account billing or policy_admin knows: billing opens its own
+    row on first use, so an unknown id would otherwise become an account holding what was paid."""
+    if BillingRepository(uow).billing_account(account_id) is None and people.account(uow, account_id) is None:
+        raise ValidationFailed([FieldError("account_id", "no such account", "unknown_account")])
 
 
 def _visible_accounts(uow: UnitOfWork, scope: AccessScope) -> list[uuid.UUID] | None:
@@ -271,6 +279,7 @@ def create_payment(
     if not related:
         raise access.refused(request, "not_related", resource_id=str(body.account_id))
     with platform.db.unit_of_work(access.principal.tenant_id) as uow:
+        _known_account(uow, body.account_id)
         payment = service.record_payment(uow, body.account_id, amount, PaymentMethod(body.method), body.reference)
         uow.flush()
         platform.audit.append(uow.session.connection(), [access.audit_record(resource_id=str(payment.id))])
@@ -309,6 +318,7 @@ def update_settings(
 ) -> AccountSettingsRead:
     _staff_only(request, access)
     with platform_of(request).db.unit_of_work(access.principal.tenant_id) as uow:
+        _known_account(uow, body.account_id)
         account = service.configure_account(
             uow,
             body.account_id,

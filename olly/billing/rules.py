@@ -201,6 +201,11 @@ def looks_like_card_number(reference: str) -> bool:
     return total % 10 == 0
 
 
+#: The largest payment recorded, in minor units (10 billion in a two-decimal currency): amounts are
+#: 64-bit integers in the database, and the ledger sums many of them.
+LARGEST_PAYMENT_MINOR: Final = 10**12
+
+
 # ---------------------------------------------------------------------------------------------
 # Grace periods
 DEFAULT_GRACE_DAYS: Final = 30

@@ -660,6 +660,8 @@ def record_payment(
     """
     if amount.amount <= 0:
         raise BusinessRuleViolation("a payment must be a positive amount", extra={"field": "amount"})
+    if amount.amount > rules.LARGEST_PAYMENT_MINOR:
+        raise ValidationFailed([FieldError("amount", "is larger than any payment Olly records", "too_large")])
     if method is PaymentMethod.CARD and rules.looks_like_card_number(reference):
         # Refused without echoing it: the reference must be the processor's id, not the card.
         raise ValidationFailed(

@@ -140,3 +140,38 @@ def test_a_payment_run_names_each_provider_payees_npi(
         "method": "ACH",
     }
     assert payment["claims"] == [{"claim_id": str(claim_id), "paid": "75.00"}]
+
+
+def test_a_payment_or_a_setting_names_an_account_that_exists_and_an_amount_that_fits(
+    client: TestClient, platform: Platform, tenant_id: uuid.UUID
+) -> None:
+    group = _group(platform, tenant_id, "Acme Tools")
+    staff: Caller = sign_in_as(client.app, tenant_id, Role.BILLING)  # type: ignore[arg-type]
+    payment = {"amount": "10.00", "method": "ACH", "reference": "ACH-1"}
+
+    unknown = client.post(
+        "/api/v1/billing/payments", json={"account_id": str(uuid.uuid4()), **payment}, headers=staff.headers
+    )
+    assert (unknown.status_code, unknown.json()["errors"]) == (
+        422,
+        [{"field": "account_id", "message": "no such account", "code": "unknown_account"}],
+    )
+    settings = client.put(
+        "/api/v1/billing/account-settings",
+        json={"account_id": str(uuid.uuid4()), "receives_aptc": True},
+        headers=staff.headers,
+    )
+    assert (settings.status_code, settings.json()["errors"][0]["code"]) == (422, "unknown_account")
+    huge = client.post(
+        "/api/v1/billing/payments",
+        json={"account_id": str(group), **payment, "amount": "99999999999999999.99"},
+        headers=staff.headers,
+    )
+    assert (huge.status_code, huge.json()["errors"]) == (
+        422,
+        [{"field": "amount", "message": "is larger than any payment Olly records", "code": "too_large"}],
+    )
+    assert "99999999999999999" not in huge.text
+    assert client.get("/api/v1/billing/payments", headers=staff.headers).json() == []  # nothing recorded
+    paid = client.post("/api/v1/billing/payments", json={"account_id": str(group), **payment}, headers=staff.headers)
+    assert (paid.status_code, paid.json()["credit"]) == (201, "10.00")  # an account with no invoice yet takes it
