@@ -20,11 +20,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
+from olly.enrollment import public as enrollment_public
 from olly.enrollment import service as enrollment
 from olly.enrollment.repository import EnrollmentRepository
 from olly.enrollment.rules import Market, QualifyingEvent, Relationship
 from olly.enrollment.schemas import DependentAdd, EnrollmentCreate
-from olly.kernel.errors import BusinessRuleViolation, FieldError, OllyError, ValidationFailed
+from olly.kernel.errors import BusinessRuleViolation, Conflict, FieldError, OllyError, ValidationFailed
 from olly.platform.auth import Access, path, policy
 from olly.platform.db import UnitOfWork
 from olly.platform.http import platform_of
@@ -77,10 +78,17 @@ class RosterReport:
 
 
 def import_roster(
-    open_uow: Callable[[], UnitOfWork], account_id: uuid.UUID, csv_text: str, plans: enrollment.PlanCatalog
+    open_uow: Callable[[], UnitOfWork],
+    account_id: uuid.UUID,
+    csv_text: str,
+    plans: enrollment.PlanCatalog,
+    *,
+    own_people_only: bool = False,
 ) -> RosterReport:
     """Enrol an employer's roster. Each row commits on its own or not at all; employees come before
-    their dependents (a dependent row whose employee failed fails too, saying so)."""
+    their dependents (a dependent row whose employee failed fails too, saying so). With
+    ``own_people_only`` (an employer administrator's upload), a person found by SSN must be one the
+    group covers or covered, or its administrators registered (docs/security.md)."""
     reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")))
     missing = [c for c in ROSTER_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
@@ -108,7 +116,7 @@ def import_roster(
             if not employee_id:
                 raise ValidationFailed([FieldError("employee_id", "is required", "required")])
             with open_uow() as uow:
-                party_id = _find_or_register(uow, person)
+                party_id = _find_or_register(uow, person, account_id if own_people_only else None)
                 if relationship == Relationship.SELF:
                     plan_code = _required(raw["plan_code"], "plan_code")
                     if EnrollmentRepository(uow).policy_for_employee(account_id, employee_id) is not None:
@@ -160,12 +168,23 @@ def import_roster(
     return RosterReport(len(rows), enrolled, added, tuple(failures))
 
 
-def _find_or_register(uow: UnitOfWork, person: IndividualCreate) -> uuid.UUID:
+def _find_or_register(uow: UnitOfWork, person: IndividualCreate, only_of_group: uuid.UUID | None) -> uuid.UUID:
     if person.ssn:
         known = people.find_by_ssn(uow, person.ssn)
+        if known is not None and only_of_group is not None and not _of_group(uow, known, only_of_group):
+            # Enrolled, a stranger found by an SSN alone would become readable by the employer: to
+            # it the SSN is taken, as ``POST /parties/individuals`` answers.
+            raise Conflict("a person with this SSN is already registered", extra={"field": "ssn"})
         if known is not None:
             return known
     return policy_admin.register_individual(uow, person).id
+
+
+def _of_group(uow: UnitOfWork, party_id: uuid.UUID, group_account_id: uuid.UUID) -> bool:
+    return bool(
+        people.registered_for_groups(uow, [party_id], [group_account_id])
+        | enrollment_public.covered_in_groups(uow, [party_id], [group_account_id])
+    )
 
 
 def _required(value: str, field: str) -> str:
@@ -224,7 +243,13 @@ async def upload_roster(
     platform = platform_of(request)
     tenant = access.principal.tenant_id
     report = await run_in_threadpool(
-        import_roster, lambda: platform.db.unit_of_work(tenant), account_id, csv_text, request.app.state.plan_catalog
+        lambda: import_roster(
+            lambda: platform.db.unit_of_work(tenant),
+            account_id,
+            csv_text,
+            request.app.state.plan_catalog,
+            own_people_only=not access.scope.everything,
+        )
     )
     if "text/csv" in request.headers.get("accept", ""):
         return Response(

@@ -223,11 +223,13 @@ async def _import(request: Request, access: Access, text: str) -> roster.RosterR
     platform = platform_of(request)
     tenant = access.principal.tenant_id
     return await run_in_threadpool(
-        roster.import_roster,
-        lambda: platform.db.unit_of_work(tenant),
-        _group(access),
-        text,
-        request.app.state.plan_catalog,
+        lambda: roster.import_roster(
+            lambda: platform.db.unit_of_work(tenant),
+            _group(access),
+            text,
+            request.app.state.plan_catalog,
+            own_people_only=not access.scope.everything,
+        )
     )
 
 

@@ -316,6 +316,63 @@ def test_rosters_are_uploaded_for_ones_own_group_only(client: TestClient, world:
     )
 
 
+def test_an_employer_roster_finds_by_ssn_only_the_groups_own_people(client: TestClient, world: World) -> None:
+    """The roster finds a person already registered by their SSN. For an employer administrator that
+    is only someone its group covers or it registered: anyone else's SSN is taken, as it is for
+    ``POST /parties/individuals``, and the row enrols nobody (else the employer could enrol a
+    stranger by SSN alone and then read their name and their other cover)."""
+    specialist = world.persona("enrollment_specialist").headers
+    stranger = client.post(
+        "/api/v1/parties/individuals",
+        json={"given_name": "Vera", "family_name": "Quist", "birth_date": "1970-03-03", "ssn": "219-09-4444"},
+        headers=specialist,
+    )
+    assert stranger.status_code == 201
+    header = (
+        "employee_id,relationship,given_name,family_name,birth_date,ssn,email,phone,plan_code,effective_date,"
+        "qualifying_event,event_date\n"
+    )
+    employer = {**world.persona("employer_1").headers, "content-type": "text/csv"}
+    before = (_count(world, Party), _count(world, Policy))
+    taken = client.post(
+        f"/api/v1/accounts/{world.groups['G1']}/roster",
+        content=header + "E-90,SELF,Any,Name,1990-01-01,219-09-4444,,,OLLY-PPO-1000,2026-02-01,,\n",
+        headers=employer,
+    )
+    assert taken.json()["failures"] == [
+        {
+            "row": 1,
+            "employeeId": "E-90",
+            "errors": [{"field": "ssn", "message": "a person with this SSN is already registered", "code": "conflict"}],
+        }
+    ]
+    assert "Vera" not in taken.text and "Quist" not in taken.text
+    assert (_count(world, Party), _count(world, Policy)) == before
+    assert client.get(f"/api/v1/parties/{stranger.json()['id']}", headers=employer).status_code == 404
+
+    # The group's own people are still found by their SSN (a corrected file imported again).
+    own = client.post(
+        f"/api/v1/accounts/{world.groups['G1']}/roster",
+        content=header + "E-91,SELF,Ida,Nord,1990-01-01,219-09-5555,,,OLLY-PPO-1000,2026-02-01,,\n",
+        headers=employer,
+    )
+    assert own.json()["enrolledEmployees"] == 1
+    again = client.post(
+        f"/api/v1/accounts/{world.groups['G1']}/roster",
+        content=header + "E-92,SELF,Ida,Nord,1990-01-01,219-09-5555,,,OLLY-PPO-1000,2026-02-01,,\n",
+        headers=employer,
+    )
+    assert again.json()["failures"][0]["errors"][0]["message"] == "the subscriber already has coverage on this date"
+    # The plan's staff find anyone by SSN.
+    staffed = client.post(
+        f"/api/v1/accounts/{world.groups['G1']}/roster",
+        content=header + "E-93,SELF,Vera,Quist,1970-03-03,219-09-4444,,,OLLY-PPO-1000,2026-02-01,,\n",
+        headers={**specialist, "content-type": "text/csv"},
+    )
+    assert staffed.json()["enrolledEmployees"] == 1
+    assert _count(world, Party) == before[0] + 1  # Ida only: Vera was found, not registered again
+
+
 def test_an_unknown_or_malformed_id_names_nobody(client: TestClient, world: World) -> None:
     specialist = world.persona("enrollment_specialist").headers
     member = world.persona("member_a").headers
