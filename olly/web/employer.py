@@ -32,7 +32,7 @@ from olly.policy_admin import public as people
 from olly.policy_admin import service as policy_admin
 from olly.policy_admin.schemas import IndividualCreate
 from olly.web.payments import render_payments
-from olly.web.rendering import PORTAL_TAG, redirect, render
+from olly.web.rendering import PORTAL_TAG, outside, redirect, render
 
 router = APIRouter(prefix="/employer", tags=[PORTAL_TAG], include_in_schema=False)
 
@@ -271,6 +271,8 @@ async def import_roster(
 def invoices(request: Request, access: Access = Depends(policy("invoice.read", resource=SELF))) -> Response:
     """The group's list bills through the billing API's own list (the caller's group only), with what
     has been paid on each and what is left."""
+    if (elsewhere := outside(access.principal.roles, "/employer")) is not None:
+        return elsewhere
     found = billing_api.list_invoices(request, status=None, limit=100, access=access)
     return render(request, "employer/invoices.html", {"invoices": found, "portal": "employer"})
 

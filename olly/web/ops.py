@@ -26,7 +26,7 @@ from olly.platform.bus import dlq
 from olly.platform.http import platform_of
 from olly.provider import public as provider_public
 from olly.web.charts import bar_chart
-from olly.web.rendering import PORTAL_TAG, redirect, render
+from olly.web.rendering import PORTAL_TAG, outside, redirect, render
 
 router = APIRouter(prefix="/ops", tags=[PORTAL_TAG], include_in_schema=False)
 DLQ_SCAN_LIMIT = 1000
@@ -36,7 +36,7 @@ DECISIONS: Final = ("APPROVE", "DENY", "ADJUST")
 
 @router.get("")
 def home(request: Request, access: Access = Depends(policy("session.read", resource=SELF))) -> Response:
-    return render(request, "ops/home.html", {"portal": "ops"})
+    return outside(access.principal.roles, "/ops") or render(request, "ops/home.html", {"portal": "ops"})
 
 
 @router.get("/dashboard")

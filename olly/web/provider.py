@@ -35,13 +35,15 @@ from olly.platform.http import platform_of
 from olly.provider import public as provider_public
 from olly.web import provider_forms as forms
 from olly.web.member import progress_of
-from olly.web.rendering import PAGE_HEADERS, PORTAL_TAG, render, wants_fragment
+from olly.web.rendering import PAGE_HEADERS, PORTAL_TAG, outside, render, wants_fragment
 
 router = APIRouter(prefix="/provider", tags=[PORTAL_TAG], include_in_schema=False)
 
 
 @router.get("")
 def home(request: Request, access: Access = Depends(policy("session.read", resource=SELF))) -> Response:
+    if (elsewhere := outside(access.principal.roles, "/provider")) is not None:
+        return elsewhere
     today = platform_of(request).clock.today()
     return render(request, "provider/eligibility.html", {"answer": None, "today": today, "portal": "provider"})
 

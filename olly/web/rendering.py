@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from olly.kernel.money import Money
+from olly.platform.auth.roles import STAFF_ROLES, Role
 
 HERE: Final = Path(__file__).resolve().parent
 TEMPLATES: Final = HERE / "templates"
@@ -99,6 +100,30 @@ def render(
     }
     body = environment.get_template(template).render(values)
     return HTMLResponse(body, status_code=status_code, headers=PAGE_HEADERS)
+
+
+def portal_of(roles: frozenset[Role]) -> str:
+    """Where a signed-in person lands: members, employers and providers have one portal each; staff
+    the operations console."""
+    if Role.MEMBER in roles:
+        return "/"
+    if Role.EMPLOYER_ADMIN in roles:
+        return "/employer"
+    if Role.PROVIDER in roles:
+        return "/provider"
+    return "/ops"
+
+
+def outside(roles: frozenset[Role], portal: str) -> Response | None:
+    """Send a signed-in person who opened another kind of user's portal (``/ops``, ``/provider``,
+    ``/employer``) to their own; None when it is theirs. Its pages show nothing they may not see
+    (each asks for its own permission), but a member has no business in the operations console."""
+    theirs = {
+        "/ops": bool(roles & STAFF_ROLES),
+        "/provider": Role.PROVIDER in roles,
+        "/employer": Role.EMPLOYER_ADMIN in roles,
+    }
+    return None if theirs[portal] else redirect(portal_of(roles))
 
 
 def redirect(url: str, response: Response | None = None) -> Response:

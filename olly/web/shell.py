@@ -30,7 +30,7 @@ from olly.platform.auth.errors import AccessDenied, InvalidCredentials, RateLimi
 from olly.platform.auth.roles import Role
 from olly.platform.auth.sessions import ACTIVE, MFA_ENROLMENT_REQUIRED, MFA_REQUIRED
 from olly.web.member import TILES
-from olly.web.rendering import PORTAL_TAG, SECURITY_HEADERS, STATIC, redirect, render
+from olly.web.rendering import PORTAL_TAG, SECURITY_HEADERS, STATIC, portal_of, redirect, render
 
 router = APIRouter(tags=[PORTAL_TAG], include_in_schema=False)
 
@@ -39,18 +39,6 @@ NEXT_PAGE: Final[dict[str, str]] = {
     MFA_REQUIRED: "/signin/mfa",
     MFA_ENROLMENT_REQUIRED: "/signin/mfa/setup",
 }
-
-
-def portal_of(roles: frozenset[Role]) -> str:
-    """Where a signed-in person lands: members, employers and providers have one portal each; staff
-    the operations console."""
-    if Role.MEMBER in roles:
-        return "/"
-    if Role.EMPLOYER_ADMIN in roles:
-        return "/employer"
-    if Role.PROVIDER in roles:
-        return "/provider"
-    return "/ops"
 
 
 def same_origin(request: Request) -> bool:

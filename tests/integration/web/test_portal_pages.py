@@ -135,6 +135,19 @@ def test_sign_in_lands_on_the_role_portal_and_forms_need_the_csrf_token(
     assert client.get("/provider", follow_redirects=False).headers["location"] == "/signin"
 
 
+def test_another_kind_of_users_portal_sends_the_caller_to_their_own(
+    client: TestClient, sqlite_platform: Platform
+) -> None:
+    """A provider opening the operations console lands on its own portal (it used to be shown the
+    console's empty home); the employer's invoices it may not read at all."""
+    _employer(client, sqlite_platform)
+    client.post("/signin", data={"email": "desk@example.org", "password": STRONG_PASSWORD})
+    console = client.get("/ops", follow_redirects=False)
+    assert (console.status_code, console.headers.get("location")) == (303, "/provider")
+    assert client.get("/employer/invoices", follow_redirects=False).status_code == 403
+    assert client.get("/provider", follow_redirects=False).status_code == 200
+
+
 def test_pages_awaiting_their_domains_say_so(client: TestClient, sqlite_platform: Platform) -> None:
     _employer(client, sqlite_platform)
     client.post("/signin", data={"email": "desk@example.org", "password": STRONG_PASSWORD})
