@@ -6,8 +6,9 @@ import uuid
 from datetime import date
 
 from olly.enrollment import service as enrollment
-from olly.enrollment.rules import Market
-from olly.enrollment.schemas import EnrollmentCreate
+from olly.enrollment.rules import Market, QualifyingEvent
+from olly.enrollment.schemas import DependentAdd, EnrollmentCreate
+from olly.enrollment.service import PlanCatalog
 from olly.platform.runtime import Platform
 from tests.factories import PPO, FakePlans, person
 from tests.support.bus import drain as drain  # the tests of this package import it from here
@@ -45,3 +46,21 @@ def enrol(
             ),
             plans,
         ).id
+
+
+def add_newborn(platform: Platform, tenant_id: uuid.UUID, policy_id: uuid.UUID, plans: PlanCatalog) -> uuid.UUID:
+    """Tia, born on 10 February 2026, added to the policy as a child from her birth; her party id."""
+    baby = person(platform, tenant_id, "Tia", date(2026, 2, 10))
+    with platform.db.unit_of_work(tenant_id) as uow:
+        enrollment.add_dependent(
+            uow,
+            policy_id,
+            DependentAdd(
+                party_id=baby,
+                relationship="CHILD",
+                qualifying_event=QualifyingEvent.BIRTH,
+                event_date=date(2026, 2, 10),
+            ),
+            plans,
+        )
+    return baby

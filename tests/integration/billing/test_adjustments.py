@@ -24,7 +24,7 @@ from olly.config import get_settings
 from olly.enrollment import service as enrollment_service
 from olly.enrollment.plan_catalog import PlansCatalog
 from olly.enrollment.rules import Market, QualifyingEvent, TerminationReason
-from olly.enrollment.schemas import DependentAdd, DependentReinstate, DependentRemove, PlanChange, Termination
+from olly.enrollment.schemas import DependentReinstate, DependentRemove, PlanChange, Termination
 from olly.kernel.clock import FixedClock
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod
@@ -32,7 +32,7 @@ from olly.plans import service as plans_service
 from olly.platform.auth.roles import Role
 from olly.platform.runtime import Platform
 from tests.factories import HMO, PPO, FakePlans, person
-from tests.integration.billing.support import drain, enrol
+from tests.integration.billing.support import add_newborn, drain, enrol
 from tests.support.identity import sign_in_as
 
 FEBRUARY = DatePeriod(date(2026, 2, 1), date(2026, 2, 28))
@@ -176,19 +176,7 @@ def test_a_newborn_added_from_the_10th_reprices_the_month_and_bills_the_differen
 ) -> None:
     group, policy_id = _billed_in_february(platform, tenant_id, plans, Proration.DAILY, PPO)
     clock.set(datetime(2026, 2, 12, 9, 0, tzinfo=UTC))
-    baby = person(platform, tenant_id, "Tia", date(2026, 2, 10))
-    with platform.db.unit_of_work(tenant_id) as uow:
-        enrollment_service.add_dependent(
-            uow,
-            policy_id,
-            DependentAdd(
-                party_id=baby,
-                relationship="CHILD",
-                qualifying_event=QualifyingEvent.BIRTH,
-                event_date=date(2026, 2, 10),
-            ),
-            plans,
-        )
+    add_newborn(platform, tenant_id, policy_id, plans)
     drain(platform)
     # EE (600.00) for 1–9 February: 192.86 (−407.14); EE+CH (1,000.00, employee 400.00) for 10–28:
     # 678.57, employee 271.43. Net +271.43, of which the employee's +108.57.

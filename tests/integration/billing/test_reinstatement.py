@@ -27,16 +27,14 @@ from olly.enrollment import public as enrollment
 from olly.enrollment import service as enrollment_service
 from olly.enrollment.models import PolicyTransaction
 from olly.enrollment.plan_catalog import PlansCatalog
-from olly.enrollment.rules import Market, QualifyingEvent
-from olly.enrollment.schemas import DependentAdd
+from olly.enrollment.rules import Market
 from olly.kernel.clock import FixedClock
 from olly.kernel.money import Money
 from olly.plans import service as plans_service
 from olly.platform.bus.messages import Message
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.runtime import Platform
-from tests.factories import person
-from tests.integration.billing.support import drain, enrol
+from tests.integration.billing.support import add_newborn, drain, enrol
 from tests.plan_documents import DELETE, changed, demo_data
 
 SILVER = "OLLY-ACA-SILVER"
@@ -385,19 +383,7 @@ def _newborn(
 
     def before_lapse(household: uuid.UUID, policy_id: uuid.UUID) -> None:
         clock.set(datetime(2026, 2, 20, 9, 0, tzinfo=UTC))
-        baby = person(platform, tenant_id, "Tia", date(2026, 2, 10))
-        with platform.db.unit_of_work(tenant_id) as uow:
-            enrollment_service.add_dependent(
-                uow,
-                policy_id,
-                DependentAdd(
-                    party_id=baby,
-                    relationship="CHILD",
-                    qualifying_event=QualifyingEvent.BIRTH,
-                    event_date=date(2026, 2, 10),
-                ),
-                PlansCatalog(),  # type: ignore[arg-type]
-            )
+        add_newborn(platform, tenant_id, policy_id, PlansCatalog())
         drain(platform)  # billing adjusts February and March
         assert _invoices(platform, tenant_id, household)[2:] == [
             ("ADJUSTMENT", date(2026, 2, 1), date(2026, 3, 7), FEBRUARY_ADJUSTMENT, 0, "OPEN"),

@@ -17,15 +17,14 @@ from olly.billing.rules import PaymentMethod, Proration
 from olly.enrollment import public as enrollment
 from olly.enrollment import service as enrollment_service
 from olly.enrollment.models import Policy
-from olly.enrollment.rules import Market, QualifyingEvent
-from olly.enrollment.schemas import DependentAdd
+from olly.enrollment.rules import Market
 from olly.kernel.clock import FixedClock
 from olly.kernel.money import Money
 from olly.kernel.periods import DatePeriod
 from olly.platform.bus.models import OutboxRecord
 from olly.platform.runtime import Platform
-from tests.factories import FakePlans, person
-from tests.integration.billing.support import drain, enrol
+from tests.factories import FakePlans
+from tests.integration.billing.support import add_newborn, drain, enrol
 
 
 def _status(platform: Platform, tenant_id: uuid.UUID, policy_id: uuid.UUID) -> tuple[str, str | None]:
@@ -251,19 +250,7 @@ def test_an_aptc_lapse_voids_the_adjustment_of_a_month_after_month_one_and_month
     with platform.db.unit_of_work(tenant_id) as uow:
         assert service.run_due(uow).total_minor == 60000  # March
     clock.set(datetime(2026, 2, 20, 9, 0, tzinfo=UTC))
-    baby = person(platform, tenant_id, "Tia", date(2026, 2, 10))
-    with platform.db.unit_of_work(tenant_id) as uow:
-        enrollment_service.add_dependent(
-            uow,
-            policy_id,
-            DependentAdd(
-                party_id=baby,
-                relationship="CHILD",
-                qualifying_event=QualifyingEvent.BIRTH,
-                event_date=date(2026, 2, 10),
-            ),
-            plans,
-        )
+    add_newborn(platform, tenant_id, policy_id, plans)
     drain(platform)
     # February: EE 1–9 is 600.00 × 9/28 = 192.86 (−407.14), EE+CH 10–28 is 1,000.00 × 19/28 = 678.57:
     # +271.43. March: EE's 600.00 taken back, EE+CH's 1,000.00 billed: +400.00.
