@@ -132,21 +132,24 @@ PDF = b"%PDF-1.4\n1 0 obj\n<< >>\nendobj\ntrailer\n<< >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
+def reimbursement(member: uuid.UUID, charge: str = "150.00", day: str = "2026-01-10", **extra: Any) -> dict[str, Any]:
+    """A member's reimbursement claim of an office visit at the in-network clinic (the form's ``claim`` part)."""
+    return {
+        "memberId": str(member),
+        "billingNpi": NPI_IN,
+        "careSetting": "OPD",
+        "diagnoses": ["J06.9"],
+        "lines": [{"procedureCode": "99213", "charge": charge, "serviceDateFrom": day}],
+        **extra,
+    }
+
+
 def test_member_reimbursement_pends_for_documents(
     client: TestClient, platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
 ) -> None:
     ana = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=world.ana)  # type: ignore[arg-type]
     ben = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=world.ben)  # type: ignore[arg-type]
-    claim = json.dumps(
-        {
-            "memberId": str(world.ana),
-            "billingNpi": NPI_IN,
-            "careSetting": "OPD",
-            "placeOfService": "11",
-            "diagnoses": ["J06.9"],
-            "lines": [{"procedureCode": "99213", "charge": "150.00", "serviceDateFrom": "2026-01-10"}],
-        }
-    )
+    claim = json.dumps(reimbursement(world.ana, placeOfService="11"))
     files = [("bills", ("bill.pdf", PDF, "application/pdf")), ("prescriptions", ("rx.jpg", PNG, "image/jpeg"))]
     posted = client.post("/api/v1/claims/reimbursements", data={"claim": claim}, files=files, headers=ana.headers)
     assert posted.status_code == 202, posted.text
@@ -221,13 +224,7 @@ def test_a_reimbursements_errors_name_the_field_inside_its_claim_part(
     parse, name fields under ``body.claim``."""
     ana = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=world.ana)  # type: ignore[arg-type]
     files = [("bills", ("bill.pdf", PDF, "application/pdf"))]
-    form = {
-        "memberId": str(world.ana),
-        "billingNpi": NPI_IN,
-        "careSetting": "OPD",
-        "diagnoses": ["J06.9"],
-        "lines": [{"procedureCode": "99213", "charge": "150.00", "serviceDateFrom": "2026-02-01"}],
-    }
+    form = reimbursement(world.ana, day="2026-02-01")
     future = client.post(
         "/api/v1/claims/reimbursements", data={"claim": json.dumps(form)}, files=files, headers=ana.headers
     )
@@ -299,15 +296,9 @@ def test_a_reimbursement_states_no_currency_and_is_in_its_plans(
     currencies = []
     for member in (asha, world.ana):
         caller = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=member)  # type: ignore[arg-type]
-        claim = {
-            "memberId": str(member),
-            "billingNpi": NPI_IN,
-            "careSetting": "OPD",
-            "diagnoses": ["J06.9"],
-            "lines": [{"procedureCode": "99213", "charge": "1500.00", "serviceDateFrom": "2026-01-10"}],
-        }
+        claim = json.dumps(reimbursement(member, charge="1500.00"))
         posted = client.post(
-            "/api/v1/claims/reimbursements", data={"claim": json.dumps(claim)}, files=files, headers=caller.headers
+            "/api/v1/claims/reimbursements", data={"claim": claim}, files=files, headers=caller.headers
         )
         assert posted.status_code == 202, posted.text
         seen = client.get(f"/api/v1/claims/{posted.json()['claimId']}", headers=caller.headers).json()
@@ -319,15 +310,7 @@ def test_a_reimbursements_idempotency_key_covers_its_files(
     client: TestClient, platform: Platform, tenant_id: uuid.UUID, world: ClaimsWorld
 ) -> None:
     ana = sign_in_as(client.app, tenant_id, Role.MEMBER, party_id=world.ana)  # type: ignore[arg-type]
-    claim = json.dumps(
-        {
-            "memberId": str(world.ana),
-            "billingNpi": NPI_IN,
-            "careSetting": "OPD",
-            "diagnoses": ["J06.9"],
-            "lines": [{"procedureCode": "99213", "charge": "150.00", "serviceDateFrom": "2026-01-10"}],
-        }
-    )
+    claim = json.dumps(reimbursement(world.ana))
     headers = {**ana.headers, "Idempotency-Key": "bill-of-10-january"}
 
     def send(*files: tuple[str, tuple[str, bytes, str]]) -> Any:
