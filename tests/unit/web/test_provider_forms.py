@@ -109,8 +109,8 @@ def test_a_prior_auth_form_and_its_errors() -> None:
     found = forms.prior_auth_errors(
         form,
         [
-            (forms.path_parts("services[0].procedure_code"), "not a CPT or HCPCS Level II code"),
-            (forms.path_parts("service_to"), "the service period cannot end before it starts"),
+            (forms.path_parts("body.services.0.procedureCode"), "not a CPT or HCPCS Level II code"),
+            (forms.path_parts("body.serviceTo"), "the service period cannot end before it starts"),
             (("services",), "each code appears once (sum its units)"),
         ],
     )
