@@ -220,6 +220,10 @@ def my_deletion_requests(
 def file_deletion_request(
     body: StaffDeletionRequest, request: Request, access: Access = Depends(policy("deletion_request.write"))
 ) -> DeletionRequestRead:
+    # A member's own grant is for ``/me/deletion-requests`` (after re-authenticating); here anyone
+    # could be named, with documents the caller claims to have checked.
+    if not access.scope.everything:
+        raise access.refused(request, "staff_only", resource_id=str(body.party_id))
     with _platform(request).db.unit_of_work(access.principal.tenant_id) as uow:
         created = service.file_deletion_request(
             uow,

@@ -37,6 +37,7 @@ from tests.support.identity import (
     STRONG_PASSWORD,
     WORLD_PLAN,
     World,
+    audit_rows,
     create_account,
     register_person,
 )
@@ -298,3 +299,19 @@ def test_staff_file_a_request_after_checking_documents(client, world) -> None:  
         f"/deletion-requests/{filed.json()['id']}/reject", json={"reason": "legal hold"}, headers=admin.headers
     )
     assert (rejected.status_code, rejected.json()["status"]) == (200, "rejected")
+
+
+def test_only_staff_file_a_request_on_someone_s_behalf(client, world, platform) -> None:  # type: ignore[no-untyped-def]
+    """A member's ``deletion_request.write`` is for their own request (``/me``, after re-authenticating):
+    the staff route would let them file one, "verified" by documents, for anyone."""
+    body = {"partyId": str(world.parties["B"]), "verificationMethod": "documents_checked"}
+    for name in ("member_a", "member_b"):
+        refused = client.post(
+            "/deletion-requests", json=body, headers={**world.persona(name).headers, "X-Request-ID": f"del-{name}"}
+        )
+        assert refused.status_code == 404
+        assert str(world.parties["B"]) not in refused.text
+        [row] = audit_rows(platform, request_id=f"del-{name}", outcome="denied")
+        assert (json.loads(row["detail"])["reason"], row["resource_id"]) == ("staff_only", str(world.parties["B"]))
+    assert client.get("/me/deletion-requests", headers=world.persona("member_b").headers).json() == []
+    assert client.get("/deletion-requests", headers=world.persona("administrator").headers).json() == []
