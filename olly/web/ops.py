@@ -147,6 +147,9 @@ def audit_search(
 
 @router.get("/credentialing")
 def credentialing_queue(request: Request, access: Access = Depends(policy("credentialing.read"))) -> Response:
+    # Every provider's open application: a provider user (who reads its own file) is refused it.
+    if not access.scope.everything:
+        raise access.refused(request, "staff_only")
     with platform_of(request).db.unit_of_work(access.principal.tenant_id, read_only=True) as uow:
         queue = provider_public.credentialing_queue(uow)
     return render(request, "ops/credentialing.html", {"queue": queue, "portal": "ops"})

@@ -3,6 +3,7 @@ own listing current, and gets 404 (audited) for every other provider's — exact
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 
@@ -119,6 +120,26 @@ def test_a_provider_user_serves_itself_and_nobody_else(
     ]
     assert [r.status_code for r in staff_only] == [403] * 5
     assert app.get(f"/providers/{own}", headers=staff).json()["credential"] == "MD"
+
+
+def test_the_operations_credentialing_queue_is_the_plan_s_staff_s(
+    app: TestClient, platform: Platform, tenant_id: uuid.UUID
+) -> None:
+    """A provider user follows its own file (``/provider/credentialing``); the operations queue
+    lists every provider's open application, so it answers them 404, audited, like any staff page."""
+    staff = sign_in_as(app.app, tenant_id, Role.CREDENTIALING).headers  # type: ignore[arg-type]
+    _register(app, staff, OWN_NPI)
+    _register(app, staff, OTHER_NPI, firstName="Omar", lastName="Other")
+    me = sign_in_as(app.app, tenant_id, Role.PROVIDER, npi=OWN_NPI).headers  # type: ignore[arg-type]
+
+    refused = app.get("/ops/credentialing", headers={**me, "X-Request-ID": "provider-opens-queue"})
+    assert refused.status_code == 404
+    assert "Omar" not in refused.text and OTHER_NPI not in refused.text
+    [row] = audit_rows(platform, request_id="provider-opens-queue", outcome="denied")
+    assert json.loads(row["detail"])["reason"] == "staff_only"
+    queue = app.get("/ops/credentialing", headers=staff)
+    assert queue.status_code == 200
+    assert "Omar" in queue.text and OTHER_NPI in queue.text
 
 
 def test_an_organisation_user_keeps_its_affiliated_practitioners_listings(
