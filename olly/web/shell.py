@@ -17,6 +17,7 @@ from olly.kernel.errors import ValidationFailed
 from olly.platform.auth import SELF, Access, policy, public
 from olly.platform.auth.access import AccessControl, client_address
 from olly.platform.auth.api import (
+    allow_enrolment,
     anonymous_audit_context,
     ask_for_password_reset,
     audit_context,
@@ -185,8 +186,7 @@ def mfa_setup_begin(
     request: Request, access: Access = Depends(policy("account.write", resource=SELF, allow_pending_mfa=True))
 ) -> Response:
     control = _control(request)
-    if access.principal.session_stage not in (ACTIVE, MFA_ENROLMENT_REQUIRED):
-        raise AccessDenied("enter your current second factor first")
+    allow_enrolment(access)
     with control.db.unit_of_work(access.principal.tenant_id) as uow:
         enrolment = control.identity.begin_totp(uow, access.account_id)
     return render(request, "mfa_setup.html", {"enrolment": enrolment, "error": None, "codes": None})
@@ -199,8 +199,7 @@ def mfa_setup_confirm(
     access: Access = Depends(policy("account.write", resource=SELF, allow_pending_mfa=True)),
 ) -> Response:
     control = _control(request)
-    if access.principal.session_stage not in (ACTIVE, MFA_ENROLMENT_REQUIRED):
-        raise AccessDenied("enter your current second factor first")
+    allow_enrolment(access)
     session = control.session_of(request)
     try:
         with control.db.unit_of_work(access.principal.tenant_id) as uow:

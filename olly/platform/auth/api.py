@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from olly.kernel.errors import NotFound
 from olly.platform.auth.access import AccessControl, client_address
-from olly.platform.auth.errors import AccessDenied, InvalidCredentials, RateLimited
+from olly.platform.auth.errors import AccessDenied, InvalidCredentials, RateLimited, ReauthenticationRequired
 from olly.platform.auth.models import Account, ApiClient, OidcLoginState
 from olly.platform.auth.plumbing import digest, new_secret, reading
 from olly.platform.auth.policy import SELF, Access, path, policy, public
@@ -51,6 +51,8 @@ from olly.platform.http import request_id_of
 from olly.platform.tenancy import Tenant
 
 router = APIRouter(tags=["identity"])
+STEP_UP_SECONDS = 300
+"""How recent a sign-in or re-authentication must be to change the second factor."""
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 OIDC_STATE_LIFETIME_SECONDS = 600
@@ -180,17 +182,25 @@ def totp_enrol(
     access: Access = Depends(policy("account.write", resource=SELF, allow_pending_mfa=True)),
 ) -> TotpEnrolResponse:
     control = control_of(request)
-    _allow_enrolment(access)
+    allow_enrolment(access)
     with control.db.unit_of_work(access.principal.tenant_id) as uow:
         enrolment = control.identity.begin_totp(uow, access.account_id)
     response.headers.update(NO_STORE)
     return TotpEnrolResponse(secret=enrolment.secret, otpauth_uri=enrolment.uri)
 
 
-def _allow_enrolment(access: Access) -> None:
-    stage = access.principal.session_stage
-    if stage not in (ACTIVE, MFA_ENROLMENT_REQUIRED):
+def allow_enrolment(access: Access) -> None:
+    """A session may set up an authenticator once signed in, or when that is all it may do yet.
+    Over one already enrolled, it replaces the second factor and the recovery codes, so it asks for
+    a recent sign-in as removing them does (a stolen session or token must not keep the account)."""
+    principal = access.principal
+    if principal.session_stage not in (ACTIVE, MFA_ENROLMENT_REQUIRED):
         raise AccessDenied("enter your current second factor first")
+    fresh = principal.authenticated_at is not None and access.decided_at - principal.authenticated_at <= timedelta(
+        seconds=STEP_UP_SECONDS
+    )
+    if principal.session_stage == ACTIVE and principal.mfa_enabled and not fresh:
+        raise ReauthenticationRequired("confirm your password and code first: POST /auth/reauthenticate")
 
 
 @router.post(
@@ -203,7 +213,7 @@ def totp_confirm(
     access: Access = Depends(policy("account.write", resource=SELF, allow_pending_mfa=True)),
 ) -> RecoveryCodesResponse:
     control = control_of(request)
-    _allow_enrolment(access)
+    allow_enrolment(access)
     session = control.session_of(request)
     with control.db.unit_of_work(access.principal.tenant_id) as uow:
         codes = control.identity.confirm_totp(uow, access.account_id, body.code)
@@ -223,7 +233,7 @@ def totp_confirm(
 def totp_disable(
     body: TotpCodeRequest,
     request: Request,
-    access: Access = Depends(policy("account.write", resource=SELF, fresh_auth_seconds=300)),
+    access: Access = Depends(policy("account.write", resource=SELF, fresh_auth_seconds=STEP_UP_SECONDS)),
 ) -> Response:
     control = control_of(request)
     with control.db.unit_of_work(access.principal.tenant_id) as uow:
@@ -235,7 +245,7 @@ def totp_disable(
 def recovery_codes(
     request: Request,
     response: Response,
-    access: Access = Depends(policy("account.write", resource=SELF, fresh_auth_seconds=300)),
+    access: Access = Depends(policy("account.write", resource=SELF, fresh_auth_seconds=STEP_UP_SECONDS)),
 ) -> RecoveryCodesResponse:
     control = control_of(request)
     with control.db.unit_of_work(access.principal.tenant_id) as uow:

@@ -102,3 +102,44 @@ def test_members_may_sign_in_without_a_second_factor(client, control, tenant_id)
     response = client.post("/auth/login", json={"email": "m@example.org", "password": "a fine member password"})
     assert response.json()["stage"] == "active"
     assert client.get("/me").json()["mfaEnabled"] is False
+
+
+def test_replacing_an_enrolled_authenticator_needs_a_fresh_sign_in(  # type: ignore[no-untyped-def]
+    client, control, clock: FixedClock, tenant_id
+) -> None:
+    """Removing the authenticator or replacing the recovery codes asks for a recent sign-in; setting up
+    a new one over it (which replaces both) must too, or a stolen session or token keeps the account."""
+    create_account(
+        control,
+        tenant_id,
+        NewAccount(
+            AccountKind.STAFF, "examiner@plan.example.org", password=STAFF_PASSWORD, roles=frozenset({Role.BILLING})
+        ),
+    )
+    csrf = {"X-CSRF-Token": _login(client)["csrfToken"]}
+    secret = client.post("/auth/mfa/totp/enrol", headers=csrf).json()["secret"]
+    confirmed = client.post("/auth/mfa/totp/confirm", json={"code": totp.code_at(secret, clock.now())}, headers=csrf)
+    csrf = {"X-CSRF-Token": confirmed.json()["csrfToken"]}
+    token = client.post("/auth/token", headers=csrf).json()["access_token"]
+    clock.advance(timedelta(minutes=6))
+
+    for headers in (csrf, {"Authorization": f"Bearer {token}"}):
+        refused = client.post("/auth/mfa/totp/enrol", headers=headers)
+        assert (refused.status_code, refused.json()["code"]) == (401, "reauthentication_required")
+        assert "secret" not in refused.json()
+    assert client.post("/auth/mfa/totp/confirm", json={"code": "123456"}, headers=csrf).status_code == 401
+
+    clock.advance(timedelta(seconds=30))
+    again = client.post(
+        "/auth/reauthenticate",
+        json={"password": STAFF_PASSWORD, "code": totp.code_at(secret, clock.now())},
+        headers=csrf,
+    )
+    assert again.status_code == 204
+    replaced = client.post("/auth/mfa/totp/enrol", headers=csrf).json()["secret"]
+    assert (
+        client.post(
+            "/auth/mfa/totp/confirm", json={"code": totp.code_at(replaced, clock.now())}, headers=csrf
+        ).status_code
+        == 200
+    )
