@@ -212,6 +212,11 @@ async def submit_claim(
 
     def work() -> tuple[claims_public.Submission | None, forms.FormErrors]:
         member = _member(request, access, values)
+        decided_about = access.facts.party_ids if access.facts is not None else frozenset()
+        if member is not None and decided_about and member not in decided_about:
+            # A ``memberId`` field (a member may write their own claims) decided the policy: the
+            # claim is for that person only, never for whoever the demographics match.
+            raise access.refused(request, "not_related")
         payload, errors = forms.claim_body(values, str(member) if member else None)
         if member is None:
             errors.add("member_number", NO_MATCH)

@@ -228,6 +228,28 @@ def test_a_claim_under_another_providers_npi_is_refused(
         assert len(claims_public.claims_of_provider(uow, [NPI_IN])) == 2
 
 
+def test_a_claim_by_form_is_for_the_member_the_decision_was_about(
+    client: TestClient, platform: Platform, tenant_id: uuid.UUID, ana: dict[str, str]
+) -> None:
+    """A member may write their own claims, so a ``memberId`` field naming themselves passes the
+    form's policy; the claim must then not go to the member the demographics name (Ana)."""
+    mo = person(platform, tenant_id, "Mo", date(1990, 2, 2))
+    email = "mo@example.org"
+    new = NewAccount(AccountKind.MEMBER, email, password=STRONG_PASSWORD, party_id=mo)
+    create_account(control_of(client.app), tenant_id, new)  # type: ignore[arg-type]
+    client.post("/signin", data={"email": email, "password": STRONG_PASSWORD}, follow_redirects=False)
+    page = client.get("/provider/claims/new")
+    form = {**_claim_form(page.text, ana), "memberId": str(mo)}
+
+    refused = client.post("/provider/claims/new", data=form, headers={"X-Request-ID": "member-claims-for-ana"})
+    assert refused.status_code == 404
+    assert ana["number"] not in refused.text
+    [row] = audit_rows(platform, request_id="member-claims-for-ana", outcome="denied")
+    assert row["resource_id"] is None  # the member matched is not named: the caller may not know them
+    with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
+        assert claims_public.claims_of_provider(uow, [NPI_IN]) == []
+
+
 def test_a_provider_requests_a_prior_authorisation_and_sees_it_pending(
     client: TestClient, platform: Platform, ana: dict[str, str]
 ) -> None:
