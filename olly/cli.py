@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer._click import Context as ClickContext
+from typer.core import TyperGroup
 
 import olly
 from olly.billing import cli as billing_cli
@@ -24,7 +26,28 @@ from olly.provider import cli as provider_cli
 #: The interpreter's thread switch interval under `olly serve` on SQLite (see `serve`).
 SQLITE_SERVE_SWITCH_INTERVAL_SECONDS = 0.001
 
-app = typer.Typer(help="Olly: self-hostable health insurance platform.", no_args_is_help=True, add_completion=False)
+
+class _OllyGroup(TyperGroup):
+    """The root command: a database error in any command is one line naming the likely cause (a
+    database never migrated, or migrated by an older Olly) and exit 1, not a traceback with SQL."""
+
+    def invoke(self, ctx: ClickContext) -> Any:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            return super().invoke(ctx)
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
+            err.print(
+                f"[bold red]error:[/] database error ({type(exc).__name__}: {reason}); has `olly db upgrade` run?",
+                highlight=False,
+            )
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    help="Olly: self-hostable health insurance platform.", no_args_is_help=True, add_completion=False, cls=_OllyGroup
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="PHI encryption keys.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)

@@ -70,3 +70,15 @@ def test_a_bad_database_url_is_a_clear_error(env: Path, monkeypatch: pytest.Monk
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 1
     assert "OLLY_DATABASE_URL" in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["demo", "seed"], ["audit", "verify"], ["jobs", "run"], ["dlq", "list"], ["edi", "files"], ["claims", "review"]],
+)
+def test_a_command_on_a_database_never_migrated_says_so(env: Path, command: list[str]) -> None:
+    assert runner.invoke(app, ["keys", "init"]).exit_code == 0
+    result = runner.invoke(app, command)
+    assert result.exit_code == 1, result.output
+    assert "olly db upgrade" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
