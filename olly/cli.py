@@ -617,6 +617,13 @@ def demo_seed(
     if existing and if_empty:
         out.print(f"{existing} policies exist: demo population not added")
         return
+    if existing:
+        # The demo's people are always the same (a fixed seed, the same SSNs): a second population
+        # would be refused half-way, after its employer group was created.
+        raise fail(
+            f"the database already has {existing} policies; the demo population goes only into a database"
+            " without any (`--if-empty` skips it without an error)"
+        )
     if ppo is None:
         raise fail("the demo plans are not in force today; load newer plan versions first")
     # People enrol during open enrollment, for cover from the plan year's first day.

@@ -82,3 +82,19 @@ def test_a_command_on_a_database_never_migrated_says_so(env: Path, command: list
     assert result.exit_code == 1, result.output
     assert "olly db upgrade" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+
+
+def test_a_second_demo_seed_is_refused_before_it_adds_anything(env: Path) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    first = runner.invoke(app, ["demo", "seed", "--employees", "1"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, ["demo", "seed", "--employees", "1"])
+    assert again.exit_code == 1
+    assert "already has" in again.output and "--if-empty" in again.output
+    skipped = runner.invoke(app, ["demo", "seed", "--if-empty"])
+    assert skipped.exit_code == 0 and "demo population not added" in skipped.output
+    import sqlite3
+
+    with sqlite3.connect(env / "var" / "olly.db") as connection:
+        groups = connection.execute("SELECT count(*) FROM accounts WHERE kind = 'GROUP'").fetchone()
+    assert groups == (1,)
