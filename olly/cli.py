@@ -451,6 +451,7 @@ def dlq_redrive(dead_letter_id: Annotated[str, typer.Argument(help="the dead let
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
     """Create or migrate the database to the latest schema."""
+    from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
     from olly.platform import migrate
@@ -458,7 +459,10 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] 
     platform = _platform()
     try:
         before = migrate.current_revision(platform.db)
-        migrate.upgrade(platform.db, revision)
+        try:
+            migrate.upgrade(platform.db, revision)
+        except CommandError as exc:  # an unknown revision, or one behind the database's
+            raise fail(f"cannot upgrade to {revision!r}: {exc}") from None
         after = migrate.current_revision(platform.db)
         with platform.db.connect() as connection:
             from olly.config import DEFAULT_TENANT_ID

@@ -98,3 +98,10 @@ def test_a_second_demo_seed_is_refused_before_it_adds_anything(env: Path) -> Non
     with sqlite3.connect(env / "var" / "olly.db") as connection:
         groups = connection.execute("SELECT count(*) FROM accounts WHERE kind = 'GROUP'").fetchone()
     assert groups == (1,)
+
+
+def test_an_unknown_target_revision_is_a_clear_error(env: Path) -> None:
+    result = runner.invoke(app, ["db", "upgrade", "nope"])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "cannot upgrade to 'nope'" in result.output
