@@ -26,7 +26,7 @@ from olly.billing.models import ClaimPayable, ClaimRecovery, LedgerPosting
 from olly.billing.repository import BillingRepository
 from olly.claims import prior_auth
 from olly.claims import public as claims
-from olly.claims.events import AppealResolved, ClaimApproved, ClaimDenied
+from olly.claims.events import ClaimApproved, ClaimDenied
 from olly.claims.schemas import ClaimCreate
 from olly.edi import service as edi
 from olly.eligibility.plan_benefits import PlanBenefitSource
@@ -37,6 +37,7 @@ from olly.platform.bus.models import OutboxRecord
 from olly.platform.runtime import Platform
 from tests.integration.billing.support import drain
 from tests.integration.claims.support import NPI_IN, claim_body, decide_auth, line, request_auth, seed
+from tests.integration.claims.test_appeal_waivers import overturn as publish_overturn
 from tests.integration.edi.helpers import register, segments
 from tests.unit.edi.pyx12_judge import judge
 
@@ -156,18 +157,7 @@ def overturn(platform: Platform, tenant_id: uuid.UUID, claim_id: uuid.UUID, memb
     """The phone authorisation is put on record and the appeal overturned: claims re-adjudicates."""
     decide_auth(platform, tenant_id, request_auth(platform, tenant_id, member))
     drain(platform)
-    with platform.db.unit_of_work(tenant_id) as uow:
-        uow.publish(
-            AppealResolved(
-                event_type="APPEAL_OVERTURNED",
-                appeal_id=uuid.uuid4(),
-                claim_id=claim_id,
-                member_id=member,
-                resolved_at=uow.clock.now(),
-            ),
-            key=member,
-        )
-    drain(platform)
+    publish_overturn(platform, tenant_id, claim_id, member)
     with platform.db.unit_of_work(tenant_id, read_only=True) as uow:
         found = claims.remittance_detail(uow, claim_id)
     assert found is not None and (found.status, found.paid.amount) == ("APPROVED", 47500)

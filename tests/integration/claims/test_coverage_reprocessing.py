@@ -21,14 +21,14 @@ from olly.claims import models as m
 from olly.claims.repository import ClaimsRepository
 from olly.enrollment import service as enrollment
 from olly.enrollment.plan_catalog import PlansCatalog
-from olly.enrollment.rules import CobraEvent, Market, QualifyingEvent, TerminationReason
-from olly.enrollment.schemas import CobraElection, CobraEventCreate, EnrollmentCreate, PlanChange, Termination
+from olly.enrollment.rules import CobraEvent, QualifyingEvent, TerminationReason
+from olly.enrollment.schemas import CobraElection, CobraEventCreate, PlanChange, Termination
 from olly.kernel.clock import FixedClock
 from olly.platform.bus.messages import Message
 from olly.platform.runtime import Platform
-from tests.factories import ACCOUNT
 from tests.integration.claims.support import PPO, claim_body, drain, line, seed
 from tests.integration.claims.test_read_model_revisions import lines_of, submit
+from tests.integration.claims.test_reversal_recovery import enrol_alone
 
 #: 99213 billed 150.00 at the in-network clinic: allowed 100.00, CO-45 50.00, the office-visit copay
 #: PR-3 25.00, paid 75.00.
@@ -38,18 +38,8 @@ PAID_VISIT = [("2026-01-10", 10000, 7500, [("CO", "45", 5000), ("PR", "3", 2500)
 def covered(platform: Platform, tenant_id: uuid.UUID, party_id: uuid.UUID) -> uuid.UUID:
     """A self-only group policy on the demo PPO from 1 January 2026, in force; claims copies it."""
     seed(platform, tenant_id)  # the plans, the PPO's schedule and the in-network clinic
+    policy_id = enrol_alone(platform, tenant_id, party_id, PPO)
     with platform.db.unit_of_work(tenant_id) as uow:
-        policy_id = enrollment.enroll(
-            uow,
-            EnrollmentCreate(
-                market=Market.GROUP,
-                account_id=ACCOUNT,
-                subscriber_party_id=party_id,
-                plan_code=PPO,
-                effective_date=date(2026, 1, 1),
-            ),
-            PlansCatalog(),
-        ).id
         enrollment.activate(uow, policy_id)
     drain(platform)
     return policy_id
